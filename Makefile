@@ -1,0 +1,47 @@
+# Gongzhi: `make run` serves a demo district; `make test` runs the whole suite.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export GONGZHI_VAR_DIR ?= $(CURDIR)/var
+GONGZHI_TEST_PG_URL ?= postgresql://127.0.0.1:5432/test
+export GONGZHI_TEST_PG_URL
+
+.PHONY: run test test-sqlite test-pg install dev messages bench demo-city clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+run: install
+	mkdir -p $(GONGZHI_VAR_DIR)
+	$(BIN)/gongzhi migrate --noinput -v0
+	$(BIN)/gongzhi demo --if-empty
+	$(BIN)/gongzhi serve
+
+# SQLite always; PostgreSQL too when reachable (required when GONGZHI_REQUIRE_PG=1, as on CI).
+test: dev
+	$(BIN)/python scripts/run_tests.py
+
+messages: dev
+	cd src/gongzhi && ../../$(BIN)/gongzhi makemessages -l en --no-obsolete && ../../$(BIN)/gongzhi compilemessages
+
+bench: dev
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+demo-city: install
+	$(BIN)/gongzhi migrate --noinput -v0
+	$(BIN)/gongzhi demo --scale city
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,77 @@
+"""Run the whole suite: on SQLite always, then on PostgreSQL when reachable.
+
+PostgreSQL is required (a failure, not a skip) when GONGZHI_REQUIRE_PG=1, as on CI.
+Prints one closing line "total: N passed, N failed, N skipped" over both runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("GONGZHI_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+
+
+def pg_reachable(url: str) -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("select 1")
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def run(label: str, env_extra: dict, args: list[str], junit: Path) -> int:
+    env = dict(os.environ, **env_extra)
+    print(f"\n=== {label} ===", flush=True)
+    return subprocess.call(
+        [sys.executable, "-m", "pytest", f"--junitxml={junit}", *args, *sys.argv[1:]], cwd=ROOT, env=env
+    )
+
+
+def counts(junit: Path) -> tuple[int, int, int]:
+    if not junit.exists():
+        return 0, 1, 0
+    root = ET.parse(junit).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return tests - failed - skipped, failed, skipped
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="gongzhi-test-"))
+    results = []
+    rc = run("SQLite", {"GONGZHI_VAR_DIR": str(tmp / "sqlite"), "DATABASE_URL": ""}, [], tmp / "sqlite.xml")
+    results.append(counts(tmp / "sqlite.xml"))
+    problem = pg_reachable(PG_URL)
+    if problem is None:
+        rc_pg = run(
+            f"PostgreSQL ({PG_URL})",
+            {"GONGZHI_VAR_DIR": str(tmp / "pg"), "DATABASE_URL": PG_URL},
+            ["-m", "not browser and not sqlite_only"],
+            tmp / "pg.xml",
+        )
+        results.append(counts(tmp / "pg.xml"))
+        rc = rc or rc_pg
+    elif os.environ.get("GONGZHI_REQUIRE_PG") == "1":
+        print(f"PostgreSQL is required but not reachable at {PG_URL}: {problem}")
+        results.append((0, 1, 0))
+        rc = rc or 1
+    else:
+        print(f"PostgreSQL not reachable at {PG_URL} ({problem}): SQLite run only")
+    passed, failed, skipped = (sum(x) for x in zip(*results))
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

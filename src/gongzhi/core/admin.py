@@ -1,0 +1,35 @@
+from django.contrib import admin
+
+from gongzhi.org import permissions as perm
+from gongzhi.org.admin import ScopedAdmin
+
+from .models import ApiToken, Event, Region
+
+
+@admin.register(Region)
+class RegionAdmin(ScopedAdmin):
+    region_field = ""
+    list_display = ("code", "name", "level", "kind", "parent", "population")
+    list_filter = ("level", "kind")
+    search_fields = ("code", "name")
+
+
+@admin.register(Event)
+class EventAdmin(ScopedAdmin):
+    list_display = ("seq", "type", "aggregate_type", "aggregate_id", "region", "occurred_at", "public")
+    list_filter = ("type", "public")
+    search_fields = ("aggregate_id", "type")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False  # tokens are issued with `gongzhi token`; the secret is shown once
+
+    def get_queryset(self, request):
+        return super().get_queryset(request) if perm.is_system(request.user) else ApiToken.objects.none()

@@ -1,0 +1,44 @@
+"""Domain errors: every refusal says what to fix, and nothing is written.
+
+Services raise these; the web layer marks the form field, the API answers 4xx
+with the message, the CLI exits non-zero with the message.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the rules refuse. ``field`` names the input to fix, if one does."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.field = field
+        if code:
+            self.code = code
+
+    def as_dict(self) -> dict:
+        d = {"detail": self.message, "code": self.code}
+        if self.field:
+            d["field"] = self.field
+        return d
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """Someone else changed the record first: reload and try again."""
+
+    status = 409
+    code = "conflict"

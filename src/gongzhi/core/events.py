@@ -1,0 +1,126 @@
+"""Domain events with a transactional outbox.
+
+Services call :func:`emit` inside their transaction; the event row commits or
+rolls back with the change it describes. After commit a task (Django's Tasks
+API) runs :func:`dispatch_pending`, which hands each event to every subscriber
+that has not yet handled it. A subscriber's effects and its ``Delivery`` row are
+written in one transaction, so a crash between the two cannot happen; a crash
+before commit means the event is offered again (at least once), and handlers
+must be idempotent by ``event_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import Delivery, Event
+
+log = logging.getLogger("gongzhi.events")
+
+
+@dataclass
+class Subscriber:
+    name: str
+    handler: Callable[[Event], None]
+    types: frozenset[str] | None = None
+    prefixes: tuple[str, ...] = field(default_factory=tuple)
+
+    def wants(self, event_type: str) -> bool:
+        if self.types is None and not self.prefixes:
+            return True
+        return (self.types is not None and event_type in self.types) or event_type.startswith(self.prefixes)
+
+
+_subscribers: dict[str, Subscriber] = {}
+
+
+def subscriber(name: str, types: Iterable[str] | None = None, prefixes: Iterable[str] = ()):
+    """Register ``handler(event)`` under ``name`` for the given event types
+    (all when ``types`` and ``prefixes`` are empty). Register from an
+    ``AppConfig.ready()``."""
+
+    def register(fn: Callable[[Event], None]):
+        _subscribers[name] = Subscriber(name, fn, frozenset(types) if types else None, tuple(prefixes))
+        return fn
+
+    return register
+
+
+def subscribers() -> dict[str, Subscriber]:
+    return dict(_subscribers)
+
+
+def emit(
+    type: str,
+    *,
+    aggregate_type: str,
+    aggregate_id,
+    payload: dict | None = None,
+    region=None,
+    actor=None,
+    public: bool = True,
+) -> Event:
+    """Write an event to the outbox. Must run inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit() must be called inside the service's transaction")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    event = Event.objects.create(
+        type=type,
+        occurred_at=timezone.now(),
+        region=region,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        actor=actor,
+        payload=payload or {},
+        public=public,
+    )
+    transaction.on_commit(_schedule_dispatch)
+    return event
+
+
+def _schedule_dispatch() -> None:
+    from .tasks import dispatch_events
+
+    try:
+        dispatch_events.enqueue()
+    except Exception:  # the outbox keeps the event; the next dispatch delivers it
+        log.exception("could not enqueue event dispatch")
+
+
+def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500) -> int:
+    """Deliver undelivered events to subscribers, oldest first. Returns the
+    number of (event, subscriber) deliveries made."""
+    chosen = [s for n, s in _subscribers.items() if names is None or n in set(names)]
+    delivered = 0
+    for sub in chosen:
+        while True:
+            pending = list(
+                Event.objects.exclude(deliveries__subscriber=sub.name).order_by("seq")[:batch]
+            )
+            if not pending:
+                break
+            failed = False
+            for event in pending:
+                try:
+                    with transaction.atomic():
+                        if sub.wants(event.type):
+                            sub.handler(event)
+                        Delivery.objects.create(subscriber=sub.name, event=event)
+                    delivered += 1
+                except IntegrityError:
+                    # Another dispatcher delivered it concurrently: fine, it is idempotent.
+                    continue
+                except Exception:
+                    # Keep order: stop this subscriber here; the event is offered again next time.
+                    log.exception("subscriber %s failed on %s", sub.name, event)
+                    failed = True
+                    break
+            if failed or len(pending) < batch:
+                break
+    return delivered

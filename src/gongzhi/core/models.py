@@ -1,0 +1,164 @@
+"""Core models: regions (the tenancy and distribution key), the domain-event
+outbox and its deliveries, API tokens and idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """A place in the administrative hierarchy: city → district/county →
+    township/street → community/village. Every row that belongs to a place
+    carries its region; ``path`` makes "this region and everything below it"
+    one indexed prefix query."""
+
+    class Level(models.TextChoices):
+        CITY = "city", _("市")
+        DISTRICT = "district", _("区/县")
+        STREET = "street", _("街道/乡镇")
+        COMMUNITY = "community", _("社区/村")
+
+    class Kind(models.TextChoices):
+        URBAN = "urban", _("城市")
+        RURAL = "rural", _("农村")
+
+    LEVEL_ORDER = ["city", "district", "street", "community"]
+
+    code = models.CharField(_("代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    level = models.CharField(_("层级"), max_length=12, choices=Level.choices)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.URBAN)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("上级")
+    )
+    path = models.CharField(max_length=80, db_index=True, editable=False)
+    population = models.PositiveIntegerField(_("常住人口"), default=0)
+    area_km2 = models.FloatField(_("面积(平方公里)"), default=0)
+    paired_with = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("城乡结对")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("行政区域")
+        verbose_name_plural = _("行政区域")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_township(self) -> bool:
+        return self.level == self.Level.STREET and self.kind == self.Kind.RURAL
+
+    def level_label(self) -> str:
+        if self.level == self.Level.STREET:
+            return str(_("乡镇")) if self.kind == self.Kind.RURAL else str(_("街道"))
+        if self.level == self.Level.COMMUNITY:
+            return str(_("村")) if self.kind == self.Kind.RURAL else str(_("社区"))
+        return self.get_level_display()
+
+    def ancestors(self, include_self: bool = True) -> list["Region"]:
+        codes = [c for c in self.path.strip("/").split("/") if c]
+        if not include_self:
+            codes = codes[:-1]
+        by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+        return [by_code[c] for c in codes if c in by_code]
+
+    def subtree(self):
+        return Region.objects.filter(path__startswith=self.path)
+
+    def contains(self, other: "Region") -> bool:
+        return other.path.startswith(self.path)
+
+    def ancestor_at(self, level: str) -> "Region | None":
+        for r in self.ancestors():
+            if r.level == level:
+                return r
+        return None
+
+
+class Event(models.Model):
+    """The outbox: a domain event written in the same transaction as the change
+    it describes. Subscribers (ledger, rollups, notifications) receive it at
+    least once, idempotently by ``event_id``."""
+
+    seq = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=80, db_index=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    aggregate_type = models.CharField(max_length=60)
+    aggregate_id = models.CharField(max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(default=dict)
+    public = models.BooleanField(default=True, help_text=_("是否进入公开记录"))
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["aggregate_type", "aggregate_id"])]
+        verbose_name = _("领域事件")
+        verbose_name_plural = _("领域事件")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.type} {self.aggregate_type}:{self.aggregate_id}"
+
+
+class Delivery(models.Model):
+    """That subscriber ``subscriber`` has handled event ``event`` (written in
+    the same transaction as the handler's own effects)."""
+
+    subscriber = models.CharField(max_length=40)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    delivered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscriber", "event"], name="uniq_delivery")]
+
+
+class ApiToken(models.Model):
+    """A bearer token for an API client. Only the SHA-256 of the token is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=80)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("API令牌")
+        verbose_name_plural = _("API令牌")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def new_key() -> str:
+        return "gz_" + secrets.token_urlsafe(32)
+
+
+class IdempotencyKey(models.Model):
+    """A POST's idempotency key and the answer it got: a retry gets the same
+    answer and creates nothing."""
+
+    key = models.CharField(max_length=120)
+    scope = models.CharField(max_length=120)  # endpoint + user
+    status = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency")]

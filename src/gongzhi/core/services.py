@@ -1,0 +1,79 @@
+"""Core use cases: regions and API tokens. Each function is one transaction."""
+
+from __future__ import annotations
+
+import re
+
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import DomainError, NotFound
+from .events import emit
+from .models import ApiToken, Region
+
+CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12}
+PARENT_LEVEL = {"district": "city", "street": "district", "community": "street"}
+
+
+@transaction.atomic
+def create_region(*, code: str, name: str, level: str, kind: str = "urban", parent: Region | None = None,
+                  population: int = 0, area_km2: float = 0.0) -> Region:
+    if level not in CODE_LENGTH:
+        raise DomainError(f"未知的区域层级：{level}（应为 city/district/street/community）", field="level")
+    if not re.fullmatch(rf"\d{{{CODE_LENGTH[level]}}}", code or ""):
+        raise DomainError(f"{level}级区域代码应为{CODE_LENGTH[level]}位数字，收到“{code}”", field="code")
+    if not name:
+        raise DomainError("请填写区域名称", field="name")
+    if Region.objects.filter(code=code).exists():
+        raise DomainError(f"区域代码{code}已存在", field="code", code="duplicate")
+    want = PARENT_LEVEL.get(level)
+    if want and (parent is None or parent.level != want):
+        raise DomainError(f"{level}级区域的上级必须是{want}级区域", field="parent")
+    if level != "city" and want is None:
+        raise DomainError("区域层级错误", field="level")
+    if parent is not None and level in ("street", "community") and not code.startswith(parent.code):
+        raise DomainError(f"区域代码{code}应以上级代码{parent.code}开头", field="code")
+    region = Region.objects.create(
+        code=code, name=name, level=level, kind=kind, parent=parent,
+        path=(parent.path if parent else "/") + code + "/", population=population, area_km2=area_km2,
+    )
+    emit("core.region_created", aggregate_type="region", aggregate_id=region.code, region=region,
+         payload={"code": code, "name": name, "level": level, "kind": kind})
+    return region
+
+
+@transaction.atomic
+def pair_regions(street: Region, township: Region) -> None:
+    """Urban–rural pairing: a street shares its platform and resources with a township."""
+    if street.level != "street" or township.level != "street" or township.kind != "rural" or street.kind != "urban":
+        raise DomainError("城乡结对须为一个街道与一个乡镇", field="paired_with")
+    Region.objects.filter(pk=street.pk).update(paired_with=township)
+    Region.objects.filter(pk=township.pk).update(paired_with=street)
+    emit("core.regions_paired", aggregate_type="region", aggregate_id=street.code, region=street,
+         payload={"street": street.code, "township": township.code})
+
+
+def region_by_code(code: str) -> Region:
+    try:
+        return Region.objects.get(code=code)
+    except Region.DoesNotExist:
+        raise NotFound(f"区域代码{code}不存在", field="region") from None
+
+
+@transaction.atomic
+def issue_api_token(user, name: str) -> str:
+    """Create an API token for ``user``; returns the secret, which is shown once."""
+    if not name:
+        raise DomainError("请填写令牌名称", field="name")
+    key = ApiToken.new_key()
+    ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash(key), prefix=key[:8])
+    emit("core.api_token_issued", aggregate_type="user", aggregate_id=user.pk, payload={"name": name}, public=False)
+    return key
+
+
+def authenticate_token(key: str):
+    token = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.hash(key), revoked=False).first()
+    if token is None or not token.user.is_active:
+        return None
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token.user

@@ -1,0 +1,285 @@
+"""Org endpoints of the JSON API (mounted at /api/v1/ by gongzhi.api.api)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema
+
+from gongzhi.api.idempotency import idempotent
+from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.models import Region
+from gongzhi.core.services import region_by_code
+
+from . import geo, responsibility, services
+from . import permissions as perm
+from .kinds import MemberRole
+from .models import Grid, MatterCategory, Membership, Person, Unit
+
+router = Router(tags=["org"])
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str = "invalid"
+    field: str | None = None
+
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class RegionOut(Schema):
+    code: str
+    name: str
+    level: str
+    kind: str
+    parent: str | None = None
+    population: int
+
+    @staticmethod
+    def resolve_parent(obj):
+        return obj.parent.code if obj.parent_id else None
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    parent: str | None
+    region: str
+    status: str
+    needs_rectification: bool
+    rectification_reason: str
+    full_members: int
+    lon: float | None
+    lat: float | None
+
+
+class UnitIn(Schema):
+    code: str
+    name: str
+    kind: str
+    region: str = Field(..., description="region code")
+    parent: str | None = Field(None, description="parent unit code")
+    founding_members: list[int] = Field(default_factory=list, description="person ids (full members)")
+    address: str = ""
+    lon: float | None = None
+    lat: float | None = None
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    gender: str
+    region: str
+    phone: str
+    id_number: str
+    is_mobile: bool
+    roles: list[str]
+    masked: bool
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None
+    default_sla: str
+    local_extension: bool
+
+
+class GridIn(Schema):
+    community: str = Field(..., description="12-digit community/village region code")
+    name: str
+    code: str | None = None
+    geometry: dict
+
+
+def unit_out(u: Unit, full_counts: dict | None = None) -> dict:
+    n = full_counts.get(u.pk, 0) if full_counts is not None else services.full_member_count(u)
+    return {
+        "code": u.code, "name": u.name, "kind": u.kind, "kind_label": u.get_kind_display(),
+        "parent": u.parent.code if u.parent_id else None, "region": u.region.code, "status": u.status,
+        "needs_rectification": u.needs_rectification, "rectification_reason": u.rectification_reason,
+        "full_members": n, "lon": u.lon, "lat": u.lat,
+    }
+
+
+def person_out(user, p: Person) -> dict:
+    see = perm.allowed(user, perm.VIEW_PERSONAL, p)
+    roles = sorted({m.get_role_display() for m in p.memberships.all() if m.end_date is None})
+    return {
+        "id": p.pk, "name": p.name, "gender": p.gender, "region": p.region.code,
+        "phone": p.phone if see else perm.mask_phone(p.phone) if p.phone else "",
+        "id_number": p.id_number if see else perm.mask_id_number(p.id_number) if p.id_number else "",
+        "is_mobile": p.is_mobile, "roles": [str(r) for r in roles], "masked": not see,
+    }
+
+
+def _visible_region(user, code: str) -> Region:
+    region = region_by_code(code)
+    perm.require(user, perm.VIEW, region)
+    return region
+
+
+@router.get("/regions", response=list[RegionOut])
+def list_regions(request, parent: str | None = None, level: str | None = None):
+    qs = perm.scope(request.user, Region.objects.select_related("parent"), region_field="")
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    if level:
+        qs = qs.filter(level=level)
+    return qs[:2000]
+
+
+@router.get("/regions/{code}", response={200: RegionOut, **ERRORS})
+def get_region(request, code: str):
+    return _visible_region(request.user, code)
+
+
+@router.get("/units", response=list[UnitOut])
+def list_units(request, region: str | None = None, kind: str | None = None, parent: str | None = None,
+               q: str | None = None, rectification: bool | None = None, limit: int = 200, offset: int = 0):
+    qs = perm.scope(request.user, Unit.objects.select_related("parent", "region"))
+    if region:
+        qs = qs.filter(region__path__startswith=region_by_code(region).path)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
+    if rectification is not None:
+        qs = qs.filter(needs_rectification=rectification)
+    units = list(qs.order_by("path")[offset: offset + min(limit, 1000)])
+    counts = _full_counts([u.pk for u in units])
+    return [unit_out(u, counts) for u in units]
+
+
+def _full_counts(ids):
+    from django.db.models import Count
+
+    rows = (Membership.objects.filter(unit_id__in=ids, role=MemberRole.FULL_MEMBER, end_date__isnull=True)
+            .values("unit_id").annotate(n=Count("id")))
+    return {r["unit_id"]: r["n"] for r in rows}
+
+
+@router.get("/units/{code}", response={200: UnitOut, **ERRORS})
+def get_unit(request, code: str):
+    u = services.get_unit(code)
+    perm.require(request.user, perm.VIEW, u)
+    return 200, unit_out(u)
+
+
+@router.post("/units", response={201: UnitOut, **ERRORS})
+@idempotent
+def create_unit(request, data: UnitIn):
+    region = region_by_code(data.region)
+    parent = services.get_unit(data.parent) if data.parent else None
+    people = list(Person.objects.filter(pk__in=data.founding_members))
+    missing = set(data.founding_members) - {p.pk for p in people}
+    if missing:
+        raise DomainError(f"人员不存在：{sorted(missing)}", field="founding_members")
+    u = services.create_unit(request.user, code=data.code, name=data.name, kind=data.kind, region=region,
+                             parent=parent, founding_members=people, address=data.address, lon=data.lon,
+                             lat=data.lat)
+    return 201, unit_out(u)
+
+
+@router.get("/people", response=list[PersonOut])
+def list_people(request, region: str | None = None, q: str | None = None, limit: int = 100, offset: int = 0):
+    qs = perm.scope(request.user, Person.objects.select_related("region").prefetch_related("memberships"))
+    if region:
+        qs = qs.filter(region__path__startswith=region_by_code(region).path)
+    if q:
+        qs = qs.filter(name__startswith=q)
+    return [person_out(request.user, p) for p in qs.order_by("id")[offset: offset + min(limit, 500)]]
+
+
+@router.get("/people/{pid}", response={200: PersonOut, **ERRORS})
+def get_person(request, pid: int):
+    p = Person.objects.select_related("region").filter(pk=pid).first()
+    if p is None:
+        raise NotFound(f"人员{pid}不存在")
+    perm.require(request.user, perm.VIEW, p)
+    return 200, person_out(request.user, p)
+
+
+@router.get("/grids", summary="Grids as a GeoJSON FeatureCollection")
+def list_grids(request, region: str | None = None, bbox: str | None = None):
+    qs = perm.scope(request.user, Grid.objects.all())
+    if region:
+        qs = qs.filter(region__path__startswith=region_by_code(region).path)
+    if bbox:
+        try:
+            w, s, e, n = (float(x) for x in bbox.split(","))
+        except ValueError:
+            raise DomainError("bbox格式应为 西,南,东,北（经纬度）", field="bbox") from None
+        qs = qs.filter(max_lon__gte=w, min_lon__lte=e, max_lat__gte=s, min_lat__lte=n)
+    return services.export_grids(qs)
+
+
+@router.get("/grids/locate", summary="Which grid contains a point")
+def locate_grid(request, lon: float, lat: float):
+    grid = geo.locate(lon, lat)
+    perm.require(request.user, perm.VIEW, grid)
+    return _grid_out(grid)
+
+
+def _grid_out(grid: Grid) -> dict:
+    workers = [a.person.name for a in grid.assignments.filter(kind="grid_worker", end_date__isnull=True)
+               .select_related("person")]
+    return {
+        "code": grid.code, "name": grid.name, "community": grid.region.code, "community_name": grid.region.name,
+        "street": grid.region.parent.name if grid.region.parent_id else None,
+        "area_m2": round(grid.area_m2), "workers": workers,
+        "party_org": grid.party_org.name if grid.party_org_id else None,
+        "co_builders": [u.name for u in grid.co_builders.all()],
+        "households": grid.households.count(), "geometry": grid.geometry,
+    }
+
+
+@router.get("/grids/{code}")
+def get_grid(request, code: str):
+    grid = get_object_or_404(Grid.objects.select_related("region__parent"), code=code)
+    perm.require(request.user, perm.VIEW, grid)
+    return _grid_out(grid)
+
+
+@router.post("/grids", response={201: dict, **ERRORS})
+@idempotent
+def create_grid(request, data: GridIn):
+    region = region_by_code(data.community)
+    g = services.create_grid(request.user, region=region, geometry=data.geometry, name=data.name, code=data.code)
+    return 201, {"code": g.code, "name": g.name, "area_m2": round(g.area_m2)}
+
+
+@router.post("/grids/import", response={201: dict, **ERRORS}, summary="Import a GeoJSON FeatureCollection")
+@idempotent
+def import_grids(request, data: dict):
+    created = services.import_grids(request.user, data)
+    return 201, {"created": [g.code for g in created]}
+
+
+@router.get("/categories", response=list[CategoryOut])
+def list_categories(request):
+    return [
+        {"code": c.code, "name": c.name, "parent": c.code[:2] if len(c.code) == 5 else None,
+         "default_sla": c.default_sla, "local_extension": c.is_local_extension}
+        for c in MatterCategory.objects.all()
+    ]
+
+
+@router.get("/responsibility", summary="Who handles a matter here and now, and why")
+def responsibility_lookup(request, category: str, lon: float | None = None, lat: float | None = None,
+                          grid: str | None = None, at: dt.datetime | None = None,
+                          first_receiver: str | None = None):
+    g = None
+    if grid:
+        g = Grid.objects.select_related("region").filter(code=grid).first()
+        if g is None:
+            raise NotFound(f"网格{grid}不存在", field="grid")
+    fr = services.get_unit(first_receiver) if first_receiver else None
+    return responsibility.resolve(category, lon=lon, lat=lat, grid=g, at=at, first_receiver=fr).as_dict()

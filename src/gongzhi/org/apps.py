@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgConfig(AppConfig):
+    name = "gongzhi.org"
+    label = "org"
+    verbose_name = _("组织体系")
+
+    def ready(self) -> None:
+        from . import geo
+
+        geo.connect_signals()

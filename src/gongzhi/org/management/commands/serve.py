@@ -1,0 +1,62 @@
+"""Serve the platform with a production server (gunicorn) and the task worker."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from gongzhi.demo.generator import DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Serve Gongzhi at http://HOST:PORT with gunicorn, plus the background task worker."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("GONGZHI_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("GONGZHI_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("GONGZHI_WORKERS", "2")))
+        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+
+    def handle(self, *args, host, port, workers, threads, no_worker, **opts):
+        gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
+        if not gunicorn:
+            raise CommandError("gunicorn is not installed in this environment (pip install gunicorn)")
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="gongzhi.settings")
+        children = []
+        if not no_worker and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
+            children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "db_worker", "--interval", "1"],
+                                              env=env))
+        url = f"http://{host}:{port}/"
+        self.stdout.write(f"共治 Gongzhi: {url}")
+        self.stdout.write(f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, street2, "
+                          "community, grid, dept, auditor")
+        self.stdout.flush()
+        server = subprocess.Popen(
+            [gunicorn, "gongzhi.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
+             "--threads", str(threads), "--access-logfile", "-", "--graceful-timeout", "5"],
+            env=env,
+        )
+        children.append(server)
+
+        def stop(*_):
+            for c in children:
+                if c.poll() is None:
+                    c.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop()
+            for c in children:
+                try:
+                    c.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    c.kill()

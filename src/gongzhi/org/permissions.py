@@ -1,0 +1,128 @@
+"""The one place that decides permissions.
+
+A user holds roles (``StaffRole``) at units; each role allows a set of actions
+within the region subtree of the unit it is held at. Every query for a place
+goes through :func:`scope` and every change through :func:`require`.
+``actor=None`` means the system itself (migrations, the demo generator, CLI
+run by the operator) and is always allowed.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from gongzhi.core.errors import Forbidden
+from gongzhi.core.models import Region
+
+from .kinds import StaffRoleKind as R
+
+VIEW = "view"
+VIEW_PERSONAL = "view_personal"
+EDIT_UNIT = "edit_unit"
+ESTABLISH = "establish_party_org"
+EDIT_PERSON = "edit_person"
+MANAGE_GRIDS = "manage_grids"
+MANAGE_LISTS = "manage_lists"
+MANAGE_ROLES = "manage_roles"
+
+ACTIONS = (VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, MANAGE_GRIDS, MANAGE_LISTS, MANAGE_ROLES)
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    R.DISTRICT_ADMIN: frozenset(ACTIONS),
+    R.STREET_CADRE: frozenset({VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, MANAGE_GRIDS, MANAGE_ROLES}),
+    R.COMMUNITY_CADRE: frozenset({VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON}),
+    R.GRID_WORKER: frozenset({VIEW, VIEW_PERSONAL, EDIT_PERSON}),
+    R.DEPARTMENT_STAFF: frozenset({VIEW}),
+    R.AUDITOR: frozenset({VIEW}),
+}
+
+ACTION_LABELS = {
+    VIEW: "查看",
+    VIEW_PERSONAL: "查看个人信息",
+    EDIT_UNIT: "编辑单位",
+    ESTABLISH: "成立党组织",
+    EDIT_PERSON: "编辑人员",
+    MANAGE_GRIDS: "管理网格",
+    MANAGE_LISTS: "管理权责清单",
+    MANAGE_ROLES: "分配角色",
+}
+
+
+def _roles(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_gz_roles", None)
+    if cached is None:
+        from .models import StaffRole
+
+        cached = list(StaffRole.objects.filter(user=user, active=True).select_related("region", "unit"))
+        user._gz_roles = cached
+    return cached
+
+
+def is_system(user) -> bool:
+    return user is None or getattr(user, "is_superuser", False)
+
+
+def scope_paths(user, action: str) -> list[str] | None:
+    """Region path prefixes within which ``user`` may do ``action``; None means everywhere."""
+    if is_system(user):
+        return None
+    return [r.region.path for r in _roles(user) if action in ROLE_ACTIONS.get(r.role, ())]
+
+
+def region_of(target) -> Region | None:
+    if isinstance(target, Region):
+        return target
+    return getattr(target, "region", None)
+
+
+def allowed(user, action: str, target=None) -> bool:
+    paths = scope_paths(user, action)
+    if paths is None:
+        return True
+    if target is None:
+        return bool(paths)
+    region = region_of(target)
+    return region is not None and any(region.path.startswith(p) for p in paths)
+
+
+def require(user, action: str, target=None) -> None:
+    if not allowed(user, action, target):
+        where = region_of(target)
+        raise Forbidden(
+            f"无权{ACTION_LABELS.get(action, action)}"
+            + (f"：{where.name}不在您的管辖范围内" if where is not None else "")
+        )
+
+
+def scope(user, queryset, action: str = VIEW, region_field: str = "region"):
+    """Filter ``queryset`` to the rows whose region lies in the user's scope for ``action``."""
+    paths = scope_paths(user, action)
+    if paths is None:
+        return queryset
+    if not paths:
+        return queryset.none()
+    key = f"{region_field}__path__startswith" if region_field else "path__startswith"
+    return queryset.filter(reduce(or_, (Q(**{key: p}) for p in paths)))
+
+
+def home_region(user) -> Region | None:
+    """The widest region the user can see (for a start page)."""
+    if is_system(user):
+        return Region.objects.filter(parent__isnull=True).order_by("code").first()
+    roles = _roles(user)
+    if not roles:
+        return None
+    return min((r.region for r in roles), key=lambda reg: len(reg.path))
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+
+
+def mask_id_number(idn: str) -> str:
+    return idn[:6] + "********" + idn[-4:] if len(idn) >= 10 else "****"

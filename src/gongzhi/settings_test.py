@@ -1,0 +1,7 @@
+"""Settings for the test suite: the real settings, with background tasks run
+immediately (so a test sees what a worker would do) and a fast password hasher."""
+
+from .settings import *  # noqa: F401,F403
+
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

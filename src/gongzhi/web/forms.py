@@ -1,0 +1,38 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.org.kinds import UnitKind
+from gongzhi.org.models import MatterCategory
+
+
+class UnitForm(forms.Form):
+    code = forms.CharField(label=_("编码"), max_length=40)
+    name = forms.CharField(label=_("名称"), max_length=120)
+    kind = forms.ChoiceField(label=_("类型"), choices=UnitKind.choices)
+    founding_members = forms.CharField(
+        label=_("创始正式党员（人员编号，逗号分隔）"), required=False,
+        help_text=_("党组织须有至少3名正式党员方可成立"),
+    )
+
+    def clean_founding_members(self):
+        raw = self.cleaned_data.get("founding_members", "")
+        try:
+            return [int(x) for x in raw.replace("，", ",").split(",") if x.strip()]
+        except ValueError:
+            raise forms.ValidationError(_("请填写人员编号（数字），用逗号分隔")) from None
+
+
+class LookupForm(forms.Form):
+    category = forms.ModelChoiceField(
+        label=_("事项类别"), queryset=MatterCategory.objects.filter(parent__isnull=False), to_field_name="code"
+    )
+    grid = forms.CharField(label=_("网格编码"), required=False)
+    lon = forms.FloatField(label=_("经度"), required=False)
+    lat = forms.FloatField(label=_("纬度"), required=False)
+    at = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("grid") and (data.get("lon") is None or data.get("lat") is None):
+            raise forms.ValidationError(_("请填写网格编码，或经纬度"))
+        return data

@@ -1,0 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("org/", views.org_tree, name="org_tree"),
+    path("org/unit/<str:code>/", views.unit_detail, name="unit"),
+    path("org/unit/<str:code>/children/", views.unit_children, name="unit_children"),
+    path("org/person/<int:pk>/", views.person_detail, name="person"),
+    path("map/", views.grid_map, name="map"),
+    path("grid/<str:code>/", views.grid_detail, name="grid"),
+    path("search/", views.search, name="search"),
+    path("lists/", views.lists, name="lists"),
+]
