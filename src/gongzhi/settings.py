@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "gongzhi.ledger",
     "gongzhi.consult",
     "gongzhi.resources",
+    "gongzhi.cases",
+    "gongzhi.alliances",
+    "gongzhi.volunteers",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +125,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

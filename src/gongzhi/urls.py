@@ -1,4 +1,3 @@
-from django.conf.urls.i18n import i18n_patterns  # noqa: F401
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,5 +10,9 @@ urlpatterns = [
     path("ledger/", include("gongzhi.ledger.urls")),
     path("consult/", include("gongzhi.consult.urls")),
     path("pool/", include("gongzhi.resources.urls")),
+    path("requests/", include("gongzhi.cases.urls")),
+    path("open311/v2/", include("gongzhi.cases.open311_urls")),
+    path("alliances/", include("gongzhi.alliances.urls")),
+    path("volunteers/", include("gongzhi.volunteers.urls")),
     path("", include("gongzhi.web.urls")),
 ]

@@ -54,7 +54,8 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "不存在", "code": "not_found"}, status=404)
 
 
-ROUTERS = ["gongzhi.org.api", "gongzhi.ledger.api", "gongzhi.consult.api", "gongzhi.resources.api"]
+ROUTERS = ["gongzhi.org.api", "gongzhi.ledger.api", "gongzhi.consult.api", "gongzhi.resources.api",
+           "gongzhi.cases.api", "gongzhi.alliances.api", "gongzhi.volunteers.api"]
 
 for name in ROUTERS:
     try:

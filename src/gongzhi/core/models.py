@@ -120,7 +120,7 @@ class Delivery(models.Model):
     delivered_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["subscriber", "event"], name="uniq_delivery")]
+        constraints = [models.UniqueConstraint(fields=["subscriber", "event"], name="core_uniq_delivery")]
 
 
 class ApiToken(models.Model):
@@ -161,4 +161,4 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency")]
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="core_uniq_idempotency")]

@@ -450,5 +450,33 @@ class DemoGenerator:
         return counts
 
 
+# Each module may add its own demo data on top of the district: a module
+# ``gongzhi.<app>.demo`` with ``generate(*, seed, scale, progress) -> dict[str, int]``
+# (counts of what it wrote), run in this order after the district is written.
+DEMO_MODULES = [
+    "gongzhi.cases.demo",
+    "gongzhi.alliances.demo",
+    "gongzhi.resources.demo",
+    "gongzhi.volunteers.demo",
+    "gongzhi.consult.demo",
+    "gongzhi.ledger.demo",
+]
+
+
+def run_module_demos(*, seed: int, scale: str, progress) -> dict[str, int]:
+    import importlib
+
+    counts: dict[str, int] = {}
+    for name in DEMO_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        counts.update(module.generate(seed=seed, scale=scale, progress=progress) or {})
+    return counts
+
+
 def database_is_empty() -> bool:
     return not Region.objects.exists()

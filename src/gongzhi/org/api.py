@@ -1,6 +1,5 @@
 """Org endpoints of the JSON API (mounted at /api/v1/ by gongzhi.api.api)."""
 
-from __future__ import annotations
 
 import datetime as dt
 
@@ -88,6 +87,11 @@ class CategoryOut(Schema):
     parent: str | None
     default_sla: str
     local_extension: bool
+
+
+class FeatureCollectionIn(Schema):
+    type: str
+    features: list[dict]
 
 
 class GridIn(Schema):
@@ -241,13 +245,6 @@ def _grid_out(grid: Grid) -> dict:
     }
 
 
-@router.get("/grids/{code}")
-def get_grid(request, code: str):
-    grid = get_object_or_404(Grid.objects.select_related("region__parent"), code=code)
-    perm.require(request.user, perm.VIEW, grid)
-    return _grid_out(grid)
-
-
 @router.post("/grids", response={201: dict, **ERRORS})
 @idempotent
 def create_grid(request, data: GridIn):
@@ -258,9 +255,16 @@ def create_grid(request, data: GridIn):
 
 @router.post("/grids/import", response={201: dict, **ERRORS}, summary="Import a GeoJSON FeatureCollection")
 @idempotent
-def import_grids(request, data: dict):
-    created = services.import_grids(request.user, data)
+def import_grids(request, data: FeatureCollectionIn):
+    created = services.import_grids(request.user, data.dict())
     return 201, {"created": [g.code for g in created]}
+
+
+@router.get("/grids/{code}")
+def get_grid(request, code: str):
+    grid = get_object_or_404(Grid.objects.select_related("region__parent"), code=code)
+    perm.require(request.user, perm.VIEW, grid)
+    return _grid_out(grid)
 
 
 @router.get("/categories", response=list[CategoryOut])

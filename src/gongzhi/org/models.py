@@ -134,7 +134,7 @@ class Membership(models.Model):
             models.UniqueConstraint(
                 fields=["person", "unit", "role"],
                 condition=models.Q(end_date__isnull=True),
-                name="uniq_active_membership",
+                name="org_uniq_active_membership",
             )
         ]
         verbose_name = _("成员关系")
@@ -194,7 +194,7 @@ class GridAssignment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grid", "person", "kind"], condition=models.Q(end_date__isnull=True), name="uniq_active_grid_assignment"
+                fields=["grid", "person", "kind"], condition=models.Q(end_date__isnull=True), name="org_uniq_active_grid_assignment"
             )
         ]
         verbose_name = _("网格分配")
@@ -213,7 +213,7 @@ class HouseholdLink(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["member", "household"], condition=models.Q(end_date__isnull=True), name="uniq_active_household_link"
+                fields=["member", "household"], condition=models.Q(end_date__isnull=True), name="org_uniq_active_household_link"
             )
         ]
 
@@ -282,7 +282,7 @@ class ResponsibilityRule(models.Model):
     class Meta:
         ordering = ["category__code", "region__path", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["category", "region", "version"], name="uniq_rule_version"),
+            models.UniqueConstraint(fields=["category", "region", "version"], name="org_uniq_rule_version"),
         ]
         verbose_name = _("权责清单条目")
         verbose_name_plural = _("权责清单")

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='uniq_idempotency')],
+                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='core_uniq_idempotency')],
             },
         ),
         migrations.CreateModel(
@@ -95,7 +95,7 @@ class Migration(migrations.Migration):
                 ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='core.event')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('subscriber', 'event'), name='uniq_delivery')],
+                'constraints': [models.UniqueConstraint(fields=('subscriber', 'event'), name='core_uniq_delivery')],
             },
         ),
         migrations.AddIndex(

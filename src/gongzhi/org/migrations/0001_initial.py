@@ -212,11 +212,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='householdlink',
-            constraint=models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('member', 'household'), name='uniq_active_household_link'),
+            constraint=models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('member', 'household'), name='org_uniq_active_household_link'),
         ),
         migrations.AddConstraint(
             model_name='gridassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('grid', 'person', 'kind'), name='uniq_active_grid_assignment'),
+            constraint=models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('grid', 'person', 'kind'), name='org_uniq_active_grid_assignment'),
         ),
         migrations.AddIndex(
             model_name='unit',
@@ -224,7 +224,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='responsibilityrule',
-            constraint=models.UniqueConstraint(fields=('category', 'region', 'version'), name='uniq_rule_version'),
+            constraint=models.UniqueConstraint(fields=('category', 'region', 'version'), name='org_uniq_rule_version'),
         ),
         migrations.AddIndex(
             model_name='membership',
@@ -232,6 +232,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='membership',
-            constraint=models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('person', 'unit', 'role'), name='uniq_active_membership'),
+            constraint=models.UniqueConstraint(condition=models.Q(('end_date__isnull', True)), fields=('person', 'unit', 'role'), name='org_uniq_active_membership'),
         ),
     ]

@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gongzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoGenerator, database_is_empty
+from gongzhi.demo.generator import DEMO_PASSWORD, SCALES, DemoGenerator, database_is_empty, run_module_demos
 
 
 class Command(BaseCommand):
@@ -14,10 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
         parser.add_argument("--scale", choices=sorted(SCALES), default="district",
                             help="district (default, seconds) or city (≥1 million people, ≥10,000 grids)")
+        parser.add_argument("--district-only", action="store_true",
+                            help="only the district (regions, organisation, people, grids, lists): no module data")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing (exit 0) when the database already holds data")
 
-    def handle(self, *args, seed, scale, if_empty, **opts):
+    def handle(self, *args, seed, scale, if_empty, district_only=False, **opts):
         if not database_is_empty():
             if if_empty:
                 self.stdout.write("数据库已有数据，跳过示范数据生成 (database not empty; demo skipped)")
@@ -38,6 +40,8 @@ class Command(BaseCommand):
             gen.build()
             gen.check()
             counts = gen.write()
+            if not district_only:
+                counts.update(run_module_demos(seed=seed, scale=scale, progress=progress))
         secs = time.perf_counter() - t0
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         summary = ", ".join(f"{k} {v:,}" for k, v in counts.items())
