@@ -106,16 +106,20 @@ class GridIndex:
 
     def locate(self, lon: float, lat: float) -> int | None:
         """The id of the grid containing the point (on a shared border: the lowest id), or None."""
-        hits = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        if len(hits) == 0:
+        cand = self.tree.query(shapely.Point(lon, lat))  # bounding boxes only: 1–4 candidates
+        if len(cand) == 0:
             return None
-        return int(self.ids[hits].min())
+        hit = cand[shapely.intersects_xy(self.geoms[cand], lon, lat)]
+        return int(self.ids[hit].min()) if len(hit) else None
 
     def locate_many(self, lons, lats) -> np.ndarray:
         """Vectorised lookup: an array of grid ids, -1 where a point is in no grid."""
-        pts = shapely.points(np.asarray(lons, dtype=float), np.asarray(lats, dtype=float))
-        pairs = self.tree.query(pts, predicate="intersects")
-        out = np.full(len(pts), -1, dtype=np.int64)
+        lons = np.asarray(lons, dtype=float)
+        lats = np.asarray(lats, dtype=float)
+        pairs = self.tree.query(shapely.points(lons, lats))  # bounding-box candidates
+        keep = shapely.intersects_xy(self.geoms[pairs[1]], lons[pairs[0]], lats[pairs[0]])
+        pairs = pairs[:, keep]
+        out = np.full(len(lons), -1, dtype=np.int64)
         if pairs.shape[1]:
             # For points on shared borders keep the lowest grid id, as locate() does.
             gid = self.ids[pairs[1]]
