@@ -1,0 +1,248 @@
+"""Cloud consultation use cases: the only code that writes consult models. Each function is one
+transaction; a refusal raises :class:`~gongzhi.core.errors.DomainError` and changes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from gongzhi.core.errors import DomainError, Forbidden
+from gongzhi.core.events import emit
+
+from . import math as cm
+from .models import Phase, Statement, StatementVote, Topic
+from .polis_io import latest_votes
+
+STATEMENT_PHASES = {Phase.Kind.COLLECT, Phase.Kind.DELIBERATE}
+VOTING_PHASES = {Phase.Kind.COLLECT, Phase.Kind.DELIBERATE}
+MIN_STATEMENT_LENGTH = 4
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+@transaction.atomic
+def create_topic(*, title: str, scope: str, region, phases: list[dict], description: str = "",
+                 unit=None, source: str = Topic.Source.RESIDENT, proposed_by=None) -> Topic:
+    """Raise a topic. ``phases``: dicts with ``kind``, ``starts_at``, ``ends_at`` and optional
+    ``rules``, in the order collect → deliberate → vote → publish → follow up (any may be left out
+    but collect), not overlapping."""
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("请填写议题名称", field="title")
+    if len(title) > 120:
+        raise DomainError("议题名称不能超过120字", field="title")
+    if scope not in Topic.Scope.values:
+        raise DomainError(f"未知的议题范围：{scope}（应为 {'/'.join(Topic.Scope.values)}）", field="scope")
+    if source not in Topic.Source.values:
+        raise DomainError(f"未知的议题来源：{source}", field="source")
+    if scope in (Topic.Scope.ALLIANCE, Topic.Scope.BRANCH) and unit is None:
+        raise DomainError("共建联盟或党支部范围的议题须指明联盟/支部", field="unit")
+    if not phases:
+        raise DomainError("议题至少要有“征集”阶段", field="phases")
+    kinds = [p.get("kind") for p in phases]
+    unknown = [k for k in kinds if k not in Phase.ORDER]
+    if unknown:
+        raise DomainError(f"未知的阶段：{unknown[0]}", field="phases")
+    if len(set(kinds)) != len(kinds):
+        raise DomainError("每个阶段只能出现一次", field="phases")
+    if Phase.Kind.COLLECT not in kinds:
+        raise DomainError("议题至少要有“征集”阶段", field="phases")
+    if kinds != sorted(kinds, key=Phase.ORDER.index):
+        raise DomainError("阶段顺序应为：征集 → 协商 → 表决 → 公示 → 跟踪落实", field="phases")
+    previous_end = None
+    for p in phases:
+        start, end = p.get("starts_at"), p.get("ends_at")
+        if not isinstance(start, datetime) or not isinstance(end, datetime):
+            raise DomainError(f"阶段“{p['kind']}”须有开始和结束时间", field="phases")
+        if timezone.is_naive(start) or timezone.is_naive(end):
+            raise DomainError(f"阶段“{p['kind']}”的时间须带时区", field="phases")
+        if end <= start:
+            raise DomainError(f"阶段“{p['kind']}”的结束时间须晚于开始时间", field="phases")
+        if previous_end is not None and start < previous_end:
+            raise DomainError(f"阶段“{p['kind']}”与上一阶段时间重叠", field="phases")
+        previous_end = end
+    topic = Topic.objects.create(
+        title=title, description=description or "", scope=scope, region=region, unit=unit,
+        source=source, proposed_by=proposed_by,
+    )
+    Phase.objects.bulk_create(
+        Phase(topic=topic, kind=p["kind"], starts_at=p["starts_at"], ends_at=p["ends_at"], rules=p.get("rules", ""))
+        for p in phases
+    )
+    emit("consult.topic_created", aggregate_type="topic", aggregate_id=topic.pk, region=region,
+         actor=proposed_by, payload={"title": title, "scope": scope, "phases": kinds})
+    return topic
+
+
+def current_phase(topic: Topic, at: datetime | None = None) -> Phase | None:
+    now = _now(at)
+    return topic.phases.filter(starts_at__lte=now, ends_at__gt=now).first()
+
+
+def _require_phase(topic: Topic, allowed: set, action: str, at: datetime | None) -> Phase:
+    phase = current_phase(topic, at)
+    if phase is None or phase.kind not in allowed:
+        names = "、".join(str(Phase.Kind(k).label) for k in Phase.ORDER if k in allowed)
+        now = phase.get_kind_display() if phase else "不在任何阶段"
+        raise DomainError(f"议题当前{now}，只有在{names}阶段才能{action}", field="topic", code="closed")
+    return phase
+
+
+@transaction.atomic
+def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = None) -> Statement:
+    _require_phase(topic, STATEMENT_PHASES, "提交观点", at)
+    text = " ".join((text or "").split())
+    if len(text) < MIN_STATEMENT_LENGTH:
+        raise DomainError(f"观点至少{MIN_STATEMENT_LENGTH}个字", field="text")
+    if len(text) > Statement.MAX_LENGTH:
+        raise DomainError(f"观点不能超过{Statement.MAX_LENGTH}字，请精简后再提交", field="text")
+    if topic.statements.exclude(status=Statement.Status.REJECTED).filter(text=text).exists():
+        raise DomainError("已有相同的观点，请直接对它表态", field="text", code="duplicate")
+    st = Statement.objects.create(topic=topic, author=author, text=text)
+    emit("consult.statement_submitted", aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
+         actor=author, public=False, payload={"statement": st.pk})
+    return st
+
+
+@transaction.atomic
+def moderate_statement(statement: Statement, moderator, *, accept: bool, reason: str = "") -> Statement:
+    if moderator is None or not moderator.has_perm("consult.change_statement"):
+        raise Forbidden("只有主持人可以审核观点", field="moderator")
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise DomainError("不采纳观点须说明理由", field="reason")
+    if len(reason) > 200:
+        raise DomainError("审核理由不能超过200字", field="reason")
+    st = Statement.objects.select_for_update().get(pk=statement.pk)
+    st.status = Statement.Status.ACCEPTED if accept else Statement.Status.REJECTED
+    st.moderation_reason = reason
+    st.moderated_by = moderator
+    st.moderated_at = timezone.now()
+    st.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
+    emit("consult.statement_moderated", aggregate_type="topic", aggregate_id=st.topic_id,
+         region=st.topic.region, actor=moderator,
+         payload={"statement": st.pk, "status": st.status, "reason": reason})
+    return st
+
+
+@transaction.atomic
+def cast_vote(statement: Statement, voter, value: int, *, at: datetime | None = None) -> StatementVote:
+    """Agree (1), disagree (−1) or pass (0) on an accepted statement; a later vote replaces the
+    earlier one in every count (all vote events are kept)."""
+    if value not in (-1, 0, 1):
+        raise DomainError("表态只能是赞同(1)、反对(-1)或跳过(0)", field="value")
+    if voter is None or not getattr(voter, "is_authenticated", False):
+        raise Forbidden("请先登录再表态", field="voter")
+    _require_phase(statement.topic, VOTING_PHASES, "表态", at)
+    if statement.status != Statement.Status.ACCEPTED:
+        raise DomainError("该观点尚未采纳，不能表态", field="statement")
+    return StatementVote.objects.create(statement=statement, voter=voter, value=value)
+
+
+# --- reading: analysis, next statement, export -------------------------------------------------
+
+
+def topic_votes(topic: Topic):
+    """All vote events of a topic as arrays (voter id, statement id, value, time in ms), oldest first."""
+    rows = list(
+        StatementVote.objects.filter(statement__topic=topic).order_by("created_at", "id")
+        .values_list("voter_id", "statement_id", "value", "created_at")
+    )
+    if not rows:
+        return (np.zeros(0, np.int64),) * 2 + (np.zeros(0, np.int8), np.zeros(0, np.int64))
+    voter, statement, value, created = zip(*rows)
+    millis = [int(c.timestamp() * 1000) for c in created]
+    return (np.asarray(voter, np.int64), np.asarray(statement, np.int64), np.asarray(value, np.int8),
+            np.asarray(millis, np.int64))
+
+
+def analyse_topic(topic: Topic, *, seed: int = 0) -> cm.Analysis:
+    """The consensus math on the topic's votes; rejected statements are moderated out."""
+    p, s, v, t = topic_votes(topic)
+    rejected = list(topic.statements.filter(status=Statement.Status.REJECTED).values_list("id", flat=True))
+    return cm.analyse(cm.build_vote_matrix(p, s, v, t), rejected, seed=seed)
+
+
+def next_statement(topic: Topic, voter) -> Statement | None:
+    """The accepted statement to show ``voter`` next: not yet voted on by them, not their own, with
+    the highest pol.is priority (see :func:`gongzhi.consult.math.next_statement_priority`); ties go
+    to the older statement. ``None`` when nothing is left."""
+    candidates = list(
+        topic.statements.filter(status=Statement.Status.ACCEPTED)
+        .exclude(votes__voter=voter).exclude(author=voter).order_by("id").values_list("id", flat=True)
+    )
+    if not candidates:
+        return None
+    p, s, v, t = topic_votes(topic)
+    p, s, v, _ = latest_votes(p, s, v, t)
+    ids = np.asarray(candidates, dtype=np.int64)
+    pos = {sid: i for i, sid in enumerate(candidates)}
+    agree = np.zeros(ids.shape[0])
+    passes = np.zeros(ids.shape[0])
+    seen = np.zeros(ids.shape[0])
+    for sid, val in zip(s.tolist(), v.tolist()):
+        i = pos.get(sid)
+        if i is not None:
+            seen[i] += 1
+            agree[i] += val > 0
+            passes[i] += val == 0
+    extremity = np.zeros(ids.shape[0])
+    if s.size:
+        an = analyse_topic(topic)
+        ext = cm.statement_extremity(an)
+        for j, sid in enumerate(an.statements.tolist()):
+            if sid in pos:
+                extremity[pos[sid]] = ext[j]
+    priority = cm.next_statement_priority(agree, passes, seen, extremity)
+    best = int(ids[int(np.argmax(priority))])  # argmax takes the first (oldest) of equal priorities
+    return Statement.objects.get(pk=best)
+
+
+def export_polis(topic: Topic) -> dict[str, str]:
+    """``comments.csv`` and ``votes.csv`` in the pol.is openData format. Participants are numbered
+    0, 1, … in order of first appearance (no user ids leave the platform)."""
+    numbers: dict[int, int] = {}
+
+    def number(user_id):
+        if user_id is None:
+            return ""
+        if user_id not in numbers:
+            numbers[user_id] = len(numbers)
+        return numbers[user_id]
+
+    statements = list(topic.statements.order_by("created_at", "id"))
+    moderated = {Statement.Status.ACCEPTED: 1, Statement.Status.PENDING: 0, Statement.Status.REJECTED: -1}
+    p, s, v, t = topic_votes(topic)
+    _, ls, lv, _ = latest_votes(p, s, v, t)
+    agrees = {sid: int(((ls == sid) & (lv > 0)).sum()) for sid in (st.id for st in statements)}
+    disagrees = {sid: int(((ls == sid) & (lv < 0)).sum()) for sid in (st.id for st in statements)}
+
+    def stamp(ms: int) -> str:
+        return timezone.localtime(datetime.fromtimestamp(ms / 1000, tz=timezone.get_current_timezone())).strftime(
+            "%a %b %d %H:%M:%S %Z %Y"
+        )
+
+    events = sorted([(int(st.created_at.timestamp() * 1000), 0, st) for st in statements], key=lambda e: (e[0], e[2].id))
+    comments = io.StringIO()
+    w = csv.writer(comments, lineterminator="\n")
+    w.writerow(["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "comment-body"])
+    vote_rows = sorted(zip(t.tolist(), range(len(t)), p.tolist(), s.tolist(), v.tolist()))
+    # Number participants by first appearance across statements and votes, in time order.
+    for _, _, who in sorted([(e[0], 0, e[2].author_id) for e in events] + [(r[0], 1, r[2]) for r in vote_rows]):
+        number(who)
+    for ts, _, st in events:
+        w.writerow([ts, stamp(ts), st.id, number(st.author_id), agrees[st.id], disagrees[st.id],
+                    moderated[st.status], st.text])
+    votes = io.StringIO()
+    w = csv.writer(votes, lineterminator="\n")
+    w.writerow(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
+    for ts, _, voter, sid, val in vote_rows:
+        w.writerow([ts, stamp(ts), sid, number(voter), val])
+    return {"comments.csv": comments.getvalue(), "votes.csv": votes.getvalue()}
