@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 
-def test_models_and_migrations_agree():
+def test_models_and_migrations_agree(db):
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 

@@ -1,0 +1,390 @@
+"""The star rating (星级党建联合体): quarterly daily points computed from records, and the
+year-end review (reports → points published → democratic appraisal → grade).
+
+Points are never typed in: :func:`compute_quarter` turns the quarter's records into
+score lines (one per point-producing record, so every score explains itself) with the
+rule set in force on the quarter's first day. A closed quarter is frozen; a mistake is
+put right by :func:`correct_score`, a new line with a reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gongzhi.core.events import emit
+from gongzhi.org import permissions as perm
+from gongzhi.org.models import Unit
+
+from . import appraisal
+from . import permissions as ap
+from . import rules as R
+from .models import (
+    Alliance,
+    AllianceMember,
+    Attendance,
+    Dimension,
+    Participation,
+    Quarter,
+    ResourceSupply,
+    RuleSet,
+    ScoreLine,
+    Suggestion,
+    Task,
+    UnitReview,
+    YearReview,
+)
+
+
+# ------------------------------------------------------------------ rule sets
+
+def ensure_default_ruleset() -> RuleSet:
+    """Version 1 takes effect with the platform (a data migration writes it; this covers databases
+    built without migrations)."""
+    rs = RuleSet.objects.filter(version=1).first()
+    if rs is None:
+        rs, _ = RuleSet.objects.get_or_create(version=1, defaults={
+            "effective_from": dt.date(2000, 1, 1), "rules": R.default_rules(), "note": "初始版本：五个维度，满分100分"})
+    return rs
+
+
+def ruleset_in_force(day: dt.date) -> RuleSet:
+    ensure_default_ruleset()
+    rs = RuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+    if rs is None:
+        raise DomainError(f"{day}没有生效的积分规则", code="no_rules")
+    return rs
+
+
+@transaction.atomic
+def publish_ruleset(*, rules: dict, effective_from: dt.date, note: str = "", actor=None) -> RuleSet:
+    """A new version of the rules, effective from a future quarter's start (old quarters keep theirs)."""
+    if not (perm.is_system(actor) or any(r.role == "district_admin" for r in perm._roles(actor))):
+        raise Forbidden("积分规则只能由区级管理员发布")
+    R.validate(rules)
+    ensure_default_ruleset()
+    if effective_from.day != 1 or effective_from.month not in (1, 4, 7, 10):
+        raise DomainError("新规则须从季度首日起生效（1月1日、4月1日、7月1日或10月1日）", field="effective_from")
+    closed = Quarter.objects.filter(status=Quarter.Status.CLOSED)
+    last = closed.order_by("-year", "-quarter").first()
+    if last is not None and effective_from <= R.quarter_bounds(last.year, last.quarter)[1]:
+        raise DomainError("新规则不能追溯到已结账的季度", field="effective_from")
+    if RuleSet.objects.filter(effective_from=effective_from).exists():
+        raise Conflict(f"{effective_from}起生效的规则版本已存在")
+    version = (RuleSet.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
+    rs = RuleSet.objects.create(version=version, effective_from=effective_from, rules=rules, note=note[:200])
+    emit("alliance.rules.published", aggregate_type="ruleset", aggregate_id=version, actor=actor,
+         payload={"version": version, "effective_from": effective_from.isoformat(), "rules": rules})
+    return rs
+
+
+# ------------------------------------------------------------------ quarterly points
+
+def members_during(alliance: Alliance, start: dt.date, end: dt.date) -> list[Unit]:
+    ms = AllianceMember.objects.filter(alliance=alliance, joined_on__isnull=False, joined_on__lte=end).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=start)).select_related("unit").order_by("unit__name")
+    return list(dict.fromkeys(m.unit for m in ms))
+
+
+def _record_lines(alliance: Alliance, start: dt.date, end: dt.date, units: list[Unit], rules: dict) -> list[dict]:
+    """One line per point-producing record in [start, end] for ``units``, with the rule's points."""
+    f = {d: rules["dimensions"][d]["formula"] for d in R.DIMENSIONS}
+    ids = {u.pk for u in units}
+    lines = []
+    for a in (Attendance.objects.filter(meeting__alliance=alliance, meeting__held_on__range=(start, end),
+                                        unit_id__in=ids).select_related("meeting")):
+        m = a.meeting
+        pts = f["attendance"]["per_required_meeting" if m.required else "per_other_meeting"]
+        lines.append(dict(unit_id=a.unit_id, dimension=Dimension.ATTENDANCE, record_type="meeting", record_id=m.pk,
+                          on_date=m.held_on, points=pts,
+                          description=f"{m.held_on} {m.get_kind_display()}{'' if m.required else '(非必开)'}"
+                                      f"·{a.get_method_display()}签到"))
+    for s in Suggestion.objects.filter(alliance=alliance, made_on__range=(start, end), unit_id__in=ids):
+        pts = f["suggestions"]["per_suggestion"] + (f["suggestions"]["adopted_bonus"] if s.adopted else 0)
+        lines.append(dict(unit_id=s.unit_id, dimension=Dimension.SUGGESTIONS, record_type="suggestion",
+                          record_id=s.pk, on_date=s.made_on, points=pts,
+                          description=f"{s.made_on} 建议：{s.text[:80]}{'（已采纳）' if s.adopted else ''}"))
+    for r in ResourceSupply.objects.filter(alliance=alliance, supplied_on__range=(start, end), unit_id__in=ids):
+        lines.append(dict(unit_id=r.unit_id, dimension=Dimension.RESOURCES, record_type="supply", record_id=r.pk,
+                          on_date=r.supplied_on, points=f["resources"]["per_supply"],
+                          description=f"{r.supplied_on} 供给：{r.description[:80]}"))
+    for p in (Participation.objects.filter(activity__alliance=alliance, activity__held_on__range=(start, end),
+                                           unit_id__in=ids).select_related("activity")):
+        act = p.activity
+        lines.append(dict(unit_id=p.unit_id, dimension=Dimension.ACTIVITIES, record_type="activity",
+                          record_id=act.pk, on_date=act.held_on, points=f["activities"]["per_participation"],
+                          description=f"{act.held_on} {act.get_kind_display()}：{act.title[:60]}（{p.people}人）"))
+    for t in (Task.objects.filter(alliance=alliance, completed_on__range=(start, end), owner_unit_id__in=ids)
+              .select_related("item")):
+        on_time = t.completed_on <= t.deadline
+        lines.append(dict(unit_id=t.owner_unit_id, dimension=Dimension.TASKS, record_type="task", record_id=t.pk,
+                          on_date=t.completed_on, points=f["tasks"]["on_time" if on_time else "late"],
+                          description=f"{t.completed_on} 完成认领任务：{t.item.title[:60]}"
+                                      f"{'（按期）' if on_time else f'（逾期，时限{t.deadline}）'}"))
+    return lines
+
+
+@transaction.atomic
+def compute_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None) -> Quarter:
+    """(Re)compute an open quarter's points from the records. A closed quarter is refused."""
+    ap.require(actor, ap.RATE, alliance)
+    start, end = R.quarter_bounds(year, quarter)
+    if alliance.established_on is None or end < alliance.established_on:
+        raise DomainError(f"{alliance.name}在{year}年第{quarter}季度尚未成立", field="quarter")
+    q, _created = Quarter.objects.select_for_update().get_or_create(
+        alliance=alliance, year=year, quarter=quarter, defaults={"ruleset": ruleset_in_force(start)})
+    if q.is_closed:
+        raise Conflict(f"{year}年第{quarter}季度已结账，积分不能修改；如有错误请添加更正记录并说明理由",
+                       code="quarter_closed")
+    q.ruleset = ruleset_in_force(start)
+    units = members_during(alliance, start, end)
+    q.lines.filter(kind=ScoreLine.Kind.RECORD).delete()
+    ScoreLine.objects.bulk_create([ScoreLine(quarter=q, kind=ScoreLine.Kind.RECORD, **line)
+                                   for line in _record_lines(alliance, start, end, units, q.ruleset.rules)])
+    q.computed_at = timezone.now()
+    q.save()
+    return q
+
+
+@transaction.atomic
+def close_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None, on: dt.date | None = None) -> Quarter:
+    """Compute the quarter one last time and freeze it. Only after the quarter has ended."""
+    on = on or timezone.localdate()
+    start, end = R.quarter_bounds(year, quarter)
+    if on <= end:
+        raise DomainError(f"{year}年第{quarter}季度到{end}才结束，结束后才能结账", field="quarter")
+    q = compute_quarter(alliance, year, quarter, actor=actor)
+    q.status = Quarter.Status.CLOSED
+    q.closed_on = on
+    q.save()
+    table = quarter_scores(q)
+    emit("alliance.quarter.closed", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+         actor=actor, payload={"alliance": alliance.code, "name": alliance.name, "year": year, "quarter": quarter,
+                               "ruleset": q.ruleset.version,
+                               "scores": [{"unit": r["unit"].code, "unit_name": r["unit"].name, "total": r["total"],
+                                           **{d: r["dims"][d]["score"] for d in R.DIMENSIONS}} for r in table]})
+    return q
+
+
+@transaction.atomic
+def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float, reason: str,
+                  actor=None) -> ScoreLine:
+    """A correction is a new line with a reason (closed quarters are never edited)."""
+    ap.require(actor, ap.RATE, quarter.alliance)
+    if dimension not in R.DIMENSIONS:
+        raise DomainError(f"维度必须是：{'、'.join(str(l) for l in Dimension.labels)}", field="dimension")
+    try:
+        points = float(points)
+    except (TypeError, ValueError):
+        raise DomainError("更正分值必须是数字（可为负数）", field="points") from None
+    if points == 0 or abs(points) > 100:
+        raise DomainError("更正分值必须非零且绝对值不超过100", field="points")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise DomainError("请写明更正理由（至少4个字）", field="reason")
+    start, end = R.quarter_bounds(quarter.year, quarter.quarter)
+    if unit not in members_during(quarter.alliance, start, end):
+        raise DomainError(f"{unit.name}在该季度不是成员单位", field="unit")
+    line = ScoreLine.objects.create(quarter=quarter, unit=unit, dimension=dimension, kind=ScoreLine.Kind.CORRECTION,
+                                    description=f"更正：{reason[:200]}", points=points, reason=reason[:300],
+                                    on_date=timezone.localdate(),
+                                    created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    emit("alliance.score.corrected", aggregate_type="alliance", aggregate_id=quarter.alliance.code,
+         region=quarter.alliance.region, actor=actor,
+         payload={"alliance": quarter.alliance.code, "year": quarter.year, "quarter": quarter.quarter,
+                  "unit": unit.code, "dimension": dimension, "points": points, "reason": reason})
+    return line
+
+
+def quarter_scores(q: Quarter, unit: Unit | None = None) -> list[dict]:
+    """Per unit: raw points per dimension (records + corrections), capped, weighted, and the total."""
+    rules = q.ruleset.rules["dimensions"]
+    start, end = R.quarter_bounds(q.year, q.quarter)
+    units = members_during(q.alliance, start, end)
+    if unit is not None:
+        units = [u for u in units if u.pk == unit.pk]
+    raw: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for uid, dim, pts in q.lines.values_list("unit_id", "dimension", "points"):
+        raw[uid][dim] += pts
+        counts[uid][dim] += 1
+    out = []
+    for u in units:
+        dims = {}
+        total = 0.0
+        for d in R.DIMENSIONS:
+            spec = rules[d]
+            r = raw[u.pk][d]
+            capped = min(max(r, 0.0), float(spec["cap"]))
+            score = round(capped * float(spec["weight"]), 2)
+            total += score
+            dims[d] = {"raw": round(r, 2), "cap": spec["cap"], "weight": spec["weight"], "score": score,
+                       "records": counts[u.pk][d]}
+        out.append({"unit": u, "dims": dims, "total": round(total, 2)})
+    out.sort(key=lambda r: (-r["total"], r["unit"].name))
+    return out
+
+
+def drill_down(q: Quarter, unit: Unit) -> dict[str, list[ScoreLine]]:
+    """The records that produced each of a unit's points in a quarter, by dimension."""
+    out: dict[str, list[ScoreLine]] = {d: [] for d in R.DIMENSIONS}
+    for line in q.lines.filter(unit=unit).order_by("on_date", "id"):
+        out[line.dimension].append(line)
+    return out
+
+
+# ------------------------------------------------------------------ year-end review
+
+def _quarters_required(alliance: Alliance, year: int) -> list[int]:
+    est = alliance.established_on
+    return [n for n in (1, 2, 3, 4) if est and R.quarter_bounds(year, n)[1] >= est]
+
+
+@transaction.atomic
+def start_review(alliance: Alliance, year: int, *, actor=None) -> YearReview:
+    """Open the year-end review once all of the year's quarters are closed; each member unit reports."""
+    ap.require(actor, ap.RATE, alliance)
+    needed = _quarters_required(alliance, year)
+    if not needed:
+        raise DomainError(f"{alliance.name}在{year}年尚未成立", field="year")
+    closed = set(Quarter.objects.filter(alliance=alliance, year=year, status=Quarter.Status.CLOSED)
+                 .values_list("quarter", flat=True))
+    open_q = [n for n in needed if n not in closed]
+    if open_q:
+        raise DomainError(f"请先结账{year}年第{'、'.join(map(str, open_q))}季度的积分，再开展年终考评",
+                          code="quarters_open")
+    if YearReview.objects.filter(alliance=alliance, year=year).exists():
+        raise Conflict(f"{year}年度考评已开始")
+    review = YearReview.objects.create(alliance=alliance, year=year,
+                                       ruleset=ruleset_in_force(dt.date(year, 12, 31)))
+    units = members_during(alliance, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    UnitReview.objects.bulk_create([UnitReview(review=review, unit=u) for u in units])
+    return review
+
+
+@transaction.atomic
+def submit_report(review: YearReview, unit: Unit, *, report: str, actor=None, on: dt.date | None = None) -> UnitReview:
+    """A member unit's year-end report (述职)."""
+    ap.require(actor, ap.APPLY, unit, review.alliance)
+    if review.stage != YearReview.Stage.REPORTS:
+        raise DomainError("述职阶段已结束", code="stage")
+    ur = UnitReview.objects.filter(review=review, unit=unit).first()
+    if ur is None:
+        raise NotFound(f"{unit.name}不在{review.year}年度考评名单中")
+    report = (report or "").strip()
+    if len(report) < 10:
+        raise DomainError("述职报告至少10个字：说明全年参会、建言、资源供给、活动和任务落实情况", field="report")
+    ur.report = report[:5000]
+    ur.reported_on = on or timezone.localdate()
+    ur.save()
+    return ur
+
+
+def annual_points(alliance: Alliance, year: int, unit: Unit) -> float:
+    """The mean of the unit's quarterly totals over the closed quarters in which it was a member."""
+    totals = []
+    for q in Quarter.objects.filter(alliance=alliance, year=year, status=Quarter.Status.CLOSED).select_related(
+            "ruleset"):
+        rows = quarter_scores(q, unit)
+        if rows:
+            totals.append(rows[0]["total"])
+    return round(sum(totals) / len(totals), 2) if totals else 0.0
+
+
+@transaction.atomic
+def publish_points(review: YearReview, *, actor=None, on: dt.date | None = None) -> YearReview:
+    """After every unit has reported, the annual points are announced (通报积分)."""
+    ap.require(actor, ap.RATE, review.alliance)
+    if review.stage != YearReview.Stage.REPORTS:
+        raise DomainError("积分已通报", code="stage")
+    missing = [ur.unit.name for ur in review.units.select_related("unit") if not ur.report]
+    if missing:
+        raise DomainError(f"以下成员单位尚未述职：{'、'.join(missing)}", code="reports_missing")
+    for ur in review.units.select_related("unit"):
+        ur.points = annual_points(review.alliance, review.year, ur.unit)
+        ur.save(update_fields=["points"])
+    review.stage = YearReview.Stage.PUBLISHED
+    review.published_on = on or timezone.localdate()
+    review.save()
+    a = review.alliance
+    emit("alliance.points.published", aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
+         payload={"alliance": a.code, "name": a.name, "year": review.year,
+                  "points": [{"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points}
+                             for ur in review.units.select_related("unit")]})
+    return review
+
+
+@transaction.atomic
+def open_appraisal(review: YearReview, *, actor=None) -> YearReview:
+    ap.require(actor, ap.RATE, review.alliance)
+    if review.stage != YearReview.Stage.PUBLISHED:
+        raise DomainError("须先通报积分，再开展民主评议", code="stage")
+    review.ballot_ref = appraisal.open_ballot(review)
+    review.stage = YearReview.Stage.APPRAISAL
+    review.save()
+    return review
+
+
+@transaction.atomic
+def cast_appraisal(review: YearReview, voter: Unit, ratings: dict[Unit, int], *, actor=None) -> int:
+    """A member unit rates every other member unit (4 优秀, 3 良好, 2 一般, 1 较差)."""
+    ap.require(actor, ap.APPLY, voter, review.alliance)
+    if review.stage != YearReview.Stage.APPRAISAL:
+        raise DomainError("民主评议未开始或已结束", code="stage")
+    return appraisal.cast(review, voter, ratings)
+
+
+@transaction.atomic
+def grade(review: YearReview, *, actor=None, on: dt.date | None = None) -> YearReview:
+    """Combine points and appraisal into a final score and a grade of one to five stars; list the weak for
+    rectification and the strong for support; grade the alliance itself by its members' mean."""
+    ap.require(actor, ap.RATE, review.alliance)
+    if review.stage != YearReview.Stage.APPRAISAL:
+        raise DomainError("须先完成民主评议，再评定星级", code="stage")
+    rules = review.ruleset.rules
+    ye = rules["year_end"]
+    units = list(review.units.select_related("unit"))
+    voted = appraisal.voters(review)
+    quorum = ye["appraisal_quorum"]
+    if len(units) and len(voted) / len(units) < quorum:
+        raise DomainError(f"参加民主评议的单位不足：{len(voted)}/{len(units)}，须达到{int(quorum * 100)}%以上",
+                          code="quorum")
+    results = appraisal.tally(review)
+    scale = {int(k): float(v) for k, v in ye["appraisal_scale"].items()}
+    for ur in units:
+        got = results.get(ur.unit_id, [])
+        ur.appraisal = round(sum(scale[r] for r in got) / len(got), 2) if got else None
+        if ur.appraisal is None:
+            ur.final_score = ur.points
+        else:
+            ur.final_score = round(ye["points_weight"] * ur.points + ye["appraisal_weight"] * ur.appraisal, 2)
+        ur.stars = R.stars_for(ur.final_score, rules)
+        ur.outcome = (UnitReview.Outcome.RECTIFY if ur.stars <= ye["rectify_max_stars"] else
+                      UnitReview.Outcome.SUPPORT if ur.stars >= ye["support_min_stars"] else UnitReview.Outcome.NONE)
+        ur.save()
+    review.alliance_score = round(sum(u.final_score for u in units) / len(units), 2) if units else 0.0
+    review.alliance_stars = R.stars_for(review.alliance_score, rules)
+    review.stage = YearReview.Stage.GRADED
+    review.graded_on = on or timezone.localdate()
+    review.save()
+    a = review.alliance
+    emit("alliance.rated", aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
+         payload={"alliance": a.code, "name": a.name, "year": review.year, "stars": review.alliance_stars,
+                  "score": review.alliance_score, "ruleset": review.ruleset.version,
+                  "units": [{"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points,
+                             "appraisal": ur.appraisal, "final": ur.final_score, "stars": ur.stars,
+                             "outcome": ur.outcome} for ur in units]})
+    return review
+
+
+def rectification_list(review: YearReview):
+    return review.units.filter(outcome=UnitReview.Outcome.RECTIFY).select_related("unit")
+
+
+def support_list(review: YearReview):
+    return review.units.filter(outcome=UnitReview.Outcome.SUPPORT).select_related("unit")

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ResourcesConfig(AppConfig):
+    name = "gongzhi.resources"
+    label = "resources"
+    verbose_name = _("公共池")
+    default_auto_field = "django.db.models.BigAutoField"
