@@ -1,14 +1,8 @@
-"""Who may do what with alliances: a small mapping on the org roles, to be folded into
-``gongzhi.org.permissions`` later. Scopes are region subtrees, as everywhere."""
+"""Who may do what with alliances: the alliance actions, by role, registered in
+``gongzhi.org.permissions`` (the one place that decides). Scopes are region subtrees."""
 
 from __future__ import annotations
 
-from functools import reduce
-from operator import or_
-
-from django.db.models import Q
-
-from gongzhi.core.errors import Forbidden
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
@@ -33,35 +27,14 @@ LABELS = {VIEW: "查看党建联合体", APPLY: "以成员单位身份办理", M
           APPROVE: "审批党建联合体事项", RATE: "组织星级评定"}
 
 
-def scope_paths(user, action: str) -> list[str] | None:
-    if perm.is_system(user):
-        return None
-    return [r.region.path for r in perm._roles(user) if action in ROLE_ACTIONS.get(r.role, ())]
-
-
-def allowed(user, action: str, target=None) -> bool:
-    paths = scope_paths(user, action)
-    if paths is None:
-        return True
-    if target is None:
-        return bool(paths)
-    region = perm.region_of(target)
-    return region is not None and any(region.path.startswith(p) for p in paths)
+perm.register(ROLE_ACTIONS, LABELS)
+scope_paths = perm.scope_paths
+allowed = perm.allowed
+scope = perm.scope
 
 
 def require(user, action: str, *targets) -> None:
     """Allowed if the user may do ``action`` for any of ``targets`` (an alliance, a member unit)."""
     if any(allowed(user, action, t) for t in targets) or (not targets and allowed(user, action)):
         return
-    where = perm.region_of(targets[0]) if targets else None
-    raise Forbidden(f"无权{LABELS.get(action, action)}" + (f"：{where.name}不在您的管辖范围内" if where else ""))
-
-
-def scope(user, queryset, action: str = VIEW, region_field: str = "region"):
-    paths = scope_paths(user, action)
-    if paths is None:
-        return queryset
-    if not paths:
-        return queryset.none()
-    key = f"{region_field}__path__startswith"
-    return queryset.filter(reduce(or_, (Q(**{key: p}) for p in paths)))
+    perm.require(user, action, targets[0] if targets else None)

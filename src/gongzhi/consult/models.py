@@ -138,3 +138,165 @@ class StatementVote(models.Model):
         ]
         verbose_name = _("观点表态")
         verbose_name_plural = _("观点表态")
+
+
+# --- formal votes (表决) ---------------------------------------------------------------------------
+
+
+class FormalVote(models.Model):
+    """A formal vote with an electorate fixed when it opens, quorum and threshold stored as data.
+
+    Secrecy: :class:`Ballot` rows carry no voter and no time; :class:`RollEntry` records who voted
+    (and by which channel) but not how. Results are computed only after ``closes_at``."""
+
+    class Electorate(models.TextChoices):
+        RESIDENTS = "residents", _("社区/村登记居民（18周岁以上）")
+        ALLIANCE = "alliance", _("联盟成员单位")
+        BRANCH = "branch", _("党支部正式党员")
+
+    class Method(models.TextChoices):
+        SINGLE = "single", _("单选")
+        APPROVAL = "approval", _("认可投票（可多选）")
+        RANKED = "ranked", _("排序复选（即时决选）")
+
+    class Base(models.TextChoices):
+        PRESENT = "present", _("到会（投票）人数")
+        VALID = "valid", _("有效票数")
+        ELECTORATE = "electorate", _("应到人数")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("进行中")
+        TALLIED = "tallied", _("已计票公布")
+
+    title = models.CharField(_("表决事项"), max_length=120)
+    description = models.TextField(_("说明"), blank=True)
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="formal_votes",
+                              verbose_name=_("议题"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
+    electorate = models.CharField(_("投票人"), max_length=10, choices=Electorate.choices)
+    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("党支部/联盟牵头单位"))
+    alliance_id = models.PositiveIntegerField(_("联盟"), null=True, blank=True)
+    method = models.CharField(_("表决方式"), max_length=10, choices=Method.choices)
+    max_choices = models.PositiveSmallIntegerField(_("最多可选"), default=1)
+    preset = models.CharField(_("规则预设"), max_length=24, blank=True)
+    # Quorum: met when ballots cast (op) quorum_num/quorum_den of the electorate, or — when the
+    # household rule is set — households represented (op) household_num/household_den of households.
+    quorum_num = models.PositiveSmallIntegerField(default=0)
+    quorum_den = models.PositiveSmallIntegerField(default=1)
+    quorum_strict = models.BooleanField(default=True)
+    household_num = models.PositiveSmallIntegerField(default=0)
+    household_den = models.PositiveSmallIntegerField(default=1)
+    household_strict = models.BooleanField(default=False)
+    # Threshold: an option passes with support (op) threshold_num/threshold_den of the base.
+    threshold_num = models.PositiveSmallIntegerField(default=1)
+    threshold_den = models.PositiveSmallIntegerField(default=2)
+    threshold_strict = models.BooleanField(default=True)
+    threshold_base = models.CharField(max_length=10, choices=Base.choices, default=Base.PRESENT)
+    opens_at = models.DateTimeField(_("开始"))
+    closes_at = models.DateTimeField(_("截止"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    electorate_size = models.PositiveIntegerField(_("应到人数"), default=0)
+    household_count = models.PositiveIntegerField(_("应到户数"), default=0)
+    result = models.JSONField(_("计票结果"), null=True, blank=True)
+    minutes = models.TextField(_("表决纪要"), blank=True)
+    tallied_at = models.DateTimeField(_("计票时间"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")),
+                                   name="consult_formalvote_closes_after_open"),
+        ]
+        verbose_name = _("表决")
+        verbose_name_plural = _("表决")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VoteOption(models.Model):
+    vote = models.ForeignKey(FormalVote, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(_("选项"), max_length=120)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["vote", "position", "id"]
+        verbose_name = _("表决选项")
+        verbose_name_plural = _("表决选项")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Elector(models.Model):
+    """The electorate, fixed when the vote opens: one row per person (``p:<id>``) or unit (``u:<id>``)."""
+
+    vote = models.ForeignKey(FormalVote, on_delete=models.CASCADE, related_name="electors")
+    key = models.CharField(max_length=24)
+    person = models.ForeignKey("org.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    household_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vote", "key"], name="consult_elector_once")]
+        verbose_name = _("投票人")
+        verbose_name_plural = _("投票人名册")
+
+
+class RollEntry(models.Model):
+    """Who voted and through which channel — never how. One per elector (unique)."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("网上投票")
+        IN_PERSON = "in_person", _("投票站现场（工作人员录入）")
+
+    vote = models.ForeignKey(FormalVote, on_delete=models.CASCADE, related_name="roll")
+    elector = models.OneToOneField(Elector, on_delete=models.CASCADE, related_name="roll_entry")
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("投票记录")
+        verbose_name_plural = _("投票记录")
+
+
+class Ballot(models.Model):
+    """A secret ballot: the choices only (option ids, in rank order for ranked votes; empty =
+    blank ballot). No voter, no timestamp; a random primary key so row order tells nothing."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    vote = models.ForeignKey(FormalVote, on_delete=models.CASCADE, related_name="ballots")
+    choices = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("选票")
+        verbose_name_plural = _("选票")
+
+
+class FollowUp(models.Model):
+    """A decision to carry out (跟踪落实), created from a vote that passed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("落实中")
+        DONE = "done", _("已落实")
+
+    vote = models.ForeignKey(FormalVote, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("落实事项"), max_length=200)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("落实事项")
+        verbose_name_plural = _("落实事项")
+
+    def __str__(self) -> str:
+        return self.title

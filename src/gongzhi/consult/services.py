@@ -113,7 +113,10 @@ def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = N
 
 @transaction.atomic
 def moderate_statement(statement: Statement, moderator, *, accept: bool, reason: str = "") -> Statement:
-    if moderator is None or not moderator.has_perm("consult.change_statement"):
+    from . import permissions as cperm
+
+    if moderator is None or not (moderator.has_perm("consult.change_statement")
+                                 or cperm.allowed(moderator, cperm.MANAGE, statement.topic)):
         raise Forbidden("只有主持人可以审核观点", field="moderator")
     reason = (reason or "").strip()
     if not accept and not reason:
@@ -246,3 +249,45 @@ def export_polis(topic: Topic) -> dict[str, str]:
     for ts, _, voter, sid, val in vote_rows:
         w.writerow([ts, stamp(ts), sid, number(voter), val])
     return {"comments.csv": comments.getvalue(), "votes.csv": votes.getvalue()}
+
+
+def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:
+    """Everything the results page shows, as plain data: the opinion map (participants' projection
+    coloured by group), the 最大公约数 list (group-informed consensus), each group's distinctive
+    statements, majority consensus, the most divisive statements and daily participation."""
+    texts = dict(topic.statements.values_list("id", "text"))
+    an = analyse_topic(topic, seed=seed)
+
+    def stat(s):
+        d = s.as_dict()
+        d["text"] = texts.get(s.statement, "")
+        return d
+
+    points = []
+    for i, pid in enumerate(an.participants.tolist()):
+        if an.in_analysis[i] and np.isfinite(an.projection[i]).all():
+            points.append({"x": round(float(an.projection[i, 0]), 5), "y": round(float(an.projection[i, 1]), 5),
+                           "group": int(an.labels[i])})
+    days: dict[str, int] = {}
+    voters: dict[str, set] = {}
+    for voter, created in StatementVote.objects.filter(statement__topic=topic).values_list("voter_id", "created_at"):
+        day = timezone.localtime(created).date().isoformat()
+        days[day] = days.get(day, 0) + 1
+        voters.setdefault(day, set()).add(voter)
+    return {
+        "participants": int(an.participants.shape[0]),
+        "in_analysis": int(an.in_analysis.sum()),
+        "statements": int(an.statements.shape[0]),
+        "too_small": an.too_small,
+        "n_groups": an.n_groups,
+        "group_sizes": an.group_sizes(),
+        "points": points,
+        "common_ground": [{"statement": sid, "score": round(v, 4), "text": texts.get(sid, "")}
+                          for sid, v in an.most_common_ground(limit)],
+        "consensus": {d: [stat(s) for s in an.consensus.get(d, [])] for d in ("agree", "disagree")},
+        "groups": [{"id": g, "size": size, "representative": [stat(s) for s in an.representative.get(g, [])]}
+                   for g, size in enumerate(an.group_sizes())],
+        "divisive": [{"statement": sid, "spread": round(v, 4), "text": texts.get(sid, "")}
+                     for sid, v in an.divisive[:limit]],
+        "participation": [{"day": d, "votes": days[d], "participants": len(voters[d])} for d in sorted(days)],
+    }

@@ -331,7 +331,7 @@ class DemoGenerator:
             self.members(c_party, party_pool, 7)
             for k, comp in enumerate(compounds):
                 g = grids[k % len(grids)]
-                prop = self.unit(UnitKind.PROPERTY_COMPANY, f"{comp}物业服务有限公司", comm, lon=g.centroid_lon,
+                self.unit(UnitKind.PROPERTY_COMPANY, f"{comp}物业服务有限公司", comm, lon=g.centroid_lon,
                                  lat=g.centroid_lat)
                 self.unit(UnitKind.OWNERS_COMMITTEE, f"{comp}业主委员会", comm)
                 branch = self.unit(UnitKind.PARTY_COMPOUND, f"中共{comp}支部委员会", comm, c_party)
@@ -342,7 +342,6 @@ class DemoGenerator:
                     hh = self.unit(UnitKind.PARTY_CENTRE_HOUSEHOLD, f"{mem[0].name}党员中心户", comm, bg)
                     self.add(Membership, person=mem[0], unit=hh, role=MemberRole.FULL_MEMBER, region=comm,
                              start_date=hh.established_on)
-                del prop
         self.members(c_party, party_pool, 1, MemberRole.SECRETARY)
         # Grid workers, party members covering grids and linking households (包片联户).
         in_party = set(party_pool)

@@ -51,6 +51,13 @@ ACTION_LABELS = {
 }
 
 
+def register(role_actions: dict[str, frozenset[str]], labels: dict[str, str]) -> None:
+    """An app adds its own actions, by role, to the one permission table (called at import)."""
+    for role, actions in role_actions.items():
+        ROLE_ACTIONS[role] = ROLE_ACTIONS.get(role, frozenset()) | frozenset(actions)
+    ACTION_LABELS.update(labels)
+
+
 def _roles(user):
     if user is None or not getattr(user, "is_authenticated", False):
         return []

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from functools import reduce
-from operator import or_
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -28,8 +26,8 @@ from . import matching as M
 from .models import Assignment, Kind, MatchRun, PoolNeed, PoolResource, Priority, Source
 
 # ----------------------------------------------------------------- permissions
-# Pool actions by role, within the region subtree of the role (to be folded
-# into gongzhi.org.permissions).
+# Pool actions by role, within the region subtree of the role, registered in
+# gongzhi.org.permissions (the one place that decides).
 OFFER = "pool_offer"  # offer / withdraw a resource of a unit in scope
 RAISE = "pool_raise"  # raise / cancel a need in scope
 MATCH = "pool_match"  # run the matcher over a region in scope
@@ -54,36 +52,11 @@ OWN_UNIT_ACTIONS: dict[str, frozenset[str]] = {
 ACTION_LABELS = {OFFER: "提供资源", RAISE: "登记需求", MATCH: "运行匹配", RESPOND: "答复分配", RECEIVE: "确认收货"}
 
 
-def pool_paths(user, action: str) -> list[str] | None:
-    if perm.is_system(user):
-        return None
-    return [r.region.path for r in perm._roles(user) if action in POOL_ACTIONS.get(r.role, ())]
-
-
-def can(user, action: str, target=None) -> bool:
-    paths = pool_paths(user, action)
-    if paths is None:
-        return True
-    if target is None:
-        return bool(paths)
-    region = perm.region_of(target)
-    return region is not None and any(region.path.startswith(p) for p in paths)
-
-
-def require(user, action: str, target=None) -> None:
-    if not can(user, action, target):
-        where = perm.region_of(target)
-        raise Forbidden(f"无权{ACTION_LABELS.get(action, action)}"
-                        + (f"：{where.name}不在您的管辖范围内" if where is not None else ""))
-
-
-def pool_scope(user, queryset, action: str, region_field: str = "region"):
-    paths = pool_paths(user, action)
-    if paths is None:
-        return queryset
-    if not paths:
-        return queryset.none()
-    return queryset.filter(reduce(or_, (Q(**{f"{region_field}__path__startswith": p}) for p in paths)))
+perm.register(POOL_ACTIONS, ACTION_LABELS)
+pool_paths = perm.scope_paths
+can = perm.allowed
+require = perm.require
+pool_scope = perm.scope
 
 
 def can_for_owner(user, action: str, owner: Unit) -> bool:

@@ -39,8 +39,8 @@ from .models import (
 )
 
 # ----------------------------------------------------------------- permissions
-# Volunteer actions by role, within the role's region subtree (to be folded
-# into gongzhi.org.permissions).  A volunteer may also claim service and
+# Volunteer actions by role, within the role's region subtree, registered in
+# gongzhi.org.permissions (the one place that decides).  A volunteer may also claim service and
 # redeem for themselves (their Person is linked to their user).
 MANAGE = "vol_manage"  # register volunteers, verify certificates, run the catalogue and rules
 CONFIRM = "vol_confirm"  # confirm / reject service records (the organiser)
@@ -59,27 +59,10 @@ CONFIRM_OWN_UNIT = frozenset({R.DISTRICT_ADMIN, R.STREET_CADRE, R.COMMUNITY_CADR
 ACTION_LABELS = {MANAGE: "管理志愿者", CONFIRM: "确认服务记录", ACT_FOR: "代志愿者办理"}
 
 
-def vol_paths(user, action: str) -> list[str] | None:
-    if perm.is_system(user):
-        return None
-    return [r.region.path for r in perm._roles(user) if action in VOL_ACTIONS.get(r.role, ())]
-
-
-def can(user, action: str, target=None) -> bool:
-    paths = vol_paths(user, action)
-    if paths is None:
-        return True
-    if target is None:
-        return bool(paths)
-    region = perm.region_of(target)
-    return region is not None and any(region.path.startswith(p) for p in paths)
-
-
-def require(user, action: str, target=None) -> None:
-    if not can(user, action, target):
-        where = perm.region_of(target)
-        raise Forbidden(f"无权{ACTION_LABELS.get(action, action)}"
-                        + (f"：{where.name}不在您的管辖范围内" if where is not None else ""))
+perm.register(VOL_ACTIONS, ACTION_LABELS)
+vol_paths = perm.scope_paths
+can = perm.allowed
+require = perm.require
 
 
 def is_self(user, volunteer: Volunteer) -> bool:
