@@ -80,7 +80,10 @@ def emit(
         payload=payload or {},
         public=public,
     )
-    transaction.on_commit(_schedule_dispatch)
+    # One dispatch per transaction, however many events it emits.
+    conn = transaction.get_connection()
+    if not any(func is _schedule_dispatch for _sids, func, _robust in conn.run_on_commit):
+        transaction.on_commit(_schedule_dispatch)
     return event
 
 

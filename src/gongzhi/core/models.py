@@ -3,6 +3,7 @@ outbox and its deliveries, API tokens and idempotency keys."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import uuid
@@ -64,11 +65,10 @@ class Region(models.Model):
         return self.get_level_display()
 
     def ancestors(self, include_self: bool = True) -> list["Region"]:
-        codes = [c for c in self.path.strip("/").split("/") if c]
-        if not include_self:
-            codes = codes[:-1]
-        by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
-        return [by_code[c] for c in codes if c in by_code]
+        """From the top down to this region. Cached per process: regions are few and rarely
+        change (the cache is cleared whenever a region is saved)."""
+        chain = _ancestor_chain(self.path)
+        return list(chain if include_self else chain[:-1])
 
     def subtree(self):
         return Region.objects.filter(path__startswith=self.path)
@@ -81,6 +81,21 @@ class Region(models.Model):
             if r.level == level:
                 return r
         return None
+
+
+@functools.lru_cache(maxsize=50_000)
+def _ancestor_chain(path: str) -> tuple[Region, ...]:
+    codes = [c for c in path.strip("/").split("/") if c]
+    by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    return tuple(by_code[c] for c in codes if c in by_code)
+
+
+def _clear_region_cache(**_kwargs) -> None:
+    _ancestor_chain.cache_clear()
+
+
+models.signals.post_save.connect(_clear_region_cache, sender=Region, dispatch_uid="region_ancestor_cache")
+models.signals.post_delete.connect(_clear_region_cache, sender=Region, dispatch_uid="region_ancestor_cache_del")
 
 
 class Event(models.Model):

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .errors import DomainError, NotFound
 from .events import emit
-from .models import ApiToken, Region
+from .models import ApiToken, Region, _clear_region_cache
 
 CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12}
 PARENT_LEVEL = {"district": "city", "street": "district", "community": "street"}
@@ -49,6 +49,7 @@ def pair_regions(street: Region, township: Region) -> None:
         raise DomainError("城乡结对须为一个街道与一个乡镇", field="paired_with")
     Region.objects.filter(pk=street.pk).update(paired_with=township)
     Region.objects.filter(pk=township.pk).update(paired_with=street)
+    _clear_region_cache()
     emit("core.regions_paired", aggregate_type="region", aggregate_id=street.code, region=street,
          payload={"street": street.code, "township": township.code})
 

@@ -29,7 +29,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 
 from gongzhi.core.events import emit
-from gongzhi.core.models import Region
+from gongzhi.core.models import Region, _clear_region_cache
 from gongzhi.org import geo
 from gongzhi.org.kinds import MIN_FULL_MEMBERS, MemberRole, StaffRoleKind, UnitKind
 from gongzhi.org.models import (
@@ -450,6 +450,7 @@ class DemoGenerator:
                     StaffRole.objects.get_or_create(user=user, unit=unit, role=role, defaults={"region": unit.region})
                 if person is not None:
                     Person.objects.filter(pk=person.id).update(user=user)
+            _clear_region_cache()  # regions were bulk-inserted: no signals fired
             counts = {m._meta.model_name: len(self.rows[m]) for m in order}
             emit("demo.generated", aggregate_type="demo", aggregate_id=self.seed, region=self.cities[0],
                  payload={"seed": self.seed, "scale": self.scale_name, "counts": counts}, public=False)

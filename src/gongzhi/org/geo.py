@@ -178,7 +178,7 @@ def locate(lon: float, lat: float):
         raise DomainError(
             f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code="outside_grids"
         )
-    return Grid.objects.select_related("region").get(pk=gid)
+    return Grid.objects.select_related("region").defer("geometry").get(pk=gid)
 
 
 def connect_signals() -> None:

@@ -1,0 +1,220 @@
+"""Intake throughput and p95 latency of the request loop on PostgreSQL, beside
+pgbench's simple-insert TPS on the same server in the same run, and the
+routing decision time.
+
+What it does:
+1. creates a fresh database (``--db``, default ``gongzhi_bench_intake``) on the
+   PostgreSQL server of ``--server`` and loads the tiny demo district into it;
+2. starts gunicorn (``--workers``) on loopback and issues an API token;
+3. runs ``--clients`` client processes for ``--seconds``, each POSTing new
+   requests (JSON API, category given, so each is routed by the
+   responsibility list and dispatched; each with an Idempotency-Key) over a
+   keep-alive connection; reports requests/s and latency percentiles;
+4. runs pgbench (if installed) with a one-row INSERT script, the same number
+   of clients, for the same time, on the same server: the peer;
+5. times ``gongzhi.org.responsibility.resolve`` in-process (``--decisions``, random grid and
+   category; the grid located from its centroid), and the same through intake's per-process
+   decision cache (``gongzhi.cases.routing.decide``).
+
+Goals (issue 3): ≥ 500 requests/s and p95 < 50 ms on a 2-core machine; routing < 10 ms.
+Run: .venv/bin/python bench/bench_intake.py [--seconds 10 --clients 4 --workers 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(cmd, env, **kw):
+    return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True, **kw)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def recreate_db(server: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def client(args) -> tuple[list[float], int]:
+    port, token, seconds, points, seed = args
+    rng = np.random.default_rng(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    lat, errors = [], 0
+    cats = ["01001", "01005", "02001", "02003", "03001", "04004", "05001", "09001"]
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        lon, la = points[rng.integers(len(points))]
+        body = json.dumps({"description": "小区门口垃圾堆放多日无人清运", "category": cats[rng.integers(len(cats))],
+                           "lon": lon, "lat": la, "reporter_phone": "13800001111"})
+        t0 = time.perf_counter()
+        conn.request("POST", "/api/v1/cases/requests", body=body,
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                              "Idempotency-Key": uuid.uuid4().hex})
+        r = conn.getresponse()
+        r.read()
+        lat.append(time.perf_counter() - t0)
+        if r.status != 201:
+            errors += 1
+    conn.close()
+    return lat, errors
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", default=os.environ.get("BENCH_PG", "postgresql://127.0.0.1:5432"))
+    ap.add_argument("--db", default="gongzhi_bench_intake")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--decisions", type=int, default=500)
+    args = ap.parse_args()
+    console = Console()
+    var = Path(tempfile.mkdtemp(prefix="gongzhi-bench-intake-"))
+    db_url = f"{args.server}/{args.db}"
+    env = dict(os.environ, DATABASE_URL=db_url, GONGZHI_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="gongzhi.settings",
+               GONGZHI_TASKS="database")
+    cli = [sys.executable, "-m", "gongzhi.cli"]
+    proc = None
+    results = {}
+    try:
+        with Progress(console=console, transient=True) as bar:
+            t = bar.add_task("database + tiny demo district", total=None)
+            recreate_db(args.server, args.db)
+            run([*cli, "migrate", "--noinput", "-v0"], env)
+            run([*cli, "demo", "--scale", "tiny", "--seed", "1", "-v0"], env)
+            token = run([*cli, "token", "admin", "bench"], env).stdout.strip().splitlines()[-1]
+            bar.update(t, description="starting gunicorn")
+            port = free_port()
+            log = open(var / "gunicorn.log", "w")
+            proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "gongzhi.wsgi", "-w", str(args.workers), "-b",
+                                     f"127.0.0.1:{port}", "--keep-alive", "30"], env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=ROOT)
+            deadline = time.time() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+                    break
+                except Exception:
+                    if proc.poll() is not None or time.time() > deadline:
+                        raise RuntimeError((var / "gunicorn.log").read_text()[-2000:])
+                    time.sleep(0.3)
+            # Points inside the district's grids.
+            os.environ.update(DATABASE_URL=db_url, GONGZHI_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="gongzhi.settings")
+            import django
+
+            django.setup()
+            from django.db import connection
+
+            from gongzhi.org import responsibility
+            from gongzhi.org.models import Grid, MatterCategory
+
+            grids = list(Grid.objects.all())
+            points = [(g.centroid_lon, g.centroid_lat) for g in grids]
+            # Warm every worker (imports, connections, grid index).
+            with mp.Pool(args.clients) as pool:
+                pool.map(client, [(port, token, 1.0, points, 100 + i) for i in range(args.clients)])
+            bar.update(t, description=f"intake: {args.clients} clients × {args.seconds:.0f} s")
+            t0 = time.perf_counter()
+            with mp.Pool(args.clients) as pool:
+                out = pool.map(client, [(port, token, args.seconds, points, i) for i in range(args.clients)])
+            wall = time.perf_counter() - t0
+            lats = np.concatenate([np.array(o[0]) for o in out]) * 1000
+            errors = sum(o[1] for o in out)
+            results["intake"] = {"n": len(lats), "rps": len(lats) / wall, "p50": np.percentile(lats, 50),
+                                 "p95": np.percentile(lats, 95), "p99": np.percentile(lats, 99), "errors": errors}
+            proc.terminate()
+            proc.wait(timeout=20)
+            proc = None
+            if shutil.which("pgbench"):
+                bar.update(t, description="pgbench simple insert")
+                with connection.cursor() as cur:
+                    cur.execute("DROP TABLE IF EXISTS bench_intake_peer")
+                    cur.execute("CREATE TABLE bench_intake_peer (id bigserial primary key, k int, t text, "
+                                "at timestamptz default now())")
+                script = var / "insert.sql"
+                script.write_text("\\set k random(1, 1000000)\n"
+                                  "INSERT INTO bench_intake_peer (k, t) VALUES (:k, 'x');\n")
+                r = subprocess.run(["pgbench", "-n", "-f", str(script), "-c", str(args.clients), "-j",
+                                    str(min(args.clients, 2)), "-T", str(int(args.seconds)), db_url],
+                                   capture_output=True, text=True)
+                tps = next((float(line.split("=")[1].split()[0]) for line in r.stdout.splitlines()
+                            if line.startswith("tps")), None)
+                results["pgbench"] = tps
+            bar.update(t, description="routing decisions")
+            cats = list(MatterCategory.objects.filter(code__regex=r"^\d{5}$").values_list("code", flat=True))
+            rng = np.random.default_rng(7)
+            times = []
+            for i in range(args.decisions):
+                g = grids[rng.integers(len(grids))]
+                c = cats[rng.integers(len(cats))]
+                t1 = time.perf_counter()
+                responsibility.resolve(c, lon=g.centroid_lon, lat=g.centroid_lat)
+                times.append((time.perf_counter() - t1) * 1000)
+            results["routing"] = {"p50": np.percentile(times, 50), "p95": np.percentile(times, 95)}
+            from gongzhi.cases import routing
+
+            routing.clear()
+            times = []
+            for i in range(args.decisions):
+                g = grids[rng.integers(len(grids))]
+                c = cats[rng.integers(len(cats))]
+                t1 = time.perf_counter()
+                routing.decide(c, g)
+                times.append((time.perf_counter() - t1) * 1000)
+            results["routing_cached"] = {"p50": np.percentile(times, 50), "p95": np.percentile(times, 95),
+                                         "pairs": len(grids) * len(cats)}
+            connection.close()
+    finally:
+        if proc is not None:
+            proc.kill()
+        shutil.rmtree(var, ignore_errors=True)
+    i = results["intake"]
+    table = Table(title=f"Intake on PostgreSQL: {args.clients} client processes, {args.workers} gunicorn workers, "
+                        f"{args.seconds:.0f} s")
+    for c in ("measure", "value", "goal"):
+        table.add_column(c)
+    table.add_row("requests created", f"{i['n']:,} ({i['errors']} errors)", "")
+    table.add_row("intake requests/s", f"{i['rps']:.0f}", "≥ 500")
+    table.add_row("latency p50 / p95 / p99 (ms)", f"{i['p50']:.1f} / {i['p95']:.1f} / {i['p99']:.1f}", "p95 < 50")
+    if results.get("pgbench"):
+        table.add_row("pgbench one-row INSERT TPS (peer)", f"{results['pgbench']:.0f}", "")
+        table.add_row("intake ÷ pgbench", f"{i['rps'] / results['pgbench']:.3f}", "")
+    r = results["routing"]
+    table.add_row("routing decision, resolve() p50 / p95 (ms)", f"{r['p50']:.2f} / {r['p95']:.2f}", "< 10")
+    rc = results["routing_cached"]
+    table.add_row(f"routing decision, intake's cache ({rc['pairs']} pairs) p50 / p95 (ms)",
+                  f"{rc['p50']:.3f} / {rc['p95']:.3f}", "< 10")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""Request-loop endpoints of the JSON API, mounted at /api/v1/cases/."""
+
+
+from ninja import Field, Router, Schema
+
+from gongzhi.api.idempotency import idempotent
+from gongzhi.core.errors import DomainError
+from gongzhi.org import geo
+
+from . import classify, figures, services
+from .models import Channel, Summons
+from .views_common import request_dict, visible_request, visible_requests
+
+router = Router(tags=["cases"])
+PREFIX = "cases"
+
+
+class ErrorOut(Schema):
+    detail: str
+    code: str = "invalid"
+    field: str | None = None
+
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class RequestIn(Schema):
+    description: str
+    category: str | None = Field(None, description="matter category code; omitted: suggested from the text")
+    lon: float | None = None
+    lat: float | None = None
+    grid: str | None = Field(None, description="grid code, instead of lon/lat")
+    address: str = ""
+    channel: str = Channel.API
+    anonymous: bool = False
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    reporter_id_number: str = ""
+
+
+class ActionIn(Schema):
+    action: str = Field(..., description="accept, dispatch, start, return, resolve, confirm, close, reopen, "
+                                         "escalate, merge, not_ours, cancel, followup")
+    reason: str = ""
+    category: str | None = None
+    unit: str | None = None
+    resolution: str = ""
+    rating: str = ""
+    fixed: bool = True
+    into: str | None = Field(None, description="for merge: the request to merge into")
+    expected_version: int | None = None
+
+
+class WhistleIn(Schema):
+    departments: list[str]
+    reason: str
+
+
+class ReportIn(Schema):
+    step: str = Field(..., description="acknowledge or act")
+    note: str = ""
+
+
+@router.post("/requests", response={201: dict, 200: dict, **ERRORS})
+@idempotent
+def create_request(request, data: RequestIn):
+    if data.channel not in (Channel.API, Channel.HOTLINE, Channel.GRID, Channel.WEB):
+        raise DomainError("channel 须为 api、hotline、grid 或 web", field="channel")
+    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
+    req, created = services.submit(
+        request.user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
+        lat=data.lat, grid=data.grid, address=data.address, anonymous=data.anonymous,
+        reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
+        reporter_id_number=data.reporter_id_number,
+        idempotency_key=f"api:{request.user.pk}:{key}" if key else None)
+    return (201 if created else 200), request_dict(request.user, req)
+
+
+@router.get("/requests", response=list[dict])
+def list_requests(request, state: str | None = None, category: str | None = None, unit: str | None = None,
+                  region: str | None = None, limit: int = 100, offset: int = 0):
+    qs = visible_requests(request.user)
+    if state:
+        qs = qs.filter(state__in=state.split(","))
+    if category:
+        qs = qs.filter(category__code=category)
+    if unit:
+        qs = qs.filter(handling_unit__code=unit)
+    if region:
+        qs = qs.filter(region__path__contains=f"/{region}/")
+    limit = max(1, min(limit, 500))
+    return [request_dict(request.user, r) for r in qs.order_by("-created_at")[offset:offset + limit]]
+
+
+@router.get("/requests/{number}", response={200: dict, **ERRORS})
+def get_request(request, number: str):
+    return request_dict(request.user, visible_request(request.user, number), timeline=True)
+
+
+def apply_action(user, req, data: ActionIn, token: str | None = None):
+    a = data.action
+    v = data.expected_version
+    if a == "accept":
+        services.accept(user, req, expected_version=v, reason=data.reason)
+    elif a == "dispatch":
+        services.dispatch(user, req, category=data.category, unit=data.unit, reason=data.reason, expected_version=v)
+    elif a == "start":
+        services.start(user, req, expected_version=v, note=data.reason)
+    elif a == "return":
+        services.return_to_dispatcher(user, req, reason=data.reason, expected_version=v)
+    elif a == "resolve":
+        services.resolve(user, req, resolution=data.resolution or data.reason, expected_version=v)
+    elif a == "confirm":
+        services.confirm(user, req, rating=data.rating, fixed=data.fixed, comment=data.reason, token=token,
+                         expected_version=v)
+    elif a == "close":
+        services.close(user, req, reason=data.reason, expected_version=v)
+    elif a == "reopen":
+        services.reopen(user, req, reason=data.reason, token=token, expected_version=v)
+    elif a == "escalate":
+        services.escalate(user, req, reason=data.reason, expected_version=v)
+    elif a == "merge":
+        if not data.into:
+            raise DomainError("请指定合并到的诉求编号", field="into")
+        services.merge(user, req, services.get_request(data.into), reason=data.reason, expected_version=v)
+    elif a == "not_ours":
+        services.not_ours(user, req, reason=data.reason, expected_version=v)
+    elif a == "cancel":
+        services.cancel(user, req, reason=data.reason, token=token, expected_version=v)
+    elif a == "followup":
+        services.record_followup(user, req, fixed=data.fixed, rating=data.rating, note=data.reason)
+    else:
+        raise DomainError(f"未知的操作：{a}", field="action")
+    req.refresh_from_db()
+    return req
+
+
+@router.post("/requests/{number}/actions", response={200: dict, **ERRORS})
+def act(request, number: str, data: ActionIn):
+    req = visible_request(request.user, number)
+    return 200, request_dict(request.user, apply_action(request.user, req, data), timeline=True)
+
+
+@router.post("/requests/{number}/whistle", response={201: dict, **ERRORS})
+def whistle(request, number: str, data: WhistleIn):
+    req = visible_request(request.user, number)
+    w = services.blow_whistle(request.user, req, departments=data.departments, reason=data.reason)
+    return 201, {"whistle": w.pk, "summonses": [{"id": s.pk, "department": s.department.code,
+                                                 "ack_due": s.ack_due.isoformat(), "act_due": s.act_due.isoformat()}
+                                                for s in w.summonses.select_related("department")]}
+
+
+@router.post("/summons/{summons_id}/report", response={200: dict, **ERRORS})
+def report(request, summons_id: int, data: ReportIn):
+    s: Summons = services.report(request.user, summons_id, step=data.step, note=data.note)
+    return 200, {"id": s.pk, "department": s.department.code, "acknowledged_at": s.acknowledged_at,
+                 "acted_at": s.acted_at}
+
+
+@router.get("/suggest", response=dict)
+def suggest(request, text: str):
+    top = classify.suggest(text, k=3, timeout=5.0) or []
+    from .services import SUGGESTION_THRESHOLD
+
+    return {"suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)} for c, p in top],
+            "threshold": SUGGESTION_THRESHOLD}
+
+
+@router.get("/duplicates", response={200: list[dict], **ERRORS})
+def duplicates(request, category: str, lon: float, lat: float, text: str = ""):
+    cat = services._category(category)
+    return 200, classify.duplicates(category=cat, lon=lon, lat=lat, text=text)
+
+
+@router.get("/route", response={200: dict, **ERRORS})
+def route(request, category: str, lon: float | None = None, lat: float | None = None, grid: str | None = None):
+    from gongzhi.org import responsibility
+    from gongzhi.org.models import Grid
+
+    g = Grid.objects.filter(code=grid).first() if grid else None
+    if grid and g is None:
+        raise DomainError(f"网格{grid}不存在", field="grid")
+    return 200, responsibility.resolve(category, lon=lon, lat=lat, grid=g).as_dict()
+
+
+@router.get("/locate", response={200: dict, **ERRORS})
+def locate(request, lon: float, lat: float):
+    g = geo.locate(lon, lat)
+    return 200, {"grid": g.code, "grid_name": g.name, "region": g.region.code, "region_name": g.region.name}
+
+
+@router.get("/figures", response={200: dict, **ERRORS})
+def get_figures(request, level: str = "street"):
+    from gongzhi.org import permissions as perm
+
+    if level not in figures.LEVELS:
+        raise DomainError(f"level 须为 {', '.join(figures.LEVELS)} 之一", field="level")
+    within = perm.home_region(request.user)
+    if within is None:
+        raise DomainError("您没有可查看的区域", code="forbidden")
+    return 200, {"level": level, "total": figures.total(within=within),
+                 "rows": figures.compute(level, within=within)}

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.org.models import MatterCategory
+
+from .models import MediationCase, Rating
+
+
+def category_choices():
+    cats = MatterCategory.objects.filter(code__regex=r"^\d{5}$").select_related("parent").order_by("code")
+    return [("", _("不确定（由系统建议）"))] + [(c.code, f"{c.parent.name if c.parent_id else ''}·{c.name}")
+                                               for c in cats]
+
+
+class RequestForm(forms.Form):
+    description = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+    category = forms.ChoiceField(label=_("事项类别"), required=False)
+    address = forms.CharField(label=_("地址"), required=False, max_length=200)
+    lon = forms.FloatField(label=_("经度"), required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.HiddenInput)
+    grid = forms.CharField(label=_("网格编码"), required=False, max_length=24)
+    anonymous = forms.BooleanField(label=_("匿名反映"), required=False)
+    reporter_name = forms.CharField(label=_("联系人"), required=False, max_length=40)
+    reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
+    idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=80)
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.fields["category"].choices = category_choices()
+        for name in ("lon", "lat"):
+            self.fields[name].error_messages["invalid"] = _("请在地图上点选位置")
+
+
+class HotlineForm(RequestForm):
+    reporter_id_number = forms.CharField(label=_("身份证号"), required=False, max_length=18)
+    lon = forms.FloatField(label=_("经度"), required=False)
+    lat = forms.FloatField(label=_("纬度"), required=False)
+
+
+class ActionForm(forms.Form):
+    action = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("说明/原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    category = forms.ChoiceField(label=_("事项类别"), required=False)
+    unit = forms.CharField(label=_("指定承办单位编码"), required=False)
+    resolution = forms.CharField(label=_("办理结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—")] + list(Rating.choices))
+    fixed = forms.TypedChoiceField(label=_("问题是否解决"), required=False, coerce=lambda v: v == "1",
+                                   choices=[("1", _("已解决")), ("0", _("没有真正解决"))], initial="1",
+                                   empty_value=True)
+    into = forms.CharField(label=_("合并到诉求编号"), required=False)
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.fields["category"].choices = category_choices()
+
+
+class WhistleForm(forms.Form):
+    departments = forms.MultipleChoiceField(label=_("召集部门"), widget=forms.CheckboxSelectMultiple)
+    reason = forms.CharField(label=_("吹哨事由"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, departments=(), **kw):
+        super().__init__(*args, **kw)
+        self.fields["departments"].choices = [(u.code, u.name) for u in departments]
+
+
+class BypassForm(forms.Form):
+    category = forms.ChoiceField(label=_("事项类别"))
+    grid = forms.CharField(label=_("网格编码"))
+    summary = forms.CharField(label=_("处置情况"), max_length=200)
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.fields["category"].choices = category_choices()[1:]
+
+
+class MediationForm(forms.Form):
+    title = forms.CharField(label=_("纠纷事由"), max_length=120)
+    lead = forms.IntegerField(label=_("主调解员（人员编号）"))
+    volunteers = forms.CharField(label=_("志愿小马（人员编号，逗号分隔）"), required=False)
+    party_a = forms.CharField(label=_("当事人甲"), max_length=40)
+    party_b = forms.CharField(label=_("当事人乙"), max_length=40)
+
+
+class MediationCloseForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("结果"), choices=[c for c in MediationCase.Outcome.choices if c[0]])
+    agreement = forms.CharField(label=_("协议内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,402 @@
+"""Pages of the request loop. Thin: they read through the visibility rules and call services."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from gongzhi.core.errors import DomainError
+from gongzhi.org import geo
+from gongzhi.org import permissions as perm
+from gongzhi.org.kinds import UnitKind
+from gongzhi.org.models import Grid, GridAssignment, Person, Unit
+
+from . import classify, figures, perms, services, sla
+from .api import ActionIn, apply_action
+from .forms import (ActionForm, BypassForm, HotlineForm, MediationCloseForm, MediationForm, RequestForm,
+                    WhistleForm)
+from .models import OPEN_STATES, Bypass, Channel, MediationCase, ServiceRequest, State, Summons
+from .views_common import request_dict, visible_requests
+
+# Public intake: at most RATE_LIMIT submissions per client address per RATE_WINDOW seconds.
+RATE_LIMIT = 20
+RATE_WINDOW = 60
+SESSION_KEY = "cases_tokens"
+
+
+def client_ip(request) -> str:
+    return request.META.get("REMOTE_ADDR", "?")
+
+
+def rate_limited(request, bucket: str = "intake") -> bool:
+    key = f"cases-rl:{bucket}:{client_ip(request)}:{int(timezone.now().timestamp()) // RATE_WINDOW}"
+    cache.add(key, 0, RATE_WINDOW + 5)
+    try:
+        n = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, RATE_WINDOW + 5)
+        n = 1
+    return n > RATE_LIMIT
+
+
+def _mark(form, e: DomainError) -> None:
+    form.add_error(e.field if e.field in form.fields else None, e.message)
+
+
+def _remember(request, req) -> None:
+    tokens = request.session.get(SESSION_KEY, [])
+    if req.token not in tokens:
+        request.session[SESSION_KEY] = (tokens + [req.token])[-50:]
+
+
+def index(request):
+    if not request.user.is_authenticated:
+        return redirect("cases:new")
+    home = perm.home_region(request.user)
+    t = figures.total(within=home) if home is not None else None
+    return render(request, "cases/index.html", {"home": home, "total": t, "roles": perms.roles(request.user)})
+
+
+def new(request, simple: bool = False):
+    template = "cases/simple.html" if simple else "cases/new.html"
+    if request.method == "POST":
+        form = RequestForm(request.POST)
+        if rate_limited(request):
+            form.is_valid()
+            form.add_error(None, _("提交过于频繁，请稍后再试"))
+            return render(request, template, {"form": form}, status=429)
+        if form.is_valid():
+            d = form.cleaned_data
+            key = d.get("idempotency_key")
+            try:
+                req, _created = services.submit(
+                    request.user, description=d["description"], channel=Channel.WEB, category=d["category"] or None,
+                    lon=d["lon"], lat=d["lat"], grid=d["grid"] or None, address=d["address"],
+                    anonymous=d["anonymous"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
+                    idempotency_key=f"web:{key}" if key else None)
+            except DomainError as e:
+                _mark(form, e)
+            else:
+                _remember(request, req)
+                return redirect(reverse("cases:detail", args=[req.number]) + f"?token={req.token}")
+        return render(request, template, {"form": form}, status=400)
+    form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex})
+    classify.warm() if classify._model is None else None
+    return render(request, template, {"form": form})
+
+
+def mine(request):
+    q = Q(token__in=request.session.get(SESSION_KEY, []))
+    if request.user.is_authenticated:
+        q |= Q(reporter_user=request.user)
+    reqs = ServiceRequest.objects.filter(q).select_related("category", "merged_into").order_by("-created_at")[:100]
+    rows = [(r, services.effective(r)) for r in reqs]
+    return render(request, "cases/mine.html", {"rows": rows})
+
+
+def _may_view(request, req) -> bool:
+    token = request.GET.get("token") or request.POST.get("token")
+    if token and token == req.token:
+        return True
+    if req.token in request.session.get(SESSION_KEY, []):
+        return True
+    return visible_requests(request.user).filter(pk=req.pk).exists()
+
+
+def _available_actions(user, req, is_reporter: bool) -> list[str]:
+    acts = []
+    dispatcher = perms.can(user, perms.DISPATCH, req)
+    handler = perms.can(user, perms.HANDLE, req)
+    for a, (frm, _to) in services.ACTIONS.items():
+        if req.state not in frm:
+            continue
+        if a in ("accept", "dispatch", "close", "escalate", "merge", "not_ours") and dispatcher:
+            acts.append(a)
+        elif a in ("start", "return", "resolve") and handler:
+            acts.append(a)
+        elif a in ("confirm", "reopen", "cancel") and (is_reporter or dispatcher):
+            acts.append(a)
+    if req.state in (State.RESOLVED, State.CONFIRMED, State.CLOSED) and (dispatcher or handler):
+        acts.append("followup")
+    return acts
+
+
+def detail(request, number):
+    req = ServiceRequest.objects.select_related("category", "region", "grid", "handling_unit__region",
+                                                "merged_into").filter(number=number).first()
+    if req is None or not _may_view(request, req):
+        raise Http404(_("诉求不存在或无权查看"))
+    token = request.GET.get("token") or request.POST.get("token") or (
+        req.token if req.token in request.session.get(SESSION_KEY, []) else None)
+    is_reporter = bool(token == req.token or (request.user.is_authenticated and req.reporter_user_id == request.user.pk))
+    form = ActionForm(initial={"expected_version": req.version})
+    whistle_form = None
+    if perms.can(request.user, perms.WHISTLE, req) and req.state in OPEN_STATES:
+        whistle_form = WhistleForm(departments=Unit.objects.filter(kind=UnitKind.DEPARTMENT).order_by("code"))
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("form") == "whistle" and whistle_form is not None:
+            whistle_form = WhistleForm(request.POST, departments=Unit.objects.filter(kind=UnitKind.DEPARTMENT))
+            if whistle_form.is_valid():
+                try:
+                    services.blow_whistle(request.user, req, departments=whistle_form.cleaned_data["departments"],
+                                          reason=whistle_form.cleaned_data["reason"])
+                    return redirect(reverse("cases:detail", args=[number]))
+                except DomainError as e:
+                    _mark(whistle_form, e)
+            status = 400
+        elif request.POST.get("form") == "report":
+            try:
+                services.report(request.user, int(request.POST.get("summons", 0)), step=request.POST.get("step", ""),
+                                note=request.POST.get("note", ""))
+                return redirect(reverse("cases:detail", args=[number]))
+            except DomainError as e:
+                form.add_error(None, e.message)
+                status = 400
+        else:
+            form = ActionForm(request.POST)
+            if form.is_valid():
+                d = form.cleaned_data
+                data = ActionIn(action=d["action"], reason=d["reason"], category=d["category"] or None,
+                                unit=d["unit"] or None, resolution=d["resolution"], rating=d["rating"],
+                                fixed=d["fixed"] if d["fixed"] is not None else True, into=d["into"] or None,
+                                expected_version=d["expected_version"])
+                try:
+                    apply_action(request.user, req, data, token=token if is_reporter else None)
+                    url = reverse("cases:detail", args=[number]) + (f"?token={token}" if is_reporter and token else "")
+                    return redirect(url)
+                except DomainError as e:
+                    _mark(form, e)
+                    if e.field == "action":
+                        form.errors.setdefault("__all__", form.error_class()).append(e.message)
+            status = 409 if any("刷新" in str(x) for x in form.non_field_errors()) else 400
+            req.refresh_from_db()
+    d = request_dict(request.user, req, timeline=True)
+    if is_reporter:  # the reporter sees their own contact details
+        d.update(reporter_name=req.reporter_name, reporter_phone=req.reporter_phone, masked=False)
+    whistles = req.whistles.prefetch_related("summonses__department").order_by("blown_at")
+    my_units = [r.unit.path for r in perms.roles(request.user)]
+    dupes = []
+    if req.category_id and req.state in OPEN_STATES and perms.can(request.user, perms.DISPATCH, req):
+        dupes = classify.duplicates(category=req.category, lon=req.lon, lat=req.lat, text=req.description,
+                                    exclude_id=req.pk)
+    return render(request, "cases/detail.html", {
+        "req": req, "d": d, "form": form, "whistle_form": whistle_form, "token": token if is_reporter else "",
+        "actions": _available_actions(request.user, req, is_reporter), "labels": services.ACTION_LABELS,
+        "whistles": whistles, "my_units": my_units, "dupes": dupes,
+        "effective": services.effective(req) if req.merged_into_id else None,
+        "geometry": req.grid.geometry,
+    }, status=status)
+
+
+def _open(qs):
+    return qs.filter(state__in=OPEN_STATES)
+
+
+@login_required
+def grid_inbox(request):
+    person = Person.objects.filter(user=request.user).first()
+    grids = list(GridAssignment.objects.filter(person=person, kind=GridAssignment.Kind.GRID_WORKER,
+                                               end_date__isnull=True).values_list("grid_id", flat=True)) if person else []
+    qs = visible_requests(request.user)
+    qs = qs.filter(grid_id__in=grids) if grids else perm.scope(request.user, qs)
+    rows = [(r, sla.flags(r)) for r in _open(qs).order_by(F_due(), "created_at")[:200]]
+    bypasses = Bypass.objects.filter(worker=request.user, filed_at__isnull=True).select_related("category", "grid")
+    return render(request, "cases/grid_inbox.html", {"rows": rows, "grids": Grid.objects.filter(pk__in=grids),
+                                                     "bypasses": bypasses, "bypass_form": BypassForm()})
+
+
+def F_due():
+    from django.db.models import F
+
+    return F("due_at").asc(nulls_last=True)
+
+
+@login_required
+def desk(request):
+    paths = perms.street_paths(request.user, perms.DISPATCH)
+    qs = visible_requests(request.user)
+    if paths is not None:
+        cond = Q(pk__in=[])
+        for p in paths:
+            cond |= Q(region__path__startswith=p)
+        qs = qs.filter(cond)
+    waiting = qs.filter(state__in=[State.SUBMITTED, State.ACCEPTED, State.RETURNED, State.REOPENED, State.ESCALATED])
+    waiting = [(r, sla.flags(r)) for r in waiting.order_by(F_due(), "created_at")[:200]]
+    in_hand = [(r, sla.flags(r)) for r in qs.filter(state__in=[State.DISPATCHED, State.IN_PROGRESS])
+               .order_by(F_due())[:200]]
+    summonses = (Summons.objects.filter(whistle__request__in=qs, acted_at__isnull=True)
+                 .select_related("department", "whistle__request").order_by("ack_due")[:100])
+    unfiled = perm.scope(request.user, Bypass.objects.filter(filed_at__isnull=True, flagged_at__isnull=False)
+                         .select_related("grid", "category"))[:50]
+    home = perm.home_region(request.user)
+    streets = figures.compute("street", within=home) if home is not None else []
+    return render(request, "cases/desk.html", {"waiting": waiting, "in_hand": in_hand, "summonses": summonses,
+                                               "unfiled": unfiled, "streets": streets, "now": timezone.now()})
+
+
+@login_required
+def dept_inbox(request):
+    units = [r.unit for r in perms.roles(request.user)]
+    cond = Q(pk__in=[])
+    for u in units:
+        cond |= Q(handling_unit__path__startswith=u.path)
+    qs = ServiceRequest.objects.filter(cond).select_related("category", "region", "grid", "handling_unit")
+    rows = [(r, sla.flags(r)) for r in _open(qs).order_by(F_due())[:200]]
+    scond = Q(pk__in=[])
+    for u in units:
+        scond |= Q(department__path__startswith=u.path)
+    summonses = (Summons.objects.filter(scond, acted_at__isnull=True).select_related("department", "whistle__request")
+                 .order_by("ack_due")[:100])
+    return render(request, "cases/dept_inbox.html", {"rows": rows, "summonses": summonses, "now": timezone.now()})
+
+
+@login_required
+def hotline(request):
+    if not perms.can(request.user, perms.INTAKE):
+        raise Http404(_("无权使用热线受理台"))
+    created = None
+    if request.method == "POST":
+        form = HotlineForm(request.POST)
+        if form.is_valid():
+            d = form.cleaned_data
+            key = d.get("idempotency_key")
+            try:
+                created, _c = services.submit(
+                    request.user, description=d["description"], channel=Channel.HOTLINE,
+                    category=d["category"] or None, lon=d["lon"], lat=d["lat"], grid=d["grid"] or None,
+                    address=d["address"], anonymous=d["anonymous"], reporter_name=d["reporter_name"],
+                    reporter_phone=d["reporter_phone"], reporter_id_number=d["reporter_id_number"],
+                    idempotency_key=f"hotline:{key}" if key else None)
+                form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
+            except DomainError as e:
+                _mark(form, e)
+        status = 200 if created or form.is_valid() and not form.errors else 400
+    else:
+        form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
+        status = 200
+    grids = perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[:2000]
+    return render(request, "cases/hotline.html", {"form": form, "created": created, "grids": grids}, status=status)
+
+
+@login_required
+def figures_page(request):
+    level = request.GET.get("level", "street")
+    if level not in figures.LEVELS:
+        level = "street"
+    home = perm.home_region(request.user)
+    rows = figures.compute(level, within=home) if home else []
+    total = figures.total(within=home) if home else None
+    return render(request, "cases/figures.html", {"rows": rows, "total": total, "level": level,
+                                                  "levels": figures.LEVELS, "rates": figures.RATES})
+
+
+@login_required
+def bypass(request):
+    form = BypassForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("form") == "file":
+            try:
+                req = services.file_bypass(request.user, int(request.POST.get("bypass", 0)),
+                                           description=request.POST.get("description", ""),
+                                           resolution=request.POST.get("resolution", ""))
+                return redirect("cases:detail", number=req.number)
+            except DomainError as e:
+                form = BypassForm()
+                form.add_error(None, e.message)
+        elif form.is_valid():
+            try:
+                services.start_bypass(request.user, **form.cleaned_data)
+                return redirect("cases:grid_inbox")
+            except DomainError as e:
+                _mark(form, e)
+    bypasses = Bypass.objects.filter(worker=request.user, filed_at__isnull=True).select_related("category", "grid")
+    return render(request, "cases/bypass.html", {"bypass_form": form, "bypasses": bypasses}, status=400
+                  if form.errors else 200)
+
+
+@login_required
+def mediation(request):
+    cases = perm.scope(request.user, MediationCase.objects.select_related("region", "lead")).order_by("-opened_at")
+    form = MediationForm(request.POST or None)
+    home = perm.home_region(request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            vols = [int(x) for x in d["volunteers"].replace("，", ",").split(",") if x.strip()]
+        except ValueError:
+            form.add_error("volunteers", _("请填写人员编号，用逗号分隔"))
+        else:
+            try:
+                region = Person.objects.filter(pk=d["lead"]).values_list("region", flat=True).first()
+                from gongzhi.core.models import Region
+
+                services.open_mediation(request.user, region=Region.objects.get(pk=region) if region else home,
+                                        title=d["title"], lead=d["lead"], volunteers=vols,
+                                        parties=[{"name": d["party_a"]}, {"name": d["party_b"]}])
+                return redirect("cases:mediation")
+            except DomainError as e:
+                _mark(form, e)
+    return render(request, "cases/mediation.html", {"cases": cases[:200], "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+def mediation_detail(request, pk):
+    case = perm.scope(request.user, MediationCase.objects.select_related("region", "lead")).filter(pk=pk).first()
+    if case is None:
+        raise Http404(_("调解案件不存在"))
+    form = MediationCloseForm(request.POST or None)
+    if request.method == "POST":
+        if request.POST.get("form") == "session":
+            try:
+                services.add_session(request.user, case, at=timezone.now(), place=request.POST.get("place", ""),
+                                     notes=request.POST.get("notes", ""))
+                return redirect("cases:mediation_detail", pk=pk)
+            except DomainError as e:
+                form.add_error(None, e.message)
+        elif form.is_valid():
+            try:
+                services.close_mediation(request.user, case, **form.cleaned_data)
+                return redirect("cases:mediation_detail", pk=pk)
+            except DomainError as e:
+                _mark(form, e)
+    return render(request, "cases/mediation_detail.html", {"case": case, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@require_GET
+def grids_geojson(request):
+    """Public: grid boundaries (no personal data) for the submission map."""
+    feats = [{"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code, "name": g.name}}
+             for g in Grid.objects.only("code", "name", "geometry")]
+    return JsonResponse({"type": "FeatureCollection", "features": feats}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def locate(request):
+    try:
+        g = geo.locate(float(request.GET.get("lon", "")), float(request.GET.get("lat", "")))
+    except ValueError:
+        return JsonResponse({"detail": _("经纬度须为数字"), "field": "location"}, status=400)
+    except DomainError as e:
+        return JsonResponse(e.as_dict(), status=400)
+    return JsonResponse({"grid": g.code, "grid_name": g.name, "region": g.region.code, "region_name": g.region.name},
+                        json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def suggest(request):
+    s = classify.suggest(request.GET.get("text", ""), k=3, timeout=2.0) or []
+    return JsonResponse({"suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)}
+                                         for c, p in s], "threshold": services.SUGGESTION_THRESHOLD},
+                        json_dumps_params={"ensure_ascii": False})

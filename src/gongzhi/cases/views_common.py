@@ -1,0 +1,65 @@
+"""Shared read helpers for pages and the API: visibility and the request's public shape."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+
+from gongzhi.core.errors import NotFound
+from gongzhi.org import permissions as perm
+
+from . import perms, sla
+from .models import ServiceRequest, State, Transition
+
+
+def visible_requests(user):
+    qs = ServiceRequest.objects.select_related("category", "region", "grid", "handling_unit", "handling_unit__region")
+    if perm.is_system(user):
+        return qs
+    paths = perm.scope_paths(user, perm.VIEW) or []
+    cond = Q(pk__in=[])
+    for p in paths:
+        cond |= Q(region__path__startswith=p)
+    if getattr(user, "is_authenticated", False):
+        cond |= Q(reporter_user=user)
+    return qs.filter(cond)
+
+
+def visible_request(user, number: str) -> ServiceRequest:
+    req = visible_requests(user).filter(number=number).first()
+    if req is None:
+        raise NotFound(f"诉求{number}不存在或不在您的管辖范围内")
+    return req
+
+
+def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
+    f = sla.flags(req)
+    d = {
+        "number": req.number, "state": req.state, "state_label": str(State(req.state).label),
+        "channel": req.channel, "description": req.description,
+        "category": req.category.code if req.category_id else None,
+        "category_name": req.category.name if req.category_id else None,
+        "suggested_category": req.suggested_category.code if req.suggested_category_id else None,
+        "suggestion_confidence": req.suggestion_confidence,
+        "region": req.region.code, "region_name": req.region.name, "grid": req.grid.code, "grid_name": req.grid.name,
+        "lon": req.lon, "lat": req.lat, "address": req.address, "anonymous": req.anonymous,
+        "handling_unit": req.handling_unit.code if req.handling_unit_id else None,
+        "handling_unit_name": req.handling_unit.name if req.handling_unit_id else None,
+        "routing_reason": req.routing_reason, "sla": req.sla,
+        "due_at": req.due_at.isoformat() if req.due_at else None, "overdue": f["overdue"], "due_soon": f["due_soon"],
+        "escalation_level": req.escalation_level, "merged_into": req.merged_into.number if req.merged_into_id else None,
+        "rating": req.rating or None, "fixed": req.fixed, "resolution": req.resolution,
+        "created_at": req.created_at.isoformat(), "updated_at": req.updated_at.isoformat(), "version": req.version,
+        **perms.masked_contact(user, req),
+    }
+    if timeline:
+        d["timeline"] = [
+            {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "actor": t.actor_label,
+             "unit": t.unit.name if t.unit_id else None, "reason": t.reason, "at": t.at.isoformat(), "data": t.data}
+            for t in Transition.objects.filter(request=req).select_related("unit").order_by("at", "id")
+        ]
+    return d
+
+
+def local(t):
+    return timezone.localtime(t) if t else None
