@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-POLIS_DATA = Path("/work/shared/data/polis")
+# shared/ stands beside the repository (on CI and on the developers' machines).
+POLIS_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"
+if not POLIS_DATA.is_dir():
+    POLIS_DATA = Path("/work/shared/data/polis")
 CONVERSATIONS = [
     "15-per-hour-seattle",
     "brexit-consensus",
