@@ -1,0 +1,31 @@
+"""Feed the public record from the domain-event outbox (at least once, idempotent by event id)."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("gongzhi.ledger")
+
+SUBSCRIBER_NAME = "ledger"
+
+
+def handle_event(events) -> None:
+    """Append a batch of public events as leaves and sign the new tree head once.
+
+    Runs inside the dispatcher's transaction, so the leaves, the checkpoint and the
+    delivery records commit together.  Re-delivery finds the event ids and does nothing.
+    """
+    public = [e for e in events if getattr(e, "public", True)]
+    if not public:
+        return
+    from .services import append_events
+
+    append_events(public, sign=True)
+
+
+try:
+    from gongzhi.core.events import subscriber
+except ImportError:  # pragma: no cover - core without an outbox
+    log.warning("gongzhi.core.events is not available; the ledger is not subscribed to domain events")
+else:
+    subscriber(SUBSCRIBER_NAME, batch=True)(handle_event)
