@@ -195,7 +195,21 @@ def detail(request, number):
         "whistles": whistles, "my_units": my_units, "dupes": dupes,
         "effective": services.effective(req) if req.merged_into_id else None,
         "geometry": req.grid.geometry,
+        "receipts": ledger_receipts(req),
     }, status=status)
+
+
+def ledger_receipts(req) -> list[dict] | None:
+    """The request's events in the public record, each with its receipt (leaf index,
+    checkpoint) checked by a real inclusion proof; None when the ledger is not installed."""
+    try:
+        from gongzhi.ledger import services as ledger
+    except ImportError:
+        return None
+    from gongzhi.core.models import Event
+
+    events = Event.objects.filter(aggregate_type="service_request", aggregate_id=req.number, public=True)
+    return [{"event": e, "receipt": ledger.receipt(e.event_id)} for e in events.order_by("seq")]
 
 
 def _open(qs):
