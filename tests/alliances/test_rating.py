@@ -8,7 +8,10 @@ import pytest
 from gongzhi.alliances import rating as RT
 from gongzhi.alliances import rules as R
 from gongzhi.alliances import services as S
+from gongzhi.alliances import appraisal
 from gongzhi.alliances.models import AppraisalBallot, Quarter, RuleSet, ScoreLine
+from gongzhi.consult import votes as V
+from gongzhi.consult.models import Ballot, FormalVote, RollEntry
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.models import Event
 
@@ -169,12 +172,22 @@ def test_year_end_review_to_stars(units, users, alliance):
         RT.cast_appraisal(review, units.comm_party, {units.school: 4})  # must rate every other unit
     with pytest.raises(DomainError):
         RT.cast_appraisal(review, units.comm_party, {**others(units.comm_party), units.comm_party: 4})
+    # the appraisal runs on the consultation module's formal votes: one per rated unit
+    assert review.ballot_ref.startswith("formal:")
+    fvs = appraisal.formal_votes(review)
+    assert len(fvs) == 4 and all(f.electorate == "alliance" and f.electorate_size == 3 for f in fvs)
     for v in members:
         RT.cast_appraisal(review, v, others(v))
     with pytest.raises(Conflict):
         RT.cast_appraisal(review, units.school, others(units.school))
-    assert AppraisalBallot.objects.filter(review=review).count() == 12
+    with pytest.raises(DomainError):  # not a member unit of this review
+        RT.cast_appraisal(review, units.hospital, {u: 4 for u in members})
+    assert not AppraisalBallot.objects.exists()
+    assert Ballot.objects.filter(vote__in=fvs).count() == 12 and RollEntry.objects.filter(vote__in=fvs).count() == 12
+    with pytest.raises(Forbidden):  # results hidden until the review is graded
+        V.results(fvs[0])
     RT.grade(review, on=D(2026, 1, 20))
+    assert all(f.status == "tallied" for f in FormalVote.objects.filter(pk__in=[f.pk for f in fvs]))
     rows = {ur.unit_id: ur for ur in review.units.all()}
     school = rows[units.school.pk]
     assert school.appraisal == 100 and school.final_score == round(0.7 * 4.5 + 0.3 * 100, 2)

@@ -536,3 +536,15 @@ class AppraisalBallot(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["review", "voter", "subject"], name="uniq_appraisal_ballot")]
+
+
+class AppraisalVote(models.Model):
+    """Links a year-end review's rated unit to its formal vote in the consultation module
+    (one single-choice vote per rated unit; see :mod:`gongzhi.alliances.appraisal`)."""
+
+    review = models.ForeignKey(YearReview, on_delete=models.CASCADE, related_name="formal_votes")
+    subject = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    vote_id = models.PositiveIntegerField(help_text="gongzhi.consult FormalVote id")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "subject"], name="uniq_appraisal_vote")]

@@ -112,9 +112,10 @@ def _fraction(num, den, field):
 def create_vote(*, title: str, region, electorate: str, method: str, options: list[str], opens_at: dt.datetime,
                 closes_at: dt.datetime, preset: str = "simple_majority", rules: dict | None = None,
                 unit: Unit | None = None, alliance_id: int | None = None, max_choices: int | None = None,
-                topic=None, description: str = "", actor=None) -> FormalVote:
+                topic=None, description: str = "", actor=None, exclude_unit_ids=()) -> FormalVote:
     """Set up a vote and fix its electorate. ``rules`` may override any preset field
-    (``quorum_num``, ``threshold_den``, ``threshold_base`` …)."""
+    (``quorum_num``, ``threshold_den``, ``threshold_base`` …). ``exclude_unit_ids`` leaves member
+    units off an alliance roll (the alliance appraisal: a unit does not rate itself)."""
     cperm.require(actor, cperm.MANAGE, region)
     title = (title or "").strip()
     if not title:
@@ -164,6 +165,8 @@ def create_vote(*, title: str, region, electorate: str, method: str, options: li
         if alliance_id is None:
             raise DomainError("联盟表决须指明联盟", field="alliance_id")
         members = alliance_electorate(alliance_id)
+        if exclude_unit_ids:
+            members = [m for m in members if m[2] not in set(exclude_unit_ids)]
     if not members:
         raise DomainError("投票人名册为空：该范围内没有符合条件的投票人", field="electorate", code="empty_electorate")
     vote = FormalVote.objects.create(
@@ -235,10 +238,23 @@ def cast_ballot(vote: FormalVote, choices, *, voter=None, elector_key: str | Non
         raise Conflict("该投票人已经投过票（一人一票）", field="voter", code="already_voted") from None
 
 
+def cast_for_elector(vote: FormalVote, choices, *, elector_key: str, at: dt.datetime | None = None) -> RollEntry:
+    """Cast the ballot of ``elector_key`` for a calling module that has already established that
+    its caller speaks for this elector (the alliance appraisal checks that the actor may act for
+    the member unit). Recorded as an online ballot; every other rule of :func:`cast_ballot` holds."""
+    try:
+        return _cast(vote, choices, voter=None, elector_key=elector_key, officer=None, at=at, trusted=True)
+    except IntegrityError:
+        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code="already_voted") from None
+
+
 @transaction.atomic
-def _cast(vote, choices, *, voter, elector_key, officer, at) -> RollEntry:
+def _cast(vote, choices, *, voter, elector_key, officer, at, trusted=False) -> RollEntry:
     now = at or timezone.now()
-    if officer is not None:
+    if trusted:
+        channel = RollEntry.Channel.ONLINE
+        key = elector_key
+    elif officer is not None:
         cperm.require(officer, cperm.OFFICER, vote.region)
         channel = RollEntry.Channel.IN_PERSON
         if not elector_key:
@@ -407,6 +423,19 @@ def close_vote(vote: FormalVote, *, actor=None, at: dt.datetime | None = None) -
     emit("consult.vote_tallied", aggregate_type="formal_vote", aggregate_id=v.pk, region=v.region, actor=actor,
          payload={"title": v.title, "result": result, "minutes": v.minutes})
     return v
+
+
+@transaction.atomic
+def close_now(vote: FormalVote, *, actor=None, at: dt.datetime | None = None) -> FormalVote:
+    """End a vote before its deadline and tally it (the calling process has reached its decision
+    point, e.g. the alliance appraisal is graded). A vote already past its deadline is simply closed."""
+    now = at or timezone.now()
+    v = FormalVote.objects.select_for_update().get(pk=vote.pk)
+    if v.status == FormalVote.Status.OPEN and now < v.closes_at:
+        v.closes_at = max(now, v.opens_at + dt.timedelta(microseconds=1))
+        v.save(update_fields=["closes_at"])
+        now = v.closes_at
+    return close_vote(v, actor=actor, at=max(now, v.closes_at))
 
 
 def results(vote: FormalVote, *, at: dt.datetime | None = None) -> dict:

@@ -7,3 +7,6 @@ class ResourcesConfig(AppConfig):
     label = "resources"
     verbose_name = _("公共池")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import subscribers  # noqa: F401  (needs from alliances, requests and bypasses reach the pool)

@@ -617,3 +617,48 @@ def visible_resources(user):
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+# ----------------------------------------------------------------- needs from other modules
+
+
+def need_from(source: str, source_ref: str) -> PoolNeed | None:
+    """The need a source already raised for ``source_ref`` (each source reference raises one need)."""
+    if not source_ref:
+        return None
+    return PoolNeed.objects.filter(source=source, source_ref=source_ref).order_by("id").first()
+
+
+@transaction.atomic
+def raise_need_once(actor, *, source: str, source_ref: str, **fields) -> tuple[PoolNeed, bool]:
+    """:func:`raise_need` for a need fed by another module, at most once per ``(source, source_ref)``.
+    Returns ``(need, created)``; a repeated call returns the existing need unchanged."""
+    source_ref = (source_ref or "").strip()
+    if not source_ref:
+        raise DomainError("来自其他模块的需求须带来源编号", field="source_ref")
+    if len(source_ref) > PoolNeed._meta.get_field("source_ref").max_length:
+        raise DomainError("来源编号过长", field="source_ref")
+    existing = need_from(source, source_ref)
+    if existing is not None:
+        return existing, False
+    return raise_need(actor, source=source, source_ref=source_ref, **fields), True
+
+
+def raise_emergency_need(actor=None, *, incident_ref: str, title: str, kind: str, quantity: int = 1, lon=None,
+                         lat=None, skills=(), certificates=None, deadline=None, window_start=None, window_end=None,
+                         max_distance_m: int | None = None) -> PoolNeed:
+    """An emergency need (priority 应急, served before all others) for an incident desk: one need per
+    ``incident_ref`` (a repeated call returns the need already raised)."""
+    need, _created = raise_need_once(
+        actor, source=Source.EMERGENCY, source_ref=f"incident:{incident_ref}", title=title, kind=kind,
+        quantity=quantity, priority=Priority.EMERGENCY, lon=lon, lat=lat, skills=skills, certificates=certificates,
+        deadline=deadline, window_start=window_start, window_end=window_end, max_distance_m=max_distance_m)
+    return need
+
+
+def is_unserved(need: PoolNeed) -> bool:
+    """Open, and nothing committed, in transit or delivered yet."""
+    if need.status != PoolNeed.Status.OPEN:
+        return False
+    p = need_progress(need)
+    return p["committed"] == 0 and p["in_transit"] == 0 and p["fulfilled"] == 0
