@@ -45,6 +45,21 @@ def fill(po: Path, glossary: dict[str, str]) -> list[str]:
             parts.append(lines[j])
             j += 1
         msgid = "".join(p[1:-1] for p in parts).replace('\\"', '"')
+        if j < len(lines) and lines[j].startswith("msgid_plural "):
+            # Plural entry: msgid_plural, then msgstr[0], msgstr[1], … (one English form serves all).
+            k = j + 1
+            while k < len(lines) and (lines[k].startswith("msgstr[") or lines[k].startswith('"')):
+                k += 1
+            out.extend(lines[i:j + 1])
+            if msgid in glossary:
+                forms = [ln for ln in lines[j + 1:k] if ln.startswith("msgstr[")]
+                en = glossary[msgid].replace('"', '\\"')
+                out.extend(f'{ln.split(" ", 1)[0]} "{en}"' for ln in forms)
+            else:
+                missing.append(msgid)
+                out.extend(lines[j + 1:k])
+            i = k
+            continue
         out.extend(lines[i:j])
         # The msgstr block that follows.
         k = j + 1
