@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
-from gongzhi.core.errors import Forbidden
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources import services as S
 
+from ..helpers import outcome
+
 ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
          "other_street_cadre"]
-
-
-class Rollback(Exception):
-    pass
-
-
-def outcome(fn) -> bool:
-    """True when ``fn`` is allowed (its changes are rolled back), False when it is forbidden."""
-    try:
-        with transaction.atomic():
-            fn()
-            raise Rollback
-    except Rollback:
-        return True
-    except Forbidden:
-        return False
 
 
 def pt(region):

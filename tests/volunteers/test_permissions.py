@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
-from gongzhi.core.errors import Forbidden
 from gongzhi.org.models import Person, Unit
 from gongzhi.volunteers import services as V
 
+from ..helpers import outcome
 from .conftest import day
 
 ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
          "other_street_cadre"]
-
-
-class Rollback(Exception):
-    pass
-
-
-def outcome(fn) -> bool:
-    try:
-        with transaction.atomic():
-            fn()
-            raise Rollback
-    except Rollback:
-        return True
-    except Forbidden:
-        return False
 
 
 MATRIX = {

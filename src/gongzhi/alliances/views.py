@@ -16,17 +16,31 @@ from django.views.decorators.http import require_POST
 from gongzhi.core.errors import DomainError
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
+from gongzhi.web.formerrors import mark as _fail
 
 from . import permissions as ap
 from . import rating as RT
 from . import rules as R
 from . import services as S
-from .forms import ActivityForm, ApplyForm, DecideForm, FundForm, InviteForm, MeetingForm, MembershipDecisionForm
-from .models import Alliance, AllianceMember, Dimension, Goal, ListItem, Meeting, Quarter, YearReview
-
-
-def _fail(form, e: DomainError):
-    form.add_error(e.field if e.field in form.fields else None, e.message)
+from .forms import (
+    ActivityForm,
+    ApplyForm,
+    DecideForm,
+    FundForm,
+    InviteForm,
+    MeetingForm,
+    MembershipDecisionForm,
+)
+from .models import (
+    Alliance,
+    AllianceMember,
+    Dimension,
+    Goal,
+    ListItem,
+    Meeting,
+    Quarter,
+    YearReview,
+)
 
 
 def _alliance(request, code) -> Alliance:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 from gongzhi.org.models import Person, Unit
+from gongzhi.web.formerrors import mark as _mark
 
 from . import permissions as cperm
 from . import services, votes
@@ -37,10 +38,6 @@ def _vote(request, pk) -> FormalVote:
     if vote is None:
         raise Http404
     return vote
-
-
-def _mark(form, e: DomainError):
-    form.add_error(e.field if e.field in form.fields else None, e.message)
 
 
 # --- topics -----------------------------------------------------------------------------------

@@ -82,11 +82,31 @@ def emit(
         payload=payload or {},
         public=public,
     )
+    _dispatch_on_commit()
+    return event
+
+
+def emit_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True) -> None:
+    """Write several events of one aggregate, ``batch`` = [(type, payload, actor)], in one INSERT, with the
+    one dispatch per transaction that :func:`emit` schedules. Bulk inserts send no ``post_save``: code that
+    listens for Event saves (the routing snapshot listens for ``org.*``) must not be fed through here."""
+    if not batch:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("emit_many() must be called inside the service's transaction")
+    at = timezone.now()
+    Event.objects.bulk_create([
+        Event(type=t, occurred_at=at, region=region, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
+              actor=a if getattr(a, "is_authenticated", False) else None, payload=p or {}, public=public)
+        for t, p, a in batch])
+    _dispatch_on_commit()
+
+
+def _dispatch_on_commit() -> None:
     # One dispatch per transaction, however many events it emits.
     conn = transaction.get_connection()
     if not any(func is _schedule_dispatch for _sids, func, _robust in conn.run_on_commit):
         transaction.on_commit(_schedule_dispatch)
-    return event
 
 
 def _schedule_dispatch() -> None:

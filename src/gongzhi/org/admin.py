@@ -6,7 +6,16 @@ from gongzhi.core.errors import DomainError
 
 from . import permissions as perm
 from . import services
-from .models import Grid, Household, MatterCategory, Membership, Person, ResponsibilityRule, StaffRole, Unit
+from .models import (
+    Grid,
+    Household,
+    MatterCategory,
+    Membership,
+    Person,
+    ResponsibilityRule,
+    StaffRole,
+    Unit,
+)
 
 
 class ScopedAdmin(admin.ModelAdmin):

@@ -106,15 +106,22 @@ def require(user, action: str, target=None) -> None:
         )
 
 
-def scope(user, queryset, action: str = VIEW, region_field: str = "region"):
-    """Filter ``queryset`` to the rows whose region lies in the user's scope for ``action``."""
+def scope(user, queryset, action: str = VIEW, region_field: str | tuple[str, ...] = "region"):
+    """Filter ``queryset`` to the rows whose region lies in the user's scope for ``action``.
+
+    ``region_field`` may name several region paths (a row is in scope when any of them is, e.g. an
+    incident's own region or any of its grids'); rows reached through a to-many join appear once."""
     paths = scope_paths(user, action)
     if paths is None:
         return queryset
     if not paths:
         return queryset.none()
-    key = f"{region_field}__path__startswith" if region_field else "path__startswith"
-    return queryset.filter(reduce(or_, (Q(**{key: p}) for p in paths)))
+    fields = region_field if isinstance(region_field, tuple) else (region_field,)
+    keys = [f"{f}__path__startswith" if f else "path__startswith" for f in fields]
+    cond = reduce(or_, (Q(**{k: p}) for p in paths for k in keys))
+    if len(keys) == 1:
+        return queryset.filter(cond)
+    return queryset.filter(pk__in=queryset.model.objects.filter(cond).values("pk"))
 
 
 def home_region(user) -> Region | None:

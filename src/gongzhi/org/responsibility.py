@@ -6,14 +6,32 @@ location, in force at the given time. The line names a handling level
 (community, street, district) or a department. When no line applies, or the
 unit it names does not exist, the fallback chain is: the first-receiving unit
 leads (首接负责), then the street, then the district.
+
+Decisions are answered from an in-process **routing snapshot** (categories,
+every list line, regions, the handling unit of each region, grids), built once
+and rebuilt when what it holds changes:
+
+* in this process: ``post_save``/``post_delete`` of the models it holds, and
+  every ``org.*`` domain event (so the org services' bulk ``update()`` calls,
+  e.g. ending the previous version of a list line, invalidate it too), both at
+  once and again on commit;
+* in other processes: a one-query watermark (row counts, highest ids, version
+  sums, established units, latest dates) checked at most every
+  ``RECHECK_SECONDS``, and whenever the grid index of :mod:`gongzhi.org.geo` is
+  rebuilt.
+
+With a warm snapshot, :func:`resolve` runs no query at all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from gongzhi.core.errors import DomainError
@@ -31,6 +49,8 @@ HANDLER_KINDS = {
     Region.Level.DISTRICT: [UnitKind.GOVERNMENT, UnitKind.PARTY_DISTRICT],
     Region.Level.CITY: [UnitKind.GOVERNMENT, UnitKind.PARTY_CITY],
 }
+# Other processes' changes are noticed within this many seconds.
+RECHECK_SECONDS = 5.0
 
 
 @dataclass
@@ -51,7 +71,7 @@ class Decision:
     def as_dict(self) -> dict:
         return {
             "unit": {"code": self.unit.code, "name": self.unit.name, "kind": self.unit.kind},
-            "category": self.category.code,
+            "category": self.category.code if self.category else None,
             "grid": self.grid.code if self.grid else None,
             "region": self.region.code,
             "rule": (
@@ -65,30 +85,215 @@ class Decision:
         }
 
 
+# ----------------------------------------------------------------- the snapshot
+
+
+@dataclass
+class Snapshot:
+    """Everything a routing decision reads, in memory. Instances are shared: treat them as read-only."""
+
+    categories: dict[str, MatterCategory]
+    rules: dict[tuple[int, str], list[ResponsibilityRule]]  # (category id, region path) → newest version first
+    regions: dict[int, Region]
+    region_by_code: dict[str, Region]
+    handlers: dict[int, Unit]  # region id → its handling unit
+    grids: dict[int, Grid]
+    grid_by_code: dict[str, Grid]
+    watermark: tuple
+    grid_index: object
+    built_at: float = 0.0
+    # Built inside a transaction that changed routing data: valid only while this on-commit callback is
+    # still pending on the connection (Django drops it when its savepoint or transaction rolls back).
+    token: object = None
+
+    def ancestor_at(self, region: Region, level: str) -> Region | None:
+        for code in region.path.strip("/").split("/"):
+            r = self.region_by_code.get(code)
+            if r is not None and r.level == level:
+                return r
+        return None
+
+
+_lock = threading.RLock()
+_snapshot: Snapshot | None = None
+_checked_at = 0.0
+
+
+def _watermark() -> tuple:
+    """One query over the tables the snapshot holds; any insert, delete, version bump, status change of a
+    unit, list line ending or grid edit moves it."""
+    unit, rule, cat, reg, grid = (m._meta.db_table for m in (Unit, ResponsibilityRule, MatterCategory, Region, Grid))
+    sql = (
+        f"SELECT (SELECT COUNT(*) FROM {unit}), (SELECT MAX(id) FROM {unit}), (SELECT SUM(version) FROM {unit}), "
+        f"(SELECT COUNT(*) FROM {unit} WHERE status = %s), "
+        f"(SELECT COUNT(*) FROM {rule}), (SELECT MAX(id) FROM {rule}), (SELECT SUM(version) FROM {rule}), "
+        f"(SELECT COUNT(*) FROM {rule} WHERE effective_to IS NOT NULL), (SELECT MAX(effective_to) FROM {rule}), "
+        f"(SELECT COUNT(*) FROM {cat}), (SELECT MAX(id) FROM {cat}), "
+        f"(SELECT COUNT(*) FROM {reg}), (SELECT MAX(id) FROM {reg}), "
+        f"(SELECT COUNT(*) FROM {grid}), (SELECT MAX(id) FROM {grid}), (SELECT MAX(updated_at) FROM {grid})"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [Unit.Status.ESTABLISHED])
+        return tuple(str(v) for v in cur.fetchone())
+
+
+def _build(mark: tuple, index) -> Snapshot:
+    regions = {r.pk: r for r in Region.objects.all()}
+    categories = {}
+    cat_by_id = {c.pk: c for c in MatterCategory.objects.all()}
+    for c in cat_by_id.values():
+        if c.parent_id:
+            c.parent = cat_by_id.get(c.parent_id)
+        categories[c.code] = c
+    rules: dict[tuple[int, str], list[ResponsibilityRule]] = {}
+    for r in ResponsibilityRule.objects.select_related("department").order_by("-version"):
+        r.region = regions[r.region_id]
+        r.category = cat_by_id[r.category_id]
+        rules.setdefault((r.category_id, r.region.path), []).append(r)
+    kinds = {k for ks in HANDLER_KINDS.values() for k in ks}
+    candidates: dict[int, dict[str, Unit]] = {}
+    for u in Unit.objects.filter(kind__in=kinds, status=Unit.Status.ESTABLISHED).order_by("-id"):
+        candidates.setdefault(u.region_id, {})[u.kind] = u  # lowest id of each kind wins
+    handlers = {}
+    for rid, by_kind in candidates.items():
+        region = regions.get(rid)
+        if region is None:
+            continue
+        u = next((by_kind[k] for k in HANDLER_KINDS.get(region.level, []) if k in by_kind), None)
+        if u is not None:
+            u.region = region
+            handlers[rid] = u
+    grids = {}
+    for g in Grid.objects.defer("geometry"):
+        g.region = regions[g.region_id]
+        grids[g.pk] = g
+    return Snapshot(categories=categories, rules=rules, regions=regions,
+                    region_by_code={r.code: r for r in regions.values()}, handlers=handlers, grids=grids,
+                    grid_by_code={g.code: g for g in grids.values()}, watermark=mark, grid_index=index,
+                    built_at=time.monotonic())
+
+
+def snapshot(force_check: bool = False) -> Snapshot:
+    """The process's routing snapshot, rebuilt when the data it holds has changed."""
+    global _snapshot, _checked_at
+    index = geo.grid_index()
+    now = time.monotonic()
+    dirty = _dirty()
+    with _lock:
+        snap = _snapshot
+        if snap is not None and snap.token is not None and not _pending(snap.token):
+            snap = _snapshot = None  # its transaction ended (a commit drops it too; this catches rollbacks)
+        if (snap is not None and snap.grid_index is index and not force_check
+                and now - _checked_at < RECHECK_SECONDS):
+            return snap
+        mark = _watermark()
+        _checked_at = now
+        if snap is None or snap.watermark != mark or snap.grid_index is not index:
+            snap = _snapshot = _build(mark, index)
+            if dirty:
+                def token():
+                    _drop()
+
+                transaction.on_commit(token)
+                snap.token = token
+        return snap
+
+
+def _pending(func) -> bool:
+    conn = transaction.get_connection()
+    return conn.in_atomic_block and any(f is func for _sids, f, _robust in conn.run_on_commit)
+
+
+def _dirty() -> bool:
+    """Whether this connection's open transaction has changed routing data (an :func:`invalidate` whose
+    on-commit drop is still pending; Django forgets it when the savepoint or transaction rolls back)."""
+    conn = transaction.get_connection()
+    return conn.in_atomic_block and any(func is _drop for _sids, func, _robust in conn.run_on_commit)
+
+
+def invalidate(*_args, **_kwargs) -> None:
+    """Drop the snapshot now and again when the current transaction commits (so a rebuild inside the
+    transaction cannot outlive a rollback, nor keep pre-commit data)."""
+    global _snapshot
+    with _lock:
+        _snapshot = None
+    conn = transaction.get_connection()
+    if conn.in_atomic_block:
+        here = set(conn.savepoint_ids)
+        if not any(f is _drop and sids == here for sids, f, _robust in conn.run_on_commit):
+            transaction.on_commit(_drop)
+
+
+def _drop() -> None:
+    global _snapshot
+    with _lock:
+        _snapshot = None
+
+
+def _on_event(sender, instance, created=False, **_kwargs) -> None:
+    if created and instance.type.startswith("org."):
+        invalidate()
+
+
+def connect_signals() -> None:
+    from gongzhi.core.models import Event
+
+    for model in (Region, Unit, Grid, MatterCategory, ResponsibilityRule):
+        post_save.connect(invalidate, sender=model, dispatch_uid=f"routing_snapshot_{model.__name__}_save")
+        post_delete.connect(invalidate, sender=model, dispatch_uid=f"routing_snapshot_{model.__name__}_delete")
+    post_save.connect(_on_event, sender=Event, dispatch_uid="routing_snapshot_org_events")
+
+
+connect_signals()
+
+
+# ----------------------------------------------------------------- lookups
+
+
+def category(code: str) -> MatterCategory:
+    """The category with ``code`` (its major class attached as ``parent``), or DomainError."""
+    c = snapshot().categories.get(str(code).strip())
+    if c is None:
+        raise DomainError(f"未知的事项类别：{code}", field="category", code="unknown_category")
+    return c
+
+
+def grid_by_code(code: str) -> Grid | None:
+    snap = snapshot()
+    g = snap.grid_by_code.get(code)
+    if g is None and code:
+        g = snapshot(force_check=True).grid_by_code.get(code)
+    return g
+
+
+def locate(lon: float, lat: float) -> Grid:
+    """The Grid containing (lon, lat) (with its region), from memory. Raises DomainError outside every grid."""
+    gid = geo.grid_index().locate(lon, lat)
+    if gid is None:
+        raise DomainError(
+            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code="outside_grids"
+        )
+    g = snapshot().grids.get(gid)
+    if g is None:
+        g = snapshot(force_check=True).grids.get(gid) or geo.locate(lon, lat)
+    return g
+
+
 def handling_unit(region: Region) -> Unit | None:
-    kinds = HANDLER_KINDS.get(region.level, [])
-    units = {u.kind: u for u in Unit.objects.filter(region=region, kind__in=kinds, status=Unit.Status.ESTABLISHED)
-             .order_by("id")}
-    for k in kinds:
-        if k in units:
-            return units[k]
-    return None
+    return snapshot().handlers.get(region.pk)
 
 
 def find_rule(category: MatterCategory, region: Region, day: dt.date) -> ResponsibilityRule | None:
     """The list line in force on ``day`` for ``category`` (or its major class), most specific region first."""
-    paths = [p for p in _prefixes(region.path)]
-    cats = [category] + ([category.parent] if category.parent_id else [])
-    rules = list(
-        ResponsibilityRule.objects.select_related("region", "department", "category")
-        .filter(category__in=cats, region__path__in=paths, effective_from__lte=day)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
-    )
-    if not rules:
-        return None
+    rules = snapshot().rules
+    paths = _prefixes(region.path)
     # Own category before the major class; deeper region before wider; newest version first.
-    rules.sort(key=lambda r: (r.category_id != category.pk, -len(r.region.path), -r.version))
-    return rules[0]
+    for cat_id in [category.pk] + ([category.parent_id] if category.parent_id else []):
+        for path in reversed(paths):
+            for r in rules.get((cat_id, path), ()):
+                if r.effective_from <= day and (r.effective_to is None or r.effective_to > day):
+                    return r
+    return None
 
 
 def _prefixes(path: str) -> list[str]:
@@ -99,15 +304,16 @@ def _prefixes(path: str) -> list[str]:
 def resolve(category_code: str, *, lon: float | None = None, lat: float | None = None, grid: Grid | None = None,
             at: dt.datetime | None = None, first_receiver: Unit | None = None) -> Decision:
     """Decide the responsible unit for a matter at a place and time, with the reasons."""
-    try:
-        category = MatterCategory.objects.select_related("parent").get(code=category_code)
-    except MatterCategory.DoesNotExist:
-        raise DomainError(f"未知的事项类别：{category_code}", field="category", code="unknown_category") from None
+    snap = snapshot()
+    category = snap.categories.get(category_code)
+    if category is None:
+        raise DomainError(f"未知的事项类别：{category_code}", field="category", code="unknown_category")
     if grid is None:
         if lon is None or lat is None:
             raise DomainError("请提供位置（经纬度）或网格", field="location")
-        grid = geo.locate(lon, lat)
-    community = grid.region
+        grid = locate(lon, lat)
+        snap = snapshot()
+    community = snap.regions.get(grid.region_id) or grid.region
     day = timezone.localdate(at) if at else timezone.localdate()
     reasons = [f"位置在网格{grid.code}“{grid.name}”（{community.name}）"]
     rule = find_rule(category, community, day)
@@ -122,8 +328,8 @@ def resolve(category_code: str, *, lon: float | None = None, lat: float | None =
             reasons.append(f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
                            f"规定由{rule.department.name}承办{basis}")
         else:
-            target = community.ancestor_at(rule.handler_level)
-            unit = handling_unit(target) if target else None
+            target = snap.ancestor_at(community, rule.handler_level)
+            unit = snap.handlers.get(target.pk) if target else None
             reasons.append(f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
                            f"规定由{HandlerLevel(rule.handler_level).label}承办{basis}")
         if unit is None:
@@ -137,8 +343,8 @@ def resolve(category_code: str, *, lon: float | None = None, lat: float | None =
             reasons.append(f"按首接负责制由首接单位{unit.name}牵头办理")
         else:
             for level, label in ((Region.Level.STREET, "street"), (Region.Level.DISTRICT, "district")):
-                r = community.ancestor_at(level)
-                unit = handling_unit(r) if r else None
+                r = snap.ancestor_at(community, level)
+                unit = snap.handlers.get(r.pk) if r else None
                 if unit is not None:
                     fallback = label
                     reasons.append(f"转由{unit.name}牵头办理（{'街道(乡镇)' if label == 'street' else '区(县)'}兜底）")

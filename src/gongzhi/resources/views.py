@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Unit
+from gongzhi.web.formerrors import mark as _fail
 
 from . import services as S
 from .models import Assignment, Kind, MatchRun, PoolResource, Priority, Source
@@ -51,10 +52,6 @@ class ResourceForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     received = forms.IntegerField(label=_("实收数量"), min_value=0)
-
-
-def _fail(form, e: DomainError):
-    form.add_error(e.field if e.field in form.fields else None, e.message)
 
 
 @login_required

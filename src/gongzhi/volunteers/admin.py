@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
+
 from .models import (
     Account,
     CatalogueItem,
@@ -13,19 +15,6 @@ from .models import (
     TimeBank,
     Volunteer,
 )
-
-
-class ReadOnly(admin.ModelAdmin):
-    """Points move only through the services (balanced entries); the admin shows them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MovementInline(admin.TabularInline):

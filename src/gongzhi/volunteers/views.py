@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Unit
+from gongzhi.web.formerrors import mark as mark_error
 
 from . import services as V
 from .models import CatalogueItem, ServiceRecord, TaskType, Volunteer
@@ -66,7 +67,7 @@ def profile(request, pk):
                 V.claim_service(request.user, v, task_type=d["task_type"], task_ref=d["task_ref"], title=d["title"],
                                 organiser=organiser, date=d["date"], hours=d["hours"])
             except DomainError as e:
-                form.add_error(e.field if e.field in form.fields else None, e.message)
+                mark_error(form, e)
             else:
                 messages.success(request, _t("服务已申报，待组织单位确认"))
                 return redirect("volunteers:profile", pk=v.pk)
