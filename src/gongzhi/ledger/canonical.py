@@ -55,9 +55,11 @@ except ImportError:  # pragma: no cover
     from json.encoder import py_encode_basestring as _encode_string
 
 
-def string(s: str) -> str:
-    """The canonical JSON form of one string (quotes included)."""
-    return _encode_string(s)
+#: The canonical JSON form of one string, quotes included (RFC 8785 escapes exactly the
+#: characters ``json`` does with ``ensure_ascii=False``: ``"``, ``\\``, the short
+#: escapes and lowercase ``\u00xx`` for other control characters).  The C function
+#: itself, to save a Python call per string.
+string = _encode_string
 
 
 def _flat_object(o: dict) -> str | None:

@@ -110,13 +110,14 @@ class HashStore(Protocol):
 
 
 def extend(
-    size: int, peak_hashes: Sequence[bytes], leaf_hashes: Iterable[bytes]
+    size: int, peak_hashes: Sequence[bytes], leaf_hashes: Iterable[bytes], *, leaves: bool = True
 ) -> tuple[int, list[bytes], list[tuple[int, int, bytes]]]:
     """Append leaves to a tree known only by its size and compact range.
 
     ``peak_hashes`` are the hashes of :func:`peaks_of(size) <peaks_of>` in order.
     Returns the new size, the new peak hashes and every newly completed subtree as
-    ``(level, index, hash)`` — the rows a store has to write.
+    ``(level, index, hash)`` — the rows a store has to write (with ``leaves=False``
+    only those of level 1 and up, for a store that keeps the leaf hashes elsewhere).
     """
     peaks = list(peak_hashes)
     if len(peaks) != bin(size).count("1"):
@@ -126,9 +127,10 @@ def extend(
     for h in leaf_hashes:
         index = size
         level = 0
-        append((0, index, h))
+        if leaves:
+            append((0, index, h))
         while index & 1:
-            h = node_hash(peaks.pop(), h)
+            h = _sha256(b"\x01" + peaks.pop() + h).digest()  # node_hash, inlined
             index >>= 1
             level += 1
             append((level, index, h))

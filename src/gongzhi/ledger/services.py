@@ -13,15 +13,17 @@ import base64
 import hashlib
 import json
 import logging
+import operator
 import os
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -129,16 +131,168 @@ def _digest_fallback(value: Any) -> dict:
     return {"sha256": hashlib.sha256(text).hexdigest()}
 
 
+_S = canonical.string  # canonical JSON of one str (the standard library's C escaper)
+_sha256 = hashlib.sha256
+
+
 def commitment(salt: bytes, value: Any) -> str:
     """Salted hash of one personal field: ``sha256:<hex of SHA-256(salt ‖ JCS(value))>``."""
     if type(value) is str:
-        data = canonical.string(value).encode("utf-8", "surrogatepass")
+        data = _S(value).encode("utf-8", "surrogatepass")
     else:
         try:
             data = canonical.dumps(value)
         except Exception:
             data = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8", "surrogatepass")
-    return "sha256:" + hashlib.sha256(salt + data).hexdigest()
+    return "sha256:" + _sha256(salt + data).hexdigest()
+
+
+# Canonical layouts of personal objects by the tuple of their field names (events of one
+# type share them): a printf template with the keys escaped and in JCS order, used for
+# both the commitments and the salts, and the order in which to take the values.
+_SHAPES: dict[tuple, tuple[str, Any] | None] = {}
+_SHAPES_MAX = 512
+
+
+def _personal_shape(names: tuple) -> tuple[str, Any] | None:
+    """Template (``%s`` per value) and value order for an object with these names, or None.
+
+    Only for names that are all ASCII ``str``: their code-point order is the UTF-16
+    order RFC 8785 sorts by.
+    """
+    shape = _SHAPES.get(names)
+    if shape is None and names not in _SHAPES:
+        if all(type(k) is str and k.isascii() for k in names) and len(set(names)) == len(names):
+            order = sorted(range(len(names)), key=names.__getitem__)
+            keys = [_S(names[i]).replace("%", "%%") for i in order]
+            shape = (
+                "{" + ",".join(f'{k}:"%s"' for k in keys) + "}",
+                operator.itemgetter(*order) if len(order) > 1 else (lambda v, i=order[0]: (v[i],)),
+            )
+        if len(_SHAPES) >= _SHAPES_MAX:
+            _SHAPES.clear()
+        _SHAPES[names] = shape
+    return shape
+
+
+class _SaltPool:
+    """Fresh random salts, drawn from the OS in blocks (one ``getrandom`` per block, not per field)."""
+
+    __slots__ = ("buf", "pos")
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.pos = 0
+
+    def take(self, n: int) -> bytes:
+        """``n`` fresh random bytes, never handed out twice."""
+        pos = self.pos
+        if pos + n > len(self.buf):
+            self.buf, pos = os.urandom(max(8192, n)), 0
+        self.pos = pos + n
+        return self.buf[pos : pos + n]
+
+
+def _personal(personal: dict, pool: _SaltPool) -> tuple[str, str]:
+    """The canonical ``personal`` object of salted commitments, and the salts (JSON text)."""
+    names = tuple(personal)
+    shape = _personal_shape(names)
+    randomness = pool.take(16 * len(names))
+    hashes, salts = [], []
+    for n, value in enumerate(personal.values()):
+        salt = randomness[16 * n : 16 * n + 16]
+        if type(value) is str:
+            hashes.append("sha256:" + _sha256(salt + _S(value).encode("utf-8", "surrogatepass")).hexdigest())
+        else:
+            hashes.append(commitment(salt, value))
+        salts.append(salt.hex())
+    if shape is not None:
+        fmt, pick = shape
+        return fmt % pick(hashes), fmt % pick(salts)
+    keys = [str(k) for k in names]
+    return (
+        canonical.object_of_strings(dict(zip(keys, hashes, strict=True))),
+        canonical.object_of_strings(dict(zip(keys, salts, strict=True))),
+    )
+
+
+def _entries(events: Sequence, ids: Sequence[str]) -> list[tuple[bytes, str, str]]:
+    """``(entry, salts, occurred_at as ISO text)`` for each event; see :func:`build_entry`."""
+    return list(_iter_entries(events, ids))
+
+
+def _region_codes(events: Sequence) -> dict:
+    """Region codes of events that carry only a ``region_id`` (outbox events), in one query."""
+    missing = {
+        e.region_id
+        for e in events
+        if getattr(e, "region_code", None) is None and getattr(e, "region_id", None) is not None
+    }
+    if not missing:
+        return {}
+    model = next(type(e) for e in events if getattr(e, "region_id", None) in missing)
+    try:
+        region_model = model._meta.get_field("region").related_model
+    except (AttributeError, FieldDoesNotExist):  # not a model: ask each event, before any COPY
+        return {e.region_id: e.region.code for e in events if getattr(e, "region_id", None) in missing}
+    return dict(region_model.objects.filter(pk__in=missing).values_list("pk", "code"))
+
+
+def _iter_entries(events: Sequence, ids: Sequence[str], regions: dict | None = None) -> Iterator[tuple[bytes, str, str]]:
+    """:func:`_entries` one event at a time (so rows can stream to the database as built).
+
+    With ``regions`` (from :func:`_region_codes`) it never touches the database, which
+    matters while a ``COPY`` holds the connection.
+    """
+    pool = _SaltPool()
+    dumps_text = canonical.dumps_text
+    for event, event_id in zip(events, ids, strict=True):
+        payload = event.payload
+        if payload is None:
+            payload = {}
+        elif not isinstance(payload, dict):
+            payload = {"value": payload}
+        personal = None
+        if "personal" in payload:
+            payload = dict(payload)
+            personal = payload.pop("personal") or {}
+            if not isinstance(personal, dict):
+                personal = {"value": personal}
+        actor_id = getattr(event, "actor_id", None)
+        if actor_id is not None:
+            personal = {**personal, "actor": f"user:{actor_id}"} if personal else {"actor": f"user:{actor_id}"}
+        if personal:
+            personal_json, salts_json = _personal(personal, pool)
+        else:
+            personal_json = salts_json = "{}"
+        region = getattr(event, "region_code", None)
+        if region is None and getattr(event, "region_id", None) is not None:
+            region = regions[event.region_id] if regions is not None else event.region.code
+        try:
+            data = dumps_text(payload)
+        except Exception:  # e.g. non-finite floats: keep a digest instead
+            data = dumps_text(_digest_fallback(payload))
+        occurred = event.occurred_at
+        if occurred.tzinfo is UTC:  # the common case (Django gives UTC): no conversion needed
+            iso = occurred.isoformat(timespec="microseconds")[:26] + "Z"
+        else:
+            iso = _iso(occurred)
+        tail = (
+            f',"event_id":{_S(event_id)},"occurred_at":"{iso}","personal":{personal_json}'
+            f',"record":{{"id":{_S(str(event.aggregate_id))},"type":{_S(str(event.aggregate_type))}}}'
+            f',"region":{"null" if region is None else _S(str(region))},"type":{_S(str(event.type))},"v":{ENTRY_VERSION}}}'
+        )
+        try:
+            entry = ('{"data":' + data + tail).encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates in the payload: keep a digest instead
+            entry = b""
+        if not entry or len(entry) > MAX_ENTRY:
+            data = dumps_text(_digest_fallback(payload))
+            try:
+                entry = ('{"data":' + data + tail).encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"event {event_id} has text that is not valid Unicode") from None
+        yield entry, salts_json, iso
 
 
 def build_entry(event, event_id: str | None = None) -> tuple[bytes, str]:
@@ -149,60 +303,8 @@ def build_entry(event, event_id: str | None = None) -> tuple[bytes, str]:
     and the actor) appear only as salted hashes.  It is assembled in canonical key
     order directly; the tests check it equals RFC 8785 serialisation.
     """
-    payload = getattr(event, "payload", None)
-    if payload is None:
-        payload = {}
-    elif not isinstance(payload, dict):
-        payload = {"value": payload}
-    personal = {}
-    if "personal" in payload:
-        payload = dict(payload)
-        personal = payload.pop("personal") or {}
-        if not isinstance(personal, dict):
-            personal = {"value": personal}
-    actor_id = getattr(event, "actor_id", None)
-    if actor_id is not None:
-        personal = {**personal, "actor": f"user:{actor_id}"}
-    S = canonical.string
-    personal_json = salts_json = "{}"
-    if personal:
-        randomness = os.urandom(16 * len(personal))
-        items = []
-        for n, name in enumerate(personal):
-            salt = randomness[16 * n : 16 * n + 16]
-            items.append((str(name), commitment(salt, personal[name]), salt.hex()))
-        if all(k.isascii() for k, _, _ in items):  # ASCII names: code-point order is JCS order
-            items.sort()
-            personal_json = "{" + ",".join(f'{S(k)}:"{h}"' for k, h, _ in items) + "}"
-            salts_json = "{" + ",".join(f'{S(k)}:"{x}"' for k, _, x in items) + "}"
-        else:
-            personal_json = canonical.object_of_strings({k: h for k, h, _ in items})
-            salts_json = canonical.object_of_strings({k: x for k, _, x in items})
-    region = getattr(event, "region_code", None)
-    if region is None and getattr(event, "region_id", None) is not None:
-        region = event.region.code
-    try:
-        data = canonical.dumps_text(payload)
-    except Exception:  # e.g. non-finite floats: keep a digest instead
-        data = canonical.dumps_text(_digest_fallback(payload))
-    head_ = '{"data":'
-    tail = (
-        f',"event_id":{S(event_id or str(event.event_id))},"occurred_at":"{_iso(event.occurred_at)}"'
-        f',"personal":{personal_json}'
-        f',"record":{{"id":{S(str(event.aggregate_id))},"type":{S(str(event.aggregate_type))}}}'
-        f',"region":{"null" if region is None else S(str(region))},"type":{S(str(event.type))},"v":{ENTRY_VERSION}}}'
-    )
-    try:
-        entry = (head_ + data + tail).encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates in the payload: keep a digest instead
-        entry = b""
-    if not entry or len(entry) > MAX_ENTRY:
-        data = canonical.dumps_text(_digest_fallback(payload))
-        try:
-            entry = (head_ + data + tail).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"event {event_id or event.event_id} has text that is not valid Unicode") from None
-    return entry, salts_json
+    entry, salts, _ = _entries([event], [event_id or str(event.event_id)])[0]
+    return entry, salts
 
 
 def record_key(aggregate_type: str, aggregate_id: Any) -> str:
@@ -276,11 +378,23 @@ class DbHashStore:
 store = DbHashStore()
 
 
-def _lock_head() -> Head:
-    """Take the append lock (first statement is a write, so SQLite takes its write lock)."""
-    if not Head.objects.filter(id=1).update(updated_at=timezone.now()):
-        Head.objects.get_or_create(id=1, defaults={"root": EMPTY_ROOT})
-    return Head.objects.select_for_update().get(id=1)
+def _lock_head() -> tuple[int, bytes]:
+    """Take the append lock and read the head as ``(size, root)``.
+
+    The first statement is a write, so SQLite takes its write lock at once and
+    PostgreSQL holds the row lock until commit: appenders are serialised.
+    """
+    qn = connection.ops.quote_name
+    table = qn(Head._meta.db_table)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {table} SET updated_at = %s WHERE id = 1", [now])
+        if cur.rowcount == 0:
+            Head.objects.get_or_create(id=1, defaults={"root": EMPTY_ROOT})
+            cur.execute(f"UPDATE {table} SET updated_at = %s WHERE id = 1", [now])
+        cur.execute(f"SELECT size, root FROM {table} WHERE id = 1")
+        size, root = cur.fetchone()
+    return size, _b(root)
 
 
 def head() -> tuple[int, bytes]:
@@ -299,44 +413,49 @@ def _pg_cursor():
     return psycopg.Cursor(connection.connection)
 
 
-def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
-    """Bulk insert prepared rows: COPY on PostgreSQL, ``executemany`` elsewhere."""
-    if not rows:
+def _insert_columns(model, fields: list[str], columns: list[list]) -> None:
+    """Bulk insert rows given column by column, in one statement per table and batch.
+
+    PostgreSQL: one binary ``COPY … FROM STDIN`` (psycopg encodes the rows in C).
+    Elsewhere: one ``executemany``.
+    """
+    if not columns or not columns[0]:
         return
     qn = connection.ops.quote_name
     meta = model._meta
     table = qn(meta.db_table)
     cols = ", ".join(qn(meta.get_field(f).column) for f in fields)
     if connection.vendor == "postgresql":
-        # One statement with one binary array parameter per column (psycopg adapts in C).
-        casts = []
-        for f in fields:
-            t = meta.get_field(f).db_type(connection)
-            t = "text" if t.startswith("varchar") else t
-            casts.append("%b::text[]::jsonb[]" if t == "jsonb" else f"%b::{t}[]")
-        connection.ensure_connection()
-        with _pg_cursor() as cur:
-            cur.execute(
-                f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({', '.join(casts)})", [list(c) for c in zip(*rows)]
-            )
+        types = [meta.get_field(f).db_type(connection).split("(")[0] for f in fields]
+        with _pg_cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            write = copy.write_row
+            for row in zip(*columns, strict=True):
+                write(row)
         return
     with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(fields))})", rows)
+        cur.executemany(
+            f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(fields))})",
+            list(zip(*columns, strict=True)),
+        )
 
 
-def _existing_ids(ids: list[str]) -> set[str]:
-    """Which of these event ids are already leaves (one raw query per 500 ids)."""
-    native = connection.features.has_native_uuid_field
+def _existing_ids(uuids: list[uuid.UUID], stored: list) -> set[str]:
+    """Which of these event ids are already leaves (as text), in one query per 999 ids.
+
+    ``stored`` are the same ids as the database column holds them.
+    """
     table = connection.ops.quote_name(Leaf._meta.db_table)
+    if not uuids:
+        return set()
+    if connection.vendor == "postgresql":
+        with _pg_cursor() as raw:
+            raw.execute(f"SELECT event_id FROM {table} WHERE event_id = ANY(%b::uuid[])", [uuids])
+            return {str(row[0]) for row in raw.fetchall()}
     found: set[str] = set()
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            with _pg_cursor() as raw:
-                raw.execute(f"SELECT event_id FROM {table} WHERE event_id = ANY(%b::uuid[])", [[_uuid(i) for i in ids]])
-                return {str(row[0]) for row in raw.fetchall()}
-        for start in range(0, len(ids), 500):
-            chunk = [_uuid(i) if native else _uuid(i).hex for i in ids[start : start + 500]]
+        for start in range(0, len(stored), 999):
+            chunk = stored[start : start + 999]
             cur.execute(f"SELECT event_id FROM {table} WHERE event_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
             found.update(str(_uuid(row[0])) for row in cur.fetchall())
     return found
@@ -351,8 +470,31 @@ def _sqlite_datetime(dt: datetime) -> str:
     return str(dt)
 
 
+def _sqlite_datetime_from_iso(iso: str) -> str:
+    """:func:`_sqlite_datetime` from the entry's ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` text.
+
+    ``str()`` of a naive datetime omits the fraction when it is zero.
+    """
+    if iso[20:26] == "000000":
+        return iso[:10] + " " + iso[11:19]
+    return iso[:10] + " " + iso[11:26]
+
+
 def _uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+class _DictStore:
+    """A :class:`~gongzhi.ledger.merkle.HashStore` over hashes already read."""
+
+    def __init__(self, hashes: dict[tuple[int, int], bytes]):
+        self.hashes = hashes
+
+    def get_many(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
+        try:
+            return [self.hashes[c] for c in coords]
+        except KeyError as exc:
+            raise KeyError(f"stored subtree {exc.args[0]} is missing") from None
 
 
 @dataclass
@@ -363,63 +505,126 @@ class AppendResult:
     skipped: int  # events already in the log (or duplicated in the batch)
 
 
+LEAF_FIELDS = ["index", "event_id", "event_type", "record", "occurred_at", "entry", "leaf_hash", "salts", "appended_at"]
+
+
+def _insert_leaves(size0: int, events: list, ids: list[str], stored_ids: list, now) -> list[bytes]:
+    """Build the leaves and insert them with one ``executemany``; returns the leaf hashes."""
+    built = _entries(events, ids)
+    entries = [b[0] for b in built]
+    hashes = [_sha256(b"\x00" + entry).digest() for entry in entries]  # RFC 9162 leaf hashes
+    if connection.vendor == "sqlite":
+        occurred = [_sqlite_datetime_from_iso(b[2]) for b in built]
+    else:
+        occurred = [connection.ops.adapt_datetimefield_value(e.occurred_at) for e in events]
+    _insert_columns(
+        Leaf,
+        LEAF_FIELDS,
+        [
+            list(range(size0, size0 + len(events))),
+            stored_ids,
+            [e.type for e in events],
+            [f"{e.aggregate_type}:{e.aggregate_id}"[:130] for e in events],
+            occurred,
+            entries,
+            hashes,
+            [b[1] for b in built],
+            [now] * len(events),
+        ],
+    )
+    return hashes
+
+
+def _streamable(events: list) -> bool:
+    """True if building these entries cannot query the database (no deferred model fields)."""
+    for e in events:
+        deferred = getattr(e, "get_deferred_fields", None)
+        if deferred is not None and deferred():
+            return False
+    return True
+
+
+def _no_queries(execute, sql, params, many, context):
+    raise LedgerError(f"query while the leaf COPY holds the connection (it would wait forever): {sql[:80]}")
+
+
+def _copy_leaves(size0: int, events: list, ids: list[str], stored_ids: list, now) -> list[bytes]:
+    """PostgreSQL: stream the leaves into one binary ``COPY`` as they are built.
+
+    psycopg sends the rows in 32 kB chunks while the next entries are being built, so
+    the server inserts (and indexes) one part of the batch while this process builds
+    the next: the two CPUs overlap.  Returns the leaf hashes.
+    """
+    meta = Leaf._meta
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(meta.get_field(f).column) for f in LEAF_FIELDS)
+    types = [meta.get_field(f).db_type(connection).split("(")[0] for f in LEAF_FIELDS]
+    hashes: list[bytes] = []
+    add = hashes.append
+    # Nothing below may query the database: the COPY holds the connection until it ends.
+    regions = _region_codes(events)
+    sql = f"COPY {qn(meta.db_table)} ({cols}) FROM STDIN (FORMAT BINARY)"
+    with connection.execute_wrapper(_no_queries), _pg_cursor() as cur, cur.copy(sql) as copy:
+        copy.set_types(types)
+        write = copy.write_row
+        index = size0
+        built = _iter_entries(events, ids, regions)
+        for e, sid, (entry, salts, _iso_text) in zip(events, stored_ids, built, strict=True):
+            lh = _sha256(b"\x00" + entry).digest()  # RFC 9162 leaf hash
+            add(lh)
+            occurred = e.occurred_at
+            if occurred.tzinfo is None:  # naive times are UTC, as in the entry
+                occurred = occurred.replace(tzinfo=UTC)
+            write((index, sid, e.type, f"{e.aggregate_type}:{e.aggregate_id}"[:130], occurred, entry, lh, salts, now))
+            index += 1
+    return hashes
+
+
 def append_events(events: Iterable, *, sign: bool = False) -> AppendResult:
     """Append public events as leaves, in one transaction, idempotent by event id.
 
     Non-public events are skipped.  With ``sign=True`` a checkpoint of the new head is
-    signed in the same transaction.
+    signed in the same transaction.  Per batch: one lock, one idempotency query, one
+    read of the current peaks, one bulk insert per table, one head update (and the
+    checkpoint); no model instances are built for the leaves.
     """
     events = [e for e in events if getattr(e, "public", True)]
     with transaction.atomic():
-        h = _lock_head()
-        ids = [str(_uuid(e.event_id)) for e in events]
-        existing = _existing_ids(ids)
-        size0 = h.size
-        fresh, seen = [], set(existing)
-        for e, eid in zip(events, ids, strict=True):
+        size0, root0 = _lock_head()
+        uuids = [_uuid(e.event_id) for e in events]
+        ids = [str(u) for u in uuids]
+        native_uuid = connection.features.has_native_uuid_field
+        stored_ids = uuids if native_uuid else [u.hex for u in uuids]  # as the event_id column holds them
+        seen = _existing_ids(uuids, stored_ids)
+        fresh, fresh_ids, fresh_stored = [], [], []
+        for e, eid, sid in zip(events, ids, stored_ids, strict=True):
             if eid in seen:
                 continue
             seen.add(eid)
-            fresh.append((e, eid))
+            fresh.append(e)
+            fresh_ids.append(eid)
+            fresh_stored.append(sid)
         if fresh:
             peaks = store.get_many(merkle.peaks_of(size0))
-            ops = connection.ops
-            native_uuid = connection.features.has_native_uuid_field
-            now = ops.adapt_datetimefield_value(timezone.now())
-            occurred = _sqlite_datetime if connection.vendor == "sqlite" else ops.adapt_datetimefield_value
-            leaf_rows, hashes, appended = [], [], []
-            for offset, (e, eid) in enumerate(fresh):
-                entry, salts = build_entry(e, eid)
-                lh = merkle.leaf_hash(entry)
-                index = size0 + offset
-                hashes.append(lh)
-                appended.append((eid, index))
-                leaf_rows.append(
-                    (
-                        index,
-                        uuid.UUID(eid) if native_uuid else eid.replace("-", ""),
-                        e.type,
-                        record_key(e.aggregate_type, e.aggregate_id)[:130],
-                        occurred(e.occurred_at),
-                        entry,
-                        lh,
-                        salts,
-                        now,
-                    )
-                )
-            size, new_peaks, nodes = merkle.extend(size0, peaks, hashes)
-            _insert_rows(
-                Leaf,
-                ["index", "event_id", "event_type", "record", "occurred_at", "entry", "leaf_hash", "salts", "appended_at"],
-                leaf_rows,
-            )
-            _insert_rows(Node, ["level", "index", "hash"], [n for n in nodes if n[0] > 0])
+            now = connection.ops.adapt_datetimefield_value(timezone.now())
+            if connection.vendor == "postgresql" and _streamable(fresh):
+                hashes = _copy_leaves(size0, fresh, fresh_ids, fresh_stored, now)
+            else:
+                hashes = _insert_leaves(size0, fresh, fresh_ids, fresh_stored, now)
+            size, new_peaks, nodes = merkle.extend(size0, peaks, hashes, leaves=False)
+            if nodes:
+                _insert_columns(Node, ["level", "index", "hash"], [list(c) for c in zip(*nodes, strict=True)])
             root = merkle.fold_peaks(new_peaks)
-            Head.objects.filter(id=1).update(size=size, root=root)
+            with connection.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {connection.ops.quote_name(Head._meta.db_table)} SET size = %s, root = %s WHERE id = 1",
+                    [size, root],
+                )
+            appended = list(zip(fresh_ids, range(size0, size), strict=True))
         else:
-            size, root, appended = size0, _b(h.root), []
+            size, root, appended = size0, root0, []
         if sign:
-            sign_checkpoint()
+            _sign_locked(size, root, load_signer(), instance=False)
     return AppendResult(size, root, appended, len(events) - len(appended))
 
 
@@ -433,27 +638,64 @@ def sign_checkpoint(signer: Signer | None = None) -> SignedCheckpoint:
     """
     signer = signer or load_signer()
     with transaction.atomic():
-        h = _lock_head()
-        size = h.size
-        root = store.root(size)
-        if root != _b(h.root):
-            _refuse(f"stored subtrees give root {root.hex()} at size {size}, the head says {_b(h.root).hex()}")
-        last = SignedCheckpoint.objects.order_by("-size").first()
-        if last is not None:
-            last_root = _b(last.root)
-            if last.size > size:
-                _refuse(f"the log has {size} leaves but checkpoint {last.size} was already signed")
-            if last.size == size:
-                if last_root != root:
-                    _refuse(f"size {size} was signed with root {last_root.hex()}, the tree now has {root.hex()}")
-                return last
-            try:
-                proof = merkle.consistency_proof(last.size, size, store)
-                merkle.verify_consistency(last.size, size, proof, last_root, root)
-            except (merkle.ProofError, KeyError) as exc:
-                _refuse(f"tree of size {size} is not consistent with signed checkpoint {last.size}: {exc}")
-        note = sign_note(format_checkpoint(origin(), size, root), signer)
+        size, head_root = _lock_head()
+        return _sign_locked(size, head_root, signer)
+
+
+def _last_signed() -> tuple[int, bytes] | None:
+    """``(size, root)`` of the largest signed checkpoint, or None."""
+    table = connection.ops.quote_name(SignedCheckpoint._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT size, root FROM {table} ORDER BY size DESC LIMIT 1")
+        row = cur.fetchone()
+    return (row[0], _b(row[1])) if row else None
+
+
+def _sign_locked(size: int, head_root: bytes, signer: Signer, *, instance: bool = True) -> SignedCheckpoint | None:
+    """Sign ``(size, head_root)`` under the head lock, after checking it.
+
+    The root is recomputed from the stored subtrees and must equal the head; a
+    consistency proof from the last signed checkpoint, built from the stored subtrees,
+    must verify.  The hashes for both are read in one :meth:`DbHashStore.get_many`.
+    Returns the checkpoint (the existing one if the tree has not grown); with
+    ``instance=False`` it is written with one raw ``INSERT`` and nothing is returned.
+    """
+    last = _last_signed()
+    peaks = merkle.peaks_of(size)
+    proof_coords = []
+    if last is not None and 0 < last[0] < size:
+        proof_coords = merkle.proof_subtrees(merkle.consistency_ranges(last[0], size))
+    coords = peaks + proof_coords
+    try:
+        read = _DictStore(dict(zip(coords, store.get_many(coords), strict=True)))
+    except KeyError as exc:
+        _refuse(f"the tree of size {size} cannot be read back: {exc}")
+    root = merkle.fold_peaks(read.get_many(peaks))
+    if root != head_root:
+        _refuse(f"stored subtrees give root {root.hex()} at size {size}, the head says {head_root.hex()}")
+    if last is not None:
+        last_size, last_root = last
+        if last_size > size:
+            _refuse(f"the log has {size} leaves but checkpoint {last_size} was already signed")
+        if last_size == size:
+            if last_root != root:
+                _refuse(f"size {size} was signed with root {last_root.hex()}, the tree now has {root.hex()}")
+            return SignedCheckpoint.objects.get(size=size) if instance else None
+        try:
+            proof = merkle.consistency_proof(last_size, size, read)
+            merkle.verify_consistency(last_size, size, proof, last_root, root)
+        except (merkle.ProofError, KeyError) as exc:
+            _refuse(f"tree of size {size} is not consistent with signed checkpoint {last_size}: {exc}")
+    note = sign_note(format_checkpoint(origin(), size, root), signer)
+    if instance:
         return SignedCheckpoint.objects.create(size=size, root=root, note=note)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {qn(SignedCheckpoint._meta.db_table)} (size, root, note, signed_at) VALUES (%s, %s, %s, %s)",
+            [size, root, note, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+    return None
 
 
 def _refuse(message: str):

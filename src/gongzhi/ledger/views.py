@@ -15,7 +15,14 @@ from django.views.decorators.http import require_GET
 from . import services
 from .models import Leaf
 from .services import LedgerError, _b
-from .tiles import TILE_HEIGHT, TILE_WIDTH, TileError, encode_bundle, parse_tile_path, tile_width_at
+from .tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    TileError,
+    encode_bundle,
+    parse_tile_path,
+    tile_width_at,
+)
 
 FULL_TILE_CACHE = "public, max-age=31536000, immutable"
 PARTIAL_TILE_CACHE = "public, max-age=60"
