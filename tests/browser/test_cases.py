@@ -53,10 +53,36 @@ def test_simple_mode_for_elderly_residents(page, server_url):
     size = page.eval_on_selector("#id_description", "e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 22  # large type
     page.fill("#id_description", "楼道里堆满杂物，老人上下楼不方便")
-    page.fill("#id_grid", grid)
+    # By the short list: the community, then one big button per grid.
+    page.click("#way-list")
+    page.wait_for_function("document.getElementById('pane-list').dataset.loaded > 0")
+    assert page.locator("#simple-map").is_hidden()
+    page.select_option("#pick-community", index=1)
+    page.locator("#grid-buttons button").first.click()
+    assert page.locator("#id_grid").input_value() != ""
+    assert "您选的位置" in page.locator("#chosen").inner_text()
+    page.fill("#id_address", "5号楼2单元")
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/requests/r/\d+/"))
-    assert "楼道里堆满杂物" in page.content()
+    assert "楼道里堆满杂物" in page.content() and "5号楼2单元" in page.content()
+    assert grid  # the district has grids
+
+
+def test_simple_mode_tap_on_the_large_map(page, server_url):
+    page.set_viewport_size({"width": 420, "height": 900})  # a phone
+    page.goto(server_url + "/requests/simple/")
+    page.wait_for_function("document.getElementById('simple-map').dataset.loaded > 0")
+    box = page.locator("#simple-map").bounding_box()
+    assert box["height"] >= 320 and box["width"] >= 300  # large enough to tap
+    page.fill("#id_description", "小区门口路灯坏了，晚上很黑")
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("document.getElementById('id_grid').value.length == 15")
+    assert page.locator("#id_lon").input_value() != "" and page.locator(".leaflet-marker-icon").count() == 1
+    assert "您选的位置" in page.locator("#chosen").inner_text()
+    grid = page.locator("#id_grid").input_value()
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/requests/r/\d+/"))
+    assert grid in page.content()
 
 
 def test_grid_worker_inbox_due_soonest_first(page, server_url):

@@ -7,6 +7,7 @@ from django.test import Client
 
 from gongzhi.cases import views
 from gongzhi.cases.models import ServiceRequest, State
+from gongzhi.org.models import Grid
 
 
 @pytest.fixture
@@ -60,6 +61,26 @@ def test_simple_mode_by_grid(world, place, client_for):
                                      "reporter_phone": "13900002222"})
     assert r.status_code == 302
     assert ServiceRequest.objects.get().grid == place.grid
+
+
+def test_simple_mode_map_and_short_list(world, place, client_for):
+    c = client_for()
+    page = c.get("/requests/simple/").content.decode()
+    assert 'id="simple-map"' in page and "vendor/leaflet/leaflet.js" in page and "//unpkg" not in page
+    assert 'id="pick-community"' in page and 'name="lon"' in page and 'name="lat"' in page
+    d = c.get("/requests/places.json").json()["communities"]
+    comm = next(x for x in d if x["code"] == world.comm_a.code)
+    assert place.grid.code in [g["code"] for g in comm["grids"]] and comm["street"] == world.street_a.name
+    assert sum(len(x["grids"]) for x in d) == Grid.objects.count()
+    # A tap on the map posts lon/lat (and the located grid); the address text rides along.
+    r = c.post("/requests/simple/", {"description": "路边井盖松了", "lon": place.lon, "lat": place.lat,
+                                     "grid": place.grid.code, "address": "3号楼东侧"})
+    assert r.status_code == 302
+    req = ServiceRequest.objects.get()
+    assert req.grid == place.grid and req.address == "3号楼东侧" and abs(req.lon - place.lon) < 1e-9
+    # Address text alone cannot be placed: the page says how to give the place, nothing saved.
+    r = c.post("/requests/simple/", {"description": "门口有坑", "address": "幸福路12号"})
+    assert r.status_code == 400 and "地图" in r.content.decode() and ServiceRequest.objects.count() == 1
 
 
 def test_rate_limit(world, place, client_for, monkeypatch):

@@ -1,13 +1,15 @@
 """Request-loop endpoints of the JSON API, mounted at /api/v1/cases/."""
 
 
-from ninja import Field, Router, Schema
+from django.http import FileResponse
+from ninja import Field, File, Form, Router, Schema, UploadedFile
 
 from gongzhi.api.idempotency import idempotent
-from gongzhi.core.errors import DomainError
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import geo
 
-from . import classify, figures, services
+from . import attachments as attachments_mod
+from . import classify, figures, perms, services
 from .models import Channel, Summons
 from .views_common import request_dict, visible_request, visible_requests
 
@@ -21,7 +23,7 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut}
 
 
 class RequestIn(Schema):
@@ -74,6 +76,50 @@ def create_request(request, data: RequestIn):
         reporter_id_number=data.reporter_id_number,
         idempotency_key=f"api:{request.user.pk}:{key}" if key else None)
     return (201 if created else 200), request_dict(request.user, req)
+
+
+@router.post("/requests/upload", response={201: dict, 200: dict, **ERRORS})
+@idempotent
+def create_request_with_attachments(request, data: Form[RequestIn],
+                                    attachments: File[list[UploadedFile]] = None):
+    """The same as ``POST requests`` as ``multipart/form-data``, with up to 3 files in ``attachments``
+    (JPEG, PNG or PDF by content, at most 5 MB each; 413 and nothing saved when one is larger)."""
+    if data.channel not in (Channel.API, Channel.HOTLINE, Channel.GRID, Channel.WEB):
+        raise DomainError("channel 须为 api、hotline、grid 或 web", field="channel")
+    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
+    req, created = services.submit(
+        request.user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
+        lat=data.lat, grid=data.grid, address=data.address, anonymous=data.anonymous,
+        reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
+        reporter_id_number=data.reporter_id_number, attachments=attachments or [],
+        idempotency_key=f"api:{request.user.pk}:{key}" if key else None)
+    out = request_dict(request.user, req)
+    out["attachments"] = [attachment_dict(a) for a in req.attachments.all()]
+    return (201 if created else 200), out
+
+
+def attachment_dict(a) -> dict:
+    return {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
+            "sha256": a.sha256, "url": a.url or None}
+
+
+@router.get("/requests/{number}/attachments/{attachment_id}", response={200: None, **ERRORS})
+def get_attachment(request, number: str, attachment_id: int):
+    """An attachment's bytes: to the reporter's account and staff who may handle or dispatch the request."""
+    req = visible_request(request.user, number)
+    if not perms.sees_personal(request.user, req):
+        raise Forbidden("无权查看附件：仅反映人和承办、派单人员可见")
+    att = req.attachments.filter(pk=attachment_id).exclude(stored_name="").first()
+    if att is None:
+        raise NotFound(f"附件{attachment_id}不存在", field="attachment_id")
+    try:
+        fh = open(attachments_mod.path_of(att), "rb")
+    except FileNotFoundError:
+        raise NotFound("附件文件已丢失", field="attachment_id") from None
+    resp = FileResponse(fh, content_type=att.content_type, as_attachment=True,
+                        filename=att.original_name or att.stored_name)
+    resp["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 @router.get("/requests", response=list[dict])

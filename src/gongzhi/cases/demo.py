@@ -77,6 +77,9 @@ RATINGS = ["satisfied", "basically", "unsatisfied"]
 def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     rng = random.Random(seed * 7919 + 311)
     nrng = np.random.default_rng(seed)
+    from . import routing
+
+    routing.clear()  # the org data was just written in bulk (no signals): route from it, not a stale snapshot
     grids = list(Grid.objects.select_related("region").order_by("code"))
     cats = {c.code: c for c in MatterCategory.objects.filter(code__in=list(TEXTS))}
     if not grids or not cats:

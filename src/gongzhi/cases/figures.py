@@ -43,7 +43,7 @@ RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate"
          "whistle_rate")
 
 
-def _facts(requests: dict[int, dict], start: dt.datetime | None, end: dt.datetime | None) -> None:
+def request_facts(requests: dict[int, dict], start: dt.datetime | None, end: dt.datetime | None) -> None:
     """Fold each request's transitions into per-request facts."""
     qs = Transition.objects.filter(request_id__in=list(requests)) if len(requests) < 5000 else \
         Transition.objects.filter(request__in=_request_qs(start, end))
@@ -135,7 +135,7 @@ def compute(level: str, *, start: dt.datetime | None = None, end: dt.datetime | 
         qs = qs.filter(region__path__startswith=within.path)
     requests = {pk: {"key": _key(level, path, g, u), "sla": s}
                 for pk, path, g, u, s in qs.values_list("pk", "region__path", "grid_id", "handling_unit_id", "sla")}
-    _facts(requests, start, end)
+    request_facts(requests, start, end)
     groups: dict = defaultdict(list)
     for f in requests.values():
         if f["key"] is not None:
@@ -159,7 +159,7 @@ def total(*, start=None, end=None, within: Region | None = None) -> dict:
     if within is not None:
         qs = qs.filter(region__path__startswith=within.path)
     requests = {pk: {"key": 0, "sla": s} for pk, s in qs.values_list("pk", "sla")}
-    _facts(requests, start, end)
+    request_facts(requests, start, end)
     return summarise(list(requests.values()))
 
 

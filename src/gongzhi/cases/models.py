@@ -142,6 +142,32 @@ class Transition(models.Model):
         verbose_name_plural = _("流转记录")
 
 
+class Attachment(models.Model):
+    """A photo or file a resident attached to a request (optional: a photo is never required), stored under
+    ``GONGZHI_VAR_DIR/media/cases/`` with a random name; or, from Open311, a ``media_url`` kept as a URL."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="attachments")
+    stored_name = models.CharField(max_length=80, blank=True, editable=False)
+    original_name = models.CharField(_("文件名"), max_length=120, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.original_name or self.url
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type in ("image/jpeg", "image/png")
+
+
 class Whistle(models.Model):
     """The street blows the whistle (吹哨) on a request; departments must report (报到)."""
 

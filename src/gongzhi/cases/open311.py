@@ -229,6 +229,7 @@ def _post_request(request, fmt):
             None, description=data.get("description", ""), channel=Channel.OPEN311, category=code, lon=lon, lat=lat,
             grid=grid, address=data.get("address_string", ""), reporter_name=name,
             reporter_phone=data.get("phone", ""), anonymous=not (name or data.get("phone")),
+            media_url=data.get("media_url", ""),  # stays a URL: the platform never fetches it
             idempotency_key=f"o311:{client.pk}:{key}" if key else None)
     except NotFound as exc:
         return error(request, fmt, 404, exc.message)

@@ -1,55 +1,48 @@
-"""Routing decisions for intake: :func:`gongzhi.org.responsibility.resolve`,
-cached per process for a short time.
-
-A decision depends only on (category, grid, day) and the lists, units and
-grids, which change rarely; intake sees the same few hundred combinations
-again and again. The cache is cleared in this process whenever a list line,
-unit, grid or category is saved, and entries expire after ``TTL_S`` seconds,
-so other processes see a change within that time.
+"""Routing decisions for intake: :func:`gongzhi.org.responsibility.resolve`, which answers from an
+in-process snapshot of the lists, units, regions and grids (see its docstring for how the snapshot is
+invalidated), and the override hook other modules use to take requests first.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-
-from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
-
 from gongzhi.org import responsibility
 
-TTL_S = 60.0
-MAX_ENTRIES = 20000
+OVERRIDE = "override"
+_overrides: list = []
 
-_lock = threading.Lock()
-_cache: dict = {}
+
+def register_override(fn) -> None:
+    """Add ``fn(category_or_None, grid, at) -> Decision | None``, asked before the responsibility list for
+    every request at intake (the incidents app sends requests from a declared area to its desk). A decision
+    it returns should carry ``fallback=OVERRIDE`` and say why in ``reasons``."""
+    if fn not in _overrides:
+        _overrides.append(fn)
+
+
+def override(category, grid, at=None):
+    for fn in _overrides:
+        d = fn(category, grid, at)
+        if d is not None:
+            return d
+    return None
 
 
 def decide(category_code: str, grid, at=None, first_receiver=None):
-    if first_receiver is not None:
-        return responsibility.resolve(category_code, grid=grid, at=at, first_receiver=first_receiver)
-    day = timezone.localdate(at) if at else timezone.localdate()
-    key = (category_code, grid.pk, day)
-    t = time.monotonic()
-    hit = _cache.get(key)
-    if hit is not None and t - hit[0] < TTL_S:
-        return hit[1]
-    d = responsibility.resolve(category_code, grid=grid, at=at)
-    with _lock:
-        if len(_cache) >= MAX_ENTRIES:
-            _cache.clear()
-        _cache[key] = (t, d)
-    return d
+    """The responsibility-list decision (answered from the process's routing snapshot, no query when warm)."""
+    return responsibility.resolve(category_code, grid=grid, at=at, first_receiver=first_receiver)
 
 
 def clear(*_args, **_kwargs) -> None:
-    with _lock:
-        _cache.clear()
+    """Forget every per-process routing cache (the routing snapshot and the working-day calendar): for tests
+    and tools that write org data in bulk (no signals)."""
+    from . import sla
+
+    responsibility.invalidate()
+    sla.clear_calendar()
 
 
 def connect_signals() -> None:
-    from gongzhi.org.models import Grid, MatterCategory, ResponsibilityRule, Unit
+    from . import sla
 
-    for model in (Grid, MatterCategory, ResponsibilityRule, Unit):
-        post_save.connect(clear, sender=model, dispatch_uid=f"cases_routing_{model.__name__}_save")
-        post_delete.connect(clear, sender=model, dispatch_uid=f"cases_routing_{model.__name__}_delete")
+    responsibility.connect_signals()
+    sla.connect_signals()

@@ -8,23 +8,27 @@ of two people acting at once one wins and the other gets :class:`Conflict`.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import re
+import threading
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gongzhi.core.events import emit
+from gongzhi.core.events import emit, emit_many
 from gongzhi.core.models import Region
-from gongzhi.org import geo, responsibility
+from gongzhi.org import responsibility
 from gongzhi.org.kinds import SlaClass, UnitKind
-from gongzhi.org.models import Grid, MatterCategory, Person, Unit
+from gongzhi.org.models import MatterCategory, Person, Unit
 
+from . import attachments as attachments_mod
 from . import perms, sla
 from .models import (
     OPEN_STATES,
+    Attachment,
     Bypass,
     Channel,
     FollowUp,
@@ -154,8 +158,10 @@ def _validate_contact(phone: str, id_number: str) -> None:
 
 
 def _locate(lon, lat, grid_code):
+    """(grid, lon, lat) from a grid code or a point; the grid (with its region) comes from the routing
+    snapshot, so no query."""
     if grid_code:
-        grid = Grid.objects.select_related("region").filter(code=grid_code).first()
+        grid = responsibility.grid_by_code(grid_code)
         if grid is None:
             raise DomainError(f"网格{grid_code}不存在", field="grid", code="unknown_grid")
         if lon is None or lat is None:
@@ -167,30 +173,70 @@ def _locate(lon, lat, grid_code):
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
         raise DomainError("经纬度须为数字", field="location") from None
-    return geo.locate(lon, lat), lon, lat
+    return responsibility.locate(lon, lat), lon, lat
 
 
 def _category(code: str | None) -> MatterCategory | None:
     if not code:
         return None
-    cat = MatterCategory.objects.filter(code=str(code).strip()).select_related("parent").first()
-    if cat is None:
-        raise DomainError(f"未知的事项类别：{code}", field="category", code="unknown_category")
-    return cat
+    return responsibility.category(code)
+
+
+# Request ids are taken from the table's sequence in blocks on PostgreSQL, so the number
+# (date + id) is known before the insert. Elsewhere (SQLite) the id comes from the insert.
+ID_BLOCK = 32
+_ids_lock = threading.Lock()
+_ids: collections.deque = collections.deque()
+_ids_db: tuple | None = None
+
+
+def _next_request_id() -> int | None:
+    global _ids_db
+    if connection.vendor != "postgresql":
+        return None
+    db = (connection.settings_dict.get("HOST"), connection.settings_dict.get("PORT"),
+          connection.settings_dict.get("NAME"))
+    with _ids_lock:
+        if _ids_db != db:
+            _ids.clear()
+            _ids_db = db
+        if not _ids:
+            with connection.cursor() as cur:
+                cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                            [ServiceRequest._meta.db_table, ID_BLOCK])
+                _ids.extend(sorted(r[0] for r in cur.fetchall()))
+        return _ids.popleft()
+
+
+def _forget_ids() -> None:
+    with _ids_lock:
+        _ids.clear()
+
+
+def _request_number(at: dt.datetime, pk: int) -> str:
+    return f"{timezone.localtime(at):%y%m%d}{pk:07d}"
+
+
+def _emit_all(batch, *, aggregate_type: str, aggregate_id: str, region) -> None:
+    """Write several events of one aggregate in one INSERT (one event goes through :func:`emit`)."""
+    if len(batch) == 1:
+        type_, payload, actor = batch[0]
+        emit(type_, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload, region=region,
+             actor=actor)
+        return
+    emit_many(batch, aggregate_type=aggregate_type, aggregate_id=aggregate_id, region=region)
 
 
 def submit(actor, *, description: str, channel: str = Channel.WEB, category: str | None = None, lon=None, lat=None,
            grid: str | None = None, address: str = "", reporter_name: str = "", reporter_phone: str = "",
            reporter_id_number: str = "", anonymous: bool = False, reporter_user=None,
            idempotency_key: str | None = None, at: dt.datetime | None = None, auto_route: bool = True,
-           first_receiver: Unit | None = None) -> tuple[ServiceRequest, bool]:
+           first_receiver: Unit | None = None, attachments=None,
+           media_url: str = "") -> tuple[ServiceRequest, bool]:
     """Record a request. Returns ``(request, created)``; a retry with the same idempotency key returns the
     first request and ``created=False``. A request with a category (given, or suggested with enough
     confidence) is routed by the responsibility list at once."""
-    if idempotency_key:
-        prior = ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
-        if prior is not None:
-            return prior, False
+    # No pre-select for the idempotency key: the unique constraint on it decides (see the end).
     description = (description or "").strip()
     if not description:
         raise DomainError("请描述您的诉求", field="description")
@@ -206,6 +252,8 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
     if anonymous:
         reporter_name = reporter_phone = reporter_id_number = ""
     _validate_contact(reporter_phone, reporter_id_number)
+    files = attachments_mod.check(attachments) if attachments else []
+    media_url = attachments_mod.check_url(media_url)
     cat = _category(category)
     grid_obj, lon, lat = _locate(lon, lat, grid)
     suggestion, confidence = None, None
@@ -221,64 +269,98 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
     if reporter_user is None and channel in (Channel.WEB,) and getattr(actor, "is_authenticated", False):
         reporter_user = actor
     decision = None
-    if cat is not None and auto_route:
+    if auto_route:
         from . import routing
 
-        decision = routing.decide(cat.code, grid_obj, at=at, first_receiver=first_receiver)
-    try:
-        with transaction.atomic():
-            req = ServiceRequest(
-                number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
-                description=description, category=cat, suggested_category=suggestion,
-                suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
-                address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
-                reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
-                idempotency_key=idempotency_key or None)
-            if decision is not None:
-                # Routed at intake: the request is written already dispatched; the three transitions
-                # (submit, accept, dispatch) are recorded as usual.
-                sla_class = stricter(decision.sla, cat.default_sla)
-                req.state = State.DISPATCHED
-                req.version = 3
-                req.handling_unit = decision.unit
-                req.routing_reason = decision.explanation
-                req.routing = decision.as_dict()
-                req.sla, req.sla_started_at, req.due_at = sla_class, at, sla.due_at(sla_class, at)
-            req.save(force_insert=True)
-            req.has_followers = False
-            req.number = f"{timezone.localtime(at):%y%m%d}{req.pk:07d}"
-            ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
-            who = actor if getattr(actor, "is_authenticated", False) else None
-            label = actor_label(actor)
-            steps = [("submit", "", State.SUBMITTED, who, label, None, "",
-                      {"channel": channel, "suggested": suggestion.code if suggestion else None,
-                       "confidence": round(confidence, 3) if confidence is not None else None})]
-            if decision is not None:
-                note = "按权责清单自动派单" if category else f"按分类建议（置信度{confidence:.0%}）自动派单"
-                steps.append(("accept", State.SUBMITTED, State.ACCEPTED, None, "系统", None, note, {}))
-                steps.append(("dispatch", State.ACCEPTED, State.DISPATCHED, None, "系统", decision.unit,
-                              decision.explanation, {"unit_name": decision.unit.name}))
-            Transition.objects.bulk_create([
-                Transition(request=req, action=a, from_state=f, to_state=t, actor=u, actor_label=lab, unit=unit,
-                           reason=why, at=at, data=data) for a, f, t, u, lab, unit, why, data in steps])
-            for a, f, t, u, lab, unit, why, data in steps:
-                payload = _public_payload(req, action=a, from_state=f, to_state=t, reason=why,
-                                          followers=[req.number], **data)
-                if a == "submit":
-                    payload["personal"] = {"name": req.reporter_name, "phone": reporter_phone,
-                                           "id_number": reporter_id_number}
-                emit(f"cases.request.{a}", aggregate_type="service_request", aggregate_id=req.number,
-                     payload=payload, region=req.region, actor=u)
-            req.has_followers = True
-    except IntegrityError:
-        if idempotency_key:
-            prior = ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
-            if prior is not None:
-                return prior, False
-        raise
-    return req, True
+        # An override (an incident declared for the area) takes every request there, categorised or not.
+        decision = routing.override(cat, grid_obj, at)
+        if decision is None and cat is not None:
+            decision = routing.decide(cat.code, grid_obj, at=at, first_receiver=first_receiver)
+    preallocate = True
+    while True:
+        try:
+            with transaction.atomic():
+                req = ServiceRequest(
+                    number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
+                    description=description, category=cat, suggested_category=suggestion,
+                    suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
+                    address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
+                    reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
+                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
+                    idempotency_key=idempotency_key or None)
+                if decision is not None:
+                    # Routed at intake: the request is written already dispatched; the three transitions
+                    # (submit, accept, dispatch) are recorded as usual.
+                    sla_class = stricter(decision.sla, cat.default_sla) if cat else decision.sla
+                    req.state = State.DISPATCHED
+                    req.version = 3
+                    req.handling_unit = decision.unit
+                    req.routing_reason = decision.explanation
+                    req.routing = decision.as_dict()
+                    req.sla, req.sla_started_at, req.due_at = sla_class, at, sla.due_at(sla_class, at)
+                req.pk = _next_request_id() if preallocate else None
+                if req.pk is not None:
+                    # The number is the date and the id, known before the insert (no second write).
+                    req.number = _request_number(at, req.pk)
+                    req.save(force_insert=True)
+                else:
+                    req.save(force_insert=True)
+                    req.number = _request_number(at, req.pk)
+                    ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
+                req.has_followers = False
+                who = actor if getattr(actor, "is_authenticated", False) else None
+                label = actor_label(actor)
+                steps = [("submit", "", State.SUBMITTED, who, label, None, "",
+                          {"channel": channel, "suggested": suggestion.code if suggestion else None,
+                           "confidence": round(confidence, 3) if confidence is not None else None,
+                           **({"attachments": len(files) + bool(media_url)} if files or media_url else {})})]
+                if decision is not None:
+                    if decision.fallback == routing.OVERRIDE:
+                        note = decision.explanation
+                    elif category:
+                        note = "按权责清单自动派单"
+                    else:
+                        note = f"按分类建议（置信度{confidence:.0%}）自动派单"
+                    steps.append(("accept", State.SUBMITTED, State.ACCEPTED, None, "系统", None, note, {}))
+                    steps.append(("dispatch", State.ACCEPTED, State.DISPATCHED, None, "系统", decision.unit,
+                                  decision.explanation, {"unit_name": decision.unit.name}))
+                Transition.objects.bulk_create([
+                    Transition(request=req, action=a, from_state=f, to_state=t, actor=u, actor_label=lab, unit=unit,
+                               reason=why, at=at, data=data) for a, f, t, u, lab, unit, why, data in steps])
+                batch = []
+                for a, f, t, u, lab, unit, why, data in steps:
+                    payload = _public_payload(req, action=a, from_state=f, to_state=t, reason=why,
+                                              followers=[req.number], **data)
+                    if a == "submit":
+                        payload["personal"] = {"name": req.reporter_name, "phone": reporter_phone,
+                                               "id_number": reporter_id_number}
+                    batch.append((f"cases.request.{a}", payload, u))
+                _emit_all(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region)
+                if files or media_url:
+                    stored = attachments_mod.store(files)
+                    try:
+                        Attachment.objects.bulk_create(
+                            [Attachment(request=req, stored_name=name, original_name=c.original_name,
+                                        content_type=c.content_type, size=c.size, sha256=digest, uploaded_at=at)
+                             for c, name, digest in stored]
+                            + ([Attachment(request=req, url=media_url, uploaded_at=at)] if media_url else []))
+                    except BaseException:
+                        attachments_mod.discard([name for _c, name, _d in stored])
+                        raise
+                req.has_followers = True
+            return req, True
+        except IntegrityError:
+            # A retry (or a racing twin) with the same key: answer with the first request.
+            if idempotency_key:
+                prior = ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
+                if prior is not None:
+                    return prior, False
+            if not preallocate or req.pk is None:
+                raise
+            # The id block went stale (the sequence was reset, e.g. by a bulk load): start afresh.
+            _forget_ids()
+            preallocate = False
 
 
 SLA_ORDER = [SlaClass.EMERGENCY, SlaClass.UTILITIES, SlaClass.GENERAL, SlaClass.COMPLEX]
@@ -424,9 +506,8 @@ def record_followup(actor, req, *, fixed: bool, rating: str = "", note: str = ""
         raise DomainError("请选择满意、基本满意或不满意", field="rating")
     f = FollowUp.objects.create(request=req, by=actor if getattr(actor, "is_authenticated", False) else None,
                                 at=now(), rating=rating, fixed=fixed, note=note)
-    Transition.objects.create(request=req, action="followup", from_state=req.state, to_state=req.state,
-                              actor=f.by, actor_label=actor_label(actor), reason=note, at=f.at,
-                              data={"fixed": fixed, "rating": rating})
+    _record(actor, req, "followup", req.state, req.state, reason=note, at=f.at,
+            data={"fixed": fixed, "rating": rating})
     if rating and not req.rating:
         ServiceRequest.objects.filter(pk=req.pk).update(rating=rating, fixed=fixed)
         req.refresh_from_db()

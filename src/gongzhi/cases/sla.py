@@ -10,7 +10,11 @@ non-working day counts from the next working day's start of business, 09:00).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from gongzhi.org.kinds import SlaClass
@@ -24,8 +28,46 @@ BUSINESS_START = dt.time(9, 0)
 DUE_SOON_SHARE = 0.2
 
 
+# The calendar's exceptions (a few dozen rows a year) are held per process, reloaded after this many
+# seconds (other processes' edits) and dropped at once when a CalendarDay is saved or deleted here.
+CALENDAR_RELOAD_SECONDS = 30.0
+_cal_lock = threading.Lock()
+_calendar: tuple[float, dict[dt.date, bool]] | None = None
+
+
+def _all_exceptions() -> dict[dt.date, bool]:
+    global _calendar
+    now = time.monotonic()
+    cal = _calendar
+    if cal is not None and now - cal[0] < CALENDAR_RELOAD_SECONDS:
+        return cal[1]
+    days = dict(CalendarDay.objects.values_list("date", "workday"))
+    with _cal_lock:
+        _calendar = (now, days)
+    return days
+
+
+def clear_calendar(*_args, **_kwargs) -> None:
+    global _calendar
+    with _cal_lock:
+        _calendar = None
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_drop_calendar)
+
+
+def _drop_calendar() -> None:
+    global _calendar
+    with _cal_lock:
+        _calendar = None
+
+
+def connect_signals() -> None:
+    post_save.connect(clear_calendar, sender=CalendarDay, dispatch_uid="cases_calendar_save")
+    post_delete.connect(clear_calendar, sender=CalendarDay, dispatch_uid="cases_calendar_delete")
+
+
 def _exceptions(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
-    return dict(CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "workday"))
+    return {d: w for d, w in _all_exceptions().items() if start <= d <= end}
 
 
 def is_workday(day: dt.date, exceptions: dict[dt.date, bool] | None = None) -> bool:

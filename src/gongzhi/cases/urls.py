@@ -9,6 +9,7 @@ urlpatterns = [
     path("simple/", views.new, {"simple": True}, name="simple"),
     path("mine/", views.mine, name="mine"),
     path("r/<str:number>/", views.detail, name="detail"),
+    path("r/<str:number>/attachments/<int:pk>/", views.attachment, name="attachment"),
     path("inbox/grid/", views.grid_inbox, name="grid_inbox"),
     path("inbox/dept/", views.dept_inbox, name="dept_inbox"),
     path("desk/", views.desk, name="desk"),
@@ -18,6 +19,7 @@ urlpatterns = [
     path("mediation/", views.mediation, name="mediation"),
     path("mediation/<int:pk>/", views.mediation_detail, name="mediation_detail"),
     path("grids.geojson", views.grids_geojson, name="grids_geojson"),
+    path("places.json", views.places, name="places"),
     path("locate/", views.locate, name="locate"),
     path("suggest/", views.suggest, name="suggest"),
 ]

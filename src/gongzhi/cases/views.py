@@ -6,8 +6,9 @@ import uuid
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,12 +20,29 @@ from gongzhi.org import geo
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Grid, GridAssignment, Person, Unit
+from gongzhi.web.formerrors import mark as _mark
 
+from . import attachments as attachments_mod
 from . import classify, figures, perms, services, sla
 from .api import ActionIn, apply_action
-from .forms import (ActionForm, BypassForm, HotlineForm, MediationCloseForm, MediationForm, RequestForm,
-                    WhistleForm)
-from .models import OPEN_STATES, Bypass, Channel, MediationCase, ServiceRequest, State, Summons
+from .forms import (
+    ActionForm,
+    BypassForm,
+    HotlineForm,
+    MediationCloseForm,
+    MediationForm,
+    RequestForm,
+    WhistleForm,
+)
+from .models import (
+    OPEN_STATES,
+    Bypass,
+    Channel,
+    MediationCase,
+    ServiceRequest,
+    State,
+    Summons,
+)
 from .views_common import request_dict, visible_requests
 
 # Public intake: at most RATE_LIMIT submissions per client address per RATE_WINDOW seconds.
@@ -48,10 +66,6 @@ def rate_limited(request, bucket: str = "intake") -> bool:
     return n > RATE_LIMIT
 
 
-def _mark(form, e: DomainError) -> None:
-    form.add_error(e.field if e.field in form.fields else None, e.message)
-
-
 def _remember(request, req) -> None:
     tokens = request.session.get(SESSION_KEY, [])
     if req.token not in tokens:
@@ -66,14 +80,20 @@ def index(request):
     return render(request, "cases/index.html", {"home": home, "total": t, "roles": perms.roles(request.user)})
 
 
+def _intake_ctx(form, **extra) -> dict:
+    return {"form": form, "max_count": attachments_mod.max_count(),
+            "max_mb": attachments_mod.max_bytes() // (1024 * 1024), **extra}
+
+
 def new(request, simple: bool = False):
     template = "cases/simple.html" if simple else "cases/new.html"
     if request.method == "POST":
         form = RequestForm(request.POST)
+        files = request.FILES.getlist("attachments")
         if rate_limited(request):
             form.is_valid()
             form.add_error(None, _("提交过于频繁，请稍后再试"))
-            return render(request, template, {"form": form}, status=429)
+            return render(request, template, _intake_ctx(form), status=429)
         if form.is_valid():
             d = form.cleaned_data
             key = d.get("idempotency_key")
@@ -82,16 +102,20 @@ def new(request, simple: bool = False):
                     request.user, description=d["description"], channel=Channel.WEB, category=d["category"] or None,
                     lon=d["lon"], lat=d["lat"], grid=d["grid"] or None, address=d["address"],
                     anonymous=d["anonymous"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                    idempotency_key=f"web:{key}" if key else None)
+                    idempotency_key=f"web:{key}" if key else None, attachments=files)
             except DomainError as e:
                 _mark(form, e)
+                if e.field == "attachments":
+                    form.add_error(None, e.message)
+                    return render(request, template, _intake_ctx(form, attachment_error=e.message),
+                                  status=e.status)
             else:
                 _remember(request, req)
                 return redirect(reverse("cases:detail", args=[req.number]) + f"?token={req.token}")
-        return render(request, template, {"form": form}, status=400)
+        return render(request, template, _intake_ctx(form), status=400)
     form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex})
     classify.warm() if classify._model is None else None
-    return render(request, template, {"form": form})
+    return render(request, template, _intake_ctx(form))
 
 
 def mine(request):
@@ -196,7 +220,34 @@ def detail(request, number):
         "effective": services.effective(req) if req.merged_into_id else None,
         "geometry": req.grid.geometry,
         "receipts": ledger_receipts(req),
+        "attachments": list(req.attachments.all()),
+        "sees_attachments": is_reporter or perms.sees_personal(request.user, req),
+        "token_q": f"?token={token}" if is_reporter and token else "",
     }, status=status)
+
+
+def attachment(request, number, pk):
+    """One attachment's bytes, to the reporter and to staff who may handle or dispatch the request."""
+    req = ServiceRequest.objects.select_related("region", "handling_unit__region").filter(number=number).first()
+    if req is None or not _may_view(request, req):
+        raise Http404(_("诉求不存在或无权查看"))
+    token = request.GET.get("token") or (req.token if req.token in request.session.get(SESSION_KEY, []) else None)
+    is_reporter = bool(token == req.token or (request.user.is_authenticated and req.reporter_user_id == request.user.pk))
+    if not (is_reporter or perms.sees_personal(request.user, req)):
+        raise PermissionDenied(_("无权查看附件"))
+    att = req.attachments.filter(pk=pk).exclude(stored_name="").first()
+    if att is None:
+        raise Http404(_("附件不存在"))
+    try:
+        fh = open(attachments_mod.path_of(att), "rb")
+    except FileNotFoundError:
+        raise Http404(_("附件文件已丢失")) from None
+    resp = FileResponse(fh, content_type=att.content_type, as_attachment=not att.is_image,
+                        filename=att.original_name or att.stored_name)
+    resp["X-Content-Type-Options"] = "nosniff"
+    resp["Cache-Control"] = "private, no-store"
+    resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return resp
 
 
 def ledger_receipts(req) -> list[dict] | None:
@@ -394,6 +445,25 @@ def grids_geojson(request):
     feats = [{"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code, "name": g.name}}
              for g in Grid.objects.only("code", "name", "geometry")]
     return JsonResponse({"type": "FeatureCollection", "features": feats}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def places(request):
+    """Public: communities (村/社区) with their grids, for the simple page's short list. From the routing
+    snapshot: no query."""
+    from gongzhi.org import responsibility
+
+    snap = responsibility.snapshot()
+    by_region: dict[int, list] = {}
+    for g in sorted(snap.grids.values(), key=lambda g: g.code):
+        by_region.setdefault(g.region_id, []).append({"code": g.code, "name": g.name})
+    rows = []
+    for rid, grids in by_region.items():
+        r = snap.regions[rid]
+        street = snap.regions.get(r.parent_id)
+        rows.append({"code": r.code, "name": r.name, "street": street.name if street else "", "grids": grids})
+    rows.sort(key=lambda c: c["code"])
+    return JsonResponse({"communities": rows}, json_dumps_params={"ensure_ascii": False})
 
 
 @require_GET

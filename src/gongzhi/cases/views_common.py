@@ -58,6 +58,12 @@ def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
              "unit": t.unit.name if t.unit_id else None, "reason": t.reason, "at": t.at.isoformat(), "data": t.data}
             for t in Transition.objects.filter(request=req).select_related("unit").order_by("at", "id")
         ]
+        atts = list(req.attachments.all())
+        if perms.sees_personal(user, req):
+            d["attachments"] = [{"id": a.pk, "name": a.original_name, "content_type": a.content_type,
+                                 "size": a.size, "sha256": a.sha256, "url": a.url or None} for a in atts]
+        else:
+            d["attachments"] = {"count": len(atts), "hidden": True} if atts else []
     return d
 
 
