@@ -1,0 +1,20 @@
+"""Assessment actions by role, registered in gongzhi.org.permissions (the one place that decides)."""
+
+from gongzhi.org import permissions as perm
+from gongzhi.org.kinds import StaffRoleKind as R
+
+VIEW = "assess_view"  # see results and drill-downs in the role's subtree
+RUN = "assess_run"  # run a scheme over a region in the role's subtree
+MANAGE = "assess_manage"  # define indicators and schemes
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    R.DISTRICT_ADMIN: frozenset({VIEW, RUN, MANAGE}),
+    R.STREET_CADRE: frozenset({VIEW, RUN}),
+    R.COMMUNITY_CADRE: frozenset({VIEW}),
+    R.GRID_WORKER: frozenset({VIEW}),
+    R.DEPARTMENT_STAFF: frozenset({VIEW}),
+    R.AUDITOR: frozenset({VIEW}),
+}
+LABELS = {VIEW: "查看考核结果", RUN: "开展考核", MANAGE: "管理考核指标和方案"}
+
+perm.register(ROLE_ACTIONS, LABELS)

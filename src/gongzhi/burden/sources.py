@@ -1,0 +1,394 @@
+"""The registry of field sources and list sources: named queries over operational records.
+
+A report field whose ``source`` is a key of :data:`FIELD_SOURCES` is derivable: the platform
+computes it for a region (and everything below it) and a period [start, end); a problem list's
+``list_source`` is a key of :data:`LIST_SOURCES`, a query returning rows. Nothing here writes.
+Every function reads other apps' models (allowed by docs/architecture.md), never changes them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.apps import apps
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from gongzhi.core.models import Region
+
+IDLE_DAYS = 90  # a pool resource with no assignment in this many days before the period end is idle
+OVERLOAD_MINUTES_PER_WEEK = 600  # 10 hours a week of demands on one worker is overload (see docs/burden.md)
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    label: str
+    unit: str  # "count", "rate", "hours", "minutes"
+    fn: Callable[[Region, dt.date, dt.date], float | int | None]
+    app: str = ""
+
+
+@dataclass(frozen=True)
+class ListSource:
+    key: str
+    label: str
+    columns: tuple[str, ...]
+    fn: Callable[[Region, dt.date, dt.date], list[list]]
+    app: str = ""
+
+
+FIELD_SOURCES: dict[str, Source] = {}
+LIST_SOURCES: dict[str, ListSource] = {}
+
+
+def field(key: str, label: str, unit: str = "count", app: str = ""):
+    def register(fn):
+        FIELD_SOURCES[key] = Source(key, label, unit, fn, app)
+        return fn
+    return register
+
+
+def listing(key: str, label: str, columns: tuple[str, ...], app: str = ""):
+    def register(fn):
+        LIST_SOURCES[key] = ListSource(key, label, columns, fn, app)
+        return fn
+    return register
+
+
+def _aware(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _installed(label: str) -> bool:
+    return apps.is_installed(f"gongzhi.{label}")
+
+
+def _model(app: str, name: str):
+    return apps.get_model(app, name)
+
+
+def compute_field(key: str, region: Region, start: dt.date, end: dt.date):
+    src = FIELD_SOURCES[key]
+    if src.app and not _installed(src.app):
+        return None
+    return src.fn(region, start, end)
+
+
+def compute_list(key: str, region: Region, start: dt.date, end: dt.date) -> list[list]:
+    src = LIST_SOURCES[key]
+    if src.app and not _installed(src.app):
+        return []
+    return src.fn(region, start, end)
+
+
+# ------------------------------------------------------------------ requests (gongzhi.cases.figures)
+
+_totals_cache: dict = {}
+
+
+def _case_totals(region: Region, start: dt.date, end: dt.date) -> dict:
+    """cases.figures.total for the region and period (memoised for one generation run)."""
+    from gongzhi.cases import figures
+
+    key = (region.pk, start, end)
+    if key not in _totals_cache:
+        if len(_totals_cache) > 64:
+            _totals_cache.clear()
+        _totals_cache[key] = figures.total(start=_aware(start), end=_aware(end), within=region)
+    return _totals_cache[key]
+
+
+def clear_cache() -> None:
+    _totals_cache.clear()
+
+
+def _rate(name: str):
+    def fn(region, start, end):
+        v = _case_totals(region, start, end)[name]["value"]
+        return None if v is None else round(100 * v, 1)
+    return fn
+
+
+@field("cases.requests", "诉求受理量", "count", "cases")
+def _requests(region, start, end):
+    return _case_totals(region, start, end)["requests"]
+
+
+for _key, _label in (("response_rate", "响应率"), ("resolution_rate", "解决率"), ("satisfaction_rate", "满意率"),
+                     ("on_time_rate", "按时办结率"), ("return_rate", "回退率"), ("reopen_rate", "重办率"),
+                     ("whistle_rate", "吹哨率")):
+    field(f"cases.{_key}", _label, "rate", "cases")(_rate(_key))
+
+
+@field("cases.median_hours_to_resolution", "办结时长中位数(小时)", "hours", "cases")
+def _median_resolution(region, start, end):
+    v = _case_totals(region, start, end)["median_hours_to_resolution"]
+    return None if v is None else round(v, 1)
+
+
+def _overdue_qs(region, end):
+    from gongzhi.cases.models import OPEN_STATES, ServiceRequest
+
+    return ServiceRequest.objects.filter(region__path__startswith=region.path, state__in=list(OPEN_STATES),
+                                         due_at__lt=_aware(end), created_at__lt=_aware(end))
+
+
+@field("cases.overdue_open", "超期未办结诉求数", "count", "cases")
+def _overdue(region, start, end):
+    return _overdue_qs(region, end).count()
+
+
+@field("cases.bypasses", "紧急先行处置次数", "count", "cases")
+def _bypasses(region, start, end):
+    from gongzhi.cases.models import Bypass
+
+    return Bypass.objects.filter(region__path__startswith=region.path, acted_at__gte=_aware(start),
+                                 acted_at__lt=_aware(end)).count()
+
+
+def _unfiled_qs(region, end):
+    from gongzhi.cases.models import Bypass
+
+    at = _aware(end)
+    return Bypass.objects.filter(region__path__startswith=region.path, filing_due__lt=at).filter(
+        Q(filed_at__isnull=True) | Q(filed_at__gt=F("filing_due")))
+
+
+@field("cases.bypasses_unfiled", "逾期未备案的紧急处置", "count", "cases")
+def _unfiled(region, start, end):
+    return _unfiled_qs(region, end).count()
+
+
+@field("cases.mediations", "调解案件数", "count", "cases")
+def _mediations(region, start, end):
+    from gongzhi.cases.models import MediationCase
+
+    return MediationCase.objects.filter(region__path__startswith=region.path, opened_at__gte=_aware(start),
+                                        opened_at__lt=_aware(end)).count()
+
+
+@field("cases.mediation_agreements", "调解达成协议数", "count", "cases")
+def _agreements(region, start, end):
+    from gongzhi.cases.models import MediationCase
+
+    return MediationCase.objects.filter(region__path__startswith=region.path, closed_at__gte=_aware(start),
+                                        closed_at__lt=_aware(end), outcome="agreement").count()
+
+
+# ------------------------------------------------------------------ alliances (1142 meetings, tasks)
+
+
+def _alliances(region):
+    return _model("alliances", "Alliance").objects.filter(region__path__startswith=region.path,
+                                                          status="established")
+
+
+@field("alliances.active", "在运行的党建联合体", "count", "alliances")
+def _alliances_active(region, start, end):
+    return _alliances(region).filter(Q(established_on__isnull=True) | Q(established_on__lt=end)).count()
+
+
+@field("alliances.meetings_held", "联合体会议召开次数", "count", "alliances")
+def _meetings_held(region, start, end):
+    return _model("alliances", "Meeting").objects.filter(alliance__in=_alliances(region), held_on__gte=start,
+                                                         held_on__lt=end).count()
+
+
+def _missing_meetings(region, end):
+    return _model("alliances", "Meeting").objects.filter(alliance__in=_alliances(region), required=True,
+                                                         held_on__isnull=True, due_on__lt=end)
+
+
+@field("alliances.meetings_missing", "1142应开未开会议", "count", "alliances")
+def _meetings_missing(region, start, end):
+    return _missing_meetings(region, end).count()
+
+
+@field("alliances.tasks_completed", "联合体任务完成数", "count", "alliances")
+def _tasks_done(region, start, end):
+    return _model("alliances", "Task").objects.filter(alliance__in=_alliances(region), completed_on__gte=start,
+                                                      completed_on__lt=end).count()
+
+
+# ------------------------------------------------------------------ volunteers
+
+
+@field("volunteers.hours", "志愿服务时长(小时)", "hours", "volunteers")
+def _vol_hours(region, start, end):
+    s = _model("volunteers", "ServiceRecord").objects.filter(
+        region__path__startswith=region.path, status="confirmed", date__gte=start, date__lt=end
+    ).aggregate(h=Sum("hours"))["h"]
+    return float(s or 0)
+
+
+@field("volunteers.records", "志愿服务记录数", "count", "volunteers")
+def _vol_records(region, start, end):
+    return _model("volunteers", "ServiceRecord").objects.filter(
+        region__path__startswith=region.path, status="confirmed", date__gte=start, date__lt=end).count()
+
+
+@field("volunteers.active", "在册志愿者", "count", "volunteers")
+def _vol_active(region, start, end):
+    return _model("volunteers", "Volunteer").objects.filter(region__path__startswith=region.path, status="active",
+                                                            joined_on__lt=end).count()
+
+
+# ------------------------------------------------------------------ the common pool
+
+
+@field("pool.resources_active", "公共池可用资源", "count", "resources")
+def _res_active(region, start, end):
+    return _model("resources", "PoolResource").objects.filter(region__path__startswith=region.path,
+                                                              status="active", created_at__lt=_aware(end)).count()
+
+
+def _idle_qs(region, end):
+    since = _aware(end - dt.timedelta(days=IDLE_DAYS))
+    used = _model("resources", "Assignment").objects.filter(created_at__gte=since, created_at__lt=_aware(end)) \
+        .exclude(status__in=["declined", "superseded"]).values("resource_id")
+    return _model("resources", "PoolResource").objects.filter(
+        region__path__startswith=region.path, status="active", created_at__lt=since).exclude(pk__in=used)
+
+
+@field("pool.resources_idle", "闲置资源(90天未调用)", "count", "resources")
+def _res_idle(region, start, end):
+    return _idle_qs(region, end).count()
+
+
+@field("pool.needs_open", "待满足的需求", "count", "resources")
+def _needs_open(region, start, end):
+    return _model("resources", "PoolNeed").objects.filter(region__path__startswith=region.path, status="open",
+                                                          created_at__lt=_aware(end)).count()
+
+
+@field("pool.needs_closed", "本期闭环的需求", "count", "resources")
+def _needs_closed(region, start, end):
+    return _model("resources", "PoolNeed").objects.filter(region__path__startswith=region.path, status="closed",
+                                                          closed_at__gte=_aware(start),
+                                                          closed_at__lt=_aware(end)).count()
+
+
+# ------------------------------------------------------------------ the burden meter itself
+
+
+def _items(region, start, end):
+    from .models import DemandItem
+
+    return DemandItem.objects.filter(region__path__startswith=region.path, on__gte=start, on__lt=end)
+
+
+@field("burden.minutes", "基层工作要求总分钟", "minutes", "burden")
+def _burden_minutes(region, start, end):
+    return int(_items(region, start, end).aggregate(m=Sum("minutes"))["m"] or 0)
+
+
+@field("burden.report_items", "上级报表填报次数", "count", "burden")
+def _burden_reports(region, start, end):
+    return _items(region, start, end).filter(demand__origin="higher", demand__kind__in=["report", "form"]).count()
+
+
+@field("burden.minutes_saved", "穿透审计节省分钟", "minutes", "burden")
+def _burden_saved(region, start, end):
+    from django.db.models import ExpressionWrapper, IntegerField
+
+    return int(_items(region, start, end).filter(demand__origin="higher").aggregate(
+        m=Sum(ExpressionWrapper(F("demand__full_minutes") - F("demand__minutes"), output_field=IntegerField()))
+    )["m"] or 0)
+
+
+@field("burden.hidden_assessments", "疑似隐形考核", "count", "burden")
+def _burden_hidden(region, start, end):
+    from .models import Demand
+
+    return Demand.objects.filter(region__path__startswith=region.path, hidden_assessment=True,
+                                 issued_on__gte=start, issued_on__lt=end).count()
+
+
+# ------------------------------------------------------------------ problem lists (八张问题清单)
+
+
+def _fmt(t) -> str:
+    return timezone.localtime(t).strftime("%Y-%m-%d %H:%M") if t else ""
+
+
+@listing("cases.overdue_requests", "超期未办结诉求清单", ("编号", "社区/村", "类别", "承办单位", "截止时间", "超期(天)"),
+         "cases")
+def _list_overdue(region, start, end):
+    at = _aware(end)
+    qs = _overdue_qs(region, end).select_related("region", "category", "handling_unit").order_by("due_at")[:500]
+    return [[r.number, r.region.name, r.category.name if r.category_id else "", r.handling_unit.name
+             if r.handling_unit_id else "", _fmt(r.due_at), round((at - r.due_at).total_seconds() / 86400, 1)]
+            for r in qs]
+
+
+@listing("cases.unfiled_bypasses", "紧急处置逾期未备案清单", ("编号", "网格", "类别", "处置时间", "备案期限", "备案时间"),
+         "cases")
+def _list_unfiled(region, start, end):
+    qs = _unfiled_qs(region, end).select_related("grid", "category").order_by("filing_due")[:500]
+    return [[b.pk, b.grid.name, b.category.name, _fmt(b.acted_at), _fmt(b.filing_due), _fmt(b.filed_at) or "未备案"]
+            for b in qs]
+
+
+@listing("cases.unsatisfied", "不满意诉求清单", ("编号", "社区/村", "类别", "承办单位", "提交时间"), "cases")
+def _list_unsatisfied(region, start, end):
+    from gongzhi.cases.models import ServiceRequest
+
+    qs = ServiceRequest.objects.filter(region__path__startswith=region.path, rating="unsatisfied",
+                                       created_at__gte=_aware(start), created_at__lt=_aware(end)) \
+        .select_related("region", "category", "handling_unit").order_by("created_at")[:500]
+    return [[r.number, r.region.name, r.category.name if r.category_id else "",
+             r.handling_unit.name if r.handling_unit_id else "", _fmt(r.created_at)] for r in qs]
+
+
+@listing("cases.reopened", "重办诉求清单", ("编号", "社区/村", "类别", "重办时间", "原因"), "cases")
+def _list_reopened(region, start, end):
+    from gongzhi.cases.models import Transition
+
+    qs = Transition.objects.filter(action="reopen", request__region__path__startswith=region.path,
+                                   at__gte=_aware(start), at__lt=_aware(end)) \
+        .select_related("request__region", "request__category").order_by("at")[:500]
+    return [[t.request.number, t.request.region.name, t.request.category.name if t.request.category_id else "",
+             _fmt(t.at), t.reason] for t in qs]
+
+
+@listing("cases.late_reports", "吹哨后未按时报到清单", ("诉求", "部门", "报到期限", "报到时间"), "cases")
+def _list_late_summons(region, start, end):
+    from gongzhi.cases.models import Summons
+
+    qs = Summons.objects.filter(whistle__request__region__path__startswith=region.path,
+                                ack_due__gte=_aware(start), ack_due__lt=_aware(end)).filter(
+        Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gt=F("ack_due"))) \
+        .select_related("whistle__request", "department").order_by("ack_due")[:500]
+    return [[s.whistle.request.number, s.department.name, _fmt(s.ack_due), _fmt(s.acknowledged_at) or "未报到"]
+            for s in qs]
+
+
+@listing("alliances.behind_1142", "1142会议落后的联合体清单", ("编号", "联合体", "应开未开", "最早应开日期"), "alliances")
+def _list_behind(region, start, end):
+    from django.db.models import Min
+
+    rows = (_missing_meetings(region, end).values("alliance__code", "alliance__name")
+            .annotate(n=Count("id"), first=Min("due_on")).order_by("-n", "alliance__code")[:500])
+    return [[r["alliance__code"], r["alliance__name"], r["n"], r["first"].isoformat()] for r in rows]
+
+
+@listing("pool.idle_resources", "闲置资源清单", ("资源", "所有单位", "类别", "数量", "登记时间"), "resources")
+def _list_idle(region, start, end):
+    qs = _idle_qs(region, end).select_related("owner").order_by("created_at", "id")[:500]
+    return [[r.name, r.owner.name, r.get_kind_display(), r.quantity, _fmt(r.created_at)] for r in qs]
+
+
+@listing("burden.overloaded_workers", "超负荷网格员清单", ("工作人员", "所在单位", "周", "分钟"), "burden")
+def _list_overloaded(region, start, end):
+    from .meter import week_start
+
+    per: dict = {}
+    for wid, name, unit, on, minutes in _items(region, start, end).filter(worker__isnull=False).values_list(
+            "worker_id", "worker__name", "unit__name", "on", "minutes"):
+        key = (wid, week_start(on))
+        row = per.setdefault(key, [name, unit, week_start(on).isoformat(), 0])
+        row[3] += minutes
+    return sorted((r for r in per.values() if r[3] > OVERLOAD_MINUTES_PER_WEEK), key=lambda r: (-r[3], r[0]))[:500]
