@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "command"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<str:code>/", views.centre, name="centre"),
+    path("<str:code>/wall/", views.wall, name="wall"),
+    path("<str:code>/wall/panel/", views.wall_panel, name="wall_panel"),
+    path("<str:code>/desk/", views.desk_view, name="desk"),
+    path("<str:code>/brief.pdf", views.brief_pdf, name="brief"),
+    path("<str:code>/map/<str:name>.geojson", views.layer, name="layer"),
+]
