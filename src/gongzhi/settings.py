@@ -59,6 +59,12 @@ INSTALLED_APPS = [
     "gongzhi.cases",
     "gongzhi.alliances",
     "gongzhi.volunteers",
+    "gongzhi.plans",
+    "gongzhi.assessment",
+    "gongzhi.burden",
+    "gongzhi.command",
+    "gongzhi.alerts",
+    "gongzhi.incidents",
 ]
 
 MIDDLEWARE = [
@@ -150,3 +156,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"gongzhi": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "INFO")}},
 }
+
+# Attachments on residents' requests (cases/attachments.py).
+GONGZHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024))
+GONGZHI_ATTACHMENT_MAX_COUNT = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_COUNT", "3"))
+GONGZHI_MEDIA_DIR = os.environ.get("GONGZHI_MEDIA_DIR", str(VAR_DIR / "media"))

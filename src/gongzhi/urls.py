@@ -14,5 +14,11 @@ urlpatterns = [
     path("open311/v2/", include("gongzhi.cases.open311_urls")),
     path("alliances/", include("gongzhi.alliances.urls")),
     path("volunteers/", include("gongzhi.volunteers.urls")),
+    path("plans/", include("gongzhi.plans.urls")),
+    path("assessment/", include("gongzhi.assessment.urls")),
+    path("burden/", include("gongzhi.burden.urls")),
+    path("command/", include("gongzhi.command.urls")),
+    path("alerts/", include("gongzhi.alerts.urls")),
+    path("incidents/", include("gongzhi.incidents.urls")),
     path("", include("gongzhi.web.urls")),
 ]

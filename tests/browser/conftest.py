@@ -87,7 +87,7 @@ def browser():
 def page(browser, server_url):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
-    pg.set_default_timeout(15000)
+    pg.set_default_timeout(45000)  # a shared CI machine can be slow; waits end as soon as the page is ready
     yield pg
     ctx.close()
 

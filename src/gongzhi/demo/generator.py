@@ -466,6 +466,12 @@ DEMO_MODULES = [
     "gongzhi.resources.demo",
     "gongzhi.volunteers.demo",
     "gongzhi.consult.demo",
+    "gongzhi.plans.demo",
+    "gongzhi.incidents.demo",
+    "gongzhi.alerts.demo",
+    "gongzhi.command.demo",
+    "gongzhi.burden.demo",
+    "gongzhi.assessment.demo",
     "gongzhi.ledger.demo",
 ]
 

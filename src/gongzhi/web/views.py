@@ -17,7 +17,15 @@ from gongzhi.org import permissions as perm
 from gongzhi.org import responsibility, services
 from gongzhi.org.api import person_out
 from gongzhi.org.kinds import ESTABLISHED_BY_MEMBERS, PARTY_KINDS, MemberRole
-from gongzhi.org.models import Grid, MatterCategory, Membership, Person, ResponsibilityRule, Unit
+from gongzhi.org.models import (
+    Grid,
+    MatterCategory,
+    Membership,
+    Person,
+    ResponsibilityRule,
+    Unit,
+)
+from gongzhi.web.formerrors import mark as mark_error
 
 from .forms import LookupForm, UnitForm
 
@@ -96,7 +104,7 @@ def unit_detail(request, code):
                 child = services.create_unit(request.user, code=d["code"], name=d["name"], kind=d["kind"],
                                              region=unit.region, parent=unit, founding_members=people)
             except DomainError as e:
-                form.add_error(e.field if e.field in form.fields else None, e.message)
+                mark_error(form, e)
             else:
                 return redirect("unit", code=child.code)
     return render(request, "web/unit.html", {
@@ -182,7 +190,7 @@ def lists(request):
             decision = responsibility.resolve(d["category"].code, grid=grid, lon=d.get("lon"), lat=d.get("lat"),
                                               at=at)
         except DomainError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
+            mark_error(form, e)
     return render(request, "web/lists.html", {
         "rules": rules.order_by("category__code", "region__path"), "form": form, "decision": decision,
         "categories": MatterCategory.objects.all(),
