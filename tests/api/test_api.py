@@ -48,6 +48,28 @@ def test_token_from_cli_authenticates(api, users, capsys):
     assert r.status_code == 200 and r.json()
 
 
+def test_revoked_token_or_inactive_user_is_refused_and_use_is_recorded(api, users):
+    from gongzhi.core.models import ApiToken
+
+    token = issue_api_token(users["street_cadre"], "t")
+    row = ApiToken.objects.get(prefix=token[:8])
+    assert row.last_used_at is None
+    assert api("get", "/units", token=token).status_code == 200
+    row.refresh_from_db()
+    assert row.last_used_at is not None  # recorded, at most once a minute
+    used = row.last_used_at
+    assert api("get", "/units", token=token).status_code == 200
+    row.refresh_from_db()
+    assert row.last_used_at == used
+    users["street_cadre"].is_active = False
+    users["street_cadre"].save()
+    assert api("get", "/units", token=token).status_code == 401
+    users["street_cadre"].is_active = True
+    users["street_cadre"].save()
+    ApiToken.objects.filter(pk=row.pk).update(revoked=True)
+    assert api("get", "/units", token=token).status_code == 401
+
+
 def test_units_are_scoped(api, world, users):
     token = issue_api_token(users["street_cadre"], "t")
     codes = {u["region"] for u in api("get", "/units?limit=1000", token=token).json()}

@@ -82,3 +82,23 @@ def test_commit_enqueues_dispatch_through_the_tasks_api(db, recorder, django_cap
     with django_capture_on_commit_callbacks(execute=True):
         e = emit_one()
     assert recorder == [e.event_id]
+
+
+def test_one_waiting_dispatch_task_serves_many_commits(transactional_db, settings):
+    """With the database task backend, a commit enqueues a dispatch task only when the one this process
+    enqueued last has started; while it waits (READY), it will see every later commit's events."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    events._waiting_dispatch.clear()
+    try:
+        for _ in range(3):
+            emit_one()  # a real commit each
+        tasks = DBTaskResult.objects.filter(task_path__endswith="dispatch_events")
+        assert tasks.count() == 1 and tasks.get().status == "READY"
+        tasks.update(status="RUNNING")  # the worker took it: the next commit needs a new one
+        emit_one()
+        assert tasks.count() == 2 and tasks.filter(status="READY").count() == 1
+        assert Event.objects.count() == 4
+    finally:
+        events._waiting_dispatch.clear()

@@ -3,7 +3,7 @@
 Services call :func:`emit` inside their transaction; the event row commits or
 rolls back with the change it describes. After commit a task (Django's Tasks
 API) runs :func:`dispatch_pending`, which hands each event to every subscriber
-that has not yet handled it. A subscriber's effects and its ``Delivery`` row are
+that has not yet handled it (one waiting task per process serves many commits). A subscriber's effects and its ``Delivery`` row are
 written in one transaction, so a crash between the two cannot happen; a crash
 before commit means the event is offered again (at least once), and handlers
 must be idempotent by ``event_id``.
@@ -92,14 +92,22 @@ def emit_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: 
     listens for Event saves (the routing snapshot listens for ``org.*``) must not be fed through here."""
     if not batch:
         return
+    Event.objects.bulk_create(build_many(batch, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                                         region=region, public=public))
+
+
+def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True) -> list[Event]:
+    """The unsaved events of :func:`emit_many`, for a caller that writes them in its own statement
+    (see ``core.bulksql``); the dispatch after commit is scheduled here."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("emit_many() must be called inside the service's transaction")
+        raise RuntimeError("events must be emitted inside the service's transaction")
     at = timezone.now()
-    Event.objects.bulk_create([
+    events = [
         Event(type=t, occurred_at=at, region=region, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
               actor=a if getattr(a, "is_authenticated", False) else None, payload=p or {}, public=public)
-        for t, p, a in batch])
+        for t, p, a in batch]
     _dispatch_on_commit()
+    return events
 
 
 def _dispatch_on_commit() -> None:
@@ -109,13 +117,39 @@ def _dispatch_on_commit() -> None:
         transaction.on_commit(_schedule_dispatch)
 
 
+# The dispatch task this process enqueued last, while it may still be waiting (database backend).
+_waiting_dispatch: dict[str, object] = {}
+
+
 def _schedule_dispatch() -> None:
+    """Wake the dispatcher after a commit: enqueue a dispatch task, unless the one this process
+    enqueued last has not started yet. That check runs after our commit, so a task still waiting
+    then starts later and sees our events; one task serves every commit made while it waits."""
     from .tasks import dispatch_events
 
     try:
-        dispatch_events.enqueue()
+        if _dispatch_still_waiting():
+            return
+        result = dispatch_events.enqueue()
+        if result.status == "READY" and "DatabaseBackend" in type(dispatch_events.get_backend()).__name__:
+            _waiting_dispatch["id"] = result.id
+        else:
+            _waiting_dispatch.pop("id", None)
     except Exception:  # the outbox keeps the event; the next dispatch delivers it
         log.exception("could not enqueue event dispatch")
+
+
+def _dispatch_still_waiting() -> bool:
+    task_id = _waiting_dispatch.get("id")
+    if task_id is None:
+        return False
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult
+
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT 1 FROM {connection.ops.quote_name(DBTaskResult._meta.db_table)} "
+                    "WHERE id = %s AND status = 'READY'", [DBTaskResult._meta.pk.get_db_prep_value(task_id, connection)])
+        return cur.fetchone() is not None
 
 
 def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500) -> int:

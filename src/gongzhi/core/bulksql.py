@@ -1,0 +1,87 @@
+"""One round trip for a row and its dependants on PostgreSQL.
+
+A hot write path (request intake) stores one parent row and a few dependent rows (transitions,
+outbox events). Through the ORM that is one statement each, plus a savepoint to catch a repeated
+idempotency key. Here the same model instances become a single statement of data-modifying CTEs,
+each table's rows passed as one JSON array and typed by the table itself::
+
+    WITH p AS (INSERT INTO parent (…) SELECT … FROM jsonb_populate_recordset(NULL::parent, %s)
+               ON CONFLICT DO NOTHING RETURNING 1),
+         d0 AS (INSERT INTO child (…) SELECT v.… FROM p, jsonb_populate_recordset(NULL::child, %s) AS v)
+    SELECT count(*) FROM p
+
+If the parent collides with an existing row on any unique column, nothing at all is written and
+the statement returns 0; the caller decides what the collision means. Every value goes through its
+field's ``pre_save`` and ``get_db_prep_save`` (JSON fields keep their Python value), so the rows
+are what ``save()`` / ``bulk_create`` would write. Signals are not sent (as with ``bulk_create``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import json
+import uuid
+
+from django.db import connection
+from django.db.models import JSONField
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value):
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, decimal.Decimal)):
+        return str(value)
+    raise TypeError(f"cannot pass {type(value).__name__} through JSON")
+
+
+@functools.cache
+def _shape(model, parent: bool):
+    # Columns the database fills itself (identity keys without a value) are left out of dependants.
+    fields = [f for f in model._meta.concrete_fields if parent or not (f.primary_key and f.db_returning)]
+    qn = connection.ops.quote_name
+    return fields, qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
+
+
+def _rows_json(objs, fields) -> str:
+    rows = []
+    for obj in objs:
+        row = {}
+        for f in fields:
+            value = f.pre_save(obj, True)
+            # Plain values are what the field would send; the rest (datetimes, UUIDs …) go through the field.
+            if type(value) not in _PLAIN and not isinstance(f, JSONField):
+                value = f.get_db_prep_save(value, connection)
+            row[f.column] = value
+        rows.append(row)
+    return json.dumps(rows, ensure_ascii=False, default=_plain)
+
+
+@functools.cache
+def _statement(parent_model, dependant_models: tuple) -> str:
+    _f, table, cols = _shape(parent_model, True)
+    parts = [f"p AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, %s) "
+             f"ON CONFLICT DO NOTHING RETURNING 1)"]
+    for i, model in enumerate(dependant_models):
+        _f, table, cols = _shape(model, False)
+        vcols = ", ".join(f"v.{c}" for c in cols.split(", "))
+        parts.append(f"d{i} AS (INSERT INTO {table} ({cols}) SELECT {vcols} "
+                     f"FROM p, jsonb_populate_recordset(NULL::{table}, %s) AS v)")
+    return "WITH " + ", ".join(parts) + " SELECT count(*) FROM p"
+
+
+def insert_with_dependants(parent, dependants) -> bool:
+    """Insert ``parent`` (a model instance with its primary key set) and, only if it was inserted,
+    every instance in ``dependants`` (a list of lists of instances of one model each). Returns
+    whether the parent was inserted (False: it collided with an existing row; nothing written)."""
+    assert connection.vendor == "postgresql"
+    dependants = [d for d in dependants if d]
+    params = [_rows_json([parent], _shape(type(parent), True)[0])]
+    params += [_rows_json(objs, _shape(type(objs[0]), False)[0]) for objs in dependants]
+    with connection.cursor() as cur:
+        cur.execute(_statement(type(parent), tuple(type(objs[0]) for objs in dependants)), params)
+        return cur.fetchone()[0] == 1
