@@ -12,9 +12,11 @@ What it does:
    keep-alive connection; reports requests/s and latency percentiles;
 4. runs pgbench (if installed) with a one-row INSERT script, the same number
    of clients, for the same time, on the same server: the peer;
-5. measures the server-side CPU time of one intake in-process (Django test client through the
-   whole stack, ``--cpu-requests``) and the queries it runs: the figure that stays meaningful when
-   the machine is shared;
+5. measures the server-side CPU time of one intake in-process through the WSGI application gunicorn
+   serves (the lean route of ``gongzhi.api.fastpath``) and through Django's full stack, and the
+   queries each runs: the figures that stay meaningful when the machine is shared; during the
+   run itself it reads the CPU used by the gunicorn processes, the PostgreSQL backends serving
+   them and the client processes (from /proc and getrusage), per intake;
 6. times ``gongzhi.org.responsibility.resolve`` over every (category, grid) pair of the demo:
    the first call after the routing snapshot is dropped (cold), then warm, with the grid given
    and located from a point.
@@ -30,6 +32,7 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -57,6 +60,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def proc_cpu(pids) -> float:
+    """CPU seconds (user + system) used so far by the given live processes, from /proc."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def gunicorn_pids(master: int) -> list[int]:
+    kids = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [master, *map(int, kids)]
 
 
 def recreate_db(server: str, name: str) -> None:
@@ -92,38 +112,50 @@ def client(args) -> tuple[list[float], int]:
 
 
 def cpu_per_request(token: str, grids, n: int) -> dict:
-    """Server-side CPU time of one intake through the whole Django stack (middleware, token auth,
-    idempotency, the API view, the service) with Django's test client, and the queries it runs:
-    meaningful on a loaded machine where wall-clock throughput is not."""
-    from django.db import connection
-    from django.test import Client
+    """Server-side CPU time of one intake through the WSGI application gunicorn serves
+    (``gongzhi.wsgi.application``: the lean route for this call, Django for the rest), called
+    in-process with the environ a server would build, and the queries it runs: meaningful on a
+    loaded machine where wall-clock throughput is not. The same through Django's full stack
+    (middleware, URL resolution, the Ninja view) is measured beside it."""
+    import io
 
-    c = Client(SERVER_NAME="127.0.0.1")
+    from django.db import connection
+
+    from gongzhi.wsgi import application, django_application
+
     cats = ["01001", "01005", "02001", "02003", "03001", "04004", "05001", "09001"]
 
-    def one(i):
+    def one(app, i):
         g = grids[i % len(grids)]
-        r = c.post("/api/v1/cases/requests", content_type="application/json",
-                   data=json.dumps({"description": "小区门口垃圾堆放多日无人清运", "category": cats[i % len(cats)],
-                                    "lon": g.centroid_lon, "lat": g.centroid_lat, "reporter_phone": "13800001111"}),
-                   headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex})
-        assert r.status_code == 201, r.content[:300]
+        body = json.dumps({"description": "小区门口垃圾堆放多日无人清运", "category": cats[i % len(cats)],
+                           "lon": g.centroid_lon, "lat": g.centroid_lat, "reporter_phone": "13800001111"}).encode()
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/cases/requests", "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "QUERY_STRING": "", "wsgi.url_scheme": "http",
+                   "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+                   "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Bearer {token}",
+                   "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}
+        status = []
+        b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+        assert status[0].startswith("201"), status
 
-    for i in range(20):
-        one(i)
-    sql = []
+    out = {"n": n}
+    for label, app in (("lean", application), ("django", django_application)):
+        for i in range(20):
+            one(app, i)
+        sql = []
 
-    def count(execute, query, params, many, context):
-        sql.append(query)
-        return execute(query, params, many, context)
+        def count(execute, query, params, many, context):
+            sql.append(query)
+            return execute(query, params, many, context)
 
-    with connection.execute_wrapper(count):
-        one(0)
-    t0, w0 = time.process_time(), time.perf_counter()
-    for i in range(n):
-        one(i)
-    return {"cpu_ms": (time.process_time() - t0) / n * 1000, "wall_ms": (time.perf_counter() - w0) / n * 1000,
-            "queries": len(sql), "n": n}
+        with connection.execute_wrapper(count):
+            one(app, 0)
+        t0, w0 = time.process_time(), time.perf_counter()
+        for i in range(n):
+            one(app, i)
+        out[label] = {"cpu_ms": (time.process_time() - t0) / n * 1000,
+                      "wall_ms": (time.perf_counter() - w0) / n * 1000, "queries": len(sql)}
+    return out
 
 
 def routing_bench(grids) -> dict:
@@ -162,6 +194,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="gunicorn threads per worker (> 1: the gthread worker, which keeps connections alive)")
     ap.add_argument("--cpu-requests", type=int, default=300, help="intakes timed in-process for CPU/request")
     args = ap.parse_args()
     console = Console()
@@ -183,7 +217,7 @@ def main() -> None:
             port = free_port()
             log = open(var / "gunicorn.log", "w")
             proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "gongzhi.wsgi", "-w", str(args.workers), "-b",
-                                     f"127.0.0.1:{port}", "--keep-alive", "30",
+                                     f"127.0.0.1:{port}", "--keep-alive", "30", "--threads", str(args.threads),
                                      "--timeout", "180"],  # a loaded shared machine boots workers slowly
                                     env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
             deadline = time.time() + 240
@@ -210,14 +244,24 @@ def main() -> None:
             with mp.Pool(args.clients) as pool:
                 pool.map(client, [(port, token, 1.0, points, 100 + i) for i in range(args.clients)])
             bar.update(t, description=f"intake: {args.clients} clients × {args.seconds:.0f} s")
+            with connection.cursor() as cur:  # the PostgreSQL backends serving the gunicorn workers
+                cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                            [args.db])
+                backends = [r[0] for r in cur.fetchall()]
+            workers = gunicorn_pids(proc.pid)
+            cpu0 = (proc_cpu(workers), proc_cpu(backends), resource.getrusage(resource.RUSAGE_CHILDREN))
             t0 = time.perf_counter()
             with mp.Pool(args.clients) as pool:
                 out = pool.map(client, [(port, token, args.seconds, points, i) for i in range(args.clients)])
             wall = time.perf_counter() - t0
+            ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+            split = {"gunicorn": proc_cpu(workers) - cpu0[0], "postgres": proc_cpu(backends) - cpu0[1],
+                     "clients": (ru.ru_utime + ru.ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime)}
             lats = np.concatenate([np.array(o[0]) for o in out]) * 1000
             errors = sum(o[1] for o in out)
             results["intake"] = {"n": len(lats), "rps": len(lats) / wall, "p50": np.percentile(lats, 50),
-                                 "p95": np.percentile(lats, 95), "p99": np.percentile(lats, 99), "errors": errors}
+                                 "p95": np.percentile(lats, 95), "p99": np.percentile(lats, 99), "errors": errors,
+                                 "split": {k: v / len(lats) * 1000 for k, v in split.items()}}
             proc.terminate()
             proc.wait(timeout=20)
             proc = None
@@ -246,21 +290,27 @@ def main() -> None:
             proc.kill()
         shutil.rmtree(var, ignore_errors=True)
     i = results["intake"]
-    table = Table(title=f"Intake on PostgreSQL: {args.clients} client processes, {args.workers} gunicorn workers, "
+    table = Table(title=f"Intake on PostgreSQL: {args.clients} client processes, {args.workers} gunicorn workers × "
+                        f"{args.threads} threads, "
                         f"{args.seconds:.0f} s")
     for c in ("measure", "value", "goal"):
         table.add_column(c)
     table.add_row("requests created", f"{i['n']:,} ({i['errors']} errors)", "")
     table.add_row("intake requests/s", f"{i['rps']:.0f}", "≥ 500")
     table.add_row("latency p50 / p95 / p99 (ms)", f"{i['p50']:.1f} / {i['p95']:.1f} / {i['p99']:.1f}", "p95 < 50")
+    sp = i["split"]
+    table.add_row("CPU per intake during the run: gunicorn / PostgreSQL backends / clients (ms)",
+                  f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}", "")
     if results.get("pgbench"):
         table.add_row("pgbench one-row INSERT TPS (peer)", f"{results['pgbench']:.0f}", "")
         table.add_row("intake ÷ pgbench", f"{i['rps'] / results['pgbench']:.3f}", "")
     cpu = results["cpu"]
-    table.add_row(f"server CPU per intake, in-process ({cpu['n']} requests)",
-                  f"{cpu['cpu_ms']:.2f} ms CPU ({cpu['wall_ms']:.2f} ms wall), {cpu['queries']} queries", "")
-    table.add_row("  ⇒ intake/s one core could serve (1000 ÷ CPU ms, Python side only)",
-                  f"{1000 / cpu['cpu_ms']:.0f}", "")
+    for label, name in (("lean", "WSGI application (lean route)"), ("django", "Django's full stack")):
+        c = cpu[label]
+        table.add_row(f"server CPU per intake in-process, {name}, {cpu['n']} requests",
+                      f"{c['cpu_ms']:.2f} ms CPU ({c['wall_ms']:.2f} ms wall), {c['queries']} queries", "")
+    table.add_row("  ⇒ intake/s one core could serve (1000 ÷ lean CPU ms, Python side only)",
+                  f"{1000 / cpu['lean']['cpu_ms']:.0f}", "")
     table.add_row("routing snapshot build (first resolve() after a change)", f"{results['cold_ms']:.1f} ms", "")
     for label, name in (("warm", "grid given"), ("warm_point", "located from lon/lat")):
         r = results[label]

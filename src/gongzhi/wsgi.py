@@ -3,4 +3,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from gongzhi.api.fastpath import FastIntake  # noqa: E402  (after Django is set up)
+
+# Filing a request through the API takes a lean route; every other call is Django's.
+application = FastIntake(django_application)

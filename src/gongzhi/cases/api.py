@@ -1,7 +1,7 @@
 """Request-loop endpoints of the JSON API, mounted at /api/v1/cases/."""
 
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
 from gongzhi.api.idempotency import idempotent
@@ -15,6 +15,7 @@ from .views_common import request_dict, visible_request, visible_requests
 
 router = Router(tags=["cases"])
 PREFIX = "cases"
+MAX_KEY = 100  # the stored key is "api:<user id>:<key>" in 120 characters
 
 
 class ErrorOut(Schema):
@@ -63,19 +64,29 @@ class ReportIn(Schema):
     note: str = ""
 
 
-@router.post("/requests", response={201: dict, 200: dict, **ERRORS})
-@idempotent
-def create_request(request, data: RequestIn):
+def file_request(user, data: RequestIn, key: str):
+    """File a request through the API: ``(request, created)``. Idempotency is the request's own
+    unique key (no separate key row): a retry with the same Idempotency-Key gets the request the
+    first call created. Shared by the Ninja view and the lean WSGI route (``gongzhi.api.fastpath``)."""
     if data.channel not in (Channel.API, Channel.HOTLINE, Channel.GRID, Channel.WEB):
         raise DomainError("channel 须为 api、hotline、grid 或 web", field="channel")
-    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
-    req, created = services.submit(
-        request.user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
+    if len(key) > MAX_KEY:
+        raise DomainError(f"Idempotency-Key 过长（最多{MAX_KEY}个字符）", field="Idempotency-Key")
+    return services.submit(
+        user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
         lat=data.lat, grid=data.grid, address=data.address, anonymous=data.anonymous,
         reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
         reporter_id_number=data.reporter_id_number,
-        idempotency_key=f"api:{request.user.pk}:{key}" if key else None)
-    return (201 if created else 200), request_dict(request.user, req)
+        idempotency_key=f"api:{user.pk}:{key}" if key else None)
+
+
+@router.post("/requests", response={201: dict, **ERRORS})
+def create_request(request, data: RequestIn, response: HttpResponse):
+    # A retry answers 201 as the first call did, marked replayed.
+    req, created = file_request(request.user, data, request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip())
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return 201, request_dict(request.user, req)
 
 
 @router.post("/requests/upload", response={201: dict, 200: dict, **ERRORS})

@@ -54,14 +54,17 @@ class Rating(models.TextChoices):
 
 
 class ServiceRequest(models.Model):
-    number = models.CharField(_("编号"), max_length=20, unique=True)
-    token = models.CharField(max_length=32, unique=True, editable=False)
+    # Unique through Meta constraints: a unique=True CharField also gets a LIKE index on PostgreSQL,
+    # which nothing here uses and every intake would have to update.
+    number = models.CharField(_("编号"), max_length=20)
+    token = models.CharField(max_length=32, editable=False)
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
     description = models.TextField(_("诉求内容"))
     category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="requests", verbose_name=_("事项类别"))
+                                 related_name="requests", verbose_name=_("事项类别"),
+                                 db_index=False)  # (category, state) leads with it
     suggested_category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="+")
+                                           related_name="+", db_index=False)
     suggestion_confidence = models.FloatField(null=True, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="requests", verbose_name=_("社区/村"))
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="requests", verbose_name=_("网格"))
@@ -76,10 +79,11 @@ class ServiceRequest(models.Model):
                                       related_name="my_requests")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.SUBMITTED,
-                             db_index=True)
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices,
+                             default=State.SUBMITTED)  # (state, due_at) leads with it
     handling_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="requests", verbose_name=_("承办单位"))
+                                      related_name="requests", verbose_name=_("承办单位"),
+                                      db_index=False)  # (handling_unit, state) leads with it
     routing_reason = models.TextField(_("派单依据"), blank=True)
     routing = models.JSONField(default=dict, blank=True)
     sla = models.CharField(_("办理时限"), max_length=12, choices=SlaClass.choices, default=SlaClass.GENERAL)
@@ -95,13 +99,16 @@ class ServiceRequest(models.Model):
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["category", "state"]),
                    models.Index(fields=["handling_unit", "state"])]
+        constraints = [models.UniqueConstraint(fields=["number"], name="cases_request_number_unique"),
+                       models.UniqueConstraint(fields=["token"], name="cases_request_token_unique"),
+                       models.UniqueConstraint(fields=["idempotency_key"], name="cases_request_idempotency_unique")]
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
 
@@ -123,7 +130,8 @@ class ServiceRequest(models.Model):
 class Transition(models.Model):
     """One change of a request's state: who, when, why. The figures are computed from these rows."""
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="transitions")
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="transitions",
+                                db_index=False)  # (request, action) leads with it
     action = models.CharField(max_length=20)
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12)

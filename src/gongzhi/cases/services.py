@@ -18,8 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gongzhi.core.events import emit, emit_many
-from gongzhi.core.models import Region
+from gongzhi.core import bulksql
+from gongzhi.core.events import build_many, emit
+from gongzhi.core.models import Event, Region
 from gongzhi.org import responsibility
 from gongzhi.org.kinds import SlaClass, UnitKind
 from gongzhi.org.models import MatterCategory, Person, Unit
@@ -217,16 +218,6 @@ def _request_number(at: dt.datetime, pk: int) -> str:
     return f"{timezone.localtime(at):%y%m%d}{pk:07d}"
 
 
-def _emit_all(batch, *, aggregate_type: str, aggregate_id: str, region) -> None:
-    """Write several events of one aggregate in one INSERT (one event goes through :func:`emit`)."""
-    if len(batch) == 1:
-        type_, payload, actor = batch[0]
-        emit(type_, aggregate_type=aggregate_type, aggregate_id=aggregate_id, payload=payload, region=region,
-             actor=actor)
-        return
-    emit_many(batch, aggregate_type=aggregate_type, aggregate_id=aggregate_id, region=region)
-
-
 def submit(actor, *, description: str, channel: str = Channel.WEB, category: str | None = None, lon=None, lat=None,
            grid: str | None = None, address: str = "", reporter_name: str = "", reporter_phone: str = "",
            reporter_id_number: str = "", anonymous: bool = False, reporter_user=None,
@@ -278,89 +269,112 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
             decision = routing.decide(cat.code, grid_obj, at=at, first_receiver=first_receiver)
     preallocate = True
     while True:
-        try:
-            with transaction.atomic():
-                req = ServiceRequest(
-                    number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
-                    description=description, category=cat, suggested_category=suggestion,
-                    suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
-                    address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
-                    reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                    sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
-                    idempotency_key=idempotency_key or None)
-                if decision is not None:
-                    # Routed at intake: the request is written already dispatched; the three transitions
-                    # (submit, accept, dispatch) are recorded as usual.
-                    sla_class = stricter(decision.sla, cat.default_sla) if cat else decision.sla
-                    req.state = State.DISPATCHED
-                    req.version = 3
-                    req.handling_unit = decision.unit
-                    req.routing_reason = decision.explanation
-                    req.routing = decision.as_dict()
-                    req.sla, req.sla_started_at, req.due_at = sla_class, at, sla.due_at(sla_class, at)
-                req.pk = _next_request_id() if preallocate else None
-                if req.pk is not None:
-                    # The number is the date and the id, known before the insert (no second write).
-                    req.number = _request_number(at, req.pk)
-                    req.save(force_insert=True)
-                else:
-                    req.save(force_insert=True)
-                    req.number = _request_number(at, req.pk)
-                    ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
-                req.has_followers = False
-                who = actor if getattr(actor, "is_authenticated", False) else None
-                label = actor_label(actor)
-                steps = [("submit", "", State.SUBMITTED, who, label, None, "",
-                          {"channel": channel, "suggested": suggestion.code if suggestion else None,
-                           "confidence": round(confidence, 3) if confidence is not None else None,
-                           **({"attachments": len(files) + bool(media_url)} if files or media_url else {})})]
-                if decision is not None:
-                    if decision.fallback == routing.OVERRIDE:
-                        note = decision.explanation
-                    elif category:
-                        note = "按权责清单自动派单"
-                    else:
-                        note = f"按分类建议（置信度{confidence:.0%}）自动派单"
-                    steps.append(("accept", State.SUBMITTED, State.ACCEPTED, None, "系统", None, note, {}))
-                    steps.append(("dispatch", State.ACCEPTED, State.DISPATCHED, None, "系统", decision.unit,
-                                  decision.explanation, {"unit_name": decision.unit.name}))
-                Transition.objects.bulk_create([
-                    Transition(request=req, action=a, from_state=f, to_state=t, actor=u, actor_label=lab, unit=unit,
-                               reason=why, at=at, data=data) for a, f, t, u, lab, unit, why, data in steps])
-                batch = []
-                for a, f, t, u, lab, unit, why, data in steps:
-                    payload = _public_payload(req, action=a, from_state=f, to_state=t, reason=why,
-                                              followers=[req.number], **data)
-                    if a == "submit":
-                        payload["personal"] = {"name": req.reporter_name, "phone": reporter_phone,
-                                               "id_number": reporter_id_number}
-                    batch.append((f"cases.request.{a}", payload, u))
-                _emit_all(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region)
-                if files or media_url:
-                    stored = attachments_mod.store(files)
-                    try:
-                        Attachment.objects.bulk_create(
-                            [Attachment(request=req, stored_name=name, original_name=c.original_name,
-                                        content_type=c.content_type, size=c.size, sha256=digest, uploaded_at=at)
-                             for c, name, digest in stored]
-                            + ([Attachment(request=req, url=media_url, uploaded_at=at)] if media_url else []))
-                    except BaseException:
-                        attachments_mod.discard([name for _c, name, _d in stored])
+        # PostgreSQL with an id from the block: the request, its transitions and its events go in one
+        # statement that writes nothing if the idempotency key (or the id) is taken. Otherwise only the
+        # request's INSERT needs a savepoint, to catch a taken key.
+        with transaction.atomic(savepoint=False):
+            req = ServiceRequest(
+                number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
+                description=description, category=cat, suggested_category=suggestion,
+                suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
+                address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
+                reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
+                idempotency_key=idempotency_key or None)
+            if decision is not None:
+                # Routed at intake: the request is written already dispatched; the three transitions
+                # (submit, accept, dispatch) are recorded as usual.
+                sla_class = stricter(decision.sla, cat.default_sla) if cat else decision.sla
+                req.state = State.DISPATCHED
+                req.version = 3
+                req.handling_unit = decision.unit
+                req.routing_reason = decision.explanation
+                req.routing = decision.as_dict()
+                req.sla, req.sla_started_at, req.due_at = sla_class, at, sla.due_at(sla_class, at)
+            req.pk = _next_request_id() if preallocate else None
+            one_statement = req.pk is not None
+            if not one_statement:
+                try:
+                    with transaction.atomic():
+                        req.save(force_insert=True)
+                except IntegrityError:
+                    prior = _prior(idempotency_key)
+                    if prior is None:
                         raise
-                req.has_followers = True
-            return req, True
-        except IntegrityError:
-            # A retry (or a racing twin) with the same key: answer with the first request.
-            if idempotency_key:
-                prior = ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
-                if prior is not None:
                     return prior, False
-            if not preallocate or req.pk is None:
-                raise
-            # The id block went stale (the sequence was reset, e.g. by a bulk load): start afresh.
-            _forget_ids()
-            preallocate = False
+            # The number is the date and the id: known before the insert when the id comes from the block.
+            req.number = _request_number(at, req.pk)
+            transitions, events = _intake_records(actor, req, decision, steps_data={
+                "channel": channel, "suggested": suggestion.code if suggestion else None,
+                "confidence": round(confidence, 3) if confidence is not None else None,
+                **({"attachments": len(files) + bool(media_url)} if files or media_url else {})},
+                category_given=bool(category), confidence=confidence,
+                personal={"name": req.reporter_name, "phone": reporter_phone, "id_number": reporter_id_number})
+            if one_statement:
+                if not bulksql.insert_with_dependants(req, [transitions, events]):
+                    prior = _prior(idempotency_key)
+                    if prior is not None:
+                        return prior, False
+                    # The id block went stale (the sequence was reset, e.g. by a bulk load): start afresh.
+                    _forget_ids()
+                    preallocate = False
+                    continue
+            else:
+                ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
+                Transition.objects.bulk_create(transitions)
+                Event.objects.bulk_create(events)
+            if files or media_url:
+                stored = attachments_mod.store(files)
+                try:
+                    Attachment.objects.bulk_create(
+                        [Attachment(request=req, stored_name=name, original_name=c.original_name,
+                                    content_type=c.content_type, size=c.size, sha256=digest, uploaded_at=at)
+                         for c, name, digest in stored]
+                        + ([Attachment(request=req, url=media_url, uploaded_at=at)] if media_url else []))
+                except BaseException:
+                    attachments_mod.discard([name for _c, name, _d in stored])
+                    raise
+            req.has_followers = True
+        return req, True
+
+
+def _prior(idempotency_key: str | None) -> ServiceRequest | None:
+    """The request an earlier submission with this key created (a retry, or a racing twin)."""
+    if not idempotency_key:
+        return None
+    return ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, category_given: bool,
+                    confidence, personal: dict) -> tuple[list[Transition], list[Event]]:
+    """The transitions of an intake (submit; accept and dispatch when routed at once) and their events."""
+    from . import routing
+
+    at = req.created_at
+    who = actor if getattr(actor, "is_authenticated", False) else None
+    steps = [("submit", "", State.SUBMITTED, who, actor_label(actor), None, "", steps_data)]
+    if decision is not None:
+        if decision.fallback == routing.OVERRIDE:
+            note = decision.explanation
+        elif category_given:
+            note = "按权责清单自动派单"
+        else:
+            note = f"按分类建议（置信度{confidence:.0%}）自动派单"
+        steps.append(("accept", State.SUBMITTED, State.ACCEPTED, None, "系统", None, note, {}))
+        steps.append(("dispatch", State.ACCEPTED, State.DISPATCHED, None, "系统", decision.unit,
+                      decision.explanation, {"unit_name": decision.unit.name}))
+    transitions = [Transition(request=req, action=a, from_state=f, to_state=t, actor=u, actor_label=lab, unit=unit,
+                              reason=why, at=at, data=data) for a, f, t, u, lab, unit, why, data in steps]
+    req.has_followers = False
+    batch = []
+    for a, f, t, u, _lab, _unit, why, data in steps:
+        payload = _public_payload(req, action=a, from_state=f, to_state=t, reason=why, followers=[req.number], **data)
+        if a == "submit":
+            payload["personal"] = personal
+        batch.append((f"cases.request.{a}", payload, u))
+    events = build_many(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region)
+    return transitions, events
 
 
 SLA_ORDER = [SlaClass.EMERGENCY, SlaClass.UTILITIES, SlaClass.GENERAL, SlaClass.COMPLEX]
