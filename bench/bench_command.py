@@ -173,6 +173,8 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="reuse the database as it is (skip demo and load)")
     ap.add_argument("--reuse-demo", action="store_true",
                     help="reuse the database with its city demo: skip recreate and demo, load N more requests")
+    ap.add_argument("--load-only", action="store_true",
+                    help="stop after the load and the rebuild (measure later with --keep, on a quiet machine)")
     args = ap.parse_args()
 
     url = db_url(args.pg, args.db)
@@ -231,6 +233,10 @@ def main() -> None:
                                           f"({counts['facts']:,} facts, {counts['daily']:,} daily rows, "
                                           f"{counts['area_day']:,} area-day rows)")
             pr.update(task, total=1, completed=1)
+        if args.load_only:
+            for k, v in figures.items():
+                print(f"{k}: {v}")
+            return
         n_req = ServiceRequest.objects.count()
         figures["requests in the database"] = f"{n_req:,}"
         city = Region.objects.filter(level="city").order_by("code").first()
