@@ -113,3 +113,39 @@ def test_stale_id_block_recovers(world, place):
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [nxt + 50])
     b, created = services.submit(None, description="第二条", category="01001", lon=place.lon, lat=place.lat)
     assert created and b.pk > nxt + 50 and b.number.endswith(f"{b.pk:07d}")
+
+
+def test_intake_outside_a_transaction_commits_and_dispatches(transactional_db, monkeypatch):
+    """As under gunicorn: no caller's transaction. On PostgreSQL the one statement commits by itself
+    (no BEGIN/COMMIT); the outbox dispatch runs after it and finds its events; a retry writes nothing."""
+    from gongzhi.core.models import Delivery, Event
+    from gongzhi.demo.generator import DemoGenerator
+    from gongzhi.org import geo
+
+    gen = DemoGenerator(seed=7, scale="tiny")
+    gen.build()
+    gen.write()
+    geo.invalidate()
+    responsibility.invalidate()
+    g = Grid.objects.order_by("code").first()
+    assert not connection.in_atomic_block
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    services.submit(None, description="预热", category="01001", lon=g.centroid_lon, lat=g.centroid_lat)
+    with connection.execute_wrapper(count):
+        req, created = services.submit(None, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
+                                       lat=g.centroid_lat, idempotency_key="outside-1")
+    assert created and req.transitions.count() == 3
+    if connection.vendor == "postgresql":  # one write for request, transitions and events (then the dispatch)
+        writes = [s for s in statements if s.startswith(("INSERT", "WITH", "UPDATE")) and "cases_" in s]
+        assert len(writes) == 1 and writes[0].startswith("WITH p AS (INSERT INTO \"cases_servicerequest\"")
+    events = Event.objects.filter(aggregate_id=req.number)
+    assert events.count() == 3
+    assert Delivery.objects.filter(event__in=events).exists()  # dispatched after the commit
+    again, created = services.submit(None, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
+                                     lat=g.centroid_lat, idempotency_key="outside-1")
+    assert not created and again.pk == req.pk and Event.objects.filter(aggregate_id=req.number).count() == 3

@@ -9,6 +9,7 @@ of two people acting at once one wins and the other gets :class:`Conflict`.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import re
 import threading
@@ -19,7 +20,7 @@ from django.utils import timezone
 
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core import bulksql
-from gongzhi.core.events import build_many, emit
+from gongzhi.core.events import build_many, dispatch_after_commit, emit
 from gongzhi.core.models import Event, Region
 from gongzhi.org import responsibility
 from gongzhi.org.kinds import SlaClass, UnitKind
@@ -269,34 +270,39 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
             decision = routing.decide(cat.code, grid_obj, at=at, first_receiver=first_receiver)
     preallocate = True
     while True:
+        req = ServiceRequest(
+            number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
+            description=description, category=cat, suggested_category=suggestion,
+            suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
+            address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
+            reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
+            idempotency_key=idempotency_key or None)
+        if decision is not None:
+            # Routed at intake: the request is written already dispatched; the three transitions
+            # (submit, accept, dispatch) are recorded as usual.
+            sla_class = stricter(decision.sla, cat.default_sla) if cat else decision.sla
+            req.state = State.DISPATCHED
+            req.version = 3
+            req.handling_unit = decision.unit
+            req.routing_reason = decision.explanation
+            req.routing = decision.as_dict()
+            req.sla, req.sla_started_at, req.due_at = sla_class, at, sla.due_at(sla_class, at)
+        steps_data = {"channel": channel, "suggested": suggestion.code if suggestion else None,
+                      "confidence": round(confidence, 3) if confidence is not None else None,
+                      **({"attachments": len(files) + bool(media_url)} if files or media_url else {})}
+        personal = {"name": req.reporter_name, "phone": reporter_phone, "id_number": reporter_id_number}
+        req.pk = _next_request_id() if preallocate else None
         # PostgreSQL with an id from the block: the request, its transitions and its events go in one
-        # statement that writes nothing if the idempotency key (or the id) is taken. Otherwise only the
-        # request's INSERT needs a savepoint, to catch a taken key.
-        with transaction.atomic(savepoint=False):
-            req = ServiceRequest(
-                number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
-                description=description, category=cat, suggested_category=suggestion,
-                suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
-                address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
-                reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
-                created_by=actor if getattr(actor, "is_authenticated", False) else None,
-                sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
-                idempotency_key=idempotency_key or None)
-            if decision is not None:
-                # Routed at intake: the request is written already dispatched; the three transitions
-                # (submit, accept, dispatch) are recorded as usual.
-                sla_class = stricter(decision.sla, cat.default_sla) if cat else decision.sla
-                req.state = State.DISPATCHED
-                req.version = 3
-                req.handling_unit = decision.unit
-                req.routing_reason = decision.explanation
-                req.routing = decision.as_dict()
-                req.sla, req.sla_started_at, req.due_at = sla_class, at, sla.due_at(sla_class, at)
-            req.pk = _next_request_id() if preallocate else None
-            one_statement = req.pk is not None
+        # statement, which writes nothing if the idempotency key (or the id) is taken. Being one
+        # statement it needs no transaction of its own (inside a caller's, it is part of that one).
+        one_statement = req.pk is not None
+        with contextlib.nullcontext() if one_statement and not files and not media_url else \
+                transaction.atomic(savepoint=False):
             if not one_statement:
                 try:
-                    with transaction.atomic():
+                    with transaction.atomic():  # a taken key is an IntegrityError here
                         req.save(force_insert=True)
                 except IntegrityError:
                     prior = _prior(idempotency_key)
@@ -305,12 +311,9 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
                     return prior, False
             # The number is the date and the id: known before the insert when the id comes from the block.
             req.number = _request_number(at, req.pk)
-            transitions, events = _intake_records(actor, req, decision, steps_data={
-                "channel": channel, "suggested": suggestion.code if suggestion else None,
-                "confidence": round(confidence, 3) if confidence is not None else None,
-                **({"attachments": len(files) + bool(media_url)} if files or media_url else {})},
-                category_given=bool(category), confidence=confidence,
-                personal={"name": req.reporter_name, "phone": reporter_phone, "id_number": reporter_id_number})
+            transitions, events = _intake_records(actor, req, decision, steps_data=steps_data,
+                                                  category_given=bool(category), confidence=confidence,
+                                                  personal=personal)
             if one_statement:
                 if not bulksql.insert_with_dependants(req, [transitions, events]):
                     prior = _prior(idempotency_key)
@@ -324,6 +327,7 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
                 ServiceRequest.objects.filter(pk=req.pk).update(number=req.number)
                 Transition.objects.bulk_create(transitions)
                 Event.objects.bulk_create(events)
+            dispatch_after_commit()  # in autocommit (the one statement alone) it runs now: written already
             if files or media_url:
                 stored = attachments_mod.store(files)
                 try:
@@ -373,7 +377,8 @@ def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, c
         if a == "submit":
             payload["personal"] = personal
         batch.append((f"cases.request.{a}", payload, u))
-    events = build_many(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region)
+    events = build_many(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region,
+                        schedule=False)
     return transitions, events
 
 

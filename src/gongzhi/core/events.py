@@ -96,18 +96,28 @@ def emit_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: 
                                          region=region, public=public))
 
 
-def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True) -> list[Event]:
+def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True,
+               schedule: bool = True) -> list[Event]:
     """The unsaved events of :func:`emit_many`, for a caller that writes them in its own statement
-    (see ``core.bulksql``); the dispatch after commit is scheduled here."""
-    if not transaction.get_connection().in_atomic_block:
+    (see ``core.bulksql``). With ``schedule`` the caller must be inside its transaction and the dispatch
+    after commit is scheduled here; without, the caller writes the events in the same statement as its
+    change and then calls :func:`dispatch_after_commit`."""
+    if schedule and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events must be emitted inside the service's transaction")
     at = timezone.now()
     events = [
         Event(type=t, occurred_at=at, region=region, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
               actor=a if getattr(a, "is_authenticated", False) else None, payload=p or {}, public=public)
         for t, p, a in batch]
-    _dispatch_on_commit()
+    if schedule:
+        _dispatch_on_commit()
     return events
+
+
+def dispatch_after_commit() -> None:
+    """Wake the dispatcher once the events just written are committed: after the transaction, or at
+    once in autocommit (a single statement that wrote its change and its events is committed)."""
+    _dispatch_on_commit()
 
 
 def _dispatch_on_commit() -> None:
