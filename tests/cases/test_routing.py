@@ -149,3 +149,25 @@ def test_intake_outside_a_transaction_commits_and_dispatches(transactional_db, m
     again, created = services.submit(None, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
                                      lat=g.centroid_lat, idempotency_key="outside-1")
     assert not created and again.pk == req.pk and Event.objects.filter(aggregate_id=req.number).count() == 3
+
+
+def test_the_stored_rows_are_the_objects_built(world, place):
+    """Whatever path wrote them (one statement on PostgreSQL, the ORM on SQLite), the rows read back
+    equal the request, transitions and events built in Python, field by field."""
+    from gongzhi.core.models import Event
+
+    req, _ = services.submit(None, description="路灯不亮，晚上很黑", category="02003", lon=place.lon, lat=place.lat,
+                             address="幸福里3号", reporter_name="张三", reporter_phone="13500001111",
+                             idempotency_key="rows-1")
+    stored = ServiceRequest.objects.get(pk=req.pk)
+    for f in ServiceRequest._meta.concrete_fields:
+        assert getattr(stored, f.attname) == getattr(req, f.attname), f.name
+    steps = [(t.action, t.from_state, t.to_state, t.unit_id, t.reason, t.at) for t in stored.transitions.all()]
+    assert steps == [("submit", "", "submitted", None, "", req.created_at),
+                     ("accept", "submitted", "accepted", None, "按权责清单自动派单", req.created_at),
+                     ("dispatch", "accepted", "dispatched", req.handling_unit_id, req.routing_reason, req.created_at)]
+    assert stored.transitions.get(action="submit").data["channel"] == "web"
+    events = list(Event.objects.filter(aggregate_id=req.number).order_by("seq"))
+    assert [e.type for e in events] == ["cases.request.submit", "cases.request.accept", "cases.request.dispatch"]
+    assert events[0].payload["personal"] == {"name": "张三", "phone": "13500001111", "id_number": ""}
+    assert all(e.region_id == req.region_id and e.public for e in events)

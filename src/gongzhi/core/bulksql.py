@@ -25,7 +25,7 @@ import json
 import uuid
 
 from django.db import connection
-from django.db.models import JSONField
+from django.db.models import Field, JSONField
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -47,16 +47,28 @@ def _shape(model, parent: bool):
     return fields, qn(model._meta.db_table), ", ".join(qn(f.column) for f in fields)
 
 
-def _rows_json(objs, fields) -> str:
+@functools.cache
+def _readers(model, parent: bool):
+    """Per column: (column, attname, field or None). The field is kept only where reading the attribute
+    is not enough: a field whose ``pre_save`` does more than read it (``auto_now`` …)."""
+    out = []
+    for f in _shape(model, parent)[0]:
+        plain_read = type(f).pre_save is Field.pre_save
+        out.append((f.column, f.attname, None if plain_read else f, f, isinstance(f, JSONField)))
+    return out
+
+
+def _rows_json(objs, model, parent: bool) -> str:
     rows = []
     for obj in objs:
         row = {}
-        for f in fields:
-            value = f.pre_save(obj, True)
+        values = obj.__dict__
+        for column, attname, pre, f, is_json in _readers(model, parent):
+            value = pre.pre_save(obj, True) if pre is not None else values[attname]
             # Plain values are what the field would send; the rest (datetimes, UUIDs …) go through the field.
-            if type(value) not in _PLAIN and not isinstance(f, JSONField):
+            if type(value) not in _PLAIN and not is_json:
                 value = f.get_db_prep_save(value, connection)
-            row[f.column] = value
+            row[column] = value
         rows.append(row)
     return json.dumps(rows, ensure_ascii=False, default=_plain)
 
@@ -80,8 +92,8 @@ def insert_with_dependants(parent, dependants) -> bool:
     whether the parent was inserted (False: it collided with an existing row; nothing written)."""
     assert connection.vendor == "postgresql"
     dependants = [d for d in dependants if d]
-    params = [_rows_json([parent], _shape(type(parent), True)[0])]
-    params += [_rows_json(objs, _shape(type(objs[0]), False)[0]) for objs in dependants]
+    params = [_rows_json([parent], type(parent), True)]
+    params += [_rows_json(objs, type(objs[0]), False) for objs in dependants]
     with connection.cursor() as cur:
         cur.execute(_statement(type(parent), tuple(type(objs[0]) for objs in dependants)), params)
         return cur.fetchone()[0] == 1
