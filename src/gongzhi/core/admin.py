@@ -3,7 +3,8 @@ from django.contrib import admin
 from gongzhi.org import permissions as perm
 from gongzhi.org.admin import ScopedAdmin
 
-from .models import ApiToken, Event, Region
+from .admin_base import ReadOnlyAdmin
+from .models import ApiToken, Event, Region, ScheduledJob
 
 
 @admin.register(Region)
@@ -33,3 +34,13 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request) if perm.is_system(request.user) else ApiToken.objects.none()
+
+
+@admin.register(ScheduledJob)
+class ScheduledJobAdmin(ReadOnlyAdmin):
+    """When each periodic job was last enqueued (``gongzhi schedule --list`` shows the same)."""
+
+    list_display = ("name", "last_enqueued_at", "last_task_id")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser

@@ -179,3 +179,19 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="core_uniq_idempotency")]
+
+
+class ScheduledJob(models.Model):
+    """When a periodic job (``core.schedule.JOBS``) was last enqueued; the row is locked while a
+    scheduler decides, so two schedulers never enqueue the same run twice."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

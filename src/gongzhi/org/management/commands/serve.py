@@ -20,7 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("GONGZHI_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GONGZHI_WORKERS", "2")))
         parser.add_argument("--threads", type=int, default=4)
-        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="do not start the task worker and the scheduler of periodic jobs")
 
     def handle(self, *args, host, port, workers, threads, no_worker, **opts):
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
@@ -31,6 +32,9 @@ class Command(BaseCommand):
         if not no_worker and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
             children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "db_worker", "--interval", "1"],
                                               env=env))
+            # Periodic jobs (escalation, alert scan, plan check, outbox sweep): enqueued when due.
+            children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "schedule"], env=env,
+                                             stdout=subprocess.DEVNULL))
         url = f"http://{host}:{port}/"
         self.stdout.write(f"共治 Gongzhi: {url}")
         self.stdout.write(f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, street2, "
