@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from gongzhi.cases import figures
 from gongzhi.cases.models import OPEN_STATES, ServiceRequest, State
+from gongzhi.core import bulksql
 from gongzhi.core.models import Region
 
 from .models import (
@@ -155,8 +156,7 @@ def _add_month_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
                     for name, v in wanted[key].items():
                         setattr(row, name, getattr(row, name) + v)
                     changed.append(row)
-            if changed:
-                model.objects.bulk_update(changed, list(FIELDS), batch_size=1000)
+            bulksql.update_rows(changed, FIELDS)
             model.objects.bulk_create([model(**dict(zip(keys, key)), month=month, **d)
                                        for key, d in wanted.items() if key not in seen], batch_size=1000)
 
