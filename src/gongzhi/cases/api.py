@@ -64,10 +64,11 @@ class ReportIn(Schema):
     note: str = ""
 
 
-def file_request(user, data: RequestIn, key: str):
+def file_request(user, data: RequestIn, key: str, attachments=None):
     """File a request through the API: ``(request, created)``. Idempotency is the request's own
     unique key (no separate key row): a retry with the same Idempotency-Key gets the request the
-    first call created. Shared by the Ninja view and the lean WSGI route (``gongzhi.api.fastpath``)."""
+    first call created. Shared by the JSON and multipart views and the lean WSGI route
+    (``gongzhi.api.fastpath``)."""
     if data.channel not in (Channel.API, Channel.HOTLINE, Channel.GRID, Channel.WEB):
         raise DomainError("channel 须为 api、hotline、grid 或 web", field="channel")
     if len(key) > MAX_KEY:
@@ -76,7 +77,7 @@ def file_request(user, data: RequestIn, key: str):
         user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
         lat=data.lat, grid=data.grid, address=data.address, anonymous=data.anonymous,
         reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
-        reporter_id_number=data.reporter_id_number,
+        reporter_id_number=data.reporter_id_number, attachments=attachments,
         idempotency_key=f"api:{user.pk}:{key}" if key else None)
 
 
@@ -95,15 +96,8 @@ def create_request_with_attachments(request, data: Form[RequestIn],
                                     attachments: File[list[UploadedFile]] = None):
     """The same as ``POST requests`` as ``multipart/form-data``, with up to 3 files in ``attachments``
     (JPEG, PNG or PDF by content, at most 5 MB each; 413 and nothing saved when one is larger)."""
-    if data.channel not in (Channel.API, Channel.HOTLINE, Channel.GRID, Channel.WEB):
-        raise DomainError("channel 须为 api、hotline、grid 或 web", field="channel")
-    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
-    req, created = services.submit(
-        request.user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
-        lat=data.lat, grid=data.grid, address=data.address, anonymous=data.anonymous,
-        reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
-        reporter_id_number=data.reporter_id_number, attachments=attachments or [],
-        idempotency_key=f"api:{request.user.pk}:{key}" if key else None)
+    req, created = file_request(request.user, data, request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip(),
+                                attachments=attachments or [])
     out = request_dict(request.user, req)
     out["attachments"] = [attachment_dict(a) for a in req.attachments.all()]
     return (201 if created else 200), out

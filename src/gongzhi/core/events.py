@@ -82,24 +82,14 @@ def emit(
         payload=payload or {},
         public=public,
     )
-    _dispatch_on_commit()
+    dispatch_after_commit()
     return event
-
-
-def emit_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True) -> None:
-    """Write several events of one aggregate, ``batch`` = [(type, payload, actor)], in one INSERT, with the
-    one dispatch per transaction that :func:`emit` schedules. Bulk inserts send no ``post_save``: code that
-    listens for Event saves (the routing snapshot listens for ``org.*``) must not be fed through here."""
-    if not batch:
-        return
-    Event.objects.bulk_create(build_many(batch, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
-                                         region=region, public=public))
 
 
 def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True,
                schedule: bool = True) -> list[Event]:
-    """The unsaved events of :func:`emit_many`, for a caller that writes them in its own statement
-    (see ``core.bulksql``). With ``schedule`` the caller must be inside its transaction and the dispatch
+    """Several unsaved events of one aggregate, ``batch`` = [(type, payload, actor)], for a caller that
+    writes them in its own statement (see ``core.bulksql``). With ``schedule`` the caller must be inside its transaction and the dispatch
     after commit is scheduled here; without, the caller writes the events in the same statement as its
     change and then calls :func:`dispatch_after_commit`."""
     if schedule and not transaction.get_connection().in_atomic_block:
@@ -110,18 +100,14 @@ def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public:
               actor=a if getattr(a, "is_authenticated", False) else None, payload=p or {}, public=public)
         for t, p, a in batch]
     if schedule:
-        _dispatch_on_commit()
+        dispatch_after_commit()
     return events
 
 
 def dispatch_after_commit() -> None:
     """Wake the dispatcher once the events just written are committed: after the transaction, or at
-    once in autocommit (a single statement that wrote its change and its events is committed)."""
-    _dispatch_on_commit()
-
-
-def _dispatch_on_commit() -> None:
-    # One dispatch per transaction, however many events it emits.
+    once in autocommit (a single statement that wrote its change and its events is committed).
+    One dispatch per transaction, however many events it emits."""
     conn = transaction.get_connection()
     if not any(func is _schedule_dispatch for _sids, func, _robust in conn.run_on_commit):
         transaction.on_commit(_schedule_dispatch)
