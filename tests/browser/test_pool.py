@@ -26,9 +26,11 @@ def test_pool_map_with_filters(page, server_url):
 
 def test_raise_a_need_match_answer_and_deliver(page, server_url):
     login(page, server_url, "district")
-    # a location inside the grids: take an existing need's point
+    # a location inside the grids: take the point of a need the demo raised (the list runs newest first
+    # within each priority, so the first one can be a need an earlier browser test raised, e.g. an
+    # incident's, whose street's material may already be taken)
     needs = page.request.get(server_url + "/api/v1/pool/needs?status=open&kind=material").json()
-    lon, lat = needs[0]["lon"], needs[0]["lat"]
+    lon, lat = needs[-1]["lon"], needs[-1]["lat"]
     page.goto(server_url + "/pool/needs/new/")
     page.fill("#id_title", "浏览器测试：防汛沙袋")
     page.select_option("#id_kind", "material")
