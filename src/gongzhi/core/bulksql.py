@@ -14,6 +14,12 @@ If the parent collides with an existing row on any unique column, nothing at all
 the statement returns 0; the caller decides what the collision means. Every value goes through its
 field's ``pre_save`` and ``get_db_prep_save`` (JSON fields keep their Python value), so the rows
 are what ``save()`` / ``bulk_create`` would write. Signals are not sent (as with ``bulk_create``).
+
+The statements of the hot path run through :func:`cursor`: on PostgreSQL a server-side binding
+cursor whose statements are prepared on first use and kept by the connection, so each later call
+skips parsing and planning (Django itself never prepares: its default ``prepare_threshold`` is
+``None``). ``GONGZHI_DB_PREPARE=0`` turns that off, e.g. behind a pooler that cannot keep prepared
+statements.
 """
 
 from __future__ import annotations
@@ -22,10 +28,48 @@ import datetime as dt
 import decimal
 import functools
 import json
+import os
 import uuid
 
 from django.db import connection
 from django.db.models import Field, JSONField
+
+
+_PREPARE = os.environ.get("GONGZHI_DB_PREPARE", "1") != "0"
+_prepared_cursor_class = None
+
+
+def _prepared_class():
+    global _prepared_cursor_class
+    if _prepared_cursor_class is None:
+        import psycopg
+
+        class PreparedCursor(psycopg.Cursor):
+            """Server-side binding; every statement prepared on first use (psycopg keeps up to
+            ``prepared_max`` per connection and re-prepares one the server has dropped)."""
+
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=True, binary=binary)
+
+        _prepared_cursor_class = PreparedCursor
+    return _prepared_cursor_class
+
+
+def cursor():
+    """A cursor for statements run on every call of a hot path, used like ``connection.cursor()``
+    (Django's wrapper: its error translation and execute wrappers apply). On PostgreSQL the
+    statements are prepared, so a repeated one is neither parsed nor planned again."""
+    if connection.vendor != "postgresql" or not _PREPARE:
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django connects with None, which turns preparing off even for ``prepare=True``. Django's own
+        # cursors bind on the client and are never prepared, so only this cursor's statements are.
+        raw.prepare_threshold = 2**31 - 1
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_prepared_class()(raw))
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
@@ -94,7 +138,7 @@ def insert_with_dependants(parent, dependants) -> bool:
     dependants = [d for d in dependants if d]
     params = [_rows_json([parent], type(parent), True)]
     params += [_rows_json(objs, type(objs[0]), False) for objs in dependants]
-    with connection.cursor() as cur:
+    with cursor() as cur:
         cur.execute(_statement(type(parent), tuple(type(objs[0]) for objs in dependants)), params)
         return cur.fetchone()[0] == 1
 

@@ -142,7 +142,9 @@ def _dispatch_still_waiting() -> bool:
     from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
-    with connection.cursor() as cur:
+    from .bulksql import cursor
+
+    with cursor() as cur:
         cur.execute(f"SELECT 1 FROM {connection.ops.quote_name(DBTaskResult._meta.db_table)} "
                     "WHERE id = %s AND status = 'READY'", [DBTaskResult._meta.pk.get_db_prep_value(task_id, connection)])
         return cur.fetchone() is not None

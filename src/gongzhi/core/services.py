@@ -76,23 +76,44 @@ def issue_api_token(user, name: str) -> str:
 
 
 @functools.cache
-def _token_sql() -> str:
-    # Every API call runs this: one hand-written query (the ORM's compilation of the same join cost more
-    # than the query itself), the user built by a raw queryset with its fields' converters.
+def _token_query(alias: str):
+    """Every API call runs this: one hand-written, prepared query (the ORM's compilation of the same
+    join cost more than the query itself). Returns the SQL, the user's field names in column order
+    and, per column, the converters a queryset would apply to it."""
     qn = connection.ops.quote_name
-    user_table = qn(get_user_model()._meta.db_table)
-    return (f"SELECT u.*, t.id AS token_id, (t.last_used_at IS NULL OR t.last_used_at < %s) AS token_stale "
-            f"FROM {user_table} u JOIN {qn(ApiToken._meta.db_table)} t ON t.user_id = u.id "
-            f"WHERE t.key_hash = %s AND NOT t.revoked AND u.is_active")
+    user_model = get_user_model()
+    fields = user_model._meta.concrete_fields
+    cols = ", ".join(f"u.{qn(f.column)}" for f in fields)
+    sql = (f"SELECT {cols}, t.id, (t.last_used_at IS NULL OR t.last_used_at < %s) "
+           f"FROM {qn(user_model._meta.db_table)} u JOIN {qn(ApiToken._meta.db_table)} t ON t.user_id = u.id "
+           f"WHERE t.key_hash = %s AND NOT t.revoked AND u.is_active")
+    converters = []
+    for i, f in enumerate(fields):
+        col = f.get_col(user_model._meta.db_table)
+        found = connection.ops.get_db_converters(col) + f.get_db_converters(connection)
+        if found:
+            converters.append((i, col, found))
+    return sql, [f.attname for f in fields], converters
 
 
 def authenticate_token(key: str):
     """The active user of an unrevoked API token, or None. Marks the token used (at most once a minute)."""
+    from .bulksql import cursor
+
     now = timezone.now()
-    found = list(get_user_model().objects.raw(_token_sql(), [now - dt.timedelta(minutes=1), ApiToken.hash(key)]))
-    if not found:
+    sql, attnames, converters = _token_query(connection.alias)
+    with cursor() as cur:
+        cur.execute(sql, [now - dt.timedelta(minutes=1), ApiToken.hash(key)])
+        row = cur.fetchone()
+    if row is None:
         return None
-    user = found[0]
-    if user.token_stale:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    n = len(attnames)
+    values = list(row[:n])
+    for i, col, found in converters:
+        for convert in found:
+            values[i] = convert(values[i], col, connection)
+    user = get_user_model().from_db(connection.alias, attnames, values)
+    token_id, stale = row[n], row[n + 1]
+    if stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
