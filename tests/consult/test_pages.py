@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from gongzhi.consult import services
+from gongzhi.consult import services, votes
 from gongzhi.consult.models import FormalVote, Statement, StatementVote
 from gongzhi.org.models import Person
 
@@ -161,9 +161,14 @@ def test_formal_vote_pages(client, world, users, resident):
     FormalVote.objects.filter(pk=vote.pk).update(opens_at=timezone.now() - dt.timedelta(hours=3),
                                                  closes_at=timezone.now() - dt.timedelta(minutes=1))
     html = client.get(f"/consult/votes/{vote.pk}/").content.decode()
-    assert 'id="result"' in html and "同意：2 票" in html
+    assert 'id="result"' in html and "同意：2 票" in html and 'id="unpublished"' in html
+    assert FormalVote.objects.get(pk=vote.pk).status == "open"  # a GET writes nothing; the job tallies
     r = client.post(f"/consult/votes/{vote.pk}/", {"choice": yes})
+    assert FormalVote.objects.get(pk=vote.pk).result is None  # refused: time is up
+    assert votes.close_due() == [vote.pk]
     assert FormalVote.objects.get(pk=vote.pk).result["present"] == 2
+    html = client.get(f"/consult/votes/{vote.pk}/").content.decode()
+    assert "同意：2 票" in html and 'id="unpublished"' not in html
 
 
 def test_formal_vote_form_errors(client, world, users):

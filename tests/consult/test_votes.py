@@ -179,9 +179,17 @@ def test_results_hidden_until_close_then_published(world, users):
     assert e.value.code == "results_hidden"
     with pytest.raises(DomainError):
         votes.close_vote(vote, actor=users["community_cadre"])
-    out = votes.results(vote, at=AFTER)
+    out = votes.results(vote, at=AFTER)  # time is up, the job has not run: counted, nothing written
     vote.refresh_from_db()
-    assert vote.status == "tallied" and out["result"]["present"] == 3
+    assert vote.status == "open" and not out["published"] and out["result"]["present"] == 3
+    assert not FollowUp.objects.exists() and not Event.objects.filter(type="consult.vote_tallied").exists()
+    assert votes.close_due(at=AFTER - dt.timedelta(days=365)) == []  # not due yet
+    assert votes.close_due(at=AFTER) == [vote.pk]
+    assert votes.close_due(at=AFTER) == []  # tallied once
+    vote.refresh_from_db()
+    published = votes.results(vote, at=AFTER)
+    assert vote.status == "tallied" and published["published"]
+    assert published["result"] == out["result"] and published["minutes"] == out["minutes"] == vote.minutes
     assert out["result"]["passed"] and out["result"]["winner"] == opt(vote, 0)
     assert "同意：3 票" in vote.minutes
     assert FollowUp.objects.filter(vote=vote).count() == 1

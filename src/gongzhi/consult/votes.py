@@ -438,14 +438,27 @@ def close_now(vote: FormalVote, *, actor=None, at: dt.datetime | None = None) ->
     return close_vote(v, actor=actor, at=max(now, v.closes_at))
 
 
-def results(vote: FormalVote, *, at: dt.datetime | None = None) -> dict:
-    """The published tally; refused while the vote is open (results stay hidden until close)."""
+def close_due(*, at: dt.datetime | None = None) -> list[int]:
+    """Tally every open vote whose time is up (the scheduled job ``consult.close_due_votes``, every
+    minute). Each vote is closed in its own transaction; returns the ids of the votes tallied."""
     now = at or timezone.now()
-    if vote.status != FormalVote.Status.TALLIED:
-        if now < vote.closes_at:
-            raise Forbidden("表决截止前不公布结果", field="vote", code="results_hidden")
-        vote = close_vote(vote, at=now)
-    return {"result": vote.result, "minutes": vote.minutes}
+    due = list(FormalVote.objects.filter(status=FormalVote.Status.OPEN, closes_at__lte=now)
+               .order_by("closes_at", "pk").values_list("pk", flat=True))
+    return [close_vote(FormalVote(pk=pk), at=now).pk for pk in due]
+
+
+def results(vote: FormalVote, *, at: dt.datetime | None = None) -> dict:
+    """The tally; refused while the vote is open (results stay hidden until close). Reading writes
+    nothing: a vote whose time is up but which the scheduled job has not tallied yet is counted
+    here the same way (no ballot is accepted after the deadline, so the count is final) and marked
+    ``published: False``; the job publishes it, with the minutes and the follow-up item."""
+    now = at or timezone.now()
+    if vote.status == FormalVote.Status.TALLIED:
+        return {"result": vote.result, "minutes": vote.minutes, "published": True}
+    if now < vote.closes_at:
+        raise Forbidden("表决截止前不公布结果", field="vote", code="results_hidden")
+    result = tally(vote)
+    return {"result": result, "minutes": minutes_text(vote, result), "published": False}
 
 
 def turnout(vote: FormalVote) -> dict:

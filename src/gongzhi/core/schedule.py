@@ -32,6 +32,8 @@ JOBS = (
         "escalate overdue requests to the level above; flag emergency bypasses not filed in time"),
     Job("core.dispatch_events", dt.timedelta(minutes=1), "gongzhi.core.tasks.dispatch_events",
         "deliver any outbox events a lost wake-up left behind"),
+    Job("consult.close_due_votes", dt.timedelta(minutes=1), "gongzhi.consult.tasks.close_due_votes",
+        "tally formal votes whose time is up; publish tallies, minutes and follow-up items"),
     Job("alerts.daily_scan", dt.timedelta(hours=24), "gongzhi.alerts.tasks.daily_scan",
         "run the early-warning detectors over yesterday"),
     Job("plans.daily_check", dt.timedelta(hours=24), "gongzhi.plans.tasks.daily_check",
