@@ -158,6 +158,9 @@ LOGGING = {
 }
 
 # Attachments on residents' requests (cases/attachments.py).
+# How long a transaction that writes outbox events may stay open before a dispatcher's cursor may
+# move past the events it has not committed (core.OutboxCursor).
+GONGZHI_OUTBOX_SETTLE_SECONDS = int(os.environ.get("GONGZHI_OUTBOX_SETTLE_SECONDS", "3600"))
 GONGZHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024))
 GONGZHI_ATTACHMENT_MAX_COUNT = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_COUNT", "3"))
 GONGZHI_MEDIA_DIR = os.environ.get("GONGZHI_MEDIA_DIR", str(VAR_DIR / "media"))

@@ -102,3 +102,109 @@ def test_one_waiting_dispatch_task_serves_many_commits(transactional_db, setting
         assert Event.objects.count() == 4
     finally:
         events._waiting_dispatch.clear()
+
+
+def _cursor(name="recorder"):
+    from gongzhi.core.models import OutboxCursor
+
+    return OutboxCursor.objects.get(subscriber=name)
+
+
+def test_cursor_moves_only_after_the_settle_time_and_bounds_the_search(db, recorder, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.GONGZHI_OUTBOX_SETTLE_SECONDS = 600
+    t0 = timezone.now()
+    e1, e2 = emit_one(), emit_one()
+    assert events.dispatch_pending(now=t0) == 2
+    cur = _cursor()
+    assert cur.through_seq == 0 and cur.horizon_seq == e2.seq and cur.horizon_at == t0  # noted, not moved
+    e3 = emit_one()
+    assert events.dispatch_pending(now=t0 + dt.timedelta(seconds=599)) == 1
+    assert _cursor().through_seq == 0  # the settle time has not passed
+    assert events.dispatch_pending(now=t0 + dt.timedelta(seconds=600)) == 0
+    cur = _cursor()
+    assert cur.through_seq == e2.seq and cur.horizon_seq == e3.seq  # up to the horizon noted at t0
+    # The search starts after the cursor: an event at or below it is not offered again ...
+    Delivery.objects.filter(subscriber="recorder", event=e1).delete()
+    assert events.dispatch_pending(now=t0 + dt.timedelta(seconds=700)) == 0
+    # ... unless asked to rescan from the first event.
+    assert events.dispatch_pending(rescan=True, now=t0 + dt.timedelta(seconds=700)) == 1
+    assert recorder == [e1.event_id, e2.event_id, e3.event_id, e1.event_id]
+
+
+def test_cursor_stops_before_an_event_its_subscriber_has_not_handled(db, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.GONGZHI_OUTBOX_SETTLE_SECONDS = 60
+    saved = dict(events._subscribers)
+    events._subscribers.clear()
+    broken = {"on": True}
+
+    @events.subscriber("picky", types={"test.happened"})
+    def handle(event):
+        if broken["on"] and event.payload.get("n") == 2:
+            raise RuntimeError("boom")
+
+    try:
+        evs = []
+        for n in range(1, 5):
+            with transaction.atomic():
+                evs.append(events.emit("test.happened", aggregate_type="t", aggregate_id=n, payload={"n": n}))
+        t0 = timezone.now()
+        assert events.dispatch_pending(now=t0) == 1  # the first; the second fails and holds the rest
+        assert events.dispatch_pending(now=t0 + dt.timedelta(minutes=2)) == 0
+        assert _cursor("picky").through_seq == evs[0].seq  # not past the failing event
+        broken["on"] = False
+        assert events.dispatch_pending(now=t0 + dt.timedelta(minutes=3)) == 3
+        assert events.dispatch_pending(now=t0 + dt.timedelta(minutes=5)) == 0
+        assert _cursor("picky").through_seq == evs[-1].seq
+    finally:
+        events._subscribers.clear()
+        events._subscribers.update(saved)
+
+
+def test_an_event_committed_late_is_still_delivered(transactional_db, recorder, settings):
+    """A transaction that took an earlier ``seq`` commits after a later event was delivered: the
+    cursor has not moved past it (settle time), so it is delivered when it commits."""
+    import datetime as dt
+    import threading
+
+    from django.db import connection, connections
+    from django.utils import timezone
+
+    if connection.vendor != "postgresql":
+        pytest.skip("two writers at once need PostgreSQL")
+    settings.GONGZHI_OUTBOX_SETTLE_SECONDS = 600
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # dispatch by hand
+    written, release, held = threading.Event(), threading.Event(), {}
+
+    def slow_writer():
+        try:
+            with transaction.atomic():
+                held["event"] = events.emit("test.happened", aggregate_type="slow", aggregate_id=1)
+                written.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=slow_writer)
+    t.start()
+    try:
+        assert written.wait(30)
+        t0 = timezone.now()
+        later = emit_one()
+        assert held["event"].seq < later.seq
+        assert events.dispatch_pending(now=t0) == 1  # the later one; the earlier is not committed yet
+        assert events.dispatch_pending(now=t0 + dt.timedelta(seconds=300)) == 0
+    finally:
+        release.set()
+        t.join(30)
+    assert events.dispatch_pending(now=t0 + dt.timedelta(seconds=400)) == 1
+    assert recorder == [later.event_id, held["event"].event_id]
+    assert events.dispatch_pending(now=t0 + dt.timedelta(seconds=1000)) == 0
+    assert _cursor().through_seq == later.seq

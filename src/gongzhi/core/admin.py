@@ -4,7 +4,7 @@ from gongzhi.org import permissions as perm
 from gongzhi.org.admin import ScopedAdmin
 
 from .admin_base import ReadOnlyAdmin
-from .models import ApiToken, Event, Region, ScheduledJob
+from .models import ApiToken, Event, OutboxCursor, Region, ScheduledJob
 
 
 @admin.register(Region)
@@ -41,6 +41,16 @@ class ScheduledJobAdmin(ReadOnlyAdmin):
     """When each periodic job was last enqueued (``gongzhi schedule --list`` shows the same)."""
 
     list_display = ("name", "last_enqueued_at", "last_task_id")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+
+@admin.register(OutboxCursor)
+class OutboxCursorAdmin(ReadOnlyAdmin):
+    """How far each subscriber has read the outbox (``events.dispatch_pending`` moves it)."""
+
+    list_display = ("subscriber", "through_seq", "horizon_seq", "horizon_at")
 
     def has_module_permission(self, request):
         return request.user.is_superuser

@@ -11,14 +11,17 @@ must be idempotent by ``event_id``.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
-from .models import Delivery, Event
+from .models import Delivery, Event, OutboxCursor
 
 log = logging.getLogger("gongzhi.events")
 
@@ -150,16 +153,49 @@ def _dispatch_still_waiting() -> bool:
         return cur.fetchone() is not None
 
 
-def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500) -> int:
-    """Deliver undelivered events to subscribers, oldest first. Returns the
-    number of (event, subscriber) deliveries made."""
+def _cursors(names: list[str]) -> dict[str, OutboxCursor]:
+    found = OutboxCursor.objects.in_bulk(names)
+    missing = [OutboxCursor(subscriber=n) for n in names if n not in found]
+    if missing:
+        OutboxCursor.objects.bulk_create(missing, ignore_conflicts=True)
+        found = OutboxCursor.objects.in_bulk(names)
+    return found
+
+
+def _undelivered(name: str, after: int, upto: int | None = None):
+    qs = Event.objects.filter(seq__gt=after)
+    if upto is not None:
+        qs = qs.filter(seq__lte=upto)
+    return qs.exclude(deliveries__subscriber=name).order_by("seq")
+
+
+def _advance(cur: OutboxCursor, now) -> None:
+    """Move the subscriber's cursor as far as is safe: up to the horizon noted at least
+    ``OUTBOX_SETTLE`` ago, but not past an event it has not handled (a failing handler holds it
+    there); then note a new horizon. Two dispatchers may do this at once: the cursor only moves on."""
+    settle = dt.timedelta(seconds=settings.GONGZHI_OUTBOX_SETTLE_SECONDS)
+    if cur.horizon_at is not None and now - cur.horizon_at < settle:
+        return
+    fields = {"horizon_seq": Event.objects.aggregate(m=Max("seq"))["m"] or 0, "horizon_at": now}
+    if cur.horizon_at is not None:
+        first = _undelivered(cur.subscriber, cur.through_seq, cur.horizon_seq).values_list("seq", flat=True).first()
+        through = cur.horizon_seq if first is None else first - 1
+        if through > cur.through_seq:
+            OutboxCursor.objects.filter(pk=cur.pk, through_seq__lt=through).update(through_seq=through)
+    OutboxCursor.objects.filter(pk=cur.pk).update(**fields)
+
+
+def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500, *, rescan: bool = False,
+                     now: dt.datetime | None = None) -> int:
+    """Deliver undelivered events to subscribers, oldest first, each from its cursor on (from the
+    first event with ``rescan``). Returns the number of (event, subscriber) deliveries made."""
     chosen = [s for n, s in _subscribers.items() if names is None or n in set(names)]
+    cursors = _cursors([s.name for s in chosen])
     delivered = 0
     for sub in chosen:
+        after = 0 if rescan else cursors[sub.name].through_seq
         while True:
-            pending = list(
-                Event.objects.exclude(deliveries__subscriber=sub.name).order_by("seq")[:batch]
-            )
+            pending = list(_undelivered(sub.name, after)[:batch])
             if not pending:
                 break
             if sub.batch:
@@ -196,4 +232,5 @@ def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500) -> in
                     break
             if failed or len(pending) < batch:
                 break
+        _advance(cursors[sub.name], now or timezone.now())
     return delivered

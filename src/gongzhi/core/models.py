@@ -140,6 +140,29 @@ class Delivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["subscriber", "event"], name="core_uniq_delivery")]
 
 
+class OutboxCursor(models.Model):
+    """How far one subscriber has read the outbox, so that looking for its pending events starts
+    there instead of at the first event ever written.
+
+    Every event with ``seq <= through_seq`` is delivered to the subscriber (or was never committed).
+    ``horizon_seq`` is the highest ``seq`` committed when the dispatcher looked at ``horizon_at``:
+    every ``seq`` up to it had been allocated by then, so once ``OUTBOX_SETTLE`` has passed, one
+    still missing belongs to a transaction that rolled back or has been open for longer than that,
+    and the cursor may move past it (``events.dispatch_pending``)."""
+
+    subscriber = models.CharField(max_length=40, primary_key=True)
+    through_seq = models.BigIntegerField(default=0)
+    horizon_seq = models.BigIntegerField(null=True, blank=True)
+    horizon_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("订阅进度")
+        verbose_name_plural = _("订阅进度")
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} ≤ #{self.through_seq}"
+
+
 class ApiToken(models.Model):
     """A bearer token for an API client. Only the SHA-256 of the token is kept."""
 
