@@ -123,7 +123,11 @@ def test_api_demand_idempotent_refusals_audit_and_report_export(bworld, client):
                                               "effective_on": day(w, 10).isoformat()}, content_type="application/json")
     assert o.status_code == 201
     a = client.get(f"/api/v1/burden/audit?region={w.district.code}&order={o.json()['id']}").json()
-    assert a["order"] == o.json()["id"] and len(a["months"]) == 13
+    # 12 months before the order's month, then its month up to this one (the order was 10 days ago:
+    # this month or, early in a month, the last one)
+    pivot = day(w, 10)
+    since = (w.today.year - pivot.year) * 12 + w.today.month - pivot.month
+    assert a["order"] == o.json()["id"] and len(a["months"]) == 12 + since + 1
     reg = client.get(f"/api/v1/burden/regions/{w.street_a.code}").json()
     month = DemandItem.objects.filter(region__path__startswith=w.street_a.path, on__gte=w.today.replace(day=1),
                                       on__lte=w.today)
