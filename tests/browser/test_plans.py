@@ -17,8 +17,9 @@ def test_tree_and_accountability_page(page, server_url):
     page.wait_for_url(re.compile(r"/plans/$"))
     goals = page.locator("#plan-tree .goal")
     assert goals.count() >= 5
-    # Filter: the overdue goals only.
+    # Filter: the overdue goals set by a directive from above.
     page.select_option("select[name=status]", "overdue")
+    page.select_option("select[name=source]", "directive")
     page.click("form.card button")
     page.wait_for_url(re.compile(r"status=overdue"))
     tags = page.locator("#plan-tree h2 .tag").all_inner_texts()
@@ -31,7 +32,8 @@ def test_tree_and_accountability_page(page, server_url):
     assert page.locator("#tasks tr[data-task]").count() >= 3
     assert page.locator("#timeline li.flag").count() >= 1  # the periodic check's overdue flags
     assert page.locator("#timeline li.progress").count() >= 1
-    assert "政发〔" in page.locator(".card table").first.inner_text()  # the directive it came from
+    # the directive it came from, by its document number
+    assert re.search(r"[办政]发〔\d{4}〕\d+号", page.locator(".card table").first.inner_text())
 
 
 def test_inbox_loop_with_adjustment_and_evidence(page, server_url):
