@@ -187,6 +187,50 @@ def routing_bench(grids) -> dict:
     return out
 
 
+def run_load(args, env: dict, var: Path, token: str, points, connection) -> dict:
+    """Start gunicorn with ``env``, warm it, run the client processes for ``--seconds``; requests/s,
+    latency percentiles and the CPU each side used per intake."""
+    port = free_port()
+    log = open(var / "gunicorn.log", "w")
+    proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "gongzhi.wsgi", "-w", str(args.workers), "-b",
+                             f"127.0.0.1:{port}", "--keep-alive", "30", "--threads", str(args.threads),
+                             "--timeout", "180"],  # a loaded shared machine boots workers slowly
+                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        deadline = time.time() + 240
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+                break
+            except Exception:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError((var / "gunicorn.log").read_text()[-2000:])
+                time.sleep(0.3)
+        # Warm every worker (imports, connections, grid index).
+        with mp.Pool(args.clients) as pool:
+            pool.map(client, [(port, token, 1.0, points, 100 + i) for i in range(args.clients)])
+        with connection.cursor() as cur:  # the PostgreSQL backends serving the gunicorn workers
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                        [args.db])
+            backends = [r[0] for r in cur.fetchall()]
+        workers = gunicorn_pids(proc.pid)
+        cpu0 = (proc_cpu(workers), proc_cpu(backends), resource.getrusage(resource.RUSAGE_CHILDREN))
+        t0 = time.perf_counter()
+        with mp.Pool(args.clients) as pool:
+            out = pool.map(client, [(port, token, args.seconds, points, i) for i in range(args.clients)])
+        wall = time.perf_counter() - t0
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        split = {"gunicorn": proc_cpu(workers) - cpu0[0], "postgres": proc_cpu(backends) - cpu0[1],
+                 "clients": (ru.ru_utime + ru.ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime)}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    lats = np.concatenate([np.array(o[0]) for o in out]) * 1000
+    return {"n": len(lats), "rps": len(lats) / wall, "p50": np.percentile(lats, 50),
+            "p95": np.percentile(lats, 95), "p99": np.percentile(lats, 99), "errors": sum(o[1] for o in out),
+            "split": {k: v / len(lats) * 1000 for k, v in split.items()}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", default=os.environ.get("BENCH_PG", "postgresql://127.0.0.1:5432"))
@@ -196,6 +240,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=1,
                     help="gunicorn threads per worker (> 1: the gthread worker, which keeps connections alive)")
+    ap.add_argument("--unprepared-baseline", action="store_true",
+                    help="run the load a second time with GONGZHI_DB_PREPARE=0 (statements not prepared): the "
+                         "baseline of the prepared hot path, in the same run")
     ap.add_argument("--cpu-requests", type=int, default=300, help="intakes timed in-process for CPU/request")
     args = ap.parse_args()
     console = Console()
@@ -204,7 +251,6 @@ def main() -> None:
     env = dict(os.environ, DATABASE_URL=db_url, GONGZHI_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="gongzhi.settings",
                GONGZHI_TASKS="database")
     cli = [sys.executable, "-m", "gongzhi.cli"]
-    proc = None
     results = {}
     try:
         with Progress(console=console, transient=True) as bar:
@@ -213,22 +259,6 @@ def main() -> None:
             run([*cli, "migrate", "--noinput", "-v0"], env)
             run([*cli, "demo", "--scale", "tiny", "--seed", "1", "-v0"], env)
             token = run([*cli, "token", "admin", "bench"], env).stdout.strip().splitlines()[-1]
-            bar.update(t, description="starting gunicorn")
-            port = free_port()
-            log = open(var / "gunicorn.log", "w")
-            proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "gongzhi.wsgi", "-w", str(args.workers), "-b",
-                                     f"127.0.0.1:{port}", "--keep-alive", "30", "--threads", str(args.threads),
-                                     "--timeout", "180"],  # a loaded shared machine boots workers slowly
-                                    env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-            deadline = time.time() + 240
-            while True:
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
-                    break
-                except Exception:
-                    if proc.poll() is not None or time.time() > deadline:
-                        raise RuntimeError((var / "gunicorn.log").read_text()[-2000:])
-                    time.sleep(0.3)
             # Points inside the district's grids.
             os.environ.update(DATABASE_URL=db_url, GONGZHI_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="gongzhi.settings")
             import django
@@ -240,31 +270,12 @@ def main() -> None:
 
             grids = list(Grid.objects.all())
             points = [(g.centroid_lon, g.centroid_lat) for g in grids]
-            # Warm every worker (imports, connections, grid index).
-            with mp.Pool(args.clients) as pool:
-                pool.map(client, [(port, token, 1.0, points, 100 + i) for i in range(args.clients)])
-            bar.update(t, description=f"intake: {args.clients} clients × {args.seconds:.0f} s")
-            with connection.cursor() as cur:  # the PostgreSQL backends serving the gunicorn workers
-                cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                            [args.db])
-                backends = [r[0] for r in cur.fetchall()]
-            workers = gunicorn_pids(proc.pid)
-            cpu0 = (proc_cpu(workers), proc_cpu(backends), resource.getrusage(resource.RUSAGE_CHILDREN))
-            t0 = time.perf_counter()
-            with mp.Pool(args.clients) as pool:
-                out = pool.map(client, [(port, token, args.seconds, points, i) for i in range(args.clients)])
-            wall = time.perf_counter() - t0
-            ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-            split = {"gunicorn": proc_cpu(workers) - cpu0[0], "postgres": proc_cpu(backends) - cpu0[1],
-                     "clients": (ru.ru_utime + ru.ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime)}
-            lats = np.concatenate([np.array(o[0]) for o in out]) * 1000
-            errors = sum(o[1] for o in out)
-            results["intake"] = {"n": len(lats), "rps": len(lats) / wall, "p50": np.percentile(lats, 50),
-                                 "p95": np.percentile(lats, 95), "p99": np.percentile(lats, 99), "errors": errors,
-                                 "split": {k: v / len(lats) * 1000 for k, v in split.items()}}
-            proc.terminate()
-            proc.wait(timeout=20)
-            proc = None
+            runs = [("intake", {})]
+            if args.unprepared_baseline:
+                runs.append(("intake_unprepared", {"GONGZHI_DB_PREPARE": "0"}))
+            for key, extra in runs:
+                bar.update(t, description=f"{key}: {args.clients} clients × {args.seconds:.0f} s")
+                results[key] = run_load(args, dict(env, **extra), var, token, points, connection)
             if shutil.which("pgbench"):
                 bar.update(t, description="pgbench simple insert")
                 with connection.cursor() as cur:
@@ -286,8 +297,6 @@ def main() -> None:
             results.update(routing_bench(grids))
             connection.close()
     finally:
-        if proc is not None:
-            proc.kill()
         shutil.rmtree(var, ignore_errors=True)
     i = results["intake"]
     table = Table(title=f"Intake on PostgreSQL: {args.clients} client processes, {args.workers} gunicorn workers × "
@@ -301,6 +310,14 @@ def main() -> None:
     sp = i["split"]
     table.add_row("CPU per intake during the run: gunicorn / PostgreSQL backends / clients (ms)",
                   f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}", "")
+    if "intake_unprepared" in results:
+        u = results["intake_unprepared"]
+        table.add_row("baseline, same run: statements not prepared (GONGZHI_DB_PREPARE=0), requests/s",
+                      f"{u['rps']:.0f} ({u['errors']} errors); prepared ÷ not {i['rps'] / u['rps']:.2f}", "")
+        table.add_row("  its latency p50 / p95 / p99 (ms)", f"{u['p50']:.1f} / {u['p95']:.1f} / {u['p99']:.1f}", "")
+        sp = u["split"]
+        table.add_row("  its CPU per intake: gunicorn / PostgreSQL backends / clients (ms)",
+                      f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}", "")
     if results.get("pgbench"):
         table.add_row("pgbench one-row INSERT TPS (peer)", f"{results['pgbench']:.0f}", "")
         table.add_row("intake ÷ pgbench", f"{i['rps'] / results['pgbench']:.3f}", "")
