@@ -9,7 +9,9 @@ What it does:
 3. runs ``--clients`` client processes for ``--seconds``, each POSTing new
    requests (JSON API, category given, so each is routed by the
    responsibility list and dispatched; each with an Idempotency-Key) over a
-   keep-alive connection; reports requests/s and latency percentiles;
+   keep-alive connection; reports requests/s and latency percentiles; with
+   ``--unprepared-baseline`` the same load again with ``GONGZHI_DB_PREPARE=0`` (the hot
+   path's statements not prepared), the baseline of the prepared path in the same run;
 4. runs pgbench (if installed) with a one-row INSERT script, the same number
    of clients, for the same time, on the same server: the peer;
 5. measures the server-side CPU time of one intake in-process through the WSGI application gunicorn
