@@ -23,19 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-
-def recreate_db(server: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from bench_intake import recreate_db  # the sibling bench's (run as a script, bench/ is on the path)
 
 
 def main() -> None:

@@ -299,7 +299,6 @@ def vote_page(request, pk):
     if now >= vote.closes_at:
         try:
             result = votes.results(vote, at=now)
-            vote.refresh_from_db()
         except DomainError as e:
             error = e.message
     labels = dict(vote.options.values_list("id", "label"))

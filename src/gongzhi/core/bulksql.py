@@ -36,23 +36,20 @@ from django.db.models import Field, JSONField
 
 
 _PREPARE = os.environ.get("GONGZHI_DB_PREPARE", "1") != "0"
-_prepared_cursor_class = None
 
 
+@functools.cache
 def _prepared_class():
-    global _prepared_cursor_class
-    if _prepared_cursor_class is None:
-        import psycopg
+    import psycopg  # only when PostgreSQL is in use
 
-        class PreparedCursor(psycopg.Cursor):
-            """Server-side binding; every statement prepared on first use (psycopg keeps up to
-            ``prepared_max`` per connection and re-prepares one the server has dropped)."""
+    class PreparedCursor(psycopg.Cursor):
+        """Server-side binding; every statement prepared on first use (psycopg keeps up to
+        ``prepared_max`` per connection and re-prepares one the server has dropped)."""
 
-            def execute(self, query, params=None, *, prepare=None, binary=None):
-                return super().execute(query, params, prepare=True, binary=binary)
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
 
-        _prepared_cursor_class = PreparedCursor
-    return _prepared_cursor_class
+    return PreparedCursor
 
 
 def cursor():

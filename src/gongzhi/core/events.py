@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from .models import Delivery, Event, OutboxCursor
@@ -176,13 +177,13 @@ def _advance(cur: OutboxCursor, now) -> None:
     settle = dt.timedelta(seconds=settings.GONGZHI_OUTBOX_SETTLE_SECONDS)
     if cur.horizon_at is not None and now - cur.horizon_at < settle:
         return
-    fields = {"horizon_seq": Event.objects.aggregate(m=Max("seq"))["m"] or 0, "horizon_at": now}
+    through = cur.through_seq
     if cur.horizon_at is not None:
         first = _undelivered(cur.subscriber, cur.through_seq, cur.horizon_seq).values_list("seq", flat=True).first()
         through = cur.horizon_seq if first is None else first - 1
-        if through > cur.through_seq:
-            OutboxCursor.objects.filter(pk=cur.pk, through_seq__lt=through).update(through_seq=through)
-    OutboxCursor.objects.filter(pk=cur.pk).update(**fields)
+    OutboxCursor.objects.filter(pk=cur.pk).update(
+        through_seq=Greatest("through_seq", Value(through)), horizon_at=now,
+        horizon_seq=Event.objects.aggregate(m=Max("seq"))["m"] or 0)
 
 
 def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500, *, rescan: bool = False,
