@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -220,3 +221,112 @@ def test_any_small_conversation_gives_a_consistent_answer(votes, moderated):
         assert gic is not None and ((gic > 0) & (gic < 1)).all()
         listed = [sid for sid, _ in an.most_common_ground(50)]
         assert not set(listed) & set(moderated)
+
+
+# --- updating as votes arrive: bursts, replay, the growing log (§8) ------------------------------
+
+
+def test_silhouette_equals_scikit_learns():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(4)
+    for trial in range(300):
+        n = int(rng.integers(3, 90))
+        pts = rng.integers(-3, 4, size=(n, 2)).astype(float) if trial % 2 else rng.normal(size=(n, 2))
+        labels = rng.integers(0, int(rng.integers(2, 6)), n) * 3  # ids need not be 0…k−1
+        if 2 <= np.unique(labels).size < n:
+            assert cm._silhouette(pts, labels) == pytest.approx(silhouette_score(pts, labels), abs=1e-12)
+    assert cm._silhouette(np.zeros((3, 2)), np.array([0, 0, 0])) == -1.0
+
+
+def test_clean_start_recentres_merges_and_grows():
+    pts = np.array([[0.0, 0], [0, 0], [5, 5], [9, 0], [0, 0]])
+    ids = np.array([10, 11, 12, 13, 14])
+    # Clusters 3 and 7 sit on the same spot: merged under 7, the larger (participant 99 is gone).
+    previous = [(3, np.array([10])), (7, np.array([11, 14, 99])), (5, np.array([12]))]
+    got_ids, centres = cm._clean_start(pts, np.ones(5), ids, previous, 2)
+    assert got_ids.tolist() == [5, 7] and centres.tolist() == [[5, 5], [0, 0]]
+    # Equal sizes: the earlier one keeps its id.
+    tie = [(3, np.array([10])), (7, np.array([11])), (5, np.array([12, 13]))]
+    assert cm._clean_start(pts, np.ones(5), ids, tie, 2)[0].tolist() == [3, 5]
+    # Asked for more: the point farthest from every centre becomes a new cluster, id after the
+    # highest, up to the number of distinct points (3 here).
+    got_ids, centres = cm._clean_start(pts, np.ones(5), ids, previous, 5)
+    assert got_ids.tolist() == [5, 7, 8] and centres[2].tolist() == [9, 0]
+    # Nobody from before: the first distinct points (pol.is's fresh start).
+    got_ids, centres = cm._clean_start(pts, np.ones(5), ids, [(1, np.array([50]))], 2)
+    assert got_ids.tolist() == [0, 1] and centres.tolist() == [[0, 0], [5, 5]]
+
+
+def test_bursts_split_where_votes_are_more_than_a_second_apart():
+    assert cm.bursts([0, 500, 1500, 2600, 2600, 9000]).tolist() == [3, 5, 6]  # 1000 ms apart: same burst
+    assert cm.bursts([]).tolist() == []
+    with pytest.raises(ValueError):
+        cm.bursts([5, 1])
+
+
+def _log(name="brexit-consensus"):
+    from gongzhi.consult.polis_io import read_votes
+
+    p, s, v, t = read_votes(POLIS_DATA / name / "votes.csv")
+    order = np.argsort(t, kind="stable")
+    return p[order], s[order], v[order], t[order]
+
+
+def test_growing_log_equals_building_each_prefix():
+    p, s, v, t = _log()
+    log = cm._GrowingLog(p, s, v)
+    for end in [1, 2, 3, 50, 51, 400, 2000, 2001, p.shape[0]]:
+        a, b = log.upto(end), cm.build_vote_matrix(p[:end], s[:end], v[:end], t[:end])
+        for f in ("participants", "statements", "indptr", "indices", "data"):
+            assert np.array_equal(getattr(a, f), getattr(b, f)) and getattr(a, f).dtype == getattr(b, f).dtype
+    with pytest.raises(ValueError):
+        log.upto(10)
+
+
+def test_replay_in_pieces_through_json_equals_one_replay():
+    p, s, v, t = _log("london.youth.policing")
+    whole = cm.replay(p, s, v, t)
+    assert whole.updates == cm.bursts(t).shape[0] and whole.through == p.shape[0]
+    calls, done = [], 0
+    state = prior = None
+    while done < p.shape[0]:
+        r = cm.replay(p, s, v, t, start=done, previous=state, prior=prior, stop=lambda: len(calls) % 40 == 39,
+                      progress=calls.append)
+        state = cm.ClusterState.from_json(json.loads(json.dumps(r.state.to_json()))) if r.state else None
+        prior = cm.ClusterState.from_json(r.prior.to_json()) if r.prior else None
+        done = r.through
+    assert len(calls) == whole.updates
+    assert state.to_json() == whole.state.to_json() and prior.to_json() == whole.prior.to_json()
+    assert r.analysis.labels.tolist() == whole.analysis.labels.tolist() and r.analysis.consensus
+    # The last update can be redone from the prior state and the whole log.
+    again = cm.analyse(cm.build_vote_matrix(p, s, v, t), previous=whole.prior)
+    assert again.labels.tolist() == whole.analysis.labels.tolist()
+
+
+def test_replay_without_statistics_forms_the_same_groups():
+    p, s, v, t = _log("london.youth.policing")
+    ends = cm.bursts(t)[:120]
+    a = cm.replay(p, s, v, t, ends=ends)
+    b = cm.replay(p, s, v, t, ends=ends, statistics=False)
+    assert a.analysis.labels.tolist() == b.analysis.labels.tolist()
+    assert a.analysis.representative and not b.analysis.representative
+
+
+def test_replay_co_occurrences_equal_those_from_scratch_and_give_the_centred_gram():
+    p, s, v, t = _log()
+    log = cm._GrowingLog(p, s, v)
+    for end in [1, 7, 300, 2000, p.shape[0]]:
+        vm = log.upto(end)
+        kept = vm.cooccurrence
+        vm.cooccurrence = None
+        fresh = cm._cooccurrence(vm)
+        assert all(np.array_equal(a, b) for a, b in zip(kept, fresh))  # integers: exact
+        m = vm.shape[1]
+        seen = np.bincount(vm.indices, minlength=m)
+        mu = np.bincount(vm.indices, weights=vm.data, minlength=m) / np.maximum(seen, 1)
+        out = np.zeros(m, dtype=bool)
+        out[: m // 3] = True
+        xc = vm.csr(np.where(out[vm.indices], 0.0, vm.data - mu[vm.indices]))
+        mu[out] = 0.0
+        assert np.allclose(cm._centred_gram(fresh, mu, out), (xc.T @ xc).toarray(), atol=1e-9)

@@ -26,11 +26,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import eigh
 from scipy.sparse.linalg import svds
 from scipy.spatial import cKDTree
+from scipy.spatial.distance import cdist
 from sklearn import config_context as sklearn_config
 from sklearn.cluster import kmeans_plusplus
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits
 
 from .polis_io import latest_votes
 
@@ -59,6 +62,10 @@ K_BUFFER = 4  # pol.is group-k-buffer
 PLUS_PLUS_STARTS = 10
 FIRST_POINTS_LIMIT = 2000  # the first-points start is tried up to this many points
 GREEDY_N = 15
+PCA_GRAM_MAX = 600  # up to this many statements the axes come from the Gram matrix (LAPACK)
+GRAM_RANK_TOL = 1e-11  # an eigenvalue below this share of the largest is taken as zero
+SILHOUETTE_DIRECT = 2000  # up to this many points the silhouette is computed here
+BURST_GAP_MS = 1000  # one update per burst of votes: pol.is polls for new votes every second
 MIN_PARTICIPANTS = 4  # fewer participants in the analysis than this: no groups are formed
 
 
@@ -71,6 +78,8 @@ class VoteMatrix:
     indptr: np.ndarray
     indices: np.ndarray
     data: np.ndarray  # float64 votes, aligned with indices
+    # (VᵀV, VᵀO, OᵀO) over these columns when already known (a replay keeps them up to date)
+    cooccurrence: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -183,6 +192,39 @@ class ClusterState:
     last_k_count: int = 0
     smoothed_k: int | None = None
 
+    def to_json(self) -> dict:
+        """Plain JSON (lists and numbers) that :meth:`from_json` turns back into an equal state."""
+        return {
+            "statements": self.statements.tolist(),
+            "components": self.components.tolist(),
+            "in_analysis": self.in_analysis.tolist(),
+            "base_clusters": [[int(c), m.tolist()] for c, m in self.base_clusters],
+            "group_clusterings": {
+                str(k): [[int(g), m.tolist()] for g, m in groups] for k, groups in self.group_clusterings.items()
+            },
+            "last_k": self.last_k,
+            "last_k_count": self.last_k_count,
+            "smoothed_k": self.smoothed_k,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> ClusterState:
+        def ids(values):
+            return np.asarray(values, dtype=np.int64)
+
+        return cls(
+            statements=ids(data["statements"]),
+            components=np.asarray(data["components"], dtype=np.float64).reshape(2, -1),
+            in_analysis=ids(data["in_analysis"]),
+            base_clusters=[(int(c), ids(m)) for c, m in data["base_clusters"]],
+            group_clusterings={
+                int(k): [(int(g), ids(m)) for g, m in groups] for k, groups in data["group_clusterings"].items()
+            },
+            last_k=data["last_k"],
+            last_k_count=int(data["last_k_count"]),
+            smoothed_k=data["smoothed_k"],
+        )
+
 
 @dataclass
 class Analysis:
@@ -229,8 +271,41 @@ class Analysis:
 # --- pipeline steps -------------------------------------------------------------------------
 
 
-def _pca(xc: sp.csr_array, seed: int) -> np.ndarray:
-    """Top two principal axes (2 × statements) of the centred sparse matrix."""
+def _members(ids: np.ndarray, labels: np.ndarray, k: int) -> list[np.ndarray]:
+    """``[ids[labels == i] for i in range(k)]`` in one sort."""
+    order = np.argsort(labels, kind="stable")
+    return np.split(ids[order], np.cumsum(np.bincount(labels, minlength=k))[:-1])
+
+
+def _cooccurrence(vm: VoteMatrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``VᵀV``, ``VᵀO`` and ``OᵀO`` (m × m; ``O`` is 1 where a vote was cast, passes included).
+
+    Integer-valued, so exact in floating point however they are summed: a replay that updates
+    them vote by vote holds the same numbers as this computation from scratch.
+    """
+    if vm.cooccurrence is not None:
+        return vm.cooccurrence
+    v = vm.csr()
+    o = vm.csr(np.ones_like(vm.data))
+    vt = v.T.tocsr()
+    return (vt @ v).toarray(), (vt @ o).toarray(), (o.T.tocsr() @ o).toarray()
+
+
+def _centred_gram(cooccurrence, center: np.ndarray, col_out: np.ndarray) -> np.ndarray:
+    """``XᵀX`` of the centred matrix (X_ij = v_ij − μ_j where a vote was cast, else 0) from the
+    co-occurrences: ``G_jk = A_jk − μ_k C_jk − μ_j C_kj + μ_j μ_k N_jk``; moderated-out columns 0."""
+    a, c, nn = cooccurrence
+    cmu = c * center[None, :]
+    gram = a - cmu - cmu.T + nn * np.outer(center, center)
+    gram[col_out, :] = 0.0
+    gram[:, col_out] = 0.0
+    return gram
+
+
+def _pca(xc: sp.csr_array, seed: int, gram=None) -> np.ndarray:
+    """Top two principal axes (2 × statements) of the centred sparse matrix.
+
+    ``gram()`` gives its ``XᵀX``, used when there are at most ``PCA_GRAM_MAX`` statements."""
     n, m = xc.shape
     comps = np.zeros((2, m))
     if xc.nnz == 0 or not np.any(xc.data):
@@ -240,6 +315,17 @@ def _pca(xc: sp.csr_array, seed: int) -> np.ndarray:
         _, sing, vt = np.linalg.svd(xc.toarray(), full_matrices=False)
         r = min(2, vt.shape[0])
         comps[:r] = vt[:r] * (sing[:r, None] > 1e-12)
+    elif m <= PCA_GRAM_MAX:
+        # Few statements: the axes are the top eigenvectors of the m × m Gram matrix XᵀX, formed
+        # from the sparse X (never an n × m dense one), and solved directly (LAPACK): no start
+        # vector, so the same votes give the same axes bit for bit whatever ran before (ARPACK
+        # keeps a hidden random state for its restarts).
+        g = gram() if gram is not None else (xc.T @ xc).toarray()
+        eigval, eigvec = eigh(g, subset_by_index=[m - 2, m - 1], driver="evx")
+        order = np.argsort(-eigval)
+        eigval, comps = eigval[order], eigvec[:, order].T
+        # Eigenvalues are exact to about eps·λ₁: below that an axis is rounding noise, not opinion.
+        comps = comps * (eigval[:, None] > GRAM_RANK_TOL * max(float(eigval[0]), 1.0))
     else:
         rng = np.random.default_rng(seed)
         v0 = rng.standard_normal(min(n, m))
@@ -270,13 +356,6 @@ def _weighted_means(points, labels, weights, k):
         return np.column_stack([cx / wsum, cy / wsum]), wsum
 
 
-def _nearest(points, centers):
-    """Index of the nearest centre for every point, and the squared distances (points × centres)."""
-    d2 = (points**2).sum(axis=1)[:, None] - 2.0 * (points @ centers.T) + (centers**2).sum(axis=1)[None, :]
-    np.maximum(d2, 0.0, out=d2)
-    return d2.argmin(axis=1), d2
-
-
 def _assign(points, centers):
     """Index of the nearest centre for every point (a k-d tree over the centres)."""
     return cKDTree(centers).query(points)[1]
@@ -305,52 +384,75 @@ def _clean_start(points, weights, point_ids, previous, k):
     """Start centres for a warm k-means from the previous clustering (pol.is ``clean-start-clusters``).
 
     ``previous`` is a list of (cluster id, member ids). Each previous cluster is re-centred on the
-    positions its members have now; clusters with identical centres merge; while there are fewer
-    clusters than min(k, distinct points), the point farthest from every centre becomes a new cluster.
+    positions its members have now; clusters with identical centres merge (the merged cluster keeps
+    the id of the larger part, ties: the earlier one); while there are fewer clusters than
+    min(k, distinct points), the point farthest from every centre becomes a new cluster.
     """
-    clusters = []  # [id, member row array]
-    for cid, members in previous:
-        rows = np.flatnonzero(np.isin(point_ids, members))
-        if rows.size:
-            clusters.append([int(cid), rows])
-    if not clusters:
+    n = points.shape[0]
+    # Which previous cluster each current point belonged to (-1: none, e.g. a new participant).
+    owner = np.full(n, -1, dtype=np.int64)
+    sizes = [np.size(members) for _, members in previous]
+    if n and sum(sizes):
+        members = np.concatenate([np.asarray(m, dtype=np.int64).ravel() for _, m in previous])
+        cluster_of = np.repeat(np.arange(len(previous)), sizes)
+        sorter = np.argsort(point_ids, kind="stable")
+        sorted_ids = np.asarray(point_ids)[sorter]
+        pos = np.minimum(np.searchsorted(sorted_ids, members), n - 1)
+        hit = sorted_ids[pos] == members
+        owner[sorter[pos[hit]]] = cluster_of[hit]
+    held = owner >= 0
+    if not held.any():
         rows = _first_distinct_rows(points, k)
         return np.arange(rows.shape[0]), points[rows].copy()
+    centres, _ = _weighted_means(points[held], owner[held], weights[held], len(previous))
+    count = np.bincount(owner[held], minlength=len(previous))
+    prev_ids = [int(cid) for cid, _ in previous]
 
-    def centre(rows):
-        return np.average(points[rows], axis=0, weights=weights[rows])
-
-    merged: list[list] = []
-    for cid, rows in clusters:
-        c = centre(rows)
-        for other in merged:
-            if np.array_equal(other[2], c):
-                if rows.size > other[1].size:
-                    other[0] = cid
-                other[1] = np.union1d(other[1], rows)
-                break
+    # Merge clusters whose centres coincide, in the order of ``previous``.
+    merged_ids: list[int] = []
+    merged_size: list[int] = []
+    merged_centres: list[np.ndarray] = []
+    into = np.full(len(previous), -1, dtype=np.int64)  # previous cluster -> merged cluster
+    by_centre: dict[tuple[float, float], int] = {}
+    for i in np.flatnonzero(count):
+        key = (float(centres[i, 0]), float(centres[i, 1]))
+        j = by_centre.get(key)
+        if j is None:
+            by_centre[key] = j = len(merged_ids)
+            merged_ids.append(prev_ids[i])
+            merged_size.append(int(count[i]))
+            merged_centres.append(centres[i])
         else:
-            merged.append([cid, rows, c])
+            if count[i] > merged_size[j]:
+                merged_ids[j] = prev_ids[i]
+            merged_size[j] += int(count[i])
+        into[i] = j
+    label = np.where(held, into[owner], -1)
+    highest_id = max(prev_ids[i] for i in np.flatnonzero(count))
+
     possible = min(k, _first_distinct_rows(points).shape[0])
-    while len(merged) < possible:
-        centers = np.array([c for _, _, c in merged])
-        _, d2 = _nearest(points, centers)
-        dmin = d2.min(axis=1)
+    while len(merged_ids) < possible:
+        # Exact squared distances (differences, not the expanded form): a point on a centre is 0.
+        dmin = ((points[:, None, :] - np.array(merged_centres)[None, :, :]) ** 2).sum(axis=2).min(axis=1)
         far = int(np.argmax(dmin))
         if dmin[far] <= 0:
             break
-        for cl in merged:
-            if far in cl[1]:
-                cl[1] = cl[1][cl[1] != far]
-                if cl[1].size:
-                    cl[2] = centre(cl[1])
-        merged = [cl for cl in merged if cl[1].size]
-        new_id = max(max(cl[0] for cl in merged), max(c[0] for c in clusters)) + 1 if merged else 0
-        merged.append([new_id, np.array([far]), points[far].copy()])
-    ids = np.array([cl[0] for cl in merged])
-    centers = np.array([cl[2] for cl in merged])
+        j = int(label[far])
+        if j >= 0:
+            label[far] = -1
+            rows = label == j
+            if not rows.any():  # far was all its cluster held yet off its centre: no progress to make
+                label[far] = j
+                break
+            merged_centres[j] = np.average(points[rows], axis=0, weights=weights[rows])
+        new_id = max(max(merged_ids), highest_id) + 1 if merged_ids else 0
+        merged_ids.append(new_id)
+        merged_size.append(1)
+        merged_centres.append(points[far].copy())
+        label[far] = len(merged_ids) - 1
+    ids = np.array(merged_ids)
     order = np.argsort(ids, kind="stable")
-    return ids[order], centers[order]
+    return ids[order], np.array(merged_centres)[order]
 
 
 def _distal_start(points, weights, k):
@@ -413,10 +515,29 @@ def _kmeans(points, k, max_iter, *, seed=0, weights=None, point_ids=None, previo
 
 
 def _silhouette(points, labels) -> float:
-    n_labels = len(np.unique(labels))
-    if n_labels < 2 or n_labels >= points.shape[0]:
+    """Mean silhouette coefficient (scikit-learn's ``silhouette_score``; -1 when undefined).
+
+    Up to ``SILHOUETTE_DIRECT`` points (the base centres always are) it is computed here from the
+    full distance matrix: scikit-learn's input checks cost more than the sum itself, and the math
+    runs thousands of times when a conversation is replayed. Same definition, tested against it.
+    """
+    codes, lab = np.unique(labels, return_inverse=True)
+    n, k = points.shape[0], codes.shape[0]
+    if k < 2 or k >= n:
         return -1.0
-    return float(silhouette_score(points, labels))
+    if n > SILHOUETTE_DIRECT:
+        return float(silhouette_score(points, labels))
+    per_group = cdist(points, points) @ np.eye(k)[lab]  # distance sums, point × group
+    size = np.bincount(lab, minlength=k)
+    rows = np.arange(n)
+    a = per_group[rows, lab] / np.maximum(size[lab] - 1, 1)
+    per_group /= size
+    per_group[rows, lab] = np.inf
+    b = per_group.min(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (b - a) / np.maximum(a, b)
+    s[size[lab] == 1] = 0.0
+    return float(np.nan_to_num(s).mean())
 
 
 def _count_by_group(vm: VoteMatrix, rows_group: np.ndarray, n_groups: int):
@@ -507,6 +628,7 @@ def analyse(
     min_participants: int = MIN_PARTICIPANTS,
     previous: ClusterState | None = None,
     greedy: bool = True,
+    statistics: bool = True,
 ) -> Analysis:
     """Run the whole pipeline on a vote matrix. See the module docstring and docs/consultation.md.
 
@@ -514,8 +636,12 @@ def analyse(
     participants once in the analysis stay in, k-means starts from the previous clusters and the
     number of groups changes only after the silhouette has preferred the new number
     ``K_BUFFER`` times in a row — exactly what pol.is carries from one update to the next.
+    
+    ``statistics=False`` stops once the groups are formed (step 7 is skipped): a replay needs the
+    statistics of its last update only.
     """
     n, m = vm.shape
+    finish = _finish_without_groups if statistics else (lambda result, *_: result)
     mod_out = np.asarray(sorted(set(int(t) for t in moderated_out)), dtype=np.int64)
     col_out = np.isin(vm.statements, mod_out)  # moderated-out columns (zeroed for everyone)
     allowed = ~col_out
@@ -558,16 +684,20 @@ def analyse(
             f"only {n_in} participant(s) in the analysis (at least {min(min_votes, m)} votes each); "
             f"at least {min_participants} are needed to form groups"
         )
-        return _finish_without_groups(result, vm, allowed, in_analysis, pick_max)
+        return finish(result, vm, allowed, in_analysis, pick_max)
 
     # 4. PCA on all participants' rows, as pol.is does.
-    comps = _pca(xc, seed)
+    start = None
     if previous is not None:
+        _, ia, ib = np.intersect1d(vm.statements, previous.statements, return_indices=True)
+        start = np.zeros((2, m))
+        start[:, ia] = previous.components[:, ib]
+    comps = _pca(xc, seed, gram=lambda: _centred_gram(_cooccurrence(vm), center, col_out))
+    if start is not None:
         # Keep each axis pointing the way it pointed last time (pol.is restarts its power
         # iteration from the previous axes, which has the same effect).
-        _, ia, ib = np.intersect1d(vm.statements, previous.statements, return_indices=True)
         for r in range(2):
-            if float(comps[r, ia] @ previous.components[r, ib]) < 0:
+            if float(comps[r] @ start[r]) < 0:
                 comps[r] = -comps[r]
     result.components = comps
 
@@ -588,7 +718,7 @@ def analyse(
             f"the {n_in} participants in the analysis all take the same position; "
             "there are no differing opinion groups to form"
         )
-        return _finish_without_groups(result, vm, allowed, in_analysis, pick_max)
+        return finish(result, vm, allowed, in_analysis, pick_max)
     k_base = min(base_k, distinct)
     pids_in = vm.participants[rows_in]
     base_ids, base_centers, base_of_pt = _kmeans(
@@ -601,7 +731,7 @@ def analyse(
     n_base = base_centers.shape[0]
     state = ClusterState(
         statements=vm.statements.copy(), components=comps.copy(), in_analysis=pids_in.copy(),
-        base_clusters=[(int(b), pids_in[base_of_pt == i]) for i, b in enumerate(base_ids)],
+        base_clusters=list(zip(base_ids.tolist(), _members(pids_in, base_of_pt, base_ids.shape[0]))),
         group_clusterings={},
     )
     result.state = state
@@ -626,7 +756,7 @@ def analyse(
     valid = {k: v for k, v in result.silhouettes.items() if v > -1.0}
     if not valid:
         result.too_small = f"{n_base} opinion clusters are too few to split into groups"
-        return _finish_without_groups(result, vm, allowed, in_analysis, pick_max)
+        return finish(result, vm, allowed, in_analysis, pick_max)
     this_k = max(sorted(valid), key=lambda k: valid[k])
     # k-smoothing: switch to a new number of groups only after it won K_BUFFER times in a row.
     last_k = previous.last_k if previous is not None else None
@@ -649,6 +779,9 @@ def analyse(
     result.labels[rows_in] = relabel[part_group]
     result.n_groups = int(raw_ids.shape[0])
 
+    if not statistics:
+        return result
+
     # 7. statistics per group.
     a, d, s = _count_by_group(vm, result.labels, result.n_groups)
     result.counts = {"A": a, "D": d, "S": s}
@@ -662,6 +795,151 @@ def analyse(
     idx = idx[np.lexsort((vm.statements[idx], -spread[idx]))][:pick_max]
     result.divisive = [(int(vm.statements[j]), float(spread[j])) for j in idx]
     return result
+
+
+# --- updating as votes arrive (§8) -------------------------------------------------------------
+
+
+def bursts(timestamp, gap_ms: int = BURST_GAP_MS) -> np.ndarray:
+    """Where each burst of a time-ordered vote log ends (exclusive positions, ascending).
+
+    A burst is a run of votes each at most ``gap_ms`` after the one before; the next vote more than
+    ``gap_ms`` later starts a new one. pol.is's math worker polls for new votes every second and
+    runs one update on what arrived, so one update per burst at 1 s is its cadence, computed from
+    the log alone: the same votes give the same updates whenever they are processed.
+    """
+    t = np.asarray(timestamp, dtype=np.int64)
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if (np.diff(t) < 0).any():
+        raise ValueError("the vote log must be in time order")
+    return np.r_[np.flatnonzero(np.diff(t) > gap_ms) + 1, t.size].astype(np.int64)
+
+
+class _GrowingLog:
+    """The vote matrix of ever longer prefixes of one vote log, without re-sorting the log each time.
+
+    Equal to ``build_vote_matrix(log[:end])`` for every ``end`` (a test checks it); the log must be
+    in time order, so a later event is a later (or equally timed, later listed) vote.
+    """
+
+    def __init__(self, participant, statement, value):
+        self.value = np.asarray(value, dtype=np.float64)
+        if self.value.size and (np.abs(self.value) > 1).any():
+            raise ValueError("votes must be -1 (disagree), 0 (pass) or 1 (agree)")
+        self.pids, prow = np.unique(participant, return_inverse=True)
+        self.sids, scol = np.unique(statement, return_inverse=True)
+        keys = prow.astype(np.int64) * max(self.sids.shape[0], 1) + scol
+        self.key_values, self.key_of = np.unique(keys, return_inverse=True)  # sorted: row, then column
+        self.latest = np.full(self.key_values.shape[0], -1, dtype=np.int64)  # latest event per pair
+        self.end = 0
+        self.width = max(self.sids.shape[0], 1)
+        self.prow = prow
+        # Co-occurrences over all the log's statements, updated row by row (few statements only).
+        m = self.sids.shape[0]
+        self.cooc = [np.zeros((m, m)) for _ in range(3)] if m <= PCA_GRAM_MAX else None
+        self.row_start = np.searchsorted(self.key_values // self.width, np.arange(self.pids.shape[0] + 1))
+
+    def _rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The current votes (V) and cast marks (O) of some participants, dense over all statements."""
+        lens = self.row_start[rows + 1] - self.row_start[rows]
+        at = np.repeat(self.row_start[rows] - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(lens.sum())
+        event = self.latest[at]
+        cast = event >= 0
+        r = np.repeat(np.arange(rows.shape[0]), lens)[cast]
+        c = (self.key_values[at] % self.width)[cast]
+        v = np.zeros((rows.shape[0], self.sids.shape[0]))
+        o = np.zeros_like(v)
+        v[r, c] = self.value[event[cast]]
+        o[r, c] = 1.0
+        return v, o
+
+    def upto(self, end: int) -> VoteMatrix:
+        """The vote matrix of ``log[:end]``; its co-occurrences are valid until the next call."""
+        if end < self.end:
+            raise ValueError("a growing log only grows")
+        if self.cooc is not None:
+            rows = np.unique(self.prow[self.end:end])
+            v0, o0 = self._rows(rows)
+        np.maximum.at(self.latest, self.key_of[self.end:end], np.arange(self.end, end))
+        if self.cooc is not None:
+            v1, o1 = self._rows(rows)
+            # Only the statements these participants voted on change: update that block in place
+            # (a matrix handed out by the previous call changes with it; replay uses each at once).
+            cols = np.flatnonzero((o0 + o1).any(axis=0))
+            block = np.ix_(cols, cols)
+            v0, o0, v1, o1 = v0[:, cols], o0[:, cols], v1[:, cols], o1[:, cols]
+            a, c, nn = self.cooc
+            a[block] += v1.T @ v1 - v0.T @ v0
+            c[block] += v1.T @ o1 - v0.T @ o0
+            nn[block] += o1.T @ o1 - o0.T @ o0
+        self.end = end
+        present = np.flatnonzero(self.latest >= 0)
+        keys = self.key_values[present]
+        rows, cols = keys // self.width, keys % self.width
+        starts = np.r_[True, rows[1:] != rows[:-1]] if rows.size else np.zeros(0, dtype=bool)
+        participants = self.pids[rows[starts]]
+        row_index = np.cumsum(starts) - 1
+        col_ids, col_index = _dense_ids(cols)
+        indptr = np.zeros(participants.shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_index, minlength=participants.shape[0]), out=indptr[1:])
+        return VoteMatrix(
+            participants=participants,
+            statements=self.sids[col_ids],
+            indptr=indptr,
+            indices=col_index.astype(np.int32 if col_ids.shape[0] < 2**31 else np.int64),
+            data=self.value[self.latest[present]],
+            cooccurrence=None if self.cooc is None else (
+                tuple(self.cooc) if col_ids.shape[0] == self.sids.shape[0]  # every statement voted on
+                else tuple(x[np.ix_(col_ids, col_ids)] for x in self.cooc)),
+        )
+
+
+@dataclass
+class Replay:
+    """Where a replay of a vote log stopped."""
+
+    state: ClusterState | None  # after the last update (None: no update has formed clusters yet)
+    prior: ClusterState | None  # before the last update: analyse(log[:through], previous=prior) redoes it
+    through: int  # votes of the log covered by the updates
+    updates: int  # updates run by this call
+    analysis: Analysis | None  # the last update's analysis (None when no update ran)
+
+
+def replay(participant, statement, value, timestamp, moderated_out=(), *, ends=None, start: int = 0,
+           previous: ClusterState | None = None, prior: ClusterState | None = None, seed: int = 0,
+           statistics: bool = True, stop=None, progress=None) -> Replay:
+    """Run one update per burst of the vote log (:func:`bursts`), each continuing from the last.
+
+    The log is the vote events in time order (every event, not only the latest per pair: an update
+    sees the votes cast by then). ``start`` and ``previous``/``prior`` continue an earlier replay
+    that covered ``log[:start]``; ``ends`` overrides the burst ends. ``stop()`` is asked after each
+    update and ends the replay early when true (a time budget); ``progress(n)`` is told each update.
+    With ``statistics`` the last update's analysis has its statistics (step 7).
+    """
+    p = np.asarray(participant, dtype=np.int64)
+    s = np.asarray(statement, dtype=np.int64)
+    v = np.asarray(value, dtype=np.int8)
+    t = np.asarray(timestamp, dtype=np.int64)
+    ends = bursts(t) if ends is None else np.asarray(ends, dtype=np.int64)
+    ends = ends[ends > start]
+    log = _GrowingLog(p, s, v)
+    state, through, updates, an = previous, start, 0, None
+    with threadpool_limits(limits=1):  # many small products: threads cost more than they give
+        for i, end in enumerate(ends):
+            last = i == ends.shape[0] - 1
+            vm = log.upto(int(end))
+            an = analyse(vm, moderated_out, seed=seed, previous=state, statistics=statistics and last)
+            prior, through, updates = state, int(end), updates + 1
+            if an.state is not None:
+                state = an.state
+            if progress is not None:
+                progress(updates)
+            if not last and stop is not None and stop():
+                if statistics:  # the caller gets a full analysis of where the replay stopped
+                    an = analyse(vm, moderated_out, seed=seed, previous=prior)
+                break
+    return Replay(state=state, prior=prior, through=through, updates=updates, analysis=an)
 
 
 def statement_extremity(an: Analysis) -> np.ndarray:
