@@ -61,6 +61,7 @@ def test_topics_statements_and_votes(api, topic, users):
     assert api("get", f"/topics/{topic.pk}/next", users["street_cadre"]).json()["statement"] is None
     r = api("get", f"/topics/{topic.pk}/results", users["street_cadre"])
     assert r.status_code == 200 and r.json()["too_small"]
+    assert r.json()["live"] == {"updates": 0, "votes_covered": 0, "votes_pending": 1, "updated_at": None}
 
 
 def test_formal_vote_api(api, world, users):

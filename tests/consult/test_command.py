@@ -66,3 +66,17 @@ def test_bad_input_is_a_command_error_with_file_and_line(tmp_path):
         _run(str(tmp_path / "missing"))
     with pytest.raises(CommandError, match="--limit"):
         _run(str(POLIS_DATA / "brexit-consensus"), "--limit", "0")
+
+
+def test_live_replays_the_vote_history(capsys):
+    """--live: one update per burst of votes (the platform's live analysis); JSON stays clean."""
+    from gongzhi.consult import math as cm
+    from gongzhi.consult.polis_io import read_votes
+
+    directory = POLIS_DATA / "london.youth.policing"
+    bursts = cm.bursts(sorted(read_votes(directory / "votes.csv")[3])).shape[0]
+    data = json.loads(_run(str(directory), "--json", "--live"))
+    assert data["live_updates"] == bursts > 100
+    assert len(data["groups"]) == 4
+    text = _run(str(directory), "--live", "-v", "0")
+    assert text.startswith(f"Live analysis: {bursts} updates")

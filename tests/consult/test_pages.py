@@ -125,6 +125,15 @@ def test_results_page_and_export(client, topic, users):
     points = json.loads(re.search(r'id="points-data"[^>]*>(.*?)</script>', html, re.S).group(1))
     assert len(points) == 30 and {p["group"] for p in points} >= {0, 1}
     assert "划定夜间临时停车位" in html.split('id="common-ground"')[1].split("</section>")[0]
+    live = html.split('id="live"')[1].split("</p>")[0]
+    assert "尚未开始实时更新" in live  # the job has not run yet: the groups are computed on the spot
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    services.update_live_analysis(topic, now=timezone.now() + timedelta(minutes=1))
+    html = client.get(f"/consult/topics/{topic.pk}/results/").content.decode()
+    assert "已更新 1 次" in html.split('id="live"')[1].split("</p>")[0]  # all votes came in one burst
     r = client.get(f"/consult/topics/{topic.pk}/export/votes.csv")
     assert r["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(r.content.decode())))
@@ -193,6 +202,11 @@ def test_demo_data(world, client, users):
     data = services.results_data(services.Topic.objects.exclude(pk=topic.pk).first())
     assert data["n_groups"] >= 2 and data["common_ground"]
     assert len(data["participation"]) > 1
+    # The demo runs the live analysis as the scheduled job would: one update per burst (the demo
+    # gives each chunk of votes one time).
+    shown = services.Topic.objects.exclude(pk=topic.pk).first()
+    times = set(StatementVote.objects.filter(statement__topic=shown).values_list("created_at", flat=True))
+    assert data["live"]["updates"] == len(times) > 1 and data["live"]["votes_pending"] == 0
 
 
 def test_raise_topic_page_and_page_permissions(client, world, users, topic):

@@ -169,3 +169,104 @@ def test_next_statement_prefers_informative_unseen_statements(topic, users, mode
         services.cast_vote(nxt, newcomer, 1)
     assert seen == {s.id for s in stmts} | {fresh.id}
     assert services.next_statement(topic, users[0]) == fresh  # users[0] wrote the others
+
+
+# --- live analysis: one update per burst of votes (docs/consultation.md §8) ----------------------
+
+
+def _spread_votes(topic, seconds_apart=10):
+    """Give each voter's votes their own second, voters ``seconds_apart`` apart: one burst per voter."""
+    t0 = timezone.now() - timedelta(hours=1)
+    voters = sorted(set(StatementVote.objects.filter(statement__topic=topic).values_list("voter_id", flat=True)))
+    for i, voter in enumerate(voters):
+        StatementVote.objects.filter(statement__topic=topic, voter_id=voter).update(
+            created_at=t0 + timedelta(seconds=i * seconds_apart))
+    return len(voters)
+
+
+def _replay_of(topic):
+    from gongzhi.consult import math as cm
+
+    p, s, v, t = services.topic_votes(topic)
+    return cm.replay(p, s, v, t, services._rejected(topic))
+
+
+def test_live_analysis_runs_one_update_per_burst_as_the_replay_does(topic, users, moderator):
+    from gongzhi.consult.models import LiveAnalysis
+    from gongzhi.core.models import Event
+
+    _camps(topic, users, moderator)
+    bursts = _spread_votes(topic)
+    assert services.update_live_analysis(topic) == bursts == 23
+    live = LiveAnalysis.objects.get(topic=topic)
+    assert (live.updates, live.votes_covered, live.n_groups) == (23, 23 * 8, 2)
+    assert live.through_vote_id == StatementVote.objects.filter(statement__topic=topic).order_by("created_at", "id").last().id
+    ev = Event.objects.filter(type="consult.analysis_updated").get()
+    assert ev.payload == {"updates": 23, "votes": 23 * 8, "groups": 2}
+    # The stored state is the replay's, and the page's groups are the last update's.
+    replay = _replay_of(topic)
+    assert live.state == replay.state.to_json() and live.prior_state == replay.prior.to_json()
+    shown = services.analyse_topic(topic)
+    assert shown.labels.tolist() == replay.analysis.labels.tolist()
+    # Nothing new: nothing runs, nothing is written.
+    assert services.update_live_analysis(topic) == 0
+    assert LiveAnalysis.objects.get(topic=topic).version == live.version
+    assert Event.objects.filter(type="consult.analysis_updated").count() == 1
+
+
+def test_live_analysis_in_steps_ends_where_one_run_ends(topic, users, moderator):
+    from gongzhi.consult.models import LiveAnalysis
+
+    _camps(topic, users, moderator)
+    _spread_votes(topic)
+    steps = 0
+    while services.update_live_analysis(topic, budget_seconds=0):  # stops after each update
+        steps += 1
+    live = LiveAnalysis.objects.get(topic=topic)
+    assert steps == live.updates == 23
+    assert live.state == _replay_of(topic).state.to_json()
+
+
+def test_newest_burst_waits_until_votes_settle(topic, users, moderator):
+    from gongzhi.consult.models import LiveAnalysis
+
+    stmts = _camps(topic, users, moderator)
+    _spread_votes(topic)
+    services.update_live_analysis(topic)
+    services.cast_vote(stmts[1], users[3], -1)  # a change of mind, just now
+    now = timezone.now()
+    assert services.update_live_analysis(topic, now=now) == 0  # more votes may come in this second
+    assert LiveAnalysis.objects.get(topic=topic).updates == 23
+    # The page already shows what that update will give.
+    ahead = services.analyse_topic(topic)
+    assert services.update_live_analysis(topic, now=now + timedelta(seconds=services.LIVE_SETTLE_SECONDS + 1)) == 1
+    assert services.analyse_topic(topic).labels.tolist() == ahead.labels.tolist()
+
+
+def test_concurrent_update_conflicts_and_changes_nothing(topic, users, moderator, monkeypatch):
+    from gongzhi.consult import math as cm
+    from gongzhi.consult.models import LiveAnalysis
+    from gongzhi.core.errors import Conflict
+
+    _camps(topic, users, moderator)
+    _spread_votes(topic)
+    real = cm.replay
+
+    def racing(*args, **kw):  # another worker commits while this one computes
+        LiveAnalysis.objects.filter(topic=topic).update(version=7)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cm, "replay", racing)
+    with pytest.raises(Conflict):
+        services.update_live_analysis(topic)
+    live = LiveAnalysis.objects.filter(topic=topic).first()
+    assert live is None or (live.updates == 0 and live.state is None)
+
+
+def test_scheduled_job_updates_only_topics_with_new_votes(topic, users, moderator, region):
+    quiet = services.create_topic(title="没有人表态的议题", scope="community", region=region, phases=_phases())
+    _camps(topic, users, moderator)
+    _spread_votes(topic)
+    assert services.update_live_analyses() == {topic.pk: 23}
+    assert services.update_live_analyses() == {}
+    assert not hasattr(quiet, "live_analysis") or quiet.live_analysis is None

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import FollowUp, FormalVote, Phase, RollEntry, Statement, Topic, VoteOption
+from gongzhi.core.admin_base import ReadOnlyAdmin
+
+from .models import FollowUp, FormalVote, LiveAnalysis, Phase, RollEntry, Statement, Topic, VoteOption
 
 
 class PhaseInline(admin.TabularInline):
@@ -62,3 +64,11 @@ class RollEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LiveAnalysis)
+class LiveAnalysisAdmin(ReadOnlyAdmin):
+    """Read-only: written by the scheduled job ``consult.update_live_analyses`` alone."""
+
+    list_display = ("topic", "votes_covered", "updates", "n_groups", "updated_at")
+    exclude = ("state", "prior_state")

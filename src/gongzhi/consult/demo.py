@@ -127,6 +127,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
             part = ids[d * chunk:(d + 1) * chunk]
             if part:
                 StatementVote.objects.filter(pk__in=part).update(created_at=start + dt.timedelta(days=d, hours=rng.randint(8, 20)))
+        services.update_live_analysis(topic)  # what the scheduled job would do: the live groups
         n_statements += len(sts) + 2
         n_votes += len(rows)
     # one finished formal vote (villagers' assembly rules) on the third topic, tallied and minuted

@@ -140,6 +140,34 @@ class StatementVote(models.Model):
         verbose_name_plural = _("观点表态")
 
 
+class LiveAnalysis(models.Model):
+    """Where the topic's opinion groups stand: pol.is's live state, carried from update to update.
+
+    One update runs per burst of votes (votes at most a second apart, ``consult.math.bursts``),
+    each continuing from the last, so the groups a participant sees do not jump about between
+    visits and are a function of the vote log alone. Written only by
+    ``services.update_live_analysis`` (the scheduled job ``consult.update_live_analyses``).
+    """
+
+    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, primary_key=True, related_name="live_analysis",
+                                 verbose_name=_("议题"))
+    state = models.JSONField(_("聚类状态"), null=True, blank=True)  # ClusterState after the last update
+    prior_state = models.JSONField(null=True, blank=True)  # before it: the last update can be redone
+    through_vote_id = models.BigIntegerField(_("已处理至表态"), null=True, blank=True)
+    votes_covered = models.PositiveIntegerField(_("已处理表态数"), default=0)
+    updates = models.PositiveIntegerField(_("更新次数"), default=0)
+    n_groups = models.PositiveSmallIntegerField(_("观点群体数"), default=0)
+    updated_at = models.DateTimeField(_("更新时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("实时观点分析")
+        verbose_name_plural = _("实时观点分析")
+
+    def __str__(self) -> str:
+        return f"{self.topic_id}: {self.updates} updates, {self.n_groups} groups"
+
+
 # --- formal votes (表决) ---------------------------------------------------------------------------
 
 

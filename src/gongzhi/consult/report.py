@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .math import Analysis, StatementStat, analyse, build_vote_matrix
-from .polis_io import Conversation, read_export
+import numpy as np
 
-__all__ = ["analyse_export", "analysis_as_dict", "statement_label"]
+from .math import Analysis, StatementStat, analyse, bursts, build_vote_matrix, replay
+from .polis_io import Conversation, read_export, read_votes
+
+__all__ = ["analyse_export", "replay_export", "analysis_as_dict", "statement_label"]
 
 
 def analyse_export(directory: Path | str, *, seed: int = 0) -> tuple[Conversation, Analysis]:
@@ -17,6 +19,23 @@ def analyse_export(directory: Path | str, *, seed: int = 0) -> tuple[Conversatio
         conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp
     )
     return conv, analyse(vm, conv.moderated_out, seed=seed)
+
+
+def replay_export(directory: Path | str, *, seed: int = 0, progress=None) -> tuple[Conversation, Analysis, int]:
+    """Run a conversation as the platform's live analysis would have run it (docs/consultation.md
+    §8): one update per burst of its votes, each continuing from the last. Returns the
+    conversation, the last update's analysis and the number of updates. ``progress(done, total)``
+    is told after each update."""
+    conv = read_export(directory)
+    p, s, v, t = read_votes(Path(directory) / "votes.csv")
+    order = np.argsort(t, kind="stable")
+    p, s, v, t = p[order], s[order], v[order], t[order]
+    ends = bursts(t)
+    tell = None if progress is None else (lambda done: progress(done, ends.shape[0]))
+    r = replay(p, s, v, t, conv.moderated_out, ends=ends, seed=seed, progress=tell)
+    if r.analysis is None:  # no votes at all
+        return conv, analyse(build_vote_matrix(p, s, v, t), conv.moderated_out, seed=seed), 0
+    return conv, r.analysis, r.updates
 
 
 def statement_label(conv: Conversation, sid: int, width: int | None = None) -> str:

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import datetime
 
 import numpy as np
 from django.db import transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from gongzhi.core.errors import DomainError, Forbidden
+from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.events import emit
 
 from . import math as cm
-from .models import Phase, Statement, StatementVote, Topic
+from .models import LiveAnalysis, Phase, Statement, StatementVote, Topic
 from .polis_io import latest_votes
 
 STATEMENT_PHASES = {Phase.Kind.COLLECT, Phase.Kind.DELIBERATE}
 VOTING_PHASES = {Phase.Kind.COLLECT, Phase.Kind.DELIBERATE}
 MIN_STATEMENT_LENGTH = 4
+LIVE_SETTLE_SECONDS = 5  # the newest burst of votes is analysed once this long has passed without a vote
+LIVE_JOB_BUDGET_SECONDS = 40  # one run of the scheduled job (every minute) stops after this long
 
 
 def _now(at: datetime | None) -> datetime:
@@ -152,25 +156,118 @@ def cast_vote(statement: Statement, voter, value: int, *, at: datetime | None = 
 # --- reading: analysis, next statement, export -------------------------------------------------
 
 
-def topic_votes(topic: Topic):
-    """All vote events of a topic as arrays (voter id, statement id, value, time in ms), oldest first."""
+def _vote_log(topic: Topic):
+    """All vote events of a topic, oldest first: (event ids, voter ids, statement ids, values, ms)."""
     rows = list(
         StatementVote.objects.filter(statement__topic=topic).order_by("created_at", "id")
-        .values_list("voter_id", "statement_id", "value", "created_at")
+        .values_list("id", "voter_id", "statement_id", "value", "created_at")
     )
     if not rows:
-        return (np.zeros(0, np.int64),) * 2 + (np.zeros(0, np.int8), np.zeros(0, np.int64))
-    voter, statement, value, created = zip(*rows)
+        return (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.int8), np.zeros(0, np.int64))
+    ids, voter, statement, value, created = zip(*rows)
     millis = [int(c.timestamp() * 1000) for c in created]
-    return (np.asarray(voter, np.int64), np.asarray(statement, np.int64), np.asarray(value, np.int8),
-            np.asarray(millis, np.int64))
+    return (np.asarray(ids, np.int64), np.asarray(voter, np.int64), np.asarray(statement, np.int64),
+            np.asarray(value, np.int8), np.asarray(millis, np.int64))
+
+
+def topic_votes(topic: Topic):
+    """All vote events of a topic as arrays (voter id, statement id, value, time in ms), oldest first."""
+    return _vote_log(topic)[1:]
+
+
+def _rejected(topic: Topic) -> list[int]:
+    return list(topic.statements.filter(status=Statement.Status.REJECTED).values_list("id", flat=True))
+
+
+def _covered(ids: np.ndarray, through_vote_id: int | None) -> int:
+    """How many events of the log the live analysis has taken in (those up to its last vote)."""
+    if through_vote_id is None:
+        return 0
+    hit = np.flatnonzero(ids == through_vote_id)
+    return int(hit[0]) + 1 if hit.size else 0
 
 
 def analyse_topic(topic: Topic, *, seed: int = 0) -> cm.Analysis:
-    """The consensus math on the topic's votes; rejected statements are moderated out."""
-    p, s, v, t = topic_votes(topic)
-    rejected = list(topic.statements.filter(status=Statement.Status.REJECTED).values_list("id", flat=True))
-    return cm.analyse(cm.build_vote_matrix(p, s, v, t), rejected, seed=seed)
+    """The consensus math on the topic's votes; rejected statements are moderated out.
+
+    It continues from the topic's live analysis (§8 of docs/consultation.md): with no vote since
+    the last update it redoes that update (the groups shown are the live groups); with newer
+    votes it runs the update they will get. Nothing is written.
+    """
+    ids, p, s, v, t = _vote_log(topic)
+    previous = None
+    live = LiveAnalysis.objects.filter(topic=topic).first()
+    if live is not None and live.through_vote_id is not None:
+        caught_up = _covered(ids, live.through_vote_id) == ids.shape[0]
+        previous = live.prior_state if caught_up else live.state
+    return cm.analyse(cm.build_vote_matrix(p, s, v, t), _rejected(topic), seed=seed,
+                      previous=cm.ClusterState.from_json(previous) if previous else None)
+
+
+def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_seconds: float | None = None) -> int:
+    """Run the live analysis's updates that are due: one per burst of votes (at most
+    ``BURST_GAP_MS`` apart) after the last update, oldest first; the newest burst waits until
+    ``LIVE_SETTLE_SECONDS`` have passed since its last vote (more may still come). With
+    ``budget_seconds`` it stops after the update that goes past the budget; the next call goes
+    on from there. Returns the number of updates run.
+
+    Two callers at once: the first to commit wins, the other gets :class:`Conflict` and the
+    winner's state stands (both compute the same updates from the same log).
+    """
+    now = _now(now)
+    with transaction.atomic():
+        live, _ = LiveAnalysis.objects.select_for_update().get_or_create(topic=topic)
+        ids, p, s, v, t = _vote_log(topic)
+        start = _covered(ids, live.through_vote_id)
+        ends = cm.bursts(t)
+        ends = ends[ends > start]
+        if ends.size and now.timestamp() * 1000 - t[-1] <= LIVE_SETTLE_SECONDS * 1000:
+            ends = ends[:-1]  # the newest burst may still be growing
+        if not ends.size:
+            return 0
+        stop = None
+        if budget_seconds is not None:
+            deadline = time.monotonic() + budget_seconds
+            stop = lambda: time.monotonic() > deadline  # noqa: E731
+        load = cm.ClusterState.from_json
+        r = cm.replay(p, s, v, t, _rejected(topic), ends=ends, start=start,
+                      previous=load(live.state) if live.state else None,
+                      prior=load(live.prior_state) if live.prior_state else None,
+                      statistics=False, stop=stop)
+        n_groups = r.analysis.n_groups if r.analysis is not None else live.n_groups
+        changed = LiveAnalysis.objects.filter(pk=live.pk, version=live.version).update(
+            state=r.state.to_json() if r.state else None,
+            prior_state=r.prior.to_json() if r.prior else None,
+            through_vote_id=int(ids[r.through - 1]), votes_covered=r.through,
+            updates=live.updates + r.updates, n_groups=n_groups, updated_at=now, version=live.version + 1,
+        )
+        if not changed:
+            raise Conflict("实时分析已被另一进程更新", field="topic")
+        emit("consult.analysis_updated", aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
+             payload={"updates": r.updates, "votes": r.through, "groups": n_groups})
+    return r.updates
+
+
+def update_live_analyses(*, now: datetime | None = None, budget_seconds: float = LIVE_JOB_BUDGET_SECONDS) -> dict:
+    """Bring every topic with votes after its last update up to date (the scheduled job), within
+    ``budget_seconds`` in all; what is left waits for the next run. Returns {topic id: updates}."""
+    deadline = time.monotonic() + budget_seconds
+    due = (
+        Topic.objects.annotate(last_vote=Max("statements__votes__id"))
+        .filter(last_vote__isnull=False)
+        .filter(Q(live_analysis__through_vote_id__isnull=True) | Q(live_analysis__through_vote_id__lt=F("last_vote")))
+        .order_by("id")
+    )
+    done = {}
+    for topic in due:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            done[topic.pk] = update_live_analysis(topic, now=now, budget_seconds=left)
+        except Conflict:
+            continue  # another worker is on it
+    return done
 
 
 def next_statement(topic: Topic, voter) -> Statement | None:
@@ -274,7 +371,15 @@ def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:
         day = timezone.localtime(created).date().isoformat()
         days[day] = days.get(day, 0) + 1
         voters.setdefault(day, set()).add(voter)
+    live = LiveAnalysis.objects.filter(topic=topic).first()
+    total_votes = StatementVote.objects.filter(statement__topic=topic).count()
     return {
+        "live": {
+            "updates": live.updates if live else 0,
+            "votes_covered": live.votes_covered if live else 0,
+            "votes_pending": total_votes - (live.votes_covered if live else 0),
+            "updated_at": timezone.localtime(live.updated_at).strftime("%Y-%m-%d %H:%M") if live and live.updated_at else None,
+        },
         "participants": int(an.participants.shape[0]),
         "in_analysis": int(an.in_analysis.sum()),
         "statements": int(an.statements.shape[0]),

@@ -34,6 +34,8 @@ JOBS = (
         "deliver any outbox events a lost wake-up left behind"),
     Job("consult.close_due_votes", dt.timedelta(minutes=1), "gongzhi.consult.tasks.close_due_votes",
         "tally formal votes whose time is up; publish tallies, minutes and follow-up items"),
+    Job("consult.update_live_analyses", dt.timedelta(minutes=1), "gongzhi.consult.tasks.update_live_analyses",
+        "bring each consultation's opinion groups up to date, one update per burst of votes"),
     Job("alerts.daily_scan", dt.timedelta(hours=24), "gongzhi.alerts.tasks.daily_scan",
         "run the early-warning detectors over yesterday"),
     Job("plans.daily_check", dt.timedelta(hours=24), "gongzhi.plans.tasks.daily_check",

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from django.utils.translation import gettext as _
 
 from ...polis_io import PolisFormatError
-from ...report import analyse_export, analysis_as_dict, statement_label
+from ...report import analyse_export, analysis_as_dict, replay_export, statement_label
 
 
 def _pct(p: float) -> str:
@@ -19,7 +21,8 @@ class Command(BaseCommand):
     help = (
         "Analyse a conversation in the pol.is openData export format (comments.csv, votes.csv): "
         "opinion groups, the group-informed consensus (最大公约数) and each group's representative "
-        "statements. --json adds each participant's group."
+        "statements. --json adds each participant's group. --live replays the votes as the platform's "
+        "live analysis runs them (one update per burst of votes), as pol.is does."
     )
 
     def add_arguments(self, parser):
@@ -27,18 +30,40 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON (with each participant's group)")
         parser.add_argument("--seed", type=int, default=0, help="seed for the PCA start and k-means++ starts")
         parser.add_argument("--limit", type=int, default=10, help="statements in the consensus list (default 10)")
+        parser.add_argument("--live", action="store_true",
+                            help="replay the vote history: one update per burst of votes, each from the last")
 
-    def handle(self, *args, directory, json=False, seed=0, limit=10, **opts):
+    def handle(self, *args, directory, json=False, seed=0, limit=10, live=False, **opts):
         if limit < 1:
             raise CommandError(_("--limit must be at least 1"))
+        updates = None
         try:
-            conv, an = analyse_export(directory, seed=seed)
+            if live:
+                conv, an, updates = self._replay(directory, seed, quiet=opts.get("verbosity", 1) == 0)
+            else:
+                conv, an = analyse_export(directory, seed=seed)
         except PolisFormatError as exc:
             raise CommandError(str(exc)) from None
         if json:
-            self.stdout.write(_json_dump(analysis_as_dict(conv, an, limit=limit)))
+            data = analysis_as_dict(conv, an, limit=limit)
+            if updates is not None:
+                data["live_updates"] = updates
+            self.stdout.write(_json_dump(data))
             return
+        if updates is not None:
+            self.stdout.write(_("Live analysis: %(n)d updates, one per burst of votes") % {"n": updates})
         self._text(conv, an, limit)
+
+    def _replay(self, directory, seed, quiet):
+        """The replay shows a progress bar on standard error (standard output stays clean for --json)."""
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=Console(stderr=True), disable=quiet) as bar:
+            task = bar.add_task(_("updates"), total=None)
+
+            def progress(done, total):
+                bar.update(task, completed=done, total=total)
+
+            return replay_export(directory, seed=seed, progress=progress)
 
     def _text(self, conv, an, limit):
         w = self.stdout.write
