@@ -270,3 +270,17 @@ def test_scheduled_job_updates_only_topics_with_new_votes(topic, users, moderato
     assert services.update_live_analyses() == {topic.pk: 23}
     assert services.update_live_analyses() == {}
     assert not hasattr(quiet, "live_analysis") or quiet.live_analysis is None
+
+
+def test_live_analysis_starts_again_when_its_last_vote_is_gone(topic, users, moderator):
+    from gongzhi.consult.models import LiveAnalysis
+
+    stmts = _camps(topic, users, moderator)
+    _spread_votes(topic)
+    services.update_live_analysis(topic)
+    stmts[-1].delete()  # e.g. removed in the back office: its votes go with it, the last one too
+    assert services.analyse_topic(topic).n_groups == 2  # a fresh analysis, not a stale state
+    assert services.update_live_analysis(topic) == 23
+    live = LiveAnalysis.objects.get(topic=topic)
+    assert (live.updates, live.votes_covered) == (23, 23 * 7)
+    assert live.state == _replay_of(topic).state.to_json()

@@ -179,12 +179,14 @@ def _rejected(topic: Topic) -> list[int]:
     return list(topic.statements.filter(status=Statement.Status.REJECTED).values_list("id", flat=True))
 
 
-def _covered(ids: np.ndarray, through_vote_id: int | None) -> int:
-    """How many events of the log the live analysis has taken in (those up to its last vote)."""
+def _covered(ids: np.ndarray, through_vote_id: int | None) -> int | None:
+    """How many events of the log the live analysis has taken in (those up to its last vote);
+    ``None`` when that vote is gone from the log (its statement was deleted): the state no longer
+    describes the log, and the analysis starts again from nothing."""
     if through_vote_id is None:
         return 0
     hit = np.flatnonzero(ids == through_vote_id)
-    return int(hit[0]) + 1 if hit.size else 0
+    return int(hit[0]) + 1 if hit.size else None
 
 
 def analyse_topic(topic: Topic, *, seed: int = 0) -> cm.Analysis:
@@ -198,8 +200,9 @@ def analyse_topic(topic: Topic, *, seed: int = 0) -> cm.Analysis:
     previous = None
     live = LiveAnalysis.objects.filter(topic=topic).first()
     if live is not None and live.through_vote_id is not None:
-        caught_up = _covered(ids, live.through_vote_id) == ids.shape[0]
-        previous = live.prior_state if caught_up else live.state
+        covered = _covered(ids, live.through_vote_id)
+        if covered is not None:
+            previous = live.prior_state if covered == ids.shape[0] else live.state
     return cm.analyse(cm.build_vote_matrix(p, s, v, t), _rejected(topic), seed=seed,
                       previous=cm.ClusterState.from_json(previous) if previous else None)
 
@@ -219,6 +222,9 @@ def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_se
         live, _ = LiveAnalysis.objects.select_for_update().get_or_create(topic=topic)
         ids, p, s, v, t = _vote_log(topic)
         start = _covered(ids, live.through_vote_id)
+        state, prior = live.state, live.prior_state
+        if start is None:
+            start, state, prior = 0, None, None
         ends = cm.bursts(t)
         ends = ends[ends > start]
         if ends.size and now.timestamp() * 1000 - t[-1] <= LIVE_SETTLE_SECONDS * 1000:
@@ -231,15 +237,14 @@ def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_se
             stop = lambda: time.monotonic() > deadline  # noqa: E731
         load = cm.ClusterState.from_json
         r = cm.replay(p, s, v, t, _rejected(topic), ends=ends, start=start,
-                      previous=load(live.state) if live.state else None,
-                      prior=load(live.prior_state) if live.prior_state else None,
+                      previous=load(state) if state else None, prior=load(prior) if prior else None,
                       statistics=False, stop=stop)
         n_groups = r.analysis.n_groups if r.analysis is not None else live.n_groups
         changed = LiveAnalysis.objects.filter(pk=live.pk, version=live.version).update(
             state=r.state.to_json() if r.state else None,
             prior_state=r.prior.to_json() if r.prior else None,
             through_vote_id=int(ids[r.through - 1]), votes_covered=r.through,
-            updates=live.updates + r.updates, n_groups=n_groups, updated_at=now, version=live.version + 1,
+            updates=(live.updates if start else 0) + r.updates, n_groups=n_groups, updated_at=now, version=live.version + 1,
         )
         if not changed:
             raise Conflict("实时分析已被另一进程更新", field="topic")
