@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from django.utils.translation import gettext as _
 
 from ...polis_io import PolisFormatError
 from ...report import analyse_export, analysis_as_dict, replay_export, statement_label
