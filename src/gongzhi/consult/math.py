@@ -110,11 +110,15 @@ def _dense_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.unique(ids, return_inverse=True)
 
 
+def _check_votes(value) -> None:
+    if np.size(value) and (np.abs(np.asarray(value, dtype=np.int64)) > 1).any():
+        raise ValueError("votes must be -1 (disagree), 0 (pass) or 1 (agree)")
+
+
 def build_vote_matrix(participant, statement, value, timestamp=None) -> VoteMatrix:
     """Build the sparse vote matrix; repeated (participant, statement) pairs keep the latest vote."""
     p, s, v, _ = latest_votes(participant, statement, value, timestamp)
-    if v.size and (np.abs(v.astype(np.int64)) > 1).any():
-        raise ValueError("votes must be -1 (disagree), 0 (pass) or 1 (agree)")
+    _check_votes(v)
     # latest_votes sorted the entries by participant: row numbers follow from the changes of id.
     starts = np.r_[True, p[1:] != p[:-1]] if p.size else np.zeros(0, dtype=bool)
     participants = p[starts]
@@ -428,7 +432,7 @@ def _clean_start(points, weights, point_ids, previous, k):
             merged_size[j] += int(count[i])
         into[i] = j
     label = np.where(held, into[owner], -1)
-    highest_id = max(prev_ids[i] for i in np.flatnonzero(count))
+    next_id = max(prev_ids[i] for i in np.flatnonzero(count)) + 1  # new clusters: ids after every old one
 
     possible = min(k, _first_distinct_rows(points).shape[0])
     while len(merged_ids) < possible:
@@ -445,9 +449,8 @@ def _clean_start(points, weights, point_ids, previous, k):
                 label[far] = j
                 break
             merged_centres[j] = np.average(points[rows], axis=0, weights=weights[rows])
-        new_id = max(max(merged_ids), highest_id) + 1 if merged_ids else 0
-        merged_ids.append(new_id)
-        merged_size.append(1)
+        merged_ids.append(next_id)
+        next_id += 1
         merged_centres.append(points[far].copy())
         label[far] = len(merged_ids) - 1
     ids = np.array(merged_ids)
@@ -636,7 +639,7 @@ def analyse(
     participants once in the analysis stay in, k-means starts from the previous clusters and the
     number of groups changes only after the silhouette has preferred the new number
     ``K_BUFFER`` times in a row — exactly what pol.is carries from one update to the next.
-    
+
     ``statistics=False`` stops once the groups are formed (step 7 is skipped): a replay needs the
     statistics of its last update only.
     """
@@ -824,16 +827,15 @@ class _GrowingLog:
     """
 
     def __init__(self, participant, statement, value):
+        _check_votes(value)
         self.value = np.asarray(value, dtype=np.float64)
-        if self.value.size and (np.abs(self.value) > 1).any():
-            raise ValueError("votes must be -1 (disagree), 0 (pass) or 1 (agree)")
         self.pids, prow = np.unique(participant, return_inverse=True)
         self.sids, scol = np.unique(statement, return_inverse=True)
-        keys = prow.astype(np.int64) * max(self.sids.shape[0], 1) + scol
+        self.width = max(self.sids.shape[0], 1)
+        keys = prow.astype(np.int64) * self.width + scol
         self.key_values, self.key_of = np.unique(keys, return_inverse=True)  # sorted: row, then column
         self.latest = np.full(self.key_values.shape[0], -1, dtype=np.int64)  # latest event per pair
         self.end = 0
-        self.width = max(self.sids.shape[0], 1)
         self.prow = prow
         # Co-occurrences over all the log's statements, updated row by row (few statements only).
         m = self.sids.shape[0]

@@ -239,7 +239,7 @@ def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_se
         r = cm.replay(p, s, v, t, _rejected(topic), ends=ends, start=start,
                       previous=load(state) if state else None, prior=load(prior) if prior else None,
                       statistics=False, stop=stop)
-        n_groups = r.analysis.n_groups if r.analysis is not None else live.n_groups
+        n_groups = r.analysis.n_groups  # at least one update ran
         changed = LiveAnalysis.objects.filter(pk=live.pk, version=live.version).update(
             state=r.state.to_json() if r.state else None,
             prior_state=r.prior.to_json() if r.prior else None,
