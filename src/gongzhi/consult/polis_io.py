@@ -250,13 +250,19 @@ def read_polis_groups(path: Path | str) -> dict[int, int]:
 
 def read_export(directory: Path | str) -> Conversation:
     """Read ``comments.csv``, ``votes.csv`` and (if present) ``participants-votes.csv``."""
+    return read_export_and_log(directory)[0]
+
+
+def read_export_and_log(directory: Path | str) -> tuple[Conversation, tuple[np.ndarray, ...]]:
+    """:func:`read_export`, and every row of ``votes.csv`` as :func:`read_votes` returns them (the
+    vote log a replay needs), from one read of the file."""
     directory = Path(directory)
     if not directory.is_dir():
         raise PolisFormatError(directory, None, "not a directory; expected a pol.is export directory")
     statements = read_comments(directory / "comments.csv")
-    p, s, v, t = read_votes(directory / "votes.csv")
-    raw_rows = int(p.shape[0])
-    p, s, v, t = latest_votes(p, s, v, t)
+    log = read_votes(directory / "votes.csv")
+    raw_rows = int(log[0].shape[0])
+    p, s, v, t = latest_votes(*log)
     pv = directory / "participants-votes.csv"
     groups = read_polis_groups(pv) if pv.is_file() else None
     return Conversation(
@@ -268,4 +274,4 @@ def read_export(directory: Path | str) -> Conversation:
         votes_timestamp=t,
         raw_vote_rows=raw_rows,
         polis_groups=groups,
-    )
+    ), log

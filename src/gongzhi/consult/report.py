@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .math import Analysis, StatementStat, analyse, bursts, build_vote_matrix, replay
-from .polis_io import Conversation, read_export, read_votes
+from .polis_io import Conversation, read_export, read_export_and_log
 
 __all__ = ["analyse_export", "replay_export", "analysis_as_dict", "statement_label"]
 
@@ -26,8 +26,7 @@ def replay_export(directory: Path | str, *, seed: int = 0, progress=None) -> tup
     §8): one update per burst of its votes, each continuing from the last. Returns the
     conversation, the last update's analysis and the number of updates. ``progress(done, total)``
     is told after each update."""
-    conv = read_export(directory)
-    p, s, v, t = read_votes(Path(directory) / "votes.csv")
+    conv, (p, s, v, t) = read_export_and_log(directory)
     order = np.argsort(t, kind="stable")
     p, s, v, t = p[order], s[order], v[order], t[order]
     ends = bursts(t)
