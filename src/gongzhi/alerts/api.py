@@ -7,6 +7,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import NotFound
 from gongzhi.core.models import Region
 
@@ -51,7 +52,7 @@ def alert_out(a: Alert, *, full: bool = False) -> dict:
 
 
 @router.get("/", response={200: list[dict], **ERRORS})
-def list_alerts(request, kind: str = "", status: str = "active", region: str = "", limit: int = 100):
+def list_alerts(request, kind: str = "", status: str = "active", region: str = "", limit: Limit = 100):
     reg = None
     if region:
         reg = Region.objects.filter(code=region).first()

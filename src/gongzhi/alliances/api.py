@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit, Offset
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Unit
 
@@ -96,7 +97,7 @@ def alliance_out(a: Alliance, full: bool = False) -> dict:
 
 
 @router.get("", summary="Alliances visible to the caller")
-def list_alliances(request, status: str | None = None, kind: str | None = None, limit: int = 100, offset: int = 0):
+def list_alliances(request, status: str | None = None, kind: str | None = None, limit: Limit = 100, offset: Offset = 0):
     qs = S.visible_alliances(request.user).select_related("lead_unit", "region", "approver_unit")
     if status:
         qs = qs.filter(status=status)

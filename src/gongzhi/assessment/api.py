@@ -4,6 +4,7 @@
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 
@@ -151,7 +152,7 @@ def set_weights(request, code: str, data: WeightsIn):
 
 
 @router.get("/runs", response={200: list[dict]})
-def list_runs(request, limit: int = 50):
+def list_runs(request, limit: Limit = 50):
     return [run_out(r) for r in A.visible_runs(request.user)[: max(1, min(limit, 500))]]
 
 

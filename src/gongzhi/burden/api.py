@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
@@ -150,7 +151,7 @@ def region_burden(request, code: str, month: str | None = None):
 
 
 @router.get("/demands", response={200: list[dict]})
-def list_demands(request, limit: int = 100):
+def list_demands(request, limit: Limit = 100):
     from .views import visible_demands
 
     qs = visible_demands(request.user).order_by("-issued_on", "-id").prefetch_related("flags")

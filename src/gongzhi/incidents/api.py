@@ -4,6 +4,7 @@
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import DomainError
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
@@ -80,7 +81,7 @@ def mobilisation_out(m, personal: bool) -> dict:
 
 
 @router.get("/", response={200: list[dict]})
-def list_incidents(request, status: str | None = None, limit: int = 100):
+def list_incidents(request, status: str | None = None, limit: Limit = 100):
     qs = S.visible_incidents(request.user)
     if status:
         qs = qs.filter(status=status)

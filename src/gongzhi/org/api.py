@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit, Offset
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.core.services import region_by_code
@@ -145,7 +146,7 @@ def get_region(request, code: str):
 
 @router.get("/units", response=list[UnitOut])
 def list_units(request, region: str | None = None, kind: str | None = None, parent: str | None = None,
-               q: str | None = None, rectification: bool | None = None, limit: int = 200, offset: int = 0):
+               q: str | None = None, rectification: bool | None = None, limit: Limit = 200, offset: Offset = 0):
     qs = perm.scope(request.user, Unit.objects.select_related("parent", "region"))
     if region:
         qs = qs.filter(region__path__startswith=region_by_code(region).path)
@@ -193,7 +194,7 @@ def create_unit(request, data: UnitIn):
 
 
 @router.get("/people", response=list[PersonOut])
-def list_people(request, region: str | None = None, q: str | None = None, limit: int = 100, offset: int = 0):
+def list_people(request, region: str | None = None, q: str | None = None, limit: Limit = 100, offset: Offset = 0):
     qs = perm.scope(request.user, Person.objects.select_related("region").prefetch_related("memberships"))
     if region:
         qs = qs.filter(region__path__startswith=region_by_code(region).path)

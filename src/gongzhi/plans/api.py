@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.org.models import Unit
@@ -170,7 +171,7 @@ def flag_out(f: SupervisionFlag) -> dict:
 
 
 @router.get("/goals", response={200: list[dict]})
-def list_goals(request, source_kind: str = "", status: str = "", limit: int = 200):
+def list_goals(request, source_kind: str = "", status: str = "", limit: Limit = 200):
     goals = PS.visible_goals(request.user).order_by("due_on", "id")
     if source_kind:
         goals = goals.filter(source_kind=source_kind)
@@ -258,7 +259,7 @@ def close(request, gid: int, data: CloseIn):
 
 
 @router.get("/inbox", response={200: list[dict]})
-def inbox(request, limit: int = 200):
+def inbox(request, limit: Limit = 200):
     return [task_out(t) for t in PS.inbox(request.user).select_related("region")[: max(1, min(limit, 1000))]]
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.org.models import Unit
@@ -107,7 +108,7 @@ def need_out(n: PoolNeed, *, detail: bool = False) -> dict:
 
 
 @router.get("/resources", response={200: list[dict]})
-def list_resources(request, kind: str | None = None, status: str = "active", limit: int = 200):
+def list_resources(request, kind: str | None = None, status: str = "active", limit: Limit = 200):
     qs = S.visible_resources(request.user).select_related("grid")
     if kind:
         qs = qs.filter(kind=kind)
@@ -138,7 +139,7 @@ def withdraw(request, rid: int, data: WithdrawIn):
 
 @router.get("/needs", response={200: list[dict]})
 def list_needs(request, status: str = "open", priority: str | None = None, kind: str | None = None,
-               limit: int = 200):
+               limit: Limit = 200):
     qs = S.visible_needs(request.user).select_related("grid")
     if status:
         qs = qs.filter(status=status)

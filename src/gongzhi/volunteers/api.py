@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Unit
 
@@ -72,7 +73,7 @@ def record_out(r: ServiceRecord) -> dict:
 
 
 @router.get("/", response={200: list[dict]})
-def list_volunteers(request, limit: int = 200):
+def list_volunteers(request, limit: Limit = 200):
     return [volunteer_out(v) for v in V.visible_volunteers(request.user)[: max(1, min(limit, 1000))]]
 
 
