@@ -5,6 +5,7 @@ from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
 from gongzhi.api.idempotency import idempotent
+from gongzhi.api.validation import Limit, Offset
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import geo
 
@@ -129,7 +130,7 @@ def get_attachment(request, number: str, attachment_id: int):
 
 @router.get("/requests", response=list[dict])
 def list_requests(request, state: str | None = None, category: str | None = None, unit: str | None = None,
-                  region: str | None = None, limit: int = 100, offset: int = 0):
+                  region: str | None = None, limit: Limit = 100, offset: Offset = 0):
     qs = visible_requests(request.user)
     if state:
         qs = qs.filter(state__in=state.split(","))
