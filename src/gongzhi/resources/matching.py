@@ -20,12 +20,18 @@ livelihood, then development, and among those plans has the least distance
 cost.  Hence an emergency need is never left short while a resource able to
 serve it gives units to a basic or a development need.
 
-Candidate arcs are sparse: ``scipy.spatial.cKDTree`` indexes (per kind, region
-served and optionally one required skill or certificate level) give each need
-its nearest resources, the feasibility rules are applied with NumPy, and the
-query widens until each need has ``k`` feasible candidates (or there are no
-more within its maximum distance).  Needs left short because their candidates
-are full get more candidates in refinement rounds.
+By default (``MatchConfig.k_nearest=None``) the network has an arc for
+*every* feasible pair, so the plan is exactly lexicographically optimal.
+Feasible pairs are found with ``scipy.spatial.cKDTree`` indexes (per kind,
+region served and optionally one required skill or certificate level): a
+fixed-radius search around each need (its maximum distance), then the
+feasibility rules applied with NumPy.
+
+``k_nearest=k`` is an opt-in *approximate* mode kept for comparison: each need
+gets only its ``k`` nearest feasible resources (needs left short because
+their candidates are full get more in refinement rounds).  It is optimal
+within those arcs only; on scarce instances it can serve fewer units of a
+higher class than the exact plan (see ``docs/matching.md``).
 
 :func:`repair` re-solves only the needs a dropped resource leaves short;
 :func:`greedy` is the baseline the benchmark compares with.
@@ -314,14 +320,19 @@ class Need:
 class MatchConfig:
     """Tunables of the matcher.
 
-    ``k_nearest`` feasible candidates per need (``None``: every feasible
-    resource, for small problems and tests); ``refine_rounds`` widening rounds
-    for needs left short because their candidates are full.
+    ``k_nearest``: ``None`` (the default) gives the solver every feasible
+    pair, and the plan is exactly lexicographically optimal (emergency, then
+    basic livelihood, then development, then least cost).  An integer limits
+    each need to its ``k`` nearest feasible resources: an approximate mode,
+    optimal only within those candidates (it can under-serve a higher class
+    when capacity is scarce), kept for benchmarks.  ``refine_rounds``:
+    widening rounds of that mode for needs left short because their
+    candidates are full.
     """
 
     max_distance_m: float = 5_000.0
     metres_per_cost_unit: float = 10.0
-    k_nearest: int | None = 8
+    k_nearest: int | None = None
     refine_rounds: int = 2
 
     def __post_init__(self) -> None:
@@ -770,6 +781,11 @@ class _Encoded:
             if tree is None:
                 continue
             rows = np.array(group, np.int64)
+            if k is None:
+                for part in self._all_within(rows, tree, members):
+                    for out, arr in zip((out_n, out_r, out_d), part):
+                        out.append(arr)
+                continue
             total = len(members)
             want = total if k is None else min(k, total)
             q = min(total, max(want, 1) * 4)
@@ -799,6 +815,28 @@ class _Encoded:
             e = np.zeros(0, np.int64)
             return e, e, np.zeros(0)
         return np.concatenate(out_n), np.concatenate(out_r), np.concatenate(out_d)
+
+
+    def _all_within(self, rows: np.ndarray, tree: cKDTree, members: np.ndarray):
+        """Every feasible resource of ``members`` within each need's maximum distance.
+
+        One fixed-radius search per distinct maximum distance among ``rows``
+        (a tree over those needs against the resources' tree); yields arrays
+        (need row, resource row, distance) of the feasible pairs.
+        """
+        maxd = self.n_maxd[rows]
+        for bound in np.unique(maxd).tolist():
+            sub = rows[maxd == bound]
+            hits = cKDTree(self.n_xy[sub]).sparse_distance_matrix(
+                tree, bound * (1 + 1e-9) + 1e-6, output_type="ndarray"
+            )
+            ni = sub[hits["i"]]
+            ri = members[hits["j"]]
+            delta = self.r_xy[ri] - self.n_xy[ni]
+            dx, dy = delta[:, 0], delta[:, 1]
+            dist = np.sqrt(dx * dx + dy * dy)  # exactly as distance_m()
+            ok = self.mask(ni, ri, dist)
+            yield ni[ok], ri[ok], dist[ok]
 
 
 def _exact_costs(enc: _Encoded, ri: np.ndarray, dist: np.ndarray) -> np.ndarray:
@@ -897,20 +935,47 @@ def _flow_component(
     return np.asarray(smcf.flows(np.arange(first, first + len(arc_n), dtype=np.int64)), np.int64)
 
 
+def _ranks(arc_n: np.ndarray, arc_c: np.ndarray, arc_d: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """For arcs ``sel``: 1 + the number of arcs into the same need that are cheaper (by cost, then distance).
+
+    Sorts one integer key (need, cost) instead of every arc by three keys; the
+    distance only breaks ties between arcs of equal need and cost, and only
+    those few arcs are sorted by it.
+    """
+    if not len(sel):
+        return np.zeros(0, np.int64)
+    width = int(arc_c.max()) + 1
+    key = arc_n.astype(np.int64) * width + arc_c
+    skey = np.sort(key)
+    ku = key[sel]
+    lo = np.searchsorted(skey, ku, "left")
+    hi = np.searchsorted(skey, ku, "right")
+    first = np.searchsorted(skey, arc_n[sel].astype(np.int64) * width, "left")
+    rank = lo - first + 1
+    tied = np.flatnonzero(hi - lo > 1)
+    if len(tied):
+        sub = np.flatnonzero(np.isin(key, ku[tied]))  # every arc sharing (need, cost) with a tied one
+        order = np.lexsort((arc_d[sub], key[sub]))
+        sk, sd = key[sub][order], arc_d[sub][order]
+        at = np.arange(len(order))
+        new_key = np.r_[True, sk[1:] != sk[:-1]]
+        new_run = new_key | np.r_[True, sd[1:] != sd[:-1]]
+        # arcs of the same need and cost that are strictly nearer
+        nearer = np.maximum.accumulate(np.where(new_run, at, 0)) - np.maximum.accumulate(np.where(new_key, at, 0))
+        pos = np.empty(len(order), np.int64)
+        pos[order] = at
+        rank[tied] += nearer[pos[np.searchsorted(sub, sel[tied])]]
+    return rank
+
+
 def _assignments(
     enc: _Encoded, arc_n, arc_r, arc_d, arc_c, flows, note: str = ""
 ) -> list[Assignment]:
-    # rank of each arc among its need's candidates by (cost, distance)
-    order = np.lexsort((arc_d, arc_c, arc_n))
-    rank = np.empty(len(arc_n), np.int64)
-    sorted_n = arc_n[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_n)) + 1]
-    counts_sorted = np.diff(np.r_[starts, len(sorted_n)])
-    pos = np.arange(len(sorted_n)) - np.repeat(starts, counts_sorted)
-    rank[order] = pos + 1
-    count = np.bincount(arc_n, minlength=len(enc.needs))
     used = np.flatnonzero(flows > 0)
-    cols = (arc_n[used], arc_r[used], flows[used], arc_d[used], arc_c[used], rank[used], count[arc_n[used]])
+    # rank of each used arc among its need's candidates by (cost, distance)
+    rank = _ranks(arc_n, arc_c, arc_d, used)
+    count = np.bincount(arc_n, minlength=len(enc.needs))
+    cols = (arc_n[used], arc_r[used], flows[used], arc_d[used], arc_c[used], rank, count[arc_n[used]])
     needs, resources, cfg = enc.needs, enc.resources, enc.config
     return [
         Assignment(needs[ni], resources[ri], q, d, c, rk, cnt, cfg, note)
