@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gongzhi.cases import classify, services
-from gongzhi.cases.models import State
+from gongzhi.cases.models import ServiceRequest, State
 
 
 def test_tokens_cut_chinese_words():
@@ -41,11 +41,13 @@ def test_duplicates_ranked_by_distance_and_text(submit, place):
     b = submit(description="楼道里有人乱扔东西", lon=place.lon + 0.0005)
     far = submit(description="小区门口垃圾堆放多日无人清运", lon=place.lon + 0.01)
     other = submit(description="小区门口垃圾堆放多日无人清运", category="01002")
-    hits = classify.duplicates(category=a.category, lon=place.lon, lat=place.lat, text="门口垃圾没人清运")
+    every = ServiceRequest.objects.all()  # the system's view: a user's is their scope (tests/security)
+    hits = classify.duplicates(category=a.category, lon=place.lon, lat=place.lat, text="门口垃圾没人清运",
+                               within=every)
     numbers = [h["number"] for h in hits]
     assert numbers[0] == a.number
     assert b.number in numbers and far.number not in numbers and other.number not in numbers
     assert hits[0]["distance_m"] < 1 and hits[0]["similarity"] > 0
     services.resolve(None, a, resolution="已清运")  # no longer open
     assert a.number not in [h["number"] for h in classify.duplicates(category=a.category, lon=place.lon,
-                                                                       lat=place.lat)]
+                                                                       lat=place.lat, within=every)]

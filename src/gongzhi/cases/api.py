@@ -1,5 +1,6 @@
 """Request-loop endpoints of the JSON API, mounted at /api/v1/cases/."""
 
+import math
 
 from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
@@ -12,7 +13,7 @@ from gongzhi.org import geo
 from . import attachments as attachments_mod
 from . import classify, figures, perms, services
 from .models import Channel, Summons
-from .views_common import request_dict, visible_request, visible_requests
+from .views_common import duplicates_for, request_dict, visible_request, visible_requests
 
 router = Router(tags=["cases"])
 PREFIX = "cases"
@@ -25,7 +26,7 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut}
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 
 class RequestIn(Schema):
@@ -220,8 +221,14 @@ def suggest(request, text: str):
 
 @router.get("/duplicates", response={200: list[dict], **ERRORS})
 def duplicates(request, category: str, lon: float, lat: float, text: str = ""):
-    cat = services._category(category)
-    return 200, classify.duplicates(category=cat, lon=lon, lat=lat, text=text)
+    """Open requests of the category near the point that the caller may see (their region scope, or
+    their own), descriptions masked as in the request's detail."""
+    cat = services._category(category.strip())
+    if cat is None:
+        raise DomainError("请指定事项类别", field="category")
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise DomainError("经纬度须为有限的数", field="lon" if not math.isfinite(lon) else "lat")
+    return 200, duplicates_for(request.user, category=cat, lon=lon, lat=lat, text=text)
 
 
 @router.get("/route", response={200: dict, **ERRORS})

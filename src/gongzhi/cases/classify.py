@@ -189,27 +189,30 @@ def similarity(a: str, b: str) -> float:
     return len(ta & tb) / math.sqrt(len(ta) * len(tb))
 
 
-def duplicates(*, category: MatterCategory, lon: float, lat: float, text: str = "", exclude_id: int | None = None,
-               limit: int = 5) -> list[dict]:
-    """Open requests of the same category within the category's radius, best first."""
-    from .models import OPEN_STATES, ServiceRequest
+def duplicates(*, category: MatterCategory, lon: float, lat: float, within, text: str = "",
+               exclude_id: int | None = None, limit: int = 5, mask=None) -> list[dict]:
+    """Open requests of the same category within the category's radius, best first, among ``within``
+    (the requests the asking user may see: a scope is required, never all requests); ``mask``, when
+    given, is applied to each description shown (those the user may not see the reporter's details of)."""
+    from .models import OPEN_STATES
 
     radius = radius_for(category)
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-    qs = ServiceRequest.objects.filter(category=category, state__in=OPEN_STATES, merged_into__isnull=True,
-                                       lon__range=(lon - dlon, lon + dlon), lat__range=(lat - dlat, lat + dlat))
+    qs = within.filter(category=category, state__in=OPEN_STATES, merged_into__isnull=True,
+                       lon__range=(lon - dlon, lon + dlon), lat__range=(lat - dlat, lat + dlat))
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     out = []
-    for r in qs.only("id", "number", "lon", "lat", "description", "state", "created_at")[:200]:
+    for r in qs[:200]:
         d = distance_m(lon, lat, r.lon, r.lat)
         if d > radius:
             continue
         sim = similarity(text, r.description) if text else 0.0
         score = 0.5 * (1 - d / radius) + 0.5 * sim
         out.append({"number": r.number, "distance_m": round(d, 1), "similarity": round(sim, 3),
-                    "score": round(score, 3), "state": r.state, "description": r.description[:80],
+                    "score": round(score, 3), "state": r.state,
+                    "description": (mask(r) if mask else r.description)[:80],
                     "created_at": r.created_at})
     out.sort(key=lambda x: (-x["score"], x["distance_m"]))
     return out[:limit]

@@ -18,7 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gongzhi.core.errors import Conflict, DomainError, Forbidden, IdempotencyMismatch, NotFound
 from gongzhi.core import bulksql
 from gongzhi.core.events import build_many, dispatch_after_commit, emit
 from gongzhi.core.models import Event, Region
@@ -305,7 +305,7 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
                     with transaction.atomic():  # a taken key is an IntegrityError here
                         req.save(force_insert=True)
                 except IntegrityError:
-                    prior = _prior(idempotency_key)
+                    prior = _prior(idempotency_key, req, category_given=bool(category))
                     if prior is None:
                         raise
                     return prior, False
@@ -316,7 +316,7 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
                                                   personal=personal)
             if one_statement:
                 if not bulksql.insert_with_dependants(req, [transitions, events]):
-                    prior = _prior(idempotency_key)
+                    prior = _prior(idempotency_key, req, category_given=bool(category))
                     if prior is not None:
                         return prior, False
                     # The id block went stale (the sequence was reset, e.g. by a bulk load): start afresh.
@@ -343,11 +343,34 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
         return req, True
 
 
-def _prior(idempotency_key: str | None) -> ServiceRequest | None:
-    """The request an earlier submission with this key created (a retry, or a racing twin)."""
+def _prior(idempotency_key: str | None, new: ServiceRequest | None = None, *,
+           category_given: bool = False) -> ServiceRequest | None:
+    """The request an earlier submission with this key created (a retry, or a racing twin). With
+    ``new`` (the submission being made), a prior that differs from it is refused with 422: a key
+    replays its first request only for the same body."""
     if not idempotency_key:
         return None
-    return ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
+    prior = ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
+    if prior is not None and new is not None and not _same_submission(prior, new, category_given):
+        raise IdempotencyMismatch("该幂等键已用于另一条不同内容的诉求；新的诉求请使用新的幂等键",
+                                  field="idempotency_key")
+    return prior
+
+
+def _same_submission(prior: ServiceRequest, new: ServiceRequest, category_given: bool) -> bool:
+    """Whether ``new`` repeats what filed ``prior``: the facts fixed at intake (text, place, contact,
+    channel) and the category if one was given (compared with the category recorded at intake)."""
+    fields = ("description", "channel", "grid_id", "lon", "lat", "address", "anonymous", "reporter_name",
+              "reporter_phone", "reporter_id_number")
+    if any(getattr(prior, f) != getattr(new, f) for f in fields):
+        return False
+    submitted = Event.objects.filter(aggregate_type="service_request", aggregate_id=prior.number,
+                                     type="cases.request.submit").values_list("payload", flat=True).first()
+    intake = (submitted or {}).get("category", prior.category.code if prior.category_id else None)
+    prior_given = intake is not None and prior.suggested_category_id is None
+    if category_given != prior_given:
+        return False
+    return not category_given or intake == (new.category.code if new.category_id else None)
 
 
 def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, category_given: bool,

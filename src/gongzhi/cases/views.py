@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from gongzhi.core.errors import DomainError
+from gongzhi.core.errors import DomainError, IdempotencyMismatch
 from gongzhi.org import geo
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import UnitKind
@@ -43,7 +43,7 @@ from .models import (
     State,
     Summons,
 )
-from .views_common import request_dict, visible_requests
+from .views_common import duplicates_for, request_dict, visible_requests
 
 # Public intake: at most RATE_LIMIT submissions per client address per RATE_WINDOW seconds.
 RATE_LIMIT = 20
@@ -79,6 +79,18 @@ def index(request):
     t = figures.total(within=home) if home is not None else None
     return render(request, "cases/index.html", {"home": home, "total": t, "roles": perms.roles(request.user)})
 
+def _author_key(request, prefix: str, key: str | None) -> str | None:
+    """An idempotency key bound to its author: the signed-in user, else the browser's session (two
+    browsers sending the same value file two requests; neither sees the other's). Without a session
+    cookie there is nothing to bind to, so the key is dropped rather than shared."""
+    if not key:
+        return None
+    if request.user.is_authenticated:
+        return f"{prefix}:u{request.user.pk}:{key}"
+    session_key = request.session.session_key
+    return f"{prefix}:s{session_key}:{key}" if session_key else None
+
+
 
 def _intake_ctx(form, **extra) -> dict:
     return {"form": form, "max_count": attachments_mod.max_count(),
@@ -102,16 +114,31 @@ def new(request, simple: bool = False):
                     request.user, description=d["description"], channel=Channel.WEB, category=d["category"] or None,
                     lon=d["lon"], lat=d["lat"], grid=d["grid"] or None, address=d["address"],
                     anonymous=d["anonymous"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                    idempotency_key=f"web:{key}" if key else None, attachments=files)
+                    idempotency_key=_author_key(request, "web", key), attachments=files)
+            except IdempotencyMismatch as e:
+                # The form was sent before with other content (e.g. edited after "back"): file nothing,
+                # say so, and give the form a fresh key so that sending it again files a new request.
+                form = RequestForm(_with_fresh_key(request.POST))
+                form.is_valid()
+                form.add_error(None, e.message)
+                return render(request, template, _intake_ctx(form), status=e.status)
             except DomainError as e:
                 _mark(form, e)
                 if e.field == "attachments":
                     form.add_error(None, e.message)
                     return render(request, template, _intake_ctx(form, attachment_error=e.message),
+    if not request.session.session_key:  # the form's key is bound to this browser's session
+        request.session.save()
                                   status=e.status)
             else:
                 _remember(request, req)
                 return redirect(reverse("cases:detail", args=[req.number]) + f"?token={req.token}")
+def _with_fresh_key(data):
+    data = data.copy()
+    data["idempotency_key"] = uuid.uuid4().hex
+    return data
+
+
         return render(request, template, _intake_ctx(form), status=400)
     form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex})
     classify.warm() if classify._model is None else None
@@ -206,13 +233,14 @@ def detail(request, number):
             req.refresh_from_db()
     d = request_dict(request.user, req, timeline=True)
     if is_reporter:  # the reporter sees their own contact details
-        d.update(reporter_name=req.reporter_name, reporter_phone=req.reporter_phone, masked=False)
+        d.update(reporter_name=req.reporter_name, reporter_phone=req.reporter_phone, masked=False,
+                 description=req.description, resolution=req.resolution)
     whistles = req.whistles.prefetch_related("summonses__department").order_by("blown_at")
     my_units = [r.unit.path for r in perms.roles(request.user)]
     dupes = []
     if req.category_id and req.state in OPEN_STATES and perms.can(request.user, perms.DISPATCH, req):
-        dupes = classify.duplicates(category=req.category, lon=req.lon, lat=req.lat, text=req.description,
-                                    exclude_id=req.pk)
+        dupes = duplicates_for(request.user, category=req.category, lon=req.lon, lat=req.lat,
+                               text=req.description, exclude_id=req.pk)
     return render(request, "cases/detail.html", {
         "req": req, "d": d, "form": form, "whistle_form": whistle_form, "token": token if is_reporter else "",
         "actions": _available_actions(request.user, req, is_reporter), "labels": services.ACTION_LABELS,
@@ -337,11 +365,19 @@ def hotline(request):
             key = d.get("idempotency_key")
             try:
                 created, _c = services.submit(
+            except IdempotencyMismatch as e:
+                form = HotlineForm(_with_fresh_key(request.POST))
+                form.is_valid()
+                form.add_error(None, e.message)
+                return render(request, "cases/hotline.html", {
+                    "form": form, "created": None,
+                    "grids": perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[:2000]},
+                    status=e.status)
                     request.user, description=d["description"], channel=Channel.HOTLINE,
                     category=d["category"] or None, lon=d["lon"], lat=d["lat"], grid=d["grid"] or None,
                     address=d["address"], anonymous=d["anonymous"], reporter_name=d["reporter_name"],
                     reporter_phone=d["reporter_phone"], reporter_id_number=d["reporter_id_number"],
-                    idempotency_key=f"hotline:{key}" if key else None)
+                    idempotency_key=_author_key(request, "hotline", key))
                 form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
             except DomainError as e:
                 _mark(form, e)

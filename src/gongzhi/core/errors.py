@@ -42,3 +42,11 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class IdempotencyMismatch(DomainError):
+    """An idempotency key its author already used for a different request: a retry must repeat the
+    first request exactly; a new request needs a new key."""
+
+    status = 422
+    code = "idempotency_mismatch"

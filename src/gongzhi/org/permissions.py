@@ -9,6 +9,7 @@ run by the operator) and is always allowed.
 
 from __future__ import annotations
 
+import re
 from functools import reduce
 from operator import or_
 
@@ -135,8 +136,32 @@ def home_region(user) -> Region | None:
 
 
 def mask_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+    """A mobile (or a number with its area code) keeps its first 3 and last 4 digits; a shorter number
+    (a local landline) only its last 2, so that most of it is always hidden."""
+    if len(phone) >= 11:
+        return phone[:3] + "****" + phone[-4:]
+    return "****" + phone[-2:] if len(phone) >= 7 else "****"
 
 
 def mask_id_number(idn: str) -> str:
     return idn[:6] + "********" + idn[-4:] if len(idn) >= 10 else "****"
+
+
+# A phone-, ID- or account-like number inside free text: a run of at least 7 digits, allowing
+# the separators people type inside phone numbers ("139-1234-5678", "010 6512 3456") and a final X
+# of an ID number. Letters may touch it ("Tel13912345678" is masked too).
+_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[- ]?)?\d(?:[- ]?\d){6,}[Xx]?(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Free text with every phone-, ID- or account-like number masked the way the contact fields are
+    (:func:`mask_phone`, :func:`mask_id_number`): the one masking rule for descriptions, notes and
+    reasons shown to someone who may not see the person's details."""
+    if not text:
+        return text or ""
+
+    def one(m: re.Match) -> str:
+        digits = re.sub(r"[^0-9Xx]", "", m.group(0))
+        return mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
+
+    return _NUMBER_IN_TEXT.sub(one, text)
