@@ -79,6 +79,12 @@ def index(request):
     t = figures.total(within=home) if home is not None else None
     return render(request, "cases/index.html", {"home": home, "total": t, "roles": perms.roles(request.user)})
 
+
+def _intake_ctx(form, **extra) -> dict:
+    return {"form": form, "max_count": attachments_mod.max_count(),
+            "max_mb": attachments_mod.max_bytes() // (1024 * 1024), **extra}
+
+
 def _author_key(request, prefix: str, key: str | None) -> str | None:
     """An idempotency key bound to its author: the signed-in user, else the browser's session (two
     browsers sending the same value file two requests; neither sees the other's). Without a session
@@ -89,12 +95,6 @@ def _author_key(request, prefix: str, key: str | None) -> str | None:
         return f"{prefix}:u{request.user.pk}:{key}"
     session_key = request.session.session_key
     return f"{prefix}:s{session_key}:{key}" if session_key else None
-
-
-
-def _intake_ctx(form, **extra) -> dict:
-    return {"form": form, "max_count": attachments_mod.max_count(),
-            "max_mb": attachments_mod.max_bytes() // (1024 * 1024), **extra}
 
 
 def new(request, simple: bool = False):
@@ -127,22 +127,22 @@ def new(request, simple: bool = False):
                 if e.field == "attachments":
                     form.add_error(None, e.message)
                     return render(request, template, _intake_ctx(form, attachment_error=e.message),
-    if not request.session.session_key:  # the form's key is bound to this browser's session
-        request.session.save()
                                   status=e.status)
             else:
                 _remember(request, req)
                 return redirect(reverse("cases:detail", args=[req.number]) + f"?token={req.token}")
+        return render(request, template, _intake_ctx(form), status=400)
+    form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex})
+    if not request.session.session_key:  # the form's key is bound to this browser's session
+        request.session.save()
+    classify.warm() if classify._model is None else None
+    return render(request, template, _intake_ctx(form))
+
+
 def _with_fresh_key(data):
     data = data.copy()
     data["idempotency_key"] = uuid.uuid4().hex
     return data
-
-
-        return render(request, template, _intake_ctx(form), status=400)
-    form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex})
-    classify.warm() if classify._model is None else None
-    return render(request, template, _intake_ctx(form))
 
 
 def mine(request):
@@ -365,6 +365,12 @@ def hotline(request):
             key = d.get("idempotency_key")
             try:
                 created, _c = services.submit(
+                    request.user, description=d["description"], channel=Channel.HOTLINE,
+                    category=d["category"] or None, lon=d["lon"], lat=d["lat"], grid=d["grid"] or None,
+                    address=d["address"], anonymous=d["anonymous"], reporter_name=d["reporter_name"],
+                    reporter_phone=d["reporter_phone"], reporter_id_number=d["reporter_id_number"],
+                    idempotency_key=_author_key(request, "hotline", key))
+                form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
             except IdempotencyMismatch as e:
                 form = HotlineForm(_with_fresh_key(request.POST))
                 form.is_valid()
@@ -373,12 +379,6 @@ def hotline(request):
                     "form": form, "created": None,
                     "grids": perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[:2000]},
                     status=e.status)
-                    request.user, description=d["description"], channel=Channel.HOTLINE,
-                    category=d["category"] or None, lon=d["lon"], lat=d["lat"], grid=d["grid"] or None,
-                    address=d["address"], anonymous=d["anonymous"], reporter_name=d["reporter_name"],
-                    reporter_phone=d["reporter_phone"], reporter_id_number=d["reporter_id_number"],
-                    idempotency_key=_author_key(request, "hotline", key))
-                form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
             except DomainError as e:
                 _mark(form, e)
         status = 200 if created or form.is_valid() and not form.errors else 400
