@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -111,23 +112,59 @@ def _reference_entry(event, salts: dict[str, str]) -> bytes:
     personal = dict(payload.pop("personal", None) or {})
     if event.actor_id is not None:
         personal["actor"] = f"user:{event.actor_id}"
-    assert set(salts) == {str(k) for k in personal}
+    data, pointers = _reference_data(event.type, payload, salts)
+    assert set(salts) == {str(k) for k in personal} | pointers
     commitments = {
         str(k): "sha256:" + hashlib.sha256(bytes.fromhex(salts[str(k)]) + rfc8785.dumps(v)).hexdigest()
         for k, v in personal.items()
     }
     return rfc8785.dumps(
         {
-            "data": payload,
+            "data": data,
             "event_id": str(event.event_id),
             "occurred_at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "personal": commitments,
             "record": {"id": str(event.aggregate_id), "type": event.aggregate_type},
             "region": event.region_code,
             "type": event.type,
-            "v": 1,
+            "v": 2,
         }
     )
+
+
+def _reference_data(event_type, payload, salts):
+    """The public ``data`` written from the rule (issue 17), commitments recomputed with ``rfc8785``:
+    fields off the type's allow-list committed whole; inside allowed fields, strings that are not
+    short ASCII tokens (or are phone/ID numbers) committed where they stand."""
+    from gongzhi.ledger import public_fields
+
+    allowed = public_fields.allowed_fields(event_type) or set()
+    used = set()
+
+    def commit(value, ptr):
+        used.add(ptr)
+        return "sha256:" + hashlib.sha256(bytes.fromhex(salts[ptr]) + rfc8785.dumps(value)).hexdigest()
+
+    def token(s):
+        return s == "" or (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:+\-/]{0,63}", s) is not None
+                           and not re.fullmatch(r"(\+?86)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]", s))
+
+    def seal(value, ptr):
+        if isinstance(value, str):
+            return value if token(value) else commit(value, ptr)
+        if isinstance(value, dict):
+            if all(token(k) for k in value):
+                return {k: seal(v, ptr + "/" + k.replace("~", "~0").replace("/", "~1")) for k, v in value.items()}
+            return commit(value, ptr)
+        if isinstance(value, list):
+            return [seal(v, f"{ptr}/{i}") for i, v in enumerate(value)]
+        return value
+
+    out = {}
+    for k, v in payload.items():
+        ptr = "/data/" + str(k).replace("~", "~0").replace("/", "~1")
+        out[k] = seal(v, ptr) if k in allowed else commit(v, ptr)
+    return out, used
 
 
 safe_scalars = st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | utf8_text | cjk_text | controls
@@ -224,7 +261,7 @@ def test_batch_rows_read_back_through_the_orm(ledger_key):
         assert leaf.record == f"request:{e.aggregate_id}" and leaf.event_type == e.type
         assert bytes(leaf.leaf_hash) == merkle.leaf_hash(bytes(leaf.entry))
         assert json.loads(bytes(leaf.entry))["event_id"] == str(e.event_id)
-        assert set(leaf.salt_map) == {"phone", "actor"}
+        assert set(leaf.salt_map) == {"phone", "actor", "/data/state"}  # "受理" is text: committed
     store = merkle.MemoryHashStore()
     store.extend(merkle.leaf_hash(bytes(e)) for e in Leaf.objects.order_by("index").values_list("entry", flat=True))
     assert store.root() == result.root

@@ -30,13 +30,16 @@ from django.utils import timezone
 
 from . import canonical, merkle
 from .merkle import EMPTY_ROOT
+from .public_fields import allowed_fields, is_structured, is_token
 from .models import Head, Leaf, Node, SignedCheckpoint
 from .note import Signer, Verifier, format_checkpoint, open_checkpoint, sign_note
 from .tiles import MAX_ENTRY
 
 log = logging.getLogger("gongzhi.ledger")
 
-ENTRY_VERSION = 1
+#: 1: ``data`` was the payload without ``personal``.  2: ``data`` is the payload projected
+#: through :mod:`gongzhi.ledger.public_fields` (free text only as commitments).
+ENTRY_VERSION = 2
 
 
 class LedgerError(RuntimeError):
@@ -216,6 +219,53 @@ def _personal(personal: dict, pool: _SaltPool) -> tuple[str, str]:
     )
 
 
+def _pointer(key) -> str:
+    """One RFC 6901 JSON Pointer reference token."""
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _commit(value: Any, pointer: str, pool: _SaltPool, salts: dict) -> str:
+    salt = pool.take(16)
+    salts[pointer] = salt.hex()
+    return commitment(salt, value)
+
+
+def _seal(value: Any, pointer: str, pool: _SaltPool, salts: dict) -> Any:
+    """``value`` with every non-structured part replaced by its commitment, in place."""
+    t = type(value)
+    if t is str:
+        return value if is_token(value) else _commit(value, pointer, pool, salts)
+    if value is None or t is bool or t is int or t is float:
+        return value
+    if t is dict:
+        if all(type(k) is str and is_token(k) for k in value):
+            return {k: _seal(v, pointer + "/" + _pointer(k), pool, salts) for k, v in value.items()}
+        return _commit(value, pointer, pool, salts)
+    if t is list or t is tuple:
+        return [_seal(v, f"{pointer}/{i}", pool, salts) for i, v in enumerate(value)]
+    return _commit(value, pointer, pool, salts)
+
+
+def project(event_type: str, payload: dict, pool: _SaltPool | None = None) -> tuple[dict, dict]:
+    """The public ``data`` of a payload (without ``personal``) and the salts of its commitments.
+
+    Fields on the type's allow-list (:mod:`gongzhi.ledger.public_fields`) stay in clear
+    where their values are structured; everything else becomes ``sha256:<hex>`` of the
+    value with a fresh salt, recorded under the JSON Pointer of the field in the entry
+    (``/data/reason``, ``/data/points/0/unit_name``).
+    """
+    pool = pool or _SaltPool()
+    allowed = allowed_fields(event_type)
+    salts: dict[str, str] = {}
+    out = {}
+    for k, v in payload.items():
+        if allowed is not None and k in allowed:
+            out[k] = v if is_structured(v) else _seal(v, "/data/" + _pointer(k), pool, salts)
+        else:
+            out[k] = _commit(v, "/data/" + _pointer(k), pool, salts)
+    return out, salts
+
+
 def _entries(events: Sequence, ids: Sequence[str]) -> list[tuple[bytes, str, str]]:
     """``(entry, salts, occurred_at as ISO text)`` for each event; see :func:`build_entry`."""
     return list(_iter_entries(events, ids))
@@ -265,6 +315,12 @@ def _iter_entries(events: Sequence, ids: Sequence[str], regions: dict | None = N
             personal_json, salts_json = _personal(personal, pool)
         else:
             personal_json = salts_json = "{}"
+        if payload:
+            payload, data_salts = project(event.type, payload, pool)
+            if data_salts:
+                if salts_json != "{}":
+                    data_salts = {**json.loads(salts_json), **data_salts}
+                salts_json = canonical.object_of_strings(data_salts)
         region = getattr(event, "region_code", None)
         if region is None and getattr(event, "region_id", None) is not None:
             region = regions[event.region_id] if regions is not None else event.region.code
@@ -300,7 +356,8 @@ def build_entry(event, event_id: str | None = None) -> tuple[bytes, str]:
 
     The leaf is the object ``{"data", "event_id", "occurred_at", "personal", "record":
     {"id", "type"}, "region", "type", "v"}``.  Personal data (``payload["personal"]``
-    and the actor) appear only as salted hashes.  It is assembled in canonical key
+    and the actor) appear only as salted hashes; ``data`` is the payload projected by
+    :func:`project` (structured fields in clear, everything else as commitments).  It is assembled in canonical key
     order directly; the tests check it equals RFC 8785 serialisation.
     """
     entry, salts, _ = _entries([event], [event_id or str(event.event_id)])[0]
