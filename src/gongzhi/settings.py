@@ -8,20 +8,48 @@ environment: ``DATABASE_URL`` (default: SQLite in ``var/``), ``GONGZHI_VAR_DIR``
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from gongzhi.ops import logs as _logs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("GONGZHI_VAR_DIR", Path.cwd() / "var")).resolve()
 
 
+def _mode() -> str:
+    """``production`` or ``local``: GONGZHI_ENV when set; otherwise production exactly when
+    GONGZHI_DEBUG=0 is set explicitly, as a deployment does (``make run`` and the tests set neither)."""
+    mode = os.environ.get("GONGZHI_ENV", "").strip().lower()
+    if not mode:
+        mode = "production" if os.environ.get("GONGZHI_DEBUG", "").strip() == "0" else "local"
+    if mode not in ("production", "local"):
+        raise ImproperlyConfigured(f"GONGZHI_ENV must be 'production' or 'local', not {mode!r}")
+    return mode
+
+
+GONGZHI_PRODUCTION = _mode() == "production"
+
+
 def _secret_key() -> str:
-    key = os.environ.get("GONGZHI_SECRET_KEY")
+    key = os.environ.get("GONGZHI_SECRET_KEY", "").strip()
     if key:
+        if GONGZHI_PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
+            raise ImproperlyConfigured(
+                "GONGZHI_SECRET_KEY is too weak for production: give at least 50 random characters, e.g. "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
         return key
+    if GONGZHI_PRODUCTION:
+        raise ImproperlyConfigured(
+            "GONGZHI_SECRET_KEY is not set: in production the secret key is given explicitly (the same on every "
+            "node), never made up on a host's disk. Generate one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
+    # Local mode (make run, tests): a key made once and kept in VAR_DIR.
     path = VAR_DIR / "secret_key"
     try:
         return path.read_text().strip()
@@ -34,7 +62,13 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = os.environ.get("GONGZHI_DEBUG", "0") == "1"
-ALLOWED_HOSTS = os.environ.get("GONGZHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+if GONGZHI_PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("GONGZHI_DEBUG=1 is not allowed with GONGZHI_ENV=production")
+if GONGZHI_PRODUCTION and not os.environ.get("GONGZHI_ALLOWED_HOSTS", "").strip():
+    raise ImproperlyConfigured("GONGZHI_ALLOWED_HOSTS is not set: in production name the host names the "
+                               "platform answers to, comma-separated (e.g. gongzhi.example.gov.cn)")
+ALLOWED_HOSTS = [h.strip() for h in
+                 os.environ.get("GONGZHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o for o in os.environ.get("GONGZHI_CSRF_ORIGINS", "").split(",") if o
 ]
@@ -65,18 +99,30 @@ INSTALLED_APPS = [
     "gongzhi.command",
     "gongzhi.alerts",
     "gongzhi.incidents",
+    "gongzhi.ops",
+    "csp",
+    "gongzhi.security",
+    "axes",
+    "django_ratelimit",
 ]
 
 MIDDLEWARE = [
+    "gongzhi.ops.requestid.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongzhi.core.inputguard.InputGuardMiddleware",  # body caps (413) and NUL in URLs/forms (400)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A domain refusal that escapes a view is its 403/404/400 page, not a 500.
+    "gongzhi.ops.errors.DomainErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "gongzhi.urls"
@@ -114,9 +160,61 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Password policy (MLPS 2.0 level 3): at least GONGZHI_PASSWORD_MIN_LENGTH characters, not a common
+# password, not all digits, not like the user's own name or e-mail. Applied wherever a password is set
+# through Django (admin, changepassword, forms); demo users are written with their hash directly.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": int(os.environ.get("GONGZHI_PASSWORD_MIN_LENGTH", "10"))}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes checks every log-in first: GONGZHI_LOGIN_FAILURE_LIMIT failed attempts on one account
+# lock it for GONGZHI_LOGIN_LOCKOUT_MINUTES (0: until an administrator runs `gongzhi axes_reset_username`).
+# The count is per account (an office behind one address is not locked out by one colleague), kept
+# in the database so every worker sees it, and cleared by a successful log-in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("GONGZHI_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = (
+    datetime.timedelta(minutes=int(os.environ.get("GONGZHI_LOGIN_LOCKOUT_MINUTES", "30")))
+    if int(os.environ.get("GONGZHI_LOGIN_LOCKOUT_MINUTES", "30")) > 0 else None
+)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock lasts its time, not longer on retries
+AXES_LOCKOUT_CALLABLE = "gongzhi.security.lockout.lockout_response"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_VERBOSE = False
+# Session expiry after inactivity: every request renews the session, so it ends
+# GONGZHI_SESSION_IDLE_MINUTES after the last one.
+SESSION_COOKIE_AGE = int(os.environ.get("GONGZHI_SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+
+# The shared cache: rate limits count here, so every worker process sees the same count.
+# Redis when GONGZHI_CACHE_URL (or GONGZHI_REDIS_URL) is set, e.g. redis://127.0.0.1:6379/0;
+# otherwise the database (table gongzhi_cache, created by `gongzhi migrate`).
+_CACHE_URL = os.environ.get("GONGZHI_CACHE_URL") or os.environ.get("GONGZHI_REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL,
+         "KEY_PREFIX": "gongzhi"}
+        if _CACHE_URL else
+        {"BACKEND": "gongzhi.security.cache.DatabaseCache", "LOCATION": "gongzhi_cache"}
+    )
+}
+RATELIMIT_USE_CACHE = "default"
+# Both backends are shared and increment atomically; django-ratelimit only knows memcached and
+# django-redis by name.
+# axes.W006 asks for the client address among the lock-out parameters; an address is limited by
+# GONGZHI_LOGIN_RATE instead (log-in posts per address), so one office behind one address is not
+# locked out by a colleague's typing.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "axes.W006"]
+GONGZHI_LOGIN_RATE = os.environ.get("GONGZHI_LOGIN_RATE", "30/10m")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -150,12 +248,9 @@ GONGZHI_TILE_URL = os.environ.get("GONGZHI_TILE_URL", "")
 # Grid codes: district(6) + street(3) + community(3) + sequence(3), as in Beijing's grid standard.
 GONGZHI_GRID_CODE_SEQUENCE_DIGITS = int(os.environ.get("GONGZHI_GRID_CODE_SEQUENCE_DIGITS", "3"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"gongzhi": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "INFO")}},
-}
+# Everything to standard error with the request id; JSON lines with GONGZHI_LOG_FORMAT=json.
+LOGGING = _logs.config(level=os.environ.get("GONGZHI_LOG_LEVEL", "INFO"),
+                       fmt=os.environ.get("GONGZHI_LOG_FORMAT", "text"))
 
 # Attachments on residents' requests (cases/attachments.py).
 # How long a transaction that writes outbox events may stay open before a dispatcher's cursor may
@@ -164,3 +259,69 @@ GONGZHI_OUTBOX_SETTLE_SECONDS = int(os.environ.get("GONGZHI_OUTBOX_SETTLE_SECOND
 GONGZHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024))
 GONGZHI_ATTACHMENT_MAX_COUNT = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_COUNT", "3"))
 GONGZHI_MEDIA_DIR = os.environ.get("GONGZHI_MEDIA_DIR", str(VAR_DIR / "media"))
+
+# --------------------------------------------------------------------------- HTTP security
+# Everywhere: no MIME sniffing, no framing, the referrer kept on this site, a content security
+# policy (django-csp) that runs only this site's scripts (inline ones carry the request's nonce).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+
+def _tile_origin(url: str) -> list[str]:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "a").replace("{z}", "0").replace("{x}", "0").replace("{y}", "0"))
+    return [f"{parts.scheme}://{parts.netloc}".replace("://a.", "://*.")] if parts.scheme and parts.netloc else []
+
+
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *_tile_origin(GONGZHI_TILE_URL)],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# In production, HTTPS: GONGZHI_HTTPS=proxy (default: TLS ends at a proxy such as nginx, which sets
+# X-Forwarded-Proto), direct (TLS ends at gunicorn), or off (plain HTTP on a closed network; then
+# `check --deploy` rightly warns).
+GONGZHI_HTTPS = os.environ.get("GONGZHI_HTTPS", "proxy" if GONGZHI_PRODUCTION else "off").strip().lower()
+if GONGZHI_HTTPS not in ("proxy", "direct", "off"):
+    raise ImproperlyConfigured(f"GONGZHI_HTTPS must be proxy, direct or off, not {GONGZHI_HTTPS!r}")
+if GONGZHI_HTTPS != "off":
+    SECURE_SSL_REDIRECT = True
+    # Load balancers probe over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("GONGZHI_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("GONGZHI_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("GONGZHI_HSTS_PRELOAD", "1") == "1"
+    if GONGZHI_HTTPS == "proxy":
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# /readyz: how old the youngest worker heartbeat and the oldest public event not yet in the
+# ledger may be before the platform reports itself not ready (seconds).
+GONGZHI_READY_WORKER_MAX_AGE = int(os.environ.get("GONGZHI_READY_WORKER_MAX_AGE", "60"))
+GONGZHI_READY_LEDGER_MAX_AGE = int(os.environ.get("GONGZHI_READY_LEDGER_MAX_AGE", "300"))
+
+# Request body caps (h_input, issue 17 item 8; enforced by gongzhi.core.inputguard before a body is
+# read, the lean intake route included): 413 above the cap. Attachment paths take the attachments
+# plus the form; the grid import (GeoJSON) takes more. Django's own limit for bodies it reads into
+# memory is set to the largest of them so the caps above are the ones that apply.
+GONGZHI_MAX_BODY_BYTES = int(os.environ.get("GONGZHI_MAX_BODY_BYTES", 2_621_440))
+GONGZHI_MAX_UPLOAD_BODY_BYTES = GONGZHI_ATTACHMENT_MAX_COUNT * GONGZHI_ATTACHMENT_MAX_BYTES + GONGZHI_MAX_BODY_BYTES
+GONGZHI_MAX_IMPORT_BODY_BYTES = int(os.environ.get("GONGZHI_MAX_IMPORT_BODY_BYTES", 32 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(GONGZHI_MAX_BODY_BYTES, GONGZHI_MAX_IMPORT_BODY_BYTES)

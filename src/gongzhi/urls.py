@@ -3,7 +3,12 @@ from django.urls import include, path
 
 from gongzhi.api.api import api
 
+handler403 = "gongzhi.ops.errors.permission_denied"
+handler404 = "gongzhi.ops.errors.page_not_found"
+handler500 = "gongzhi.ops.errors.server_error"
+
 urlpatterns = [
+    path("", include("gongzhi.ops.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

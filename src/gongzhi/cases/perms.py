@@ -72,7 +72,7 @@ def can(user, action: str, req=None, *, region=None, unit=None) -> bool:
 def require(user, action: str, req=None, **kw) -> None:
     if not can(user, action, req, **kw):
         where = f"：{req.number}不在您的职责范围内" if req is not None else ""
-        raise Forbidden(f"无权{LABELS.get(action, action)}{where}")
+        raise Forbidden(f"无权{LABELS.get(action, action)}{where}", action=action)
 
 
 def sees_personal(user, req) -> bool:

@@ -13,10 +13,13 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 action: str | None = None):
         super().__init__(str(message))
         self.message = str(message)
         self.field = field
+        # The permission action refused (a Forbidden): the 403 page names the roles that hold it.
+        self.action = action
         if code:
             self.code = code
 

@@ -103,7 +103,8 @@ def require(user, action: str, target=None) -> None:
         where = region_of(target)
         raise Forbidden(
             f"无权{ACTION_LABELS.get(action, action)}"
-            + (f"：{where.name}不在您的管辖范围内" if where is not None else "")
+            + (f"：{where.name}不在您的管辖范围内" if where is not None else ""),
+            action=action,
         )
 
 

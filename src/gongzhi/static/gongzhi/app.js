@@ -8,3 +8,8 @@ document.addEventListener("click", function (ev) {
   btn.textContent = open ? "▸" : "▾";
   if (list) list.hidden = open;
 });
+
+// A select marked data-autosubmit submits its form on change (no inline handlers: the CSP forbids them).
+document.addEventListener("change", function (ev) {
+  if (ev.target.matches && ev.target.matches("select[data-autosubmit]") && ev.target.form) ev.target.form.submit();
+});

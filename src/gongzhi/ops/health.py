@@ -1,0 +1,107 @@
+"""Liveness and readiness, computed from the records (shared by ``/readyz`` and ``gongzhi status``).
+
+Ready means: the database answers, every migration is applied, a task worker has beaten within
+``GONGZHI_READY_WORKER_MAX_AGE`` seconds (when tasks run on workers), and the public events that
+the ledger has not yet taken in are none, or the oldest of them is younger than
+``GONGZHI_READY_LEDGER_MAX_AGE`` seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Min
+from django.utils import timezone
+
+
+def _seconds(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def liveness() -> dict:
+    return {"status": "ok", "pid": os.getpid(), "time": timezone.now().isoformat()}
+
+
+def _database() -> dict:
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1")
+        cur.fetchone()
+    return {"ok": True, "vendor": connection.vendor, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _migrations() -> dict:
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    pending = [f"{m.app_label}.{m.name}" for m, _ in plan]
+    return {"ok": not pending, "pending": pending[:20], "pending_count": len(pending)}
+
+
+def uses_workers() -> bool:
+    return "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]
+
+
+def _worker(now: dt.datetime) -> dict:
+    from django_tasks_db.models import DBTaskResult
+
+    from .models import WorkerHeartbeat
+
+    max_age = _seconds("GONGZHI_READY_WORKER_MAX_AGE", 60)
+    ready = DBTaskResult.objects.filter(status="READY")
+    oldest_task = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+    queue = {"ready_tasks": ready.count(),
+             "oldest_ready_age_s": round((now - oldest_task).total_seconds(), 1) if oldest_task else None}
+    if not uses_workers():
+        return {"ok": True, "mode": "immediate", "detail": "tasks run in the request; no worker needed", **queue}
+    alive = WorkerHeartbeat.objects.filter(beat_at__gte=now - dt.timedelta(seconds=max_age))
+    last = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
+    age = round((now - last).total_seconds(), 1) if last else None
+    ok = alive.exists()
+    out = {"ok": ok, "mode": "workers", "workers_alive": alive.count(), "last_beat_age_s": age,
+           "max_age_s": max_age, **queue}
+    if not ok:
+        out["detail"] = ("no task worker has ever beaten: start `gongzhi worker` (or `gongzhi serve`)" if last is None
+                         else f"the last task worker beat {age:.0f} s ago (more than {max_age} s)")
+    return out
+
+
+def ledger_backlog(now: dt.datetime | None = None) -> dict:
+    """Public events the ledger has not yet appended: how many, and how old the oldest is."""
+    from gongzhi.core.models import Event, OutboxCursor
+    from gongzhi.ledger.subscribers import SUBSCRIBER_NAME
+
+    now = now or timezone.now()
+    max_age = _seconds("GONGZHI_READY_LEDGER_MAX_AGE", 300)
+    through = OutboxCursor.objects.filter(subscriber=SUBSCRIBER_NAME).values_list("through_seq", flat=True).first()
+    waiting = Event.objects.filter(public=True, seq__gt=through or 0).exclude(deliveries__subscriber=SUBSCRIBER_NAME)
+    figures = waiting.aggregate(count=Count("seq"), oldest=Min("occurred_at"))
+    count, oldest = figures["count"], figures["oldest"]
+    age = round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else None
+    ok = age is None or age <= max_age
+    out = {"ok": ok, "backlog": count, "oldest_age_s": age, "max_age_s": max_age}
+    if not ok:
+        out["detail"] = f"{count} public events wait for the ledger; the oldest for {age:.0f} s (more than {max_age} s)"
+    return out
+
+
+def readiness(now: dt.datetime | None = None) -> dict:
+    """``{"status": "ok" | "unavailable", "checks": {...}}``; each check says ``ok`` and why not."""
+    now = now or timezone.now()
+    checks: dict[str, dict] = {}
+    for name, fn in (("database", _database), ("migrations", _migrations),
+                     ("worker", lambda: _worker(now)), ("ledger", lambda: ledger_backlog(now))):
+        if name != "database" and not checks["database"]["ok"]:
+            checks[name] = {"ok": False, "detail": "not checked: the database is unreachable"}
+            continue
+        try:
+            checks[name] = fn()
+        except Exception as exc:  # noqa: BLE001 - a failing check is reported, not raised
+            checks[name] = {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:500]}
+    ok = all(c["ok"] for c in checks.values())
+    return {"status": "ok" if ok else "unavailable", "time": now.isoformat(), "checks": checks}
