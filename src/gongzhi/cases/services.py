@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import functools
 import re
 import threading
 
@@ -219,6 +220,22 @@ def _request_number(at: dt.datetime, pk: int) -> str:
     return f"{timezone.localtime(at):%y%m%d}{pk:07d}"
 
 
+def _refuse_reused_key(submit_fn):
+    """A key its author already used for a different request is refused (422) once ``submit`` has
+    left its transaction block, so that a caller's transaction stays usable (nothing was written)."""
+
+    @functools.wraps(submit_fn)
+    def wrapper(*args, **kwargs):
+        req, created = submit_fn(*args, **kwargs)
+        if not created and getattr(req, "other_body", False):
+            raise IdempotencyMismatch("该幂等键已用于另一条不同内容的诉求；新的诉求请使用新的幂等键",
+                                      field="idempotency_key")
+        return req, created
+
+    return wrapper
+
+
+@_refuse_reused_key
 def submit(actor, *, description: str, channel: str = Channel.WEB, category: str | None = None, lon=None, lat=None,
            grid: str | None = None, address: str = "", reporter_name: str = "", reporter_phone: str = "",
            reporter_id_number: str = "", anonymous: bool = False, reporter_user=None,
@@ -346,14 +363,13 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
 def _prior(idempotency_key: str | None, new: ServiceRequest | None = None, *,
            category_given: bool = False) -> ServiceRequest | None:
     """The request an earlier submission with this key created (a retry, or a racing twin). With
-    ``new`` (the submission being made), a prior that differs from it is refused with 422: a key
-    replays its first request only for the same body."""
+    ``new`` (the submission being made), a prior that differs from it is marked ``other_body``:
+    ``submit`` then refuses it with 422, as a key replays its first request only for the same body."""
     if not idempotency_key:
         return None
     prior = ServiceRequest.objects.filter(idempotency_key=idempotency_key).first()
-    if prior is not None and new is not None and not _same_submission(prior, new, category_given):
-        raise IdempotencyMismatch("该幂等键已用于另一条不同内容的诉求；新的诉求请使用新的幂等键",
-                                  field="idempotency_key")
+    if prior is not None and new is not None:
+        prior.other_body = not _same_submission(prior, new, category_given)
     return prior
 
 
