@@ -106,7 +106,9 @@ def http_error(request, exc: HttpError):
     # Ninja wraps whatever the body parser raised (validation.Parser: BadInput, malformed JSON).
     if isinstance(exc.__cause__, DomainError):
         return domain_error(request, exc.__cause__)
-    return api.create_response(request, {"detail": str(exc), "code": "invalid"}, status=exc.status_code)
+    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+            409: "conflict", 413: "too_large"}.get(exc.status_code, "invalid")
+    return api.create_response(request, {"detail": str(exc), "code": code}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -8,8 +8,10 @@ schema, ``cases.api.file_request`` (which calls the service, where the rules are
 ``request_dict`` for the answer.
 
 Everything else goes to Django unchanged: another path or method, no bearer token, a host not in
-``ALLOWED_HOSTS``, an unknown token, a body the schema refuses, a domain error (unknown category,
-outside every grid, …). The service validates before it writes, so a refused call has written
+``ALLOWED_HOSTS``, an unknown token, a body the schema or ``api.validation`` refuses (NUL, lone
+surrogates, non-finite numbers), a body larger than ``GONGZHI_MAX_BODY_BYTES`` or without a valid
+length (Django answers 413 without reading it), a domain error (unknown category, outside every
+grid, …). The token is checked before the body is read: an unknown token never costs a read. The service validates before it writes, so a refused call has written
 nothing and Django's answer to the same bytes is exactly the one it would have given: error
 formats are Ninja's, in one place. Turn the route off with ``GONGZHI_API_FASTPATH=0``.
 """
@@ -28,6 +30,9 @@ from django.utils import translation
 from pydantic import ValidationError
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.inputguard import content_length, max_body
+
+from .validation import problem
 
 PATH = "/api/v1/cases/requests"
 # What SecurityMiddleware and XFrameOptionsMiddleware add to every answer.
@@ -58,22 +63,26 @@ class FastIntake:
                 and environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
                 and environ.get("CONTENT_TYPE", "").startswith("application/json")):
             return self.app(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        length = content_length(environ)
+        if length is None or length > max_body() or _suspect_url(environ):
+            return self.app(environ, start_response)  # refused by core.inputguard, the body unread
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            answer = self._file(environ, body)
+            answer, body = self._file(environ, length)
         finally:
             signals.request_finished.send(sender=self.__class__)
         if answer is None:  # not the happy path: Django answers the same bytes
-            environ["wsgi.input"] = io.BytesIO(body)
-            environ["CONTENT_LENGTH"] = str(len(body))
+            if body is not None:
+                environ["wsgi.input"] = io.BytesIO(body)
+                environ["CONTENT_LENGTH"] = str(len(body))
             return self.app(environ, start_response)
         headers, payload = answer
         start_response("201 Created", [("Content-Type", "application/json; charset=utf-8"),
                                        ("Content-Length", str(len(payload))), *headers, *_STATIC_HEADERS])
         return [payload]
 
-    def _file(self, environ, body: bytes):
+    def _file(self, environ, length: int):
+        """``(answer or None, the body if it was read)``."""
         from gongzhi.cases.api import RequestIn, file_request
         from gongzhi.cases.views_common import request_dict
         from gongzhi.core.services import authenticate_token
@@ -81,22 +90,33 @@ class FastIntake:
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         domain, _port = split_domain_port(host)
         if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
-            return None
+            return None, None
         user = authenticate_token(environ["HTTP_AUTHORIZATION"][7:].strip())
         if user is None:
-            return None
+            return None, None
+        body = environ["wsgi.input"].read(length)
         try:
             data = RequestIn.model_validate_json(body)
         except ValidationError:
-            return None
+            return None, body
+        if problem(dict(data)):
+            return None, body
         lang = translation.get_language_from_request(_LanguageProbe(environ))
         with translation.override(lang):
             try:
                 req, created = file_request(user, data, environ.get("HTTP_IDEMPOTENCY_KEY", "").strip())
             except DomainError:  # refused before anything was written
-                return None
+                return None, body
             payload = json.dumps(request_dict(user, req), cls=DjangoJSONEncoder).encode()
         headers = [("Content-Language", lang), ("Vary", "Accept-Language, Cookie")]
         if not created:
             headers.append(("Idempotent-Replayed", "true"))
-        return headers, payload
+        return (headers, payload), body
+
+
+def _suspect_url(environ) -> bool:
+    """A NUL in the query string or a header: core.inputguard refuses it, so Django answers."""
+    qs = environ.get("QUERY_STRING", "")
+    if "%00" in qs or "\x00" in qs:
+        return True
+    return any("\x00" in v for k, v in environ.items() if k.startswith("HTTP_") and isinstance(v, str))
