@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import FileResponse, Http404, JsonResponse
@@ -20,6 +19,7 @@ from gongzhi.org import geo
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Grid, GridAssignment, Person, Unit
+from gongzhi.security import ratelimit
 from gongzhi.web.formerrors import mark as _mark
 
 from . import attachments as attachments_mod
@@ -56,14 +56,8 @@ def client_ip(request) -> str:
 
 
 def rate_limited(request, bucket: str = "intake") -> bool:
-    key = f"cases-rl:{bucket}:{client_ip(request)}:{int(timezone.now().timestamp()) // RATE_WINDOW}"
-    cache.add(key, 0, RATE_WINDOW + 5)
-    try:
-        n = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, RATE_WINDOW + 5)
-        n = 1
-    return n > RATE_LIMIT
+    """Counted in the shared cache (django-ratelimit), so the limit holds across worker processes."""
+    return ratelimit.limited(request, f"cases.{bucket}", f"{RATE_LIMIT}/{RATE_WINDOW}s")
 
 
 def _remember(request, req) -> None:

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _create_cache_table(sender, using="default", verbosity=1, **kwargs):
+    """``gongzhi migrate`` also creates the database cache table (a no-op when the cache is Redis
+    or the table exists), so a fresh install has the shared cache rate limits count in."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=max(0, verbosity - 1))
+
+
+class SecurityConfig(AppConfig):
+    name = "gongzhi.security"
+    label = "security"
+    verbose_name = "安全"
+
+    def ready(self):
+        post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="gongzhi.security.cachetable")

@@ -1,0 +1,1 @@
+# No models: the module exists so that post_migrate reaches this app (see apps.py).

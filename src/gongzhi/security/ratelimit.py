@@ -1,0 +1,16 @@
+"""Rate limits that hold across worker processes.
+
+Counts live in the shared cache (``settings.CACHES["default"]``: Redis when configured, otherwise
+the database cache with an atomic increment, ``security/cache.py``) and are kept by django-ratelimit,
+so every gunicorn worker and every machine behind the same database sees the same count.
+"""
+
+from __future__ import annotations
+
+from django_ratelimit.core import is_ratelimited
+
+
+def limited(request, group: str, rate: str, *, key: str = "ip") -> bool:
+    """Count this request in ``group`` for its client (``key``) and say whether it is over ``rate``
+    (django-ratelimit notation: ``"20/m"``, ``"20/60s"``)."""
+    return is_ratelimited(request, group=f"gongzhi.{group}", key=key, rate=rate, increment=True)

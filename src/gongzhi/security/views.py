@@ -1,0 +1,27 @@
+"""The log-in page: Django's, behind a per-address rate limit.
+
+django-axes locks an account after repeated failures (settings ``AXES_*``); this limit stops one
+address from trying many accounts a few times each (password spraying), which a per-account
+count never sees.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .ratelimit import limited
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+
+    def post(self, request, *args, **kwargs):
+        if limited(request, "login", settings.GONGZHI_LOGIN_RATE):
+            return render(request, self.template_name, {
+                "lockout": _("此地址的登录尝试过于频繁，请稍后再试。"),
+                "username": request.POST.get("username", ""), "next": request.POST.get("next", ""),
+            }, status=429)
+        return super().post(request, *args, **kwargs)
