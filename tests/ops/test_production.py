@@ -81,3 +81,30 @@ def test_local_mode_still_makes_its_own_keys(tmp_path):
     out = gongzhi(tmp_path, "check")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "secret_key").exists()
+
+
+def test_serve_prints_demo_logins_only_for_the_demo(db):
+    from django.contrib.auth import get_user_model
+
+    from gongzhi.demo.generator import DEMO_PASSWORD
+    from gongzhi.org.management.commands.serve import holds_demo
+
+    assert not holds_demo()
+    user = get_user_model().objects.create_user("district", password=DEMO_PASSWORD)
+    assert holds_demo()
+    user.set_password("a-changed-password-123")
+    user.save()
+    assert not holds_demo()
+
+
+def test_every_environment_setting_is_documented():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    read = set()
+    for path in (root / "src" / "gongzhi").rglob("*.py"):
+        read |= set(re.findall(r"environ(?:\.get\(|\[)\s*[\"']((?:GONGZHI|DATABASE)_[A-Z0-9_]+)", path.read_text()))
+    documented = (root / "docs" / "deploy.md").read_text()
+    missing = sorted(name for name in read if f"`{name}`" not in documented)
+    assert not missing, f"settings read from the environment but not in docs/deploy.md's table: {missing}"

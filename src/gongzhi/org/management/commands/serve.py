@@ -12,6 +12,17 @@ from django.core.management.base import BaseCommand, CommandError
 from gongzhi.demo.generator import DEMO_PASSWORD
 
 
+def holds_demo() -> bool:
+    """Does this database hold the demo district, its logins unchanged? (Only then print them.)"""
+    from django.contrib.auth import get_user_model
+
+    try:
+        user = get_user_model().objects.filter(username="district").first()
+        return user is not None and user.check_password(DEMO_PASSWORD)
+    except Exception:  # noqa: BLE001 - an unmigrated database holds no demo
+        return False
+
+
 class Command(BaseCommand):
     help = "Serve Gongzhi at http://HOST:PORT with gunicorn, plus the background task worker."
 
@@ -30,19 +41,21 @@ class Command(BaseCommand):
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="gongzhi.settings")
         children = []
         if not no_worker and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
-            children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "db_worker", "--interval", "1"],
+            children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "worker", "--interval", "1"],
                                               env=env))
             # Periodic jobs (escalation, alert scan, plan check, outbox sweep): enqueued when due.
             children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "schedule"], env=env,
                                              stdout=subprocess.DEVNULL))
         url = f"http://{host}:{port}/"
         self.stdout.write(f"共治 Gongzhi: {url}")
-        self.stdout.write(f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, street2, "
-                          "community, grid, dept, auditor")
+        if holds_demo():
+            self.stdout.write(f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, "
+                              "street2, community, grid, dept, auditor")
         self.stdout.flush()
         server = subprocess.Popen(
             [gunicorn, "gongzhi.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
-             "--threads", str(threads), "--access-logfile", "-", "--graceful-timeout", "5"],
+             "--worker-class", "gthread", "--threads", str(threads), "--timeout", "30", "--keep-alive", "5",
+             "--access-logfile", "-", "--error-logfile", "-", "--graceful-timeout", "5"],
             env=env,
         )
         children.append(server)
