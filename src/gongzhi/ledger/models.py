@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -89,3 +90,31 @@ class SignedCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+class WithheldEntry(models.Model):
+    """An entry whose content the operator no longer serves (issue 17: text published before the
+    public-fields rule).  The leaf, its hash and every subtree hash stay: the tree, its
+    checkpoints and every proof still verify.  Bundles and proofs serve a *withheld marker* in
+    its place (``services.withheld_marker``), which names the leaf hash, the record and the reason.
+    """
+
+    class Reason(models.TextChoices):
+        PERSONAL_DATA = "personal_data", _("含个人信息")
+        FREE_TEXT = "free_text", _("含自由文本")
+        LEGAL_ORDER = "legal_order", _("依法要求")
+
+    index = models.BigIntegerField(_("序号"), primary_key=True)
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("说明（不公开）"), blank=True)
+    withheld_at = models.DateTimeField(_("停止公开时间"), auto_now_add=True)
+    withheld_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人"))
+
+    class Meta:
+        ordering = ["index"]
+        verbose_name = _("停止公开的条目")
+        verbose_name_plural = _("停止公开的条目")
+
+    def __str__(self) -> str:
+        return f"#{self.index} {self.reason}"

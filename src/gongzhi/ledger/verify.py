@@ -69,6 +69,38 @@ class Report:
     checks: list[str] = field(default_factory=list)
 
 
+def withheld(entry: bytes) -> dict | None:
+    """The withheld marker an operator serves in place of an entry, or None for an entry.
+
+    Entries always hold ``data`` (canonically first); a marker never does, and begins with
+    ``{"event_id"``.  See ``services.withheld_marker``.
+    """
+    if not entry.startswith(b'{"event_id"'):
+        return None
+    try:
+        doc = json.loads(entry)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict) or "data" in doc or "withheld" not in doc:
+        return None
+    try:
+        if len(bytes.fromhex(doc["leaf_hash"])) != 32:
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return doc
+
+
+def entry_hash(entry: bytes) -> bytes:
+    """The RFC 9162 leaf hash of a published entry; for a withheld marker, the hash it names.
+
+    A marker cannot lie: its hash must still reach the signed root, through the other
+    entries (``--full``) or an inclusion proof (``--record``).
+    """
+    marker = withheld(entry)
+    return bytes.fromhex(marker["leaf_hash"]) if marker is not None else leaf_hash(entry)
+
+
 def _record_matches(entry: bytes, record: str) -> bool:
     try:
         doc = json.loads(entry)
@@ -108,8 +140,12 @@ def verify_log(
     report.checks.append(f"root recomputed from tiles matches: {cp.root.hex()}")
 
     if full:
-        _verify_full(cp, reader, fetch)
+        n_withheld = _verify_full(cp, reader, fetch)
         report.checks.append(f"all {cp.size} entries rehashed; every published hash tile matches")
+        if n_withheld:
+            report.checks.append(
+                f"{n_withheld} entries withheld by the operator: their content is not published; the leaf "
+                "hashes their markers name are in the signed tree")
 
     if since is not None:
         old = _checkpoint(since, verifiers, "saved checkpoint (--since) signature", origin)
@@ -132,6 +168,7 @@ def verify_log(
         indices = _find_record(record, cp, reader, fetch, source)
         if not indices:
             raise VerificationFailed(f"record {record!r} is not in the log of size {cp.size}")
+        hidden: list[int] = []
         for index in indices:
             try:
                 entry = reader.entries(index // TILE_WIDTH)[index % TILE_WIDTH]
@@ -141,11 +178,14 @@ def verify_log(
                 raise VerificationFailed(f"entry {index} is not about record {record!r}")
             try:
                 proof = merkle.inclusion_proof(index, cp.size, reader)
-                merkle.verify_inclusion(index, cp.size, leaf_hash(entry), proof, cp.root)
+                merkle.verify_inclusion(index, cp.size, entry_hash(entry), proof, cp.root)
             except (ProofError, TileError, KeyError) as exc:
                 raise VerificationFailed(f"record {record!r}, leaf {index}: inclusion proof fails: {exc}") from None
+            if withheld(entry) is not None:
+                hidden.append(index)
         where = ", ".join(map(str, indices)) if len(indices) <= 8 else f"{indices[0]} … {indices[-1]}"
-        report.checks.append(f"record {record!r} included: {len(indices)} leaf/leaves ({where})")
+        report.checks.append(f"record {record!r} included: {len(indices)} leaf/leaves ({where})"
+                             + (f"; content withheld by the operator: {', '.join(map(str, hidden))}" if hidden else ""))
     return report
 
 
@@ -167,14 +207,22 @@ def _find_record(record: str, cp: Checkpoint, reader: TileHashReader, fetch, sou
     return found
 
 
-def _verify_full(cp: Checkpoint, reader: TileHashReader, fetch) -> None:
+def _verify_full(cp: Checkpoint, reader: TileHashReader, fetch) -> int:
+    """Rehash every entry and compare every hash tile; returns how many entries are withheld."""
     store = MemoryHashStore()
+    n_withheld = 0
     for bundle in range((cp.size + TILE_WIDTH - 1) // TILE_WIDTH):
         try:
             entries = reader.entries(bundle)
         except (TileError, KeyError) as exc:
             raise VerificationFailed(f"entry bundle {bundle}: {exc}") from None
-        store.extend(leaf_hash(e) for e in entries)
+        for e in entries:
+            marker = withheld(e)
+            if marker is None:
+                store.append(leaf_hash(e))
+            else:
+                n_withheld += 1
+                store.append(bytes.fromhex(marker["leaf_hash"]))
     if store.size != cp.size:
         raise VerificationFailed(f"entry bundles hold {store.size} entries, the checkpoint says {cp.size}")
     if store.root() != cp.root:
@@ -193,3 +241,4 @@ def _verify_full(cp: Checkpoint, reader: TileHashReader, fetch) -> None:
                         f"{ref.path()}: hash {i} is {published[i * 32 : i * 32 + 32].hex()}, "
                         f"the entries give {expected[i * 32 : i * 32 + 32].hex()}"
                     )
+    return n_withheld

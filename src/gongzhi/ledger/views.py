@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from . import services
 from .models import Leaf
-from .services import LedgerError, _b
+from .services import LedgerError
 from .tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -59,15 +59,10 @@ def tile(request, path: str):
     if ref.width > available:
         return _error(404, _("该瓦片尚不存在：当前记录只有 %(n)d 个条目。") % {"n": size})
     if ref.is_entries:
-        start = ref.index * TILE_WIDTH
-        entries = list(
-            Leaf.objects.filter(index__gte=start, index__lt=start + ref.width)
-            .order_by("index")
-            .values_list("entry", flat=True)
-        )
+        entries = services.public_entries(ref.index * TILE_WIDTH, ref.width)  # withheld ones as markers
         if len(entries) != ref.width:
             return _error(500, "entry bundle incomplete")
-        body = encode_bundle(_b(e) for e in entries)
+        body = encode_bundle(entries)
     else:
         try:
             body = services.store.get_range(TILE_HEIGHT * ref.level, ref.index * TILE_WIDTH, ref.width)

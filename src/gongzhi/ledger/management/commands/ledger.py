@@ -12,7 +12,7 @@ from ...tiles import TILE_HEIGHT, TILE_WIDTH, encode_bundle, tiles_for_size
 
 
 class Command(BaseCommand):
-    help = "The public record: keygen, status, sync, checkpoint, export, verifier-key."
+    help = "The public record: keygen, status, sync, checkpoint, export, verifier-key, withhold, withheld."
     # `ledger keygen` makes the key a production deployment must name before its checks pass.
     requires_system_checks: list = []
 
@@ -29,6 +29,14 @@ class Command(BaseCommand):
         ex = sub.add_parser("export", help="write the checkpoint and all tiles to a directory")
         ex.add_argument("directory")
         sub.add_parser("verifier-key", help="print the verifier key of the log key")
+        wh = sub.add_parser("withhold", help="stop serving the content of entries (the tree and proofs stay valid)")
+        wh.add_argument("--index", type=int, action="append", default=[], help="leaf index (repeatable)")
+        wh.add_argument("--event", action="append", default=[], help="event id (repeatable)")
+        wh.add_argument("--record", action="append", default=[], help="every leaf about type:id (repeatable)")
+        wh.add_argument("--reason", required=True, choices=["personal_data", "free_text", "legal_order"])
+        wh.add_argument("--note", default="", help="why, for the operators (never published)")
+        wh.add_argument("--dry-run", action="store_true", help="list the entries, change nothing")
+        sub.add_parser("withheld", help="list the withheld entries")
 
     def handle(self, *args, action, **opts):
         try:
@@ -71,6 +79,29 @@ class Command(BaseCommand):
         cp = services.sign_checkpoint()
         self.stdout.write(cp.note)
 
+    def do_withhold(self, index=(), event=(), record=(), reason="", note="", dry_run=False, **_):
+        indices = services.leaves_for(indices=index, event_ids=event, records=record)
+        if not indices:
+            raise CommandError("name entries with --index, --event or --record")
+        if dry_run:
+            for leaf in Leaf.objects.filter(index__in=indices).order_by("index"):
+                self.stdout.write(f"{leaf.index}\t{leaf.event_type}\t{leaf.record}")
+            self.stdout.write(f"{len(indices)} entries would be withheld (dry run)")
+            return
+        new = services.withhold(indices, reason=reason, note=note)
+        self.stdout.write(f"withheld {len(new)} entries ({len(indices) - len(new)} already withheld): "
+                          + ", ".join(map(str, new[:20])) + (" …" if len(new) > 20 else ""))
+        self.stdout.write("the tree, checkpoints and proofs are unchanged; purge cached entry bundles "
+                          "(CDN, mirrors) that hold these entries")
+
+    def do_withheld(self, **_):
+        from ...models import WithheldEntry
+
+        rows = WithheldEntry.objects.order_by("index")
+        for w in rows:
+            self.stdout.write(f"{w.index}\t{w.reason}\t{w.withheld_at:%Y-%m-%d %H:%M}\t{w.note}")
+        self.stdout.write(f"{rows.count()} withheld entries")
+
     def do_export(self, directory, **_):
         cp = SignedCheckpoint.objects.order_by("-size").first()
         if cp is None:
@@ -81,8 +112,7 @@ class Command(BaseCommand):
             target.parent.mkdir(parents=True, exist_ok=True)
             start = ref.index * TILE_WIDTH
             if ref.is_entries:
-                entries = Leaf.objects.filter(index__gte=start, index__lt=start + ref.width).order_by("index")
-                data = encode_bundle(bytes(e) for e in entries.values_list("entry", flat=True))
+                data = encode_bundle(services.public_entries(start, ref.width))  # withheld ones as markers
             else:
                 data = services.store.get_range(TILE_HEIGHT * ref.level, start, ref.width)
             target.write_bytes(data)
