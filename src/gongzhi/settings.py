@@ -325,3 +325,10 @@ GONGZHI_MAX_BODY_BYTES = int(os.environ.get("GONGZHI_MAX_BODY_BYTES", 2_621_440)
 GONGZHI_MAX_UPLOAD_BODY_BYTES = GONGZHI_ATTACHMENT_MAX_COUNT * GONGZHI_ATTACHMENT_MAX_BYTES + GONGZHI_MAX_BODY_BYTES
 GONGZHI_MAX_IMPORT_BODY_BYTES = int(os.environ.get("GONGZHI_MAX_IMPORT_BODY_BYTES", 32 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(GONGZHI_MAX_BODY_BYTES, GONGZHI_MAX_IMPORT_BODY_BYTES)
+
+# Security audit log (h_ledger, issue 17, MLPS 2.0 level 3): rows are kept at least this many days
+# (never fewer than 180, whatever is set); `gongzhi auditlog prune` deletes older ones. The
+# middleware lets the log name the user and address of the request that caused a row.
+GONGZHI_SECURITY_LOG_RETENTION_DAYS = max(180, int(os.environ.get("GONGZHI_SECURITY_LOG_RETENTION_DAYS", "180")))
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "gongzhi.core.audit.AuditContextMiddleware")

@@ -25,5 +25,6 @@ urlpatterns = [
     path("command/", include("gongzhi.command.urls")),
     path("alerts/", include("gongzhi.alerts.urls")),
     path("incidents/", include("gongzhi.incidents.urls")),
+    path("audit/", include("gongzhi.core.urls")),  # the security audit log (auditors)
     path("", include("gongzhi.web.urls")),
 ]

@@ -10,11 +10,11 @@ from gongzhi.org.models import Person, Unit
 A = perm
 EXPECTED = {
     "district_admin": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.MANAGE_GRIDS,
-                       A.MANAGE_LISTS, A.MANAGE_ROLES},
+                       A.MANAGE_LISTS, A.MANAGE_ROLES, A.VIEW_ID_NUMBER},
     "street_cadre": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.MANAGE_GRIDS,
                      A.MANAGE_ROLES},
-    "community_cadre": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON},
-    "grid_worker": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_PERSON},
+    "community_cadre": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.VIEW_ID_NUMBER},
+    "grid_worker": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_PERSON, A.VIEW_ID_NUMBER},
     "department_staff": {A.VIEW},
     "auditor": {A.VIEW},
 }

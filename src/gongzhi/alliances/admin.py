@@ -1,9 +1,11 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import PersonalDataAdmin, MaskedTabularInline
+
 from .models import Alliance, AllianceMember, Meeting, RuleSet, YearReview
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(MaskedTabularInline):
     model = AllianceMember
     extra = 0
     can_delete = False
@@ -12,7 +14,7 @@ class MemberInline(admin.TabularInline):
 
 
 @admin.register(Alliance)
-class AllianceAdmin(admin.ModelAdmin):
+class AllianceAdmin(PersonalDataAdmin):
     list_display = ["code", "name", "kind", "status", "lead_unit", "established_on"]
     list_filter = ["kind", "status"]
     search_fields = ["code", "name"]
@@ -21,13 +23,13 @@ class AllianceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(PersonalDataAdmin):
     list_display = ["alliance", "kind", "year", "period", "due_on", "held_on", "late"]
     list_filter = ["kind", "year", "late"]
 
 
 @admin.register(RuleSet)
-class RuleSetAdmin(admin.ModelAdmin):
+class RuleSetAdmin(PersonalDataAdmin):
     """Rule sets are published through ``rating.publish_ruleset``; here they are read only."""
 
     list_display = ["version", "effective_from", "note"]
@@ -40,6 +42,6 @@ class RuleSetAdmin(admin.ModelAdmin):
 
 
 @admin.register(YearReview)
-class YearReviewAdmin(admin.ModelAdmin):
+class YearReviewAdmin(PersonalDataAdmin):
     list_display = ["alliance", "year", "stage", "alliance_stars", "alliance_score"]
     list_filter = ["year", "stage"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import MaskedTabularInline
 from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
 
 from .models import Indicator, Result, Run, Scheme, SchemeWeight
@@ -12,7 +13,7 @@ class IndicatorAdmin(ReadOnly):
     search_fields = ("code", "name", "formula")
 
 
-class WeightInline(admin.TabularInline):
+class WeightInline(MaskedTabularInline):
     model = SchemeWeight
     extra = 0
     can_delete = False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import MaskedTabularInline
 from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
 
 from .models import (
@@ -13,7 +14,7 @@ from .models import (
 )
 
 
-class FlagInline(admin.TabularInline):
+class FlagInline(MaskedTabularInline):
     model = AuditFlag
     extra = 0
     can_delete = False
@@ -50,7 +51,7 @@ class OrderAdmin(ReadOnly):
     list_display = ("id", "title", "issuer", "region", "effective_on", "target_cut_pct")
 
 
-class FieldInline(admin.TabularInline):
+class FieldInline(MaskedTabularInline):
     model = ReportField
     extra = 0
     can_delete = False

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import PersonalDataAdmin
+
 from .models import AreaDay, DailyRollup, GridState
 
 
 @admin.register(DailyRollup)
-class DailyRollupAdmin(admin.ModelAdmin):
+class DailyRollupAdmin(PersonalDataAdmin):
     list_display = ("day", "region", "grid", "category", "sla", "arrived", "resolved", "on_time", "rated",
                     "satisfied")
     list_filter = ("sla",)
@@ -26,7 +28,7 @@ class AreaDayAdmin(DailyRollupAdmin):
 
 
 @admin.register(GridState)
-class GridStateAdmin(admin.ModelAdmin):
+class GridStateAdmin(PersonalDataAdmin):
     list_display = ("grid", "region", "open", "overdue", "computed_at")
     raw_id_fields = ("grid", "region", "street", "district")
     date_hierarchy = None

@@ -1,17 +1,17 @@
 from django.contrib import admin
 
-from gongzhi.core.admin_base import ReadOnlyAdmin
+from gongzhi.core.admin_base import MaskedTabularInline, PersonalDataAdmin, ReadOnlyAdmin
 
 from .models import FollowUp, FormalVote, LiveAnalysis, Phase, RollEntry, Statement, Topic, VoteOption
 
 
-class PhaseInline(admin.TabularInline):
+class PhaseInline(MaskedTabularInline):
     model = Phase
     extra = 0
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(PersonalDataAdmin):
     list_display = ("title", "scope", "region", "source", "created_at")
     list_filter = ("scope", "source")
     search_fields = ("title",)
@@ -20,20 +20,20 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(PersonalDataAdmin):
     list_display = ("text", "topic", "status", "moderation_reason", "created_at")
     list_filter = ("status",)
     search_fields = ("text",)
     raw_id_fields = ("topic", "author", "moderated_by")
 
 
-class OptionInline(admin.TabularInline):
+class OptionInline(MaskedTabularInline):
     model = VoteOption
     extra = 0
 
 
 @admin.register(FormalVote)
-class FormalVoteAdmin(admin.ModelAdmin):
+class FormalVoteAdmin(PersonalDataAdmin):
     """Read-mostly: ballots and the roll are never edited here (secrecy and one person one vote)."""
 
     list_display = ("title", "region", "electorate", "method", "preset", "closes_at", "status")
@@ -45,14 +45,14 @@ class FormalVoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(PersonalDataAdmin):
     list_display = ("title", "region", "status", "created_at")
     list_filter = ("status",)
     raw_id_fields = ("vote", "topic", "region")
 
 
 @admin.register(RollEntry)
-class RollEntryAdmin(admin.ModelAdmin):
+class RollEntryAdmin(PersonalDataAdmin):
     list_display = ("vote", "channel", "at")
     list_filter = ("channel",)
 

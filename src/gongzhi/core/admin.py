@@ -3,8 +3,8 @@ from django.contrib import admin
 from gongzhi.org import permissions as perm
 from gongzhi.org.admin import ScopedAdmin
 
-from .admin_base import ReadOnlyAdmin
-from .models import ApiToken, Event, OutboxCursor, Region, ScheduledJob
+from .admin_base import PersonalDataAdmin, ReadOnlyAdmin
+from .models import ApiToken, Event, OutboxCursor, Region, ScheduledJob, SecurityLog
 
 
 @admin.register(Region)
@@ -23,7 +23,7 @@ class EventAdmin(ScopedAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(PersonalDataAdmin):
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked")
 
     def has_module_permission(self, request):
@@ -54,3 +54,25 @@ class OutboxCursorAdmin(ReadOnlyAdmin):
 
     def has_module_permission(self, request):
         return request.user.is_superuser
+
+
+@admin.register(SecurityLog)
+class SecurityLogAdmin(ReadOnlyAdmin):
+    """The security audit log, read-only, for auditors (their region's rows) and superusers.
+    The same rows, filters and a CSV export are at /audit/."""
+
+    list_display = ("at", "kind", "username", "region", "target", "ip")
+    list_filter = ("kind",)
+    search_fields = ("username", "target")
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and perm.allowed(request.user, perm.VIEW_AUDIT_LOG)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def get_queryset(self, request):
+        from .audit_views import visible_rows
+
+        return visible_rows(request.user)

@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "gongzhi.core"
     label = "core"
     verbose_name = _("平台核心")
+
+    def ready(self):
+        from . import audit
+
+        audit.connect()  # the security audit log: log-ins, role and permission changes, admin actions

@@ -218,3 +218,80 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SecurityLogQuerySet(models.QuerySet):
+    """Append-only: no bulk update or delete through the ORM (pruning uses :meth:`prune`)."""
+
+    def update(self, **kwargs):
+        raise PermissionError("the security audit log is append-only")
+
+    def delete(self):
+        raise PermissionError("the security audit log is append-only; use `gongzhi auditlog prune`")
+
+    def prune(self, before) -> int:
+        """Delete rows older than ``before`` (never younger than the retention setting allows)."""
+        import datetime as dt
+
+        from django.db import connection
+        from django.utils import timezone
+
+        days = max(int(getattr(settings, "GONGZHI_SECURITY_LOG_RETENTION_DAYS", 180)), 180)
+        floor = timezone.now() - dt.timedelta(days=days)
+        cutoff = min(before, floor)
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {table} WHERE at < %s", [connection.ops.adapt_datetimefield_value(cutoff)])
+            return cur.rowcount
+
+
+class SecurityLog(models.Model):
+    """The security audit log (MLPS 2.0 level 3): log-ins, permission changes, unmasked views and
+    exports of personal data, back-office actions.  Append-only (no ORM update or delete, no admin
+    edits); kept at least ``GONGZHI_SECURITY_LOG_RETENTION_DAYS`` (≥ 180) days.  Written by
+    :mod:`gongzhi.core.audit`.  ``user_id`` and ``username`` are copied, not a foreign key, so a
+    deleted account never changes or removes its rows."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOGOUT = "logout", _("退出登录")
+        ROLE_GRANTED = "role_granted", _("授予角色")
+        ROLE_CHANGED = "role_changed", _("变更角色")
+        ROLE_REVOKED = "role_revoked", _("撤销角色")
+        PERMISSION_CHANGED = "permission_changed", _("变更权限")
+        PERSONAL_VIEW = "personal_view", _("查看未脱敏个人信息")
+        PERSONAL_EXPORT = "personal_export", _("导出未脱敏个人信息")
+        ADMIN_ACTION = "admin_action", _("后台操作")
+        LEDGER_WITHHOLD = "ledger_withhold", _("公开记录停止公开")
+        LOG_PRUNED = "log_pruned", _("清理过期审计日志")
+        LOG_EXPORTED = "log_exported", _("导出审计日志")
+
+    at = models.DateTimeField(_("时间"), db_index=True)
+    kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
+    user_id = models.IntegerField(_("用户编号"), null=True, blank=True)
+    username = models.CharField(_("用户名"), max_length=150, blank=True)
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("区域"))
+    target = models.CharField(_("对象"), max_length=200, blank=True)
+    ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = SecurityLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "at"], name="core_seclog_kind_at")]
+        verbose_name = _("安全审计日志")
+        verbose_name_plural = _("安全审计日志")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("the security audit log is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the security audit log is append-only")

@@ -40,6 +40,8 @@ JOBS = (
         "run the early-warning detectors over yesterday"),
     Job("plans.daily_check", dt.timedelta(hours=24), "gongzhi.plans.tasks.daily_check",
         "read computable indicators; flag overdue and off-track tasks"),
+    Job("core.prune_security_log", dt.timedelta(hours=24), "gongzhi.core.tasks.prune_security_log",
+        "delete security audit log rows past their retention (never younger than 180 days)"),
 )
 
 

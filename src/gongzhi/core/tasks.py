@@ -8,3 +8,10 @@ from .events import dispatch_pending
 @task()
 def dispatch_events() -> int:
     return dispatch_pending()
+
+
+@task()
+def prune_security_log() -> int:
+    from .audit import prune
+
+    return prune()

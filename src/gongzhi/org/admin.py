@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from gongzhi.core.admin_base import PersonalDataAdmin
 from gongzhi.core.errors import DomainError
 
 from . import permissions as perm
@@ -18,8 +19,9 @@ from .models import (
 )
 
 
-class ScopedAdmin(admin.ModelAdmin):
-    """Read access by scope (``permissions.scope``); no raw edits: state changes go through services."""
+class ScopedAdmin(PersonalDataAdmin):
+    """Read access by scope (``permissions.scope``); no raw edits: state changes go through services.
+    Personal data masked by the ``view_personal`` rule (``core.admin_base.PersonalDataAdmin``)."""
 
     region_field = "region"
     list_per_page = 50

@@ -80,6 +80,7 @@ class PersonOut(Schema):
     is_mobile: bool
     roles: list[str]
     masked: bool
+    id_number_masked: bool = True
 
 
 class CategoryOut(Schema):
@@ -113,14 +114,29 @@ def unit_out(u: Unit, full_counts: dict | None = None) -> dict:
 
 
 def person_out(user, p: Person) -> dict:
+    """A person as every page and the API show it: phone in clear with ``view_personal`` for the
+    person's region, the ID number in clear only with ``view_id_number`` too; masked otherwise.
+    ``unmasked`` names the fields shown in clear (the caller logs them, :func:`log_unmasked`)."""
     see = perm.allowed(user, perm.VIEW_PERSONAL, p)
+    see_id = see and perm.allowed(user, perm.VIEW_ID_NUMBER, p)
     roles = sorted({m.get_role_display() for m in p.memberships.all() if m.end_date is None})
     return {
         "id": p.pk, "name": p.name, "gender": p.gender, "region": p.region.code,
         "phone": p.phone if see else perm.mask_phone(p.phone) if p.phone else "",
-        "id_number": p.id_number if see else perm.mask_id_number(p.id_number) if p.id_number else "",
+        "id_number": p.id_number if see_id else perm.mask_id_number(p.id_number) if p.id_number else "",
         "is_mobile": p.is_mobile, "roles": [str(r) for r in roles], "masked": not see,
+        "id_number_masked": not see_id,
+        "unmasked": [f for f, shown in (("phone", see and p.phone), ("id_number", see_id and p.id_number)) if shown],
     }
+
+
+def log_unmasked(request, people: list[Person], outs: list[dict], *, via: str) -> None:
+    """One security-log row per person shown with personal fields in clear (issue 17)."""
+    from gongzhi.core import audit
+
+    for p, out in zip(people, outs, strict=True):
+        if out["unmasked"]:
+            audit.personal_view(p, out["unmasked"], request=request, via=via)
 
 
 def _visible_region(user, code: str) -> Region:
@@ -200,7 +216,10 @@ def list_people(request, region: str | None = None, q: str | None = None, limit:
         qs = qs.filter(region__path__startswith=region_by_code(region).path)
     if q:
         qs = qs.filter(name__startswith=q)
-    return [person_out(request.user, p) for p in qs.order_by("id")[offset: offset + min(limit, 500)]]
+    people = list(qs.order_by("id")[offset: offset + min(limit, 500)])
+    outs = [person_out(request.user, p) for p in people]
+    log_unmasked(request, people, outs, via="api")
+    return outs
 
 
 @router.get("/people/{pid}", response={200: PersonOut, **ERRORS})
@@ -209,7 +228,9 @@ def get_person(request, pid: int):
     if p is None:
         raise NotFound(f"人员{pid}不存在")
     perm.require(request.user, perm.VIEW, p)
-    return 200, person_out(request.user, p)
+    out = person_out(request.user, p)
+    log_unmasked(request, [p], [out], via="api")
+    return 200, out
 
 
 @router.get("/grids", summary="Grids as a GeoJSON FeatureCollection")

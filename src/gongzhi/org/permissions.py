@@ -28,16 +28,23 @@ EDIT_PERSON = "edit_person"
 MANAGE_GRIDS = "manage_grids"
 MANAGE_LISTS = "manage_lists"
 MANAGE_ROLES = "manage_roles"
+# Issue 17: a full ID number is shown only to roles that register and verify residents (the rest,
+# street cadres included, see it masked even where they see phones); every unmasked view is logged.
+VIEW_ID_NUMBER = "view_id_number"
+# The security audit log is read by auditors only (separation of duties: administrators do not
+# audit themselves).
+VIEW_AUDIT_LOG = "view_audit_log"
 
-ACTIONS = (VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, MANAGE_GRIDS, MANAGE_LISTS, MANAGE_ROLES)
+ACTIONS = (VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, MANAGE_GRIDS, MANAGE_LISTS, MANAGE_ROLES,
+           VIEW_ID_NUMBER)
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.DISTRICT_ADMIN: frozenset(ACTIONS),
     R.STREET_CADRE: frozenset({VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, MANAGE_GRIDS, MANAGE_ROLES}),
-    R.COMMUNITY_CADRE: frozenset({VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON}),
-    R.GRID_WORKER: frozenset({VIEW, VIEW_PERSONAL, EDIT_PERSON}),
+    R.COMMUNITY_CADRE: frozenset({VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, VIEW_ID_NUMBER}),
+    R.GRID_WORKER: frozenset({VIEW, VIEW_PERSONAL, EDIT_PERSON, VIEW_ID_NUMBER}),
     R.DEPARTMENT_STAFF: frozenset({VIEW}),
-    R.AUDITOR: frozenset({VIEW}),
+    R.AUDITOR: frozenset({VIEW, VIEW_AUDIT_LOG}),
 }
 
 ACTION_LABELS = {
@@ -49,6 +56,8 @@ ACTION_LABELS = {
     MANAGE_GRIDS: "管理网格",
     MANAGE_LISTS: "管理权责清单",
     MANAGE_ROLES: "分配角色",
+    VIEW_ID_NUMBER: "查看完整身份证号",
+    VIEW_AUDIT_LOG: "查看安全审计日志",
 }
 
 

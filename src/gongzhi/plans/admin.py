@@ -3,6 +3,7 @@ change is checked, versioned and emitted as an event."""
 
 from django.contrib import admin
 
+from gongzhi.core.admin_base import MaskedTabularInline
 from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
 
 from .models import (
@@ -16,7 +17,7 @@ from .models import (
 )
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(MaskedTabularInline):
     model = Task
     extra = 0
     can_delete = False
@@ -34,7 +35,7 @@ class GoalAdmin(ReadOnly):
     inlines = [TaskInline]
 
 
-class UpdateInline(admin.TabularInline):
+class UpdateInline(MaskedTabularInline):
     model = ProgressUpdate
     extra = 0
     can_delete = False

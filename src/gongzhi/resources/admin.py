@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import PersonalDataAdmin
+
 from .models import Assignment, MatchRun, PoolNeed, PoolResource
 
 
 @admin.register(PoolResource)
-class PoolResourceAdmin(admin.ModelAdmin):
+class PoolResourceAdmin(PersonalDataAdmin):
     list_display = ("id", "name", "owner", "kind", "quantity", "region", "share_with_paired", "status")
     list_filter = ("kind", "status", "share_with_paired")
     raw_id_fields = ("owner", "grid", "region", "volunteer")
@@ -12,7 +14,7 @@ class PoolResourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(PoolNeed)
-class PoolNeedAdmin(admin.ModelAdmin):
+class PoolNeedAdmin(PersonalDataAdmin):
     list_display = ("id", "title", "kind", "quantity", "priority", "source", "region", "status")
     list_filter = ("kind", "priority", "status", "source")
     raw_id_fields = ("grid", "region")
@@ -20,7 +22,7 @@ class PoolNeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(admin.ModelAdmin):
+class AssignmentAdmin(PersonalDataAdmin):
     """Assignments change through the loop's services; the admin only shows them."""
 
     list_display = ("id", "need", "resource", "quantity", "status", "unit_cost")
@@ -32,5 +34,5 @@ class AssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(MatchRun)
-class MatchRunAdmin(admin.ModelAdmin):
+class MatchRunAdmin(PersonalDataAdmin):
     list_display = ("id", "method", "region", "needs", "served", "demand", "total_cost", "seconds", "created_at")

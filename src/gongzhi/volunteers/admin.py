@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from gongzhi.core.admin_base import MaskedTabularInline, PersonalDataAdmin
 from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
 
 from .models import (
@@ -17,7 +18,7 @@ from .models import (
 )
 
 
-class MovementInline(admin.TabularInline):
+class MovementInline(MaskedTabularInline):
     model = Movement
     extra = 0
     can_delete = False
@@ -48,20 +49,20 @@ class ServiceRecordAdmin(ReadOnly):
 
 
 @admin.register(Volunteer)
-class VolunteerAdmin(admin.ModelAdmin):
+class VolunteerAdmin(PersonalDataAdmin):
     list_display = ("id", "person", "region", "bank", "status")
     raw_id_fields = ("person",)
     search_fields = ("person__name",)
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(PersonalDataAdmin):
     list_display = ("volunteer", "field", "level", "number", "expires_on", "verified_by", "revoked")
     list_filter = ("field", "level", "revoked")
     raw_id_fields = ("volunteer", "verified_by")
 
 
-admin.site.register(TimeBank)
-admin.site.register(TaskType)
-admin.site.register(PointsRule)
-admin.site.register(CatalogueItem)
+admin.site.register(TimeBank, PersonalDataAdmin)
+admin.site.register(TaskType, PersonalDataAdmin)
+admin.site.register(PointsRule, PersonalDataAdmin)
+admin.site.register(CatalogueItem, PersonalDataAdmin)

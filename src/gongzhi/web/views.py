@@ -15,7 +15,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org import responsibility, services
-from gongzhi.org.api import person_out
+from gongzhi.org.api import log_unmasked, person_out
 from gongzhi.org.kinds import ESTABLISHED_BY_MEMBERS, PARTY_KINDS, MemberRole
 from gongzhi.org.models import (
     Grid,
@@ -120,8 +120,10 @@ def unit_detail(request, code):
 def person_detail(request, pk):
     person = _visible(request, get_object_or_404(Person.objects.select_related("region", "household"), pk=pk))
     memberships = person.memberships.select_related("unit").order_by("-start_date")
+    p = person_out(request.user, person)
+    log_unmasked(request, [person], [p], via="page")  # every unmasked view is in the security log
     return render(request, "web/person.html", {
-        "person": person, "p": person_out(request.user, person), "memberships": memberships,
+        "person": person, "p": p, "memberships": memberships,
         "grids": person.grid_assignments.filter(end_date__isnull=True).select_related("grid"),
         "links": person.linked_households.filter(end_date__isnull=True).select_related("household"),
     })

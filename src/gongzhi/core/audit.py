@@ -1,0 +1,218 @@
+"""The security audit log (MLPS 2.0 level 3, issue 17): who logged in (or failed to), who changed
+whose roles and permissions, who saw or exported personal data unmasked, what was done in the back
+office.  Rows are :class:`~gongzhi.core.models.SecurityLog`, append-only.
+
+* :func:`record` writes one row; the acting user and IP come from the argument, else from the
+  request being served (:class:`AuditContextMiddleware` keeps it in a context variable).
+* :func:`personal_view` / :func:`personal_export` are what pages, the API, the back office and
+  exports call when they show personal data in clear.
+* :func:`connect` (from ``CoreConfig.ready``) hooks Django's auth signals, ``StaffRole`` saves and
+  deletions, user group/permission changes and the admin's ``LogEntry`` rows.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import ipaddress
+import json
+import logging
+
+from django.utils import timezone
+
+log = logging.getLogger("gongzhi.audit")
+
+_request: contextvars.ContextVar = contextvars.ContextVar("gongzhi_audit_request", default=None)
+
+
+class AuditContextMiddleware:
+    """Makes the current request (its user and address) known to :func:`record`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)
+
+
+def _ip(request) -> str | None:
+    raw = (request.META.get("REMOTE_ADDR") or "").strip() if request is not None else ""
+    try:
+        return str(ipaddress.ip_address(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def _region(value):
+    from .models import Region
+
+    if value is None or isinstance(value, Region):
+        return value
+    region = getattr(value, "region", None)
+    return region if isinstance(region, Region) else None
+
+
+def record(kind: str, *, actor=None, request=None, target: str = "", region=None, detail: dict | None = None,
+           username: str | None = None):
+    """Append one row.  ``region`` may be a Region or an object with a ``region`` (the scope an
+    auditor sees it in).  Never raises into the caller: a failure to log is logged loudly."""
+    from .models import SecurityLog
+
+    request = request if request is not None else _request.get()
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if getattr(user, "is_authenticated", False) else None
+    if not getattr(actor, "is_authenticated", False):
+        actor = None
+    try:
+        return SecurityLog.objects.create(
+            at=timezone.now(), kind=kind, user_id=actor.pk if actor is not None else None,
+            username=(actor.get_username() if actor is not None else (username or ""))[:150],
+            region=_region(region), target=str(target)[:200], ip=_ip(request), detail=detail or {})
+    except Exception:  # the action itself must not fail because its audit row could not be written
+        log.exception("could not write security audit log row %s %s", kind, target)
+        return None
+
+
+def personal_view(subject, fields, *, request=None, actor=None, via: str = "page", count: int | None = None):
+    """Someone saw personal fields of ``subject`` (a model instance with a region) in clear."""
+    target = f"{subject._meta.model_name}:{subject.pk}" if hasattr(subject, "_meta") else str(subject)
+    detail = {"fields": sorted(set(fields)), "via": via}
+    if count is not None:
+        detail["count"] = count
+    return record("personal_view", actor=actor, request=request, target=target, region=subject, detail=detail)
+
+
+def personal_export(what: str, *, region=None, request=None, actor=None, rows: int | None = None, fields=()):
+    """An export left the platform with personal data in clear."""
+    return record("personal_export", actor=actor, request=request, target=what, region=region,
+                  detail={"rows": rows, "fields": sorted(set(fields))})
+
+
+# ----------------------------------------------------------------------------- signals
+
+
+def _home(user):
+    """The widest region of a user's roles: where an auditor finds rows about them."""
+    from gongzhi.org import permissions as perm
+
+    if user is None or getattr(user, "is_superuser", False):
+        return None
+    try:
+        return perm.home_region(user)
+    except Exception:  # pragma: no cover - a half-migrated database
+        return None
+
+
+def _on_login(sender, request, user, **kwargs):
+    record("login", actor=user, request=request, region=_home(user))
+
+
+def _on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record("logout", actor=user, request=request, region=_home(user))
+
+
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    from django.contrib.auth import get_user_model
+
+    name = str((credentials or {}).get("username") or "")[:150]
+    known = get_user_model().objects.filter(username=name).first() if name else None
+    record("login_failed", request=request, username=name, region=_home(known),
+           detail={"username": name, "known_user": known is not None})
+
+
+def _role_detail(role) -> dict:
+    return {"user": role.user_id, "role": role.role, "unit": getattr(role.unit, "code", role.unit_id),
+            "active": role.active}
+
+
+def _on_role_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    record("role_granted" if created else "role_changed", target=f"user:{instance.user_id}",
+           region=instance.region, detail=_role_detail(instance))
+
+
+def _on_role_deleted(sender, instance, **kwargs):
+    record("role_revoked", target=f"user:{instance.user_id}", region=instance.region, detail=_role_detail(instance))
+
+
+def _on_user_m2m(sender, instance, action, model, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    record("permission_changed", target=f"user:{instance.pk}", region=_home(instance),
+           detail={"change": action[5:], "what": model._meta.model_name, "ids": sorted(pk_set or [])})
+
+
+def _on_user_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or instance.pk is None or (update_fields is not None and not {"is_superuser", "is_staff", "is_active"}
+                                      & set(update_fields)):
+        return
+    old = sender.objects.filter(pk=instance.pk).values("is_superuser", "is_staff", "is_active").first()
+    if old is None:
+        return
+    changed = {k: [old[k], getattr(instance, k)] for k in old if old[k] != getattr(instance, k)}
+    if changed:
+        record("permission_changed", target=f"user:{instance.pk}", region=_home(instance), detail={"flags": changed})
+
+
+def _on_admin_logentry(sender, instance, created, raw=False, **kwargs):
+    if raw or not created:
+        return
+    from django.contrib.admin.models import ADDITION, CHANGE, DELETION
+
+    try:
+        message = json.loads(instance.change_message or "[]")
+    except ValueError:
+        message = []
+    fields = sorted({f for part in message if isinstance(part, dict) for v in part.values()
+                     if isinstance(v, dict) for f in v.get("fields", [])})
+    ct = instance.content_type
+    region = None
+    if ct is not None and instance.action_flag != DELETION:
+        try:
+            region = _region(ct.get_object_for_this_type(pk=instance.object_id))
+        except Exception:
+            region = None
+    record("admin_action", actor=instance.user, region=region or _home(instance.user), target=f"{ct.app_label}.{ct.model}:{instance.object_id}"[:200]
+           if ct else str(instance.object_id),
+           detail={"action": {ADDITION: "add", CHANGE: "change", DELETION: "delete"}.get(instance.action_flag, "?"),
+                   "fields": fields})
+
+
+def connect() -> None:
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+
+    from gongzhi.org.models import StaffRole
+
+    User = get_user_model()
+    user_logged_in.connect(_on_login, dispatch_uid="gongzhi.audit.login")
+    user_logged_out.connect(_on_logout, dispatch_uid="gongzhi.audit.logout")
+    user_login_failed.connect(_on_login_failed, dispatch_uid="gongzhi.audit.login_failed")
+    post_save.connect(_on_role_saved, sender=StaffRole, dispatch_uid="gongzhi.audit.role_saved")
+    post_delete.connect(_on_role_deleted, sender=StaffRole, dispatch_uid="gongzhi.audit.role_deleted")
+    m2m_changed.connect(_on_user_m2m, sender=User.groups.through, dispatch_uid="gongzhi.audit.groups")
+    m2m_changed.connect(_on_user_m2m, sender=User.user_permissions.through, dispatch_uid="gongzhi.audit.perms")
+    pre_save.connect(_on_user_pre_save, sender=User, dispatch_uid="gongzhi.audit.user_flags")
+    post_save.connect(_on_admin_logentry, sender=LogEntry, dispatch_uid="gongzhi.audit.admin")
+
+
+def prune(*, now=None) -> int:
+    """Delete rows older than the retention period (at least 180 days); logs the pruning itself."""
+    from django.conf import settings
+
+    from .models import SecurityLog
+
+    days = max(int(getattr(settings, "GONGZHI_SECURITY_LOG_RETENTION_DAYS", 180)), 180)
+    cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+    n = SecurityLog.objects.prune(cutoff)
+    record("log_pruned", detail={"deleted": n, "before": cutoff.isoformat(), "retention_days": days})
+    return n
