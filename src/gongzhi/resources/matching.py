@@ -878,13 +878,25 @@ def _flow(
         cap_class = np.full(nr, -1, np.int64)
     graph = coo_matrix((np.ones(len(arc_n), np.int8), (arc_n, nn + arc_r)), shape=(nn + nr, nn + nr))
     _, label = connected_components(graph, directed=False)
+    # per node: its position among the needs (resources) of its component
+    by_n = np.argsort(label[:nn], kind="stable")
+    by_r = np.argsort(label[nn:], kind="stable")
+    n_start = np.searchsorted(label[:nn][by_n], label[:nn][by_n])  # first row of its component
+    r_start = np.searchsorted(label[nn:][by_r], label[nn:][by_r])
+    n_local = np.empty(nn, np.int64)
+    n_local[by_n] = np.arange(nn) - n_start
+    r_local = np.empty(nr, np.int64)
+    r_local[by_r] = np.arange(nr) - r_start
     comp = label[arc_n]
     order = np.argsort(comp, kind="stable")
     for idx in np.split(order, np.flatnonzero(np.diff(comp[order])) + 1):
-        needs_u, n_local = np.unique(arc_n[idx], return_inverse=True)
-        res_u, r_local = np.unique(arc_r[idx], return_inverse=True)
+        c = comp[idx[0]]
+        lo, hi = np.searchsorted(label[:nn][by_n], [c, c + 1])
+        needs_u = by_n[lo:hi]
+        lo, hi = np.searchsorted(label[nn:][by_r], [c, c + 1])
+        res_u = by_r[lo:hi]
         flows[idx] = _flow_component(
-            cap[res_u], demand[needs_u], prio[needs_u], n_local.ravel(), r_local.ravel(), arc_cost[idx],
+            cap[res_u], demand[needs_u], prio[needs_u], n_local[arc_n[idx]], r_local[arc_r[idx]], arc_cost[idx],
             cap_class[res_u],
         )
     return flows
