@@ -29,7 +29,9 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from gongzhi.resources.matching import MatchConfig, Priority, greedy, repair, solve
+import numpy as np
+
+from gongzhi.resources.matching import MatchConfig, Priority, _Encoded, greedy, repair, solve
 from gongzhi.resources.synthetic import random_instance
 
 GOAL_SECONDS = 2.0
@@ -59,11 +61,26 @@ def _first_difference(exact, limited) -> str:
     return "same served units"
 
 
+def _idle_while_short(plan, pairs) -> tuple[int, int]:
+    """Needs left short while a resource they could use has idle units; and those idle units."""
+    short = plan.shortfalls
+    needs, idle = set(), set()
+    for nid, rid in pairs:
+        if nid in short and plan.remaining(rid) > 0:
+            needs.add(nid)
+            idle.add(rid)
+    return len(needs), sum(plan.remaining(rid) for rid in idle)
+
+
 def run_instance(console, label, resources, needs, args):
     exact_cfg, limited_cfg = MatchConfig(), MatchConfig(k_nearest=args.k)
     exact, t_exact, runs_exact = _timed(lambda: solve(resources, needs, exact_cfg), args.repeat)
     limited, t_limited, _ = _timed(lambda: solve(resources, needs, limited_cfg), args.repeat)
     base, t_greedy, _ = _timed(lambda: greedy(resources, needs, exact_cfg), args.repeat)
+    enc = _Encoded(resources, needs, exact_cfg)  # every feasible pair, for the idle-resource check
+    an, ar, _ = enc.candidates(np.arange(len(needs), dtype=np.int64), None)
+    pairs = [(needs[i].id, resources[j].id) for i, j in zip(an.tolist(), ar.tolist())]
+    idle = [_idle_while_short(p, pairs) for p in (exact, limited, base)]
     capacity = sum(r.capacity for r in resources)
     demand_total = sum(n.quantity for n in needs)
     ratio = capacity / demand_total
@@ -81,6 +98,7 @@ def run_instance(console, label, resources, needs, args):
                       f"{limited.served_by_priority[p]:,}", f"{base.served_by_priority[p]:,}")
     table.add_row("served total", f"{exact.served_total:,}", f"{limited.served_total:,}", f"{base.served_total:,}")
     table.add_row("total cost", f"{exact.total_cost:,}", f"{limited.total_cost:,}", f"{base.total_cost:,}")
+    table.add_row("short needs with an idle usable resource", *(f"{n:,} ({u:,} idle units)" for n, u in idle))
     table.add_row("cost per unit served", *(f"{p.total_cost / max(1, p.served_total):.2f}"
                                             for p in (exact, limited, base)))
     console.print(table)
@@ -93,7 +111,8 @@ def run_instance(console, label, resources, needs, args):
         f"{', '.join(f'{x:.3f}' for x in runs_exact)}"
     )
     assert _vector(exact) >= _vector(limited) and _vector(exact) >= _vector(base), "exact plan not maximal"
-    return {"label": label, "ratio": ratio, "exact": exact, "limited": limited, "greedy": base,
+    assert idle[0] == (0, 0), "exact plan left a need short next to idle capacity"
+    return {"label": label, "idle": idle, "ratio": ratio, "exact": exact, "limited": limited, "greedy": base,
             "t_exact": t_exact, "t_limited": t_limited, "t_greedy": t_greedy, "worse": worse}
 
 
