@@ -16,4 +16,5 @@ def test_bench_matching_runs_on_scarce_and_plentiful_instances():
     assert "exact (default)" in out and "k_nearest=8" in out and "greedy" in out
     assert "scarce 0.4: 300 needs" in out and "plentiful: 300 needs × 300 resources" in out
     assert "k=8/exact time" in out and "exact vs k_nearest=8, same run" in out
+    assert "short needs with an idle usable resource" in out
     assert "0 changed outside the re-solved needs" in out
