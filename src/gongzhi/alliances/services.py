@@ -164,7 +164,7 @@ def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", a
                        actor=None, on: dt.date | None = None) -> Alliance:
     """The township/street party committee (or a higher one) approves or rejects, with a reason."""
     ap.require(actor, ap.APPROVE, alliance)
-    alliance = Alliance.objects.select_for_update().get(pk=alliance.pk)
+    alliance = Alliance.objects.select_for_update(of=("self",), no_key=True).get(pk=alliance.pk)
     if alliance.status != Alliance.Status.APPLIED:
         raise Conflict(f"该申请已处理（{alliance.get_status_display()}），不能重复审批")
     approver_unit = approver_unit or approving_unit_for(alliance.region)
@@ -249,7 +249,10 @@ def accept_membership(member: AllianceMember, *, accept: bool = True, special_ju
                       actor=None, on: dt.date | None = None) -> AllianceMember:
     """An invitation is answered by the invited unit; an application is decided by the alliance.
     A join beyond 3 alliances needs a special approval whose justification is recorded."""
-    member = AllianceMember.objects.select_for_update().select_related("alliance", "unit").get(pk=member.pk)
+    # Only the member row is locked (not the joined alliance and unit: issue 17); the unit's row is
+    # locked below, after it, for the cap check.
+    member = AllianceMember.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "alliance", "unit").get(pk=member.pk)
     alliance, unit = member.alliance, member.unit
     if member.via == AllianceMember.Via.INVITATION:
         ap.require(actor, ap.APPLY, unit)
@@ -260,6 +263,8 @@ def accept_membership(member: AllianceMember, *, accept: bool = True, special_ju
     on = _today(on)
     if accept:
         _require_active(alliance)
+        # Joins of one unit queue here, so two at once cannot both pass the cap.
+        Unit.objects.select_for_update(of=("self",), no_key=True).filter(pk=unit.pk).first()
         beyond = _cap_check(unit, justification=special_justification, actor=actor, alliance=alliance)
         member.status = M.ACTIVE
         member.joined_on = on
@@ -281,7 +286,8 @@ def accept_membership(member: AllianceMember, *, accept: bool = True, special_ju
 @transaction.atomic
 def exit_alliance(member: AllianceMember, *, summary: str, actor=None, on: dt.date | None = None) -> AllianceMember:
     """A unit whose task is done exits with a short summary; the history stays."""
-    member = AllianceMember.objects.select_for_update().select_related("alliance", "unit").get(pk=member.pk)
+    member = AllianceMember.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "alliance", "unit").get(pk=member.pk)
     ap.require(actor, ap.APPLY, member.unit, member.alliance)
     summary = _text(summary, "summary", "任务完成情况小结", 300)
     _end(member, M.EXITED, on)
@@ -311,7 +317,8 @@ def participation_summary(member: AllianceMember, *, since: dt.date | None = Non
 @transaction.atomic
 def remove_member(member: AllianceMember, *, review: str, actor=None, on: dt.date | None = None) -> AllianceMember:
     """A unit that does not take part is removed after a review (the conclusion and its record are kept)."""
-    member = AllianceMember.objects.select_for_update().select_related("alliance", "unit").get(pk=member.pk)
+    member = AllianceMember.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "alliance", "unit").get(pk=member.pk)
     ap.require(actor, ap.APPROVE, member.alliance)
     review = _text(review, "review", "评议结论", 300)
     facts = participation_summary(member)
@@ -463,7 +470,7 @@ def agree_lists(alliance: Alliance, year: int, *, actor=None) -> int:
 def claim(item: ListItem, unit: Unit, *, owner_name: str, deadline: dt.date, post: str = "", actor=None,
           on: dt.date | None = None) -> Task:
     """A member claims a project (or a post in it); the claim becomes a task."""
-    item = ListItem.objects.select_for_update().select_related("alliance").get(pk=item.pk)
+    item = ListItem.objects.select_for_update(of=("self",), no_key=True).select_related("alliance").get(pk=item.pk)
     alliance = item.alliance
     ap.require(actor, ap.APPLY, unit, alliance)
     _require_active(alliance)
@@ -490,7 +497,7 @@ def claim(item: ListItem, unit: Unit, *, owner_name: str, deadline: dt.date, pos
 @transaction.atomic
 def complete_task(task: Task, *, note: str, completed_on: dt.date | None = None, actor=None) -> Task:
     ap.require(actor, ap.APPLY, task.owner_unit, task.alliance)
-    task = Task.objects.select_for_update().get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",), no_key=True).get(pk=task.pk)
     if task.completed_on is not None:
         raise Conflict(f"该任务已于{task.completed_on}记录完成")
     completed_on = _today(completed_on)
@@ -633,7 +640,7 @@ def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None 
         meeting = Meeting(alliance=alliance, kind=kind, year=held_on.year, required=False)
     else:
         ap.require(actor, ap.MANAGE, meeting.alliance)
-        meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        meeting = Meeting.objects.select_for_update(of=("self",), no_key=True).get(pk=meeting.pk)
         if meeting.is_recorded:
             raise Conflict(f"该会议已于{meeting.recorded_on}记录，每次会议只记录一次")
     alliance = meeting.alliance
@@ -785,7 +792,7 @@ def record_spending(alliance: Alliance, *, project: ListItem, amount, on: dt.dat
     """Spending is by project and within means: never beyond the balance."""
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
-    Alliance.objects.select_for_update().filter(pk=alliance.pk).first()
+    Alliance.objects.select_for_update(of=("self",), no_key=True).filter(pk=alliance.pk).first()
     if project is None or project.alliance_id != alliance.pk or project.kind != ListItem.Kind.PROJECT:
         raise DomainError("支出须列支到本联合体项目清单中的项目", field="project")
     amount = _amount(amount)

@@ -780,7 +780,8 @@ def start_bypass(actor, *, category: str, summary: str, lon=None, lat=None, grid
 @transaction.atomic
 def file_bypass(actor, bypass_id: int, *, description: str, resolution: str) -> ServiceRequest:
     """事后备案: the record of an emergency bypass, as a request resolved by the grid worker's community."""
-    b = Bypass.objects.select_related("grid__region", "category").select_for_update().filter(pk=bypass_id).first()
+    b = Bypass.objects.select_related("grid__region", "category").select_for_update(
+        of=("self",), no_key=True).filter(pk=bypass_id).first()
     if b is None:
         raise NotFound(f"紧急处置记录{bypass_id}不存在")
     if actor is None or b.worker_id != actor.pk:

@@ -271,7 +271,7 @@ def _mobilise(actor, inc: Incident, grid_pks: list[int], *, at) -> int:
 @transaction.atomic
 def mobilise(actor, incident: Incident) -> int:
     """Notify the party members and volunteers of the area not yet called (e.g. after people moved in)."""
-    inc = Incident.objects.select_for_update().get(pk=incident.pk)
+    inc = Incident.objects.select_for_update(of=("self",), no_key=True).get(pk=incident.pk)
     perms.require(actor, perms.OPERATE, inc)
     _active(inc)
     return _mobilise(actor, inc, grid_ids(inc), at=_now())
@@ -359,7 +359,7 @@ def raise_need(actor, incident: Incident, *, title: str, kind: str, quantity: in
     """Raise an emergency need of the incident to the common pool (priority 应急)."""
     from gongzhi.resources.services import raise_emergency_need
 
-    inc = Incident.objects.select_for_update().get(pk=incident.pk)
+    inc = Incident.objects.select_for_update(of=("self",), no_key=True).get(pk=incident.pk)
     perms.require(actor, perms.OPERATE, inc)
     _active(inc)
     ids = set(grid_ids(inc))
@@ -431,7 +431,8 @@ def publish_counts(actor, incident: Incident) -> dict:
 def stand_down(actor, incident: Incident, *, note: str = "", expected_version=None,
                at: dt.datetime | None = None) -> Incident:
     """End the response: routing returns to the responsibility lists; the after-action report is final."""
-    inc = Incident.objects.select_for_update().select_related("region", "desk_unit").get(pk=incident.pk)
+    inc = Incident.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "region", "desk_unit").get(pk=incident.pk)
     perms.require(actor, perms.DECLARE, inc)
     if inc.status == Incident.Status.STOOD_DOWN:
         raise Conflict(f"{inc.name}已于{timezone.localtime(inc.stood_down_at):%Y-%m-%d %H:%M}终止响应，不能重复终止",

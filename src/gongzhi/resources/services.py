@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
@@ -77,6 +77,26 @@ def can_respond(user, resource: PoolResource) -> bool:
 
 def _now():
     return timezone.now()
+
+
+# Row locks here take only the row they change (``of=("self",)``) as ``FOR NO KEY UPDATE``, which lets
+# other transactions go on inserting rows that reference it (a foreign key takes ``FOR KEY SHARE``),
+# and several rows in primary-key order. Every use case that changes assignments first takes the pool
+# lock, so they queue in one order: matching and repair plan from the whole pool's capacity, and a
+# plan made while another transaction rewrites it would be wrong, or deadlock with it (issue 17).
+_POOL_LOCK = 0x677A_706C  # "gzpl"
+
+
+def _lock_pool() -> None:
+    """Queue behind any other use case changing the pool's assignments (a PostgreSQL transaction-level
+    advisory lock, released at commit or rollback; SQLite serialises writers by itself)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_POOL_LOCK])
+
+
+def _lock(model, pk):
+    return model.objects.select_for_update(of=("self",), no_key=True).get(pk=pk)
 
 
 def _bump(model, obj, expected_version: int | None, **fields) -> None:
@@ -241,6 +261,9 @@ def raise_need(actor, *, title: str, kind: str, quantity: int, priority=Priority
 @transaction.atomic
 def cancel_need(actor, need: PoolNeed, *, reason: str = "") -> PoolNeed:
     require(actor, RAISE, need.region)
+    _lock_pool()
+    _lock(PoolNeed, need.pk)
+    need.refresh_from_db()
     if need.status != PoolNeed.Status.OPEN:
         raise DomainError("只有待满足的需求可以取消", field="status")
     if need.assignments.filter(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.IN_TRANSIT]).exists():
@@ -341,8 +364,9 @@ def run_matching(actor, *, region: Region | None = None, method: str = "flow",
     require(actor, MATCH, region)
     if method not in ("flow", "greedy"):
         raise DomainError("匹配方法须为 flow 或 greedy", field="method")
-    needs = list(PoolNeed.objects.select_for_update().filter(status=PoolNeed.Status.OPEN,
-                                                             region__path__startswith=region.path))
+    _lock_pool()
+    needs = list(PoolNeed.objects.select_for_update(of=("self",), no_key=True).filter(
+        status=PoolNeed.Status.OPEN, region__path__startswith=region.path).order_by("pk"))
     superseded = Assignment.objects.filter(need__in=needs, status=Assignment.Status.PROPOSED).update(
         status=Assignment.Status.SUPERSEDED, reason="被新一轮匹配替代")
     b = _Builder(config)
@@ -496,7 +520,9 @@ def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment
 def withdraw_resource(actor, resource: PoolResource, *, reason: str = "",
                       expected_version: int | None = None) -> MatchRun | None:
     """The owner takes the resource out of the pool; its open assignments are repaired elsewhere."""
-    resource = PoolResource.objects.select_for_update().select_related("owner__region", "region").get(pk=resource.pk)
+    _lock_pool()
+    resource = PoolResource.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "owner__region", "region").get(pk=resource.pk)
     if not can_respond(actor, resource):
         raise Forbidden("只有资源所属单位可以撤回资源")
     if resource.status != PoolResource.Status.ACTIVE:
@@ -517,7 +543,8 @@ def withdraw_resource(actor, resource: PoolResource, *, reason: str = "",
 
 
 def _get_assignment(assignment, status_in) -> Assignment:
-    a = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+    _lock_pool()
+    a = Assignment.objects.select_for_update(of=("self",), no_key=True).filter(pk=assignment.pk).first()
     if a is None:
         raise NotFound("分配不存在")
     if a.status not in status_in:
@@ -570,7 +597,7 @@ def confirm_delivery(actor, assignment: Assignment, *, received: int, note: str 
     _bump(Assignment, a, None, status=Assignment.Status.DELIVERED, delivered_quantity=received,
           delivered_by=actor if getattr(actor, "is_authenticated", False) else None, delivered_at=_now(),
           reason=note[:300])
-    need = PoolNeed.objects.select_for_update().get(pk=a.need_id)
+    need = _lock(PoolNeed, a.need_id)
     progress = need_progress(need)
     if progress["fulfilled"] >= need.quantity and need.status == PoolNeed.Status.OPEN:
         need.assignments.filter(status=Assignment.Status.PROPOSED).update(
