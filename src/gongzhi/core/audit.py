@@ -203,6 +203,49 @@ def connect() -> None:
     m2m_changed.connect(_on_user_m2m, sender=User.user_permissions.through, dispatch_uid="gongzhi.audit.perms")
     pre_save.connect(_on_user_pre_save, sender=User, dispatch_uid="gongzhi.audit.user_flags")
     post_save.connect(_on_admin_logentry, sender=LogEntry, dispatch_uid="gongzhi.audit.admin")
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(install_guard, sender=apps.get_app_config("core"), dispatch_uid="gongzhi.audit.guard")
+
+
+# Append-only in the database too (installed after every migrate, idempotently): no UPDATE ever; on
+# PostgreSQL no DELETE of a row younger than 180 days (the legal minimum; TRUNCATE, which test
+# flushes use, fires no row triggers).  SQLite gets the UPDATE guard only: its flush deletes rows.
+_PG_GUARD = [
+    """CREATE OR REPLACE FUNCTION core_securitylog_guard() RETURNS trigger AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' THEN
+            RAISE EXCEPTION 'the security audit log is append-only';
+        END IF;
+        IF OLD.at > now() - interval '180 days' THEN
+            RAISE EXCEPTION 'security audit log rows are kept at least 180 days';
+        END IF;
+        RETURN OLD;
+    END $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS core_securitylog_guard ON core_securitylog",
+    "CREATE TRIGGER core_securitylog_guard BEFORE UPDATE OR DELETE ON core_securitylog "
+    "FOR EACH ROW EXECUTE FUNCTION core_securitylog_guard()",
+]
+_SQLITE_GUARD = [
+    "CREATE TRIGGER IF NOT EXISTS core_securitylog_no_update BEFORE UPDATE ON core_securitylog "
+    "BEGIN SELECT RAISE(ABORT, 'the security audit log is append-only'); END",
+]
+
+
+def install_guard(sender=None, using="default", **kwargs) -> None:
+    """``post_migrate``: the database-level guard of the log table (once it exists)."""
+    from django.db import connections
+
+    from .models import SecurityLog
+
+    conn = connections[using]
+    if SecurityLog._meta.db_table not in conn.introspection.table_names():
+        return
+    statements = {"postgresql": _PG_GUARD, "sqlite": _SQLITE_GUARD}.get(conn.vendor, [])
+    with conn.cursor() as cur:
+        for sql in statements:
+            cur.execute(sql)
 
 
 def prune(*, now=None) -> int:

@@ -1,8 +1,8 @@
 """The security audit log for auditors: /audit/ (filters, pages) and /audit/export.csv.
 
 Only holders of ``view_audit_log`` (the auditor role) see it, each the rows of their region subtree;
-rows without a region (system actions, unknown users' failed log-ins) only an auditor whose scope
-includes a top-level region.  Exporting is itself logged.
+rows without a region (system actions, unknown users' failed log-ins) only auditors of a district
+or above.  Exporting is itself logged.
 """
 
 from __future__ import annotations
@@ -40,8 +40,9 @@ def visible_rows(user):
     cond = Q()
     for p in paths:
         cond |= Q(region__path__startswith=p)
-    if Region.objects.filter(path__in=paths, parent__isnull=True).exists():
-        cond |= Q(region__isnull=True)
+    if Region.objects.filter(Q(parent__isnull=True) | Q(level__in=(Region.Level.CITY, Region.Level.DISTRICT)),
+                             path__in=paths).exists():
+        cond |= Q(region__isnull=True)  # platform-wide rows: for auditors of a district or above
     return qs.filter(cond)
 
 

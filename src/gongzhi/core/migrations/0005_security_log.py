@@ -3,44 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Append-only in the database too: no UPDATE ever; on PostgreSQL no DELETE of a row younger than
-# 180 days (the legal minimum; TRUNCATE, used by test flushes, does not fire row triggers).  SQLite
-# gets the UPDATE guard only: its flush deletes rows one by one.
-PG_SQL = [
-    """CREATE FUNCTION core_securitylog_guard() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            RAISE EXCEPTION 'the security audit log is append-only';
-        END IF;
-        IF OLD.at > now() - interval '180 days' THEN
-            RAISE EXCEPTION 'security audit log rows are kept at least 180 days';
-        END IF;
-        RETURN OLD;
-    END $$ LANGUAGE plpgsql""",
-    "CREATE TRIGGER core_securitylog_guard BEFORE UPDATE OR DELETE ON core_securitylog "
-    "FOR EACH ROW EXECUTE FUNCTION core_securitylog_guard()",
-]
-PG_UNDO = ["DROP TRIGGER IF EXISTS core_securitylog_guard ON core_securitylog",
-           "DROP FUNCTION IF EXISTS core_securitylog_guard()"]
-SQLITE_SQL = ["CREATE TRIGGER core_securitylog_no_update BEFORE UPDATE ON core_securitylog "
-              "BEGIN SELECT RAISE(ABORT, 'the security audit log is append-only'); END"]
-SQLITE_UNDO = ["DROP TRIGGER IF EXISTS core_securitylog_no_update"]
-
-
-def guard(apps, schema_editor):
-    sql = PG_SQL if schema_editor.connection.vendor == "postgresql" else SQLITE_SQL
-    if schema_editor.connection.vendor in ("postgresql", "sqlite"):
-        for statement in sql:
-            schema_editor.execute(statement)
-
-
-def unguard(apps, schema_editor):
-    sql = PG_UNDO if schema_editor.connection.vendor == "postgresql" else SQLITE_UNDO
-    if schema_editor.connection.vendor in ("postgresql", "sqlite"):
-        for statement in sql:
-            schema_editor.execute(statement)
-
-
 
 class Migration(migrations.Migration):
 
@@ -69,5 +31,4 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['kind', 'at'], name='core_seclog_kind_at')],
             },
         ),
-        migrations.RunPython(guard, unguard),
     ]
