@@ -340,6 +340,37 @@ def bench_pymerkle_sqlite_append(entries: list[bytes]) -> tuple[float, float]:
 # --------------------------------------------------------------------------- real entries
 
 
+def _reference_projection(event_type: str, payload: dict, salts: dict) -> dict:
+    """The public ``data`` from the rule, commitments recomputed with ``rfc8785``: fields off the
+    type's allow-list committed whole; inside allowed fields every string that is not a structured
+    token committed where it stands (JSON Pointer of the salt: ``/data/<field>/...``)."""
+    import rfc8785
+
+    from gongzhi.ledger import public_fields
+
+    allowed = public_fields.allowed_fields(event_type) or frozenset()
+
+    def commit(value, ptr):
+        return "sha256:" + hashlib.sha256(bytes.fromhex(salts[ptr]) + rfc8785.dumps(value)).hexdigest()
+
+    def seal(value, ptr):
+        if isinstance(value, str):
+            return value if public_fields.is_token(value) else commit(value, ptr)
+        if isinstance(value, dict):
+            if all(isinstance(k, str) and public_fields.is_token(k) for k in value):
+                return {k: seal(v, ptr + "/" + k.replace("~", "~0").replace("/", "~1")) for k, v in value.items()}
+            return commit(value, ptr)
+        if isinstance(value, list):
+            return [seal(v, f"{ptr}/{i}") for i, v in enumerate(value)]
+        return value
+
+    out = {}
+    for k, v in payload.items():
+        ptr = "/data/" + str(k).replace("~", "~0").replace("/", "~1")
+        out[k] = seal(v, ptr) if k in allowed else commit(v, ptr)
+    return out
+
+
 def check_entries() -> None:
     """Check every leaf of the configured database against ``rfc8785`` and its outbox event.
 
@@ -370,6 +401,9 @@ def check_entries() -> None:
         if e.actor_id is not None:
             personal["actor"] = f"user:{e.actor_id}"
         salts = json.loads(leaf.salts)
+        version = json.loads(entry).get("v", 1)
+        if version >= 2:  # data projected through gongzhi.ledger.public_fields (issue 17)
+            payload = _reference_projection(e.type, payload, salts)
         expected = rfc8785.dumps(
             {
                 "data": payload,
@@ -382,7 +416,7 @@ def check_entries() -> None:
                 "record": {"id": e.aggregate_id, "type": e.aggregate_type},
                 "region": e.region.code if e.region_id else None,
                 "type": e.type,
-                "v": 1,
+                "v": version,
             }
         )
         if entry != expected or entry != rfc8785.dumps(json.loads(entry)):
