@@ -88,8 +88,14 @@ def page(browser, server_url):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     pg = ctx.new_page()
     pg.set_default_timeout(45000)  # a shared CI machine can be slow; waits end as soon as the page is ready
+    # Every page of every browser test runs under the content security policy: a script or style it
+    # blocks (an inline handler, a script without the nonce) fails the test that met it.
+    blocked: list[str] = []
+    pg.on("console", lambda m: blocked.append(f"{pg.url}: {m.text}")
+          if m.type == "error" and "Content Security Policy" in m.text else None)
     yield pg
     ctx.close()
+    assert not blocked, "blocked by the content security policy:\n" + "\n".join(blocked)
 
 
 def login(page, server_url, username, password=DEMO_PASSWORD):
