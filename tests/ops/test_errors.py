@@ -125,3 +125,32 @@ def test_500_page_survives_a_broken_layout(monkeypatch, log_lines):
     response = Client(raise_request_exception=False).get("/test-boom/")
     assert response.status_code == 500
     assert response["X-Request-ID"] in response.content.decode()
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_the_configured_logging_writes_the_traceback_with_the_request_id(tmp_path, fmt):
+    """As under `gongzhi serve`: a fresh process with the platform's own LOGGING, nothing added."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import django; django.setup()\n"
+            "from django.test import Client\n"
+            "r = Client(raise_request_exception=False).get('/test-boom/')\n"
+            "print(r.status_code, r['X-Request-ID'])\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GONGZHI_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="tests.ops.settings_boom", GONGZHI_VAR_DIR=str(tmp_path), DATABASE_URL="",
+               GONGZHI_LOG_FORMAT=fmt)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    status, rid = out.stdout.split()
+    assert status == "500"
+    if fmt == "json":
+        lines = [json.loads(line) for line in out.stderr.splitlines() if line.startswith("{")]
+        errors = [line for line in lines if line["level"] == "ERROR" and line["request_id"] == rid]
+        assert errors and "RuntimeError: boom" in errors[0]["traceback"], out.stderr
+    else:
+        assert f"[{rid}] Internal Server Error: /test-boom/" in out.stderr
+        assert "RuntimeError: boom: a bug in a view" in out.stderr
