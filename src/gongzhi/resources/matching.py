@@ -787,7 +787,7 @@ class _Encoded:
                         out.append(arr)
                 continue
             total = len(members)
-            want = total if k is None else min(k, total)
+            want = min(k, total)
             q = min(total, max(want, 1) * 4)
             while len(rows):
                 bound = float(self.n_maxd[rows].max()) * (1 + 1e-9) + 1e-6
@@ -815,7 +815,6 @@ class _Encoded:
             e = np.zeros(0, np.int64)
             return e, e, np.zeros(0)
         return np.concatenate(out_n), np.concatenate(out_r), np.concatenate(out_d)
-
 
     def _all_within(self, rows: np.ndarray, tree: cKDTree, members: np.ndarray):
         """Every feasible resource of ``members`` within each need's maximum distance.
@@ -952,7 +951,7 @@ def _ranks(arc_n: np.ndarray, arc_c: np.ndarray, arc_d: np.ndarray, sel: np.ndar
 
     Sorts one integer key (need, cost) instead of every arc by three keys; the
     distance only breaks ties between arcs of equal need and cost, and only
-    those few arcs are sorted by it.
+    the arcs of such tied (need, cost) pairs are sorted by it.
     """
     if not len(sel):
         return np.zeros(0, np.int64)
