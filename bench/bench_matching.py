@@ -22,6 +22,7 @@ instance, 1 % of its resources drop out and the repair is timed.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     console = Console(width=160)
     targets = [float(x) for x in args.scarce.split(",") if x.strip()]
+    load_start = os.getloadavg()[0]
     rows = []
     for target in targets:
         n_res = max(1, round(target * args.needs * MEAN_QUANTITY / MEAN_CAPACITY))
@@ -151,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(summary)
     t_opt = plentiful["t_exact"]
     console.print(f"goal ≤ {GOAL_SECONDS:.0f} s on the plentiful instance: {'met' if t_opt <= GOAL_SECONDS else 'NOT met'}")
+    console.print(f"load average (1 min) at start {load_start:.2f}, now {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
 
     opt = plentiful["exact"]
     drop = {r.id for r in resources[::100]}  # 1 % of the resources drop out
