@@ -140,8 +140,13 @@ _sha256 = hashlib.sha256
 
 def commitment(salt: bytes, value: Any) -> str:
     """Salted hash of one personal field: ``sha256:<hex of SHA-256(salt ‖ JCS(value))>``."""
-    if type(value) is str:
+    t = type(value)
+    if t is str:
         data = _S(value).encode("utf-8", "surrogatepass")
+    elif t is int and -(2**53) < value < 2**53:  # JCS of a safe integer is its decimal form
+        data = str(value).encode()
+    elif value is None or t is bool:
+        data = b"null" if value is None else b"true" if value else b"false"
     else:
         try:
             data = canonical.dumps(value)
@@ -219,9 +224,17 @@ def _personal(personal: dict, pool: _SaltPool) -> tuple[str, str]:
     )
 
 
+_POINTERS: dict = {}
+
+
 def _pointer(key) -> str:
     """One RFC 6901 JSON Pointer reference token."""
-    return str(key).replace("~", "~0").replace("/", "~1")
+    token = _POINTERS.get(key)
+    if token is None:
+        token = str(key).replace("~", "~0").replace("/", "~1")
+        if len(_POINTERS) < 4096:
+            _POINTERS[key] = token
+    return token
 
 
 def _commit(value: Any, pointer: str, pool: _SaltPool, salts: dict) -> str:
@@ -318,9 +331,13 @@ def _iter_entries(events: Sequence, ids: Sequence[str], regions: dict | None = N
         if payload:
             payload, data_salts = project(event.type, payload, pool)
             if data_salts:
-                if salts_json != "{}":
-                    data_salts = {**json.loads(salts_json), **data_salts}
-                salts_json = canonical.object_of_strings(data_salts)
+                data_text = canonical.object_of_strings(data_salts)  # keys are "/data/…" pointers
+                if salts_json == "{}":
+                    salts_json = data_text
+                elif "/" < salts_json[2] != "\\":  # every personal name sorts after "/": concatenate
+                    salts_json = data_text[:-1] + "," + salts_json[1:]
+                else:
+                    salts_json = canonical.object_of_strings({**json.loads(salts_json), **data_salts})
         region = getattr(event, "region_code", None)
         if region is None and getattr(event, "region_id", None) is not None:
             region = regions[event.region_id] if regions is not None else event.region.code
