@@ -21,10 +21,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, UnreadablePostError
 from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ OPEN311_PREFIX = "/open311/"
 UPLOAD_URLS = ("cases:new", "cases:simple", "api:create_request_with_attachments")
 IMPORT_URLS = ("api:import_grids",)
 DEFAULT_MAX_BODY = 2_621_440  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE default
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # outside XML 1.0
 
 
 def max_body() -> int:
@@ -98,7 +100,12 @@ class InputGuardMiddleware:
                 return self.refuse(request, 413, "too_large", None,
                                    _("请求内容过大：%(size)s，此地址最多接受 %(cap)s。")
                                    % {"size": _mib(length), "cap": _mib(cap)})
-        found = self.bad_text(request)
+        try:
+            found = self.bad_text(request)
+        except UnreadablePostError:
+            # The client stopped sending its body (GONGZHI_BODY_READ_TIMEOUT) or went away.
+            log.warning("body not received in full on %s", request.path_info)
+            return self.refuse(request, 400, "incomplete_body", None, _("请求内容没有完整收到，请重新提交。"))
         if found is not None:
             where, reason = found
             # In the API bad characters are a validation refusal (422), as its other input refusals.
@@ -137,8 +144,9 @@ class InputGuardMiddleware:
             return JsonResponse(body, status=api_status or status)
         if path.startswith(OPEN311_PREFIX):
             if path.endswith(".xml"):
+                text = _NOT_XML.sub("\ufffd", message)  # the field name may hold control characters
                 xml = (f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>{status}</code>'
-                       f"<description>{escape(message)}</description></error></errors>")
+                       f"<description>{escape(text)}</description></error></errors>")
                 return HttpResponse(xml.encode(), status=status, content_type="text/xml; charset=utf-8")
             return HttpResponse(json.dumps([{"code": status, "description": message}], ensure_ascii=False),
                                 status=status, content_type="application/json")
