@@ -213,3 +213,29 @@ def test_cli_export(world, tmp_path):
     assert "cli-user" in text and text.splitlines()[0].startswith("at,kind")
     with pytest.raises(Exception, match="--since must be a date"):
         call_command("auditlog", "export", "--since", "yesterday")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_opening_a_request_with_the_reporters_details_is_logged(client, users, world, role):
+    """Request pages and the API detail: a row for staff who saw the reporter's details in clear, none
+    for those who saw them masked."""
+    from gongzhi.cases import services as cases
+    from gongzhi.cases.views_common import request_dict
+    from gongzhi.org.models import Grid
+
+    grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
+    req, _ = cases.submit(None, description="楼道堆物", category="01001", lon=grid.centroid_lon,
+                          lat=grid.centroid_lat, reporter_name="张三", reporter_phone="13912345678")
+    user = users[role]
+    client.force_login(user)
+    page = client.get(reverse("cases:detail", args=[req.number]))
+    api = client.get(f"/api/v1/cases/requests/{req.number}")
+    if page.status_code == 404:
+        assert api.status_code == 404 and not SecurityLog.objects.filter(kind="personal_view").exists()
+        return
+    clear = not request_dict(user, req)["masked"]
+    assert ("13912345678" in page.content.decode()) is clear
+    rows = list(SecurityLog.objects.filter(kind="personal_view", target=f"servicerequest:{req.pk}")
+                .order_by("id").values_list("detail", flat=True))
+    expected = [{"fields": ["reporter_name", "reporter_phone"], "via": v} for v in ("page", "api")]
+    assert rows == (expected if clear else [])

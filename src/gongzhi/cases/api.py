@@ -13,7 +13,7 @@ from gongzhi.org import geo
 from . import attachments as attachments_mod
 from . import classify, figures, perms, services
 from .models import Channel, Summons
-from .views_common import duplicates_for, request_dict, visible_request, visible_requests
+from .views_common import duplicates_for, log_contact_view, request_dict, visible_request, visible_requests
 
 router = Router(tags=["cases"])
 PREFIX = "cases"
@@ -147,7 +147,10 @@ def list_requests(request, state: str | None = None, category: str | None = None
 
 @router.get("/requests/{number}", response={200: dict, **ERRORS})
 def get_request(request, number: str):
-    return request_dict(request.user, visible_request(request.user, number), timeline=True)
+    req = visible_request(request.user, number)
+    out = request_dict(request.user, req, timeline=True)
+    log_contact_view(request, req, out, via="api")
+    return out
 
 
 def apply_action(user, req, data: ActionIn, token: str | None = None):

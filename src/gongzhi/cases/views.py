@@ -43,7 +43,7 @@ from .models import (
     State,
     Summons,
 )
-from .views_common import duplicates_for, request_dict, visible_requests
+from .views_common import duplicates_for, log_contact_view, request_dict, visible_requests
 
 # Public intake: at most RATE_LIMIT submissions per client address per RATE_WINDOW seconds.
 RATE_LIMIT = 20
@@ -226,6 +226,8 @@ def detail(request, number):
             status = 409 if any("刷新" in str(x) for x in form.non_field_errors()) else 400
             req.refresh_from_db()
     d = request_dict(request.user, req, timeline=True)
+    if request.method == "GET" and not is_reporter:
+        log_contact_view(request, req, d, via="page")
     if is_reporter:  # the reporter sees their own contact details
         d.update(reporter_name=req.reporter_name, reporter_phone=req.reporter_phone, masked=False,
                  description=req.description, resolution=req.resolution)

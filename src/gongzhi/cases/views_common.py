@@ -47,6 +47,18 @@ def duplicates_for(user, req_or_place: ServiceRequest | None = None, *, category
                                within=visible_requests(user), mask=lambda r: masked_description(user, r))
 
 
+def log_contact_view(request, req: ServiceRequest, d: dict, *, via: str) -> None:
+    """Security audit log (issue 17): staff who opened a request with the reporter's details in
+    clear; the reporter viewing their own request is not logged."""
+    if d.get("masked", True) or (req.reporter_user_id and req.reporter_user_id == getattr(request.user, "pk", None)):
+        return
+    fields = [f for f in ("reporter_name", "reporter_phone", "reporter_id_number") if getattr(req, f, "")]
+    if fields:
+        from gongzhi.core import audit
+
+        audit.personal_view(req, fields, request=request, via=via)
+
+
 def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
     f = sla.flags(req)
     # Free text (description, resolution, reasons) may hold a phone or ID number: masked like the
