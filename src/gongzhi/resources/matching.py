@@ -957,7 +957,8 @@ def _ranks(arc_n: np.ndarray, arc_c: np.ndarray, arc_d: np.ndarray, sel: np.ndar
         return np.zeros(0, np.int64)
     width = int(arc_c.max()) + 1
     key = arc_n.astype(np.int64) * width + arc_c
-    skey = np.sort(key)
+    by_key = np.argsort(key)
+    skey = key[by_key]
     ku = key[sel]
     lo = np.searchsorted(skey, ku, "left")
     hi = np.searchsorted(skey, ku, "right")
@@ -965,7 +966,9 @@ def _ranks(arc_n: np.ndarray, arc_c: np.ndarray, arc_d: np.ndarray, sel: np.ndar
     rank = lo - first + 1
     tied = np.flatnonzero(hi - lo > 1)
     if len(tied):
-        sub = np.flatnonzero(np.isin(key, ku[tied]))  # every arc sharing (need, cost) with a tied one
+        # every arc sharing (need, cost) with a tied one: the sorted ranges [lo, hi) of the tied arcs
+        cover = np.bincount(lo[tied], minlength=len(skey) + 1) - np.bincount(hi[tied], minlength=len(skey) + 1)
+        sub = np.sort(by_key[np.flatnonzero(np.cumsum(cover[:-1]) > 0)])
         order = np.lexsort((arc_d[sub], key[sub]))
         sk, sd = key[sub][order], arc_d[sub][order]
         at = np.arange(len(order))
