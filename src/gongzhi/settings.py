@@ -104,6 +104,8 @@ INSTALLED_APPS = [
     "gongzhi.security",
     "axes",
     "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "gongzhi.security.otp.StaffOTPMiddleware",
     "gongzhi.core.inputguard.InputGuardMiddleware",  # body caps (413) and NUL in URLs/forms (400)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -215,6 +219,10 @@ RATELIMIT_USE_CACHE = "default"
 # locked out by a colleague's typing.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "axes.W006"]
 GONGZHI_LOGIN_RATE = os.environ.get("GONGZHI_LOGIN_RATE", "30/10m")
+# Second factor (TOTP, django-otp): anyone may bind an authenticator app at /account/2fa/, after which
+# the log-in asks for its code; with GONGZHI_STAFF_OTP_REQUIRED=1 every staff account must bind one.
+GONGZHI_STAFF_OTP_REQUIRED = os.environ.get("GONGZHI_STAFF_OTP_REQUIRED", "0") == "1"
+OTP_TOTP_ISSUER = os.environ.get("GONGZHI_OTP_ISSUER", "Gongzhi")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

@@ -1,4 +1,5 @@
-"""The log-in page: Django's, behind a per-address rate limit.
+"""The log-in page: Django's, with the second factor for accounts that bound one (``forms.LoginForm``),
+behind a per-address rate limit.
 
 django-axes locks an account after repeated failures (settings ``AXES_*``); this limit stops one
 address from trying many accounts a few times each (password spraying), which a per-account
@@ -12,11 +13,13 @@ from django.contrib.auth import views as auth_views
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from .forms import LoginForm
 from .ratelimit import limited
 
 
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
+    authentication_form = LoginForm
 
     def post(self, request, *args, **kwargs):
         if limited(request, "login", settings.GONGZHI_LOGIN_RATE):

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from gongzhi.security.otp import two_factor
 from gongzhi.security.views import LoginView
 
 from . import views
@@ -8,6 +9,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
+    path("account/2fa/", two_factor, name="two_factor"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", views.org_tree, name="org_tree"),
     path("org/unit/<str:code>/", views.unit_detail, name="unit"),
