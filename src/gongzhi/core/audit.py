@@ -18,6 +18,7 @@ import ipaddress
 import json
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
 log = logging.getLogger("gongzhi.audit")
@@ -69,10 +70,11 @@ def record(kind: str, *, actor=None, request=None, target: str = "", region=None
     if not getattr(actor, "is_authenticated", False):
         actor = None
     try:
-        return SecurityLog.objects.create(
-            at=timezone.now(), kind=kind, user_id=actor.pk if actor is not None else None,
-            username=(actor.get_username() if actor is not None else (username or ""))[:150],
-            region=_region(region), target=str(target)[:200], ip=_ip(request), detail=detail or {})
+        with transaction.atomic():  # a savepoint: a failed row must not break the caller's transaction
+            return SecurityLog.objects.create(
+                at=timezone.now(), kind=kind, user_id=actor.pk if actor is not None else None,
+                username=(actor.get_username() if actor is not None else (username or ""))[:150],
+                region=_region(region), target=str(target)[:200], ip=_ip(request), detail=detail or {})
     except Exception:  # the action itself must not fail because its audit row could not be written
         log.exception("could not write security audit log row %s %s", kind, target)
         return None
