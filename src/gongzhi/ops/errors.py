@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponseServerError, UnreadablePostError
 from django.template import loader
 from django.utils.translation import gettext as _
 
@@ -63,7 +63,8 @@ def server_error(request):
 
 class DomainErrorMiddleware:
     """A view that lets a domain refusal escape gets the page for it, not a 500: a Forbidden is a
-    403 naming the roles that may do it, a NotFound a 404, any other refusal a 400 saying why."""
+    403 naming the roles that may do it, a NotFound a 404, any other refusal a 400 saying why; a
+    body the client never finished sending is a 400 too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,6 +73,10 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, UnreadablePostError):
+            # The client stopped sending its body (GONGZHI_BODY_READ_TIMEOUT) or went away: not our error.
+            log.warning("request body not received in full: %s", exception)
+            return _render(request, "errors/400.html", 400, {"message": _("请求内容没有完整收到，请重新提交。")})
         if isinstance(exception, Forbidden):
             return permission_denied(request, exception)
         if isinstance(exception, NotFound):

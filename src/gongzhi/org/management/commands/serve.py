@@ -30,15 +30,24 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("GONGZHI_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("GONGZHI_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GONGZHI_WORKERS", "2")))
-        parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
+        parser.add_argument("--worker-class", choices=("gevent", "gthread"),
+                            default=os.environ.get("GONGZHI_WORKER_CLASS", "gevent"),
+                            help="gevent (default: a slow client costs a greenlet, not a thread) or gthread")
+        parser.add_argument("--worker-connections", type=int,
+                            default=int(os.environ.get("GONGZHI_WORKER_CONNECTIONS", "1000")),
+                            help="simultaneous connections per worker (gevent)")
         parser.add_argument("--no-worker", action="store_true",
                             help="do not start the task worker and the scheduler of periodic jobs")
 
-    def handle(self, *args, host, port, workers, threads, no_worker, **opts):
+    def handle(self, *args, host, port, workers, threads, no_worker, worker_class, worker_connections, **opts):
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
         if not gunicorn:
             raise CommandError("gunicorn is not installed in this environment (pip install gunicorn)")
         env = dict(os.environ, DJANGO_SETTINGS_MODULE="gongzhi.settings")
+        if worker_class == "gevent":
+            # A greenlet per request: a connection kept past its request would never be reused.
+            env.setdefault("GONGZHI_CONN_MAX_AGE", "0")
         children = []
         if not no_worker and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
             children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "worker", "--interval", "1"],
@@ -54,7 +63,9 @@ class Command(BaseCommand):
         self.stdout.flush()
         server = subprocess.Popen(
             [gunicorn, "gongzhi.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
-             "--worker-class", "gthread", "--threads", str(threads), "--timeout", "30", "--keep-alive", "5",
+             *(["--worker-class", "gevent", "--worker-connections", str(worker_connections)] if worker_class == "gevent"
+               else ["--worker-class", "gthread", "--threads", str(threads)]),
+             "--timeout", "30", "--keep-alive", "5",
              "--access-logfile", "-", "--error-logfile", "-", "--graceful-timeout", "5"],
             env=env,
         )
