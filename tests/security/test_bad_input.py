@@ -218,3 +218,26 @@ def test_nul_in_a_page_form_post_answers_400(client, users):
     r = client.post("/requests/new/", {"description": "a\x00b", "category": "01001"})
     assert r.status_code == 400 or (r.status_code == 200 and "aria-invalid" in r.content.decode())
     assert ServiceRequest.objects.count() == before
+
+
+# ------------------------------------------------------------------ the schema says so
+
+
+def test_every_operation_declares_the_refusals_it_can_give(client, db):
+    """422 (validation, bad characters, paging), 400/403/404/409 (domain errors), 401 (no token) and,
+    where there is a body, 413 — all in the one error shape."""
+    doc = client.get("/api/v1/openapi.json").json()
+    assert {"detail", "code"} <= set(doc["components"]["schemas"]["Error"]["required"])
+    ops = [(path, method, op) for path, methods in doc["paths"].items() for method, op in methods.items()]
+    assert len(ops) > 100
+    for path, method, op in ops:
+        for code in ("400", "403", "404", "409", "422"):
+            assert code in op["responses"], (method, path, code)
+        if op.get("security"):
+            assert "401" in op["responses"], (method, path)
+        if method in ("post", "put", "patch"):
+            assert "413" in op["responses"], (method, path)
+    paging = {p["name"]: p["schema"] for p in doc["paths"]["/api/v1/cases/requests"]["get"]["parameters"]
+              if p["name"] in ("offset", "limit")}
+    assert paging["offset"]["minimum"] == 0 and paging["offset"]["maximum"] == BIGINT
+    assert paging["limit"]["minimum"] == 1

@@ -34,7 +34,6 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Offset = Annotated[int, Field(ge=0, le=BIGINT_MAX, description="how many rows to skip (0 or more)")]
 Limit = Annotated[int, Field(ge=1, le=BIGINT_MAX, description="at most this many rows (capped per endpoint)")]
-NonEmpty = Annotated[str, Field(min_length=1, pattern=r"\S")]
 
 
 class BadInput(DomainError):
