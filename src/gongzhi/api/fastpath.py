@@ -99,7 +99,7 @@ class FastIntake:
             data = RequestIn.model_validate_json(body)
         except ValidationError:
             return None, body
-        if problem(dict(data)):
+        if problem(data.__dict__):  # NUL, non-finite numbers (lone surrogates fail the JSON parse)
             return None, body
         lang = translation.get_language_from_request(_LanguageProbe(environ))
         with translation.override(lang):

@@ -47,7 +47,7 @@ def text_problem(s: str) -> str | None:
     """Why ``s`` cannot be accepted as text, or None."""
     if "\x00" in s:
         return "不能含有NUL字符（U+0000） / must not contain NUL characters"
-    if _LONE_SURROGATE.search(s):
+    if not s.isascii() and _LONE_SURROGATE.search(s):
         return "含有不成对的UTF-16代理项（lone surrogate），不是有效的Unicode文本 / contains a lone surrogate"
     return None
 
@@ -55,32 +55,37 @@ def text_problem(s: str) -> str | None:
 def problem(value: Any, path: tuple = ()) -> tuple[str, str] | None:
     """The first ``(field, reason)`` in a decoded JSON document that no endpoint accepts, or None.
     ``field`` is the dotted path (``departments.1``); ``""`` is the document itself."""
-    if isinstance(value, str):
-        reason = text_problem(value)
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        reason = _scalar_problem(value)
         return (_dotted(path), reason) if reason else None
+    for k, v in items:
+        if type(k) is str and ("\x00" in k or not k.isascii()) and (reason := text_problem(k)):
+            return _dotted(path + (k.encode("unicode_escape").decode("ascii"),)), f"字段名{reason}"
+        t = type(v)
+        if t is str:  # the common case, inline: clean ASCII needs no further look
+            if "\x00" not in v and v.isascii():
+                continue
+        elif v is None or t is bool:
+            continue
+        found = problem(v, path + (k,))
+        if found:
+            return found
+    return None
+
+
+def _scalar_problem(value: Any) -> str | None:
+    if isinstance(value, str):
+        return text_problem(value)
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        if not BIGINT_MIN <= value <= BIGINT_MAX:
-            return _dotted(path), "整数超出范围（64位） / integer out of range"
-        return None
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return _dotted(path), "须为有限的数值（不接受NaN或无穷大） / must be a finite number"
-        return None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(k, str) and (reason := text_problem(k)):
-                return _dotted(path + (k.encode("unicode_escape").decode("ascii"),)), f"字段名{reason}"
-            found = problem(v, path + (k,))
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            found = problem(v, path + (i,))
-            if found:
-                return found
+        return None if BIGINT_MIN <= value <= BIGINT_MAX else "整数超出范围（64位） / integer out of range"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "须为有限的数值（不接受NaN或无穷大） / must be a finite number"
     return None
 
 
