@@ -344,6 +344,8 @@ def _reference_projection(event_type: str, payload: dict, salts: dict) -> dict:
     """The public ``data`` from the rule, commitments recomputed with ``rfc8785``: fields off the
     type's allow-list committed whole; inside allowed fields every string that is not a structured
     token committed where it stands (JSON Pointer of the salt: ``/data/<field>/...``)."""
+    import hashlib
+
     import rfc8785
 
     from gongzhi.ledger import public_fields
