@@ -215,8 +215,8 @@ RATELIMIT_USE_CACHE = "default"
 # Both backends are shared and increment atomically; django-ratelimit only knows memcached and
 # django-redis by name.
 # axes.W006 asks for the client address among the lock-out parameters; an address is limited by
-# GONGZHI_LOGIN_RATE instead (log-in posts per address), so one office behind one address is not
-# locked out by a colleague's typing.
+# GONGZHI_LOGIN_RATE instead (failed log-ins per address, django-ratelimit notation), so one office
+# behind one address is not locked out by a colleague's typing.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "axes.W006"]
 GONGZHI_LOGIN_RATE = os.environ.get("GONGZHI_LOGIN_RATE", "30/10m")
 # Second factor (TOTP, django-otp): anyone may bind an authenticator app at /account/2fa/, after which

@@ -16,4 +16,9 @@ class SecurityConfig(AppConfig):
     verbose_name = "安全"
 
     def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from .ratelimit import count_login_failure
+
         post_migrate.connect(_create_cache_table, sender=self, dispatch_uid="gongzhi.security.cachetable")
+        user_login_failed.connect(count_login_failure, dispatch_uid="gongzhi.security.login_failures")

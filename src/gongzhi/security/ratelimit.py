@@ -7,10 +7,23 @@ so every gunicorn worker and every machine behind the same database sees the sam
 
 from __future__ import annotations
 
-from django_ratelimit.core import is_ratelimited
+from django.conf import settings
+from django_ratelimit.core import get_usage, is_ratelimited
 
 
 def limited(request, group: str, rate: str, *, key: str = "ip") -> bool:
     """Count this request in ``group`` for its client (``key``) and say whether it is over ``rate``
     (django-ratelimit notation: ``"20/m"``, ``"20/60s"``)."""
     return is_ratelimited(request, group=f"gongzhi.{group}", key=key, rate=rate, increment=True)
+
+
+def reached(request, group: str, rate: str, *, key: str = "ip") -> bool:
+    """Whether ``group`` has already counted ``rate``'s number for this client, counting nothing now."""
+    usage = get_usage(request, group=f"gongzhi.{group}", key=key, rate=rate, increment=False)
+    return usage is not None and usage["count"] >= usage["limit"]
+
+
+def count_login_failure(sender, credentials=None, request=None, **kwargs):
+    """``user_login_failed``: one more failed log-in from this address (see ``views.LoginView``)."""
+    if request is not None:
+        limited(request, "login-failures", settings.GONGZHI_LOGIN_RATE)
