@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "gongzhi.ops",
     "csp",
     "gongzhi.security",
+    "gongzhi.privacy",
     "axes",
     "django_ratelimit",
     "django_otp",

@@ -26,5 +26,6 @@ urlpatterns = [
     path("alerts/", include("gongzhi.alerts.urls")),
     path("incidents/", include("gongzhi.incidents.urls")),
     path("audit/", include("gongzhi.core.urls")),  # the security audit log (auditors)
+    path("", include("gongzhi.privacy.urls")),  # /account/my-data/, /privacy/person/<id>/export/
     path("", include("gongzhi.web.urls")),
 ]

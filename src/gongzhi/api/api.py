@@ -124,7 +124,8 @@ def not_found(request, exc):
 
 ROUTERS = ["gongzhi.org.api", "gongzhi.ledger.api", "gongzhi.consult.api", "gongzhi.resources.api",
            "gongzhi.cases.api", "gongzhi.alliances.api", "gongzhi.volunteers.api",
-           "gongzhi.plans.api", "gongzhi.assessment.api", "gongzhi.burden.api", "gongzhi.command.api", "gongzhi.alerts.api", "gongzhi.incidents.api"]
+           "gongzhi.plans.api", "gongzhi.assessment.api", "gongzhi.burden.api", "gongzhi.command.api", "gongzhi.alerts.api", "gongzhi.incidents.api",
+           "gongzhi.privacy.api"]
 
 for name in ROUTERS:
     try:

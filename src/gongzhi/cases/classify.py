@@ -57,6 +57,8 @@ def _punct(w: str) -> bool:
 
 
 def _training_data():
+    from gongzhi.privacy.retention import MARKER as ANONYMISED
+
     from .models import ServiceRequest
 
     texts, labels = [], []
@@ -64,6 +66,7 @@ def _training_data():
         texts.append(f"{name} {kw}")
         labels.append(code)
     rows = list(ServiceRequest.objects.filter(category__isnull=False, category__code__regex=r"^\d{5}$")
+                .exclude(description=ANONYMISED)  # text removed by the retention purge teaches nothing
                 .order_by("-id").values_list("description", "category__code")[:MAX_TRAINING])
     for d, c in rows:
         texts.append(d)

@@ -42,6 +42,8 @@ JOBS = (
         "read computable indicators; flag overdue and off-track tasks"),
     Job("core.prune_security_log", dt.timedelta(hours=24), "gongzhi.core.tasks.prune_security_log",
         "delete security audit log rows past their retention (never younger than 180 days)"),
+    Job("privacy.purge_expired", dt.timedelta(hours=24), "gongzhi.privacy.tasks.purge_expired",
+        "delete or anonymise personal data past its retention period (gongzhi/privacy/retention.py)"),
 )
 
 

@@ -126,6 +126,7 @@ def person_detail(request, pk):
         "person": person, "p": p, "memberships": memberships,
         "grids": person.grid_assignments.filter(end_date__isnull=True).select_related("grid"),
         "links": person.linked_households.filter(end_date__isnull=True).select_related("household"),
+        "can_export": perm.allowed(request.user, "export_person_data", person),  # gongzhi.privacy
     })
 
 

@@ -1,0 +1,10 @@
+"""The daily purge of expired personal data (``core/schedule.py``)."""
+
+from django_tasks import task
+
+
+@task()
+def purge_expired() -> dict:
+    from .services import purge
+
+    return {k: v["rows"] for k, v in purge(None).items()}
