@@ -241,3 +241,13 @@ def test_every_operation_declares_the_refusals_it_can_give(client, db):
               if p["name"] in ("offset", "limit")}
     assert paging["offset"]["minimum"] == 0 and paging["offset"]["maximum"] == BIGINT
     assert paging["limit"]["minimum"] == 1
+
+
+def test_refusals_speak_the_callers_language(client, token):
+    r = client.get("/api/v1/people?q=%00", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    assert r.status_code == 422 and "must not contain NUL characters" in r.json()["detail"]
+    r = client.post("/api/v1/cases/requests", data='{"description": "a\\u0000"}', content_type="application/json",
+                    headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    assert r.status_code == 422 and "must not contain NUL characters" in r.json()["detail"]
+    r = client.get("/api/v1/people?q=%00", headers={"Authorization": f"Bearer {token}"})
+    assert "不能含有NUL字符" in r.json()["detail"]

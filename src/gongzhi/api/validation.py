@@ -22,6 +22,7 @@ import math
 import re
 from typing import Annotated, Any
 
+from django.utils.translation import gettext as _
 from ninja import Field
 from ninja.parser import Parser as NinjaParser
 
@@ -46,9 +47,9 @@ class BadInput(DomainError):
 def text_problem(s: str) -> str | None:
     """Why ``s`` cannot be accepted as text, or None."""
     if "\x00" in s:
-        return "不能含有NUL字符（U+0000） / must not contain NUL characters"
+        return _("不能含有NUL字符（U+0000）")
     if not s.isascii() and _LONE_SURROGATE.search(s):
-        return "含有不成对的UTF-16代理项（lone surrogate），不是有效的Unicode文本 / contains a lone surrogate"
+        return _("含有不成对的UTF-16代理项，不是有效的Unicode文本")
     return None
 
 
@@ -64,7 +65,8 @@ def problem(value: Any, path: tuple = ()) -> tuple[str, str] | None:
         return (_dotted(path), reason) if reason else None
     for k, v in items:
         if type(k) is str and ("\x00" in k or not k.isascii()) and (reason := text_problem(k)):
-            return _dotted(path + (k.encode("unicode_escape").decode("ascii"),)), f"字段名{reason}"
+            return _dotted(path + (k.encode("unicode_escape").decode("ascii"),)), _("字段名%(reason)s") % {
+                "reason": reason}
         t = type(v)
         if t is str:  # the common case, inline: clean ASCII needs no further look
             if "\x00" not in v and v.isascii():
@@ -83,9 +85,9 @@ def _scalar_problem(value: Any) -> str | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
-        return None if BIGINT_MIN <= value <= BIGINT_MAX else "整数超出范围（64位） / integer out of range"
+        return None if BIGINT_MIN <= value <= BIGINT_MAX else _("整数超出范围（须在64位有符号整数以内）")
     if isinstance(value, float) and not math.isfinite(value):
-        return "须为有限的数值（不接受NaN或无穷大） / must be a finite number"
+        return _("须为有限的数值（不接受NaN或无穷大）")
     return None
 
 
@@ -95,7 +97,8 @@ def check(value: Any, *, where: str = "") -> None:
     if found:
         field, reason = found
         field = field or where or None
-        raise BadInput(f"{field}：{reason}" if field else reason, field=field)
+        raise BadInput(_("%(where)s：%(reason)s") % {"where": field, "reason": reason} if field else reason,
+                       field=field)
 
 
 def _dotted(path: tuple) -> str:
@@ -109,7 +112,7 @@ class Parser(NinjaParser):
         try:
             data = json.loads(request.body)  # NaN/Infinity decode, then check() names them
         except (ValueError, UnicodeDecodeError) as exc:
-            raise DomainError(f"请求体不是有效的JSON（UTF-8） / the body is not valid JSON: {exc}") from exc
+            raise DomainError(_("请求体不是有效的JSON（UTF-8）：%(error)s") % {"error": exc}) from exc
         check(data)
         return data
 
@@ -119,5 +122,5 @@ class Parser(NinjaParser):
                 if isinstance(v, str):
                     reason = text_problem(key) or text_problem(v)
                     if reason:
-                        raise BadInput(f"{key}：{reason}", field=key)
+                        raise BadInput(_("%(where)s：%(reason)s") % {"where": key, "reason": reason}, field=key)
         return super().parse_querydict(data, list_fields, request)
