@@ -41,6 +41,7 @@ class Kind:
     days: int | None  # default period; None for ``keep``
     action: str
     note: str = ""
+    models: tuple[str, ...] = ()  # the models (app_label.Model) whose personal fields this kind covers
 
 
 KINDS: tuple[Kind, ...] = (
@@ -51,36 +52,44 @@ KINDS: tuple[Kind, ...] = (
          "not ours, cancelled)",
          3 * 365, ANONYMISE,
          "number, channel, category, region, grid, unit, states, times, SLA, rating and every transition row stay, "
-         "so every figure stays the same; coordinates are rounded to 3 decimals (about 100 m)"),
+         "so every figure stays the same; coordinates are rounded to 3 decimals (about 100 m)",
+         ("cases.ServiceRequest", "cases.Transition", "cases.Attachment", "cases.FollowUp", "cases.Whistle",
+          "cases.Summons", "cases.Bypass", "core.Event")),
     Kind("cases.mediation", "调解案件当事人信息",
          "parties' names and phones, the dispute title, the agreement text, session notes and places",
          "the case's closing time (closed_at)", 5 * 365, ANONYMISE,
-         "region, mediators, outcome and dates stay (mediation figures)"),
+         "region, mediators, outcome and dates stay (mediation figures)",
+         ("cases.MediationCase", "cases.MediationParty", "cases.MediationSession")),
     Kind("core.idempotency", "幂等键保存的应答",
          "a stored API answer may carry a reporter's details", "the key's creation (created_at)", 30, DELETE,
-         "a retry this late is a new request"),
+         "a retry this late is a new request", ("core.IdempotencyKey",)),
     Kind("incidents.notification", "应急通知",
          "an in-app message to one person (title, body, read time)", "the notification's creation (created_at)",
-         365, DELETE),
+         365, DELETE, "", ("incidents.Notification",)),
     Kind("consult.statement_author", "协商观点的作者关联",
          "who wrote a statement", "the end of the topic's last phase", 3 * 365, ANONYMISE,
-         "the statement text and every vote stay (they are the published consultation); only the author link goes"),
+         "the statement text and every vote stay (they are the published consultation); only the author link goes",
+         ("consult.Statement",)),
     Kind("security.login_records", "登录尝试记录（django-axes）",
          "user names, addresses and browsers of log-in attempts", "the attempt (attempt_time)", 180, DELETE,
-         "the security audit log keeps its own log-in rows for its own period"),
+         "the security audit log keeps its own log-in rows for its own period",
+         ("axes.AccessLog", "axes.AccessFailureLog")),
     Kind("core.security_log", "安全审计日志",
          "who did what, from which address", "the row's time", None, KEEP,
          "kept GONGZHI_SECURITY_LOG_RETENTION_DAYS (at least 180 days, the legal minimum) and pruned by its own job "
-         "(`gongzhi auditlog prune`, daily), never by this purge"),
+         "(`gongzhi auditlog prune`, daily), never by this purge", ("core.SecurityLog",)),
     Kind("org.person", "人员、户籍与成员关系",
          "name, gender, birth date, ID number, phone, household address", "—", None, KEEP,
-         "kept while the person is registered in the community; removed by the community when they leave, not by time"),
+         "kept while the person is registered in the community; removed by the community when they leave, not by time",
+         ("org.Person", "org.Household", "org.Membership", "org.GridAssignment", "org.HouseholdLink")),
     Kind("volunteers.volunteer", "志愿者登记、服务记录与积分",
          "the volunteer's person, skills, certificates, service records and points", "—", None, KEEP,
-         "the points ledger must balance (gongzhi points-verify); kept while the volunteer is registered"),
+         "the points ledger must balance (gongzhi points-verify); kept while the volunteer is registered",
+         ("volunteers.Volunteer", "volunteers.Certificate", "volunteers.ServiceRecord")),
     Kind("ledger.leaf", "公开记录条目",
          "nothing in clear: personal fields and free text only as salted commitments", "—", None, KEEP,
-         "append-only by design; the private salts of an anonymised record's entries are deleted with it"),
+         "append-only by design; the private salts of an anonymised record's entries are deleted with it",
+         ("ledger.Leaf",)),
 )
 
 BY_NAME = {k.name: k for k in KINDS}
