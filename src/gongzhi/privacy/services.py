@@ -269,8 +269,9 @@ def export_own_data(actor, *, request=None, via: str = "page") -> dict:
         raise Forbidden("请先登录")
     person = getattr(actor, "person", None)  # a user without a person record has none
     data = export.collect(user=actor, person=person)
-    audit.personal_export(f"own_data:user:{actor.pk}", region=person.region if person else None, request=request,
-                          actor=actor, rows=export.row_count(data), fields=["self", via])
+    audit.record("personal_export", actor=actor, request=request, target=f"own_data:user:{actor.pk}",
+                 region=person.region if person else None,
+                 detail={"rows": export.row_count(data), "fields": ["all"], "via": via, "basis": "own_data"})
     return data
 
 
@@ -291,7 +292,7 @@ def export_person_data(actor, person_id, *, reference: str, request=None, via: s
     data = export.collect(user=person.user, person=person)
     data["produced_for"] = {"reference": reference, "by": actor.get_username() if actor is not None else "system"}
     audit.record("personal_export", actor=actor, request=request, target=f"person:{person.pk}", region=person,
-                 detail={"rows": export.row_count(data), "fields": ["person_data_request", via],
+                 detail={"rows": export.row_count(data), "fields": ["all"], "via": via, "basis": "written_request",
                          "reference": reference})
     return data
 
