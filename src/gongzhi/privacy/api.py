@@ -26,7 +26,7 @@ def my_data(request):
 
 
 class PersonExportIn(Schema):
-    reference: str  # the number or date of the person's written request
+    reference: str = ""  # the number or date of the person's written request (required: 400 when empty)
 
 
 @router.post("/people/{pk}/export", response={200: dict, **ERRORS})

@@ -280,15 +280,15 @@ def export_person_data(actor, person_id, *, reference: str, request=None, via: s
     request (``reference``: the request's number or date, as filed).  Logged with the reference."""
     from gongzhi.org.models import Person
 
+    person = Person.objects.select_related("region", "household", "user").filter(pk=person_id).first()
+    if person is None or not permissions.allowed(actor, permissions.VIEW, person):
+        raise NotFound("人员不存在或不在您的管辖范围内", field="person")
+    permissions.require(actor, perms.EXPORT_PERSON, person)
     reference = (reference or "").strip()
     if not reference:
         raise DomainError("请填写本人书面申请的编号或日期", field="reference")
     if len(reference) > 100:
         raise DomainError("申请编号最多100个字符", field="reference")
-    person = Person.objects.select_related("region", "household", "user").filter(pk=person_id).first()
-    if person is None or not permissions.allowed(actor, permissions.VIEW, person):
-        raise NotFound("人员不存在或不在您的管辖范围内", field="person")
-    permissions.require(actor, perms.EXPORT_PERSON, person)
     data = export.collect(user=person.user, person=person)
     data["produced_for"] = {"reference": reference, "by": actor.get_username() if actor is not None else "system"}
     audit.record("personal_export", actor=actor, request=request, target=f"person:{person.pk}", region=person,

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from gongzhi.core.errors import DomainError
 from gongzhi.org import permissions
@@ -24,6 +24,7 @@ def _download(data: dict, name: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def my_data(request):
     """What the platform holds about me, counted, with the download and the retention periods."""
     person = getattr(request.user, "person", None)
@@ -41,6 +42,7 @@ def my_data(request):
 
 
 @login_required
+@require_GET
 def my_data_download(request):
     data = services.export_own_data(request.user, request=request, via="page")
     return _download(data, "my-data")
