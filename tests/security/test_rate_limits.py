@@ -175,3 +175,33 @@ def test_increment_of_a_missing_or_expired_key_raises(db):
     time.sleep(2.1)
     with pytest.raises(ValueError):
         cache.incr("h-locks-expired")
+
+
+def test_add_opens_a_key_once_and_again_after_it_expired(db):
+    cache = caches["default"]
+    assert cache.add("h-locks-add", 0, 1) is True
+    assert cache.add("h-locks-add", 5, 1) is False and cache.get("h-locks-add") == 0
+    time.sleep(2.1)
+    assert cache.add("h-locks-add", 7, 60) is True and cache.get("h-locks-add") == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_adds_of_one_key_open_it_once():
+    _pg()
+    barrier = threading.Barrier(6)
+    results = []
+
+    def worker():
+        try:
+            cache = caches.create_connection("default")
+            barrier.wait()
+            results.append(cache.add("h-locks-race", 0, 300))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 5 + [True]
