@@ -224,6 +224,12 @@ GONGZHI_LOGIN_RATE = os.environ.get("GONGZHI_LOGIN_RATE", "30/10m")
 # the log-in asks for its code; with GONGZHI_STAFF_OTP_REQUIRED=1 every staff account must bind one.
 GONGZHI_STAFF_OTP_REQUIRED = os.environ.get("GONGZHI_STAFF_OTP_REQUIRED", "0") == "1"
 OTP_TOTP_ISSUER = os.environ.get("GONGZHI_OTP_ISSUER", "Gongzhi")
+# The client's address for rate limits and lock-outs: REMOTE_ADDR, or behind a proxy the header it sets,
+# e.g. GONGZHI_CLIENT_IP_HEADER=X-Real-IP with nginx's `proxy_set_header X-Real-IP $remote_addr;`
+# (without it every client behind the proxy shares the proxy's address, and one limit).
+GONGZHI_CLIENT_IP_HEADER = os.environ.get("GONGZHI_CLIENT_IP_HEADER", "").strip()
+RATELIMIT_IP_META_KEY = "gongzhi.security.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "gongzhi.security.ratelimit.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

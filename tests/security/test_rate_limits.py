@@ -205,3 +205,19 @@ def test_concurrent_adds_of_one_key_open_it_once():
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 5 + [True]
+
+
+def test_behind_a_proxy_each_client_has_its_own_limit(db, settings, monkeypatch):
+    """Behind nginx every request comes from the proxy's address: with GONGZHI_CLIENT_IP_HEADER the
+    limit is per client again; without it the header is ignored (a client cannot pick its address)."""
+    monkeypatch.setattr(views, "RATE_LIMIT", 2)
+    c = Client()
+
+    def post(real_ip):
+        return c.post("/requests/new/", {"description": ""}, REMOTE_ADDR="127.0.0.1",
+                      HTTP_X_REAL_IP=real_ip).status_code
+
+    assert [post(f"10.6.0.{i}") for i in range(3)] == [400, 400, 429]  # one bucket: the proxy's
+    settings.GONGZHI_CLIENT_IP_HEADER = "X-Real-IP"
+    assert [post("10.6.1.1") for _ in range(3)] == [400, 400, 429]
+    assert post("10.6.1.2") == 400  # another client behind the same proxy

@@ -11,6 +11,19 @@ from django.conf import settings
 from django_ratelimit.core import get_usage, is_ratelimited
 
 
+def client_ip(request) -> str:
+    """The client's address for rate limits and lock-outs (``RATELIMIT_IP_META_KEY``,
+    ``AXES_CLIENT_IP_CALLABLE``): ``REMOTE_ADDR``, or behind a proxy the header named by
+    ``GONGZHI_CLIENT_IP_HEADER`` (the last address in it: the one the proxy itself added)."""
+    header = settings.GONGZHI_CLIENT_IP_HEADER
+    if header:
+        value = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
+        last = value.split(",")[-1].strip()
+        if last:
+            return last
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def limited(request, group: str, rate: str, *, key: str = "ip") -> bool:
     """Count this request in ``group`` for its client (``key``) and say whether it is over ``rate``
     (django-ratelimit notation: ``"20/m"``, ``"20/60s"``)."""
