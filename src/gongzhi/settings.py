@@ -194,6 +194,9 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock lasts its time
 AXES_LOCKOUT_CALLABLE = "gongzhi.security.lockout.lockout_response"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
+# Axes keeps only the failures it counts (cleared by a success or the cool-off); log-ins themselves are
+# recorded, with their retention, in the security audit log (core.SecurityLog).
+AXES_DISABLE_ACCESS_LOG = True
 # Session expiry after inactivity: every request renews the session, so it ends
 # GONGZHI_SESSION_IDLE_MINUTES after the last one.
 SESSION_COOKIE_AGE = int(os.environ.get("GONGZHI_SESSION_IDLE_MINUTES", "30")) * 60
