@@ -144,10 +144,10 @@ def _add_month_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
         if not deltas:
             continue
         first = keys[0]
-        for month in {k[-1] for k in deltas}:
+        for month in sorted({k[-1] for k in deltas}):  # rows locked in one order by every dispatcher
             wanted = {k[:-1]: d for k, d in deltas.items() if k[-1] == month}
             rows = model.objects.select_for_update().filter(
-                **{f"{first}__in": {k[0] for k in wanted}}, month=month)
+                **{f"{first}__in": {k[0] for k in wanted}}, month=month).order_by("pk")
             changed, seen = [], set()
             for row in rows:
                 key = tuple(getattr(row, k) for k in keys)
