@@ -221,3 +221,18 @@ def test_behind_a_proxy_each_client_has_its_own_limit(db, settings, monkeypatch)
     settings.GONGZHI_CLIENT_IP_HEADER = "X-Real-IP"
     assert [post("10.6.1.1") for _ in range(3)] == [400, 400, 429]
     assert post("10.6.1.2") == 400  # another client behind the same proxy
+
+
+def test_migrate_makes_the_cache_table(db):
+    """`gongzhi migrate` (as `make run` does) ends with the database cache's table in place."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    table = settings.CACHES["default"].get("LOCATION")
+    if settings.CACHES["default"]["BACKEND"] != "gongzhi.security.cache.DatabaseCache":
+        pytest.skip("the cache is Redis here")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {connection.ops.quote_name(table)}")
+    assert table not in connection.introspection.table_names()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    assert table in connection.introspection.table_names()
+    assert caches["default"].add("h-locks-after-migrate", 1, 60) is True
