@@ -34,7 +34,8 @@ test: dev
 	$(BIN)/python scripts/run_tests.py
 
 messages: dev
-	cd src/gongzhi && ../../$(BIN)/gongzhi makemessages -l en --no-obsolete && ../../$(BIN)/gongzhi compilemessages
+	cd src/gongzhi && ../../$(BIN)/gongzhi makemessages -l en --no-obsolete
+	$(BIN)/python scripts/fill_po.py
 
 bench: dev
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
