@@ -83,6 +83,8 @@ def test_formal_vote_api(api, world, users):
                                                                             "elector": f"p:{person.pk}"})
     assert r.status_code == 409 and r.json()["code"] == "already_voted"
     r = api("post", f"/votes/{vote['id']}/ballots", users["auditor"], {"choices": [ids[0]]})
+    assert r.status_code == 403 and r.json()["code"] == "read_only"  # auditors read, never vote
+    r = api("post", f"/votes/{vote['id']}/ballots", users["department_staff"], {"choices": [ids[0]]})
     assert r.status_code == 403 and r.json()["code"] == "not_member"
     r = api("get", f"/votes/{vote['id']}/results", users["community_cadre"])
     assert r.status_code == 403 and r.json()["code"] == "results_hidden"

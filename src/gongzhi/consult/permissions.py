@@ -3,6 +3,10 @@
 * ``consult_manage`` — raise topics, moderate statements, set up and close formal votes:
   district admin, street cadre, community cadre;
 * ``consult_officer`` — enter in-person ballots at a polling station: the above and grid workers.
+
+Taking part — submitting a statement, taking a stance on one, casting a ballot online — is open to
+any signed-in resident or staff member except an account holding a read-only role
+(:data:`READ_ONLY_ROLES`: the auditor reads topics, votes and results and never takes part).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from operator import or_
 
 from django.db.models import Q
 
+from gongzhi.core.errors import Forbidden
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
@@ -27,6 +32,9 @@ ROLE_ACTIONS = {
 LABELS = {MANAGE: "管理议题与表决", OFFICER: "录入现场选票"}
 
 perm.register(ROLE_ACTIONS, LABELS)
+
+#: Roles that read and never take part.
+READ_ONLY_ROLES = frozenset({R.AUDITOR})
 paths = perm.scope_paths
 allowed = perm.allowed
 require = perm.require
@@ -48,3 +56,17 @@ def visible(user, queryset, region_field: str = "region"):
     if not conds:
         return queryset.none()
     return queryset.filter(reduce(or_, conds))
+
+
+def takes_part(user) -> bool:
+    """May ``user`` take part (statements, stances, online ballots)? Signed in and holding no read-only role."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return not any(r.role in READ_ONLY_ROLES for r in perm._roles(user))
+
+
+def require_participant(user, what: str) -> None:
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise Forbidden(f"请先登录再{what}", field="voter")
+    if not takes_part(user):
+        raise Forbidden(f"审计等只读账号只能查看，不能{what}", field="voter", code="read_only")

@@ -101,6 +101,9 @@ def _require_phase(topic: Topic, allowed: set, action: str, at: datetime | None)
 
 @transaction.atomic
 def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = None) -> Statement:
+    from . import permissions as cperm
+
+    cperm.require_participant(author, "提交观点")
     _require_phase(topic, STATEMENT_PHASES, "提交观点", at)
     text = " ".join((text or "").split())
     if len(text) < MIN_STATEMENT_LENGTH:
@@ -145,8 +148,9 @@ def cast_vote(statement: Statement, voter, value: int, *, at: datetime | None = 
     earlier one in every count (all vote events are kept)."""
     if value not in (-1, 0, 1):
         raise DomainError("表态只能是赞同(1)、反对(-1)或跳过(0)", field="value")
-    if voter is None or not getattr(voter, "is_authenticated", False):
-        raise Forbidden("请先登录再表态", field="voter")
+    from . import permissions as cperm
+
+    cperm.require_participant(voter, "表态")
     _require_phase(statement.topic, VOTING_PHASES, "表态", at)
     if statement.status != Statement.Status.ACCEPTED:
         raise DomainError("该观点尚未采纳，不能表态", field="statement")

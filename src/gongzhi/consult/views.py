@@ -128,7 +128,8 @@ def topic(request, pk):
     current = services.current_phase(t, now)
     return render(request, "consult/topic.html", {
         "topic": t, "phases": t.phases.all(), "current": current, "form": form,
-        "can_write": current is not None and current.kind in services.STATEMENT_PHASES,
+        "can_write": (current is not None and current.kind in services.STATEMENT_PHASES
+                      and cperm.takes_part(request.user)),
         "can_manage": cperm.allowed(request.user, cperm.MANAGE, t),
         "pending": t.statements.filter(status=Statement.Status.PENDING).count(),
         "accepted": t.statements.filter(status=Statement.Status.ACCEPTED).count(),
@@ -141,6 +142,8 @@ def _card_context(request, t: Topic, error: str | None = None) -> dict:
     current = services.current_phase(t)
     if current is None or current.kind not in services.VOTING_PHASES:
         return {"topic": t, "closed": True, "current": current}
+    if not cperm.takes_part(request.user):
+        return {"topic": t, "read_only": True, "error": error}
     st = services.next_statement(t, request.user)
     voted = StatementVote.objects.filter(statement__topic=t, voter=request.user).values("statement").distinct().count()
     return {"topic": t, "statement": st, "voted": voted, "error": error}

@@ -192,12 +192,12 @@ def create_vote(*, title: str, region, electorate: str, method: str, options: li
 def elector_key_for_user(vote: FormalVote, user) -> str:
     """The elector a signed-in user votes as online: their own person record, or — for alliance
     votes — the member unit at which they hold a staff role."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        raise Forbidden("请先登录再投票", field="voter")
+    cperm.require_participant(user, "投票")
     if vote.electorate == FormalVote.Electorate.ALLIANCE:
         from gongzhi.org.models import StaffRole
 
-        units = set(StaffRole.objects.filter(user=user, active=True).values_list("unit_id", flat=True))
+        units = set(StaffRole.objects.filter(user=user, active=True).exclude(role__in=cperm.READ_ONLY_ROLES)
+                    .values_list("unit_id", flat=True))
         keys = [k for k in vote.electors.filter(unit_id__in=units).values_list("key", flat=True)]
         if not keys:
             raise Forbidden("您所在单位不是本联盟的在册成员单位，不能投票", field="voter", code="not_member")
