@@ -21,6 +21,8 @@ from gongzhi.cases.models import ServiceRequest
 from gongzhi.core.models import IdempotencyKey
 from gongzhi.org.models import Person, Unit
 
+from tests.cases.test_fastpath import body_for, wsgi  # noqa: F401  (the WSGI harness of the lean route)
+
 from .scope_fixtures import _synchronous_classifier, client_as, place  # noqa: F401  (fixtures)
 
 
@@ -229,3 +231,18 @@ def test_open311_keys_are_per_client_and_a_changed_body_is_422(world, place, key
     assert other.status_code == 201
     assert other.json()[0]["service_request_id"] != a.json()[0]["service_request_id"]
     assert other.json()[0]["token"] != a.json()[0]["token"]
+
+
+
+def test_the_lean_wsgi_route_keeps_the_same_rules(world, place, users, wsgi):
+    """The fast intake route (``api/fastpath.py``) files through the same ``file_request``: a key is the
+    token's user's, and a changed body is handed to Django, which answers 422."""
+    from gongzhi.core.services import issue_api_token
+
+    mine, theirs = issue_api_token(users["street_cadre"], "a"), issue_api_token(users["district_admin"], "b")
+    s1, _h, d1, _ = wsgi(body_for(place), token=mine, key="k-fast")
+    s2, _h, d2, _ = wsgi(body_for(place), token=theirs, key="k-fast")
+    assert s1 == s2 == 201 and d1["number"] != d2["number"]
+    s3, _h, d3, via_django = wsgi(body_for(place, description="另一件事"), token=mine, key="k-fast")
+    assert s3 == 422 and via_django and d3["code"] == "idempotency_mismatch"
+    assert ServiceRequest.objects.count() == 2
