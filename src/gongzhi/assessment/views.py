@@ -56,8 +56,9 @@ def index(request):
     elif runs:
         run = runs[0]
     can_run = perm.allowed(request.user, RUN)
-    form = RunForm(request.POST or None, initial={"period": f"{timezone.localdate().year}",
-                                                  "scheme": Scheme.objects.filter(active=True).first()})
+    # bound on every POST: an empty one (``request.POST`` falsy) is a POST too, not an unbound form
+    form = RunForm(request.POST if request.method == "POST" else None,
+                   initial={"period": f"{timezone.localdate().year}", "scheme": Scheme.objects.filter(active=True).first()})
     status = 200
     if request.method == "POST":
         if not can_run:

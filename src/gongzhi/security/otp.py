@@ -28,7 +28,7 @@ def two_factor(request):
     """Bind an authenticator app (scan, then confirm with a code), or unbind it with a current code."""
     device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
     pending = None
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)  # an empty POST is bound too
     status = 200
     if device is None:
         pending = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
