@@ -97,12 +97,15 @@ def _anonymise_requests(pks) -> int:
     FollowUp.objects.filter(request_id__in=pks).exclude(note="").update(note=MARKER)
     Whistle.objects.filter(request_id__in=pks).exclude(reason="").update(reason=MARKER)
     Summons.objects.filter(whistle__request_id__in=pks).exclude(note="").update(note=MARKER)
+    bypasses = [str(pk) for pk in Bypass.objects.filter(request_id__in=pks).values_list("pk", flat=True)]
     Bypass.objects.filter(request_id__in=pks).update(summary=MARKER)
     files = [a for a in Attachment.objects.filter(request_id__in=pks).values_list("stored_name", flat=True) if a]
     Attachment.objects.filter(request_id__in=pks).delete()
     if files:  # only once the rows are gone for good
         transaction.on_commit(lambda: attachments.discard(files))
     _forget("service_request", numbers)
+    if bypasses:
+        _forget("bypass", bypasses)
     return n
 
 
