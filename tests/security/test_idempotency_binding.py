@@ -20,10 +20,9 @@ from django.test import Client
 from gongzhi.cases.models import ServiceRequest
 from gongzhi.core.models import IdempotencyKey
 from gongzhi.org.models import Person, Unit
+from tests.cases.test_fastpath import body_for, wsgi
 
-from tests.cases.test_fastpath import body_for, wsgi  # noqa: F401  (the WSGI harness of the lean route)
-
-from .scope_fixtures import _synchronous_classifier, client_as, place  # noqa: F401  (fixtures)
+from .scope_fixtures import _synchronous_classifier, client_as, place
 
 
 def _form(place, **kw):

@@ -27,7 +27,7 @@ from django.test import Client
 from gongzhi.cases import open311, services
 from gongzhi.cases.models import ServiceRequest
 
-from .scope_fixtures import ROLES, _synchronous_classifier, client_as, place, place_b  # noqa: F401
+from .scope_fixtures import ROLES, _synchronous_classifier, client_as, place, place_b
 
 PHONE, ID_NUMBER = "13912345678", "110101199003071234"
 
@@ -37,7 +37,7 @@ def filed(world, place, place_b):
     """Requests of both streets: public ones with personal numbers in the text, a welfare one, a
     property-management one; each at a point off its grid's centroid."""
     off = 0.0001
-    mk = lambda code, text, p, **kw: services.submit(  # noqa: E731
+    mk = lambda code, text, p, **kw: services.submit(
         None, description=text, category=code, lon=p.lon + off, lat=p.lat + off, address="幸福里3号楼2单元501室",
         reporter_phone="13800001111", **kw)[0]
     out = {

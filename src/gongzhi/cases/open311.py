@@ -217,7 +217,7 @@ def _datetime(value: str | None, name: str) -> dt.datetime | None:
             raise ValueError
         if timezone.is_naive(t):
             t = timezone.make_aware(t)
-        t.astimezone(dt.timezone.utc)  # out of range once in UTC (year 1 or 9999 at the edge)
+        t.astimezone(dt.UTC)  # out of range once in UTC (year 1 or 9999 at the edge)
     except (ValueError, OverflowError):
         raise DomainError(f"{name} must be a W3C datetime, e.g. 2026-01-01T00:00:00+08:00") from None
     return t
