@@ -22,7 +22,7 @@ REASON = f"已电话联系居民{PHONE}"
 # Admins of installed libraries: only superusers reach them (Django model permissions; staff roles
 # are not given any), so the platform's masking does not apply there.
 THIRD_PARTY = {"auth.Group", "auth.User", "django_tasks_database.DBTaskResult", "axes.AccessAttempt",
-               "axes.AccessLog", "axes.AccessFailureLog"}
+               "axes.AccessLog", "axes.AccessFailureLog", "otp_totp.TOTPDevice", "otp_static.StaticDevice"}
 
 # role -> (sees the phone, sees the full ID number) for a person / request in community A (street A)
 PERSON_MATRIX = {
