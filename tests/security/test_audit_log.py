@@ -156,9 +156,11 @@ def test_audit_pages_by_role(client, users, world, role):
         assert users["street_cadre"].username in b"".join(export.streaming_content).decode()
 
 
-def test_anonymous_is_sent_to_log_in(client, world):
+def test_anonymous_is_sent_to_log_in(client, users, world):
     assert client.get("/audit/").status_code == 302
     assert client.get("/audit/export.csv").status_code == 302
+    client.force_login(users["auditor"])
+    assert client.post("/audit/").status_code == 405 and client.post("/audit/export.csv").status_code == 405
 
 
 def test_a_street_auditor_sees_only_their_street(client, users, world, django_user_model):

@@ -20,6 +20,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from gongzhi.org import permissions as perm
 
@@ -80,6 +81,7 @@ def _filtered(request):
     return form, qs.order_by("-at", "-id")
 
 
+@require_GET
 @login_required
 def log_page(request):
     form, qs = _filtered(request)
@@ -95,6 +97,7 @@ class _Echo:
         return value
 
 
+@require_GET
 @login_required
 def log_export(request):
     form, qs = _filtered(request)
