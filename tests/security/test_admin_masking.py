@@ -177,3 +177,34 @@ def test_person_list_api_logs_each_unmasked_person(client, users, world):
     with_phone = [p for p in people if p["phone"]]
     assert all("*" in p["id_number"] for p in people if p["id_number"])
     assert SecurityLog.objects.filter(kind="personal_view", detail__via="api").count() == len(with_phone)
+
+
+# ----------------------------------------------------------------------------- exports
+
+
+@pytest.mark.parametrize("role", sorted(PERSON_MATRIX))
+def test_consultation_export_masks_by_role_and_logs_clear_exports(client, users, world, role):
+    """The pol.is export (comments.csv) applies the same rule: statements' text in clear only with
+    view_personal for the topic's region, and a clear export is in the security audit log."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gongzhi.consult import services as consult
+
+    now = timezone.now()
+    topic = consult.create_topic(
+        title="小区停车怎么管", scope="community", region=world.comm_a, proposed_by=users["community_cadre"],
+        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=3)}])
+    st = consult.submit_statement(topic, users["community_cadre"], f"有事请打我电话{PHONE}")
+    consult.moderate_statement(st, users["community_cadre"], accept=True)
+    client.force_login(users[role])
+    resp = client.get(reverse("consult:export", args=[topic.pk, "comments.csv"]))
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    clear = PERSON_MATRIX[role][0]
+    assert (PHONE in body) is clear and ("139****5678" in body) is (not clear)
+    rows = SecurityLog.objects.filter(kind="personal_export", target=f"topic:{topic.pk}:comments.csv")
+    assert rows.count() == (1 if clear else 0)
+    if clear:
+        assert rows.get().username == users[role].username and rows.get().detail["rows"] == 1

@@ -314,9 +314,13 @@ def next_statement(topic: Topic, voter) -> Statement | None:
     return Statement.objects.get(pk=best)
 
 
-def export_polis(topic: Topic) -> dict[str, str]:
+def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
     """``comments.csv`` and ``votes.csv`` in the pol.is openData format. Participants are numbered
-    0, 1, … in order of first appearance (no user ids leave the platform)."""
+    0, 1, … in order of first appearance (no user ids leave the platform). With ``mask`` the
+    statements' text has phone-, ID- and account-like numbers masked (``permissions.mask_text``),
+    as for a viewer without ``view_personal`` (issue 17)."""
+    from gongzhi.org.permissions import mask_text
+
     numbers: dict[int, int] = {}
 
     def number(user_id):
@@ -348,7 +352,7 @@ def export_polis(topic: Topic) -> dict[str, str]:
         number(who)
     for ts, _, st in events:
         w.writerow([ts, stamp(ts), st.id, number(st.author_id), agrees[st.id], disagrees[st.id],
-                    moderated[st.status], st.text])
+                    moderated[st.status], mask_text(st.text) if mask else st.text])
     votes = io.StringIO()
     w = csv.writer(votes, lineterminator="\n")
     w.writerow(["timestamp", "datetime", "comment-id", "voter-id", "vote"])

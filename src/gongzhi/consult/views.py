@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
+from gongzhi.org import permissions as perm
 from gongzhi.org.models import Person, Unit
 from gongzhi.web.formerrors import mark as _mark
 
@@ -196,9 +197,17 @@ def results(request, pk):
 @login_required
 def export(request, pk, name):
     t = _topic(request, pk)
-    files = services.export_polis(t)
+    # The same masking rule as every page: statements' text in clear only with view_personal for the
+    # topic's region, and such an export is written to the security audit log.
+    clear = perm.allowed(request.user, perm.VIEW_PERSONAL, t.region)
+    files = services.export_polis(t, mask=not clear)
     if name not in files:
         raise Http404
+    if clear and name == "comments.csv":
+        from gongzhi.core import audit
+
+        audit.personal_export(f"topic:{t.pk}:{name}", region=t.region, request=request,
+                              rows=t.statements.count(), fields=["comment-body"])
     resp = HttpResponse(files[name], content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="topic-{t.pk}-{name}"'
     return resp
