@@ -89,6 +89,30 @@ def personal_view(subject, fields, *, request=None, actor=None, via: str = "page
     return record("personal_view", actor=actor, request=request, target=target, region=subject, detail=detail)
 
 
+def personal_views(items, *, request=None, via: str = "page") -> int:
+    """Several :func:`personal_view` rows in one statement: ``items`` = [(subject, fields)]."""
+    from .models import SecurityLog
+
+    items = [(subj, sorted(set(fields))) for subj, fields in items if fields]
+    if not items:
+        return 0
+    request = request if request is not None else _request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    actor = user if getattr(user, "is_authenticated", False) else None
+    at, ip = timezone.now(), _ip(request)
+    rows = [SecurityLog(at=at, kind="personal_view", user_id=actor.pk if actor else None,
+                        username=actor.get_username()[:150] if actor else "", region=_region(subj),
+                        target=f"{subj._meta.model_name}:{subj.pk}", ip=ip, detail={"fields": fields, "via": via})
+            for subj, fields in items]
+    try:
+        with transaction.atomic():
+            SecurityLog.objects.bulk_create(rows)
+    except Exception:
+        log.exception("could not write %d security audit log rows", len(rows))
+        return 0
+    return len(rows)
+
+
 def personal_export(what: str, *, region=None, request=None, actor=None, rows: int | None = None, fields=()):
     """An export left the platform with personal data in clear."""
     return record("personal_export", actor=actor, request=request, target=what, region=region,
