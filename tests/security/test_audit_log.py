@@ -240,3 +240,13 @@ def test_opening_a_request_with_the_reporters_details_is_logged(client, users, w
                 .order_by("id").values_list("detail", flat=True))
     expected = [{"fields": ["reporter_name", "reporter_phone"], "via": v} for v in ("page", "api")]
     assert rows == (expected if clear else [])
+
+
+def test_behind_a_proxy_the_clients_address_is_recorded(rf, settings, world):
+    settings.GONGZHI_CLIENT_IP_HEADER = "X-Real-IP"
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="203.0.113.7")
+    request.user = type("Anon", (), {"is_authenticated": False})()
+    assert audit.record("login_failed", request=request, username="x").ip == "203.0.113.7"
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="not an address")
+    request.user = type("Anon", (), {"is_authenticated": False})()
+    assert audit.record("login_failed", request=request, username="x").ip is None

@@ -41,7 +41,16 @@ class AuditContextMiddleware:
 
 
 def _ip(request) -> str | None:
-    raw = (request.META.get("REMOTE_ADDR") or "").strip() if request is not None else ""
+    """The client's address as rate limits and lock-outs see it (behind a proxy, the header named by
+    ``GONGZHI_CLIENT_IP_HEADER``)."""
+    if request is None:
+        return None
+    try:
+        from gongzhi.security.ratelimit import client_ip
+
+        raw = (client_ip(request) or "").strip()
+    except ImportError:  # pragma: no cover
+        raw = (request.META.get("REMOTE_ADDR") or "").strip()
     try:
         return str(ipaddress.ip_address(raw)) if raw else None
     except ValueError:
