@@ -22,7 +22,7 @@ from gongzhi.core.models import IdempotencyKey
 from gongzhi.org.models import Person, Unit
 from tests.cases.test_fastpath import body_for, wsgi
 
-from .scope_fixtures import _synchronous_classifier, client_as, place
+from .scope_fixtures import ROLES, _synchronous_classifier, client_as, place
 
 
 def _form(place, **kw):
@@ -61,6 +61,21 @@ def test_two_browsers_with_the_same_form_key_file_two_requests(world, place, sam
     # ... and holds no rights over the first request: without its token it does not exist for them.
     assert b.get(f"/requests/r/{first.number}/").status_code == 404
     assert first.number not in b.get("/requests/mine/").content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_form_keys_by_author_for_every_role(world, place, client_as, role):
+    """Whoever files first (each demo role, or an anonymous browser), a stranger's browser with the same
+    key files its own request and is never sent to the first one; the first author's retry replays."""
+    first = client_as(role)
+    first.get("/requests/new/")
+    r1 = first.post("/requests/new/", _form(place))
+    assert r1.status_code == 302
+    stranger = _browser()
+    r2 = stranger.post("/requests/new/", _form(place, reporter_phone="13700002222"))
+    assert r2.status_code == 302 and r2["Location"] != r1["Location"]
+    assert first.post("/requests/new/", _form(place))["Location"] == r1["Location"]
+    assert ServiceRequest.objects.count() == 2
 
 
 def test_a_retry_from_the_same_browser_replays(world, place):

@@ -89,3 +89,32 @@ def test_consultation_export_of_township_b(data, client_as, role):
         assert r.status_code == 302
     else:
         assert r.status_code == (200 if role in SEES_B else 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_request_free_text_masked_by_role(world, place, users, client_as, role):
+    """A phone number typed into the description or a staff reason is shown as the contact fields are:
+    in clear to the reporter's handlers and dispatchers, masked to everyone else who may see the request
+    (the API, its timeline and the request page alike)."""
+    from gongzhi.cases import perms
+
+    req, _ = services.submit(None, description="楼道堆物，联系我13912345678", category="01003", lon=place.lon,
+                             lat=place.lat)
+    services.start(None, req, note="已电话联系13912345678，身份证110101199003071234核实")
+    c = client_as(role)
+    api = c.get(f"/api/v1/cases/requests/{req.number}")
+    page = c.get(f"/requests/r/{req.number}/")
+    if role is None:
+        assert api.status_code == 401 and page.status_code == 404
+        return
+    seen = role in {"district_admin", "department_staff", "auditor", "street_cadre", "community_cadre",
+                    "grid_worker"}
+    assert api.status_code == (200 if seen else 404) and page.status_code == (200 if seen else 404)
+    if not seen:
+        return
+    clear = perms.sees_personal(users[role], req)
+    body = api.content.decode() + page.content.decode()
+    assert ("13912345678" in body) == clear and ("110101199003071234" in body) == clear
+    if not clear:
+        assert "139****5678" in api.json()["description"]
+        assert any("110101********1234" in t["reason"] for t in api.json()["timeline"])
