@@ -118,3 +118,18 @@ def test_request_free_text_masked_by_role(world, place, users, client_as, role):
     if not clear:
         assert "139****5678" in api.json()["description"]
         assert any("110101********1234" in t["reason"] for t in api.json()["timeline"])
+
+
+@pytest.mark.parametrize("role, path", [("grid_worker", "/requests/inbox/grid/"), ("street_cadre", "/requests/desk/"),
+                                        ("community_cadre", "/requests/desk/")])
+def test_request_lists_mask_text_as_the_request_page(world, place, users, client_as, role, path):
+    from gongzhi.cases import perms
+
+    req, _ = services.submit(None, description="门口垃圾没人清运13912345678", category="01001", lon=place.lon,
+                             lat=place.lat)
+    html = client_as(role).get(path).content.decode()
+    assert req.number in html
+    clear = perms.sees_personal(users[role], req)
+    assert clear == (role != "grid_worker")  # a street-handled request: the grid worker neither handles
+    assert ("13912345678" in html) == clear  # nor dispatches it
+    assert ("139****5678" in html) == (not clear)
