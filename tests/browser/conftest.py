@@ -83,6 +83,23 @@ def browser():
         b.close()
 
 
+def _poll(pg, expression: str, arg=None, timeout: float | None = None):
+    deadline = time.monotonic() + (timeout if timeout is not None else 45000) / 1000
+    from playwright.sync_api import Error
+
+    problem = None
+    while True:
+        try:
+            value = pg.evaluate(expression, arg) if arg is not None else pg.evaluate(expression)
+        except Error as exc:  # the element is not there yet, or the page is navigating
+            value, problem = None, exc
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {expression!r}" + (f" (last error: {problem})" if problem else ""))
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def page(browser, server_url):
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
@@ -93,6 +110,9 @@ def page(browser, server_url):
     blocked: list[str] = []
     pg.on("console", lambda m: blocked.append(f"{pg.url}: {m.text}")
           if m.type == "error" and "Content Security Policy" in m.text else None)
+    # Playwright's wait_for_function polls by evaluating its string in the page, which the policy's
+    # script-src (no 'unsafe-eval') forbids; poll with evaluate(), which runs through DevTools instead.
+    pg.wait_for_function = lambda expression, arg=None, timeout=None, **_: _poll(pg, expression, arg, timeout)
     yield pg
     ctx.close()
     assert not blocked, "blocked by the content security policy:\n" + "\n".join(blocked)
