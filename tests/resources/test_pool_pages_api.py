@@ -28,9 +28,15 @@ def test_api_offer_raise_match_respond_deliver(world, users, street_client):
                content_type="application/json", HTTP_IDEMPOTENCY_KEY="offer-1")
     assert r.status_code == 201, r.content
     again = c.post("/api/v1/pool/resources", {"owner": f"{world.street_a.code}-GOV", "name": "矿泉水",
-                                              "kind": "material", "quantity": 10, "lon": lon, "lat": lat},
+                                              "kind": "material", "quantity": 10, "unit_label": "箱", "lon": lon,
+                                              "lat": lat},
                    content_type="application/json", HTTP_IDEMPOTENCY_KEY="offer-1")
     assert again.json()["id"] == r.json()["id"]
+    # The same key with another body is not a retry: refused, nothing made.
+    other = c.post("/api/v1/pool/resources", {"owner": f"{world.street_a.code}-GOV", "name": "矿泉水",
+                                              "kind": "material", "quantity": 10, "lon": lon, "lat": lat},
+                   content_type="application/json", HTTP_IDEMPOTENCY_KEY="offer-1")
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_mismatch"
     bad = c.post("/api/v1/pool/needs", {"title": "x", "kind": "material", "quantity": 1, "lon": 0, "lat": 0},
                  content_type="application/json")
     assert bad.status_code == 400 and bad.json()["code"] == "outside_grids"
