@@ -1,7 +1,8 @@
 """The demo's early warning: one backfill scan over the demo year of requests (made by the
 cases demo), as if the daily scan had run every morning. Alerts get the time the daily scan
 would have raised them (06:00 the morning after their last anomalous day); those older than
-``HISTORY_DAYS`` are resolved by the system as history, the recent ones stay open."""
+``HISTORY_DAYS`` are resolved by the system as history, the recent ones (and the newest of each
+kind) stay open."""
 
 from __future__ import annotations
 
@@ -35,7 +36,13 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
                                                                             dt.time(6, 0))))
             a.updated_at = a.created_at
         Alert.objects.bulk_update(alerts, ["created_at", "updated_at"])
-        old = [a for a in alerts if a.created_at < now - dt.timedelta(days=HISTORY_DAYS)]
+        # The newest alert of each kind stays open whatever its age, so that the desk has work to show on
+        # any day the demo is built (the demo year's last anomaly may lie more than HISTORY_DAYS back).
+        newest = {}
+        for a in sorted(alerts, key=lambda a: a.created_at):
+            newest[a.kind] = a.pk
+        old = [a for a in alerts
+               if a.created_at < now - dt.timedelta(days=HISTORY_DAYS) and a.pk not in newest.values()]
         for a in old:
             services.resolve(None, a, note="演示数据：历史预警，已处置")
     progress("预警：回溯扫描", 1, 1)
