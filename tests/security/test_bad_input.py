@@ -21,16 +21,9 @@ from gongzhi.cases.models import ServiceRequest
 from gongzhi.core.services import issue_api_token
 from gongzhi.org.models import Unit
 
+from .scope_fixtures import _synchronous_classifier  # noqa: F401  (autouse)
+
 BIGINT = 2**63 - 1
-
-
-@pytest.fixture(autouse=True)
-def _synchronous_classifier(monkeypatch):
-    from gongzhi.cases import classify, routing, services
-
-    routing.clear()
-    monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(services, "SUGGEST_TIMEOUT_S", None)
 
 
 @pytest.fixture

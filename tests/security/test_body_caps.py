@@ -20,6 +20,8 @@ from gongzhi.cases.models import ServiceRequest
 from gongzhi.core.inputguard import body_cap
 from gongzhi.core.services import issue_api_token
 
+from .scope_fixtures import _synchronous_classifier  # noqa: F401  (autouse)
+
 HUGE = 200 * 1024 * 1024
 
 
@@ -38,15 +40,6 @@ class Stream:
 
     def readline(self, n=-1):
         return self.read(n)
-
-
-@pytest.fixture(autouse=True)
-def _synchronous_classifier(monkeypatch):
-    from gongzhi.cases import classify, routing, services
-
-    routing.clear()
-    monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(services, "SUGGEST_TIMEOUT_S", None)
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from .scope_fixtures import _synchronous_classifier  # noqa: F401  (autouse)
+
 EXAMPLES = int(os.environ.get("GONGZHI_OPEN311_FUZZ_EXAMPLES", "60"))
 SEED = 20261217
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, print_blob=False,
@@ -37,15 +39,6 @@ fmt = st.sampled_from(["json", "xml"])
 FIELDS = ["api_key", "service_code", "lat", "long", "address_string", "address_id", "description", "first_name",
           "last_name", "phone", "email", "device_id", "account_id", "media_url", "idempotency_key",
           "attribute[x]", "jurisdiction_id"]
-
-
-@pytest.fixture(autouse=True)
-def _synchronous_classifier(monkeypatch):
-    from gongzhi.cases import classify, routing, services
-
-    routing.clear()
-    monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(services, "SUGGEST_TIMEOUT_S", None)
 
 
 @pytest.fixture

@@ -34,21 +34,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from .scope_fixtures import _synchronous_classifier  # noqa: F401  (autouse)
+
 SCALE = float(os.environ.get("GONGZHI_SCHEMATHESIS_EXAMPLES", "1"))
 POSITIVE, NEGATIVE, REAL = (max(1, round(n * SCALE)) for n in (8, 6, 8))
 SEED = 20261217
 # Not ``negative_data_rejection``: Django reads a repeated scalar query parameter as its last value
 # (``?parent=a&parent=b``), which Schemathesis counts as accepting an array where a string is declared.
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-@pytest.fixture(autouse=True)
-def _synchronous_classifier(monkeypatch):
-    from gongzhi.cases import classify, routing, services
-
-    routing.clear()
-    monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(services, "SUGGEST_TIMEOUT_S", None)
 
 
 @pytest.fixture
