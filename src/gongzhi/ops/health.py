@@ -59,11 +59,11 @@ def _worker(now: dt.datetime) -> dict:
              "oldest_ready_age_s": round((now - oldest_task).total_seconds(), 1) if oldest_task else None}
     if not uses_workers():
         return {"ok": True, "mode": "immediate", "detail": "tasks run in the request; no worker needed", **queue}
-    alive = WorkerHeartbeat.objects.filter(beat_at__gte=now - dt.timedelta(seconds=max_age))
+    alive = WorkerHeartbeat.objects.filter(beat_at__gte=now - dt.timedelta(seconds=max_age)).count()
     last = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
     age = round((now - last).total_seconds(), 1) if last else None
-    ok = alive.exists()
-    out = {"ok": ok, "mode": "workers", "workers_alive": alive.count(), "last_beat_age_s": age,
+    ok = alive > 0
+    out = {"ok": ok, "mode": "workers", "workers_alive": alive, "last_beat_age_s": age,
            "max_age_s": max_age, **queue}
     if not ok:
         out["detail"] = ("no task worker has ever beaten: start `gongzhi worker` (or `gongzhi serve`)" if last is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,14 +14,13 @@ class Command(BaseCommand):
     requires_system_checks: list = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--json", action="store_true", help="print the report as JSON (as /readyz does)")
+        parser.add_argument("--json", action="store_true", dest="as_json",
+                            help="print the report as JSON (as /readyz does)")
 
-    def handle(self, *args, json: bool = False, **opts):
-        import json as json_module
-
+    def handle(self, *args, as_json: bool = False, **opts):
         report = health.readiness()
-        if json:
-            self.stdout.write(json_module.dumps(report, ensure_ascii=False, indent=2))
+        if as_json:
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
         else:
             self.stdout.write(f"status: {report['status']}")
             for name, check in report["checks"].items():
