@@ -51,10 +51,6 @@ RATE_WINDOW = 60
 SESSION_KEY = "cases_tokens"
 
 
-def client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "?")
-
-
 def rate_limited(request, bucket: str = "intake") -> bool:
     """Counted in the shared cache (django-ratelimit), so the limit holds across worker processes."""
     return ratelimit.limited(request, f"cases.{bucket}", f"{RATE_LIMIT}/{RATE_WINDOW}s")
