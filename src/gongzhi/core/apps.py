@@ -8,6 +8,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台核心")
 
     def ready(self):
-        from . import audit
+        from . import audit, contracts
+
+        contracts.load()  # every app's declared event types and error codes
 
         audit.connect()  # the security audit log: log-ins, role and permission changes, admin actions

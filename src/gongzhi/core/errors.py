@@ -22,6 +22,9 @@ class DomainError(Exception):
         self.action = action
         if code:
             self.code = code
+        from . import contracts
+
+        contracts.check_error_code(self.code)
 
     def as_dict(self) -> dict:
         d = {"detail": self.message, "code": self.code}

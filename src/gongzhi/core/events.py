@@ -22,6 +22,7 @@ from django.db.models import Max, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from . import contracts
 from .models import Delivery, Event, OutboxCursor
 
 log = logging.getLogger("gongzhi.events")
@@ -74,10 +75,11 @@ def emit(
     """Write an event to the outbox. Must run inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("emit() must be called inside the service's transaction")
+    contracts.check_event(type, payload)
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     event = Event.objects.create(
-        type=type,
+        type=str(type),
         occurred_at=timezone.now(),
         region=region,
         aggregate_type=aggregate_type,
@@ -99,8 +101,10 @@ def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public:
     if schedule and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events must be emitted inside the service's transaction")
     at = timezone.now()
+    for t, p, _a in batch:
+        contracts.check_event(t, p)
     events = [
-        Event(type=t, occurred_at=at, region=region, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
+        Event(type=str(t), occurred_at=at, region=region, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
               actor=a if getattr(a, "is_authenticated", False) else None, payload=p or {}, public=public)
         for t, p, a in batch]
     if schedule:

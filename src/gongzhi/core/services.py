@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import contracts
+from .contracts import CoreError
 from .errors import DomainError, NotFound
 from .events import emit
 from .models import ApiToken, Region, _clear_region_cache
@@ -28,7 +30,7 @@ def create_region(*, code: str, name: str, level: str, kind: str = "urban", pare
     if not name:
         raise DomainError("请填写区域名称", field="name")
     if Region.objects.filter(code=code).exists():
-        raise DomainError(f"区域代码{code}已存在", field="code", code="duplicate")
+        raise DomainError(f"区域代码{code}已存在", field="code", code=CoreError.DUPLICATE)
     want = PARENT_LEVEL.get(level)
     if want and (parent is None or parent.level != want):
         raise DomainError(f"{level}级区域的上级必须是{want}级区域", field="parent")
@@ -40,7 +42,7 @@ def create_region(*, code: str, name: str, level: str, kind: str = "urban", pare
         code=code, name=name, level=level, kind=kind, parent=parent,
         path=(parent.path if parent else "/") + code + "/", population=population, area_km2=area_km2,
     )
-    emit("core.region_created", aggregate_type="region", aggregate_id=region.code, region=region,
+    emit(contracts.REGION_CREATED, aggregate_type="region", aggregate_id=region.code, region=region,
          payload={"code": code, "name": name, "level": level, "kind": kind})
     return region
 
@@ -53,7 +55,7 @@ def pair_regions(street: Region, township: Region) -> None:
     Region.objects.filter(pk=street.pk).update(paired_with=township)
     Region.objects.filter(pk=township.pk).update(paired_with=street)
     _clear_region_cache()
-    emit("core.regions_paired", aggregate_type="region", aggregate_id=street.code, region=street,
+    emit(contracts.REGIONS_PAIRED, aggregate_type="region", aggregate_id=street.code, region=street,
          payload={"street": street.code, "township": township.code})
 
 
@@ -71,7 +73,7 @@ def issue_api_token(user, name: str) -> str:
         raise DomainError("请填写令牌名称", field="name")
     key = ApiToken.new_key()
     ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash(key), prefix=key[:8])
-    emit("core.api_token_issued", aggregate_type="user", aggregate_id=user.pk, payload={"name": name}, public=False)
+    emit(contracts.API_TOKEN_ISSUED, aggregate_type="user", aggregate_id=user.pk, payload={"name": name}, public=False)
     return key
 
 

@@ -3,18 +3,20 @@
 A user holds roles (``StaffRole``) at units; each role allows a set of actions
 within the region subtree of the unit it is held at. Every query for a place
 goes through :func:`scope` and every change through :func:`require`.
-``actor=None`` means the system itself (migrations, the demo generator, CLI
-run by the operator) and is always allowed.
+The platform itself is the explicit actor ``core.actors.SYSTEM`` (the demo generator, migrations,
+scheduled jobs, subscribers, operator commands) and is always allowed; ``None`` is refused.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from functools import reduce
 from operator import or_
 
 from django.db.models import Q
 
+from gongzhi.core import actors
 from gongzhi.core.errors import Forbidden
 from gongzhi.core.models import Region
 
@@ -81,7 +83,10 @@ def _roles(user):
 
 
 def is_system(user) -> bool:
-    return user is None or getattr(user, "is_superuser", False)
+    # TRANSITION (issue 22): None still reads as the system unless GONGZHI_STRICT_ACTOR=1.
+    if user is None and os.environ.get("GONGZHI_STRICT_ACTOR") != "1":
+        return True
+    return actors.is_system(user) or getattr(user, "is_superuser", False)
 
 
 def scope_paths(user, action: str) -> list[str] | None:
