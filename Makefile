@@ -29,9 +29,10 @@ run: install
 	$(BIN)/gongzhi demo --if-empty
 	$(BIN)/gongzhi serve
 
-# SQLite always; PostgreSQL too when reachable (required when GONGZHI_REQUIRE_PG=1, as on CI).
+# The code checks (ruff, import-linter, mypy against its baseline), then the suite: SQLite always,
+# PostgreSQL too when reachable (required when GONGZHI_REQUIRE_PG=1, as on CI). Both always run.
 test: dev
-	$(BIN)/python scripts/run_tests.py
+	$(BIN)/python scripts/check_code.py; checks=$$?; $(BIN)/python scripts/run_tests.py && exit $$checks
 
 messages: dev
 	cd src/gongzhi && ../../$(BIN)/gongzhi makemessages -l en --no-obsolete
