@@ -9,6 +9,12 @@ so the drill-down page can list them (:mod:`gongzhi.assessment.records`).
 Sources: requests and their transitions (:mod:`gongzhi.cases.figures`), persons, grids, households and
 units (org), alliances' 1142 meetings and activities, whistles' summonses, tasks
 (:func:`gongzhi.plans.figures.task_figures`), confirmed volunteer service, emergency bypasses.
+
+Every measure is a figure of the one registry (:mod:`gongzhi.core.figures`), named by
+``Measure.figure``: the request measures are the ``cases.*`` figures (defined once in
+:mod:`gongzhi.cases.figures`; :func:`measure` evaluates them in bulk with ``cases.figures.compute``),
+the task rate is ``plans.task_on_time_rate``, and the others are defined here and registered as
+``assessment.<name>`` (computed by :func:`measure` for the one region).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from shapely.geometry import Point
 
 from gongzhi.cases import figures as case_figures
 from gongzhi.cases.models import Bypass, Channel, ServiceRequest, Summons
+from gongzhi.core import figures as registry
 from gongzhi.core.models import Region
 from gongzhi.org.kinds import HOUSEHOLD_KINDS, UnitKind
 from gongzhi.org.models import Grid, Household, Person, Unit
@@ -36,6 +43,7 @@ class Measure:
     source: str  # kind of records behind it (see records.py)
     subset: str = ""  # which of those records (numerator), for the drill-down
     unit: str = ""
+    figure: str = ""  # its name in the one registry (core.figures), set below
 
 
 # The catalogue of measures formulas may name.  Rates are fractions in [0, 1].
@@ -79,6 +87,13 @@ MEASURES: dict[str, Measure] = {
     "bypass_penalised": Measure("未备案或逾期备案(扣分)", "bypasses", "penalised", "件"),
     "bypass_filed_rate": Measure("事后备案及时率", "bypasses", "exempt"),
 }
+
+# measures that are figures defined by the app owning their records
+OWNED = {**{n: f"cases.{n}" for n in ("requests", *case_figures.RATES, "median_hours_to_resolution",
+                                       "median_hours_to_dispatch")},
+         "task_on_time_rate": "plans.task_on_time_rate", "bypasses": "cases.bypasses"}
+MEASURES = {name: Measure(m.label, m.source, m.subset, m.unit, OWNED.get(name, f"assessment.{name}"))
+            for name, m in MEASURES.items()}
 
 PLATFORM_CHANNELS = (Channel.WEB, Channel.GRID, Channel.API, Channel.OPEN311)
 SERVICE_POINT_KINDS = (UnitKind.SCHOOL, UnitKind.HOSPITAL, UnitKind.GOVERNMENT, UnitKind.RESIDENTS_COMMITTEE,
@@ -365,3 +380,27 @@ def bypass_state(filed_at, filing_due, now) -> str:
     if filed_at is not None:
         return "exempt" if filed_at <= filing_due else "late"
     return "unfiled" if filing_due < now else "pending"
+
+
+# ------------------------------------------------------------------ registered figures (assessment.*)
+
+
+def _register() -> None:
+    for name, m in MEASURES.items():
+        if not m.figure.startswith("assessment."):
+            continue
+
+        def compute(region, start, end, _name=name, _ratio=m.unit == ""):
+            """Computed by :func:`measure` for this one region over the days [start, end)."""
+            period = Period("", start, end - dt.timedelta(days=1))
+            values = registry.shared(("assessment.measures", region.pk, start, end),
+                                     lambda: measure(region, [region], period, {}))
+            d = dict(values[region.code][_name])
+            d.pop("source", None)
+            return d if _ratio else d.get("value")
+
+        compute.__qualname__ = f"measure_{name}"
+        registry.register(m.figure, compute, label=m.label, unit="rate" if m.unit == "" else m.unit)
+
+
+_register()

@@ -4,6 +4,10 @@ A report field whose ``source`` is a key of :data:`FIELD_SOURCES` is derivable: 
 computes it for a region (and everything below it) and a period [start, end); a problem list's
 ``list_source`` is a key of :data:`LIST_SOURCES`, a query returning rows. Nothing here writes.
 Every function reads other apps' models (allowed by docs/architecture.md), never changes them.
+
+Field sources are figures of the one registry (:mod:`gongzhi.core.figures`): those defined here
+(:func:`field`) are registered into it, and the request figures are read from it (defined once in
+:mod:`gongzhi.cases.figures`), shown as a report shows them (rates in per cent).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from django.apps import apps
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from gongzhi.cases import figures as case_figures
+from gongzhi.core import figures as registry
 from gongzhi.core.models import Region
 
 IDLE_DAYS = 90  # a pool resource with no assignment in this many days before the period end is idle
@@ -29,6 +35,7 @@ class Source:
     unit: str  # "count", "rate", "hours", "minutes"
     fn: Callable[[Region, dt.date, dt.date], float | int | None]
     app: str = ""
+    figure: str = ""  # its name in the one registry (core.figures)
 
 
 @dataclass(frozen=True)
@@ -44,9 +51,38 @@ FIELD_SOURCES: dict[str, Source] = {}
 LIST_SOURCES: dict[str, ListSource] = {}
 
 
+def figure_name(key: str, app: str) -> str:
+    """The registry name of a field source: ``<app label>.<figure>`` (``pool.x`` of the resources app is
+    ``resources.x``)."""
+    prefix, _, rest = key.partition(".")
+    return f"{app}.{rest}" if app and prefix != app else key
+
+
+def _present(unit: str):
+    if unit == "rate":  # a fraction in the registry, per cent in a report
+        return lambda v: None if v is None else round(100 * v, 1)
+    if unit == "hours":
+        return lambda v: None if v is None else round(v, 1)
+    return lambda v: v
+
+
+def from_figure(key: str, name: str, unit: str, label: str | None = None) -> None:
+    """Offer figure ``name`` of the registry as report field source ``key``."""
+    fig = registry.get(name)
+    present = _present(unit)
+
+    def fn(region, start, end):
+        return present(registry.value(registry.compute(name, region, start, end)))
+
+    FIELD_SOURCES[key] = Source(key, label or fig.label, unit, fn, fig.app, name)
+
+
 def field(key: str, label: str, unit: str = "count", app: str = ""):
+    """Define a figure here, register it in the one registry and offer it as field source ``key``."""
     def register(fn):
-        FIELD_SOURCES[key] = Source(key, label, unit, fn, app)
+        name = figure_name(key, app)
+        registry.register(name, fn, label=label, unit=unit)
+        FIELD_SOURCES[key] = Source(key, label, unit, fn, app, name)
         return fn
     return register
 
@@ -70,11 +106,17 @@ def _model(app: str, name: str):
     return apps.get_model(app, name)
 
 
+_cache: dict = {}  # work shared by the figures of one generation run (core.figures.batch)
+
+
 def compute_field(key: str, region: Region, start: dt.date, end: dt.date):
     src = FIELD_SOURCES[key]
     if src.app and not _installed(src.app):
         return None
-    return src.fn(region, start, end)
+    if len(_cache) > 64:
+        _cache.clear()
+    with registry.batch(_cache):
+        return src.fn(region, start, end)
 
 
 def compute_list(key: str, region: Region, start: dt.date, end: dt.date) -> list[list]:
@@ -84,98 +126,18 @@ def compute_list(key: str, region: Region, start: dt.date, end: dt.date) -> list
     return src.fn(region, start, end)
 
 
+def clear_cache() -> None:
+    _cache.clear()
+
+
 # ------------------------------------------------------------------ requests (gongzhi.cases.figures)
 
-_totals_cache: dict = {}
-
-
-def _case_totals(region: Region, start: dt.date, end: dt.date) -> dict:
-    """cases.figures.total for the region and period (memoised for one generation run)."""
-    from gongzhi.cases import figures
-
-    key = (region.pk, start, end)
-    if key not in _totals_cache:
-        if len(_totals_cache) > 64:
-            _totals_cache.clear()
-        _totals_cache[key] = figures.total(start=_aware(start), end=_aware(end), within=region)
-    return _totals_cache[key]
-
-
-def clear_cache() -> None:
-    _totals_cache.clear()
-
-
-def _rate(name: str):
-    def fn(region, start, end):
-        v = _case_totals(region, start, end)[name]["value"]
-        return None if v is None else round(100 * v, 1)
-    return fn
-
-
-@field("cases.requests", "诉求受理量", "count", "cases")
-def _requests(region, start, end):
-    return _case_totals(region, start, end)["requests"]
-
-
-for _key, _label in (("response_rate", "响应率"), ("resolution_rate", "解决率"), ("satisfaction_rate", "满意率"),
-                     ("on_time_rate", "按时办结率"), ("return_rate", "回退率"), ("reopen_rate", "重办率"),
-                     ("whistle_rate", "吹哨率")):
-    field(f"cases.{_key}", _label, "rate", "cases")(_rate(_key))
-
-
-@field("cases.median_hours_to_resolution", "办结时长中位数(小时)", "hours", "cases")
-def _median_resolution(region, start, end):
-    v = _case_totals(region, start, end)["median_hours_to_resolution"]
-    return None if v is None else round(v, 1)
-
-
-def _overdue_qs(region, end):
-    from gongzhi.cases.models import OPEN_STATES, ServiceRequest
-
-    return ServiceRequest.objects.filter(region__path__startswith=region.path, state__in=list(OPEN_STATES),
-                                         due_at__lt=_aware(end), created_at__lt=_aware(end))
-
-
-@field("cases.overdue_open", "超期未办结诉求数", "count", "cases")
-def _overdue(region, start, end):
-    return _overdue_qs(region, end).count()
-
-
-@field("cases.bypasses", "紧急先行处置次数", "count", "cases")
-def _bypasses(region, start, end):
-    from gongzhi.cases.models import Bypass
-
-    return Bypass.objects.filter(region__path__startswith=region.path, acted_at__gte=_aware(start),
-                                 acted_at__lt=_aware(end)).count()
-
-
-def _unfiled_qs(region, end):
-    from gongzhi.cases.models import Bypass
-
-    at = _aware(end)
-    return Bypass.objects.filter(region__path__startswith=region.path, filing_due__lt=at).filter(
-        Q(filed_at__isnull=True) | Q(filed_at__gt=F("filing_due")))
-
-
-@field("cases.bypasses_unfiled", "逾期未备案的紧急处置", "count", "cases")
-def _unfiled(region, start, end):
-    return _unfiled_qs(region, end).count()
-
-
-@field("cases.mediations", "调解案件数", "count", "cases")
-def _mediations(region, start, end):
-    from gongzhi.cases.models import MediationCase
-
-    return MediationCase.objects.filter(region__path__startswith=region.path, opened_at__gte=_aware(start),
-                                        opened_at__lt=_aware(end)).count()
-
-
-@field("cases.mediation_agreements", "调解达成协议数", "count", "cases")
-def _agreements(region, start, end):
-    from gongzhi.cases.models import MediationCase
-
-    return MediationCase.objects.filter(region__path__startswith=region.path, closed_at__gte=_aware(start),
-                                        closed_at__lt=_aware(end), outcome="agreement").count()
+from_figure("cases.requests", "cases.requests", "count")
+for _key in case_figures.RATES:
+    from_figure(f"cases.{_key}", f"cases.{_key}", "rate")
+from_figure("cases.median_hours_to_resolution", "cases.median_hours_to_resolution", "hours")
+for _key in ("overdue_open", "bypasses", "bypasses_unfiled", "mediations", "mediation_agreements"):
+    from_figure(f"cases.{_key}", f"cases.{_key}", "count")
 
 
 # ------------------------------------------------------------------ alliances (1142 meetings, tasks)
@@ -318,7 +280,7 @@ def _fmt(t) -> str:
          "cases")
 def _list_overdue(region, start, end):
     at = _aware(end)
-    qs = _overdue_qs(region, end).select_related("region", "category", "handling_unit").order_by("due_at")[:500]
+    qs = case_figures.overdue_qs(region, end).select_related("region", "category", "handling_unit").order_by("due_at")[:500]
     return [[r.number, r.region.name, r.category.name if r.category_id else "", r.handling_unit.name
              if r.handling_unit_id else "", _fmt(r.due_at), round((at - r.due_at).total_seconds() / 86400, 1)]
             for r in qs]
@@ -327,7 +289,7 @@ def _list_overdue(region, start, end):
 @listing("cases.unfiled_bypasses", "紧急处置逾期未备案清单", ("编号", "网格", "类别", "处置时间", "备案期限", "备案时间"),
          "cases")
 def _list_unfiled(region, start, end):
-    qs = _unfiled_qs(region, end).select_related("grid", "category").order_by("filing_due")[:500]
+    qs = case_figures.unfiled_qs(region, end).select_related("grid", "category").order_by("filing_due")[:500]
     return [[b.pk, b.grid.name, b.category.name, _fmt(b.acted_at), _fmt(b.filing_due), _fmt(b.filed_at) or "未备案"]
             for b in qs]
 

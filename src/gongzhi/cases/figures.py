@@ -20,6 +20,13 @@ found not to be ours ("counted requests").
 - whistle rate: of counted requests, the share on which a whistle was blown.
 - median hours to dispatch: first dispatch − submission, over dispatched requests.
 - median hours to resolution: first resolution − submission, over resolved requests.
+- mean hours to dispatch / to resolution: the same durations, averaged (a request dispatched or
+  resolved without a submit transition counts as 0).
+
+Each rate is defined once, as (numerator, denominator) of the per-request counts
+(:data:`RATE_DEFS`, :func:`fact_counts`); the command centre's rollup tables store the same counts
+per day and compute the rates with :func:`rates` (their fast path, see :mod:`gongzhi.core.figures`).
+The figures are registered as ``cases.<name>`` in the one registry (:mod:`gongzhi.core.figures`).
 """
 
 from __future__ import annotations
@@ -28,19 +35,39 @@ import datetime as dt
 from collections import defaultdict
 
 import numpy as np
+from django.db.models import F, Q
+from django.utils import timezone
 
+from gongzhi.core import figures as registry
+from gongzhi.core.figures import figure, ratio
 from gongzhi.core.models import Region
 from gongzhi.org.models import Grid, Unit
 
-from .models import MediationCase, ServiceRequest, State, Transition
+from .models import OPEN_STATES, Bypass, MediationCase, ServiceRequest, State, Transition
 
 LEVELS = ("grid", "community", "street", "district", "department")
 EXCLUDED = {State.MERGED, State.CANCELLED, State.NOT_OURS}
 RESPONSE_HOURS = {"emergency": 2}
 DEFAULT_RESPONSE_HOURS = 24
 RESPONSE_ACTIONS = {"start", "resolve", "report"}
-RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "return_rate", "reopen_rate",
-         "whistle_rate")
+SATISFIED = ("satisfied", "basically")  # ratings counted as satisfied (满意, 基本满意)
+# the counts of one request (0 or 1 each; summed over requests they are the rollup tables' columns)
+FACT_COUNTS = ("arrived", "dispatched", "responded", "resolved", "on_time", "overdue", "returned", "reopened",
+               "rated", "satisfied", "fixed", "whistles")
+FACT_MINUTES = ("minutes_to_dispatch", "minutes_to_resolve")
+# every rate, once: (numerator, denominator) of the summed counts
+RATE_DEFS = {
+    "response_rate": ("responded", "dispatched"),
+    "resolution_rate": ("fixed", "rated"),
+    "satisfaction_rate": ("satisfied", "rated"),
+    "on_time_rate": ("on_time", "resolved"),
+    "return_rate": ("returned", "dispatched"),
+    "reopen_rate": ("reopened", "resolved"),
+    "whistle_rate": ("whistles", "arrived"),
+}
+RATES = tuple(RATE_DEFS)
+RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
+               "on_time_rate": "按时办结率", "return_rate": "回退率", "reopen_rate": "重办率", "whistle_rate": "吹哨率"}
 
 
 def request_facts(requests: dict[int, dict], start: dt.datetime | None, end: dt.datetime | None) -> None:
@@ -81,34 +108,79 @@ def _request_qs(start, end):
     return qs
 
 
-def _rate(num: int, den: int) -> dict:
-    return {"value": (num / den) if den else None, "num": num, "den": den}
+def responded_in_time(f: dict) -> bool:
+    limit = dt.timedelta(hours=RESPONSE_HOURS.get(f["sla"], DEFAULT_RESPONSE_HOURS))
+    return "responded" in f and f["responded"] - f["dispatched"] <= limit
+
+
+def fact_counts(f: dict) -> dict[str, int]:
+    """The counts (:data:`FACT_COUNTS`) of one counted request from its facts."""
+    c = dict.fromkeys(FACT_COUNTS, 0)
+    c["arrived"] = 1
+    if "dispatched" in f:
+        c["dispatched"] = 1
+        c["responded"] = int(responded_in_time(f))
+        c["returned"] = int(bool(f.get("returned")))
+    if "resolved" in f:
+        c["resolved"] = 1
+        c["on_time"] = int(f["on_time"])
+        c["overdue"] = int(not f["on_time"])
+        c["reopened"] = int(bool(f.get("reopened")))
+    if "rating" in f:
+        c["rated"] = 1
+        c["satisfied"] = int(f["rating"] in SATISFIED)
+        c["fixed"] = int(f["fixed"])
+    c["whistles"] = int(bool(f.get("whistled")))
+    return c
+
+
+def fact_minutes(f: dict) -> dict[str, float]:
+    """Minutes from submission to the first dispatch and to the first resolution (0 when not reached)."""
+    m = dict.fromkeys(FACT_MINUTES, 0.0)
+    if "submitted" in f:
+        if "dispatched" in f:
+            m["minutes_to_dispatch"] = (f["dispatched"] - f["submitted"]).total_seconds() / 60
+        if "resolved" in f:
+            m["minutes_to_resolve"] = (f["resolved"] - f["submitted"]).total_seconds() / 60
+    return m
+
+
+def summed(facts: list[dict]) -> dict:
+    """:func:`fact_counts` and :func:`fact_minutes` summed over requests (what a rollup row holds)."""
+    s: dict = dict.fromkeys(FACT_COUNTS, 0) | dict.fromkeys(FACT_MINUTES, 0.0)
+    for f in facts:
+        for k, v in (fact_counts(f) | fact_minutes(f)).items():
+            s[k] += v
+    return s
+
+
+def rates(s: dict) -> dict:
+    """``requests`` and every rate of :data:`RATE_DEFS` from summed counts (missing counts are 0)."""
+    def g(k):
+        return int(s.get(k) or 0)
+
+    return {"requests": g("arrived"), **{name: ratio(g(num), g(den)) for name, (num, den) in RATE_DEFS.items()}}
+
+
+def means(s: dict) -> dict:
+    """Mean hours to dispatch and to resolution from summed minutes and counts."""
+    def g(k):
+        return s.get(k) or 0
+
+    return {"mean_hours_to_dispatch": (g("minutes_to_dispatch") / 60 / g("dispatched")) if g("dispatched") else None,
+            "mean_hours_to_resolution": (g("minutes_to_resolve") / 60 / g("resolved")) if g("resolved") else None}
+
+
+def median_hours(facts: list[dict], key: str) -> float | None:
+    vals = [(f[key] - f["submitted"]).total_seconds() / 3600 for f in facts if key in f and "submitted" in f]
+    return float(np.median(vals)) if vals else None
 
 
 def summarise(facts: list[dict]) -> dict:
-    dispatched = [f for f in facts if "dispatched" in f]
-    resolved = [f for f in facts if "resolved" in f]
-    rated = [f for f in facts if "rating" in f]
-
-    def responded(f):
-        limit = dt.timedelta(hours=RESPONSE_HOURS.get(f["sla"], DEFAULT_RESPONSE_HOURS))
-        return "responded" in f and f["responded"] - f["dispatched"] <= limit
-
-    def median_hours(rows, key):
-        vals = [(f[key] - f["submitted"]).total_seconds() / 3600 for f in rows if "submitted" in f]
-        return float(np.median(vals)) if vals else None
-
     return {
-        "requests": len(facts),
-        "response_rate": _rate(sum(1 for f in dispatched if responded(f)), len(dispatched)),
-        "resolution_rate": _rate(sum(1 for f in rated if f["fixed"]), len(rated)),
-        "satisfaction_rate": _rate(sum(1 for f in rated if f["rating"] in ("satisfied", "basically")), len(rated)),
-        "on_time_rate": _rate(sum(1 for f in resolved if f["on_time"]), len(resolved)),
-        "return_rate": _rate(sum(1 for f in dispatched if f.get("returned")), len(dispatched)),
-        "reopen_rate": _rate(sum(1 for f in resolved if f.get("reopened")), len(resolved)),
-        "whistle_rate": _rate(sum(1 for f in facts if f.get("whistled")), len(facts)),
-        "median_hours_to_dispatch": median_hours(dispatched, "dispatched"),
-        "median_hours_to_resolution": median_hours(resolved, "resolved"),
+        **rates(summed(facts)),
+        "median_hours_to_dispatch": median_hours(facts, "dispatched"),
+        "median_hours_to_resolution": median_hours(facts, "resolved"),
     }
 
 
@@ -190,3 +262,107 @@ def mediation_counts(level: str, *, within=None, start=None, end=None) -> dict:
 
 def whistle_rate_by_street(**kw) -> dict[str, float | None]:
     return {r["key"]: r["whistle_rate"]["value"] for r in compute("street", **kw)}
+
+
+# ------------------------------------------------------------------ the registered figures (cases.*)
+
+
+def aware(day) -> dt.datetime:
+    """Local midnight starting ``day`` (a datetime is returned unchanged)."""
+    if isinstance(day, dt.datetime):
+        return day
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def period_facts(region: Region, start, end) -> dict:
+    """The facts of the counted requests of ``region``'s subtree submitted in [start, end), with their sums
+    (shared by every request figure inside one :func:`gongzhi.core.figures.batch`)."""
+    def work():
+        s, e = aware(start), aware(end)
+        qs = _request_qs(s, e).filter(region__path__startswith=region.path)
+        requests = {pk: {"key": 0, "sla": sla} for pk, sla in qs.values_list("pk", "sla")}
+        request_facts(requests, s, e)
+        facts = list(requests.values())
+        return {"facts": facts, "sums": summed(facts)}
+    return registry.shared(("cases.facts", region.pk, start, end), work)
+
+
+@figure("cases.requests", label="诉求受理量", unit="count")
+def requests_count(region, start, end) -> int:
+    """Counted requests submitted in the period."""
+    return period_facts(region, start, end)["sums"]["arrived"]
+
+
+def _register_rate(name: str) -> None:
+    num, den = RATE_DEFS[name]
+
+    def rate(region, start, end) -> dict:
+        return rates(period_facts(region, start, end)["sums"])[name]
+
+    rate.__qualname__ = f"rate_{name}"
+    registry.register(f"cases.{name}", rate, label=RATE_LABELS[name], unit="rate",
+                      doc=f"{num} / {den} over the counted requests submitted in the period")
+
+
+for _name in RATES:
+    _register_rate(_name)
+
+
+@figure("cases.median_hours_to_dispatch", label="派单时长中位数(小时)", unit="hours")
+def median_hours_to_dispatch(region, start, end) -> float | None:
+    return median_hours(period_facts(region, start, end)["facts"], "dispatched")
+
+
+@figure("cases.median_hours_to_resolution", label="办结时长中位数(小时)", unit="hours")
+def median_hours_to_resolution(region, start, end) -> float | None:
+    return median_hours(period_facts(region, start, end)["facts"], "resolved")
+
+
+@figure("cases.mean_hours_to_dispatch", label="平均派单时长(小时)", unit="hours")
+def mean_hours_to_dispatch(region, start, end) -> float | None:
+    return means(period_facts(region, start, end)["sums"])["mean_hours_to_dispatch"]
+
+
+@figure("cases.mean_hours_to_resolution", label="平均办结时长(小时)", unit="hours")
+def mean_hours_to_resolution(region, start, end) -> float | None:
+    return means(period_facts(region, start, end)["sums"])["mean_hours_to_resolution"]
+
+
+def overdue_qs(region: Region, end):
+    """Requests still open at the end of the period whose due time had passed."""
+    return ServiceRequest.objects.filter(region__path__startswith=region.path, state__in=list(OPEN_STATES),
+                                         due_at__lt=aware(end), created_at__lt=aware(end))
+
+
+@figure("cases.overdue_open", label="超期未办结诉求数", unit="count")
+def overdue_open(region, start, end) -> int:
+    return overdue_qs(region, end).count()
+
+
+@figure("cases.bypasses", label="紧急先行处置次数", unit="count")
+def bypasses(region, start, end) -> int:
+    return Bypass.objects.filter(region__path__startswith=region.path, acted_at__gte=aware(start),
+                                 acted_at__lt=aware(end)).count()
+
+
+def unfiled_qs(region: Region, end):
+    """Emergency bypasses whose filing window closed before the end of the period unfiled or filed late."""
+    return Bypass.objects.filter(region__path__startswith=region.path, filing_due__lt=aware(end)).filter(
+        Q(filed_at__isnull=True) | Q(filed_at__gt=F("filing_due")))
+
+
+@figure("cases.bypasses_unfiled", label="逾期未备案的紧急处置", unit="count")
+def bypasses_unfiled(region, start, end) -> int:
+    return unfiled_qs(region, end).count()
+
+
+@figure("cases.mediations", label="调解案件数", unit="count")
+def mediations(region, start, end) -> int:
+    return MediationCase.objects.filter(region__path__startswith=region.path, opened_at__gte=aware(start),
+                                        opened_at__lt=aware(end)).count()
+
+
+@figure("cases.mediation_agreements", label="调解达成协议数", unit="count")
+def mediation_agreements(region, start, end) -> int:
+    return MediationCase.objects.filter(region__path__startswith=region.path, closed_at__gte=aware(start),
+                                        closed_at__lt=aware(end), outcome="agreement").count()

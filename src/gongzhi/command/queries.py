@@ -10,7 +10,10 @@ import datetime as dt
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from gongzhi.cases import figures as case_figures
+from gongzhi.core import figures as registry
 from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.figures import ratio
 from gongzhi.core.models import Region
 from gongzhi.org import permissions
 from gongzhi.org.models import Grid, MatterCategory
@@ -78,26 +81,17 @@ def period(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt
 
 
 def _rate(num, den) -> dict:
-    num, den = int(num or 0), int(den or 0)
-    return {"value": (num / den) if den else None, "num": num, "den": den}
+    return ratio(int(num or 0), int(den or 0))
 
 
 def rates(s: dict) -> dict:
-    """The rates of cases.figures from summed counts."""
+    """The figures of cases.figures (its one definition of each rate) from summed counts."""
     def g(k):
         return s.get(k) or 0
 
     return {
-        "requests": int(g("arrived")),
-        "response_rate": _rate(g("responded"), g("dispatched")),
-        "resolution_rate": _rate(g("fixed"), g("rated")),
-        "satisfaction_rate": _rate(g("satisfied"), g("rated")),
-        "on_time_rate": _rate(g("on_time"), g("resolved")),
-        "return_rate": _rate(g("returned"), g("dispatched")),
-        "reopen_rate": _rate(g("reopened"), g("resolved")),
-        "whistle_rate": _rate(g("whistles"), g("arrived")),
-        "mean_hours_to_dispatch": (g("minutes_to_dispatch") / 60 / g("dispatched")) if g("dispatched") else None,
-        "mean_hours_to_resolution": (g("minutes_to_resolve") / 60 / g("resolved")) if g("resolved") else None,
+        **case_figures.rates(s),
+        **case_figures.means(s),
         "resolved": int(g("resolved")), "overdue_resolved": int(g("overdue")), "closed": int(g("closed")),
     }
 
@@ -109,6 +103,27 @@ def _sums():
 def totals(region: Region, start: dt.date, end: dt.date) -> dict:
     s = day_table(region).objects.filter(area(region), day__gte=start, day__lte=end).aggregate(**_sums())
     return rates(s)
+
+
+# ----------------------------------------------------------------- the fast path of the cases figures
+
+
+def _period_sums(region: Region, start: dt.date, end: dt.date) -> dict:
+    """The rollup counts of ``region`` over the days [start, end) (end exclusive, as the registry's periods)."""
+    return registry.shared(("command.sums", region.pk, start, end), lambda: day_table(region).objects.filter(
+        area(region), day__gte=start, day__lt=end).aggregate(**_sums()))
+
+
+def _register_fast_paths() -> None:
+    """Every cases figure the rollup tables can answer is registered with its rollup evaluator."""
+    for name in ("requests", *case_figures.RATES, "mean_hours_to_dispatch", "mean_hours_to_resolution"):
+        def fast(region, start, end, _name=name):
+            return rates(_period_sums(region, start, end))[_name]
+        fast.__qualname__ = f"rollup_{name}"
+        registry.fast_path(f"cases.{name}")(fast)
+
+
+_register_fast_paths()
 
 
 def trend(region: Region, end: dt.date, days: int = TREND_DAYS) -> list[dict]:

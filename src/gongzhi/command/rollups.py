@@ -44,7 +44,6 @@ from .models import (
 )
 
 FIELDS = COUNTS + SUMS
-RATED_OK = ("satisfied", "basically")
 
 
 # ----------------------------------------------------------------- facts, incremental
@@ -73,29 +72,11 @@ def compute_facts(request_ids: Iterable[int]) -> list[RequestFact]:
         f = facts[pk]
         counted = state not in figures.EXCLUDED
         street_id, district_id = hier.get(region_id, (region_id, region_id))
-        c = {k: 0 for k in COUNTS}
-        m = {"minutes_to_dispatch": 0.0, "minutes_to_resolve": 0.0}
-        if counted:
-            c["arrived"] = 1
-            if "dispatched" in f:
-                c["dispatched"] = 1
-                limit = dt.timedelta(hours=figures.RESPONSE_HOURS.get(sla_class, figures.DEFAULT_RESPONSE_HOURS))
-                c["responded"] = int("responded" in f and f["responded"] - f["dispatched"] <= limit)
-                c["returned"] = int(bool(f.get("returned")))
-                if "submitted" in f:
-                    m["minutes_to_dispatch"] = (f["dispatched"] - f["submitted"]).total_seconds() / 60
-            if "resolved" in f:
-                c["resolved"] = 1
-                c["on_time"] = int(f["on_time"])
-                c["overdue"] = int(not f["on_time"])
-                c["reopened"] = int(bool(f.get("reopened")))
-                if "submitted" in f:
-                    m["minutes_to_resolve"] = (f["resolved"] - f["submitted"]).total_seconds() / 60
-            if "rating" in f:
-                c["rated"] = 1
-                c["satisfied"] = int(f["rating"] in RATED_OK)
-                c["fixed"] = int(f["fixed"])
-            c["whistles"] = int(bool(f.get("whistled")))
+        c = dict.fromkeys(COUNTS, 0)
+        m = dict.fromkeys(figures.FACT_MINUTES, 0.0)
+        if counted:  # the per-request counts exactly as cases.figures defines them
+            c.update(figures.fact_counts(f))
+            m.update(figures.fact_minutes(f))
             c["closed"] = int(state == State.CLOSED)
         out.append(RequestFact(request_id=pk, region_id=region_id, street_id=street_id, district_id=district_id,
                                grid_id=grid_id, category_id=category_id, sla=sla_class,
@@ -259,6 +240,7 @@ def _fact_select(vendor: str, where: str) -> str:
     open_states = ", ".join(f"'{s}'" for s in sorted(OPEN_STATES))
     resp = ", ".join(f"'{a}'" for a in sorted(figures.RESPONSE_ACTIONS))
     emergency = ", ".join(f"'{k}'" for k in figures.RESPONSE_HOURS)
+    satisfied = ", ".join(f"'{k}'" for k in figures.SATISFIED)
     tz = timezone.get_current_timezone_name()
     T = "cases_transition"
     if vendor == "postgresql":
@@ -310,7 +292,7 @@ def _fact_select(vendor: str, where: str) -> str:
         flag("tr.dispatched IS NOT NULL AND tr.returned = 1"),
         flag("tr.resolved IS NOT NULL AND tr.reopened = 1"),
         flag(f"{rating} IS NOT NULL"),
-        flag(f"{rating} IN ('satisfied', 'basically')"),
+        flag(f"{rating} IN ({satisfied})"),
         flag(f"{rating} IS NOT NULL AND COALESCE({fixed}, {true}) = {true}"),
         flag("tr.whistled = 1"),
         (f"CASE WHEN {counted} AND tr.dispatched IS NOT NULL AND tr.submitted IS NOT NULL "

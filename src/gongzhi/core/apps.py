@@ -8,8 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台核心")
 
     def ready(self):
-        from . import audit, contracts
+        from . import audit, contracts, figures
 
         contracts.load()  # every app's declared event types and error codes
+        figures.load()  # every app's figures registered (core/figures.py)
 
         audit.connect()  # the security audit log: log-ins, role and permission changes, admin actions

@@ -67,3 +67,35 @@ def task_figures(region, start: datetime.date, end: datetime.date, unit=None) ->
     due = out.pop("due")
     out["on_time_rate"] = round(out["done_on_time"] / due, 4) if due else None
     return out
+
+
+# ------------------------------------------------------------------ the registered figures (plans.*)
+# Periods of the registry are [start, end) in days; task_figures' are inclusive: end - 1 day.
+
+def _inclusive(end: datetime.date) -> datetime.date:
+    return end - datetime.timedelta(days=1)
+
+
+def _register() -> None:
+    from gongzhi.core import figures as registry
+
+    labels = {"tasks": "任务数", "done": "已完成任务", "done_on_time": "按时完成任务", "overdue": "逾期未完成任务",
+              "adjusted": "经批准调整的任务", "goals": "目标数", "goals_on_track": "进展正常的目标"}
+    for kind, label in labels.items():
+        def count(region, start, end, _kind=kind) -> int:
+            return task_records(region, start, _inclusive(end), _kind).count()
+        count.__qualname__ = f"task_count_{kind}"
+        registry.register(f"plans.{kind}", count, label=label, unit="count",
+                          doc=f"task_records(kind={kind!r}) over the tasks with a deadline in the period")
+
+    def task_on_time_rate(region, start, end) -> dict:
+        """Tasks done on time / tasks due (deadline before today, or done), over the tasks with a deadline in
+        the period."""
+        f = task_figures(region, start, _inclusive(end))
+        return {"value": f["on_time_rate"], "num": f["done_on_time"],
+                "den": task_records(region, start, _inclusive(end), "due").count()}
+
+    registry.register("plans.task_on_time_rate", task_on_time_rate, label="任务按时完成率", unit="rate")
+
+
+_register()

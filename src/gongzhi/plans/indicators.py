@@ -5,14 +5,18 @@ blank is measured by manual progress reports instead (each recording who reporte
 Each source: ``label`` (Chinese), ``params`` (name → required?), ``compute(task, params, on) -> float``.
 Counting starts at the goal's start date; the region is the task's region unless ``region`` (a
 region code) is given.
+
+The sources are figures of the one registry (:mod:`gongzhi.core.figures`), named ``plans.<key>``
+with subject "task"; :data:`REGISTRY` reads them from there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from gongzhi.core import figures as registry
 from gongzhi.core.errors import DomainError
 
 RESOLVED_STATES = ("resolved", "confirmed", "closed")
@@ -64,7 +68,9 @@ def requests_satisfaction(task, params, on) -> float:
     n = rated.count()
     if not n:
         return 0.0
-    return round(100.0 * rated.filter(rating__in=("satisfied", "basically")).count() / n, 1)
+    from gongzhi.cases.figures import SATISFIED
+
+    return round(100.0 * rated.filter(rating__in=SATISFIED).count() / n, 1)
 
 
 def _alliance_id(task, params):
@@ -102,14 +108,35 @@ def linked_requests_resolved(task, params, on) -> float:
     return round(100.0 * done / len(ids), 1)
 
 
-REGISTRY: dict[str, Source] = {s.key: s for s in [
-    Source("requests_resolved", "区域内某类诉求办结数", {"category": False, "region": False}, requests_resolved, "件"),
-    Source("requests_satisfaction", "区域内某类诉求满意率", {"category": False, "region": False},
-           requests_satisfaction, "%"),
-    Source("alliance_meetings_held", "联合体会议召开数", {"alliance": False}, alliance_meetings_held, "次"),
-    Source("alliance_tasks_done", "联合体认领任务完成数", {"alliance": False}, alliance_tasks_done, "项"),
-    Source("linked_requests_resolved", "关联诉求办结率", {}, linked_requests_resolved, "%"),
-]}
+for _key, _label, _params, _fn, _unit in [
+    ("requests_resolved", "区域内某类诉求办结数", {"category": False, "region": False}, requests_resolved, "件"),
+    ("requests_satisfaction", "区域内某类诉求满意率", {"category": False, "region": False}, requests_satisfaction, "%"),
+    ("alliance_meetings_held", "联合体会议召开数", {"alliance": False}, alliance_meetings_held, "次"),
+    ("alliance_tasks_done", "联合体认领任务完成数", {"alliance": False}, alliance_tasks_done, "项"),
+    ("linked_requests_resolved", "关联诉求办结率", {}, linked_requests_resolved, "%"),
+]:
+    registry.register(f"plans.{_key}", _fn, label=_label, unit=_unit, subject="task", params=_params,
+                      doc="compute(task, params, on): an indicator source for a plan task")
+
+
+class _Sources(Mapping):
+    """The indicator sources: the registry's figures ``plans.*`` of subject "task", by their short name."""
+
+    def _figures(self) -> dict:
+        return {f.short: f for f in registry.all("plans", subject="task")}
+
+    def __getitem__(self, key: str) -> Source:
+        f = self._figures()[key]
+        return Source(key, f.label, dict(f.params), f.compute, f.unit)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._figures())
+
+    def __len__(self) -> int:
+        return len(self._figures())
+
+
+REGISTRY: Mapping[str, Source] = _Sources()
 
 
 def choices() -> list[tuple[str, str]]:
