@@ -3,6 +3,7 @@ import json
 import pytest
 from django.core.management import call_command
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import IdempotencyKey
 from gongzhi.core.services import issue_api_token
 from gongzhi.org.models import Grid, Person, Unit
@@ -51,7 +52,7 @@ def test_token_from_cli_authenticates(api, users, capsys):
 def test_revoked_token_or_inactive_user_is_refused_and_use_is_recorded(api, users):
     from gongzhi.core.models import ApiToken
 
-    token = issue_api_token(users["street_cadre"], "t")
+    token = issue_api_token(SYSTEM, users["street_cadre"], "t")
     row = ApiToken.objects.get(prefix=token[:8])
     assert row.last_used_at is None
     assert api("get", "/units", token=token).status_code == 200
@@ -71,7 +72,7 @@ def test_revoked_token_or_inactive_user_is_refused_and_use_is_recorded(api, user
 
 
 def test_units_are_scoped(api, world, users):
-    token = issue_api_token(users["street_cadre"], "t")
+    token = issue_api_token(SYSTEM, users["street_cadre"], "t")
     codes = {u["region"] for u in api("get", "/units?limit=1000", token=token).json()}
     assert codes and all(c.startswith(world.street_a.code) for c in codes)
     r = api("get", f"/units/{world.street_b.code}-GOV", token=token)

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
+
 
 @pytest.fixture(autouse=True)
 def _synchronous_classifier(monkeypatch):
@@ -30,4 +32,4 @@ def records(world):
 def scheme(world):
     from gongzhi.assessment import services as A
 
-    return A.install_catalogue(None, region=world.district)
+    return A.install_catalogue(SYSTEM, region=world.district)

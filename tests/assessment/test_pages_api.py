@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from gongzhi.assessment import services as A
 from gongzhi.assessment.models import Indicator, Result, Run
+from gongzhi.core.actors import SYSTEM
 
 
 @pytest.fixture
 def run(records, scheme):
-    return A.run_assessment(None, scheme, str(timezone.localdate().year))
+    return A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
 
 
 def test_results_page_is_scoped_and_drills_down_to_records(run, users, client, records):

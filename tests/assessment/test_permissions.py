@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from gongzhi.assessment import services as A
 from gongzhi.assessment.models import Indicator, Result, Run
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError, Forbidden
 
 ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
@@ -27,7 +28,7 @@ RUN = {
 
 @pytest.fixture
 def run(world, scheme):
-    return A.run_assessment(None, scheme, str(timezone.localdate().year))
+    return A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -9,6 +9,7 @@ from gongzhi.assessment import records as REC
 from gongzhi.assessment import services as A
 from gongzhi.assessment.catalogue import DEFAULT_INDICATORS, DEFAULT_WEIGHTS
 from gongzhi.assessment.models import Indicator, Result, Run, Scheme, SchemeWeight
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.core.models import Event
 
@@ -21,8 +22,8 @@ def weights(**over):
 
 
 def test_catalogue_installs_every_default_indicator_once(world):
-    A.install_catalogue(None)
-    A.install_catalogue(None)
+    A.install_catalogue(SYSTEM)
+    A.install_catalogue(SYSTEM)
     assert set(Indicator.objects.values_list("code", flat=True)) == set(DEFAULT_INDICATORS)
     assert Indicator.objects.get(code="no_return").measures == ["return_rate"]
     assert {e for e in Indicator.objects.values_list("element", flat=True) if e} == {
@@ -30,10 +31,10 @@ def test_catalogue_installs_every_default_indicator_once(world):
 
 
 def test_weights_must_sum_to_one_per_area_kind(world):
-    A.install_catalogue(None)
+    A.install_catalogue(SYSTEM)
     bad = weights(rural={"satisfaction": 0.5, "resolution": 0.45})
     with pytest.raises(DomainError) as e:
-        A.create_scheme(None, code="s1", name="方案", region=world.district, weights=bad)
+        A.create_scheme(SYSTEM, code="s1", name="方案", region=world.district, weights=bad)
     assert "农村类指标权重合计为0.95" in e.value.message and "应等于1" in e.value.message
     assert e.value.field == "weights" and e.value.code == "weights_sum"
     assert not Scheme.objects.exists() and not SchemeWeight.objects.exists()  # nothing written
@@ -48,55 +49,55 @@ def test_weights_must_sum_to_one_per_area_kind(world):
     ({"urban": {"satisfaction": "x"}, "rural": {"satisfaction": 1.0}}, "不是数字"),
 ])
 def test_bad_weights_refused_with_reason(world, bad, says):
-    A.install_catalogue(None)
+    A.install_catalogue(SYSTEM)
     with pytest.raises(DomainError) as e:
-        A.create_scheme(None, code="s1", name="方案", region=world.district, weights=bad)
+        A.create_scheme(SYSTEM, code="s1", name="方案", region=world.district, weights=bad)
     assert says in e.value.message
 
 
 def test_scheme_may_not_use_an_indicator_on_the_negative_list(world):
-    A.install_catalogue(None)
+    A.install_catalogue(SYSTEM)
     # an indicator slipped into the table without the service (e.g. by SQL): the scheme check still refuses it
     Indicator.objects.create(code="photos", name="照片数", formula="min(1, photo_count / 100)")
     with pytest.raises(DomainError) as e:
-        A.create_scheme(None, code="s1", name="方案", region=world.district,
+        A.create_scheme(SYSTEM, code="s1", name="方案", region=world.district,
                         weights=weights(urban={"satisfaction": 0.5, "photos": 0.5}))
     assert "photo_count" in e.value.message and "负面清单" in e.value.message
 
 
 def test_define_indicator_refuses_unknown_field_and_writes_nothing(world):
     with pytest.raises(DomainError) as e:
-        A.define_indicator(None, code="x", name="X", formula="satisfaction_rate * happiness_index")
+        A.define_indicator(SYSTEM, code="x", name="X", formula="satisfaction_rate * happiness_index")
     assert "happiness_index" in e.value.message and "可用字段" in e.value.message
     assert not Indicator.objects.exists() and not Event.objects.filter(type__startswith="assessment").exists()
 
 
 def test_update_indicator_with_version_conflict(world):
-    A.install_catalogue(None)
+    A.install_catalogue(SYSTEM)
     i = Indicator.objects.get(code="satisfaction")
-    A.update_indicator(None, i, expected_version=1, formula="0.9 * satisfaction_rate + 0.1 * resolution_rate")
+    A.update_indicator(SYSTEM, i, expected_version=1, formula="0.9 * satisfaction_rate + 0.1 * resolution_rate")
     i.refresh_from_db()
     assert i.version == 2 and i.measures == ["satisfaction_rate", "resolution_rate"]
     with pytest.raises(Conflict):
-        A.update_indicator(None, i, expected_version=1, name="旧版本")
+        A.update_indicator(SYSTEM, i, expected_version=1, name="旧版本")
     assert Indicator.objects.get(code="satisfaction").name == "群众满意率"
 
 
 def test_set_weights_conflict_and_change(world):
-    s = A.install_catalogue(None, region=world.district)
+    s = A.install_catalogue(SYSTEM, region=world.district)
     new = weights(urban={"satisfaction": 0.6, "resolution": 0.4})
-    A.set_weights(None, s, expected_version=1, weights=new)
+    A.set_weights(SYSTEM, s, expected_version=1, weights=new)
     s.refresh_from_db()
     assert s.version == 2
     assert dict(s.weights.filter(area_kind="urban").values_list("indicator__code", "weight")) == {
         "satisfaction": 0.6, "resolution": 0.4}
     with pytest.raises(Conflict):
-        A.set_weights(None, s, expected_version=1, weights=weights())
+        A.set_weights(SYSTEM, s, expected_version=1, weights=weights())
 
 
 def test_run_stores_every_input_with_its_source(records, scheme):
     year = timezone.localdate().year
-    run = A.run_assessment(None, scheme, str(year))
+    run = A.run_assessment(SYSTEM, scheme, str(year))
     results = {r.region.code: r for r in Result.objects.filter(run=run).select_related("region")}
     assert set(results) == {records.street_a.code, records.street_b.code, records.comm_a.code, records.comm_b.code,
                             *[c.code for c in records.street_a.children.all()],
@@ -135,7 +136,7 @@ def test_category_diversity_is_normalised_entropy(records, scheme):
     from gongzhi.cases.figures import EXCLUDED
     from gongzhi.cases.models import ServiceRequest
 
-    run = A.run_assessment(None, scheme, str(timezone.localdate().year))
+    run = A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
     r = Result.objects.get(run=run, region=records.comm_a)
     start = timezone.make_aware(dt.datetime.combine(run.start, dt.time.min))
     qs = ServiceRequest.objects.exclude(state__in=EXCLUDED).filter(created_at__gte=start)
@@ -166,7 +167,7 @@ def test_filed_bypasses_are_exempt_unfiled_and_late_are_penalised(world, scheme)
     _bypass(world, 100, filed_after_hours=30)  # filed late: penalised
     _bypass(world, 100)  # never filed, window passed: penalised
     _bypass(world, 2)  # window still open: neither
-    run = A.run_assessment(None, scheme, str(timezone.localdate().year))
+    run = A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
     r = Result.objects.get(run=run, region=world.comm_a)
     assert (r.exemptions, r.penalised, r.penalty) == (1, 2, 4.0)
     assert r.measures["bypass_penalised"]["pending"] == 1
@@ -181,7 +182,7 @@ def test_filed_bypasses_are_exempt_unfiled_and_late_are_penalised(world, scheme)
 
 
 def test_drill_down_lists_the_records_behind_a_number(records, scheme):
-    run = A.run_assessment(None, scheme, str(timezone.localdate().year))
+    run = A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
     r = Result.objects.get(run=run, region=records.street_a)
     req = REC.records_for(r, "requests")
     assert req.total == r.measures["requests"]["value"]
@@ -201,7 +202,7 @@ def test_drill_down_lists_the_records_behind_a_number(records, scheme):
 
 
 def test_fusion_four_elements_from_data(records, scheme):
-    run = A.run_assessment(None, scheme, str(timezone.localdate().year))
+    run = A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
     r = Result.objects.get(run=run, region=records.street_a)
     el = r.fusion["elements"]
     assert set(el) == {"concept", "structure", "platform", "mechanism"}
@@ -215,7 +216,7 @@ def test_fusion_four_elements_from_data(records, scheme):
 
 def test_run_refuses_future_period_and_region_outside_scheme(world, scheme):
     with pytest.raises(DomainError) as e:
-        A.run_assessment(None, scheme, f"{timezone.localdate().year + 1}-Q1")
+        A.run_assessment(SYSTEM, scheme, f"{timezone.localdate().year + 1}-Q1")
     assert "尚未开始" in e.value.message
     other = Scheme.objects.create(code="street-only", name="街道方案", region=world.street_a)
     for k, d in DEFAULT_WEIGHTS.items():
@@ -223,12 +224,12 @@ def test_run_refuses_future_period_and_region_outside_scheme(world, scheme):
             SchemeWeight.objects.create(scheme=other, area_kind=k, indicator=Indicator.objects.get(code=c), weight=w,
                                         shift=s)
     with pytest.raises(DomainError) as e:
-        A.run_assessment(None, other, "2026", world.street_b)
+        A.run_assessment(SYSTEM, other, "2026", world.street_b)
     assert "不在其范围内" in e.value.message
     assert not Run.objects.exists()
 
 
 def test_period_end_is_clipped_to_today(world, scheme):
     today = timezone.localdate()
-    run = A.run_assessment(None, scheme, str(today.year))
+    run = A.run_assessment(SYSTEM, scheme, str(today.year))
     assert run.start == dt.date(today.year, 1, 1) and run.end == today

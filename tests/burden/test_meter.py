@@ -11,6 +11,7 @@ from gongzhi.burden import meter, platform
 from gongzhi.burden import services as S
 from gongzhi.burden.models import DemandItem
 from gongzhi.core import events
+from gongzhi.core.actors import SYSTEM
 
 from .conftest import day
 
@@ -18,9 +19,9 @@ from .conftest import day
 def test_worker_weeks_unit_months_and_street_view_add_up(bworld):
     w = bworld
     monday = meter.week_start(w.today)
-    S.issue_demand(None, issuer=w.gov_a, title="打卡", kind="checkin", minutes=15, recurrence="daily",
+    S.issue_demand(SYSTEM, issuer=w.gov_a, title="打卡", kind="checkin", minutes=15, recurrence="daily",
                    issued_on=monday - dt.timedelta(days=14), until=monday + dt.timedelta(days=6), workers=[w.worker])
-    S.issue_demand(None, issuer=w.gov, title="月报", kind="report", minutes=60, issued_on=w.today,
+    S.issue_demand(SYSTEM, issuer=w.gov, title="月报", kind="report", minutes=60, issued_on=w.today,
                    units=[w.comm_a_unit, w.comm_b_unit])
     weeks = meter.worker_weeks(w.worker, weeks=4)
     assert [r["start"] for r in weeks] == [monday - dt.timedelta(weeks=k) for k in (3, 2, 1, 0)]
@@ -47,7 +48,7 @@ def test_an_intake_by_a_grid_worker_is_a_platform_demand_once(bworld):
     cat = MatterCategory.objects.filter(parent__isnull=False).order_by("code").first()
     req, _ = C.submit(w.users["grid_worker"], description="楼道堆物", channel="grid", category=cat.code,
                       grid=w.grid.code)
-    C.submit(None, description="热线来电", channel="hotline", category=cat.code, grid=w.grid.code)
+    C.submit(SYSTEM, description="热线来电", channel="hotline", category=cat.code, grid=w.grid.code)
     events.dispatch_pending([platform.SUBSCRIBER])
     items = DemandItem.objects.filter(demand__origin="platform")
     assert list(items.values_list("source_ref", "worker", "unit", "minutes")) == [
@@ -86,12 +87,12 @@ def test_follow_up_visits_count_from_the_records_and_with_a_reopen_event(bworld)
 
     w = bworld
     cat = MatterCategory.objects.filter(parent__isnull=False).order_by("code").first()
-    reqs = [C.submit(None, description=f"路灯不亮{k}", channel="web", category=cat.code, grid=w.grid.code)[0]
+    reqs = [C.submit(SYSTEM, description=f"路灯不亮{k}", channel="web", category=cat.code, grid=w.grid.code)[0]
             for k in range(2)]
     for r in reqs:
-        C.resolve(None, r, resolution="已修复")
-    C.record_followup(None, reqs[0], fixed=True, rating="satisfied")
-    C.record_followup(None, reqs[1], fixed=False, note="仍不亮")  # reopens
+        C.resolve(SYSTEM, r, resolution="已修复")
+    C.record_followup(SYSTEM, reqs[0], fixed=True, rating="satisfied")
+    C.record_followup(SYSTEM, reqs[1], fixed=False, note="仍不亮")  # reopens
     # a follow-up emits no event of its own: it is read from the request's records whenever an event of
     # that request arrives (here the submit/reopen events, dispatched after the visits)
     events.dispatch_pending([platform.SUBSCRIBER])
@@ -107,9 +108,9 @@ def test_summary_for_the_command_centre_counts_the_subtree_only(bworld):
     from gongzhi.burden import figures
 
     w = bworld
-    S.issue_demand(None, issuer=w.gov_a, title="打卡", kind="checkin", minutes=15, recurrence="daily",
+    S.issue_demand(SYSTEM, issuer=w.gov_a, title="打卡", kind="checkin", minutes=15, recurrence="daily",
                    issued_on=w.today - dt.timedelta(days=6), until=w.today, workers=[w.worker])
-    S.issue_demand(None, issuer=w.gov, title="月报", kind="report", minutes=60, issued_on=w.today,
+    S.issue_demand(SYSTEM, issuer=w.gov, title="月报", kind="report", minutes=60, issued_on=w.today,
                    units=[w.comm_b_unit])
     start = w.today - dt.timedelta(days=6)
     a = figures.summary(w.street_a, start, w.today)

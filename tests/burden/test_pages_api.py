@@ -8,15 +8,16 @@ import io
 from gongzhi.burden import services as S
 from gongzhi.burden.models import Demand, DemandItem, GeneratedReport
 from gongzhi.burden.seed import seed_definitions
+from gongzhi.core.actors import SYSTEM
 
 from .conftest import day
 
 
 def test_meter_pages_for_worker_unit_and_street(bworld, client):
     w = bworld
-    S.issue_demand(None, issuer=w.gov_a, title="入户走访登记", kind="form", minutes=25, issued_on=w.today,
+    S.issue_demand(SYSTEM, issuer=w.gov_a, title="入户走访登记", kind="form", minutes=25, issued_on=w.today,
                    workers=[w.worker])
-    S.issue_demand(None, issuer=w.gov, title="乡镇月报", kind="report", minutes=40, issued_on=w.today,
+    S.issue_demand(SYSTEM, issuer=w.gov, title="乡镇月报", kind="report", minutes=40, issued_on=w.today,
                    units=[w.comm_b_unit])
     client.force_login(w.users["grid_worker"])
     page = client.get("/burden/").content.decode()
@@ -54,13 +55,13 @@ def test_issue_a_demand_through_the_page_with_the_reason_when_refused(bworld, cl
 
 def test_audit_page_order_flags_and_yearly_view(bworld, client):
     w = bworld
-    S.issue_demand(None, issuer=w.gov, title="旧月报", kind="report", minutes=30, recurrence="monthly",
+    S.issue_demand(SYSTEM, issuer=w.gov, title="旧月报", kind="report", minutes=30, recurrence="monthly",
                    issued_on=day(w, 400), until=day(w, 95), units=[w.comm_a_unit])
     client.force_login(w.users["district_admin"])
     r = client.post("/burden/audit/", {"issuer": w.gov.code, "title": "精简报表通知", "region": w.district.code,
                                        "effective_on": day(w, 90).isoformat(), "target_cut_pct": "30"})
     assert r.status_code == 302
-    S.issue_demand(None, issuer=w.gov, title="新增月度考核表", kind="report", minutes=30, recurrence="monthly",
+    S.issue_demand(SYSTEM, issuer=w.gov, title="新增月度考核表", kind="report", minutes=30, recurrence="monthly",
                    issued_on=day(w, 60), until=day(w, -30), units=[w.comm_a_unit])
     page = client.get(r["Location"]).content.decode()
     assert "疑似隐形考核" in page and "新增月度考核表" in page and "精简报表通知" in page
@@ -75,7 +76,7 @@ def test_reports_page_generate_885_and_download(bworld, client):
     from openpyxl import load_workbook
 
     w = bworld
-    seed_definitions()
+    seed_definitions(SYSTEM)
     client.force_login(w.users["street_cadre"])
     r = client.post("/burden/reports/", {"op": "generate", "definition": "885", "region": w.street_a.code,
                                          "period": "2026-10"})
@@ -134,7 +135,7 @@ def test_api_demand_idempotent_refusals_audit_and_report_export(bworld, client):
     assert reg["total"]["minutes"] == sum(i.minutes for i in month) > 0
     unit = client.get(f"/api/v1/burden/units/{w.comm_a_unit.code}").json()
     assert sum(m["minutes"] for m in unit["months"]) == 80
-    seed_definitions()
+    seed_definitions(SYSTEM)
     g = client.post("/api/v1/burden/reports", {"definition": "885-R8", "region": w.street_a.code,
                                                "period": f"{w.today:%Y-%m}"}, content_type="application/json")
     assert g.status_code == 201

@@ -14,6 +14,7 @@ from gongzhi.burden.models import (
     DemandItem,
     ReportDefinition,
 )
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Forbidden
 
 from ..helpers import outcome
@@ -48,9 +49,9 @@ VIEW_MATRIX = {
 @pytest.fixture
 def setup(bworld):
     w = bworld
-    w.item_a = S.issue_demand(None, issuer=w.gov, title="A表", kind="form", minutes=30,
+    w.item_a = S.issue_demand(SYSTEM, issuer=w.gov, title="A表", kind="form", minutes=30,
                               units=[w.comm_a_unit]).items.get()
-    w.item_own = S.issue_demand(None, issuer=w.gov, title="我的表", kind="form", minutes=30,
+    w.item_own = S.issue_demand(SYSTEM, issuer=w.gov, title="我的表", kind="form", minutes=30,
                                 workers=[w.worker]).items.get()
     return w
 
@@ -84,7 +85,7 @@ def actions(w):
 
 def test_burden_permission_matrix(users, setup):
     w = setup
-    w.definition = S.define_report(None, code="R", name="表", fields=[
+    w.definition = S.define_report(SYSTEM, code="R", name="表", fields=[
         {"code": "x", "label": "受理数", "source": "cases.requests"}])
     fns = actions(w)
     for action, expected in MATRIX.items():
@@ -104,7 +105,7 @@ def test_view_and_audit_scopes(users, setup):
 
 def test_visible_items_are_scoped_and_a_worker_sees_their_own(users, setup):
     w = setup
-    b = S.issue_demand(None, issuer=w.gov, title="B表", kind="form", minutes=30, units=[w.comm_b_unit]).items.get()
+    b = S.issue_demand(SYSTEM, issuer=w.gov, title="B表", kind="form", minutes=30, units=[w.comm_b_unit]).items.get()
     assert set(S.visible_items(users["grid_worker"])) == {w.item_own}
     assert {w.item_a, w.item_own} <= set(S.visible_items(users["community_cadre"]))
     assert b not in set(S.visible_items(users["street_cadre"]))
@@ -115,7 +116,7 @@ def test_visible_items_are_scoped_and_a_worker_sees_their_own(users, setup):
 def test_a_refused_demand_writes_nothing(users, setup):
     w = setup
     counts = (Demand.objects.count(), DemandItem.objects.count(), AuditFlag.objects.count())
-    S.issue_order(None, issuer=w.gov, title="令", region=w.district, effective_on=day(w, 30))
+    S.issue_order(SYSTEM, issuer=w.gov, title="令", region=w.district, effective_on=day(w, 30))
     with pytest.raises(Forbidden):  # one target outside the cadre's street: nothing at all is recorded
         S.issue_demand(users["street_cadre"], issuer=w.gov_a, title="周报", kind="report", minutes=10,
                        recurrence="weekly", units=[w.comm_a_unit, w.comm_b_unit])

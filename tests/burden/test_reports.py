@@ -14,6 +14,7 @@ from gongzhi.burden.export import to_pdf, to_xlsx
 from gongzhi.burden.meter import parse_period
 from gongzhi.burden.models import GeneratedReport, ReportDefinition, ReportField
 from gongzhi.burden.seed import LISTS, REPORTS, seed_definitions
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 
 from .conftest import day
@@ -21,21 +22,21 @@ from .conftest import day
 
 def test_a_field_naming_an_unknown_query_is_refused(db):
     with pytest.raises(DomainError) as e:
-        S.define_report(None, code="X", name="坏报表", fields=[
+        S.define_report(SYSTEM, code="X", name="坏报表", fields=[
             {"code": "a", "label": "受理数", "source": "cases.requests"},
             {"code": "b", "label": "神秘指标", "source": "cases.no_such_query"}])
     assert e.value.field == "fields" and "cases.no_such_query" in e.value.message and "神秘指标" in e.value.message
     assert not ReportDefinition.objects.exists() and not ReportField.objects.exists()
     with pytest.raises(DomainError) as e:
-        S.define_report(None, code="L", name="坏清单", kind="problem_list", list_source="nope")
+        S.define_report(SYSTEM, code="L", name="坏清单", kind="problem_list", list_source="nope")
     assert e.value.field == "list_source" and "nope" in e.value.message
     with pytest.raises(DomainError):
-        S.define_report(None, code="E", name="空报表", fields=[])
+        S.define_report(SYSTEM, code="E", name="空报表", fields=[])
 
 
 def test_the_885_are_seeded_once_and_every_source_is_registered(db):
-    assert seed_definitions() == 16
-    assert seed_definitions() == 0
+    assert seed_definitions(SYSTEM) == 16
+    assert seed_definitions(SYSTEM) == 0
     assert ReportDefinition.objects.filter(seeded=True, kind="report").count() == 8
     assert ReportDefinition.objects.filter(seeded=True, kind="problem_list").count() == 8
     for _code, _name, fields in REPORTS:
@@ -50,7 +51,7 @@ def demo_records(bworld):
 
     cases_demo.generate(seed=5, scale="tiny", progress=lambda *a: None)
     alliances_demo.generate(seed=5, scale="tiny", progress=lambda *a: None)
-    seed_definitions()
+    seed_definitions(SYSTEM)
     return bworld
 
 
@@ -60,18 +61,18 @@ def test_generated_values_are_the_figures_of_the_records(demo_records):
     w = demo_records
     period = f"{day(w, 35):%Y-%m}"
     start, end = parse_period(period)
-    rep = S.generate_report(None, ReportDefinition.objects.get(code="885-R1"), w.street_a, period)
+    rep = S.generate_report(SYSTEM, ReportDefinition.objects.get(code="885-R1"), w.street_a, period)
     values = {v["code"]: v["value"] for v in rep.values}
     t = figures.total(start=sources._aware(start), end=sources._aware(end), within=w.street_a)
     assert values["requests"] == t["requests"] > 0
     sat = t["satisfaction_rate"]["value"]
     assert values["satisfaction"] == (None if sat is None else round(100 * sat, 1))
-    lst = S.generate_report(None, ReportDefinition.objects.get(code="885-L1"), w.district, period)
+    lst = S.generate_report(SYSTEM, ReportDefinition.objects.get(code="885-L1"), w.district, period)
     assert lst.columns[0] == "编号"
     overdue = sources.compute_field("cases.overdue_open", w.district, start, end)
     assert len(lst.rows) == min(overdue, 500)
     with pytest.raises(DomainError) as e:
-        S.generate_report(None, ReportDefinition.objects.get(code="885-R1"), w.street_a, "2026/10")
+        S.generate_report(SYSTEM, ReportDefinition.objects.get(code="885-R1"), w.street_a, "2026/10")
     assert e.value.field == "period"
 
 
@@ -84,7 +85,7 @@ def test_xlsx_and_pdf_really_open(demo_records):
 
     w = demo_records
     period = f"{day(w, 35):%Y-%m}"
-    reps = [S.generate_report(None, d, w.district, period)
+    reps = [S.generate_report(SYSTEM, d, w.district, period)
             for d in ReportDefinition.objects.filter(seeded=True).order_by("kind", "code")]
     wb = load_workbook(io.BytesIO(to_xlsx(reps)))
     assert len(wb.sheetnames) == 16 and wb.sheetnames[0] == "885-L1"

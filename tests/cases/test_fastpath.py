@@ -13,6 +13,7 @@ from django.test import Client
 
 from gongzhi.api.fastpath import PATH, FastIntake
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.services import issue_api_token
 
 
@@ -79,7 +80,7 @@ def wsgi(monkeypatch):
 
 @pytest.fixture
 def token(users):
-    return issue_api_token(users["street_cadre"], "hotline")
+    return issue_api_token(SYSTEM, users["street_cadre"], "hotline")
 
 
 def body_for(place, **kw):

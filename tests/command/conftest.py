@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
+
 
 @pytest.fixture(autouse=True)
 def _synchronous_classifier(monkeypatch):
@@ -40,7 +42,7 @@ def submit(place):
     def make(description="小区门口垃圾堆放多日无人清运", category="01001", **kw):
         kw.setdefault("lon", place.lon)
         kw.setdefault("lat", place.lat)
-        req, _ = services.submit(None, description=description, category=category, **kw)
+        req, _ = services.submit(SYSTEM, description=description, category=category, **kw)
         req.refresh_from_db()
         return req
 

@@ -14,6 +14,7 @@ from gongzhi.cases.models import ServiceRequest, Transition
 from gongzhi.command import queries, rollups
 from gongzhi.command.models import AreaDay, DailyRollup, GridState, RequestFact
 from gongzhi.command.subscribers import NAME, on_request_events
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.events import dispatch_pending
 from gongzhi.core.models import Event, Region
 from gongzhi.org.models import Unit
@@ -75,7 +76,7 @@ def test_events_keep_rollups_current(cased, submit, users):
     a = submit(category="01005")
     services.start(dept, a)
     services.resolve(dept, a, resolution="已清理")
-    services.confirm(None, a, rating="satisfied", token=a.token)
+    services.confirm(SYSTEM, a, rating="satisfied", token=a.token)
     b = submit(category="01005")
     services.merge(users["street_cadre"], b, a, reason="重复")  # leaves the population
     c = submit(category="01005")

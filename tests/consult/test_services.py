@@ -9,6 +9,7 @@ from django.utils import timezone
 from gongzhi.consult import services
 from gongzhi.consult.models import Phase, Statement, StatementVote, Topic
 from gongzhi.consult.polis_io import read_export
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError, Forbidden
 
 pytestmark = pytest.mark.django_db
@@ -18,10 +19,10 @@ pytestmark = pytest.mark.django_db
 def region(db):
     from gongzhi.core.services import create_region
 
-    city = create_region(code="330100", name="市", level="city")
-    district = create_region(code="330102", name="区", level="district", parent=city)
-    street = create_region(code="330102001", name="街道", level="street", parent=district)
-    return create_region(code="330102001001", name="社区", level="community", parent=street)
+    city = create_region(SYSTEM, code="330100", name="市", level="city")
+    district = create_region(SYSTEM, code="330102", name="区", level="district", parent=city)
+    street = create_region(SYSTEM, code="330102001", name="街道", level="street", parent=district)
+    return create_region(SYSTEM, code="330102001001", name="社区", level="community", parent=street)
 
 
 @pytest.fixture

@@ -8,13 +8,14 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from gongzhi.core import bulksql
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import ApiToken
 from gongzhi.core.services import authenticate_token, issue_api_token
 
 
 def test_token_check_builds_the_users_every_field(world, users):
     user = users["street_cadre"]
-    token = issue_api_token(user, "t")
+    token = issue_api_token(SYSTEM, user, "t")
     found = authenticate_token(token)
     fresh = get_user_model().objects.get(pk=user.pk)
     for f in get_user_model()._meta.concrete_fields:
@@ -25,7 +26,7 @@ def test_token_check_builds_the_users_every_field(world, users):
 
 
 def test_revoked_after_use_is_refused_at_once(world, users):
-    token = issue_api_token(users["street_cadre"], "t")
+    token = issue_api_token(SYSTEM, users["street_cadre"], "t")
     assert authenticate_token(token) is not None
     ApiToken.objects.filter(prefix=token[:8]).update(revoked=True)
     assert authenticate_token(token) is None  # no cache: the next call sees the revocation
@@ -33,7 +34,7 @@ def test_revoked_after_use_is_refused_at_once(world, users):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 def test_hot_path_statements_are_prepared_and_reused(world, users):
-    token = issue_api_token(users["street_cadre"], "t")
+    token = issue_api_token(SYSTEM, users["street_cadre"], "t")
 
     def prepared():
         with connection.cursor() as cur:

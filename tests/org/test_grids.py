@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.org import geo, services
 from gongzhi.org.models import Grid
@@ -14,7 +15,7 @@ LON, LAT = 118.90, 42.30  # well away from the tiny demo's grids
 
 
 def test_create_grid_with_standard_code(world):
-    g = services.create_grid(None, region=world.comm_a, geometry=square(LON, LAT), name="新网格")
+    g = services.create_grid(SYSTEM, region=world.comm_a, geometry=square(LON, LAT), name="新网格")
     assert g.code.startswith(world.comm_a.code) and len(g.code) == 15
     assert 8000 < g.area_m2 < 10000  # ~82 m × 111 m at 42° N
     assert geo.locate(LON + 0.0005, LAT + 0.0005).pk == g.pk
@@ -22,7 +23,7 @@ def test_create_grid_with_standard_code(world):
 
 def test_code_must_follow_the_standard(world):
     with pytest.raises(DomainError, match="网格编码应为社区代码") as e:
-        services.create_grid(None, region=world.comm_a, geometry=square(LON, LAT), name="x", code="123")
+        services.create_grid(SYSTEM, region=world.comm_a, geometry=square(LON, LAT), name="x", code="123")
     assert e.value.field == "code"
 
 
@@ -40,7 +41,7 @@ def test_code_must_follow_the_standard(world):
 def test_bad_geometry_is_refused(world, geometry, code):
     n = Grid.objects.count()
     with pytest.raises(DomainError) as e:
-        services.create_grid(None, region=world.comm_a, geometry=geometry, name="坏网格")
+        services.create_grid(SYSTEM, region=world.comm_a, geometry=geometry, name="坏网格")
     assert e.value.code == code and e.value.field == "geometry"
     assert Grid.objects.count() == n
 
@@ -49,21 +50,21 @@ def test_self_intersection_is_explained(world):
     bowtie = {"type": "Polygon", "coordinates": [[[LON, LAT], [LON + 0.001, LAT + 0.001], [LON + 0.001, LAT],
                                                    [LON, LAT + 0.001], [LON, LAT]]]}
     with pytest.raises(DomainError, match="自相交|Self-intersection"):
-        services.create_grid(None, region=world.comm_a, geometry=bowtie, name="x")
+        services.create_grid(SYSTEM, region=world.comm_a, geometry=bowtie, name="x")
 
 
 def test_overlap_refused_but_shared_border_allowed(world):
-    services.create_grid(None, region=world.comm_a, geometry=square(LON, LAT), name="甲")
-    services.create_grid(None, region=world.comm_a, geometry=square(LON + 0.001, LAT), name="乙 (shares a border)")
+    services.create_grid(SYSTEM, region=world.comm_a, geometry=square(LON, LAT), name="甲")
+    services.create_grid(SYSTEM, region=world.comm_a, geometry=square(LON + 0.001, LAT), name="乙 (shares a border)")
     with pytest.raises(DomainError, match="重叠") as e:
-        services.create_grid(None, region=world.comm_a, geometry=square(LON + 0.0005, LAT), name="丙")
+        services.create_grid(SYSTEM, region=world.comm_a, geometry=square(LON + 0.0005, LAT), name="丙")
     assert e.value.code == "overlap"
 
 
 def test_existing_demo_grids_reject_an_overlapping_newcomer(world):
     g = Grid.objects.first()
     with pytest.raises(DomainError, match=f"与网格{g.code}"):
-        services.create_grid(None, region=world.comm_a, geometry=g.geometry, name="重复")
+        services.create_grid(SYSTEM, region=world.comm_a, geometry=g.geometry, name="重复")
 
 
 def feature(community, lon, lat, name="导入网格"):
@@ -75,18 +76,18 @@ def test_import_is_all_or_nothing(world):
     fc = {"type": "FeatureCollection", "features": [
         feature(world.comm_a.code, LON, LAT), feature(world.comm_a.code, LON + 0.0005, LAT)]}
     with pytest.raises(DomainError, match="第2个要素：与网格.*导入网格.*重叠"):
-        services.import_grids(None, fc)
+        services.import_grids(SYSTEM, fc)
     assert Grid.objects.count() == n
     fc["features"][1] = feature(world.comm_b.code, LON + 0.002, LAT)
-    created = services.import_grids(None, fc)
+    created = services.import_grids(SYSTEM, fc)
     assert [g.region_id for g in created] == [world.comm_a.pk, world.comm_b.pk]
 
 
 def test_import_unknown_community_and_bad_collection(world):
     with pytest.raises(DomainError, match="不是已有社区"):
-        services.import_grids(None, {"type": "FeatureCollection", "features": [feature("999", LON, LAT)]})
+        services.import_grids(SYSTEM, {"type": "FeatureCollection", "features": [feature("999", LON, LAT)]})
     with pytest.raises(DomainError, match="FeatureCollection"):
-        services.import_grids(None, {"type": "Feature"})
+        services.import_grids(SYSTEM, {"type": "Feature"})
 
 
 def test_export_import_round_trip(world, tmp_path):
@@ -131,7 +132,7 @@ def test_vectorised_lookup_agrees_with_single_lookups(world):
 
 def test_index_sees_new_grids(world):
     geo.grid_index(force_check=True)
-    g = services.create_grid(None, region=world.comm_a, geometry=square(LON, LAT), name="新")
+    g = services.create_grid(SYSTEM, region=world.comm_a, geometry=square(LON, LAT), name="新")
     assert geo.locate(LON + 0.0001, LAT + 0.0001).pk == g.pk
 
 
@@ -141,13 +142,13 @@ def test_grid_party_org_co_built_with_units_in_the_grid(world):
 
     members = list(Person.objects.filter(region=world.comm_a)[:3])
     street_party = Unit.objects.get(code=f"{world.street_a.code}-PARTY")
-    gp = services.create_unit(None, code="GP-1", name="网格党支部", kind="party_grid", region=world.comm_a,
+    gp = services.create_unit(SYSTEM, code="GP-1", name="网格党支部", kind="party_grid", region=world.comm_a,
                               parent=street_party, founding_members=members)
-    inside = services.create_unit(None, code="E-1", name="网格内企业", kind="enterprise_private",
+    inside = services.create_unit(SYSTEM, code="E-1", name="网格内企业", kind="enterprise_private",
                                   region=world.comm_a, lon=g.centroid_lon, lat=g.centroid_lat)
-    outside = services.create_unit(None, code="E-2", name="网格外企业", kind="enterprise_private",
+    outside = services.create_unit(SYSTEM, code="E-2", name="网格外企业", kind="enterprise_private",
                                    region=world.comm_a, lon=LON, lat=LAT)
     with pytest.raises(DomainError, match="不在网格"):
-        services.set_grid_party_org(None, g, gp, [inside, outside])
-    services.set_grid_party_org(None, g, gp, [inside])
+        services.set_grid_party_org(SYSTEM, g, gp, [inside, outside])
+    services.set_grid_party_org(SYSTEM, g, gp, [inside])
     assert list(g.co_builders.all()) == [inside]

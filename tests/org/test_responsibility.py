@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.org import responsibility, services
 from gongzhi.org.models import Grid, MatterCategory, ResponsibilityRule, Unit
@@ -54,20 +55,20 @@ def test_versions_by_effective_date(world, grid_a):
 def test_new_version_closes_the_previous_one(world, grid_a):
     cat = MatterCategory.objects.get(code="02003")
     dept = Unit.objects.get(code=f"{world.district.code}-ZJJ")
-    services.add_responsibility_rule(None, category=cat, region=world.district, handler_level="department",
+    services.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="department",
                                      department=dept, effective_from=dt.date(2027, 1, 1), legal_basis="新规")
     old = ResponsibilityRule.objects.get(category=cat, region=world.district, version=1)
     assert old.effective_to == dt.date(2027, 1, 1)
     assert responsibility.resolve("02003", grid=grid_a, at=at("2026-12-31")).unit.code.endswith("-CGW")
     assert responsibility.resolve("02003", grid=grid_a, at=at("2027-01-01")).unit == dept
     with pytest.raises(DomainError, match="须晚于"):
-        services.add_responsibility_rule(None, category=cat, region=world.district, handler_level="street",
+        services.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="street",
                                          effective_from=dt.date(2026, 1, 1))
 
 
 def test_no_line_falls_back_to_first_receiver_then_street(world, grid_a):
-    services.create_category(None, code="11", name="新大类")
-    services.create_category(None, code="11001", name="新事项")
+    services.create_category(SYSTEM, code="11", name="新大类")
+    services.create_category(SYSTEM, code="11001", name="新事项")
     school = Unit.objects.filter(kind="school").first()
     d = responsibility.resolve("11001", grid=grid_a, first_receiver=school)
     assert d.unit == school and d.fallback == "first_receiver" and "首接负责" in d.explanation
@@ -77,8 +78,8 @@ def test_no_line_falls_back_to_first_receiver_then_street(world, grid_a):
 
 
 def test_missing_handler_falls_back_to_district(world, grid_a):
-    services.create_category(None, code="12", name="大类")
-    services.create_category(None, code="12001", name="事项")
+    services.create_category(SYSTEM, code="12", name="大类")
+    services.create_category(SYSTEM, code="12001", name="事项")
     Unit.objects.filter(region=world.street_a, kind__in=["government", "party_street"]).update(status="dissolved")
     d = responsibility.resolve("12001", grid=grid_a)
     assert d.fallback == "district" and d.unit.code == f"{world.district.code}-GOV"
@@ -102,8 +103,8 @@ def test_lookup_by_point(world, grid_a):
 
 def test_category_codes(world):
     with pytest.raises(DomainError, match="2位大类或5位小类"):
-        services.create_category(None, code="1234", name="x")
+        services.create_category(SYSTEM, code="1234", name="x")
     with pytest.raises(DomainError, match="大类13不存在"):
-        services.create_category(None, code="13001", name="x")
+        services.create_category(SYSTEM, code="13001", name="x")
     assert MatterCategory.objects.get(code="04080").is_local_extension
     assert not MatterCategory.objects.get(code="04001").is_local_extension

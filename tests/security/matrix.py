@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gongzhi.core.actors import SYSTEM
+
 PRINCIPALS = ["anonymous", "resident", "district_admin", "street_cadre", "community_cadre", "grid_worker",
               "department_staff", "auditor", "other_street_cadre"]
 
@@ -126,7 +128,7 @@ def _report(w):
     from gongzhi.burden.models import ReportDefinition
 
     definition = ReportDefinition.objects.order_by("pk").first()
-    return services.generate_report(None, definition, w.street_a, "2026-11")
+    return services.generate_report(SYSTEM, definition, w.street_a, "2026-11")
 
 
 def _alert(w, o):

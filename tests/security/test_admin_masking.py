@@ -12,6 +12,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.admin_base import PersonalDataAdmin, PersonalDataInline, mask_json
 from gongzhi.core.models import Event, SecurityLog
 
@@ -42,7 +43,7 @@ def event(world):
     from gongzhi.org.models import Grid
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(None, description="楼道堆物", category="01001", lon=grid.centroid_lon,
+    req, _ = cases.submit(SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon,
                           lat=grid.centroid_lat, reporter_name="张三", reporter_phone=PHONE,
                           reporter_id_number=ID_NUMBER)
     ev = Event.objects.get(type="cases.request.submit", aggregate_id=req.number)

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gongzhi.core import audit
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import SecurityLog
 from gongzhi.org.models import StaffRole, Unit
 
@@ -82,17 +83,18 @@ def test_admin_actions_are_mirrored(users, world):
 def test_the_request_user_and_address_are_recorded(rf, users, world):
     request = rf.get("/", REMOTE_ADDR="10.1.2.3")
     request.user = users["auditor"]
-    middleware = audit.AuditContextMiddleware(lambda r: audit.record("admin_action", detail={"x": 1}))
+    middleware = audit.AuditContextMiddleware(lambda r: audit.record("admin_action", actor=audit.current_actor(),
+                                                                               detail={"x": 1}))
     row = middleware(request)
     assert row.user_id == users["auditor"].pk and row.ip == "10.1.2.3"
-    assert audit.record("admin_action").user_id is None  # outside a request: the system
+    assert audit.record("admin_action", actor=audit.current_actor()).user_id is None  # outside a request: the system
 
 
 # ----------------------------------------------------------------------------- append-only, retention
 
 
 def test_rows_cannot_be_changed_or_deleted_through_the_orm(world):
-    row = audit.record("login", username="x")
+    row = audit.record("login", actor=SYSTEM, username="x")
     with pytest.raises(PermissionError):
         row.save()
     with pytest.raises(PermissionError):
@@ -166,9 +168,9 @@ def test_a_street_auditor_sees_only_their_street(client, users, world, django_us
     street_auditor = django_user_model.objects.create_user("t_audit_a", is_staff=True)
     unit = Unit.objects.get(code=f"{world.street_a.code}-GOV")
     StaffRole.objects.create(user=street_auditor, unit=unit, role="auditor", region=unit.region)
-    audit.record("admin_action", region=world.comm_a, target="mark-a")
-    audit.record("admin_action", region=world.comm_b, target="mark-b")
-    audit.record("admin_action", target="mark-platform")
+    audit.record("admin_action", actor=SYSTEM, region=world.comm_a, target="mark-a")
+    audit.record("admin_action", actor=SYSTEM, region=world.comm_b, target="mark-b")
+    audit.record("admin_action", actor=SYSTEM, target="mark-platform")
     client.force_login(street_auditor)
     body = client.get("/audit/").content.decode()
     assert "mark-a" in body and "mark-b" not in body and "mark-platform" not in body
@@ -207,7 +209,7 @@ def test_filters_and_csv_export(client, users, world):
 
 
 def test_cli_export(world, tmp_path):
-    audit.record("login", username="cli-user")
+    audit.record("login", actor=SYSTEM, username="cli-user")
     out = tmp_path / "log.csv"
     call_command("auditlog", "export", "--out", str(out), stdout=io.StringIO())
     text = out.read_text()
@@ -225,7 +227,7 @@ def test_opening_a_request_with_the_reporters_details_is_logged(client, users, w
     from gongzhi.org.models import Grid
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(None, description="楼道堆物", category="01001", lon=grid.centroid_lon,
+    req, _ = cases.submit(SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon,
                           lat=grid.centroid_lat, reporter_name="张三", reporter_phone="13912345678")
     user = users[role]
     client.force_login(user)
@@ -246,7 +248,7 @@ def test_behind_a_proxy_the_clients_address_is_recorded(rf, settings, world):
     settings.GONGZHI_CLIENT_IP_HEADER = "X-Real-IP"
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="203.0.113.7")
     request.user = type("Anon", (), {"is_authenticated": False})()
-    assert audit.record("login_failed", request=request, username="x").ip == "203.0.113.7"
+    assert audit.record("login_failed", actor=request.user, request=request, username="x").ip == "203.0.113.7"
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_REAL_IP="not an address")
     request.user = type("Anon", (), {"is_authenticated": False})()
-    assert audit.record("login_failed", request=request, username="x").ip is None
+    assert audit.record("login_failed", actor=request.user, request=request, username="x").ip is None

@@ -18,6 +18,7 @@ from django.core import signals
 from django.db import close_old_connections
 
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.services import issue_api_token
 from gongzhi.org.models import Unit
 
@@ -28,7 +29,7 @@ BIGINT = 2**63 - 1
 
 @pytest.fixture
 def token(users):
-    return issue_api_token(users["district_admin"], "bad-input")
+    return issue_api_token(SYSTEM, users["district_admin"], "bad-input")
 
 
 @pytest.fixture

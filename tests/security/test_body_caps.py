@@ -17,6 +17,7 @@ from django.core import signals
 from django.db import close_old_connections
 
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.inputguard import body_cap
 from gongzhi.core.services import issue_api_token
 
@@ -44,7 +45,7 @@ class Stream:
 
 @pytest.fixture
 def token(users):
-    return issue_api_token(users["district_admin"], "caps")
+    return issue_api_token(SYSTEM, users["district_admin"], "caps")
 
 
 def wsgi(method, path, stream, length, content_type="application/json", token=None, **extra):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.ledger import public_fields, services
 from gongzhi.ledger.models import Leaf
 from gongzhi.ledger.note import Signer
@@ -78,7 +79,7 @@ def test_a_staff_reason_is_not_served_in_clear(client, world, users, ledger_key)
     from gongzhi.org.models import Grid
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(None, description="楼道堆物", category="01001", lon=grid.centroid_lon,
+    req, _ = cases.submit(SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon,
                           lat=grid.centroid_lat)
     req.refresh_from_db()
     cases.escalate(users["district_admin"], req, reason=FREE_TEXT)

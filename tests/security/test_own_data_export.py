@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from gongzhi.cases import services as cases
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import SecurityLog
 from gongzhi.org.models import Person
 
@@ -39,11 +40,11 @@ def resident(world, place):
     person = Person.objects.filter(region=world.comm_a, user__isnull=True).exclude(id_number="").order_by("pk").first()
     person.user = user
     person.save(update_fields=["user"])
-    own = [cases.submit(None, description=f"楼道灯坏了 {i}", category="01001", lon=place.lon, lat=place.lat,
+    own = [cases.submit(SYSTEM, description=f"楼道灯坏了 {i}", category="01001", lon=place.lon, lat=place.lat,
                         reporter_name=person.name, reporter_phone=PHONE, reporter_user=user)[0] for i in range(2)]
-    hotline = cases.submit(None, description="热线代为登记：门前积水", category="01001", lon=place.lon, lat=place.lat,
+    hotline = cases.submit(SYSTEM, description="热线代为登记：门前积水", category="01001", lon=place.lon, lat=place.lat,
                            reporter_name=person.name, reporter_id_number=person.id_number)[0]
-    other = cases.submit(None, description="别人的诉求", category="01001", lon=place.lon, lat=place.lat,
+    other = cases.submit(SYSTEM, description="别人的诉求", category="01001", lon=place.lon, lat=place.lat,
                          reporter_name="李四", reporter_phone=OTHER_PHONE)[0]
     topic = Topic.objects.create(title="加装电梯", region=world.comm_a)
     st = Statement.objects.create(topic=topic, author=user, text="支持加装电梯", status="accepted")
@@ -114,7 +115,7 @@ def test_anonymous_gets_nothing(resident):
 
 def test_a_user_without_a_person_record_gets_their_account_and_requests(world, place):
     user = get_user_model().objects.create_user("walkin", password="pw-walkin-123")
-    req = cases.submit(None, description="路灯不亮", category="01001", lon=place.lon, lat=place.lat,
+    req = cases.submit(SYSTEM, description="路灯不亮", category="01001", lon=place.lon, lat=place.lat,
                        reporter_phone=PHONE, reporter_user=user)[0]
     c = Client()
     c.force_login(user)

@@ -31,6 +31,8 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from gongzhi.core.actors import SYSTEM
+
 from tests.security import matrix
 
 # The mark makes pytest-django create the test database; the world itself is built once per module
@@ -211,7 +213,7 @@ def world_m(django_db_setup, django_db_blocker):
                     c = Client()
                     c.force_login(users[p])
                     w.sessions[p] = c.cookies[settings.SESSION_COOKIE_NAME].value
-                    w.tokens[p] = issue_api_token(users[p], "matrix")
+                    w.tokens[p] = issue_api_token(SYSTEM, users[p], "matrix")
             w.objects = matrix.build_objects(w)
             w.canary = _canary(w)
             w.tables = _domain_tables()

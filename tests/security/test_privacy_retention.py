@@ -29,6 +29,7 @@ from gongzhi.cases import figures
 from gongzhi.cases import services as cases
 from gongzhi.cases.models import (OPEN_STATES, Attachment, MediationCase, MediationParty, ServiceRequest,
                                   Transition)
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Event, IdempotencyKey, SecurityLog
 from gongzhi.privacy import retention, services
 from gongzhi.privacy.retention import MARKER
@@ -42,7 +43,7 @@ LATER = timezone.now() + dt.timedelta(days=3650)  # every period has passed
 
 
 def purge(**kw):
-    return services.purge(None, **kw)
+    return services.purge(SYSTEM, **kw)
 
 
 # ----------------------------------------------------------------------------- the register
@@ -166,7 +167,7 @@ def settled_request(world, users, settings, tmp_path):
 
     settings.GONGZHI_MEDIA_DIR = str(tmp_path / "media")
     g = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(None, description=f"楼下垃圾堆放多日，请联系我{PHONE}", category="01001",
+    req, _ = cases.submit(SYSTEM, description=f"楼下垃圾堆放多日，请联系我{PHONE}", category="01001",
                           lon=g.centroid_lon + 0.000123, lat=g.centroid_lat + 0.000123, address="幸福小区3号楼2单元501",
                           reporter_name="王小明", reporter_phone=PHONE, reporter_id_number=IDN,
                           attachments=[("现场.jpg", JPEG)])

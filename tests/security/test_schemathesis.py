@@ -34,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from gongzhi.core.actors import SYSTEM
+
 from .scope_fixtures import _synchronous_classifier  # noqa: F401  (autouse)
 
 SCALE = float(os.environ.get("GONGZHI_SCHEMATHESIS_EXAMPLES", "1"))
@@ -75,7 +77,7 @@ def real_objects(world):
     from gongzhi.org.models import Grid, Person, Unit
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = services.submit(None, description="小区门口垃圾堆放多日无人清运", category="01001",
+    req, _ = services.submit(SYSTEM, description="小区门口垃圾堆放多日无人清运", category="01001",
                              lon=grid.centroid_lon, lat=grid.centroid_lat)
     person = Person.objects.filter(region__path__startswith=world.street_a.path).order_by("pk").first()
     unit = Unit.objects.filter(code=f"{world.street_a.code}-GOV").first()
@@ -99,7 +101,7 @@ def path_parameters_for(operation, objects):
 def test_api_schema_holds_under_fuzzing(schema, users, world):
     from gongzhi.core.services import issue_api_token
 
-    token = issue_api_token(users["district_admin"], "schemathesis")
+    token = issue_api_token(SYSTEM, users["district_admin"], "schemathesis")
     headers = {"Authorization": f"Bearer {token}", "Host": "127.0.0.1"}
     failures, timings, statuses = [], {}, {}
     operations = [r.ok() for r in schema.get_all_operations()]

@@ -13,6 +13,7 @@ from django.test import Client
 
 from gongzhi.cases import services
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 
 from .scope_fixtures import ROLES, _synchronous_classifier, client_as, place, place_b  # noqa: F401
 
@@ -25,8 +26,8 @@ SEES_A = {"district_admin", "department_staff", "auditor", "street_cadre", "comm
 
 @pytest.fixture
 def two(world, place, place_b):
-    a, _ = services.submit(None, description=TEXT, category="01001", lon=place.lon, lat=place.lat)
-    b, _ = services.submit(None, description=TEXT, category="01001", lon=place_b.lon, lat=place_b.lat)
+    a, _ = services.submit(SYSTEM, description=TEXT, category="01001", lon=place.lon, lat=place.lat)
+    b, _ = services.submit(SYSTEM, description=TEXT, category="01001", lon=place_b.lon, lat=place_b.lat)
     return a, b
 
 
@@ -75,7 +76,7 @@ def test_request_page_hints_come_from_the_scope(two, place, users):
     to street A's dispatcher as a duplicate (it is to the district's)."""
     a, b = two
     ServiceRequest.objects.filter(pk=b.pk).update(lon=a.lon, lat=a.lat)
-    fresh, _ = services.submit(None, description=TEXT, category="01001", lon=place.lon, lat=place.lat,
+    fresh, _ = services.submit(SYSTEM, description=TEXT, category="01001", lon=place.lon, lat=place.lat,
                                auto_route=False)
     c = Client()
     c.force_login(users["street_cadre"])

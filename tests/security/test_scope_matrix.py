@@ -18,6 +18,7 @@ from django.utils import timezone
 from gongzhi.cases import services
 from gongzhi.command import perms as command_perms
 from gongzhi.consult import services as consult
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Person
 
@@ -29,8 +30,8 @@ SEES_B = {"district_admin", "department_staff", "auditor", "other_street_cadre"}
 
 @pytest.fixture
 def data(world, place, place_b, users):
-    a, _ = services.submit(None, description="小区门口垃圾堆放", category="01001", lon=place.lon, lat=place.lat)
-    b, _ = services.submit(None, description="村口路灯不亮", category="02003", lon=place_b.lon, lat=place_b.lat)
+    a, _ = services.submit(SYSTEM, description="小区门口垃圾堆放", category="01001", lon=place.lon, lat=place.lat)
+    b, _ = services.submit(SYSTEM, description="村口路灯不亮", category="02003", lon=place_b.lon, lat=place_b.lat)
     person_b = Person.objects.filter(region=world.comm_b).order_by("pk").first()
     now = timezone.now()
     topic_b = consult.create_topic(
@@ -98,9 +99,9 @@ def test_request_free_text_masked_by_role(world, place, users, client_as, role):
     (the API, its timeline and the request page alike)."""
     from gongzhi.cases import perms
 
-    req, _ = services.submit(None, description="楼道堆物，联系我13912345678", category="01003", lon=place.lon,
+    req, _ = services.submit(SYSTEM, description="楼道堆物，联系我13912345678", category="01003", lon=place.lon,
                              lat=place.lat)
-    services.start(None, req, note="已电话联系13912345678，身份证110101199003071234核实")
+    services.start(SYSTEM, req, note="已电话联系13912345678，身份证110101199003071234核实")
     c = client_as(role)
     api = c.get(f"/api/v1/cases/requests/{req.number}")
     page = c.get(f"/requests/r/{req.number}/")
@@ -125,7 +126,7 @@ def test_request_free_text_masked_by_role(world, place, users, client_as, role):
 def test_request_lists_mask_text_as_the_request_page(world, place, users, client_as, role, path):
     from gongzhi.cases import perms
 
-    req, _ = services.submit(None, description="门口垃圾没人清运13912345678", category="01001", lon=place.lon,
+    req, _ = services.submit(SYSTEM, description="门口垃圾没人清运13912345678", category="01001", lon=place.lon,
                              lat=place.lat)
     html = client_as(role).get(path).content.decode()
     assert req.number in html

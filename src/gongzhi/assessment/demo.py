@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 
 
@@ -17,9 +18,9 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     if district is None:
         return {}
     with transaction.atomic():
-        scheme = A.install_catalogue(None, region=district)
+        scheme = A.install_catalogue(SYSTEM, region=district)
         progress("考核评价", 1, 2)
-        run = A.run_assessment(None, scheme, str(timezone.localdate().year))
+        run = A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
         progress("考核评价", 2, 2)
     return {"assessment_indicators": Indicator.objects.count(),
             "assessment_results": Result.objects.filter(run=run).count()}

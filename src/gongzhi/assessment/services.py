@@ -199,7 +199,7 @@ def _weights_payload(rows) -> dict:
     return out
 
 
-def install_catalogue(actor=None, *, region: Region | None = None, scheme_code: str = "default") -> Scheme | None:
+def install_catalogue(actor, *, region: Region | None = None, scheme_code: str = "default") -> Scheme | None:
     """Define the default indicators that are missing and, with ``region``, the default scheme (idempotent)."""
     have = set(Indicator.objects.values_list("code", flat=True))
     for code, (name, formula, element, desc) in DEFAULT_INDICATORS.items():

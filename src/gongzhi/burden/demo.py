@@ -19,6 +19,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 from gongzhi.org import responsibility
 from gongzhi.org.models import GridAssignment, Unit
@@ -56,7 +57,7 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     progress("减负监测", 0, 4)
     platform_items = platform.backfill()
     progress("减负监测", 1, 4)
-    definitions = seed_definitions(None)
+    definitions = seed_definitions(SYSTEM)
     communities = list(Region.objects.filter(level=Region.Level.COMMUNITY, path__startswith=district.path)
                        .order_by("code"))
     committees = [u for u in (responsibility.handling_unit(c) for c in communities) if u is not None]
@@ -74,16 +75,16 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     order_day = add_months(today.replace(day=1), -5) + dt.timedelta(days=9)
     demands = 0
     for title, kind, minutes, rec, stops in FROM_ABOVE:
-        services.issue_demand(None, issuer=gov, title=title, kind=kind, minutes=minutes, recurrence=rec,
+        services.issue_demand(SYSTEM, issuer=gov, title=title, kind=kind, minutes=minutes, recurrence=rec,
                               issued_on=year_ago, due_on=year_ago + dt.timedelta(days=rng.randint(19, 27)),
                               until=order_day - dt.timedelta(days=1) if stops else today + dt.timedelta(days=60),
                               units=committees)
         demands += 1
     if workers:
-        services.issue_demand(None, issuer=gov, title="网格巡查定位打卡", kind="checkin", minutes=20,
+        services.issue_demand(SYSTEM, issuer=gov, title="网格巡查定位打卡", kind="checkin", minutes=20,
                               recurrence="weekly", issued_on=year_ago, due_on=year_ago + dt.timedelta(days=4),
                               until=today + dt.timedelta(days=30), workers=workers)
-        services.issue_demand(None, issuer=gov, title="环境整治前后对比拍照上传", kind="photo", minutes=25,
+        services.issue_demand(SYSTEM, issuer=gov, title="环境整治前后对比拍照上传", kind="photo", minutes=25,
                               recurrence="weekly", issued_on=year_ago, due_on=year_ago + dt.timedelta(days=2),
                               until=order_day - dt.timedelta(days=1), workers=workers[::2])
         demands += 2
@@ -94,21 +95,21 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         title, kind, minutes = rng.choice([("人口信息核查表", "form", 120), ("迎检工作部署会", "meeting", 90),
                                            ("专项整治情况统计表", "form", 60), ("防汛应急预案备案", "other", 45)])
         targets = rng.sample(committees, max(1, len(committees) // 2))
-        services.issue_demand(None, issuer=gov, title=f"{title}（{day:%m月}）", kind=kind, minutes=minutes,
+        services.issue_demand(SYSTEM, issuer=gov, title=f"{title}（{day:%m月}）", kind=kind, minutes=minutes,
                               issued_on=day, due_on=day + dt.timedelta(days=7), units=targets)
         demands += 1
     progress("减负监测", 2, 4)
-    order = services.issue_order(None, issuer=gov, title="关于精简基层报表切实减轻基层负担的通知", region=district,
+    order = services.issue_order(SYSTEM, issuer=gov, title="关于精简基层报表切实减轻基层负担的通知", region=district,
                                  effective_on=order_day, target_cut_pct=30,
                                  text="凡平台已有数据一律不再要求基层填报；压减周期性报表30%以上；不得以拍照、打卡代替实绩。")
     after = order_day + dt.timedelta(days=21)
-    services.issue_demand(None, issuer=gov, title="社区治理成效月度统计表", kind="report", minutes=50,
+    services.issue_demand(SYSTEM, issuer=gov, title="社区治理成效月度统计表", kind="report", minutes=50,
                           recurrence="monthly", issued_on=after, due_on=after + dt.timedelta(days=5),
                           until=today + dt.timedelta(days=60), units=committees)
     demands += 1
     definition = ReportDefinition.objects.filter(code="DEMO-DISTRICT-MONTHLY").first()
     if definition is None:
-        definition = services.define_report(None, code="DEMO-DISTRICT-MONTHLY", name="区接诉即办情况月报（区下发）",
+        definition = services.define_report(SYSTEM, code="DEMO-DISTRICT-MONTHLY", name="区接诉即办情况月报（区下发）",
                                             owner=gov, fields=[
                                                 {"code": "requests", "label": "本月受理诉求数",
                                                  "source": "cases.requests", "minutes": 20},
@@ -121,7 +122,7 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
                                                 {"code": "plan", "label": "下月工作打算", "source": "manual",
                                                  "minutes": 15}])
     last_month = add_months(today.replace(day=1), -1)
-    services.issue_demand(None, issuer=gov, title=f"区接诉即办情况月报（{last_month:%Y-%m}）", kind="report",
+    services.issue_demand(SYSTEM, issuer=gov, title=f"区接诉即办情况月报（{last_month:%Y-%m}）", kind="report",
                           definition=definition, period=f"{last_month:%Y-%m}", issued_on=today.replace(day=1),
                           due_on=today.replace(day=1) + dt.timedelta(days=5), units=committees)
     demands += 1

@@ -39,7 +39,7 @@ FIELD_MINUTES = 10  # what filling one figure by hand would cost a worker (count
 
 
 @transaction.atomic
-def seed_definitions(actor=None) -> int:
+def seed_definitions(actor) -> int:
     """Create the sixteen definitions that are missing (idempotent). Returns how many were made."""
     from . import services, sources
 

@@ -56,7 +56,7 @@ def log_contact_view(request, req: ServiceRequest, d: dict, *, via: str) -> None
     if fields:
         from gongzhi.core import audit
 
-        audit.personal_view(req, fields, request=request, via=via)
+        audit.personal_view(req, fields, actor=request.user, request=request, via=via)
 
 
 def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:

@@ -125,7 +125,7 @@ class PersonalDataAdmin(admin.ModelAdmin):
             if fields and request.method == "GET":
                 from gongzhi.core import audit
 
-                audit.personal_view(obj, fields, request=request, via="admin")
+                audit.personal_view(obj, fields, actor=request.user, request=request, via="admin")
         else:
             mask_instance(obj)
         return obj

@@ -17,9 +17,12 @@ import datetime as dt
 import ipaddress
 import json
 import logging
+import os
 
 from django.db import transaction
 from django.utils import timezone
+
+from . import actors
 
 log = logging.getLogger("gongzhi.audit")
 
@@ -66,16 +69,26 @@ def _region(value):
     return region if isinstance(region, Region) else None
 
 
-def record(kind: str, *, actor=None, request=None, target: str = "", region=None, detail: dict | None = None,
+def current_actor(request=None):
+    """Who acts in the request being served (``request``, else the one :class:`AuditContextMiddleware`
+    keeps): its user; outside a request, :data:`~gongzhi.core.actors.SYSTEM`. For signal handlers,
+    which are not told who acts."""
+    request = request if request is not None else _request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    return user if user is not None else actors.SYSTEM
+
+
+def record(kind: str, *, actor, request=None, target: str = "", region=None, detail: dict | None = None,
            username: str | None = None):
-    """Append one row.  ``region`` may be a Region or an object with a ``region`` (the scope an
+    """Append one row.  ``actor`` is the user who acted (or :data:`~gongzhi.core.actors.SYSTEM`, or
+    :func:`current_actor`); ``region`` may be a Region or an object with a ``region`` (the scope an
     auditor sees it in).  Never raises into the caller: a failure to log is logged loudly."""
     from .models import SecurityLog
 
+    if actor is None and os.environ.get("GONGZHI_STRICT_ACTOR") != "1":  # TRANSITION (issue 22)
+        actor = current_actor(request)
+    actors.check(actor)
     request = request if request is not None else _request.get()
-    if actor is None and request is not None:
-        user = getattr(request, "user", None)
-        actor = user if getattr(user, "is_authenticated", False) else None
     if not getattr(actor, "is_authenticated", False):
         actor = None
     try:
@@ -89,7 +102,7 @@ def record(kind: str, *, actor=None, request=None, target: str = "", region=None
         return None
 
 
-def personal_view(subject, fields, *, request=None, actor=None, via: str = "page", count: int | None = None):
+def personal_view(subject, fields, *, actor, request=None, via: str = "page", count: int | None = None):
     """Someone saw personal fields of ``subject`` (a model instance with a region) in clear."""
     target = f"{subject._meta.model_name}:{subject.pk}" if hasattr(subject, "_meta") else str(subject)
     detail = {"fields": sorted(set(fields)), "via": via}
@@ -122,7 +135,7 @@ def personal_views(items, *, request=None, via: str = "page") -> int:
     return len(rows)
 
 
-def personal_export(what: str, *, region=None, request=None, actor=None, rows: int | None = None, fields=()):
+def personal_export(what: str, *, actor, region=None, request=None, rows: int | None = None, fields=()):
     """An export left the platform with personal data in clear."""
     return record("personal_export", actor=actor, request=request, target=what, region=region,
                   detail={"rows": rows, "fields": sorted(set(fields))})
@@ -157,7 +170,7 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
     name = str((credentials or {}).get("username") or "")[:150]
     known = get_user_model().objects.filter(username=name).first() if name else None
-    record("login_failed", request=request, username=name, region=_home(known),
+    record("login_failed", actor=current_actor(request), request=request, username=name, region=_home(known),
            detail={"username": name, "known_user": known is not None})
 
 
@@ -169,18 +182,19 @@ def _role_detail(role) -> dict:
 def _on_role_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
-    record("role_granted" if created else "role_changed", target=f"user:{instance.user_id}",
+    record("role_granted" if created else "role_changed", actor=current_actor(), target=f"user:{instance.user_id}",
            region=instance.region, detail=_role_detail(instance))
 
 
 def _on_role_deleted(sender, instance, **kwargs):
-    record("role_revoked", target=f"user:{instance.user_id}", region=instance.region, detail=_role_detail(instance))
+    record("role_revoked", actor=current_actor(), target=f"user:{instance.user_id}", region=instance.region,
+           detail=_role_detail(instance))
 
 
 def _on_user_m2m(sender, instance, action, model, pk_set, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    record("permission_changed", target=f"user:{instance.pk}", region=_home(instance),
+    record("permission_changed", actor=current_actor(), target=f"user:{instance.pk}", region=_home(instance),
            detail={"change": action[5:], "what": model._meta.model_name, "ids": sorted(pk_set or [])})
 
 
@@ -193,7 +207,8 @@ def _on_user_pre_save(sender, instance, raw=False, update_fields=None, **kwargs)
         return
     changed = {k: [old[k], getattr(instance, k)] for k in old if old[k] != getattr(instance, k)}
     if changed:
-        record("permission_changed", target=f"user:{instance.pk}", region=_home(instance), detail={"flags": changed})
+        record("permission_changed", actor=current_actor(), target=f"user:{instance.pk}", region=_home(instance),
+               detail={"flags": changed})
 
 
 def _on_admin_logentry(sender, instance, created, raw=False, **kwargs):
@@ -283,7 +298,7 @@ def install_guard(sender=None, using="default", **kwargs) -> None:
             cur.execute(sql)
 
 
-def prune(*, now=None) -> int:
+def prune(actor, *, now=None) -> int:
     """Delete rows older than the retention period (at least 180 days); logs the pruning itself."""
     from django.conf import settings
 
@@ -292,5 +307,5 @@ def prune(*, now=None) -> int:
     days = max(int(getattr(settings, "GONGZHI_SECURITY_LOG_RETENTION_DAYS", 180)), 180)
     cutoff = (now or timezone.now()) - dt.timedelta(days=days)
     n = SecurityLog.objects.prune(cutoff)
-    record("log_pruned", detail={"deleted": n, "before": cutoff.isoformat(), "retention_days": days})
+    record("log_pruned", actor=actor, detail={"deleted": n, "before": cutoff.isoformat(), "retention_days": days})
     return n

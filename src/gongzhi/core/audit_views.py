@@ -104,7 +104,7 @@ def log_export(request):
     if form.is_bound and not form.is_valid():
         return log_page(request)
     n = qs.count()
-    audit.record("log_exported", request=request, region=perm.home_region(request.user),
+    audit.record("log_exported", actor=request.user, request=request, region=perm.home_region(request.user),
                  detail={"rows": min(n, EXPORT_MAX_ROWS), "filters": {k: v for k, v in request.GET.items()}})
     writer = csv.writer(_Echo())
 

@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import contracts
+from . import actors, contracts
 from .contracts import CoreError
-from .errors import DomainError, NotFound
+from .errors import DomainError, Forbidden, NotFound
 from .events import emit
 from .models import ApiToken, Region, _clear_region_cache
 
@@ -20,9 +20,17 @@ CODE_LENGTH = {"city": 6, "district": 6, "street": 9, "community": 12}
 PARENT_LEVEL = {"district": "city", "street": "district", "community": "street"}
 
 
+def _require_operator(actor, what: str) -> None:
+    """Regions are the platform's reference data: the system (demo, migrations, operator commands) or a
+    superuser changes them."""
+    if not (actors.is_system(actor) or getattr(actor, "is_superuser", False)):
+        raise Forbidden(f"无权{what}", action=what)
+
+
 @transaction.atomic
-def create_region(*, code: str, name: str, level: str, kind: str = "urban", parent: Region | None = None,
+def create_region(actor, *, code: str, name: str, level: str, kind: str = "urban", parent: Region | None = None,
                   population: int = 0, area_km2: float = 0.0) -> Region:
+    _require_operator(actor, "新建区域")
     if level not in CODE_LENGTH:
         raise DomainError(f"未知的区域层级：{level}（应为 city/district/street/community）", field="level")
     if not re.fullmatch(rf"\d{{{CODE_LENGTH[level]}}}", code or ""):
@@ -42,20 +50,21 @@ def create_region(*, code: str, name: str, level: str, kind: str = "urban", pare
         code=code, name=name, level=level, kind=kind, parent=parent,
         path=(parent.path if parent else "/") + code + "/", population=population, area_km2=area_km2,
     )
-    emit(contracts.REGION_CREATED, aggregate_type="region", aggregate_id=region.code, region=region,
+    emit(contracts.REGION_CREATED, aggregate_type="region", aggregate_id=region.code, region=region, actor=actor,
          payload={"code": code, "name": name, "level": level, "kind": kind})
     return region
 
 
 @transaction.atomic
-def pair_regions(street: Region, township: Region) -> None:
+def pair_regions(actor, street: Region, township: Region) -> None:
     """Urban–rural pairing: a street shares its platform and resources with a township."""
+    _require_operator(actor, "城乡结对")
     if street.level != "street" or township.level != "street" or township.kind != "rural" or street.kind != "urban":
         raise DomainError("城乡结对须为一个街道与一个乡镇", field="paired_with")
     Region.objects.filter(pk=street.pk).update(paired_with=township)
     Region.objects.filter(pk=township.pk).update(paired_with=street)
     _clear_region_cache()
-    emit(contracts.REGIONS_PAIRED, aggregate_type="region", aggregate_id=street.code, region=street,
+    emit(contracts.REGIONS_PAIRED, aggregate_type="region", aggregate_id=street.code, region=street, actor=actor,
          payload={"street": street.code, "township": township.code})
 
 
@@ -67,13 +76,18 @@ def region_by_code(code: str) -> Region:
 
 
 @transaction.atomic
-def issue_api_token(user, name: str) -> str:
-    """Create an API token for ``user``; returns the secret, which is shown once."""
+def issue_api_token(actor, user, name: str) -> str:
+    """Create an API token for ``user`` (by the user themself, a superuser or the operator's ``gongzhi
+    token``); returns the secret, which is shown once."""
+    if not (actors.is_system(actor) or getattr(actor, "is_superuser", False)
+            or (getattr(actor, "is_authenticated", False) and actor.pk == user.pk)):
+        raise Forbidden("无权为他人签发API令牌", action="issue_api_token")
     if not name:
         raise DomainError("请填写令牌名称", field="name")
     key = ApiToken.new_key()
     ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash(key), prefix=key[:8])
-    emit(contracts.API_TOKEN_ISSUED, aggregate_type="user", aggregate_id=user.pk, payload={"name": name}, public=False)
+    emit(contracts.API_TOKEN_ISSUED, aggregate_type="user", aggregate_id=user.pk, actor=actor, payload={"name": name},
+         public=False)
     return key
 
 

@@ -12,6 +12,7 @@ def dispatch_events() -> int:
 
 @task()
 def prune_security_log() -> int:
+    from .actors import SYSTEM
     from .audit import prune
 
-    return prune()
+    return prune(SYSTEM)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.assessment import services as A
 from gongzhi.assessment.models import Scheme
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
             if root is None:
                 raise CommandError(f"没有代码为{region}的区域")
         try:
-            run = A.run_assessment(None, s, period, root)
+            run = A.run_assessment(SYSTEM, s, period, root)
         except DomainError as e:
             raise CommandError(e.message) from None
         w = self.stdout.write

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
@@ -44,10 +45,10 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"没有这些编码的报表定义：{'、'.join(missing)}")
         else:
-            seed_definitions(None)
+            seed_definitions(SYSTEM)
             defs = list(ReportDefinition.objects.filter(seeded=True).order_by("kind", "code"))
         try:
-            reps = [services.generate_report(None, d, region, opts["period"]) for d in defs]
+            reps = [services.generate_report(SYSTEM, d, region, opts["period"]) for d in defs]
         except DomainError as e:
             raise CommandError(e.message) from None
         body = export.to_xlsx(reps) if opts["format"] == "xlsx" else export.to_pdf(reps)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 
 from ... import brief, queries, services
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             day = dt.date.fromisoformat(date) if date else queries.period()[1]
         except ValueError:
             raise CommandError(f"日期格式应为YYYY-MM-DD：{date}") from None
-        pdf = brief.render_pdf(None, reg, day)
+        pdf = brief.render_pdf(SYSTEM, reg, day)
         with open(output, "wb") as fh:
             fh.write(pdf)
         self.stdout.write(f"brief of {reg.name} for {day} written to {output} ({len(pdf):,} bytes)")

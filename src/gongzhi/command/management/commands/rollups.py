@@ -7,6 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 
 from ... import rollups, services
@@ -24,7 +25,7 @@ class Command(BaseCommand):
             reg = services.region_by_code(region) if region else None
             t0 = time.perf_counter()
             if action == "rebuild":
-                counts = services.rebuild_rollups(None, reg)
+                counts = services.rebuild_rollups(SYSTEM, reg)
                 self.stdout.write(f"rollups rebuilt in {time.perf_counter() - t0:.1f}s: "
                                   + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
                 return

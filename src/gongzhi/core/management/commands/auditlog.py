@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from ... import audit
+from ...actors import SYSTEM
 from ...models import SecurityLog
 
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **opts):
         if action == "prune":
-            n = audit.prune()
+            n = audit.prune(SYSTEM)
             days = max(int(getattr(settings, "GONGZHI_SECURITY_LOG_RETENTION_DAYS", 180)), 180)
             self.stdout.write(f"deleted {n} rows older than {days} days")
             return
@@ -50,6 +51,6 @@ class Command(BaseCommand):
         finally:
             if out is not sys.stdout:
                 out.close()
-        audit.record("log_exported", detail={"rows": n, "via": "cli"})
+        audit.record("log_exported", actor=SYSTEM, detail={"rows": n, "via": "cli"})
         if opts.get("out"):
             self.stdout.write(f"wrote {n} rows to {opts['out']}")

@@ -3,6 +3,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.services import region_by_code
 from gongzhi.org import services
@@ -28,7 +29,7 @@ class Command(BaseCommand):
                         data = json.load(f)
                 except (OSError, json.JSONDecodeError) as e:
                     raise CommandError(f"无法读取GeoJSON文件 {opts['file']}: {e}") from e
-                created = services.import_grids(None, data)
+                created = services.import_grids(SYSTEM, data)
                 self.stdout.write(f"导入网格 {len(created)} 个 (imported): " + ", ".join(g.code for g in created))
             else:
                 qs = Grid.objects.all()

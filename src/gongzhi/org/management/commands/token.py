@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.services import issue_api_token
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"用户{username}不存在 (no such user)")
         try:
-            key = issue_api_token(user, name)
+            key = issue_api_token(SYSTEM, user, name)
         except DomainError as e:
             raise CommandError(e.message) from e
         self.stdout.write(key)

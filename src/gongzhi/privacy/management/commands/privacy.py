@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 
 from ... import retention, services
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             if opts["batch_size"] < 1:
                 raise CommandError("--batch-size must be at least 1")
             now = _when(opts["now"]) if opts.get("now") else None
-            report = services.purge(None, kinds=opts.get("kind"), now=now, dry_run=opts["dry_run"],
+            report = services.purge(SYSTEM, kinds=opts.get("kind"), now=now, dry_run=opts["dry_run"],
                                     batch_size=opts["batch_size"])
         except (DomainError, ImproperlyConfigured) as exc:
             raise CommandError(str(exc)) from None
