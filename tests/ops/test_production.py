@@ -87,7 +87,7 @@ def test_serve_prints_demo_logins_only_for_the_demo(db):
     from django.contrib.auth import get_user_model
 
     from gongzhi.demo.generator import DEMO_PASSWORD
-    from gongzhi.org.management.commands.serve import holds_demo
+    from gongzhi.ops.management.commands.serve import holds_demo
 
     assert not holds_demo()
     user = get_user_model().objects.create_user("district", password=DEMO_PASSWORD)

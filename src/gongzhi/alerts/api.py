@@ -6,8 +6,8 @@ import datetime as dt
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
-from gongzhi.api.idempotency import idempotent
-from gongzhi.api.validation import Limit
+from gongzhi.core.idempotency import idempotent
+from gongzhi.core.validation import Limit
 from gongzhi.core.errors import NotFound
 from gongzhi.core.models import Region
 

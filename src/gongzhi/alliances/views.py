@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.core.errors import DomainError
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
-from gongzhi.web.formerrors import mark as _fail
+from gongzhi.core.formerrors import mark as _fail
 
 from . import permissions as ap
 from . import rating as RT

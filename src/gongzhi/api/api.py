@@ -14,7 +14,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from gongzhi.core.errors import DomainError
 
-from . import validation
+from gongzhi.core import validation
 from .auth import AUTH
 
 # Answers any operation may give besides its own: validation (422), the body cap (413, from

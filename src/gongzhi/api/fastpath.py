@@ -8,7 +8,7 @@ schema, ``cases.api.file_request`` (which calls the service, where the rules are
 ``request_dict`` for the answer.
 
 Everything else goes to Django unchanged: another path or method, no bearer token, a host not in
-``ALLOWED_HOSTS``, an unknown token, a body the schema or ``api.validation`` refuses (NUL, lone
+``ALLOWED_HOSTS``, an unknown token, a body the schema or ``core.validation`` refuses (NUL, lone
 surrogates, non-finite numbers), a body larger than ``GONGZHI_MAX_BODY_BYTES`` or without a valid
 length (Django answers 413 without reading it), a domain error (unknown category, outside every
 grid, …). The token is checked before the body is read: an unknown token never costs a read. The service validates before it writes, so a refused call has written
@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from gongzhi.core.errors import DomainError
 from gongzhi.core.inputguard import content_length, max_body
 
-from .validation import problem
+from gongzhi.core.validation import problem
 
 PATH = "/api/v1/cases/requests"
 # What SecurityMiddleware and XFrameOptionsMiddleware add to every answer.

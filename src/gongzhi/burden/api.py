@@ -6,8 +6,8 @@ from django.db.models import Q
 from django.http import HttpResponse
 from ninja import Field, Router, Schema
 
-from gongzhi.api.idempotency import idempotent
-from gongzhi.api.validation import Limit
+from gongzhi.core.idempotency import idempotent
+from gongzhi.core.validation import Limit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm

@@ -21,7 +21,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
-from gongzhi.web.formerrors import mark as mark_error
+from gongzhi.core.formerrors import mark as mark_error
 
 from . import audit, export, meter, perms, services
 from .models import (

@@ -5,8 +5,8 @@ import math
 from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
-from gongzhi.api.idempotency import idempotent
-from gongzhi.api.validation import Limit, Offset
+from gongzhi.core.idempotency import idempotent
+from gongzhi.core.validation import Limit, Offset
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import geo
 

@@ -57,7 +57,7 @@ def _punct(w: str) -> bool:
 
 
 def _training_data():
-    from gongzhi.privacy.retention import MARKER as ANONYMISED
+    from gongzhi.core.redaction import ANONYMISED
 
     from .models import ServiceRequest
 

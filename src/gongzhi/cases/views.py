@@ -20,7 +20,7 @@ from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Grid, GridAssignment, Person, Unit
 from gongzhi.security import ratelimit
-from gongzhi.web.formerrors import mark as _mark
+from gongzhi.core.formerrors import mark as _mark
 
 from . import attachments as attachments_mod
 from . import classify, figures, perms, services, sla

@@ -5,7 +5,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
-from gongzhi.api.idempotency import idempotent
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.org.models import Unit

@@ -20,7 +20,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Person, Unit
-from gongzhi.web.formerrors import mark as _mark
+from gongzhi.core.formerrors import mark as _mark
 
 from . import permissions as cperm
 from . import services, votes

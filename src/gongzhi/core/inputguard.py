@@ -9,7 +9,7 @@
 * A NUL character in the path, the query string, a header or a urlencoded form field is refused
   (PostgreSQL cannot store or compare it: it was a 500). Lone surrogates cannot arise from URL
   decoding; in JSON bodies they, NUL and out-of-range numbers are refused by the API's parser
-  (``gongzhi.api.validation``), which also checks API forms.
+  (``gongzhi.core.validation``), which also checks API forms.
 
 Answers come in the shape the caller reads: the JSON API's ``{"detail", "code", "field"}`` (422 for
 bad characters, as the API's other input refusals), Open311's error list, and for pages a 400/413
@@ -30,7 +30,7 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from gongzhi.api.validation import text_problem
+from .validation import text_problem
 
 log = logging.getLogger("gongzhi.inputguard")
 

@@ -19,7 +19,7 @@ from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources.models import Kind as NeedKind
-from gongzhi.web.formerrors import mark as _mark
+from gongzhi.core.formerrors import mark as _mark
 
 from . import perms, report
 from . import services as S

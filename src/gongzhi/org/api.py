@@ -7,8 +7,8 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from gongzhi.api.idempotency import idempotent
-from gongzhi.api.validation import Limit, Offset
+from gongzhi.core.idempotency import idempotent
+from gongzhi.core.validation import Limit, Offset
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.models import Region
 from gongzhi.core.services import region_by_code

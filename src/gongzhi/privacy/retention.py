@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from gongzhi.core.redaction import ANONYMISED
+
 #: What replaces personal free text in an anonymised record.  Fixed, so that the purge can tell an
 #: anonymised record from one it has yet to do, and other modules (the category classifier) can skip it.
-MARKER = "〔已匿名〕"
+MARKER = ANONYMISED  # gongzhi.core.redaction: read below privacy too (cases.classify)
 
 ANONYMISE, DELETE, KEEP = "anonymise", "delete", "keep"
 

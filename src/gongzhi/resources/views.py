@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Unit
-from gongzhi.web.formerrors import mark as _fail
+from gongzhi.core.formerrors import mark as _fail
 
 from . import services as S
 from .models import Assignment, Kind, MatchRun, PoolResource, Priority, Source

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Unit
-from gongzhi.web.formerrors import mark as mark_error
+from gongzhi.core.formerrors import mark as mark_error
 
 from . import services as V
 from .models import CatalogueItem, ServiceRecord, TaskType, Volunteer

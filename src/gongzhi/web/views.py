@@ -25,7 +25,7 @@ from gongzhi.org.models import (
     ResponsibilityRule,
     Unit,
 )
-from gongzhi.web.formerrors import mark as mark_error
+from gongzhi.core.formerrors import mark as mark_error
 
 from .forms import LookupForm, UnitForm
 
