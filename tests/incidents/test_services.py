@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.incidents import services as S
 from gongzhi.incidents.models import Incident, IncidentGrid, LogEntry, Mobilisation, Notification
@@ -84,8 +85,8 @@ def test_mobilisation_notifies_party_members_and_volunteers_of_the_area(iworld):
     # a resident of the grid who is a registered volunteer and not a party member
     party = set(Membership.objects.filter(role__in=S.PARTY_ROLES).values_list("person_id", flat=True))
     resident = Person.objects.filter(household__grid=g).exclude(pk__in=party).order_by("id").first()
-    bank = V.create_bank(None, code="TB-I", name="应急测试时间银行", region=w.street_a, operator=w.gov_a)
-    V.register_volunteer(None, person=resident, bank=bank, skills="急救")
+    bank = V.create_bank(SYSTEM, code="TB-I", name="应急测试时间银行", region=w.street_a, operator=w.gov_a)
+    V.register_volunteer(SYSTEM, person=resident, bank=bank, skills="急救")
     inc = declare_a(w)
     mobs = {m.person_id: m for m in Mobilisation.objects.filter(incident=inc)}
     covering = set(GridAssignment.objects.filter(grid=g, kind="coverage").values_list("person_id", flat=True))

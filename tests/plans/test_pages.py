@@ -3,6 +3,7 @@ the inbox with its actions."""
 
 from __future__ import annotations
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.plans import services as PS
 from gongzhi.plans.models import Adjustment, Feedback, Goal, SupervisionFlag, Task
 
@@ -10,8 +11,8 @@ from .conftest import days
 
 
 def test_tree_and_accountability_page(pw, users, client):
-    PS.report_progress(None, pw.t_comm, value=50, note="已签字50户")
-    PS.add_feedback(None, pw.goal, source="resident", text="希望尽快开工")
+    PS.report_progress(SYSTEM, pw.t_comm, value=50, note="已签字50户")
+    PS.add_feedback(SYSTEM, pw.goal, source="resident", text="希望尽快开工")
     client.force_login(users["street_cadre"])
     page = client.get("/plans/").content.decode()
     assert "老旧小区加装电梯" in page and "征求居民意见" in page and "区委办发" not in page
@@ -89,7 +90,7 @@ def test_inbox_actions(pw, users, client):
 
 
 def test_goal_page_actions(pw, users, client):
-    adj = PS.request_adjustment(None, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="r")
+    adj = PS.request_adjustment(SYSTEM, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="r")
     client.force_login(users["auditor"])
     r = client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "flag", "fl-task": pw.t_comm.pk, "fl-kind": "quality",
                                                     "fl-detail": ""})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.plans import services as PS
 
@@ -46,8 +47,8 @@ def setup(pw):
 
     w = pw
     w.req = _request(w, w.comm_a)
-    w.adj = PS.request_adjustment(None, w.t_comm, kind="deadline", deadline=days(w, 70), reason="r")
-    w.flag = PS.raise_flag(None, w.t_street, kind="quality", detail="d")
+    w.adj = PS.request_adjustment(SYSTEM, w.t_comm, kind="deadline", deadline=days(w, 70), reason="r")
+    w.flag = PS.raise_flag(SYSTEM, w.t_street, kind="quality", detail="d")
     return w
 
 
@@ -85,7 +86,7 @@ def fresh(obj):
 
 
 def _fresh_comm_task(w):
-    return PS.add_task(None, w.goal, title="另一项", unit=w.rc_a, deadline=days(w, 9), quality_standard="q",
+    return PS.add_task(SYSTEM, w.goal, title="另一项", unit=w.rc_a, deadline=days(w, 9), quality_standard="q",
                        indicator_name="i", target=10)
 
 
@@ -98,7 +99,7 @@ def test_permission_matrix(setup, users, action):
 
 def test_system_actor_may_do_everything(setup):
     for name, fn in actions(setup).items():
-        assert outcome(lambda fn=fn: fn(None)), name
+        assert outcome(lambda fn=fn: fn(SYSTEM)), name
 
 
 def test_inbox_holds_the_tasks_of_ones_own_units_due_soonest_first(pw, users):
@@ -112,11 +113,11 @@ def test_inbox_holds_the_tasks_of_ones_own_units_due_soonest_first(pw, users):
     assert titles("other_street_cadre") == []
     # The street cadre's unit is the street office: its own task.
     assert titles("street_cadre") == ["摸底调查"]
-    assert [t.title for t in PS.inbox(None)] == ["摸底调查", "征求居民意见", "审批手续"]
+    assert [t.title for t in PS.inbox(SYSTEM)] == ["摸底调查", "征求居民意见", "审批手续"]
 
 
 def test_lists_are_scoped(pw, users):
-    other = PS.create_goal(None, title="九龙镇目标", source_kind="directive", directive_ref="文", directive_issuer=pw.dgov,
+    other = PS.create_goal(SYSTEM, title="九龙镇目标", source_kind="directive", directive_ref="文", directive_issuer=pw.dgov,
                            region=pw.street_b, lead_unit=pw.gov_b, starts_on=pw.today, due_on=days(pw, 10))
     assert set(PS.visible_goals(users["other_street_cadre"])) == {other}
     assert set(PS.visible_goals(users["street_cadre"])) == {pw.goal}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.models import Event
 from gongzhi.plans import figures
@@ -43,16 +44,16 @@ def test_goal_from_directive_needs_document_and_a_higher_issuer(pw):
     base = dict(title="目标", source_kind="directive", region=pw.street_a, lead_unit=pw.gov_a,
                 starts_on=pw.today, due_on=days(pw, 30))
     with pytest.raises(DomainError) as e:
-        PS.create_goal(None, **base, directive_issuer=pw.dgov)
+        PS.create_goal(SYSTEM, **base, directive_issuer=pw.dgov)
     assert e.value.field == "directive_ref" and "文号" in e.value.message
     with pytest.raises(DomainError) as e:
-        PS.create_goal(None, **base, directive_ref="X〔2026〕1号")
+        PS.create_goal(SYSTEM, **base, directive_ref="X〔2026〕1号")
     assert e.value.field == "directive_issuer"
     with pytest.raises(DomainError) as e:  # a street office of B is not above street A
-        PS.create_goal(None, **base, directive_ref="X〔2026〕1号", directive_issuer=pw.gov_b)
+        PS.create_goal(SYSTEM, **base, directive_ref="X〔2026〕1号", directive_issuer=pw.gov_b)
     assert e.value.field == "directive_issuer" and "不是" in e.value.message
     with pytest.raises(DomainError) as e:
-        PS.create_goal(None, **{**base, "due_on": days(pw, -1)}, directive_ref="X", directive_issuer=pw.dgov)
+        PS.create_goal(SYSTEM, **{**base, "due_on": days(pw, -1)}, directive_ref="X", directive_issuer=pw.dgov)
     assert e.value.field == "due_on"
     assert Goal.objects.count() == 1  # only the fixture's goal: refusals write nothing
 
@@ -65,12 +66,12 @@ def test_goal_from_alliance_goal_must_be_approved(pw):
                                 region=pw.comm_a, status="established", applied_on=pw.today)
     ag = AllianceGoal.objects.create(alliance=a, title="四点半课堂", proposed_by=pw.rc_a, proposed_on=pw.today)
     with pytest.raises(DomainError) as e:
-        PS.create_goal(None, title="四点半课堂", source_kind="alliance", alliance_goal=ag, lead_unit=pw.rc_a,
+        PS.create_goal(SYSTEM, title="四点半课堂", source_kind="alliance", alliance_goal=ag, lead_unit=pw.rc_a,
                        starts_on=pw.today, due_on=days(pw, 90))
     assert "尚未经上级党组织批准" in e.value.message and e.value.field == "alliance_goal"
     ag.status = "approved"
     ag.save()
-    g = PS.create_goal(None, title="四点半课堂", source_kind="alliance", alliance_goal=ag, lead_unit=pw.rc_a,
+    g = PS.create_goal(SYSTEM, title="四点半课堂", source_kind="alliance", alliance_goal=ag, lead_unit=pw.rc_a,
                        starts_on=pw.today, due_on=days(pw, 90))
     assert g.region == pw.comm_a and g.alliance_goal == ag
     ev = Event.objects.filter(type="plans.goal_created", aggregate_id=str(g.pk)).get()
@@ -81,12 +82,12 @@ def test_goal_from_consultation_decision_links_the_vote(pw):
     from gongzhi.consult.models import FollowUp
 
     fu = FollowUp.objects.create(region=pw.comm_a, title="加装电梯：同意")
-    g = PS.create_goal(None, title="加装电梯", source_kind="consultation", follow_up=fu, lead_unit=pw.gov_a,
+    g = PS.create_goal(SYSTEM, title="加装电梯", source_kind="consultation", follow_up=fu, lead_unit=pw.gov_a,
                        starts_on=pw.today, due_on=days(pw, 90))
     assert g.region == pw.comm_a
     assert list(g.links.values_list("kind", "object_id")) == [("follow_up", fu.pk)]
     with pytest.raises(DomainError) as e:
-        PS.create_goal(None, title="x", source_kind="consultation", lead_unit=pw.gov_a, starts_on=pw.today,
+        PS.create_goal(SYSTEM, title="x", source_kind="consultation", lead_unit=pw.gov_a, starts_on=pw.today,
                        due_on=days(pw, 9))
     assert e.value.field == "follow_up"
 
@@ -110,40 +111,40 @@ def test_task_without_essentials_is_refused_with_the_reason(pw, override, field,
     args.update(override)
     before = Task.objects.count()
     with pytest.raises(DomainError) as e:
-        PS.add_task(None, pw.goal, **args)
+        PS.add_task(SYSTEM, pw.goal, **args)
     assert e.value.field == field and words in e.value.message
     assert Task.objects.count() == before
 
 
 def test_task_deadline_within_goal_and_parent(pw):
     with pytest.raises(DomainError) as e:
-        PS.add_task(None, pw.goal, title="x", unit=pw.rc_a, deadline=days(pw, 200), quality_standard="q",
+        PS.add_task(SYSTEM, pw.goal, title="x", unit=pw.rc_a, deadline=days(pw, 200), quality_standard="q",
                     indicator_name="i", target=1)
     assert "不能晚于目标完成时限" in e.value.message
     with pytest.raises(DomainError) as e:
-        PS.add_task(None, pw.goal, parent=pw.t_street, title="x", unit=pw.rc_a, deadline=days(pw, 40),
+        PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="x", unit=pw.rc_a, deadline=days(pw, 40),
                     quality_standard="q", indicator_name="i", target=1)
     assert "上级任务时限" in e.value.message
-    sub = PS.add_task(None, pw.goal, parent=pw.t_street, title="一号楼", unit=pw.rc_a, deadline=days(pw, 20),
+    sub = PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="一号楼", unit=pw.rc_a, deadline=days(pw, 20),
                       quality_standard="q", indicator_name="i", target=4)
     assert sub.region == pw.comm_a and sub.parent == pw.t_street
 
 
 def test_tree_progress_and_parent_completes_with_children(pw):
-    a = PS.add_task(None, pw.goal, parent=pw.t_street, title="东片", unit=pw.rc_a, deadline=days(pw, 20),
+    a = PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="东片", unit=pw.rc_a, deadline=days(pw, 20),
                     quality_standard="q", indicator_name="栋", target=10)
-    b = PS.add_task(None, pw.goal, parent=pw.t_street, title="西片", unit=pw.rc_a, deadline=days(pw, 20),
+    b = PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="西片", unit=pw.rc_a, deadline=days(pw, 20),
                     quality_standard="q", indicator_name="栋", target=10, weight=3)
-    PS.report_progress(None, a, value=10)
+    PS.report_progress(SYSTEM, a, value=10)
     prog = S.tree_progress(list(pw.goal.tasks.all()))
     assert prog[a.pk] == 100.0 and prog[b.pk] == 0.0
     assert prog[pw.t_street.pk] == 25.0  # weighted: (1*100 + 3*0) / 4
     with pytest.raises(DomainError) as e:
-        PS.complete_task(None, pw.t_street, evidence_kind="request", evidence_id=1)
+        PS.complete_task(SYSTEM, pw.t_street, evidence_kind="request", evidence_id=1)
     assert "子任务" in e.value.message
     req = _request(pw, pw.comm_a)
-    PS.complete_task(None, a, evidence_kind="request", evidence_id=req.number)
-    PS.complete_task(None, b, evidence_kind="request", evidence_id=req.pk)
+    PS.complete_task(SYSTEM, a, evidence_kind="request", evidence_id=req.number)
+    PS.complete_task(SYSTEM, b, evidence_kind="request", evidence_id=req.pk)
     pw.t_street.refresh_from_db()
     assert pw.t_street.state == "done" and pw.t_street.done_on == pw.today
     # Goal: 3 top tasks of weight 1: street done (100), comm 0, dept 0.
@@ -170,30 +171,30 @@ def test_progress_reports_record_who_and_compute_progress(pw, users):
 
 
 def test_stale_version_is_a_conflict_and_changes_nothing(pw):
-    PS.report_progress(None, pw.t_comm, value=10, version=1)
+    PS.report_progress(SYSTEM, pw.t_comm, value=10, version=1)
     with pytest.raises(Conflict):
-        PS.report_progress(None, pw.t_comm, value=20, version=1)
+        PS.report_progress(SYSTEM, pw.t_comm, value=20, version=1)
     pw.t_comm.refresh_from_db()
     assert pw.t_comm.current_value == 10
     assert ProgressUpdate.objects.filter(task=pw.t_comm).count() == 1
     with pytest.raises(Conflict):
-        PS.adjust_task(None, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="r", version=1)
+        PS.adjust_task(SYSTEM, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="r", version=1)
     with pytest.raises(Conflict):
-        PS.close_goal(None, pw.goal, version=99, cancel=True, reason="r")
+        PS.close_goal(SYSTEM, pw.goal, version=99, cancel=True, reason="r")
 
 
 def test_computed_indicator_is_read_from_requests_not_typed(pw):
-    t = PS.add_task(None, pw.goal, title="诉求办结", unit=pw.gov_a, deadline=days(pw, 30), quality_standard="按时",
+    t = PS.add_task(SYSTEM, pw.goal, title="诉求办结", unit=pw.gov_a, deadline=days(pw, 30), quality_standard="按时",
                     indicator_name="办结数", target=4, indicator_source="requests_resolved")
     assert t.current_value == 0
     with pytest.raises(DomainError) as e:
-        PS.report_progress(None, t, value=3, note="x")
+        PS.report_progress(SYSTEM, t, value=3, note="x")
     assert "自动计算" in e.value.message
     _request(pw, pw.comm_a)
     _request(pw, pw.comm_a)
     _request(pw, pw.comm_b)  # another street: not counted
     _request(pw, pw.comm_a, state="submitted")  # not resolved
-    out = PS.check(None)
+    out = PS.check(SYSTEM)
     t.refresh_from_db()
     assert t.current_value == 2 and t.progress == 50.0 and out["readings"] >= 1
     reading = t.updates.order_by("-id").first()
@@ -235,25 +236,25 @@ def test_feedback_from_residents_and_units(pw, users):
 
 def test_check_flags_overdue_and_off_track_once_and_lifts_them(pw):
     later = days(pw, 45)  # street task (deadline +30) is overdue; comm task (+60) expected 70%: off track
-    out = PS.check(None, on=later)
+    out = PS.check(SYSTEM, on=later)
     assert out["overdue"] == 1 and out["off_track"] == 2
     kinds = set(SupervisionFlag.objects.filter(resolved_at__isnull=True).values_list("task_id", "kind"))
     assert kinds == {(pw.t_street.pk, "overdue"), (pw.t_comm.pk, "off_track"), (pw.t_dept.pk, "off_track")}
-    again = PS.check(None, on=later)
+    again = PS.check(SYSTEM, on=later)
     assert again["overdue"] == 0 and again["off_track"] == 0  # one open flag per task and kind
     assert S.goal_summary(pw.goal, on=later)["status"] == "overdue"
-    PS.report_progress(None, pw.t_comm, value=90)
-    out = PS.check(None, on=later)
+    PS.report_progress(SYSTEM, pw.t_comm, value=90)
+    out = PS.check(SYSTEM, on=later)
     assert out["back_on_track"] == 1
     assert not SupervisionFlag.objects.filter(task=pw.t_comm, resolved_at__isnull=True).exists()
     # An approved new deadline lifts the overdue flag.
-    PS.adjust_task(None, pw.t_street, kind="deadline", deadline=days(pw, 100), reason="汛期顺延")
+    PS.adjust_task(SYSTEM, pw.t_street, kind="deadline", deadline=days(pw, 100), reason="汛期顺延")
     assert not SupervisionFlag.objects.filter(task=pw.t_street, kind="overdue", resolved_at__isnull=True).exists()
 
 
 def test_quality_flag_reopens_a_done_task_and_needs_a_resolution(pw, users):
     req = _request(pw, pw.comm_a)
-    PS.complete_task(None, pw.t_comm, evidence_kind="request", evidence_id=req.pk)
+    PS.complete_task(SYSTEM, pw.t_comm, evidence_kind="request", evidence_id=req.pk)
     flag = PS.raise_flag(users["auditor"], pw.t_comm, kind="quality", detail="抽查三户未签字")
     pw.t_comm.refresh_from_db()
     assert pw.t_comm.state == "open" and pw.t_comm.done_on is None
@@ -318,19 +319,19 @@ def test_adjustment_validation(pw, kind, new, field):
     elif new.get("deadline") == "late":
         new = {"deadline": days(pw, 500)}
     with pytest.raises(DomainError) as e:
-        PS.adjust_task(None, pw.t_comm, kind=kind, reason="r", **new)
+        PS.adjust_task(SYSTEM, pw.t_comm, kind=kind, reason="r", **new)
     assert e.value.field == field
     with pytest.raises(DomainError) as e:
-        PS.adjust_task(None, pw.t_comm, kind="cancel", reason=" ")
+        PS.adjust_task(SYSTEM, pw.t_comm, kind="cancel", reason=" ")
     assert e.value.field == "reason"
     assert not Adjustment.objects.exists()
 
 
 def test_unit_change_and_cancel(pw):
-    PS.adjust_task(None, pw.t_dept, kind="unit", unit=pw.gov_a, reason="改由街道承办")
+    PS.adjust_task(SYSTEM, pw.t_dept, kind="unit", unit=pw.gov_a, reason="改由街道承办")
     pw.t_dept.refresh_from_db()
     assert pw.t_dept.unit == pw.gov_a and pw.t_dept.region == pw.street_a
-    PS.adjust_task(None, pw.t_dept, kind="cancel", reason="并入摸底调查")
+    PS.adjust_task(SYSTEM, pw.t_dept, kind="cancel", reason="并入摸底调查")
     pw.t_dept.refresh_from_db()
     assert pw.t_dept.state == "cancelled"
     assert S.goal_summary(pw.goal)["tasks"] == 2
@@ -340,25 +341,25 @@ def test_unit_change_and_cancel(pw):
 
 def test_close_goal_only_when_tasks_are_finished(pw):
     with pytest.raises(DomainError) as e:
-        PS.close_goal(None, pw.goal)
+        PS.close_goal(SYSTEM, pw.goal)
     assert "未完成的任务" in e.value.message
     req = _request(pw, pw.comm_a)
     for t in (pw.t_street, pw.t_comm, pw.t_dept):
-        PS.complete_task(None, t, evidence_kind="request", evidence_id=req.pk)
+        PS.complete_task(SYSTEM, t, evidence_kind="request", evidence_id=req.pk)
     assert S.goal_summary(pw.goal)["status"] == "done"
-    PS.close_goal(None, pw.goal)
+    PS.close_goal(SYSTEM, pw.goal)
     pw.goal.refresh_from_db()
     assert pw.goal.state == "closed"
     with pytest.raises(DomainError):
-        PS.add_task(None, pw.goal, title="x", unit=pw.rc_a, deadline=days(pw, 5), quality_standard="q",
+        PS.add_task(SYSTEM, pw.goal, title="x", unit=pw.rc_a, deadline=days(pw, 5), quality_standard="q",
                     indicator_name="i", target=1)
 
 
 def test_timeline_holds_the_whole_loop_in_order(pw):
-    PS.report_progress(None, pw.t_comm, value=30)
-    PS.add_feedback(None, pw.goal, source="resident", text="好")
-    PS.raise_flag(None, pw.t_comm, kind="quality", detail="签字不实")
-    PS.adjust_task(None, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="补签")
+    PS.report_progress(SYSTEM, pw.t_comm, value=30)
+    PS.add_feedback(SYSTEM, pw.goal, source="resident", text="好")
+    PS.raise_flag(SYSTEM, pw.t_comm, kind="quality", detail="签字不实")
+    PS.adjust_task(SYSTEM, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="补签")
     kinds = [i["kind"] for i in PS.timeline(pw.goal)]
     assert kinds[0] == "goal" and kinds.count("task") == 3
     assert kinds[-4:] == ["progress", "feedback", "flag", "adjustment"]
@@ -369,8 +370,8 @@ def test_timeline_holds_the_whole_loop_in_order(pw):
 
 def test_task_figures_and_records(pw):
     req = _request(pw, pw.comm_a)
-    PS.complete_task(None, pw.t_street, evidence_kind="request", evidence_id=req.pk)  # on time
-    PS.adjust_task(None, pw.t_dept, kind="deadline", deadline=days(pw, 100), reason="r")
+    PS.complete_task(SYSTEM, pw.t_street, evidence_kind="request", evidence_id=req.pk)  # on time
+    PS.adjust_task(SYSTEM, pw.t_dept, kind="deadline", deadline=days(pw, 100), reason="r")
     # Move the community task into the past: overdue.
     Task.objects.filter(pk=pw.t_comm.pk).update(deadline=days(pw, -3))
     start, end = days(pw, -10), days(pw, 120)
@@ -395,7 +396,7 @@ def test_decisions_and_adjustments_reach_the_public_ledger(pw):
     from gongzhi.core import events
     from gongzhi.ledger.models import Leaf
 
-    PS.adjust_task(None, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="补签")
+    PS.adjust_task(SYSTEM, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="补签")
     assert all(e.public for e in Event.objects.filter(type__startswith="plans."))
     events.dispatch_pending(["ledger"])
     types = set(Leaf.objects.filter(event_type__startswith="plans.").values_list("event_type", flat=True))

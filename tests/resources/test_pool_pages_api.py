@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources import services as S
 from gongzhi.resources.models import Assignment, PoolNeed
@@ -71,9 +72,9 @@ def test_api_forbidden_for_other_street(world, users, client):
 def test_map_data_filters_by_kind_priority_and_state(world, users, street_client):
     lon, lat = pt(world.comm_a)
     gov = Unit.objects.get(code=f"{world.street_a.code}-GOV")
-    S.offer_resource(None, owner=gov, name="车", kind="vehicle", quantity=1, lon=lon, lat=lat)
-    S.raise_need(None, title="应急车", kind="vehicle", quantity=1, priority="emergency", lon=lon, lat=lat)
-    S.raise_need(None, title="发展物资", kind="material", quantity=1, priority="development", lon=lon, lat=lat)
+    S.offer_resource(SYSTEM, owner=gov, name="车", kind="vehicle", quantity=1, lon=lon, lat=lat)
+    S.raise_need(SYSTEM, title="应急车", kind="vehicle", quantity=1, priority="emergency", lon=lon, lat=lat)
+    S.raise_need(SYSTEM, title="发展物资", kind="material", quantity=1, priority="development", lon=lon, lat=lat)
     feats = street_client.get("/api/v1/pool/map").json()["features"]
     assert sorted(f["properties"]["type"] for f in feats) == ["need", "need", "resource"]
     feats = street_client.get("/api/v1/pool/map?kind=vehicle").json()["features"]
@@ -114,7 +115,7 @@ def test_pages_render_and_the_loop_works_through_forms(world, users, street_clie
 
 def test_need_page_hidden_outside_scope(world, users, client):
     lon, lat = pt(world.comm_a)
-    n = S.raise_need(None, title="x", kind="funds", quantity=1, lon=lon, lat=lat)
+    n = S.raise_need(SYSTEM, title="x", kind="funds", quantity=1, lon=lon, lat=lat)
     client.force_login(users["other_street_cadre"])
     assert client.get(f"/pool/needs/{n.pk}/").status_code == 404
     assert client.get(f"/api/v1/pool/needs/{n.pk}").status_code == 404

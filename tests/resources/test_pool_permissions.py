@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources import services as S
 
@@ -36,18 +37,18 @@ def pool(world):
     lon, lat = pt(world.comm_a)
     gov_a = Unit.objects.get(code=f"{world.street_a.code}-GOV")
     cgj = Unit.objects.get(code=f"{world.district.code}-CGJ")
-    r_street = S.offer_resource(None, owner=gov_a, name="街道物资", kind="material", quantity=5, lon=lon, lat=lat)
-    r_dept = S.offer_resource(None, owner=cgj, name="部门车辆", kind="vehicle", quantity=2, lon=lon, lat=lat)
-    n1 = S.raise_need(None, title="物资", kind="material", quantity=2, lon=lon, lat=lat)
-    n2 = S.raise_need(None, title="车辆", kind="vehicle", quantity=1, lon=lon, lat=lat)
-    S.run_matching(None, region=world.district)
+    r_street = S.offer_resource(SYSTEM, owner=gov_a, name="街道物资", kind="material", quantity=5, lon=lon, lat=lat)
+    r_dept = S.offer_resource(SYSTEM, owner=cgj, name="部门车辆", kind="vehicle", quantity=2, lon=lon, lat=lat)
+    n1 = S.raise_need(SYSTEM, title="物资", kind="material", quantity=2, lon=lon, lat=lat)
+    n2 = S.raise_need(SYSTEM, title="车辆", kind="vehicle", quantity=1, lon=lon, lat=lat)
+    S.run_matching(SYSTEM, region=world.district)
     a_street = n1.assignments.get()
     a_dept = n2.assignments.get()
-    S.respond(None, a_dept, accept=True)
-    committed = S.respond(None, a_street, accept=True)
+    S.respond(SYSTEM, a_dept, accept=True)
+    committed = S.respond(SYSTEM, a_street, accept=True)
     # a fresh proposal to answer
-    n3 = S.raise_need(None, title="物资2", kind="material", quantity=1, lon=lon, lat=lat)
-    S.run_matching(None, region=world.district)
+    n3 = S.raise_need(SYSTEM, title="物资2", kind="material", quantity=1, lon=lon, lat=lat)
+    S.run_matching(SYSTEM, region=world.district)
     return dict(lon=lon, lat=lat, gov_a=gov_a, cgj=cgj, r_street=r_street, r_dept=r_dept,
                 proposal=n3.assignments.get(status="proposed"), committed=committed,
                 dept_proposal=None)

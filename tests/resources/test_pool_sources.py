@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.events import dispatch_pending, emit
 from gongzhi.core.models import Delivery
 from gongzhi.org.models import Grid, Unit
@@ -47,7 +48,7 @@ def place(world):
 def submit(place, category, **kw):
     from gongzhi.cases import services as cases
 
-    req, _ = cases.submit(None, description="独居老人需要上门助餐和照护", category=category, lon=place.lon,
+    req, _ = cases.submit(SYSTEM, description="独居老人需要上门助餐和照护", category=category, lon=place.lon,
                           lat=place.lat, **kw)
     req.refresh_from_db()
     return req
@@ -73,8 +74,8 @@ def test_closing_a_request_cancels_its_unserved_need(place):
     deliver()
     need = PoolNeed.objects.get(source_ref=f"request:{req.number}")
     assert need.priority == Priority.EMERGENCY and need.status == PoolNeed.Status.OPEN
-    cases.resolve(None, req, resolution="已清理通道")
-    cases.close(None, req, reason="办结")
+    cases.resolve(SYSTEM, req, resolution="已清理通道")
+    cases.close(SYSTEM, req, reason="办结")
     deliver()
     need.refresh_from_db()
     assert need.status == PoolNeed.Status.CANCELLED and need.closed_at is not None
@@ -92,14 +93,18 @@ def test_a_served_need_is_not_cancelled_with_its_request(place, world):
     Assignment.objects.create(need=need, resource=res, quantity=1, status=Assignment.Status.ACCEPTED)
     with transaction.atomic():  # events emitted by hand, in the shape cases.services documents
         emit("cases.request.cancel", aggregate_type="service_request", aggregate_id=req.number,
-             payload={"number": req.number, "action": "cancel", "category": "06001", "grid": place.grid.code})
+             payload={"number": req.number, "action": "cancel", "category": "06001", "grid": place.grid.code,
+                      "state": "cancelled", "region": place.grid.region.code, "unit": None,
+                      "from_state": "dispatched", "to_state": "cancelled", "reason": "", "followers": []})
     deliver()
     need.refresh_from_db()
     assert need.status == PoolNeed.Status.OPEN  # something is committed: the pool keeps it
 
 
 def test_hand_emitted_request_events_without_a_request_row(place):
-    payload = {"number": "X2026000001", "category": "03001", "grid": place.grid.code, "region": "x"}
+    payload = {"number": "X2026000001", "category": "03001", "grid": place.grid.code, "region": "x",
+               "state": "dispatched", "unit": None, "from_state": "received", "to_state": "dispatched",
+               "reason": "", "followers": []}
     for _ in range(2):  # the same transition reported twice
         with transaction.atomic():
             emit("cases.request.dispatch", aggregate_type="service_request", aggregate_id=payload["number"],
@@ -129,23 +134,23 @@ def test_emergency_bypass_makes_one_emergency_need(place, users):
     req = cases.file_bypass(users["grid_worker"], b.pk, description="3号楼燃气泄漏", resolution="关阀疏散")
     deliver()
     assert PoolNeed.objects.count() == 1
-    cases.close(None, req, reason="已备案")
+    cases.close(SYSTEM, req, reason="已备案")
     deliver()
     need.refresh_from_db()
     assert need.status == PoolNeed.Status.CANCELLED
 
 
 def test_raise_emergency_need_once_per_incident(place):
-    a = S.raise_emergency_need(incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3,
+    a = S.raise_emergency_need(SYSTEM, incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3,
                                lon=place.lon, lat=place.lat)
-    b = S.raise_emergency_need(incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3,
+    b = S.raise_emergency_need(SYSTEM, incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3,
                                lon=place.lon, lat=place.lat)
     assert a.pk == b.pk and a.priority == Priority.EMERGENCY and a.source == Source.EMERGENCY
     assert PoolNeed.objects.count() == 1
     from gongzhi.core.errors import DomainError
 
     with pytest.raises(DomainError):
-        S.raise_emergency_need(incident_ref="INC-8", title="", kind="vehicle", lon=place.lon, lat=place.lat)
+        S.raise_emergency_need(SYSTEM, incident_ref="INC-8", title="", kind="vehicle", lon=place.lon, lat=place.lat)
     assert PoolNeed.objects.count() == 1
 
 
@@ -159,16 +164,16 @@ def test_agreed_alliance_need_list_reaches_the_pool(world):
     firm = Unit.objects.filter(region=a_, kind__startswith="enterprise").order_by("code").first()
     on = dt.date(2025, 1, 6)
     al = AS.apply_alliance(lead_unit=lead, kind="cross_domain", name="社区共建联合体", purpose="共建共治",
-                           members=[school, prop, firm], on=on)
-    al = AS.decide_application(al, approve=True, on=on)
+                           members=[school, prop, firm], on=on, actor=SYSTEM)
+    al = AS.decide_application(al, approve=True, on=on, actor=SYSTEM)
     ko = al.meetings.get(kind="kickoff", year=2025)
     AS.record_meeting(ko, held_on=dt.date(2025, 1, 20), minutes="三张清单", attendees=[lead, school],
-                      on=dt.date(2025, 1, 20))
-    venue = AS.add_list_item(al, year=2025, kind="need", title="四点半课堂场地", unit=school)
-    care = AS.add_list_item(al, year=2025, kind="need", title="困难老人助餐", unit=lead, posts=2)
-    AS.add_list_item(al, year=2025, kind="resource", title="活动室", unit=prop)
-    AS.add_list_item(al, year=2025, kind="project", title="护学岗", unit=lead)
-    AS.agree_lists(al, 2025)
+                      on=dt.date(2025, 1, 20), actor=SYSTEM)
+    venue = AS.add_list_item(al, year=2025, kind="need", title="四点半课堂场地", unit=school, actor=SYSTEM)
+    care = AS.add_list_item(al, year=2025, kind="need", title="困难老人助餐", unit=lead, posts=2, actor=SYSTEM)
+    AS.add_list_item(al, year=2025, kind="resource", title="活动室", unit=prop, actor=SYSTEM)
+    AS.add_list_item(al, year=2025, kind="project", title="护学岗", unit=lead, actor=SYSTEM)
+    AS.agree_lists(al, 2025, actor=SYSTEM)
     deliver()
     needs = {n.source_ref: n for n in PoolNeed.objects.filter(source=Source.ALLIANCE)}
     assert set(needs) == {f"alliance-item:{venue.pk}", f"alliance-item:{care.pk}"}
@@ -178,6 +183,6 @@ def test_agreed_alliance_need_list_reaches_the_pool(world):
     # the party committee has no coordinates of its own: the first grid of the lead unit's community
     g = Grid.objects.filter(region__path__startswith=lead.region.path).order_by("code").first()
     assert lead.lon is None and (v.lon, v.lat) == (g.centroid_lon, g.centroid_lat) and v.region == lead.region
-    AS.agree_lists(al, 2025)  # agreeing again (nothing new) emits again: still one need per item
+    AS.agree_lists(al, 2025, actor=SYSTEM)  # agreeing again (nothing new) emits again: still one need per item
     deliver()
     assert PoolNeed.objects.filter(source=Source.ALLIANCE).count() == 2

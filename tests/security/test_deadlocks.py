@@ -21,6 +21,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources import matching as M
 from gongzhi.resources import services as S
@@ -66,12 +67,12 @@ def _pool(world):
     resources = []
     for k in range(3):
         lon, lat = _pt(world.comm_a, k)
-        resources.append(S.offer_resource(None, owner=owner, name=f"物资{k}", kind="material", quantity=3,
+        resources.append(S.offer_resource(SYSTEM, owner=owner, name=f"物资{k}", kind="material", quantity=3,
                                           lon=lon, lat=lat))
     for k in range(3):
         lon, lat = _pt(world.comm_a, k)
-        S.raise_need(None, title=f"需求{k}", kind="material", quantity=2, priority="basic", lon=lon, lat=lat)
-    S.run_matching(None, region=world.district)
+        S.raise_need(SYSTEM, title=f"需求{k}", kind="material", quantity=2, priority="basic", lon=lon, lat=lat)
+    S.run_matching(SYSTEM, region=world.district)
     return resources
 
 
@@ -99,11 +100,11 @@ def test_matching_and_withdrawal_at_once_do_not_deadlock(_pg, world, monkeypatch
     monkeypatch.setattr(S, "can_respond", slow_check)
 
     def matching():
-        return S.run_matching(None, region=world.district)
+        return S.run_matching(SYSTEM, region=world.district)
 
     def withdrawal():
         superseded.wait(10)
-        return S.withdraw_resource(None, PoolResource.objects.get(pk=target.pk), reason="设备检修")
+        return S.withdraw_resource(SYSTEM, PoolResource.objects.get(pk=target.pk), reason="设备检修")
 
     results = _run(matching, withdrawal)
     assert [r[0] for r in results] == ["ok", "ok"], results
@@ -122,10 +123,10 @@ def test_pool_use_cases_mixed_at_once_never_deadlock(_pg, world):
     resources = _pool(world)
     ops = []
     for r in resources[:2]:
-        ops.append(lambda r=r: S.withdraw_resource(None, PoolResource.objects.get(pk=r.pk), reason="检修"))
+        ops.append(lambda r=r: S.withdraw_resource(SYSTEM, PoolResource.objects.get(pk=r.pk), reason="检修"))
     for a in Assignment.objects.filter(status="proposed").order_by("pk")[:3]:
-        ops.append(lambda a=a: S.respond(None, a, accept=True))
-    ops += [lambda: S.run_matching(None, region=world.district) for _ in range(3)]
+        ops.append(lambda a=a: S.respond(SYSTEM, a, accept=True))
+    ops += [lambda: S.run_matching(SYSTEM, region=world.district) for _ in range(3)]
     barrier = threading.Barrier(len(ops))
 
     def start(fn):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.volunteers import services as V
 from gongzhi.volunteers.models import Redemption, ServiceRecord
 
@@ -10,7 +11,7 @@ from .conftest import day
 
 def test_profile_claim_confirm_and_redeem_through_pages(vworld, users, client):
     w = vworld
-    V.add_certificate(None, w.vol, field="law", level=2, number="L-9", issued_on=day(w, 10), expires_on=day(w, -10),
+    V.add_certificate(SYSTEM, w.vol, field="law", level=2, number="L-9", issued_on=day(w, 10), expires_on=day(w, -10),
                       verified_by=w.gov_a)
     client.force_login(users["street_cadre"])
     page = client.get(f"/volunteers/{w.vol.pk}/").content.decode()
@@ -28,7 +29,7 @@ def test_profile_claim_confirm_and_redeem_through_pages(vworld, users, client):
     client.post(f"/volunteers/records/{rec.pk}/confirm/", {"action": "confirm"})
     rec.refresh_from_db()
     assert rec.status == "confirmed"
-    item = V.add_item(None, w.bank, code="TEA", name="茶歇", points=10, stock=1)
+    item = V.add_item(SYSTEM, w.bank, code="TEA", name="茶歇", points=10, stock=1)
     client.post("/volunteers/catalogue/", {"item": item.pk, "volunteer": w.vol.pk, "quantity": 1})
     assert Redemption.objects.count() == 1
     r = client.post("/volunteers/catalogue/", {"item": item.pk, "volunteer": w.vol.pk, "quantity": 1}, follow=True)
@@ -53,7 +54,7 @@ def test_api_claim_confirm_redeem_transfer(vworld, users, client):
                                                                  "points": 5}, content_type="application/json")
     assert t.status_code == 201
     assert {b["bank"]: b["balance"] for b in t.json()["balances"]} == {"TB-A": 15, "TB-B": 5}
-    V.add_item(None, w.bank, code="BOOK", name="图书", points=15, stock=3)
+    V.add_item(SYSTEM, w.bank, code="BOOK", name="图书", points=15, stock=3)
     red = client.post(f"/api/v1/volunteers/{w.vol.pk}/redemptions", {"item": "BOOK"},
                       content_type="application/json")
     assert red.status_code == 201

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org.models import Person, Unit
 from gongzhi.volunteers import services as V
 
@@ -30,13 +31,13 @@ MATRIX = {
 def setup(vworld):
     w = vworld
     cgj = Unit.objects.get(code=f"{w.district.code}-CGJ")
-    w.rec_street = V.claim_service(None, w.vol, task_type=w.general, task_ref="S", title="t", organiser=w.gov_a,
+    w.rec_street = V.claim_service(SYSTEM, w.vol, task_type=w.general, task_ref="S", title="t", organiser=w.gov_a,
                                    date=day(w, 1), hours=1)
-    w.rec_dept = V.claim_service(None, w.vol, task_type=w.general, task_ref="D", title="t", organiser=cgj,
+    w.rec_dept = V.claim_service(SYSTEM, w.vol, task_type=w.general, task_ref="D", title="t", organiser=cgj,
                                  date=day(w, 2), hours=1)
-    V.confirm_service(None, V.claim_service(None, w.vol, task_type=w.general, task_ref="E", title="t",
+    V.confirm_service(SYSTEM, V.claim_service(SYSTEM, w.vol, task_type=w.general, task_ref="E", title="t",
                                             organiser=w.gov_a, date=day(w, 3), hours=2))
-    w.item = V.add_item(None, w.bank, code="I", name="理发", points=5, stock=9)
+    w.item = V.add_item(SYSTEM, w.bank, code="I", name="理发", points=5, stock=9)
     w.other = Person.objects.filter(region=w.comm_a).exclude(pk=w.person.pk).order_by("id").first()
     return w
 
@@ -78,6 +79,6 @@ def test_a_volunteer_claims_and_redeems_for_themself_but_not_for_others(users, s
     Person.objects.filter(pk=w.person.pk).update(user=users["street_cadre"])
     assert not outcome(lambda: V.confirm_service(users["street_cadre"], w.rec_street))
     Person.objects.filter(pk=w.person.pk).update(user=me)
-    other = V.register_volunteer(None, person=w.other, bank=w.bank)
+    other = V.register_volunteer(SYSTEM, person=w.other, bank=w.bank)
     assert not outcome(lambda: V.claim_service(me, other, task_type=w.general, task_ref="O", title="t",
                                                organiser=w.gov_a, date=day(w, 6), hours=1))

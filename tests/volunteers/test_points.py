@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.volunteers import services as V
 from gongzhi.volunteers.models import Entry, Movement, ServiceRecord
@@ -14,7 +15,7 @@ from .conftest import day
 
 
 def claim(w, ref, hours=2, back=1, task=None):
-    return V.claim_service(None, w.vol, task_type=task or w.general, task_ref=ref, title="服务", organiser=w.gov_a,
+    return V.claim_service(SYSTEM, w.vol, task_type=task or w.general, task_ref=ref, title="服务", organiser=w.gov_a,
                            date=day(w, back), hours=hours)
 
 
@@ -23,7 +24,7 @@ def test_register_opens_an_account_and_refuses_a_second_registration(vworld):
     assert w.vol.skills == ["急救", "陪护"]
     assert V.balance(V.volunteer_account(w.vol)) == 0
     with pytest.raises(DomainError) as e:
-        V.register_volunteer(None, person=w.person, bank=w.bank)
+        V.register_volunteer(SYSTEM, person=w.person, bank=w.bank)
     assert e.value.code == "duplicate"
 
 
@@ -31,18 +32,18 @@ def test_certificate_level_grants_the_legal_task_and_expiry_withdraws_it(vworld)
     w = vworld
     ok, why = V.may_take(w.vol, w.legal)
     assert not ok and "没有有效证书" in why
-    V.add_certificate(None, w.vol, field="law", level=1, number="L-1", issued_on=day(w, 100),
+    V.add_certificate(SYSTEM, w.vol, field="law", level=1, number="L-1", issued_on=day(w, 100),
                       expires_on=day(w, -100), verified_by=w.gov_a)
     ok, why = V.may_take(w.vol, w.legal)
     assert not ok and "仅有1级" in why
     with pytest.raises(DomainError) as e:
         claim(w, "LAW-1", task=w.legal)
     assert e.value.code == "not_certified" and e.value.field == "task_type"
-    V.add_certificate(None, w.vol, field="law", level=3, number="L-3", issued_on=day(w, 100),
+    V.add_certificate(SYSTEM, w.vol, field="law", level=3, number="L-3", issued_on=day(w, 100),
                       expires_on=day(w, 10), verified_by=w.gov_a)  # expired ten days ago
     assert not V.may_take(w.vol, w.legal)[0]
     assert V.may_take(w.vol, w.legal, day(w, 20))[0]  # valid on a date before expiry
-    V.add_certificate(None, w.vol, field="law", level=2, number="L-2", issued_on=day(w, 100),
+    V.add_certificate(SYSTEM, w.vol, field="law", level=2, number="L-2", issued_on=day(w, 100),
                       expires_on=day(w, -365), verified_by=w.gov_a)
     assert V.levels_on(w.vol) == {"law": 2}
     rec = claim(w, "LAW-2", task=w.legal, hours=1)
@@ -57,7 +58,7 @@ def test_certificate_validation(vworld):
                     verified_by=w.gov_a)
         args.update(kw)
         with pytest.raises(DomainError) as e:
-            V.add_certificate(None, w.vol, **args)
+            V.add_certificate(SYSTEM, w.vol, **args)
         assert e.value.field == field, kw
     assert not w.vol.certificates.exists()
 
@@ -67,7 +68,7 @@ def test_confirmation_awards_points_by_a_balanced_entry(vworld):
     rec = claim(w, "ACT-1", hours="2.5")
     assert rec.status == "claimed" and rec.points == 25 and rec.rule == w.rule
     assert V.balance(V.volunteer_account(w.vol)) == 0  # nothing until the organiser confirms
-    V.confirm_service(None, rec)
+    V.confirm_service(SYSTEM, rec)
     rec.refresh_from_db()
     assert rec.status == "confirmed"
     entry = Entry.objects.get(kind="award")
@@ -77,7 +78,7 @@ def test_confirmation_awards_points_by_a_balanced_entry(vworld):
     assert V.balance(V.bank_account(w.bank, "issuance")) == -25
     assert V.balances(w.vol) == [{"bank": "TB-A", "bank_name": "秋实时间银行", "balance": 25}]
     with pytest.raises(Conflict):
-        V.confirm_service(None, rec)
+        V.confirm_service(SYSTEM, rec)
     assert V.verify_ledger() == []
 
 
@@ -94,8 +95,8 @@ def test_rejected_claim_can_be_claimed_again(vworld):
     w = vworld
     rec = claim(w, "ACT-1")
     with pytest.raises(DomainError):
-        V.confirm_service(None, rec, accept=False)
-    V.confirm_service(None, rec, accept=False, reason="未到场")
+        V.confirm_service(SYSTEM, rec, accept=False)
+    V.confirm_service(SYSTEM, rec, accept=False, reason="未到场")
     again = claim(w, "ACT-1")
     assert again.status == "claimed"
 
@@ -122,9 +123,9 @@ def test_daily_and_yearly_caps_are_refused_with_the_reason(vworld):
 def test_versioned_rule_applies_by_service_date(vworld):
     w = vworld
     with pytest.raises(DomainError) as e:
-        V.publish_rule(None, w.bank, effective_from=day(w, 500), points_per_hour=1, daily_cap=1, yearly_cap=1)
+        V.publish_rule(SYSTEM, w.bank, effective_from=day(w, 500), points_per_hour=1, daily_cap=1, yearly_cap=1)
     assert e.value.field == "effective_from"
-    v2 = V.publish_rule(None, w.bank, effective_from=day(w, 5), points_per_hour=20, daily_cap=100, yearly_cap=1000)
+    v2 = V.publish_rule(SYSTEM, w.bank, effective_from=day(w, 5), points_per_hour=20, daily_cap=100, yearly_cap=1000)
     old = claim(w, "OLD", hours=1, back=10)
     new = claim(w, "NEW", hours=1, back=1)
     assert (old.rule.version, old.points) == (1, 10)
@@ -138,10 +139,10 @@ def test_post_refuses_unbalanced_entries_and_overdrafts(vworld):
     acc = V.volunteer_account(w.vol)
     sink = V.bank_account(w.bank, "redemption")
     with transaction.atomic(), pytest.raises(DomainError) as e:
-        V.post("transfer", [(acc, -5), (sink, 4)])
+        V.post("transfer", [(acc, -5), (sink, 4)], actor=SYSTEM)
     assert e.value.code == "unbalanced"
     with transaction.atomic(), pytest.raises(DomainError) as e:
-        V.post("transfer", [(acc, -5), (sink, 5)])
+        V.post("transfer", [(acc, -5), (sink, 5)], actor=SYSTEM)
     assert e.value.code == "insufficient"
     assert not Movement.objects.exists()
 
@@ -153,7 +154,7 @@ def test_claim_validation(vworld):
         args = dict(task_type=w.general, task_ref="R", title="t", organiser=w.gov_a, date=day(w, 1), hours=1)
         args.update(kw)
         with pytest.raises(DomainError) as e:
-            V.claim_service(None, w.vol, **args)
+            V.claim_service(SYSTEM, w.vol, **args)
         assert e.value.field == field
     assert not ServiceRecord.objects.exists()
 
@@ -163,7 +164,7 @@ def test_points_verify_command(vworld):
 
     from django.core.management import call_command
 
-    V.confirm_service(None, claim(vworld, "CMD-1"))
+    V.confirm_service(SYSTEM, claim(vworld, "CMD-1"))
     out = StringIO()
     call_command("points_verify", stdout=out)
     assert "points ledger OK: 1 entries, 2 movements" in out.getvalue()

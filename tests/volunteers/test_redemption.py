@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.volunteers import services as V
 from gongzhi.volunteers.models import CatalogueItem, Movement, Redemption
@@ -15,16 +16,16 @@ from .conftest import day
 
 
 def earn(w, points_tens: int, ref="E"):
-    rec = V.claim_service(None, w.vol, task_type=w.general, task_ref=ref, title="服务", organiser=w.gov_a,
+    rec = V.claim_service(SYSTEM, w.vol, task_type=w.general, task_ref=ref, title="服务", organiser=w.gov_a,
                           date=day(w, 1), hours=points_tens)
-    return V.confirm_service(None, rec)
+    return V.confirm_service(SYSTEM, rec)
 
 
 def test_redeem_debits_points_and_stock_together(vworld):
     w = vworld
     earn(w, 3)  # 30 points
-    item = V.add_item(None, w.bank, code="HAIRCUT", name="理发", points=20, stock=2)
-    r = V.redeem(None, w.vol, item)
+    item = V.add_item(SYSTEM, w.bank, code="HAIRCUT", name="理发", points=20, stock=2)
+    r = V.redeem(SYSTEM, w.vol, item)
     item.refresh_from_db()
     assert item.stock == 1 and r.points == 20
     assert V.balance(V.volunteer_account(w.vol)) == 10
@@ -32,7 +33,7 @@ def test_redeem_debits_points_and_stock_together(vworld):
     assert sorted(m.amount for m in r.entry.movements.all()) == [-20, 20]
     # not enough points: refused, and the stock is untouched (one transaction)
     with pytest.raises(DomainError) as e:
-        V.redeem(None, w.vol, item)
+        V.redeem(SYSTEM, w.vol, item)
     assert e.value.code == "insufficient" and "余额10" in e.value.message
     item.refresh_from_db()
     assert item.stock == 1 and Redemption.objects.count() == 1
@@ -42,9 +43,9 @@ def test_redeem_debits_points_and_stock_together(vworld):
 def test_out_of_stock_is_refused(vworld):
     w = vworld
     earn(w, 3)
-    item = V.add_item(None, w.bank, code="NONE", name="空", points=1, stock=0)
+    item = V.add_item(SYSTEM, w.bank, code="NONE", name="空", points=1, stock=0)
     with pytest.raises(Conflict) as e:
-        V.redeem(None, w.vol, item)
+        V.redeem(SYSTEM, w.vol, item)
     assert e.value.code == "out_of_stock"
     assert V.balance(V.volunteer_account(w.vol)) == 30
 
@@ -53,11 +54,11 @@ def test_a_stale_read_of_the_last_item_cannot_oversell(vworld):
     """The second of two redemptions that both saw stock 1 is refused (conditional update)."""
     w = vworld
     earn(w, 5)
-    item = V.add_item(None, w.bank, code="LAST", name="最后一件", points=10, stock=1)
+    item = V.add_item(SYSTEM, w.bank, code="LAST", name="最后一件", points=10, stock=1)
     stale = CatalogueItem.objects.get(pk=item.pk)  # both callers read stock == 1
-    V.redeem(None, w.vol, item)
+    V.redeem(SYSTEM, w.vol, item)
     with pytest.raises(Conflict):
-        V.redeem(None, w.vol, stale)
+        V.redeem(SYSTEM, w.vol, stale)
     item.refresh_from_db()
     assert item.stock == 0 and Redemption.objects.count() == 1
     assert V.balance(V.volunteer_account(w.vol)) == 40
@@ -69,7 +70,7 @@ def test_two_concurrent_redemptions_of_the_last_item_one_wins(vworld):
         pytest.skip("real concurrency needs PostgreSQL (SQLite serialises the test connection)")
     w = vworld
     earn(w, 5)
-    item = V.add_item(None, w.bank, code="LAST", name="最后一件", points=10, stock=1)
+    item = V.add_item(SYSTEM, w.bank, code="LAST", name="最后一件", points=10, stock=1)
     barrier = threading.Barrier(2)
     results = []
 
@@ -78,7 +79,7 @@ def test_two_concurrent_redemptions_of_the_last_item_one_wins(vworld):
 
         try:
             barrier.wait()
-            V.redeem(None, w.vol, CatalogueItem.objects.get(pk=item.pk))
+            V.redeem(SYSTEM, w.vol, CatalogueItem.objects.get(pk=item.pk))
             results.append("ok")
         except Conflict:
             results.append("conflict")
@@ -102,8 +103,8 @@ def test_two_concurrent_debits_cannot_overdraw(vworld):
         pytest.skip("real concurrency needs PostgreSQL")
     w = vworld
     earn(w, 1)  # 10 points: enough for one of two items
-    a = V.add_item(None, w.bank, code="A", name="甲", points=10, stock=5)
-    b = V.add_item(None, w.bank, code="B", name="乙", points=10, stock=5)
+    a = V.add_item(SYSTEM, w.bank, code="A", name="甲", points=10, stock=5)
+    b = V.add_item(SYSTEM, w.bank, code="B", name="乙", points=10, stock=5)
     barrier = threading.Barrier(2)
     results = []
 
@@ -112,7 +113,7 @@ def test_two_concurrent_debits_cannot_overdraw(vworld):
 
         try:
             barrier.wait()
-            V.redeem(None, w.vol, item)
+            V.redeem(SYSTEM, w.vol, item)
             results.append("ok")
         except DomainError as e:
             results.append(e.code)
@@ -132,20 +133,20 @@ def test_two_concurrent_debits_cannot_overdraw(vworld):
 def test_transfer_between_time_banks_when_both_allow(vworld):
     w = vworld
     earn(w, 3)
-    e = V.transfer(None, w.vol, from_bank=w.bank, to_bank=w.bank_b, points=12)
+    e = V.transfer(SYSTEM, w.vol, from_bank=w.bank, to_bank=w.bank_b, points=12)
     assert sorted(m.amount for m in e.movements.all()) == [-12, 12]
     assert {b["bank"]: b["balance"] for b in V.balances(w.vol)} == {"TB-A": 18, "TB-B": 12}
-    item = V.add_item(None, w.bank_b, code="B-ITEM", name="九龙兑换", points=12, stock=1)
-    V.redeem(None, w.vol, item)
+    item = V.add_item(SYSTEM, w.bank_b, code="B-ITEM", name="九龙兑换", points=12, stock=1)
+    V.redeem(SYSTEM, w.vol, item)
     assert {b["bank"]: b["balance"] for b in V.balances(w.vol)} == {"TB-A": 18, "TB-B": 0}
     with pytest.raises(DomainError) as err:
-        V.transfer(None, w.vol, from_bank=w.bank, to_bank=w.bank_b, points=19)
+        V.transfer(SYSTEM, w.vol, from_bank=w.bank, to_bank=w.bank_b, points=19)
     assert err.value.code == "insufficient"
     w.bank_b.accepts_transfers_in = False
     w.bank_b.save()
     n = Movement.objects.count()
     with pytest.raises(DomainError) as err:
-        V.transfer(None, w.vol, from_bank=w.bank, to_bank=w.bank_b, points=1)
+        V.transfer(SYSTEM, w.vol, from_bank=w.bank, to_bank=w.bank_b, points=1)
     assert err.value.code == "not_allowed" and err.value.field == "to_bank"
     assert Movement.objects.count() == n
     assert V.verify_ledger() == []
@@ -153,7 +154,7 @@ def test_transfer_between_time_banks_when_both_allow(vworld):
 
 def test_redeem_at_a_bank_without_an_account_is_refused(vworld):
     w = vworld
-    item = V.add_item(None, w.bank_b, code="B-ITEM", name="九龙兑换", points=1, stock=1)
+    item = V.add_item(SYSTEM, w.bank_b, code="B-ITEM", name="九龙兑换", points=1, stock=1)
     with pytest.raises(DomainError) as e:
-        V.redeem(None, w.vol, item)
+        V.redeem(SYSTEM, w.vol, item)
     assert e.value.code == "no_account"

@@ -100,15 +100,15 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
         "method", "electorate", "electorate_size", "preset", "opens_at", "closes_at"}),
     "consult.vote_tallied": frozenset({"result"}),
     # the common pool
-    "pool.resource_offered": frozenset({"owner", "kind", "quantity", "grid", "shared_with_paired"}),
-    "pool.need_raised": frozenset({"kind", "quantity", "priority", "source", "grid"}),
-    "pool.need_cancelled": frozenset(),
-    "pool.matched": frozenset({
+    "resources.resource_offered": frozenset({"owner", "kind", "quantity", "grid", "shared_with_paired"}),
+    "resources.need_raised": frozenset({"kind", "quantity", "priority", "source", "grid"}),
+    "resources.need_cancelled": frozenset(),
+    "resources.matched": frozenset({
         "method", "needs", "resources", "served", "demand", "total_cost", "replaced_proposals", "shortfalls"}),
-    "pool.resource_withdrawn": frozenset({"dropped_assignments", "repair_run"}),
-    "pool.response": frozenset({"assignment", "resource", "accepted", "quantity"}),
-    "pool.dispatched": frozenset({"assignment", "quantity"}),
-    "pool.delivered": frozenset({"assignment", "quantity", "received", "progress", "closed"}),
+    "resources.resource_withdrawn": frozenset({"dropped_assignments", "repair_run"}),
+    "resources.response": frozenset({"assignment", "resource", "accepted", "quantity"}),
+    "resources.dispatched": frozenset({"assignment", "quantity"}),
+    "resources.delivered": frozenset({"assignment", "quantity", "received", "progress", "closed"}),
     # volunteers
     "volunteers.bank_opened": frozenset(),
     "volunteers.registered": frozenset({"bank"}),

@@ -20,6 +20,7 @@ from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.org.models import Unit
 
+from . import contracts as C
 from . import indicators
 from . import perms as P
 from . import status as S
@@ -259,7 +260,7 @@ def link_record(actor, goal: Goal, *, kind: str, object_id, task: Task | None = 
     else:
         P.require(actor, P.MANAGE, goal)
     link = _link(actor, goal, task, kind, object_id)
-    emit("plans.record_linked", aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region, actor=actor,
+    emit(C.RECORD_LINKED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region, actor=actor,
          payload={"kind": kind, "object_id": link.object_id, "task": task.pk if task else None})
     return link
 
@@ -317,7 +318,7 @@ def create_goal(actor, *, title: str, source_kind: str, lead_unit: Unit | None, 
     payload = _goal_payload(goal)
     payload.update({"alliance_goal": alliance_goal.pk if alliance_goal else None,
                     "follow_up": follow_up.pk if follow_up else None, "directive_ref": directive_ref})
-    emit("plans.goal_created", aggregate_type="plan_goal", aggregate_id=goal.pk, region=region, actor=actor,
+    emit(C.GOAL_CREATED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=region, actor=actor,
          payload=payload)
     return goal
 
@@ -331,7 +332,7 @@ def close_goal(actor, goal: Goal, *, version: int | None = None, cancel: bool = 
         reason = _text(reason, "reason", "撤销目标须说明理由", 300)
         _bump(Goal, goal, version, state=Goal.State.CANCELLED, closed_on=_today())
         goal.tasks.filter(state=Task.State.OPEN).update(state=Task.State.CANCELLED, version=F("version") + 1)
-        kind = "plans.goal_cancelled"
+        kind = C.GOAL_CANCELLED
     else:
         open_tasks = list(goal.tasks.filter(state=Task.State.OPEN).values_list("title", flat=True)[:5])
         if open_tasks:
@@ -339,7 +340,7 @@ def close_goal(actor, goal: Goal, *, version: int | None = None, cancel: bool = 
         if not goal.tasks.filter(state=Task.State.DONE).exists():
             raise DomainError("目标没有已完成的任务，不能作为完成关闭", field="state")
         _bump(Goal, goal, version, state=Goal.State.CLOSED, closed_on=_today())
-        kind = "plans.goal_closed"
+        kind = C.GOAL_CLOSED
     emit(kind, aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region, actor=actor,
          payload={**_goal_payload(goal), "reason": reason})
     return goal
@@ -348,7 +349,7 @@ def close_goal(actor, goal: Goal, *, version: int | None = None, cancel: bool = 
 # ----------------------------------------------------------------- tasks
 
 
-def _refresh_value(task: Task, on: dt.date, actor=None, note: str = "") -> ProgressUpdate | None:
+def _refresh_value(task: Task, on: dt.date, actor, note: str = "") -> ProgressUpdate | None:
     """Read a computable indicator; record a reading when the value changed."""
     value = indicators.compute(task, on)
     if value is None or value == task.current_value:
@@ -410,7 +411,7 @@ def add_task(actor, goal: Goal, *, title: str, unit: Unit | None, deadline, qual
         indicator_unit=(indicator_unit or "")[:20], baseline=baseline, target=target,
         indicator_source=indicator_source or "", indicator_params=indicator_params or {})
     _refresh_value(task, _today(), actor)
-    emit("plans.task_assigned", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
+    emit(C.TASK_ASSIGNED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
          payload={**_task_payload(task), "quality_standard": quality_standard, "parent": parent.pk if parent else None})
     return task
 
@@ -445,7 +446,7 @@ def report_progress(actor, task: Task, *, value=None, progress=None, note: str =
     upd = ProgressUpdate.objects.create(
         task=task, source=ProgressUpdate.Source.MANUAL, value=new_value, progress=new_progress, note=note,
         reported_by=_user(actor), reporter_unit=P.acting_unit(actor, task.unit), at=_now())
-    emit("plans.progress_reported", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
+    emit(C.PROGRESS_REPORTED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
          actor=actor, payload={"goal": task.goal_id, "value": new_value, "progress": new_progress, "note": note})
     return upd
 
@@ -472,7 +473,7 @@ def complete_task(actor, task: Task, *, evidence_kind: str, evidence_id, note: s
                                   progress=100.0, note=(note or "任务完成")[:300], reported_by=_user(actor),
                                   reporter_unit=P.acting_unit(actor, task.unit), at=_now())
     _auto_resolve(task, (SupervisionFlag.Kind.OVERDUE, SupervisionFlag.Kind.OFF_TRACK), "任务已完成")
-    emit("plans.task_done", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
+    emit(C.TASK_DONE, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
          payload={**_task_payload(task), "done_on": task.done_on.isoformat(), "on_time": task.done_on <= task.deadline,
                   "evidence": {"kind": link.kind, "id": link.object_id, "label": link.label}})
     _complete_parents(actor, task)
@@ -486,7 +487,7 @@ def _complete_parents(actor, task: Task) -> None:
             return
         _bump(Task, parent, None, state=Task.State.DONE, done_on=_today(), progress=100.0)
         _auto_resolve(parent, (SupervisionFlag.Kind.OVERDUE, SupervisionFlag.Kind.OFF_TRACK), "子任务全部完成")
-        emit("plans.task_done", aggregate_type="plan_task", aggregate_id=parent.pk, region=parent.region,
+        emit(C.TASK_DONE, aggregate_type="plan_task", aggregate_id=parent.pk, region=parent.region,
              actor=actor, payload={**_task_payload(parent), "done_on": parent.done_on.isoformat(),
                                    "on_time": parent.done_on <= parent.deadline, "evidence": "subtasks"})
         parent = parent.parent
@@ -512,7 +513,7 @@ def add_feedback(actor, goal: Goal, *, source: str, text: str, rating: str = "",
         raise DomainError("该任务不属于这个目标", field="task")
     fb = Feedback.objects.create(goal=goal, task=task, source=source, unit=unit if source == "unit" else None,
                                  rating=rating or "", text=text, by=_user(actor), at=_now())
-    emit("plans.feedback_received", aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region,
+    emit(C.FEEDBACK_RECEIVED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region,
          actor=actor, payload={"source": source, "rating": rating, "task": task.pk if task else None,
                                "unit": unit.code if unit and source == "unit" else None})
     return fb
@@ -521,12 +522,12 @@ def add_feedback(actor, goal: Goal, *, source: str, text: str, rating: str = "",
 # ----------------------------------------------------------------- supervision
 
 
-def _raise(task: Task, kind: str, detail: str, actor=None) -> SupervisionFlag | None:
+def _raise(task: Task, kind: str, detail: str, actor) -> SupervisionFlag | None:
     if SupervisionFlag.objects.filter(task=task, kind=kind, resolved_at__isnull=True).exists():
         return None
     flag = SupervisionFlag.objects.create(task=task, kind=kind, detail=detail[:300], raised_at=_now(),
                                           raised_by=_user(actor))
-    emit("plans.flag_raised", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
+    emit(C.FLAG_RAISED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
          payload={"goal": task.goal_id, "kind": kind, "detail": flag.detail, "unit": task.unit.code})
     return flag
 
@@ -536,7 +537,7 @@ def _auto_resolve(task: Task, kinds, resolution: str) -> int:
     for flag in SupervisionFlag.objects.filter(task=task, kind__in=kinds, resolved_at__isnull=True):
         flag.resolved_at, flag.resolution = _now(), resolution
         flag.save(update_fields=["resolved_at", "resolution"])
-        emit("plans.flag_resolved", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
+        emit(C.FLAG_RESOLVED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
              payload={"kind": flag.kind, "resolution": resolution, "auto": True})
         n += 1
     return n
@@ -571,12 +572,12 @@ def resolve_flag(actor, flag: SupervisionFlag, *, resolution: str) -> Supervisio
     if n == 0:
         raise Conflict("该督办事项已被他人解除", field="resolution")
     flag.refresh_from_db()
-    emit("plans.flag_resolved", aggregate_type="plan_task", aggregate_id=flag.task_id, region=flag.task.region,
+    emit(C.FLAG_RESOLVED, aggregate_type="plan_task", aggregate_id=flag.task_id, region=flag.task.region,
          actor=actor, payload={"kind": flag.kind, "resolution": resolution, "auto": False})
     return flag
 
 
-def check(actor=None, *, on: dt.date | None = None, region=None) -> dict[str, int]:
+def check(actor, *, on: dt.date | None = None, region=None) -> dict[str, int]:
     """The periodic check (``gongzhi plans check``): read computable indicators, flag overdue and
     off-track tasks, lift off-track flags of tasks back on track.  One transaction per goal."""
     if not P.perm.is_system(actor):
@@ -695,7 +696,7 @@ def request_adjustment(actor, task: Task, *, kind: str, reason: str, **new) -> A
     ch = _changes(task, kind, **new)
     adj = Adjustment.objects.create(task=task, kind=kind, changes=ch, reason=reason, requested_by=_user(actor),
                                     requested_at=_now())
-    emit("plans.adjustment_requested", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
+    emit(C.ADJUSTMENT_REQUESTED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
          actor=actor, payload={"goal": task.goal_id, "kind": kind, "changes": ch, "reason": reason})
     return adj
 
@@ -719,7 +720,7 @@ def decide_adjustment(actor, adj: Adjustment, *, approve: bool, note: str = "") 
     if approve:
         _apply(task, adj.changes, None)
     adj.refresh_from_db()
-    emit("plans.adjustment_approved" if approve else "plans.adjustment_rejected", aggregate_type="plan_task",
+    emit(C.ADJUSTMENT_APPROVED if approve else C.ADJUSTMENT_REJECTED, aggregate_type="plan_task",
          aggregate_id=task.pk, region=task.region, actor=actor,
          payload={"goal": task.goal_id, "kind": adj.kind, "changes": adj.changes, "reason": adj.reason, "note": note})
     return adj
@@ -742,7 +743,7 @@ def adjust_task(actor, task: Task, *, kind: str, reason: str, version: int | Non
         Adjustment.objects.filter(task=task, status=Adjustment.Status.REQUESTED).update(
             status=Adjustment.Status.REJECTED, decided_at=now, decision_note="任务已撤销")
         _auto_resolve(task, SupervisionFlag.Kind.values, "任务已撤销")
-    emit("plans.task_adjusted", aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
+    emit(C.TASK_ADJUSTED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
          payload={"goal": task.goal_id, "kind": kind, "changes": ch, "reason": reason})
     return adj
 

@@ -2,9 +2,11 @@
 
 from django_tasks import task
 
+from gongzhi.core.actors import SYSTEM
+
 from . import services
 
 
 @task()
 def daily_check() -> dict:
-    return services.check(None)
+    return services.check(SYSTEM)

@@ -10,6 +10,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org import geo
 from gongzhi.org.models import Grid, Unit
 
@@ -108,7 +109,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
 
 
 def _match_and_walk(district, n_res: int, n_need: int, progress) -> dict[str, int]:
-    run = S.run_matching(None, region=district)
+    run = S.run_matching(SYSTEM, region=district)
     # walk part of the loop: a third answered, some sent, some delivered, one declined
     rows = list(Assignment.objects.filter(status="proposed").order_by("id"))
     walked = rows[: min(len(rows) // 3, 45)]
@@ -117,13 +118,13 @@ def _match_and_walk(district, n_res: int, n_need: int, progress) -> dict[str, in
         if a.status != "proposed":
             continue
         if k % 7 == 6:
-            S.respond(None, a, accept=False, reason="该时段设备另有安排")
+            S.respond(SYSTEM, a, accept=False, reason="该时段设备另有安排")
             continue
-        S.respond(None, a, accept=True)
+        S.respond(SYSTEM, a, accept=True)
         if k % 3 >= 1:
-            S.dispatch(None, a)
+            S.dispatch(SYSTEM, a)
         if k % 3 == 2:
-            S.confirm_delivery(None, a, received=a.quantity if k % 2 else max(0, a.quantity - 1))
+            S.confirm_delivery(SYSTEM, a, received=a.quantity if k % 2 else max(0, a.quantity - 1))
         progress("公共池闭环", k + 1, len(walked))
     return {"pool_resources": n_res, "pool_needs": n_need,
             "pool_assignments": Assignment.objects.count(), "pool_served": run.served}

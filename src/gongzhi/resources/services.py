@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
@@ -22,6 +23,7 @@ from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 from gongzhi.org.models import Unit
 
+from . import contracts as C
 from . import matching as M
 from .models import Assignment, Kind, MatchRun, PoolNeed, PoolResource, Priority, Source
 
@@ -216,7 +218,7 @@ def offer_resource(actor, *, owner: Unit, name: str, kind: str, quantity: int, l
         region=region, share_with_paired=share_with_paired, use_cost=use_cost, conditions=conditions,
         volunteer=volunteer, created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    emit("pool.resource_offered", aggregate_type="pool_resource", aggregate_id=r.pk, region=region, actor=actor,
+    emit(C.RESOURCE_OFFERED, aggregate_type="pool_resource", aggregate_id=r.pk, region=region, actor=actor,
          payload={"name": r.name, "owner": owner.code, "kind": kind, "quantity": quantity, "grid": grid.code,
                   "shared_with_paired": share_with_paired})
     return r
@@ -252,7 +254,7 @@ def raise_need(actor, *, title: str, kind: str, quantity: int, priority=Priority
         lon=float(lon), lat=float(lat), grid=grid, region=region,
         raised_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    emit("pool.need_raised", aggregate_type="pool_need", aggregate_id=n.pk, region=region, actor=actor,
+    emit(C.NEED_RAISED, aggregate_type="pool_need", aggregate_id=n.pk, region=region, actor=actor,
          payload={"title": n.title, "kind": kind, "quantity": quantity, "priority": Priority(priority).name.lower(),
                   "source": source, "grid": grid.code})
     return n
@@ -267,11 +269,11 @@ def cancel_need(actor, need: PoolNeed, *, reason: str = "") -> PoolNeed:
     if need.status != PoolNeed.Status.OPEN:
         raise DomainError("只有待满足的需求可以取消", field="status")
     if need.assignments.filter(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.IN_TRANSIT]).exists():
-        raise DomainError("已有资源方承诺或在途，不能取消；请先与资源方协商", code="committed")
+        raise DomainError("已有资源方承诺或在途，不能取消；请先与资源方协商", code=C.ResourcesError.COMMITTED)
     need.assignments.filter(status=Assignment.Status.PROPOSED).update(status=Assignment.Status.SUPERSEDED,
                                                                       reason="需求已取消")
     _bump(PoolNeed, need, None, status=PoolNeed.Status.CANCELLED, closed_at=_now())
-    emit("pool.need_cancelled", aggregate_type="pool_need", aggregate_id=need.pk, region=need.region, actor=actor,
+    emit(C.NEED_CANCELLED, aggregate_type="pool_need", aggregate_id=need.pk, region=need.region, actor=actor,
          payload={"reason": reason})
     return need
 
@@ -386,7 +388,7 @@ def run_matching(actor, *, region: Region | None = None, method: str = "flow",
         served=plan.served_total, demand=sum(n.quantity for n in mneeds), total_cost=plan.total_cost,
     )
     Assignment.objects.bulk_create([_store(a, run, a.need_id, a.resource_id) for a in plan.assignments])
-    emit("pool.matched", aggregate_type="match_run", aggregate_id=run.pk, region=region, actor=actor,
+    emit(C.MATCHED, aggregate_type="match_run", aggregate_id=run.pk, region=region, actor=actor,
          payload={"method": plan.method, "needs": run.needs, "resources": run.resources, "served": run.served,
                   "demand": run.demand, "total_cost": run.total_cost, "replaced_proposals": superseded,
                   "shortfalls": {str(k): v for k, v in plan.shortfalls.items()}})
@@ -528,12 +530,12 @@ def withdraw_resource(actor, resource: PoolResource, *, reason: str = "",
     if resource.status != PoolResource.Status.ACTIVE:
         raise DomainError("资源已撤回", field="status")
     if resource.assignments.filter(status=Assignment.Status.IN_TRANSIT).exists():
-        raise DomainError("有在途的分配，请先完成送达再撤回", code="in_transit")
+        raise DomainError("有在途的分配，请先完成送达再撤回", code=C.ResourcesError.IN_TRANSIT)
     _bump(PoolResource, resource, expected_version, status=PoolResource.Status.WITHDRAWN)
     run = _repair(actor, drop_resource=resource, reason=f"资源{resource.pk}撤回：{reason}")
     n = resource.assignments.filter(status__in=[Assignment.Status.PROPOSED, Assignment.Status.ACCEPTED]).update(
         status=Assignment.Status.DROPPED, reason=f"资源已撤回：{reason}"[:300], version=F("version") + 1)
-    emit("pool.resource_withdrawn", aggregate_type="pool_resource", aggregate_id=resource.pk,
+    emit(C.RESOURCE_WITHDRAWN, aggregate_type="pool_resource", aggregate_id=resource.pk,
          region=resource.region, actor=actor,
          payload={"reason": reason, "dropped_assignments": n, "repair_run": run.pk if run else None})
     return run
@@ -548,7 +550,7 @@ def _get_assignment(assignment, status_in) -> Assignment:
     if a is None:
         raise NotFound("分配不存在")
     if a.status not in status_in:
-        raise Conflict(f"该分配当前状态为“{a.get_status_display()}”，不能执行此操作；请刷新", code="state")
+        raise Conflict(f"该分配当前状态为“{a.get_status_display()}”，不能执行此操作；请刷新", code=CoreError.INVALID_STATE)
     return a
 
 
@@ -567,7 +569,7 @@ def respond(actor, assignment: Assignment, *, accept: bool, reason: str = "") ->
         _repair(actor, drop_assignment=a, reason=f"分配{a.pk}被拒绝：{reason}")
         _bump(Assignment, a, None, status=Assignment.Status.DECLINED, responded_by=user, responded_at=_now(),
               reason=reason[:300])
-    emit("pool.response", aggregate_type="pool_need", aggregate_id=a.need_id, region=a.need.region, actor=actor,
+    emit(C.RESPONSE, aggregate_type="pool_need", aggregate_id=a.need_id, region=a.need.region, actor=actor,
          payload={"assignment": a.pk, "resource": a.resource_id, "accepted": accept, "quantity": a.quantity,
                   "reason": reason})
     return a
@@ -580,7 +582,7 @@ def dispatch(actor, assignment: Assignment) -> Assignment:
     if not can_respond(actor, a.resource):
         raise Forbidden("只有资源所属单位可以发出")
     _bump(Assignment, a, None, status=Assignment.Status.IN_TRANSIT)
-    emit("pool.dispatched", aggregate_type="pool_need", aggregate_id=a.need_id, region=a.need.region, actor=actor,
+    emit(C.DISPATCHED, aggregate_type="pool_need", aggregate_id=a.need_id, region=a.need.region, actor=actor,
          payload={"assignment": a.pk, "quantity": a.quantity})
     return a
 
@@ -603,7 +605,7 @@ def confirm_delivery(actor, assignment: Assignment, *, received: int, note: str 
         need.assignments.filter(status=Assignment.Status.PROPOSED).update(
             status=Assignment.Status.SUPERSEDED, reason="需求已满足")
         _bump(PoolNeed, need, None, status=PoolNeed.Status.CLOSED, closed_at=_now())
-    emit("pool.delivered", aggregate_type="pool_need", aggregate_id=need.pk, region=need.region, actor=actor,
+    emit(C.DELIVERED, aggregate_type="pool_need", aggregate_id=need.pk, region=need.region, actor=actor,
          payload={"assignment": a.pk, "quantity": a.quantity, "received": received, "progress": progress,
                   "closed": need.status == PoolNeed.Status.CLOSED})
     return a
@@ -671,7 +673,7 @@ def raise_need_once(actor, *, source: str, source_ref: str, **fields) -> tuple[P
     return raise_need(actor, source=source, source_ref=source_ref, **fields), True
 
 
-def raise_emergency_need(actor=None, *, incident_ref: str, title: str, kind: str, quantity: int = 1, lon=None,
+def raise_emergency_need(actor, *, incident_ref: str, title: str, kind: str, quantity: int = 1, lon=None,
                          lat=None, skills=(), certificates=None, deadline=None, window_start=None, window_end=None,
                          max_distance_m: int | None = None) -> PoolNeed:
     """An emergency need (priority 应急, served before all others) for an incident desk: one need per

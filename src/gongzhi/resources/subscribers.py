@@ -20,6 +20,7 @@ import logging
 
 from django.apps import apps
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.events import subscriber
 from gongzhi.org.models import Grid
@@ -88,7 +89,7 @@ def _grid_point(grid: Grid | None):
 
 def _raise(source: str, ref: str, **fields) -> PoolNeed | None:
     try:
-        need, created = S.raise_need_once(None, source=source, source_ref=ref, **fields)
+        need, created = S.raise_need_once(SYSTEM, source=source, source_ref=ref, **fields)
     except DomainError as e:
         log.warning("pool need %s:%s not raised: %s", source, ref, e.message)
         return None
@@ -207,7 +208,7 @@ def cancel_request_need(event) -> bool:
         if need is None or not S.is_unserved(need):
             continue
         try:
-            S.cancel_need(None, need, reason=f"诉求{number}已{'关闭' if p.get('action') == 'close' else '撤销或合并'}")
+            S.cancel_need(SYSTEM, need, reason=f"诉求{number}已{'关闭' if p.get('action') == 'close' else '撤销或合并'}")
             done = True
         except DomainError as e:
             log.warning("need %s of request %s not cancelled: %s", need.pk, number, e.message)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 from gongzhi.org.models import Person, Unit
 from gongzhi.resources.models import PoolResource
@@ -46,15 +47,15 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     banks = []
     for i, st in enumerate(streets):
         gov = Unit.objects.filter(code=f"{st.code}-GOV").first()
-        bank = V.create_bank(None, code=f"TB-{st.code}", name=f"{st.name}时间银行", region=st, operator=gov,
+        bank = V.create_bank(SYSTEM, code=f"TB-{st.code}", name=f"{st.name}时间银行", region=st, operator=gov,
                              accepts_transfers_in=i != len(streets) - 1 or len(streets) < 3,
                              allows_transfers_out=True)
-        V.publish_rule(None, bank, effective_from=today - dt.timedelta(days=720), points_per_hour=10,
+        V.publish_rule(SYSTEM, bank, effective_from=today - dt.timedelta(days=720), points_per_hour=10,
                        daily_cap=80, yearly_cap=3000, task_bonus={"legal": 10, "medical": 10})
-        V.publish_rule(None, bank, effective_from=today - dt.timedelta(days=60), points_per_hour=12,
+        V.publish_rule(SYSTEM, bank, effective_from=today - dt.timedelta(days=60), points_per_hour=12,
                        daily_cap=100, yearly_cap=3000, task_bonus={"legal": 15, "medical": 15, "counselling": 10})
         for k, (name, pts, desc) in enumerate(ITEMS):
-            V.add_item(None, bank, code=f"{bank.code}-{k + 1}", name=name, points=pts,
+            V.add_item(SYSTEM, bank, code=f"{bank.code}-{k + 1}", name=name, points=pts,
                        stock=rng.randint(0, 3) if k == 4 else rng.randint(3, 20), description=desc)
         banks.append((st, bank, gov))
     n = SIZES.get(scale, SIZES["district"])
@@ -75,13 +76,13 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         if street is None:
             continue
         bank, gov = street
-        v = V.register_volunteer(None, person=person, bank=bank, skills=rng.sample(SKILLS, rng.randint(1, 3)),
+        v = V.register_volunteer(SYSTEM, person=person, bank=bank, skills=rng.sample(SKILLS, rng.randint(1, 3)),
                                  joined_on=today - dt.timedelta(days=rng.randint(90, 900)))
         made += 1
         if rng.random() < 0.35 or i == 0:
             field, level = rng.choice([("law", 2), ("law", 1), ("medicine", 2), ("psychology", 3), ("social_work", 1)])
             expired = rng.random() < 0.2 and i != 0
-            V.add_certificate(None, v, field=field, level=level, number=f"C{seed}-{v.pk:05d}",
+            V.add_certificate(SYSTEM, v, field=field, level=level, number=f"C{seed}-{v.pk:05d}",
                               issued_on=today - dt.timedelta(days=900),
                               expires_on=today - dt.timedelta(days=30) if expired else today + dt.timedelta(days=700),
                               verified_by=gov)
@@ -94,16 +95,16 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
             tt = rng.choice([types["general"], types["elder"], types["general"], types["legal"], types["medical"]])
             if not V.may_take(v, tt)[0]:
                 tt = types["general"]
-            rec = V.claim_service(None, v, task_type=tt, task_ref=f"ACT-{rng.randint(1, 400):04d}-{k}",
+            rec = V.claim_service(SYSTEM, v, task_type=tt, task_ref=f"ACT-{rng.randint(1, 400):04d}-{k}",
                                   title=tt.name, organiser=gov, date=today - dt.timedelta(days=rng.randint(1, 300)),
                                   hours=rng.choice([1, 1.5, 2, 3, 4]))
             records += 1
             if rng.random() < 0.85:
-                V.confirm_service(None, rec)
+                V.confirm_service(SYSTEM, rec)
         if rng.random() < 0.3:
             item = bank.items.filter(stock__gt=0).order_by("points").first()
             if item is not None and V.balance(V.volunteer_account(v)) >= item.points:
-                V.redeem(None, v, item)
+                V.redeem(SYSTEM, v, item)
                 redemptions += 1
         progress("志愿者", i + 1, len(chosen))
     return {"volunteers": made, "service_records": records, "redemptions": redemptions, "time_banks": len(banks)}

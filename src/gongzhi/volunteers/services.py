@@ -17,12 +17,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from gongzhi.core import actors
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 from gongzhi.org.models import Person, Unit
 
+from . import contracts as C
 from .models import (
     Account,
     CatalogueItem,
@@ -121,13 +124,13 @@ def create_bank(actor, *, code: str, name: str, region, operator: Unit | None = 
     if not code:
         raise DomainError("请填写时间银行编码", field="code")
     if TimeBank.objects.filter(code=code).exists():
-        raise DomainError(f"编码{code}已被使用", field="code", code="duplicate")
+        raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE)
     bank = TimeBank.objects.create(code=code, name=name, region=region, operator=operator,
                                    accepts_transfers_in=accepts_transfers_in,
                                    allows_transfers_out=allows_transfers_out)
     Account.objects.create(bank=bank, kind=Account.Kind.ISSUANCE, allow_negative=True)
     Account.objects.create(bank=bank, kind=Account.Kind.REDEMPTION)
-    emit("volunteers.bank_opened", aggregate_type="time_bank", aggregate_id=bank.code, region=region, actor=actor,
+    emit(C.BANK_OPENED, aggregate_type="time_bank", aggregate_id=bank.code, region=region, actor=actor,
          payload={"name": name})
     return bank
 
@@ -163,7 +166,7 @@ def _lock(account: Account) -> None:
     Account.objects.filter(pk=account.pk).update(version=F("version") + 1)
 
 
-def post(kind: str, movements: list[tuple[Account, int]], *, actor=None, memo: str = "", reference: str = "",
+def post(kind: str, movements: list[tuple[Account, int]], *, actor, memo: str = "", reference: str = "",
          rule: PointsRule | None = None) -> Entry:
     """Write one journal entry; must run inside a transaction.
 
@@ -173,15 +176,16 @@ def post(kind: str, movements: list[tuple[Account, int]], *, actor=None, memo: s
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("post() must run inside a transaction")
+    actors.check(actor)
     if len(movements) < 2 or sum(a for _, a in movements) != 0 or any(a == 0 for _, a in movements):
-        raise DomainError("记账分录须至少两笔、均不为零且合计为零", code="unbalanced")
+        raise DomainError("记账分录须至少两笔、均不为零且合计为零", code=C.VolunteersError.UNBALANCED)
     for acc, amount in sorted(movements, key=lambda m: m[0].pk):
         if amount < 0:
             _lock(acc)
             allowed = acc.allow_negative or (rule is not None and rule.allow_negative)
             have = balance(acc)
             if not allowed and have + amount < 0:
-                raise DomainError(f"积分不足：余额{have}，需要{-amount}", field="points", code="insufficient")
+                raise DomainError(f"积分不足：余额{have}，需要{-amount}", field="points", code=C.VolunteersError.INSUFFICIENT)
     entry = Entry.objects.create(kind=kind, memo=memo[:200], reference=reference[:60], actor=_user(actor))
     Movement.objects.bulk_create([Movement(entry=entry, account=acc, amount=amount) for acc, amount in movements])
     return entry
@@ -205,12 +209,12 @@ def verify_ledger() -> list[str]:
 def register_volunteer(actor, *, person: Person, bank: TimeBank, skills=(), joined_on=None) -> Volunteer:
     require(actor, MANAGE, person.region)
     if Volunteer.objects.filter(person=person).exists():
-        raise DomainError(f"{person.name}已注册为志愿者", field="person", code="duplicate")
+        raise DomainError(f"{person.name}已注册为志愿者", field="person", code=CoreError.DUPLICATE)
     skills = sorted({s.strip() for s in (skills.split(",") if isinstance(skills, str) else skills) if s.strip()})
     v = Volunteer.objects.create(person=person, region=person.region, bank=bank, skills=skills,
                                  joined_on=joined_on or _today())
     volunteer_account(v)
-    emit("volunteers.registered", aggregate_type="volunteer", aggregate_id=v.pk, region=v.region, actor=actor,
+    emit(C.REGISTERED, aggregate_type="volunteer", aggregate_id=v.pk, region=v.region, actor=actor,
          payload={"bank": bank.code, "skills": skills, "personal": {"name": person.name}})
     return v
 
@@ -231,10 +235,10 @@ def add_certificate(actor, volunteer: Volunteer, *, field: str, level: int, numb
     if verified_by is None:
         raise DomainError("请选择核验单位", field="verified_by")
     if Certificate.objects.filter(field=field, number=number.strip()).exists():
-        raise DomainError(f"证书编号{number}已登记", field="number", code="duplicate")
+        raise DomainError(f"证书编号{number}已登记", field="number", code=CoreError.DUPLICATE)
     c = Certificate.objects.create(volunteer=volunteer, field=field, level=level, number=number.strip(),
                                    issued_on=issued_on, expires_on=expires_on, verified_by=verified_by)
-    emit("volunteers.certificate_verified", aggregate_type="volunteer", aggregate_id=volunteer.pk,
+    emit(C.CERTIFICATE_VERIFIED, aggregate_type="volunteer", aggregate_id=volunteer.pk,
          region=volunteer.region, actor=actor,
          payload={"field": field, "level": level, "expires_on": expires_on.isoformat(),
                   "verified_by": verified_by.code})
@@ -284,7 +288,7 @@ def publish_rule(actor, bank: TimeBank, *, effective_from: dt.date, points_per_h
                                      effective_from=effective_from, points_per_hour=points_per_hour,
                                      daily_cap=daily_cap, yearly_cap=yearly_cap, task_bonus=task_bonus or {},
                                      allow_negative=allow_negative)
-    emit("volunteers.rule_published", aggregate_type="time_bank", aggregate_id=bank.code, region=bank.region,
+    emit(C.RULE_PUBLISHED, aggregate_type="time_bank", aggregate_id=bank.code, region=bank.region,
          actor=actor, payload={"version": rule.version, "effective_from": effective_from.isoformat(),
                                "points_per_hour": points_per_hour, "daily_cap": daily_cap,
                                "yearly_cap": yearly_cap})
@@ -294,7 +298,7 @@ def publish_rule(actor, bank: TimeBank, *, effective_from: dt.date, points_per_h
 def rule_on(bank: TimeBank, day: dt.date) -> PointsRule:
     rule = bank.rules.filter(effective_from__lte=day).order_by("-effective_from", "-version").first()
     if rule is None:
-        raise DomainError(f"{bank.name}在{day}没有生效的积分规则", field="date", code="no_rule")
+        raise DomainError(f"{bank.name}在{day}没有生效的积分规则", field="date", code=C.VolunteersError.NO_RULE)
     return rule
 
 
@@ -316,11 +320,11 @@ def _check_caps(volunteer, rule, day, points, statuses) -> None:
     d = _awarded(volunteer, day=day, statuses=statuses)
     if d + points > rule.daily_cap:
         raise DomainError(f"超过每日积分上限：{day}已计{d}分，本次{points}分，上限{rule.daily_cap}分（规则第{rule.version}版）",
-                          field="hours", code="daily_cap")
+                          field="hours", code=C.VolunteersError.DAILY_CAP)
     y = _awarded(volunteer, year=day.year, statuses=statuses)
     if y + points > rule.yearly_cap:
         raise DomainError(f"超过年度积分上限：{day.year}年已计{y}分，本次{points}分，上限{rule.yearly_cap}分"
-                          f"（规则第{rule.version}版）", field="hours", code="yearly_cap")
+                          f"（规则第{rule.version}版）", field="hours", code=C.VolunteersError.YEARLY_CAP)
 
 
 @transaction.atomic
@@ -333,7 +337,7 @@ def claim_service(actor, volunteer: Volunteer, *, task_type: TaskType, task_ref:
     """
     require_self_or(actor, ACT_FOR, volunteer)
     if volunteer.status != Volunteer.Status.ACTIVE:
-        raise DomainError("该志愿者已暂停服务", code="suspended")
+        raise DomainError("该志愿者已暂停服务", code=C.VolunteersError.SUSPENDED)
     task_ref = (task_ref or "").strip()
     if not task_ref:
         raise DomainError("请填写活动编号", field="task_ref")
@@ -347,12 +351,12 @@ def claim_service(actor, volunteer: Volunteer, *, task_type: TaskType, task_ref:
         raise DomainError("服务日期不能晚于今天", field="date")
     ok, why = may_take(volunteer, task_type, date)
     if not ok:
-        raise DomainError(why, field="task_type", code="not_certified")
+        raise DomainError(why, field="task_type", code=C.VolunteersError.NOT_CERTIFIED)
     dup = ServiceRecord.objects.filter(volunteer=volunteer, task_ref=task_ref).exclude(
         status=ServiceRecord.Status.REJECTED).first()
     if dup is not None:
         raise DomainError(f"重复申报：活动{task_ref}已于{dup.created_at:%Y-%m-%d}申报（{dup.get_status_display()}）",
-                          field="task_ref", code="duplicate_claim")
+                          field="task_ref", code=C.VolunteersError.DUPLICATE_CLAIM)
     rule = rule_on(volunteer.bank, date)
     points = points_for(rule, task_type, hours)
     _check_caps(volunteer, rule, date, points, (ServiceRecord.Status.CLAIMED, ServiceRecord.Status.CONFIRMED))
@@ -363,8 +367,8 @@ def claim_service(actor, volunteer: Volunteer, *, task_type: TaskType, task_ref:
                 organiser=organiser, region=volunteer.region, date=date, hours=hours, points=points, rule=rule,
                 claimed_by=_user(actor))
     except IntegrityError:
-        raise DomainError(f"重复申报：活动{task_ref}已申报", field="task_ref", code="duplicate_claim") from None
-    emit("volunteers.service_claimed", aggregate_type="volunteer", aggregate_id=volunteer.pk,
+        raise DomainError(f"重复申报：活动{task_ref}已申报", field="task_ref", code=C.VolunteersError.DUPLICATE_CLAIM) from None
+    emit(C.SERVICE_CLAIMED, aggregate_type="volunteer", aggregate_id=volunteer.pk,
          region=volunteer.region, actor=actor,
          payload={"record": rec.pk, "task_type": task_type.code, "task_ref": task_ref, "hours": str(hours),
                   "points": points, "rule_version": rule.version})
@@ -383,7 +387,7 @@ def confirm_service(actor, record: ServiceRecord, *, accept: bool = True, reason
     if is_self(actor, rec.volunteer):
         raise Forbidden("不能确认自己申报的服务记录")
     if rec.status != ServiceRecord.Status.CLAIMED:
-        raise Conflict(f"该记录已{rec.get_status_display()}，不能重复处理", code="state")
+        raise Conflict(f"该记录已{rec.get_status_display()}，不能重复处理", code=CoreError.INVALID_STATE)
     v = rec.volunteer
     # lock the volunteer's account first: concurrent confirmations are serialised for the cap check
     acc = volunteer_account(v, rec.rule.bank)
@@ -405,7 +409,7 @@ def confirm_service(actor, record: ServiceRecord, *, accept: bool = True, reason
                                                        confirmed_by=_user(actor), confirmed_at=timezone.now(),
                                                        reason=reason[:200])
     rec.refresh_from_db()
-    emit("volunteers.service_confirmed" if accept else "volunteers.service_rejected", aggregate_type="volunteer",
+    emit(C.SERVICE_CONFIRMED if accept else C.SERVICE_REJECTED, aggregate_type="volunteer",
          aggregate_id=v.pk, region=v.region, actor=actor,
          payload={"record": rec.pk, "points": rec.points if accept else 0, "entry": entry.pk if entry else None,
                   "reason": reason})
@@ -422,7 +426,7 @@ def add_item(actor, bank: TimeBank, *, code: str, name: str, points: int, stock:
     if not (code or "").strip():
         raise DomainError("请填写编码", field="code")
     if CatalogueItem.objects.filter(code=code).exists():
-        raise DomainError(f"编码{code}已被使用", field="code", code="duplicate")
+        raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE)
     if isinstance(points, bool) or not isinstance(points, int) or points <= 0:
         raise DomainError("所需积分须为正整数", field="points")
     if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
@@ -448,16 +452,16 @@ def redeem(actor, volunteer: Volunteer, item: CatalogueItem, *, quantity: int = 
     acc = Account.objects.filter(bank=item.bank, kind=Account.Kind.VOLUNTEER, volunteer=volunteer).first()
     if acc is None:
         raise DomainError(f"{volunteer}在{item.bank.name}没有积分账户；请先通存通兑转入", field="item",
-                          code="no_account")
+                          code=C.VolunteersError.NO_ACCOUNT)
     taken = CatalogueItem.objects.filter(pk=item.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
     if not taken:
         raise Conflict(f"“{item.name}”库存不足（剩余{CatalogueItem.objects.get(pk=item.pk).stock}）",
-                       code="out_of_stock")
+                       code=C.VolunteersError.OUT_OF_STOCK)
     rule = item.bank.rules.filter(effective_from__lte=_today()).order_by("-effective_from").first()
     entry = post(Entry.Kind.REDEEM, [(acc, -cost), (bank_account(item.bank, Account.Kind.REDEMPTION), cost)],
                  actor=actor, memo=f"兑换{item.name}×{quantity}", reference=f"item:{item.code}", rule=rule)
     r = Redemption.objects.create(item=item, volunteer=volunteer, quantity=quantity, points=cost, entry=entry)
-    emit("volunteers.redeemed", aggregate_type="volunteer", aggregate_id=volunteer.pk, region=volunteer.region,
+    emit(C.REDEEMED, aggregate_type="volunteer", aggregate_id=volunteer.pk, region=volunteer.region,
          actor=actor, payload={"item": item.code, "quantity": quantity, "points": cost, "entry": entry.pk})
     return r
 
@@ -471,16 +475,16 @@ def transfer(actor, volunteer: Volunteer, *, from_bank: TimeBank, to_bank: TimeB
     if from_bank.pk == to_bank.pk:
         raise DomainError("转出与转入时间银行不能相同", field="to_bank")
     if not from_bank.allows_transfers_out:
-        raise DomainError(f"{from_bank.name}不允许转出（未加入通存通兑）", field="from_bank", code="not_allowed")
+        raise DomainError(f"{from_bank.name}不允许转出（未加入通存通兑）", field="from_bank", code=C.VolunteersError.NOT_ALLOWED)
     if not to_bank.accepts_transfers_in:
-        raise DomainError(f"{to_bank.name}不接受转入（未加入通存通兑）", field="to_bank", code="not_allowed")
+        raise DomainError(f"{to_bank.name}不接受转入（未加入通存通兑）", field="to_bank", code=C.VolunteersError.NOT_ALLOWED)
     src = Account.objects.filter(bank=from_bank, kind=Account.Kind.VOLUNTEER, volunteer=volunteer).first()
     if src is None:
         raise DomainError(f"{volunteer}在{from_bank.name}没有积分账户", field="from_bank")
     dst = volunteer_account(volunteer, to_bank)
     entry = post(Entry.Kind.TRANSFER, [(src, -points), (dst, points)], actor=actor,
                  memo=f"{from_bank.name} → {to_bank.name}", reference=f"transfer:{from_bank.code}:{to_bank.code}")
-    emit("volunteers.transferred", aggregate_type="volunteer", aggregate_id=volunteer.pk, region=volunteer.region,
+    emit(C.TRANSFERRED, aggregate_type="volunteer", aggregate_id=volunteer.pk, region=volunteer.region,
          actor=actor, payload={"from": from_bank.code, "to": to_bank.code, "points": points, "entry": entry.pk})
     return entry
 

@@ -12,6 +12,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         if action == "check":
             try:
                 on = dt.date.fromisoformat(opts["date"]) if opts.get("date") else None
-                out = services.check(None, on=on, region=region(opts["region"]) if opts.get("region") else None)
+                out = services.check(SYSTEM, on=on, region=region(opts["region"]) if opts.get("region") else None)
             except (ValueError, DomainError) as e:
                 raise CommandError(str(e)) from None
             self.stdout.write(

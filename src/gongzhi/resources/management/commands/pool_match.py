@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             if reg is None:
                 raise CommandError(f"no region with code {region}")
         try:
-            run = services.run_matching(None, region=reg, method=method)
+            run = services.run_matching(SYSTEM, region=reg, method=method)
         except DomainError as e:
             raise CommandError(e.message) from None
         self.stdout.write(
