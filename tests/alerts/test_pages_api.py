@@ -9,6 +9,7 @@ from django.utils.html import escape
 
 from gongzhi.alerts import services as S
 from gongzhi.alerts.models import Alert, Status
+from gongzhi.core.actors import SYSTEM
 
 from .test_services import background, spike
 
@@ -20,7 +21,7 @@ def two(aworld, add):
     background(w, grid=w.grid_b, seed=2)
     spike(w, add)
     spike(w, add, grid=w.grid_b)
-    raised = S.scan(None, None, w.at).raised
+    raised = S.scan(SYSTEM, None, w.at).raised
     w.alert_a = next(a for a in raised if a.grid == w.grid_a)
     w.alert_b = next(a for a in raised if a.grid == w.grid_b)
     return w

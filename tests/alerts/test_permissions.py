@@ -6,6 +6,7 @@ import pytest
 
 from gongzhi.alerts import services as S
 from gongzhi.alerts.models import Alert, Status
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Forbidden
 
 from ..helpers import outcome
@@ -35,7 +36,7 @@ def alerts(aworld, add):
     background(w, grid=w.grid_b, seed=2)
     spike(w, add)
     spike(w, add, grid=w.grid_b)
-    raised = S.scan(None, None, w.at).raised
+    raised = S.scan(SYSTEM, None, w.at).raised
     w.alert_a = next(a for a in raised if a.grid == w.grid_a)
     w.alert_b = next(a for a in raised if a.grid == w.grid_b)
     return w

@@ -12,6 +12,7 @@ from django.utils import timezone
 from gongzhi.alerts import services as S
 from gongzhi.alerts.models import Alert, Kind, ScanRun, Status
 from gongzhi.alerts.queries import open_alerts
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.core.models import Event
 
@@ -38,7 +39,7 @@ def test_a_spike_raises_one_explained_alert(aworld, add):
     w = aworld
     background(w)
     reqs = spike(w, add)
-    r = S.scan(None, None, w.at)
+    r = S.scan(SYSTEM, None, w.at)
     assert [(a.kind, a.grid_id, a.category_id) for a in r.raised] == [(Kind.ARRIVALS, w.grid_a.pk, w.cat.pk)]
     a = r.raised[0]
     assert a.region == w.comm_a and a.observed == 8 and 0 < a.expected < 2 and a.p_value < S.ALPHA
@@ -59,7 +60,7 @@ def test_quiet_weekly_data_raises_nothing(aworld):
     w = aworld
     background(w, per_day=(3, 1, 1, 1, 3, 0, 0))
     background(w, grid=w.grid_b, category=w.cat2, per_day=(0, 2, 2, 2, 2, 5, 5), seed=1)
-    r = S.scan(None, None, w.at, days=7)
+    r = S.scan(SYSTEM, None, w.at, days=7)
     assert r.raised == [] and Alert.objects.count() == 0
 
 
@@ -68,13 +69,13 @@ def test_the_same_anomaly_is_not_raised_twice_while_open(aworld, add):
     w = aworld
     background(w)
     spike(w, add)
-    first = S.scan(None, None, w.at).raised[0]
-    again = S.scan(None, None, w.at)
+    first = S.scan(SYSTEM, None, w.at).raised[0]
+    again = S.scan(SYSTEM, None, w.at)
     assert again.raised == [] and again.updated == [] and Alert.objects.count() == 1
     # the surge goes on the next day: the open alert grows instead of a second one
     nxt = w.day + dt.timedelta(days=1)
     spike(w, add, d=nxt, n=7)
-    r = S.scan(None, None, w.at + dt.timedelta(days=1))
+    r = S.scan(SYSTEM, None, w.at + dt.timedelta(days=1))
     assert r.raised == [] and [a.pk for a in r.updated] == [first.pk]
     a = Alert.objects.get()
     assert a.window_start == w.day and a.window_end == nxt and a.observed == 15 and a.version == 2
@@ -92,14 +93,14 @@ def test_dismissed_alert_stays_quiet_then_a_new_surge_raises_again(aworld, add):
     w = aworld
     background(w)
     spike(w, add)
-    a = S.scan(None, None, w.at).raised[0]
-    S.dismiss(None, a, reason="已知：周末集中清运，次日恢复")
+    a = S.scan(SYSTEM, None, w.at).raised[0]
+    S.dismiss(SYSTEM, a, reason="已知：周末集中清运，次日恢复")
     nxt = w.day + dt.timedelta(days=2)
     spike(w, add, d=nxt, n=8)
-    assert S.scan(None, None, w.at + dt.timedelta(days=2), days=2).raised == []
+    assert S.scan(SYSTEM, None, w.at + dt.timedelta(days=2), days=2).raised == []
     later = w.day + dt.timedelta(days=S.SUPPRESS_DAYS + 3)
     spike(w, add, d=later, n=9)
-    r = S.scan(None, None, timezone.make_aware(dt.datetime.combine(later + dt.timedelta(days=1), dt.time(6))))
+    r = S.scan(SYSTEM, None, timezone.make_aware(dt.datetime.combine(later + dt.timedelta(days=1), dt.time(6))))
     assert [x.window_start for x in r.raised] == [later]
     assert Alert.objects.filter(key=a.key).count() == 2
 
@@ -115,7 +116,7 @@ def test_repeated_complaints_at_one_place(aworld, add):
     for k, (x, y) in enumerate(pts):
         t = timezone.make_aware(dt.datetime.combine(w.day - dt.timedelta(days=3 * k), dt.time(20, 0)))
         reqs += add(g, w.cat2, [t], lon=x, lat=y)
-    r = S.scan(None, None, w.at)
+    r = S.scan(SYSTEM, None, w.at)
     rep = [a for a in r.raised if a.kind == Kind.REPEAT]
     assert len(rep) == 1 and not [a for a in r.raised if a.kind == Kind.ARRIVALS]
     a = rep[0]
@@ -125,7 +126,7 @@ def test_repeated_complaints_at_one_place(aworld, add):
     # one more complaint there: the open alert takes it in
     more = add(g, w.cat2, [timezone.make_aware(dt.datetime.combine(w.day + dt.timedelta(days=1), dt.time(9)))],
                lon=lon, lat=lat)
-    r2 = S.scan(None, None, w.at + dt.timedelta(days=1))
+    r2 = S.scan(SYSTEM, None, w.at + dt.timedelta(days=1))
     assert r2.raised == [] and [x.pk for x in r2.updated] == [a.pk]
     assert a.requests.filter(pk=more[0].pk).exists()
 
@@ -144,14 +145,14 @@ def test_a_cluster_of_sla_breaches(aworld, add):
     for k in range(5):
         due = timezone.make_aware(dt.datetime.combine(w.day - dt.timedelta(days=k), dt.time(12)))
         late += add(w.grid_a2, w.cat, [due - dt.timedelta(days=5)], unit=w.unit, due_at=due, resolved_at=None)
-    r = S.scan(None, None, w.at)
+    r = S.scan(SYSTEM, None, w.at)
     sla = [a for a in r.raised if a.kind == Kind.SLA]
     assert len(sla) == 1
     a = sla[0]
     assert a.region == w.street_a and a.unit == w.unit and a.category == w.cat and a.observed == 5
     assert a.expected < 2 and set(a.requests.values_list("pk", flat=True)) == {q.pk for q in late}
     assert "超时率" in a.explanation
-    assert S.scan(None, None, w.at).raised == []  # deduplicated
+    assert S.scan(SYSTEM, None, w.at).raised == []  # deduplicated
 
 
 @pytest.mark.django_db
@@ -159,7 +160,7 @@ def test_status_changes_validate_and_use_the_version(aworld, add, users):
     w = aworld
     background(w)
     spike(w, add)
-    a = S.scan(None, None, w.at).raised[0]
+    a = S.scan(SYSTEM, None, w.at).raised[0]
     with pytest.raises(DomainError) as e:
         S.dismiss(users["street_cadre"], a, reason="  ")
     assert e.value.field == "reason"
@@ -186,7 +187,7 @@ def test_open_alerts_for_the_command_centre(aworld, add, users):
     background(w, grid=w.grid_b, seed=2)
     spike(w, add)
     spike(w, add, grid=w.grid_b, n=12)
-    raised = S.scan(None, None, w.at).raised
+    raised = S.scan(SYSTEM, None, w.at).raised
     assert len(raised) == 2
     top = open_alerts(users["district_admin"])
     assert [a.grid for a in top] == [w.grid_b, w.grid_a]  # same scan time: the more severe first
@@ -195,7 +196,7 @@ def test_open_alerts_for_the_command_centre(aworld, add, users):
     assert [a.grid for a in open_alerts(users["other_street_cadre"])] == [w.grid_b]
     assert open_alerts(users["district_admin"], region=w.street_b, limit=5) == [top[0]]
     assert open_alerts(users["district_admin"], limit=1) == [top[0]]
-    S.dismiss(None, top[0], reason="误报")
+    S.dismiss(SYSTEM, top[0], reason="误报")
     assert [a.grid for a in open_alerts(users["district_admin"])] == [w.grid_a]
 
 
@@ -206,10 +207,10 @@ def test_scan_of_one_region_only_sees_its_requests(aworld, add):
     background(w, grid=w.grid_b, seed=2)
     spike(w, add)
     spike(w, add, grid=w.grid_b)
-    r = S.scan(None, w.street_b, w.at)
+    r = S.scan(SYSTEM, w.street_b, w.at)
     assert [a.grid for a in r.raised] == [w.grid_b]
     with pytest.raises(DomainError):
-        S.scan(None, None, w.at, days=0)
+        S.scan(SYSTEM, None, w.at, days=0)
 
 
 @pytest.mark.django_db

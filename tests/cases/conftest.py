@@ -15,11 +15,12 @@ def place(world):
 @pytest.fixture
 def submit(place):
     from gongzhi.cases import services
+    from gongzhi.core.actors import SYSTEM
 
     def make(description="小区门口垃圾堆放多日无人清运", category="01001", **kw):
         kw.setdefault("lon", place.lon)
         kw.setdefault("lat", place.lat)
-        req, _ = services.submit(None, description=description, category=category, **kw)
+        req, _ = services.submit(SYSTEM, description=description, category=category, **kw)
         req.refresh_from_db()
         return req
 

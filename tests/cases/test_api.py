@@ -49,7 +49,7 @@ def test_actions_and_conflict(api, submit):
     assert r.status_code == 409 and r.json()["code"] == "conflict"
     r = api("street_cadre").post(f"/api/v1/cases/requests/{req.number}/actions",
                                  {"action": "confirm", "rating": "satisfied"}, content_type="application/json")
-    assert r.status_code == 400 and r.json()["code"] == "bad_transition"
+    assert r.status_code == 400 and r.json()["code"] == "invalid_state"
     detail = api("auditor").get(f"/api/v1/cases/requests/{req.number}").json()
     assert detail["reporter_phone"] == "135****2222" and detail["masked"]
     assert [t["action"] for t in detail["timeline"]][-1] == "start"

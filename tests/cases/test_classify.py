@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gongzhi.cases import classify, services
 from gongzhi.cases.models import ServiceRequest, State
+from gongzhi.core.actors import SYSTEM
 
 
 def test_tokens_cut_chinese_words():
@@ -48,6 +49,6 @@ def test_duplicates_ranked_by_distance_and_text(submit, place):
     assert numbers[0] == a.number
     assert b.number in numbers and far.number not in numbers and other.number not in numbers
     assert hits[0]["distance_m"] < 1 and hits[0]["similarity"] > 0
-    services.resolve(None, a, resolution="已清运")  # no longer open
+    services.resolve(SYSTEM, a, resolution="已清运")  # no longer open
     assert a.number not in [h["number"] for h in classify.duplicates(category=a.category, lon=place.lon,
                                                                        lat=place.lat, within=every)]

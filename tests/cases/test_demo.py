@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gongzhi.cases import demo, figures
 from gongzhi.cases.models import MediationCase, ServiceRequest, Transition
+from gongzhi.core.actors import SYSTEM
 
 
 def test_demo_year(world):
@@ -21,5 +22,5 @@ def test_demo_year(world):
     from gongzhi.cases import services
 
     g = ServiceRequest.objects.first().grid
-    req, _ = services.submit(None, description="路灯不亮", category="02003", grid=g.code)
+    req, _ = services.submit(SYSTEM, description="路灯不亮", category="02003", grid=g.code)
     assert req.pk > max(ServiceRequest.objects.exclude(pk=req.pk).values_list("pk", flat=True))

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gongzhi.cases import figures, services
 from gongzhi.cases.models import Transition
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org.models import Unit
 
 
@@ -24,7 +25,7 @@ def test_rates_and_medians(submit, users, world):
     a = submit(category="01005")   # responded quickly, resolved on time, satisfied
     services.start(dept, a)
     services.resolve(dept, a, resolution="已清理")
-    services.confirm(None, a, rating="satisfied", token=a.token)
+    services.confirm(SYSTEM, a, rating="satisfied", token=a.token)
     shift(a, "dispatch", hours=1)
     shift(a, "start", hours=2)
     shift(a, "resolve", hours=10)
@@ -33,7 +34,7 @@ def test_rates_and_medians(submit, users, world):
     services.return_to_dispatcher(dept, b, reason="地址不清")
     services.dispatch(users["district_admin"], b)
     services.resolve(dept, b, resolution="已处理")
-    services.confirm(None, b, rating="unsatisfied", fixed=False, token=b.token)
+    services.confirm(SYSTEM, b, rating="unsatisfied", fixed=False, token=b.token)
     shift(b, "resolve", hours=30)
 
     c = submit(category="08001")   # the street whistles; never resolved

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 
 from gongzhi.cases import services
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org import responsibility
 from gongzhi.org import services as org
 from gongzhi.org.models import Grid, MatterCategory, ResponsibilityRule, Unit
@@ -37,11 +38,11 @@ def test_warm_resolve_runs_no_query_and_keeps_every_reason(world, grid_a, django
 
 def test_service_bulk_update_invalidates_through_the_org_event(world, grid_a):
     """update_unit writes with queryset.update (no model signal); its org.* event drops the snapshot."""
-    org.create_category(None, code="13", name="测试大类")
-    org.create_category(None, code="13001", name="测试事项")
+    org.create_category(SYSTEM, code="13", name="测试大类")
+    org.create_category(SYSTEM, code="13001", name="测试事项")
     gov = street_gov(world)
     assert gov.name in responsibility.resolve("13001", grid=grid_a).explanation
-    org.update_unit(None, gov, name="街道办事处（新名）")
+    org.update_unit(SYSTEM, gov, name="街道办事处（新名）")
     assert "街道办事处（新名）" in responsibility.resolve("13001", grid=grid_a).explanation
 
 
@@ -49,15 +50,15 @@ def test_new_rule_version_takes_effect(world, grid_a):
     cat = MatterCategory.objects.get(code="02003")
     before = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.timezone.utc))
     dept = Unit.objects.filter(kind="department").exclude(pk=before.unit.pk).order_by("code").first()
-    org.add_responsibility_rule(None, category=cat, region=world.district, handler_level="department",
+    org.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="department",
                                 department=dept, effective_from=dt.date(2027, 1, 1))
     after = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.timezone.utc))
     assert after.unit == dept and after.rule.version == before.rule.version + 1
 
 
 def test_rolled_back_change_does_not_stay_in_the_snapshot(world, grid_a):
-    org.create_category(None, code="14", name="大类")
-    org.create_category(None, code="14001", name="事项")
+    org.create_category(SYSTEM, code="14", name="大类")
+    org.create_category(SYSTEM, code="14001", name="事项")
     assert responsibility.resolve("14001", grid=grid_a).fallback == "street"
     cat = MatterCategory.objects.get(code="14001")
     dept = Unit.objects.filter(kind="department").order_by("code").first()
@@ -71,8 +72,8 @@ def test_rolled_back_change_does_not_stay_in_the_snapshot(world, grid_a):
 
 def test_other_process_change_is_seen_through_the_watermark(world, grid_a, monkeypatch):
     """A bulk update with no signal and no event (as another process's would look from here)."""
-    org.create_category(None, code="15", name="大类")
-    org.create_category(None, code="15001", name="事项")
+    org.create_category(SYSTEM, code="15", name="大类")
+    org.create_category(SYSTEM, code="15001", name="事项")
     assert responsibility.resolve("15001", grid=grid_a).fallback == "street"
     Unit.objects.filter(region=world.street_a, kind__in=["government", "party_street"]).update(status="dissolved")
     assert responsibility.resolve("15001", grid=grid_a).fallback == "street"  # within RECHECK_SECONDS: cached
@@ -81,16 +82,16 @@ def test_other_process_change_is_seen_through_the_watermark(world, grid_a, monke
 
 
 def test_intake_query_budget(world, place, django_assert_max_num_queries):
-    services.submit(None, description="预热", category="01001", lon=place.lon, lat=place.lat)
+    services.submit(SYSTEM, description="预热", category="01001", lon=place.lon, lat=place.lat)
     # PostgreSQL takes ids from the sequence in blocks, so the number is known before the insert: the
     # request, its three transitions and their events go in one statement. SQLite: savepoint, insert,
     # release, UPDATE for the number, transitions (one INSERT), events (one INSERT).
     with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 6):
-        req, created = services.submit(None, description="小区门口垃圾堆放多日无人清运", category="01001",
+        req, created = services.submit(SYSTEM, description="小区门口垃圾堆放多日无人清运", category="01001",
                                        lon=place.lon, lat=place.lat, idempotency_key="budget-1")
     assert created and req.state == "dispatched" and req.transitions.count() == 3
     assert req.number.endswith(f"{req.pk:07d}") and ServiceRequest.objects.get(pk=req.pk).number == req.number
-    again, created = services.submit(None, description="小区门口垃圾堆放多日无人清运", category="01001",
+    again, created = services.submit(SYSTEM, description="小区门口垃圾堆放多日无人清运", category="01001",
                                      lon=place.lon, lat=place.lat, idempotency_key="budget-1")
     assert not created and again.pk == req.pk and ServiceRequest.objects.filter(idempotency_key="budget-1").count() == 1
 
@@ -99,7 +100,7 @@ def test_intake_query_budget(world, place, django_assert_max_num_queries):
 def test_stale_id_block_recovers(world, place):
     """Ids come from the sequence in blocks; when the sequence is reset under them (a bulk load), the
     intake notices the clash and starts afresh, writing nothing twice."""
-    a, _ = services.submit(None, description="第一条", category="01001", lon=place.lon, lat=place.lat)
+    a, _ = services.submit(SYSTEM, description="第一条", category="01001", lon=place.lon, lat=place.lat)
     table = ServiceRequest._meta.db_table
     with connection.cursor() as cur:  # a bulk load takes the next ids explicitly and resets the sequence
         nxt = a.pk + 1
@@ -111,7 +112,7 @@ def test_stale_id_block_recovers(world, place):
                     "routing_reason, routing, sla, escalation_level, rating, resolution, created_at, updated_at, "
                     f"version FROM {table} WHERE id = %s", [nxt, nxt, a.pk])
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [nxt + 50])
-    b, created = services.submit(None, description="第二条", category="01001", lon=place.lon, lat=place.lat)
+    b, created = services.submit(SYSTEM, description="第二条", category="01001", lon=place.lon, lat=place.lat)
     assert created and b.pk > nxt + 50 and b.number.endswith(f"{b.pk:07d}")
 
 
@@ -135,9 +136,9 @@ def test_intake_outside_a_transaction_commits_and_dispatches(transactional_db, m
         statements.append(sql)
         return execute(sql, params, many, context)
 
-    services.submit(None, description="预热", category="01001", lon=g.centroid_lon, lat=g.centroid_lat)
+    services.submit(SYSTEM, description="预热", category="01001", lon=g.centroid_lon, lat=g.centroid_lat)
     with connection.execute_wrapper(count):
-        req, created = services.submit(None, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
+        req, created = services.submit(SYSTEM, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
                                        lat=g.centroid_lat, idempotency_key="outside-1")
     assert created and req.transitions.count() == 3
     if connection.vendor == "postgresql":  # one write for request, transitions and events (then the dispatch)
@@ -146,7 +147,7 @@ def test_intake_outside_a_transaction_commits_and_dispatches(transactional_db, m
     events = Event.objects.filter(aggregate_id=req.number)
     assert events.count() == 3
     assert Delivery.objects.filter(event__in=events).exists()  # dispatched after the commit
-    again, created = services.submit(None, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
+    again, created = services.submit(SYSTEM, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
                                      lat=g.centroid_lat, idempotency_key="outside-1")
     assert not created and again.pk == req.pk and Event.objects.filter(aggregate_id=req.number).count() == 3
 
@@ -156,7 +157,7 @@ def test_the_stored_rows_are_the_objects_built(world, place):
     equal the request, transitions and events built in Python, field by field."""
     from gongzhi.core.models import Event
 
-    req, _ = services.submit(None, description="路灯不亮，晚上很黑", category="02003", lon=place.lon, lat=place.lat,
+    req, _ = services.submit(SYSTEM, description="路灯不亮，晚上很黑", category="02003", lon=place.lon, lat=place.lat,
                              address="幸福里3号", reporter_name="张三", reporter_phone="13500001111",
                              idempotency_key="rows-1")
     stored = ServiceRequest.objects.get(pk=req.pk)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gongzhi.cases import perms, services, sla
 from gongzhi.cases.models import Bypass, CalendarDay, ServiceRequest, State, Summons, Transition
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.models import Event
 from gongzhi.org.models import Person, Unit
@@ -38,25 +39,25 @@ def test_submit_routes_by_responsibility_list_with_reason(submit, place, world):
 def test_unknown_category_and_outside_grid_save_nothing(world, place):
     n = ServiceRequest.objects.count()
     with pytest.raises(DomainError) as e:
-        services.submit(None, description="x", category="99999", lon=place.lon, lat=place.lat)
+        services.submit(SYSTEM, description="x", category="99999", lon=place.lon, lat=place.lat)
     assert e.value.field == "category" and e.value.code == "unknown_category"
     with pytest.raises(DomainError) as e:
-        services.submit(None, description="路灯坏了", category="02003", lon=10.0, lat=10.0)
+        services.submit(SYSTEM, description="路灯坏了", category="02003", lon=10.0, lat=10.0)
     assert e.value.code == "outside_grids"
     with pytest.raises(DomainError) as e:
-        services.submit(None, description="  ", category="02003", lon=place.lon, lat=place.lat)
+        services.submit(SYSTEM, description="  ", category="02003", lon=place.lon, lat=place.lat)
     assert e.value.field == "description"
     with pytest.raises(DomainError) as e:
-        services.submit(None, description="路灯坏了", category="02003", lon=place.lon, lat=place.lat,
+        services.submit(SYSTEM, description="路灯坏了", category="02003", lon=place.lon, lat=place.lat,
                         reporter_phone="12")
     assert e.value.field == "reporter_phone"
     assert ServiceRequest.objects.count() == n
 
 
 def test_idempotency_key_never_creates_a_second_request(world, place):
-    a, created = services.submit(None, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat,
+    a, created = services.submit(SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat,
                                  idempotency_key="k-1")
-    b, created2 = services.submit(None, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat,
+    b, created2 = services.submit(SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat,
                                   idempotency_key="k-1")
     assert created and not created2 and a.pk == b.pk
     assert ServiceRequest.objects.count() == 1
@@ -73,8 +74,8 @@ def test_full_loop_with_rating(submit, users):
     services.start(dept, req)
     services.resolve(dept, req, resolution="已清理占道摊点")
     assert req.state == State.RESOLVED and req.resolved_at
-    services.confirm(None, req, rating="satisfied", token=req.token)
-    services.close(None, req)
+    services.confirm(SYSTEM, req, rating="satisfied", token=req.token)
+    services.close(SYSTEM, req)
     req.refresh_from_db()
     assert req.state == State.CLOSED and req.rating == "satisfied" and req.fixed is True
     rows = list(req.transitions.values_list("action", "actor_label"))
@@ -84,8 +85,8 @@ def test_full_loop_with_rating(submit, users):
 def test_refused_transition_says_why(submit, users):
     req = submit(category="01005")
     with pytest.raises(DomainError) as e:
-        services.confirm(None, req, rating="satisfied", token=req.token)
-    assert e.value.code == "bad_transition" and "已派单" in e.value.message
+        services.confirm(SYSTEM, req, rating="satisfied", token=req.token)
+    assert e.value.code == "invalid_state" and "已派单" in e.value.message
     assert req.transitions.filter(action="confirm").count() == 0
 
 
@@ -120,7 +121,7 @@ def test_concurrent_action_one_wins_other_conflicts(submit, users):
 def test_unsatisfied_not_fixed_reopens_and_followup(submit, users):
     req = submit(category="01005")
     services.resolve(users["department_staff"], req, resolution="已处理")
-    services.confirm(None, req, rating="unsatisfied", fixed=False, token=req.token, comment="摊贩又回来了")
+    services.confirm(SYSTEM, req, rating="unsatisfied", fixed=False, token=req.token, comment="摊贩又回来了")
     assert req.state == State.REOPENED and req.rating == "unsatisfied"
     services.dispatch(users["district_admin"], req)
     services.resolve(users["department_staff"], req, resolution="加强巡查")
@@ -246,7 +247,7 @@ def test_not_ours_and_cancel(submit, users):
     services.not_ours(users["street_cadre"], r2, reason="属外区")
     assert r2.state == State.NOT_OURS
     r3 = submit(category="01005", auto_route=False)
-    services.cancel(None, r3, token=r3.token, reason="已自行解决")
+    services.cancel(SYSTEM, r3, token=r3.token, reason="已自行解决")
     assert r3.state == State.CANCELLED
     from django.contrib.auth.models import AnonymousUser
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 def test_demo_leaves_one_stood_down_incident_with_its_report(world):
     from gongzhi.cases import services as C
+    from gongzhi.core.actors import SYSTEM
     from gongzhi.incidents import demo, report
     from gongzhi.incidents.models import Incident
     from gongzhi.org.models import Grid
@@ -27,5 +28,5 @@ def test_demo_leaves_one_stood_down_incident_with_its_report(world):
     assert [e.kind for e in r["timeline"]][0] == "declared" and r["timeline"][-1].kind == "stood_down"
     # nothing active: a request from the same grid follows the responsibility list again
     g = inc.area.order_by("grid__code").first().grid
-    req, _ = C.submit(None, description="路灯不亮", category="02003", grid=Grid.objects.get(pk=g.pk).code)
+    req, _ = C.submit(SYSTEM, description="路灯不亮", category="02003", grid=Grid.objects.get(pk=g.pk).code)
     assert req.routing["fallback"] != "override"

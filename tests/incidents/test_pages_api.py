@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.incidents.models import Incident, Mobilisation
 
 from .conftest import declare_a
@@ -141,12 +142,12 @@ def test_queries_active_incidents(iworld):
     assert {i.pk for i in active_incidents(w.users["district_admin"])} == {a.pk, b.pk}
     assert [i.pk for i in active_incidents(w.users["street_cadre"])] == [a.pk]
     assert [i.pk for i in active_incidents(w.users["district_admin"], region=w.street_b)] == [b.pk]
-    assert [i.pk for i in active_incidents(None, region=w.comm_a)] == [a.pk]
-    i = active_incidents(None, region=w.street_a)[0]
+    assert [i.pk for i in active_incidents(SYSTEM, region=w.comm_a)] == [a.pk]
+    i = active_incidents(SYSTEM, region=w.street_a)[0]
     assert i.geometry["type"] in ("Polygon", "MultiPolygon") and i.get_absolute_url() == f"/incidents/{a.pk}/"
     assert i.region == w.street_a and i.declared_at
-    S.stand_down(None, a)
-    assert [x.pk for x in active_incidents(None)] == [b.pk]
+    S.stand_down(SYSTEM, a)
+    assert [x.pk for x in active_incidents(SYSTEM)] == [b.pk]
 
 
 def test_cli_declare_and_stand_down(iworld, capsys):

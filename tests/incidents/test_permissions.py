@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Forbidden, NotFound
 from gongzhi.incidents import services as S
 from gongzhi.incidents.models import Incident, LogEntry, Mobilisation
@@ -36,7 +37,7 @@ def _attempt(w, action, user):
     elif action == "check_in":
         S.check_in(user, w.mob)
     elif action == "assign":
-        S.check_in(None, w.mob)
+        S.check_in(SYSTEM, w.mob)
         S.assign(user, Mobilisation.objects.select_related("incident", "person", "region").get(pk=w.mob.pk),
                  task="值守路口")
     elif action == "raise_need":

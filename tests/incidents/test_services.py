@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def submit(grid, category="02001", **kw):
     from gongzhi.cases import services as C
 
-    req, _ = C.submit(None, description="路面塌陷积水", category=category, grid=grid.code, **kw)
+    req, _ = C.submit(SYSTEM, description="路面塌陷积水", category=category, grid=grid.code, **kw)
     return req
 
 
@@ -39,7 +39,7 @@ def test_request_in_area_goes_to_desk_with_emergency_sla_outside_not_after_stand
     # uncategorised requests are taken too
     from gongzhi.cases import services as C
 
-    unc, _ = C.submit(None, description="这里情况紧急需要帮助", grid=w.grids_a[0].code)
+    unc, _ = C.submit(SYSTEM, description="这里情况紧急需要帮助", grid=w.grids_a[0].code)
     assert unc.handling_unit == w.gov_a and unc.sla == "emergency"
     # another grid of the same community is not in the area
     other = submit(w.grids_a[1])
@@ -229,7 +229,7 @@ def test_overlap_and_stand_down_twice(iworld):
     S.stand_down(w.users["street_cadre"], inc)
     with pytest.raises(Conflict) as e:
         S.stand_down(w.users["street_cadre"], Incident.objects.get(pk=inc.pk))
-    assert e.value.code == "already_stood_down"
+    assert e.value.code == "invalid_state"
     assert Incident.objects.get(pk=inc.pk).version == stale_version + 1
     # after stand-down the grids are free again
     again = declare_a(w, name="二次内涝", grids=[w.grids_a[1].code])
@@ -262,7 +262,7 @@ def test_after_action_report_and_pdf(iworld):
     w = iworld
     inc = declare_a(w)
     req = submit(w.grids_a[0])
-    C.start(None, req) if hasattr(C, "start") else None
+    C.start(SYSTEM, req) if hasattr(C, "start") else None
     m = Mobilisation.objects.filter(incident=inc).first()
     S.check_in(w.users["street_cadre"], m)
     S.raise_need(w.users["street_cadre"], inc, title="沙袋", kind="material", quantity=5)

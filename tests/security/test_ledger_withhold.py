@@ -14,6 +14,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import SecurityLog
 from gongzhi.ledger import services, verify
 from gongzhi.ledger.models import Leaf, SignedCheckpoint, WithheldEntry
@@ -126,20 +127,20 @@ def test_withholding_refuses_bad_input_and_changes_nothing(published):
     with pytest.raises(CommandError):
         call_command("ledger", "withhold", "--index", "5", "--reason", "because")
     with pytest.raises(services.LedgerError, match="reason must be one of"):
-        services.withhold([5], reason="because")
+        services.withhold(SYSTEM, [5], reason="because")
     assert not WithheldEntry.objects.exists()
     # Dry run lists, changes nothing; a second withholding of the same entries is a no-op.
     out = io.StringIO()
     call_command("ledger", "withhold", "--record", "service_request:7", "--reason", "personal_data", "--dry-run",
                  stdout=out)
     assert "3 entries would be withheld" in out.getvalue() and not WithheldEntry.objects.exists()
-    assert services.withhold([5, 105], reason="personal_data") == [5, 105]
-    assert services.withhold([5, 105, 257], reason="personal_data") == [257]
+    assert services.withhold(SYSTEM, [5, 105], reason="personal_data") == [5, 105]
+    assert services.withhold(SYSTEM, [5, 105, 257], reason="personal_data") == [257]
 
 
 def test_withholding_is_in_the_security_log(published, django_user_model):
     admin = django_user_model.objects.create_user("ops", is_superuser=True, is_staff=True)
-    services.withhold([5], reason="legal_order", actor=admin)
+    services.withhold(admin, [5], reason="legal_order")
     row = SecurityLog.objects.get(kind="ledger_withhold")
     assert row.username == "ops" and row.detail["indices"] == [5] and row.detail["reason"] == "legal_order"
     out = io.StringIO()

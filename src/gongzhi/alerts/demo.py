@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 
 from . import services
 from .models import Alert
@@ -29,7 +30,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         return {}
     progress("预警：回溯扫描", 0, 1)
     with transaction.atomic():
-        result = services.scan(None, None, now, days=days)
+        result = services.scan(SYSTEM, None, now, days=days)
         alerts = list(Alert.objects.filter(pk__in=[a.pk for a in result.raised]))
         for a in alerts:
             a.created_at = min(now, timezone.make_aware(dt.datetime.combine(a.window_end + dt.timedelta(days=1),
@@ -44,6 +45,6 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         old = [a for a in alerts
                if a.created_at < now - dt.timedelta(days=HISTORY_DAYS) and a.pk not in newest.values()]
         for a in old:
-            services.resolve(None, a, note="演示数据：历史预警，已处置")
+            services.resolve(SYSTEM, a, note="演示数据：历史预警，已处置")
     progress("预警：回溯扫描", 1, 1)
     return {"alerts": len(alerts), "alerts_open": len(alerts) - len(old)}

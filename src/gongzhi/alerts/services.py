@@ -23,13 +23,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.cases.models import ServiceRequest, State
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Grid, MatterCategory, Unit
 
-from . import detect
+from . import contracts, detect
 from .models import ACTIVE, Alert, Kind, ScanRun, Status
 from .perms import HANDLE, SCAN
 
@@ -83,7 +84,8 @@ def _change(actor, alert: Alert, *, to: str, version: int | None, reason: str = 
     allowed_from = {Status.ACKNOWLEDGED: {Status.OPEN}, Status.DISMISSED: set(ACTIVE),
                     Status.RESOLVED: set(ACTIVE)}[to]
     if alert.status not in allowed_from:
-        raise DomainError(f"预警当前为“{alert.get_status_display()}”，不能改为“{Status(to).label}”", field="status")
+        raise DomainError(f"预警当前为“{alert.get_status_display()}”，不能改为“{Status(to).label}”", field="status",
+                          code=CoreError.INVALID_STATE)
     now = timezone.now()
     expected = alert.version if version is None else int(version)
     n = Alert.objects.filter(pk=alert.pk, version=expected, status=alert.status).update(
@@ -91,7 +93,7 @@ def _change(actor, alert: Alert, *, to: str, version: int | None, reason: str = 
     if n == 0:
         raise Conflict("预警已被他人更新，请刷新后重试", field="version")
     alert.refresh_from_db()
-    emit(f"alerts.{to}", aggregate_type="alert", aggregate_id=alert.pk, region=alert.region, actor=actor,
+    emit(contracts.STATUS_EVENTS[to], aggregate_type="alert", aggregate_id=alert.pk, region=alert.region, actor=actor,
          payload={"kind": alert.kind, "key": alert.key, "reason": reason}, public=False)
     return alert
 
@@ -435,7 +437,7 @@ def _apply(finding: Finding, at: dt.datetime, actor) -> tuple[Alert | None, bool
             raise Conflict("预警在扫描时被他人更新，请重新扫描", field="version")
         active.refresh_from_db()
         active.requests.add(*new_rids)
-        emit("alerts.updated", aggregate_type="alert", aggregate_id=active.pk, region=active.region, actor=actor,
+        emit(contracts.UPDATED, aggregate_type="alert", aggregate_id=active.pk, region=active.region, actor=actor,
              payload={"kind": active.kind, "key": active.key, "observed": active.observed,
                       "window_end": active.window_end.isoformat(), "added_requests": len(new_rids)}, public=False)
         return active, False
@@ -461,7 +463,7 @@ def _apply(finding: Finding, at: dt.datetime, actor) -> tuple[Alert | None, bool
     except IntegrityError:
         raise Conflict("同一预警正在被另一次扫描写入，请稍后重试", field="key") from None
     alert.requests.add(*rids)
-    emit("alerts.raised", aggregate_type="alert", aggregate_id=alert.pk, region=alert.region, actor=actor,
+    emit(contracts.RAISED, aggregate_type="alert", aggregate_id=alert.pk, region=alert.region, actor=actor,
          payload={"kind": alert.kind, "key": alert.key, "severity": alert.severity, "observed": alert.observed,
                   "expected": round(alert.expected, 3), "p_value": alert.p_value,
                   "window": [alert.window_start.isoformat(), alert.window_end.isoformat()]}, public=False)
@@ -524,7 +526,7 @@ def scan(actor, region: Region | None = None, at: dt.datetime | None = None, *, 
     run = ScanRun.objects.create(region=region, at=at, first_day=first, last_day=last, raised=len(raised),
                                  updated=len(updated), series=n_series, phi=phi, started_at=timezone.now(),
                                  seconds=time.perf_counter() - t0)
-    emit("alerts.scanned", aggregate_type="alert_scan", aggregate_id=run.pk, region=region, actor=actor,
+    emit(contracts.SCANNED, aggregate_type="alert_scan", aggregate_id=run.pk, region=region, actor=actor,
          payload={"first_day": first.isoformat(), "last_day": last.isoformat(), "raised": len(raised),
                   "updated": len(updated)}, public=False)
     return ScanResult(run=run, raised=raised, updated=updated)

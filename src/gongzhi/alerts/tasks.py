@@ -2,6 +2,8 @@
 
 from django_tasks import task
 
+from gongzhi.core.actors import SYSTEM
+
 from . import services
 
 
@@ -10,5 +12,5 @@ def daily_scan(region_code: str | None = None, days: int = 1) -> dict:
     from gongzhi.core.models import Region
 
     region = Region.objects.get(code=region_code) if region_code else None
-    result = services.scan(None, region, days=days)
+    result = services.scan(SYSTEM, region, days=days)
     return {"raised": len(result.raised), "updated": len(result.updated), "run": result.run.pk}

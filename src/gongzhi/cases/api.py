@@ -5,9 +5,10 @@ import math
 from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
+from gongzhi.core.contracts import CoreError
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.idempotency import idempotent
 from gongzhi.core.validation import Limit, Offset
-from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import geo
 
 from . import attachments as attachments_mod
@@ -259,6 +260,6 @@ def get_figures(request, level: str = "street"):
         raise DomainError(f"level 须为 {', '.join(figures.LEVELS)} 之一", field="level")
     within = perm.home_region(request.user)
     if within is None:
-        raise DomainError("您没有可查看的区域", code="forbidden")
+        raise DomainError("您没有可查看的区域", code=CoreError.FORBIDDEN)
     return 200, {"level": level, "total": figures.total(within=within),
                  "rows": figures.compute(level, within=within)}

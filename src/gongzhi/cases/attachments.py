@@ -20,6 +20,8 @@ from django.conf import settings
 
 from gongzhi.core.errors import DomainError
 
+from .contracts import CasesError
+
 # (magic prefix, content type, extension)
 SIGNATURES = [
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
@@ -34,7 +36,7 @@ class AttachmentTooLarge(DomainError):
     """An attachment over the size limit: 413, nothing saved."""
 
     status = 413
-    code = "attachment_too_large"
+    code = CasesError.ATTACHMENT_TOO_LARGE
 
 
 def max_bytes() -> int:
@@ -79,7 +81,7 @@ def check(files) -> list[Checked]:
     files = [f for f in (files or []) if f is not None]
     if len(files) > max_count():
         raise DomainError(f"最多上传{max_count()}个附件（照片或文件），您选择了{len(files)}个",
-                          field="attachments", code="too_many_attachments")
+                          field="attachments", code=CasesError.TOO_MANY_ATTACHMENTS)
     limit = max_bytes()
     out = []
     for f in files:
@@ -93,7 +95,7 @@ def check(files) -> list[Checked]:
             raise AttachmentTooLarge(f"附件“{name}”大小为{_human(size)}，超过每个{_human(limit)}的上限，"
                                      f"请压缩后再上传", field="attachments")
         if size == 0:
-            raise DomainError(f"附件“{name}”是空文件", field="attachments", code="empty_attachment")
+            raise DomainError(f"附件“{name}”是空文件", field="attachments", code=CasesError.EMPTY_ATTACHMENT)
         if data is None:
             f.seek(0)
             data = f.read(limit + 1)
@@ -103,7 +105,7 @@ def check(files) -> list[Checked]:
         kind = sniff(data[:16])
         if kind is None:
             raise DomainError(f"附件“{name}”不是{ALLOWED_LABEL}文件（按文件内容判断）", field="attachments",
-                              code="attachment_type")
+                              code=CasesError.ATTACHMENT_TYPE)
         out.append(Checked(name, kind[0], kind[1], data))
     return out
 

@@ -19,6 +19,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, IdempotencyMismatch, NotFound
 from gongzhi.core import bulksql
 from gongzhi.core.events import build_many, dispatch_after_commit, emit
@@ -28,7 +30,8 @@ from gongzhi.org.kinds import SlaClass, UnitKind
 from gongzhi.org.models import MatterCategory, Person, Unit
 
 from . import attachments as attachments_mod
-from . import perms, sla
+from . import contracts, perms, sla
+from .contracts import CasesError
 from .models import (
     OPEN_STATES,
     Attachment,
@@ -88,7 +91,7 @@ def now() -> dt.datetime:
 
 
 def actor_label(actor) -> str:
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if not getattr(actor, "is_authenticated", False):  # the system, or an anonymous resident
         return "系统"
     return actor.get_full_name() or actor.username
 
@@ -119,7 +122,7 @@ def _record(actor, req: ServiceRequest, action: str, from_state: str, to_state: 
                                   actor=actor if getattr(actor, "is_authenticated", False) else None,
                                   actor_label=actor_label(actor), unit=unit, reason=reason, at=at or now(),
                                   data=data or {})
-    emit(f"cases.request.{action}", aggregate_type="service_request", aggregate_id=req.number,
+    emit(contracts.REQUEST_EVENTS[action], aggregate_type="service_request", aggregate_id=req.number,
          payload=_public_payload(req, action=action, from_state=from_state, to_state=to_state, reason=reason,
                                  followers=followers(req) if req.has_followers else [req.number], **(data or {})),
          region=req.region, actor=actor)
@@ -133,7 +136,7 @@ def _move(actor, req: ServiceRequest, action: str, *, reason: str = "", expected
     if req.state not in allowed_from:
         ok = "、".join(str(State(s).label) for s in sorted(allowed_from))
         raise DomainError(f"诉求{req.number}当前为“{State(req.state).label}”，不能{ACTION_LABELS[action]}"
-                          f"（只能在以下状态{ACTION_LABELS[action]}：{ok}）", code="bad_transition", field="action")
+                          f"（只能在以下状态{ACTION_LABELS[action]}：{ok}）", code=CoreError.INVALID_STATE, field="action")
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
         raise DomainError(f"{ACTION_LABELS[action]}须说明原因", field="reason")
@@ -166,7 +169,7 @@ def _locate(lon, lat, grid_code):
     if grid_code:
         grid = responsibility.grid_by_code(grid_code)
         if grid is None:
-            raise DomainError(f"网格{grid_code}不存在", field="grid", code="unknown_grid")
+            raise DomainError(f"网格{grid_code}不存在", field="grid", code=CoreError.INVALID)
         if lon is None or lat is None:
             lon, lat = grid.centroid_lon, grid.centroid_lat
         return grid, lon, lat
@@ -381,7 +384,7 @@ def _same_submission(prior: ServiceRequest, new: ServiceRequest, category_given:
     if any(getattr(prior, f) != getattr(new, f) for f in fields):
         return False
     submitted = Event.objects.filter(aggregate_type="service_request", aggregate_id=prior.number,
-                                     type="cases.request.submit").values_list("payload", flat=True).first()
+                                     type=contracts.REQUEST_SUBMIT).values_list("payload", flat=True).first()
     intake = (submitted or {}).get("category", prior.category.code if prior.category_id else None)
     prior_given = intake is not None and prior.suggested_category_id is None
     if category_given != prior_given:
@@ -415,7 +418,7 @@ def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, c
         payload = _public_payload(req, action=a, from_state=f, to_state=t, reason=why, followers=[req.number], **data)
         if a == "submit":
             payload["personal"] = personal
-        batch.append((f"cases.request.{a}", payload, u))
+        batch.append((contracts.REQUEST_EVENTS[a], payload, u))
     events = build_many(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region,
                         schedule=False)
     return transitions, events
@@ -559,7 +562,7 @@ def record_followup(actor, req, *, fixed: bool, rating: str = "", note: str = ""
     if not (perms.can(actor, perms.DISPATCH, req) or perms.can(actor, perms.HANDLE, req)):
         raise Forbidden("无权回访此诉求")
     if req.state not in (State.RESOLVED, State.CONFIRMED, State.CLOSED):
-        raise DomainError("只能回访已办结的诉求", code="bad_transition", field="action")
+        raise DomainError("只能回访已办结的诉求", code=CoreError.INVALID_STATE, field="action")
     if rating and rating not in Rating.values:
         raise DomainError("请选择满意、基本满意或不满意", field="rating")
     f = FollowUp.objects.create(request=req, by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -631,8 +634,7 @@ def level_above(unit: Unit, region: Region) -> Unit | None:
 @transaction.atomic
 def escalate(actor, req, *, reason: str, expected_version=None, auto: bool = False) -> ServiceRequest:
     req = _load(req)
-    if actor is not None:
-        perms.require(actor, perms.DISPATCH, req)
+    perms.require(actor, perms.DISPATCH, req)
     base = req.handling_unit
     if base is None:
         street = req.region.ancestor_at(Region.Level.STREET)
@@ -641,7 +643,7 @@ def escalate(actor, req, *, reason: str, expected_version=None, auto: bool = Fal
     else:
         target = level_above(base, req.region)
     if target is None:
-        raise DomainError(f"诉求{req.number}已在最高层级，无法再升级", code="top_level", field="action")
+        raise DomainError(f"诉求{req.number}已在最高层级，无法再升级", code=CasesError.TOP_LEVEL, field="action")
     fields = {"handling_unit": target, "escalation_level": req.escalation_level + 1,
               "routing_reason": f"由{base.name if base else '—'}升级至{target.name}：{reason}"}
     if auto:
@@ -687,7 +689,7 @@ def blow_whistle(actor, req, *, departments: list[str], reason: str) -> Whistle:
     req = _load(req)
     perms.require(actor, perms.WHISTLE, req)
     if req.state not in OPEN_STATES:
-        raise DomainError(f"诉求{req.number}当前为“{State(req.state).label}”，不能吹哨", code="bad_transition",
+        raise DomainError(f"诉求{req.number}当前为“{State(req.state).label}”，不能吹哨", code=CoreError.INVALID_STATE,
                           field="action")
     reason = (reason or "").strip()
     if not reason:
@@ -728,13 +730,13 @@ def report(actor, summons_id: int, *, step: str, note: str = "", expected_versio
     if step == "acknowledge":
         if s.acknowledged_at:
             raise DomainError(f"{s.department.name}已于{timezone.localtime(s.acknowledged_at):%m-%d %H:%M}报到",
-                              code="bad_transition", field="step")
+                              code=CoreError.INVALID_STATE, field="step")
         fields = {"acknowledged_at": at}
     elif step == "act":
         if not s.acknowledged_at:
-            raise DomainError("请先报到（确认接收），再反馈处置情况", code="bad_transition", field="step")
+            raise DomainError("请先报到（确认接收），再反馈处置情况", code=CoreError.INVALID_STATE, field="step")
         if s.acted_at:
-            raise DomainError("已反馈过处置情况", code="bad_transition", field="step")
+            raise DomainError("已反馈过处置情况", code=CoreError.INVALID_STATE, field="step")
         if not (note or "").strip():
             raise DomainError("请填写处置情况", field="note")
         fields = {"acted_at": at, "note": note.strip()}
@@ -762,16 +764,16 @@ def start_bypass(actor, *, category: str, summary: str, lon=None, lat=None, grid
         raise DomainError("请选择事项类别", field="category")
     if not (cat.default_sla in (SlaClass.EMERGENCY, SlaClass.UTILITIES) or cat.code[:2] in BYPASS_MAJOR_CLASSES):
         raise DomainError(f"“{cat.name}”不是紧急或基本民生事项，请按正常程序上报", field="category",
-                          code="not_emergency")
+                          code=CasesError.NOT_EMERGENCY)
     g, lon, lat = _locate(lon, lat, grid)
-    if not perms.can(actor, perms.BYPASS, region=g.region) or actor is None:
+    if not perms.can(actor, perms.BYPASS, region=g.region) or not getattr(actor, "is_authenticated", False):
         raise Forbidden("只有本网格的网格员或社区干部可以紧急先行处置")
     if not (summary or "").strip():
         raise DomainError("请简要说明处置情况", field="summary")
     at = now()
     b = Bypass.objects.create(worker=actor, grid=g, region=g.region, category=cat, summary=summary.strip()[:200],
                               acted_at=at, filing_due=at + dt.timedelta(hours=BYPASS_FILING_HOURS))
-    emit("cases.bypass.started", aggregate_type="bypass", aggregate_id=b.pk,
+    emit(contracts.BYPASS_STARTED, aggregate_type="bypass", aggregate_id=b.pk,
          payload={"grid": g.code, "category": cat.code, "filing_due": b.filing_due.isoformat()},
          region=g.region, actor=actor)
     return b
@@ -784,18 +786,18 @@ def file_bypass(actor, bypass_id: int, *, description: str, resolution: str) -> 
         of=("self",), no_key=True).filter(pk=bypass_id).first()
     if b is None:
         raise NotFound(f"紧急处置记录{bypass_id}不存在")
-    if actor is None or b.worker_id != actor.pk:
+    if not getattr(actor, "is_authenticated", False) or b.worker_id != actor.pk:
         raise Forbidden("只有当时处置的网格员可以备案")
     if b.filed_at:
-        raise DomainError("该紧急处置已备案", code="bad_transition")
+        raise DomainError("该紧急处置已备案", code=CoreError.INVALID_STATE)
     if not (resolution or "").strip():
         raise DomainError("请填写处置结果", field="resolution")
-    req, _ = submit(None, description=description or b.summary, channel=Channel.BYPASS, category=b.category.code,
+    req, _ = submit(SYSTEM, description=description or b.summary, channel=Channel.BYPASS, category=b.category.code,
                     grid=b.grid.code, at=b.acted_at, auto_route=False)
     req.created_by = actor
     unit = responsibility.handling_unit(b.region) or responsibility.resolve(b.category.code, grid=b.grid).unit
-    _move(None, req, "accept", at=b.acted_at, reason="紧急先行处置")
-    _move(None, req, "dispatch", at=b.acted_at, unit=unit, reason="网格员紧急先行处置", handling_unit=unit,
+    _move(SYSTEM, req, "accept", at=b.acted_at, reason="紧急先行处置")
+    _move(SYSTEM, req, "dispatch", at=b.acted_at, unit=unit, reason="网格员紧急先行处置", handling_unit=unit,
           routing_reason="紧急先行处置（事后备案）", sla=SlaClass.EMERGENCY, sla_started_at=b.acted_at,
           due_at=sla.due_at(SlaClass.EMERGENCY, b.acted_at), created_by=actor)
     at = now()
@@ -816,7 +818,7 @@ def flag_unfiled_bypasses(at: dt.datetime | None = None) -> int:
         with transaction.atomic():
             if Bypass.objects.filter(pk=b.pk, flagged_at__isnull=True).update(flagged_at=at):
                 street = b.region.ancestor_at(Region.Level.STREET)
-                emit("cases.bypass.unfiled", aggregate_type="bypass", aggregate_id=b.pk,
+                emit(contracts.BYPASS_UNFILED, aggregate_type="bypass", aggregate_id=b.pk,
                      payload={"grid": b.grid.code, "street": street.code if street else None,
                               "filing_due": b.filing_due.isoformat()}, region=street or b.region)
                 n += 1
@@ -837,7 +839,7 @@ def escalate_overdue(at: dt.datetime | None = None) -> int:
     for pk in ids:
         req = ServiceRequest.objects.select_related("handling_unit__region", "region", "grid", "category").get(pk=pk)
         try:
-            escalate(None, req, reason=f"超过办理时限（{timezone.localtime(req.due_at):%Y-%m-%d %H:%M}）自动升级",
+            escalate(SYSTEM, req, reason=f"超过办理时限（{timezone.localtime(req.due_at):%Y-%m-%d %H:%M}）自动升级",
                      auto=True)
             n += 1
         except DomainError:
@@ -874,7 +876,7 @@ def open_mediation(actor, *, region: Region, title: str, lead: int, volunteers: 
         if (p.get("name") or "").strip():
             MediationParty.objects.create(case=case, name=p["name"].strip()[:40], phone=p.get("phone", "")[:20],
                                           role=p.get("role", "")[:20])
-    emit("cases.mediation.opened", aggregate_type="mediation", aggregate_id=case.pk,
+    emit(contracts.MEDIATION_OPENED, aggregate_type="mediation", aggregate_id=case.pk,
          payload={"title": case.title, "region": region.code,
                   "personal": {"parties": [p.get("name") for p in parties]}}, region=region, actor=actor)
     return case
@@ -885,7 +887,7 @@ def add_session(actor, case: MediationCase, *, at: dt.datetime, place: str = "",
     if not perms.can(actor, perms.HANDLE, region=case.region):
         raise Forbidden("无权记录调解")
     if case.closed_at:
-        raise DomainError("调解案件已结案", code="bad_transition")
+        raise DomainError("调解案件已结案", code=CoreError.INVALID_STATE)
     return MediationSession.objects.create(case=case, at=at, place=place, notes=notes)
 
 
@@ -903,6 +905,6 @@ def close_mediation(actor, case: MediationCase, *, outcome: str, agreement: str 
             version=F("version") + 1, outcome=outcome, agreement=agreement.strip(), closed_at=now()) == 0:
         raise Conflict("调解案件已被他人更新或已结案，请刷新后重试")
     case.refresh_from_db()
-    emit("cases.mediation.closed", aggregate_type="mediation", aggregate_id=case.pk,
+    emit(contracts.MEDIATION_CLOSED, aggregate_type="mediation", aggregate_id=case.pk,
          payload={"outcome": outcome, "region": case.region.code}, region=case.region, actor=actor)
     return case

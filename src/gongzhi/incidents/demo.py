@@ -16,6 +16,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 from gongzhi.org.models import Grid
 
@@ -52,40 +53,40 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     rng = random.Random(seed * 31 + 9)
     now = timezone.now().replace(microsecond=0)
     t0 = now - dt.timedelta(hours=3)
-    inc = S.declare(None, name=f"{street.name}暴雨内涝", kind="flood", severity=3, grids=[g.code for g in grids],
+    inc = S.declare(SYSTEM, name=f"{street.name}暴雨内涝", kind="flood", severity=3, grids=[g.code for g in grids],
                     description="短时强降雨，低洼小区积水，部分楼栋停电。", at=t0)
     routed = 0
     try:
         for k, (cat, text, minutes, done) in enumerate(REQUESTS):
             g = grids[k % len(grids)]
-            req, _ = C.submit(None, description=text, channel="hotline", category=cat, grid=g.code, anonymous=True,
+            req, _ = C.submit(SYSTEM, description=text, channel="hotline", category=cat, grid=g.code, anonymous=True,
                               at=t0 + dt.timedelta(minutes=minutes))
             routed += req.routing.get("fallback") == "override"
             if done:
-                C.start(None, req)
-                C.resolve(None, req, resolution="应急队伍已到场处置完毕")
+                C.start(SYSTEM, req)
+                C.resolve(SYSTEM, req, resolution="应急队伍已到场处置完毕")
             elif req.state == State.DISPATCHED:
-                C.start(None, req)
+                C.start(SYSTEM, req)
         mobs = list(Mobilisation.objects.filter(incident=inc).select_related("person", "region", "grid",
                                                                              "incident").order_by("id"))
-        need_a = S.raise_need(None, inc, title="防汛沙袋", kind="material", quantity=200,
+        need_a = S.raise_need(SYSTEM, inc, title="防汛沙袋", kind="material", quantity=200,
                               at=t0 + dt.timedelta(minutes=20))
-        S.raise_need(None, inc, title="抽排水人员", kind="person", quantity=4, skills=["抽水", "驾驶"],
+        S.raise_need(SYSTEM, inc, title="抽排水人员", kind="person", quantity=4, skills=["抽水", "驾驶"],
                      at=t0 + dt.timedelta(minutes=25))
         checked = assigned = 0
         tasks = ["转移低洼处老人", "清理排水口", "值守积水路口", "协助装运沙袋", "入户排查险情"]
         for m in mobs:
             if rng.random() < 0.75:
-                S.check_in(None, m, at=t0 + dt.timedelta(minutes=rng.randint(6, 60)))
+                S.check_in(SYSTEM, m, at=t0 + dt.timedelta(minutes=rng.randint(6, 60)))
                 checked += 1
                 if rng.random() < 0.6:
                     task = rng.choice(tasks)
-                    S.assign(None, m, task=task, need=need_a if task == "协助装运沙袋" else None,
+                    S.assign(SYSTEM, m, task=task, need=need_a if task == "协助装运沙袋" else None,
                              at=m.checked_in_at + dt.timedelta(minutes=rng.randint(2, 20)))
                     assigned += 1
-        S.add_note(None, inc, text="积水点已全部设置警示，低洼小区老人已转移到社区活动中心",
+        S.add_note(SYSTEM, inc, text="积水点已全部设置警示，低洼小区老人已转移到社区活动中心",
                    at=t0 + dt.timedelta(minutes=90))
-        S.stand_down(None, inc, note="降雨结束，积水已排除，恢复正常派单", at=now)
+        S.stand_down(SYSTEM, inc, note="降雨结束，积水已排除，恢复正常派单", at=now)
     finally:
         routing.clear()
     assert not Incident.objects.filter(status=Incident.Status.ACTIVE).exists()

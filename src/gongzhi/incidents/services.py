@@ -12,17 +12,20 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
 from gongzhi.org import geo
 from gongzhi.org import permissions as perm
+from gongzhi.org.contracts import OrgError
 from gongzhi.org.kinds import PARTY_KINDS, MemberRole
 from gongzhi.org.models import Grid, GridAssignment, HouseholdLink, Membership, Person, Unit
 from gongzhi.org.responsibility import handling_unit
 
-from . import perms
+from . import contracts, perms
 from . import routing as inc_routing
+from .contracts import IncidentsError
 from .models import Incident, IncidentGrid, IncidentNeed, Kind, LogEntry, Mobilisation, Notification, Severity
 
 PARTY_ROLES = (MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER, MemberRole.SECRETARY)
@@ -78,13 +81,13 @@ def desk_requests(incident: Incident):
 # ----------------------------------------------------------------- helpers
 
 
-def _log(incident, kind, text, *, actor=None, at=None, data=None) -> LogEntry:
+def _log(incident, kind, text, *, actor, at=None, data=None) -> LogEntry:
     return LogEntry.objects.create(incident=incident, at=at or _now(), kind=kind, text=text[:300],
                                    actor=_user(actor), data=data or {})
 
 
-def _emit(incident, type_, payload, *, actor=None, aggregate_id=None):
-    emit(f"incidents.{type_}", aggregate_type="incident", aggregate_id=aggregate_id or incident.code,
+def _emit(incident, type_: contracts.EventType, payload, *, actor, aggregate_id=None):
+    emit(type_, aggregate_type="incident", aggregate_id=aggregate_id or incident.code,
          region=incident.region, actor=actor, payload={"incident": incident.code, **payload})
 
 
@@ -100,7 +103,7 @@ def _resolve_grids(grids, polygon) -> tuple[list[Grid], object | None]:
         found = {g.code: g for g in Grid.objects.filter(code__in=codes).select_related("region")}
         missing = [c for c in codes if c not in found]
         if missing:
-            raise DomainError(f"网格不存在：{'、'.join(missing[:10])}；请检查网格编码", field="grids", code="unknown_grid")
+            raise DomainError(f"网格不存在：{'、'.join(missing[:10])}；请检查网格编码", field="grids", code=CoreError.INVALID)
         chosen.update({g.pk: g for g in found.values()})
     geom = None
     if polygon:
@@ -110,7 +113,7 @@ def _resolve_grids(grids, polygon) -> tuple[list[Grid], object | None]:
             if geo.overlap_m2(geom, shapely.geometry.shape(g.geometry)) > geo.OVERLAP_TOLERANCE_M2:
                 chosen.setdefault(g.pk, g)
     if not chosen:
-        raise DomainError("影响范围为空：请选择至少一个网格，或划定一个覆盖网格的范围", field="grids", code="empty_area")
+        raise DomainError("影响范围为空：请选择至少一个网格，或划定一个覆盖网格的范围", field="grids", code=IncidentsError.EMPTY_AREA)
     if len(chosen) > MAX_GRIDS:
         raise DomainError(f"影响范围过大（超过{MAX_GRIDS}个网格），请分区宣布", field="grids")
     out = sorted(chosen.values(), key=lambda g: g.code)
@@ -179,7 +182,7 @@ def declare(actor, *, name: str, kind: str, severity: int = Severity.IV, grids=(
     if busy:
         names = "、".join(sorted({b.incident.name for b in busy}))
         raise Conflict(f"以下网格已在应急响应中（{names}）：{'、'.join(b.grid.code for b in busy[:10])}；"
-                       "请先终止原事件或从范围中去掉这些网格", field="grids", code="overlap")
+                       "请先终止原事件或从范围中去掉这些网格", field="grids", code=OrgError.OVERLAP)
     region = _common_region([g.region for g in area])
     if desk_unit is None:
         desk_unit = handling_unit(region)
@@ -198,12 +201,12 @@ def declare(actor, *, name: str, kind: str, severity: int = Severity.IV, grids=(
         with transaction.atomic():
             IncidentGrid.objects.bulk_create([IncidentGrid(incident=inc, grid=g) for g in area])
     except IntegrityError:
-        raise Conflict("所选网格刚被另一应急事件占用，请刷新后重试", field="grids", code="overlap") from None
+        raise Conflict("所选网格刚被另一应急事件占用，请刷新后重试", field="grids", code=OrgError.OVERLAP) from None
     codes = [g.code for g in area]
     _log(inc, LogEntry.Kind.DECLARED,
          f"宣布{inc.get_kind_display()}应急（{inc.get_severity_display()}），影响{len(area)}个网格，"
          f"诉求直派{desk_unit.name}", actor=actor, at=at, data={"grids": codes})
-    _emit(inc, "declared", {"name": name, "kind": kind, "severity": severity, "region": region.code,
+    _emit(inc, contracts.DECLARED, {"name": name, "kind": kind, "severity": severity, "region": region.code,
                             "grids": codes, "desk_unit": desk_unit.code, "desk_unit_name": desk_unit.name,
                             "declared_at": at.isoformat()}, actor=actor)
     if mobilise:
@@ -263,7 +266,7 @@ def _mobilise(actor, inc: Incident, grid_pks: list[int], *, at) -> int:
     n_vol = len(found) - n_party
     _log(inc, LogEntry.Kind.MOBILISED, f"动员通知：党员{n_party}人、志愿者{n_vol}人（站内通知，未发短信）",
          actor=actor, at=at, data={"party_member": n_party, "volunteer": n_vol})
-    _emit(inc, "mobilised", {"party_member": n_party, "volunteer": n_vol, "notified": len(found),
+    _emit(inc, contracts.MOBILISED, {"party_member": n_party, "volunteer": n_vol, "notified": len(found),
                              "channel": "in_app"}, actor=actor)
     return len(found)
 
@@ -279,7 +282,7 @@ def mobilise(actor, incident: Incident) -> int:
 
 def _active(inc: Incident) -> None:
     if inc.status != Incident.Status.ACTIVE:
-        raise DomainError(f"{inc.name}已终止应急响应，不能再办理", field="status", code="stood_down")
+        raise DomainError(f"{inc.name}已终止应急响应，不能再办理", field="status", code=CoreError.INVALID_STATE)
 
 
 def _bump(model, obj, expected_version, **fields) -> None:
@@ -316,12 +319,12 @@ def check_in(actor, m: Mobilisation, *, expected_version=None, at=None) -> Mobil
     _active(m.incident)
     if m.checked_in_at is not None:
         raise Conflict(f"{m.person.name}已于{timezone.localtime(m.checked_in_at):%m-%d %H:%M}报到", field="status",
-                       code="already_checked_in")
+                       code=CoreError.INVALID_STATE)
     at = at or _now()
     _bump(Mobilisation, m, expected_version, status=Mobilisation.Status.CHECKED_IN, checked_in_at=at)
     _log(m.incident, LogEntry.Kind.CHECKED_IN, f"{m.get_kind_display()}报到（网格{m.grid.code if m.grid else '—'}）",
          actor=actor, at=at, data={"mobilisation": m.pk})
-    _emit(m.incident, "checked_in", {"mobilisation": m.pk, "kind": m.kind, "grid": m.grid.code if m.grid else None,
+    _emit(m.incident, contracts.CHECKED_IN, {"mobilisation": m.pk, "kind": m.kind, "grid": m.grid.code if m.grid else None,
                                      "at": at.isoformat(), **_personal(m)}, actor=actor)
     return m
 
@@ -337,7 +340,7 @@ def assign(actor, m: Mobilisation, *, task: str, need=None, expected_version=Non
     if len(task) > 200:
         raise DomainError("任务内容过长（最多200字）", field="task")
     if m.checked_in_at is None:
-        raise DomainError(f"{m.person.name}尚未报到，请先登记报到再分派任务", field="status", code="not_checked_in")
+        raise DomainError(f"{m.person.name}尚未报到，请先登记报到再分派任务", field="status", code=CoreError.INVALID_STATE)
     if need is not None and not IncidentNeed.objects.filter(incident=m.incident, need=need).exists():
         raise DomainError("所选需求不属于本事件", field="need")
     at = at or _now()
@@ -345,7 +348,7 @@ def assign(actor, m: Mobilisation, *, task: str, need=None, expected_version=Non
           assigned_at=at)
     _log(m.incident, LogEntry.Kind.ASSIGNED, f"分派任务：{task}", actor=actor, at=at,
          data={"mobilisation": m.pk, "need": need.pk if need else None})
-    _emit(m.incident, "assigned", {"mobilisation": m.pk, "kind": m.kind, "task": task,
+    _emit(m.incident, contracts.ASSIGNED, {"mobilisation": m.pk, "kind": m.kind, "task": task,
                                    "need": need.pk if need else None, **_personal(m)}, actor=actor)
     return m
 
@@ -380,7 +383,7 @@ def raise_need(actor, incident: Incident, *, title: str, kind: str, quantity: in
     IncidentNeed.objects.create(incident=inc, need=need, created_at=at or _now())
     _log(inc, LogEntry.Kind.NEED, f"需求上池：{need.title} ×{need.quantity}（{need.get_kind_display()}）",
          actor=actor, at=at, data={"need": need.pk})
-    _emit(inc, "need_raised", {"need": need.pk, "title": need.title, "kind": need.kind, "quantity": need.quantity,
+    _emit(inc, contracts.NEED_RAISED, {"need": need.pk, "title": need.title, "kind": need.kind, "quantity": need.quantity,
                                "grid": need.grid.code if need.grid else None}, actor=actor)
     return need
 
@@ -395,7 +398,7 @@ def add_note(actor, incident: Incident, *, text: str, at=None) -> LogEntry:
     if len(text) > 300:
         raise DomainError("情况记录过长（最多300字）", field="text")
     e = _log(incident, LogEntry.Kind.NOTE, text, actor=actor, at=at)
-    _emit(incident, "note", {"text": text}, actor=actor)
+    _emit(incident, contracts.NOTE, {"text": text}, actor=actor)
     return e
 
 
@@ -413,7 +416,7 @@ def _publish_counts(actor, inc: Incident, at=None) -> dict:
     c = request_counts(inc)
     _log(inc, LogEntry.Kind.COUNTS, f"指挥席受理诉求{c['received']}件，已办结{c['resolved']}件", actor=actor, at=at,
          data=c)
-    _emit(inc, "desk_counts", c, actor=actor)
+    _emit(inc, contracts.DESK_COUNTS, c, actor=actor)
     return c
 
 
@@ -436,7 +439,7 @@ def stand_down(actor, incident: Incident, *, note: str = "", expected_version=No
     perms.require(actor, perms.DECLARE, inc)
     if inc.status == Incident.Status.STOOD_DOWN:
         raise Conflict(f"{inc.name}已于{timezone.localtime(inc.stood_down_at):%Y-%m-%d %H:%M}终止响应，不能重复终止",
-                       field="status", code="already_stood_down")
+                       field="status", code=CoreError.INVALID_STATE)
     at = at or _now()
     if at < inc.declared_at:
         raise DomainError("终止时间不能早于宣布时间", field="at")
@@ -454,7 +457,7 @@ def stand_down(actor, incident: Incident, *, note: str = "", expected_version=No
     }
     _log(inc, LogEntry.Kind.STOOD_DOWN, "终止应急响应，诉求恢复按权责清单派单" + (f"：{inc.stand_down_note}" if note else ""),
          actor=actor, at=at, data=summary)
-    _emit(inc, "stood_down", {"stood_down_at": at.isoformat(), "note": inc.stand_down_note, **summary}, actor=actor)
+    _emit(inc, contracts.STOOD_DOWN, {"stood_down_at": at.isoformat(), "note": inc.stand_down_note, **summary}, actor=actor)
     inc_routing.clear()
     transaction.on_commit(inc_routing.clear)
     incident.__dict__.update({k: getattr(inc, k) for k in ("status", "stood_down_at", "stood_down_by_id",

@@ -7,6 +7,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 raise CommandError("--at 应为 YYYY-MM-DD 格式的日期") from None
             at = timezone.make_aware(dt.datetime.combine(day, dt.time(6, 0)))
         try:
-            result = services.scan(None, region, at, days=opts["days"])
+            result = services.scan(SYSTEM, region, at, days=opts["days"])
         except DomainError as e:
             raise CommandError(e.message) from None
         run = result.run

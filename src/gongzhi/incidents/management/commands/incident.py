@@ -9,6 +9,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Unit
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
 
     def _user(self, name):
         if not name:
-            return None
+            return SYSTEM  # the operator running the command
         u = get_user_model().objects.filter(username=name).first()
         if u is None:
             raise CommandError(f"no user {name}")

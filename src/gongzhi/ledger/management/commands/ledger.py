@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
+
 from ... import services
 from ...models import Leaf, SignedCheckpoint
 from ...tiles import TILE_HEIGHT, TILE_WIDTH, encode_bundle, tiles_for_size
@@ -88,7 +90,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{leaf.index}\t{leaf.event_type}\t{leaf.record}")
             self.stdout.write(f"{len(indices)} entries would be withheld (dry run)")
             return
-        new = services.withhold(indices, reason=reason, note=note)
+        new = services.withhold(SYSTEM, indices, reason=reason, note=note)
         self.stdout.write(f"withheld {len(new)} entries ({len(indices) - len(new)} already withheld): "
                           + ", ".join(map(str, new[:20])) + (" …" if len(new) > 20 else ""))
         self.stdout.write("the tree, checkpoints and proofs are unchanged; purge cached entry bundles "
