@@ -51,3 +51,20 @@ def test_value_and_ratio():
     assert figures.ratio(1, 4) == {"value": 0.25, "num": 1, "den": 4}
     assert figures.ratio(0, 0)["value"] is None
     assert figures.value(figures.ratio(1, 2)) == 0.5 and figures.value(3) == 3
+
+
+def test_the_other_registries_name_figures_of_this_one():
+    from gongzhi.assessment.measures import MEASURES
+    from gongzhi.burden.sources import FIELD_SOURCES
+    from gongzhi.plans import indicators
+
+    for key, src in FIELD_SOURCES.items():
+        assert figures.get(src.figure).label == src.label, key
+    for name, m in MEASURES.items():
+        assert figures.exists(m.figure), name
+    assert MEASURES["on_time_rate"].figure == "cases.on_time_rate"
+    for key in indicators.REGISTRY:
+        assert figures.get(f"plans.{key}").subject == "task"
+    # a figure is computed per region and period only when that is its subject
+    with pytest.raises(TypeError):
+        figures.compute("plans.requests_resolved", None, None, None)

@@ -13,7 +13,7 @@ Field sources are figures of the one registry (:mod:`gongzhi.core.figures`): tho
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -24,7 +24,6 @@ from gongzhi.cases import figures as case_figures
 from gongzhi.core import figures as registry
 from gongzhi.core.models import Region
 
-IDLE_DAYS = 90  # a pool resource with no assignment in this many days before the period end is idle
 OVERLOAD_MINUTES_PER_WEEK = 600  # 10 hours a week of demands on one worker is overload (see docs/burden.md)
 
 
@@ -47,7 +46,44 @@ class ListSource:
     app: str = ""
 
 
-FIELD_SOURCES: dict[str, Source] = {}
+class _FieldSources(Mapping):
+    """Report field sources by key; those reading another app's figure are linked to the registry on first
+    use (the app's figure module may be imported after this one)."""
+
+    def __init__(self):
+        self._sources: dict[str, Source] = {}
+        self._pending: dict[str, Callable[[], Source]] = {}
+
+    def add(self, key: str, source: Source | Callable[[], Source]) -> None:
+        if isinstance(source, Source):
+            self._sources[key] = source
+        else:
+            self._pending[key] = source
+            self._sources.pop(key, None)
+
+    def _all(self) -> dict[str, Source]:
+        if self._pending:
+            for key, make in list(self._pending.items()):
+                self._sources[key] = make()
+            self._pending.clear()
+        return self._sources
+
+    def __getitem__(self, key: str) -> Source:
+        if key in self._pending:
+            self._all()
+        return self._sources[key]
+
+    def __contains__(self, key) -> bool:
+        return key in self._sources or key in self._pending
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._sources) + len(self._pending)
+
+
+FIELD_SOURCES = _FieldSources()
 LIST_SOURCES: dict[str, ListSource] = {}
 
 
@@ -66,15 +102,19 @@ def _present(unit: str):
     return lambda v: v
 
 
-def from_figure(key: str, name: str, unit: str, label: str | None = None) -> None:
-    """Offer figure ``name`` of the registry as report field source ``key``."""
-    fig = registry.get(name)
-    present = _present(unit)
+def from_figure(key: str, name: str, unit: str, present: Callable | None = None) -> None:
+    """Offer figure ``name`` of the registry as report field source ``key`` (shown as ``unit``)."""
+    shown = present or _present(unit)
 
-    def fn(region, start, end):
-        return present(registry.value(registry.compute(name, region, start, end)))
+    def make() -> Source:
+        fig = registry.get(name)  # an unknown figure fails here, loudly
 
-    FIELD_SOURCES[key] = Source(key, label or fig.label, unit, fn, fig.app, name)
+        def fn(region, start, end):
+            return shown(registry.value(registry.compute(name, region, start, end)))
+
+        return Source(key, fig.label, unit, fn, fig.app, name)
+
+    FIELD_SOURCES.add(key, make)
 
 
 def field(key: str, label: str, unit: str = "count", app: str = ""):
@@ -82,7 +122,7 @@ def field(key: str, label: str, unit: str = "count", app: str = ""):
     def register(fn):
         name = figure_name(key, app)
         registry.register(name, fn, label=label, unit=unit)
-        FIELD_SOURCES[key] = Source(key, label, unit, fn, app, name)
+        FIELD_SOURCES.add(key, Source(key, label, unit, fn, app, name))
         return fn
     return register
 
@@ -100,10 +140,6 @@ def _aware(day: dt.date) -> dt.datetime:
 
 def _installed(label: str) -> bool:
     return apps.is_installed(f"gongzhi.{label}")
-
-
-def _model(app: str, name: str):
-    return apps.get_model(app, name)
 
 
 _cache: dict = {}  # work shared by the figures of one generation run (core.figures.batch)
@@ -140,97 +176,15 @@ for _key in ("overdue_open", "bypasses", "bypasses_unfiled", "mediations", "medi
     from_figure(f"cases.{_key}", f"cases.{_key}", "count")
 
 
-# ------------------------------------------------------------------ alliances (1142 meetings, tasks)
+# ------------------------------------------------------------------ alliances, volunteers, the common pool
+# (their figures are defined by the apps owning the records: alliances/, volunteers/, resources/figures.py)
 
-
-def _alliances(region):
-    return _model("alliances", "Alliance").objects.filter(region__path__startswith=region.path,
-                                                          status="established")
-
-
-@field("alliances.active", "在运行的党建联合体", "count", "alliances")
-def _alliances_active(region, start, end):
-    return _alliances(region).filter(Q(established_on__isnull=True) | Q(established_on__lt=end)).count()
-
-
-@field("alliances.meetings_held", "联合体会议召开次数", "count", "alliances")
-def _meetings_held(region, start, end):
-    return _model("alliances", "Meeting").objects.filter(alliance__in=_alliances(region), held_on__gte=start,
-                                                         held_on__lt=end).count()
-
-
-def _missing_meetings(region, end):
-    return _model("alliances", "Meeting").objects.filter(alliance__in=_alliances(region), required=True,
-                                                         held_on__isnull=True, due_on__lt=end)
-
-
-@field("alliances.meetings_missing", "1142应开未开会议", "count", "alliances")
-def _meetings_missing(region, start, end):
-    return _missing_meetings(region, end).count()
-
-
-@field("alliances.tasks_completed", "联合体任务完成数", "count", "alliances")
-def _tasks_done(region, start, end):
-    return _model("alliances", "Task").objects.filter(alliance__in=_alliances(region), completed_on__gte=start,
-                                                      completed_on__lt=end).count()
-
-
-# ------------------------------------------------------------------ volunteers
-
-
-@field("volunteers.hours", "志愿服务时长(小时)", "hours", "volunteers")
-def _vol_hours(region, start, end):
-    s = _model("volunteers", "ServiceRecord").objects.filter(
-        region__path__startswith=region.path, status="confirmed", date__gte=start, date__lt=end
-    ).aggregate(h=Sum("hours"))["h"]
-    return float(s or 0)
-
-
-@field("volunteers.records", "志愿服务记录数", "count", "volunteers")
-def _vol_records(region, start, end):
-    return _model("volunteers", "ServiceRecord").objects.filter(
-        region__path__startswith=region.path, status="confirmed", date__gte=start, date__lt=end).count()
-
-
-@field("volunteers.active", "在册志愿者", "count", "volunteers")
-def _vol_active(region, start, end):
-    return _model("volunteers", "Volunteer").objects.filter(region__path__startswith=region.path, status="active",
-                                                            joined_on__lt=end).count()
-
-
-# ------------------------------------------------------------------ the common pool
-
-
-@field("pool.resources_active", "公共池可用资源", "count", "resources")
-def _res_active(region, start, end):
-    return _model("resources", "PoolResource").objects.filter(region__path__startswith=region.path,
-                                                              status="active", created_at__lt=_aware(end)).count()
-
-
-def _idle_qs(region, end):
-    since = _aware(end - dt.timedelta(days=IDLE_DAYS))
-    used = _model("resources", "Assignment").objects.filter(created_at__gte=since, created_at__lt=_aware(end)) \
-        .exclude(status__in=["declined", "superseded"]).values("resource_id")
-    return _model("resources", "PoolResource").objects.filter(
-        region__path__startswith=region.path, status="active", created_at__lt=since).exclude(pk__in=used)
-
-
-@field("pool.resources_idle", "闲置资源(90天未调用)", "count", "resources")
-def _res_idle(region, start, end):
-    return _idle_qs(region, end).count()
-
-
-@field("pool.needs_open", "待满足的需求", "count", "resources")
-def _needs_open(region, start, end):
-    return _model("resources", "PoolNeed").objects.filter(region__path__startswith=region.path, status="open",
-                                                          created_at__lt=_aware(end)).count()
-
-
-@field("pool.needs_closed", "本期闭环的需求", "count", "resources")
-def _needs_closed(region, start, end):
-    return _model("resources", "PoolNeed").objects.filter(region__path__startswith=region.path, status="closed",
-                                                          closed_at__gte=_aware(start),
-                                                          closed_at__lt=_aware(end)).count()
+for _key in ("alliances.active", "alliances.meetings_held", "alliances.meetings_missing", "alliances.tasks_completed",
+             "volunteers.records", "volunteers.active"):
+    from_figure(_key, _key, "count")
+from_figure("volunteers.hours", "volunteers.hours", "hours", present=float)
+for _key in ("resources_active", "resources_idle", "needs_open", "needs_closed"):
+    from_figure(f"pool.{_key}", f"resources.{_key}", "count")
 
 
 # ------------------------------------------------------------------ the burden meter itself
@@ -332,14 +286,18 @@ def _list_late_summons(region, start, end):
 def _list_behind(region, start, end):
     from django.db.models import Min
 
-    rows = (_missing_meetings(region, end).values("alliance__code", "alliance__name")
+    from gongzhi.alliances.figures import missing_meetings
+
+    rows = (missing_meetings(region, end).values("alliance__code", "alliance__name")
             .annotate(n=Count("id"), first=Min("due_on")).order_by("-n", "alliance__code")[:500])
     return [[r["alliance__code"], r["alliance__name"], r["n"], r["first"].isoformat()] for r in rows]
 
 
 @listing("pool.idle_resources", "闲置资源清单", ("资源", "所有单位", "类别", "数量", "登记时间"), "resources")
 def _list_idle(region, start, end):
-    qs = _idle_qs(region, end).select_related("owner").order_by("created_at", "id")[:500]
+    from gongzhi.resources.figures import idle_qs
+
+    qs = idle_qs(region, end).select_related("owner").order_by("created_at", "id")[:500]
     return [[r.name, r.owner.name, r.get_kind_display(), r.quantity, _fmt(r.created_at)] for r in qs]
 
 

@@ -44,6 +44,9 @@ UNITS = ("count", "rate", "hours", "minutes", "share", "other")
 # app label → module registering its figures (used when the app's manifest names none)
 MODULES: dict[str, tuple[str, ...]] = {
     "cases": ("gongzhi.cases.figures",),
+    "alliances": ("gongzhi.alliances.figures",),
+    "volunteers": ("gongzhi.volunteers.figures",),
+    "resources": ("gongzhi.resources.figures",),
     "plans": ("gongzhi.plans.figures", "gongzhi.plans.indicators"),
     "assessment": ("gongzhi.assessment.measures",),
     "burden": ("gongzhi.burden.sources",),

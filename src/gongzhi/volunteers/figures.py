@@ -1,0 +1,31 @@
+"""The volunteers' figures in the one registry (:mod:`gongzhi.core.figures`): ``volunteers.*``.
+
+Each is computed for a region's subtree and the days [start, end) (end exclusive)."""
+
+from __future__ import annotations
+
+from django.db.models import Sum
+
+from gongzhi.core.figures import figure
+
+from .models import ServiceRecord, Volunteer
+
+
+def _confirmed(region, start, end):
+    return ServiceRecord.objects.filter(region__path__startswith=region.path, status="confirmed", date__gte=start,
+                                        date__lt=end)
+
+
+@figure("volunteers.hours", label="志愿服务时长(小时)", unit="hours")
+def hours(region, start, end) -> float:
+    return float(_confirmed(region, start, end).aggregate(h=Sum("hours"))["h"] or 0)
+
+
+@figure("volunteers.records", label="志愿服务记录数", unit="count")
+def records(region, start, end) -> int:
+    return _confirmed(region, start, end).count()
+
+
+@figure("volunteers.active", label="在册志愿者", unit="count")
+def active(region, start, end) -> int:
+    return Volunteer.objects.filter(region__path__startswith=region.path, status="active", joined_on__lt=end).count()
