@@ -12,6 +12,7 @@ from django.test import Client
 
 from gongzhi.cases import attachments, services
 from gongzhi.cases.models import Attachment, ServiceRequest, Transition
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Event
 
@@ -47,7 +48,7 @@ def test_sniff_by_content_not_name():
 
 
 def test_submit_with_three_kinds_stores_random_names(place, media):
-    req, created = services.submit(None, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat,
+    req, created = services.submit(SYSTEM, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat,
                                    attachments=[("现场.jpg", JPEG), ("近景.png", PNG), ("说明.pdf", PDF)])
     assert created
     atts = list(req.attachments.order_by("id"))
@@ -73,14 +74,14 @@ def test_submit_with_three_kinds_stores_random_names(place, media):
 def test_refused_attachments_save_nothing(place, media, files, status, code):
     before = Event.objects.count()
     with pytest.raises(DomainError) as e:
-        services.submit(None, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat,
+        services.submit(SYSTEM, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat,
                         attachments=files)
     assert e.value.status == status and e.value.code == code and e.value.field == "attachments"
     nothing_saved(media, before)
 
 
 def test_photo_never_required(place, media):
-    req, _ = services.submit(None, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat)
+    req, _ = services.submit(SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat)
     assert req.attachments.count() == 0 and stored_files(media) == []
 
 
@@ -161,7 +162,7 @@ def test_open311_media_url_stays_a_url(world, place, media):
     from django.core.management import call_command
 
     out = _io.StringIO()
-    call_command("open311-key", "media-client", stdout=out)
+    call_command("open311_key", "media-client", stdout=out)
     key = out.getvalue().strip().splitlines()[-1]
     c = Client()
     base = {"api_key": key, "service_code": "01005", "lat": place.lat, "long": place.lon,

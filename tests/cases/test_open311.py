@@ -25,7 +25,7 @@ def django_transport(client: Client):
 @pytest.fixture
 def api_key(db):
     out = io.StringIO()
-    call_command("open311-key", "city-12345", stdout=out)
+    call_command("open311_key", "city-12345", stdout=out)
     return out.getvalue().strip().splitlines()[-1]
 
 
@@ -96,6 +96,6 @@ def test_idempotent_retry(world, place, api_key):
 def test_key_command_refuses_duplicates(db):
     from django.core.management.base import CommandError
 
-    call_command("open311-key", "dup", stdout=io.StringIO())
+    call_command("open311_key", "dup", stdout=io.StringIO())
     with pytest.raises(CommandError):
-        call_command("open311-key", "dup", stdout=io.StringIO())
+        call_command("open311_key", "dup", stdout=io.StringIO())

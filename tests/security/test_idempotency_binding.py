@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import IdempotencyKey
 from gongzhi.org.models import Person, Unit
 from tests.cases.test_fastpath import body_for, wsgi
@@ -225,7 +226,7 @@ def keys(db):
     out = []
     for name in ("city-app", "hotline-bridge"):
         buf = io.StringIO()
-        call_command("open311-key", name, stdout=buf)
+        call_command("open311_key", name, stdout=buf)
         out.append(buf.getvalue().strip().splitlines()[-1])
     return out
 
@@ -253,7 +254,7 @@ def test_the_lean_wsgi_route_keeps_the_same_rules(world, place, users, wsgi):
     token's user's, and a changed body is handed to Django, which answers 422."""
     from gongzhi.core.services import issue_api_token
 
-    mine, theirs = issue_api_token(users["street_cadre"], "a"), issue_api_token(users["district_admin"], "b")
+    mine, theirs = issue_api_token(SYSTEM, users["street_cadre"], "a"), issue_api_token(SYSTEM, users["district_admin"], "b")
     s1, _h, d1, _ = wsgi(body_for(place), token=mine, key="k-fast")
     s2, _h, d2, _ = wsgi(body_for(place), token=theirs, key="k-fast")
     assert s1 == s2 == 201 and d1["number"] != d2["number"]

@@ -47,7 +47,7 @@ def o311(world, client):
     from gongzhi.org.models import Grid
 
     out = io.StringIO()
-    call_command("open311-key", "fuzz-client", stdout=out)
+    call_command("open311_key", "fuzz-client", stdout=out)
     g = Grid.objects.filter(region=world.comm_a).order_by("code").first()
     return type("O311", (), {"key": out.getvalue().strip().splitlines()[-1], "grid": g.code,
                              "lat": str(g.centroid_lat), "lon": str(g.centroid_lon), "client": client})()

@@ -26,6 +26,7 @@ from django.test import Client
 
 from gongzhi.cases import open311, services
 from gongzhi.cases.models import ServiceRequest
+from gongzhi.core.actors import SYSTEM
 
 from .scope_fixtures import ROLES, _synchronous_classifier, client_as, place, place_b
 
@@ -81,7 +82,7 @@ def test_point_snapped_to_the_grid_and_address_replaced(filed, place):
 
 def test_numbers_in_text_are_masked_and_property_descriptions_withheld(filed):
     req = ServiceRequest.objects.get(pk=filed["light"].pk)
-    services.resolve(None, req, resolution=f"已电话联系居民{PHONE}，路灯已修复")
+    services.resolve(SYSTEM, req, resolution=f"已电话联系居民{PHONE}，路灯已修复")
     c = Client()
     rows = _rows(c)
     light = rows[filed["light"].number]
@@ -123,7 +124,7 @@ def test_service_list_says_which_are_not_public(world):
 @pytest.fixture
 def api_key(db):
     out = io.StringIO()
-    call_command("open311-key", "probe", stdout=out)
+    call_command("open311_key", "probe", stdout=out)
     return out.getvalue().strip().splitlines()[-1]
 
 
@@ -177,7 +178,7 @@ def test_non_finite_coordinates_are_400(world, place, api_key):
 def test_a_control_character_from_another_channel_keeps_requests_xml_parseable(world, place):
     """Whatever is stored (here a description with control characters, as another channel accepted
     them before input was checked centrally), the XML written is well-formed."""
-    req, _ = services.submit(None, description="路灯不亮 闪烁", category="02003", lon=place.lon, lat=place.lat)
+    req, _ = services.submit(SYSTEM, description="路灯不亮 闪烁", category="02003", lon=place.lon, lat=place.lat)
     ServiceRequest.objects.filter(pk=req.pk).update(description="路灯不亮\x01\x1b[31m 闪烁")
     for path in ("/open311/v2/requests.xml", f"/open311/v2/requests/{req.number}.xml"):
         r = Client().get(path)

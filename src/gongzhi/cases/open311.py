@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.contracts import CoreError
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import MatterCategory
 
@@ -68,12 +69,16 @@ def public_codes() -> list[str]:
 
 
 @transaction.atomic
-def issue_key(name: str) -> str:
+def issue_key(actor, name: str) -> str:
+    """A new API key for the client system ``name`` (shown once). Only the operator issues keys
+    (``gongzhi open311_key``, as ``SYSTEM``)."""
+    if not perm.is_system(actor):
+        raise Forbidden("只有平台运维人员可以签发Open311密钥")
     name = (name or "").strip()
     if not name:
         raise DomainError("请填写客户端名称", field="name")
     if Open311Client.objects.filter(name=name, revoked=False).exists():
-        raise DomainError(f"客户端{name}已有API密钥", field="name")
+        raise DomainError(f"客户端{name}已有API密钥", field="name", code=CoreError.DUPLICATE)
     key = "o311_" + secrets.token_urlsafe(24)
     Open311Client.objects.update_or_create(name=name, defaults={"key_hash": Open311Client.hash(key),
                                                                 "revoked": False})

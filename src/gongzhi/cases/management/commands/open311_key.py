@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.cases.open311 import issue_key
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError
 
 
@@ -12,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, **opts):
         try:
-            key = issue_key(name)
+            key = issue_key(SYSTEM, name)  # the operator's command
         except DomainError as e:
             raise CommandError(e.message) from e
         self.stdout.write(f"Open311 key for {name}:")
