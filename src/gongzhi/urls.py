@@ -25,7 +25,7 @@ urlpatterns = [
     path("command/", include("gongzhi.command.urls")),
     path("alerts/", include("gongzhi.alerts.urls")),
     path("incidents/", include("gongzhi.incidents.urls")),
-    path("audit/", include("gongzhi.core.urls")),  # the security audit log (auditors)
+    path("audit/", include("gongzhi.org.audit_urls")),  # the security audit log (auditors)
     path("", include("gongzhi.privacy.urls")),  # /account/my-data/, /privacy/person/<id>/export/
     path("", include("gongzhi.web.urls")),
 ]

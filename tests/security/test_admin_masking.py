@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from gongzhi.core.actors import SYSTEM
-from gongzhi.core.admin_base import PersonalDataAdmin, PersonalDataInline, mask_json
+from gongzhi.org.admin_base import PersonalDataAdmin, PersonalDataInline, mask_json
 from gongzhi.core.models import Event, SecurityLog
 
 PHONE = "13912345678"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gongzhi.core.admin_base import ReadOnlyAdmin
+from gongzhi.org.admin_base import ReadOnlyAdmin
 
 from .models import Alert, ScanRun
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gongzhi.core.admin_base import PersonalDataAdmin, MaskedTabularInline
+from gongzhi.org.admin_base import PersonalDataAdmin, MaskedTabularInline
 
 from .models import Alliance, AllianceMember, Meeting, RuleSet, YearReview
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from gongzhi.core.admin_base import MaskedTabularInline
-from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
+from gongzhi.org.admin_base import MaskedTabularInline
+from gongzhi.org.admin_base import ReadOnlyAdmin as ReadOnly
 
 from .models import Indicator, Result, Run, Scheme, SchemeWeight
 

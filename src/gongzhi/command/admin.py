@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gongzhi.core.admin_base import PersonalDataAdmin
+from gongzhi.org.admin_base import PersonalDataAdmin
 
 from .models import AreaDay, DailyRollup, GridState
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gongzhi.core.admin_base import MaskedTabularInline, PersonalDataAdmin, ReadOnlyAdmin
+from gongzhi.org.admin_base import MaskedTabularInline, PersonalDataAdmin, ReadOnlyAdmin
 
 from .models import FollowUp, FormalVote, LiveAnalysis, Phase, RollEntry, Statement, Topic, VoteOption
 

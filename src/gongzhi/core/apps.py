@@ -13,4 +13,4 @@ class CoreConfig(AppConfig):
         contracts.load()  # every app's declared event types and error codes
         figures.load()  # every app's figures registered (core/figures.py)
 
-        audit.connect()  # the security audit log: log-ins, role and permission changes, admin actions
+        audit.connect()  # the security audit log's append-only guard (its signals: org.auditlog)

@@ -6,8 +6,9 @@ office.  Rows are :class:`~gongzhi.core.models.SecurityLog`, append-only.
   request being served (:class:`AuditContextMiddleware` keeps it in a context variable).
 * :func:`personal_view` / :func:`personal_export` are what pages, the API, the back office and
   exports call when they show personal data in clear.
-* :func:`connect` (from ``CoreConfig.ready``) hooks Django's auth signals, ``StaffRole`` saves and
-  deletions, user group/permission changes and the admin's ``LogEntry`` rows.
+* ``org.auditlog.connect`` (from ``OrgConfig.ready``) hooks Django's auth signals, ``StaffRole`` saves and
+  deletions, user group/permission changes and the admin's ``LogEntry`` rows; :func:`connect` (from
+  ``CoreConfig.ready``) installs the table's append-only guard after every migrate.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import ipaddress
-import json
 import logging
 import os
 
@@ -49,8 +49,12 @@ def _ip(request) -> str | None:
     if request is None:
         return None
     try:
-        from gongzhi.security.ratelimit import client_ip
+        from django.conf import settings
+        from django.utils.module_loading import import_string
 
+        # The one resolver of the client's address (security.ratelimit.client_ip), named in settings
+        # rather than imported: core sits below security.
+        client_ip = import_string(settings.AXES_CLIENT_IP_CALLABLE)
         raw = (client_ip(request) or "").strip()
     except ImportError:  # pragma: no cover
         raw = (request.META.get("REMOTE_ADDR") or "").strip()
@@ -141,118 +145,10 @@ def personal_export(what: str, *, actor, region=None, request=None, rows: int | 
                   detail={"rows": rows, "fields": sorted(set(fields))})
 
 
-# ----------------------------------------------------------------------------- signals
-
-
-def _home(user):
-    """The widest region of a user's roles: where an auditor finds rows about them."""
-    from gongzhi.org import permissions as perm
-
-    if user is None or getattr(user, "is_superuser", False):
-        return None
-    try:
-        return perm.home_region(user)
-    except Exception:  # pragma: no cover - a half-migrated database
-        return None
-
-
-def _on_login(sender, request, user, **kwargs):
-    record("login", actor=user, request=request, region=_home(user))
-
-
-def _on_logout(sender, request, user, **kwargs):
-    if user is not None:
-        record("logout", actor=user, request=request, region=_home(user))
-
-
-def _on_login_failed(sender, credentials, request=None, **kwargs):
-    from django.contrib.auth import get_user_model
-
-    name = str((credentials or {}).get("username") or "")[:150]
-    known = get_user_model().objects.filter(username=name).first() if name else None
-    record("login_failed", actor=current_actor(request), request=request, username=name, region=_home(known),
-           detail={"username": name, "known_user": known is not None})
-
-
-def _role_detail(role) -> dict:
-    return {"user": role.user_id, "role": role.role, "unit": getattr(role.unit, "code", role.unit_id),
-            "active": role.active}
-
-
-def _on_role_saved(sender, instance, created, raw=False, **kwargs):
-    if raw:
-        return
-    record("role_granted" if created else "role_changed", actor=current_actor(), target=f"user:{instance.user_id}",
-           region=instance.region, detail=_role_detail(instance))
-
-
-def _on_role_deleted(sender, instance, **kwargs):
-    record("role_revoked", actor=current_actor(), target=f"user:{instance.user_id}", region=instance.region,
-           detail=_role_detail(instance))
-
-
-def _on_user_m2m(sender, instance, action, model, pk_set, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    record("permission_changed", actor=current_actor(), target=f"user:{instance.pk}", region=_home(instance),
-           detail={"change": action[5:], "what": model._meta.model_name, "ids": sorted(pk_set or [])})
-
-
-def _on_user_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
-    if raw or instance.pk is None or (update_fields is not None and not {"is_superuser", "is_staff", "is_active"}
-                                      & set(update_fields)):
-        return
-    old = sender.objects.filter(pk=instance.pk).values("is_superuser", "is_staff", "is_active").first()
-    if old is None:
-        return
-    changed = {k: [old[k], getattr(instance, k)] for k in old if old[k] != getattr(instance, k)}
-    if changed:
-        record("permission_changed", actor=current_actor(), target=f"user:{instance.pk}", region=_home(instance),
-               detail={"flags": changed})
-
-
-def _on_admin_logentry(sender, instance, created, raw=False, **kwargs):
-    if raw or not created:
-        return
-    from django.contrib.admin.models import ADDITION, CHANGE, DELETION
-
-    try:
-        message = json.loads(instance.change_message or "[]")
-    except ValueError:
-        message = []
-    fields = sorted({f for part in message if isinstance(part, dict) for v in part.values()
-                     if isinstance(v, dict) for f in v.get("fields", [])})
-    ct = instance.content_type
-    region = None
-    if ct is not None and instance.action_flag != DELETION:
-        try:
-            region = _region(ct.get_object_for_this_type(pk=instance.object_id))
-        except Exception:
-            region = None
-    record("admin_action", actor=instance.user, region=region or _home(instance.user), target=f"{ct.app_label}.{ct.model}:{instance.object_id}"[:200]
-           if ct else str(instance.object_id),
-           detail={"action": {ADDITION: "add", CHANGE: "change", DELETION: "delete"}.get(instance.action_flag, "?"),
-                   "fields": fields})
-
-
 def connect() -> None:
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-    from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-
-    from gongzhi.org.models import StaffRole
-
-    User = get_user_model()
-    user_logged_in.connect(_on_login, dispatch_uid="gongzhi.audit.login")
-    user_logged_out.connect(_on_logout, dispatch_uid="gongzhi.audit.logout")
-    user_login_failed.connect(_on_login_failed, dispatch_uid="gongzhi.audit.login_failed")
-    post_save.connect(_on_role_saved, sender=StaffRole, dispatch_uid="gongzhi.audit.role_saved")
-    post_delete.connect(_on_role_deleted, sender=StaffRole, dispatch_uid="gongzhi.audit.role_deleted")
-    m2m_changed.connect(_on_user_m2m, sender=User.groups.through, dispatch_uid="gongzhi.audit.groups")
-    m2m_changed.connect(_on_user_m2m, sender=User.user_permissions.through, dispatch_uid="gongzhi.audit.perms")
-    pre_save.connect(_on_user_pre_save, sender=User, dispatch_uid="gongzhi.audit.user_flags")
-    post_save.connect(_on_admin_logentry, sender=LogEntry, dispatch_uid="gongzhi.audit.admin")
+    """The log table's database guard after every migrate (from ``CoreConfig.ready``). The signals that
+    write rows (log-ins, role and permission changes, admin actions) are hooked by
+    ``org.auditlog.connect`` (``OrgConfig.ready``): they read org's roles, and core sits below org."""
     from django.apps import apps
     from django.db.models.signals import post_migrate
 

@@ -3,8 +3,8 @@ through the services (the page, the API or ``gongzhi incident``), so every chang
 
 from django.contrib import admin
 
-from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
-from gongzhi.core.admin_base import ReadOnlyInline
+from gongzhi.org.admin_base import ReadOnlyAdmin as ReadOnly
+from gongzhi.org.admin_base import ReadOnlyInline
 
 from .models import (
     Incident,

@@ -29,10 +29,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# A structured string: a code, id, state, ISO date/time or decimal amount.
-TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+\-/]{0,63}")
-# Personal numbers that would pass as tokens: mainland mobile numbers and 18-character ID numbers.
-PERSONAL_NUMBER = re.compile(r"(?:\+?86)?1[3-9]\d{9}|\d{17}[\dXx]")
+# TOKEN (a structured string), PERSONAL_NUMBER and is_token: one rule with the back office's masking.
+from gongzhi.core.redaction import PERSONAL_NUMBER, TOKEN, is_token  # noqa: F401
+
 # A commitment as the ledger writes it.
 COMMITMENT = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -189,20 +188,6 @@ def allowed_fields(event_type: str) -> frozenset[str] | None:
         if found is not None:
             return found
     return None
-
-
-_token_cache: dict[str, bool] = {}
-
-
-def is_token(s: str) -> bool:
-    """A structured string: empty, or a short token that is not a phone or ID number."""
-    ok = _token_cache.get(s)
-    if ok is None:
-        ok = s == "" or (TOKEN.fullmatch(s) is not None and PERSONAL_NUMBER.fullmatch(s) is None)
-        if len(_token_cache) > 50_000:
-            _token_cache.clear()
-        _token_cache[s] = ok
-    return ok
 
 
 def is_structured(value) -> bool:

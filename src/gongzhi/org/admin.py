@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from gongzhi.core.admin_base import PersonalDataAdmin
+from gongzhi.org.admin_base import PersonalDataAdmin
 from gongzhi.core.errors import DomainError
 
 from . import permissions as perm
@@ -21,7 +21,7 @@ from .models import (
 
 class ScopedAdmin(PersonalDataAdmin):
     """Read access by scope (``permissions.scope``); no raw edits: state changes go through services.
-    Personal data masked by the ``view_personal`` rule (``core.admin_base.PersonalDataAdmin``)."""
+    Personal data masked by the ``view_personal`` rule (``org.admin_base.PersonalDataAdmin``)."""
 
     region_field = "region"
     list_per_page = 50

@@ -8,6 +8,7 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织体系")
 
     def ready(self) -> None:
-        from . import geo
+        from . import auditlog, geo
 
         geo.connect_signals()
+        auditlog.connect()  # the security audit log: log-ins, role and permission changes, admin actions

@@ -3,8 +3,8 @@ change is checked, versioned and emitted as an event."""
 
 from django.contrib import admin
 
-from gongzhi.core.admin_base import MaskedTabularInline
-from gongzhi.core.admin_base import ReadOnlyAdmin as ReadOnly
+from gongzhi.org.admin_base import MaskedTabularInline
+from gongzhi.org.admin_base import ReadOnlyAdmin as ReadOnly
 
 from .models import (
     Adjustment,

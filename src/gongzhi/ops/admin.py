@@ -1,10 +1,13 @@
+"""The back office's pages over core's rows (regions, the outbox, API tokens, the scheduler's state, the
+security audit log). They live here, above ``org``, because they are scoped by org's permissions
+(``org.admin.ScopedAdmin``), and core sits below org."""
+
 from django.contrib import admin
 
+from gongzhi.core.models import ApiToken, Event, OutboxCursor, Region, ScheduledJob, SecurityLog
 from gongzhi.org import permissions as perm
 from gongzhi.org.admin import ScopedAdmin
-
-from .admin_base import PersonalDataAdmin, ReadOnlyAdmin
-from .models import ApiToken, Event, OutboxCursor, Region, ScheduledJob, SecurityLog
+from gongzhi.org.admin_base import PersonalDataAdmin, ReadOnlyAdmin
 
 
 @admin.register(Region)
@@ -73,6 +76,6 @@ class SecurityLogAdmin(ReadOnlyAdmin):
         return self.has_module_permission(request)
 
     def get_queryset(self, request):
-        from .audit_views import visible_rows
+        from gongzhi.org.audit_views import visible_rows
 
         return visible_rows(request.user)

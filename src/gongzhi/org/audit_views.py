@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from gongzhi.org import permissions as perm
+from gongzhi.core import audit
+from gongzhi.core.models import Region, SecurityLog
 
-from . import audit
-from .models import Region, SecurityLog
+from . import permissions as perm
 
 EXPORT_MAX_ROWS = 100_000
 

@@ -21,7 +21,7 @@ NAME_FIELDS = {"reporter_name", "owner_name", "contact_name"}
 
 
 def _perm():
-    from gongzhi.org import permissions as perm
+    from . import permissions as perm
 
     return perm
 
@@ -32,7 +32,7 @@ def mask_name(name: str) -> str:
 
 def mask_free(text: str) -> str:
     """Free text with personal numbers masked; a structured token (code, id, state, time) unchanged."""
-    from gongzhi.ledger.public_fields import is_token
+    from gongzhi.core.redaction import is_token
 
     if not text or is_token(text):
         return text
