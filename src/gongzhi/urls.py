@@ -14,7 +14,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("ledger/", include("gongzhi.ledger.urls")),
     path("consult/", include("gongzhi.consult.urls")),
-    path("pool/", include("gongzhi.resources.urls")),
+    path("resources/", include("gongzhi.resources.urls")),
+    path("pool/", include("gongzhi.resources.legacy_urls")),  # old links: 308 to /resources/
     path("requests/", include("gongzhi.cases.urls")),
     path("open311/v2/", include("gongzhi.cases.open311_urls")),
     path("alliances/", include("gongzhi.alliances.urls")),

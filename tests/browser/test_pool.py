@@ -31,7 +31,7 @@ def test_raise_a_need_match_answer_and_deliver(page, server_url):
     # incident's, whose street's material may already be taken)
     needs = page.request.get(server_url + "/api/v1/pool/needs?status=open&kind=material").json()
     lon, lat = needs[-1]["lon"], needs[-1]["lat"]
-    page.goto(server_url + "/pool/needs/new/")
+    page.goto(server_url + "/resources/needs/new/")
     page.fill("#id_title", "浏览器测试：防汛沙袋")
     page.select_option("#id_kind", "material")
     page.fill("#id_quantity", "1")
@@ -43,14 +43,14 @@ def test_raise_a_need_match_answer_and_deliver(page, server_url):
     page.fill("#id_lon", str(lon))
     page.fill("#id_lat", str(lat))
     page.click("button.primary")
-    page.wait_for_url(re.compile(r"/pool/needs/\d+/$"))
+    page.wait_for_url(re.compile(r"/resources/needs/\d+/$"))
     assert page.locator("h1").inner_text().startswith("浏览器测试")
     page.click("#run-matching")
     page.locator("#assignments td", has_text="待资源方确认").first.wait_for()
     page.locator("#assignments summary").first.click()
     assert "kind" in page.locator("#assignments .explain").first.inner_text()
     need_url = page.url
-    page.goto(server_url + "/pool/inbox/")
+    page.goto(server_url + "/resources/inbox/")
     row = page.locator("#inbox tr", has_text="浏览器测试：防汛沙袋").first
     row.locator("button", has_text="确认提供").click()
     row = page.locator("#inbox tr", has_text="浏览器测试：防汛沙袋").first

@@ -88,28 +88,28 @@ def test_map_data_filters_by_kind_priority_and_state(world, users, street_client
 def test_pages_render_and_the_loop_works_through_forms(world, users, street_client):
     c = street_client
     lon, lat = pt(world.comm_a)
-    r = c.post("/pool/resources/new/", {"owner": f"{world.street_a.code}-GOV", "name": "帐篷", "kind": "material",
-                                        "quantity": 3, "lon": lon, "lat": lat})
+    r = c.post("/resources/resources/new/", {"owner": f"{world.street_a.code}-GOV", "name": "帐篷",
+                                             "kind": "material", "quantity": 3, "lon": lon, "lat": lat})
     assert r.status_code == 302
-    r = c.post("/pool/needs/new/", {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0,
-                                    "source": "emergency", "lon": 0, "lat": 0})
+    r = c.post("/resources/needs/new/", {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0,
+                                         "source": "emergency", "lon": 0, "lat": 0})
     assert r.status_code == 200 and "不在任何网格内".encode() in r.content  # the form says what to fix
-    r = c.post("/pool/needs/new/", {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0,
-                                    "source": "emergency", "lon": lon, "lat": lat})
+    r = c.post("/resources/needs/new/", {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0,
+                                         "source": "emergency", "lon": lon, "lat": lat})
     need = PoolNeed.objects.get()
-    assert r.status_code == 302 and r["Location"] == f"/pool/needs/{need.pk}/"
-    page = c.get(f"/pool/needs/{need.pk}/").content.decode()
+    assert r.status_code == 302 and r["Location"] == f"/resources/needs/{need.pk}/"
+    page = c.get(f"/resources/needs/{need.pk}/").content.decode()
     assert "匹配建议" in page and "帐篷" in page
-    c.post("/pool/run/", {"region": world.street_a.code})
+    c.post("/resources/run/", {"region": world.street_a.code})
     a = Assignment.objects.get()
-    inbox = c.get("/pool/inbox/").content.decode()
+    inbox = c.get("/resources/inbox/").content.decode()
     assert "避险帐篷" in inbox and "确认提供" in inbox
-    c.post(f"/pool/assignments/{a.pk}/", {"action": "accept"})
-    c.post(f"/pool/assignments/{a.pk}/", {"action": "dispatch"})
-    c.post(f"/pool/assignments/{a.pk}/", {"action": "deliver", "received": 2})
+    c.post(f"/resources/assignments/{a.pk}/", {"action": "accept"})
+    c.post(f"/resources/assignments/{a.pk}/", {"action": "dispatch"})
+    c.post(f"/resources/assignments/{a.pk}/", {"action": "deliver", "received": 2})
     need.refresh_from_db()
     assert need.status == "closed"
-    index = c.get("/pool/?kind=material&state=closed").content.decode()
+    index = c.get("/resources/?kind=material&state=closed").content.decode()
     assert "避险帐篷" in index and 'id="map"' in index
 
 
@@ -117,5 +117,21 @@ def test_need_page_hidden_outside_scope(world, users, client):
     lon, lat = pt(world.comm_a)
     n = S.raise_need(SYSTEM, title="x", kind="funds", quantity=1, lon=lon, lat=lat)
     client.force_login(users["other_street_cadre"])
-    assert client.get(f"/pool/needs/{n.pk}/").status_code == 404
+    assert client.get(f"/resources/needs/{n.pk}/").status_code == 404
     assert client.get(f"/api/v1/pool/needs/{n.pk}").status_code == 404
+
+
+def test_old_pool_urls_redirect_permanently_to_resources(world, users, street_client):
+    """The pages moved from /pool/ to /resources/ (issue 22); old links answer 308 (a POST stays a POST)."""
+    c = street_client
+    r = c.get("/pool/")
+    assert r.status_code == 308 and r["Location"] == "/resources/"
+    r = c.get("/pool/needs/7/?kind=material&state=open")
+    assert r.status_code == 308 and r["Location"] == "/resources/needs/7/?kind=material&state=open"
+    lon, lat = pt(world.comm_a)
+    form = {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0, "source": "emergency",
+            "lon": lon, "lat": lat}
+    r = c.post("/pool/needs/new/", form, follow=True)
+    need = PoolNeed.objects.get()
+    assert r.redirect_chain[0] == ("/resources/needs/new/", 308)
+    assert r.redirect_chain[-1] == (f"/resources/needs/{need.pk}/", 302)

@@ -231,9 +231,10 @@ _p("consult/topics/<int:pk>/|consult/topics/<int:pk>/card/|consult/topics/<int:p
    "|consult/topics/<int:pk>/results/", lambda o: {"pk": o.topic.pk})
 _p("consult/topics/<int:pk>/export/<str:name>", lambda o: {"pk": o.topic.pk, "name": "comments.csv"})
 _p("consult/votes/<int:pk>/|consult/votes/<int:pk>/close/", lambda o: {"pk": o.vote.pk})
-_p("pool/needs/<int:pk>/", lambda o: {"pk": o.need.pk})
-_p("pool/resources/<int:pk>/withdraw/", lambda o: {"pk": o.resource.pk})
-_p("pool/assignments/<int:pk>/", lambda o: {"pk": o.assignment.pk})
+_p("pool/<path:rest>", lambda o: {"rest": "inbox/"})
+_p("resources/needs/<int:pk>/", lambda o: {"pk": o.need.pk})
+_p("resources/resources/<int:pk>/withdraw/", lambda o: {"pk": o.resource.pk})
+_p("resources/assignments/<int:pk>/", lambda o: {"pk": o.assignment.pk})
 _p("requests/r/<str:number>/", lambda o: {"number": o.request.number})
 _p("requests/r/<str:number>/attachments/<int:pk>/", lambda o: {"number": o.request.number, "pk": 999999})
 _p("requests/mediation/<int:pk>/", lambda o: {"pk": o.mediation.pk})
@@ -938,29 +939,36 @@ TABLE: dict[str, E] = {
     'plans/tasks/<int:pk>/':
         E(get="login   404     ok      ok      ok      ok      ok      ok      404",
           post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    # --- pool
+    # --- pool: the old /pool/ links (permanent redirects to /resources/, issue 22)
     'pool/':
+        E(get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+          post="redir   redir   redir   redir   redir   redir   redir   redir   redir"),
+    'pool/<path:rest>':
+        E(get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+          post="redir   redir   redir   redir   redir   redir   redir   redir   redir"),
+    # --- resources (the common pool)
+    'resources/':
         E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
           post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'pool/assignments/<int:pk>/':
+    'resources/assignments/<int:pk>/':
         E(get="login   405     405     405     405     405     405     405     405",
           post="login   redir   redir   redir   redir   redir   redir   redir   redir"),
-    'pool/inbox/':
+    'resources/inbox/':
         E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
           post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'pool/needs/<int:pk>/':
+    'resources/needs/<int:pk>/':
         E(get="login   404     ok      ok      404     404     ok      ok      404",
           post="login   404     ok      ok      404     404     ok      ok      404"),
-    'pool/needs/new/':
+    'resources/needs/new/':
         E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
           post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'pool/resources/<int:pk>/withdraw/':
+    'resources/resources/<int:pk>/withdraw/':
         E(get="login   405     405     405     405     405     405     405     405",
           post="login   redir   redir*  redir*  redir*  redir   redir   redir   redir"),
-    'pool/resources/new/':
+    'resources/resources/new/':
         E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
           post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'pool/run/':
+    'resources/run/':
         E(get="login   405     405     405     405     405     405     405     405",
           post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*"),
     # --- privacy

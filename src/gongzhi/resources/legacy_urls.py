@@ -1,0 +1,23 @@
+"""The common pool's pages were served under ``/pool/`` until issue 22; they live under
+``/resources/`` (the app's name). Old links and bookmarks keep working: every ``/pool/...`` answers
+with a permanent redirect to the same path under ``/resources/``, query string kept. It is a 308, so a
+POST is repeated as a POST (a 301 would turn it into a GET)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponsePermanentRedirect
+from django.urls import path, reverse
+
+
+def to_resources(request, rest: str = ""):
+    url = reverse("resources:index") + rest
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    return HttpResponsePermanentRedirect(url, preserve_request=True)
+
+
+app_name = "pool_legacy"
+urlpatterns = [
+    path("", to_resources, name="index"),
+    path("<path:rest>", to_resources, name="any"),
+]
