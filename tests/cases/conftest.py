@@ -34,4 +34,4 @@ def _synchronous_classifier(monkeypatch):
 
     routing.clear()  # the demo world is written with bulk inserts (no signals)
     monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(services, "SUGGEST_TIMEOUT_S", None)
+    monkeypatch.setattr(services.intake, "SUGGEST_TIMEOUT_S", None)

@@ -28,11 +28,11 @@ def test_suggestion_learns_from_categorised_requests(submit, world):
 
 def test_low_confidence_never_routes_on_its_own(submit, world, monkeypatch):
     classify.invalidate()
-    monkeypatch.setattr(services, "SUGGESTION_THRESHOLD", 1.01)
+    monkeypatch.setattr(services.intake, "SUGGESTION_THRESHOLD", 1.01)
     req = submit(description="路灯不亮，晚上很黑", category=None)
     assert req.state == State.SUBMITTED and req.category is None and req.handling_unit is None
     assert req.suggested_category is not None and req.suggestion_confidence is not None
-    monkeypatch.setattr(services, "SUGGESTION_THRESHOLD", 0.0)
+    monkeypatch.setattr(services.intake, "SUGGESTION_THRESHOLD", 0.0)
     req2 = submit(description="路灯不亮，晚上很黑", category=None)
     assert req2.state == State.DISPATCHED and req2.category == req2.suggested_category
 

@@ -12,7 +12,7 @@ def _synchronous_classifier(monkeypatch):
 
     routing.clear()
     monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(services, "SUGGEST_TIMEOUT_S", None)
+    monkeypatch.setattr(services.intake, "SUGGEST_TIMEOUT_S", None)
 
 
 @pytest.fixture

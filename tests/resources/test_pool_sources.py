@@ -36,7 +36,7 @@ def _synchronous_classifier(monkeypatch):
 
     routing.clear()
     monkeypatch.setattr(classify, "BACKGROUND", False)
-    monkeypatch.setattr(cases, "SUGGEST_TIMEOUT_S", None)
+    monkeypatch.setattr(cases.intake, "SUGGEST_TIMEOUT_S", None)
 
 
 @pytest.fixture

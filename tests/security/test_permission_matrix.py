@@ -32,7 +32,6 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from gongzhi.core.actors import SYSTEM
-
 from tests.security import matrix
 
 # The mark makes pytest-django create the test database; the world itself is built once per module
@@ -160,7 +159,7 @@ def world_m(django_db_setup, django_db_blocker):
 
     mp = pytest.MonkeyPatch()
     mp.setattr(classify, "BACKGROUND", False)
-    mp.setattr(case_services, "SUGGEST_TIMEOUT_S", None)
+    mp.setattr(case_services.intake, "SUGGEST_TIMEOUT_S", None)
     settings_ctx = override_settings(RATELIMIT_ENABLE=False, AXES_ENABLED=False)
     settings_ctx.enable()
     with django_db_blocker.unblock():

@@ -217,7 +217,7 @@ def report(request, summons_id: int, data: ReportIn):
 @router.get("/suggest", response=dict)
 def suggest(request, text: str):
     top = classify.suggest(text, k=3, timeout=5.0) or []
-    from .services import SUGGESTION_THRESHOLD
+    from .services.intake import SUGGESTION_THRESHOLD
 
     return {"suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)} for c, p in top],
             "threshold": SUGGESTION_THRESHOLD}

@@ -6,7 +6,7 @@ database (most recent first, capped), plus each category's keywords so that a
 fresh database still gets suggestions. The model is cached per process and
 retrained when the training data has grown noticeably. The confidence is the
 model's probability for its best class; below
-``services.SUGGESTION_THRESHOLD`` the suggestion is only shown, never used to
+``services.intake.SUGGESTION_THRESHOLD`` the suggestion is only shown, never used to
 route.
 
 Duplicate hints: open requests of the same category within the category's

@@ -510,5 +510,5 @@ def locate(request):
 def suggest(request):
     s = classify.suggest(request.GET.get("text", ""), k=3, timeout=2.0) or []
     return JsonResponse({"suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)}
-                                         for c, p in s], "threshold": services.SUGGESTION_THRESHOLD},
+                                         for c, p in s], "threshold": services.intake.SUGGESTION_THRESHOLD},
                         json_dumps_params={"ensure_ascii": False})
