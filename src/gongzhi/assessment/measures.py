@@ -174,8 +174,7 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
             row = rows.get(r.code)
             put(r.code, "requests", {"value": row["requests"] if row else 0, "num": row["requests"] if row else 0,
                                      "den": None})
-            for rate in ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "return_rate",
-                         "reopen_rate", "whistle_rate"):
+            for rate in case_figures.RATES:
                 put(r.code, rate, row[rate] if row else {"value": None, "num": 0, "den": 0})
             for med in ("median_hours_to_resolution", "median_hours_to_dispatch"):
                 put(r.code, med, {"value": row[med] if row else None, "num": None, "den": None})

@@ -230,9 +230,13 @@ def total(*, start=None, end=None, within: Region | None = None) -> dict:
     qs = _request_qs(start, end)
     if within is not None:
         qs = qs.filter(region__path__startswith=within.path)
-    requests = {pk: {"key": 0, "sla": s} for pk, s in qs.values_list("pk", "sla")}
+    return summarise(_facts_of(qs, start, end))
+
+
+def _facts_of(qs, start, end) -> list[dict]:
+    requests = {pk: {"key": 0, "sla": sla} for pk, sla in qs.values_list("pk", "sla")}
     request_facts(requests, start, end)
-    return summarise(list(requests.values()))
+    return list(requests.values())
 
 
 def _names(level, keys) -> dict:
@@ -279,10 +283,7 @@ def period_facts(region: Region, start, end) -> dict:
     (shared by every request figure inside one :func:`gongzhi.core.figures.batch`)."""
     def work():
         s, e = aware(start), aware(end)
-        qs = _request_qs(s, e).filter(region__path__startswith=region.path)
-        requests = {pk: {"key": 0, "sla": sla} for pk, sla in qs.values_list("pk", "sla")}
-        request_facts(requests, s, e)
-        facts = list(requests.values())
+        facts = _facts_of(_request_qs(s, e).filter(region__path__startswith=region.path), s, e)
         return {"facts": facts, "sums": summed(facts)}
     return registry.shared(("cases.facts", region.pk, start, end), work)
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 from gongzhi.cases import figures as case_figures
 from gongzhi.core import figures as registry
 from gongzhi.core.errors import Forbidden, NotFound
-from gongzhi.core.figures import ratio
 from gongzhi.core.models import Region
 from gongzhi.org import permissions
 from gongzhi.org.models import Grid, MatterCategory
@@ -80,10 +79,6 @@ def period(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt
     return start, end
 
 
-def _rate(num, den) -> dict:
-    return ratio(int(num or 0), int(den or 0))
-
-
 def rates(s: dict) -> dict:
     """The figures of cases.figures (its one definition of each rate) from summed counts."""
     def g(k):
@@ -136,7 +131,7 @@ def trend(region: Region, end: dt.date, days: int = TREND_DAYS) -> list[dict]:
         d = start + dt.timedelta(days=i)
         r = rows.get(d, {})
         out.append({"day": d.isoformat(), "arrived": r.get("arrived") or 0, "resolved": r.get("resolved") or 0,
-                    "satisfaction": (r["satisfied"] / r["rated"]) if r.get("rated") else None})
+                    "satisfaction": case_figures.rates(r)["satisfaction_rate"]["value"]})
     return out
 
 
@@ -167,7 +162,7 @@ def top_categories(region: Region, start: dt.date, end: dt.date, limit: int = 10
     names = {c.pk: (c.code, c.name) for c in MatterCategory.objects.filter(pk__in=[r["category_id"] for r in rows])}
     return [{"code": names.get(r["category_id"], ("", ""))[0],
              "name": names.get(r["category_id"], ("", "未分类"))[1], "requests": r["n"],
-             "satisfaction_rate": _rate(r["satisfied"], r["rated"])} for r in rows]
+             "satisfaction_rate": case_figures.rates(r)["satisfaction_rate"]} for r in rows]
 
 
 def sla_performance(region: Region, start: dt.date, end: dt.date) -> list[dict]:
