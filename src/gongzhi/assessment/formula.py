@@ -15,6 +15,8 @@ import operator
 
 from gongzhi.core.errors import DomainError
 
+from .contracts import AssessmentError
+
 # Things never to assess (seed 001, 考核过密化: photos, check-ins, forms, "leave traces").  They are
 # data here so that a scheme can be checked against them: a formula that names one is refused.
 NEVER_ASSESS: dict[str, str] = {
@@ -65,10 +67,10 @@ def parse(formula: str, known: dict | set | list, *, field: str = "formula") -> 
                 continue
             if node.id in NEVER_ASSESS:
                 raise DomainError(f"“{node.id}”在考核负面清单中，不得用于考核：{NEVER_ASSESS[node.id]}",
-                                  field=field, code="never_assess")
+                                  field=field, code=AssessmentError.NEVER_ASSESS)
             if node.id not in known:
                 raise DomainError(f"公式引用了未知字段“{node.id}”；可用字段：{', '.join(known_names)}",
-                                  field=field, code="unknown_field")
+                                  field=field, code=AssessmentError.UNKNOWN_FIELD)
             if node.id not in names:
                 names.append(node.id)
         elif isinstance(node, ast.Constant):

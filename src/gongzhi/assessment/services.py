@@ -16,9 +16,10 @@ from gongzhi.core.events import emit
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 
+from . import contracts, scoring
 from . import formula as F_
-from . import scoring
 from .catalogue import DEFAULT_INDICATORS, DEFAULT_WEIGHTS
+from .contracts import AssessmentError
 from .measures import MEASURES, Period, measure
 from .models import AreaKind, Element, Indicator, Result, Run, Scheme, SchemeWeight
 from .perms import MANAGE, RUN, VIEW
@@ -54,7 +55,7 @@ def define_indicator(actor, *, code: str, name: str, formula: str, element: str 
             raise Conflict(f"指标代码{code}已存在，请换一个代码", field="code")
         ind = Indicator.objects.create(code=code, name=name, formula=formula.strip(), measures=names,
                                        element=element, description=(description or "").strip()[:300])
-        emit("assessment.indicator_defined", aggregate_type="indicator", aggregate_id=ind.code, actor=_user(actor),
+        emit(contracts.INDICATOR_DEFINED, aggregate_type="indicator", aggregate_id=ind.code, actor=_user(actor),
              payload={"code": ind.code, "formula": ind.formula, "element": ind.element})
     return ind
 
@@ -81,7 +82,7 @@ def update_indicator(actor, indicator: Indicator, *, expected_version: int, name
         if not n:
             raise Conflict(f"指标{indicator.code}已被他人修改，请刷新后重试", field="version")
         indicator.refresh_from_db()
-        emit("assessment.indicator_changed", aggregate_type="indicator", aggregate_id=indicator.code,
+        emit(contracts.INDICATOR_CHANGED, aggregate_type="indicator", aggregate_id=indicator.code,
              actor=_user(actor), payload={"code": indicator.code, "formula": indicator.formula,
                                           "version": indicator.version, "active": indicator.active})
     return indicator
@@ -132,7 +133,7 @@ def _clean_weights(weights) -> list[tuple[str, Indicator, float, float]]:
             rows.append((kind, ind, w, s))
         if abs(total - 1) > WEIGHT_TOLERANCE:
             raise DomainError(f"{KIND_LABELS[kind]}指标权重合计为{total:.4g}，应等于1", field="weights",
-                              code="weights_sum")
+                              code=AssessmentError.WEIGHTS_SUM)
     return rows
 
 
@@ -169,7 +170,7 @@ def create_scheme(actor, *, code: str, name: str, region: Region, weights: dict,
                                        created_by=_user(actor))
         SchemeWeight.objects.bulk_create([SchemeWeight(scheme=scheme, area_kind=k, indicator=i, weight=w, shift=s)
                                           for k, i, w, s in rows])
-        emit("assessment.scheme_created", aggregate_type="scheme", aggregate_id=scheme.code, region=region,
+        emit(contracts.SCHEME_CREATED, aggregate_type="scheme", aggregate_id=scheme.code, region=region,
              actor=_user(actor), payload={"code": code, "weights": _weights_payload(rows), "params": params})
     return scheme
 
@@ -186,7 +187,7 @@ def set_weights(actor, scheme: Scheme, *, expected_version: int, weights: dict, 
         SchemeWeight.objects.bulk_create([SchemeWeight(scheme=scheme, area_kind=k, indicator=i, weight=w, shift=s)
                                           for k, i, w, s in rows])
         scheme.refresh_from_db()
-        emit("assessment.weights_changed", aggregate_type="scheme", aggregate_id=scheme.code, region=scheme.region,
+        emit(contracts.WEIGHTS_CHANGED, aggregate_type="scheme", aggregate_id=scheme.code, region=scheme.region,
              actor=_user(actor), payload={"code": scheme.code, "version": scheme.version,
                                           "weights": _weights_payload(rows)})
     return scheme
@@ -303,7 +304,7 @@ def run_assessment(actor, scheme: Scheme, period: str | Period, region: Region |
         Result.objects.bulk_create(results)
         run.seconds = round(time.perf_counter() - started, 3)
         Run.objects.filter(pk=run.pk).update(seconds=run.seconds)
-        emit("assessment.run_completed", aggregate_type="assessment_run", aggregate_id=run.pk, region=root,
+        emit(contracts.RUN_COMPLETED, aggregate_type="assessment_run", aggregate_id=run.pk, region=root,
              actor=_user(actor), payload={
                  "scheme": scheme.code, "period": p.label, "start": p.start.isoformat(), "end": p.end.isoformat(),
                  "results": {x.region.code: None if x.score is None else round(x.score, 2) for x in results}})

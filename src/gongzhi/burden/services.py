@@ -20,6 +20,7 @@ import datetime as dt
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
@@ -27,7 +28,8 @@ from gongzhi.org import permissions as perm
 from gongzhi.org import responsibility
 from gongzhi.org.models import GridAssignment, Membership, Person, StaffRole, Unit
 
-from . import perms, sources
+from . import contracts, perms, sources
+from .contracts import BurdenError
 from .meter import add_months, parse_period
 from .models import (
     AuditFlag,
@@ -334,7 +336,7 @@ def issue_demand(actor, *, issuer: Unit, title: str, kind: str, minutes=None, re
     AuditFlag.objects.bulk_create(flags)
     _insert_items(demand.pk, minutes, definition is not None, timezone.now() if minutes == 0 else None,
                   [(w.pk if w else None, unit.pk, unit.region_id, d) for d in dates for w, unit in targets])
-    emit("burden.demand.issued", aggregate_type="demand", aggregate_id=demand.pk, region=demand.region, actor=actor,
+    emit(contracts.DEMAND_ISSUED, aggregate_type="demand", aggregate_id=demand.pk, region=demand.region, actor=actor,
          payload={"title": title, "kind": kind, "issuer": issuer.code, "minutes": minutes,
                   "full_minutes": full_minutes, "recurrence": recurrence, "occurrences": len(dates),
                   "targets": len(targets), "duplicate_fields": [f.field_code for f in flags
@@ -352,9 +354,9 @@ def complete_item(actor, item: DemandItem) -> DemandItem:
     if not is_self(actor, item):
         perms.require(actor, perms.COMPLETE, item.region)
     if not DemandItem.objects.filter(pk=item.pk, completed_at__isnull=True).update(completed_at=timezone.now()):
-        raise Conflict("该项已完成，不能重复办结", code="state")
+        raise Conflict("该项已完成，不能重复办结", code=CoreError.INVALID_STATE)
     item.refresh_from_db()
-    emit("burden.item.completed", aggregate_type="demand", aggregate_id=item.demand_id, region=item.region,
+    emit(contracts.ITEM_COMPLETED, aggregate_type="demand", aggregate_id=item.demand_id, region=item.region,
          actor=actor, payload={"item": item.pk, "on": item.on.isoformat(), "minutes": item.minutes})
     return item
 
@@ -379,7 +381,7 @@ def issue_order(actor, *, issuer: Unit, title: str, region: Region, effective_on
     order = BurdenReductionOrder.objects.create(title=title, issuer=issuer, region=region, effective_on=effective_on,
                                                 target_cut_pct=pct, text=_text(text, "text", "要求", 4000, False),
                                                 created_by=_user(actor))
-    emit("burden.order.issued", aggregate_type="burden_order", aggregate_id=order.pk, region=region, actor=actor,
+    emit(contracts.ORDER_ISSUED, aggregate_type="burden_order", aggregate_id=order.pk, region=region, actor=actor,
          payload={"title": title, "issuer": issuer.code, "effective_on": effective_on.isoformat(),
                   "target_cut_pct": pct})
     return order
@@ -403,7 +405,7 @@ def define_report(actor, *, code: str, name: str, kind: str = ReportDefinition.K
     if kind not in ReportDefinition.Kind.values:
         raise DomainError("请选择报表或问题清单", field="kind")
     if ReportDefinition.objects.filter(code=code).exists():
-        raise DomainError(f"编码{code}已被使用", field="code", code="duplicate")
+        raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE)
     list_source = (list_source or "").strip()
     if kind == ReportDefinition.Kind.PROBLEM_LIST:
         if list_source not in sources.LIST_SOURCES:
@@ -421,7 +423,7 @@ def define_report(actor, *, code: str, name: str, kind: str = ReportDefinition.K
         seen.add(fcode)
         if source != ReportField.MANUAL and source not in sources.FIELD_SOURCES:
             raise DomainError(f"字段“{label}”的数据来源“{source}”不是已登记的查询；请改为manual（人工填写）"
-                              f"或选择已登记的来源", field="fields", code="unknown_source")
+                              f"或选择已登记的来源", field="fields", code=BurdenError.UNKNOWN_SOURCE)
         minutes = _int(f.get("minutes", 5), "fields", f"字段“{label}”的估计分钟", minimum=0, maximum=600)
         rows.append(ReportField(position=i, code=fcode, label=label, source=source, minutes=minutes))
     if kind == ReportDefinition.Kind.REPORT and not rows:
@@ -432,7 +434,7 @@ def define_report(actor, *, code: str, name: str, kind: str = ReportDefinition.K
     for r in rows:
         r.definition = d
     ReportField.objects.bulk_create(rows)
-    emit("burden.definition.created", aggregate_type="report_definition", aggregate_id=code,
+    emit(contracts.DEFINITION_CREATED, aggregate_type="report_definition", aggregate_id=code,
          region=owner.region if owner else None, actor=actor,
          payload={"name": name, "kind": kind, "fields": [{"code": r.code, "source": r.source} for r in rows],
                   "list_source": list_source})
@@ -475,7 +477,7 @@ def generate_report(actor, definition: ReportDefinition, region: Region, period:
     rep = GeneratedReport.objects.create(definition=definition, region=region, period=period.strip(),
                                          values=data["values"], rows=data["rows"], columns=data["columns"],
                                          generated_by=_user(actor))
-    emit("burden.report.generated", aggregate_type="report_definition", aggregate_id=definition.code, region=region,
+    emit(contracts.REPORT_GENERATED, aggregate_type="report_definition", aggregate_id=definition.code, region=region,
          actor=actor, payload={"report": rep.pk, "period": rep.period, "rows": len(rep.rows)})
     return rep
 

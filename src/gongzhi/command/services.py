@@ -12,7 +12,7 @@ from gongzhi.core.events import emit
 from gongzhi.core.models import Region
 from gongzhi.org import permissions
 
-from . import perms, rollups
+from . import contracts, perms, rollups
 
 
 def region_by_code(code: str) -> Region:
@@ -27,6 +27,6 @@ def rebuild_rollups(actor, region: Region | None = None, progress=None) -> dict[
     permissions.require(actor, perms.MANAGE, region)
     with transaction.atomic():
         counts = rollups.rebuild(region, progress=progress)
-        emit("command.rollups.rebuilt", aggregate_type="region", aggregate_id=region.code if region else "all",
+        emit(contracts.ROLLUPS_REBUILT, aggregate_type="region", aggregate_id=region.code if region else "all",
              region=region, actor=actor, payload={"counts": counts}, public=False)
     return counts

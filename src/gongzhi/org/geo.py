@@ -22,6 +22,8 @@ from shapely.validation import explain_validity
 
 from gongzhi.core.errors import DomainError
 
+from .contracts import OrgError
+
 # Two grids may share a border; an overlap larger than this is refused.
 OVERLAP_TOLERANCE_M2 = 1.0
 EARTH_RADIUS_M = 6_371_008.8
@@ -32,19 +34,19 @@ def parse_polygon(geojson, field: str = "geometry"):
     if isinstance(geojson, dict) and geojson.get("type") == "Feature":
         geojson = geojson.get("geometry")
     if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
-        raise DomainError("网格边界必须是GeoJSON Polygon或MultiPolygon", field=field, code="invalid_geojson")
+        raise DomainError("网格边界必须是GeoJSON Polygon或MultiPolygon", field=field, code=OrgError.INVALID_GEOJSON)
     try:
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise DomainError(f"GeoJSON坐标格式错误：{exc}", field=field, code="invalid_geojson") from exc
+        raise DomainError(f"GeoJSON坐标格式错误：{exc}", field=field, code=OrgError.INVALID_GEOJSON) from exc
     if geom.is_empty:
-        raise DomainError("网格边界为空", field=field, code="invalid_geojson")
+        raise DomainError("网格边界为空", field=field, code=OrgError.INVALID_GEOJSON)
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise DomainError("坐标超出经纬度范围（应为WGS84经度、纬度）", field=field, code="invalid_geojson")
+        raise DomainError("坐标超出经纬度范围（应为WGS84经度、纬度）", field=field, code=OrgError.INVALID_GEOJSON)
     if not geom.is_valid:
         raise DomainError(
-            f"网格边界无效（如自相交）：{explain_validity(geom)}", field=field, code="invalid_geometry"
+            f"网格边界无效（如自相交）：{explain_validity(geom)}", field=field, code=OrgError.INVALID_GEOMETRY
         )
     return geom
 
@@ -176,7 +178,7 @@ def locate(lon: float, lat: float):
     gid = grid_index().locate(lon, lat)
     if gid is None:
         raise DomainError(
-            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code="outside_grids"
+            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code=OrgError.OUTSIDE_GRIDS
         )
     return Grid.objects.select_related("region").defer("geometry").get(pk=gid)
 

@@ -38,6 +38,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
 from . import geo
+from .contracts import OrgError
 from .kinds import HandlerLevel, SlaClass, UnitKind
 from .models import Grid, MatterCategory, ResponsibilityRule, Unit
 
@@ -254,7 +255,7 @@ def category(code: str) -> MatterCategory:
     """The category with ``code`` (its major class attached as ``parent``), or DomainError."""
     c = snapshot().categories.get(str(code).strip())
     if c is None:
-        raise DomainError(f"未知的事项类别：{code}", field="category", code="unknown_category")
+        raise DomainError(f"未知的事项类别：{code}", field="category", code=OrgError.UNKNOWN_CATEGORY)
     return c
 
 
@@ -271,7 +272,7 @@ def locate(lon: float, lat: float) -> Grid:
     gid = geo.grid_index().locate(lon, lat)
     if gid is None:
         raise DomainError(
-            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code="outside_grids"
+            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code=OrgError.OUTSIDE_GRIDS
         )
     g = snapshot().grids.get(gid)
     if g is None:
@@ -307,7 +308,7 @@ def resolve(category_code: str, *, lon: float | None = None, lat: float | None =
     snap = snapshot()
     category = snap.categories.get(category_code)
     if category is None:
-        raise DomainError(f"未知的事项类别：{category_code}", field="category", code="unknown_category")
+        raise DomainError(f"未知的事项类别：{category_code}", field="category", code=OrgError.UNKNOWN_CATEGORY)
     if grid is None:
         if lon is None or lat is None:
             raise DomainError("请提供位置（经纬度）或网格", field="location")
@@ -351,7 +352,7 @@ def resolve(category_code: str, *, lon: float | None = None, lat: float | None =
                     break
     if unit is None:
         raise DomainError(f"{community.name}及其上级没有可承办的单位，请先建立街道或区级单位", field="location",
-                          code="no_handler")
+                          code=OrgError.NO_HANDLER)
     reasons.append(f"办理时限：{SlaClass(sla).label}")
     return Decision(unit=unit, category=category, grid=grid, region=community, rule=rule, sla=sla,
                     fallback=fallback, reasons=reasons)

@@ -10,12 +10,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
 
-from . import geo
+from . import contracts, geo
 from . import permissions as perm
+from .contracts import OrgError
 from .kinds import (
     ESTABLISHED_BY_MEMBERS,
     HOUSEHOLD_KINDS,
@@ -52,7 +54,7 @@ def _bump(model, obj, expected_version: int | None, **fields) -> None:
     if expected_version is not None:
         qs = qs.filter(version=expected_version)
     if qs.update(version=F("version") + 1, **fields) == 0:
-        raise Conflict(f"“{obj}”已被他人修改，请刷新后重试", code="conflict")
+        raise Conflict(f"“{obj}”已被他人修改，请刷新后重试", code=CoreError.CONFLICT)
     obj.refresh_from_db()
 
 
@@ -70,10 +72,10 @@ def _check_parent(kind: str, parent: Unit | None, unit: Unit | None = None) -> N
         raise DomainError("党员中心户/联系户下不能再设下级组织", field="parent")
     if kind in PARTY_KINDS and parent.kind in PARTY_KINDS and kind not in PARTY_CHILDREN[parent.kind]:
         raise DomainError(
-            f"{UnitKind(kind).label}不能设在{UnitKind(parent.kind).label}之下", field="parent", code="bad_chain"
+            f"{UnitKind(kind).label}不能设在{UnitKind(parent.kind).label}之下", field="parent", code=OrgError.BAD_CHAIN
         )
     if unit is not None and (parent.pk == unit.pk or parent.path.startswith(unit.path)):
-        raise DomainError(f"不能把“{unit}”移到它自己的下级“{parent}”之下（会形成环）", field="parent", code="cycle")
+        raise DomainError(f"不能把“{unit}”移到它自己的下级“{parent}”之下（会形成环）", field="parent", code=OrgError.CYCLE)
 
 
 @transaction.atomic
@@ -92,7 +94,7 @@ def create_unit(actor, *, code: str, name: str, kind: str, region: Region, paren
     if kind not in UnitKind.values:
         raise DomainError(f"未知的单位类型：{kind}", field="kind")
     if Unit.objects.filter(code=code).exists():
-        raise DomainError(f"编码{code}已被使用", field="code", code="duplicate")
+        raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE)
     if parent is not None and not parent.region.contains(region) and not region.contains(parent.region):
         # A unit sits in its parent's region, or (for a higher-level parent) above it.
         raise DomainError(f"“{name}”所在区域{region}不在上级“{parent}”的区域{parent.region}内", field="region")
@@ -102,7 +104,7 @@ def create_unit(actor, *, code: str, name: str, kind: str, region: Region, paren
     if needs_members and len({p.pk for p in members}) < MIN_FULL_MEMBERS:
         raise DomainError(
             f"成立党组织需要至少{MIN_FULL_MEMBERS}名正式党员，目前只有{len({p.pk for p in members})}名",
-            field="founding_members", code="too_few_members",
+            field="founding_members", code=OrgError.TOO_FEW_MEMBERS,
         )
     unit = Unit(code=code, name=name, kind=kind, parent=parent, region=region, address=address, lon=lon, lat=lat,
                 status=Unit.Status.ESTABLISHED, established_on=established_on or _today(),
@@ -111,13 +113,13 @@ def create_unit(actor, *, code: str, name: str, kind: str, region: Region, paren
         with transaction.atomic():
             unit.save()
     except IntegrityError:
-        raise DomainError(f"编码{code}已被使用", field="code", code="duplicate") from None
+        raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE) from None
     unit.path = (parent.path if parent else "/") + f"{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     for p in {p.pk: p for p in members}.values():
         Membership.objects.create(person=p, unit=unit, role=MemberRole.FULL_MEMBER, region=region,
                                   start_date=unit.established_on)
-    emit("org.unit_established", aggregate_type="unit", aggregate_id=unit.code, region=region, actor=actor,
+    emit(contracts.UNIT_ESTABLISHED, aggregate_type="unit", aggregate_id=unit.code, region=region, actor=actor,
          payload={"code": code, "name": name, "kind": kind, "parent": parent.code if parent else None,
                   "founding_members": len(members)})
     return unit
@@ -140,7 +142,7 @@ def move_unit(actor, unit: Unit, new_parent: Unit | None, *, expected_version: i
         Unit.objects.filter(pk=child.pk).update(
             path=new_path + child.path[len(old_path):], depth=child.depth + delta
         )
-    emit("org.unit_moved", aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
+    emit(contracts.UNIT_MOVED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
          payload={"code": unit.code, "parent": new_parent.code if new_parent else None})
     return unit
 
@@ -155,7 +157,7 @@ def update_unit(actor, unit: Unit, *, expected_version: int | None = None, **fie
     if "name" in fields and not fields["name"]:
         raise DomainError("请填写名称", field="name")
     _bump(Unit, unit, expected_version, **fields)
-    emit("org.unit_updated", aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
+    emit(contracts.UNIT_UPDATED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
          payload={"code": unit.code, "fields": sorted(fields)})
     return unit
 
@@ -169,11 +171,11 @@ def _recheck_rectification(unit: Unit) -> None:
     if n < MIN_FULL_MEMBERS and not unit.needs_rectification:
         reason = f"正式党员仅{n}名，少于{MIN_FULL_MEMBERS}名"
         Unit.objects.filter(pk=unit.pk).update(needs_rectification=True, rectification_reason=reason)
-        emit("org.party_org_flagged", aggregate_type="unit", aggregate_id=unit.code, region=unit.region,
+        emit(contracts.PARTY_ORG_FLAGGED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region,
              payload={"code": unit.code, "full_members": n, "reason": reason})
     elif n >= MIN_FULL_MEMBERS and unit.needs_rectification:
         Unit.objects.filter(pk=unit.pk).update(needs_rectification=False, rectification_reason="")
-        emit("org.party_org_rectified", aggregate_type="unit", aggregate_id=unit.code, region=unit.region,
+        emit(contracts.PARTY_ORG_RECTIFIED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region,
              payload={"code": unit.code, "full_members": n})
     unit.refresh_from_db()
 
@@ -186,10 +188,10 @@ def add_member(actor, unit: Unit, person: Person, role: str, *, start_date: dt.d
     if role in (MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER, MemberRole.SECRETARY) and not unit.is_party:
         raise DomainError(f"“{unit}”不是党组织，不能登记党员或书记", field="role")
     if Membership.objects.filter(unit=unit, person=person, role=role, end_date__isnull=True).exists():
-        raise DomainError(f"{person}已是{unit}的{MemberRole(role).label}", field="person", code="duplicate")
+        raise DomainError(f"{person}已是{unit}的{MemberRole(role).label}", field="person", code=CoreError.DUPLICATE)
     m = Membership.objects.create(person=person, unit=unit, role=role, region=unit.region,
                                   start_date=start_date or _today())
-    emit("org.member_added", aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
+    emit(contracts.MEMBER_ADDED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
          payload={"unit": unit.code, "role": role, "personal": {"person_id": person.pk, "name": person.name}})
     _recheck_rectification(unit)
     return m
@@ -203,7 +205,7 @@ def end_membership(actor, membership: Membership, *, end_date: dt.date | None = 
         raise Conflict("该成员关系已结束")
     m.end_date = end_date or _today()
     m.save(update_fields=["end_date"])
-    emit("org.member_left", aggregate_type="unit", aggregate_id=m.unit.code, region=m.region, actor=actor,
+    emit(contracts.MEMBER_LEFT, aggregate_type="unit", aggregate_id=m.unit.code, region=m.region, actor=actor,
          payload={"unit": m.unit.code, "role": m.role, "reason": reason, "personal": {"person_id": m.person_id}})
     _recheck_rectification(m.unit)
     return m
@@ -236,7 +238,7 @@ def create_person(actor, *, name: str, region: Region, gender: str = "", birth_d
         raise DomainError("户所在区域与人员所在区域不一致", field="household")
     p = Person.objects.create(name=name, region=region, gender=gender, birth_date=birth_date,
                               id_number=id_number.upper(), phone=phone, household=household, is_mobile=is_mobile)
-    emit("org.person_registered", aggregate_type="person", aggregate_id=p.pk, region=region, actor=actor,
+    emit(contracts.PERSON_REGISTERED, aggregate_type="person", aggregate_id=p.pk, region=region, actor=actor,
          payload={"personal": {"name": name, "id_number": p.id_number, "phone": phone}}, public=False)
     return p
 
@@ -251,7 +253,7 @@ def update_person(actor, person: Person, *, expected_version: int | None = None,
     if "phone" in fields and fields["phone"] and not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}", fields["phone"]):
         raise DomainError("电话号码格式不正确（手机11位，或区号-座机）", field="phone")
     _bump(Person, person, expected_version, **fields)
-    emit("org.person_updated", aggregate_type="person", aggregate_id=person.pk, region=person.region, actor=actor,
+    emit(contracts.PERSON_UPDATED, aggregate_type="person", aggregate_id=person.pk, region=person.region, actor=actor,
          payload={"fields": sorted(fields)}, public=False)
     return person
 
@@ -261,11 +263,11 @@ def create_household(actor, *, code: str, address: str, region: Region, building
                      grid: Grid | None = None) -> Household:
     perm.require(actor, perm.EDIT_PERSON, region)
     if Household.objects.filter(code=code).exists():
-        raise DomainError(f"户编码{code}已存在", field="code", code="duplicate")
+        raise DomainError(f"户编码{code}已存在", field="code", code=CoreError.DUPLICATE)
     if not address:
         raise DomainError("请填写地址", field="address")
     h = Household.objects.create(code=code, address=address, region=region, building=building, grid=grid)
-    emit("org.household_registered", aggregate_type="household", aggregate_id=code, region=region, actor=actor,
+    emit(contracts.HOUSEHOLD_REGISTERED, aggregate_type="household", aggregate_id=code, region=region, actor=actor,
          payload={"code": code}, public=False)
     return h
 
@@ -278,10 +280,10 @@ def link_household(actor, member: Person, household: Household) -> HouseholdLink
                                      role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER]).exists():
         raise DomainError(f"{member}不是党员，不能联户", field="member")
     if HouseholdLink.objects.filter(member=member, household=household, end_date__isnull=True).exists():
-        raise DomainError(f"{member}已联系该户", field="household", code="duplicate")
+        raise DomainError(f"{member}已联系该户", field="household", code=CoreError.DUPLICATE)
     link = HouseholdLink.objects.create(member=member, household=household, region=household.region,
                                         start_date=_today())
-    emit("org.household_linked", aggregate_type="household", aggregate_id=household.code, region=household.region,
+    emit(contracts.HOUSEHOLD_LINKED, aggregate_type="household", aggregate_id=household.code, region=household.region,
          actor=actor, payload={"household": household.code, "personal": {"member_id": member.pk}})
     return link
 
@@ -308,7 +310,7 @@ def _check_grid_code(code: str, region: Region) -> None:
     digits = settings.GONGZHI_GRID_CODE_SEQUENCE_DIGITS
     if not re.fullmatch(rf"{region.code}\d{{{digits}}}", code):
         raise DomainError(
-            f"网格编码应为社区代码{region.code}加{digits}位序号，收到“{code}”", field="code", code="bad_code"
+            f"网格编码应为社区代码{region.code}加{digits}位序号，收到“{code}”", field="code", code=OrgError.BAD_CODE
         )
 
 
@@ -319,7 +321,7 @@ def _check_overlaps(geom, *, exclude_ids=()) -> None:
         ov = geo.overlap_m2(geom, geo.shape(grid.geometry))
         if ov > geo.OVERLAP_TOLERANCE_M2:
             raise DomainError(f"与网格{grid.code}“{grid.name}”重叠约{ov:.0f}平方米", field="geometry",
-                              code="overlap")
+                              code=OrgError.OVERLAP)
 
 
 @transaction.atomic
@@ -333,10 +335,10 @@ def create_grid(actor, *, region: Region, geometry, name: str, code: str | None 
     code = code or next_grid_code(region)
     _check_grid_code(code, region)
     if Grid.objects.filter(code=code).exists():
-        raise DomainError(f"网格编码{code}已存在", field="code", code="duplicate")
+        raise DomainError(f"网格编码{code}已存在", field="code", code=CoreError.DUPLICATE)
     _check_overlaps(geom)
     grid = Grid.objects.create(code=code, name=name, region=region, **geo.grid_fields(geom))
-    emit("org.grid_created", aggregate_type="grid", aggregate_id=code, region=region, actor=actor,
+    emit(contracts.GRID_CREATED, aggregate_type="grid", aggregate_id=code, region=region, actor=actor,
          payload={"code": code, "name": name, "area_m2": round(grid.area_m2)})
     return grid
 
@@ -348,7 +350,7 @@ def update_grid_geometry(actor, grid: Grid, geometry, *, expected_version: int |
     _check_overlaps(geom, exclude_ids=[grid.pk])
     _bump(Grid, grid, expected_version, updated_at=timezone.now(), **geo.grid_fields(geom))
     geo.invalidate()
-    emit("org.grid_reshaped", aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
+    emit(contracts.GRID_RESHAPED, aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
          payload={"code": grid.code, "area_m2": round(grid.area_m2)})
     return grid
 
@@ -359,10 +361,10 @@ def import_grids(actor, feature_collection) -> list[Grid]:
     ``community`` (12-digit region code), ``name`` and optionally ``code``.
     All or nothing: any bad feature refuses the whole import."""
     if not isinstance(feature_collection, dict) or feature_collection.get("type") != "FeatureCollection":
-        raise DomainError("须为GeoJSON FeatureCollection", field="file", code="invalid_geojson")
+        raise DomainError("须为GeoJSON FeatureCollection", field="file", code=OrgError.INVALID_GEOJSON)
     feats = feature_collection.get("features")
     if not isinstance(feats, list) or not feats:
-        raise DomainError("FeatureCollection中没有要素", field="file", code="invalid_geojson")
+        raise DomainError("FeatureCollection中没有要素", field="file", code=OrgError.INVALID_GEOJSON)
     created: list[Grid] = []
     for i, feat in enumerate(feats, start=1):
         props = (feat or {}).get("properties") or {}
@@ -403,13 +405,13 @@ def assign_to_grid(actor, grid: Grid, person: Person, kind: str = GridAssignment
     """Assign a grid worker, or a party member covering the area (包片)."""
     perm.require(actor, perm.MANAGE_GRIDS if kind == GridAssignment.Kind.GRID_WORKER else perm.EDIT_PERSON, grid)
     if GridAssignment.objects.filter(grid=grid, person=person, kind=kind, end_date__isnull=True).exists():
-        raise DomainError(f"{person}已分配到网格{grid.code}", field="person", code="duplicate")
+        raise DomainError(f"{person}已分配到网格{grid.code}", field="person", code=CoreError.DUPLICATE)
     if kind == GridAssignment.Kind.COVERAGE and not Membership.objects.filter(
         person=person, end_date__isnull=True, role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER]
     ).exists():
         raise DomainError(f"{person}不是党员，不能包片", field="person")
     a = GridAssignment.objects.create(grid=grid, person=person, kind=kind, region=grid.region, start_date=_today())
-    emit("org.grid_assigned", aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
+    emit(contracts.GRID_ASSIGNED, aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
          payload={"grid": grid.code, "kind": kind, "personal": {"person_id": person.pk}})
     return a
 
@@ -426,7 +428,7 @@ def set_grid_party_org(actor, grid: Grid, party_org: Unit, co_builders: list[Uni
             raise DomainError(f"共建单位“{u}”不在网格{grid.code}内", field="co_builders")
     Grid.objects.filter(pk=grid.pk).update(party_org=party_org)
     grid.co_builders.set(co_builders)
-    emit("org.grid_party_org_set", aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
+    emit(contracts.GRID_PARTY_ORG_SET, aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
          payload={"grid": grid.code, "party_org": party_org.code, "co_builders": [u.code for u in co_builders]})
     grid.refresh_from_db()
     return grid
@@ -449,9 +451,9 @@ def create_category(actor, *, code: str, name: str, default_sla: str = SlaClass.
         if parent is None:
             raise DomainError(f"大类{code[:2]}不存在，请先建立大类", field="code")
     if MatterCategory.objects.filter(code=code).exists():
-        raise DomainError(f"事项编码{code}已存在", field="code", code="duplicate")
+        raise DomainError(f"事项编码{code}已存在", field="code", code=CoreError.DUPLICATE)
     c = MatterCategory.objects.create(code=code, name=name, parent=parent, default_sla=default_sla, keywords=keywords)
-    emit("org.category_created", aggregate_type="category", aggregate_id=code,
+    emit(contracts.CATEGORY_CREATED, aggregate_type="category", aggregate_id=code,
          payload={"code": code, "name": name, "sla": default_sla})
     return c
 
@@ -483,7 +485,7 @@ def add_responsibility_rule(actor, *, category: MatterCategory, region: Region, 
         category=category, region=region, handler_level=handler_level, department=department,
         legal_basis=legal_basis, sla=sla, version=(prev.version + 1) if prev else 1, effective_from=start,
     )
-    emit("org.responsibility_rule_added", aggregate_type="category", aggregate_id=category.code, region=region,
+    emit(contracts.RESPONSIBILITY_RULE_ADDED, aggregate_type="category", aggregate_id=category.code, region=region,
          actor=actor, payload={"category": category.code, "region": region.code, "version": rule.version,
                                "handler_level": handler_level, "department": department.code if department else None,
                                "sla": sla, "effective_from": start.isoformat()})
@@ -501,11 +503,11 @@ def grant_role(actor, user, unit: Unit, role: str) -> StaffRole:
     if role == StaffRoleKind.DISTRICT_ADMIN and not perm.is_system(actor) and not perm.allowed(
         actor, perm.MANAGE_LISTS, unit
     ):
-        raise DomainError("只有区级管理员可以授予区级管理员角色", field="role", code="forbidden")
+        raise DomainError("只有区级管理员可以授予区级管理员角色", field="role", code=CoreError.FORBIDDEN)
     r, _ = StaffRole.objects.get_or_create(user=user, unit=unit, role=role, defaults={"region": unit.region})
     if not r.active:
         StaffRole.objects.filter(pk=r.pk).update(active=True)
-    emit("org.role_granted", aggregate_type="user", aggregate_id=user.pk, region=unit.region, actor=actor,
+    emit(contracts.ROLE_GRANTED, aggregate_type="user", aggregate_id=user.pk, region=unit.region, actor=actor,
          payload={"unit": unit.code, "role": role}, public=False)
     return r
 

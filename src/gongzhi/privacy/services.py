@@ -25,7 +25,7 @@ from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.org import permissions
 
-from . import export, perms, retention
+from . import contracts, export, perms, retention
 from .retention import MARKER
 
 log = logging.getLogger("gongzhi.privacy")
@@ -251,7 +251,7 @@ def purge(actor, *, kinds=None, now: dt.datetime | None = None, dry_run: bool = 
                     if not pks:
                         break
                     n = handler.apply(pks)
-                    emit("privacy.purged", aggregate_type="retention", aggregate_id=name, actor=actor,
+                    emit(contracts.PURGED, aggregate_type="retention", aggregate_id=name, actor=actor,
                          payload={"kind": name, "action": kind.action, "rows": n, "cutoff": row["cutoff"],
                                   "days": days})
                 row["rows"] += n
@@ -293,7 +293,8 @@ def export_person_data(actor, person_id, *, reference: str, request=None, via: s
     if len(reference) > 100:
         raise DomainError("申请编号最多100个字符", field="reference")
     data = export.collect(user=person.user, person=person)
-    data["produced_for"] = {"reference": reference, "by": actor.get_username() if actor is not None else "system"}
+    by = actor.get_username() if getattr(actor, "is_authenticated", False) else "system"
+    data["produced_for"] = {"reference": reference, "by": by}
     audit.record("personal_export", actor=actor, request=request, target=f"person:{person.pk}", region=person,
                  detail={"rows": export.row_count(data), "fields": ["all"], "via": via, "basis": "written_request",
                          "reference": reference})
