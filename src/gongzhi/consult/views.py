@@ -206,7 +206,7 @@ def export(request, pk, name):
     if clear and name == "comments.csv":
         from gongzhi.core import audit
 
-        audit.personal_export(f"topic:{t.pk}:{name}", region=t.region, request=request,
+        audit.personal_export(f"topic:{t.pk}:{name}", actor=request.user, region=t.region, request=request,
                               rows=t.statements.count(), fields=["comment-body"])
     resp = HttpResponse(files[name], content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="topic-{t.pk}-{name}"'
