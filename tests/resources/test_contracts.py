@@ -1,0 +1,30 @@
+"""The resources app's declared events (contracts.py) agree with the public ledger's allow-list: every event
+has an entry there, and every field the ledger publishes in clear is a key of the declared payload."""
+
+from __future__ import annotations
+
+import pytest
+
+from gongzhi.core.contracts import EventType
+from gongzhi.ledger import public_fields
+from gongzhi.resources import contracts
+
+EVENTS = [v for v in vars(contracts).values() if isinstance(v, EventType)]
+
+
+def test_every_event_is_named_after_the_app():
+    assert EVENTS and all(e.startswith("resources.") for e in EVENTS)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=str)
+def test_the_ledger_publishes_only_declared_fields(event):
+    clear = public_fields.allowed_fields(event)
+    assert clear is not None, f"{event} has no entry in ledger/public_fields.py"
+    keys = event.payload.__required_keys__ | event.payload.__optional_keys__
+    assert clear <= keys, f"{event}: the ledger publishes {sorted(clear - keys)}, not in {event.payload.__name__}"
+
+
+def test_the_old_pool_events_are_renamed_to_declared_ones():
+    assert set(contracts.RENAMED) == {"pool." + e.removeprefix("resources.") for e in EVENTS}
+    assert all(contracts.RENAMED[old] in EVENTS for old in contracts.RENAMED)
+    assert all(public_fields.allowed_fields(old) is None for old in contracts.RENAMED)
