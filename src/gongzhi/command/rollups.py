@@ -1,6 +1,8 @@
 """Keeping the rollup tables current.
 
-Two paths, one set of definitions (those of :mod:`gongzhi.cases.figures`):
+Two paths, one set of definitions (those of :mod:`gongzhi.cases.figures`: each request's counts are
+``cases.figures.fact_counts``, the rates ``cases.figures.rates`` of the summed counts; the tables are the
+fast path of the ``cases.*`` figures, registered in :mod:`gongzhi.command.queries`):
 
 - incremental (:func:`apply`): the batch subscriber passes the requests named by a
   batch of ``cases.request.*`` events; their facts are recomputed from their

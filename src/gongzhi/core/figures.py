@@ -41,7 +41,8 @@ from typing import Any
 
 UNITS = ("count", "rate", "hours", "minutes", "share", "other")
 
-# app label → module registering its figures (used when the app's manifest names none)
+# app label → modules registering its figures, for an app without a manifest (core/manifest.py) yet;
+# an app with a manifest names them in its ``figures`` field and this entry can go
 MODULES: dict[str, tuple[str, ...]] = {
     "cases": ("gongzhi.cases.figures",),
     "alliances": ("gongzhi.alliances.figures",),
@@ -200,7 +201,8 @@ def shared(key: tuple, fn: Callable[[], Any]) -> Any:
 
 
 def load() -> None:
-    """Import every installed app's figure modules (its manifest's ``figures``, else :data:`MODULES`)."""
+    """Import every installed app's figure modules: its manifest's ``figures`` (core/manifest.py), or
+    :data:`MODULES` for an app without a manifest."""
     global _loaded
     from django.apps import apps
 
@@ -210,5 +212,5 @@ def load() -> None:
         declared = getattr(manifest, "figures", None)
         if isinstance(declared, str):
             declared = (declared,)
-        for module in dict.fromkeys((*(declared or ()), *MODULES.get(cfg.label, ()))):
+        for module in (declared or ()) if manifest is not None else MODULES.get(cfg.label, ()):
             importlib.import_module(module)
