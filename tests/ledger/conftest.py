@@ -11,7 +11,7 @@ def ledger_key(monkeypatch):
     """A fresh log key for the test, given through GONGZHI_LEDGER_KEY."""
     signer = Signer.generate("gongzhi.local/ledger")
     monkeypatch.setenv("GONGZHI_LEDGER_KEY", signer.to_key())
-    services._signer_cache.clear()
+    services.keys._signer_cache.clear()
     return signer
 
 

@@ -3,7 +3,7 @@
 * Canonical JSON: the fast paths of ``canonical`` equal the ``rfc8785`` package byte for
   byte on random documents (Chinese text, astral characters, lone surrogates, control
   characters, integers beyond 2**53, floats) and on real Chinese text.
-* Entries: :func:`services._entries` (templates cached by field names, salts drawn from
+* Entries: :func:`services.entries._entries` (templates cached by field names, salts drawn from
   a pool) equals an entry built as a plain dict and serialised by ``rfc8785``, with the
   commitments recomputed from the stored salts.
 * Storage: what the batch writes without the ORM reads back through the ORM as written
@@ -192,7 +192,7 @@ def test_entries_equal_the_reference(payload, personal, actor, agg, typ, region,
     event = LedgerEvent(uuid.uuid4(), typ, when, "request", agg, {**payload, "personal": personal}, region, actor)
     # Twice in one batch and once alone: the cached templates give the same bytes.
     events = [event, event]
-    built = services._entries(events, [str(event.event_id)] * 2)
+    built = services.entries._entries(events, [str(event.event_id)] * 2)
     single = services.build_entry(event)
     for entry, salts in [(b[0], b[1]) for b in built] + [single]:
         salt_map = json.loads(salts)
@@ -212,7 +212,7 @@ def test_salts_are_fresh_for_every_field():
         LedgerEvent(uuid.uuid4(), "t", datetime(2026, 1, 1, tzinfo=UTC), "x", str(i), {"personal": {"a": "1", "b": "1"}}, None, 7)
         for i in range(3000)
     ]
-    built = services._entries(events, [str(e.event_id) for e in events])
+    built = services.entries._entries(events, [str(e.event_id) for e in events])
     salts = [s for _, text, _ in built for s in json.loads(text).values()]
     assert len(salts) == 9000 and len(set(salts)) == 9000 and all(len(bytes.fromhex(s)) == 16 for s in salts)
     # Same value, different salt: the commitments differ too.
@@ -224,10 +224,10 @@ def test_sqlite_datetime_text_is_what_django_stores():
     for micro in (0, 1, 500000, 999999):
         for tz in (UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))):
             dt = datetime(2026, 11, 22, 23, 59, 59, micro, tzinfo=tz)
-            iso = services._iso(dt)
-            assert services._sqlite_datetime_from_iso(iso) == services._sqlite_datetime(dt)
+            iso = services.entries._iso(dt)
+            assert services.bulk._sqlite_datetime_from_iso(iso) == services.bulk._sqlite_datetime(dt)
             if connection.vendor == "sqlite":
-                assert services._sqlite_datetime_from_iso(iso) == connection.ops.adapt_datetimefield_value(dt)
+                assert services.bulk._sqlite_datetime_from_iso(iso) == connection.ops.adapt_datetimefield_value(dt)
 
 
 # --------------------------------------------------------------------------- storage
@@ -339,7 +339,7 @@ def test_outbox_events_with_deferred_fields(world, ledger_key):
             aggregate_type="x", aggregate_id=str(i), payload={"n": i},
         )
     events = list(Event.objects.defer("payload").order_by("seq"))
-    assert not services._streamable(events)
+    assert not services.bulk._streamable(events)
     assert append_events(events, sign=True).size == 5
     assert [json.loads(bytes(leaf.entry))["data"] for leaf in Leaf.objects.order_by("index")] == [
         {"n": i} for i in range(5)

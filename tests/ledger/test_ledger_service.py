@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from gongzhi.ledger import merkle, services, tiles
 from gongzhi.ledger.models import Head, Leaf, Node, SignedCheckpoint
-from gongzhi.ledger.note import open_checkpoint
+from gongzhi.ledger.note import Signer, open_checkpoint
 from gongzhi.ledger.services import LedgerEvent, append_events, sign_checkpoint
 from gongzhi.ledger.verify import VerificationFailed, verify_log
 
@@ -184,7 +184,7 @@ def test_verify_command_on_exported_tiles(tmp_path, ledger_key):
 
     with pytest.raises(CommandError, match="not in the log"):
         call_command("verify", str(second), "--key", vkey, "--record", "request:999999")
-    other = services.Signer.generate("gongzhi.local/ledger").verifier.to_key()
+    other = Signer.generate("gongzhi.local/ledger").verifier.to_key()
     with pytest.raises(CommandError, match="checkpoint signature: no signature by a known key"):
         call_command("verify", str(second), "--key", other)
     # A tile altered after signing is caught, naming the tile and hash.
@@ -220,7 +220,7 @@ def test_receipt_is_backed_by_a_real_proof(ledger_key):
 def test_keygen(tmp_path):
     key = tmp_path / "k" / "signer.key"
     call_command("ledger", "keygen", "--out", str(key))
-    signer = services.Signer.from_key(key.read_text())
+    signer = Signer.from_key(key.read_text())
     assert (tmp_path / "k" / "signer.pub").read_text().strip() == signer.verifier.to_key()
     assert key.stat().st_mode & 0o777 == 0o600
     with pytest.raises(CommandError, match="already exists"):

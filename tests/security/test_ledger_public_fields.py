@@ -31,7 +31,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "gongzhi"
 def ledger_key(monkeypatch):
     signer = Signer.generate("gongzhi.local/ledger")
     monkeypatch.setenv("GONGZHI_LEDGER_KEY", signer.to_key())
-    services._signer_cache.clear()
+    services.keys._signer_cache.clear()
     return signer
 
 
@@ -122,18 +122,47 @@ def test_every_public_entry_of_the_demo_holds_structured_fields_only(world, ledg
     assert not problems, "\n".join(problems[:30])
 
 
+def _declared(app: str, name: str) -> list[str]:
+    """The event types a constant of an app's ``contracts`` module names (an ``EventType``, or a dict
+    of them such as ``REQUEST_EVENTS``), looked up in the emitting app first, then in every app."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from gongzhi.core.contracts import EventType
+
+    modules = [f"gongzhi.{app}.contracts", "gongzhi.core.contracts"] + [
+        f"{c.name}.contracts" for c in django_apps.get_app_configs() if c.name.startswith("gongzhi.")]
+    for module in modules:
+        try:
+            value = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if isinstance(value, EventType):
+            return [str(value)]
+        if isinstance(value, dict) and value and all(isinstance(v, EventType) for v in value.values()):
+            return [str(v) for v in value.values()]
+    return []
+
+
 def _emitted_types() -> dict[str, bool]:
-    """Event types named in ``emit(...)`` calls in the source: literal types and f-string prefixes,
-    each with whether that call passes ``public=False``."""
+    """Event types named in ``emit(...)`` calls (and an app's own ``_emit`` helpers) in the source:
+    literal types, f-string prefixes and the declared constants of the apps' ``contracts`` modules
+    (``contracts.REQUEST_EVENTS[action]`` stands for every type it maps to), each with whether that
+    call passes ``public=False``."""
     found: dict[str, bool] = {}
     for path in SRC.rglob("*.py"):
         text = path.read_text()
-        for m in re.finditer(r"\bemit\(", text):
+        app = path.relative_to(SRC).parts[0]
+        for m in re.finditer(r"\b_?emit\(", text):
             call = text[m.end(): m.end() + 700]
             head = call.split("aggregate_type", 1)[0]
             private = "public=False" in call.split("\n\n", 1)[0]
-            for lit in re.findall(r'f?"([a-z_]+\.[a-z_.]*\{?)', head):
-                name = lit[:-1] if lit.endswith("{") else lit  # an f-string: its prefix
+            names = [lit[:-1] if lit.endswith("{") else lit  # an f-string: its prefix
+                     for lit in re.findall(r'f?"([a-z_]+\.[a-z_.]*\{?)', head)]
+            names += [t for const in re.findall(r"\b[A-Za-z_]\w*\.([A-Z][A-Z0-9_]+)\b", head[:200])
+                      for t in _declared(app, const)]
+            for name in names:
                 found[name] = found.get(name, True) and private
     return found
 

@@ -29,7 +29,7 @@ FREE_TEXT = f"已电话联系居民{PHONE}，身份证110101199003074514"
 def ledger_key(monkeypatch):
     signer = Signer.generate("gongzhi.local/ledger")
     monkeypatch.setenv("GONGZHI_LEDGER_KEY", signer.to_key())
-    services._signer_cache.clear()
+    services.keys._signer_cache.clear()
     return signer
 
 
@@ -38,7 +38,7 @@ def published(db, ledger_key, monkeypatch):
     """A log of 300 entries (two bundles) where three about request 7 (leaves 5, 105, 257) were published before the
     public-fields rule: their free-text reason is in clear (the old projection: payload as is)."""
     with monkeypatch.context() as m:
-        m.setattr(services, "project", lambda event_type, payload, pool=None: (payload, {}))
+        m.setattr(services.entries, "project", lambda event_type, payload, pool=None: (payload, {}))
         old = [LedgerEvent(uuid.uuid5(uuid.NAMESPACE_URL, f"old-{i}"), "cases.request.escalate",
                            datetime(2026, 11, 1, 3, i // 60, i % 60, tzinfo=UTC), "service_request", "7" if i in (5, 105, 257) else str(10_000 + i),
                            {"action": "escalate", "reason": FREE_TEXT if i in (5, 105, 257) else "按时限升级"})

@@ -156,7 +156,7 @@ def ledger_key(monkeypatch):
 
     signer = Signer.generate("gongzhi.local/ledger")
     monkeypatch.setenv("GONGZHI_LEDGER_KEY", signer.to_key())
-    ledger._signer_cache.clear()
+    ledger.keys._signer_cache.clear()
     return signer
 
 

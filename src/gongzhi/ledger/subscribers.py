@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
-log = logging.getLogger("gongzhi.ledger")
+from gongzhi.core.events import subscriber
 
 SUBSCRIBER_NAME = "ledger"
 
@@ -23,9 +21,4 @@ def handle_event(events) -> None:
     append_events(public, sign=True)
 
 
-try:
-    from gongzhi.core.events import subscriber
-except ImportError:  # pragma: no cover - core without an outbox
-    log.warning("gongzhi.core.events is not available; the ledger is not subscribed to domain events")
-else:
-    subscriber(SUBSCRIBER_NAME, batch=True)(handle_event)
+subscriber(SUBSCRIBER_NAME, batch=True)(handle_event)
