@@ -62,8 +62,6 @@ def to_pdf(reports) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import (
         PageBreak,
         Paragraph,
@@ -73,9 +71,9 @@ def to_pdf(reports) -> bytes:
         TableStyle,
     )
 
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    from gongzhi.core.pdf import cjk_font
+
+    font = cjk_font()
     styles = getSampleStyleSheet()
     for s in ("Title", "Normal", "Heading2"):
         styles[s].fontName = font

@@ -29,10 +29,7 @@ def data(user, region: Region, day: dt.date) -> dict:
 def render_pdf(user, region: Region, day: dt.date) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import (
         Paragraph,
         SimpleDocTemplate,
@@ -41,12 +38,11 @@ def render_pdf(user, region: Region, day: dt.date) -> bytes:
         TableStyle,
     )
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    from gongzhi.core.pdf import paragraph_styles
+
+    h1, h2, body = paragraph_styles(9.5)
     d = data(user, region, day)
-    h1 = ParagraphStyle("h1", fontName="STSong-Light", fontSize=16, leading=22, spaceAfter=6)
-    h2 = ParagraphStyle("h2", fontName="STSong-Light", fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
-    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=9.5, leading=14)
-    style = TableStyle([("FONT", (0, 0), (-1, -1), "STSong-Light", 9), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+    style = TableStyle([("FONT", (0, 0), (-1, -1), body.fontName, 9), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3ece6"))])
 
     def table(rows, widths=None):

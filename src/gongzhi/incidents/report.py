@@ -19,6 +19,8 @@ import statistics
 from django.urls import reverse
 from django.utils import timezone
 
+from gongzhi.core.pdf import paragraph_styles
+
 from .models import Incident, IncidentNeed, Mobilisation
 from .services import desk_requests
 
@@ -96,21 +98,14 @@ def _pct(x):
 
 
 def pdf(incident: Incident) -> bytes:
-    """The report as a PDF (reportlab; Chinese text in the built-in STSong-Light CID font)."""
+    """The report as a PDF (reportlab; Chinese text in the CJK font of :mod:`gongzhi.core.pdf`)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     r = build(incident)
-    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=10, leading=14, wordWrap="CJK")
-    h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
+    h1, h2, body = paragraph_styles(10, cjk_wrap=True)
 
     def table(data, widths=None):
         t = Table([[Paragraph(str(c), body) for c in row] for row in data], colWidths=widths, repeatRows=1)
