@@ -13,8 +13,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from gongzhi.core.actors import SYSTEM
-from gongzhi.org.admin_base import PersonalDataAdmin, PersonalDataInline, mask_json
 from gongzhi.core.models import Event, SecurityLog
+from gongzhi.org.admin_base import PersonalDataAdmin, PersonalDataInline, mask_json
 
 PHONE = "13912345678"
 ID_NUMBER = "110101199003074514"

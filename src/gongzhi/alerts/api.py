@@ -6,25 +6,17 @@ import datetime as dt
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
-from gongzhi.core.idempotency import idempotent
-from gongzhi.core.validation import Limit
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
+from gongzhi.core.validation import Limit
 
 from . import services as S
 from .models import Alert
 
 PREFIX = "alerts"
 router = Router(tags=["alerts"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class StatusIn(Schema):

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
 SCAN = "alert_scan"
@@ -25,4 +24,4 @@ ALERT_ACTIONS: dict[str, frozenset[str]] = {
 }
 LABELS = {SCAN: "运行预警扫描", HANDLE: "处理预警"}
 
-perm.register(ALERT_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gongzhi.org.admin_base import PersonalDataAdmin, MaskedTabularInline
+from gongzhi.org.admin_base import MaskedTabularInline, PersonalDataAdmin
 
 from .models import Alliance, AllianceMember, Meeting, RuleSet, YearReview
 

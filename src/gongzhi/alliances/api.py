@@ -6,9 +6,10 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from gongzhi.core.apischema import ERRORS
+from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.idempotency import idempotent
 from gongzhi.core.validation import Limit, Offset
-from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Unit
 
 from . import rating as RT
@@ -18,15 +19,6 @@ from .models import Alliance, AllianceMember, Meeting, Quarter, YearReview
 
 router = Router(tags=["alliances"])
 PREFIX = "alliances"
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class ApplyIn(Schema):

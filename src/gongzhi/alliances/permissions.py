@@ -27,7 +27,7 @@ LABELS = {VIEW: "查看党建联合体", APPLY: "以成员单位身份办理", M
           APPROVE: "审批党建联合体事项", RATE: "组织星级评定"}
 
 
-perm.register(ROLE_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 scope_paths = perm.scope_paths
 allowed = perm.allowed
 scope = perm.scope

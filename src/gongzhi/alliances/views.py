@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.formerrors import mark as _fail
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
-from gongzhi.core.formerrors import mark as _fail
 
 from . import permissions as ap
 from . import rating as RT

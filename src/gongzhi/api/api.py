@@ -6,41 +6,17 @@ Each app contributes a ``router`` in its ``api`` module; domain errors become
 
 from __future__ import annotations
 
-import importlib
-
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from gongzhi.core import manifest, validation
+from gongzhi.core.apischema import BODY_ONLY, COMMON_ERRORS, ERROR_SCHEMA
 from gongzhi.core.errors import DomainError
 
-from gongzhi.core import validation
 from .auth import AUTH
 
-# Answers any operation may give besides its own: validation (422), the body cap (413, from
-# core.middleware.InputGuardMiddleware), the domain errors of core.errors and authentication. They are
-# declared on every operation of the OpenAPI document, in the one error shape below, so a client (and
-# Schemathesis) finds every status it can receive described.
-ERROR_SCHEMA = {
-    "title": "Error", "type": "object", "required": ["detail", "code"],
-    "properties": {"detail": {"type": "string", "description": "what is wrong and how to fix it"},
-                   "code": {"type": "string", "description": "a stable code, e.g. invalid, not_found, conflict"},
-                   "field": {"anyOf": [{"type": "string"}, {"type": "null"}],
-                             "description": "the input to fix, as a dotted path"},
-                   "errors": {"type": "array", "items": {"type": "object"},
-                              "description": "each validation problem (422 from validation)"}},
-}
-COMMON_ERRORS = {
-    "400": "the request is refused: the message says what to fix",
-    "401": "no session and no valid API token",
-    "403": "the role does not allow this here",
-    "404": "no such object within the caller's scope",
-    "409": "someone changed the record first (reload and retry) or it already exists",
-    "413": "the request body is larger than this path accepts",
-    "422": "the input does not match the schema or holds what no endpoint accepts (NUL, lone surrogates, "
-           "numbers out of range)",
-}
-BODY_ONLY = {"413"}
+# The one error shape (core.apischema): the OpenAPI ``Error`` component and the statuses every operation may answer.
 
 
 class GongzhiAPI(NinjaAPI):
@@ -122,16 +98,7 @@ def not_found(request, exc):
     return api.create_response(request, {"detail": str(exc) or "不存在", "code": "not_found"}, status=404)
 
 
-ROUTERS = ["gongzhi.org.api", "gongzhi.ledger.api", "gongzhi.consult.api", "gongzhi.resources.api",
-           "gongzhi.cases.api", "gongzhi.alliances.api", "gongzhi.volunteers.api",
-           "gongzhi.plans.api", "gongzhi.assessment.api", "gongzhi.burden.api", "gongzhi.command.api", "gongzhi.alerts.api", "gongzhi.incidents.api",
-           "gongzhi.privacy.api"]
-
-for name in ROUTERS:
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            continue
-        raise
-    api.add_router(getattr(module, "PREFIX", ""), module.router)
+# Every app's router, as its manifest names it (``api="gongzhi.cases.api:router"``), at its ``PREFIX``;
+# a router that does not import fails start-up (gongzhi.core.manifest).
+for _app, prefix, router in manifest.loaded().routers:
+    api.add_router(prefix, router)

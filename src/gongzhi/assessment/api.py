@@ -3,10 +3,11 @@
 
 from ninja import Field, Router, Schema
 
-from gongzhi.core.idempotency import idempotent
-from gongzhi.core.validation import Limit
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
+from gongzhi.core.validation import Limit
 
 from . import services as A
 from .formula import NEVER_ASSESS
@@ -15,15 +16,6 @@ from .models import Indicator, Run, Scheme
 
 PREFIX = "assessment"
 router = Router(tags=["assessment"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class IndicatorIn(Schema):

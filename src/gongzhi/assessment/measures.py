@@ -326,14 +326,9 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
         put(p, "whistle_ack_rate", _ratio(s_ok[p], s_all[p]))
 
     # ---- tasks (plans): on-time rate per target
-    try:
-        from gongzhi.plans import figures as plan_figures
-    except ImportError:  # pragma: no cover - plans not installed
-        plan_figures = None
+    from gongzhi.plans import figures as plan_figures
+
     for r in targets:
-        if plan_figures is None:
-            put(r.code, "task_on_time_rate", {"value": None, "num": 0, "den": 0})
-            continue
         f = plan_figures.task_figures(r, period.start, period.end)
         dues = plan_figures.task_records(r, period.start, period.end, "due").count()
         put(r.code, "task_on_time_rate", {"value": f["on_time_rate"], "num": f["done_on_time"], "den": dues})

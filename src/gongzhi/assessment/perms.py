@@ -1,6 +1,5 @@
 """Assessment actions by role, registered in gongzhi.org.permissions (the one place that decides)."""
 
-from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
 VIEW = "assess_view"  # see results and drill-downs in the role's subtree
@@ -17,4 +16,4 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 LABELS = {VIEW: "查看考核结果", RUN: "开展考核", MANAGE: "管理考核指标和方案"}
 
-perm.register(ROLE_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)

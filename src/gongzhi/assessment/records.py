@@ -206,10 +206,8 @@ def _summonses(result, subset: str) -> Listing:
 
 
 def _tasks(result, subset: str) -> Listing:
-    try:
-        from gongzhi.plans import figures as plan_figures
-    except ImportError:  # pragma: no cover
-        return Listing([_("任务")], [], 0, _("目标任务模块未安装"))
+    from gongzhi.plans import figures as plan_figures
+
     d0, d1, *_x = _period(result)
     qs = plan_figures.task_records(result.region, d0, d1, "due").select_related("unit")
     on_time = set(plan_figures.task_records(result.region, d0, d1, "done_on_time").values_list("pk", flat=True))

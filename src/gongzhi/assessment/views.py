@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.formerrors import mark as _mark
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
-from gongzhi.core.formerrors import mark as _mark
 
 from . import formula, records
 from . import services as A

@@ -6,10 +6,11 @@ from django.db.models import Q
 from django.http import HttpResponse
 from ninja import Field, Router, Schema
 
-from gongzhi.core.idempotency import idempotent
-from gongzhi.core.validation import Limit
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
+from gongzhi.core.validation import Limit
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Person, Unit
 
@@ -18,15 +19,6 @@ from .models import BurdenReductionOrder, DemandItem, ReportDefinition
 
 PREFIX = "burden"
 router = Router(tags=["burden"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class DemandIn(Schema):

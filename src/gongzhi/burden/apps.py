@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.manifest import DemoStep, Manifest, Nav, Permissions, Urls
+
 
 class BurdenConfig(AppConfig):
     name = "gongzhi.burden"
@@ -8,8 +10,12 @@ class BurdenConfig(AppConfig):
     verbose_name = _("减负监测")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self) -> None:
-        from . import (
-            perms,  # noqa: F401  (registers the burden actions)
-            platform,  # noqa: F401  (the platform's own demands, from the domain events)
-        )
+    manifest = Manifest(
+        api="gongzhi.burden.api:router",
+        urls=(Urls("burden/", "gongzhi.burden.urls"),),
+        demo=DemoStep("gongzhi.burden.demo:generate", 100),
+        permissions=Permissions("gongzhi.burden.perms:BURDEN_ACTIONS", "gongzhi.burden.perms:LABELS"),
+        subscribers=("gongzhi.burden.platform",),  # the platform's own demands, from the domain events
+        figures="gongzhi.burden.sources",
+        nav=(Nav(_("减负监测"), "burden:index", 130),),
+    )

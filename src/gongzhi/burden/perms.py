@@ -36,7 +36,7 @@ BURDEN_ACTIONS: dict[str, frozenset[str]] = {
 LABELS = {VIEW: "查看工作负担", ISSUE: "下达工作要求", COMPLETE: "办结工作要求", ORDER: "发布减负令",
           AUDIT: "查看穿透式审计", DEFINE: "定义报表", GENERATE: "生成报表"}
 
-perm.register(BURDEN_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 
 allowed = perm.allowed
 require = perm.require

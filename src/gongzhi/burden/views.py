@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.formerrors import mark as mark_error
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
-from gongzhi.core.formerrors import mark as mark_error
 
 from . import audit, export, meter, perms, services
 from .models import (

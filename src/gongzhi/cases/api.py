@@ -5,6 +5,7 @@ import math
 from django.http import FileResponse, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
+from gongzhi.core.apischema import ErrorOut
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.idempotency import idempotent
@@ -19,12 +20,6 @@ from .views_common import duplicates_for, log_contact_view, request_dict, visibl
 router = Router(tags=["cases"])
 PREFIX = "cases"
 MAX_KEY = 100  # the stored key is "api:<user id>:<key>" in 120 characters
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
 
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}

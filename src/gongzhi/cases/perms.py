@@ -37,7 +37,7 @@ CASE_ROLE_ACTIONS: dict[str, frozenset[str]] = {
 
 LABELS = {INTAKE: "代为登记诉求", DISPATCH: "受理派单", WHISTLE: "吹哨", HANDLE: "办理", BYPASS: "紧急先行处置"}
 
-perm.register(CASE_ROLE_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 
 # Roles that handle requests of their area by region (the others only by unit).
 AREA_ROLES = {R.DISTRICT_ADMIN, R.STREET_CADRE, R.COMMUNITY_CADRE, R.GRID_WORKER}

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gongzhi.core.errors import DomainError, IdempotencyMismatch
+from gongzhi.core.formerrors import mark as _mark
 from gongzhi.org import geo
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Grid, GridAssignment, Person, Unit
 from gongzhi.security import ratelimit
-from gongzhi.core.formerrors import mark as _mark
 
 from . import attachments as attachments_mod
 from . import classify, figures, perms, services, sla
@@ -272,12 +272,9 @@ def attachment(request, number, pk):
 
 def ledger_receipts(req) -> list[dict] | None:
     """The request's events in the public record, each with its receipt (leaf index,
-    checkpoint) checked by a real inclusion proof; None when the ledger is not installed."""
-    try:
-        from gongzhi.ledger import services as ledger
-    except ImportError:
-        return None
+    checkpoint) checked by a real inclusion proof."""
     from gongzhi.core.models import Event
+    from gongzhi.ledger import services as ledger
 
     events = Event.objects.filter(aggregate_type="service_request", aggregate_id=req.number, public=True)
     return [{"event": e, "receipt": ledger.receipt(e.event_id)} for e in events.order_by("seq")]

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Router
 
+from gongzhi.core.apischema import ErrorOut
 from gongzhi.core.errors import NotFound
 
 from . import mapdata, queries
 
 PREFIX = "command"
 router = Router(tags=["command"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
 
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}

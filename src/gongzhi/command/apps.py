@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.manifest import DemoStep, Manifest, Nav, Permissions, Urls
+
 
 class CommandConfig(AppConfig):
     name = "gongzhi.command"
@@ -8,5 +10,12 @@ class CommandConfig(AppConfig):
     verbose_name = _("指挥中心")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self) -> None:
-        from . import perms, subscribers  # noqa: F401  (actions registered; rollups kept by request events)
+    manifest = Manifest(
+        api="gongzhi.command.api:router",
+        urls=(Urls("command/", "gongzhi.command.urls"),),
+        demo=DemoStep("gongzhi.command.demo:generate", 90),
+        permissions=Permissions("gongzhi.command.perms:COMMAND_ROLE_ACTIONS", "gongzhi.command.perms:LABELS"),
+        subscribers=("gongzhi.command.subscribers",),  # request events keep the rollup tables current
+        figures="gongzhi.command.queries",
+        nav=(Nav(_("指挥中心"), "command:index", 140),),
+    )

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
 VIEW = "command_view"
@@ -23,4 +22,4 @@ COMMAND_ROLE_ACTIONS: dict[str, frozenset[str]] = {
 
 LABELS = {VIEW: "查看指挥中心", MANAGE: "重算指挥中心汇总"}
 
-perm.register(COMMAND_ROLE_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)

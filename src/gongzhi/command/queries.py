@@ -199,10 +199,8 @@ def alliance_ratings(region: Region, limit: int = 10) -> dict:
 
 
 def plans(region: Region, start: dt.date, end: dt.date) -> dict | None:
-    try:
-        from gongzhi.plans.figures import task_figures
-    except ImportError:
-        return None
+    from gongzhi.plans.figures import task_figures
+
     try:
         return task_figures(region, start, end)
     except Exception:  # noqa: BLE001  # a module still being built must not take the centre down
@@ -210,10 +208,8 @@ def plans(region: Region, start: dt.date, end: dt.date) -> dict | None:
 
 
 def burden(region: Region, start: dt.date, end: dt.date) -> dict | None:
-    try:
-        from gongzhi.burden import figures as bf
-    except ImportError:
-        return None
+    from gongzhi.burden import figures as bf
+
     fn = getattr(bf, "summary", None) or getattr(bf, "region_figures", None)
     if fn is None:
         return None
@@ -224,10 +220,8 @@ def burden(region: Region, start: dt.date, end: dt.date) -> dict | None:
 
 
 def alerts(user, region: Region, limit: int = 20) -> list:
-    try:
-        from gongzhi.alerts.queries import open_alerts
-    except ImportError:
-        return []
+    from gongzhi.alerts.queries import open_alerts
+
     try:
         return list(open_alerts(user, region=region, limit=limit))
     except Exception:  # noqa: BLE001
@@ -235,10 +229,8 @@ def alerts(user, region: Region, limit: int = 20) -> list:
 
 
 def incidents(user, region: Region) -> list:
-    try:
-        from gongzhi.incidents.queries import active_incidents
-    except ImportError:
-        return []
+    from gongzhi.incidents.queries import active_incidents
+
     try:
         return list(active_incidents(user, region=region))
     except Exception:  # noqa: BLE001

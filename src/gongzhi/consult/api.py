@@ -5,8 +5,9 @@ import datetime as dt
 
 from ninja import Router, Schema
 
-from gongzhi.core.idempotency import idempotent
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
 from gongzhi.org.models import Unit
 
@@ -16,15 +17,6 @@ from .models import FormalVote, Statement, Topic
 
 PREFIX = "consult"
 router = Router(tags=["consult"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 def _topic(request, pk) -> Topic:

@@ -1,5 +1,9 @@
+import datetime as dt
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.manifest import Job, Manifest
 
 
 class CoreConfig(AppConfig):
@@ -7,9 +11,19 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("平台核心")
 
-    def ready(self):
-        from . import audit, contracts, figures
+    manifest = Manifest(
+        jobs=(
+            Job("core.dispatch_events", dt.timedelta(minutes=1), "gongzhi.core.tasks.dispatch_events",
+                "deliver any outbox events a lost wake-up left behind"),
+            Job("core.prune_security_log", dt.timedelta(hours=24), "gongzhi.core.tasks.prune_security_log",
+                "delete security audit log rows past their retention (never younger than 180 days)"),
+        ),
+    )
 
+    def ready(self):
+        from . import audit, contracts, figures, manifest
+
+        manifest.load()  # every app's manifest; a missing or broken piece fails start-up here
         contracts.load()  # every app's declared event types and error codes
         figures.load()  # every app's figures registered (core/figures.py)
 

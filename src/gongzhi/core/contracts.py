@@ -25,7 +25,6 @@ from typing import Any
 
 from typing_extensions import TypedDict  # pydantic validates only this TypedDict on Python 3.11; apps import it from here
 
-from django.apps import apps as django_apps
 from django.conf import settings
 
 
@@ -117,17 +116,14 @@ def _add(table: dict, key: str, value, owner: str) -> None:
 
 
 def load() -> None:
-    """Import every installed Gongzhi app's ``contracts`` module (a missing one is fine, a broken
-    one fails start-up)."""
+    """Import every installed Gongzhi app's contracts module, as its manifest names it (by default
+    ``<app>.contracts``: a missing default is fine, a broken module fails start-up)."""
     global _loaded
+    from . import manifest
+
     declare(importlib.import_module(__name__))
-    for config in django_apps.get_app_configs():
-        if not config.name.startswith("gongzhi."):
-            continue
-        name = f"{config.name}.contracts"
-        if importlib.util.find_spec(name) is None:
-            continue
-        declare(importlib.import_module(name))
+    for _app, module in manifest.loaded().contracts:
+        declare(module)
     _loaded = True
 
 

@@ -10,41 +10,22 @@ same run twice, and a restart does not run everything again.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
 
+from .manifest import Job  # noqa: F401  (re-exported: the apps' manifests declare their jobs with it)
 from .models import ScheduledJob
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: dt.timedelta
-    task: str  # dotted path of a Django Tasks task
-    why: str
+def __getattr__(name: str):
+    # JOBS: every app's periodic jobs, from the manifests (``jobs=`` of each app's ``Manifest``).
+    if name == "JOBS":
+        from . import manifest
 
-
-JOBS = (
-    Job("cases.escalate_overdue", dt.timedelta(minutes=5), "gongzhi.cases.tasks.escalate_overdue",
-        "escalate overdue requests to the level above; flag emergency bypasses not filed in time"),
-    Job("core.dispatch_events", dt.timedelta(minutes=1), "gongzhi.core.tasks.dispatch_events",
-        "deliver any outbox events a lost wake-up left behind"),
-    Job("consult.close_due_votes", dt.timedelta(minutes=1), "gongzhi.consult.tasks.close_due_votes",
-        "tally formal votes whose time is up; publish tallies, minutes and follow-up items"),
-    Job("consult.update_live_analyses", dt.timedelta(minutes=1), "gongzhi.consult.tasks.update_live_analyses",
-        "bring each consultation's opinion groups up to date, one update per burst of votes"),
-    Job("alerts.daily_scan", dt.timedelta(hours=24), "gongzhi.alerts.tasks.daily_scan",
-        "run the early-warning detectors over yesterday"),
-    Job("plans.daily_check", dt.timedelta(hours=24), "gongzhi.plans.tasks.daily_check",
-        "read computable indicators; flag overdue and off-track tasks"),
-    Job("core.prune_security_log", dt.timedelta(hours=24), "gongzhi.core.tasks.prune_security_log",
-        "delete security audit log rows past their retention (never younger than 180 days)"),
-    Job("privacy.purge_expired", dt.timedelta(hours=24), "gongzhi.privacy.tasks.purge_expired",
-        "delete or anonymise personal data past its retention period (gongzhi/privacy/retention.py)"),
-)
+        return tuple(manifest.loaded().jobs)
+    raise AttributeError(name)
 
 
 def _task(path: str):
@@ -52,8 +33,12 @@ def _task(path: str):
     return getattr(import_module(module), name)
 
 
-def run_due(now: dt.datetime | None = None, jobs=JOBS) -> list[str]:
-    """Enqueue every job whose period has passed; returns their names."""
+def run_due(now: dt.datetime | None = None, jobs=None) -> list[str]:
+    """Enqueue every job whose period has passed (every app's, unless ``jobs`` is given); returns their names."""
+    if jobs is None:
+        from . import manifest
+
+        jobs = manifest.loaded().jobs
     now = now or timezone.now()
     enqueued = []
     for job in jobs:

@@ -457,37 +457,15 @@ class DemoGenerator:
         return counts
 
 
-# Each module may add its own demo data on top of the district: a module
-# ``gongzhi.<app>.demo`` with ``generate(*, seed, scale, progress) -> dict[str, int]``
-# (counts of what it wrote), run in this order after the district is written.
-DEMO_MODULES = [
-    "gongzhi.cases.demo",
-    "gongzhi.alliances.demo",
-    "gongzhi.resources.demo",
-    "gongzhi.volunteers.demo",
-    "gongzhi.consult.demo",
-    "gongzhi.plans.demo",
-    "gongzhi.incidents.demo",
-    "gongzhi.alerts.demo",
-    "gongzhi.command.demo",
-    "gongzhi.burden.demo",
-    "gongzhi.assessment.demo",
-    "gongzhi.ledger.demo",
-]
-
-
 def run_module_demos(*, seed: int, scale: str, progress) -> dict[str, int]:
-    import importlib
+    """Each app's demo step (``demo=DemoStep("gongzhi.cases.demo:generate", order)`` in its manifest),
+    ``generate(*, seed, scale, progress) -> dict[str, int]`` (counts of what it wrote), run by order
+    after the district is written."""
+    from gongzhi.core import manifest
 
     counts: dict[str, int] = {}
-    for name in DEMO_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        counts.update(module.generate(seed=seed, scale=scale, progress=progress) or {})
+    for _app, _step, generate in manifest.loaded().demos:
+        counts.update(generate(seed=seed, scale=scale, progress=progress) or {})
     return counts
 
 

@@ -3,9 +3,10 @@
 
 from ninja import Field, Router, Schema
 
+from gongzhi.core.apischema import ERRORS
+from gongzhi.core.errors import DomainError
 from gongzhi.core.idempotency import idempotent
 from gongzhi.core.validation import Limit
-from gongzhi.core.errors import DomainError
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
 
@@ -15,15 +16,6 @@ from .models import Incident, IncidentNeed
 
 PREFIX = "incidents"
 router = Router(tags=["incidents"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class DeclareIn(Schema):

@@ -23,7 +23,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 ACTION_LABELS = {DECLARE: "宣布/终止应急", OPERATE: "应急指挥席操作", CHECK_IN: "登记应急报到"}
 
-perm.register(ROLE_ACTIONS, ACTION_LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 
 can = perm.allowed
 require = perm.require

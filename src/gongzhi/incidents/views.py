@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.formerrors import mark as _mark
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources.models import Kind as NeedKind
-from gongzhi.core.formerrors import mark as _mark
 
 from . import perms, report
 from . import services as S

@@ -2,8 +2,8 @@
 
 from django.contrib import admin, messages
 
-from gongzhi.org.admin_base import PersonalDataAdmin
 from gongzhi.core.errors import DomainError
+from gongzhi.org.admin_base import PersonalDataAdmin
 
 from . import permissions as perm
 from . import services

@@ -7,11 +7,12 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from gongzhi.core.idempotency import idempotent
-from gongzhi.core.validation import Limit, Offset
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
 from gongzhi.core.services import region_by_code
+from gongzhi.core.validation import Limit, Offset
 
 from . import geo, responsibility, services
 from . import permissions as perm
@@ -19,15 +20,6 @@ from .kinds import MemberRole
 from .models import Grid, MatterCategory, Membership, Person, Unit
 
 router = Router(tags=["org"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class RegionOut(Schema):

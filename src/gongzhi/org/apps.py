@@ -1,14 +1,25 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.manifest import Manifest, Urls
+
 
 class OrgConfig(AppConfig):
     name = "gongzhi.org"
     label = "org"
     verbose_name = _("组织体系")
 
-    def ready(self) -> None:
-        from . import auditlog, geo
+    manifest = Manifest(
+        api="gongzhi.org.api:router",
+        urls=(Urls("audit/", "gongzhi.org.audit_urls"),),  # the security audit log (auditors)
+    )
 
+    def ready(self) -> None:
+        from gongzhi.core import manifest
+
+        from . import auditlog, geo, permissions
+
+        for _app, roles, labels in manifest.loaded().permissions:  # every app's actions, from its manifest
+            permissions.register(roles, labels)
         geo.connect_signals()
         auditlog.connect()  # the security audit log: log-ins, role and permission changes, admin actions

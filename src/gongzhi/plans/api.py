@@ -7,10 +7,11 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from gongzhi.core.idempotency import idempotent
-from gongzhi.core.validation import Limit
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
+from gongzhi.core.validation import Limit
 from gongzhi.org.models import Unit
 
 from . import figures
@@ -21,15 +22,6 @@ from .models import Adjustment, SupervisionFlag
 
 PREFIX = "plans"
 router = Router(tags=["plans"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class GoalIn(Schema):

@@ -34,7 +34,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 LABELS = {VIEW: "查看目标任务", MANAGE: "管理目标任务", SUPERVISE: "督办目标任务", REPORT: "以责任单位身份办理任务"}
 
-perm.register(ROLE_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 allowed = perm.allowed
 require = perm.require
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from ninja import Router, Schema
 
+from gongzhi.core.apischema import ErrorOut
+
 from . import services
 
 PREFIX = "privacy"
 router = Router(tags=["privacy"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
 
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}

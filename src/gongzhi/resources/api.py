@@ -6,10 +6,11 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
-from gongzhi.core.idempotency import idempotent
-from gongzhi.core.validation import Limit
+from gongzhi.core.apischema import ERRORS
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
+from gongzhi.core.validation import Limit
 from gongzhi.org.models import Unit
 
 from . import services as S
@@ -17,15 +18,6 @@ from .models import Assignment, Kind, PoolNeed, PoolResource, Priority
 
 PREFIX = "pool"
 router = Router(tags=["pool"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class ResourceIn(Schema):

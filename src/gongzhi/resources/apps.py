@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.manifest import DemoStep, Manifest, Nav, Permissions, Urls
+
 
 class ResourcesConfig(AppConfig):
     name = "gongzhi.resources"
@@ -8,5 +10,13 @@ class ResourcesConfig(AppConfig):
     verbose_name = _("公共池")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self) -> None:
-        from . import subscribers  # noqa: F401  (needs from alliances, requests and bypasses reach the pool)
+    manifest = Manifest(
+        api="gongzhi.resources.api:router",
+        urls=(Urls("resources/", "gongzhi.resources.urls"),
+              Urls("pool/", "gongzhi.resources.legacy_urls")),  # old links: 308 to /resources/
+        demo=DemoStep("gongzhi.resources.demo:generate", 30),
+        permissions=Permissions("gongzhi.resources.services:POOL_ACTIONS", "gongzhi.resources.services:ACTION_LABELS"),
+        subscribers=("gongzhi.resources.subscribers",),  # needs from alliances, requests and bypasses reach the pool
+        figures="gongzhi.resources.figures",
+        nav=(Nav(_("公共池"), "resources:index", 80),),
+    )

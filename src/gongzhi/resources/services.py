@@ -54,7 +54,7 @@ OWN_UNIT_ACTIONS: dict[str, frozenset[str]] = {
 ACTION_LABELS = {OFFER: "提供资源", RAISE: "登记需求", MATCH: "运行匹配", RESPOND: "答复分配", RECEIVE: "确认收货"}
 
 
-perm.register(POOL_ACTIONS, ACTION_LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 pool_paths = perm.scope_paths
 can = perm.allowed
 require = perm.require

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
-from gongzhi.org.models import Unit
 from gongzhi.core.formerrors import mark as _fail
+from gongzhi.org.models import Unit
 
 from . import services as S
 from .models import Assignment, Kind, MatchRun, PoolResource, Priority, Source

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+from gongzhi.core.manifest import Manifest
+
 
 def _create_cache_table(sender, using="default", verbosity=1, **kwargs):
     """``gongzhi migrate`` also creates the database cache table (a no-op when the cache is Redis
@@ -14,6 +16,8 @@ class SecurityConfig(AppConfig):
     name = "gongzhi.security"
     label = "security"
     verbose_name = "安全"
+
+    manifest = Manifest()
 
     def ready(self):
         from django.contrib.auth.signals import user_login_failed

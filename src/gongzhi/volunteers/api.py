@@ -7,9 +7,10 @@ from decimal import Decimal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
+from gongzhi.core.apischema import ERRORS
+from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.idempotency import idempotent
 from gongzhi.core.validation import Limit
-from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Unit
 
 from . import services as V
@@ -17,15 +18,6 @@ from .models import CatalogueItem, ServiceRecord, TaskType, TimeBank
 
 PREFIX = "volunteers"
 router = Router(tags=["volunteers"])
-
-
-class ErrorOut(Schema):
-    detail: str
-    code: str = "invalid"
-    field: str | None = None
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
 class ClaimIn(Schema):

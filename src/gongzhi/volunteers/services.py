@@ -62,7 +62,7 @@ CONFIRM_OWN_UNIT = frozenset({R.DISTRICT_ADMIN, R.STREET_CADRE, R.COMMUNITY_CADR
 ACTION_LABELS = {MANAGE: "管理志愿者", CONFIRM: "确认服务记录", ACT_FOR: "代志愿者办理"}
 
 
-perm.register(VOL_ACTIONS, ACTION_LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 vol_paths = perm.scope_paths
 can = perm.allowed
 require = perm.require

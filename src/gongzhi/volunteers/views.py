@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
-from gongzhi.org.models import Unit
 from gongzhi.core.formerrors import mark as mark_error
+from gongzhi.org.models import Unit
 
 from . import services as V
 from .models import CatalogueItem, ServiceRecord, TaskType, Volunteer

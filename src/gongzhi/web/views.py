@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.formerrors import mark as mark_error
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org import responsibility, services
@@ -25,7 +26,6 @@ from gongzhi.org.models import (
     ResponsibilityRule,
     Unit,
 )
-from gongzhi.core.formerrors import mark as mark_error
 
 from .forms import LookupForm, UnitForm
 

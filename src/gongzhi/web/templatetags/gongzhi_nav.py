@@ -1,0 +1,13 @@
+"""The site's top navigation, read from the apps' manifests (``nav=`` in each ``AppConfig.manifest``)."""
+
+from django import template
+
+from gongzhi.core import manifest
+
+register = template.Library()
+
+
+@register.simple_tag
+def nav_entries(user):
+    """The links ``user`` sees, in order: staff-only entries for staff only."""
+    return [n for n in manifest.loaded().nav if not n.staff or getattr(user, "is_staff", False)]
