@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from gongzhi.alliances import services as S
+from gongzhi.core.actors import SYSTEM
 from gongzhi.org.models import Unit
 
 Y = 2025
@@ -33,7 +34,7 @@ def units(world):
     return u
 
 
-def found(lead, members, *, name="联合体", kind="cross_domain", on=FOUNDED, actor=None, **kw):
+def found(lead, members, *, name="联合体", kind="cross_domain", on=FOUNDED, actor=SYSTEM, **kw):
     a = S.apply_alliance(lead_unit=lead, kind=kind, name=name, purpose="共建共治", members=members, actor=actor,
                          on=on, **kw)
     return S.decide_application(a, approve=True, actor=actor, on=on)

@@ -6,6 +6,7 @@ import pytest
 
 from gongzhi.alliances import rating as RT
 from gongzhi.alliances.models import Alliance
+from gongzhi.core.actors import SYSTEM
 
 from .conftest import found
 
@@ -62,7 +63,7 @@ def test_meeting_and_points(units, api, alliance):
             attendees=[units.comm_party.code, units.school.code])
     assert r.status_code == 200 and r.json()["attendance"] == 2
     assert api("get", f"/{alliance.code}/points/2025/1").status_code == 404
-    RT.compute_quarter(alliance, 2025, 1)
+    RT.compute_quarter(alliance, 2025, 1, actor=SYSTEM)
     r = api("get", f"/{alliance.code}/points/2025/1", unit=units.school.code)
     d = r.json()
     assert d["ruleset"] == 1 and d["drill_down"]["attendance"][0]["record_type"] == "meeting"

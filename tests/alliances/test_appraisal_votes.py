@@ -10,9 +10,10 @@ import pytest
 
 from gongzhi.alliances import appraisal
 from gongzhi.alliances import rating as RT
-from gongzhi.alliances.models import AppraisalBallot, AppraisalVote
+from gongzhi.alliances.models import AppraisalVote
 from gongzhi.consult import votes as V
 from gongzhi.consult.models import Ballot, FormalVote, RollEntry
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 
 from .test_rating import _close_year
@@ -23,10 +24,10 @@ D = dt.date
 @pytest.fixture
 def review(units, alliance):
     _close_year(alliance)
-    rv = RT.start_review(alliance, 2025)
+    rv = RT.start_review(alliance, 2025, actor=SYSTEM)
     for ur in rv.units.select_related("unit"):
-        RT.submit_report(rv, ur.unit, report=f"{ur.unit.name}全年工作报告")
-    RT.publish_points(rv)
+        RT.submit_report(rv, ur.unit, report=f"{ur.unit.name}全年工作报告", actor=SYSTEM)
+    RT.publish_points(rv, actor=SYSTEM)
     return rv
 
 
@@ -35,7 +36,7 @@ def members(review):
 
 
 def test_one_secret_formal_vote_per_rated_unit(units, review):
-    RT.open_appraisal(review)
+    RT.open_appraisal(review, actor=SYSTEM)
     ms = members(review)
     links = {lk.subject_id: lk.vote_id for lk in AppraisalVote.objects.filter(review=review)}
     assert set(links) == {u.pk for u in ms}
@@ -46,7 +47,7 @@ def test_one_secret_formal_vote_per_rated_unit(units, review):
         roll = set(fv.electors.values_list("unit_id", flat=True))
         assert roll == {m.pk for m in ms} - {u.pk}  # a unit does not rate itself
     voter = ms[0]
-    RT.cast_appraisal(review, voter, {u: 3 for u in ms if u != voter})
+    RT.cast_appraisal(review, voter, {u: 3 for u in ms if u != voter}, actor=SYSTEM)
     assert appraisal.voters(review) == {voter.pk}
     # secrecy: the ballots carry choices only; the roll says who voted, not how
     assert {f.name for f in Ballot._meta.concrete_fields} >= {"vote", "choices"}
@@ -59,13 +60,13 @@ def test_one_secret_formal_vote_per_rated_unit(units, review):
 
 
 def test_double_vote_is_refused_and_changes_nothing(units, review):
-    RT.open_appraisal(review)
+    RT.open_appraisal(review, actor=SYSTEM)
     ms = members(review)
     voter = ms[1]
-    RT.cast_appraisal(review, voter, {u: 4 for u in ms if u != voter})
+    RT.cast_appraisal(review, voter, {u: 4 for u in ms if u != voter}, actor=SYSTEM)
     before = (Ballot.objects.count(), RollEntry.objects.count())
     with pytest.raises(Conflict) as e:
-        RT.cast_appraisal(review, voter, {u: 1 for u in ms if u != voter})
+        RT.cast_appraisal(review, voter, {u: 1 for u in ms if u != voter}, actor=SYSTEM)
     assert e.value.code == "already_voted"
     assert (Ballot.objects.count(), RollEntry.objects.count()) == before
     # also refused when one of the unit's votes was cast directly in the consultation module
@@ -75,15 +76,15 @@ def test_double_vote_is_refused_and_changes_nothing(units, review):
     V.cast_for_elector(fv, [fv.options.get(label="良好").pk], elector_key=f"u:{other.pk}")
     before = (Ballot.objects.count(), RollEntry.objects.count())
     with pytest.raises(Conflict):
-        RT.cast_appraisal(review, other, {u: 4 for u in ms if u != other})
+        RT.cast_appraisal(review, other, {u: 4 for u in ms if u != other}, actor=SYSTEM)
     assert (Ballot.objects.count(), RollEntry.objects.count()) == before  # all or nothing
 
 
 def test_non_member_unit_is_refused(units, review):
-    RT.open_appraisal(review)
+    RT.open_appraisal(review, actor=SYSTEM)
     ms = members(review)
     with pytest.raises(DomainError):
-        RT.cast_appraisal(review, units.hospital, {u: 4 for u in ms})
+        RT.cast_appraisal(review, units.hospital, {u: 4 for u in ms}, actor=SYSTEM)
     fv = appraisal.formal_votes(review)[0]
     with pytest.raises(Forbidden) as e:  # the formal vote's roll refuses it too
         V.cast_for_elector(fv, [fv.options.first().pk], elector_key=f"u:{units.hospital.pk}")
@@ -92,12 +93,12 @@ def test_non_member_unit_is_refused(units, review):
 
 
 def test_tally_feeds_the_grade(units, review):
-    RT.open_appraisal(review)
+    RT.open_appraisal(review, actor=SYSTEM)
     ms = members(review)
     top = ms[0]
     for v in ms:
-        RT.cast_appraisal(review, v, {u: (4 if u == top else 2) for u in ms if u != v})
-    RT.grade(review, on=D(2026, 1, 20))
+        RT.cast_appraisal(review, v, {u: (4 if u == top else 2) for u in ms if u != v}, actor=SYSTEM)
+    RT.grade(review, on=D(2026, 1, 20), actor=SYSTEM)
     rows = {ur.unit_id: ur for ur in review.units.all()}
     assert rows[top.pk].appraisal == 100
     assert all(rows[u.pk].appraisal == 60 for u in ms[1:])
@@ -108,20 +109,6 @@ def test_tally_feeds_the_grade(units, review):
     with pytest.raises(DomainError) as e:  # the votes are closed: no more ballots
         V.cast_for_elector(fv, [fv.options.first().pk], elector_key=f"u:{ms[0].pk}")
     assert e.value.code in ("closed", "already_voted")
-
-
-def test_builtin_ballot_is_the_fallback_without_consult(units, review, monkeypatch):
-    monkeypatch.setattr(appraisal, "formal_available", lambda: False)
-    RT.open_appraisal(review)
-    assert review.ballot_ref.startswith("builtin:") and not FormalVote.objects.exists()
-    ms = members(review)
-    for v in ms:
-        RT.cast_appraisal(review, v, {u: 3 for u in ms if u != v})
-    with pytest.raises(Conflict):
-        RT.cast_appraisal(review, ms[0], {u: 3 for u in ms if u != ms[0]})
-    assert AppraisalBallot.objects.filter(review=review).count() == len(ms) * (len(ms) - 1)
-    RT.grade(review)
-    assert all(ur.appraisal == 80 for ur in review.units.all())
 
 
 def test_review_page_links_the_formal_votes(units, users, review, client):

@@ -6,6 +6,7 @@ import pytest
 
 from gongzhi.alliances import services as S
 from gongzhi.alliances.models import Attendance, Meeting
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError
 
 D = dt.date
@@ -27,18 +28,18 @@ def test_required_schedule_is_1142():
 
 def test_recorded_once_with_signin_code_and_list(units, alliance):
     m = alliance.meetings.get(kind="kickoff", year=2025)
-    code = S.open_signin(m)
-    assert len(code) == 6 and S.open_signin(m) == code
+    code = S.open_signin(m, actor=SYSTEM)
+    assert len(code) == 6 and S.open_signin(m, actor=SYSTEM) == code
     with pytest.raises(DomainError):
-        S.sign_in(m, units.school, code="wrong")
-    S.sign_in(m, units.school, code=code, attendee="张老师")
+        S.sign_in(m, units.school, code="wrong", actor=SYSTEM)
+    S.sign_in(m, units.school, code=code, attendee="张老师", actor=SYSTEM)
     with pytest.raises(DomainError):  # a non-member cannot sign in
-        S.sign_in(m, units.hospital, code=code)
+        S.sign_in(m, units.hospital, code=code, actor=SYSTEM)
     with pytest.raises(DomainError) as e:
-        S.record_meeting(m, held_on=D(2025, 1, 20), minutes="", attendees=[units.comm_party], on=D(2025, 1, 21))
+        S.record_meeting(m, held_on=D(2025, 1, 20), minutes="", attendees=[units.comm_party], on=D(2025, 1, 21), actor=SYSTEM)
     assert e.value.field == "minutes"
     S.record_meeting(m, held_on=D(2025, 1, 20), minutes="议定三张清单", decisions="成立护学岗",
-                     attendees=[units.comm_party], suggestions=[(units.property, "开放活动室")], on=D(2025, 1, 21))
+                     attendees=[units.comm_party], suggestions=[(units.property, "开放活动室")], on=D(2025, 1, 21), actor=SYSTEM)
     m.refresh_from_db()
     assert not m.late and m.recorded_on == D(2025, 1, 21)
     assert dict(Attendance.objects.filter(meeting=m).values_list("unit_id", "method")) == {
@@ -46,9 +47,9 @@ def test_recorded_once_with_signin_code_and_list(units, alliance):
     assert m.suggestions.get().unit == units.property
     with pytest.raises(Conflict):
         S.record_meeting(m, held_on=D(2025, 1, 20), minutes="again", attendees=[units.comm_party, units.school],
-                         on=D(2025, 1, 22))
+                         on=D(2025, 1, 22), actor=SYSTEM)
     with pytest.raises(Conflict):
-        S.sign_in(m, units.property, code=code)
+        S.sign_in(m, units.property, code=code, actor=SYSTEM)
     assert not any(f.get_internal_type() in ("FileField", "ImageField") for f in Meeting._meta.get_fields()
                    if hasattr(f, "get_internal_type"))
 
@@ -56,11 +57,11 @@ def test_recorded_once_with_signin_code_and_list(units, alliance):
 def test_meeting_needs_two_member_units(units, alliance):
     m = alliance.meetings.get(kind="scheduling", year=2025, period=1)
     with pytest.raises(DomainError) as e:
-        S.record_meeting(m, held_on=D(2025, 3, 20), minutes="m", attendees=[units.school], on=D(2025, 3, 21))
+        S.record_meeting(m, held_on=D(2025, 3, 20), minutes="m", attendees=[units.school], on=D(2025, 3, 21), actor=SYSTEM)
     assert e.value.field == "attendees"
     with pytest.raises(DomainError) as e:
         S.record_meeting(m, held_on=D(2025, 3, 20), minutes="m", attendees=[units.school, units.hospital],
-                         on=D(2025, 3, 21))
+                         on=D(2025, 3, 21), actor=SYSTEM)
     assert units.hospital.name in e.value.message
     assert Meeting.objects.get(pk=m.pk).held_on is None
 
@@ -69,11 +70,11 @@ def test_late_meetings_and_late_records_are_flagged(units, alliance):
     both = [units.comm_party, units.school]
     feb = alliance.meetings.get(kind="progress", year=2025, period=2)
     S.record_meeting(feb, held_on=D(2025, 3, 3), minutes="m", attendees=both, on=D(2025, 3, 4),
-                     late_reason="春节推迟")
+                     late_reason="春节推迟", actor=SYSTEM)
     mar = alliance.meetings.get(kind="progress", year=2025, period=3)
-    S.record_meeting(mar, held_on=D(2025, 3, 10), minutes="m", attendees=both, on=D(2025, 4, 20))
+    S.record_meeting(mar, held_on=D(2025, 3, 10), minutes="m", attendees=both, on=D(2025, 4, 20), actor=SYSTEM)
     apr = alliance.meetings.get(kind="progress", year=2025, period=4)
-    S.record_meeting(apr, held_on=D(2025, 4, 10), minutes="m", attendees=both, on=D(2025, 4, 12))
+    S.record_meeting(apr, held_on=D(2025, 4, 10), minutes="m", attendees=both, on=D(2025, 4, 12), actor=SYSTEM)
     assert [Meeting.objects.get(pk=x.pk).late for x in (feb, mar, apr)] == [True, True, False]
     c = S.compliance(alliance, 2025, today=D(2025, 5, 15))
     st = {(r["meeting"].kind, r["meeting"].period): r["status"] for r in c["rows"]}
@@ -83,20 +84,20 @@ def test_late_meetings_and_late_records_are_flagged(units, alliance):
     assert c["counts"] == {"required": 19, "done": 1, "late": 2, "missing": 3, "upcoming": 13, "extra": 0,
                            "rate": round(100 / 6, 1)}
     S.record_meeting(alliance=alliance, kind="progress", held_on=D(2025, 4, 25), minutes="extra", attendees=both,
-                     on=D(2025, 4, 25))
+                     on=D(2025, 4, 25), actor=SYSTEM)
     assert S.compliance(alliance, 2025, today=D(2025, 5, 15))["counts"]["extra"] == 1
 
 
 def test_progress_meeting_needs_a_supply_demand_pair(units, alliance):
-    need = S.add_list_item(alliance, year=2025, kind="need", title="场地", unit=units.school)
-    S.add_list_item(alliance, year=2025, kind="resource", title="活动室", unit=units.property, meets=need)
+    need = S.add_list_item(alliance, year=2025, kind="need", title="场地", unit=units.school, actor=SYSTEM)
+    S.add_list_item(alliance, year=2025, kind="resource", title="活动室", unit=units.property, meets=need, actor=SYSTEM)
     m = alliance.meetings.get(kind="progress", year=2025, period=1)
     with pytest.raises(DomainError) as e:
         S.record_meeting(m, held_on=D(2025, 1, 25), minutes="m", attendees=[units.comm_party, units.firms[0]],
-                         on=D(2025, 1, 25))
+                         on=D(2025, 1, 25), actor=SYSTEM)
     assert e.value.code == "no_supply_demand" and units.school.name in e.value.message
     S.record_meeting(m, held_on=D(2025, 1, 25), minutes="m", attendees=[units.school, units.property],
-                     on=D(2025, 1, 25))
+                     on=D(2025, 1, 25), actor=SYSTEM)
 
 
 def test_street_compliance(world, units, alliance):

@@ -7,6 +7,7 @@ import pytest
 from gongzhi.alliances import rating as RT
 from gongzhi.alliances import services as S
 from gongzhi.alliances.models import Alliance, Meeting
+from gongzhi.core.actors import SYSTEM
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_record_meeting_page_and_quarter_drilldown(units, users, alliance, clien
     r = c.get(f"/alliances/{alliance.code}/points/2025/1/?unit={units.school.code}")
     html = r.content.decode()
     assert "drilldown" in html and "年初启动会" in html
-    RT.close_quarter(alliance, 2025, 1)
+    RT.close_quarter(alliance, 2025, 1, actor=SYSTEM)
     c.post(f"/alliances/{alliance.code}/points/2025/1/", {"action": "correct", "unit": units.school.code,
                                                           "dimension": "tasks", "points": "3", "reason": "补记任务完成"})
     r = c.get(f"/alliances/{alliance.code}/points/2025/1/?unit={units.school.code}")
@@ -75,8 +76,8 @@ def test_record_meeting_page_and_quarter_drilldown(units, users, alliance, clien
 
 def test_funds_page_refuses_overspending(units, users, alliance, client_for):
     c = client_for(users["street_cadre"])
-    S.record_income(alliance, source="party_fees", amount=100, on=dt.date(2025, 2, 1))
-    proj = S.add_list_item(alliance, year=2025, kind="project", title="p", unit=units.comm_party)
+    S.record_income(alliance, source="party_fees", amount=100, on=dt.date(2025, 2, 1), actor=SYSTEM)
+    proj = S.add_list_item(alliance, year=2025, kind="project", title="p", unit=units.comm_party, actor=SYSTEM)
     r = c.post(f"/alliances/{alliance.code}/funds/", {"direction": "spending", "project": proj.pk, "amount": "500",
                                                       "entered_on": "2025-03-01", "note": "x"}, follow=True)
     assert "余额不足" in r.content.decode()
@@ -91,7 +92,7 @@ def test_membership_page_records_special_approval(units, users, client_for):
     alls = [found(lead, [units.school], name=f"联合体{i}") for i, lead in
             enumerate([units.hospital, units.firms[0], units.firms[1]])]
     fourth = found(units.social, [units.property], name="第四个")
-    m = S.invite(fourth, units.school)
+    m = S.invite(fourth, units.school, actor=SYSTEM)
     c = client_for(users["street_cadre"])
     r = c.get(f"/alliances/membership/{m.pk}/")
     assert all(a.name in r.content.decode() for a in alls)

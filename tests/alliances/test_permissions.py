@@ -8,6 +8,7 @@ import pytest
 from gongzhi.alliances import permissions as ap
 from gongzhi.alliances import rating as RT
 from gongzhi.alliances import services as S
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Forbidden
 
 EXPECTED = {
@@ -29,7 +30,7 @@ def test_matrix(world, users, role):
         outside = role in ("district_admin", "department_staff", "auditor") and action in EXPECTED[role]
         assert ap.allowed(user, action, world.comm_b) is outside, action
     assert ap.allowed(users["other_street_cadre"], ap.APPROVE, world.comm_a) is False
-    assert ap.allowed(None, ap.APPROVE, world.comm_a) is True
+    assert ap.allowed(SYSTEM, ap.APPROVE, world.comm_a) is True
 
 
 def test_services_follow_the_matrix(units, users, alliance):

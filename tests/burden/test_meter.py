@@ -67,7 +67,7 @@ def test_meeting_attendance_from_the_event_and_the_backfill(bworld):
 
     alliances_demo.generate(seed=4, scale="tiny", progress=lambda *a: None)
     m = Meeting.objects.filter(held_on__isnull=False, attendance__isnull=False).select_related("alliance").first()
-    ev = Event(type="alliance.meeting.recorded", aggregate_type="alliance", aggregate_id=m.alliance.code,
+    ev = Event(type="alliances.meeting.recorded", aggregate_type="alliance", aggregate_id=m.alliance.code,
                payload={"code": m.alliance.code, "kind": m.kind, "year": m.year, "period": m.period,
                         "held_on": m.held_on.isoformat()})
     n = platform.items_for_events([ev])

@@ -160,9 +160,9 @@ def test_two_joins_of_one_unit_at_once_respect_the_cap(_pg, world, monkeypatch):
     alls = []
     for i, lead in enumerate(leads):
         x = AS.apply_alliance(lead_unit=lead, kind="cross_domain", name=f"联合体{i}", purpose="共建共治",
-                              members=[school] if i < 2 else [prop], on=dt_found())
-        alls.append(AS.decide_application(x, approve=True, on=dt_found()))
-    invites = [AS.invite(alls[2], school), AS.invite(alls[3], school)]
+                              members=[school] if i < 2 else [prop], on=dt_found(), actor=SYSTEM)
+        alls.append(AS.decide_application(x, approve=True, on=dt_found(), actor=SYSTEM))
+    invites = [AS.invite(alls[2], school, actor=SYSTEM), AS.invite(alls[3], school, actor=SYSTEM)]
     barrier = threading.Barrier(2)
     cap_check = AS._cap_check
 
@@ -178,7 +178,7 @@ def test_two_joins_of_one_unit_at_once_respect_the_cap(_pg, world, monkeypatch):
     def accept(m):
         def go():
             try:
-                return AS.accept_membership(AllianceMember.objects.get(pk=m.pk)).status
+                return AS.accept_membership(AllianceMember.objects.get(pk=m.pk), actor=SYSTEM).status
             except DomainError as e:
                 return e.code
         return go

@@ -12,6 +12,7 @@ import random
 
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 from gongzhi.org.models import Unit
 
@@ -95,12 +96,12 @@ class _Demo:
         partner = p.get("partner") or ("", "")
         a = S.apply_alliance(lead_unit=p["lead"], kind=p["kind"], name=p["name"], purpose=p["purpose"],
                              members=p["members"], initial_needs=p["needs"], partner_province=partner[0],
-                             partner_unit_name=partner[1], on=on)
-        a = S.decide_application(a, approve=True, reason="符合“因需、管用、精简、高效”原则，同意成立", on=on)
+                             partner_unit_name=partner[1], on=on, actor=SYSTEM)
+        a = S.decide_application(a, approve=True, reason="符合“因需、管用、精简、高效”原则，同意成立", on=on, actor=SYSTEM)
         g = S.propose_goal(a, p["members"][0], title=p["project"], need=p["need"], useful="群众可感可及",
-                           lean="只设一个工作专班", efficient="每月推进会调度", on=on)
-        S.submit_goal(g, on=on)
-        S.decide_goal(g, approve=True, reason="同意", on=on)
+                           lean="只设一个工作专班", efficient="每月推进会调度", on=on, actor=SYSTEM)
+        S.submit_goal(g, on=on, actor=SYSTEM)
+        S.decide_goal(g, approve=True, reason="同意", on=on, actor=SYSTEM)
         self.counts["alliances"] += 1
         return a
 
@@ -114,26 +115,26 @@ class _Demo:
         units = self.members(a, dt.date(year, 1, 10))
         lead, first = units[0], units[1]
         # Three lists, agreed at the kick-off; the first member's need is met by the lead's resource.
-        need = S.add_list_item(a, year=year, kind="need", title=p["need"], unit=first)
-        res = S.add_list_item(a, year=year, kind="resource", title=p["resource"], unit=units[-1], meets=need)
-        S.add_list_item(a, year=year, kind="resource", title="党员志愿者", unit=lead)
-        projects = [S.add_list_item(a, year=year, kind="project", title=p["project"], unit=lead, posts=2),
+        need = S.add_list_item(a, year=year, kind="need", title=p["need"], unit=first, actor=SYSTEM)
+        res = S.add_list_item(a, year=year, kind="resource", title=p["resource"], unit=units[-1], meets=need, actor=SYSTEM)
+        S.add_list_item(a, year=year, kind="resource", title="党员志愿者", unit=lead, actor=SYSTEM)
+        projects = [S.add_list_item(a, year=year, kind="project", title=p["project"], unit=lead, posts=2, actor=SYSTEM),
                     S.add_list_item(a, year=year, kind="project", title="“五个一”活动轮值承办", unit=lead,
-                                    posts=len(units))]
+                                    posts=len(units), actor=SYSTEM)]
         pair = [first, units[-1]]
         kickoff = a.meetings.get(kind=Meeting.Kind.KICKOFF, year=year)
         day = dt.date(year, 1, rng.randint(12, 28))
         if day <= until:
             self.record(a, kickoff, day, units, "议定年度资源清单、需求清单、项目清单")
-            S.agree_lists(a, year)
+            S.agree_lists(a, year, actor=SYSTEM)
             for i, u in enumerate(units):
                 proj = projects[0] if i < 2 else projects[1]
                 t = S.claim(proj, u, owner_name=f"{u.name[:2]}负责人", post="联络员" if i >= 2 else "",
-                            deadline=dt.date(year, rng.choice([4, 6, 9, 11]), 28), on=day)
+                            deadline=dt.date(year, rng.choice([4, 6, 9, 11]), 28), on=day, actor=SYSTEM)
                 self.counts["alliance_tasks"] += 1
                 done = t.deadline + dt.timedelta(days=rng.randint(-40, 12))
                 if done <= until and rng.random() < 0.85:
-                    S.complete_task(t, note="已按认领内容完成，群众反映良好", completed_on=max(done, day))
+                    S.complete_task(t, note="已按认领内容完成，群众反映良好", completed_on=max(done, day), actor=SYSTEM)
         # The required meetings of the year, mostly on time, some late, some (this year) not yet held.
         for m in a.meetings.filter(year=year, required=True).exclude(kind=Meeting.Kind.KICKOFF).order_by("due_on"):
             if m.due_on > until:
@@ -158,52 +159,52 @@ class _Demo:
             for u in units:
                 if rng.random() < 0.3:
                     S.supply_resource(a, u, description=rng.choice(["提供场地", "捐赠物资", "派出志愿者", "技术指导"]),
-                                      item=res if u == units[-1] else None, on=d)
+                                      item=res if u == units[-1] else None, on=d, actor=SYSTEM)
             if month % 2 == 0:
                 kind = ["lecture", "visit", "themed_day", "mutual_learning", "mutual_evaluation"][(month // 2 - 1) % 5]
                 S.record_activity(a, kind=kind, title=f"{year}年{month}月联建活动", held_on=d,
                                   organiser=units[(month // 2) % len(units)],
                                   participants={u: rng.randint(3, 20) for u in units if rng.random() < 0.8} or
-                                  {lead: 5}, on=until)
+                                  {lead: 5}, on=until, actor=SYSTEM)
                 self.counts["alliance_activities"] += 1
         # Funds: "党费补、部门扶、企业帮、收益提"; spending by project within means.
         S.record_income(a, source="party_fees", amount=rng.choice([5000, 8000, 10000]), on=dt.date(year, 2, 1),
-                        unit=lead, note="党费返还")
+                        unit=lead, note="党费返还", actor=SYSTEM)
         S.record_income(a, source="department", amount=rng.choice([10000, 20000]), on=dt.date(year, 3, 1),
-                        note="部门专项支持")
+                        note="部门专项支持", actor=SYSTEM)
         S.record_income(a, source="enterprise", amount=rng.choice([3000, 6000]), on=dt.date(year, 3, 15),
-                        unit=units[-1], note="企业帮扶")
+                        unit=units[-1], note="企业帮扶", actor=SYSTEM)
         if year == self.last:
-            S.record_income(a, source="revenue_share", amount=2000, on=dt.date(year, 10, 1), note="项目收益提取")
+            S.record_income(a, source="revenue_share", amount=2000, on=dt.date(year, 10, 1), note="项目收益提取", actor=SYSTEM)
         for month in (4, 7, 10):
             if dt.date(year, month, 10) <= until:
                 S.record_spending(a, project=projects[0], amount=rng.choice([1500, 2500, 4000]),
-                                  on=dt.date(year, month, 10), note="项目支出")
+                                  on=dt.date(year, month, 10), note="项目支出", actor=SYSTEM)
 
     def record(self, a, m, held, attendees, minutes, suggest=()):
         S.record_meeting(m, held_on=held, minutes=minutes, decisions="明确责任单位和完成时限",
                          attendees=list(dict.fromkeys(attendees)), topic=minutes[:60],
                          suggestions=[(u, "建议加强供需对接，细化责任清单") for u in suggest],
                          late_reason="因防汛任务推迟" if m.due_on and held > m.due_on else "",
-                         on=held + dt.timedelta(days=1))
+                         on=held + dt.timedelta(days=1), actor=SYSTEM)
         self.counts["alliance_meetings"] += 1
 
     def review(self, a: Alliance):
         year = self.last
         for q in (1, 2, 3, 4):
-            RT.close_quarter(a, year, q, on=dt.date(year + 1, 1, 5))
-        rv = RT.start_review(a, year)
+            RT.close_quarter(a, year, q, on=dt.date(year + 1, 1, 5), actor=SYSTEM)
+        rv = RT.start_review(a, year, actor=SYSTEM)
         for ur in rv.units.select_related("unit"):
             RT.submit_report(rv, ur.unit, report=f"{ur.unit.name}{year}年度述职：参加联合体会议，认领并落实项目，"
-                                                 "提供资源和志愿服务。", on=dt.date(year + 1, 1, 8))
-        RT.publish_points(rv, on=dt.date(year + 1, 1, 10))
-        RT.open_appraisal(rv)
+                                                 "提供资源和志愿服务。", on=dt.date(year + 1, 1, 8), actor=SYSTEM)
+        RT.publish_points(rv, on=dt.date(year + 1, 1, 10), actor=SYSTEM)
+        RT.open_appraisal(rv, actor=SYSTEM)
         ids = [ur.unit for ur in rv.units.select_related("unit")]
         pts = {ur.unit_id: ur.points for ur in rv.units.all()}
         for v in ids:
             RT.cast_appraisal(rv, v, {u: max(1, min(4, round(pts[u.pk] / 25) + self.rng.choice([0, 1])))
-                                      for u in ids if u != v})
-        RT.grade(rv, on=dt.date(year + 1, 1, 15))
+                                      for u in ids if u != v}, actor=SYSTEM)
+        RT.grade(rv, on=dt.date(year + 1, 1, 15), actor=SYSTEM)
 
 
 def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
@@ -215,8 +216,8 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         d.year(a, p, d.last, dt.date(d.last, 12, 31))
         late = p.get("late_join")
         if late is not None:  # a unit invited in spring; another exits with its task done
-            m = S.invite(a, late, on=dt.date(d.last, 4, 2))
-            S.accept_membership(m, on=dt.date(d.last, 4, 5))
+            m = S.invite(a, late, on=dt.date(d.last, 4, 2), actor=SYSTEM)
+            S.accept_membership(m, on=dt.date(d.last, 4, 5), actor=SYSTEM)
         d.review(a)
         if d.today > dt.date(d.today.year, 1, 12):
             d.year(a, p, d.today.year, d.today)
@@ -226,6 +227,6 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         p = plans[-1]
         S.apply_alliance(lead_unit=p["members"][0], kind="cross_level", name=f"{p['members'][0].name}牵头跨层级联合体",
                          purpose="区、镇、村三级联动推进人居环境整治", members=[p["lead"]],
-                         initial_needs="垃圾清运；污水处理", on=d.today)
+                         initial_needs="垃圾清运；污水处理", on=d.today, actor=SYSTEM)
     d.counts["alliances"] = Alliance.objects.count()
     return d.counts

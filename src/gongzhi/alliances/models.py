@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core.models import Region
 from gongzhi.org.models import Unit
 
+from .contracts import AllianceError
+
 # The numbers of the source (seed 000), in one place.
 MAX_ALLIANCES = 3  # a unit belongs to at most 3 alliances …
 MAX_ALLIANCES_SPECIAL = 5  # … up to 5 with a special, justified approval
@@ -459,14 +461,14 @@ class ScoreLine(models.Model):
         from gongzhi.core.errors import Conflict
 
         if self.quarter.is_closed and (self.pk is not None or self.kind != self.Kind.CORRECTION):
-            raise Conflict("已结账季度的积分明细不能修改；请添加带理由的更正记录", code="quarter_closed")
+            raise Conflict("已结账季度的积分明细不能修改；请添加带理由的更正记录", code=AllianceError.QUARTER_CLOSED)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         from gongzhi.core.errors import Conflict
 
         if self.quarter.is_closed:
-            raise Conflict("已结账季度的积分明细不能删除", code="quarter_closed")
+            raise Conflict("已结账季度的积分明细不能删除", code=AllianceError.QUARTER_CLOSED)
         return super().delete(*args, **kwargs)
 
 
@@ -517,25 +519,6 @@ class UnitReview(models.Model):
     class Meta:
         ordering = ["review", "-final_score", "unit"]
         constraints = [models.UniqueConstraint(fields=["review", "unit"], name="uniq_unit_review")]
-
-
-class AppraisalBallot(models.Model):
-    """One member unit's ballot in the democratic appraisal (the simple built-in ballot)."""
-
-    class Rating(models.IntegerChoices):
-        EXCELLENT = 4, _("优秀")
-        GOOD = 3, _("良好")
-        FAIR = 2, _("一般")
-        POOR = 1, _("较差")
-
-    review = models.ForeignKey(YearReview, on_delete=models.CASCADE, related_name="ballots")
-    voter = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    subject = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
-    rating = models.PositiveSmallIntegerField(choices=Rating.choices)
-    cast_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["review", "voter", "subject"], name="uniq_appraisal_ballot")]
 
 
 class AppraisalVote(models.Model):

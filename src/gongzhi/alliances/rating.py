@@ -16,14 +16,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
 
 from . import appraisal
+from . import contracts
 from . import permissions as ap
 from . import rules as R
+from .contracts import AllianceError
 from .models import (
     Alliance,
     AllianceMember,
@@ -57,12 +60,12 @@ def ruleset_in_force(day: dt.date) -> RuleSet:
     ensure_default_ruleset()
     rs = RuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
     if rs is None:
-        raise DomainError(f"{day}没有生效的积分规则", code="no_rules")
+        raise DomainError(f"{day}没有生效的积分规则", code=AllianceError.NO_RULES)
     return rs
 
 
 @transaction.atomic
-def publish_ruleset(*, rules: dict, effective_from: dt.date, note: str = "", actor=None) -> RuleSet:
+def publish_ruleset(*, rules: dict, effective_from: dt.date, note: str = "", actor) -> RuleSet:
     """A new version of the rules, effective from a future quarter's start (old quarters keep theirs)."""
     if not (perm.is_system(actor) or any(r.role == "district_admin" for r in perm._roles(actor))):
         raise Forbidden("积分规则只能由区级管理员发布")
@@ -78,7 +81,7 @@ def publish_ruleset(*, rules: dict, effective_from: dt.date, note: str = "", act
         raise Conflict(f"{effective_from}起生效的规则版本已存在")
     version = (RuleSet.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
     rs = RuleSet.objects.create(version=version, effective_from=effective_from, rules=rules, note=note[:200])
-    emit("alliance.rules.published", aggregate_type="ruleset", aggregate_id=version, actor=actor,
+    emit(contracts.RULES_PUBLISHED, aggregate_type="ruleset", aggregate_id=version, actor=actor,
          payload={"version": version, "effective_from": effective_from.isoformat(), "rules": rules})
     return rs
 
@@ -130,7 +133,7 @@ def _record_lines(alliance: Alliance, start: dt.date, end: dt.date, units: list[
 
 
 @transaction.atomic
-def compute_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None) -> Quarter:
+def compute_quarter(alliance: Alliance, year: int, quarter: int, *, actor) -> Quarter:
     """(Re)compute an open quarter's points from the records. A closed quarter is refused."""
     ap.require(actor, ap.RATE, alliance)
     start, end = R.quarter_bounds(year, quarter)
@@ -140,7 +143,7 @@ def compute_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None) 
         alliance=alliance, year=year, quarter=quarter, defaults={"ruleset": ruleset_in_force(start)})
     if q.is_closed:
         raise Conflict(f"{year}年第{quarter}季度已结账，积分不能修改；如有错误请添加更正记录并说明理由",
-                       code="quarter_closed")
+                       code=AllianceError.QUARTER_CLOSED)
     q.ruleset = ruleset_in_force(start)
     units = members_during(alliance, start, end)
     q.lines.filter(kind=ScoreLine.Kind.RECORD).delete()
@@ -152,7 +155,7 @@ def compute_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None) 
 
 
 @transaction.atomic
-def close_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None, on: dt.date | None = None) -> Quarter:
+def close_quarter(alliance: Alliance, year: int, quarter: int, *, actor, on: dt.date | None = None) -> Quarter:
     """Compute the quarter one last time and freeze it. Only after the quarter has ended."""
     on = on or timezone.localdate()
     start, end = R.quarter_bounds(year, quarter)
@@ -163,7 +166,7 @@ def close_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None, on
     q.closed_on = on
     q.save()
     table = quarter_scores(q)
-    emit("alliance.quarter.closed", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.QUARTER_CLOSED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          actor=actor, payload={"alliance": alliance.code, "name": alliance.name, "year": year, "quarter": quarter,
                                "ruleset": q.ruleset.version,
                                "scores": [{"unit": r["unit"].code, "unit_name": r["unit"].name, "total": r["total"],
@@ -173,7 +176,7 @@ def close_quarter(alliance: Alliance, year: int, quarter: int, *, actor=None, on
 
 @transaction.atomic
 def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float, reason: str,
-                  actor=None) -> ScoreLine:
+                  actor) -> ScoreLine:
     """A correction is a new line with a reason (closed quarters are never edited)."""
     ap.require(actor, ap.RATE, quarter.alliance)
     if dimension not in R.DIMENSIONS:
@@ -194,7 +197,7 @@ def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float
                                     description=f"更正：{reason[:200]}", points=points, reason=reason[:300],
                                     on_date=timezone.localdate(),
                                     created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    emit("alliance.score.corrected", aggregate_type="alliance", aggregate_id=quarter.alliance.code,
+    emit(contracts.SCORE_CORRECTED, aggregate_type="alliance", aggregate_id=quarter.alliance.code,
          region=quarter.alliance.region, actor=actor,
          payload={"alliance": quarter.alliance.code, "year": quarter.year, "quarter": quarter.quarter,
                   "unit": unit.code, "dimension": dimension, "points": points, "reason": reason})
@@ -246,7 +249,7 @@ def _quarters_required(alliance: Alliance, year: int) -> list[int]:
 
 
 @transaction.atomic
-def start_review(alliance: Alliance, year: int, *, actor=None) -> YearReview:
+def start_review(alliance: Alliance, year: int, *, actor) -> YearReview:
     """Open the year-end review once all of the year's quarters are closed; each member unit reports."""
     ap.require(actor, ap.RATE, alliance)
     needed = _quarters_required(alliance, year)
@@ -257,7 +260,7 @@ def start_review(alliance: Alliance, year: int, *, actor=None) -> YearReview:
     open_q = [n for n in needed if n not in closed]
     if open_q:
         raise DomainError(f"请先结账{year}年第{'、'.join(map(str, open_q))}季度的积分，再开展年终考评",
-                          code="quarters_open")
+                          code=AllianceError.QUARTERS_OPEN)
     if YearReview.objects.filter(alliance=alliance, year=year).exists():
         raise Conflict(f"{year}年度考评已开始")
     review = YearReview.objects.create(alliance=alliance, year=year,
@@ -268,11 +271,11 @@ def start_review(alliance: Alliance, year: int, *, actor=None) -> YearReview:
 
 
 @transaction.atomic
-def submit_report(review: YearReview, unit: Unit, *, report: str, actor=None, on: dt.date | None = None) -> UnitReview:
+def submit_report(review: YearReview, unit: Unit, *, report: str, actor, on: dt.date | None = None) -> UnitReview:
     """A member unit's year-end report (述职)."""
     ap.require(actor, ap.APPLY, unit, review.alliance)
     if review.stage != YearReview.Stage.REPORTS:
-        raise DomainError("述职阶段已结束", code="stage")
+        raise DomainError("述职阶段已结束", code=CoreError.INVALID_STATE)
     ur = UnitReview.objects.filter(review=review, unit=unit).first()
     if ur is None:
         raise NotFound(f"{unit.name}不在{review.year}年度考评名单中")
@@ -297,14 +300,14 @@ def annual_points(alliance: Alliance, year: int, unit: Unit) -> float:
 
 
 @transaction.atomic
-def publish_points(review: YearReview, *, actor=None, on: dt.date | None = None) -> YearReview:
+def publish_points(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview:
     """After every unit has reported, the annual points are announced (通报积分)."""
     ap.require(actor, ap.RATE, review.alliance)
     if review.stage != YearReview.Stage.REPORTS:
-        raise DomainError("积分已通报", code="stage")
+        raise DomainError("积分已通报", code=CoreError.INVALID_STATE)
     missing = [ur.unit.name for ur in review.units.select_related("unit") if not ur.report]
     if missing:
-        raise DomainError(f"以下成员单位尚未述职：{'、'.join(missing)}", code="reports_missing")
+        raise DomainError(f"以下成员单位尚未述职：{'、'.join(missing)}", code=AllianceError.REPORTS_MISSING)
     for ur in review.units.select_related("unit"):
         ur.points = annual_points(review.alliance, review.year, ur.unit)
         ur.save(update_fields=["points"])
@@ -312,7 +315,7 @@ def publish_points(review: YearReview, *, actor=None, on: dt.date | None = None)
     review.published_on = on or timezone.localdate()
     review.save()
     a = review.alliance
-    emit("alliance.points.published", aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
+    emit(contracts.POINTS_PUBLISHED, aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
          payload={"alliance": a.code, "name": a.name, "year": review.year,
                   "points": [{"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points}
                              for ur in review.units.select_related("unit")]})
@@ -320,32 +323,32 @@ def publish_points(review: YearReview, *, actor=None, on: dt.date | None = None)
 
 
 @transaction.atomic
-def open_appraisal(review: YearReview, *, actor=None) -> YearReview:
+def open_appraisal(review: YearReview, *, actor) -> YearReview:
     ap.require(actor, ap.RATE, review.alliance)
     if review.stage != YearReview.Stage.PUBLISHED:
-        raise DomainError("须先通报积分，再开展民主评议", code="stage")
-    review.ballot_ref = appraisal.open_ballot(review)
+        raise DomainError("须先通报积分，再开展民主评议", code=CoreError.INVALID_STATE)
+    review.ballot_ref = appraisal.open_ballot(review, actor=actor)
     review.stage = YearReview.Stage.APPRAISAL
     review.save()
     return review
 
 
 @transaction.atomic
-def cast_appraisal(review: YearReview, voter: Unit, ratings: dict[Unit, int], *, actor=None) -> int:
+def cast_appraisal(review: YearReview, voter: Unit, ratings: dict[Unit, int], *, actor) -> int:
     """A member unit rates every other member unit (4 优秀, 3 良好, 2 一般, 1 较差)."""
     ap.require(actor, ap.APPLY, voter, review.alliance)
     if review.stage != YearReview.Stage.APPRAISAL:
-        raise DomainError("民主评议未开始或已结束", code="stage")
+        raise DomainError("民主评议未开始或已结束", code=CoreError.INVALID_STATE)
     return appraisal.cast(review, voter, ratings)
 
 
 @transaction.atomic
-def grade(review: YearReview, *, actor=None, on: dt.date | None = None) -> YearReview:
+def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview:
     """Combine points and appraisal into a final score and a grade of one to five stars; list the weak for
     rectification and the strong for support; grade the alliance itself by its members' mean."""
     ap.require(actor, ap.RATE, review.alliance)
     if review.stage != YearReview.Stage.APPRAISAL:
-        raise DomainError("须先完成民主评议，再评定星级", code="stage")
+        raise DomainError("须先完成民主评议，再评定星级", code=CoreError.INVALID_STATE)
     rules = review.ruleset.rules
     ye = rules["year_end"]
     units = list(review.units.select_related("unit"))
@@ -353,8 +356,8 @@ def grade(review: YearReview, *, actor=None, on: dt.date | None = None) -> YearR
     quorum = ye["appraisal_quorum"]
     if len(units) and len(voted) / len(units) < quorum:
         raise DomainError(f"参加民主评议的单位不足：{len(voted)}/{len(units)}，须达到{int(quorum * 100)}%以上",
-                          code="quorum")
-    results = appraisal.tally(review)
+                          code=AllianceError.QUORUM)
+    results = appraisal.tally(review, actor=actor)
     scale = {int(k): float(v) for k, v in ye["appraisal_scale"].items()}
     for ur in units:
         got = results.get(ur.unit_id, [])
@@ -373,7 +376,7 @@ def grade(review: YearReview, *, actor=None, on: dt.date | None = None) -> YearR
     review.graded_on = on or timezone.localdate()
     review.save()
     a = review.alliance
-    emit("alliance.rated", aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
+    emit(contracts.RATED, aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
          payload={"alliance": a.code, "name": a.name, "year": review.year, "stars": review.alliance_stars,
                   "score": review.alliance_score, "ruleset": review.ruleset.version,
                   "units": [{"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points,

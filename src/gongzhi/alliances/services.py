@@ -17,11 +17,15 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from gongzhi.consult.contracts import ConsultError
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.events import emit
 from gongzhi.org.models import Unit
 
+from . import contracts
 from . import permissions as ap
+from .contracts import AllianceError
 from .models import (
     APPROVING_PARTY_KINDS,
     MAX_ALLIANCES,
@@ -73,7 +77,7 @@ def active_memberships(unit: Unit):
                                          alliance__status=Alliance.Status.ESTABLISHED).select_related("alliance")
 
 
-def _cap_check(unit: Unit, *, justification: str = "", actor=None, alliance: Alliance | None = None) -> bool:
+def _cap_check(unit: Unit, *, justification: str = "", actor, alliance: Alliance | None = None) -> bool:
     """Refuse a join beyond the cap, naming the unit's current alliances. Returns True when the join
     is beyond 3 and allowed by a recorded special approval."""
     current = [m.alliance for m in active_memberships(unit)]
@@ -81,13 +85,13 @@ def _cap_check(unit: Unit, *, justification: str = "", actor=None, alliance: All
     if len(current) >= MAX_ALLIANCES_SPECIAL:
         raise DomainError(
             f"{unit.name}已加入{len(current)}个党建联合体（{names}），已达特批上限{MAX_ALLIANCES_SPECIAL}个，"
-            f"不能再加入；请先退出其中一个", field="unit", code="alliance_cap")
+            f"不能再加入；请先退出其中一个", field="unit", code=AllianceError.ALLIANCE_CAP)
     if len(current) >= MAX_ALLIANCES:
         if not justification.strip():
             raise DomainError(
                 f"{unit.name}已加入{len(current)}个党建联合体（{names}），每个单位最多加入{MAX_ALLIANCES}个；"
                 f"确有特殊需要的，须经街道(乡镇)党(工)委特批并填写特批理由，最多{MAX_ALLIANCES_SPECIAL}个",
-                field="special_justification", code="alliance_cap")
+                field="special_justification", code=AllianceError.ALLIANCE_CAP)
         _text(justification, "special_justification", "特批理由")
         targets = [t for t in (alliance, unit) if t is not None]
         if not any(ap.allowed(actor, ap.APPROVE, t) for t in targets):
@@ -117,7 +121,7 @@ def _next_code(region) -> str:
 @transaction.atomic
 def apply_alliance(*, lead_unit: Unit, kind: str, name: str, purpose: str, members: list[Unit],
                    initial_needs: str = "", partner_province: str = "", partner_unit_name: str = "",
-                   actor=None, on: dt.date | None = None) -> Alliance:
+                   actor, on: dt.date | None = None) -> Alliance:
     """A lead unit applies to found an alliance."""
     ap.require(actor, ap.APPLY, lead_unit)
     if kind not in AllianceKind.values:
@@ -135,7 +139,7 @@ def apply_alliance(*, lead_unit: Unit, kind: str, name: str, purpose: str, membe
         if u.status != Unit.Status.ESTABLISHED:
             raise DomainError(f"{u.name}尚未成立或已撤销，不能加入联合体", field="members")
         # A unit already at 3 alliances cannot be proposed: the special approval is for individual joins.
-        _cap_check(u)
+        _cap_check(u, actor=actor)
     on = _today(on)
     alliance = Alliance.objects.create(
         code=_next_code(lead_unit.region), name=name, kind=kind, purpose=purpose, initial_needs=initial_needs,
@@ -143,7 +147,7 @@ def apply_alliance(*, lead_unit: Unit, kind: str, name: str, purpose: str, membe
         partner_unit_name=partner_unit_name.strip(), applied_on=on,
         applied_by=actor if getattr(actor, "is_authenticated", False) else None)
     alliance.proposed_members.set(members)
-    emit("alliance.applied", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.APPLIED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          actor=actor, payload={**_alliance_ref(alliance), "lead_unit": lead_unit.code,
                                "members": [u.code for u in members]})
     return alliance
@@ -153,15 +157,15 @@ def _check_approver(approver_unit: Unit, alliance_region, what: str) -> None:
     if approver_unit.kind not in APPROVING_PARTY_KINDS:
         raise DomainError(
             f"{approver_unit.name}不是乡镇(街道)党(工)委或更高一级党组织，无权审批{what}", field="approver_unit",
-            code="approver_level")
+            code=AllianceError.APPROVER_LEVEL)
     if not alliance_region.path.startswith(approver_unit.region.path):
         raise DomainError(f"{approver_unit.name}不是{alliance_region.name}的上级党组织，无权审批{what}",
-                          field="approver_unit", code="approver_level")
+                          field="approver_unit", code=AllianceError.APPROVER_LEVEL)
 
 
 @transaction.atomic
 def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", approver_unit: Unit | None = None,
-                       actor=None, on: dt.date | None = None) -> Alliance:
+                       actor, on: dt.date | None = None) -> Alliance:
     """The township/street party committee (or a higher one) approves or rejects, with a reason."""
     ap.require(actor, ap.APPROVE, alliance)
     alliance = Alliance.objects.select_for_update(of=("self",), no_key=True).get(pk=alliance.pk)
@@ -176,7 +180,7 @@ def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", a
     members = list(alliance.proposed_members.all())
     if approve:
         for u in [alliance.lead_unit, *members]:
-            _cap_check(u)
+            _cap_check(u, actor=actor)
     alliance.status = Alliance.Status.ESTABLISHED if approve else Alliance.Status.REJECTED
     alliance.approver_unit = approver_unit
     alliance.decided_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -192,7 +196,7 @@ def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", a
                                           requested_on=alliance.applied_on, joined_on=on)
     alliance.version += 1
     alliance.save()
-    emit("alliance.approved" if approve else "alliance.rejected", aggregate_type="alliance",
+    emit(contracts.APPROVED if approve else contracts.REJECTED, aggregate_type="alliance",
          aggregate_id=alliance.code, region=alliance.region, actor=actor,
          payload={**_alliance_ref(alliance), "approver": approver_unit.name, "reason": reason,
                   "decided_on": on.isoformat(), "members": [alliance.lead_unit.code, *[u.code for u in members]]
@@ -204,7 +208,7 @@ def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", a
 
 def _require_active(alliance: Alliance) -> None:
     if alliance.status != Alliance.Status.ESTABLISHED:
-        raise DomainError(f"{alliance.name}尚未成立或已撤销（{alliance.get_status_display()}）", code="not_active")
+        raise DomainError(f"{alliance.name}尚未成立或已撤销（{alliance.get_status_display()}）", code=CoreError.INVALID_STATE)
 
 
 def is_member(alliance: Alliance, unit: Unit) -> bool:
@@ -213,20 +217,20 @@ def is_member(alliance: Alliance, unit: Unit) -> bool:
 
 def _require_member(alliance: Alliance, unit: Unit, field: str = "unit") -> None:
     if not is_member(alliance, unit):
-        raise DomainError(f"{unit.name}不是{alliance.name}的在册成员单位", field=field, code="not_member")
+        raise DomainError(f"{unit.name}不是{alliance.name}的在册成员单位", field=field, code=ConsultError.NOT_MEMBER)
 
 
 # ------------------------------------------------------------------ joining and leaving
 
 @transaction.atomic
-def invite(alliance: Alliance, unit: Unit, *, actor=None, on: dt.date | None = None) -> AllianceMember:
+def invite(alliance: Alliance, unit: Unit, *, actor, on: dt.date | None = None) -> AllianceMember:
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
     return _open_membership(alliance, unit, AllianceMember.Via.INVITATION, on)
 
 
 @transaction.atomic
-def apply_to_join(alliance: Alliance, unit: Unit, *, actor=None, on: dt.date | None = None) -> AllianceMember:
+def apply_to_join(alliance: Alliance, unit: Unit, *, actor, on: dt.date | None = None) -> AllianceMember:
     ap.require(actor, ap.APPLY, unit)
     _require_active(alliance)
     return _open_membership(alliance, unit, AllianceMember.Via.APPLICATION, on)
@@ -239,14 +243,14 @@ def _open_membership(alliance, unit, via, on) -> AllianceMember:
         raise DomainError(f"{unit.name}尚未成立或已撤销，不能加入联合体", field="unit")
     on = _today(on)
     m = AllianceMember.objects.create(alliance=alliance, unit=unit, via=via, status=M.PENDING, requested_on=on)
-    emit("alliance.member.requested", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.MEMBER_REQUESTED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          payload={**_alliance_ref(alliance), "unit": unit.code, "via": via})
     return m
 
 
 @transaction.atomic
 def accept_membership(member: AllianceMember, *, accept: bool = True, special_justification: str = "",
-                      actor=None, on: dt.date | None = None) -> AllianceMember:
+                      actor, on: dt.date | None = None) -> AllianceMember:
     """An invitation is answered by the invited unit; an application is decided by the alliance.
     A join beyond 3 alliances needs a special approval whose justification is recorded."""
     # Only the member row is locked (not the joined alliance and unit: issue 17); the unit's row is
@@ -276,7 +280,7 @@ def accept_membership(member: AllianceMember, *, accept: bool = True, special_ju
         member.status = M.DECLINED
         member.ended_on = on
     member.save()
-    emit("alliance.member.joined" if accept else "alliance.member.declined", aggregate_type="alliance",
+    emit(contracts.MEMBER_JOINED if accept else contracts.MEMBER_DECLINED, aggregate_type="alliance",
          aggregate_id=alliance.code, region=alliance.region, actor=actor,
          payload={**_alliance_ref(alliance), "unit": unit.code, "unit_name": unit.name,
                   "beyond_cap": member.beyond_cap, "special_justification": member.special_justification})
@@ -284,7 +288,7 @@ def accept_membership(member: AllianceMember, *, accept: bool = True, special_ju
 
 
 @transaction.atomic
-def exit_alliance(member: AllianceMember, *, summary: str, actor=None, on: dt.date | None = None) -> AllianceMember:
+def exit_alliance(member: AllianceMember, *, summary: str, actor, on: dt.date | None = None) -> AllianceMember:
     """A unit whose task is done exits with a short summary; the history stays."""
     member = AllianceMember.objects.select_for_update(of=("self",), no_key=True).select_related(
         "alliance", "unit").get(pk=member.pk)
@@ -293,7 +297,7 @@ def exit_alliance(member: AllianceMember, *, summary: str, actor=None, on: dt.da
     _end(member, M.EXITED, on)
     member.exit_summary = summary
     member.save()
-    emit("alliance.member.exited", aggregate_type="alliance", aggregate_id=member.alliance.code,
+    emit(contracts.MEMBER_EXITED, aggregate_type="alliance", aggregate_id=member.alliance.code,
          region=member.alliance.region, actor=actor,
          payload={**_alliance_ref(member.alliance), "unit": member.unit.code, "summary": summary})
     return member
@@ -315,7 +319,7 @@ def participation_summary(member: AllianceMember, *, since: dt.date | None = Non
 
 
 @transaction.atomic
-def remove_member(member: AllianceMember, *, review: str, actor=None, on: dt.date | None = None) -> AllianceMember:
+def remove_member(member: AllianceMember, *, review: str, actor, on: dt.date | None = None) -> AllianceMember:
     """A unit that does not take part is removed after a review (the conclusion and its record are kept)."""
     member = AllianceMember.objects.select_for_update(of=("self",), no_key=True).select_related(
         "alliance", "unit").get(pk=member.pk)
@@ -325,7 +329,7 @@ def remove_member(member: AllianceMember, *, review: str, actor=None, on: dt.dat
     _end(member, M.REMOVED, on)
     member.removal_review = review
     member.save()
-    emit("alliance.member.removed", aggregate_type="alliance", aggregate_id=member.alliance.code,
+    emit(contracts.MEMBER_REMOVED, aggregate_type="alliance", aggregate_id=member.alliance.code,
          region=member.alliance.region, actor=actor,
          payload={**_alliance_ref(member.alliance), "unit": member.unit.code, "review": review, "record": facts})
     return member
@@ -347,7 +351,7 @@ PRINCIPLES = (("need", "因需"), ("useful", "管用"), ("lean", "精简"), ("ef
 
 @transaction.atomic
 def propose_goal(alliance: Alliance, unit: Unit, *, title: str, description: str = "", need: str = "",
-                 useful: str = "", lean: str = "", efficient: str = "", actor=None,
+                 useful: str = "", lean: str = "", efficient: str = "", actor,
                  on: dt.date | None = None) -> Goal:
     ap.require(actor, ap.APPLY, unit, alliance)
     _require_active(alliance)
@@ -365,18 +369,18 @@ def propose_goal(alliance: Alliance, unit: Unit, *, title: str, description: str
 
 
 @transaction.atomic
-def discuss_goal(goal: Goal, unit: Unit, text: str, *, actor=None, on: dt.date | None = None) -> Suggestion:
+def discuss_goal(goal: Goal, unit: Unit, text: str, *, actor, on: dt.date | None = None) -> Suggestion:
     ap.require(actor, ap.APPLY, unit, goal.alliance)
     _require_member(goal.alliance, unit)
     if goal.status != Goal.Status.PROPOSED:
-        raise DomainError("该目标已报送上级，讨论已结束", code="goal_closed")
+        raise DomainError("该目标已报送上级，讨论已结束", code=CoreError.INVALID_STATE)
     return Suggestion.objects.create(alliance=goal.alliance, unit=unit, text=_text(text, "text", "意见", 300),
                                      made_on=_today(on), goal=goal)
 
 
 @transaction.atomic
 def submit_goal(goal: Goal, *, need: str | None = None, useful: str | None = None, lean: str | None = None,
-                efficient: str | None = None, actor=None, on: dt.date | None = None) -> Goal:
+                efficient: str | None = None, actor, on: dt.date | None = None) -> Goal:
     """The agreed goal goes to the higher party organisation: only with all four principles argued."""
     ap.require(actor, ap.MANAGE, goal.alliance)
     if goal.status != Goal.Status.PROPOSED:
@@ -387,7 +391,7 @@ def submit_goal(goal: Goal, *, need: str | None = None, useful: str | None = Non
     missing = [label for field, label in PRINCIPLES if not getattr(goal, field).strip()]
     if missing:
         raise DomainError(f"目标须按“因需、管用、精简、高效”原则论证后报送；尚缺：{'、'.join(missing)}",
-                          field=dict((label, f) for f, label in PRINCIPLES)[missing[0]], code="principles")
+                          field=dict((label, f) for f, label in PRINCIPLES)[missing[0]], code=AllianceError.PRINCIPLES)
     goal.status = Goal.Status.SUBMITTED
     goal.submitted_on = _today(on)
     goal.save()
@@ -395,13 +399,13 @@ def submit_goal(goal: Goal, *, need: str | None = None, useful: str | None = Non
 
 
 @transaction.atomic
-def decide_goal(goal: Goal, *, approve: bool, approver_unit: Unit | None = None, reason: str = "", actor=None,
+def decide_goal(goal: Goal, *, approve: bool, approver_unit: Unit | None = None, reason: str = "", actor,
                 on: dt.date | None = None) -> Goal:
     """The higher party organisation approves: only approved goals are active."""
     alliance = goal.alliance
     ap.require(actor, ap.APPROVE, alliance)
     if goal.status != Goal.Status.SUBMITTED:
-        raise DomainError("只有已报送上级的目标可以批复", code="goal_not_submitted")
+        raise DomainError("只有已报送上级的目标可以批复", code=CoreError.INVALID_STATE)
     approver_unit = approver_unit or alliance.approver_unit or approving_unit_for(alliance.region)
     _check_approver(approver_unit, alliance.region, "联合体目标")
     goal.decision_reason = _text(reason, "reason", "不予批准的理由" if not approve else "批复意见", 300,
@@ -410,7 +414,7 @@ def decide_goal(goal: Goal, *, approve: bool, approver_unit: Unit | None = None,
     goal.decided_on = _today(on)
     goal.decided_by_unit = approver_unit
     goal.save()
-    emit("alliance.goal." + ("approved" if approve else "rejected"), aggregate_type="alliance",
+    emit(contracts.GOAL_APPROVED if approve else contracts.GOAL_REJECTED, aggregate_type="alliance",
          aggregate_id=alliance.code, region=alliance.region, actor=actor,
          payload={**_alliance_ref(alliance), "goal": goal.title, "approver": approver_unit.name,
                   "reason": goal.decision_reason})
@@ -425,7 +429,7 @@ def active_goals(alliance: Alliance):
 
 @transaction.atomic
 def add_list_item(alliance: Alliance, *, year: int, kind: str, title: str, unit: Unit, detail: str = "",
-                  posts: int = 1, meets: ListItem | None = None, actor=None) -> ListItem:
+                  posts: int = 1, meets: ListItem | None = None, actor) -> ListItem:
     ap.require(actor, ap.APPLY, unit, alliance)
     _require_active(alliance)
     _require_member(alliance, unit)
@@ -438,28 +442,28 @@ def add_list_item(alliance: Alliance, *, year: int, kind: str, title: str, unit:
             raise DomainError("只有资源清单事项可以对接本联合体需求清单中的需求", field="meets")
     if ListItem.objects.filter(alliance=alliance, year=year, agreed_at__isnull=False).exists():
         raise DomainError(f"{year}年三张清单已在启动会议定；新增事项请在年度启动会记录前提出，或于次年启动会议定",
-                          field="year", code="lists_agreed")
+                          field="year", code=AllianceError.LISTS_AGREED)
     return ListItem.objects.create(alliance=alliance, year=year, kind=kind, title=_text(title, "title", "事项", 200),
                                    detail=_text(detail, "detail", "说明", 300, False), unit=unit, posts=posts,
                                    meets=meets)
 
 
 @transaction.atomic
-def agree_lists(alliance: Alliance, year: int, *, actor=None) -> int:
+def agree_lists(alliance: Alliance, year: int, *, actor) -> int:
     """At the annual kick-off the alliance agrees its resource, need and project lists."""
     ap.require(actor, ap.MANAGE, alliance)
     kickoff = Meeting.objects.filter(alliance=alliance, year=year, kind=Meeting.Kind.KICKOFF,
                                      held_on__isnull=False).first()
     if kickoff is None:
-        raise DomainError(f"三张清单须在{year}年启动会上议定：请先记录启动会", code="no_kickoff")
+        raise DomainError(f"三张清单须在{year}年启动会上议定：请先记录启动会", code=AllianceError.NO_KICKOFF)
     items = ListItem.objects.filter(alliance=alliance, year=year, agreed_at__isnull=True)
     kinds = set(items.values_list("kind", flat=True)) | set(
         ListItem.objects.filter(alliance=alliance, year=year).values_list("kind", flat=True))
     missing = [str(label) for value, label in ListItem.Kind.choices if value not in kinds]
     if missing:
-        raise DomainError(f"三张清单须齐全，尚缺：{'、'.join(missing)}", code="lists_incomplete")
+        raise DomainError(f"三张清单须齐全，尚缺：{'、'.join(missing)}", code=AllianceError.LISTS_INCOMPLETE)
     n = items.update(agreed_at=kickoff)
-    emit("alliance.lists.agreed", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.LISTS_AGREED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          actor=actor, payload={**_alliance_ref(alliance), "year": year,
                                "counts": {k: ListItem.objects.filter(alliance=alliance, year=year, kind=k).count()
                                           for k in ListItem.Kind.values}})
@@ -467,7 +471,7 @@ def agree_lists(alliance: Alliance, year: int, *, actor=None) -> int:
 
 
 @transaction.atomic
-def claim(item: ListItem, unit: Unit, *, owner_name: str, deadline: dt.date, post: str = "", actor=None,
+def claim(item: ListItem, unit: Unit, *, owner_name: str, deadline: dt.date, post: str = "", actor,
           on: dt.date | None = None) -> Task:
     """A member claims a project (or a post in it); the claim becomes a task."""
     item = ListItem.objects.select_for_update(of=("self",), no_key=True).select_related("alliance").get(pk=item.pk)
@@ -478,24 +482,24 @@ def claim(item: ListItem, unit: Unit, *, owner_name: str, deadline: dt.date, pos
     if item.kind != ListItem.Kind.PROJECT:
         raise DomainError("只能认领项目清单中的项目或岗位", field="item")
     if item.agreed_at_id is None:
-        raise DomainError("项目尚未在启动会上议定，暂不能认领", field="item", code="not_agreed")
+        raise DomainError("项目尚未在启动会上议定，暂不能认领", field="item", code=AllianceError.NOT_AGREED)
     taken = item.tasks.count()
     if taken >= item.posts:
-        raise DomainError(f"该项目的{item.posts}个岗位均已被认领", field="item", code="posts_full")
+        raise DomainError(f"该项目的{item.posts}个岗位均已被认领", field="item", code=AllianceError.POSTS_FULL)
     on = _today(on)
     if not isinstance(deadline, dt.date) or deadline < on:
         raise DomainError("完成时限不能早于认领日期", field="deadline")
     task = Task.objects.create(alliance=alliance, item=item, post=_text(post, "post", "岗位", 100, False),
                                owner_unit=unit, owner_name=_text(owner_name, "owner_name", "责任人", 40),
                                claimed_on=on, deadline=deadline)
-    emit("alliance.task.claimed", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.TASK_CLAIMED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          actor=actor, payload={**_alliance_ref(alliance), "project": item.title, "unit": unit.code,
                                "deadline": deadline.isoformat(), "personal": {"owner_name": task.owner_name}})
     return task
 
 
 @transaction.atomic
-def complete_task(task: Task, *, note: str, completed_on: dt.date | None = None, actor=None) -> Task:
+def complete_task(task: Task, *, note: str, completed_on: dt.date | None = None, actor) -> Task:
     ap.require(actor, ap.APPLY, task.owner_unit, task.alliance)
     task = Task.objects.select_for_update(of=("self",), no_key=True).get(pk=task.pk)
     if task.completed_on is not None:
@@ -508,7 +512,7 @@ def complete_task(task: Task, *, note: str, completed_on: dt.date | None = None,
     task.completion_note = _text(note, "note", "完成情况", 300)
     task.completed_on = completed_on
     task.save()
-    emit("alliance.task.completed", aggregate_type="alliance", aggregate_id=task.alliance.code,
+    emit(contracts.TASK_COMPLETED, aggregate_type="alliance", aggregate_id=task.alliance.code,
          region=task.alliance.region, actor=actor,
          payload={**_alliance_ref(task.alliance), "project": task.item.title, "unit": task.owner_unit.code,
                   "on_time": task.on_time})
@@ -517,7 +521,7 @@ def complete_task(task: Task, *, note: str, completed_on: dt.date | None = None,
 
 @transaction.atomic
 def supply_resource(alliance: Alliance, unit: Unit, *, description: str, on: dt.date | None = None,
-                    item: ListItem | None = None, actor=None) -> ResourceSupply:
+                    item: ListItem | None = None, actor) -> ResourceSupply:
     ap.require(actor, ap.APPLY, unit, alliance)
     _require_active(alliance)
     _require_member(alliance, unit)
@@ -532,7 +536,7 @@ def supply_resource(alliance: Alliance, unit: Unit, *, description: str, on: dt.
 
 @transaction.atomic
 def add_suggestion(alliance: Alliance, unit: Unit, *, text: str, on: dt.date | None = None,
-                   meeting: Meeting | None = None, actor=None) -> Suggestion:
+                   meeting: Meeting | None = None, actor) -> Suggestion:
     ap.require(actor, ap.APPLY, unit, alliance)
     _require_active(alliance)
     _require_member(alliance, unit)
@@ -541,7 +545,7 @@ def add_suggestion(alliance: Alliance, unit: Unit, *, text: str, on: dt.date | N
 
 
 @transaction.atomic
-def adopt_suggestion(suggestion: Suggestion, *, actor=None) -> Suggestion:
+def adopt_suggestion(suggestion: Suggestion, *, actor) -> Suggestion:
     ap.require(actor, ap.MANAGE, suggestion.alliance)
     suggestion.adopted = True
     suggestion.save(update_fields=["adopted"])
@@ -599,7 +603,7 @@ def supply_demand_pairs(alliance: Alliance, year: int) -> set[frozenset[int]]:
 
 
 @transaction.atomic
-def open_signin(meeting: Meeting, *, actor=None) -> str:
+def open_signin(meeting: Meeting, *, actor) -> str:
     """Give the meeting a sign-in code for members to sign in with."""
     ap.require(actor, ap.MANAGE, meeting.alliance)
     if meeting.is_recorded:
@@ -611,7 +615,7 @@ def open_signin(meeting: Meeting, *, actor=None) -> str:
 
 
 @transaction.atomic
-def sign_in(meeting: Meeting, unit: Unit, *, code: str, attendee: str = "", actor=None) -> Attendance:
+def sign_in(meeting: Meeting, unit: Unit, *, code: str, attendee: str = "", actor) -> Attendance:
     ap.require(actor, ap.APPLY, unit, meeting.alliance)
     if meeting.is_recorded:
         raise Conflict("会议已记录，签到已结束")
@@ -628,7 +632,7 @@ def sign_in(meeting: Meeting, unit: Unit, *, code: str, attendee: str = "", acto
 def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None = None, kind: str | None = None,
                    held_on: dt.date, topic: str = "", minutes: str, decisions: str = "",
                    attendees: list[Unit] = (), suggestions: list[tuple[Unit, str]] = (),
-                   late_reason: str = "", actor=None, on: dt.date | None = None) -> Meeting:
+                   late_reason: str = "", actor, on: dt.date | None = None) -> Meeting:
     """Record a meeting once: attendance (sign-in code or list), minutes, decisions — never photos.
     Pass ``meeting`` to record a required slot, or ``alliance`` and ``kind`` for an extra meeting.
     A meeting held after its due date, or recorded more than a week after it was held, is flagged late."""
@@ -667,7 +671,7 @@ def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None 
             names = dict(Unit.objects.filter(pk__in=set().union(*pairs)).values_list("pk", "name"))
             shown = "；".join("与".join(names[i] for i in sorted(p)) for p in list(pairs)[:5])
             raise DomainError(f"月度推进会须由有直接供需关系的成员单位参加，例如：{shown}", field="attendees",
-                              code="no_supply_demand")
+                              code=AllianceError.NO_SUPPLY_DEMAND)
     meeting.held_on = held_on
     meeting.recorded_on = today
     meeting.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -686,7 +690,7 @@ def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None 
             raise DomainError(f"{unit.name}不是在册成员，不能记录其建议", field="suggestions")
         Suggestion.objects.create(alliance=alliance, unit=unit, text=_text(text, "suggestions", "建议", 300),
                                   made_on=held_on, meeting=meeting)
-    emit("alliance.meeting.recorded", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.MEETING_RECORDED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          actor=actor, payload={**_alliance_ref(alliance), "kind": meeting.kind, "year": meeting.year,
                                "period": meeting.period, "held_on": held_on.isoformat(), "late": meeting.late,
                                "attendance": len(present)})
@@ -773,7 +777,7 @@ def _q2(value) -> Decimal:
 
 @transaction.atomic
 def record_income(alliance: Alliance, *, source: str, amount, on: dt.date | None = None, unit: Unit | None = None,
-                  note: str = "", actor=None) -> FundEntry:
+                  note: str = "", actor) -> FundEntry:
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
     if source not in FundEntry.Source.values:
@@ -788,7 +792,7 @@ def record_income(alliance: Alliance, *, source: str, amount, on: dt.date | None
 
 @transaction.atomic
 def record_spending(alliance: Alliance, *, project: ListItem, amount, on: dt.date | None = None, note: str,
-                    actor=None) -> FundEntry:
+                    actor) -> FundEntry:
     """Spending is by project and within means: never beyond the balance."""
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
@@ -799,7 +803,7 @@ def record_spending(alliance: Alliance, *, project: ListItem, amount, on: dt.dat
     bal = balance(alliance)
     if amount > bal:
         raise DomainError(f"余额不足：当前余额{bal}元，支出{amount}元（量力而行，不得超支）", field="amount",
-                          code="insufficient_funds")
+                          code=AllianceError.INSUFFICIENT_FUNDS)
     entry = FundEntry.objects.create(alliance=alliance, direction=FundEntry.Direction.SPENDING, project=project,
                                      amount=amount, entered_on=_today(on), note=_text(note, "note", "用途摘要", 200),
                                      recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
@@ -809,7 +813,7 @@ def record_spending(alliance: Alliance, *, project: ListItem, amount, on: dt.dat
 
 def _emit_fund(entry: FundEntry, actor) -> None:
     a = entry.alliance
-    emit("alliance.fund.recorded", aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
+    emit(contracts.FUND_RECORDED, aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
          payload={**_alliance_ref(a), "direction": entry.direction, "source": entry.source,
                   "project": entry.project.title if entry.project_id else "", "amount": str(entry.amount),
                   "on": entry.entered_on.isoformat(), "balance": str(balance(a))})
@@ -835,7 +839,7 @@ def fund_summary(alliance: Alliance) -> dict:
 
 @transaction.atomic
 def record_activity(alliance: Alliance, *, kind: str, title: str, held_on: dt.date, organiser: Unit,
-                    participants: dict[Unit, int] | list[Unit], place: str = "", actor=None,
+                    participants: dict[Unit, int] | list[Unit], place: str = "", actor,
                     on: dt.date | None = None) -> Activity:
     """A "five ones" activity with the participation of member units."""
     ap.require(actor, ap.MANAGE, alliance)
@@ -858,7 +862,7 @@ def record_activity(alliance: Alliance, *, kind: str, title: str, held_on: dt.da
     act = Activity.objects.create(alliance=alliance, kind=kind, title=_text(title, "title", "活动主题", 200),
                                   held_on=held_on, organiser=organiser, place=_text(place, "place", "地点", 120, False))
     Participation.objects.bulk_create([Participation(activity=act, unit=u, people=n) for u, n in participants.items()])
-    emit("alliance.activity.recorded", aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
+    emit(contracts.ACTIVITY_RECORDED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
          actor=actor, payload={**_alliance_ref(alliance), "kind": kind, "title": act.title,
                                "held_on": held_on.isoformat(), "units": len(participants)})
     return act

@@ -54,7 +54,7 @@ STANDARD: dict[str, Standard] = {
 
 SUBSCRIBER = "burden.platform_demands"
 EVENT_TYPES = {"cases.request.submit", "cases.request.followup", "cases.request.reopen", "cases.request.close",
-               "cases.request.confirm", "cases.request.file_bypass", "alliance.meeting.recorded"}
+               "cases.request.confirm", "cases.request.file_bypass", "alliances.meeting.recorded"}
 
 
 class _Workers:
@@ -189,7 +189,7 @@ def items_for_events(events) -> int:
         p = e.payload or {}
         if e.type.startswith("cases.request."):
             numbers.add(p.get("number") or e.aggregate_id)
-        elif e.type == "alliance.meeting.recorded":
+        elif e.type == "alliances.meeting.recorded":
             meeting_keys.append(p)
     rows: list[dict] = []
     if numbers and _cases():

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 from gongzhi.org.models import StaffRole
 
@@ -137,7 +138,8 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         title="老旧小区加装电梯实施方案", region=region, electorate="residents", method="single",
         preset="villagers_assembly", options=["同意", "不同意", "弃权"],
         opens_at=now - dt.timedelta(days=12), closes_at=now - dt.timedelta(days=8),
-        topic=topics[2], description="按村民会议规则：过半数居民或三分之二以上户代表参加，到会人员过半数通过。")
+        topic=topics[2], description="按村民会议规则：过半数居民或三分之二以上户代表参加，到会人员过半数通过。",
+        actor=SYSTEM)
     options = list(vote.options.order_by("position").values_list("id", flat=True))
     electors = list(Elector.objects.filter(vote=vote).order_by("id"))
     present = electors[: len(electors) * 3 // 5 + 1]
@@ -147,7 +149,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     Ballot.objects.bulk_create(
         Ballot(id=uuid.UUID(int=rng.getrandbits(128)), vote=vote, choices=[rng.choices(options, weights)[0]])
         for _ in present)
-    votes.close_vote(FormalVote.objects.get(pk=vote.pk), at=now)
+    votes.close_vote(FormalVote.objects.get(pk=vote.pk), actor=SYSTEM, at=now)
     progress("consult", total, total)
     return {"consult_topics": len(TOPICS), "consult_statements": n_statements, "consult_votes": n_votes,
             "formal_votes": 1, "formal_ballots": len(present)}

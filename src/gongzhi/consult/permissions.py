@@ -20,6 +20,8 @@ from gongzhi.core.errors import Forbidden
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
+from .contracts import ConsultError
+
 MANAGE = "consult_manage"
 OFFICER = "consult_officer"
 
@@ -31,7 +33,7 @@ ROLE_ACTIONS = {
 }
 LABELS = {MANAGE: "管理议题与表决", OFFICER: "录入现场选票"}
 
-# registered in the one permission table from the app's manifest (apps.py)
+perm.register(ROLE_ACTIONS, LABELS)
 
 #: Roles that read and never take part.
 READ_ONLY_ROLES = frozenset({R.AUDITOR})
@@ -69,4 +71,4 @@ def require_participant(user, what: str) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         raise Forbidden(f"请先登录再{what}", field="voter")
     if not takes_part(user):
-        raise Forbidden(f"审计等只读账号只能查看，不能{what}", field="voter", code="read_only")
+        raise Forbidden(f"审计等只读账号只能查看，不能{what}", field="voter", code=ConsultError.READ_ONLY)

@@ -13,10 +13,13 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.events import emit
 
+from . import contracts
 from . import math as cm
+from .contracts import ConsultError
 from .models import LiveAnalysis, Phase, Statement, StatementVote, Topic
 from .polis_io import latest_votes
 
@@ -80,7 +83,7 @@ def create_topic(*, title: str, scope: str, region, phases: list[dict], descript
         Phase(topic=topic, kind=p["kind"], starts_at=p["starts_at"], ends_at=p["ends_at"], rules=p.get("rules", ""))
         for p in phases
     )
-    emit("consult.topic_created", aggregate_type="topic", aggregate_id=topic.pk, region=region,
+    emit(contracts.TOPIC_CREATED, aggregate_type="topic", aggregate_id=topic.pk, region=region,
          actor=proposed_by, payload={"title": title, "scope": scope, "phases": kinds})
     return topic
 
@@ -95,7 +98,7 @@ def _require_phase(topic: Topic, allowed: set, action: str, at: datetime | None)
     if phase is None or phase.kind not in allowed:
         names = "、".join(str(Phase.Kind(k).label) for k in Phase.ORDER if k in allowed)
         now = phase.get_kind_display() if phase else "不在任何阶段"
-        raise DomainError(f"议题当前{now}，只有在{names}阶段才能{action}", field="topic", code="closed")
+        raise DomainError(f"议题当前{now}，只有在{names}阶段才能{action}", field="topic", code=ConsultError.CLOSED)
     return phase
 
 
@@ -111,9 +114,9 @@ def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = N
     if len(text) > Statement.MAX_LENGTH:
         raise DomainError(f"观点不能超过{Statement.MAX_LENGTH}字，请精简后再提交", field="text")
     if topic.statements.exclude(status=Statement.Status.REJECTED).filter(text=text).exists():
-        raise DomainError("已有相同的观点，请直接对它表态", field="text", code="duplicate")
+        raise DomainError("已有相同的观点，请直接对它表态", field="text", code=CoreError.DUPLICATE)
     st = Statement.objects.create(topic=topic, author=author, text=text)
-    emit("consult.statement_submitted", aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
+    emit(contracts.STATEMENT_SUBMITTED, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
          actor=author, public=False, payload={"statement": st.pk})
     return st
 
@@ -136,7 +139,7 @@ def moderate_statement(statement: Statement, moderator, *, accept: bool, reason:
     st.moderated_by = moderator
     st.moderated_at = timezone.now()
     st.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
-    emit("consult.statement_moderated", aggregate_type="topic", aggregate_id=st.topic_id,
+    emit(contracts.STATEMENT_MODERATED, aggregate_type="topic", aggregate_id=st.topic_id,
          region=st.topic.region, actor=moderator,
          payload={"statement": st.pk, "status": st.status, "reason": reason})
     return st
@@ -252,7 +255,7 @@ def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_se
         )
         if not changed:
             raise Conflict("实时分析已被另一进程更新", field="topic")
-        emit("consult.analysis_updated", aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
+        emit(contracts.ANALYSIS_UPDATED, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
              payload={"updates": r.updates, "votes": r.through, "groups": n_groups})
     return r.updates
 

@@ -9,17 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.events import emit
 from gongzhi.org.kinds import MemberRole
 from gongzhi.org.models import Membership, Person, Unit
 
+from . import contracts
 from . import permissions as cperm
+from .contracts import ConsultError
 from .models import Ballot, Elector, FollowUp, FormalVote, RollEntry, VoteOption
 
 ADULT_AGE = 18
@@ -88,12 +92,23 @@ def branch_electorate(unit: Unit, on: dt.date):
     return [(f"p:{pid}", pid, None, None) for pid in pids]
 
 
-def alliance_member_unit_ids(alliance_id: int) -> list[int]:
-    """Unit ids of the active members of an alliance (the one seam to ``gongzhi.alliances``)."""
-    from gongzhi.alliances.models import AllianceMember
+# Electorates of member units kept by an app above consult (the alliances app registers
+# ``alliance``: the active member units of an alliance). Consult never imports those apps.
+_unit_electorates: dict[str, Callable[[int], Iterable[int]]] = {}
 
-    return sorted(AllianceMember.objects.filter(alliance_id=alliance_id, status=AllianceMember.Status.ACTIVE)
-                  .values_list("unit_id", flat=True))
+
+def register_unit_electorate(kind: str, member_unit_ids: Callable[[int], Iterable[int]]) -> None:
+    """Register where the member units of a unit electorate come from (``kind`` is a
+    :class:`FormalVote.Electorate` value; the callable takes the owner's id, e.g. an alliance id)."""
+    _unit_electorates[kind] = member_unit_ids
+
+
+def alliance_member_unit_ids(alliance_id: int) -> list[int]:
+    """Unit ids of the active members of an alliance, from the provider the alliances app registered."""
+    provider = _unit_electorates.get(FormalVote.Electorate.ALLIANCE)
+    if provider is None:
+        raise DomainError("联盟成员名册不可用，不能发起联盟表决", field="electorate", code=ConsultError.EMPTY_ELECTORATE)
+    return sorted(provider(alliance_id))
 
 
 def alliance_electorate(alliance_id: int):
@@ -112,7 +127,7 @@ def _fraction(num, den, field):
 def create_vote(*, title: str, region, electorate: str, method: str, options: list[str], opens_at: dt.datetime,
                 closes_at: dt.datetime, preset: str = "simple_majority", rules: dict | None = None,
                 unit: Unit | None = None, alliance_id: int | None = None, max_choices: int | None = None,
-                topic=None, description: str = "", actor=None, exclude_unit_ids=()) -> FormalVote:
+                topic=None, description: str = "", actor, exclude_unit_ids=()) -> FormalVote:
     """Set up a vote and fix its electorate. ``rules`` may override any preset field
     (``quorum_num``, ``threshold_den``, ``threshold_base`` …). ``exclude_unit_ids`` leaves member
     units off an alliance roll (the alliance appraisal: a unit does not rate itself)."""
@@ -168,7 +183,7 @@ def create_vote(*, title: str, region, electorate: str, method: str, options: li
         if exclude_unit_ids:
             members = [m for m in members if m[2] not in set(exclude_unit_ids)]
     if not members:
-        raise DomainError("投票人名册为空：该范围内没有符合条件的投票人", field="electorate", code="empty_electorate")
+        raise DomainError("投票人名册为空：该范围内没有符合条件的投票人", field="electorate", code=ConsultError.EMPTY_ELECTORATE)
     vote = FormalVote.objects.create(
         title=title, description=description or "", topic=topic, region=region, electorate=electorate, unit=unit,
         alliance_id=alliance_id, method=method, max_choices=max_choices, opens_at=opens_at, closes_at=closes_at,
@@ -180,7 +195,7 @@ def create_vote(*, title: str, region, electorate: str, method: str, options: li
         (Elector(vote=vote, key=k, person_id=p, unit_id=u, household_id=h) for k, p, u, h in members),
         batch_size=2000,
     )
-    emit("consult.vote_opened", aggregate_type="formal_vote", aggregate_id=vote.pk, region=region, actor=actor,
+    emit(contracts.VOTE_OPENED, aggregate_type="formal_vote", aggregate_id=vote.pk, region=region, actor=actor,
          payload={"title": title, "method": method, "electorate": electorate, "electorate_size": len(members),
                   "preset": preset, "opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat()})
     return vote
@@ -200,11 +215,11 @@ def elector_key_for_user(vote: FormalVote, user) -> str:
                     .values_list("unit_id", flat=True))
         keys = [k for k in vote.electors.filter(unit_id__in=units).values_list("key", flat=True)]
         if not keys:
-            raise Forbidden("您所在单位不是本联盟的在册成员单位，不能投票", field="voter", code="not_member")
+            raise Forbidden("您所在单位不是本联盟的在册成员单位，不能投票", field="voter", code=ConsultError.NOT_MEMBER)
         return keys[0]
     person = getattr(user, "person", None)
     if person is None:
-        raise Forbidden("您的账号未关联实名登记信息，不能投票", field="voter", code="not_member")
+        raise Forbidden("您的账号未关联实名登记信息，不能投票", field="voter", code=ConsultError.NOT_MEMBER)
     return f"p:{person.pk}"
 
 
@@ -235,7 +250,7 @@ def cast_ballot(vote: FormalVote, choices, *, voter=None, elector_key: str | Non
     try:
         return _cast(vote, choices, voter=voter, elector_key=elector_key, officer=officer, at=at)
     except IntegrityError:
-        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code="already_voted") from None
+        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code=ConsultError.ALREADY_VOTED) from None
 
 
 def cast_for_elector(vote: FormalVote, choices, *, elector_key: str, at: dt.datetime | None = None) -> RollEntry:
@@ -245,7 +260,7 @@ def cast_for_elector(vote: FormalVote, choices, *, elector_key: str, at: dt.date
     try:
         return _cast(vote, choices, voter=None, elector_key=elector_key, officer=None, at=at, trusted=True)
     except IntegrityError:
-        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code="already_voted") from None
+        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code=ConsultError.ALREADY_VOTED) from None
 
 
 @transaction.atomic
@@ -266,18 +281,18 @@ def _cast(vote, choices, *, voter, elector_key, officer, at, trusted=False) -> R
     v = FormalVote.objects.get(pk=vote.pk)
     if now < v.opens_at:
         raise DomainError(f"表决尚未开始（{timezone.localtime(v.opens_at):%Y-%m-%d %H:%M} 开始）",
-                          field="vote", code="not_open")
+                          field="vote", code=ConsultError.NOT_OPEN)
     if now >= v.closes_at or v.status != FormalVote.Status.OPEN:
         raise DomainError(f"表决已于 {timezone.localtime(v.closes_at):%Y-%m-%d %H:%M} 截止，不再接受投票",
-                          field="vote", code="closed")
+                          field="vote", code=ConsultError.CLOSED)
     picked = _check_choices(v, choices)
     # Row lock on the elector: two simultaneous ballots of one elector queue here; the second sees
     # the roll entry of the first. The unique roll entry is the last line of defence.
     elector = Elector.objects.select_for_update().filter(vote=v, key=key).first()
     if elector is None:
-        raise Forbidden("不在本次表决的投票人名册中，不能投票", field="voter", code="not_member")
+        raise Forbidden("不在本次表决的投票人名册中，不能投票", field="voter", code=ConsultError.NOT_MEMBER)
     if RollEntry.objects.filter(elector=elector).exists():
-        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code="already_voted")
+        raise Conflict("该投票人已经投过票（一人一票）", field="voter", code=ConsultError.ALREADY_VOTED)
     entry = RollEntry.objects.create(vote=v, elector=elector, channel=channel,
                                      recorded_by=officer if getattr(officer, "pk", None) else None)
     Ballot.objects.create(id=uuid.uuid4(), vote=v, choices=picked)
@@ -399,18 +414,17 @@ def minutes_text(vote: FormalVote, result: dict) -> str:
 
 
 @transaction.atomic
-def close_vote(vote: FormalVote, *, actor=None, at: dt.datetime | None = None) -> FormalVote:
+def close_vote(vote: FormalVote, *, actor, at: dt.datetime | None = None) -> FormalVote:
     """Tally a vote whose time is up, publish the tally and minutes, and turn a decision into a
     follow-up item. Idempotent: a tallied vote is returned unchanged."""
     v = FormalVote.objects.select_for_update().get(pk=vote.pk)
     if v.status == FormalVote.Status.TALLIED:
         return v
-    if actor is not None:
-        cperm.require(actor, cperm.MANAGE, v.region)
+    cperm.require(actor, cperm.MANAGE, v.region)
     now = at or timezone.now()
     if now < v.closes_at:
         raise DomainError(f"表决 {timezone.localtime(v.closes_at):%Y-%m-%d %H:%M} 截止，截止前不能计票",
-                          field="vote", code="still_open")
+                          field="vote", code=ConsultError.STILL_OPEN)
     result = tally(v)
     v.result = result
     v.minutes = minutes_text(v, result)
@@ -420,13 +434,13 @@ def close_vote(vote: FormalVote, *, actor=None, at: dt.datetime | None = None) -
     if result["passed"]:
         label = next(o["label"] for o in result["options"] if o["id"] == result["winner"])
         FollowUp.objects.create(vote=v, topic=v.topic, region=v.region, title=f"{v.title}：{label}"[:200])
-    emit("consult.vote_tallied", aggregate_type="formal_vote", aggregate_id=v.pk, region=v.region, actor=actor,
+    emit(contracts.VOTE_TALLIED, aggregate_type="formal_vote", aggregate_id=v.pk, region=v.region, actor=actor,
          payload={"title": v.title, "result": result, "minutes": v.minutes})
     return v
 
 
 @transaction.atomic
-def close_now(vote: FormalVote, *, actor=None, at: dt.datetime | None = None) -> FormalVote:
+def close_now(vote: FormalVote, *, actor, at: dt.datetime | None = None) -> FormalVote:
     """End a vote before its deadline and tally it (the calling process has reached its decision
     point, e.g. the alliance appraisal is graded). A vote already past its deadline is simply closed."""
     now = at or timezone.now()
@@ -444,7 +458,7 @@ def close_due(*, at: dt.datetime | None = None) -> list[int]:
     now = at or timezone.now()
     due = list(FormalVote.objects.filter(status=FormalVote.Status.OPEN, closes_at__lte=now)
                .order_by("closes_at", "pk").values_list("pk", flat=True))
-    return [close_vote(FormalVote(pk=pk), at=now).pk for pk in due]
+    return [close_vote(FormalVote(pk=pk), actor=SYSTEM, at=now).pk for pk in due]
 
 
 def results(vote: FormalVote, *, at: dt.datetime | None = None) -> dict:
@@ -456,7 +470,7 @@ def results(vote: FormalVote, *, at: dt.datetime | None = None) -> dict:
     if vote.status == FormalVote.Status.TALLIED:
         return {"result": vote.result, "minutes": vote.minutes, "published": True}
     if now < vote.closes_at:
-        raise Forbidden("表决截止前不公布结果", field="vote", code="results_hidden")
+        raise Forbidden("表决截止前不公布结果", field="vote", code=ConsultError.RESULTS_HIDDEN)
     result = tally(vote)
     return {"result": result, "minutes": minutes_text(vote, result), "published": False}
 

@@ -1,6 +1,6 @@
 """Needs reach the common pool from other modules (issue 7), through the domain-event outbox.
 
-* ``alliance.lists.agreed`` — every item of the alliance's agreed need list (需求清单) becomes a pool
+* ``alliances.lists.agreed`` — every item of the alliance's agreed need list (需求清单) becomes a pool
   need (priority 发展 unless the item's words say otherwise), located at the alliance's lead unit.
 * ``cases.request.dispatch`` — a request in a category that needs resources (:data:`CATEGORY_NEEDS`)
   raises one need at the request's location; ``cases.request.close`` / ``cancel`` / ``merge`` cancel
@@ -122,7 +122,7 @@ def needs_from_alliance_lists(event) -> int:
     p = event.payload or {}
     alliance = Alliance.objects.select_related("lead_unit", "region").filter(code=p.get("code")).first()
     if alliance is None or p.get("year") is None:
-        log.warning("alliance.lists.agreed %s: alliance %r not found", event.event_id, p.get("code"))
+        log.warning("alliances.lists.agreed %s: alliance %r not found", event.event_id, p.get("code"))
         return 0
     items = ListItem.objects.filter(alliance=alliance, year=p["year"], kind=ListItem.Kind.NEED,
                                     agreed_at__isnull=False).order_by("id")
@@ -140,7 +140,7 @@ def needs_from_alliance_lists(event) -> int:
     return made
 
 
-@subscriber(ALLIANCE_SUBSCRIBER, types={"alliance.lists.agreed"})
+@subscriber(ALLIANCE_SUBSCRIBER, types={"alliances.lists.agreed"})
 def on_alliance_event(event) -> None:
     needs_from_alliance_lists(event)
 
