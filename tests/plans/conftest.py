@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from gongzhi.core.actors import SYSTEM
 
 
