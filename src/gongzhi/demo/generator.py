@@ -46,6 +46,7 @@ from gongzhi.org.models import (
 )
 from gongzhi.org.services import ID_CHECK, ID_WEIGHTS
 
+from . import contracts
 from . import names as N
 
 DEMO_PASSWORD = "gongzhi-demo"
@@ -452,7 +453,7 @@ class DemoGenerator:
                     Person.objects.filter(pk=person.id).update(user=user)
             _clear_region_cache()  # regions were bulk-inserted: no signals fired
             counts = {m._meta.model_name: len(self.rows[m]) for m in order}
-            emit("demo.generated", aggregate_type="demo", aggregate_id=self.seed, region=self.cities[0],
+            emit(contracts.GENERATED, aggregate_type="demo", aggregate_id=self.seed, region=self.cities[0],
                  payload={"seed": self.seed, "scale": self.scale_name, "counts": counts}, public=False)
         return counts
 
