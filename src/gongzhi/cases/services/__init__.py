@@ -50,12 +50,14 @@ from .transitions import (
     ACTIONS,
     REASON_REQUIRED,
     SLA_ORDER,
-    _category,  # the API checks a category code the way intake does
     actor_label,
     followers,
     get_request,
     now,
     stricter,
+)
+from .transitions import (
+    _category as _category,  # the API checks a category code the way intake does
 )
 from .whistle import WHISTLE_ACK_HOURS, blow_whistle, report
 

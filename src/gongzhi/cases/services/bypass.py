@@ -18,8 +18,8 @@ from gongzhi.org import responsibility
 from gongzhi.org.kinds import SlaClass
 
 from .. import contracts, perms, sla
-from ..models import Bypass, Channel, ServiceRequest
 from ..contracts import CasesError
+from ..models import Bypass, Channel, ServiceRequest
 from .intake import submit
 from .transitions import _category, _locate, _move, _record, now
 

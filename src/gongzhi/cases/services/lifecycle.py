@@ -19,8 +19,8 @@ from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Unit
 
 from .. import perms, sla
-from ..models import FollowUp, Rating, ServiceRequest, State
 from ..contracts import CasesError
+from ..models import FollowUp, Rating, ServiceRequest, State
 from .transitions import _category, _load, _move, _record, actor_label, now, stricter
 
 

@@ -20,11 +20,11 @@ from . import append, bulk, entries, hashstore, keys, proofs, signing, withheld
 from .append import AppendResult, append_events
 from .entries import ENTRY_VERSION, LedgerEvent, build_entry, commitment, project, record_key
 from .errors import InconsistentLogError, LedgerError
+from .hashstore import DbHashStore, head, store
 from .keys import key_path, load_signer, origin, verifier, write_new_key
 from .proofs import Receipt, b64, checkpoint_for, consistency, inclusion, receipt
 from .signing import latest_checkpoint, sign_checkpoint
-from .hashstore import DbHashStore, head, store
-from .withheld import leaves_for, public_entries, record_leaves, withhold, withheld_marker
+from .withheld import leaves_for, public_entries, record_leaves, withheld_marker, withhold
 
 __all__ = [
     "ENTRY_VERSION", "AppendResult", "DbHashStore", "InconsistentLogError", "LedgerError", "LedgerEvent", "Receipt",

@@ -12,9 +12,10 @@ from django.utils import timezone
 from .. import merkle
 from ..models import Head, Node
 from .bulk import _copy_leaves, _existing_ids, _insert_columns, _insert_leaves, _streamable, _uuid
+from .hashstore import _lock_head, store
 from .keys import load_signer
 from .signing import _sign_locked
-from .hashstore import _lock_head, store
+
 
 @dataclass
 class AppendResult:

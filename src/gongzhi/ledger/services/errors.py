@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 class LedgerError(RuntimeError):
     """The ledger cannot do what was asked; the message says why."""
 

@@ -13,6 +13,7 @@ from .. import merkle
 from ..merkle import EMPTY_ROOT
 from ..models import Head, Leaf, Node
 
+
 def _b(value) -> bytes:
     return bytes(value) if value is not None else b""
 

@@ -10,10 +10,11 @@ from .. import merkle
 from ..models import Leaf, SignedCheckpoint
 from ..note import open_checkpoint
 from .errors import LedgerError
+from .hashstore import _b, store
 from .keys import load_signer, origin
 from .signing import latest_checkpoint
-from .hashstore import _b, store
 from .withheld import public_entries
+
 
 def b64(value: bytes) -> str:
     return base64.b64encode(value).decode()

@@ -12,8 +12,8 @@ from .. import merkle
 from ..models import SignedCheckpoint
 from ..note import Signer, format_checkpoint, sign_note
 from .errors import InconsistentLogError
-from .keys import load_signer, origin
 from .hashstore import _b, _DictStore, _lock_head, store
+from .keys import load_signer, origin
 
 log = logging.getLogger("gongzhi.ledger")
 

@@ -15,6 +15,7 @@ from .entries import ENTRY_VERSION
 from .errors import LedgerError
 from .hashstore import _b
 
+
 def withheld_marker(index: int, event_id, record: str, leaf_hash_bytes: bytes, reason: str) -> bytes:
     """What bundles and proofs serve instead of a withheld entry (canonical JSON).
 
