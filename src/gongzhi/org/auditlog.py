@@ -36,45 +36,78 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
     name = str((credentials or {}).get("username") or "")[:150]
     known = get_user_model().objects.filter(username=name).first() if name else None
-    record("login_failed", actor=current_actor(request), request=request, username=name, region=_home(known),
-           detail={"username": name, "known_user": known is not None})
+    record(
+        "login_failed",
+        actor=current_actor(request),
+        request=request,
+        username=name,
+        region=_home(known),
+        detail={"username": name, "known_user": known is not None},
+    )
 
 
 def _role_detail(role) -> dict:
-    return {"user": role.user_id, "role": role.role, "unit": getattr(role.unit, "code", role.unit_id),
-            "active": role.active}
+    return {
+        "user": role.user_id,
+        "role": role.role,
+        "unit": getattr(role.unit, "code", role.unit_id),
+        "active": role.active,
+    }
 
 
 def _on_role_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
-    record("role_granted" if created else "role_changed", actor=current_actor(), target=f"user:{instance.user_id}",
-           region=instance.region, detail=_role_detail(instance))
+    record(
+        "role_granted" if created else "role_changed",
+        actor=current_actor(),
+        target=f"user:{instance.user_id}",
+        region=instance.region,
+        detail=_role_detail(instance),
+    )
 
 
 def _on_role_deleted(sender, instance, **kwargs):
-    record("role_revoked", actor=current_actor(), target=f"user:{instance.user_id}", region=instance.region,
-           detail=_role_detail(instance))
+    record(
+        "role_revoked",
+        actor=current_actor(),
+        target=f"user:{instance.user_id}",
+        region=instance.region,
+        detail=_role_detail(instance),
+    )
 
 
 def _on_user_m2m(sender, instance, action, model, pk_set, **kwargs):
     if action not in ("post_add", "post_remove", "post_clear"):
         return
-    record("permission_changed", actor=current_actor(), target=f"user:{instance.pk}", region=_home(instance),
-           detail={"change": action[5:], "what": model._meta.model_name, "ids": sorted(pk_set or [])})
+    record(
+        "permission_changed",
+        actor=current_actor(),
+        target=f"user:{instance.pk}",
+        region=_home(instance),
+        detail={"change": action[5:], "what": model._meta.model_name, "ids": sorted(pk_set or [])},
+    )
 
 
 def _on_user_pre_save(sender, instance, raw=False, update_fields=None, **kwargs):
-    if raw or instance.pk is None or (update_fields is not None and not {"is_superuser", "is_staff", "is_active"}
-                                      & set(update_fields)):
+    if (
+        raw
+        or instance.pk is None
+        or (update_fields is not None and not {"is_superuser", "is_staff", "is_active"} & set(update_fields))
+    ):
         return
     old = sender.objects.filter(pk=instance.pk).values("is_superuser", "is_staff", "is_active").first()
     if old is None:
         return
     changed = {k: [old[k], getattr(instance, k)] for k in old if old[k] != getattr(instance, k)}
     if changed:
-        record("permission_changed", actor=current_actor(), target=f"user:{instance.pk}", region=_home(instance),
-               detail={"flags": changed})
+        record(
+            "permission_changed",
+            actor=current_actor(),
+            target=f"user:{instance.pk}",
+            region=_home(instance),
+            detail={"flags": changed},
+        )
 
 
 def _on_admin_logentry(sender, instance, created, raw=False, **kwargs):
@@ -86,8 +119,16 @@ def _on_admin_logentry(sender, instance, created, raw=False, **kwargs):
         message = json.loads(instance.change_message or "[]")
     except ValueError:
         message = []
-    fields = sorted({f for part in message if isinstance(part, dict) for v in part.values()
-                     if isinstance(v, dict) for f in v.get("fields", [])})
+    fields = sorted(
+        {
+            f
+            for part in message
+            if isinstance(part, dict)
+            for v in part.values()
+            if isinstance(v, dict)
+            for f in v.get("fields", [])
+        }
+    )
     ct = instance.content_type
     region = None
     if ct is not None and instance.action_flag != DELETION:
@@ -95,10 +136,16 @@ def _on_admin_logentry(sender, instance, created, raw=False, **kwargs):
             region = _region(ct.get_object_for_this_type(pk=instance.object_id))
         except Exception:
             region = None
-    record("admin_action", actor=instance.user, region=region or _home(instance.user), target=f"{ct.app_label}.{ct.model}:{instance.object_id}"[:200]
-           if ct else str(instance.object_id),
-           detail={"action": {ADDITION: "add", CHANGE: "change", DELETION: "delete"}.get(instance.action_flag, "?"),
-                   "fields": fields})
+    record(
+        "admin_action",
+        actor=instance.user,
+        region=region or _home(instance.user),
+        target=f"{ct.app_label}.{ct.model}:{instance.object_id}"[:200] if ct else str(instance.object_id),
+        detail={
+            "action": {ADDITION: "add", CHANGE: "change", DELETION: "delete"}.get(instance.action_flag, "?"),
+            "fields": fields,
+        },
+    )
 
 
 def connect() -> None:
