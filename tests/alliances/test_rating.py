@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
+from gongzhi.alliances import appraisal
 from gongzhi.alliances import rating as RT
 from gongzhi.alliances import rules as R
 from gongzhi.alliances import services as S
-from gongzhi.alliances import appraisal
 from gongzhi.alliances.models import Quarter, RuleSet, ScoreLine
 from gongzhi.consult import votes as V
 from gongzhi.consult.models import Ballot, FormalVote, RollEntry

@@ -22,8 +22,7 @@ from gongzhi.core.events import emit
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
 
-from . import appraisal
-from . import contracts
+from . import appraisal, contracts
 from . import permissions as ap
 from . import rules as R
 from .contracts import AllianceError
@@ -42,7 +41,6 @@ from .models import (
     UnitReview,
     YearReview,
 )
-
 
 # ------------------------------------------------------------------ rule sets
 
