@@ -41,3 +41,25 @@ def test_every_figure_with_a_fast_path_agrees_with_its_direct_computation(cased)
         year = end - dt.timedelta(days=365)
         assert figures.compute("cases.requests", cased.district, year, end) > 100
         assert figures.compute("cases.satisfaction_rate", cased.district, year, end, fast=True)["den"] > 0
+
+
+def test_assessment_measures_of_other_apps_figures_equal_the_figures(cased):
+    """assessment.measures.measure evaluates the cases figures in bulk (per community and street): the same
+    answers as the registry's figures for each region."""
+    from gongzhi.assessment.measures import MEASURES, Period, measure
+
+    end = rollups.latest_day()
+    period = Period("year", end - dt.timedelta(days=364), end)
+    targets = [cased.street_a, cased.street_b, cased.comm_a, cased.comm_b]
+    values = measure(cased.district, targets, period, {})
+    owned = {n: m.figure for n, m in MEASURES.items() if m.figure.startswith("cases.")}
+    assert "satisfaction_rate" in owned and "bypasses" in owned
+    for region in targets:
+        with figures.batch():
+            for name, fig in owned.items():
+                ours = values[region.code][name]
+                theirs = figures.compute(fig, region, period.start, period.end + dt.timedelta(days=1))
+                if isinstance(theirs, dict):
+                    assert (ours["num"], ours["den"]) == (theirs["num"], theirs["den"]), (name, region.code)
+                else:
+                    assert _same(ours["value"], theirs), (name, region.code, ours, theirs)
