@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import Sum
 
+from gongzhi.core.actors import SYSTEM
+
 
 def _run(world):
     from gongzhi.alliances import demo as alliances_demo
@@ -42,7 +44,7 @@ def test_demo_builds_a_year_of_demands_an_order_and_a_hidden_assessment(world):
     from gongzhi.burden import platform as P
 
     before = platform.aggregate(m=Sum("minutes"))["m"]
-    assert P.backfill() == 0
+    assert P.backfill(SYSTEM) == 0
     assert platform.aggregate(m=Sum("minutes"))["m"] == before
     view = audit.yearly_view(world.district, BurdenReductionOrder.objects.get())
     assert view["summary"]["reports"]["before"] > view["summary"]["reports"]["after"]

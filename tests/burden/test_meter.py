@@ -54,7 +54,7 @@ def test_an_intake_by_a_grid_worker_is_a_platform_demand_once(bworld):
     assert list(items.values_list("source_ref", "worker", "unit", "minutes")) == [
         (f"intake:{req.number}", w.worker.pk, w.comm_a_unit.pk, platform.STANDARD["intake"].minutes)]
     assert items.get().demand.region == w.street_a
-    assert platform.backfill() == 0  # the same step from the records is not counted again
+    assert platform.backfill(SYSTEM) == 0  # the same step from the records is not counted again
     events.dispatch_pending([platform.SUBSCRIBER])
     assert items.count() == 1
     assert meter.worker_weeks(w.worker, weeks=1)[0]["platform"] == 10
@@ -70,11 +70,11 @@ def test_meeting_attendance_from_the_event_and_the_backfill(bworld):
     ev = Event(type="alliances.meeting.recorded", aggregate_type="alliance", aggregate_id=m.alliance.code,
                payload={"code": m.alliance.code, "kind": m.kind, "year": m.year, "period": m.period,
                         "held_on": m.held_on.isoformat()})
-    n = platform.items_for_events([ev])
+    n = platform.items_for_events(SYSTEM, [ev])
     attended = Attendance.objects.filter(meeting=m).count()
     assert n == attended + 1  # each attending unit, and the lead unit's record
-    assert platform.items_for_events([ev]) == 0
-    made = platform.backfill()
+    assert platform.items_for_events(SYSTEM, [ev]) == 0
+    made = platform.backfill(SYSTEM)
     held = Meeting.objects.filter(held_on__isnull=False)
     assert made == Attendance.objects.filter(meeting__in=held).count() + held.count() - n
     att = DemandItem.objects.filter(source_ref=f"meeting:{m.pk}:{Attendance.objects.filter(meeting=m).first().unit_id}")
@@ -99,7 +99,7 @@ def test_follow_up_visits_count_from_the_records_and_with_a_reopen_event(bworld)
     items = DemandItem.objects.filter(demand__platform_key="followup")
     assert items.count() == 2
     assert {i.worker_id for i in items} == {w.worker.pk} and {i.minutes for i in items} == {15}
-    assert platform.backfill() == 0
+    assert platform.backfill(SYSTEM) == 0
     assert not DemandItem.objects.filter(demand__platform_key="intake").exists()  # web, not a grid intake
     assert items.order_by("-on").first().on <= day(w, 0)
 

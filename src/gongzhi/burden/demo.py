@@ -55,7 +55,7 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         return {}
     today = timezone.localdate()
     progress("减负监测", 0, 4)
-    platform_items = platform.backfill()
+    platform_items = platform.backfill(SYSTEM)
     progress("减负监测", 1, 4)
     definitions = seed_definitions(SYSTEM)
     communities = list(Region.objects.filter(level=Region.Level.COMMUNITY, path__startswith=district.path)

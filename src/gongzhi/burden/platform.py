@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.utils import timezone
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.events import subscriber
 from gongzhi.core.models import Region
 from gongzhi.org import responsibility
@@ -178,7 +179,7 @@ def _meeting_rows(meetings) -> list[dict]:
     return rows
 
 
-def items_for_events(events) -> int:
+def items_for_events(actor, events) -> int:
     """Record the platform items the given events stand for (idempotent by source_ref)."""
     from .services import record_platform_items
 
@@ -207,18 +208,18 @@ def items_for_events(events) -> int:
                 qs = qs.filter(period=p.get("period"))
             found += list(qs)
         rows += _meeting_rows(found)
-    return record_platform_items(rows)
+    return record_platform_items(actor, rows)
 
 
 @subscriber(SUBSCRIBER, types=EVENT_TYPES, batch=True)
 def on_events(events) -> None:
     try:
-        items_for_events(events)
+        items_for_events(SYSTEM, events)
     except Exception:  # never stall the outbox on bad data; the backfill can catch up
         log.exception("burden: platform demands not recorded for %d events", len(events))
 
 
-def backfill(region=None, *, since: dt.date | None = None) -> int:
+def backfill(actor, region=None, *, since: dt.date | None = None) -> int:
     """Record the platform's demands from the records (requests' transitions, meeting attendance):
     for history that was written before this module listened, and for the demo. Idempotent."""
     from .services import record_platform_items
@@ -235,7 +236,7 @@ def backfill(region=None, *, since: dt.date | None = None) -> int:
             qs = qs.filter(at__date__gte=since)
         trans = list(_transitions(qs))
         for k in range(0, len(trans), 5000):
-            made += record_platform_items(_request_rows(trans[k:k + 5000], w))
+            made += record_platform_items(actor, _request_rows(trans[k:k + 5000], w))
     if apps.is_installed("gongzhi.alliances"):
         from gongzhi.alliances.models import Meeting
 
@@ -244,5 +245,5 @@ def backfill(region=None, *, since: dt.date | None = None) -> int:
             ms = ms.filter(alliance__region__path__startswith=region.path)
         if since is not None:
             ms = ms.filter(held_on__gte=since)
-        made += record_platform_items(_meeting_rows(list(ms)))
+        made += record_platform_items(actor, _meeting_rows(list(ms)))
     return made

@@ -513,10 +513,13 @@ def platform_demand(key: str, region: Region) -> Demand:
     return d
 
 
-def record_platform_items(rows: list[dict]) -> int:
-    """Write platform demand items (``key, ref, unit, worker, on``), once per ``ref`` (idempotent)."""
+def record_platform_items(actor, rows: list[dict]) -> int:
+    """Write platform demand items (``key, ref, unit, worker, on``), once per ``ref`` (idempotent). Only the
+    system (the subscriber, the backfill) records what the platform itself asked of the grassroots."""
     from .platform import STANDARD
 
+    if not perm.is_system(actor):
+        raise Forbidden("只有系统可以记录平台自身的工作要求")
     if not rows:
         return 0
     refs = [r["ref"] for r in rows]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 
 from ... import platform
@@ -23,5 +24,5 @@ class Command(BaseCommand):
             region = Region.objects.filter(code=opts["region"]).first()
             if region is None:
                 raise CommandError(f"没有代码为{opts['region']}的区域")
-        n = platform.backfill(region)
+        n = platform.backfill(SYSTEM, region)
         self.stdout.write(f"{n} platform demand items recorded")
