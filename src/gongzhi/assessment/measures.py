@@ -384,7 +384,8 @@ def _register() -> None:
         if not m.figure.startswith("assessment."):
             continue
 
-        def compute(region, start, end, _name=name, _ratio=m.unit == ""):
+        def compute(region: Region, start: dt.date, end: dt.date, _name: str = name,
+                    _ratio: bool = m.unit == "") -> dict | float | None:
             """Computed by :func:`measure` for this one region over the days [start, end)."""
             period = Period("", start, end - dt.timedelta(days=1))
             values = registry.shared(("assessment.measures", region.pk, start, end),

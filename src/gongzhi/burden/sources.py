@@ -13,8 +13,9 @@ Field sources are figures of the one registry (:mod:`gongzhi.core.figures`): tho
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.db.models import Count, F, Q, Sum
@@ -50,7 +51,7 @@ class _FieldSources(Mapping):
     """Report field sources by key; those reading another app's figure are linked to the registry on first
     use (the app's figure module may be imported after this one)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._sources: dict[str, Source] = {}
         self._pending: dict[str, Callable[[], Source]] = {}
 
@@ -73,10 +74,10 @@ class _FieldSources(Mapping):
             self._all()
         return self._sources[key]
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         return key in self._sources or key in self._pending
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._all())
 
     def __len__(self) -> int:
@@ -94,7 +95,7 @@ def figure_name(key: str, app: str) -> str:
     return f"{app}.{rest}" if app and prefix != app else key
 
 
-def _present(unit: str):
+def _present(unit: str) -> Callable[[Any], Any]:
     if unit == "rate":  # a fraction in the registry, per cent in a report
         return lambda v: None if v is None else round(100 * v, 1)
     if unit == "hours":
@@ -109,7 +110,7 @@ def from_figure(key: str, name: str, unit: str, present: Callable | None = None)
     def make() -> Source:
         fig = registry.get(name)  # an unknown figure fails here, loudly
 
-        def fn(region, start, end):
+        def fn(region: Region, start: dt.date, end: dt.date) -> Any:
             return shown(registry.value(registry.compute(name, region, start, end)))
 
         return Source(key, fig.label, unit, fn, fig.app, name)
@@ -117,9 +118,9 @@ def from_figure(key: str, name: str, unit: str, present: Callable | None = None)
     FIELD_SOURCES.add(key, make)
 
 
-def field(key: str, label: str, unit: str = "count", app: str = ""):
+def field(key: str, label: str, unit: str = "count", app: str = "") -> Callable[[Callable], Callable]:
     """Define a figure here, register it in the one registry and offer it as field source ``key``."""
-    def register(fn):
+    def register(fn: Callable) -> Callable:
         name = figure_name(key, app)
         registry.register(name, fn, label=label, unit=unit)
         FIELD_SOURCES.add(key, Source(key, label, unit, fn, app, name))
@@ -145,7 +146,7 @@ def _installed(label: str) -> bool:
 _cache: dict = {}  # work shared by the figures of one generation run (core.figures.batch)
 
 
-def compute_field(key: str, region: Region, start: dt.date, end: dt.date):
+def compute_field(key: str, region: Region, start: dt.date, end: dt.date) -> Any:
     src = FIELD_SOURCES[key]
     if src.app and not _installed(src.app):
         return None

@@ -35,7 +35,7 @@ import datetime as dt
 from collections import defaultdict
 
 import numpy as np
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.core import figures as registry
@@ -233,7 +233,7 @@ def total(*, start=None, end=None, within: Region | None = None) -> dict:
     return summarise(_facts_of(qs, start, end))
 
 
-def _facts_of(qs, start, end) -> list[dict]:
+def _facts_of(qs: QuerySet[ServiceRequest], start: dt.datetime | None, end: dt.datetime | None) -> list[dict]:
     requests = {pk: {"key": 0, "sla": sla} for pk, sla in qs.values_list("pk", "sla")}
     request_facts(requests, start, end)
     return list(requests.values())
@@ -271,17 +271,17 @@ def whistle_rate_by_street(**kw) -> dict[str, float | None]:
 # ------------------------------------------------------------------ the registered figures (cases.*)
 
 
-def aware(day) -> dt.datetime:
+def aware(day: dt.date) -> dt.datetime:
     """Local midnight starting ``day`` (a datetime is returned unchanged)."""
     if isinstance(day, dt.datetime):
         return day
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def period_facts(region: Region, start, end) -> dict:
+def period_facts(region: Region, start: dt.date, end: dt.date) -> dict:
     """The facts of the counted requests of ``region``'s subtree submitted in [start, end), with their sums
     (shared by every request figure inside one :func:`gongzhi.core.figures.batch`)."""
-    def work():
+    def work() -> dict:
         s, e = aware(start), aware(end)
         facts = _facts_of(_request_qs(s, e).filter(region__path__startswith=region.path), s, e)
         return {"facts": facts, "sums": summed(facts)}
@@ -289,7 +289,7 @@ def period_facts(region: Region, start, end) -> dict:
 
 
 @figure("cases.requests", label="诉求受理量", unit="count")
-def requests_count(region, start, end) -> int:
+def requests_count(region: Region, start: dt.date, end: dt.date) -> int:
     """Counted requests submitted in the period."""
     return period_facts(region, start, end)["sums"]["arrived"]
 
@@ -297,7 +297,7 @@ def requests_count(region, start, end) -> int:
 def _register_rate(name: str) -> None:
     num, den = RATE_DEFS[name]
 
-    def rate(region, start, end) -> dict:
+    def rate(region: Region, start: dt.date, end: dt.date) -> dict:
         return rates(period_facts(region, start, end)["sums"])[name]
 
     rate.__qualname__ = f"rate_{name}"
@@ -310,60 +310,60 @@ for _name in RATES:
 
 
 @figure("cases.median_hours_to_dispatch", label="派单时长中位数(小时)", unit="hours")
-def median_hours_to_dispatch(region, start, end) -> float | None:
+def median_hours_to_dispatch(region: Region, start: dt.date, end: dt.date) -> float | None:
     return median_hours(period_facts(region, start, end)["facts"], "dispatched")
 
 
 @figure("cases.median_hours_to_resolution", label="办结时长中位数(小时)", unit="hours")
-def median_hours_to_resolution(region, start, end) -> float | None:
+def median_hours_to_resolution(region: Region, start: dt.date, end: dt.date) -> float | None:
     return median_hours(period_facts(region, start, end)["facts"], "resolved")
 
 
 @figure("cases.mean_hours_to_dispatch", label="平均派单时长(小时)", unit="hours")
-def mean_hours_to_dispatch(region, start, end) -> float | None:
+def mean_hours_to_dispatch(region: Region, start: dt.date, end: dt.date) -> float | None:
     return means(period_facts(region, start, end)["sums"])["mean_hours_to_dispatch"]
 
 
 @figure("cases.mean_hours_to_resolution", label="平均办结时长(小时)", unit="hours")
-def mean_hours_to_resolution(region, start, end) -> float | None:
+def mean_hours_to_resolution(region: Region, start: dt.date, end: dt.date) -> float | None:
     return means(period_facts(region, start, end)["sums"])["mean_hours_to_resolution"]
 
 
-def overdue_qs(region: Region, end):
+def overdue_qs(region: Region, end: dt.date) -> QuerySet[ServiceRequest]:
     """Requests still open at the end of the period whose due time had passed."""
     return ServiceRequest.objects.filter(region__path__startswith=region.path, state__in=list(OPEN_STATES),
                                          due_at__lt=aware(end), created_at__lt=aware(end))
 
 
 @figure("cases.overdue_open", label="超期未办结诉求数", unit="count")
-def overdue_open(region, start, end) -> int:
+def overdue_open(region: Region, start: dt.date, end: dt.date) -> int:
     return overdue_qs(region, end).count()
 
 
 @figure("cases.bypasses", label="紧急先行处置次数", unit="count")
-def bypasses(region, start, end) -> int:
+def bypasses(region: Region, start: dt.date, end: dt.date) -> int:
     return Bypass.objects.filter(region__path__startswith=region.path, acted_at__gte=aware(start),
                                  acted_at__lt=aware(end)).count()
 
 
-def unfiled_qs(region: Region, end):
+def unfiled_qs(region: Region, end: dt.date) -> QuerySet[Bypass]:
     """Emergency bypasses whose filing window closed before the end of the period unfiled or filed late."""
     return Bypass.objects.filter(region__path__startswith=region.path, filing_due__lt=aware(end)).filter(
         Q(filed_at__isnull=True) | Q(filed_at__gt=F("filing_due")))
 
 
 @figure("cases.bypasses_unfiled", label="逾期未备案的紧急处置", unit="count")
-def bypasses_unfiled(region, start, end) -> int:
+def bypasses_unfiled(region: Region, start: dt.date, end: dt.date) -> int:
     return unfiled_qs(region, end).count()
 
 
 @figure("cases.mediations", label="调解案件数", unit="count")
-def mediations(region, start, end) -> int:
+def mediations(region: Region, start: dt.date, end: dt.date) -> int:
     return MediationCase.objects.filter(region__path__startswith=region.path, opened_at__gte=aware(start),
                                         opened_at__lt=aware(end)).count()
 
 
 @figure("cases.mediation_agreements", label="调解达成协议数", unit="count")
-def mediation_agreements(region, start, end) -> int:
+def mediation_agreements(region: Region, start: dt.date, end: dt.date) -> int:
     return MediationCase.objects.filter(region__path__startswith=region.path, closed_at__gte=aware(start),
                                         closed_at__lt=aware(end), outcome="agreement").count()

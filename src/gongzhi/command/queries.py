@@ -112,7 +112,7 @@ def _period_sums(region: Region, start: dt.date, end: dt.date) -> dict:
 def _register_fast_paths() -> None:
     """Every cases figure the rollup tables can answer is registered with its rollup evaluator."""
     for name in ("requests", *case_figures.RATES, "mean_hours_to_dispatch", "mean_hours_to_resolution"):
-        def fast(region, start, end, _name=name):
+        def fast(region: Region, start: dt.date, end: dt.date, _name: str = name) -> dict | float | None:
             return rates(_period_sums(region, start, end))[_name]
         fast.__qualname__ = f"rollup_{name}"
         registry.fast_path(f"cases.{name}")(fast)

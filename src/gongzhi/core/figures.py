@@ -37,7 +37,9 @@ import importlib
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 UNITS = ("count", "rate", "hours", "minutes", "share", "other")
 
@@ -100,17 +102,17 @@ def register(name: str, compute: Callable, *, label: str, unit: str = "count", d
 
 
 def figure(name: str, *, label: str, unit: str = "count", doc: str = "", subject: str = "region",
-           params: dict[str, bool] | None = None):
+           params: dict[str, bool] | None = None) -> Callable[[F], F]:
     """Decorator: register the function as figure ``name``; the function is returned unchanged."""
-    def deco(fn):
+    def deco(fn: F) -> F:
         register(name, fn, label=label, unit=unit, doc=doc, subject=subject, params=params)
         return fn
     return deco
 
 
-def fast_path(name: str):
+def fast_path(name: str) -> Callable[[F], F]:
     """Decorator: record the function as the fast evaluator of figure ``name`` (same arguments, same answer)."""
-    def deco(fn):
+    def deco(fn: F) -> F:
         if name in _REGISTRY:
             _REGISTRY[name] = replace(_REGISTRY[name], fast=fn)
         else:
@@ -150,7 +152,7 @@ def names(app: str | None = None) -> list[str]:
     return [f.name for f in all(app)]
 
 
-def ratio(num, den, scale: float = 1.0) -> dict:
+def ratio(num: float, den: float, scale: float = 1.0) -> dict:
     """A ratio figure's value: ``{"value": num / den (None when den is 0), "num", "den"}``."""
     return {"value": (num / den * scale) if den else None, "num": num, "den": den}
 
@@ -160,7 +162,7 @@ def value(v: Any) -> Any:
     return v.get("value") if isinstance(v, dict) else v
 
 
-def compute(name: str, region, start: dt.date, end: dt.date, *, fast: bool = False) -> Any:
+def compute(name: str, region: Any, start: dt.date, end: dt.date, *, fast: bool = False) -> Any:
     """Figure ``name`` for ``region``'s subtree over the days [start, end); ``fast`` uses its fast path
     when it has one."""
     fig = get(name)

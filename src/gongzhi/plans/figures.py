@@ -78,17 +78,18 @@ def _inclusive(end: datetime.date) -> datetime.date:
 
 def _register() -> None:
     from gongzhi.core import figures as registry
+    from gongzhi.core.models import Region
 
     labels = {"tasks": "任务数", "done": "已完成任务", "done_on_time": "按时完成任务", "overdue": "逾期未完成任务",
               "adjusted": "经批准调整的任务", "goals": "目标数", "goals_on_track": "进展正常的目标"}
     for kind, label in labels.items():
-        def count(region, start, end, _kind=kind) -> int:
+        def count(region: Region, start: datetime.date, end: datetime.date, _kind: str = kind) -> int:
             return task_records(region, start, _inclusive(end), _kind).count()
         count.__qualname__ = f"task_count_{kind}"
         registry.register(f"plans.{kind}", count, label=label, unit="count",
                           doc=f"task_records(kind={kind!r}) over the tasks with a deadline in the period")
 
-    def task_on_time_rate(region, start, end) -> dict:
+    def task_on_time_rate(region: Region, start: datetime.date, end: datetime.date) -> dict:
         """Tasks done on time / tasks due (deadline before today, or done), over the tasks with a deadline in
         the period."""
         f = task_figures(region, start, _inclusive(end))
