@@ -6,7 +6,7 @@ names, minutes, anything typed by a person) is replaced in the entry by a salted
 commitment, ``sha256:<hex>``, whose salt stays private in ``Leaf.salts``; the text itself
 stays in the operational database, shown only to those allowed to see it.
 
-Two checks, both applied by :func:`gongzhi.ledger.services._iter_entries` to every event:
+Two checks, both applied by :func:`gongzhi.ledger.services.entries._iter_entries` to every event:
 
 1. **The allow-list** (:data:`STRUCTURED_FIELDS`): per event type, the top-level payload
    fields that are structured.  A field not on its type's list is committed whatever its
