@@ -8,7 +8,7 @@ one below and looked up with :data:`REQUEST_EVENTS`); its payload is the request
 
 from __future__ import annotations
 
-from typing_extensions import NotRequired
+from typing import NotRequired
 
 from gongzhi.core.contracts import ErrorCode, EventType, TypedDict
 
