@@ -93,3 +93,16 @@ def test_a_missing_actor_is_refused_and_the_system_is_explicit(monkeypatch):
     assert permissions.allowed(actors.SYSTEM, permissions.MANAGE_ROLES)
     assert pickle.loads(pickle.dumps(actors.SYSTEM)) is actors.SYSTEM
     assert actors.user_or_none(actors.SYSTEM) is None
+
+
+def test_the_migration_renames_every_event_an_app_renamed():
+    import importlib
+
+    from gongzhi.alliances.contracts import RENAMED as alliances
+    from gongzhi.resources.contracts import RENAMED as resources
+
+    migration = importlib.import_module("gongzhi.core.migrations.0006_rename_event_types")
+    assert migration.RENAMED == {k: str(v) for k, v in {**alliances, **resources}.items()}
+    declared = contracts.event_types()
+    assert all(new in declared for new in migration.RENAMED.values())
+    assert not any(old in declared for old in migration.RENAMED)
