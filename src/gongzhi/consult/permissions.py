@@ -33,7 +33,7 @@ ROLE_ACTIONS = {
 }
 LABELS = {MANAGE: "管理议题与表决", OFFICER: "录入现场选票"}
 
-perm.register(ROLE_ACTIONS, LABELS)
+# registered in the one permission table from the app's manifest (apps.py)
 
 #: Roles that read and never take part.
 READ_ONLY_ROLES = frozenset({R.AUDITOR})
