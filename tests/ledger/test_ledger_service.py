@@ -233,8 +233,10 @@ def test_outbox_subscriber(ledger_key):
     from gongzhi.core.events import dispatch_pending, emit
 
     with transaction.atomic():
-        e1 = emit("consult.result_published", aggregate_type="consultation", aggregate_id=3, payload={"yes": 12})
-        emit("request.note_added", aggregate_type="request", aggregate_id=9, payload={}, public=False)
+        # declared event types (core.contracts checks them): one public, one not
+        e1 = emit("consult.vote_tallied", aggregate_type="consultation", aggregate_id=3,
+                  payload={"title": "议题", "result": {"yes": 12}, "minutes": ""})
+        emit("core.api_token_issued", aggregate_type="user", aggregate_id=9, payload={"name": "t"}, public=False)
     dispatch_pending(["ledger"])
     dispatch_pending(["ledger"])
     leaf = Leaf.objects.get()
