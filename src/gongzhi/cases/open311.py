@@ -17,6 +17,7 @@ import re
 import secrets
 import xml.etree.ElementTree as ET
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
@@ -312,7 +313,8 @@ def _post_request(request, fmt):
         if len(key) > MAX_KEY or _CONTROL.search(key):
             raise DomainError(f"at most {MAX_KEY} characters, no control characters", field="idempotency_key")
         req, _ = services.submit(
-            None, description=data.get("description", ""), channel=Channel.OPEN311, category=code, lon=lon, lat=lat,
+            AnonymousUser(),  # the client system, authenticated by its key, is no platform user
+            description=data.get("description", ""), channel=Channel.OPEN311, category=code, lon=lon, lat=lat,
             grid=grid, address=data.get("address_string", ""), reporter_name=name,
             reporter_phone=data.get("phone", ""), anonymous=not (name or data.get("phone")),
             media_url=data.get("media_url", ""),  # stays a URL: the platform never fetches it
