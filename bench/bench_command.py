@@ -294,7 +294,7 @@ def main() -> None:
             rng = random.Random(5)
             task = pr.add_task(f"burst of {args.burst:,} submissions", total=args.burst)
             t_burst = time.perf_counter()
-            for i in range(args.burst):
+            for _ in range(args.burst):
                 lon, lat = grids[rng.randrange(len(grids))]
                 case_services.submit(None, description="压测诉求：路灯不亮", category="02003", lon=lon, lat=lat)
                 pr.advance(task)

@@ -146,7 +146,7 @@ def cpu_per_request(token: str, grids, n: int) -> dict:
             one(app, i)
         sql = []
 
-        def count(execute, query, params, many, context):
+        def count(execute, query, params, many, context, sql=sql):
             sql.append(query)
             return execute(query, params, many, context)
 
@@ -206,7 +206,7 @@ def run_load(args, env: dict, var: Path, token: str, points, connection) -> dict
                 break
             except Exception:
                 if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((var / "gunicorn.log").read_text()[-2000:])
+                    raise RuntimeError((var / "gunicorn.log").read_text()[-2000:]) from None
                 time.sleep(0.3)
         # Warm every worker (imports, connections, grid index).
         with mp.Pool(args.clients) as pool:

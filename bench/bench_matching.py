@@ -27,10 +27,9 @@ import statistics
 import sys
 import time
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
-
-import numpy as np
 
 from gongzhi.resources.matching import MatchConfig, Priority, _Encoded, greedy, repair, solve
 from gongzhi.resources.synthetic import random_instance

@@ -24,11 +24,10 @@ import sys
 import tempfile
 import time
 
+from bench_intake import recreate_db  # the sibling bench's (run as a script, bench/ is on the path)
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-
-from bench_intake import recreate_db  # the sibling bench's (run as a script, bench/ is on the path)
 
 
 def main() -> None:

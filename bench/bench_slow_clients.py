@@ -68,7 +68,7 @@ def probe(url: str, port: int, stalled: int) -> str:
         s.close()
     time.sleep(1)
     if not times:
-        return f"5/5 probes timed out (10 s)"
+        return "5/5 probes timed out (10 s)"
     times.sort()
     return (f"p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
             + (f", {failed}/5 timed out" if failed else ""))

@@ -7,7 +7,6 @@ Run after `gongzhi makemessages -l en` (the Makefile's `messages` target does bo
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -61,7 +61,7 @@ def server_url():
         except Exception:
             if proc.poll() is not None or time.time() > deadline:
                 proc.kill()
-                raise RuntimeError("server did not start:\n" + (var / "server.log").read_text()[-3000:])
+                raise RuntimeError("server did not start:\n" + (var / "server.log").read_text()[-3000:]) from None
             time.sleep(0.3)
     yield url
     proc.terminate()

@@ -70,7 +70,7 @@ def test_volunteer_profile_claim_and_duplicate(page, server_url):
     vid = re.search(r"/volunteers/(\d+)/", page.url).group(1)
     bank = page.request.get(server_url + f"/api/v1/volunteers/{vid}").json()["bank"]
     organiser = bank.removeprefix("TB-") + "-GOV"
-    for attempt in range(2):
+    for _attempt in range(2):
         page.select_option("#id_task_type", "general")
         page.fill("#id_task_ref", "BROWSER-1")
         page.fill("#id_title", "浏览器测试服务")

@@ -89,7 +89,7 @@ def test_burden_permission_matrix(users, setup):
         {"code": "x", "label": "受理数", "source": "cases.requests"}])
     fns = actions(w)
     for action, expected in MATRIX.items():
-        got = tuple(outcome(lambda u=users[role]: fns[action](u)) for role in ROLES)
+        got = tuple(outcome(lambda u=users[role], a=action: fns[a](u)) for role in ROLES)
         assert got == expected, (action, dict(zip(ROLES, got)))
 
 

@@ -14,7 +14,8 @@ from gongzhi.org.models import Grid, Membership, Person, Region, Unit
 def snapshot(seed):
     g = DemoGenerator(seed=seed, scale="tiny")
     g.build()
-    from gongzhi.org.models import Person as P, Unit as U
+    from gongzhi.org.models import Person as P
+    from gongzhi.org.models import Unit as U
 
     return [(p.name, p.id_number) for p in g.rows[P]][:50], [u.name for u in g.rows[U]]
 

@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path
 
 from gongzhi.core.errors import Forbidden, NotFound
-from gongzhi.urls import handler403, handler404, handler500, urlpatterns as platform  # noqa: F401
+from gongzhi.urls import handler403, handler404, handler500  # noqa: F401
+from gongzhi.urls import urlpatterns as platform
 
 
 def boom(request):

@@ -99,8 +99,7 @@ def test_export_import_round_trip(world, tmp_path):
 def test_cli_import_refuses_bad_file_and_exits_nonzero(world, tmp_path):
     bad = tmp_path / "bad.geojson"
     bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
-                   '{"type": "Point", "coordinates": [1, 2]}, "properties": {"community": "%s", "name": "x"}}]}'
-                   % world.comm_a.code)
+                   f'{{"type": "Point", "coordinates": [1, 2]}}, "properties": {{"community": "{world.comm_a.code}", "name": "x"}}}}]}}')
     with pytest.raises(CommandError, match="第1个要素"):
         call_command("grids", "import", str(bad))
     good = tmp_path / "good.geojson"

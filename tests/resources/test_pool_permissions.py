@@ -73,7 +73,7 @@ def actions(world, p):
 def test_pool_permission_matrix(world, users, pool):
     fns = actions(world, pool)
     for action, expected in MATRIX.items():
-        got = tuple(outcome(lambda u=users[role]: fns[action](u)) for role in ROLES)
+        got = tuple(outcome(lambda u=users[role], a=action: fns[a](u)) for role in ROLES)
         assert got == expected, (action, dict(zip(ROLES, got)))
 
 

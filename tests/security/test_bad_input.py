@@ -81,13 +81,13 @@ def test_nul_in_a_nested_json_value_is_refused(client, token, world):
 
 
 def test_lone_surrogate_in_json_is_refused(client, token, place):
-    raw = '{"description": "路灯\\ud800不亮", "category": "01001", "lon": %r, "lat": %r}' % (place["lon"], place["lat"])
+    raw = '{{"description": "路灯\\ud800不亮", "category": "01001", "lon": {!r}, "lat": {!r}}}'.format(place["lon"], place["lat"])
     before = ServiceRequest.objects.count()
     out = assert_refused(call(client, token, "post", "/cases/requests", raw=raw), field="description")
     assert "surrogate" in out["detail"] or "代理" in out["detail"]
     assert ServiceRequest.objects.count() == before
     # A correctly paired surrogate (an emoji written as an escape) is ordinary text.
-    raw = '{"description": "路灯不亮\\ud83d\\ude00", "category": "01001", "lon": %r, "lat": %r}' % (
+    raw = '{{"description": "路灯不亮\\ud83d\\ude00", "category": "01001", "lon": {!r}, "lat": {!r}}}'.format(
         place["lon"], place["lat"])
     assert call(client, token, "post", "/cases/requests", raw=raw).status_code == 201
 
@@ -96,7 +96,7 @@ def test_nul_in_a_json_key_and_non_finite_numbers_are_refused(client, token, pla
     r = call(client, token, "post", "/cases/requests", raw='{"descr\\u0000iption": "x", "category": "01001"}')
     assert_refused(r)
     for bad in ("NaN", "Infinity", "-Infinity", "1e999"):
-        raw = '{"description": "路灯不亮", "category": "01001", "lon": %s, "lat": %r}' % (bad, place["lat"])
+        raw = '{{"description": "路灯不亮", "category": "01001", "lon": {}, "lat": {!r}}}'.format(bad, place["lat"])
         assert_refused(call(client, token, "post", "/cases/requests", raw=raw), field="lon")
 
 

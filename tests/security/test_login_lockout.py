@@ -15,7 +15,7 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import Client
 
 from gongzhi.demo.generator import DEMO_PASSWORD
 

@@ -38,8 +38,9 @@ def filed(world, place, place_b):
     """Requests of both streets: public ones with personal numbers in the text, a welfare one, a
     property-management one; each at a point off its grid's centroid."""
     off = 0.0001
-    mk = lambda code, text, p, **kw: services.submit(
-        None, description=text, category=code, lon=p.lon + off, lat=p.lat + off, address="幸福里3号楼2单元501室",
+    def mk(code, text, p, **kw):
+        return services.submit(
+        SYSTEM, description=text, category=code, lon=p.lon + off, lat=p.lat + off, address="幸福里3号楼2单元501室",
         reporter_phone="13800001111", **kw)[0]
     out = {
         "light": mk("02003", f"路灯不亮，请联系我{PHONE}，身份证{ID_NUMBER}", place),

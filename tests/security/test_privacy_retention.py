@@ -27,8 +27,7 @@ from django.utils import timezone
 
 from gongzhi.cases import figures
 from gongzhi.cases import services as cases
-from gongzhi.cases.models import (OPEN_STATES, Attachment, MediationCase, MediationParty, ServiceRequest,
-                                  Transition)
+from gongzhi.cases.models import OPEN_STATES, Attachment, MediationCase, MediationParty, ServiceRequest, Transition
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Event, IdempotencyKey, SecurityLog
 from gongzhi.privacy import retention, services

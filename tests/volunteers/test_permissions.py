@@ -60,7 +60,7 @@ def actions(w):
 def test_volunteer_permission_matrix(users, setup):
     fns = actions(setup)
     for action, expected in MATRIX.items():
-        got = tuple(outcome(lambda u=users[role]: fns[action](u)) for role in ROLES)
+        got = tuple(outcome(lambda u=users[role], a=action: fns[a](u)) for role in ROLES)
         assert got == expected, (action, dict(zip(ROLES, got)))
 
 

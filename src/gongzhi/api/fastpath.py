@@ -31,7 +31,6 @@ from pydantic import ValidationError
 
 from gongzhi.core.errors import DomainError
 from gongzhi.core.inputguard import content_length, max_body
-
 from gongzhi.core.validation import problem
 
 PATH = "/api/v1/cases/requests"

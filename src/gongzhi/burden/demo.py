@@ -88,7 +88,7 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
                               recurrence="weekly", issued_on=year_ago, due_on=year_ago + dt.timedelta(days=2),
                               until=order_day - dt.timedelta(days=1), workers=workers[::2])
         demands += 2
-    for k in range(6):
+    for _ in range(6):
         day = year_ago + dt.timedelta(days=rng.randint(10, 360))
         if day > today:
             continue

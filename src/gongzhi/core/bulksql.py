@@ -34,7 +34,6 @@ import uuid
 from django.db import connection
 from django.db.models import Field, JSONField
 
-
 _PREPARE = os.environ.get("GONGZHI_DB_PREPARE", "1") != "0"
 
 

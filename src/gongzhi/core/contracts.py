@@ -23,9 +23,10 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from typing_extensions import TypedDict  # pydantic validates only this TypedDict on Python 3.11; apps import it from here
-
 from django.conf import settings
+from typing_extensions import (
+    TypedDict,  # pydantic validates only this TypedDict on Python 3.11; apps import it from here
+)
 
 
 class ContractError(AssertionError):

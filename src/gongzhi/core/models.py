@@ -64,7 +64,7 @@ class Region(models.Model):
             return str(_("村")) if self.kind == self.Kind.RURAL else str(_("社区"))
         return self.get_level_display()
 
-    def ancestors(self, include_self: bool = True) -> list["Region"]:
+    def ancestors(self, include_self: bool = True) -> list[Region]:
         """From the top down to this region. Cached per process: regions are few and rarely
         change (the cache is cleared whenever a region is saved)."""
         chain = _ancestor_chain(self.path)
@@ -73,10 +73,10 @@ class Region(models.Model):
     def subtree(self):
         return Region.objects.filter(path__startswith=self.path)
 
-    def contains(self, other: "Region") -> bool:
+    def contains(self, other: Region) -> bool:
         return other.path.startswith(self.path)
 
-    def ancestor_at(self, level: str) -> "Region | None":
+    def ancestor_at(self, level: str) -> Region | None:
         for r in self.ancestors():
             if r.level == level:
                 return r

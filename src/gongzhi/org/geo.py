@@ -100,7 +100,7 @@ class GridIndex:
     watermark: tuple
 
     @classmethod
-    def build(cls, rows, watermark) -> "GridIndex":
+    def build(cls, rows, watermark) -> GridIndex:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         geoms = np.array([shape(r[1]) for r in rows], dtype=object)
         shapely.prepare(geoms)

@@ -66,7 +66,7 @@ class Unit(models.Model):
     def subtree(self):
         return Unit.objects.filter(path__startswith=self.path)
 
-    def ancestors(self) -> list["Unit"]:
+    def ancestors(self) -> list[Unit]:
         ids = [int(i) for i in self.path.strip("/").split("/") if i][:-1]
         by_id = Unit.objects.in_bulk(ids)
         return [by_id[i] for i in ids if i in by_id]

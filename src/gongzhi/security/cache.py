@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import pickle
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -32,7 +32,7 @@ class DatabaseCache(_DatabaseCache):
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
         exp = datetime.max if timeout is None else datetime.fromtimestamp(
-            timeout, tz=timezone.utc if settings.USE_TZ else None)
+            timeout, tz=UTC if settings.USE_TZ else None)
         exp = connection.ops.adapt_datetimefield_value(exp.replace(microsecond=0))
         now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")

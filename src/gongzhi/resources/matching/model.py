@@ -47,7 +47,7 @@ class Priority(IntEnum):
         raise ValueError(f"{what}: unknown priority {value!r}; use one of {allowed} (or 0, 1, 2)")
 
 
-class Kind(str, Enum):
+class Kind(str, Enum):  # noqa: UP042 - a StrEnum would change what str() and format() give for a member
     """Kind of a pooled resource (and of what a need asks for)."""
 
     PERSON = "person"  # people with skills; quantity = tasks or hours they offer
