@@ -48,11 +48,11 @@ def test_service_bulk_update_invalidates_through_the_org_event(world, grid_a):
 
 def test_new_rule_version_takes_effect(world, grid_a):
     cat = MatterCategory.objects.get(code="02003")
-    before = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.timezone.utc))
+    before = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.UTC))
     dept = Unit.objects.filter(kind="department").exclude(pk=before.unit.pk).order_by("code").first()
     org.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="department",
                                 department=dept, effective_from=dt.date(2027, 1, 1))
-    after = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.timezone.utc))
+    after = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.UTC))
     assert after.unit == dept and after.rule.version == before.rule.version + 1
 
 

@@ -243,7 +243,7 @@ def test_batch_rows_read_back_through_the_orm(ledger_key):
             occurred_at=(base + timedelta(microseconds=137 * i)).astimezone(timezone(timedelta(hours=8 * (i % 2)))),
             aggregate_type="request",
             aggregate_id=str(i % 7),
-            payload={"state": "受理", "n": i, "personal": {"phone": "1380000%04d" % i}},
+            payload={"state": "受理", "n": i, "personal": {"phone": f"1380000{i:04d}"}},
             region_code="320102001001",
             actor_id=i,
         )

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections import Counter
 import math
 import threading
 import time
 import warnings
+from collections import Counter
 
 import jieba
 import numpy as np

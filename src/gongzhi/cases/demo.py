@@ -23,8 +23,17 @@ from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Grid, MatterCategory, Person, Unit
 
 from . import sla as sla_mod
-from .models import (Channel, MediationCase, MediationParty, MediationSession, ServiceRequest, State, Summons,
-                     Transition, Whistle)
+from .models import (
+    Channel,
+    MediationCase,
+    MediationParty,
+    MediationSession,
+    ServiceRequest,
+    State,
+    Summons,
+    Transition,
+    Whistle,
+)
 
 PER_DAY = {"tiny": 2, "district": 18, "city": 40}
 DAYS = 365
@@ -270,7 +279,7 @@ def _mediations(rng, grids, start_day, tz, now) -> int:
               "车位占用纠纷", "赡养老人家庭纠纷", "装修损坏墙体纠纷"]
     outcomes = ["agreement"] * 6 + ["partial"] * 2 + ["failed"]
     n = 0
-    for i in range(min(24, len(communities) * 2)):
+    for _ in range(min(24, len(communities) * 2)):
         rid = rng.choice(communities)
         pool = people.get(rid, [])
         if len(pool) < 4:

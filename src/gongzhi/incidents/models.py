@@ -30,7 +30,7 @@ class Kind(models.TextChoices):
 class Severity(models.IntegerChoices):
     """The four levels of the Emergency Response Law (突发事件应对法): I is the most severe."""
 
-    I = 1, _("Ⅰ级（特别重大）")
+    I = 1, _("Ⅰ级（特别重大）")  # noqa: E741 - the law names the levels I to IV
     II = 2, _("Ⅱ级（重大）")
     III = 3, _("Ⅲ级（较大）")
     IV = 4, _("Ⅳ级（一般）")
