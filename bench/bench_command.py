@@ -205,6 +205,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AnonymousUser
     from django.db import connection
     from django.db.models import Sum
     from django.test import Client
@@ -296,7 +297,7 @@ def main() -> None:
             t_burst = time.perf_counter()
             for _ in range(args.burst):
                 lon, lat = grids[rng.randrange(len(grids))]
-                case_services.submit(None, description="压测诉求：路灯不亮", category="02003", lon=lon, lat=lat)
+                case_services.submit(AnonymousUser(), description="压测诉求：路灯不亮", category="02003", lon=lon, lat=lat)
                 pr.advance(task)
             t_commit = time.perf_counter()
             target = base_today + args.burst
