@@ -1,8 +1,6 @@
 """Settings for the test suite: the real settings, with background tasks run
 immediately (so a test sees what a worker would do) and a fast password hasher."""
 
-import os
-
 from .settings import *  # noqa: F401,F403
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -11,5 +9,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # the log-in lock-out tests switch it on (tests/security/test_login_lockout.py).
 AXES_ENABLED = False
 # Declared contracts (core/contracts.py): an undeclared event type or error code fails the test.
-# TRANSITION (issue 22): on while each app declares its contracts ("all" = every namespace).
-GONGZHI_CHECK_CONTRACTS = os.environ.get("GONGZHI_CHECK_CONTRACTS", "") or False
+GONGZHI_CHECK_CONTRACTS = True

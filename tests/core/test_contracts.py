@@ -17,7 +17,7 @@ from gongzhi.org import permissions
 
 @pytest.fixture
 def checking(settings):
-    settings.GONGZHI_CHECK_CONTRACTS = "all"
+    settings.GONGZHI_CHECK_CONTRACTS = True
 
 
 def test_a_declared_event_with_its_payload_is_written(db, checking):
@@ -86,8 +86,7 @@ def test_error_codes_are_lower_snake_case():
         assert code.replace("_", "").isalnum() and code == code.lower(), code
 
 
-def test_a_missing_actor_is_refused_and_the_system_is_explicit(monkeypatch):
-    monkeypatch.setenv("GONGZHI_STRICT_ACTOR", "1")
+def test_a_missing_actor_is_refused_and_the_system_is_explicit():
     with pytest.raises(actors.MissingActor, match="actor is required"):
         permissions.allowed(None, permissions.VIEW)
     assert permissions.allowed(actors.SYSTEM, permissions.MANAGE_ROLES)

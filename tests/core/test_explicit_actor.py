@@ -35,8 +35,7 @@ def test_a_token_is_issued_by_its_user_the_operator_or_a_superuser(django_user_m
     assert ApiToken.objects.filter(user=alice).count() == 2 and not ApiToken.objects.filter(name="not yours").exists()
 
 
-def test_the_audit_log_refuses_a_missing_actor(monkeypatch):
-    monkeypatch.setenv("GONGZHI_STRICT_ACTOR", "1")
+def test_the_audit_log_refuses_a_missing_actor():
     with pytest.raises(MissingActor):
         audit.record("admin_action", actor=None)
     with pytest.raises(TypeError):

@@ -17,7 +17,6 @@ import contextvars
 import datetime as dt
 import ipaddress
 import logging
-import os
 
 from django.db import transaction
 from django.utils import timezone
@@ -89,8 +88,6 @@ def record(kind: str, *, actor, request=None, target: str = "", region=None, det
     auditor sees it in).  Never raises into the caller: a failure to log is logged loudly."""
     from .models import SecurityLog
 
-    if actor is None and os.environ.get("GONGZHI_STRICT_ACTOR") != "1":  # TRANSITION (issue 22)
-        actor = current_actor(request)
     actors.check(actor)
     request = request if request is not None else _request.get()
     if not getattr(actor, "is_authenticated", False):

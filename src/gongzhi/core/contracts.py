@@ -140,12 +140,6 @@ def checking() -> bool:
     return _loaded and bool(getattr(settings, "GONGZHI_CHECK_CONTRACTS", False))
 
 
-def _strict() -> bool:
-    # TRANSITION (issue 22): until every app declares its contracts, only namespaces some app has
-    # declared are checked; GONGZHI_CHECK_CONTRACTS = "all" checks every event.
-    return getattr(settings, "GONGZHI_CHECK_CONTRACTS", False) == "all"
-
-
 @cache
 def _adapter(payload: type):
     from pydantic import ConfigDict, TypeAdapter
@@ -161,9 +155,7 @@ def check_event(type_: str, payload: dict[str, Any] | None) -> None:
         return
     declared = _events.get(str(type_))
     if declared is None:
-        if _strict() or any(t.app == str(type_).split(".", 1)[0] for t in _events.values()):
-            raise ContractError(f"event type {type_!r} is not declared in any app's contracts.py")
-        return
+        raise ContractError(f"event type {type_!r} is not declared in any app's contracts.py")
     if declared.payload is not None:
         from pydantic import ValidationError
 

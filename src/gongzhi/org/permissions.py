@@ -9,7 +9,6 @@ scheduled jobs, subscribers, operator commands) and is always allowed; ``None`` 
 
 from __future__ import annotations
 
-import os
 import re
 from functools import reduce
 from operator import or_
@@ -83,9 +82,6 @@ def _roles(user):
 
 
 def is_system(user) -> bool:
-    # TRANSITION (issue 22): None still reads as the system unless GONGZHI_STRICT_ACTOR=1.
-    if user is None and os.environ.get("GONGZHI_STRICT_ACTOR") != "1":
-        return True
     return actors.is_system(user) or getattr(user, "is_superuser", False)
 
 
