@@ -22,7 +22,7 @@ def test_text_output_lists_groups_consensus_and_representatives(planted_export):
     assert "Opinion groups: 2" in text
     assert "Group A:" in text and "Group B:" in text
     lines = text.splitlines()
-    top = lines[lines.index(next(l for l in lines if l.startswith("最大公约数"))) + 1]
+    top = lines[lines.index(next(line for line in lines if line.startswith("最大公约数"))) + 1]
     assert "#0 " in top and "statement 0" in top  # common ground comes first
     assert "Representative statements per group:" in text
 

@@ -86,8 +86,8 @@ def test_sparse_pca_and_projection_equal_dense_mean_imputed_reference():
 
 
 def test_projection_matches_red_dwarf_on_a_real_conversation():
-    from reddwarf.utils.reducer.base import run_reducer
     from reddwarf.utils.matrix import generate_raw_matrix, simple_filter_matrix
+    from reddwarf.utils.reducer.base import run_reducer
 
     conv = read_export(POLIS_DATA / "15-per-hour-seattle")
     vm = cm.build_vote_matrix(conv.votes_participant, conv.votes_statement, conv.votes_value)

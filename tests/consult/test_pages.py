@@ -60,7 +60,7 @@ def test_topic_page_shows_phases_and_rules(client, topic, users):
     client.force_login(users["street_cadre"])
     html = client.get(f"/consult/topics/{topic.pk}/").content.decode()
     assert "征集" in html and "表决" in html and "实名参与，观点须与议题相关" in html
-    assert 'hx-post="/consult/topics/%d/card/"' % topic.pk in html
+    assert f'hx-post="/consult/topics/{topic.pk}/card/"' in html
 
 
 def test_statement_voting_follows_priority_and_refuses_bad_values(client, topic, resident):

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from gongzhi.core.errors import Conflict, DomainError, Forbidden
-from gongzhi.core.models import Event
 from gongzhi.consult import votes
 from gongzhi.consult.models import Ballot, Elector, FollowUp, FormalVote, RollEntry
+from gongzhi.core.errors import Conflict, DomainError, Forbidden
+from gongzhi.core.models import Event
 from gongzhi.org.models import Membership, Person, Unit
 
 NOW = timezone.now().replace(microsecond=0)

@@ -178,7 +178,7 @@ def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float
     """A correction is a new line with a reason (closed quarters are never edited)."""
     ap.require(actor, ap.RATE, quarter.alliance)
     if dimension not in R.DIMENSIONS:
-        raise DomainError(f"维度必须是：{'、'.join(str(l) for l in Dimension.labels)}", field="dimension")
+        raise DomainError(f"维度必须是：{'、'.join(str(label) for label in Dimension.labels)}", field="dimension")
     try:
         points = float(points)
     except (TypeError, ValueError):

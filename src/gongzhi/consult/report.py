@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .math import Analysis, StatementStat, analyse, bursts, build_vote_matrix, replay
+from .math import Analysis, StatementStat, analyse, build_vote_matrix, bursts, replay
 from .polis_io import Conversation, read_export, read_export_and_log
 
 __all__ = ["analyse_export", "replay_export", "analysis_as_dict", "statement_label"]

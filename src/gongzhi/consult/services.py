@@ -377,7 +377,7 @@ def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:
         return d
 
     points = []
-    for i, pid in enumerate(an.participants.tolist()):
+    for i in range(len(an.participants)):
         if an.in_analysis[i] and np.isfinite(an.projection[i]).all():
             points.append({"x": round(float(an.projection[i, 0]), 5), "y": round(float(an.projection[i, 1]), 5),
                            "group": int(an.labels[i])})

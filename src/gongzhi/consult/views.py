@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.formerrors import mark as _mark
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Person, Unit
-from gongzhi.core.formerrors import mark as _mark
 
 from . import permissions as cperm
 from . import services, votes

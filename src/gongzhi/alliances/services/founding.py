@@ -35,7 +35,7 @@ def apply_alliance(*, lead_unit: Unit, kind: str, name: str, purpose: str, membe
     """A lead unit applies to found an alliance."""
     ap.require(actor, ap.APPLY, lead_unit)
     if kind not in AllianceKind.values:
-        raise DomainError(f"联合体类型必须是：{'、'.join(str(l) for l in AllianceKind.labels)}", field="kind")
+        raise DomainError(f"联合体类型必须是：{'、'.join(str(label) for label in AllianceKind.labels)}", field="kind")
     name = _text(name, "name", "联合体名称", 120)
     purpose = _text(purpose, "purpose", "组建目的", 1000)
     initial_needs = _text(initial_needs, "initial_needs", "初步需求", 1000, required=False)
