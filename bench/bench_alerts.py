@@ -30,8 +30,11 @@ def table(rows, extra=()) -> str:
         cells = [r["method"], str(r["alerts"]), f"{r['precision']:.2f}", f"{r['recall']:.2f}", f"{r['far']:.4f}"]
         for e in extra:
             v = r.get(e)
-            cells.append("" if v is None else (", ".join(f"{k:g}×: {x:.2f}" for k, x in v.items())
-                                              if isinstance(v, dict) else f"{v:.3f}"))
+            cells.append(
+                ""
+                if v is None
+                else (", ".join(f"{k:g}×: {x:.2f}" for k, x in v.items()) if isinstance(v, dict) else f"{v:.3f}")
+            )
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -62,8 +65,10 @@ def main(argv=None) -> None:
     print("\n## SLA-breach clusters (false alarms per group-week)\n")
     print(table(sla))
     load = os.getloadavg()
-    print(f"\ntimes: arrivals {t_arr:.1f} s, repeats {t_rep:.1f} s, SLA {t_sla:.1f} s; "
-          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(
+        f"\ntimes: arrivals {t_arr:.1f} s, repeats {t_rep:.1f} s, SLA {t_sla:.1f} s; "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
 
 
 if __name__ == "__main__":

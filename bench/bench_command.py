@@ -72,10 +72,14 @@ def load(n: int, progress, task, seed: int = 11, chunk: int = 500_000) -> None:
         cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1000 FROM {sr}")
         start_id = cur.fetchone()[0]
         cur.execute("DROP TABLE IF EXISTS bench_g, bench_c")
-        cur.execute(f"CREATE TEMP TABLE bench_g AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS i, id, "
-                    f"region_id, centroid_lon, centroid_lat FROM {grid_t}")
-        cur.execute(f"CREATE TEMP TABLE bench_c AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS i, id, "
-                    f"default_sla FROM {cat_t} WHERE code ~ '^[0-9]{{5}}$'")
+        cur.execute(
+            f"CREATE TEMP TABLE bench_g AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS i, id, "
+            f"region_id, centroid_lon, centroid_lat FROM {grid_t}"
+        )
+        cur.execute(
+            f"CREATE TEMP TABLE bench_c AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS i, id, "
+            f"default_sla FROM {cat_t} WHERE code ~ '^[0-9]{{5}}$'"
+        )
         cur.execute("CREATE INDEX ON bench_g (i)")
         cur.execute("CREATE INDEX ON bench_c (i)")
         cur.execute("SELECT count(*) FROM bench_g")
@@ -164,24 +168,43 @@ def timed(fn, n: int, progress=None, task=None) -> list[float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=10_000_000)
-    ap.add_argument("--pg", default=os.environ.get("GONGZHI_TEST_PG_URL") or os.environ.get("DATABASE_URL")
-                    or "postgresql://127.0.0.1:5432/test")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("GONGZHI_TEST_PG_URL")
+        or os.environ.get("DATABASE_URL")
+        or "postgresql://127.0.0.1:5432/test",
+    )
     ap.add_argument("--db", default="gongzhi_bench", help="scratch database (dropped and created)")
     ap.add_argument("--samples", type=int, default=200)
-    ap.add_argument("--baseline-samples", type=int, default=3,
-                    help="samples of the baseline from records (0: skip it; at 10 M it takes minutes)")
+    ap.add_argument(
+        "--baseline-samples",
+        type=int,
+        default=3,
+        help="samples of the baseline from records (0: skip it; at 10 M it takes minutes)",
+    )
     ap.add_argument("--burst", type=int, default=10_000)
     ap.add_argument("--keep", action="store_true", help="reuse the database as it is (skip demo and load)")
-    ap.add_argument("--reuse-demo", action="store_true",
-                    help="reuse the database with its city demo: skip recreate and demo, load N more requests")
-    ap.add_argument("--load-only", action="store_true",
-                    help="stop after the load and the rebuild (measure later with --keep, on a quiet machine)")
+    ap.add_argument(
+        "--reuse-demo",
+        action="store_true",
+        help="reuse the database with its city demo: skip recreate and demo, load N more requests",
+    )
+    ap.add_argument(
+        "--load-only",
+        action="store_true",
+        help="stop after the load and the rebuild (measure later with --keep, on a quiet machine)",
+    )
     args = ap.parse_args()
 
     url = db_url(args.pg, args.db)
     var = tempfile.mkdtemp(prefix="gongzhi-bench-command-")
-    env = dict(os.environ, DATABASE_URL=url, GONGZHI_VAR_DIR=var, GONGZHI_TASKS="database",
-               DJANGO_SETTINGS_MODULE="gongzhi.settings")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        GONGZHI_VAR_DIR=var,
+        GONGZHI_TASKS="database",
+        DJANGO_SETTINGS_MODULE="gongzhi.settings",
+    )
     os.environ.update(env)
     from rich.progress import (
         BarColumn,
@@ -196,8 +219,9 @@ def main() -> None:
         recreate(args.pg, args.db)
         subprocess.run([PY, "-m", "gongzhi.cli", "migrate", "--noinput", "-v0"], env=env, check=True)
         t0 = time.perf_counter()
-        subprocess.run([PY, "-m", "gongzhi.cli", "demo", "--scale", "city", "-v0"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [PY, "-m", "gongzhi.cli", "demo", "--scale", "city", "-v0"], env=env, check=True, stdout=subprocess.DEVNULL
+        )
         figures["demo --scale city"] = f"{time.perf_counter() - t0:.1f} s"
 
     import django
@@ -231,9 +255,11 @@ def main() -> None:
             task = pr.add_task("rollups rebuild", total=None)
             t0 = time.perf_counter()
             counts = rollups.rebuild(None)
-            figures["rollups rebuild"] = (f"{time.perf_counter() - t0:.1f} s "
-                                          f"({counts['facts']:,} facts, {counts['daily']:,} daily rows, "
-                                          f"{counts['area_day']:,} area-day rows)")
+            figures["rollups rebuild"] = (
+                f"{time.perf_counter() - t0:.1f} s "
+                f"({counts['facts']:,} facts, {counts['daily']:,} daily rows, "
+                f"{counts['area_day']:,} area-day rows)"
+            )
             pr.update(task, total=1, completed=1)
         if args.load_only:
             for k, v in figures.items():
@@ -266,30 +292,38 @@ def main() -> None:
             tz = timezone.get_current_timezone()
             s = timezone.make_aware(dt.datetime.combine(start, dt.time()), tz)
             e = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()), tz)
-            task = pr.add_task(f"{label} baseline (cases.figures) × {args.baseline_samples}",
-                               total=args.baseline_samples)
-            base = timed(lambda s=s, e=e, r=region: case_figures.total(start=s, end=e, within=r), args.baseline_samples,
-                         pr, task)
+            task = pr.add_task(
+                f"{label} baseline (cases.figures) × {args.baseline_samples}", total=args.baseline_samples
+            )
+            base = timed(
+                lambda s=s, e=e, r=region: case_figures.total(start=s, end=e, within=r), args.baseline_samples, pr, task
+            )
             ours = queries.totals(region, start, end)
             theirs = case_figures.total(start=s, end=e, within=region)
-            same = all((ours[k]["num"], ours[k]["den"]) == (theirs[k]["num"], theirs[k]["den"])
-                       for k in ("response_rate", "satisfaction_rate", "on_time_rate", "resolution_rate"))
+            same = all(
+                (ours[k]["num"], ours[k]["den"]) == (theirs[k]["num"], theirs[k]["den"])
+                for k in ("response_rate", "satisfaction_rate", "on_time_rate", "resolution_rate")
+            )
             figures[f"{label} baseline from requests"] = (
                 f"median {statistics.median(base):,.0f} ms for {theirs['requests']:,} requests in 30 days "
-                f"= {statistics.median(base) / pct(api, 50):,.0f}× the rollup API p50; rates equal: {same}")
+                f"= {statistics.median(base) / pct(api, 50):,.0f}× the rollup API p50; rates equal: {same}"
+            )
 
         # rollup lag after a burst
         task = pr.add_task("drain event backlog", total=None)
         dispatch_pending([NAME], batch=2000)
         pr.update(task, total=1, completed=1)
-        code = ("import os, time, django; os.environ['DJANGO_SETTINGS_MODULE']='gongzhi.settings'; django.setup()\n"
-                "from gongzhi.core.events import dispatch_pending\n"
-                "while True:\n    n = dispatch_pending(['command.rollups'], batch=500)\n"
-                "    time.sleep(0.05 if n else 0.2)\n")
+        code = (
+            "import os, time, django; os.environ['DJANGO_SETTINGS_MODULE']='gongzhi.settings'; django.setup()\n"
+            "from gongzhi.core.events import dispatch_pending\n"
+            "while True:\n    n = dispatch_pending(['command.rollups'], batch=500)\n"
+            "    time.sleep(0.05 if n else 0.2)\n"
+        )
         disp = subprocess.Popen([PY, "-c", code], env=env)
         try:
-            grids = list(Grid.objects.filter(region__path__startswith=city.path).values_list("centroid_lon",
-                                                                                           "centroid_lat"))
+            grids = list(
+                Grid.objects.filter(region__path__startswith=city.path).values_list("centroid_lon", "centroid_lat")
+            )
             today = timezone.localdate()
             base_today = AreaDay.objects.filter(day=today).aggregate(n=Sum("arrived"))["n"] or 0
             rng = random.Random(5)
@@ -297,13 +331,15 @@ def main() -> None:
             t_burst = time.perf_counter()
             for _ in range(args.burst):
                 lon, lat = grids[rng.randrange(len(grids))]
-                case_services.submit(AnonymousUser(), description="压测诉求：路灯不亮", category="02003", lon=lon, lat=lat)
+                case_services.submit(
+                    AnonymousUser(), description="压测诉求：路灯不亮", category="02003", lon=lon, lat=lat
+                )
                 pr.advance(task)
             t_commit = time.perf_counter()
             target = base_today + args.burst
             task = pr.add_task("waiting for the rollups", total=args.burst)
             while True:
-                n = (AreaDay.objects.filter(day=today).aggregate(n=Sum("arrived"))["n"] or 0)
+                n = AreaDay.objects.filter(day=today).aggregate(n=Sum("arrived"))["n"] or 0
                 pr.update(task, completed=max(0, n - base_today))
                 if n >= target:
                     break
@@ -318,8 +354,10 @@ def main() -> None:
         figures["rollup lag after the burst"] = f"{lag:.2f} s from the last commit"
         connection.close()
     load_avg = os.getloadavg()
-    print(f"\ncommand centre bench on PostgreSQL ({args.db}), load average {load_avg[0]:.2f} {load_avg[1]:.2f} "
-          f"{load_avg[2]:.2f}:")
+    print(
+        f"\ncommand centre bench on PostgreSQL ({args.db}), load average {load_avg[0]:.2f} {load_avg[1]:.2f} "
+        f"{load_avg[2]:.2f}:"
+    )
     for k, v in figures.items():
         print(f"  {k}: {v}")
     print("  goal: dashboard p95 < 200 ms")

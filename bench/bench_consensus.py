@@ -48,8 +48,7 @@ def load(dataset: str):
     from gongzhi.consult.polis_io import read_export
 
     conv = read_export(POLIS_DATA / dataset)
-    return (conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp,
-            conv.moderated_out)
+    return (conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp, conv.moderated_out)
 
 
 def worker(side: str, dataset: str, repeat: int) -> None:
@@ -112,8 +111,15 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", choices=["ours", "red-dwarf"], help=argparse.SUPPRESS)
     ap.add_argument("--dataset", help=argparse.SUPPRESS)
-    ap.add_argument("--repeat", type=int, default=3, help="runs per side, best time kept (default 3; red-dwarf on the synthetic set: 1)")
-    ap.add_argument("--only", choices=["synthetic", "real"], help="only the synthetic set or only the real conversations")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per side, best time kept (default 3; red-dwarf on the synthetic set: 1)",
+    )
+    ap.add_argument(
+        "--only", choices=["synthetic", "real"], help="only the synthetic set or only the real conversations"
+    )
     ap.add_argument("--no-red-dwarf", action="store_true", help="skip the red-dwarf side")
     args = ap.parse_args(argv)
     if args.worker:
@@ -141,8 +147,18 @@ def main(argv=None) -> None:
                 progress.advance(task)
 
     table = Table(title="Consensus math: gongzhi.consult.math vs red-dwarf (same votes, same run)")
-    for col in ("data set", "ours s", "ours CPU s", "red-dwarf s", "red-dwarf CPU s", "speed-up", "ours peak MB",
-                "red-dwarf peak MB", "memory ratio", "groups (ours / red-dwarf)"):
+    for col in (
+        "data set",
+        "ours s",
+        "ours CPU s",
+        "red-dwarf s",
+        "red-dwarf CPU s",
+        "speed-up",
+        "ours peak MB",
+        "red-dwarf peak MB",
+        "memory ratio",
+        "groups (ours / red-dwarf)",
+    ):
         table.add_column(col, justify="right" if col != "data set" else "left")
     for dataset in datasets:
         o = results[(dataset, "ours")]
@@ -168,8 +184,10 @@ def main(argv=None) -> None:
             f"goal on {SYNTHETIC}: ≤ 2.5 s and ≤ 1024 MB peak → ours {o['seconds']:.2f} s "
             f"(CPU {o['cpu']:.2f} s), {o['peak_mb']:.0f} MB: {'met' if ok else 'NOT met'}"
         )
-        console.print(f"load average while running: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
-                      f"on {os.cpu_count()} CPUs (wall times grow with other load; CPU times much less)")
+        console.print(
+            f"load average while running: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+            f"on {os.cpu_count()} CPUs (wall times grow with other load; CPU times much less)"
+        )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,13 @@ def run_demo(scale: str, database_url: str) -> tuple[float, float, str]:
     subprocess.run([PY, "-m", "gongzhi.cli", "migrate", "--noinput", "-v0"], env=env, check=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    out = subprocess.run([PY, "-m", "gongzhi.cli", "demo", "--scale", scale, "--district-only"], env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [PY, "-m", "gongzhi.cli", "demo", "--scale", scale, "--district-only"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     secs = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return secs, max(peak, before) / 1024, out
@@ -82,12 +87,16 @@ def main() -> None:
             with psycopg.connect(url, autocommit=True) as c:
                 c.execute("drop schema public cascade; create schema public")
         one, bulk = baseline_rows_per_second(url)
-        print(f"{label}: gongzhi demo --scale {args.scale}: {secs:.1f} s, peak RSS {peak_mb:.0f} MB, "
-              f"{rows:,} rows ({counts.get('person', 0):,} people, {counts.get('grid', 0):,} grids) "
-              f"→ {rows / secs:,.0f} rows/s; goal < 600 s: {'met' if secs < 600 else 'NOT met'}")
-        print(f"  baseline (same run): ORM save() one by one {one:,.0f} rows/s vs bulk_create {bulk:,.0f} rows/s; "
-              f"the city's rows one by one would take ≈ {rows / one:,.0f} s "
-              f"({rows / one / secs:.1f}× the bulk generator)")
+        print(
+            f"{label}: gongzhi demo --scale {args.scale}: {secs:.1f} s, peak RSS {peak_mb:.0f} MB, "
+            f"{rows:,} rows ({counts.get('person', 0):,} people, {counts.get('grid', 0):,} grids) "
+            f"→ {rows / secs:,.0f} rows/s; goal < 600 s: {'met' if secs < 600 else 'NOT met'}"
+        )
+        print(
+            f"  baseline (same run): ORM save() one by one {one:,.0f} rows/s vs bulk_create {bulk:,.0f} rows/s; "
+            f"the city's rows one by one would take ≈ {rows / one:,.0f} s "
+            f"({rows / one / secs:.1f}× the bulk generator)"
+        )
 
 
 if __name__ == "__main__":

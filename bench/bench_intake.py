@@ -98,12 +98,26 @@ def client(args) -> tuple[list[float], int]:
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
         lon, la = points[rng.integers(len(points))]
-        body = json.dumps({"description": "小区门口垃圾堆放多日无人清运", "category": cats[rng.integers(len(cats))],
-                           "lon": lon, "lat": la, "reporter_phone": "13800001111"})
+        body = json.dumps(
+            {
+                "description": "小区门口垃圾堆放多日无人清运",
+                "category": cats[rng.integers(len(cats))],
+                "lon": lon,
+                "lat": la,
+                "reporter_phone": "13800001111",
+            }
+        )
         t0 = time.perf_counter()
-        conn.request("POST", "/api/v1/cases/requests", body=body,
-                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                              "Idempotency-Key": uuid.uuid4().hex})
+        conn.request(
+            "POST",
+            "/api/v1/cases/requests",
+            body=body,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex,
+            },
+        )
         r = conn.getresponse()
         r.read()
         lat.append(time.perf_counter() - t0)
@@ -129,13 +143,29 @@ def cpu_per_request(token: str, grids, n: int) -> dict:
 
     def one(app, i):
         g = grids[i % len(grids)]
-        body = json.dumps({"description": "小区门口垃圾堆放多日无人清运", "category": cats[i % len(cats)],
-                           "lon": g.centroid_lon, "lat": g.centroid_lat, "reporter_phone": "13800001111"}).encode()
-        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/v1/cases/requests", "SERVER_NAME": "127.0.0.1",
-                   "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "QUERY_STRING": "", "wsgi.url_scheme": "http",
-                   "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
-                   "CONTENT_TYPE": "application/json", "HTTP_AUTHORIZATION": f"Bearer {token}",
-                   "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex}
+        body = json.dumps(
+            {
+                "description": "小区门口垃圾堆放多日无人清运",
+                "category": cats[i % len(cats)],
+                "lon": g.centroid_lon,
+                "lat": g.centroid_lat,
+                "reporter_phone": "13800001111",
+            }
+        ).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/api/v1/cases/requests",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1",
+            "QUERY_STRING": "",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/json",
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+            "HTTP_IDEMPOTENCY_KEY": uuid.uuid4().hex,
+        }
         status = []
         b"".join(app(environ, lambda s, h, e=None: status.append(s)))
         assert status[0].startswith("201"), status
@@ -155,8 +185,11 @@ def cpu_per_request(token: str, grids, n: int) -> dict:
         t0, w0 = time.process_time(), time.perf_counter()
         for i in range(n):
             one(app, i)
-        out[label] = {"cpu_ms": (time.process_time() - t0) / n * 1000,
-                      "wall_ms": (time.perf_counter() - w0) / n * 1000, "queries": len(sql)}
+        out[label] = {
+            "cpu_ms": (time.process_time() - t0) / n * 1000,
+            "wall_ms": (time.perf_counter() - w0) / n * 1000,
+            "queries": len(sql),
+        }
     return out
 
 
@@ -194,10 +227,26 @@ def run_load(args, env: dict, var: Path, token: str, points, connection) -> dict
     latency percentiles and the CPU each side used per intake."""
     port = free_port()
     log = open(var / "gunicorn.log", "w")
-    proc = subprocess.Popen([str(VENV_BIN / "gunicorn"), "gongzhi.wsgi", "-w", str(args.workers), "-b",
-                             f"127.0.0.1:{port}", "--keep-alive", "30", "--threads", str(args.threads),
-                             "--timeout", "180"],  # a loaded shared machine boots workers slowly
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "gongzhi.wsgi",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "30",
+            "--threads",
+            str(args.threads),
+            "--timeout",
+            "180",
+        ],  # a loaded shared machine boots workers slowly
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     try:
         deadline = time.time() + 240
         while True:
@@ -212,8 +261,7 @@ def run_load(args, env: dict, var: Path, token: str, points, connection) -> dict
         with mp.Pool(args.clients) as pool:
             pool.map(client, [(port, token, 1.0, points, 100 + i) for i in range(args.clients)])
         with connection.cursor() as cur:  # the PostgreSQL backends serving the gunicorn workers
-            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                        [args.db])
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [args.db])
             backends = [r[0] for r in cur.fetchall()]
         workers = gunicorn_pids(proc.pid)
         cpu0 = (proc_cpu(workers), proc_cpu(backends), resource.getrusage(resource.RUSAGE_CHILDREN))
@@ -222,15 +270,24 @@ def run_load(args, env: dict, var: Path, token: str, points, connection) -> dict
             out = pool.map(client, [(port, token, args.seconds, points, i) for i in range(args.clients)])
         wall = time.perf_counter() - t0
         ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        split = {"gunicorn": proc_cpu(workers) - cpu0[0], "postgres": proc_cpu(backends) - cpu0[1],
-                 "clients": (ru.ru_utime + ru.ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime)}
+        split = {
+            "gunicorn": proc_cpu(workers) - cpu0[0],
+            "postgres": proc_cpu(backends) - cpu0[1],
+            "clients": (ru.ru_utime + ru.ru_stime) - (cpu0[2].ru_utime + cpu0[2].ru_stime),
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=20)
     lats = np.concatenate([np.array(o[0]) for o in out]) * 1000
-    return {"n": len(lats), "rps": len(lats) / wall, "p50": np.percentile(lats, 50),
-            "p95": np.percentile(lats, 95), "p99": np.percentile(lats, 99), "errors": sum(o[1] for o in out),
-            "split": {k: v / len(lats) * 1000 for k, v in split.items()}}
+    return {
+        "n": len(lats),
+        "rps": len(lats) / wall,
+        "p50": np.percentile(lats, 50),
+        "p95": np.percentile(lats, 95),
+        "p99": np.percentile(lats, 99),
+        "errors": sum(o[1] for o in out),
+        "split": {k: v / len(lats) * 1000 for k, v in split.items()},
+    }
 
 
 def main() -> None:
@@ -240,18 +297,30 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--workers", type=int, default=4)
-    ap.add_argument("--threads", type=int, default=1,
-                    help="gunicorn threads per worker (> 1: the gthread worker, which keeps connections alive)")
-    ap.add_argument("--unprepared-baseline", action="store_true",
-                    help="run the load a second time with GONGZHI_DB_PREPARE=0 (statements not prepared): the "
-                         "baseline of the prepared hot path, in the same run")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker (> 1: the gthread worker, which keeps connections alive)",
+    )
+    ap.add_argument(
+        "--unprepared-baseline",
+        action="store_true",
+        help="run the load a second time with GONGZHI_DB_PREPARE=0 (statements not prepared): the "
+        "baseline of the prepared hot path, in the same run",
+    )
     ap.add_argument("--cpu-requests", type=int, default=300, help="intakes timed in-process for CPU/request")
     args = ap.parse_args()
     console = Console()
     var = Path(tempfile.mkdtemp(prefix="gongzhi-bench-intake-"))
     db_url = f"{args.server}/{args.db}"
-    env = dict(os.environ, DATABASE_URL=db_url, GONGZHI_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="gongzhi.settings",
-               GONGZHI_TASKS="database")
+    env = dict(
+        os.environ,
+        DATABASE_URL=db_url,
+        GONGZHI_VAR_DIR=str(var),
+        DJANGO_SETTINGS_MODULE="gongzhi.settings",
+        GONGZHI_TASKS="database",
+    )
     cli = [sys.executable, "-m", "gongzhi.cli"]
     results = {}
     try:
@@ -282,16 +351,35 @@ def main() -> None:
                 bar.update(t, description="pgbench simple insert")
                 with connection.cursor() as cur:
                     cur.execute("DROP TABLE IF EXISTS bench_intake_peer")
-                    cur.execute("CREATE TABLE bench_intake_peer (id bigserial primary key, k int, t text, "
-                                "at timestamptz default now())")
+                    cur.execute(
+                        "CREATE TABLE bench_intake_peer (id bigserial primary key, k int, t text, "
+                        "at timestamptz default now())"
+                    )
                 script = var / "insert.sql"
-                script.write_text("\\set k random(1, 1000000)\n"
-                                  "INSERT INTO bench_intake_peer (k, t) VALUES (:k, 'x');\n")
-                r = subprocess.run(["pgbench", "-n", "-f", str(script), "-c", str(args.clients), "-j",
-                                    str(min(args.clients, 2)), "-T", str(int(args.seconds)), db_url],
-                                   capture_output=True, text=True)
-                tps = next((float(line.split("=")[1].split()[0]) for line in r.stdout.splitlines()
-                            if line.startswith("tps")), None)
+                script.write_text(
+                    "\\set k random(1, 1000000)\nINSERT INTO bench_intake_peer (k, t) VALUES (:k, 'x');\n"
+                )
+                r = subprocess.run(
+                    [
+                        "pgbench",
+                        "-n",
+                        "-f",
+                        str(script),
+                        "-c",
+                        str(args.clients),
+                        "-j",
+                        str(min(args.clients, 2)),
+                        "-T",
+                        str(int(args.seconds)),
+                        db_url,
+                    ],
+                    capture_output=True,
+                    text=True,
+                )
+                tps = next(
+                    (float(line.split("=")[1].split()[0]) for line in r.stdout.splitlines() if line.startswith("tps")),
+                    None,
+                )
                 results["pgbench"] = tps
             bar.update(t, description="server CPU per intake (in-process)")
             results["cpu"] = cpu_per_request(token, grids, args.cpu_requests)
@@ -301,40 +389,60 @@ def main() -> None:
     finally:
         shutil.rmtree(var, ignore_errors=True)
     i = results["intake"]
-    table = Table(title=f"Intake on PostgreSQL: {args.clients} client processes, {args.workers} gunicorn workers × "
-                        f"{args.threads} threads, "
-                        f"{args.seconds:.0f} s")
+    table = Table(
+        title=f"Intake on PostgreSQL: {args.clients} client processes, {args.workers} gunicorn workers × "
+        f"{args.threads} threads, "
+        f"{args.seconds:.0f} s"
+    )
     for c in ("measure", "value", "goal"):
         table.add_column(c)
     table.add_row("requests created", f"{i['n']:,} ({i['errors']} errors)", "")
     table.add_row("intake requests/s", f"{i['rps']:.0f}", "≥ 500")
     table.add_row("latency p50 / p95 / p99 (ms)", f"{i['p50']:.1f} / {i['p95']:.1f} / {i['p99']:.1f}", "p95 < 50")
     sp = i["split"]
-    table.add_row("CPU per intake during the run: gunicorn / PostgreSQL backends / clients (ms)",
-                  f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}", "")
+    table.add_row(
+        "CPU per intake during the run: gunicorn / PostgreSQL backends / clients (ms)",
+        f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}",
+        "",
+    )
     if "intake_unprepared" in results:
         u = results["intake_unprepared"]
-        table.add_row("baseline, same run: statements not prepared (GONGZHI_DB_PREPARE=0), requests/s",
-                      f"{u['rps']:.0f} ({u['errors']} errors); prepared ÷ not {i['rps'] / u['rps']:.2f}", "")
+        table.add_row(
+            "baseline, same run: statements not prepared (GONGZHI_DB_PREPARE=0), requests/s",
+            f"{u['rps']:.0f} ({u['errors']} errors); prepared ÷ not {i['rps'] / u['rps']:.2f}",
+            "",
+        )
         table.add_row("  its latency p50 / p95 / p99 (ms)", f"{u['p50']:.1f} / {u['p95']:.1f} / {u['p99']:.1f}", "")
         sp = u["split"]
-        table.add_row("  its CPU per intake: gunicorn / PostgreSQL backends / clients (ms)",
-                      f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}", "")
+        table.add_row(
+            "  its CPU per intake: gunicorn / PostgreSQL backends / clients (ms)",
+            f"{sp['gunicorn']:.2f} / {sp['postgres']:.2f} / {sp['clients']:.2f}",
+            "",
+        )
     if results.get("pgbench"):
         table.add_row("pgbench one-row INSERT TPS (peer)", f"{results['pgbench']:.0f}", "")
         table.add_row("intake ÷ pgbench", f"{i['rps'] / results['pgbench']:.3f}", "")
     cpu = results["cpu"]
     for label, name in (("lean", "WSGI application (lean route)"), ("django", "Django's full stack")):
         c = cpu[label]
-        table.add_row(f"server CPU per intake in-process, {name}, {cpu['n']} requests",
-                      f"{c['cpu_ms']:.2f} ms CPU ({c['wall_ms']:.2f} ms wall), {c['queries']} queries", "")
-    table.add_row("  ⇒ intake/s one core could serve (1000 ÷ lean CPU ms, Python side only)",
-                  f"{1000 / cpu['lean']['cpu_ms']:.0f}", "")
+        table.add_row(
+            f"server CPU per intake in-process, {name}, {cpu['n']} requests",
+            f"{c['cpu_ms']:.2f} ms CPU ({c['wall_ms']:.2f} ms wall), {c['queries']} queries",
+            "",
+        )
+    table.add_row(
+        "  ⇒ intake/s one core could serve (1000 ÷ lean CPU ms, Python side only)",
+        f"{1000 / cpu['lean']['cpu_ms']:.0f}",
+        "",
+    )
     table.add_row("routing snapshot build (first resolve() after a change)", f"{results['cold_ms']:.1f} ms", "")
     for label, name in (("warm", "grid given"), ("warm_point", "located from lon/lat")):
         r = results[label]
-        table.add_row(f"routing decision resolve(), {name}, {results['pairs']} pairs p50 / p95 (ms)",
-                      f"{r['p50']:.3f} / {r['p95']:.3f}", "< 10")
+        table.add_row(
+            f"routing decision resolve(), {name}, {results['pairs']} pairs p50 / p95 (ms)",
+            f"{r['p50']:.3f} / {r['p95']:.3f}",
+            "< 10",
+        )
     load = os.getloadavg()
     table.add_row("load average (1/5/15 min) at the end", f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}", "")
     console.print(table)

@@ -446,9 +446,13 @@ def main() -> None:
     ap.add_argument("--pg-url", default="postgresql://127.0.0.1:5432/test")
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--random-ids", action="store_true", help="uuid4-like event ids instead of sequential ones")
-    ap.add_argument("--appends-only", action="store_true", help="skip the 10M-leaf proofs and the in-memory pymerkle run")
+    ap.add_argument(
+        "--appends-only", action="store_true", help="skip the 10M-leaf proofs and the in-memory pymerkle run"
+    )
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    ap.add_argument("--check-entries", action="store_true", help="check the configured database's leaves (see check_entries)")
+    ap.add_argument(
+        "--check-entries", action="store_true", help="check the configured database's leaves (see check_entries)"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-url", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -537,13 +541,28 @@ def main() -> None:
     tree, pm_rate, pm_incl, pm_cons = bench_pymerkle(p, min(args.queries, 2000))
     assert tree.get_root(p) == ours.root(p), "pymerkle and gongzhi.ledger disagree on the root"
     results.append(
-        (f"in-memory append, {p:,} leaves", f"{ours_rate:,.0f} leaves/s", f"pymerkle {pm_rate:,.0f} leaves/s", f"{ours_rate / pm_rate:.2f}×")
+        (
+            f"in-memory append, {p:,} leaves",
+            f"{ours_rate:,.0f} leaves/s",
+            f"pymerkle {pm_rate:,.0f} leaves/s",
+            f"{ours_rate / pm_rate:.2f}×",
+        )
     )
     results.append(
-        (f"inclusion proof at {p:,}", f"{o_incl * 1000:.1f} µs", f"pymerkle {pm_incl * 1000:.1f} µs", f"{pm_incl / o_incl:.2f}× faster")
+        (
+            f"inclusion proof at {p:,}",
+            f"{o_incl * 1000:.1f} µs",
+            f"pymerkle {pm_incl * 1000:.1f} µs",
+            f"{pm_incl / o_incl:.2f}× faster",
+        )
     )
     results.append(
-        (f"consistency proof at {p:,}", f"{o_cons * 1000:.1f} µs", f"pymerkle {pm_cons * 1000:.1f} µs", f"{pm_cons / o_cons:.2f}× faster")
+        (
+            f"consistency proof at {p:,}",
+            f"{o_cons * 1000:.1f} µs",
+            f"pymerkle {pm_cons * 1000:.1f} µs",
+            f"{pm_cons / o_cons:.2f}× faster",
+        )
     )
 
     print_table(results, load_before)
@@ -560,6 +579,7 @@ def print_table(results, load_before: float) -> None:
     for row in results:
         table.add_row(*row)
     Console(width=200).print(table)
+
 
 if __name__ == "__main__":
     main()

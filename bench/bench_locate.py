@@ -79,14 +79,26 @@ def main() -> None:
     table = Table(title=f"Point-in-grid over {len(rows):,} grids (index built in {build_s:.2f} s)")
     for c in ("method", "points", "seconds", "lookups/s", "× baseline"):
         table.add_column(c, justify="right")
-    table.add_row("locate_many (STRtree, vectorised)", f"{args.points:,}", f"{batch_s:.3f}",
-                  f"{rate['batch']:,.0f}", f"{rate['batch'] / rate['baseline']:,.0f}")
-    table.add_row("locate (STRtree, one by one)", f"{n_single:,}", f"{single_s:.3f}", f"{rate['single']:,.0f}",
-                  f"{rate['single'] / rate['baseline']:,.0f}")
+    table.add_row(
+        "locate_many (STRtree, vectorised)",
+        f"{args.points:,}",
+        f"{batch_s:.3f}",
+        f"{rate['batch']:,.0f}",
+        f"{rate['batch'] / rate['baseline']:,.0f}",
+    )
+    table.add_row(
+        "locate (STRtree, one by one)",
+        f"{n_single:,}",
+        f"{single_s:.3f}",
+        f"{rate['single']:,.0f}",
+        f"{rate['single'] / rate['baseline']:,.0f}",
+    )
     table.add_row("baseline: loop over all polygons", f"{nb:,}", f"{base_s:.3f}", f"{rate['baseline']:,.0f}", "1")
     console.print(table)
-    console.print(f"goal ≥ 50,000/s: batch {'met' if rate['batch'] >= 50_000 else 'NOT met'}, "
-                  f"single {'met' if rate['single'] >= 50_000 else 'NOT met'}")
+    console.print(
+        f"goal ≥ 50,000/s: batch {'met' if rate['batch'] >= 50_000 else 'NOT met'}, "
+        f"single {'met' if rate['single'] >= 50_000 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -84,8 +84,10 @@ def run_instance(console, label, resources, needs, args):
     capacity = sum(r.capacity for r in resources)
     demand_total = sum(n.quantity for n in needs)
     ratio = capacity / demand_total
-    table = Table(title=f"{label}: {len(needs):,} needs × {len(resources):,} resources, "
-                        f"capacity {ratio:.2f}× demand (seed {args.seed})")
+    table = Table(
+        title=f"{label}: {len(needs):,} needs × {len(resources):,} resources, "
+        f"capacity {ratio:.2f}× demand (seed {args.seed})"
+    )
     table.add_column("")
     table.add_column("exact (default)", justify="right")
     table.add_column(f"k_nearest={args.k}", justify="right")
@@ -94,13 +96,18 @@ def run_instance(console, label, resources, needs, args):
     table.add_row("arcs", f"{exact.arcs:,}", f"{limited.arcs:,}", f"{base.arcs:,}")
     demand = exact.demand_by_priority
     for p in Priority:
-        table.add_row(f"served {p.name.lower()} (of {demand[p]:,})", f"{exact.served_by_priority[p]:,}",
-                      f"{limited.served_by_priority[p]:,}", f"{base.served_by_priority[p]:,}")
+        table.add_row(
+            f"served {p.name.lower()} (of {demand[p]:,})",
+            f"{exact.served_by_priority[p]:,}",
+            f"{limited.served_by_priority[p]:,}",
+            f"{base.served_by_priority[p]:,}",
+        )
     table.add_row("served total", f"{exact.served_total:,}", f"{limited.served_total:,}", f"{base.served_total:,}")
     table.add_row("total cost", f"{exact.total_cost:,}", f"{limited.total_cost:,}", f"{base.total_cost:,}")
     table.add_row("short needs with an idle usable resource", *(f"{n:,} ({u:,} idle units)" for n, u in idle))
-    table.add_row("cost per unit served", *(f"{p.total_cost / max(1, p.served_total):.2f}"
-                                            for p in (exact, limited, base)))
+    table.add_row(
+        "cost per unit served", *(f"{p.total_cost / max(1, p.served_total):.2f}" for p in (exact, limited, base))
+    )
     console.print(table)
     worse = _vector(limited) < _vector(exact)
     console.print(
@@ -112,16 +119,29 @@ def run_instance(console, label, resources, needs, args):
     )
     assert _vector(exact) >= _vector(limited) and _vector(exact) >= _vector(base), "exact plan not maximal"
     assert idle[0] == (0, 0), "exact plan left a need short next to idle capacity"
-    return {"label": label, "idle": idle, "ratio": ratio, "exact": exact, "limited": limited, "greedy": base,
-            "t_exact": t_exact, "t_limited": t_limited, "t_greedy": t_greedy, "worse": worse}
+    return {
+        "label": label,
+        "idle": idle,
+        "ratio": ratio,
+        "exact": exact,
+        "limited": limited,
+        "greedy": base,
+        "t_exact": t_exact,
+        "t_limited": t_limited,
+        "t_greedy": t_greedy,
+        "worse": worse,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--needs", type=int, default=10_000)
     ap.add_argument("--resources", type=int, default=10_000, help="resources of the plentiful instance")
-    ap.add_argument("--scarce", default="0.3,0.5,0.8",
-                    help="capacity/demand targets of the scarce instances, comma-separated ('' for none)")
+    ap.add_argument(
+        "--scarce",
+        default="0.3,0.5,0.8",
+        help="capacity/demand targets of the scarce instances, comma-separated ('' for none)",
+    )
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each method (median reported)")
     ap.add_argument("--k", type=int, default=8, help="candidates per need of the candidate-limited mode")
@@ -139,20 +159,36 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(plentiful)
 
     summary = Table(title=f"exact vs k_nearest={args.k}, same run")
-    for col in ("instance", "capacity/demand", "exact (s)", f"k={args.k} (s)", f"k={args.k}/exact time",
-                "exact served E/B/D", f"k={args.k} served E/B/D", f"k={args.k}/exact cost"):
+    for col in (
+        "instance",
+        "capacity/demand",
+        "exact (s)",
+        f"k={args.k} (s)",
+        f"k={args.k}/exact time",
+        "exact served E/B/D",
+        f"k={args.k} served E/B/D",
+        f"k={args.k}/exact cost",
+    ):
         summary.add_column(col, justify="right")
     for r in rows:
         summary.add_row(
-            r["label"], f"{r['ratio']:.2f}", f"{r['t_exact']:.3f}", f"{r['t_limited']:.3f}",
-            f"{r['t_limited'] / r['t_exact']:.2f}", "/".join(f"{v:,}" for v in _vector(r["exact"])),
+            r["label"],
+            f"{r['ratio']:.2f}",
+            f"{r['t_exact']:.3f}",
+            f"{r['t_limited']:.3f}",
+            f"{r['t_limited'] / r['t_exact']:.2f}",
+            "/".join(f"{v:,}" for v in _vector(r["exact"])),
             "/".join(f"{v:,}" for v in _vector(r["limited"])) + (" worse" if r["worse"] else ""),
             f"{r['limited'].total_cost / max(1, r['exact'].total_cost):.4f}",
         )
     console.print(summary)
     t_opt = plentiful["t_exact"]
-    console.print(f"goal ≤ {GOAL_SECONDS:.0f} s on the plentiful instance: {'met' if t_opt <= GOAL_SECONDS else 'NOT met'}")
-    console.print(f"load average (1 min) at start {load_start:.2f}, now {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs")
+    console.print(
+        f"goal ≤ {GOAL_SECONDS:.0f} s on the plentiful instance: {'met' if t_opt <= GOAL_SECONDS else 'NOT met'}"
+    )
+    console.print(
+        f"load average (1 min) at start {load_start:.2f}, now {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs"
+    )
 
     opt = plentiful["exact"]
     drop = {r.id for r in resources[::100]}  # 1 % of the resources drop out
@@ -162,9 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     before = {(a.need_id, a.resource_id): a.quantity for a in opt.assignments if a.resource_id not in drop}
     after = {(a.need_id, a.resource_id): a.quantity for a in fixed.assignments}
     unchanged = sum(1 for key, q in before.items() if after.get(key) == q)
-    untouched_changed = sum(
-        1 for key, q in before.items() if after.get(key) != q and key[0] not in fixed.affected
-    )
+    untouched_changed = sum(1 for key, q in before.items() if after.get(key) != q and key[0] not in fixed.affected)
     console.print(
         f"repair after {len(drop)} resources dropped: {repair_time:.3f} s; {len(fixed.affected)} needs re-solved "
         f"({len(fixed.bumped)} of them bumped by higher priority); {unchanged:,}/{len(before):,} kept assignments "

@@ -41,13 +41,16 @@ def main() -> None:
     args = ap.parse_args()
     console = Console()
     var = tempfile.mkdtemp(prefix="gongzhi-bench-outbox-")
-    os.environ.update(DATABASE_URL=f"{args.server}/{args.db}", GONGZHI_VAR_DIR=var,
-                      DJANGO_SETTINGS_MODULE="gongzhi.settings", GONGZHI_TASKS="immediate")
+    os.environ.update(
+        DATABASE_URL=f"{args.server}/{args.db}",
+        GONGZHI_VAR_DIR=var,
+        DJANGO_SETTINGS_MODULE="gongzhi.settings",
+        GONGZHI_TASKS="immediate",
+    )
     with Progress(console=console, transient=True) as bar:
         t = bar.add_task("database", total=None)
         recreate_db(args.server, args.db)
-        subprocess.run([sys.executable, "-m", "gongzhi.cli", "migrate", "--noinput", "-v0"], check=True,
-                       env=os.environ)
+        subprocess.run([sys.executable, "-m", "gongzhi.cli", "migrate", "--noinput", "-v0"], check=True, env=os.environ)
         import django
 
         django.setup()
@@ -60,12 +63,18 @@ def main() -> None:
         names = sorted(events.subscribers())
         bar.update(t, description=f"{args.events:,} events, delivered to {len(names)} subscribers")
         with connection.cursor() as cur:
-            cur.execute("INSERT INTO core_event (event_id, type, occurred_at, aggregate_type, aggregate_id, payload, "
-                        "public) SELECT gen_random_uuid(), 'bench.loaded', now(), 'bench', g::text, '{}', false "
-                        "FROM generate_series(1, %s) g", [args.events])
+            cur.execute(
+                "INSERT INTO core_event (event_id, type, occurred_at, aggregate_type, aggregate_id, payload, "
+                "public) SELECT gen_random_uuid(), 'bench.loaded', now(), 'bench', g::text, '{}', false "
+                "FROM generate_series(1, %s) g",
+                [args.events],
+            )
             for name in names:
-                cur.execute("INSERT INTO core_delivery (subscriber, event_id, delivered_at) "
-                            "SELECT %s, seq, now() FROM core_event", [name])
+                cur.execute(
+                    "INSERT INTO core_delivery (subscriber, event_id, delivered_at) "
+                    "SELECT %s, seq, now() FROM core_event",
+                    [name],
+                )
             cur.execute("ANALYZE core_event")
             cur.execute("ANALYZE core_delivery")
         settle = dt.timedelta(seconds=int(os.environ.get("GONGZHI_OUTBOX_SETTLE_SECONDS", "3600")))
@@ -78,9 +87,19 @@ def main() -> None:
 
         def fresh():
             with transaction.atomic():
-                Event.objects.bulk_create([Event(type="bench.fresh", occurred_at=timezone.now(),
-                                                 aggregate_type="bench", aggregate_id=str(i), payload={},
-                                                 public=False) for i in range(args.new)])
+                Event.objects.bulk_create(
+                    [
+                        Event(
+                            type="bench.fresh",
+                            occurred_at=timezone.now(),
+                            aggregate_type="bench",
+                            aggregate_id=str(i),
+                            payload={},
+                            public=False,
+                        )
+                        for i in range(args.new)
+                    ]
+                )
 
         timings = {k: [] for k in ("cursor", "rescan", "cursor_idle", "rescan_idle")}
         for i in range(args.repeat):
@@ -98,17 +117,24 @@ def main() -> None:
     if not args.keep:
         recreate_db(args.server, args.db)
     ms = {k: statistics.median(v) * 1000 for k, v in timings.items()}
-    table = Table(title=f"Outbox dispatch: {args.events:,} delivered events × {len(names)} subscribers, "
-                        f"median of {args.repeat}")
+    table = Table(
+        title=f"Outbox dispatch: {args.events:,} delivered events × {len(names)} subscribers, median of {args.repeat}"
+    )
     for c in ("dispatch pass", "from the cursors (ms)", "without a lower bound, the old search (ms)", "old ÷ cursor"):
         table.add_column(c)
     for key, what in (("_idle", "nothing pending"), ("", f"{args.new} fresh events")):
-        table.add_row(what, f"{ms['cursor' + key]:.1f}", f"{ms['rescan' + key]:.1f}",
-                      f"{ms['rescan' + key] / ms['cursor' + key]:.0f}×")
+        table.add_row(
+            what,
+            f"{ms['cursor' + key]:.1f}",
+            f"{ms['rescan' + key]:.1f}",
+            f"{ms['rescan' + key] / ms['cursor' + key]:.0f}×",
+        )
     console.print(table)
     load = os.getloadavg()
-    console.print(f"first pass after the cursors are created (once): {first:.1f} s; "
-                  f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
+    console.print(
+        f"first pass after the cursors are created (once): {first:.1f} s; "
+        f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -30,9 +30,25 @@ def serve(var: Path, worker_class: str) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GONGZHI_", "DJANGO_"))}
     env.update(GONGZHI_VAR_DIR=str(var), DATABASE_URL="")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "serve", "--port", str(port), "--no-worker",
-                             "--workers", "2", "--worker-class", worker_class], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gongzhi.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--no-worker",
+            "--workers",
+            "2",
+            "--worker-class",
+            worker_class,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -52,8 +68,10 @@ def probe(url: str, port: int, stalled: int) -> str:
     socks = []
     for _ in range(stalled):
         s = socket.create_connection(("127.0.0.1", port))
-        s.sendall(b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                  b"Content-Length: 100000\r\n\r\nusername=a")
+        s.sendall(
+            b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 100000\r\n\r\nusername=a"
+        )
         socks.append(s)
     time.sleep(1)
     times, failed = [], 0
@@ -70,8 +88,9 @@ def probe(url: str, port: int, stalled: int) -> str:
     if not times:
         return "5/5 probes timed out (10 s)"
     times.sort()
-    return (f"p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms"
-            + (f", {failed}/5 timed out" if failed else ""))
+    return f"p50 {times[len(times) // 2] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms" + (
+        f", {failed}/5 timed out" if failed else ""
+    )
 
 
 def main() -> None:
@@ -88,7 +107,9 @@ def main() -> None:
         port = int(url.rsplit(":", 1)[1])
         try:
             for n in counts:
-                print(f"{worker_class:8} 2 workers, {n:4} stalled bodies: GET /healthz {probe(url, port, n)}", flush=True)
+                print(
+                    f"{worker_class:8} 2 workers, {n:4} stalled bodies: GET /healthz {probe(url, port, n)}", flush=True
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -39,8 +39,7 @@ def step(label: str, cmd: list[str], cwd: Path = ROOT) -> bool:
 
 def mypy_counts() -> tuple[Counter, str]:
     env = dict(os.environ, GONGZHI_VAR_DIR=os.environ.get("GONGZHI_VAR_DIR", str(ROOT / "var")))
-    proc = subprocess.run([str(BIN / "mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run([str(BIN / "mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True, env=env)
     counts: Counter = Counter()
     for line in proc.stdout.splitlines():
         m = ERROR.match(line)
@@ -76,7 +75,9 @@ def mypy_step(update: bool) -> bool:
             if line.split(":", 1)[0] in keys and " error: " in line:
                 print("   ", line)
     elif better:
-        print(f"     {better} fewer than the baseline: `python scripts/check_code.py --update-mypy-baseline` shrinks it")
+        print(
+            f"     {better} fewer than the baseline: `python scripts/check_code.py --update-mypy-baseline` shrinks it"
+        )
     return ok
 
 

@@ -38,7 +38,7 @@ def fill(po: Path, glossary: dict[str, str]) -> list[str]:
             out.append(line)
             i += 1
             continue
-        parts = [line[len("msgid "):]]
+        parts = [line[len("msgid ") :]]
         j = i + 1
         while j < len(lines) and lines[j].startswith('"'):
             parts.append(lines[j])
@@ -49,14 +49,14 @@ def fill(po: Path, glossary: dict[str, str]) -> list[str]:
             k = j + 1
             while k < len(lines) and (lines[k].startswith("msgstr[") or lines[k].startswith('"')):
                 k += 1
-            out.extend(lines[i:j + 1])
+            out.extend(lines[i : j + 1])
             if msgid in glossary:
-                forms = [ln for ln in lines[j + 1:k] if ln.startswith("msgstr[")]
+                forms = [ln for ln in lines[j + 1 : k] if ln.startswith("msgstr[")]
                 en = glossary[msgid].replace('"', '\\"')
                 out.extend(f'{ln.split(" ", 1)[0]} "{en}"' for ln in forms)
             else:
                 missing.append(msgid)
-                out.extend(lines[j + 1:k])
+                out.extend(lines[j + 1 : k])
             i = k
             continue
         out.extend(lines[i:j])

@@ -47,14 +47,13 @@ def users(world):
     out = {
         "district_admin": make("t_district", Unit.objects.get(code=f"{d}-GOV"), "district_admin"),
         "street_cadre": make("t_street", Unit.objects.get(code=f"{world.street_a.code}-GOV"), "street_cadre"),
-        "community_cadre": make("t_comm", Unit.objects.get(region=world.comm_a, kind="residents_committee"),
-                                "community_cadre"),
-        "grid_worker": make("t_grid", Unit.objects.get(region=world.comm_a, kind="residents_committee"),
-                            "grid_worker"),
+        "community_cadre": make(
+            "t_comm", Unit.objects.get(region=world.comm_a, kind="residents_committee"), "community_cadre"
+        ),
+        "grid_worker": make("t_grid", Unit.objects.get(region=world.comm_a, kind="residents_committee"), "grid_worker"),
         "department_staff": make("t_dept", Unit.objects.get(code=f"{d}-CGJ"), "department_staff"),
         "auditor": make("t_audit", Unit.objects.get(code=f"{d}-GOV"), "auditor"),
-        "other_street_cadre": make("t_street_b", Unit.objects.get(code=f"{world.street_b.code}-GOV"),
-                                   "street_cadre"),
+        "other_street_cadre": make("t_street_b", Unit.objects.get(code=f"{world.street_b.code}-GOV"), "street_cadre"),
     }
     return out
 

@@ -42,13 +42,15 @@ def _secret_key() -> str:
         if GONGZHI_PRODUCTION and (len(key) < 50 or len(set(key)) < 5):
             raise ImproperlyConfigured(
                 "GONGZHI_SECRET_KEY is too weak for production: give at least 50 random characters, e.g. "
-                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
         return key
     if GONGZHI_PRODUCTION:
         raise ImproperlyConfigured(
             "GONGZHI_SECRET_KEY is not set: in production the secret key is given explicitly (the same on every "
             "node), never made up on a host's disk. Generate one with "
-            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'")
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     # Local mode (make run, tests): a key made once and kept in VAR_DIR.
     path = VAR_DIR / "secret_key"
     try:
@@ -65,13 +67,14 @@ DEBUG = os.environ.get("GONGZHI_DEBUG", "0") == "1"
 if GONGZHI_PRODUCTION and DEBUG:
     raise ImproperlyConfigured("GONGZHI_DEBUG=1 is not allowed with GONGZHI_ENV=production")
 if GONGZHI_PRODUCTION and not os.environ.get("GONGZHI_ALLOWED_HOSTS", "").strip():
-    raise ImproperlyConfigured("GONGZHI_ALLOWED_HOSTS is not set: in production name the host names the "
-                               "platform answers to, comma-separated (e.g. gongzhi.example.gov.cn)")
-ALLOWED_HOSTS = [h.strip() for h in
-                 os.environ.get("GONGZHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()]
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("GONGZHI_CSRF_ORIGINS", "").split(",") if o
+    raise ImproperlyConfigured(
+        "GONGZHI_ALLOWED_HOSTS is not set: in production name the host names the "
+        "platform answers to, comma-separated (e.g. gongzhi.example.gov.cn)"
+    )
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("GONGZHI_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
 ]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GONGZHI_CSRF_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -170,8 +173,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # through Django (admin, changepassword, forms); demo users are written with their hash directly.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": int(os.environ.get("GONGZHI_PASSWORD_MIN_LENGTH", "10"))}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": int(os.environ.get("GONGZHI_PASSWORD_MIN_LENGTH", "10"))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -186,7 +191,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("GONGZHI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = (
     datetime.timedelta(minutes=int(os.environ.get("GONGZHI_LOGIN_LOCKOUT_MINUTES", "30")))
-    if int(os.environ.get("GONGZHI_LOGIN_LOCKOUT_MINUTES", "30")) > 0 else None
+    if int(os.environ.get("GONGZHI_LOGIN_LOCKOUT_MINUTES", "30")) > 0
+    else None
 )
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
@@ -209,10 +215,9 @@ SESSION_COOKIE_HTTPONLY = True
 _CACHE_URL = os.environ.get("GONGZHI_CACHE_URL") or os.environ.get("GONGZHI_REDIS_URL", "")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL,
-         "KEY_PREFIX": "gongzhi"}
-        if _CACHE_URL else
-        {"BACKEND": "gongzhi.security.cache.DatabaseCache", "LOCATION": "gongzhi_cache"}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL, "KEY_PREFIX": "gongzhi"}
+        if _CACHE_URL
+        else {"BACKEND": "gongzhi.security.cache.DatabaseCache", "LOCATION": "gongzhi_cache"}
     )
 }
 RATELIMIT_USE_CACHE = "default"
@@ -267,8 +272,9 @@ GONGZHI_TILE_URL = os.environ.get("GONGZHI_TILE_URL", "")
 GONGZHI_GRID_CODE_SEQUENCE_DIGITS = int(os.environ.get("GONGZHI_GRID_CODE_SEQUENCE_DIGITS", "3"))
 
 # Everything to standard error with the request id; JSON lines with GONGZHI_LOG_FORMAT=json.
-LOGGING = _logs.config(level=os.environ.get("GONGZHI_LOG_LEVEL", "INFO"),
-                       fmt=os.environ.get("GONGZHI_LOG_FORMAT", "text"))
+LOGGING = _logs.config(
+    level=os.environ.get("GONGZHI_LOG_LEVEL", "INFO"), fmt=os.environ.get("GONGZHI_LOG_FORMAT", "text")
+)
 
 # Attachments on residents' requests (cases/attachments.py).
 # How long a transaction that writes outbox events may stay open before a dispatcher's cursor may
@@ -348,5 +354,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(GONGZHI_MAX_BODY_BYTES, GONGZHI_MAX_IMPORT_BOD
 # (never fewer than 180, whatever is set); `gongzhi auditlog prune` deletes older ones. The
 # middleware lets the log name the user and address of the request that caused a row.
 GONGZHI_SECURITY_LOG_RETENTION_DAYS = max(180, int(os.environ.get("GONGZHI_SECURITY_LOG_RETENTION_DAYS", "180")))
-MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-                  "gongzhi.core.audit.AuditContextMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "gongzhi.core.audit.AuditContextMiddleware",
+)

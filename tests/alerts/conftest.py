@@ -28,16 +28,29 @@ def aworld(world):
     return w
 
 
-def make_request(grid, category, created_at, *, lon=None, lat=None, due_at=None, resolved_at=None, unit=None,
-                 state="dispatched"):
+def make_request(
+    grid, category, created_at, *, lon=None, lat=None, due_at=None, resolved_at=None, unit=None, state="dispatched"
+):
     from gongzhi.cases.models import ServiceRequest
 
     n = next(_seq)
     return ServiceRequest(
-        number=f"T{n:09d}", token=f"{n:032x}", channel="web", description="测试诉求", category=category,
-        region_id=grid.region_id, grid=grid, lon=grid.centroid_lon if lon is None else lon,
-        lat=grid.centroid_lat if lat is None else lat, state=state, handling_unit=unit, due_at=due_at,
-        resolved_at=resolved_at, created_at=created_at, updated_at=created_at)
+        number=f"T{n:09d}",
+        token=f"{n:032x}",
+        channel="web",
+        description="测试诉求",
+        category=category,
+        region_id=grid.region_id,
+        grid=grid,
+        lon=grid.centroid_lon if lon is None else lon,
+        lat=grid.centroid_lat if lat is None else lat,
+        state=state,
+        handling_unit=unit,
+        due_at=due_at,
+        resolved_at=resolved_at,
+        created_at=created_at,
+        updated_at=created_at,
+    )
 
 
 @pytest.fixture
@@ -67,8 +80,16 @@ def background(w, grid=None, category=None, days=70, per_day=(1, 0, 1, 0, 1, 0, 
         d = w.day - dt.timedelta(days=k)
         for i in range(per_day[d.weekday()]):
             t = timezone.make_aware(dt.datetime.combine(d, dt.time(10, i)))
-            rows.append(make_request(grid, category or w.cat, t, lon=rng.uniform(grid.min_lon, grid.max_lon),
-                                     lat=rng.uniform(grid.min_lat, grid.max_lat), **kw))
+            rows.append(
+                make_request(
+                    grid,
+                    category or w.cat,
+                    t,
+                    lon=rng.uniform(grid.min_lon, grid.max_lon),
+                    lat=rng.uniform(grid.min_lat, grid.max_lat),
+                    **kw,
+                )
+            )
     return ServiceRequest.objects.bulk_create(rows)
 
 

@@ -11,8 +11,9 @@ from gongzhi.alerts import evaluation as E
 
 
 def test_arrivals_evaluation_small():
-    rows = {r["method"]: r for r in E.evaluate_arrivals(300, 200, 60, seed=3, alphas=(1e-3,),
-                                                         sizes=(4.0,), durations=(3,))}
+    rows = {
+        r["method"]: r for r in E.evaluate_arrivals(300, 200, 60, seed=3, alphas=(1e-3,), sizes=(4.0,), durations=(3,))
+    }
     ours, naive = rows["seasonal NB, windows 1/3/7 d, α=0.001"], rows["naive trailing 28-day mean + 3σ"]
     assert ours["recall"] >= 0.6  # large 3-day spikes
     assert ours["far"] < 0.025  # per series-week on incident-free data
@@ -30,6 +31,24 @@ def test_repeat_and_sla_evaluations_small():
 
 def test_bench_script_runs():
     bench = Path(__file__).resolve().parents[2] / "bench" / "bench_alerts.py"
-    out = subprocess.run([sys.executable, str(bench), "--series", "60", "--days", "140", "--incidents", "12",
-                          "--grids", "20", "--groups", "20"], capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(bench),
+            "--series",
+            "60",
+            "--days",
+            "140",
+            "--incidents",
+            "12",
+            "--grids",
+            "20",
+            "--groups",
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     assert "| seasonal NB, windows 1/3/7 d, α=0.001 |" in out.stdout and "naive trailing" in out.stdout

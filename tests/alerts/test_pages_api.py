@@ -93,6 +93,7 @@ def test_api(two, users, client):
     d = client.get(f"/api/v1/alerts/{two.alert_a.pk}").json()
     assert len(d["requests"]) == 8 and d["explanation"] == two.alert_a.explanation and d["series"]["days"]
     assert client.get(f"/api/v1/alerts/{two.alert_b.pk}").status_code == 404
+
     def post(path, body):
         return client.post(path, json.dumps(body), content_type="application/json")
 
@@ -101,8 +102,10 @@ def test_api(two, users, client):
     assert post(f"/api/v1/alerts/{two.alert_a.pk}/acknowledge", {"version": 5}).status_code == 409
     ok = post(f"/api/v1/alerts/{two.alert_a.pk}/acknowledge", {"version": 1})
     assert ok.status_code == 200 and ok.json()["status"] == "acknowledged" and ok.json()["version"] == 2
-    assert post(f"/api/v1/alerts/{two.alert_a.pk}/resolve", {"version": 2, "reason": "已处置"}).json()["status"] == \
-        "resolved"
+    assert (
+        post(f"/api/v1/alerts/{two.alert_a.pk}/resolve", {"version": 2, "reason": "已处置"}).json()["status"]
+        == "resolved"
+    )
     client.force_login(users["grid_worker"])
     assert post(f"/api/v1/alerts/{two.alert_a.pk}/dismiss", {"reason": "x"}).status_code in (400, 403)
 

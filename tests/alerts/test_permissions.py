@@ -12,20 +12,27 @@ from gongzhi.core.errors import Forbidden
 from ..helpers import outcome
 from .test_services import background, spike
 
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre"]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 
 
 MATRIX = {
     # action:                DA    SC     CC     GW     DS     AU     OSC
-    "scan_district":        (True, False, False, False, False, False, False),
-    "scan_street_a":        (True, True, False, False, False, False, False),
-    "scan_community_a":     (True, True, False, False, False, False, False),
-    "acknowledge_in_a":     (True, True, True, False, False, False, False),
-    "dismiss_in_a":         (True, True, True, False, False, False, False),
-    "resolve_in_a":         (True, True, True, False, False, False, False),
-    "see_alert_in_a":       (True, True, True, True, True, True, False),
-    "see_alert_in_b":       (True, False, False, False, True, True, True),
+    "scan_district": (True, False, False, False, False, False, False),
+    "scan_street_a": (True, True, False, False, False, False, False),
+    "scan_community_a": (True, True, False, False, False, False, False),
+    "acknowledge_in_a": (True, True, True, False, False, False, False),
+    "dismiss_in_a": (True, True, True, False, False, False, False),
+    "resolve_in_a": (True, True, True, False, False, False, False),
+    "see_alert_in_a": (True, True, True, True, True, True, False),
+    "see_alert_in_b": (True, False, False, False, True, True, True),
 }
 
 
@@ -47,6 +54,7 @@ def actions(w, user):
         def go():
             if not S.visible(user).filter(pk=alert.pk).exists():
                 raise Forbidden("not visible")
+
         return go
 
     return {

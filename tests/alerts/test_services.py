@@ -29,9 +29,14 @@ def spike(w, add, d=None, n=8, grid=None, cat=None):
 
     grid, cat, d = grid or w.grid_a, cat or w.cat, d or w.day
     rng = random.Random(n * 31 + d.toordinal())
-    return ServiceRequest.objects.bulk_create([
-        make_request(grid, cat, t, lon=rng.uniform(grid.min_lon, grid.max_lon),
-                     lat=rng.uniform(grid.min_lat, grid.max_lat)) for t in at_day(w, d, n)])
+    return ServiceRequest.objects.bulk_create(
+        [
+            make_request(
+                grid, cat, t, lon=rng.uniform(grid.min_lon, grid.max_lon), lat=rng.uniform(grid.min_lat, grid.max_lat)
+            )
+            for t in at_day(w, d, n)
+        ]
+    )
 
 
 @pytest.mark.django_db
@@ -83,9 +88,21 @@ def test_the_same_anomaly_is_not_raised_twice_while_open(aworld, add):
     assert a.requests.count() == 15
     assert Event.objects.filter(type="alerts.updated").count() == 1
     with pytest.raises(IntegrityError), transaction.atomic():
-        Alert.objects.create(kind=a.kind, key=a.key, title="x", region=a.region, window_start=a.window_start,
-                             window_end=a.window_end, expected=1, observed=1, p_value=1, score=0, explanation="x",
-                             created_at=timezone.now(), updated_at=timezone.now())
+        Alert.objects.create(
+            kind=a.kind,
+            key=a.key,
+            title="x",
+            region=a.region,
+            window_start=a.window_start,
+            window_end=a.window_end,
+            expected=1,
+            observed=1,
+            p_value=1,
+            score=0,
+            explanation="x",
+            created_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
 
 
 @pytest.mark.django_db
@@ -124,8 +141,13 @@ def test_repeated_complaints_at_one_place(aworld, add):
     assert {q.pk for q in reqs} <= set(a.requests.values_list("pk", flat=True))
     assert "50米" in a.explanation and "DBSCAN" in a.explanation
     # one more complaint there: the open alert takes it in
-    more = add(g, w.cat2, [timezone.make_aware(dt.datetime.combine(w.day + dt.timedelta(days=1), dt.time(9)))],
-               lon=lon, lat=lat)
+    more = add(
+        g,
+        w.cat2,
+        [timezone.make_aware(dt.datetime.combine(w.day + dt.timedelta(days=1), dt.time(9)))],
+        lon=lon,
+        lat=lat,
+    )
     r2 = S.scan(SYSTEM, None, w.at + dt.timedelta(days=1))
     assert r2.raised == [] and [x.pk for x in r2.updated] == [a.pk]
     assert a.requests.filter(pk=more[0].pk).exists()
@@ -139,8 +161,15 @@ def test_a_cluster_of_sla_breaches(aworld, add):
     for k in range(8, 64):
         due = timezone.make_aware(dt.datetime.combine(w.day - dt.timedelta(days=k), dt.time(17)))
         late = k % 10 == 0
-        hist += add(w.grid_a, w.cat, [due - dt.timedelta(days=5)], unit=w.unit, due_at=due,
-                    resolved_at=due + dt.timedelta(hours=5 if late else -5), state="closed")
+        hist += add(
+            w.grid_a,
+            w.cat,
+            [due - dt.timedelta(days=5)],
+            unit=w.unit,
+            due_at=due,
+            resolved_at=due + dt.timedelta(hours=5 if late else -5),
+            state="closed",
+        )
     late = []
     for k in range(5):
         due = timezone.make_aware(dt.datetime.combine(w.day - dt.timedelta(days=k), dt.time(12)))
@@ -177,7 +206,11 @@ def test_status_changes_validate_and_use_the_version(aworld, add, users):
     with pytest.raises(DomainError):
         S.dismiss(users["street_cadre"], a, reason="x")
     assert list(Event.objects.filter(type__startswith="alerts.").order_by("seq").values_list("type", flat=True)) == [
-        "alerts.raised", "alerts.scanned", "alerts.acknowledged", "alerts.resolved"]
+        "alerts.raised",
+        "alerts.scanned",
+        "alerts.acknowledged",
+        "alerts.resolved",
+    ]
 
 
 @pytest.mark.django_db

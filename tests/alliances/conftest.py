@@ -35,8 +35,9 @@ def units(world):
 
 
 def found(lead, members, *, name="联合体", kind="cross_domain", on=FOUNDED, actor=SYSTEM, **kw):
-    a = S.apply_alliance(lead_unit=lead, kind=kind, name=name, purpose="共建共治", members=members, actor=actor,
-                         on=on, **kw)
+    a = S.apply_alliance(
+        lead_unit=lead, kind=kind, name=name, purpose="共建共治", members=members, actor=actor, on=on, **kw
+    )
     return S.decide_application(a, approve=True, actor=actor, on=on)
 
 

@@ -20,12 +20,18 @@ def api(client, users):
         if method == "get":
             return fn("/api/v1/alliances" + path, body, **headers)
         return fn("/api/v1/alliances" + path, body, content_type="application/json", **headers)
+
     return call
 
 
 def test_apply_and_decide(units, api):
-    body = {"lead_unit": units.comm_party.code, "kind": "cross_domain", "name": "API联合体", "purpose": "p",
-            "members": [units.school.code]}
+    body = {
+        "lead_unit": units.comm_party.code,
+        "kind": "cross_domain",
+        "name": "API联合体",
+        "purpose": "p",
+        "members": [units.school.code],
+    }
     r = api("post", "", user="community_cadre", key="k1", **body)
     assert r.status_code == 201, r.content
     r2 = api("post", "", user="community_cadre", key="k1", **body)
@@ -43,8 +49,10 @@ def test_apply_and_decide(units, api):
 
 
 def test_cap_refusal_over_api_names_alliances(units, api):
-    alls = [found(lead, [units.school], name=f"联合体{i}") for i, lead in
-            enumerate([units.hospital, units.firms[0], units.firms[1]])]
+    alls = [
+        found(lead, [units.school], name=f"联合体{i}")
+        for i, lead in enumerate([units.hospital, units.firms[0], units.firms[1]])
+    ]
     r = api("post", f"/{alls[0].code}/members", unit=units.property.code)
     assert r.status_code == 201
     r = api("post", f"/{alls[0].code}/members", unit=units.school.code)
@@ -59,8 +67,13 @@ def test_cap_refusal_over_api_names_alliances(units, api):
 
 def test_meeting_and_points(units, api, alliance):
     mid = alliance.meetings.get(kind="kickoff").pk
-    r = api("post", f"/{alliance.code}/meetings/{mid}", held_on="2025-01-20", minutes="纪要",
-            attendees=[units.comm_party.code, units.school.code])
+    r = api(
+        "post",
+        f"/{alliance.code}/meetings/{mid}",
+        held_on="2025-01-20",
+        minutes="纪要",
+        attendees=[units.comm_party.code, units.school.code],
+    )
     assert r.status_code == 200 and r.json()["attendance"] == 2
     assert api("get", f"/{alliance.code}/points/2025/1").status_code == 404
     RT.compute_quarter(alliance, 2025, 1, actor=SYSTEM)

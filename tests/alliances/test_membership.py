@@ -17,8 +17,10 @@ from .conftest import found
 def crowded(units):
     """The school in three alliances; two more alliances it is not in."""
     leads = [units.hospital, units.firms[0], units.firms[1], units.social, units.residents, units.comm_party]
-    alls = [found(lead, [units.school] if i < 3 else [units.property], name=f"联合体{i + 1}")
-            for i, lead in enumerate(leads)]
+    alls = [
+        found(lead, [units.school] if i < 3 else [units.property], name=f"联合体{i + 1}")
+        for i, lead in enumerate(leads)
+    ]
     return alls
 
 
@@ -94,6 +96,12 @@ def test_duplicate_and_declined_requests(units, alliance):
 
 def test_proposing_a_unit_at_the_cap_is_refused(units, crowded):
     with pytest.raises(DomainError) as e:
-        S.apply_alliance(lead_unit=units.comm_party, kind="cross_domain", name="新", purpose="p",
-                         members=[units.school], actor=SYSTEM)
+        S.apply_alliance(
+            lead_unit=units.comm_party,
+            kind="cross_domain",
+            name="新",
+            purpose="p",
+            members=[units.school],
+            actor=SYSTEM,
+        )
     assert crowded[0].name in e.value.message

@@ -36,20 +36,29 @@ def test_matrix(world, users, role):
 def test_services_follow_the_matrix(units, users, alliance):
     comm, grid, other, audit = (users[k] for k in ("community_cadre", "grid_worker", "other_street_cadre", "auditor"))
     with pytest.raises(Forbidden):  # a grid worker may not found an alliance
-        S.apply_alliance(lead_unit=units.comm_party, kind="cross_domain", name="X", purpose="p",
-                         members=[units.school], actor=grid)
-    a = S.apply_alliance(lead_unit=units.comm_party, kind="cross_domain", name="X", purpose="p",
-                         members=[units.school], actor=comm)
+        S.apply_alliance(
+            lead_unit=units.comm_party, kind="cross_domain", name="X", purpose="p", members=[units.school], actor=grid
+        )
+    a = S.apply_alliance(
+        lead_unit=units.comm_party, kind="cross_domain", name="X", purpose="p", members=[units.school], actor=comm
+    )
     with pytest.raises(Forbidden):  # the community may apply but not approve
         S.decide_application(a, approve=True, actor=comm)
     with pytest.raises(Forbidden):  # another street's cadre may not approve
         S.decide_application(a, approve=True, actor=other)
     m = alliance.meetings.get(kind="kickoff")
     with pytest.raises(Forbidden):
-        S.record_meeting(m, held_on=dt.date(2025, 1, 20), minutes="m", attendees=[units.comm_party, units.school],
-                         actor=audit)
-    S.record_meeting(m, held_on=dt.date(2025, 1, 20), minutes="m", attendees=[units.comm_party, units.school],
-                     actor=comm, on=dt.date(2025, 1, 20))
+        S.record_meeting(
+            m, held_on=dt.date(2025, 1, 20), minutes="m", attendees=[units.comm_party, units.school], actor=audit
+        )
+    S.record_meeting(
+        m,
+        held_on=dt.date(2025, 1, 20),
+        minutes="m",
+        attendees=[units.comm_party, units.school],
+        actor=comm,
+        on=dt.date(2025, 1, 20),
+    )
     with pytest.raises(Forbidden):  # points are computed by the street, not the community
         RT.compute_quarter(alliance, 2025, 1, actor=comm)
     RT.compute_quarter(alliance, 2025, 1, actor=users["street_cadre"])

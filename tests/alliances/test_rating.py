@@ -22,16 +22,32 @@ D = dt.date
 def q1_records(alliance, units):
     """Kick-off attended by lead and school; an adopted suggestion; a supply; an activity; two tasks."""
     ko = alliance.meetings.get(kind="kickoff", year=2025)
-    S.record_meeting(ko, held_on=D(2025, 1, 20), minutes="三张清单", attendees=[units.comm_party, units.school],
-                     suggestions=[(units.school, "设立护学岗")], on=D(2025, 1, 20), actor=SYSTEM)
+    S.record_meeting(
+        ko,
+        held_on=D(2025, 1, 20),
+        minutes="三张清单",
+        attendees=[units.comm_party, units.school],
+        suggestions=[(units.school, "设立护学岗")],
+        on=D(2025, 1, 20),
+        actor=SYSTEM,
+    )
     S.adopt_suggestion(ko.suggestions.get(), actor=SYSTEM)
     S.add_list_item(alliance, year=2025, kind="need", title="场地", unit=units.school, actor=SYSTEM)
     res = S.add_list_item(alliance, year=2025, kind="resource", title="活动室", unit=units.property, actor=SYSTEM)
-    proj = S.add_list_item(alliance, year=2025, kind="project", title="四点半课堂", unit=units.comm_party, posts=2, actor=SYSTEM)
+    proj = S.add_list_item(
+        alliance, year=2025, kind="project", title="四点半课堂", unit=units.comm_party, posts=2, actor=SYSTEM
+    )
     S.agree_lists(alliance, 2025, actor=SYSTEM)
     S.supply_resource(alliance, units.property, description="开放活动室", item=res, on=D(2025, 2, 1), actor=SYSTEM)
-    S.record_activity(alliance, kind="lecture", title="联合党课", held_on=D(2025, 2, 10), organiser=units.comm_party,
-                      participants={units.school: 10}, actor=SYSTEM)
+    S.record_activity(
+        alliance,
+        kind="lecture",
+        title="联合党课",
+        held_on=D(2025, 2, 10),
+        organiser=units.comm_party,
+        participants={units.school: 10},
+        actor=SYSTEM,
+    )
     t1 = S.claim(proj, units.school, owner_name="张", deadline=D(2025, 3, 1), on=D(2025, 1, 21), actor=SYSTEM)
     t2 = S.claim(proj, units.property, owner_name="李", deadline=D(2025, 2, 1), on=D(2025, 1, 21), actor=SYSTEM)
     S.complete_task(t1, note="完成", completed_on=D(2025, 2, 20), actor=SYSTEM)
@@ -63,8 +79,9 @@ def test_points_are_computed_from_records_and_explain_themselves(units, alliance
     # recomputing an open quarter is idempotent
     RT.compute_quarter(alliance, 2025, 1, actor=SYSTEM)
     assert totals(q)[units.school.pk]["total"] == 18
-    assert q.lines.count() == sum(len(v) for u in (units.school, units.property, units.comm_party)
-                                  for v in RT.drill_down(q, u).values())
+    assert q.lines.count() == sum(
+        len(v) for u in (units.school, units.property, units.comm_party) for v in RT.drill_down(q, u).values()
+    )
 
 
 def test_caps_and_weights(units, alliance):
@@ -125,10 +142,17 @@ def test_closed_quarter_is_frozen_and_corrected_by_new_entries(units, users, all
         RT.correct_score(q, units.school, dimension="resources", points=5, reason="", actor=users["street_cadre"])
     assert e.value.field == "reason"
     with pytest.raises(Forbidden):
-        RT.correct_score(q, units.school, dimension="resources", points=5, reason="补记3月30日资源供给",
-                         actor=users["community_cadre"])
-    RT.correct_score(q, units.school, dimension="resources", points=5, reason="补记3月30日资源供给",
-                     actor=users["street_cadre"])
+        RT.correct_score(
+            q,
+            units.school,
+            dimension="resources",
+            points=5,
+            reason="补记3月30日资源供给",
+            actor=users["community_cadre"],
+        )
+    RT.correct_score(
+        q, units.school, dimension="resources", points=5, reason="补记3月30日资源供给", actor=users["street_cadre"]
+    )
     assert totals(q)[units.school.pk]["total"] == 23
     corr = RT.drill_down(q, units.school)["resources"]
     assert corr[0].kind == "correction" and corr[0].reason == "补记3月30日资源供给"
@@ -210,14 +234,23 @@ def test_strong_units_go_on_the_support_list(units, alliance):
         start = R.quarter_bounds(2025, n)[0] + dt.timedelta(days=6)
         for k in range(13):  # 13 extra meetings × 2 = 26 → capped at 25
             day = start + dt.timedelta(days=k)
-            S.record_meeting(alliance=alliance, kind="scheduling", held_on=day, minutes="m", attendees=members, on=day, actor=SYSTEM)
+            S.record_meeting(
+                alliance=alliance, kind="scheduling", held_on=day, minutes="m", attendees=members, on=day, actor=SYSTEM
+            )
         for u in members:
             for k in range(10):  # 10 suggestions × 2 = 20; 10 supplies × 5 = 50 → 20
                 day = start + dt.timedelta(days=k)
                 S.add_suggestion(alliance, u, text="建议", on=day, actor=SYSTEM)
                 S.supply_resource(alliance, u, description="供给", on=day, actor=SYSTEM)
-        S.record_activity(alliance, kind="visit", title="交流", held_on=start, organiser=members[0],
-                          participants=members, actor=SYSTEM)
+        S.record_activity(
+            alliance,
+            kind="visit",
+            title="交流",
+            held_on=start,
+            organiser=members[0],
+            participants=members,
+            actor=SYSTEM,
+        )
     # tasks are capped at 20: done via corrections in this synthetic year, with a reason
     _close_year(alliance)
     for q in Quarter.objects.filter(alliance=alliance):

@@ -16,8 +16,9 @@ D = dt.date
 
 def kickoff(alliance, units, on=D(2025, 1, 20)):
     m = alliance.meetings.get(kind="kickoff", year=on.year)
-    return S.record_meeting(m, held_on=on, minutes="议定三张清单", attendees=[units.comm_party, units.school],
-                            on=on, actor=SYSTEM)
+    return S.record_meeting(
+        m, held_on=on, minutes="议定三张清单", attendees=[units.comm_party, units.school], on=on, actor=SYSTEM
+    )
 
 
 def test_goals_need_four_principles_and_higher_approval(units, users, alliance):
@@ -43,8 +44,12 @@ def test_goals_need_four_principles_and_higher_approval(units, users, alliance):
 
 def test_lists_agreed_at_kickoff_then_claims_become_tasks(units, alliance):
     need = S.add_list_item(alliance, year=2025, kind="need", title="学生课后托管场地", unit=units.school, actor=SYSTEM)
-    S.add_list_item(alliance, year=2025, kind="resource", title="物业活动室", unit=units.property, meets=need, actor=SYSTEM)
-    proj = S.add_list_item(alliance, year=2025, kind="project", title="四点半课堂", unit=units.comm_party, posts=2, actor=SYSTEM)
+    S.add_list_item(
+        alliance, year=2025, kind="resource", title="物业活动室", unit=units.property, meets=need, actor=SYSTEM
+    )
+    proj = S.add_list_item(
+        alliance, year=2025, kind="project", title="四点半课堂", unit=units.comm_party, posts=2, actor=SYSTEM
+    )
     with pytest.raises(DomainError) as e:
         S.claim(proj, units.school, owner_name="张老师", deadline=D(2025, 6, 30), on=D(2025, 1, 15), actor=SYSTEM)
     assert e.value.code == "not_agreed"
@@ -56,7 +61,9 @@ def test_lists_agreed_at_kickoff_then_claims_become_tasks(units, alliance):
     with pytest.raises(DomainError) as e:
         S.add_list_item(alliance, year=2025, kind="need", title="迟到的需求", unit=units.school, actor=SYSTEM)
     assert e.value.code == "lists_agreed"
-    t1 = S.claim(proj, units.school, owner_name="张老师", deadline=D(2025, 6, 30), post="辅导员", on=D(2025, 1, 21), actor=SYSTEM)
+    t1 = S.claim(
+        proj, units.school, owner_name="张老师", deadline=D(2025, 6, 30), post="辅导员", on=D(2025, 1, 21), actor=SYSTEM
+    )
     S.claim(proj, units.property, owner_name="李经理", deadline=D(2025, 3, 31), on=D(2025, 1, 21), actor=SYSTEM)
     with pytest.raises(DomainError) as e:
         S.claim(proj, units.firms[0], owner_name="王", deadline=D(2025, 6, 30), on=D(2025, 1, 21), actor=SYSTEM)
@@ -114,20 +121,48 @@ def test_funding_ledger(units, users, alliance):
 
 
 def test_activities_record_participation(units, alliance):
-    act = S.record_activity(alliance, kind="themed_day", title="主题党日：垃圾分类", held_on=D(2025, 3, 5),
-                            organiser=units.comm_party, participants={units.school: 12, units.property: 5}, actor=SYSTEM)
+    act = S.record_activity(
+        alliance,
+        kind="themed_day",
+        title="主题党日：垃圾分类",
+        held_on=D(2025, 3, 5),
+        organiser=units.comm_party,
+        participants={units.school: 12, units.property: 5},
+        actor=SYSTEM,
+    )
     assert {p.unit_id: p.people for p in act.participations.all()} == {units.school.pk: 12, units.property.pk: 5}
     with pytest.raises(DomainError) as e:
-        S.record_activity(alliance, kind="banquet", title="x", held_on=D(2025, 3, 5), organiser=units.comm_party,
-                          participants=[units.school], actor=SYSTEM)
+        S.record_activity(
+            alliance,
+            kind="banquet",
+            title="x",
+            held_on=D(2025, 3, 5),
+            organiser=units.comm_party,
+            participants=[units.school],
+            actor=SYSTEM,
+        )
     assert e.value.field == "kind"
     with pytest.raises(DomainError) as e:
-        S.record_activity(alliance, kind="lecture", title="x", held_on=D(2025, 3, 5), organiser=units.comm_party,
-                          participants=[units.hospital], actor=SYSTEM)
+        S.record_activity(
+            alliance,
+            kind="lecture",
+            title="x",
+            held_on=D(2025, 3, 5),
+            organiser=units.comm_party,
+            participants=[units.hospital],
+            actor=SYSTEM,
+        )
     assert units.hospital.name in e.value.message
     with pytest.raises(DomainError):
-        S.record_activity(alliance, kind="lecture", title="x", held_on=D(2099, 3, 5), organiser=units.comm_party,
-                          participants=[units.school], actor=SYSTEM)
+        S.record_activity(
+            alliance,
+            kind="lecture",
+            title="x",
+            held_on=D(2099, 3, 5),
+            organiser=units.comm_party,
+            participants=[units.school],
+            actor=SYSTEM,
+        )
 
 
 def test_unit_duties(units, alliance):

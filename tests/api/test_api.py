@@ -31,8 +31,15 @@ def test_openapi_document(client, db):
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     doc = r.json()
-    for path in ["/api/v1/regions", "/api/v1/units", "/api/v1/people", "/api/v1/grids", "/api/v1/grids/locate",
-                 "/api/v1/categories", "/api/v1/responsibility"]:
+    for path in [
+        "/api/v1/regions",
+        "/api/v1/units",
+        "/api/v1/people",
+        "/api/v1/grids",
+        "/api/v1/grids/locate",
+        "/api/v1/categories",
+        "/api/v1/responsibility",
+    ]:
         assert path in doc["paths"], path
 
 
@@ -105,15 +112,26 @@ def test_grids_geojson_locate_and_responsibility(api, world, users):
     r = api("get", f"/responsibility?category=99999&grid={g.code}", user=admin)
     assert r.status_code == 400 and r.json()["field"] == "category"
     cats = api("get", "/categories", user=admin).json()
-    assert {"code": "04080", "name": "飞线充电", "parent": "04", "default_sla": "emergency",
-            "local_extension": True} in cats
+    assert {
+        "code": "04080",
+        "name": "飞线充电",
+        "parent": "04",
+        "default_sla": "emergency",
+        "local_extension": True,
+    } in cats
 
 
 def test_create_unit_with_idempotency_key(api, world, users):
     people = list(Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:3])
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
-    body = {"code": "API-1", "name": "新支部", "kind": "party_compound", "region": world.comm_a.code,
-            "parent": parent.code, "founding_members": people}
+    body = {
+        "code": "API-1",
+        "name": "新支部",
+        "kind": "party_compound",
+        "region": world.comm_a.code,
+        "parent": parent.code,
+        "founding_members": people,
+    }
     h = {"Idempotency-Key": "abc-123"}
     r1 = api("post", "/units", user=users["street_cadre"], data=body, headers=h)
     assert r1.status_code == 201 and r1.json()["full_members"] == 3
@@ -129,34 +147,71 @@ def test_bad_input_is_a_4xx_and_changes_nothing(api, world, users):
     n = Unit.objects.count()
     people = list(Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:2])
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
-    r = api("post", "/units", user=users["street_cadre"], data={
-        "code": "API-2", "name": "x", "kind": "party_compound", "region": world.comm_a.code, "parent": parent.code,
-        "founding_members": people})
+    r = api(
+        "post",
+        "/units",
+        user=users["street_cadre"],
+        data={
+            "code": "API-2",
+            "name": "x",
+            "kind": "party_compound",
+            "region": world.comm_a.code,
+            "parent": parent.code,
+            "founding_members": people,
+        },
+    )
     assert r.status_code == 400 and r.json()["field"] == "founding_members"
     r = api("post", "/units", user=users["street_cadre"], data={"code": "API-3"})
     assert r.status_code == 422 and "name" in r.json()["detail"]
-    r = api("post", "/units", user=users["street_cadre"], data={
-        "code": "API-4", "name": "x", "kind": "school", "region": world.comm_b.code})
+    r = api(
+        "post",
+        "/units",
+        user=users["street_cadre"],
+        data={"code": "API-4", "name": "x", "kind": "school", "region": world.comm_b.code},
+    )
     assert r.status_code == 403
     assert Unit.objects.count() == n
 
 
 def test_create_and_import_grids(api, world, users):
     admin = users["street_cadre"]
-    r = api("post", "/grids", user=admin, data={"community": world.comm_a.code, "name": "新网格",
-                                                 "geometry": square(118.9, 42.3)})
+    r = api(
+        "post",
+        "/grids",
+        user=admin,
+        data={"community": world.comm_a.code, "name": "新网格", "geometry": square(118.9, 42.3)},
+    )
     assert r.status_code == 201 and r.json()["code"].startswith(world.comm_a.code)
-    r = api("post", "/grids", user=admin, data={"community": world.comm_a.code, "name": "重叠",
-                                                 "geometry": square(118.9005, 42.3)})
+    r = api(
+        "post",
+        "/grids",
+        user=admin,
+        data={"community": world.comm_a.code, "name": "重叠", "geometry": square(118.9005, 42.3)},
+    )
     assert r.status_code == 400 and r.json()["code"] == "overlap"
-    r = api("post", "/grids", user=admin, data={"community": world.comm_a.code, "name": "点",
-                                                 "geometry": {"type": "Point", "coordinates": [1, 2]}})
+    r = api(
+        "post",
+        "/grids",
+        user=admin,
+        data={"community": world.comm_a.code, "name": "点", "geometry": {"type": "Point", "coordinates": [1, 2]}},
+    )
     assert r.status_code == 400 and r.json()["code"] == "invalid_geojson"
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": square(118.95, 42.3), "properties": {"community": world.comm_a.code,
-                                                                               "name": "导入"}}]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": square(118.95, 42.3),
+                "properties": {"community": world.comm_a.code, "name": "导入"},
+            }
+        ],
+    }
     r = api("post", "/grids/import", user=admin, data=fc)
     assert r.status_code == 201 and len(r.json()["created"]) == 1
-    r = api("post", "/grids", user=users["other_street_cadre"], data={
-        "community": world.comm_a.code, "name": "越权", "geometry": square(118.97, 42.3)})
+    r = api(
+        "post",
+        "/grids",
+        user=users["other_street_cadre"],
+        data={"community": world.comm_a.code, "name": "越权", "geometry": square(118.97, 42.3)},
+    )
     assert r.status_code == 403

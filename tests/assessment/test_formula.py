@@ -37,12 +37,27 @@ def test_never_assess_names_refused_with_reason(name):
     assert e.value.code == "never_assess"
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('true')", "satisfaction_rate.real", "satisfaction_rate ** 2", "[satisfaction_rate]",
-    "satisfaction_rate if 1 else 0", "satisfaction_rate > 0.5", "lambda: 1", "open('x')", "'a'",
-    "satisfaction_rate; 1", "", "1 + 2", "min + satisfaction_rate", "True * satisfaction_rate",
-    "satisfaction_rate % 2", "min(satisfaction_rate, key=1)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('true')",
+        "satisfaction_rate.real",
+        "satisfaction_rate ** 2",
+        "[satisfaction_rate]",
+        "satisfaction_rate if 1 else 0",
+        "satisfaction_rate > 0.5",
+        "lambda: 1",
+        "open('x')",
+        "'a'",
+        "satisfaction_rate; 1",
+        "",
+        "1 + 2",
+        "min + satisfaction_rate",
+        "True * satisfaction_rate",
+        "satisfaction_rate % 2",
+        "min(satisfaction_rate, key=1)",
+    ],
+)
 def test_anything_else_refused(text):
     with pytest.raises(DomainError):
         F.parse(text, MEASURES)

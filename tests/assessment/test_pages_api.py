@@ -68,8 +68,9 @@ def test_catalogue_page_refuses_bad_formula_with_reason(users, client, world, sc
     assert "未知字段“foo”" in body and 'aria-invalid="true"' in body
     r = client.post("/assessment/catalogue/", {"code": "x2", "name": "打卡", "formula": "checkin_count / 30"})
     assert r.status_code == 400 and "负面清单" in r.content.decode()
-    r = client.post("/assessment/catalogue/", {"code": "x3", "name": "重办控制", "formula": "1 - reopen_rate",
-                                               "element": ""})
+    r = client.post(
+        "/assessment/catalogue/", {"code": "x3", "name": "重办控制", "formula": "1 - reopen_rate", "element": ""}
+    )
     assert r.status_code == 302 and Indicator.objects.filter(code="x3").exists()
     client.force_login(users["street_cadre"])
     r = client.post("/assessment/catalogue/", {"code": "x4", "name": "X", "formula": "1 - reopen_rate"})
@@ -81,18 +82,33 @@ def test_api(users, client, world, scheme):
     cat = client.get("/api/v1/assessment/measures").json()
     assert "satisfaction_rate" in cat["measures"] and "photo_count" in cat["never_assess"]
     assert "photo_count" not in cat["measures"]
-    r = client.post("/api/v1/assessment/indicators", {"code": "a1", "name": "A", "formula": "happiness"},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/assessment/indicators",
+        {"code": "a1", "name": "A", "formula": "happiness"},
+        content_type="application/json",
+    )
     assert r.status_code == 400 and r.json()["field"] == "formula" and "happiness" in r.json()["detail"]
-    r = client.post("/api/v1/assessment/schemes", {"code": "s2", "name": "S", "region": world.district.code,
-                                                   "weights": {"urban": {"satisfaction": 0.7},
-                                                               "rural": {"satisfaction": 1}}},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/assessment/schemes",
+        {
+            "code": "s2",
+            "name": "S",
+            "region": world.district.code,
+            "weights": {"urban": {"satisfaction": 0.7}, "rural": {"satisfaction": 1}},
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 400 and "合计为0.7" in r.json()["detail"]
-    r = client.post("/api/v1/assessment/schemes", {"code": "s2", "name": "S", "region": world.district.code,
-                                                   "weights": {"urban": {"satisfaction": [0.7, 1], "response": 0.3},
-                                                               "rural": {"satisfaction": 1}}},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/assessment/schemes",
+        {
+            "code": "s2",
+            "name": "S",
+            "region": world.district.code,
+            "weights": {"urban": {"satisfaction": [0.7, 1], "response": 0.3}, "rural": {"satisfaction": 1}},
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 201 and r.json()["weights"]["urban"]["satisfaction"] == {"weight": 0.7, "shift": 1.0}
     body = {"scheme": "s2", "period": str(timezone.localdate().year)}
     r1 = client.post("/api/v1/assessment/runs", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k1")
@@ -103,15 +119,20 @@ def test_api(users, client, world, scheme):
     assert {x["region"] for x in rows} >= {world.street_a.code, world.street_b.code}
     one = client.get(f"/api/v1/assessment/results/{rows[0]['id']}").json()
     assert "measures" in one and "requests" in one["measures"] and "fusion_elements" in one
-    r = client.put("/api/v1/assessment/schemes/s2/weights", {"version": 9, "weights": {"urban": {"satisfaction": 1},
-                                                                       "rural": {"satisfaction": 1}}},
-                   content_type="application/json")
+    r = client.put(
+        "/api/v1/assessment/schemes/s2/weights",
+        {"version": 9, "weights": {"urban": {"satisfaction": 1}, "rural": {"satisfaction": 1}}},
+        content_type="application/json",
+    )
     assert r.status_code == 409
     client.force_login(users["other_street_cadre"])
     rows = client.get(f"/api/v1/assessment/runs/{rid}/results").json()
     assert {x["region"][:9] for x in rows} == {world.street_b.code}
-    r = client.post("/api/v1/assessment/runs", {"scheme": "s2", "period": "2026", "region": world.street_a.code},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/assessment/runs",
+        {"scheme": "s2", "period": "2026", "region": world.street_a.code},
+        content_type="application/json",
+    )
     assert r.status_code == 403
 
 

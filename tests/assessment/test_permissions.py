@@ -8,20 +8,34 @@ from gongzhi.assessment.models import Indicator, Result, Run
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import DomainError, Forbidden
 
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre"]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 
 # who may see the result of: community A (street A), township B
 VIEW = {
-    "district_admin": (True, True), "street_cadre": (True, False), "community_cadre": (True, False),
-    "grid_worker": (True, False), "department_staff": (True, True), "auditor": (True, True),
+    "district_admin": (True, True),
+    "street_cadre": (True, False),
+    "community_cadre": (True, False),
+    "grid_worker": (True, False),
+    "department_staff": (True, True),
+    "auditor": (True, True),
     "other_street_cadre": (False, True),
 }
 # who may run over: street A, township B, the whole district
 RUN = {
-    "district_admin": (True, True, True), "street_cadre": (True, False, False),
-    "community_cadre": (False, False, False), "grid_worker": (False, False, False),
-    "department_staff": (False, False, False), "auditor": (False, False, False),
+    "district_admin": (True, True, True),
+    "street_cadre": (True, False, False),
+    "community_cadre": (False, False, False),
+    "grid_worker": (False, False, False),
+    "department_staff": (False, False, False),
+    "auditor": (False, False, False),
     "other_street_cadre": (False, True, False),
 }
 
@@ -70,14 +84,22 @@ def test_manage_matrix(role, users, world, scheme):
     if allowed:
         A.define_indicator(u, code="t_reopen", name="重办控制", formula="1 - reopen_rate")
         assert Indicator.objects.filter(code="t_reopen").exists()
-        A.set_weights(u, scheme, expected_version=scheme.version, weights={
-            "urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}})
+        A.set_weights(
+            u,
+            scheme,
+            expected_version=scheme.version,
+            weights={"urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}},
+        )
     else:
         with pytest.raises(Forbidden):
             A.define_indicator(u, code="t_reopen", name="重办控制", formula="1 - reopen_rate")
         with pytest.raises(Forbidden):
-            A.set_weights(u, scheme, expected_version=scheme.version, weights={
-                "urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}})
+            A.set_weights(
+                u,
+                scheme,
+                expected_version=scheme.version,
+                weights={"urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}},
+            )
         assert not Indicator.objects.filter(code="t_reopen").exists()
         scheme.refresh_from_db()
         assert scheme.version == 1
@@ -89,5 +111,10 @@ def test_manage_outside_region(users, world, scheme):
 
     city = Region.objects.get(level="city")
     with pytest.raises(Forbidden):
-        A.create_scheme(users["district_admin"], code="city", name="市方案", region=city,
-                        weights={"urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}})
+        A.create_scheme(
+            users["district_admin"],
+            code="city",
+            name="市方案",
+            region=city,
+            weights={"urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}},
+        )

@@ -13,14 +13,15 @@ def m(**kw):
 
 
 def test_complexity_index_is_mean_of_capped_components():
-    c, parts = S.complexity(m(population_density=10000, requests_per_1k=600, category_diversity=0.5,
-                              mobile_share=0.15), {})
-    assert parts == {"population_density": 0.5, "requests_per_1k": 1.0, "category_diversity": 0.5,
-                     "mobile_share": 0.5}
+    c, parts = S.complexity(
+        m(population_density=10000, requests_per_1k=600, category_diversity=0.5, mobile_share=0.15), {}
+    )
+    assert parts == {"population_density": 0.5, "requests_per_1k": 1.0, "category_diversity": 0.5, "mobile_share": 0.5}
     assert c == pytest.approx(0.625)
     # a component without data is left out, not read as zero
-    c2, _ = S.complexity(m(population_density=10000, requests_per_1k=None, category_diversity=None,
-                           mobile_share=None), {})
+    c2, _ = S.complexity(
+        m(population_density=10000, requests_per_1k=None, category_diversity=None, mobile_share=None), {}
+    )
     assert c2 == pytest.approx(0.5)
 
 
@@ -29,8 +30,9 @@ def test_accessibility_index():
     assert parts["service_distance_m"] == pytest.approx(0.5)
     assert parts["median_hours_to_resolution"] == pytest.approx(0.5)
     assert a == pytest.approx((0.5 + 0.8 + 0.5) / 3)
-    a2, _ = S.accessibility(m(service_distance_m=2500, service_coverage=0.8, median_hours_to_resolution=84),
-                            {"distance_ref_m": 10000})
+    a2, _ = S.accessibility(
+        m(service_distance_m=2500, service_coverage=0.8, median_hours_to_resolution=84), {"distance_ref_m": 10000}
+    )
     assert a2 > a  # the scheme's reference scale is used
 
 
@@ -59,12 +61,15 @@ def test_penalty_is_capped():
     assert S.penalty(3, {"penalty_per_bypass": 1, "penalty_cap": 2}) == 2
 
 
-@pytest.mark.parametrize("text,start,end", [
-    ("2026-Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
-    ("2026-h1", dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
-    ("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29)),
-    ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
-])
+@pytest.mark.parametrize(
+    "text,start,end",
+    [
+        ("2026-Q3", dt.date(2026, 7, 1), dt.date(2026, 9, 30)),
+        ("2026-h1", dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
+        ("2024-02", dt.date(2024, 2, 1), dt.date(2024, 2, 29)),
+        ("2025", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),
+    ],
+)
 def test_periods(text, start, end):
     p = S.parse_period(text)
     assert (p.start, p.end) == (start, end)

@@ -27,7 +27,11 @@ def test_catalogue_installs_every_default_indicator_once(world):
     assert set(Indicator.objects.values_list("code", flat=True)) == set(DEFAULT_INDICATORS)
     assert Indicator.objects.get(code="no_return").measures == ["return_rate"]
     assert {e for e in Indicator.objects.values_list("element", flat=True) if e} == {
-        "concept", "structure", "platform", "mechanism"}
+        "concept",
+        "structure",
+        "platform",
+        "mechanism",
+    }
 
 
 def test_weights_must_sum_to_one_per_area_kind(world):
@@ -40,14 +44,17 @@ def test_weights_must_sum_to_one_per_area_kind(world):
     assert not Scheme.objects.exists() and not SchemeWeight.objects.exists()  # nothing written
 
 
-@pytest.mark.parametrize("bad,says", [
-    ({"urban": {"satisfaction": 1.0}}, "缺少农村类"),
-    ({"urban": {"satisfaction": 1.0}, "rural": {"nosuch": 1.0}}, "未知指标“nosuch”"),
-    ({"urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}, "suburb": {}}, "未知的区域类型"),
-    ({"urban": {"satisfaction": 1.5}, "rural": {"satisfaction": 1.0}}, "应大于0且不超过1"),
-    ({"urban": {"satisfaction": [1.0, 3]}, "rural": {"satisfaction": 1.0}}, "应在-1到1之间"),
-    ({"urban": {"satisfaction": "x"}, "rural": {"satisfaction": 1.0}}, "不是数字"),
-])
+@pytest.mark.parametrize(
+    "bad,says",
+    [
+        ({"urban": {"satisfaction": 1.0}}, "缺少农村类"),
+        ({"urban": {"satisfaction": 1.0}, "rural": {"nosuch": 1.0}}, "未知指标“nosuch”"),
+        ({"urban": {"satisfaction": 1.0}, "rural": {"satisfaction": 1.0}, "suburb": {}}, "未知的区域类型"),
+        ({"urban": {"satisfaction": 1.5}, "rural": {"satisfaction": 1.0}}, "应大于0且不超过1"),
+        ({"urban": {"satisfaction": [1.0, 3]}, "rural": {"satisfaction": 1.0}}, "应在-1到1之间"),
+        ({"urban": {"satisfaction": "x"}, "rural": {"satisfaction": 1.0}}, "不是数字"),
+    ],
+)
 def test_bad_weights_refused_with_reason(world, bad, says):
     A.install_catalogue(SYSTEM)
     with pytest.raises(DomainError) as e:
@@ -60,8 +67,13 @@ def test_scheme_may_not_use_an_indicator_on_the_negative_list(world):
     # an indicator slipped into the table without the service (e.g. by SQL): the scheme check still refuses it
     Indicator.objects.create(code="photos", name="照片数", formula="min(1, photo_count / 100)")
     with pytest.raises(DomainError) as e:
-        A.create_scheme(SYSTEM, code="s1", name="方案", region=world.district,
-                        weights=weights(urban={"satisfaction": 0.5, "photos": 0.5}))
+        A.create_scheme(
+            SYSTEM,
+            code="s1",
+            name="方案",
+            region=world.district,
+            weights=weights(urban={"satisfaction": 0.5, "photos": 0.5}),
+        )
     assert "photo_count" in e.value.message and "负面清单" in e.value.message
 
 
@@ -90,7 +102,9 @@ def test_set_weights_conflict_and_change(world):
     s.refresh_from_db()
     assert s.version == 2
     assert dict(s.weights.filter(area_kind="urban").values_list("indicator__code", "weight")) == {
-        "satisfaction": 0.6, "resolution": 0.4}
+        "satisfaction": 0.6,
+        "resolution": 0.4,
+    }
     with pytest.raises(Conflict):
         A.set_weights(SYSTEM, s, expected_version=1, weights=weights())
 
@@ -99,13 +113,17 @@ def test_run_stores_every_input_with_its_source(records, scheme):
     year = timezone.localdate().year
     run = A.run_assessment(SYSTEM, scheme, str(year))
     results = {r.region.code: r for r in Result.objects.filter(run=run).select_related("region")}
-    assert set(results) == {records.street_a.code, records.street_b.code, records.comm_a.code, records.comm_b.code,
-                            *[c.code for c in records.street_a.children.all()],
-                            *[c.code for c in records.street_b.children.all()]}
+    assert set(results) == {
+        records.street_a.code,
+        records.street_b.code,
+        records.comm_a.code,
+        records.comm_b.code,
+        *[c.code for c in records.street_a.children.all()],
+        *[c.code for c in records.street_b.children.all()],
+    }
     a, b = results[records.street_a.code], results[records.street_b.code]
     # urban street → complexity index and urban weights; rural township → accessibility and rural weights
-    assert (a.area_kind, a.index_name, b.area_kind, b.index_name) == ("urban", "complexity", "rural",
-                                                                     "accessibility")
+    assert (a.area_kind, a.index_name, b.area_kind, b.index_name) == ("urban", "complexity", "rural", "accessibility")
     assert {i["code"] for i in a.indicators} == set(DEFAULT_WEIGHTS["urban"])
     assert {i["code"] for i in b.indicators} == set(DEFAULT_WEIGHTS["rural"])
     for r in (a, b):
@@ -157,9 +175,16 @@ def _bypass(world, acted_hours_ago, filed_after_hours=None):
     g = Grid.objects.filter(region=world.comm_a).order_by("code").first()
     at = timezone.now() - dt.timedelta(hours=acted_hours_ago)
     filed = None if filed_after_hours is None else at + dt.timedelta(hours=filed_after_hours)
-    return Bypass.objects.create(worker=worker, grid=g, region=g.region, category=MatterCategory.objects.first(),
-                                 summary="先行处置", acted_at=at, filing_due=at + dt.timedelta(hours=24),
-                                 filed_at=filed)
+    return Bypass.objects.create(
+        worker=worker,
+        grid=g,
+        region=g.region,
+        category=MatterCategory.objects.first(),
+        summary="先行处置",
+        acted_at=at,
+        filing_due=at + dt.timedelta(hours=24),
+        filed_at=filed,
+    )
 
 
 def test_filed_bypasses_are_exempt_unfiled_and_late_are_penalised(world, scheme):
@@ -178,7 +203,9 @@ def test_filed_bypasses_are_exempt_unfiled_and_late_are_penalised(world, scheme)
     assert (other.exemptions, other.penalised, other.penalty) == (0, 0, 0)
     listing = REC.records_for(r, "bypasses")
     assert listing.total == 4
-    assert sorted(row[6] for row in listing.rows) == sorted(["按时备案·免责", "逾期备案·扣分", "未备案·扣分", "备案期内"])
+    assert sorted(row[6] for row in listing.rows) == sorted(
+        ["按时备案·免责", "逾期备案·扣分", "未备案·扣分", "备案期内"]
+    )
 
 
 def test_drill_down_lists_the_records_behind_a_number(records, scheme):
@@ -221,8 +248,9 @@ def test_run_refuses_future_period_and_region_outside_scheme(world, scheme):
     other = Scheme.objects.create(code="street-only", name="街道方案", region=world.street_a)
     for k, d in DEFAULT_WEIGHTS.items():
         for c, (w, s) in d.items():
-            SchemeWeight.objects.create(scheme=other, area_kind=k, indicator=Indicator.objects.get(code=c), weight=w,
-                                        shift=s)
+            SchemeWeight.objects.create(
+                scheme=other, area_kind=k, indicator=Indicator.objects.get(code=c), weight=w, shift=s
+            )
     with pytest.raises(DomainError) as e:
         A.run_assessment(SYSTEM, other, "2026", world.street_b)
     assert "不在其范围内" in e.value.message

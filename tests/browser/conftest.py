@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("GONGZHI_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-quic", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
 DEMO_PASSWORD = "gongzhi-demo"
 
 
@@ -42,16 +49,25 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server_url():
     var = Path(tempfile.mkdtemp(prefix="gongzhi-browser-"))
-    env = dict(os.environ, GONGZHI_VAR_DIR=str(var), DATABASE_URL="", GONGZHI_TASKS="immediate",
-               DJANGO_SETTINGS_MODULE="gongzhi.settings")
+    env = dict(
+        os.environ,
+        GONGZHI_VAR_DIR=str(var),
+        DATABASE_URL="",
+        GONGZHI_TASKS="immediate",
+        DJANGO_SETTINGS_MODULE="gongzhi.settings",
+    )
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     cli = [sys.executable, "-m", "gongzhi.cli"]
     subprocess.run([*cli, "migrate", "--noinput", "-v0"], env=env, check=True)
     subprocess.run([*cli, "demo", "--seed", "1", "-v0"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = _free_port()
     log = open(var / "server.log", "w")
-    proc = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2", "--no-worker"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "2", "--no-worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -96,7 +112,9 @@ def _poll(pg, expression: str, arg=None, timeout: float | None = None):
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {expression!r}" + (f" (last error: {problem})" if problem else ""))
+            raise TimeoutError(
+                f"timed out waiting for {expression!r}" + (f" (last error: {problem})" if problem else "")
+            )
         time.sleep(0.1)
 
 
@@ -108,8 +126,12 @@ def page(browser, server_url):
     # Every page of every browser test runs under the content security policy: a script or style it
     # blocks (an inline handler, a script without the nonce) fails the test that met it.
     blocked: list[str] = []
-    pg.on("console", lambda m: blocked.append(f"{pg.url}: {m.text}")
-          if m.type == "error" and "Content Security Policy" in m.text else None)
+    pg.on(
+        "console",
+        lambda m: (
+            blocked.append(f"{pg.url}: {m.text}") if m.type == "error" and "Content Security Policy" in m.text else None
+        ),
+    )
     # Playwright's wait_for_function polls by evaluating its string in the page, which the policy's
     # script-src (no 'unsafe-eval') forbids; poll with evaluate(), which runs through DevTools instead.
     pg.wait_for_function = lambda expression, arg=None, timeout=None, **_: _poll(pg, expression, arg, timeout)

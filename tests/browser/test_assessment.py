@@ -21,8 +21,12 @@ def test_results_drill_down_to_the_records(page, server_url):
     streets.first.locator("a").click()
     page.wait_for_url(re.compile(r"/assessment/results/\d+/$"))
     assert page.locator("#indicators tr[data-indicator]").count() >= 5
-    assert set(page.locator("#fusion tr[data-element]").evaluate_all(
-        "rows => rows.map(r => r.dataset.element)")) == {"concept", "structure", "platform", "mechanism"}
+    assert set(page.locator("#fusion tr[data-element]").evaluate_all("rows => rows.map(r => r.dataset.element)")) == {
+        "concept",
+        "structure",
+        "platform",
+        "mechanism",
+    }
     page.locator("#indicators tr[data-indicator=satisfaction] a.drill").first.click()
     page.wait_for_url(re.compile(r"/records/satisfaction_rate/$"))
     total = int(page.locator("#records-total").inner_text())

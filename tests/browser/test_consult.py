@@ -17,7 +17,8 @@ def test_vote_on_statements_with_htmx_then_results_map(page, server_url):
     page.click("#card-body button[value='1']")
     page.wait_for_function(
         f"document.querySelector('blockquote.statement') === null || "
-        f"document.querySelector('blockquote.statement').dataset.statement !== '{first}'")
+        f"document.querySelector('blockquote.statement').dataset.statement !== '{first}'"
+    )
     assert page.url == url  # swapped in place by htmx, no page load
     page.click("text=查看协商结果")
     page.wait_for_function("window.consultMap !== undefined")

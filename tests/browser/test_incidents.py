@@ -20,8 +20,9 @@ def test_demo_incident_has_a_report(page, server_url):
     page.wait_for_url(re.compile(r"/incidents/\d+/report/$"))
     assert page.locator("#r-received").inner_text() == "6"
     assert int(page.locator("#p-mobilised").inner_text()) > 0
-    pdf = page.request.get(page.locator("#pdf-link").get_attribute("href") and
-                           server_url + page.locator("#pdf-link").get_attribute("href"))
+    pdf = page.request.get(
+        page.locator("#pdf-link").get_attribute("href") and server_url + page.locator("#pdf-link").get_attribute("href")
+    )
     assert pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
 
 
@@ -40,15 +41,22 @@ def test_declare_on_the_map_route_check_in_stand_down(page, server_url):
     # click a grid of the demo's past flood (its people are known to the area) on the map: it joins the area
     demo = [i for i in page.request.get(server_url + "/api/v1/incidents/").json() if "暴雨内涝" in i["name"]][0]
     xy = page.request.get(server_url + f"/api/v1/incidents/{demo['id']}").json()["grids"][0]
-    page.evaluate("""(code) => {
+    page.evaluate(
+        """(code) => {
         var l = window.gongzhiGridLayer.getLayers().filter(function (x) { return x.feature.properties.code === code; })[0];
         window.gongzhiMap.fitBounds(l.getBounds());
-    }""", xy)
-    page.wait_for_function("""(code) => window.gongzhiGridLayer.getLayers().some(
-        function (x) { return x.feature.properties.code === code; })""", arg=xy)
+    }""",
+        xy,
+    )
+    page.wait_for_function(
+        """(code) => window.gongzhiGridLayer.getLayers().some(
+        function (x) { return x.feature.properties.code === code; })""",
+        arg=xy,
+    )
     page.wait_for_timeout(300)
     # a point inside the grid's polygon (ray casting over a sample of its bounding box), in map pixels
-    pt = page.evaluate("""(code) => {
+    pt = page.evaluate(
+        """(code) => {
         var l = window.gongzhiGridLayer.getLayers().filter(function (x) { return x.feature.properties.code === code; })[0];
         var g = l.feature.geometry, ring = (g.type === "Polygon" ? g.coordinates : g.coordinates[0])[0];
         function inside(x, y) {
@@ -67,7 +75,9 @@ def test_declare_on_the_map_route_check_in_stand_down(page, server_url):
         } }
         var p = window.gongzhiMap.latLngToContainerPoint(best);
         return [p.x, p.y];
-    }""", xy)
+    }""",
+        xy,
+    )
     page.locator("#map").click(position={"x": pt[0], "y": pt[1]})
     assert xy in page.locator("#id_grids").input_value()
     page.fill("#id_name", "浏览器测试：燃气泄漏")

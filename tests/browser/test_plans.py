@@ -71,8 +71,9 @@ def test_inbox_loop_with_adjustment_and_evidence(page, server_url):
     # The community completes the task with a resolved request as evidence; it leaves the inbox.
     page.context.clear_cookies()
     login(page, server_url, "community")
-    number = page.request.get(server_url + "/api/v1/cases/requests?state=resolved,confirmed,closed&limit=1") \
-        .json()[0]["number"]
+    number = page.request.get(server_url + "/api/v1/cases/requests?state=resolved,confirmed,closed&limit=1").json()[0][
+        "number"
+    ]
     page.goto(server_url + "/plans/inbox/")
     card = page.locator(f".inbox-task[data-task='{task_id}']")
     card.locator("summary", has_text="标记完成").click()

@@ -23,8 +23,12 @@ def bworld(world, users):
     w.gov_b = Unit.objects.get(code=f"{w.street_b.code}-GOV")
     w.comm_a_unit = responsibility.handling_unit(w.comm_a)
     w.comm_b_unit = responsibility.handling_unit(w.comm_b)
-    ga = GridAssignment.objects.filter(region=w.comm_a, kind="grid_worker", end_date__isnull=True) \
-        .select_related("person", "grid").order_by("id").first()
+    ga = (
+        GridAssignment.objects.filter(region=w.comm_a, kind="grid_worker", end_date__isnull=True)
+        .select_related("person", "grid")
+        .order_by("id")
+        .first()
+    )
     w.grid = ga.grid
     w.worker = ga.person
     w.worker.user = users["grid_worker"]

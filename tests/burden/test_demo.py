@@ -57,5 +57,6 @@ def test_demo_is_deterministic(world):
     _run(world)
     first = sorted(DemandItem.objects.filter(demand__origin="higher").values_list("demand__title", "on", "minutes"))
     assert len(first) > 100
-    assert first == sorted(DemandItem.objects.filter(demand__origin="higher")
-                           .values_list("demand__title", "on", "minutes"))
+    assert first == sorted(
+        DemandItem.objects.filter(demand__origin="higher").values_list("demand__title", "on", "minutes")
+    )

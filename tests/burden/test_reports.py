@@ -22,9 +22,15 @@ from .conftest import day
 
 def test_a_field_naming_an_unknown_query_is_refused(db):
     with pytest.raises(DomainError) as e:
-        S.define_report(SYSTEM, code="X", name="坏报表", fields=[
-            {"code": "a", "label": "受理数", "source": "cases.requests"},
-            {"code": "b", "label": "神秘指标", "source": "cases.no_such_query"}])
+        S.define_report(
+            SYSTEM,
+            code="X",
+            name="坏报表",
+            fields=[
+                {"code": "a", "label": "受理数", "source": "cases.requests"},
+                {"code": "b", "label": "神秘指标", "source": "cases.no_such_query"},
+            ],
+        )
     assert e.value.field == "fields" and "cases.no_such_query" in e.value.message and "神秘指标" in e.value.message
     assert not ReportDefinition.objects.exists() and not ReportField.objects.exists()
     with pytest.raises(DomainError) as e:
@@ -85,8 +91,10 @@ def test_xlsx_and_pdf_really_open(demo_records):
 
     w = demo_records
     period = f"{day(w, 35):%Y-%m}"
-    reps = [S.generate_report(SYSTEM, d, w.district, period)
-            for d in ReportDefinition.objects.filter(seeded=True).order_by("kind", "code")]
+    reps = [
+        S.generate_report(SYSTEM, d, w.district, period)
+        for d in ReportDefinition.objects.filter(seeded=True).order_by("kind", "code")
+    ]
     wb = load_workbook(io.BytesIO(to_xlsx(reps)))
     assert len(wb.sheetnames) == 16 and wb.sheetnames[0] == "885-L1"
     ws = wb["885-R1"]
@@ -105,16 +113,41 @@ def test_cli_generates_the_885_for_a_region_and_month(demo_records, tmp_path):
     w = demo_records
     period = f"{day(w, 35):%Y-%m}"
     out = tmp_path / "r.xlsx"
-    call_command("reports", "generate", "--region", w.street_a.code, "--period", period, "--format", "xlsx",
-                 "-o", str(out), stdout=io.StringIO())
+    call_command(
+        "reports",
+        "generate",
+        "--region",
+        w.street_a.code,
+        "--period",
+        period,
+        "--format",
+        "xlsx",
+        "-o",
+        str(out),
+        stdout=io.StringIO(),
+    )
     assert len(load_workbook(out).sheetnames) == 16
     pdf = tmp_path / "r.pdf"
-    call_command("reports", "generate", "--region", w.street_a.code, "--period", period, "--format", "pdf",
-                 "-o", str(pdf), "--definition", "885-R3", stdout=io.StringIO())
+    call_command(
+        "reports",
+        "generate",
+        "--region",
+        w.street_a.code,
+        "--period",
+        period,
+        "--format",
+        "pdf",
+        "-o",
+        str(pdf),
+        "--definition",
+        "885-R3",
+        stdout=io.StringIO(),
+    )
     assert pdf.read_bytes().startswith(b"%PDF")
     assert GeneratedReport.objects.filter(region=w.street_a, period=period).count() == 17
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="报表期"):
-        call_command("reports", "generate", "--region", w.street_a.code, "--period", "oct", "-o", str(out),
-                     stdout=io.StringIO())
+        call_command(
+            "reports", "generate", "--region", w.street_a.code, "--period", "oct", "-o", str(out), stdout=io.StringIO()
+        )

@@ -20,8 +20,13 @@ def api(users):
 
 def test_create_idempotent_and_errors(api, place):
     c = api("street_cadre")
-    body = {"description": "路灯不亮", "category": "02003", "lon": place.lon, "lat": place.lat,
-            "reporter_phone": "13500001111"}
+    body = {
+        "description": "路灯不亮",
+        "category": "02003",
+        "lon": place.lon,
+        "lat": place.lat,
+        "reporter_phone": "13500001111",
+    }
     r = c.post("/api/v1/cases/requests", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="a1")
     assert r.status_code == 201, r.content
     n = r.json()["number"]
@@ -40,15 +45,23 @@ def test_create_idempotent_and_errors(api, place):
 def test_actions_and_conflict(api, submit):
     req = submit(category="01005", reporter_phone="13500002222")
     d = api("department_staff")
-    r = d.post(f"/api/v1/cases/requests/{req.number}/actions", {"action": "start", "expected_version": req.version},
-               content_type="application/json")
+    r = d.post(
+        f"/api/v1/cases/requests/{req.number}/actions",
+        {"action": "start", "expected_version": req.version},
+        content_type="application/json",
+    )
     assert r.status_code == 200 and r.json()["state"] == State.IN_PROGRESS
-    r = d.post(f"/api/v1/cases/requests/{req.number}/actions",
-               {"action": "resolve", "resolution": "ok", "expected_version": req.version},
-               content_type="application/json")
+    r = d.post(
+        f"/api/v1/cases/requests/{req.number}/actions",
+        {"action": "resolve", "resolution": "ok", "expected_version": req.version},
+        content_type="application/json",
+    )
     assert r.status_code == 409 and r.json()["code"] == "conflict"
-    r = api("street_cadre").post(f"/api/v1/cases/requests/{req.number}/actions",
-                                 {"action": "confirm", "rating": "satisfied"}, content_type="application/json")
+    r = api("street_cadre").post(
+        f"/api/v1/cases/requests/{req.number}/actions",
+        {"action": "confirm", "rating": "satisfied"},
+        content_type="application/json",
+    )
     assert r.status_code == 400 and r.json()["code"] == "invalid_state"
     detail = api("auditor").get(f"/api/v1/cases/requests/{req.number}").json()
     assert detail["reporter_phone"] == "135****2222" and detail["masked"]
@@ -62,12 +75,16 @@ def test_whistle_report_suggest_route_figures(api, submit, place):
     from gongzhi.org.models import Unit
 
     cgj = Unit.objects.get(code__endswith="-CGJ", kind="department").code
-    r = s.post(f"/api/v1/cases/requests/{req.number}/whistle", {"departments": [cgj], "reason": "联合执法"},
-               content_type="application/json")
+    r = s.post(
+        f"/api/v1/cases/requests/{req.number}/whistle",
+        {"departments": [cgj], "reason": "联合执法"},
+        content_type="application/json",
+    )
     assert r.status_code == 201
     sid = r.json()["summonses"][0]["id"]
-    r = api("department_staff").post(f"/api/v1/cases/summons/{sid}/report", {"step": "acknowledge"},
-                                     content_type="application/json")
+    r = api("department_staff").post(
+        f"/api/v1/cases/summons/{sid}/report", {"step": "acknowledge"}, content_type="application/json"
+    )
     assert r.status_code == 200 and r.json()["acknowledged_at"]
     route = s.get(f"/api/v1/cases/route?category=01005&lon={place.lon}&lat={place.lat}").json()
     assert route["unit"]["code"] == cgj and route["explanation"]

@@ -48,8 +48,14 @@ def test_sniff_by_content_not_name():
 
 
 def test_submit_with_three_kinds_stores_random_names(place, media):
-    req, created = services.submit(SYSTEM, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat,
-                                   attachments=[("现场.jpg", JPEG), ("近景.png", PNG), ("说明.pdf", PDF)])
+    req, created = services.submit(
+        SYSTEM,
+        description="路口井盖松动",
+        category="01005",
+        lon=place.lon,
+        lat=place.lat,
+        attachments=[("现场.jpg", JPEG), ("近景.png", PNG), ("说明.pdf", PDF)],
+    )
     assert created
     atts = list(req.attachments.order_by("id"))
     assert [a.content_type for a in atts] == ["image/jpeg", "image/png", "application/pdf"]
@@ -63,19 +69,23 @@ def test_submit_with_three_kinds_stores_random_names(place, media):
     assert submit_event.payload["attachments"] == 3
 
 
-@pytest.mark.parametrize("files, status, code", [
-    ([("big.jpg", JPEG + b"\x00" * 70 * 1024)], 413, "attachment_too_large"),
-    ([("fake.jpg", b"MZ\x90\x00 this is an exe")], 400, "attachment_type"),
-    ([("a.jpg", JPEG), ("b.jpg", JPEG), ("c.jpg", JPEG), ("d.jpg", JPEG)], 400, "too_many_attachments"),
-    ([("empty.png", b"")], 400, "empty_attachment"),
-    # a good file first and a bad one after: still nothing written
-    ([("ok.png", PNG), ("big.pdf", PDF + b"\x00" * 70 * 1024)], 413, "attachment_too_large"),
-])
+@pytest.mark.parametrize(
+    "files, status, code",
+    [
+        ([("big.jpg", JPEG + b"\x00" * 70 * 1024)], 413, "attachment_too_large"),
+        ([("fake.jpg", b"MZ\x90\x00 this is an exe")], 400, "attachment_type"),
+        ([("a.jpg", JPEG), ("b.jpg", JPEG), ("c.jpg", JPEG), ("d.jpg", JPEG)], 400, "too_many_attachments"),
+        ([("empty.png", b"")], 400, "empty_attachment"),
+        # a good file first and a bad one after: still nothing written
+        ([("ok.png", PNG), ("big.pdf", PDF + b"\x00" * 70 * 1024)], 413, "attachment_too_large"),
+    ],
+)
 def test_refused_attachments_save_nothing(place, media, files, status, code):
     before = Event.objects.count()
     with pytest.raises(DomainError) as e:
-        services.submit(SYSTEM, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat,
-                        attachments=files)
+        services.submit(
+            SYSTEM, description="路口井盖松动", category="01005", lon=place.lon, lat=place.lat, attachments=files
+        )
     assert e.value.status == status and e.value.code == code and e.value.field == "attachments"
     nothing_saved(media, before)
 
@@ -87,8 +97,13 @@ def test_photo_never_required(place, media):
 
 def test_web_form_upload_oversized_and_visibility(world, place, users, media):
     c = Client()
-    form = {"description": "楼道堆物", "category": "01005", "lon": place.lon, "lat": place.lat,
-            "idempotency_key": "k-web-1"}
+    form = {
+        "description": "楼道堆物",
+        "category": "01005",
+        "lon": place.lon,
+        "lat": place.lat,
+        "idempotency_key": "k-web-1",
+    }
     before = Event.objects.count()
     big = SimpleUploadedFile("big.jpg", JPEG + b"\x00" * 70 * 1024, content_type="image/jpeg")
     r = c.post("/requests/new/", {**form, "attachments": [big]})
@@ -109,8 +124,7 @@ def test_web_form_upload_oversized_and_visibility(world, place, users, media):
     assert got.status_code == 200 and b"".join(got.streaming_content) == JPEG
     assert got["Content-Type"] == "image/jpeg" and got["X-Content-Type-Options"] == "nosniff"
     # Staff who may dispatch or handle it see it; an auditor sees the request but not the attachment.
-    for role, may in (("street_cadre", True), ("community_cadre", True),
-                      ("district_admin", True), ("auditor", False)):
+    for role, may in (("street_cadre", True), ("community_cadre", True), ("district_admin", True), ("auditor", False)):
         s = Client()
         s.force_login(users[role])
         page = s.get(f"/requests/r/{req.number}/")
@@ -128,8 +142,14 @@ def test_web_form_upload_oversized_and_visibility(world, place, users, media):
 def test_api_multipart(world, place, users, media):
     c = Client()
     c.force_login(users["street_cadre"])
-    data = {"description": "小区门口垃圾堆放", "category": "01001", "lon": str(place.lon), "lat": str(place.lat),
-            "channel": "api", "reporter_phone": "13500001234"}
+    data = {
+        "description": "小区门口垃圾堆放",
+        "category": "01001",
+        "lon": str(place.lon),
+        "lat": str(place.lat),
+        "channel": "api",
+        "reporter_phone": "13500001234",
+    }
     before = Event.objects.count()
     big = SimpleUploadedFile("big.png", PNG + b"\x00" * 70 * 1024, content_type="image/png")
     r = c.post("/api/v1/cases/requests/upload", {**data, "attachments": [big]}, HTTP_IDEMPOTENCY_KEY="m-1")
@@ -142,8 +162,7 @@ def test_api_multipart(world, place, users, media):
     assert r.status_code == 201, r.content
     body = r.json()
     assert body["attachments"][0]["content_type"] == "application/pdf" and body["attachments"][0]["size"] == len(PDF)
-    r2 = c.post("/api/v1/cases/requests/upload", {**data, "attachments": [io.BytesIO(PDF)]},
-                HTTP_IDEMPOTENCY_KEY="m-2")
+    r2 = c.post("/api/v1/cases/requests/upload", {**data, "attachments": [io.BytesIO(PDF)]}, HTTP_IDEMPOTENCY_KEY="m-2")
     assert r2.json()["number"] == body["number"] and Attachment.objects.count() == 1  # replayed, nothing new
     aid = body["attachments"][0]["id"]
     got = c.get(f"/api/v1/cases/requests/{body['number']}/attachments/{aid}")
@@ -165,8 +184,7 @@ def test_open311_media_url_stays_a_url(world, place, media):
     call_command("open311_key", "media-client", stdout=out)
     key = out.getvalue().strip().splitlines()[-1]
     c = Client()
-    base = {"api_key": key, "service_code": "01005", "lat": place.lat, "long": place.lon,
-            "description": "井盖缺失"}
+    base = {"api_key": key, "service_code": "01005", "lat": place.lat, "long": place.lon, "description": "井盖缺失"}
     bad = c.post("/open311/v2/requests.json", {**base, "media_url": "javascript:alert(1)"})
     assert bad.status_code == 400 and ServiceRequest.objects.count() == 0
     r = c.post("/open311/v2/requests.json", {**base, "media_url": "https://img.example.org/p/1.jpg"})

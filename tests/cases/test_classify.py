@@ -14,8 +14,10 @@ def test_tokens_cut_chinese_words():
 
 def test_suggestion_learns_from_categorised_requests(submit, world):
     classify.invalidate()
-    texts = {"03004": ["暖气不热，屋里只有十五度", "家里暖气片冰凉，供暖不达标", "供暖温度太低，老人受不了"],
-             "05001": ["楼上装修噪音太大，中午也在打钻", "广场舞音响太吵，晚上十点还在跳", "夜里施工噪音扰民"]}
+    texts = {
+        "03004": ["暖气不热，屋里只有十五度", "家里暖气片冰凉，供暖不达标", "供暖温度太低，老人受不了"],
+        "05001": ["楼上装修噪音太大，中午也在打钻", "广场舞音响太吵，晚上十点还在跳", "夜里施工噪音扰民"],
+    }
     for code, items in texts.items():
         for t in items * 3:
             submit(description=t, category=code)
@@ -43,12 +45,12 @@ def test_duplicates_ranked_by_distance_and_text(submit, place):
     far = submit(description="小区门口垃圾堆放多日无人清运", lon=place.lon + 0.01)
     other = submit(description="小区门口垃圾堆放多日无人清运", category="01002")
     every = ServiceRequest.objects.all()  # the system's view: a user's is their scope (tests/security)
-    hits = classify.duplicates(category=a.category, lon=place.lon, lat=place.lat, text="门口垃圾没人清运",
-                               within=every)
+    hits = classify.duplicates(category=a.category, lon=place.lon, lat=place.lat, text="门口垃圾没人清运", within=every)
     numbers = [h["number"] for h in hits]
     assert numbers[0] == a.number
     assert b.number in numbers and far.number not in numbers and other.number not in numbers
     assert hits[0]["distance_m"] < 1 and hits[0]["similarity"] > 0
     services.resolve(SYSTEM, a, resolution="已清运")  # no longer open
-    assert a.number not in [h["number"] for h in classify.duplicates(category=a.category, lon=place.lon,
-                                                                       lat=place.lat, within=every)]
+    assert a.number not in [
+        h["number"] for h in classify.duplicates(category=a.category, lon=place.lon, lat=place.lat, within=every)
+    ]

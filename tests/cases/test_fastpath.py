@@ -45,9 +45,18 @@ def wsgi(monkeypatch):
 
     def call(body, token=None, key=None, lang=None, path=PATH, raw=None, host="127.0.0.1"):
         data = raw if raw is not None else json.dumps(body).encode()
-        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
-                   "HTTP_HOST": host, "QUERY_STRING": "", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
-                   "CONTENT_LENGTH": str(len(data)), "CONTENT_TYPE": "application/json"}
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": host,
+            "QUERY_STRING": "",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(data),
+            "CONTENT_LENGTH": str(len(data)),
+            "CONTENT_TYPE": "application/json",
+        }
         if token:
             environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         if key:
@@ -84,8 +93,14 @@ def token(users):
 
 
 def body_for(place, **kw):
-    return {"description": "路灯不亮", "category": "02003", "lon": place.lon, "lat": place.lat,
-            "reporter_phone": "13500001111", **kw}
+    return {
+        "description": "路灯不亮",
+        "category": "02003",
+        "lon": place.lon,
+        "lat": place.lat,
+        "reporter_phone": "13500001111",
+        **kw,
+    }
 
 
 def test_success_is_answered_by_the_lean_route_as_the_view_would(wsgi, token, place, users):
@@ -96,13 +111,26 @@ def test_success_is_answered_by_the_lean_route_as_the_view_would(wsgi, token, pl
     assert req.idempotency_key == f"api:{users['street_cadre'].pk}:k1" and req.channel == "api"
     # The Ninja view's answer for the same call has the same fields and the same routing.
     c = Client()
-    r = c.post("/api/v1/cases/requests", body_for(place), content_type="application/json",
-               headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k2"})
+    r = c.post(
+        "/api/v1/cases/requests",
+        body_for(place),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k2"},
+    )
     assert r.status_code == 201
     view = r.json()
     assert set(view) == set(d)
-    for k in ("state", "state_label", "category", "handling_unit", "routing_reason", "sla", "grid", "version",
-              "reporter_phone"):
+    for k in (
+        "state",
+        "state_label",
+        "category",
+        "handling_unit",
+        "routing_reason",
+        "sla",
+        "grid",
+        "version",
+        "reporter_phone",
+    ):
         assert view[k] == d[k], k
 
 
@@ -114,16 +142,19 @@ def test_retry_with_the_same_key_creates_nothing(wsgi, token, place):
     assert ServiceRequest.objects.filter(idempotency_key__endswith=":same").count() == 1
 
 
-@pytest.mark.parametrize("case, status, check", [
-    ("unknown category", 400, lambda d: d["field"] == "category"),
-    ("outside every grid", 400, lambda d: d["code"] == "outside_grids"),
-    ("malformed body", 422, lambda d: d["errors"][0]["loc"][-1] == "description"),
-    ("not JSON", 400, lambda d: "detail" in d),
-    # no valid token: Ninja falls back to the session, which wants a CSRF token for a POST
-    ("bad token", 403, lambda d: "CSRF" in d["detail"]),
-    ("bad channel", 400, lambda d: d["field"] == "channel"),
-    ("key too long", 400, lambda d: d["field"] == "Idempotency-Key"),
-])
+@pytest.mark.parametrize(
+    "case, status, check",
+    [
+        ("unknown category", 400, lambda d: d["field"] == "category"),
+        ("outside every grid", 400, lambda d: d["code"] == "outside_grids"),
+        ("malformed body", 422, lambda d: d["errors"][0]["loc"][-1] == "description"),
+        ("not JSON", 400, lambda d: "detail" in d),
+        # no valid token: Ninja falls back to the session, which wants a CSRF token for a POST
+        ("bad token", 403, lambda d: "CSRF" in d["detail"]),
+        ("bad channel", 400, lambda d: d["field"] == "channel"),
+        ("key too long", 400, lambda d: d["field"] == "Idempotency-Key"),
+    ],
+)
 def test_refusals_are_djangos_answers_and_change_nothing(wsgi, token, place, case, status, check):
     kw = {"token": token, "key": "r1"}
     b = body_for(place)

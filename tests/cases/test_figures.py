@@ -22,7 +22,7 @@ def shift(req, action, **delta):
 
 def test_rates_and_medians(submit, users, world):
     dept = users["department_staff"]
-    a = submit(category="01005")   # responded quickly, resolved on time, satisfied
+    a = submit(category="01005")  # responded quickly, resolved on time, satisfied
     services.start(dept, a)
     services.resolve(dept, a, resolution="已清理")
     services.confirm(SYSTEM, a, rating="satisfied", token=a.token)
@@ -30,18 +30,18 @@ def test_rates_and_medians(submit, users, world):
     shift(a, "start", hours=2)
     shift(a, "resolve", hours=10)
 
-    b = submit(category="01005")   # returned, then resolved; not fixed -> reopened
+    b = submit(category="01005")  # returned, then resolved; not fixed -> reopened
     services.return_to_dispatcher(dept, b, reason="地址不清")
     services.dispatch(users["district_admin"], b)
     services.resolve(dept, b, resolution="已处理")
     services.confirm(SYSTEM, b, rating="unsatisfied", fixed=False, token=b.token)
     shift(b, "resolve", hours=30)
 
-    c = submit(category="08001")   # the street whistles; never resolved
+    c = submit(category="08001")  # the street whistles; never resolved
     deps = [u.code for u in Unit.objects.filter(kind="department")[:1]]
     services.blow_whistle(users["street_cadre"], c, departments=deps, reason="跨部门")
 
-    d = submit(category="01005")   # merged: not counted
+    d = submit(category="01005")  # merged: not counted
     services.merge(users["street_cadre"], d, a, reason="重复")
 
     t = figures.total()

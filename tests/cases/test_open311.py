@@ -31,15 +31,21 @@ def api_key(db):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_full_cycle(world, place, api_key, fmt):
-    c = GeoReportClient("http://testserver/open311/v2/", api_key=api_key, fmt=fmt,
-                        transport=django_transport(Client()))
+    c = GeoReportClient("http://testserver/open311/v2/", api_key=api_key, fmt=fmt, transport=django_transport(Client()))
     services = c.services()
     codes = {s["service_code"] for s in services}
     assert {"01005", "02003"} <= codes
     assert all(s["type"] == "realtime" for s in services)
     assert c.service_definition("02003")["service_code"] == "02003"
-    out = c.post_request(service_code="02003", lat=place.lat, long=place.lon, description="路灯不亮三天了",
-                         first_name="明", last_name="李", phone="13600001111")
+    out = c.post_request(
+        service_code="02003",
+        lat=place.lat,
+        long=place.lon,
+        description="路灯不亮三天了",
+        first_name="明",
+        last_name="李",
+        phone="13600001111",
+    )
     sid, token = out[0]["service_request_id"], out[0]["token"]
     assert ServiceRequest.objects.get(number=sid).channel == "open311"
     got = c.request(sid)[0]
@@ -54,8 +60,7 @@ def test_full_cycle(world, place, api_key, fmt):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_errors_in_spec_format_and_nothing_saved(world, place, api_key, fmt):
-    c = GeoReportClient("http://testserver/open311/v2/", api_key=api_key, fmt=fmt,
-                        transport=django_transport(Client()))
+    c = GeoReportClient("http://testserver/open311/v2/", api_key=api_key, fmt=fmt, transport=django_transport(Client()))
     cases = [
         dict(service_code="99999", lat=place.lat, long=place.lon, description="x"),
         dict(service_code="02003", lat=1.0, long=1.0, description="x"),
@@ -69,8 +74,9 @@ def test_errors_in_spec_format_and_nothing_saved(world, place, api_key, fmt):
         assert e.value.status == 400
         err = e.value.errors[0]
         assert int(err["code"]) == 400 and err["description"]
-    bad_key = GeoReportClient("http://testserver/open311/v2/", api_key="nope", fmt=fmt,
-                              transport=django_transport(Client()))
+    bad_key = GeoReportClient(
+        "http://testserver/open311/v2/", api_key="nope", fmt=fmt, transport=django_transport(Client())
+    )
     with pytest.raises(Open311Error) as e:
         bad_key.post_request(service_code="02003", lat=place.lat, long=place.lon, description="x")
     assert e.value.status == 403
@@ -85,8 +91,14 @@ def test_errors_in_spec_format_and_nothing_saved(world, place, api_key, fmt):
 
 def test_idempotent_retry(world, place, api_key):
     c = Client()
-    data = {"api_key": api_key, "service_code": "02003", "lat": place.lat, "long": place.lon,
-            "description": "路灯不亮", "idempotency_key": "retry-1"}
+    data = {
+        "api_key": api_key,
+        "service_code": "02003",
+        "lat": place.lat,
+        "long": place.lon,
+        "description": "路灯不亮",
+        "idempotency_key": "retry-1",
+    }
     a = c.post("/open311/v2/requests.json", data).json()
     b = c.post("/open311/v2/requests.json", data).json()
     assert a[0]["service_request_id"] == b[0]["service_request_id"]

@@ -26,8 +26,15 @@ def test_anonymous_submission_and_tracking(world, place, client_for):
     r = c.get("/requests/new/")
     assert r.status_code == 200 and "我要反映" in r.content.decode()
     key = "form-key-1"
-    data = {"description": "小区门口占道经营严重", "category": "01005", "lon": place.lon, "lat": place.lat,
-            "reporter_name": "王五", "reporter_phone": "13900001111", "idempotency_key": key}
+    data = {
+        "description": "小区门口占道经营严重",
+        "category": "01005",
+        "lon": place.lon,
+        "lat": place.lat,
+        "reporter_name": "王五",
+        "reporter_phone": "13900001111",
+        "idempotency_key": key,
+    }
     r = c.post("/requests/new/", data)
     assert r.status_code == 302
     req = ServiceRequest.objects.get()
@@ -48,8 +55,10 @@ def test_form_marks_the_field_and_saves_nothing(world, place, client_for):
     assert "不在任何网格内" in html
     r = c.post("/requests/new/", {"description": "", "category": "02003", "lon": place.lon, "lat": place.lat})
     assert r.status_code == 400 and 'class="field-error"' in r.content.decode()
-    r = c.post("/requests/new/", {"description": "x", "category": "02003", "lon": place.lon, "lat": place.lat,
-                                  "reporter_phone": "abc"})
+    r = c.post(
+        "/requests/new/",
+        {"description": "x", "category": "02003", "lon": place.lon, "lat": place.lat, "reporter_phone": "abc"},
+    )
     assert r.status_code == 400 and "联系电话格式不正确" in r.content.decode()
     assert ServiceRequest.objects.count() == 0
 
@@ -57,8 +66,9 @@ def test_form_marks_the_field_and_saves_nothing(world, place, client_for):
 def test_simple_mode_by_grid(world, place, client_for):
     c = client_for()
     assert "有事您说" in c.get("/requests/simple/").content.decode()
-    r = c.post("/requests/simple/", {"description": "楼道里堆满杂物", "grid": place.grid.code,
-                                     "reporter_phone": "13900002222"})
+    r = c.post(
+        "/requests/simple/", {"description": "楼道里堆满杂物", "grid": place.grid.code, "reporter_phone": "13900002222"}
+    )
     assert r.status_code == 302
     assert ServiceRequest.objects.get().grid == place.grid
 
@@ -73,8 +83,16 @@ def test_simple_mode_map_and_short_list(world, place, client_for):
     assert place.grid.code in [g["code"] for g in comm["grids"]] and comm["street"] == world.street_a.name
     assert sum(len(x["grids"]) for x in d) == Grid.objects.count()
     # A tap on the map posts lon/lat (and the located grid); the address text rides along.
-    r = c.post("/requests/simple/", {"description": "路边井盖松了", "lon": place.lon, "lat": place.lat,
-                                     "grid": place.grid.code, "address": "3号楼东侧"})
+    r = c.post(
+        "/requests/simple/",
+        {
+            "description": "路边井盖松了",
+            "lon": place.lon,
+            "lat": place.lat,
+            "grid": place.grid.code,
+            "address": "3号楼东侧",
+        },
+    )
     assert r.status_code == 302
     req = ServiceRequest.objects.get()
     assert req.grid == place.grid and req.address == "3号楼东侧" and abs(req.lon - place.lon) < 1e-9
@@ -86,8 +104,14 @@ def test_simple_mode_map_and_short_list(world, place, client_for):
 def test_rate_limit(world, place, client_for, monkeypatch):
     monkeypatch.setattr(views, "RATE_LIMIT", 2)
     c = client_for()
-    codes = [c.post("/requests/new/", {"description": f"问题{i}", "category": "02003", "lon": place.lon,
-                                       "lat": place.lat}, REMOTE_ADDR="10.9.9.9").status_code for i in range(3)]
+    codes = [
+        c.post(
+            "/requests/new/",
+            {"description": f"问题{i}", "category": "02003", "lon": place.lon, "lat": place.lat},
+            REMOTE_ADDR="10.9.9.9",
+        ).status_code
+        for i in range(3)
+    ]
     assert codes == [302, 302, 429]
     assert ServiceRequest.objects.count() == 2
 
@@ -99,13 +123,15 @@ def test_request_page_actions_and_masking(submit, users, client_for):
     assert "13812345678" in page and 'data-action="start"' in page and 'id="timeline"' in page
     auditor = client_for(users["auditor"]).get(f"/requests/r/{req.number}/").content.decode()
     assert "138****5678" in auditor and "13812345678" not in auditor
-    r = dept.post(f"/requests/r/{req.number}/", {"action": "resolve", "resolution": "", "expected_version":
-                                                 req.version})
+    r = dept.post(
+        f"/requests/r/{req.number}/", {"action": "resolve", "resolution": "", "expected_version": req.version}
+    )
     assert r.status_code == 400 and "请填写办理结果" in r.content.decode()
     r = dept.post(f"/requests/r/{req.number}/", {"action": "start", "expected_version": req.version})
     assert r.status_code == 302
-    r = dept.post(f"/requests/r/{req.number}/", {"action": "resolve", "resolution": "已处理",
-                                                 "expected_version": req.version})  # stale version
+    r = dept.post(
+        f"/requests/r/{req.number}/", {"action": "resolve", "resolution": "已处理", "expected_version": req.version}
+    )  # stale version
     assert r.status_code == 409 and "刷新" in r.content.decode()
     req.refresh_from_db()
     assert req.state == State.IN_PROGRESS
@@ -132,8 +158,10 @@ def test_inboxes_desk_and_whistle(submit, users, client_for, world):
     inbox = dept.get("/requests/inbox/dept/").content.decode()
     assert a.number in inbox and b.number in inbox
     s = a.whistles.get().summonses.get()
-    assert dept.post(f"/requests/r/{a.number}/", {"form": "report", "summons": s.pk, "step": "acknowledge"}
-                     ).status_code == 302
+    assert (
+        dept.post(f"/requests/r/{a.number}/", {"form": "report", "summons": s.pk, "step": "acknowledge"}).status_code
+        == 302
+    )
     s.refresh_from_db()
     assert s.acknowledged_at is not None
 
@@ -142,8 +170,16 @@ def test_hotline_console(world, users, place, client_for):
     c = client_for(users["street_cadre"])
     page = c.get("/requests/hotline/").content.decode()
     assert "autofocus" in page and "category-list" in page and place.grid.code in page
-    r = c.post("/requests/hotline/", {"description": "井盖丢了很危险", "category": "02002", "grid": place.grid.code,
-                                      "reporter_phone": "13700001111", "idempotency_key": "h1"})
+    r = c.post(
+        "/requests/hotline/",
+        {
+            "description": "井盖丢了很危险",
+            "category": "02002",
+            "grid": place.grid.code,
+            "reporter_phone": "13700001111",
+            "idempotency_key": "h1",
+        },
+    )
     assert r.status_code == 200 and 'id="created"' in r.content.decode()
     req = ServiceRequest.objects.get()
     assert req.channel == "hotline" and req.sla == "emergency"
@@ -165,8 +201,10 @@ def test_figures_mediation_bypass_pages(submit, users, client_for, world, place)
 
     people = list(Person.objects.filter(region=world.comm_a)[:2])
     cc = client_for(users["community_cadre"])
-    r = cc.post("/requests/mediation/", {"title": "漏水纠纷", "lead": people[0].pk, "volunteers": str(people[1].pk),
-                                         "party_a": "甲", "party_b": "乙"})
+    r = cc.post(
+        "/requests/mediation/",
+        {"title": "漏水纠纷", "lead": people[0].pk, "volunteers": str(people[1].pk), "party_a": "甲", "party_b": "乙"},
+    )
     assert r.status_code == 302
     assert "漏水纠纷" in cc.get("/requests/mediation/").content.decode()
 

@@ -50,8 +50,14 @@ def test_new_rule_version_takes_effect(world, grid_a):
     cat = MatterCategory.objects.get(code="02003")
     before = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.UTC))
     dept = Unit.objects.filter(kind="department").exclude(pk=before.unit.pk).order_by("code").first()
-    org.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="department",
-                                department=dept, effective_from=dt.date(2027, 1, 1))
+    org.add_responsibility_rule(
+        SYSTEM,
+        category=cat,
+        region=world.district,
+        handler_level="department",
+        department=dept,
+        effective_from=dt.date(2027, 1, 1),
+    )
     after = responsibility.resolve("02003", grid=grid_a, at=dt.datetime(2027, 2, 1, tzinfo=dt.UTC))
     assert after.unit == dept and after.rule.version == before.rule.version + 1
 
@@ -63,8 +69,14 @@ def test_rolled_back_change_does_not_stay_in_the_snapshot(world, grid_a):
     cat = MatterCategory.objects.get(code="14001")
     dept = Unit.objects.filter(kind="department").order_by("code").first()
     with pytest.raises(RuntimeError), transaction.atomic():
-        ResponsibilityRule.objects.create(category=cat, region=world.district, handler_level="department",
-                                          department=dept, sla="general", effective_from=dt.date(2020, 1, 1))
+        ResponsibilityRule.objects.create(
+            category=cat,
+            region=world.district,
+            handler_level="department",
+            department=dept,
+            sla="general",
+            effective_from=dt.date(2020, 1, 1),
+        )
         assert responsibility.resolve("14001", grid=grid_a).unit == dept  # seen inside the transaction
         raise RuntimeError("roll back")
     assert responsibility.resolve("14001", grid=grid_a).fallback == "street"
@@ -87,12 +99,24 @@ def test_intake_query_budget(world, place, django_assert_max_num_queries):
     # request, its three transitions and their events go in one statement. SQLite: savepoint, insert,
     # release, UPDATE for the number, transitions (one INSERT), events (one INSERT).
     with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 6):
-        req, created = services.submit(SYSTEM, description="小区门口垃圾堆放多日无人清运", category="01001",
-                                       lon=place.lon, lat=place.lat, idempotency_key="budget-1")
+        req, created = services.submit(
+            SYSTEM,
+            description="小区门口垃圾堆放多日无人清运",
+            category="01001",
+            lon=place.lon,
+            lat=place.lat,
+            idempotency_key="budget-1",
+        )
     assert created and req.state == "dispatched" and req.transitions.count() == 3
     assert req.number.endswith(f"{req.pk:07d}") and ServiceRequest.objects.get(pk=req.pk).number == req.number
-    again, created = services.submit(SYSTEM, description="小区门口垃圾堆放多日无人清运", category="01001",
-                                     lon=place.lon, lat=place.lat, idempotency_key="budget-1")
+    again, created = services.submit(
+        SYSTEM,
+        description="小区门口垃圾堆放多日无人清运",
+        category="01001",
+        lon=place.lon,
+        lat=place.lat,
+        idempotency_key="budget-1",
+    )
     assert not created and again.pk == req.pk and ServiceRequest.objects.filter(idempotency_key="budget-1").count() == 1
 
 
@@ -104,13 +128,16 @@ def test_stale_id_block_recovers(world, place):
     table = ServiceRequest._meta.db_table
     with connection.cursor() as cur:  # a bulk load takes the next ids explicitly and resets the sequence
         nxt = a.pk + 1
-        cur.execute(f"INSERT INTO {table} (id, number, token, channel, description, region_id, grid_id, lon, lat, "
-                    "address, anonymous, reporter_name, reporter_phone, reporter_id_number, state, routing_reason, "
-                    "routing, sla, escalation_level, rating, resolution, created_at, updated_at, version) "
-                    "SELECT %s, 'bulk-' || %s, md5(random()::text), channel, description, region_id, grid_id, lon, "
-                    "lat, address, anonymous, reporter_name, reporter_phone, reporter_id_number, state, "
-                    "routing_reason, routing, sla, escalation_level, rating, resolution, created_at, updated_at, "
-                    f"version FROM {table} WHERE id = %s", [nxt, nxt, a.pk])
+        cur.execute(
+            f"INSERT INTO {table} (id, number, token, channel, description, region_id, grid_id, lon, lat, "
+            "address, anonymous, reporter_name, reporter_phone, reporter_id_number, state, routing_reason, "
+            "routing, sla, escalation_level, rating, resolution, created_at, updated_at, version) "
+            "SELECT %s, 'bulk-' || %s, md5(random()::text), channel, description, region_id, grid_id, lon, "
+            "lat, address, anonymous, reporter_name, reporter_phone, reporter_id_number, state, "
+            "routing_reason, routing, sla, escalation_level, rating, resolution, created_at, updated_at, "
+            f"version FROM {table} WHERE id = %s",
+            [nxt, nxt, a.pk],
+        )
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [nxt + 50])
     b, created = services.submit(SYSTEM, description="第二条", category="01001", lon=place.lon, lat=place.lat)
     assert created and b.pk > nxt + 50 and b.number.endswith(f"{b.pk:07d}")
@@ -138,17 +165,29 @@ def test_intake_outside_a_transaction_commits_and_dispatches(transactional_db, m
 
     services.submit(SYSTEM, description="预热", category="01001", lon=g.centroid_lon, lat=g.centroid_lat)
     with connection.execute_wrapper(count):
-        req, created = services.submit(SYSTEM, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
-                                       lat=g.centroid_lat, idempotency_key="outside-1")
+        req, created = services.submit(
+            SYSTEM,
+            description="楼道灯坏了",
+            category="01001",
+            lon=g.centroid_lon,
+            lat=g.centroid_lat,
+            idempotency_key="outside-1",
+        )
     assert created and req.transitions.count() == 3
     if connection.vendor == "postgresql":  # one write for request, transitions and events (then the dispatch)
         writes = [s for s in statements if s.startswith(("INSERT", "WITH", "UPDATE")) and "cases_" in s]
-        assert len(writes) == 1 and writes[0].startswith("WITH p AS (INSERT INTO \"cases_servicerequest\"")
+        assert len(writes) == 1 and writes[0].startswith('WITH p AS (INSERT INTO "cases_servicerequest"')
     events = Event.objects.filter(aggregate_id=req.number)
     assert events.count() == 3
     assert Delivery.objects.filter(event__in=events).exists()  # dispatched after the commit
-    again, created = services.submit(SYSTEM, description="楼道灯坏了", category="01001", lon=g.centroid_lon,
-                                     lat=g.centroid_lat, idempotency_key="outside-1")
+    again, created = services.submit(
+        SYSTEM,
+        description="楼道灯坏了",
+        category="01001",
+        lon=g.centroid_lon,
+        lat=g.centroid_lat,
+        idempotency_key="outside-1",
+    )
     assert not created and again.pk == req.pk and Event.objects.filter(aggregate_id=req.number).count() == 3
 
 
@@ -157,16 +196,26 @@ def test_the_stored_rows_are_the_objects_built(world, place):
     equal the request, transitions and events built in Python, field by field."""
     from gongzhi.core.models import Event
 
-    req, _ = services.submit(SYSTEM, description="路灯不亮，晚上很黑", category="02003", lon=place.lon, lat=place.lat,
-                             address="幸福里3号", reporter_name="张三", reporter_phone="13500001111",
-                             idempotency_key="rows-1")
+    req, _ = services.submit(
+        SYSTEM,
+        description="路灯不亮，晚上很黑",
+        category="02003",
+        lon=place.lon,
+        lat=place.lat,
+        address="幸福里3号",
+        reporter_name="张三",
+        reporter_phone="13500001111",
+        idempotency_key="rows-1",
+    )
     stored = ServiceRequest.objects.get(pk=req.pk)
     for f in ServiceRequest._meta.concrete_fields:
         assert getattr(stored, f.attname) == getattr(req, f.attname), f.name
     steps = [(t.action, t.from_state, t.to_state, t.unit_id, t.reason, t.at) for t in stored.transitions.all()]
-    assert steps == [("submit", "", "submitted", None, "", req.created_at),
-                     ("accept", "submitted", "accepted", None, "按权责清单自动派单", req.created_at),
-                     ("dispatch", "accepted", "dispatched", req.handling_unit_id, req.routing_reason, req.created_at)]
+    assert steps == [
+        ("submit", "", "submitted", None, "", req.created_at),
+        ("accept", "submitted", "accepted", None, "按权责清单自动派单", req.created_at),
+        ("dispatch", "accepted", "dispatched", req.handling_unit_id, req.routing_reason, req.created_at),
+    ]
     assert stored.transitions.get(action="submit").data["channel"] == "web"
     events = list(Event.objects.filter(aggregate_id=req.number).order_by("seq"))
     assert [e.type for e in events] == ["cases.request.submit", "cases.request.accept", "cases.request.dispatch"]

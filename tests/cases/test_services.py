@@ -24,8 +24,11 @@ def test_submit_routes_by_responsibility_list_with_reason(submit, place, world):
     assert req.grid == place.grid and req.region == world.comm_a
     assert req.due_at is not None and req.sla == "general"
     actions = list(req.transitions.values_list("action", "from_state", "to_state"))
-    assert actions == [("submit", "", "submitted"), ("accept", "submitted", "accepted"),
-                       ("dispatch", "accepted", "dispatched")]
+    assert actions == [
+        ("submit", "", "submitted"),
+        ("accept", "submitted", "accepted"),
+        ("dispatch", "accepted", "dispatched"),
+    ]
     events = Event.objects.filter(aggregate_id=req.number)
     assert [e.type for e in events] == ["cases.request.submit", "cases.request.accept", "cases.request.dispatch"]
     submitted = events.get(type="cases.request.submit")
@@ -48,17 +51,20 @@ def test_unknown_category_and_outside_grid_save_nothing(world, place):
         services.submit(SYSTEM, description="  ", category="02003", lon=place.lon, lat=place.lat)
     assert e.value.field == "description"
     with pytest.raises(DomainError) as e:
-        services.submit(SYSTEM, description="路灯坏了", category="02003", lon=place.lon, lat=place.lat,
-                        reporter_phone="12")
+        services.submit(
+            SYSTEM, description="路灯坏了", category="02003", lon=place.lon, lat=place.lat, reporter_phone="12"
+        )
     assert e.value.field == "reporter_phone"
     assert ServiceRequest.objects.count() == n
 
 
 def test_idempotency_key_never_creates_a_second_request(world, place):
-    a, created = services.submit(SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat,
-                                 idempotency_key="k-1")
-    b, created2 = services.submit(SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat,
-                                  idempotency_key="k-1")
+    a, created = services.submit(
+        SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat, idempotency_key="k-1"
+    )
+    b, created2 = services.submit(
+        SYSTEM, description="路灯不亮", category="02003", lon=place.lon, lat=place.lat, idempotency_key="k-1"
+    )
     assert created and not created2 and a.pk == b.pk
     assert ServiceRequest.objects.count() == 1
 
@@ -99,8 +105,12 @@ def test_return_requires_reason_and_others_cannot_handle(submit, users):
         services.start(users["grid_worker"], req)  # dispatched to the department, not the grid's community
     services.return_to_dispatcher(users["department_staff"], req, reason="不属于本局职责，应由街道处理")
     assert req.state == State.RETURNED
-    services.dispatch(users["street_cadre"], req, unit=Unit.objects.get(code=f"{users['street_cadre'].staff_roles.first().unit.code}").code,
-                      reason="街道牵头")
+    services.dispatch(
+        users["street_cadre"],
+        req,
+        unit=Unit.objects.get(code=f"{users['street_cadre'].staff_roles.first().unit.code}").code,
+        reason="街道牵头",
+    )
     assert req.state == State.DISPATCHED and "人工指定" in req.routing_reason
 
 
@@ -167,8 +177,10 @@ def test_sla_working_days_and_holidays():
 @pytest.mark.django_db
 def test_sla_calendar_exceptions():
     tz = timezone.get_current_timezone()
-    CalendarDay.objects.bulk_create([CalendarDay(date=dt.date(2026, 10, d), workday=False, name="国庆")
-                                     for d in range(1, 9)] + [CalendarDay(date=dt.date(2026, 10, 10), workday=True)])
+    CalendarDay.objects.bulk_create(
+        [CalendarDay(date=dt.date(2026, 10, d), workday=False, name="国庆") for d in range(1, 9)]
+        + [CalendarDay(date=dt.date(2026, 10, 10), workday=True)]
+    )
     sla.clear_calendar()  # bulk_create sends no signals; the per-process calendar is reloaded
     start = dt.datetime(2026, 9, 30, 10, 0, tzinfo=tz)
     # working days after 9-30: 10-09 (Fri), 10-10 (make-up Sat), 10-12, 13, 14, 15, 16
@@ -258,11 +270,17 @@ def test_not_ours_and_cancel(submit, users):
 def test_mediation(world, users):
     people = list(Person.objects.filter(region=world.comm_a)[:3])
     with pytest.raises(DomainError):
-        services.open_mediation(users["community_cadre"], region=world.comm_a, title="漏水纠纷", lead=people[0].pk,
-                                parties=[{"name": "王"}])
-    case = services.open_mediation(users["community_cadre"], region=world.comm_a, title="楼上漏水纠纷",
-                                   lead=people[0].pk, volunteers=[people[1].pk],
-                                   parties=[{"name": "王某"}, {"name": "赵某"}])
+        services.open_mediation(
+            users["community_cadre"], region=world.comm_a, title="漏水纠纷", lead=people[0].pk, parties=[{"name": "王"}]
+        )
+    case = services.open_mediation(
+        users["community_cadre"],
+        region=world.comm_a,
+        title="楼上漏水纠纷",
+        lead=people[0].pk,
+        volunteers=[people[1].pk],
+        parties=[{"name": "王某"}, {"name": "赵某"}],
+    )
     services.add_session(users["community_cadre"], case, at=timezone.now(), place="老马工作室")
     with pytest.raises(DomainError):
         services.close_mediation(users["community_cadre"], case, outcome="agreement")
@@ -271,8 +289,13 @@ def test_mediation(world, users):
     with pytest.raises(Conflict):
         services.close_mediation(users["community_cadre"], case, outcome="failed")
     with pytest.raises(Forbidden):
-        services.open_mediation(users["other_street_cadre"], region=world.comm_a, title="x", lead=people[0].pk,
-                                parties=[{"name": "a"}, {"name": "b"}])
+        services.open_mediation(
+            users["other_street_cadre"],
+            region=world.comm_a,
+            title="x",
+            lead=people[0].pk,
+            parties=[{"name": "a"}, {"name": "b"}],
+        )
 
 
 def test_transitions_record_who_when_why(submit, users):

@@ -21,11 +21,21 @@ def _same(a, b) -> bool:
 
 def test_every_figure_with_a_fast_path_agrees_with_its_direct_computation(cased):
     fast = [f for f in figures.all() if f.fast is not None]
-    assert {f.name for f in fast} >= {"cases.requests", "cases.on_time_rate", "cases.satisfaction_rate",
-                                      "cases.mean_hours_to_resolution"}
+    assert {f.name for f in fast} >= {
+        "cases.requests",
+        "cases.on_time_rate",
+        "cases.satisfaction_rate",
+        "cases.mean_hours_to_resolution",
+    }
     end = rollups.latest_day() + dt.timedelta(days=1)
-    regions = [cased.district, cased.street_a, cased.street_b, cased.comm_a, cased.comm_b,
-               Region.objects.get(level="city")]
+    regions = [
+        cased.district,
+        cased.street_a,
+        cased.street_b,
+        cased.comm_a,
+        cased.comm_b,
+        Region.objects.get(level="city"),
+    ]
     checked = 0
     for region in regions:
         for start in (end - dt.timedelta(days=30), end - dt.timedelta(days=365)):

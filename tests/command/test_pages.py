@@ -20,9 +20,17 @@ ALLOWED = {  # role → centres (by fixture attribute) it may open
     "department_staff": set(),
 }
 TARGETS = ("district", "street_a", "street_b", "comm_a")
-URLS = ("/command/{c}/", "/command/{c}/wall/", "/command/{c}/wall/panel/", "/command/{c}/desk/",
-        "/command/{c}/brief.pdf", "/command/{c}/map/grids.geojson", "/command/{c}/map/party.geojson",
-        "/api/v1/command/{c}/figures", "/api/v1/command/{c}/map/grids")
+URLS = (
+    "/command/{c}/",
+    "/command/{c}/wall/",
+    "/command/{c}/wall/panel/",
+    "/command/{c}/desk/",
+    "/command/{c}/brief.pdf",
+    "/command/{c}/map/grids.geojson",
+    "/command/{c}/map/party.geojson",
+    "/api/v1/command/{c}/figures",
+    "/api/v1/command/{c}/map/grids",
+)
 
 
 def client_for(user) -> Client:
@@ -84,8 +92,16 @@ def test_pages_show_figures(cased, users):
     c = client_for(users["district_admin"])
     code = cased.district.code
     html = c.get(f"/command/{code}/").content.decode()
-    for marker in ('id="figures"', 'id="children"', 'id="top-categories"', 'id="hot-spots"', 'id="sla"',
-                   'id="trend"', 'id="map"', cased.street_a.name):
+    for marker in (
+        'id="figures"',
+        'id="children"',
+        'id="top-categories"',
+        'id="hot-spots"',
+        'id="sla"',
+        'id="trend"',
+        'id="map"',
+        cased.street_a.name,
+    ):
         assert marker in html
     wall = c.get(f"/command/{code}/wall/").content.decode()
     assert 'hx-trigger="every 30s"' in wall and "wall-panel" in wall

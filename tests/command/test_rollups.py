@@ -19,14 +19,23 @@ from gongzhi.core.events import dispatch_pending
 from gongzhi.core.models import Event, Region
 from gongzhi.org.models import Unit
 
-RATES = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "return_rate", "reopen_rate",
-         "whistle_rate")
+RATES = (
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "on_time_rate",
+    "return_rate",
+    "reopen_rate",
+    "whistle_rate",
+)
 
 
 def bounds(start: dt.date, end: dt.date):
     tz = timezone.get_current_timezone()
-    return (timezone.make_aware(dt.datetime.combine(start, dt.time()), tz),
-            timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()), tz))
+    return (
+        timezone.make_aware(dt.datetime.combine(start, dt.time()), tz),
+        timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()), tz),
+    )
 
 
 def assert_same(region, start, end):
@@ -51,8 +60,11 @@ def test_rebuild_equals_figures_for_every_region_and_period(cased):
     assert total["requests"] > 100 and total["satisfaction_rate"]["den"] > 0 and ours is not None
     assert rollups.check() == []
     # the finer and coarser tables agree
-    assert (sum(DailyRollup.objects.values_list("arrived", flat=True))
-            == sum(AreaDay.objects.values_list("arrived", flat=True)) == total["requests"])
+    assert (
+        sum(DailyRollup.objects.values_list("arrived", flat=True))
+        == sum(AreaDay.objects.values_list("arrived", flat=True))
+        == total["requests"]
+    )
 
 
 def test_mean_hours_match_records(cased):
@@ -60,8 +72,12 @@ def test_mean_hours_match_records(cased):
     end = rollups.latest_day()
     ours = queries.totals(district, dt.date(2000, 1, 1), end)
     facts = {}
-    for rid, action, at in Transition.objects.filter(action__in=["submit", "dispatch"]).exclude(
-            request__state__in=figures.EXCLUDED).order_by("at", "id").values_list("request_id", "action", "at"):
+    for rid, action, at in (
+        Transition.objects.filter(action__in=["submit", "dispatch"])
+        .exclude(request__state__in=figures.EXCLUDED)
+        .order_by("at", "id")
+        .values_list("request_id", "action", "at")
+    ):
         facts.setdefault(rid, {}).setdefault(action, at)
     hours = [(f["dispatch"] - f["submit"]).total_seconds() / 3600 for f in facts.values() if "dispatch" in f]
     assert ours["mean_hours_to_dispatch"] == pytest.approx(sum(hours) / len(hours), rel=1e-4)
@@ -105,10 +121,11 @@ def test_redelivery_changes_nothing(cased, submit):
     assert events
     on_request_events(events)
     snap = sorted(DailyRollup.objects.values_list("grid_id", "category_id", "sla", "day", "arrived", "dispatched"))
-    on_request_events(events)   # delivered again (at least once)
+    on_request_events(events)  # delivered again (at least once)
     on_request_events(events[:1])
-    assert sorted(DailyRollup.objects.values_list("grid_id", "category_id", "sla", "day", "arrived",
-                                                  "dispatched")) == snap
+    assert (
+        sorted(DailyRollup.objects.values_list("grid_id", "category_id", "sla", "day", "arrived", "dispatched")) == snap
+    )
     assert RequestFact.objects.filter(request_id=a.pk).count() == 1
     assert rollups.check() == []
 
@@ -164,11 +181,15 @@ def test_street_tables_match_the_community_tables(cased, submit):
     dispatch_pending([NAME])
     submit(category="01005")
     dispatch_pending([NAME])
-    per_street = {(r["street_id"], r["day"]): r["n"] for r in AreaDay.objects.values("street_id", "day")
-                  .order_by().annotate(n=Sum("arrived"))}
+    per_street = {
+        (r["street_id"], r["day"]): r["n"]
+        for r in AreaDay.objects.values("street_id", "day").order_by().annotate(n=Sum("arrived"))
+    }
     assert per_street == {(s, d): n for s, d, n in StreetDay.objects.values_list("street_id", "day", "arrived")}
-    assert (StreetCategoryMonth.objects.aggregate(n=Sum("satisfied"))["n"]
-            == AreaDay.objects.aggregate(n=Sum("satisfied"))["n"])
+    assert (
+        StreetCategoryMonth.objects.aggregate(n=Sum("satisfied"))["n"]
+        == AreaDay.objects.aggregate(n=Sum("satisfied"))["n"]
+    )
     assert queries.day_table(cased.district) is StreetDay and queries.day_table(cased.street_a) is AreaDay
     row = StreetDay.objects.filter(arrived__gt=0).first()
     StreetDay.objects.filter(pk=row.pk).update(satisfied=row.satisfied + 1)

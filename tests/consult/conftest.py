@@ -26,7 +26,9 @@ def write_export(directory: Path, statements, votes, groups=None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "comments.csv").open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "comment-body"])
+        w.writerow(
+            ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "comment-body"]
+        )
         for sid, text, moderated in statements:
             w.writerow([1000 + sid, "x", sid, 0, 0, 0, moderated, text])
     with (directory / "votes.csv").open("w", newline="") as fh:

@@ -31,9 +31,19 @@ def api(client):
 def topic(world, users):
     now = timezone.now()
     return services.create_topic(
-        title="社区议事：垃圾分类", scope="community", region=world.comm_a, proposed_by=users["community_cadre"],
-        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=3),
-                 "rules": "实名参与"}])
+        title="社区议事：垃圾分类",
+        scope="community",
+        region=world.comm_a,
+        proposed_by=users["community_cadre"],
+        phases=[
+            {
+                "kind": "collect",
+                "starts_at": now - dt.timedelta(days=1),
+                "ends_at": now + dt.timedelta(days=3),
+                "rules": "实名参与",
+            }
+        ],
+    )
 
 
 def test_topics_statements_and_votes(api, topic, users):
@@ -42,12 +52,22 @@ def test_topics_statements_and_votes(api, topic, users):
     assert r.json()[0]["current_phase"] == "collect" and r.json()[0]["phases"][0]["rules"] == "实名参与"
     assert api("get", "/topics", users["other_street_cadre"]).json() == []
     assert api("get", f"/topics/{topic.pk}", users["other_street_cadre"]).status_code == 404
-    r = api("post", f"/topics/{topic.pk}/statements", users["grid_worker"], {"text": "每栋楼设分类督导员"},
-            headers={"Idempotency-Key": "s1"})
+    r = api(
+        "post",
+        f"/topics/{topic.pk}/statements",
+        users["grid_worker"],
+        {"text": "每栋楼设分类督导员"},
+        headers={"Idempotency-Key": "s1"},
+    )
     assert r.status_code == 201
     sid = r.json()["id"]
-    again = api("post", f"/topics/{topic.pk}/statements", users["grid_worker"], {"text": "每栋楼设分类督导员"},
-                headers={"Idempotency-Key": "s1"})
+    again = api(
+        "post",
+        f"/topics/{topic.pk}/statements",
+        users["grid_worker"],
+        {"text": "每栋楼设分类督导员"},
+        headers={"Idempotency-Key": "s1"},
+    )
     assert again.status_code == 201 and again.json()["id"] == sid
     r = api("post", f"/statements/{sid}/moderation", users["community_cadre"], {"accept": False})
     assert r.status_code == 400 and r.json()["field"] == "reason"
@@ -66,9 +86,16 @@ def test_topics_statements_and_votes(api, topic, users):
 
 def test_formal_vote_api(api, world, users):
     now = timezone.now()
-    body = {"title": "公共收益使用方案", "region": world.comm_a.code, "electorate": "residents", "method": "approval",
-            "options": ["修缮道路", "增设路灯", "加装电梯"], "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
-            "closes_at": (now + dt.timedelta(hours=1)).isoformat(), "preset": "simple_majority"}
+    body = {
+        "title": "公共收益使用方案",
+        "region": world.comm_a.code,
+        "electorate": "residents",
+        "method": "approval",
+        "options": ["修缮道路", "增设路灯", "加装电梯"],
+        "opens_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "closes_at": (now + dt.timedelta(hours=1)).isoformat(),
+        "preset": "simple_majority",
+    }
     assert api("post", "/votes", users["auditor"], body).status_code == 403
     r = api("post", "/votes", users["community_cadre"], body)
     assert r.status_code == 201, r.content
@@ -79,8 +106,9 @@ def test_formal_vote_api(api, world, users):
     person.save()
     r = api("post", f"/votes/{vote['id']}/ballots", person.user, {"choices": ids[:2]})
     assert r.status_code == 201 and r.json()["channel"] == "online"
-    r = api("post", f"/votes/{vote['id']}/ballots", users["grid_worker"], {"choices": [ids[0]],
-                                                                            "elector": f"p:{person.pk}"})
+    r = api(
+        "post", f"/votes/{vote['id']}/ballots", users["grid_worker"], {"choices": [ids[0]], "elector": f"p:{person.pk}"}
+    )
     assert r.status_code == 409 and r.json()["code"] == "already_voted"
     r = api("post", f"/votes/{vote['id']}/ballots", users["auditor"], {"choices": [ids[0]]})
     assert r.status_code == 403 and r.json()["code"] == "read_only"  # auditors read, never vote
@@ -89,10 +117,12 @@ def test_formal_vote_api(api, world, users):
     r = api("get", f"/votes/{vote['id']}/results", users["community_cadre"])
     assert r.status_code == 403 and r.json()["code"] == "results_hidden"
     assert api("get", f"/votes/{vote['id']}", users["community_cadre"]).json()["turnout"]["voted"] == 1
-    FormalVote.objects.filter(pk=vote["id"]).update(closes_at=now - dt.timedelta(minutes=1),
-                                                    opens_at=now - dt.timedelta(hours=2))
-    r = api("post", f"/votes/{vote['id']}/ballots", users["grid_worker"], {"choices": [ids[0]],
-                                                                            "elector": f"p:{person.pk}"})
+    FormalVote.objects.filter(pk=vote["id"]).update(
+        closes_at=now - dt.timedelta(minutes=1), opens_at=now - dt.timedelta(hours=2)
+    )
+    r = api(
+        "post", f"/votes/{vote['id']}/ballots", users["grid_worker"], {"choices": [ids[0]], "elector": f"p:{person.pk}"}
+    )
     assert r.status_code == 400 and r.json()["code"] == "closed"
     r = api("get", f"/votes/{vote['id']}/results", users["community_cadre"])
     assert r.status_code == 200 and r.json()["result"]["present"] == 1

@@ -179,7 +179,9 @@ def test_unanimous_conversation_has_no_groups():
 
 
 def test_perfectly_split_conversation_has_two_groups():
-    votes = [(i, s, p, 1 if (p + s) % 2 else -1) for i, (p, s) in enumerate((p, s) for p in range(10) for s in range(8))]
+    votes = [
+        (i, s, p, 1 if (p + s) % 2 else -1) for i, (p, s) in enumerate((p, s) for p in range(10) for s in range(8))
+    ]
     an = cm.analyse(_matrix(votes))
     assert an.too_small is None and an.n_groups == 2 and an.group_sizes() == [5, 5]
     groups = an.group_of()
@@ -291,8 +293,17 @@ def test_replay_in_pieces_through_json_equals_one_replay():
     calls, done = [], 0
     state = prior = None
     while done < p.shape[0]:
-        r = cm.replay(p, s, v, t, start=done, previous=state, prior=prior, stop=lambda: len(calls) % 40 == 39,
-                      progress=calls.append)
+        r = cm.replay(
+            p,
+            s,
+            v,
+            t,
+            start=done,
+            previous=state,
+            prior=prior,
+            stop=lambda: len(calls) % 40 == 39,
+            progress=calls.append,
+        )
         state = cm.ClusterState.from_json(json.loads(json.dumps(r.state.to_json()))) if r.state else None
         prior = cm.ClusterState.from_json(r.prior.to_json()) if r.prior else None
         done = r.through

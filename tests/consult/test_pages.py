@@ -21,16 +21,25 @@ from gongzhi.org.models import Person
 def phases(now=None):
     now = now or timezone.now()
     return [
-        {"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=5),
-         "rules": "实名参与，观点须与议题相关"},
+        {
+            "kind": "collect",
+            "starts_at": now - dt.timedelta(days=1),
+            "ends_at": now + dt.timedelta(days=5),
+            "rules": "实名参与，观点须与议题相关",
+        },
         {"kind": "vote", "starts_at": now + dt.timedelta(days=5), "ends_at": now + dt.timedelta(days=8)},
     ]
 
 
 @pytest.fixture
 def topic(world, users):
-    t = services.create_topic(title="小区停车怎么管", scope="community", region=world.comm_a, phases=phases(),
-                              proposed_by=users["community_cadre"])
+    t = services.create_topic(
+        title="小区停车怎么管",
+        scope="community",
+        region=world.comm_a,
+        phases=phases(),
+        proposed_by=users["community_cadre"],
+    )
     for text in ["划定夜间临时停车位", "收取停车管理费用于维护", "禁止外来车辆进入小区"]:
         st = services.submit_statement(t, users["community_cadre"], text)
         services.moderate_statement(st, users["community_cadre"], accept=True)
@@ -40,7 +49,9 @@ def topic(world, users):
 @pytest.fixture
 def resident(world):
     user = get_user_model().objects.create_user("resident", password="pw-resident")
-    person = Person.objects.filter(region=world.comm_a, is_mobile=False).exclude(id_number="").order_by("birth_date").first()
+    person = (
+        Person.objects.filter(region=world.comm_a, is_mobile=False).exclude(id_number="").order_by("birth_date").first()
+    )
     person.user = user
     person.save()
     return user
@@ -149,9 +160,19 @@ def test_results_page_too_small(client, topic, users):
 
 def test_formal_vote_pages(client, world, users, resident):
     client.force_login(users["community_cadre"])
-    r = client.post("/consult/votes/new/", {"title": "电梯加装方案", "region": world.comm_a.pk, "electorate": "residents",
-                                            "method": "single", "preset": "simple_majority",
-                                            "options": "同意\n不同意", "hours": 2, "unit": ""})
+    r = client.post(
+        "/consult/votes/new/",
+        {
+            "title": "电梯加装方案",
+            "region": world.comm_a.pk,
+            "electorate": "residents",
+            "method": "single",
+            "preset": "simple_majority",
+            "options": "同意\n不同意",
+            "hours": 2,
+            "unit": "",
+        },
+    )
     assert r.status_code == 302
     vote = FormalVote.objects.get(title="电梯加装方案")
     yes = vote.options.get(label="同意").pk
@@ -167,8 +188,9 @@ def test_formal_vote_pages(client, world, users, resident):
     html = client.get(f"/consult/votes/{vote.pk}/").content.decode()
     assert 'id="turnout">2<' in html and 'id="result"' not in html  # hidden until close
     assert 'id="officer-ballot"' not in html  # residents are not officers
-    FormalVote.objects.filter(pk=vote.pk).update(opens_at=timezone.now() - dt.timedelta(hours=3),
-                                                 closes_at=timezone.now() - dt.timedelta(minutes=1))
+    FormalVote.objects.filter(pk=vote.pk).update(
+        opens_at=timezone.now() - dt.timedelta(hours=3), closes_at=timezone.now() - dt.timedelta(minutes=1)
+    )
     html = client.get(f"/consult/votes/{vote.pk}/").content.decode()
     assert 'id="result"' in html and "同意：2 票" in html and 'id="unpublished"' in html
     assert FormalVote.objects.get(pk=vote.pk).status == "open"  # a GET writes nothing; the job tallies
@@ -182,9 +204,19 @@ def test_formal_vote_pages(client, world, users, resident):
 
 def test_formal_vote_form_errors(client, world, users):
     client.force_login(users["community_cadre"])
-    r = client.post("/consult/votes/new/", {"title": "x", "region": world.comm_a.pk, "electorate": "branch",
-                                            "method": "single", "preset": "two_thirds", "options": "a\nb",
-                                            "hours": 2, "unit": ""})
+    r = client.post(
+        "/consult/votes/new/",
+        {
+            "title": "x",
+            "region": world.comm_a.pk,
+            "electorate": "branch",
+            "method": "single",
+            "preset": "two_thirds",
+            "options": "a\nb",
+            "hours": 2,
+            "unit": "",
+        },
+    )
     assert "党支部表决须指明党组织" in r.content.decode()
     client.force_login(users["auditor"])
     assert client.get("/consult/votes/new/").status_code == 404
@@ -211,13 +243,32 @@ def test_demo_data(world, client, users):
 
 def test_raise_topic_page_and_page_permissions(client, world, users, topic):
     client.force_login(users["community_cadre"])
-    r = client.post("/consult/topics/new/", {"title": "楼道堆物清理", "region": world.comm_a.pk, "collect_days": 5,
-                                             "deliberate_days": 0, "vote_days": 2, "publish_days": 3, "rules": "实名"})
+    r = client.post(
+        "/consult/topics/new/",
+        {
+            "title": "楼道堆物清理",
+            "region": world.comm_a.pk,
+            "collect_days": 5,
+            "deliberate_days": 0,
+            "vote_days": 2,
+            "publish_days": 3,
+            "rules": "实名",
+        },
+    )
     assert r.status_code == 302
     t = services.Topic.objects.get(title="楼道堆物清理")
     assert [p.kind for p in t.phases.order_by("starts_at")] == ["collect", "vote", "publish"]
-    r = client.post("/consult/topics/new/", {"title": "x", "region": world.comm_b.pk, "collect_days": 5,
-                                             "deliberate_days": 0, "vote_days": 0, "publish_days": 0})
+    r = client.post(
+        "/consult/topics/new/",
+        {
+            "title": "x",
+            "region": world.comm_b.pk,
+            "collect_days": 5,
+            "deliberate_days": 0,
+            "vote_days": 0,
+            "publish_days": 0,
+        },
+    )
     assert r.status_code == 200  # a community outside the scope is not a valid choice
     assert not services.Topic.objects.filter(region=world.comm_b).exists()
     # auditors see results but cannot moderate or raise topics

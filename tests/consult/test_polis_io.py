@@ -99,7 +99,11 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.sampled_from([-1, 0, 1]), st.integers(0, 5)), max_size=40))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 3), st.sampled_from([-1, 0, 1]), st.integers(0, 5)), max_size=40
+    )
+)
 def test_latest_votes_matches_a_plain_replay(events):
     """Replaying the events in (timestamp, file position) order, a dict keeps the last vote."""
     expected = {}

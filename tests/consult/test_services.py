@@ -40,7 +40,12 @@ def _phases(now=None, collect_days=(-1, 5)):
     now = now or timezone.now()
     a, b = collect_days
     return [
-        {"kind": "collect", "starts_at": now + timedelta(days=a), "ends_at": now + timedelta(days=b), "rules": "每人可提交多条观点"},
+        {
+            "kind": "collect",
+            "starts_at": now + timedelta(days=a),
+            "ends_at": now + timedelta(days=b),
+            "rules": "每人可提交多条观点",
+        },
         {"kind": "vote", "starts_at": now + timedelta(days=b), "ends_at": now + timedelta(days=b + 3)},
         {"kind": "publish", "starts_at": now + timedelta(days=b + 3), "ends_at": now + timedelta(days=b + 10)},
     ]
@@ -48,8 +53,9 @@ def _phases(now=None, collect_days=(-1, 5)):
 
 @pytest.fixture
 def topic(region, users):
-    return services.create_topic(title="小区停车怎么管", scope="community", region=region, phases=_phases(),
-                                 proposed_by=users[0])
+    return services.create_topic(
+        title="小区停车怎么管", scope="community", region=region, phases=_phases(), proposed_by=users[0]
+    )
 
 
 def test_topic_with_phases_and_current_phase(topic):
@@ -148,8 +154,10 @@ def test_analysis_export_round_trip(topic, users, moderator, tmp_path):
     assert set(conv.votes_participant.tolist()) == set(range(1, 24))
     from gongzhi.consult import math as cm
 
-    again = cm.analyse(cm.build_vote_matrix(conv.votes_participant, conv.votes_statement, conv.votes_value,
-                                            conv.votes_timestamp), conv.moderated_out)
+    again = cm.analyse(
+        cm.build_vote_matrix(conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp),
+        conv.moderated_out,
+    )
     assert sorted(again.group_sizes()) == sorted(an.group_sizes())
 
 
@@ -157,7 +165,9 @@ def test_next_statement_prefers_informative_unseen_statements(topic, users, mode
     stmts = _camps(topic, users, moderator)
     newcomer = get_user_model().objects.create_user(username="new")
     # A fresh statement nobody has seen gets the new-statement boost.
-    fresh = services.moderate_statement(services.submit_statement(topic, users[1], "新的观点：增加充电桩"), moderator, accept=True)
+    fresh = services.moderate_statement(
+        services.submit_statement(topic, users[1], "新的观点：增加充电桩"), moderator, accept=True
+    )
     assert services.next_statement(topic, newcomer) == fresh
     services.cast_vote(fresh, newcomer, 0)
     chosen = services.next_statement(topic, newcomer)
@@ -181,7 +191,8 @@ def _spread_votes(topic, seconds_apart=10):
     voters = sorted(set(StatementVote.objects.filter(statement__topic=topic).values_list("voter_id", flat=True)))
     for i, voter in enumerate(voters):
         StatementVote.objects.filter(statement__topic=topic, voter_id=voter).update(
-            created_at=t0 + timedelta(seconds=i * seconds_apart))
+            created_at=t0 + timedelta(seconds=i * seconds_apart)
+        )
     return len(voters)
 
 
@@ -201,7 +212,10 @@ def test_live_analysis_runs_one_update_per_burst_as_the_replay_does(topic, users
     assert services.update_live_analysis(topic) == bursts == 23
     live = LiveAnalysis.objects.get(topic=topic)
     assert (live.updates, live.votes_covered, live.n_groups) == (23, 23 * 8, 2)
-    assert live.through_vote_id == StatementVote.objects.filter(statement__topic=topic).order_by("created_at", "id").last().id
+    assert (
+        live.through_vote_id
+        == StatementVote.objects.filter(statement__topic=topic).order_by("created_at", "id").last().id
+    )
     ev = Event.objects.filter(type="consult.analysis_updated").get()
     assert ev.payload == {"updates": 23, "votes": 23 * 8, "groups": 2}
     # The stored state is the replay's, and the page's groups are the last update's.

@@ -122,8 +122,10 @@ def test_live_groups_agree_with_polis_at_least_as_well_as_red_dwarf(name, live_r
     live_ari, live_n = _ari(conv.polis_groups, an.group_of())
     rd_ari, rd_n, rd_k = red_dwarf(name)
     record_property("ari", {"live": round(live_ari, 3), "red-dwarf": round(rd_ari, 3), "updates": updates})
-    print(f"{name}: ARI live {live_ari:.3f} (k={an.n_groups}, n={live_n}, {updates} updates) "
-          f"red-dwarf {rd_ari:.3f} (k={rd_k}, n={rd_n})")
+    print(
+        f"{name}: ARI live {live_ari:.3f} (k={an.n_groups}, n={live_n}, {updates} updates) "
+        f"red-dwarf {rd_ari:.3f} (k={rd_k}, n={rd_n})"
+    )
     assert live_n >= 0.95 * len(conv.polis_groups)
     assert live_ari >= rd_ari - 1e-9
 

@@ -25,8 +25,15 @@ def make(world, users, method="single", preset="simple_majority", options=("同�
     kw.setdefault("region", world.comm_a)
     kw.setdefault("electorate", "residents")
     kw.setdefault("actor", users["community_cadre"])
-    return votes.create_vote(title="小区加装电梯方案", method=method, options=list(options), opens_at=OPEN,
-                             closes_at=CLOSE, preset=preset, **kw)
+    return votes.create_vote(
+        title="小区加装电梯方案",
+        method=method,
+        options=list(options),
+        opens_at=OPEN,
+        closes_at=CLOSE,
+        preset=preset,
+        **kw,
+    )
 
 
 def keys(vote, n):
@@ -40,8 +47,11 @@ def opt(vote, i):
 def test_resident_electorate_is_verified_adults_of_the_community(world, users):
     vote = make(world, users)
     cutoff = votes.adult_cutoff(timezone.localdate(OPEN))
-    expected = set(Person.objects.filter(region=world.comm_a, is_mobile=False, birth_date__lte=cutoff)
-                   .exclude(id_number="").values_list("id", flat=True))
+    expected = set(
+        Person.objects.filter(region=world.comm_a, is_mobile=False, birth_date__lte=cutoff)
+        .exclude(id_number="")
+        .values_list("id", flat=True)
+    )
     assert expected and {e.person_id for e in vote.electors.all()} == expected
     assert vote.electorate_size == len(expected)
     minors = Person.objects.filter(region=world.comm_a, birth_date__gt=cutoff)
@@ -51,11 +61,16 @@ def test_resident_electorate_is_verified_adults_of_the_community(world, users):
 
 
 def test_branch_electorate_is_full_members_only(world, users):
-    ms = Membership.objects.filter(role="full_member", end_date__isnull=True, region__path__startswith=world.comm_a.path)
+    ms = Membership.objects.filter(
+        role="full_member", end_date__isnull=True, region__path__startswith=world.comm_a.path
+    )
     unit = ms.first().unit
     vote = make(world, users, electorate="branch", unit=unit)
-    full = set(Membership.objects.filter(unit=unit, role="full_member", end_date__isnull=True)
-               .values_list("person_id", flat=True))
+    full = set(
+        Membership.objects.filter(unit=unit, role="full_member", end_date__isnull=True).values_list(
+            "person_id", flat=True
+        )
+    )
     assert {e.person_id for e in vote.electors.all()} == full
     with pytest.raises(DomainError) as e:
         make(world, users, electorate="branch", unit=Unit.objects.filter(kind="residents_committee").first())
@@ -82,8 +97,16 @@ def test_bad_setup_is_refused(world, users):
         make(world, users, preset="unanimity")
     assert e.value.field == "preset"
     with pytest.raises(Forbidden):
-        votes.create_vote(title="x", region=world.comm_a, electorate="residents", method="single",
-                          options=["a", "b"], opens_at=OPEN, closes_at=CLOSE, actor=users["other_street_cadre"])
+        votes.create_vote(
+            title="x",
+            region=world.comm_a,
+            electorate="residents",
+            method="single",
+            options=["a", "b"],
+            opens_at=OPEN,
+            closes_at=CLOSE,
+            actor=users["other_street_cadre"],
+        )
     assert not FormalVote.objects.exists()
 
 
@@ -128,8 +151,9 @@ def test_refusals_with_reasons(world, users):
         votes.cast_ballot(vote, [opt(vote, 0)], elector_key=k, officer=users["community_cadre"], at=AFTER)
     assert e.value.code == "closed"
     with pytest.raises(DomainError) as e:
-        votes.cast_ballot(vote, [opt(vote, 0)], elector_key=k, officer=users["community_cadre"],
-                          at=OPEN - dt.timedelta(minutes=1))
+        votes.cast_ballot(
+            vote, [opt(vote, 0)], elector_key=k, officer=users["community_cadre"], at=OPEN - dt.timedelta(minutes=1)
+        )
     assert e.value.code == "not_open"
     with pytest.raises(DomainError) as e:
         votes.cast_ballot(vote, [opt(vote, 0), opt(vote, 1)], elector_key=k, officer=users["community_cadre"])
@@ -141,10 +165,18 @@ def test_refusals_with_reasons(world, users):
     assert not RollEntry.objects.exists() and not Ballot.objects.exists()
 
 
-@pytest.mark.parametrize("role, may_enter", [
-    ("district_admin", True), ("street_cadre", True), ("community_cadre", True), ("grid_worker", True),
-    ("department_staff", False), ("auditor", False), ("other_street_cadre", False),
-])
+@pytest.mark.parametrize(
+    "role, may_enter",
+    [
+        ("district_admin", True),
+        ("street_cadre", True),
+        ("community_cadre", True),
+        ("grid_worker", True),
+        ("department_staff", False),
+        ("auditor", False),
+        ("other_street_cadre", False),
+    ],
+)
 def test_officer_permission_matrix(world, users, role, may_enter):
     vote = make(world, users)
     k = keys(vote, 1)[0]
@@ -156,13 +188,29 @@ def test_officer_permission_matrix(world, users, role, may_enter):
             votes.cast_ballot(vote, [opt(vote, 0)], elector_key=k, officer=users[role])
 
 
-@pytest.mark.parametrize("role, may_manage", [
-    ("district_admin", True), ("street_cadre", True), ("community_cadre", True), ("grid_worker", False),
-    ("department_staff", False), ("auditor", False), ("other_street_cadre", False),
-])
+@pytest.mark.parametrize(
+    "role, may_manage",
+    [
+        ("district_admin", True),
+        ("street_cadre", True),
+        ("community_cadre", True),
+        ("grid_worker", False),
+        ("department_staff", False),
+        ("auditor", False),
+        ("other_street_cadre", False),
+    ],
+)
 def test_manage_permission_matrix(world, users, role, may_manage):
-    args = dict(title="t", region=world.comm_a, electorate="residents", method="single", options=["a", "b"],
-                opens_at=OPEN, closes_at=CLOSE, actor=users[role])
+    args = dict(
+        title="t",
+        region=world.comm_a,
+        electorate="residents",
+        method="single",
+        options=["a", "b"],
+        opens_at=OPEN,
+        closes_at=CLOSE,
+        actor=users[role],
+    )
     if may_manage:
         assert votes.create_vote(**args).pk
     else:

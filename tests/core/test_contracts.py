@@ -22,8 +22,13 @@ def checking(settings):
 
 def test_a_declared_event_with_its_payload_is_written(db, checking):
     with transaction.atomic():
-        emit(contracts.REGIONS_PAIRED, aggregate_type="region", aggregate_id="x",
-             payload={"street": "110101001", "township": "110101002"}, actor=actors.SYSTEM)
+        emit(
+            contracts.REGIONS_PAIRED,
+            aggregate_type="region",
+            aggregate_id="x",
+            payload={"street": "110101001", "township": "110101002"},
+            actor=actors.SYSTEM,
+        )
     ev = Event.objects.get()
     assert ev.type == "core.regions_paired" and type(ev.type) is str
     assert ev.actor is None  # the system is stored as no user
@@ -35,11 +40,14 @@ def test_an_undeclared_event_type_is_refused_and_nothing_is_written(db, checking
     assert not Event.objects.exists()
 
 
-@pytest.mark.parametrize("payload", [
-    {"street": "110101001"},  # a required key missing
-    {"street": "110101001", "township": "110101002", "extra": 1},  # a key the schema does not have
-    {"street": ["not", "a", "code"], "township": "110101002"},  # a value of the wrong type
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"street": "110101001"},  # a required key missing
+        {"street": "110101001", "township": "110101002", "extra": 1},  # a key the schema does not have
+        {"street": ["not", "a", "code"], "township": "110101002"},  # a value of the wrong type
+    ],
+)
 def test_a_payload_its_schema_does_not_admit_is_refused(db, checking, payload):
     with pytest.raises(ContractError, match="RegionsPaired"), transaction.atomic():
         emit(contracts.REGIONS_PAIRED, aggregate_type="region", aggregate_id="x", payload=payload)

@@ -31,15 +31,30 @@ def test_district_demo_rules(db):
     gen.check()
     gen.write()
     # Every party organisation that must have three full members has them.
-    counts = Counter(Membership.objects.filter(role=MemberRole.FULL_MEMBER, end_date__isnull=True)
-                     .values_list("unit_id", flat=True))
+    counts = Counter(
+        Membership.objects.filter(role=MemberRole.FULL_MEMBER, end_date__isnull=True).values_list("unit_id", flat=True)
+    )
     for u in Unit.objects.filter(kind__in=ESTABLISHED_BY_MEMBERS):
         assert counts[u.pk] >= 3, u.name
     # Both chains are present, down to households.
     kinds = set(Unit.objects.values_list("kind", flat=True))
-    assert {"party_street", "party_community", "party_compound", "party_building", "party_centre_household",
-            "party_township", "party_village", "party_villager_group", "party_contact_household",
-            "property_company", "owners_committee", "school", "hospital", "department", "party_grid"} <= kinds
+    assert {
+        "party_street",
+        "party_community",
+        "party_compound",
+        "party_building",
+        "party_centre_household",
+        "party_township",
+        "party_village",
+        "party_villager_group",
+        "party_contact_household",
+        "property_company",
+        "owners_committee",
+        "school",
+        "hospital",
+        "department",
+        "party_grid",
+    } <= kinds
     # Grids tile their district: no overlaps, and the union is the whole area.
     geoms = [shape(g) for g in Grid.objects.values_list("geometry", flat=True)]
     tree = shapely.STRtree(geoms)

@@ -21,13 +21,14 @@ def test_declare_form_marks_errors_then_declares(iworld, client):
     assert r.status_code == 200 and "vendor/leaflet/leaflet.js" in r.text
     r = client.post("/incidents/declare/", {"name": "内涝", "kind": "flood", "severity": 3, "grids": ""})
     assert r.status_code == 200 and "影响范围为空" in r.text and not Incident.objects.exists()
-    r = client.post("/incidents/declare/", {"name": "内涝", "kind": "flood", "severity": 3,
-                                            "grids": w.grids_b[0].code})
+    r = client.post("/incidents/declare/", {"name": "内涝", "kind": "flood", "severity": 3, "grids": w.grids_b[0].code})
     assert "超出您的管辖范围" in r.text and not Incident.objects.exists()
     r = client.post("/incidents/declare/", {"name": "内涝", "kind": "flood", "severity": 3, "polygon": "{bad"})
     assert "GeoJSON" in r.text
-    r = client.post("/incidents/declare/", {"name": "内涝", "kind": "flood", "severity": 3,
-                                            "grids": f"{w.grids_a[0].code}，{w.grids_a[1].code}"})
+    r = client.post(
+        "/incidents/declare/",
+        {"name": "内涝", "kind": "flood", "severity": 3, "grids": f"{w.grids_a[0].code}，{w.grids_a[1].code}"},
+    )
     inc = Incident.objects.get()
     assert r.status_code == 302 and r["Location"] == inc.get_absolute_url()
     assert inc.area.count() == 2
@@ -55,8 +56,10 @@ def test_desk_check_in_assign_need_stand_down_report(iworld, client):
     r = client.post(f"/incidents/{inc.pk}/needs/", {"title": "沙袋", "kind": "material", "quantity": 50}, follow=True)
     assert "需求已提交到公共资源池" in r.text
     need = inc.needs.get().need
-    client.post(f"/incidents/mobilisations/{m.pk}/", {"action": "assign", "task": "装沙袋", "need": need.pk,
-                                                      "version": m.version})
+    client.post(
+        f"/incidents/mobilisations/{m.pk}/",
+        {"action": "assign", "task": "装沙袋", "need": need.pk, "version": m.version},
+    )
     m.refresh_from_db()
     assert m.task == "装沙袋" and m.need_id == need.pk
     r = client.post(f"/incidents/{inc.pk}/log/", {"text": "积水点设置警示"}, follow=True)
@@ -85,33 +88,39 @@ def test_api_declare_idempotent_errors_and_stand_down(iworld, client):
     w = iworld
     client.force_login(w.users["street_cadre"])
     body = {"name": "燃气泄漏", "kind": "gas", "severity": 2, "grids": [w.grids_a[0].code]}
-    r = client.post("/api/v1/incidents/", json.dumps(body), content_type="application/json",
-                    HTTP_IDEMPOTENCY_KEY="k-1")
+    r = client.post("/api/v1/incidents/", json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert r.status_code == 201, r.content
     d = r.json()
     assert d["grids"] == [w.grids_a[0].code] and d["desk_unit"]["code"] == w.gov_a.code
     assert d["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    again = client.post("/api/v1/incidents/", json.dumps(body), content_type="application/json",
-                        HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(
+        "/api/v1/incidents/", json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
     assert again.status_code == 201 and again.json()["id"] == d["id"] and Incident.objects.count() == 1
     r = client.post("/api/v1/incidents/", json.dumps(body), content_type="application/json")
     assert r.status_code == 409 and r.json()["code"] == "overlap" and r.json()["field"] == "grids"
     r = client.post("/api/v1/incidents/", json.dumps({**body, "grids": []}), content_type="application/json")
     assert r.status_code == 400 and r.json()["field"] == "grids"
-    r = client.post("/api/v1/incidents/", json.dumps({**body, "grids": [w.grids_b[0].code]}),
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/incidents/", json.dumps({**body, "grids": [w.grids_b[0].code]}), content_type="application/json"
+    )
     assert r.status_code == 403
     mobs = client.get(f"/api/v1/incidents/{d['id']}/mobilisations").json()
     assert mobs and {m["status"] for m in mobs} == {"notified"}
-    r = client.post(f"/api/v1/incidents/mobilisations/{mobs[0]['id']}/check-in", "{}",
-                    content_type="application/json")
+    r = client.post(f"/api/v1/incidents/mobilisations/{mobs[0]['id']}/check-in", "{}", content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "checked_in"
-    r = client.post(f"/api/v1/incidents/{d['id']}/needs", json.dumps({"title": "灭火器", "kind": "material",
-                                                                     "quantity": 10}),
-                    content_type="application/json", HTTP_IDEMPOTENCY_KEY="n-1")
+    r = client.post(
+        f"/api/v1/incidents/{d['id']}/needs",
+        json.dumps({"title": "灭火器", "kind": "material", "quantity": 10}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="n-1",
+    )
     assert r.status_code == 201 and r.json()["priority"] == 0
-    r = client.post(f"/api/v1/incidents/{d['id']}/stand-down", json.dumps({"note": "ok", "version": 1}),
-                    content_type="application/json")
+    r = client.post(
+        f"/api/v1/incidents/{d['id']}/stand-down",
+        json.dumps({"note": "ok", "version": 1}),
+        content_type="application/json",
+    )
     assert r.status_code == 200 and r.json()["status"] == "stood_down"
     r = client.post(f"/api/v1/incidents/{d['id']}/stand-down", json.dumps({}), content_type="application/json")
     assert r.status_code == 409
@@ -162,8 +171,9 @@ def test_cli_declare_and_stand_down(iworld, capsys):
     with pytest.raises(CommandError, match="已在应急响应中"):
         call_command("incident", "declare", "--name", "x", "--kind", "flood", "--grid", w.grids_a[0].code)
     with pytest.raises(CommandError, match="超出您的管辖范围"):
-        call_command("incident", "declare", "--name", "x", "--kind", "flood", "--grid", w.grids_b[0].code,
-                     "--user", "t_street")
+        call_command(
+            "incident", "declare", "--name", "x", "--kind", "flood", "--grid", w.grids_b[0].code, "--user", "t_street"
+        )
     call_command("incident", "stand-down", inc.code, "--note", "ok")
     assert Incident.objects.get().status == "stood_down"
     with pytest.raises(CommandError, match="不能重复终止"):

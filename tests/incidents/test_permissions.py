@@ -13,8 +13,15 @@ from .conftest import declare_a
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre"]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 # Incident in street A (community A's first grid); the person mobilised lives/covers in community A.
 EXPECTED = {
     "declare_in_a": {"district_admin", "street_cadre"},
@@ -38,8 +45,9 @@ def _attempt(w, action, user):
         S.check_in(user, w.mob)
     elif action == "assign":
         S.check_in(SYSTEM, w.mob)
-        S.assign(user, Mobilisation.objects.select_related("incident", "person", "region").get(pk=w.mob.pk),
-                 task="值守路口")
+        S.assign(
+            user, Mobilisation.objects.select_related("incident", "person", "region").get(pk=w.mob.pk), task="值守路口"
+        )
     elif action == "raise_need":
         S.raise_need(user, w.inc, title="沙袋", kind="material", quantity=1)
     elif action == "view":
@@ -51,8 +59,12 @@ def _attempt(w, action, user):
 def test_matrix(iworld, role, action):
     w = iworld
     w.inc = declare_a(w, None)
-    w.mob = (Mobilisation.objects.filter(incident=w.inc, region=w.comm_a)
-             .select_related("incident", "person", "region", "grid").order_by("id").first())
+    w.mob = (
+        Mobilisation.objects.filter(incident=w.inc, region=w.comm_a)
+        .select_related("incident", "person", "region", "grid")
+        .order_by("id")
+        .first()
+    )
     assert w.mob is not None
     user = w.users[role]
     before = (Incident.objects.count(), LogEntry.objects.count())

@@ -156,12 +156,19 @@ def test_need_goes_to_the_pool_with_emergency_priority(iworld):
     need = S.raise_need(w.users["street_cadre"], inc, title="沙袋", kind="material", quantity=200)
     assert need.priority == 0 and need.source == "emergency" and need.source_ref == f"incident:{inc.code}-1"
     assert need.grid_id == w.grids_a[0].pk
-    need2 = S.raise_need(w.users["street_cadre"], inc, title="抽水泵操作员", kind="person", quantity=2,
-                         skills="抽水, 驾驶")
+    need2 = S.raise_need(
+        w.users["street_cadre"], inc, title="抽水泵操作员", kind="person", quantity=2, skills="抽水, 驾驶"
+    )
     assert need2.pk != need.pk and need2.skills == ["抽水", "驾驶"]
     with pytest.raises(DomainError) as e:
-        S.raise_need(w.users["street_cadre"], inc, title="越界", kind="material",
-                     lon=w.grids_b[0].centroid_lon, lat=w.grids_b[0].centroid_lat)
+        S.raise_need(
+            w.users["street_cadre"],
+            inc,
+            title="越界",
+            kind="material",
+            lon=w.grids_b[0].centroid_lon,
+            lat=w.grids_b[0].centroid_lat,
+        )
     assert e.value.field == "location"
     with pytest.raises(DomainError) as e:
         S.raise_need(w.users["street_cadre"], inc, title="x", kind="spaceship")
@@ -185,8 +192,7 @@ def test_polygon_area_selects_overlapping_grids(iworld):
     g = w.grids_a[0]
     # a small polygon strictly inside the grid
     inner = shape(g.geometry).representative_point().buffer(0.0002)
-    inc = S.declare(w.users["street_cadre"], name="燃气泄漏", kind="gas", severity=2,
-                    polygon=geo.to_geojson(inner))
+    inc = S.declare(w.users["street_cadre"], name="燃气泄漏", kind="gas", severity=2, polygon=geo.to_geojson(inner))
     assert list(IncidentGrid.objects.filter(incident=inc).values_list("grid_id", flat=True)) == [g.pk]
     assert inc.polygon["type"] == "Polygon"
     assert shapely.geometry.shape(inc.geometry).equals(shape(g.geometry).buffer(0))
@@ -203,8 +209,11 @@ def test_refusals_change_nothing(iworld):
         (dict(kind="alien"), DomainError, "kind"),
         (dict(severity=9), DomainError, "severity"),
         (dict(grids=[], polygon={"type": "Point", "coordinates": [0, 0]}), DomainError, "polygon"),
-        (dict(grids=[], polygon={"type": "Polygon", "coordinates": [[[0, 0], [0.001, 0], [0.001, 0.001], [0, 0]]]}),
-         DomainError, "grids"),  # a polygon far from every grid: empty area
+        (
+            dict(grids=[], polygon={"type": "Polygon", "coordinates": [[[0, 0], [0.001, 0], [0.001, 0.001], [0, 0]]]}),
+            DomainError,
+            "grids",
+        ),  # a polygon far from every grid: empty area
         (dict(grids=[w.grids_b[0].code]), Forbidden, "grids"),  # outside the declarer's street
         (dict(grids=[w.grids_a[0].code, w.grids_b[0].code]), Forbidden, "grids"),
     ]
@@ -295,8 +304,14 @@ def test_log_is_public_on_the_ledger_without_personal_data(iworld):
     dispatch_pending(["ledger"])
     leaves = list(Leaf.objects.filter(record=f"incident:{inc.code}").order_by("index"))
     types = [lf.event_type for lf in leaves]
-    for t in ("incidents.declared", "incidents.mobilised", "incidents.checked_in", "incidents.need_raised",
-              "incidents.desk_counts", "incidents.stood_down"):
+    for t in (
+        "incidents.declared",
+        "incidents.mobilised",
+        "incidents.checked_in",
+        "incidents.need_raised",
+        "incidents.desk_counts",
+        "incidents.stood_down",
+    ):
         assert t in types
     for lf in leaves:
         text = bytes(lf.entry).decode()

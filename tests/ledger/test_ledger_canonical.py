@@ -42,7 +42,9 @@ def test_fast_path_equals_rfc8785(doc):
 def test_fallbacks():
     assert canonical.dumps({"\U0001f600": 1, "\ufb01": 2}) == rfc8785.dumps({"\U0001f600": 1, "\ufb01": 2})
     assert canonical.dumps({"x": 1.5, "y": 1e21}) == rfc8785.dumps({"x": 1.5, "y": 1e21}) == b'{"x":1.5,"y":1e+21}'
-    assert canonical.object_of_strings({"b": "1", "a": "\u2028\n"}) == rfc8785.dumps({"a": "\u2028\n", "b": "1"}).decode()
+    assert (
+        canonical.object_of_strings({"b": "1", "a": "\u2028\n"}) == rfc8785.dumps({"a": "\u2028\n", "b": "1"}).decode()
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -66,4 +68,7 @@ def test_entries_are_canonical(payload, personal, agg, typ, region, offset):
     assume(public_fields.allowed_fields(typ) is None)
     pointers = {"/data/" + k.replace("~", "~0").replace("/", "~1") for k in payload}
     assert set(doc["data"]) == set(payload) and all(public_fields.COMMITMENT.fullmatch(v) for v in doc["data"].values())
-    assert set(doc["personal"]) | pointers == set(json.loads(salts)) and set(doc["personal"]) == {*map(str, personal), "actor"}
+    assert set(doc["personal"]) | pointers == set(json.loads(salts)) and set(doc["personal"]) == {
+        *map(str, personal),
+        "actor",
+    }

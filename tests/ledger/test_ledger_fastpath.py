@@ -35,10 +35,14 @@ SEEDS = Path("/work/shared/seeds")
 # Every code point class: controls, CJK, astral, and lone surrogates (category Cs).
 any_text = st.text(st.characters(), max_size=16)
 utf8_text = st.text(st.characters(codec="utf-8"), max_size=16)
-cjk_text = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("，。、“”《》（）\u3000"), max_size=20)
+cjk_text = st.text(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.sampled_from("，。、“”《》（）\u3000"), max_size=20
+)
 controls = st.text(st.characters(max_codepoint=0x20) | st.sampled_from('"\\/\u007f\u2028\u2029'), max_size=8)
 texts = any_text | utf8_text | cjk_text | controls
-ints = st.integers(-(2**53) + 1, 2**53 - 1) | st.integers(-(2**70), 2**70) | st.sampled_from([2**53, -(2**53), 2**53 - 1])
+ints = (
+    st.integers(-(2**53) + 1, 2**53 - 1) | st.integers(-(2**70), 2**70) | st.sampled_from([2**53, -(2**53), 2**53 - 1])
+)
 floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([0.0, -0.0, 1e21, 1e-7, 5e-324, 0.1, 1.5])
 
 
@@ -97,7 +101,14 @@ def _seed_lines() -> list[str]:
 def test_real_chinese_text_equals_rfc8785():
     lines = _seed_lines() or ["基层治理关系国家发展稳定的大局，要着力推动基层治理能力的提升。"]
     for n, line in enumerate(lines):
-        payload = {"title": line[:40], "text": line, "n": n, "ok": n % 2 == 0, "tags": ["党建引领", line[:3]], "none": None}
+        payload = {
+            "title": line[:40],
+            "text": line,
+            "n": n,
+            "ok": n % 2 == 0,
+            "tags": ["党建引领", line[:3]],
+            "none": None,
+        }
         assert canonical.dumps(payload) == rfc8785.dumps(payload)
         assert canonical.dumps_text(payload).encode("utf-8") == rfc8785.dumps(payload)
         assert canonical.string(line).encode("utf-8") == rfc8785.dumps(line)
@@ -146,8 +157,10 @@ def _reference_data(event_type, payload, salts):
         return "sha256:" + hashlib.sha256(bytes.fromhex(salts[ptr]) + rfc8785.dumps(value)).hexdigest()
 
     def token(s):
-        return s == "" or (re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:+\-/]{0,63}", s) is not None
-                           and not re.fullmatch(r"(\+?86)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]", s))
+        return s == "" or (
+            re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:+\-/]{0,63}", s) is not None
+            and not re.fullmatch(r"(\+?86)?1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]", s)
+        )
 
     def seal(value, ptr):
         if isinstance(value, str):
@@ -173,7 +186,9 @@ safe_docs = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(utf8_text | cjk_text, inner, max_size=4),
     max_leaves=12,
 )
-personal_keys = st.sampled_from(["name", "phone", "id_card", "actor", "a%s", "%", "姓名", "\U0001f600", "b\"q"]) | utf8_text
+personal_keys = (
+    st.sampled_from(["name", "phone", "id_card", "actor", "a%s", "%", "姓名", "\U0001f600", 'b"q']) | utf8_text
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -209,7 +224,16 @@ def test_entries_with_non_string_personal_keys():
 
 def test_salts_are_fresh_for_every_field():
     events = [
-        LedgerEvent(uuid.uuid4(), "t", datetime(2026, 1, 1, tzinfo=UTC), "x", str(i), {"personal": {"a": "1", "b": "1"}}, None, 7)
+        LedgerEvent(
+            uuid.uuid4(),
+            "t",
+            datetime(2026, 1, 1, tzinfo=UTC),
+            "x",
+            str(i),
+            {"personal": {"a": "1", "b": "1"}},
+            None,
+            7,
+        )
         for i in range(3000)
     ]
     built = services.entries._entries(events, [str(e.event_id) for e in events])
@@ -335,8 +359,12 @@ def test_outbox_events_with_deferred_fields(world, ledger_key):
 
     for i in range(5):
         Event.objects.create(
-            type="t", occurred_at=datetime(2026, 1, 1, tzinfo=UTC), region=world.street_a,
-            aggregate_type="x", aggregate_id=str(i), payload={"n": i},
+            type="t",
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+            region=world.street_a,
+            aggregate_type="x",
+            aggregate_id=str(i),
+            payload={"n": i},
         )
     events = list(Event.objects.defer("payload").order_by("seq"))
     assert not services.bulk._streamable(events)

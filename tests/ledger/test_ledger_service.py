@@ -166,7 +166,9 @@ def test_outsider_verification_over_http(client, ledger_key):
             raise VerificationFailed(f"{path}: HTTP {r.status_code}")
         return r.content
 
-    report = verify_log("http://testserver/ledger/", [ledger_key.verifier], records=["request:7"], full=True, fetch=fetch)
+    report = verify_log(
+        "http://testserver/ledger/", [ledger_key.verifier], records=["request:7"], full=True, fetch=fetch
+    )
     assert report.checkpoint.size == 300
 
 
@@ -234,8 +236,12 @@ def test_outbox_subscriber(ledger_key):
 
     with transaction.atomic():
         # declared event types (core.contracts checks them): one public, one not
-        e1 = emit("consult.vote_tallied", aggregate_type="consultation", aggregate_id=3,
-                  payload={"title": "议题", "result": {"yes": 12}, "minutes": ""})
+        e1 = emit(
+            "consult.vote_tallied",
+            aggregate_type="consultation",
+            aggregate_id=3,
+            payload={"title": "议题", "result": {"yes": 12}, "minutes": ""},
+        )
         emit("core.api_token_issued", aggregate_type="user", aggregate_id=9, payload={"name": "t"}, public=False)
     dispatch_pending(["ledger"])
     dispatch_pending(["ledger"])

@@ -11,7 +11,14 @@ from gongzhi.ledger.tiles import TileError, TileRef, encode_index, parse_tile_pa
 
 @pytest.mark.parametrize(
     "n, text",
-    [(0, "000"), (5, "005"), (999, "999"), (1000, "x001/000"), (1234067, "x001/x234/067"), (10**9, "x001/x000/x000/000")],
+    [
+        (0, "000"),
+        (5, "005"),
+        (999, "999"),
+        (1000, "x001/000"),
+        (1234067, "x001/x234/067"),
+        (10**9, "x001/x000/x000/000"),
+    ],
 )
 def test_index_encoding(n, text):
     assert encode_index(n) == text
@@ -27,7 +34,8 @@ def test_paths():
 
 
 @pytest.mark.parametrize(
-    "bad", ["64/000", "01/000", "0/0", "0/1234", "0/x001", "0/001.p/256", "0/001.p/0", "0/001.p/01", "0/x000/001", "e/000"]
+    "bad",
+    ["64/000", "01/000", "0/0", "0/1234", "0/x001", "0/001.p/256", "0/001.p/0", "0/001.p/01", "0/x000/001", "e/000"],
 )
 def test_bad_paths(bad):
     with pytest.raises(TileError):

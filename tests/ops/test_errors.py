@@ -136,15 +136,27 @@ def test_the_configured_logging_writes_the_traceback_with_the_request_id(tmp_pat
     import sys
     from pathlib import Path
 
-    code = ("import django; django.setup()\n"
-            "from django.test import Client\n"
-            "r = Client(raise_request_exception=False).get('/test-boom/')\n"
-            "print(r.status_code, r['X-Request-ID'])\n")
+    code = (
+        "import django; django.setup()\n"
+        "from django.test import Client\n"
+        "r = Client(raise_request_exception=False).get('/test-boom/')\n"
+        "print(r.status_code, r['X-Request-ID'])\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GONGZHI_", "DJANGO_"))}
-    env.update(DJANGO_SETTINGS_MODULE="tests.ops.settings_boom", GONGZHI_VAR_DIR=str(tmp_path), DATABASE_URL="",
-               GONGZHI_LOG_FORMAT=fmt)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[2])
+    env.update(
+        DJANGO_SETTINGS_MODULE="tests.ops.settings_boom",
+        GONGZHI_VAR_DIR=str(tmp_path),
+        DATABASE_URL="",
+        GONGZHI_LOG_FORMAT=fmt,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     status, rid = out.stdout.split()
     assert status == "500"
     if fmt == "json":

@@ -97,8 +97,14 @@ def test_clean_worker_stop_removes_its_beat(migrated):
 
 
 def _public_event(age: dt.timedelta) -> Event:
-    return Event.objects.create(type="test.public", occurred_at=timezone.now() - age, aggregate_type="test",
-                                aggregate_id="1", payload={}, public=True)
+    return Event.objects.create(
+        type="test.public",
+        occurred_at=timezone.now() - age,
+        aggregate_type="test",
+        aggregate_id="1",
+        payload={},
+        public=True,
+    )
 
 
 def test_ledger_backlog_young_is_ready_old_is_not(client, migrated):
@@ -117,8 +123,14 @@ def test_ledger_backlog_young_is_ready_old_is_not(client, migrated):
 def test_events_the_ledger_took_or_private_ones_are_no_backlog(client, migrated):
     from gongzhi.core.events import dispatch_pending
 
-    Event.objects.create(type="test.private", occurred_at=timezone.now() - dt.timedelta(hours=1),
-                         aggregate_type="test", aggregate_id="2", payload={}, public=False)
+    Event.objects.create(
+        type="test.private",
+        occurred_at=timezone.now() - dt.timedelta(hours=1),
+        aggregate_type="test",
+        aggregate_id="2",
+        payload={},
+        public=False,
+    )
     _public_event(dt.timedelta(hours=1))
     dispatch_pending(["ledger"])
     status, body = ready(client)

@@ -14,18 +14,25 @@ pytestmark = pytest.mark.sqlite_only
 
 def gongzhi(tmp_path, *args, **env):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GONGZHI_", "DJANGO_"))}
-    base.update(GONGZHI_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-                DJANGO_SETTINGS_MODULE="gongzhi.settings")
+    base.update(
+        GONGZHI_VAR_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DJANGO_SETTINGS_MODULE="gongzhi.settings",
+    )
     base.update(env)
-    return subprocess.run([sys.executable, "-m", "gongzhi.cli", *args], env=base, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "gongzhi.cli", *args], env=base, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
 def production(tmp_path):
     key = tmp_path / "ledger.key"
-    env = {"GONGZHI_DEBUG": "0", "GONGZHI_SECRET_KEY": secrets.token_urlsafe(50),
-           "GONGZHI_ALLOWED_HOSTS": "gongzhi.example.gov.cn"}
+    env = {
+        "GONGZHI_DEBUG": "0",
+        "GONGZHI_SECRET_KEY": secrets.token_urlsafe(50),
+        "GONGZHI_ALLOWED_HOSTS": "gongzhi.example.gov.cn",
+    }
     # The documented first step of a deployment: make the log key, then name it.
     out = gongzhi(tmp_path, "ledger", "keygen", "--out", str(key), **env)
     assert out.returncode == 0, out.stderr
@@ -68,12 +75,21 @@ def test_refuses_without_allowed_hosts_or_with_debug(tmp_path, production):
 
 
 def test_https_behind_proxy_settings(tmp_path, production):
-    code = ("from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
-            "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER)")
+    code = (
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0, s.SECURE_PROXY_SSL_HEADER)"
+    )
     out = gongzhi(tmp_path, "shell", "-v", "0", "-c", code, **production)
     assert out.stdout.split() == ["True", "True", "True", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')"], out.stderr
-    out = gongzhi(tmp_path, "shell", "-v", "0", "-c", "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT)",
-                  **{**production, "GONGZHI_HTTPS": "off"})
+    out = gongzhi(
+        tmp_path,
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT)",
+        **{**production, "GONGZHI_HTTPS": "off"},
+    )
     assert out.stdout.strip() == "False"
 
 

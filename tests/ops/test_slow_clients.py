@@ -30,8 +30,13 @@ def server(tmp_path_factory):
     subprocess.run([*cli, "migrate", "--noinput", "-v0"], env=env, check=True)
     port = _free_port()
     log = open(var / "serve.log", "w")
-    proc = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "1", "--no-worker"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", str(port), "--workers", "1", "--no-worker"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while True:
@@ -57,8 +62,10 @@ def _stall(port: int, count: int, with_headers: bool) -> list[socket.socket]:
     for _ in range(count):
         s = socket.create_connection(("127.0.0.1", port))
         if with_headers:
-            s.sendall(b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                      b"Content-Length: 100000\r\n\r\nusername=a")
+            s.sendall(
+                b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                b"Content-Length: 100000\r\n\r\nusername=a"
+            )
         else:
             s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0")
         socks.append(s)

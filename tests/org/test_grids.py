@@ -32,8 +32,15 @@ def test_code_must_follow_the_standard(world):
     [
         ({"type": "Point", "coordinates": [1, 2]}, "invalid_geojson"),
         ({"type": "Polygon", "coordinates": [[[0, 0], [1]]]}, "invalid_geojson"),
-        ({"type": "Polygon", "coordinates": [[[LON, LAT], [LON + 0.001, LAT + 0.001], [LON + 0.001, LAT],
-                                               [LON, LAT + 0.001], [LON, LAT]]]}, "invalid_geometry"),  # bow-tie
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[LON, LAT], [LON + 0.001, LAT + 0.001], [LON + 0.001, LAT], [LON, LAT + 0.001], [LON, LAT]]
+                ],
+            },
+            "invalid_geometry",
+        ),  # bow-tie
         ({"type": "Polygon", "coordinates": [[[500, 0], [501, 0], [501, 1], [500, 0]]]}, "invalid_geojson"),
         ("not json at all", "invalid_geojson"),
     ],
@@ -47,8 +54,10 @@ def test_bad_geometry_is_refused(world, geometry, code):
 
 
 def test_self_intersection_is_explained(world):
-    bowtie = {"type": "Polygon", "coordinates": [[[LON, LAT], [LON + 0.001, LAT + 0.001], [LON + 0.001, LAT],
-                                                   [LON, LAT + 0.001], [LON, LAT]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[LON, LAT], [LON + 0.001, LAT + 0.001], [LON + 0.001, LAT], [LON, LAT + 0.001], [LON, LAT]]],
+    }
     with pytest.raises(DomainError, match="自相交|Self-intersection"):
         services.create_grid(SYSTEM, region=world.comm_a, geometry=bowtie, name="x")
 
@@ -73,8 +82,10 @@ def feature(community, lon, lat, name="导入网格"):
 
 def test_import_is_all_or_nothing(world):
     n = Grid.objects.count()
-    fc = {"type": "FeatureCollection", "features": [
-        feature(world.comm_a.code, LON, LAT), feature(world.comm_a.code, LON + 0.0005, LAT)]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [feature(world.comm_a.code, LON, LAT), feature(world.comm_a.code, LON + 0.0005, LAT)],
+    }
     with pytest.raises(DomainError, match="第2个要素：与网格.*导入网格.*重叠"):
         services.import_grids(SYSTEM, fc)
     assert Grid.objects.count() == n
@@ -98,8 +109,10 @@ def test_export_import_round_trip(world, tmp_path):
 
 def test_cli_import_refuses_bad_file_and_exits_nonzero(world, tmp_path):
     bad = tmp_path / "bad.geojson"
-    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
-                   f'{{"type": "Point", "coordinates": [1, 2]}}, "properties": {{"community": "{world.comm_a.code}", "name": "x"}}}}]}}')
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+        f'{{"type": "Point", "coordinates": [1, 2]}}, "properties": {{"community": "{world.comm_a.code}", "name": "x"}}}}]}}'
+    )
     with pytest.raises(CommandError, match="第1个要素"):
         call_command("grids", "import", str(bad))
     good = tmp_path / "good.geojson"
@@ -141,12 +154,27 @@ def test_grid_party_org_co_built_with_units_in_the_grid(world):
 
     members = list(Person.objects.filter(region=world.comm_a)[:3])
     street_party = Unit.objects.get(code=f"{world.street_a.code}-PARTY")
-    gp = services.create_unit(SYSTEM, code="GP-1", name="网格党支部", kind="party_grid", region=world.comm_a,
-                              parent=street_party, founding_members=members)
-    inside = services.create_unit(SYSTEM, code="E-1", name="网格内企业", kind="enterprise_private",
-                                  region=world.comm_a, lon=g.centroid_lon, lat=g.centroid_lat)
-    outside = services.create_unit(SYSTEM, code="E-2", name="网格外企业", kind="enterprise_private",
-                                   region=world.comm_a, lon=LON, lat=LAT)
+    gp = services.create_unit(
+        SYSTEM,
+        code="GP-1",
+        name="网格党支部",
+        kind="party_grid",
+        region=world.comm_a,
+        parent=street_party,
+        founding_members=members,
+    )
+    inside = services.create_unit(
+        SYSTEM,
+        code="E-1",
+        name="网格内企业",
+        kind="enterprise_private",
+        region=world.comm_a,
+        lon=g.centroid_lon,
+        lat=g.centroid_lat,
+    )
+    outside = services.create_unit(
+        SYSTEM, code="E-2", name="网格外企业", kind="enterprise_private", region=world.comm_a, lon=LON, lat=LAT
+    )
     with pytest.raises(DomainError, match="不在网格"):
         services.set_grid_party_org(SYSTEM, g, gp, [inside, outside])
     services.set_grid_party_org(SYSTEM, g, gp, [inside])

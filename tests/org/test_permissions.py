@@ -9,10 +9,18 @@ from gongzhi.org.models import Person, Unit
 
 A = perm
 EXPECTED = {
-    "district_admin": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.MANAGE_GRIDS,
-                       A.MANAGE_LISTS, A.MANAGE_ROLES, A.VIEW_ID_NUMBER},
-    "street_cadre": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.MANAGE_GRIDS,
-                     A.MANAGE_ROLES},
+    "district_admin": {
+        A.VIEW,
+        A.VIEW_PERSONAL,
+        A.EDIT_UNIT,
+        A.ESTABLISH,
+        A.EDIT_PERSON,
+        A.MANAGE_GRIDS,
+        A.MANAGE_LISTS,
+        A.MANAGE_ROLES,
+        A.VIEW_ID_NUMBER,
+    },
+    "street_cadre": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.MANAGE_GRIDS, A.MANAGE_ROLES},
     "community_cadre": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_UNIT, A.ESTABLISH, A.EDIT_PERSON, A.VIEW_ID_NUMBER},
     "grid_worker": {A.VIEW, A.VIEW_PERSONAL, A.EDIT_PERSON, A.VIEW_ID_NUMBER},
     "department_staff": {A.VIEW},
@@ -45,8 +53,9 @@ def test_services_refuse_outside_the_scope_and_write_nothing(world, users):
     target_parent = Unit.objects.get(region=world.comm_b, kind="villagers_committee")
     before = Unit.objects.count()
     with pytest.raises(Forbidden, match="不在您的管辖范围内"):
-        services.create_unit(users["street_cadre"], code="X-1", name="越权单位", kind="school", region=world.comm_b,
-                             parent=target_parent)
+        services.create_unit(
+            users["street_cadre"], code="X-1", name="越权单位", kind="school", region=world.comm_b, parent=target_parent
+        )
     assert Unit.objects.count() == before
     # The same cadre can act inside.
     services.create_unit(users["street_cadre"], code="X-2", name="本街道单位", kind="school", region=world.comm_a)

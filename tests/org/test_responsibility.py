@@ -55,15 +55,23 @@ def test_versions_by_effective_date(world, grid_a):
 def test_new_version_closes_the_previous_one(world, grid_a):
     cat = MatterCategory.objects.get(code="02003")
     dept = Unit.objects.get(code=f"{world.district.code}-ZJJ")
-    services.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="department",
-                                     department=dept, effective_from=dt.date(2027, 1, 1), legal_basis="新规")
+    services.add_responsibility_rule(
+        SYSTEM,
+        category=cat,
+        region=world.district,
+        handler_level="department",
+        department=dept,
+        effective_from=dt.date(2027, 1, 1),
+        legal_basis="新规",
+    )
     old = ResponsibilityRule.objects.get(category=cat, region=world.district, version=1)
     assert old.effective_to == dt.date(2027, 1, 1)
     assert responsibility.resolve("02003", grid=grid_a, at=at("2026-12-31")).unit.code.endswith("-CGW")
     assert responsibility.resolve("02003", grid=grid_a, at=at("2027-01-01")).unit == dept
     with pytest.raises(DomainError, match="须晚于"):
-        services.add_responsibility_rule(SYSTEM, category=cat, region=world.district, handler_level="street",
-                                         effective_from=dt.date(2026, 1, 1))
+        services.add_responsibility_rule(
+            SYSTEM, category=cat, region=world.district, handler_level="street", effective_from=dt.date(2026, 1, 1)
+        )
 
 
 def test_no_line_falls_back_to_first_receiver_then_street(world, grid_a):

@@ -19,13 +19,27 @@ def test_party_org_needs_three_full_members(world):
     parent = community_party(world)
     before = Unit.objects.count()
     with pytest.raises(DomainError) as e:
-        services.create_unit(SYSTEM, code="NEW-1", name="新支部", kind="party_compound", region=world.comm_a,
-                             parent=parent, founding_members=people(world, 2))
+        services.create_unit(
+            SYSTEM,
+            code="NEW-1",
+            name="新支部",
+            kind="party_compound",
+            region=world.comm_a,
+            parent=parent,
+            founding_members=people(world, 2),
+        )
     assert e.value.field == "founding_members"
     assert "至少3名正式党员" in e.value.message and "只有2名" in e.value.message
     assert Unit.objects.count() == before  # nothing half-written
-    u = services.create_unit(SYSTEM, code="NEW-1", name="新支部", kind="party_compound", region=world.comm_a,
-                             parent=parent, founding_members=people(world, 3))
+    u = services.create_unit(
+        SYSTEM,
+        code="NEW-1",
+        name="新支部",
+        kind="party_compound",
+        region=world.comm_a,
+        parent=parent,
+        founding_members=people(world, 3),
+    )
     assert u.status == Unit.Status.ESTABLISHED and services.full_member_count(u) == 3
     assert u.path == parent.path + f"{u.pk}/"
     assert Event.objects.filter(type="org.unit_established", aggregate_id="NEW-1").exists()
@@ -37,8 +51,15 @@ def test_non_party_units_need_no_members(world):
 
 
 def test_falling_below_three_flags_for_rectification_never_changes_status(world):
-    u = services.create_unit(SYSTEM, code="NEW-2", name="新支部", kind="party_compound", region=world.comm_a,
-                             parent=community_party(world), founding_members=people(world, 3))
+    u = services.create_unit(
+        SYSTEM,
+        code="NEW-2",
+        name="新支部",
+        kind="party_compound",
+        region=world.comm_a,
+        parent=community_party(world),
+        founding_members=people(world, 3),
+    )
     m = Membership.objects.filter(unit=u).first()
     services.end_membership(SYSTEM, m, reason="调离")
     u.refresh_from_db()
@@ -57,8 +78,15 @@ def test_duplicate_codes_and_bad_chain_refused(world):
     with pytest.raises(DomainError, match="已被使用"):
         services.create_unit(SYSTEM, code=parent.code, name="x", kind="school", region=world.comm_a)
     with pytest.raises(DomainError, match="不能设在") as e:
-        services.create_unit(SYSTEM, code="BAD-1", name="村党支部", kind="party_village", region=world.comm_a,
-                             parent=parent, founding_members=people(world, 3))
+        services.create_unit(
+            SYSTEM,
+            code="BAD-1",
+            name="村党支部",
+            kind="party_village",
+            region=world.comm_a,
+            parent=parent,
+            founding_members=people(world, 3),
+        )
     assert e.value.code == "bad_chain"
 
 
@@ -80,8 +108,12 @@ def test_move_rewrites_subtree_paths(world):
     comm_party = community_party(world)
     compound = comm_party.children.filter(kind="party_compound").first()
     building = compound.children.first()
-    other = Unit.objects.filter(kind="party_community").exclude(pk=comm_party.pk).filter(
-        region__parent=world.street_a).first()
+    other = (
+        Unit.objects.filter(kind="party_community")
+        .exclude(pk=comm_party.pk)
+        .filter(region__parent=world.street_a)
+        .first()
+    )
     services.move_unit(SYSTEM, compound, other)
     building.refresh_from_db()
     compound.refresh_from_db()

@@ -14,9 +14,16 @@ def post(client, url, data, key=None):
 
 def test_create_goal_and_decompose_with_idempotency(pw, users, client):
     client.force_login(users["street_cadre"])
-    body = {"title": "背街小巷整治", "source_kind": "directive", "directive_ref": "区办发〔2026〕8号",
-            "directive_issuer": pw.dgov.code, "region": pw.street_a.code, "lead_unit": pw.gov_a.code,
-            "starts_on": pw.today.isoformat(), "due_on": days(pw, 90).isoformat()}
+    body = {
+        "title": "背街小巷整治",
+        "source_kind": "directive",
+        "directive_ref": "区办发〔2026〕8号",
+        "directive_issuer": pw.dgov.code,
+        "region": pw.street_a.code,
+        "lead_unit": pw.gov_a.code,
+        "starts_on": pw.today.isoformat(),
+        "due_on": days(pw, 90).isoformat(),
+    }
     r = post(client, "/api/v1/plans/goals", body, key="g-1")
     assert r.status_code == 201, r.content
     again = post(client, "/api/v1/plans/goals", body, key="g-1")
@@ -24,8 +31,14 @@ def test_create_goal_and_decompose_with_idempotency(pw, users, client):
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert Goal.objects.filter(title="背街小巷整治").count() == 1
     gid = r.json()["id"]
-    task = {"title": "清理堆物", "unit": pw.rc_a.code, "deadline": days(pw, 30).isoformat(),
-            "quality_standard": "无堆物", "indicator_name": "清理点位", "target": 12}
+    task = {
+        "title": "清理堆物",
+        "unit": pw.rc_a.code,
+        "deadline": days(pw, 30).isoformat(),
+        "quality_standard": "无堆物",
+        "indicator_name": "清理点位",
+        "target": 12,
+    }
     t = post(client, f"/api/v1/plans/goals/{gid}/tasks", task, key="t-1")
     assert t.status_code == 201 and t.json()["unit"] == pw.rc_a.code and t.json()["progress"] == 0
     assert post(client, f"/api/v1/plans/goals/{gid}/tasks", task, key="t-1").json()["id"] == t.json()["id"]
@@ -48,22 +61,42 @@ def test_loop_through_the_api(pw, users, client):
     client.force_login(users["community_cadre"])
     inbox = client.get("/api/v1/plans/inbox").json()
     assert [t["id"] for t in inbox] == [pw.t_comm.pk]
-    r = post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress", {"value": 30, "note": "签字30户", "version": 1},
-             key="p-1")
+    r = post(
+        client,
+        f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress",
+        {"value": 30, "note": "签字30户", "version": 1},
+        key="p-1",
+    )
     assert r.status_code == 201 and r.json()["progress"] == 30
     # A retry repeats the request exactly and gets the first answer; the key with another body is refused.
-    assert post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress",
-                {"value": 30, "note": "签字30户", "version": 1}, key="p-1").status_code == 201
-    assert post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress", {"value": 30, "version": 1},
-                key="p-1").status_code == 422
+    assert (
+        post(
+            client,
+            f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress",
+            {"value": 30, "note": "签字30户", "version": 1},
+            key="p-1",
+        ).status_code
+        == 201
+    )
+    assert (
+        post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress", {"value": 30, "version": 1}, key="p-1").status_code
+        == 422
+    )
     assert ProgressUpdate.objects.filter(task=pw.t_comm).count() == 1
     stale = post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/progress", {"value": 35, "version": 1})
     assert stale.status_code == 409 and stale.json()["code"] == "conflict"
-    adj = post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/adjustments",
-               {"kind": "deadline", "deadline": days(pw, 75).isoformat(), "reason": "业主外出"}, key="a-1")
+    adj = post(
+        client,
+        f"/api/v1/plans/tasks/{pw.t_comm.pk}/adjustments",
+        {"kind": "deadline", "deadline": days(pw, 75).isoformat(), "reason": "业主外出"},
+        key="a-1",
+    )
     assert adj.status_code == 201 and adj.json()["status"] == "requested"
-    direct = post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/adjustments",
-                  {"kind": "deadline", "deadline": days(pw, 75).isoformat(), "reason": "x", "direct": True})
+    direct = post(
+        client,
+        f"/api/v1/plans/tasks/{pw.t_comm.pk}/adjustments",
+        {"kind": "deadline", "deadline": days(pw, 75).isoformat(), "reason": "x", "direct": True},
+    )
     assert direct.status_code == 403
     # A task outside one's area is not even visible.
     assert post(client, f"/api/v1/plans/tasks/{pw.t_dept.pk}/progress", {"value": 1}).status_code == 404
@@ -83,11 +116,16 @@ def test_loop_through_the_api(pw, users, client):
     assert post(client, f"/api/v1/plans/flags/{f.json()['id']}/resolve", {"resolution": "已核实"}).status_code == 200
     req = _request(pw, pw.comm_a)
     client.force_login(users["grid_worker"])
-    done = post(client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/done", {"evidence_kind": "request",
-                                                                   "evidence_id": req.number})
+    done = post(
+        client, f"/api/v1/plans/tasks/{pw.t_comm.pk}/done", {"evidence_kind": "request", "evidence_id": req.number}
+    )
     assert done.status_code == 200 and done.json()["state"] == "done"
-    fb = post(client, f"/api/v1/plans/goals/{pw.goal.pk}/feedback", {"source": "resident", "text": "满意",
-                                                                     "rating": "satisfied"}, key="fb")
+    fb = post(
+        client,
+        f"/api/v1/plans/goals/{pw.goal.pk}/feedback",
+        {"source": "resident", "text": "满意", "rating": "satisfied"},
+        key="fb",
+    )
     assert fb.status_code == 201
     task = client.get(f"/api/v1/plans/tasks/{pw.t_comm.pk}").json()
     assert [a["status"] for a in task["adjustments"]] == ["approved"] and len(task["updates"]) == 2

@@ -31,20 +31,46 @@ def test_tree_and_accountability_page(pw, users, client):
 
 def test_create_goal_and_task_forms_show_the_reason(pw, users, client):
     client.force_login(users["street_cadre"])
-    r = client.post("/plans/goals/new/", {"title": "夜间照明提升", "source_kind": "directive", "directive_ref": "",
-                                          "directive_issuer": pw.dgov.code, "region": pw.street_a.code,
-                                          "lead_unit": pw.gov_a.code, "starts_on": pw.today.isoformat(),
-                                          "due_on": days(pw, 60).isoformat()})
+    r = client.post(
+        "/plans/goals/new/",
+        {
+            "title": "夜间照明提升",
+            "source_kind": "directive",
+            "directive_ref": "",
+            "directive_issuer": pw.dgov.code,
+            "region": pw.street_a.code,
+            "lead_unit": pw.gov_a.code,
+            "starts_on": pw.today.isoformat(),
+            "due_on": days(pw, 60).isoformat(),
+        },
+    )
     page = r.content.decode()
     assert r.status_code == 200 and "请填写上级部署的文件文号" in page and 'aria-invalid="true"' in page
-    r = client.post("/plans/goals/new/", {"title": "夜间照明提升", "source_kind": "directive", "directive_ref": "街办〔2026〕2号",
-                                          "directive_issuer": pw.dgov.code, "region": pw.street_a.code,
-                                          "lead_unit": pw.gov_a.code, "starts_on": pw.today.isoformat(),
-                                          "due_on": days(pw, 60).isoformat()})
+    r = client.post(
+        "/plans/goals/new/",
+        {
+            "title": "夜间照明提升",
+            "source_kind": "directive",
+            "directive_ref": "街办〔2026〕2号",
+            "directive_issuer": pw.dgov.code,
+            "region": pw.street_a.code,
+            "lead_unit": pw.gov_a.code,
+            "starts_on": pw.today.isoformat(),
+            "due_on": days(pw, 60).isoformat(),
+        },
+    )
     goal = Goal.objects.get(title="夜间照明提升")
     assert r.status_code == 302 and r["Location"] == f"/plans/goals/{goal.pk}/tasks/new/"
-    form = {"title": "更换路灯", "unit": "", "deadline": days(pw, 30).isoformat(), "quality_standard": "夜间全亮",
-            "indicator_name": "更换盏数", "target": "40", "baseline": "0", "weight": "1"}
+    form = {
+        "title": "更换路灯",
+        "unit": "",
+        "deadline": days(pw, 30).isoformat(),
+        "quality_standard": "夜间全亮",
+        "indicator_name": "更换盏数",
+        "target": "40",
+        "baseline": "0",
+        "weight": "1",
+    }
     r = client.post(f"/plans/goals/{goal.pk}/tasks/new/", form)
     page = r.content.decode()
     assert "请指定责任单位" in page and 'aria-invalid="true"' in page
@@ -63,28 +89,60 @@ def test_inbox_actions(pw, users, client):
     client.force_login(users["community_cadre"])
     page = client.get("/plans/inbox/").content.decode()
     assert "征求居民意见" in page and "审批手续" not in page and "剩余60天" in page
-    r = client.post("/plans/inbox/", {"action": "progress", "task": pw.t_comm.pk, f"p{pw.t_comm.pk}-value": "25",
-                                      f"p{pw.t_comm.pk}-note": "入户", f"p{pw.t_comm.pk}-version": "1"})
+    r = client.post(
+        "/plans/inbox/",
+        {
+            "action": "progress",
+            "task": pw.t_comm.pk,
+            f"p{pw.t_comm.pk}-value": "25",
+            f"p{pw.t_comm.pk}-note": "入户",
+            f"p{pw.t_comm.pk}-version": "1",
+        },
+    )
     assert r.status_code == 302
     assert Task.objects.get(pk=pw.t_comm.pk).progress == 25
     # A stale form: the conflict is shown on the form, nothing changes.
-    r = client.post("/plans/inbox/", {"action": "progress", "task": pw.t_comm.pk, f"p{pw.t_comm.pk}-value": "30",
-                                      f"p{pw.t_comm.pk}-version": "1"})
+    r = client.post(
+        "/plans/inbox/",
+        {"action": "progress", "task": pw.t_comm.pk, f"p{pw.t_comm.pk}-value": "30", f"p{pw.t_comm.pk}-version": "1"},
+    )
     assert r.status_code == 200 and "已被他人修改" in r.content.decode()
-    r = client.post("/plans/inbox/", {"action": "adjust", "task": pw.t_comm.pk, f"a{pw.t_comm.pk}-kind": "deadline",
-                                      f"a{pw.t_comm.pk}-deadline": days(pw, 80).isoformat(),
-                                      f"a{pw.t_comm.pk}-reason": "业主外出"})
+    r = client.post(
+        "/plans/inbox/",
+        {
+            "action": "adjust",
+            "task": pw.t_comm.pk,
+            f"a{pw.t_comm.pk}-kind": "deadline",
+            f"a{pw.t_comm.pk}-deadline": days(pw, 80).isoformat(),
+            f"a{pw.t_comm.pk}-reason": "业主外出",
+        },
+    )
     assert r.status_code == 302 and Adjustment.objects.get().status == "requested"
-    r = client.post("/plans/inbox/", {"action": "done", "task": pw.t_comm.pk, f"d{pw.t_comm.pk}-evidence_kind":
-                                      "request", f"d{pw.t_comm.pk}-evidence_id": ""})
+    r = client.post(
+        "/plans/inbox/",
+        {
+            "action": "done",
+            "task": pw.t_comm.pk,
+            f"d{pw.t_comm.pk}-evidence_kind": "request",
+            f"d{pw.t_comm.pk}-evidence_id": "",
+        },
+    )
     assert "请提供完成佐证" in r.content.decode()
     req = _request(pw, pw.comm_a)
-    r = client.post("/plans/inbox/", {"action": "done", "task": pw.t_comm.pk, f"d{pw.t_comm.pk}-evidence_kind":
-                                      "request", f"d{pw.t_comm.pk}-evidence_id": req.number})
+    r = client.post(
+        "/plans/inbox/",
+        {
+            "action": "done",
+            "task": pw.t_comm.pk,
+            f"d{pw.t_comm.pk}-evidence_kind": "request",
+            f"d{pw.t_comm.pk}-evidence_id": req.number,
+        },
+    )
     assert r.status_code == 302 and Task.objects.get(pk=pw.t_comm.pk).state == "done"
     # Not one's own task: refused.
-    r = client.post("/plans/inbox/", {"action": "progress", "task": pw.t_dept.pk, f"p{pw.t_dept.pk}-value": "1"},
-                    follow=True)
+    r = client.post(
+        "/plans/inbox/", {"action": "progress", "task": pw.t_dept.pk, f"p{pw.t_dept.pk}-value": "1"}, follow=True
+    )
     assert "不在您的待办中" in r.content.decode()
     assert Task.objects.get(pk=pw.t_dept.pk).progress == 0
 
@@ -92,19 +150,25 @@ def test_inbox_actions(pw, users, client):
 def test_goal_page_actions(pw, users, client):
     adj = PS.request_adjustment(SYSTEM, pw.t_comm, kind="deadline", deadline=days(pw, 70), reason="r")
     client.force_login(users["auditor"])
-    r = client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "flag", "fl-task": pw.t_comm.pk, "fl-kind": "quality",
-                                                    "fl-detail": ""})
+    r = client.post(
+        f"/plans/goals/{pw.goal.pk}/",
+        {"action": "flag", "fl-task": pw.t_comm.pk, "fl-kind": "quality", "fl-detail": ""},
+    )
     assert "请说明督办原因" in r.content.decode()
-    client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "flag", "fl-task": pw.t_comm.pk, "fl-kind": "quality",
-                                                "fl-detail": "抽查不合格"})
+    client.post(
+        f"/plans/goals/{pw.goal.pk}/",
+        {"action": "flag", "fl-task": pw.t_comm.pk, "fl-kind": "quality", "fl-detail": "抽查不合格"},
+    )
     flag = SupervisionFlag.objects.get()
     client.force_login(users["street_cadre"])
     client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "approve", "adjustment": adj.pk, "note": "同意"})
     assert Task.objects.get(pk=pw.t_comm.pk).deadline == days(pw, 70)
     client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "resolve", "flag": flag.pk, "resolution": "已整改"})
     assert SupervisionFlag.objects.get().resolution == "已整改"
-    r = client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "feedback", "fb-source": "unit", "fb-unit": pw.cgj.code,
-                                                    "fb-text": "材料齐全"})
+    r = client.post(
+        f"/plans/goals/{pw.goal.pk}/",
+        {"action": "feedback", "fb-source": "unit", "fb-unit": pw.cgj.code, "fb-text": "材料齐全"},
+    )
     assert r.status_code == 302 and Feedback.objects.get().unit == pw.cgj
     r = client.post(f"/plans/goals/{pw.goal.pk}/", {"action": "close", "version": pw.goal.version}, follow=True)
     assert "还有未完成的任务" in r.content.decode()
@@ -118,8 +182,10 @@ def test_task_page(pw, users, client):
     client.force_login(users["department_staff"])
     page = client.get(f"/plans/tasks/{pw.t_dept.pk}/").content.decode()
     assert "审批手续" in page and "一次性告知" in page and "报告进度" in page
-    r = client.post(f"/plans/tasks/{pw.t_dept.pk}/", {"action": "progress", f"p{pw.t_dept.pk}-value": "4",
-                                                      f"p{pw.t_dept.pk}-note": "办结4件"})
+    r = client.post(
+        f"/plans/tasks/{pw.t_dept.pk}/",
+        {"action": "progress", f"p{pw.t_dept.pk}-value": "4", f"p{pw.t_dept.pk}-note": "办结4件"},
+    )
     assert r.status_code == 302 and Task.objects.get(pk=pw.t_dept.pk).current_value == 4
     page = client.get(f"/plans/tasks/{pw.t_dept.pk}/").content.decode()
     assert "办结4件" in page and pw.cgj.name in page

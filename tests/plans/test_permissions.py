@@ -11,8 +11,15 @@ from gongzhi.plans import services as PS
 from ..helpers import outcome as _outcome
 from .conftest import days
 
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre"]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 
 
 def outcome(fn) -> bool:
@@ -21,23 +28,23 @@ def outcome(fn) -> bool:
 
 MATRIX = {
     # action:                    DA     SC     CC     GW     DS     AU     OSC
-    "create_goal_street_a":     (True, True, False, False, False, False, False),
-    "create_goal_community_a":  (True, True, True, False, False, False, False),
-    "create_goal_street_b":     (True, False, False, False, False, False, True),
-    "add_task":                 (True, True, False, False, False, False, False),
-    "report_community_task":    (True, True, True, True, False, False, False),
-    "report_department_task":   (True, True, False, False, True, False, False),
-    "complete_community_task":  (True, True, True, True, False, False, False),
-    "request_adjustment":       (True, True, True, True, False, False, False),
-    "decide_adjustment":        (True, True, False, False, False, False, False),
-    "adjust_directly":          (True, True, False, False, False, False, False),
-    "raise_quality_flag":       (True, True, False, False, False, True, False),
-    "resolve_flag":             (True, True, False, False, False, False, False),
-    "feedback":                 (True, True, True, True, True, True, False),
-    "view_goal":                (True, True, True, True, True, True, False),
-    "link_record":              (True, True, False, False, False, False, False),
-    "close_goal":               (True, True, False, False, False, False, False),
-    "run_check_district":       (True, False, False, False, False, True, False),
+    "create_goal_street_a": (True, True, False, False, False, False, False),
+    "create_goal_community_a": (True, True, True, False, False, False, False),
+    "create_goal_street_b": (True, False, False, False, False, False, True),
+    "add_task": (True, True, False, False, False, False, False),
+    "report_community_task": (True, True, True, True, False, False, False),
+    "report_department_task": (True, True, False, False, True, False, False),
+    "complete_community_task": (True, True, True, True, False, False, False),
+    "request_adjustment": (True, True, True, True, False, False, False),
+    "decide_adjustment": (True, True, False, False, False, False, False),
+    "adjust_directly": (True, True, False, False, False, False, False),
+    "raise_quality_flag": (True, True, False, False, False, True, False),
+    "resolve_flag": (True, True, False, False, False, False, False),
+    "feedback": (True, True, True, True, True, True, False),
+    "view_goal": (True, True, True, True, True, True, False),
+    "link_record": (True, True, False, False, False, False, False),
+    "close_goal": (True, True, False, False, False, False, False),
+    "run_check_district": (True, False, False, False, False, True, False),
 }
 
 
@@ -54,23 +61,37 @@ def setup(pw):
 
 def actions(w):
     def goal(region, lead):
-        return lambda u: PS.create_goal(u, title="g", source_kind="directive", directive_ref="文", directive_issuer=w.dgov,
-                                        region=region, lead_unit=lead, starts_on=w.today, due_on=days(w, 10))
+        return lambda u: PS.create_goal(
+            u,
+            title="g",
+            source_kind="directive",
+            directive_ref="文",
+            directive_issuer=w.dgov,
+            region=region,
+            lead_unit=lead,
+            starts_on=w.today,
+            due_on=days(w, 10),
+        )
 
     return {
         "create_goal_street_a": goal(w.street_a, w.gov_a),
         "create_goal_community_a": goal(w.comm_a, w.rc_a),
         "create_goal_street_b": goal(w.street_b, w.gov_b),
-        "add_task": lambda u: PS.add_task(u, w.goal, title="t", unit=w.rc_a, deadline=days(w, 5), quality_standard="q",
-                                          indicator_name="i", target=1),
+        "add_task": lambda u: PS.add_task(
+            u, w.goal, title="t", unit=w.rc_a, deadline=days(w, 5), quality_standard="q", indicator_name="i", target=1
+        ),
         "report_community_task": lambda u: PS.report_progress(u, fresh(w.t_comm), value=5),
         "report_department_task": lambda u: PS.report_progress(u, fresh(w.t_dept), value=5),
-        "complete_community_task": lambda u: PS.complete_task(u, fresh(w.t_comm), evidence_kind="request",
-                                                              evidence_id=w.req.pk),
-        "request_adjustment": lambda u: PS.request_adjustment(u, _fresh_comm_task(w), kind="scope", target=77,
-                                                              reason="r"),
+        "complete_community_task": lambda u: PS.complete_task(
+            u, fresh(w.t_comm), evidence_kind="request", evidence_id=w.req.pk
+        ),
+        "request_adjustment": lambda u: PS.request_adjustment(
+            u, _fresh_comm_task(w), kind="scope", target=77, reason="r"
+        ),
         "decide_adjustment": lambda u: PS.decide_adjustment(u, fresh(w.adj), approve=True),
-        "adjust_directly": lambda u: PS.adjust_task(u, fresh(w.t_dept), kind="deadline", deadline=days(w, 95), reason="r"),
+        "adjust_directly": lambda u: PS.adjust_task(
+            u, fresh(w.t_dept), kind="deadline", deadline=days(w, 95), reason="r"
+        ),
         "raise_quality_flag": lambda u: PS.raise_flag(u, fresh(w.t_comm), kind="quality", detail="d"),
         "resolve_flag": lambda u: PS.resolve_flag(u, fresh(w.flag), resolution="ok"),
         "feedback": lambda u: PS.add_feedback(u, w.goal, source="resident", text="好"),
@@ -86,8 +107,16 @@ def fresh(obj):
 
 
 def _fresh_comm_task(w):
-    return PS.add_task(SYSTEM, w.goal, title="另一项", unit=w.rc_a, deadline=days(w, 9), quality_standard="q",
-                       indicator_name="i", target=10)
+    return PS.add_task(
+        SYSTEM,
+        w.goal,
+        title="另一项",
+        unit=w.rc_a,
+        deadline=days(w, 9),
+        quality_standard="q",
+        indicator_name="i",
+        target=10,
+    )
 
 
 @pytest.mark.parametrize("action", list(MATRIX))
@@ -117,8 +146,17 @@ def test_inbox_holds_the_tasks_of_ones_own_units_due_soonest_first(pw, users):
 
 
 def test_lists_are_scoped(pw, users):
-    other = PS.create_goal(SYSTEM, title="九龙镇目标", source_kind="directive", directive_ref="文", directive_issuer=pw.dgov,
-                           region=pw.street_b, lead_unit=pw.gov_b, starts_on=pw.today, due_on=days(pw, 10))
+    other = PS.create_goal(
+        SYSTEM,
+        title="九龙镇目标",
+        source_kind="directive",
+        directive_ref="文",
+        directive_issuer=pw.dgov,
+        region=pw.street_b,
+        lead_unit=pw.gov_b,
+        starts_on=pw.today,
+        due_on=days(pw, 10),
+    )
     assert set(PS.visible_goals(users["other_street_cadre"])) == {other}
     assert set(PS.visible_goals(users["street_cadre"])) == {pw.goal}
     assert set(PS.visible_goals(users["district_admin"])) == {pw.goal, other}

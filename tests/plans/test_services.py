@@ -32,17 +32,34 @@ def _request(w, region, state="resolved"):
     grid = Grid.objects.filter(region=region).first()
     n = ServiceRequest.objects.count() + 1
     now = timezone.now()
-    return ServiceRequest.objects.create(number=f"T{n:06d}", token=f"tok{n}", channel="web", description="楼道堆物",
-                                         region=region, grid=grid, lon=0, lat=0, state=state, created_at=now,
-                                         updated_at=now, resolved_at=now if state == "resolved" else None)
+    return ServiceRequest.objects.create(
+        number=f"T{n:06d}",
+        token=f"tok{n}",
+        channel="web",
+        description="楼道堆物",
+        region=region,
+        grid=grid,
+        lon=0,
+        lat=0,
+        state=state,
+        created_at=now,
+        updated_at=now,
+        resolved_at=now if state == "resolved" else None,
+    )
 
 
 # ----------------------------------------------------------------- goals from their sources
 
 
 def test_goal_from_directive_needs_document_and_a_higher_issuer(pw):
-    base = dict(title="目标", source_kind="directive", region=pw.street_a, lead_unit=pw.gov_a,
-                starts_on=pw.today, due_on=days(pw, 30))
+    base = dict(
+        title="目标",
+        source_kind="directive",
+        region=pw.street_a,
+        lead_unit=pw.gov_a,
+        starts_on=pw.today,
+        due_on=days(pw, 30),
+    )
     with pytest.raises(DomainError) as e:
         PS.create_goal(SYSTEM, **base, directive_issuer=pw.dgov)
     assert e.value.field == "directive_ref" and "文号" in e.value.message
@@ -62,17 +79,39 @@ def test_goal_from_alliance_goal_must_be_approved(pw):
     from gongzhi.alliances.models import Alliance
     from gongzhi.alliances.models import Goal as AllianceGoal
 
-    a = Alliance.objects.create(code="A1", name="红色物业联合体", kind="cross_domain", purpose="共治", lead_unit=pw.rc_a,
-                                region=pw.comm_a, status="established", applied_on=pw.today)
+    a = Alliance.objects.create(
+        code="A1",
+        name="红色物业联合体",
+        kind="cross_domain",
+        purpose="共治",
+        lead_unit=pw.rc_a,
+        region=pw.comm_a,
+        status="established",
+        applied_on=pw.today,
+    )
     ag = AllianceGoal.objects.create(alliance=a, title="四点半课堂", proposed_by=pw.rc_a, proposed_on=pw.today)
     with pytest.raises(DomainError) as e:
-        PS.create_goal(SYSTEM, title="四点半课堂", source_kind="alliance", alliance_goal=ag, lead_unit=pw.rc_a,
-                       starts_on=pw.today, due_on=days(pw, 90))
+        PS.create_goal(
+            SYSTEM,
+            title="四点半课堂",
+            source_kind="alliance",
+            alliance_goal=ag,
+            lead_unit=pw.rc_a,
+            starts_on=pw.today,
+            due_on=days(pw, 90),
+        )
     assert "尚未经上级党组织批准" in e.value.message and e.value.field == "alliance_goal"
     ag.status = "approved"
     ag.save()
-    g = PS.create_goal(SYSTEM, title="四点半课堂", source_kind="alliance", alliance_goal=ag, lead_unit=pw.rc_a,
-                       starts_on=pw.today, due_on=days(pw, 90))
+    g = PS.create_goal(
+        SYSTEM,
+        title="四点半课堂",
+        source_kind="alliance",
+        alliance_goal=ag,
+        lead_unit=pw.rc_a,
+        starts_on=pw.today,
+        due_on=days(pw, 90),
+    )
     assert g.region == pw.comm_a and g.alliance_goal == ag
     ev = Event.objects.filter(type="plans.goal_created", aggregate_id=str(g.pk)).get()
     assert ev.public and ev.payload["alliance_goal"] == ag.pk
@@ -82,32 +121,49 @@ def test_goal_from_consultation_decision_links_the_vote(pw):
     from gongzhi.consult.models import FollowUp
 
     fu = FollowUp.objects.create(region=pw.comm_a, title="加装电梯：同意")
-    g = PS.create_goal(SYSTEM, title="加装电梯", source_kind="consultation", follow_up=fu, lead_unit=pw.gov_a,
-                       starts_on=pw.today, due_on=days(pw, 90))
+    g = PS.create_goal(
+        SYSTEM,
+        title="加装电梯",
+        source_kind="consultation",
+        follow_up=fu,
+        lead_unit=pw.gov_a,
+        starts_on=pw.today,
+        due_on=days(pw, 90),
+    )
     assert g.region == pw.comm_a
     assert list(g.links.values_list("kind", "object_id")) == [("follow_up", fu.pk)]
     with pytest.raises(DomainError) as e:
-        PS.create_goal(SYSTEM, title="x", source_kind="consultation", lead_unit=pw.gov_a, starts_on=pw.today,
-                       due_on=days(pw, 9))
+        PS.create_goal(
+            SYSTEM, title="x", source_kind="consultation", lead_unit=pw.gov_a, starts_on=pw.today, due_on=days(pw, 9)
+        )
     assert e.value.field == "follow_up"
 
 
 # ----------------------------------------------------------------- decomposition
 
 
-@pytest.mark.parametrize("override, field, words", [
-    ({"unit": None}, "unit", "责任单位"),
-    ({"deadline": None}, "deadline", "完成时限"),
-    ({"deadline": "2026-13-40"}, "deadline", "日期格式"),
-    ({"quality_standard": " "}, "quality_standard", "质量标准"),
-    ({"indicator_name": ""}, "indicator_name", "指标"),
-    ({"target": None}, "target", "目标值"),
-    ({"target": 0}, "target", "基线值相同"),
-    ({"indicator_source": "nope"}, "indicator_source", "未知的指标数据来源"),
-])
+@pytest.mark.parametrize(
+    "override, field, words",
+    [
+        ({"unit": None}, "unit", "责任单位"),
+        ({"deadline": None}, "deadline", "完成时限"),
+        ({"deadline": "2026-13-40"}, "deadline", "日期格式"),
+        ({"quality_standard": " "}, "quality_standard", "质量标准"),
+        ({"indicator_name": ""}, "indicator_name", "指标"),
+        ({"target": None}, "target", "目标值"),
+        ({"target": 0}, "target", "基线值相同"),
+        ({"indicator_source": "nope"}, "indicator_source", "未知的指标数据来源"),
+    ],
+)
 def test_task_without_essentials_is_refused_with_the_reason(pw, override, field, words):
-    args = dict(title="入户宣传", unit=pw.rc_a, deadline=days(pw, 10), quality_standard="全覆盖",
-                indicator_name="户数", target=50)
+    args = dict(
+        title="入户宣传",
+        unit=pw.rc_a,
+        deadline=days(pw, 10),
+        quality_standard="全覆盖",
+        indicator_name="户数",
+        target=50,
+    )
     args.update(override)
     before = Task.objects.count()
     with pytest.raises(DomainError) as e:
@@ -118,23 +174,68 @@ def test_task_without_essentials_is_refused_with_the_reason(pw, override, field,
 
 def test_task_deadline_within_goal_and_parent(pw):
     with pytest.raises(DomainError) as e:
-        PS.add_task(SYSTEM, pw.goal, title="x", unit=pw.rc_a, deadline=days(pw, 200), quality_standard="q",
-                    indicator_name="i", target=1)
+        PS.add_task(
+            SYSTEM,
+            pw.goal,
+            title="x",
+            unit=pw.rc_a,
+            deadline=days(pw, 200),
+            quality_standard="q",
+            indicator_name="i",
+            target=1,
+        )
     assert "不能晚于目标完成时限" in e.value.message
     with pytest.raises(DomainError) as e:
-        PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="x", unit=pw.rc_a, deadline=days(pw, 40),
-                    quality_standard="q", indicator_name="i", target=1)
+        PS.add_task(
+            SYSTEM,
+            pw.goal,
+            parent=pw.t_street,
+            title="x",
+            unit=pw.rc_a,
+            deadline=days(pw, 40),
+            quality_standard="q",
+            indicator_name="i",
+            target=1,
+        )
     assert "上级任务时限" in e.value.message
-    sub = PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="一号楼", unit=pw.rc_a, deadline=days(pw, 20),
-                      quality_standard="q", indicator_name="i", target=4)
+    sub = PS.add_task(
+        SYSTEM,
+        pw.goal,
+        parent=pw.t_street,
+        title="一号楼",
+        unit=pw.rc_a,
+        deadline=days(pw, 20),
+        quality_standard="q",
+        indicator_name="i",
+        target=4,
+    )
     assert sub.region == pw.comm_a and sub.parent == pw.t_street
 
 
 def test_tree_progress_and_parent_completes_with_children(pw):
-    a = PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="东片", unit=pw.rc_a, deadline=days(pw, 20),
-                    quality_standard="q", indicator_name="栋", target=10)
-    b = PS.add_task(SYSTEM, pw.goal, parent=pw.t_street, title="西片", unit=pw.rc_a, deadline=days(pw, 20),
-                    quality_standard="q", indicator_name="栋", target=10, weight=3)
+    a = PS.add_task(
+        SYSTEM,
+        pw.goal,
+        parent=pw.t_street,
+        title="东片",
+        unit=pw.rc_a,
+        deadline=days(pw, 20),
+        quality_standard="q",
+        indicator_name="栋",
+        target=10,
+    )
+    b = PS.add_task(
+        SYSTEM,
+        pw.goal,
+        parent=pw.t_street,
+        title="西片",
+        unit=pw.rc_a,
+        deadline=days(pw, 20),
+        quality_standard="q",
+        indicator_name="栋",
+        target=10,
+        weight=3,
+    )
     PS.report_progress(SYSTEM, a, value=10)
     prog = S.tree_progress(list(pw.goal.tasks.all()))
     assert prog[a.pk] == 100.0 and prog[b.pk] == 0.0
@@ -184,8 +285,17 @@ def test_stale_version_is_a_conflict_and_changes_nothing(pw):
 
 
 def test_computed_indicator_is_read_from_requests_not_typed(pw):
-    t = PS.add_task(SYSTEM, pw.goal, title="诉求办结", unit=pw.gov_a, deadline=days(pw, 30), quality_standard="按时",
-                    indicator_name="办结数", target=4, indicator_source="requests_resolved")
+    t = PS.add_task(
+        SYSTEM,
+        pw.goal,
+        title="诉求办结",
+        unit=pw.gov_a,
+        deadline=days(pw, 30),
+        quality_standard="按时",
+        indicator_name="办结数",
+        target=4,
+        indicator_source="requests_resolved",
+    )
     assert t.current_value == 0
     with pytest.raises(DomainError) as e:
         PS.report_progress(SYSTEM, t, value=3, note="x")
@@ -275,10 +385,12 @@ def test_quality_flag_reopens_a_done_task_and_needs_a_resolution(pw, users):
 
 
 def test_adjustment_request_then_approval_changes_the_task_with_history(pw, users):
-    adj = PS.request_adjustment(users["community_cadre"], pw.t_comm, kind="deadline", deadline=days(pw, 80),
-                                reason="业主外出")
-    assert adj.status == "requested" and adj.changes == {"deadline": [days(pw, 60).isoformat(),
-                                                                     days(pw, 80).isoformat()]}
+    adj = PS.request_adjustment(
+        users["community_cadre"], pw.t_comm, kind="deadline", deadline=days(pw, 80), reason="业主外出"
+    )
+    assert adj.status == "requested" and adj.changes == {
+        "deadline": [days(pw, 60).isoformat(), days(pw, 80).isoformat()]
+    }
     pw.t_comm.refresh_from_db()
     assert pw.t_comm.deadline == days(pw, 60)  # unchanged until approved
     with pytest.raises(Conflict):
@@ -308,11 +420,17 @@ def test_adjustment_rejection_needs_reason_and_stale_request_conflicts(pw, users
     assert pw.t_comm.target == 90
 
 
-@pytest.mark.parametrize("kind, new, field", [
-    ("deadline", {}, "deadline"), ("deadline", {"deadline": "same"}, "deadline"),
-    ("deadline", {"deadline": "late"}, "deadline"), ("scope", {}, "title"), ("unit", {}, "unit"),
-    ("bogus", {}, "kind"),
-])
+@pytest.mark.parametrize(
+    "kind, new, field",
+    [
+        ("deadline", {}, "deadline"),
+        ("deadline", {"deadline": "same"}, "deadline"),
+        ("deadline", {"deadline": "late"}, "deadline"),
+        ("scope", {}, "title"),
+        ("unit", {}, "unit"),
+        ("bogus", {}, "kind"),
+    ],
+)
 def test_adjustment_validation(pw, kind, new, field):
     if new.get("deadline") == "same":
         new = {"deadline": pw.t_comm.deadline}
@@ -351,8 +469,16 @@ def test_close_goal_only_when_tasks_are_finished(pw):
     pw.goal.refresh_from_db()
     assert pw.goal.state == "closed"
     with pytest.raises(DomainError):
-        PS.add_task(SYSTEM, pw.goal, title="x", unit=pw.rc_a, deadline=days(pw, 5), quality_standard="q",
-                    indicator_name="i", target=1)
+        PS.add_task(
+            SYSTEM,
+            pw.goal,
+            title="x",
+            unit=pw.rc_a,
+            deadline=days(pw, 5),
+            quality_standard="q",
+            indicator_name="i",
+            target=1,
+        )
 
 
 def test_timeline_holds_the_whole_loop_in_order(pw):
@@ -376,8 +502,16 @@ def test_task_figures_and_records(pw):
     Task.objects.filter(pk=pw.t_comm.pk).update(deadline=days(pw, -3))
     start, end = days(pw, -10), days(pw, 120)
     f = figures.task_figures(pw.district, start, end)
-    assert f == {"tasks": 3, "done": 1, "done_on_time": 1, "overdue": 1, "adjusted": 1, "goals": 1,
-                 "goals_on_track": 0, "on_time_rate": 0.5}
+    assert f == {
+        "tasks": 3,
+        "done": 1,
+        "done_on_time": 1,
+        "overdue": 1,
+        "adjusted": 1,
+        "goals": 1,
+        "goals_on_track": 0,
+        "on_time_rate": 0.5,
+    }
     assert figures.task_figures(pw.street_b, start, end)["tasks"] == 0
     assert figures.task_figures(pw.street_b, start, end)["on_time_rate"] is None
     # The department's task lies in the district, not in street A.

@@ -10,7 +10,10 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_matching.py"
 def test_bench_matching_runs_on_scarce_and_plentiful_instances():
     out = subprocess.run(
         [sys.executable, str(BENCH), "--needs", "300", "--resources", "300", "--scarce", "0.4", "--repeat", "1"],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     out = " ".join(out.split())  # rich wraps long lines
     assert "exact (default)" in out and "k_nearest=8" in out and "greedy" in out

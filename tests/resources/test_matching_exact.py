@@ -59,15 +59,23 @@ def random_case(seed: int, n_needs: int, n_res: int, ratio: float) -> tuple[list
     needs = []
     for i in range(n_needs):
         kind = KINDS[int(rng.integers(0, len(KINDS)))]
-        needs.append(Need(
-            id=f"n{i}", kind=kind, quantity=int(rng.integers(1, 7)), priority=int(rng.integers(0, 3)),
-            x=float(rng.uniform(0, 6000)), y=float(rng.uniform(0, 6000)),
-            skills=frozenset({"abcd"[int(rng.integers(0, 4))]}) if kind == "person" and rng.random() < 0.5
-            else frozenset(),
-            certificates={"law": int(rng.integers(1, 3))} if kind == "person" and rng.random() < 0.2 else {},
-            window=_window(rng), region=REGIONS[int(rng.integers(0, 4))],
-            max_distance_m=None if rng.random() < 0.7 else float(rng.uniform(1500, 8000)),
-        ))
+        needs.append(
+            Need(
+                id=f"n{i}",
+                kind=kind,
+                quantity=int(rng.integers(1, 7)),
+                priority=int(rng.integers(0, 3)),
+                x=float(rng.uniform(0, 6000)),
+                y=float(rng.uniform(0, 6000)),
+                skills=frozenset({"abcd"[int(rng.integers(0, 4))]})
+                if kind == "person" and rng.random() < 0.5
+                else frozenset(),
+                certificates={"law": int(rng.integers(1, 3))} if kind == "person" and rng.random() < 0.2 else {},
+                window=_window(rng),
+                region=REGIONS[int(rng.integers(0, 4))],
+                max_distance_m=None if rng.random() < 0.7 else float(rng.uniform(1500, 8000)),
+            )
+        )
     demand = sum(n.quantity for n in needs)
     weights = rng.dirichlet(np.ones(n_res))
     caps = rng.multinomial(round(ratio * demand), weights)
@@ -75,15 +83,22 @@ def random_case(seed: int, n_needs: int, n_res: int, ratio: float) -> tuple[list
     for j in range(n_res):
         kind = KINDS[int(rng.integers(0, len(KINDS)))]
         region = REGIONS[int(rng.integers(0, 4))]
-        resources.append(Resource(
-            id=f"r{j}", owner=f"u{j % 5}", kind=kind, capacity=int(caps[j]),
-            x=float(rng.uniform(0, 6000)), y=float(rng.uniform(0, 6000)),
-            skills=frozenset(x for x in "abcd" if rng.random() < 0.5) if kind == "person" else frozenset(),
-            certificates={"law": int(rng.integers(1, 4))} if kind == "person" and rng.random() < 0.4 else {},
-            available=_window(rng), region=region,
-            shareable_with=frozenset({"C"}) if region in ("A", "B") and rng.random() < 0.3 else frozenset(),
-            use_cost=0 if rng.random() < 0.6 else int(rng.integers(0, 400)),
-        ))
+        resources.append(
+            Resource(
+                id=f"r{j}",
+                owner=f"u{j % 5}",
+                kind=kind,
+                capacity=int(caps[j]),
+                x=float(rng.uniform(0, 6000)),
+                y=float(rng.uniform(0, 6000)),
+                skills=frozenset(x for x in "abcd" if rng.random() < 0.5) if kind == "person" else frozenset(),
+                certificates={"law": int(rng.integers(1, 4))} if kind == "person" and rng.random() < 0.4 else {},
+                available=_window(rng),
+                region=region,
+                shareable_with=frozenset({"C"}) if region in ("A", "B") and rng.random() < 0.3 else frozenset(),
+                use_cost=0 if rng.random() < 0.6 else int(rng.integers(0, 400)),
+            )
+        )
     return resources, needs
 
 
@@ -108,17 +123,20 @@ def lexicographic_optimum(rs, ns, pairs, cfg=DEFAULT):
     ni = np.array([p[0] for p in pairs])
     ri = np.array([p[1] for p in pairs])
     cols = np.arange(m)
-    a_ub = csr_matrix(
-        (np.ones(2 * m), (np.r_[ri, len(rs) + ni], np.r_[cols, cols])), shape=(len(rs) + len(ns), m)
-    )
+    a_ub = csr_matrix((np.ones(2 * m), (np.r_[ri, len(rs) + ni], np.r_[cols, cols])), shape=(len(rs) + len(ns), m))
     b_ub = np.r_[[r.capacity for r in rs], [n.quantity for n in ns]].astype(float)
     prio = np.array([int(ns[i].priority) for i in ni])
     eq_rows, eq_rhs, served = [], [], []
     for p in Priority:
         row = (prio == int(p)).astype(float)
         res = linprog(
-            -row, A_ub=a_ub, b_ub=b_ub, A_eq=np.array(eq_rows) if eq_rows else None,
-            b_eq=np.array(eq_rhs) if eq_rhs else None, bounds=(0, None), method="highs",
+            -row,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            A_eq=np.array(eq_rows) if eq_rows else None,
+            b_eq=np.array(eq_rhs) if eq_rhs else None,
+            bounds=(0, None),
+            method="highs",
         )
         assert res.status == 0, res.message
         best = -res.fun
@@ -127,8 +145,9 @@ def lexicographic_optimum(rs, ns, pairs, cfg=DEFAULT):
         eq_rows.append(row)
         eq_rhs.append(round(best))
     cost = np.array([unit_cost(distance_m(rs[j], ns[i]), rs[j], cfg) for i, j in pairs], float)
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=np.array(eq_rows), b_eq=np.array(eq_rhs),
-                  bounds=(0, None), method="highs")
+    res = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=np.array(eq_rows), b_eq=np.array(eq_rhs), bounds=(0, None), method="highs"
+    )
     assert res.status == 0, res.message
     return served, round(res.fun)
 
@@ -222,6 +241,7 @@ def test_nearest_candidates_miss_the_higher_class_but_the_default_does_not():
     shared resource and the basic need stays short; the exact plan sends the
     emergency to the farther resource and serves both.
     """
+
     def person(rid, x, skills=()):
         return Resource(id=rid, owner="u", kind="person", capacity=1, x=x, y=0.0, skills=frozenset(skills))
 

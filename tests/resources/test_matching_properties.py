@@ -57,9 +57,9 @@ def resources(draw, n_max=8, crowded=False):
                 x=float(draw(st.integers(0, 30)) * (10 if crowded else 100)),
                 y=float(draw(st.integers(0, 30)) * (10 if crowded else 100)),
                 skills=frozenset() if crowded else frozenset(draw(st.sets(st.sampled_from("abc"), max_size=3))),
-                certificates={} if crowded else draw(
-                    st.dictionaries(st.sampled_from(["law", "medicine"]), st.integers(1, 3), max_size=2)
-                ),
+                certificates={}
+                if crowded
+                else draw(st.dictionaries(st.sampled_from(["law", "medicine"]), st.integers(1, 3), max_size=2)),
                 available=Window() if crowded else draw(window()),
                 region=region,
                 shareable_with=frozenset(draw(st.sets(st.sampled_from(["A", "B", "C"]), max_size=1))),
@@ -83,9 +83,9 @@ def needs(draw, n_max=10, crowded=False):
                 x=float(draw(st.integers(0, 30)) * (10 if crowded else 100)),
                 y=float(draw(st.integers(0, 30)) * (10 if crowded else 100)),
                 skills=frozenset() if crowded else frozenset(draw(st.sets(st.sampled_from("abc"), max_size=1))),
-                certificates={} if crowded else draw(
-                    st.dictionaries(st.sampled_from(["law", "medicine"]), st.integers(1, 3), max_size=1)
-                ),
+                certificates={}
+                if crowded
+                else draw(st.dictionaries(st.sampled_from(["law", "medicine"]), st.integers(1, 3), max_size=1)),
                 window=Window() if crowded else draw(window()),
                 region=None if crowded else draw(st.sampled_from(REGIONS)),
                 max_distance_m=draw(st.sampled_from([None, 1500.0])),
@@ -120,9 +120,13 @@ def _lp(rs, ns, arcs, objective, fixed):
         a_eq.append([1.0 if ns[ai].priority == p else 0.0 for ai, _ in arcs])
         b_eq.append(q)
     res = linprog(
-        objective, A_ub=np.array(a_ub).reshape(-1, m), b_ub=b_ub,
-        A_eq=np.array(a_eq).reshape(-1, m) if a_eq else None, b_eq=b_eq or None,
-        bounds=(0, None), method="highs",
+        objective,
+        A_ub=np.array(a_ub).reshape(-1, m),
+        b_ub=b_ub,
+        A_eq=np.array(a_eq).reshape(-1, m) if a_eq else None,
+        b_eq=b_eq or None,
+        bounds=(0, None),
+        method="highs",
     )
     assert res.status == 0
     return res.fun
@@ -157,8 +161,7 @@ def test_plan_respects_capacities_rules_and_priority(inst):
                 assert plan.remaining(r.id) == 0
                 for a in plan.for_resource(r.id):
                     assert a.need.priority <= n.priority, (
-                        f"{r.id} serves {a.need_id} ({a.need.priority.name}) while "
-                        f"{nid} ({n.priority.name}) is short"
+                        f"{r.id} serves {a.need_id} ({a.need.priority.name}) while {nid} ({n.priority.name}) is short"
                     )
 
 

@@ -248,7 +248,15 @@ def test_explanation_says_why_and_at_what_cost():
     assert first.rank == 1 and first.candidates == 2 and first.unit_cost == 30 and first.cost == 30
     assert second.rank == 2 and second.cost == 50
     assert all(c.passed for c in first.checks)
-    assert {c.rule for c in first.checks} == {"kind", "capacity", "skills", "certificates", "window", "region", "distance"}
+    assert {c.rule for c in first.checks} == {
+        "kind",
+        "capacity",
+        "skills",
+        "certificates",
+        "window",
+        "region",
+        "distance",
+    }
     assert first.text.startswith("Resource r1 of Red Cross: 1 unit(s) at cost 30 each = 30 (300 m)")
     assert first.text.endswith("Conditions of use: bring own kit.")
     assert "the cheapest of 2 feasible candidate(s)" in first.text
@@ -272,9 +280,7 @@ def test_sparse_candidates_are_nearest_feasible():
     an, ar, ad = enc.candidates(np.arange(len(ns)), 3)
     for i, n in enumerate(ns):
         mine = ar[an == i]
-        all_feasible = sorted(
-            (math.dist((r.x, r.y), (n.x, n.y)), j) for j, r in enumerate(rs) if feasible(r, n, cfg)
-        )
+        all_feasible = sorted((math.dist((r.x, r.y), (n.x, n.y)), j) for j, r in enumerate(rs) if feasible(r, n, cfg))
         assert len(mine) == min(3, len(all_feasible))
         if len(mine):
             # nothing feasible outside the candidate set is nearer than the farthest candidate
@@ -284,7 +290,12 @@ def test_sparse_candidates_are_nearest_feasible():
 
 
 def test_suggest_ranks_feasible_resources():
-    rs = [person("a", x=500), person("b", x=100), person("c", x=50, skills={"x"}), person("z", x=10, certificates={"law": 1})]
+    rs = [
+        person("a", x=500),
+        person("b", x=100),
+        person("c", x=50, skills={"x"}),
+        person("z", x=10, certificates={"law": 1}),
+    ]
     n = need("n", certificates={"law": 1})
     assert [s.resource.id for s in suggest(n, rs)] == ["z"]
     n2 = need("n2")

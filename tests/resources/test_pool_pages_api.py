@@ -24,26 +24,62 @@ def street_client(client, users):
 def test_api_offer_raise_match_respond_deliver(world, users, street_client):
     c = street_client
     lon, lat = pt(world.comm_a)
-    r = c.post("/api/v1/pool/resources", {"owner": f"{world.street_a.code}-GOV", "name": "矿泉水", "kind": "material",
-                                          "quantity": 10, "unit_label": "箱", "lon": lon, "lat": lat},
-               content_type="application/json", HTTP_IDEMPOTENCY_KEY="offer-1")
+    r = c.post(
+        "/api/v1/pool/resources",
+        {
+            "owner": f"{world.street_a.code}-GOV",
+            "name": "矿泉水",
+            "kind": "material",
+            "quantity": 10,
+            "unit_label": "箱",
+            "lon": lon,
+            "lat": lat,
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="offer-1",
+    )
     assert r.status_code == 201, r.content
-    again = c.post("/api/v1/pool/resources", {"owner": f"{world.street_a.code}-GOV", "name": "矿泉水",
-                                              "kind": "material", "quantity": 10, "unit_label": "箱", "lon": lon,
-                                              "lat": lat},
-                   content_type="application/json", HTTP_IDEMPOTENCY_KEY="offer-1")
+    again = c.post(
+        "/api/v1/pool/resources",
+        {
+            "owner": f"{world.street_a.code}-GOV",
+            "name": "矿泉水",
+            "kind": "material",
+            "quantity": 10,
+            "unit_label": "箱",
+            "lon": lon,
+            "lat": lat,
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="offer-1",
+    )
     assert again.json()["id"] == r.json()["id"]
     # The same key with another body is not a retry: refused, nothing made.
-    other = c.post("/api/v1/pool/resources", {"owner": f"{world.street_a.code}-GOV", "name": "矿泉水",
-                                              "kind": "material", "quantity": 10, "lon": lon, "lat": lat},
-                   content_type="application/json", HTTP_IDEMPOTENCY_KEY="offer-1")
+    other = c.post(
+        "/api/v1/pool/resources",
+        {
+            "owner": f"{world.street_a.code}-GOV",
+            "name": "矿泉水",
+            "kind": "material",
+            "quantity": 10,
+            "lon": lon,
+            "lat": lat,
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="offer-1",
+    )
     assert other.status_code == 422 and other.json()["code"] == "idempotency_mismatch"
-    bad = c.post("/api/v1/pool/needs", {"title": "x", "kind": "material", "quantity": 1, "lon": 0, "lat": 0},
-                 content_type="application/json")
+    bad = c.post(
+        "/api/v1/pool/needs",
+        {"title": "x", "kind": "material", "quantity": 1, "lon": 0, "lat": 0},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and bad.json()["code"] == "outside_grids"
-    n = c.post("/api/v1/pool/needs", {"title": "高温送水", "kind": "material", "quantity": 4,
-                                      "priority": "emergency", "lon": lon, "lat": lat},
-               content_type="application/json")
+    n = c.post(
+        "/api/v1/pool/needs",
+        {"title": "高温送水", "kind": "material", "quantity": 4, "priority": "emergency", "lon": lon, "lat": lat},
+        content_type="application/json",
+    )
     assert n.status_code == 201 and n.json()["priority"] == "emergency"
     nid = n.json()["id"]
     m = c.post("/api/v1/pool/match", {"region": world.street_a.code}, content_type="application/json")
@@ -51,8 +87,12 @@ def test_api_offer_raise_match_respond_deliver(world, users, street_client):
     (a,) = c.get(f"/api/v1/pool/needs/{nid}").json()["assignments"]
     assert a["status"] == "proposed" and a["checks"] and "Rules passed" in a["explanation"]
     assert [x["id"] for x in c.get("/api/v1/pool/inbox").json()] == [a["id"]]
-    assert c.post(f"/api/v1/pool/assignments/{a['id']}/respond", {"accept": True},
-                  content_type="application/json").json()["status"] == "accepted"
+    assert (
+        c.post(f"/api/v1/pool/assignments/{a['id']}/respond", {"accept": True}, content_type="application/json").json()[
+            "status"
+        ]
+        == "accepted"
+    )
     d = c.post(f"/api/v1/pool/assignments/{a['id']}/deliver", {"received": 4}, content_type="application/json")
     assert d.status_code == 200 and d.json()["need"]["status"] == "closed"
     assert d.json()["need"]["progress"]["fulfilled"] == 4
@@ -63,8 +103,11 @@ def test_api_offer_raise_match_respond_deliver(world, users, street_client):
 def test_api_forbidden_for_other_street(world, users, client):
     client.force_login(users["other_street_cadre"])
     lon, lat = pt(world.comm_a)
-    r = client.post("/api/v1/pool/needs", {"title": "x", "kind": "material", "quantity": 1, "lon": lon, "lat": lat},
-                    content_type="application/json")
+    r = client.post(
+        "/api/v1/pool/needs",
+        {"title": "x", "kind": "material", "quantity": 1, "lon": lon, "lat": lat},
+        content_type="application/json",
+    )
     assert r.status_code == 403 and r.json()["code"] == "forbidden"
     assert PoolNeed.objects.count() == 0
 
@@ -88,14 +131,43 @@ def test_map_data_filters_by_kind_priority_and_state(world, users, street_client
 def test_pages_render_and_the_loop_works_through_forms(world, users, street_client):
     c = street_client
     lon, lat = pt(world.comm_a)
-    r = c.post("/resources/resources/new/", {"owner": f"{world.street_a.code}-GOV", "name": "帐篷",
-                                             "kind": "material", "quantity": 3, "lon": lon, "lat": lat})
+    r = c.post(
+        "/resources/resources/new/",
+        {
+            "owner": f"{world.street_a.code}-GOV",
+            "name": "帐篷",
+            "kind": "material",
+            "quantity": 3,
+            "lon": lon,
+            "lat": lat,
+        },
+    )
     assert r.status_code == 302
-    r = c.post("/resources/needs/new/", {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0,
-                                         "source": "emergency", "lon": 0, "lat": 0})
+    r = c.post(
+        "/resources/needs/new/",
+        {
+            "title": "避险帐篷",
+            "kind": "material",
+            "quantity": 2,
+            "priority": 0,
+            "source": "emergency",
+            "lon": 0,
+            "lat": 0,
+        },
+    )
     assert r.status_code == 200 and "不在任何网格内".encode() in r.content  # the form says what to fix
-    r = c.post("/resources/needs/new/", {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0,
-                                         "source": "emergency", "lon": lon, "lat": lat})
+    r = c.post(
+        "/resources/needs/new/",
+        {
+            "title": "避险帐篷",
+            "kind": "material",
+            "quantity": 2,
+            "priority": 0,
+            "source": "emergency",
+            "lon": lon,
+            "lat": lat,
+        },
+    )
     need = PoolNeed.objects.get()
     assert r.status_code == 302 and r["Location"] == f"/resources/needs/{need.pk}/"
     page = c.get(f"/resources/needs/{need.pk}/").content.decode()
@@ -129,8 +201,15 @@ def test_old_pool_urls_redirect_permanently_to_resources(world, users, street_cl
     r = c.get("/pool/needs/7/?kind=material&state=open")
     assert r.status_code == 308 and r["Location"] == "/resources/needs/7/?kind=material&state=open"
     lon, lat = pt(world.comm_a)
-    form = {"title": "避险帐篷", "kind": "material", "quantity": 2, "priority": 0, "source": "emergency",
-            "lon": lon, "lat": lat}
+    form = {
+        "title": "避险帐篷",
+        "kind": "material",
+        "quantity": 2,
+        "priority": 0,
+        "source": "emergency",
+        "lon": lon,
+        "lat": lat,
+    }
     r = c.post("/pool/needs/new/", form, follow=True)
     need = PoolNeed.objects.get()
     assert r.redirect_chain[0] == ("/resources/needs/new/", 308)

@@ -10,8 +10,15 @@ from gongzhi.resources import services as S
 
 from ..helpers import outcome
 
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre"]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 
 
 def pt(region):
@@ -21,14 +28,14 @@ def pt(region):
 
 MATRIX = {
     # action:                 DA    SC     CC     GW     DS     AU     OSC
-    "offer_street_unit":     (True, True, False, False, False, False, False),
+    "offer_street_unit": (True, True, False, False, False, False, False),
     "offer_department_unit": (True, False, False, False, True, False, False),
-    "raise_in_community":    (True, True, True, True, False, False, False),
-    "match_street":          (True, True, False, False, False, False, False),
-    "respond_street_unit":   (True, True, False, False, False, False, False),
-    "respond_department":    (True, False, False, False, True, False, False),
-    "receive_in_community":  (True, True, True, True, False, False, False),
-    "withdraw_street_unit":  (True, True, False, False, False, False, False),
+    "raise_in_community": (True, True, True, True, False, False, False),
+    "match_street": (True, True, False, False, False, False, False),
+    "respond_street_unit": (True, True, False, False, False, False, False),
+    "respond_department": (True, False, False, False, True, False, False),
+    "receive_in_community": (True, True, True, True, False, False, False),
+    "withdraw_street_unit": (True, True, False, False, False, False, False),
 }
 
 
@@ -49,18 +56,28 @@ def pool(world):
     # a fresh proposal to answer
     n3 = S.raise_need(SYSTEM, title="物资2", kind="material", quantity=1, lon=lon, lat=lat)
     S.run_matching(SYSTEM, region=world.district)
-    return dict(lon=lon, lat=lat, gov_a=gov_a, cgj=cgj, r_street=r_street, r_dept=r_dept,
-                proposal=n3.assignments.get(status="proposed"), committed=committed,
-                dept_proposal=None)
+    return dict(
+        lon=lon,
+        lat=lat,
+        gov_a=gov_a,
+        cgj=cgj,
+        r_street=r_street,
+        r_dept=r_dept,
+        proposal=n3.assignments.get(status="proposed"),
+        committed=committed,
+        dept_proposal=None,
+    )
 
 
 def actions(world, p):
     lon, lat = p["lon"], p["lat"]
     return {
-        "offer_street_unit": lambda u: S.offer_resource(u, owner=p["gov_a"], name="x", kind="funds", quantity=1,
-                                                        lon=lon, lat=lat),
-        "offer_department_unit": lambda u: S.offer_resource(u, owner=p["cgj"], name="x", kind="funds", quantity=1,
-                                                            lon=lon, lat=lat),
+        "offer_street_unit": lambda u: S.offer_resource(
+            u, owner=p["gov_a"], name="x", kind="funds", quantity=1, lon=lon, lat=lat
+        ),
+        "offer_department_unit": lambda u: S.offer_resource(
+            u, owner=p["cgj"], name="x", kind="funds", quantity=1, lon=lon, lat=lat
+        ),
         "raise_in_community": lambda u: S.raise_need(u, title="x", kind="funds", quantity=1, lon=lon, lat=lat),
         "match_street": lambda u: S.run_matching(u, region=world.street_a),
         "respond_street_unit": lambda u: S.respond(u, p["proposal"], accept=True),

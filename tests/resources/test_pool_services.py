@@ -25,14 +25,23 @@ def gov(region):
 
 def offer(region, qty=5, kind="material", k=0, **kw):
     lon, lat = pt(region, k)
-    return S.offer_resource(SYSTEM, owner=kw.pop("owner", gov(region.ancestor_at("street"))), name=kw.pop("name", "物资"),
-                            kind=kind, quantity=qty, lon=lon, lat=lat, **kw)
+    return S.offer_resource(
+        SYSTEM,
+        owner=kw.pop("owner", gov(region.ancestor_at("street"))),
+        name=kw.pop("name", "物资"),
+        kind=kind,
+        quantity=qty,
+        lon=lon,
+        lat=lat,
+        **kw,
+    )
 
 
 def need(region, qty=3, prio="basic", kind="material", k=0, **kw):
     lon, lat = pt(region, k)
-    return S.raise_need(SYSTEM, title=kw.pop("title", "需求"), kind=kind, quantity=qty, priority=prio, lon=lon, lat=lat,
-                        **kw)
+    return S.raise_need(
+        SYSTEM, title=kw.pop("title", "需求"), kind=kind, quantity=qty, priority=prio, lon=lon, lat=lat, **kw
+    )
 
 
 def live(n):
@@ -102,8 +111,7 @@ def test_matching_serves_emergency_before_development_and_explains(world):
 
 def test_certificate_level_and_skills_are_respected(world):
     low = offer(world.comm_a, qty=2, kind="person", name="律师甲", certificates={"law": 1}, skills=["legal aid"])
-    high = offer(world.comm_a, qty=2, kind="person", name="律师乙", certificates={"law": 2}, skills=["legal aid"],
-                 k=3)
+    high = offer(world.comm_a, qty=2, kind="person", name="律师乙", certificates={"law": 2}, skills=["legal aid"], k=3)
     n = need(world.comm_a, qty=1, kind="person", certificates="law:2", skills="legal aid")
     S.run_matching(SYSTEM, region=world.street_a)
     (a,) = live(n)
@@ -128,8 +136,14 @@ def test_rerun_replaces_proposals_but_keeps_commitments(world):
     assert a.status == "accepted"
     S.run_matching(SYSTEM, region=world.district)
     assert [x.pk for x in live(n)] == [a.pk]
-    assert S.need_progress(n) == {"proposed": 0, "committed": 4, "in_transit": 0, "fulfilled": 0, "open": 0,
-                                  "quantity": 4}
+    assert S.need_progress(n) == {
+        "proposed": 0,
+        "committed": 4,
+        "in_transit": 0,
+        "fulfilled": 0,
+        "open": 0,
+        "quantity": 4,
+    }
 
 
 def test_the_loop_need_response_delivery_closed_with_partial_fulfilment(world):

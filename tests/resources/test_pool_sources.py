@@ -48,8 +48,9 @@ def place(world):
 def submit(place, category, **kw):
     from gongzhi.cases import services as cases
 
-    req, _ = cases.submit(SYSTEM, description="独居老人需要上门助餐和照护", category=category, lon=place.lon,
-                          lat=place.lat, **kw)
+    req, _ = cases.submit(
+        SYSTEM, description="独居老人需要上门助餐和照护", category=category, lon=place.lon, lat=place.lat, **kw
+    )
     req.refresh_from_db()
     return req
 
@@ -88,34 +89,66 @@ def test_a_served_need_is_not_cancelled_with_its_request(place, world):
     need = PoolNeed.objects.get(source_ref=f"request:{req.number}")
     assert need.kind == "funds"
     owner = Unit.objects.filter(region=world.comm_a).order_by("code").first()
-    res = PoolResource.objects.create(name="救助金", owner=owner, kind="funds", quantity=1, lon=place.lon,
-                                      lat=place.lat, region=place.grid.region)
+    res = PoolResource.objects.create(
+        name="救助金", owner=owner, kind="funds", quantity=1, lon=place.lon, lat=place.lat, region=place.grid.region
+    )
     Assignment.objects.create(need=need, resource=res, quantity=1, status=Assignment.Status.ACCEPTED)
     with transaction.atomic():  # events emitted by hand, in the shape cases.services documents
-        emit("cases.request.cancel", aggregate_type="service_request", aggregate_id=req.number,
-             payload={"number": req.number, "action": "cancel", "category": "06001", "grid": place.grid.code,
-                      "state": "cancelled", "region": place.grid.region.code, "unit": None,
-                      "from_state": "dispatched", "to_state": "cancelled", "reason": "", "followers": []})
+        emit(
+            "cases.request.cancel",
+            aggregate_type="service_request",
+            aggregate_id=req.number,
+            payload={
+                "number": req.number,
+                "action": "cancel",
+                "category": "06001",
+                "grid": place.grid.code,
+                "state": "cancelled",
+                "region": place.grid.region.code,
+                "unit": None,
+                "from_state": "dispatched",
+                "to_state": "cancelled",
+                "reason": "",
+                "followers": [],
+            },
+        )
     deliver()
     need.refresh_from_db()
     assert need.status == PoolNeed.Status.OPEN  # something is committed: the pool keeps it
 
 
 def test_hand_emitted_request_events_without_a_request_row(place):
-    payload = {"number": "X2026000001", "category": "03001", "grid": place.grid.code, "region": "x",
-               "state": "dispatched", "unit": None, "from_state": "received", "to_state": "dispatched",
-               "reason": "", "followers": []}
+    payload = {
+        "number": "X2026000001",
+        "category": "03001",
+        "grid": place.grid.code,
+        "region": "x",
+        "state": "dispatched",
+        "unit": None,
+        "from_state": "received",
+        "to_state": "dispatched",
+        "reason": "",
+        "followers": [],
+    }
     for _ in range(2):  # the same transition reported twice
         with transaction.atomic():
-            emit("cases.request.dispatch", aggregate_type="service_request", aggregate_id=payload["number"],
-                 payload={**payload, "action": "dispatch"})
+            emit(
+                "cases.request.dispatch",
+                aggregate_type="service_request",
+                aggregate_id=payload["number"],
+                payload={**payload, "action": "dispatch"},
+            )
     deliver()
     need = PoolNeed.objects.get(source=Source.REQUEST)
     assert (need.lon, need.lat) == (place.grid.centroid_lon, place.grid.centroid_lat)
     assert need.priority == Priority.EMERGENCY and need.kind == "material"
     with transaction.atomic():
-        emit("cases.request.cancel", aggregate_type="service_request", aggregate_id=payload["number"],
-             payload={**payload, "action": "cancel"})
+        emit(
+            "cases.request.cancel",
+            aggregate_type="service_request",
+            aggregate_id=payload["number"],
+            payload={**payload, "action": "cancel"},
+        )
     deliver()
     need.refresh_from_db()
     assert need.status == PoolNeed.Status.CANCELLED
@@ -124,8 +157,9 @@ def test_hand_emitted_request_events_without_a_request_row(place):
 def test_emergency_bypass_makes_one_emergency_need(place, users):
     from gongzhi.cases import services as cases
 
-    b = cases.start_bypass(users["grid_worker"], category="03003", summary="燃气泄漏，已疏散并关阀",
-                           grid=place.grid.code)
+    b = cases.start_bypass(
+        users["grid_worker"], category="03003", summary="燃气泄漏，已疏散并关阀", grid=place.grid.code
+    )
     deliver()
     need = PoolNeed.objects.get(source=Source.EMERGENCY)
     assert need.source_ref == f"bypass:{b.pk}" and need.priority == Priority.EMERGENCY
@@ -141,10 +175,12 @@ def test_emergency_bypass_makes_one_emergency_need(place, users):
 
 
 def test_raise_emergency_need_once_per_incident(place):
-    a = S.raise_emergency_need(SYSTEM, incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3,
-                               lon=place.lon, lat=place.lat)
-    b = S.raise_emergency_need(SYSTEM, incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3,
-                               lon=place.lon, lat=place.lat)
+    a = S.raise_emergency_need(
+        SYSTEM, incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3, lon=place.lon, lat=place.lat
+    )
+    b = S.raise_emergency_need(
+        SYSTEM, incident_ref="INC-7", title="转移安置", kind="vehicle", quantity=3, lon=place.lon, lat=place.lat
+    )
     assert a.pk == b.pk and a.priority == Priority.EMERGENCY and a.source == Source.EMERGENCY
     assert PoolNeed.objects.count() == 1
     from gongzhi.core.errors import DomainError
@@ -163,12 +199,25 @@ def test_agreed_alliance_need_list_reaches_the_pool(world):
     prop = Unit.objects.filter(region=comm, kind="property_company").first()
     firm = Unit.objects.filter(region=a_, kind__startswith="enterprise").order_by("code").first()
     on = dt.date(2025, 1, 6)
-    al = AS.apply_alliance(lead_unit=lead, kind="cross_domain", name="社区共建联合体", purpose="共建共治",
-                           members=[school, prop, firm], on=on, actor=SYSTEM)
+    al = AS.apply_alliance(
+        lead_unit=lead,
+        kind="cross_domain",
+        name="社区共建联合体",
+        purpose="共建共治",
+        members=[school, prop, firm],
+        on=on,
+        actor=SYSTEM,
+    )
     al = AS.decide_application(al, approve=True, on=on, actor=SYSTEM)
     ko = al.meetings.get(kind="kickoff", year=2025)
-    AS.record_meeting(ko, held_on=dt.date(2025, 1, 20), minutes="三张清单", attendees=[lead, school],
-                      on=dt.date(2025, 1, 20), actor=SYSTEM)
+    AS.record_meeting(
+        ko,
+        held_on=dt.date(2025, 1, 20),
+        minutes="三张清单",
+        attendees=[lead, school],
+        on=dt.date(2025, 1, 20),
+        actor=SYSTEM,
+    )
     venue = AS.add_list_item(al, year=2025, kind="need", title="四点半课堂场地", unit=school, actor=SYSTEM)
     care = AS.add_list_item(al, year=2025, kind="need", title="困难老人助餐", unit=lead, posts=2, actor=SYSTEM)
     AS.add_list_item(al, year=2025, kind="resource", title="活动室", unit=prop, actor=SYSTEM)

@@ -30,12 +30,37 @@ from dataclasses import dataclass
 
 from gongzhi.core.actors import SYSTEM
 
-PRINCIPALS = ["anonymous", "resident", "district_admin", "street_cadre", "community_cadre", "grid_worker",
-              "department_staff", "auditor", "other_street_cadre"]
+PRINCIPALS = [
+    "anonymous",
+    "resident",
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 
 #: Apps whose tables are counted before and after every refused request (nothing may be written).
-DOMAIN_APPS = {"auth", "core", "org", "cases", "consult", "resources", "alliances", "volunteers", "plans",
-               "assessment", "burden", "alerts", "incidents", "ledger", "command", "ops"}
+DOMAIN_APPS = {
+    "auth",
+    "core",
+    "org",
+    "cases",
+    "consult",
+    "resources",
+    "alliances",
+    "volunteers",
+    "plans",
+    "assessment",
+    "burden",
+    "alerts",
+    "incidents",
+    "ledger",
+    "command",
+    "ops",
+}
 
 #: The admin, as a group: its index and one change list per kind of record a role might open.
 ADMIN = ["admin/", "admin/core/event/", "admin/org/person/", "admin/auth/user/", "admin/core/securitylog/"]
@@ -82,12 +107,18 @@ def build_objects(w):
     o.grid = pick("org.Grid", "region", region=w.comm_a)
     o.lon, o.lat = o.grid.centroid_lon, o.grid.centroid_lat
     # an open request (one that can still be escalated), so that the actions are refused only by right
-    o.request = pick("cases.ServiceRequest", "region", region__path__startswith=w.comm_a.path,
-                     state__in=["accepted", "dispatched", "in_progress", "returned", "reopened", "escalated"])
+    o.request = pick(
+        "cases.ServiceRequest",
+        "region",
+        region__path__startswith=w.comm_a.path,
+        state__in=["accepted", "dispatched", "in_progress", "returned", "reopened", "escalated"],
+    )
     o.summons = pick("cases.Summons", "whistle__street")
     o.mediation = pick("cases.MediationCase")
-    o.event = apps.get_model("core.Event").objects.filter(public=True).order_by("pk").first() \
+    o.event = (
+        apps.get_model("core.Event").objects.filter(public=True).order_by("pk").first()
         or apps.get_model("core.Event").objects.order_by("pk").first()
+    )
     o.topic = pick("consult.Topic")
     o.statement = pick("consult.Statement", "topic__region", topic=o.topic)
     o.vote = pick("consult.FormalVote")
@@ -140,10 +171,22 @@ def _alert(w, o):
     from gongzhi.alerts.models import Alert
 
     now = timezone.now()
-    return Alert.objects.create(kind=Alert._meta.get_field("kind").choices[0][0], key="matrix-a",
-                                title="matrix", region=w.comm_a, grid=o.grid, window_start=date(2026, 11, 1),
-                                window_end=date(2026, 11, 30), expected=1.0, observed=9, p_value=0.001, score=3.0,
-                                explanation="matrix", created_at=now, updated_at=now)
+    return Alert.objects.create(
+        kind=Alert._meta.get_field("kind").choices[0][0],
+        key="matrix-a",
+        title="matrix",
+        region=w.comm_a,
+        grid=o.grid,
+        window_start=date(2026, 11, 1),
+        window_end=date(2026, 11, 30),
+        expected=1.0,
+        observed=9,
+        p_value=0.001,
+        score=3.0,
+        explanation="matrix",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 # ------------------------------------------------------------------ URL parameters per route
@@ -165,70 +208,107 @@ _p("GET api/v1/ledger/proof/inclusion", lambda o: {"?": "index=0&size=2"})
 _p("GET api/v1/ledger/proof/consistency", lambda o: {"?": "size1=1&size2=2"})
 _p("GET api/v1/cases/duplicates", lambda o: {"?": f"category={o.request.category.code}&lon={o.lon}&lat={o.lat}"})
 _p("GET api/v1/cases/locate|GET api/v1/grids/locate", lambda o: {"?": f"lon={o.lon}&lat={o.lat}"})
-_p("GET api/v1/cases/route|GET api/v1/responsibility",
-   lambda o: {"?": f"category={o.request.category.code}&grid={o.grid.code}"})
+_p(
+    "GET api/v1/cases/route|GET api/v1/responsibility",
+    lambda o: {"?": f"category={o.request.category.code}&grid={o.grid.code}"},
+)
 _p("GET api/v1/cases/suggest", lambda o: {"?": "text=%E8%B7%AF%E7%81%AF%E4%B8%8D%E4%BA%AE"})
 _p("GET api/v1/burden/audit", lambda o: {"?": f"region={o.region.code}"})
 _p("GET api/v1/plans/figures", lambda o: {"?": f"region={o.region.code}&start=2026-01-01&end=2026-12-31"})
-_p("GET api/v1/consult/topics/<pk>|GET api/v1/consult/topics/<pk>/next|POST api/v1/consult/topics/<pk>/statements"
-   "|GET api/v1/consult/topics/<pk>/results", lambda o: {"pk": o.topic.pk})
-_p("POST api/v1/consult/statements/<pk>/votes|POST api/v1/consult/statements/<pk>/moderation",
-   lambda o: {"pk": o.statement.pk})
-_p("GET api/v1/consult/votes/<pk>|POST api/v1/consult/votes/<pk>/ballots|GET api/v1/consult/votes/<pk>/results",
-   lambda o: {"pk": o.vote.pk})
+_p(
+    "GET api/v1/consult/topics/<pk>|GET api/v1/consult/topics/<pk>/next|POST api/v1/consult/topics/<pk>/statements"
+    "|GET api/v1/consult/topics/<pk>/results",
+    lambda o: {"pk": o.topic.pk},
+)
+_p(
+    "POST api/v1/consult/statements/<pk>/votes|POST api/v1/consult/statements/<pk>/moderation",
+    lambda o: {"pk": o.statement.pk},
+)
+_p(
+    "GET api/v1/consult/votes/<pk>|POST api/v1/consult/votes/<pk>/ballots|GET api/v1/consult/votes/<pk>/results",
+    lambda o: {"pk": o.vote.pk},
+)
 _p("POST api/v1/pool/resources/<rid>/withdraw", lambda o: {"rid": o.resource.pk})
 _p("GET api/v1/pool/needs/<nid>", lambda o: {"nid": o.need.pk})
-_p("POST api/v1/pool/assignments/<aid>/respond|POST api/v1/pool/assignments/<aid>/dispatch"
-   "|POST api/v1/pool/assignments/<aid>/deliver", lambda o: {"aid": o.assignment.pk})
-_p("GET api/v1/cases/requests/<number>/attachments/<attachment_id>",
-   lambda o: {"number": o.request.number, "attachment_id": 999999})
-_p("GET api/v1/cases/requests/<number>|POST api/v1/cases/requests/<number>/actions"
-   "|POST api/v1/cases/requests/<number>/whistle", lambda o: {"number": o.request.number})
+_p(
+    "POST api/v1/pool/assignments/<aid>/respond|POST api/v1/pool/assignments/<aid>/dispatch"
+    "|POST api/v1/pool/assignments/<aid>/deliver",
+    lambda o: {"aid": o.assignment.pk},
+)
+_p(
+    "GET api/v1/cases/requests/<number>/attachments/<attachment_id>",
+    lambda o: {"number": o.request.number, "attachment_id": 999999},
+)
+_p(
+    "GET api/v1/cases/requests/<number>|POST api/v1/cases/requests/<number>/actions"
+    "|POST api/v1/cases/requests/<number>/whistle",
+    lambda o: {"number": o.request.number},
+)
 _p("POST api/v1/cases/summons/<summons_id>/report", lambda o: {"summons_id": o.summons.pk})
-_p("GET api/v1/alliances/<code>|POST api/v1/alliances/<code>/decision|POST api/v1/alliances/<code>/members"
-   "|GET api/v1/alliances/<code>/funds"
-   "|GET api/v1/alliances/<code>/ratings",
-   lambda o: {"code": o.alliance.code})
+_p(
+    "GET api/v1/alliances/<code>|POST api/v1/alliances/<code>/decision|POST api/v1/alliances/<code>/members"
+    "|GET api/v1/alliances/<code>/funds"
+    "|GET api/v1/alliances/<code>/ratings",
+    lambda o: {"code": o.alliance.code},
+)
 _p("GET api/v1/alliances/<code>/compliance", lambda o: {"code": o.alliance.code, "?": f"year={o.quarter.year}"})
 _p("POST api/v1/alliances/memberships/<pk>/decision", lambda o: {"pk": o.membership.pk})
-_p("POST api/v1/alliances/<code>/meetings/<pk>",
-   lambda o: {"code": o.alliance.code, "pk": o.meeting.pk})
-_p("GET api/v1/alliances/<code>/points/<year>/<quarter>",
-   lambda o: {"code": o.alliance.code, "year": o.quarter.year, "quarter": o.quarter.quarter})
-_p("GET api/v1/volunteers/<vid>|POST api/v1/volunteers/<vid>/claims|POST api/v1/volunteers/<vid>/redemptions"
-   "|POST api/v1/volunteers/<vid>/transfers", lambda o: {"vid": o.volunteer.pk})
+_p("POST api/v1/alliances/<code>/meetings/<pk>", lambda o: {"code": o.alliance.code, "pk": o.meeting.pk})
+_p(
+    "GET api/v1/alliances/<code>/points/<year>/<quarter>",
+    lambda o: {"code": o.alliance.code, "year": o.quarter.year, "quarter": o.quarter.quarter},
+)
+_p(
+    "GET api/v1/volunteers/<vid>|POST api/v1/volunteers/<vid>/claims|POST api/v1/volunteers/<vid>/redemptions"
+    "|POST api/v1/volunteers/<vid>/transfers",
+    lambda o: {"vid": o.volunteer.pk},
+)
 _p("POST api/v1/volunteers/records/<rid>/confirm", lambda o: {"rid": o.record.pk})
-_p("GET api/v1/plans/goals/<gid>|POST api/v1/plans/goals/<gid>/tasks|POST api/v1/plans/goals/<gid>/feedback"
-   "|POST api/v1/plans/goals/<gid>/links|POST api/v1/plans/goals/<gid>/close", lambda o: {"gid": o.goal.pk})
-_p("GET api/v1/plans/tasks/<tid>|POST api/v1/plans/tasks/<tid>/progress|POST api/v1/plans/tasks/<tid>/done"
-   "|POST api/v1/plans/tasks/<tid>/adjustments|POST api/v1/plans/tasks/<tid>/flags", lambda o: {"tid": o.task.pk})
+_p(
+    "GET api/v1/plans/goals/<gid>|POST api/v1/plans/goals/<gid>/tasks|POST api/v1/plans/goals/<gid>/feedback"
+    "|POST api/v1/plans/goals/<gid>/links|POST api/v1/plans/goals/<gid>/close",
+    lambda o: {"gid": o.goal.pk},
+)
+_p(
+    "GET api/v1/plans/tasks/<tid>|POST api/v1/plans/tasks/<tid>/progress|POST api/v1/plans/tasks/<tid>/done"
+    "|POST api/v1/plans/tasks/<tid>/adjustments|POST api/v1/plans/tasks/<tid>/flags",
+    lambda o: {"tid": o.task.pk},
+)
 _p("POST api/v1/plans/adjustments/<aid>/decide", lambda o: {"aid": o.adjustment.pk})
 _p("POST api/v1/plans/flags/<fid>/resolve", lambda o: {"fid": o.flag.pk})
-_p("PATCH api/v1/assessment/indicators/<code>",
-   lambda o: {"code": o.indicator.code})
-_p("PUT api/v1/assessment/schemes/<code>/weights",
-   lambda o: {"code": o.scheme.code})
+_p("PATCH api/v1/assessment/indicators/<code>", lambda o: {"code": o.indicator.code})
+_p("PUT api/v1/assessment/schemes/<code>/weights", lambda o: {"code": o.scheme.code})
 _p("GET api/v1/assessment/runs/<rid>/results", lambda o: {"rid": o.run.pk})
 _p("GET api/v1/assessment/results/<pk>", lambda o: {"pk": o.result.pk})
 _p("POST api/v1/burden/items/<iid>/complete", lambda o: {"iid": o.item.pk})
 _p("GET api/v1/burden/reports/<rid>|GET api/v1/burden/reports/<rid>/export", lambda o: {"rid": o.report.pk})
 _p("GET api/v1/command/<code>/figures", lambda o: {"code": o.region.code})
 _p("GET api/v1/command/<code>/map/<layer>", lambda o: {"code": o.region.code, "layer": "grids"})
-_p("GET api/v1/alerts/<aid>|POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss"
-   "|POST api/v1/alerts/<aid>/resolve", lambda o: {"aid": o.alert.pk})
-_p("GET api/v1/incidents/<iid>|POST api/v1/incidents/<iid>/stand-down|GET api/v1/incidents/<iid>/mobilisations"
-   "|POST api/v1/incidents/<iid>/needs|GET api/v1/incidents/<iid>/report",
-   lambda o: {"iid": o.incident.pk})
-_p("POST api/v1/incidents/mobilisations/<mid>/check-in|POST api/v1/incidents/mobilisations/<mid>/assign",
-   lambda o: {"mid": o.mobilisation.pk})
+_p(
+    "GET api/v1/alerts/<aid>|POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss"
+    "|POST api/v1/alerts/<aid>/resolve",
+    lambda o: {"aid": o.alert.pk},
+)
+_p(
+    "GET api/v1/incidents/<iid>|POST api/v1/incidents/<iid>/stand-down|GET api/v1/incidents/<iid>/mobilisations"
+    "|POST api/v1/incidents/<iid>/needs|GET api/v1/incidents/<iid>/report",
+    lambda o: {"iid": o.incident.pk},
+)
+_p(
+    "POST api/v1/incidents/mobilisations/<mid>/check-in|POST api/v1/incidents/mobilisations/<mid>/assign",
+    lambda o: {"mid": o.mobilisation.pk},
+)
 
 # pages
 _p("ledger/^tile/(?P<path>.+)$", lambda o: {"path": "0/000"})
 _p("ledger/proof/inclusion", lambda o: {"?": "index=0&size=2"})
 _p("ledger/proof/consistency", lambda o: {"?": "from=1&to=2"})
 _p("ledger/proof/record", lambda o: {"?": f"record={o.event.event_id}"})
-_p("consult/topics/<int:pk>/|consult/topics/<int:pk>/card/|consult/topics/<int:pk>/moderate/"
-   "|consult/topics/<int:pk>/results/", lambda o: {"pk": o.topic.pk})
+_p(
+    "consult/topics/<int:pk>/|consult/topics/<int:pk>/card/|consult/topics/<int:pk>/moderate/"
+    "|consult/topics/<int:pk>/results/",
+    lambda o: {"pk": o.topic.pk},
+)
 _p("consult/topics/<int:pk>/export/<str:name>", lambda o: {"pk": o.topic.pk, "name": "comments.csv"})
 _p("consult/votes/<int:pk>/|consult/votes/<int:pk>/close/", lambda o: {"pk": o.vote.pk})
 _p("pool/<path:rest>", lambda o: {"rest": "inbox/"})
@@ -238,21 +318,34 @@ _p("resources/assignments/<int:pk>/", lambda o: {"pk": o.assignment.pk})
 _p("requests/r/<str:number>/", lambda o: {"number": o.request.number})
 _p("requests/r/<str:number>/attachments/<int:pk>/", lambda o: {"number": o.request.number, "pk": 999999})
 _p("requests/mediation/<int:pk>/", lambda o: {"pk": o.mediation.pk})
-_p(("open311/v2/^services/(?P<code>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
-   lambda o: {"code": o.request.category.code, "fmt": "json"})
-_p(("open311/v2/^services\\.(?P<fmt>json|xml)$", "open311/v2/^requests\\.(?P<fmt>json|xml)$"),
-   lambda o: {"fmt": "json"})
-_p(("open311/v2/^requests/(?P<number>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
-   lambda o: {"number": o.request.number, "fmt": "json"})
-_p(("open311/v2/^tokens/(?P<token>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
-   lambda o: {"token": "no-such-token", "fmt": "json"})
+_p(
+    ("open311/v2/^services/(?P<code>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
+    lambda o: {"code": o.request.category.code, "fmt": "json"},
+)
+_p(
+    ("open311/v2/^services\\.(?P<fmt>json|xml)$", "open311/v2/^requests\\.(?P<fmt>json|xml)$"),
+    lambda o: {"fmt": "json"},
+)
+_p(
+    ("open311/v2/^requests/(?P<number>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
+    lambda o: {"number": o.request.number, "fmt": "json"},
+)
+_p(
+    ("open311/v2/^tokens/(?P<token>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
+    lambda o: {"token": "no-such-token", "fmt": "json"},
+)
 _p("alliances/unit/<str:code>/", lambda o: {"code": o.membership.unit.code})
 _p("alliances/membership/<int:pk>/", lambda o: {"pk": o.membership.pk})
-_p("alliances/<str:code>/|alliances/<str:code>/decide/|alliances/<str:code>/invite/|alliances/<str:code>/funds/"
-   "|alliances/<str:code>/activities/", lambda o: {"code": o.alliance.code})
+_p(
+    "alliances/<str:code>/|alliances/<str:code>/decide/|alliances/<str:code>/invite/|alliances/<str:code>/funds/"
+    "|alliances/<str:code>/activities/",
+    lambda o: {"code": o.alliance.code},
+)
 _p("alliances/<str:code>/meetings/<int:pk>/", lambda o: {"code": o.alliance.code, "pk": o.meeting.pk})
-_p("alliances/<str:code>/points/<int:year>/<int:q>/",
-   lambda o: {"code": o.alliance.code, "year": o.quarter.year, "q": o.quarter.quarter})
+_p(
+    "alliances/<str:code>/points/<int:year>/<int:q>/",
+    lambda o: {"code": o.alliance.code, "year": o.quarter.year, "q": o.quarter.quarter},
+)
 _p("alliances/<str:code>/review/<int:year>/", lambda o: {"code": o.alliance.code, "year": o.quarter.year})
 _p("volunteers/<int:pk>/", lambda o: {"pk": o.volunteer.pk})
 _p("volunteers/records/<int:pk>/confirm/", lambda o: {"pk": o.record.pk})
@@ -265,12 +358,18 @@ _p("burden/demands/<int:pk>/", lambda o: {"pk": o.demand.pk})
 _p("burden/reports/<int:pk>/", lambda o: {"pk": o.report.pk})
 _p("burden/reports/<int:pk>.<str:fmt>", lambda o: {"pk": o.report.pk, "fmt": "xlsx"})
 _p("burden/reports/all.<str:fmt>", lambda o: {"fmt": "xlsx"})
-_p("command/<str:code>/|command/<str:code>/wall/|command/<str:code>/wall/panel/|command/<str:code>/desk/"
-   "|command/<str:code>/brief.pdf", lambda o: {"code": o.region.code})
+_p(
+    "command/<str:code>/|command/<str:code>/wall/|command/<str:code>/wall/panel/|command/<str:code>/desk/"
+    "|command/<str:code>/brief.pdf",
+    lambda o: {"code": o.region.code},
+)
 _p("command/<str:code>/map/<str:name>.geojson", lambda o: {"code": o.region.code, "name": "grids"})
 _p("alerts/<int:pk>/|alerts/<int:pk>/act/", lambda o: {"pk": o.alert.pk})
-_p("incidents/<int:pk>/|incidents/<int:pk>/stand-down/|incidents/<int:pk>/needs/|incidents/<int:pk>/log/"
-   "|incidents/<int:pk>/report/|incidents/<int:pk>/report.pdf", lambda o: {"pk": o.incident.pk})
+_p(
+    "incidents/<int:pk>/|incidents/<int:pk>/stand-down/|incidents/<int:pk>/needs/|incidents/<int:pk>/log/"
+    "|incidents/<int:pk>/report/|incidents/<int:pk>/report.pdf",
+    lambda o: {"pk": o.incident.pk},
+)
 _p("incidents/mobilisations/<int:pk>/", lambda o: {"pk": o.mobilisation.pk})
 _p("org/unit/<str:code>/|org/unit/<str:code>/children/", lambda o: {"code": o.unit.code})
 _p("org/person/<int:pk>/", lambda o: {"pk": o.person.pk})
@@ -304,29 +403,42 @@ _b("POST api/v1/alliances/<code>/decision", lambda o: {"approve": True, "reason"
 _b("POST api/v1/alliances/<code>/members", lambda o: {"unit": o.unit.code})
 _b("POST api/v1/alliances/memberships/<pk>/decision", lambda o: {"accept": True})
 _b("POST api/v1/alliances/<code>/meetings/<pk>", lambda o: {"held_on": "2026-11-20", "minutes": "议定三项事项"})
-_b("POST api/v1/volunteers/<vid>/claims", lambda o: {"task_type": o.task_type.code, "task_ref": "matrix-1",
-                                                     "organiser": o.unit.code, "date": "2026-11-20", "hours": 2})
+_b(
+    "POST api/v1/volunteers/<vid>/claims",
+    lambda o: {
+        "task_type": o.task_type.code,
+        "task_ref": "matrix-1",
+        "organiser": o.unit.code,
+        "date": "2026-11-20",
+        "hours": 2,
+    },
+)
 _b("POST api/v1/volunteers/<vid>/redemptions", lambda o: {"item": o.catalogue_item.code})
 _b("POST api/v1/volunteers/records/<rid>/confirm", lambda o: {"accept": True})
 _b("POST api/v1/plans/goals/<gid>/tasks", lambda o: {"title": "增设路灯", "unit": o.unit.code})
 _b("POST api/v1/plans/goals/<gid>/feedback", lambda o: {"source": "resident", "text": "进度很好"})
 _b("POST api/v1/plans/goals/<gid>/close", lambda o: {"cancel": True, "reason": "目标调整"})
 _b("POST api/v1/plans/tasks/<tid>/progress", lambda o: {"progress": 0.5, "note": "完成一半"})
-_b("POST api/v1/plans/tasks/<tid>/adjustments", lambda o: {"kind": "deadline", "reason": "天气原因",
-                                                           "deadline": "2027-01-31"})
+_b(
+    "POST api/v1/plans/tasks/<tid>/adjustments",
+    lambda o: {"kind": "deadline", "reason": "天气原因", "deadline": "2027-01-31"},
+)
 _b("POST api/v1/plans/tasks/<tid>/flags", lambda o: {"kind": "overdue", "detail": "逾期未报"})
 _b("POST api/v1/plans/adjustments/<aid>/decide", lambda o: {"approve": True, "note": "同意"})
 _b("POST api/v1/plans/flags/<fid>/resolve", lambda o: {"resolution": "已整改"})
 _b("POST api/v1/incidents/<iid>/needs", lambda o: {"title": "沙袋", "kind": "material", "quantity": 10})
 _b("POST api/v1/incidents/<iid>/stand-down", lambda o: {"note": "险情解除"})
 _b("POST api/v1/incidents/mobilisations/<mid>/assign", lambda o: {"task": "巡查堤坝"})
-_b("POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss|POST api/v1/alerts/<aid>/resolve",
-   lambda o: {"reason": "已核实"})
-_b("POST api/v1/burden/reports", lambda o: {"definition": o.definition.code, "region": o.region.code,
-                                            "period": "2026-11"})
+_b(
+    "POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss|POST api/v1/alerts/<aid>/resolve",
+    lambda o: {"reason": "已核实"},
+)
+_b(
+    "POST api/v1/burden/reports",
+    lambda o: {"definition": o.definition.code, "region": o.region.code, "period": "2026-11"},
+)
 _b("POST api/v1/assessment/runs", lambda o: {"scheme": o.scheme.code, "period": "2026", "region": o.region.code})
-_b("POST api/v1/pool/needs", lambda o: {"title": "轮椅", "kind": "material", "quantity": 1, "lon": o.lon,
-                                        "lat": o.lat})
+_b("POST api/v1/pool/needs", lambda o: {"title": "轮椅", "kind": "material", "quantity": 1, "lon": o.lon, "lat": o.lat})
 _b("POST api/v1/cases/requests", lambda o: {"description": "小区门口路灯不亮", "lon": o.lon, "lat": o.lat})
 _b("POST api/v1/privacy/people/<pk>/export", lambda o: {"reference": "依申请导出"})
 
@@ -336,721 +448,806 @@ _b("POST api/v1/privacy/people/<pk>/export", lambda o: {"reference": "依申请�
 TABLE: dict[str, E] = {
     #          anon    resid   dist    strA    comm    grid    dept    audit   strB
     # --- home
-    '':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
+    "": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
     # --- account
-    'account/2fa/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   400     400     400     400     400     400     400     400",
-          note="an empty POST gave a 500 (unbound form) before issue 17's matrix"),
-    'account/my-data/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   405     405     405     405     405     405     405     405"),
-    'account/my-data/download/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   405     405     405     405     405     405     405     405"),
+    "account/2fa/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   400     400     400     400     400     400     400     400",
+        note="an empty POST gave a 500 (unbound form) before issue 17's matrix",
+    ),
+    "account/my-data/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   405     405     405     405     405     405     405     405",
+    ),
+    "account/my-data/download/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   405     405     405     405     405     405     405     405",
+    ),
     # --- admin
-    'admin/':
-        E(get="redir   redir   ok      ok      ok      ok      ok      ok      ok"),
-    'admin/auth/user/':
-        E(get="redir   redir   403     403     403     403     403     403     403"),
-    'admin/core/event/':
-        E(get="redir   redir   ok      ok      ok      ok      ok      ok      ok",
-          note='view-only roles see payload.personal masked (leak check)'),
-    'admin/core/securitylog/':
-        E(get="redir   redir   403     403     403     403     403     ok      403"),
-    'admin/org/person/':
-        E(get="redir   redir   ok      ok      ok      ok      ok      ok      ok"),
+    "admin/": E(get="redir   redir   ok      ok      ok      ok      ok      ok      ok"),
+    "admin/auth/user/": E(get="redir   redir   403     403     403     403     403     403     403"),
+    "admin/core/event/": E(
+        get="redir   redir   ok      ok      ok      ok      ok      ok      ok",
+        note="view-only roles see payload.personal masked (leak check)",
+    ),
+    "admin/core/securitylog/": E(get="redir   redir   403     403     403     403     403     ok      403"),
+    "admin/org/person/": E(get="redir   redir   ok      ok      ok      ok      ok      ok      ok"),
     # --- alerts
-    'alerts/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'alerts/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'alerts/<int:pk>/act/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alerts/scan/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*",
-          note="a scan of the user's own region; refused roles are redirected with a message and write nothing"),
+    "alerts/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "alerts/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "alerts/<int:pk>/act/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alerts/scan/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*",
+        note="a scan of the user's own region; refused roles are redirected with a message and write nothing",
+    ),
     # --- alliances
-    'alliances/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'alliances/<str:code>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'alliances/<str:code>/activities/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alliances/<str:code>/decide/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alliances/<str:code>/funds/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alliances/<str:code>/invite/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alliances/<str:code>/meetings/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'alliances/<str:code>/points/<int:year>/<int:q>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alliances/<str:code>/review/<int:year>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'alliances/apply/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'alliances/inbox/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'alliances/membership/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'alliances/unit/<str:code>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
+    "alliances/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "alliances/<str:code>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "alliances/<str:code>/activities/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alliances/<str:code>/decide/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alliances/<str:code>/funds/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alliances/<str:code>/invite/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alliances/<str:code>/meetings/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "alliances/<str:code>/points/<int:year>/<int:q>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alliances/<str:code>/review/<int:year>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "alliances/apply/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "alliances/inbox/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "alliances/membership/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "alliances/unit/<str:code>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
     # --- api/v1/
-    'api/v1/':
-        E(get="404     404     404     404     404     404     404     404     404",
-          post="404     404     404     404     404     404     404     404     404"),
+    "api/v1/": E(
+        get="404     404     404     404     404     404     404     404     404",
+        post="404     404     404     404     404     404     404     404     404",
+    ),
     # --- api/v1/alerts
-    'GET api/v1/alerts/':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/alerts/<aid>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/alerts/<aid>/acknowledge':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'POST api/v1/alerts/<aid>/dismiss':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'POST api/v1/alerts/<aid>/resolve':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'POST api/v1/alerts/scan':
-        E(post="401     403     403     403     403     403     403     403     403"),
+    "GET api/v1/alerts/": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/alerts/<aid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/alerts/<aid>/acknowledge": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "POST api/v1/alerts/<aid>/dismiss": E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
+    "POST api/v1/alerts/<aid>/resolve": E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
+    "POST api/v1/alerts/scan": E(post="401     403     403     403     403     403     403     403     403"),
     # --- api/v1/alliances
-    'GET api/v1/alliances':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/alliances':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/alliances/<code>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'GET api/v1/alliances/<code>/compliance':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/alliances/<code>/decision':
-        E(post="401     404     409     409     403     403     403     403     404"),
-    'GET api/v1/alliances/<code>/funds':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/alliances/<code>/meetings/<pk>':
-        E(post="401     404     409     409     409     403     403     403     404"),
-    'POST api/v1/alliances/<code>/members':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'GET api/v1/alliances/<code>/points/<year>/<quarter>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'GET api/v1/alliances/<code>/ratings':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/alliances/memberships/<pk>/decision':
-        E(post="401     404     409     409     409     403     403     403     404"),
+    "GET api/v1/alliances": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/alliances": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/alliances/<code>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "GET api/v1/alliances/<code>/compliance": E(
+        get="401     404     ok      ok      ok      ok      ok      ok      404"
+    ),
+    "POST api/v1/alliances/<code>/decision": E(
+        post="401     404     409     409     403     403     403     403     404"
+    ),
+    "GET api/v1/alliances/<code>/funds": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/alliances/<code>/meetings/<pk>": E(
+        post="401     404     409     409     409     403     403     403     404"
+    ),
+    "POST api/v1/alliances/<code>/members": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "GET api/v1/alliances/<code>/points/<year>/<quarter>": E(
+        get="401     404     ok      ok      ok      ok      ok      ok      404"
+    ),
+    "GET api/v1/alliances/<code>/ratings": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/alliances/memberships/<pk>/decision": E(
+        post="401     404     409     409     409     403     403     403     404"
+    ),
     # --- api/v1/assessment
-    'GET api/v1/assessment/indicators':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/assessment/indicators':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'PATCH api/v1/assessment/indicators/<code>':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/assessment/measures':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/assessment/results/<pk>':
-        E(get="401     404     ok      ok      404     404     ok      ok      404"),
-    'GET api/v1/assessment/runs':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/assessment/runs':
-        E(post="401     403     ok*     ok*     403     403     403     403     403"),
-    'GET api/v1/assessment/runs/<rid>/results':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/assessment/schemes':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/assessment/schemes':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'PUT api/v1/assessment/schemes/<code>/weights':
-        E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/assessment/indicators": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/assessment/indicators": E(post="401     422     422     422     422     422     422     422     422"),
+    "PATCH api/v1/assessment/indicators/<code>": E(
+        post="401     422     422     422     422     422     422     422     422"
+    ),
+    "GET api/v1/assessment/measures": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/assessment/results/<pk>": E(get="401     404     ok      ok      404     404     ok      ok      404"),
+    "GET api/v1/assessment/runs": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/assessment/runs": E(post="401     403     ok*     ok*     403     403     403     403     403"),
+    "GET api/v1/assessment/runs/<rid>/results": E(
+        get="401     404     ok      ok      ok      ok      ok      ok      ok"
+    ),
+    "GET api/v1/assessment/schemes": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/assessment/schemes": E(post="401     422     422     422     422     422     422     422     422"),
+    "PUT api/v1/assessment/schemes/<code>/weights": E(
+        post="401     422     422     422     422     422     422     422     422"
+    ),
     # --- api/v1/burden
-    'GET api/v1/burden/audit':
-        E(get="401     403     ok      ok      403     403     403     ok      403"),
-    'GET api/v1/burden/definitions':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/burden/definitions':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/burden/demands':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/burden/demands':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'POST api/v1/burden/items/<iid>/complete':
-        E(post="401     403     409     409     409     403     403     403     403"),
-    'GET api/v1/burden/me':
-        E(get="401     ok      404     404     404     404     404     404     404"),
-    'POST api/v1/burden/orders':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/burden/regions/<code>':
-        E(get="401     403     ok      ok      403     403     403     ok      403"),
-    'POST api/v1/burden/reports':
-        E(post="401     403     ok*     ok*     403     403     403     ok*     403"),
-    'GET api/v1/burden/reports/<rid>':
-        E(get="401     404     ok      ok      404     404     404     ok      404"),
-    'GET api/v1/burden/reports/<rid>/export':
-        E(get="401     404     ok      ok      404     404     404     ok      404"),
-    'GET api/v1/burden/units/<code>':
-        E(get="401     404     ok      ok      404     404     404     ok      404"),
-    'GET api/v1/burden/workers/<pid>':
-        E(get="401     404     ok      ok      ok      404     404     ok      404"),
+    "GET api/v1/burden/audit": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "GET api/v1/burden/definitions": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/burden/definitions": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/burden/demands": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/burden/demands": E(post="401     422     422     422     422     422     422     422     422"),
+    "POST api/v1/burden/items/<iid>/complete": E(
+        post="401     403     409     409     409     403     403     403     403"
+    ),
+    "GET api/v1/burden/me": E(get="401     ok      404     404     404     404     404     404     404"),
+    "POST api/v1/burden/orders": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/burden/regions/<code>": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "POST api/v1/burden/reports": E(post="401     403     ok*     ok*     403     403     403     ok*     403"),
+    "GET api/v1/burden/reports/<rid>": E(get="401     404     ok      ok      404     404     404     ok      404"),
+    "GET api/v1/burden/reports/<rid>/export": E(
+        get="401     404     ok      ok      404     404     404     ok      404"
+    ),
+    "GET api/v1/burden/units/<code>": E(get="401     404     ok      ok      404     404     404     ok      404"),
+    "GET api/v1/burden/workers/<pid>": E(get="401     404     ok      ok      ok      404     404     ok      404"),
     # --- api/v1/cases
-    'GET api/v1/cases/duplicates':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/cases/figures':
-        E(get="401     400     ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/cases/locate':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/cases/requests':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/cases/requests':
-        E(post="401     ok*     ok*     ok*     ok*     ok*     ok*     ok*     ok*"),
-    'GET api/v1/cases/requests/<number>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/cases/requests/<number>/actions':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'GET api/v1/cases/requests/<number>/attachments/<attachment_id>':
-        E(get="401     404     404     404     404     403     403     403     404"),
-    'POST api/v1/cases/requests/<number>/whistle':
-        E(post="401     404     ok*     ok*     403     403     403     403     404"),
-    'POST api/v1/cases/requests/upload':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/cases/route':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/cases/suggest':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/cases/summons/<summons_id>/report':
-        E(post="401     403     400     403     403     403     403     403     403"),
+    "GET api/v1/cases/duplicates": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/cases/figures": E(get="401     400     ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/cases/locate": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/cases/requests": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/cases/requests": E(post="401     ok*     ok*     ok*     ok*     ok*     ok*     ok*     ok*"),
+    "GET api/v1/cases/requests/<number>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/cases/requests/<number>/actions": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "GET api/v1/cases/requests/<number>/attachments/<attachment_id>": E(
+        get="401     404     404     404     404     403     403     403     404"
+    ),
+    "POST api/v1/cases/requests/<number>/whistle": E(
+        post="401     404     ok*     ok*     403     403     403     403     404"
+    ),
+    "POST api/v1/cases/requests/upload": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/cases/route": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/cases/suggest": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/cases/summons/<summons_id>/report": E(
+        post="401     403     400     403     403     403     403     403     403"
+    ),
     # --- api/v1/categories
-    'GET api/v1/categories':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/categories": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     # --- api/v1/command
-    'GET api/v1/command/<code>/figures':
-        E(get="401     403     ok      ok      403     403     403     ok      403"),
-    'GET api/v1/command/<code>/map/<layer>':
-        E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "GET api/v1/command/<code>/figures": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "GET api/v1/command/<code>/map/<layer>": E(
+        get="401     403     ok      ok      403     403     403     ok      403"
+    ),
     # --- api/v1/consult
-    'POST api/v1/consult/statements/<pk>/moderation':
-        E(post="401     403     ok*     ok*     ok*     403     403     403     404"),
-    'POST api/v1/consult/statements/<pk>/votes':
-        E(post="401     ok*     ok*     ok*     ok*     ok*     ok*     403     404",
-          note='issue 17 item 6: the auditor reads, does not vote'),
-    'GET api/v1/consult/topics':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/consult/topics/<pk>':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
-    'GET api/v1/consult/topics/<pk>/next':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
-    'GET api/v1/consult/topics/<pk>/results':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/consult/topics/<pk>/statements':
-        E(post="401     ok*     ok*     ok*     ok*     ok*     ok*     403     404"),
-    'GET api/v1/consult/votes':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/consult/votes':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/consult/votes/<pk>':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/consult/votes/<pk>/ballots':
-        E(post="401     403     403     403     400     400     403     403     404"),
-    'GET api/v1/consult/votes/<pk>/results':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/consult/statements/<pk>/moderation": E(
+        post="401     403     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "POST api/v1/consult/statements/<pk>/votes": E(
+        post="401     ok*     ok*     ok*     ok*     ok*     ok*     403     404",
+        note="issue 17 item 6: the auditor reads, does not vote",
+    ),
+    "GET api/v1/consult/topics": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/consult/topics/<pk>": E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
+    "GET api/v1/consult/topics/<pk>/next": E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
+    "GET api/v1/consult/topics/<pk>/results": E(
+        get="401     ok      ok      ok      ok      ok      ok      ok      404"
+    ),
+    "POST api/v1/consult/topics/<pk>/statements": E(
+        post="401     ok*     ok*     ok*     ok*     ok*     ok*     403     404"
+    ),
+    "GET api/v1/consult/votes": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/consult/votes": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/consult/votes/<pk>": E(get="401     ok      ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/consult/votes/<pk>/ballots": E(
+        post="401     403     403     403     400     400     403     403     404"
+    ),
+    "GET api/v1/consult/votes/<pk>/results": E(
+        get="401     ok      ok      ok      ok      ok      ok      ok      404"
+    ),
     # --- api/v1/grids
-    'GET api/v1/grids':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/grids':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/grids/<code>':
-        E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
-    'POST api/v1/grids/import':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/grids/locate':
-        E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
+    "GET api/v1/grids": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/grids": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/grids/<code>": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
+    "POST api/v1/grids/import": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/grids/locate": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
     # --- api/v1/incidents
-    'GET api/v1/incidents/':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/incidents/':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/incidents/<iid>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'GET api/v1/incidents/<iid>/mobilisations':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/incidents/<iid>/needs':
-        E(post="401     404     400     400     403     403     403     403     404"),
-    'GET api/v1/incidents/<iid>/report':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/incidents/<iid>/stand-down':
-        E(post="401     404     409     409     403     403     403     403     404"),
-    'POST api/v1/incidents/mobilisations/<mid>/assign':
-        E(post="401     404     400     400     400     403     403     403     404"),
-    'POST api/v1/incidents/mobilisations/<mid>/check-in':
-        E(post="401     404     400     400     400     400     403     403     404"),
+    "GET api/v1/incidents/": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/incidents/": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/incidents/<iid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "GET api/v1/incidents/<iid>/mobilisations": E(
+        get="401     404     ok      ok      ok      ok      ok      ok      404"
+    ),
+    "POST api/v1/incidents/<iid>/needs": E(post="401     404     400     400     403     403     403     403     404"),
+    "GET api/v1/incidents/<iid>/report": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/incidents/<iid>/stand-down": E(
+        post="401     404     409     409     403     403     403     403     404"
+    ),
+    "POST api/v1/incidents/mobilisations/<mid>/assign": E(
+        post="401     404     400     400     400     403     403     403     404"
+    ),
+    "POST api/v1/incidents/mobilisations/<mid>/check-in": E(
+        post="401     404     400     400     400     400     403     403     404"
+    ),
     # --- api/v1/ledger
-    'GET api/v1/ledger/checkpoint':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/ledger/proof/consistency':
-        E(get="404     404     404     404     404     404     404     404     404"),
-    'GET api/v1/ledger/proof/inclusion':
-        E(get="404     404     404     404     404     404     404     404     404"),
-    'GET api/v1/ledger/receipt/<event_id>':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/ledger/checkpoint": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/ledger/proof/consistency": E(get="404     404     404     404     404     404     404     404     404"),
+    "GET api/v1/ledger/proof/inclusion": E(get="404     404     404     404     404     404     404     404     404"),
+    "GET api/v1/ledger/receipt/<event_id>": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
     # --- api/v1/openapi.json
-    'api/v1/openapi.json':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
+    "api/v1/openapi.json": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
     # --- api/v1/people
-    'GET api/v1/people':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/people/<pid>':
-        E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
+    "GET api/v1/people": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/people/<pid>": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
     # --- api/v1/plans
-    'POST api/v1/plans/adjustments/<aid>/decide':
-        E(post="401     404     ok*     403     403     403     403     403     404"),
-    'GET api/v1/plans/figures':
-        E(get="401     403     ok      ok      403     403     ok      ok      403"),
-    'POST api/v1/plans/flags/<fid>/resolve':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'GET api/v1/plans/goals':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/plans/goals':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/plans/goals/<gid>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/plans/goals/<gid>/close':
-        E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
-    'POST api/v1/plans/goals/<gid>/feedback':
-        E(post="401     404     ok*     ok*     ok*     ok*     ok*     ok*     404"),
-    'POST api/v1/plans/goals/<gid>/links':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'POST api/v1/plans/goals/<gid>/tasks':
-        E(post="401     404     400     400     400     403     403     403     404"),
-    'GET api/v1/plans/inbox':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/plans/tasks/<tid>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/plans/tasks/<tid>/adjustments':
-        E(post="401     404     400     400     400     403     403     403     404"),
-    'POST api/v1/plans/tasks/<tid>/done':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'POST api/v1/plans/tasks/<tid>/flags':
-        E(post="401     404     ok*     ok*     403     403     403     ok*     404",
-          note='the auditor supervises: raising a flag is its job'),
-    'POST api/v1/plans/tasks/<tid>/progress':
-        E(post="401     404     400     400     400     403     403     403     404"),
+    "POST api/v1/plans/adjustments/<aid>/decide": E(
+        post="401     404     ok*     403     403     403     403     403     404"
+    ),
+    "GET api/v1/plans/figures": E(get="401     403     ok      ok      403     403     ok      ok      403"),
+    "POST api/v1/plans/flags/<fid>/resolve": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "GET api/v1/plans/goals": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/plans/goals": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/plans/goals/<gid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/plans/goals/<gid>/close": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "POST api/v1/plans/goals/<gid>/feedback": E(
+        post="401     404     ok*     ok*     ok*     ok*     ok*     ok*     404"
+    ),
+    "POST api/v1/plans/goals/<gid>/links": E(
+        post="401     422     422     422     422     422     422     422     422"
+    ),
+    "POST api/v1/plans/goals/<gid>/tasks": E(
+        post="401     404     400     400     400     403     403     403     404"
+    ),
+    "GET api/v1/plans/inbox": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/plans/tasks/<tid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/plans/tasks/<tid>/adjustments": E(
+        post="401     404     400     400     400     403     403     403     404"
+    ),
+    "POST api/v1/plans/tasks/<tid>/done": E(post="401     422     422     422     422     422     422     422     422"),
+    "POST api/v1/plans/tasks/<tid>/flags": E(
+        post="401     404     ok*     ok*     403     403     403     ok*     404",
+        note="the auditor supervises: raising a flag is its job",
+    ),
+    "POST api/v1/plans/tasks/<tid>/progress": E(
+        post="401     404     400     400     400     403     403     403     404"
+    ),
     # --- api/v1/pool
-    'POST api/v1/pool/assignments/<aid>/deliver':
-        E(post="401     403     ok*     ok*     403     403     403     403     403"),
-    'POST api/v1/pool/assignments/<aid>/dispatch':
-        E(post="401     403     ok*     403     403     403     403     403     403"),
-    'POST api/v1/pool/assignments/<aid>/respond':
-        E(post="401     409     409     409     409     409     409     409     409"),
-    'GET api/v1/pool/inbox':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/pool/map':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/pool/match':
-        E(post="401     403     ok*     ok*     403     403     403     403     ok*",
-          note="a street cadre runs the matching of their own street (B's run touches only B)"),
-    'GET api/v1/pool/needs':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/pool/needs':
-        E(post="401     403     ok*     ok*     ok*     ok*     403     403     403"),
-    'GET api/v1/pool/needs/<nid>':
-        E(get="401     404     ok      ok      404     404     ok      ok      404"),
-    'GET api/v1/pool/resources':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/pool/resources':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'POST api/v1/pool/resources/<rid>/withdraw':
-        E(post="401     403     ok*     ok*     ok*     403     403     403     403"),
+    "POST api/v1/pool/assignments/<aid>/deliver": E(
+        post="401     403     ok*     ok*     403     403     403     403     403"
+    ),
+    "POST api/v1/pool/assignments/<aid>/dispatch": E(
+        post="401     403     ok*     403     403     403     403     403     403"
+    ),
+    "POST api/v1/pool/assignments/<aid>/respond": E(
+        post="401     409     409     409     409     409     409     409     409"
+    ),
+    "GET api/v1/pool/inbox": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/pool/map": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/pool/match": E(
+        post="401     403     ok*     ok*     403     403     403     403     ok*",
+        note="a street cadre runs the matching of their own street (B's run touches only B)",
+    ),
+    "GET api/v1/pool/needs": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/pool/needs": E(post="401     403     ok*     ok*     ok*     ok*     403     403     403"),
+    "GET api/v1/pool/needs/<nid>": E(get="401     404     ok      ok      404     404     ok      ok      404"),
+    "GET api/v1/pool/resources": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/pool/resources": E(post="401     422     422     422     422     422     422     422     422"),
+    "POST api/v1/pool/resources/<rid>/withdraw": E(
+        post="401     403     ok*     ok*     ok*     403     403     403     403"
+    ),
     # --- api/v1/privacy
-    'GET api/v1/privacy/my-data':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/privacy/people/<pk>/export':
-        E(post="401     404     ok      403     ok      403     403     403     404"),
+    "GET api/v1/privacy/my-data": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/privacy/people/<pk>/export": E(
+        post="401     404     ok      403     ok      403     403     403     404"
+    ),
     # --- api/v1/regions
-    'GET api/v1/regions':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/regions/<code>':
-        E(get="401     403     ok      ok      403     403     ok      ok      403"),
+    "GET api/v1/regions": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/regions/<code>": E(get="401     403     ok      ok      403     403     ok      ok      403"),
     # --- api/v1/responsibility
-    'GET api/v1/responsibility':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/responsibility": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     # --- api/v1/units
-    'GET api/v1/units':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/units':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/units/<code>':
-        E(get="401     403     ok      ok      403     403     ok      ok      403"),
+    "GET api/v1/units": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/units": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/units/<code>": E(get="401     403     ok      ok      403     403     ok      ok      403"),
     # --- api/v1/volunteers
-    'GET api/v1/volunteers/':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'GET api/v1/volunteers/<vid>':
-        E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
-    'POST api/v1/volunteers/<vid>/claims':
-        E(post="401     404     ok*     ok*     ok*     ok*     403     403     404"),
-    'POST api/v1/volunteers/<vid>/redemptions':
-        E(post="401     404     ok*     ok*     ok*     ok*     403     403     404"),
-    'POST api/v1/volunteers/<vid>/transfers':
-        E(post="401     422     422     422     422     422     422     422     422"),
-    'GET api/v1/volunteers/catalogue/items':
-        E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    'POST api/v1/volunteers/records/<rid>/confirm':
-        E(post="401     403     409     409     403     403     403     403     403"),
+    "GET api/v1/volunteers/": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/volunteers/<vid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/volunteers/<vid>/claims": E(
+        post="401     404     ok*     ok*     ok*     ok*     403     403     404"
+    ),
+    "POST api/v1/volunteers/<vid>/redemptions": E(
+        post="401     404     ok*     ok*     ok*     ok*     403     403     404"
+    ),
+    "POST api/v1/volunteers/<vid>/transfers": E(
+        post="401     422     422     422     422     422     422     422     422"
+    ),
+    "GET api/v1/volunteers/catalogue/items": E(
+        get="401     ok      ok      ok      ok      ok      ok      ok      ok"
+    ),
+    "POST api/v1/volunteers/records/<rid>/confirm": E(
+        post="401     403     409     409     403     403     403     403     403"
+    ),
     # --- assessment
-    'assessment/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   403     400     400     403     403     403     403     400",
-          note="an empty POST gave a 500 (unbound form) before issue 17's matrix"),
-    'assessment/catalogue/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      ok",
-          post="login   404     400     400     400     400     400     400     400"),
-    'assessment/results/<int:pk>/':
-        E(get="login   404     ok      ok      404     404     ok      ok      404",
-          post="login   404     ok      ok      404     404     ok      ok      404"),
-    'assessment/results/<int:pk>/records/<str:name>/':
-        E(get="login   404     ok      ok      404     404     ok      ok      404",
-          post="login   404     ok      ok      404     404     ok      ok      404"),
+    "assessment/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   403     400     400     403     403     403     403     400",
+        note="an empty POST gave a 500 (unbound form) before issue 17's matrix",
+    ),
+    "assessment/catalogue/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      ok",
+        post="login   404     400     400     400     400     400     400     400",
+    ),
+    "assessment/results/<int:pk>/": E(
+        get="login   404     ok      ok      404     404     ok      ok      404",
+        post="login   404     ok      ok      404     404     ok      ok      404",
+    ),
+    "assessment/results/<int:pk>/records/<str:name>/": E(
+        get="login   404     ok      ok      404     404     ok      ok      404",
+        post="login   404     ok      ok      404     404     ok      ok      404",
+    ),
     # --- audit
-    'audit/':
-        E(get="login   403     403     403     403     403     403     ok      403",
-          post="405     405     405     405     405     405     405     405     405",
-          note='the security audit log: auditors only (separation of duties)'),
-    'audit/export.csv':
-        E(get="login   403     403     403     403     403     403     ok      403",
-          post="405     405     405     405     405     405     405     405     405"),
+    "audit/": E(
+        get="login   403     403     403     403     403     403     ok      403",
+        post="405     405     405     405     405     405     405     405     405",
+        note="the security audit log: auditors only (separation of duties)",
+    ),
+    "audit/export.csv": E(
+        get="login   403     403     403     403     403     403     ok      403",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     # --- burden
-    'burden/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'burden/audit/':
-        E(get="login   404     ok      ok      404     404     404     ok      ok",
-          post="login   404     ok      ok      404     404     404     ok      ok"),
-    'burden/demands/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'burden/demands/<int:pk>/':
-        E(get="login   404     404     404     404     404     404     404     404",
-          post="login   404     404     404     404     404     404     404     404"),
-    'burden/items/<int:pk>/complete/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir   redir   redir   redir   redir   redir   redir"),
-    'burden/reports/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'burden/reports/<int:pk>.<str:fmt>':
-        E(get="login   404     ok      ok      404     404     404     ok      404",
-          post="login   404     ok      ok      404     404     404     ok      404"),
-    'burden/reports/<int:pk>/':
-        E(get="login   404     ok      ok      404     404     404     ok      404",
-          post="login   404     ok      ok      404     404     404     ok      404"),
-    'burden/reports/all.<str:fmt>':
-        E(get="login   404     404     404     404     404     404     404     404",
-          post="login   404     404     404     404     404     404     404     404"),
+    "burden/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "burden/audit/": E(
+        get="login   404     ok      ok      404     404     404     ok      ok",
+        post="login   404     ok      ok      404     404     404     ok      ok",
+    ),
+    "burden/demands/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "burden/demands/<int:pk>/": E(
+        get="login   404     404     404     404     404     404     404     404",
+        post="login   404     404     404     404     404     404     404     404",
+    ),
+    "burden/items/<int:pk>/complete/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
+    "burden/reports/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "burden/reports/<int:pk>.<str:fmt>": E(
+        get="login   404     ok      ok      404     404     404     ok      404",
+        post="login   404     ok      ok      404     404     404     ok      404",
+    ),
+    "burden/reports/<int:pk>/": E(
+        get="login   404     ok      ok      404     404     404     ok      404",
+        post="login   404     ok      ok      404     404     404     ok      404",
+    ),
+    "burden/reports/all.<str:fmt>": E(
+        get="login   404     404     404     404     404     404     404     404",
+        post="login   404     404     404     404     404     404     404     404",
+    ),
     # --- command
-    'command/':
-        E(get="login   403     redir   redir   redir   403     403     redir   redir",
-          post="login   403     redir   redir   redir   403     403     redir   redir"),
-    'command/<str:code>/':
-        E(get="login   403     ok      ok      403     403     403     ok      403",
-          post="login   403     ok      ok      403     403     403     ok      403"),
-    'command/<str:code>/brief.pdf':
-        E(get="login   403     ok      ok      403     403     403     ok      403",
-          post="login   403     ok      ok      403     403     403     ok      403"),
-    'command/<str:code>/desk/':
-        E(get="login   403     ok      ok      403     403     403     ok      403",
-          post="login   403     ok      ok      403     403     403     ok      403"),
-    'command/<str:code>/map/<str:name>.geojson':
-        E(get="login   403     ok      ok      403     403     403     ok      403",
-          post="login   403     ok      ok      403     403     403     ok      403"),
-    'command/<str:code>/wall/':
-        E(get="login   403     ok      ok      403     403     403     ok      403",
-          post="login   403     ok      ok      403     403     403     ok      403"),
-    'command/<str:code>/wall/panel/':
-        E(get="login   403     ok      ok      403     403     403     ok      403",
-          post="login   403     ok      ok      403     403     403     ok      403"),
+    "command/": E(
+        get="login   403     redir   redir   redir   403     403     redir   redir",
+        post="login   403     redir   redir   redir   403     403     redir   redir",
+    ),
+    "command/<str:code>/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/brief.pdf": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/desk/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/map/<str:name>.geojson": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/wall/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/wall/panel/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
     # --- consult
-    'consult/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'consult/topics/<int:pk>/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      404",
-          post="login   ok      ok      ok      ok      ok      ok      ok      404"),
-    'consult/topics/<int:pk>/card/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      404",
-          post="login   404     404     404     404     404     404     404     404"),
-    'consult/topics/<int:pk>/export/<str:name>':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      404",
-          post="login   ok      ok      ok      ok      ok      ok      ok      404"),
-    'consult/topics/<int:pk>/moderate/':
-        E(get="login   404     ok      ok      ok      404     404     404     404",
-          post="login   404     404     404     404     404     404     404     404"),
-    'consult/topics/<int:pk>/results/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      404",
-          post="login   ok      ok      ok      ok      ok      ok      ok      404"),
-    'consult/topics/new/':
-        E(get="login   404     ok      ok      ok      404     404     404     ok",
-          post="login   404     ok      ok      ok      404     404     404     ok"),
-    'consult/votes/<int:pk>/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      404",
-          post="login   ok      ok      ok      ok      ok      ok      ok      404"),
-    'consult/votes/<int:pk>/close/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir   redir   redir   redir   redir   redir   404"),
-    'consult/votes/new/':
-        E(get="login   404     ok      ok      ok      404     404     404     ok",
-          post="login   404     ok      ok      ok      404     404     404     ok"),
+    "consult/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "consult/topics/<int:pk>/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      404",
+        post="login   ok      ok      ok      ok      ok      ok      ok      404",
+    ),
+    "consult/topics/<int:pk>/card/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      404",
+        post="login   404     404     404     404     404     404     404     404",
+    ),
+    "consult/topics/<int:pk>/export/<str:name>": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      404",
+        post="login   ok      ok      ok      ok      ok      ok      ok      404",
+    ),
+    "consult/topics/<int:pk>/moderate/": E(
+        get="login   404     ok      ok      ok      404     404     404     404",
+        post="login   404     404     404     404     404     404     404     404",
+    ),
+    "consult/topics/<int:pk>/results/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      404",
+        post="login   ok      ok      ok      ok      ok      ok      ok      404",
+    ),
+    "consult/topics/new/": E(
+        get="login   404     ok      ok      ok      404     404     404     ok",
+        post="login   404     ok      ok      ok      404     404     404     ok",
+    ),
+    "consult/votes/<int:pk>/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      404",
+        post="login   ok      ok      ok      ok      ok      ok      ok      404",
+    ),
+    "consult/votes/<int:pk>/close/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir   redir   redir   redir   redir   redir   404",
+    ),
+    "consult/votes/new/": E(
+        get="login   404     ok      ok      ok      404     404     404     ok",
+        post="login   404     ok      ok      ok      404     404     404     ok",
+    ),
     # --- favicon.ico
-    'favicon.ico':
-        E(get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
-          post="redir   redir   redir   redir   redir   redir   redir   redir   redir"),
+    "favicon.ico": E(
+        get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+        post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
     # --- grid
-    'grid/<str:code>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
+    "grid/<str:code>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
     # --- healthz
-    'healthz':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
+    "healthz": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     # --- incidents
-    'incidents/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'incidents/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'incidents/<int:pk>/log/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'incidents/<int:pk>/needs/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'incidents/<int:pk>/report.pdf':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'incidents/<int:pk>/report/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'incidents/<int:pk>/stand-down/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
-    'incidents/declare/':
-        E(get="login   redir   ok      ok      redir   redir   redir   redir   ok",
-          post="login   redir   ok      ok      redir   redir   redir   redir   ok"),
-    'incidents/mobilisations/<int:pk>/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   404     redir   redir   redir   redir   redir   redir   404"),
+    "incidents/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "incidents/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "incidents/<int:pk>/log/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "incidents/<int:pk>/needs/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "incidents/<int:pk>/report.pdf": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "incidents/<int:pk>/report/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "incidents/<int:pk>/stand-down/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    "incidents/declare/": E(
+        get="login   redir   ok      ok      redir   redir   redir   redir   ok",
+        post="login   redir   ok      ok      redir   redir   redir   redir   ok",
+    ),
+    "incidents/mobilisations/<int:pk>/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
     # --- ledger
-    'ledger/^tile/(?P<path>.+)$':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
-    'ledger/checkpoint':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
-    'ledger/proof/consistency':
-        E(get="404     404     404     404     404     404     404     404     404",
-          post="405     405     405     405     405     405     405     405     405"),
-    'ledger/proof/inclusion':
-        E(get="404     404     404     404     404     404     404     404     404",
-          post="405     405     405     405     405     405     405     405     405"),
-    'ledger/proof/record':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
+    "ledger/^tile/(?P<path>.+)$": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "ledger/checkpoint": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "ledger/proof/consistency": E(
+        get="404     404     404     404     404     404     404     404     404",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "ledger/proof/inclusion": E(
+        get="404     404     404     404     404     404     404     404     404",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "ledger/proof/record": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     # --- lists
-    'lists/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
+    "lists/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
     # --- login
-    'login/':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
+    "login/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
     # --- logout
-    'logout/':
-        E(get="405     405     405     405     405     405     405     405     405",
-          post="redir   redir   redir   redir   redir   redir   redir   redir   redir"),
+    "logout/": E(
+        get="405     405     405     405     405     405     405     405     405",
+        post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
     # --- map
-    'map/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
+    "map/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
     # --- open311
-    'open311/v2/^requests/(?P<number>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
-    'open311/v2/^requests\\.(?P<fmt>json|xml)$':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="403     403     403     403     403     403     403     403     403"),
-    'open311/v2/^services/(?P<code>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
-    'open311/v2/^services\\.(?P<fmt>json|xml)$':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
-    'open311/v2/^tokens/(?P<token>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$':
-        E(get="404     404     404     404     404     404     404     404     404",
-          post="404     404     404     404     404     404     404     404     404"),
+    "open311/v2/^requests/(?P<number>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "open311/v2/^requests\\.(?P<fmt>json|xml)$": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="403     403     403     403     403     403     403     403     403",
+    ),
+    "open311/v2/^services/(?P<code>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "open311/v2/^services\\.(?P<fmt>json|xml)$": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "open311/v2/^tokens/(?P<token>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$": E(
+        get="404     404     404     404     404     404     404     404     404",
+        post="404     404     404     404     404     404     404     404     404",
+    ),
     # --- org
-    'org/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'org/person/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'org/unit/<str:code>/':
-        E(get="login   404     ok      ok      404     404     ok      ok      404",
-          post="login   404     ok      ok      404     404     403     403     404"),
-    'org/unit/<str:code>/children/':
-        E(get="login   404     ok      ok      404     404     ok      ok      404",
-          post="login   404     ok      ok      404     404     ok      ok      404"),
+    "org/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "org/person/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "org/unit/<str:code>/": E(
+        get="login   404     ok      ok      404     404     ok      ok      404",
+        post="login   404     ok      ok      404     404     403     403     404",
+    ),
+    "org/unit/<str:code>/children/": E(
+        get="login   404     ok      ok      404     404     ok      ok      404",
+        post="login   404     ok      ok      404     404     ok      ok      404",
+    ),
     # --- plans
-    'plans/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'plans/check/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir*  redir   redir   redir   redir   redir*  redir",
-          note='the supervision check: district admin and auditor (supervise)'),
-    'plans/goals/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'plans/goals/<int:pk>/tasks/new/':
-        E(get="login   404     ok      ok      ok      404     404     404     404",
-          post="login   404     ok      ok      ok      404     404     404     404"),
-    'plans/goals/new/':
-        E(get="login   404     ok      ok      ok      404     404     404     ok",
-          post="login   404     ok      ok      ok      404     404     404     ok"),
-    'plans/inbox/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'plans/tasks/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
+    "plans/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "plans/check/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir*  redir   redir   redir   redir   redir*  redir",
+        note="the supervision check: district admin and auditor (supervise)",
+    ),
+    "plans/goals/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "plans/goals/<int:pk>/tasks/new/": E(
+        get="login   404     ok      ok      ok      404     404     404     404",
+        post="login   404     ok      ok      ok      404     404     404     404",
+    ),
+    "plans/goals/new/": E(
+        get="login   404     ok      ok      ok      404     404     404     ok",
+        post="login   404     ok      ok      ok      404     404     404     ok",
+    ),
+    "plans/inbox/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "plans/tasks/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
     # --- pool: the old /pool/ links (permanent redirects to /resources/, issue 22)
-    'pool/':
-        E(get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
-          post="redir   redir   redir   redir   redir   redir   redir   redir   redir"),
-    'pool/<path:rest>':
-        E(get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
-          post="redir   redir   redir   redir   redir   redir   redir   redir   redir"),
+    "pool/": E(
+        get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+        post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
+    "pool/<path:rest>": E(
+        get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+        post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
     # --- resources (the common pool)
-    'resources/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'resources/assignments/<int:pk>/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir   redir   redir   redir   redir   redir   redir"),
-    'resources/inbox/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'resources/needs/<int:pk>/':
-        E(get="login   404     ok      ok      404     404     ok      ok      404",
-          post="login   404     ok      ok      404     404     ok      ok      404"),
-    'resources/needs/new/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'resources/resources/<int:pk>/withdraw/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir*  redir*  redir*  redir   redir   redir   redir"),
-    'resources/resources/new/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'resources/run/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*"),
+    "resources/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "resources/assignments/<int:pk>/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
+    "resources/inbox/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "resources/needs/<int:pk>/": E(
+        get="login   404     ok      ok      404     404     ok      ok      404",
+        post="login   404     ok      ok      404     404     ok      ok      404",
+    ),
+    "resources/needs/new/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "resources/resources/<int:pk>/withdraw/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir*  redir*  redir*  redir   redir   redir   redir",
+    ),
+    "resources/resources/new/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "resources/run/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*",
+    ),
     # --- privacy
-    'privacy/person/<int:pk>/export/':
-        E(get="login   404     ok      403     ok      403     403     403     404",
-          post="login   404     400     403     400     403     403     403     404",
-          note="a person's data export: roles that register residents, in scope"),
+    "privacy/person/<int:pk>/export/": E(
+        get="login   404     ok      403     ok      403     403     403     404",
+        post="login   404     400     403     400     403     403     403     404",
+        note="a person's data export: roles that register residents, in scope",
+    ),
     # --- readyz
-    'readyz':
-        E(get="ok|503  ok|503  ok|503  ok|503  ok|503  ok|503  ok|503  ok|503  ok|503",
-          post="405     405     405     405     405     405     405     405     405",
-          note="ready or not depending on the machine's worker/cache; never a 500, the same for everyone"),
+    "readyz": E(
+        get="ok|503  ok|503  ok|503  ok|503  ok|503  ok|503  ok|503  ok|503  ok|503",
+        post="405     405     405     405     405     405     405     405     405",
+        note="ready or not depending on the machine's worker/cache; never a 500, the same for everyone",
+    ),
     # --- requests
-    'requests/':
-        E(get="redir   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="redir   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/bypass/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/desk/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/figures/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/grids.geojson':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
-    'requests/hotline/':
-        E(get="login   404     ok      ok      ok      ok      404     404     ok",
-          post="login   404     400     400     400     400     404     404     400"),
-    'requests/inbox/dept/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/inbox/grid/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/locate/':
-        E(get="400     400     400     400     400     400     400     400     400",
-          post="405     405     405     405     405     405     405     405     405"),
-    'requests/mediation/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/mediation/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'requests/mine/':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
-    'requests/new/':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="400     400     400     400     400     400     400     400     400"),
-    'requests/places.json':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
-    'requests/r/<str:number>/':
-        E(get="404     404     ok      ok      ok      ok      ok      ok      404",
-          post="404     404     400     400     400     400     400     400     404"),
-    'requests/r/<str:number>/attachments/<int:pk>/':
-        E(get="404     404     404     404     404     403     403     403     404",
-          post="404     404     404     404     404     403     403     403     404"),
-    'requests/simple/':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="400     400     400     400     400     400     400     400     400"),
-    'requests/suggest/':
-        E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
-          post="405     405     405     405     405     405     405     405     405"),
+    "requests/": E(
+        get="redir   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="redir   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/bypass/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/desk/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/figures/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/grids.geojson": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "requests/hotline/": E(
+        get="login   404     ok      ok      ok      ok      404     404     ok",
+        post="login   404     400     400     400     400     404     404     400",
+    ),
+    "requests/inbox/dept/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/inbox/grid/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/locate/": E(
+        get="400     400     400     400     400     400     400     400     400",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "requests/mediation/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/mediation/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "requests/mine/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/new/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="400     400     400     400     400     400     400     400     400",
+    ),
+    "requests/places.json": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "requests/r/<str:number>/": E(
+        get="404     404     ok      ok      ok      ok      ok      ok      404",
+        post="404     404     400     400     400     400     400     400     404",
+    ),
+    "requests/r/<str:number>/attachments/<int:pk>/": E(
+        get="404     404     404     404     404     403     403     403     404",
+        post="404     404     404     404     404     403     403     403     404",
+    ),
+    "requests/simple/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="400     400     400     400     400     400     400     400     400",
+    ),
+    "requests/suggest/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     # --- search
-    'search/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
+    "search/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
     # --- volunteers
-    'volunteers/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   ok      ok      ok      ok      ok      ok      ok      ok"),
-    'volunteers/<int:pk>/':
-        E(get="login   404     ok      ok      ok      ok      ok      ok      404",
-          post="login   404     ok      ok      ok      ok      ok      ok      404"),
-    'volunteers/catalogue/':
-        E(get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-          post="login   404     404     404     404     404     404     404     404"),
-    'volunteers/records/<int:pk>/confirm/':
-        E(get="login   405     405     405     405     405     405     405     405",
-          post="login   redir   redir   redir   redir   redir   redir   redir   redir"),
+    "volunteers/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "volunteers/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "volunteers/catalogue/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   404     404     404     404     404     404     404     404",
+    ),
+    "volunteers/records/<int:pk>/confirm/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
 }

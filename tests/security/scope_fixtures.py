@@ -6,8 +6,16 @@ import pytest
 from django.test import Client
 
 #: Every demo role of ``users`` plus the anonymous visitor (None).
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre", None]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+    None,
+]
 
 
 @pytest.fixture(autouse=True)

@@ -22,8 +22,16 @@ REASON = f"已电话联系居民{PHONE}"
 
 # Admins of installed libraries: only superusers reach them (Django model permissions; staff roles
 # are not given any), so the platform's masking does not apply there.
-THIRD_PARTY = {"auth.Group", "auth.User", "django_tasks_database.DBTaskResult", "axes.AccessAttempt",
-               "axes.AccessLog", "axes.AccessFailureLog", "otp_totp.TOTPDevice", "otp_static.StaticDevice"}
+THIRD_PARTY = {
+    "auth.Group",
+    "auth.User",
+    "django_tasks_database.DBTaskResult",
+    "axes.AccessAttempt",
+    "axes.AccessLog",
+    "axes.AccessFailureLog",
+    "otp_totp.TOTPDevice",
+    "otp_static.StaticDevice",
+}
 
 # role -> (sees the phone, sees the full ID number) for a person / request in community A (street A)
 PERSON_MATRIX = {
@@ -43,9 +51,16 @@ def event(world):
     from gongzhi.org.models import Grid
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon,
-                          lat=grid.centroid_lat, reporter_name="张三", reporter_phone=PHONE,
-                          reporter_id_number=ID_NUMBER)
+    req, _ = cases.submit(
+        SYSTEM,
+        description="楼道堆物",
+        category="01001",
+        lon=grid.centroid_lon,
+        lat=grid.centroid_lat,
+        reporter_name="张三",
+        reporter_phone=PHONE,
+        reporter_id_number=ID_NUMBER,
+    )
     ev = Event.objects.get(type="cases.request.submit", aggregate_id=req.number)
     assert ev.payload["personal"]["phone"] == PHONE and ev.region.path.startswith(world.comm_a.path)
     return ev
@@ -92,22 +107,33 @@ def test_every_admin_page_applies_the_masking_rule():
             continue
         if not isinstance(model_admin, PersonalDataAdmin):
             offenders.append(model._meta.label)
-        offenders += [f"{model._meta.label} inline {i.__name__}" for i in model_admin.inlines
-                      if not issubclass(i, PersonalDataInline)]
+        offenders += [
+            f"{model._meta.label} inline {i.__name__}"
+            for i in model_admin.inlines
+            if not issubclass(i, PersonalDataInline)
+        ]
     assert not offenders, offenders
     assert len(admin.site._registry) - len(THIRD_PARTY) >= 40
 
 
 def test_free_text_and_personal_json_are_masked_structured_fields_are_not():
-    doc = {"number": "2612070006266", "grid": "990102001001001", "reason": REASON,
-           "personal": {"name": "张三", "phone": PHONE, "id_number": ID_NUMBER, "person_id": 72},
-           "followers": ["2612070006266"]}
+    doc = {
+        "number": "2612070006266",
+        "grid": "990102001001001",
+        "reason": REASON,
+        "personal": {"name": "张三", "phone": PHONE, "id_number": ID_NUMBER, "person_id": 72},
+        "followers": ["2612070006266"],
+    }
     out = mask_json(doc)
     assert out["number"] == "2612070006266" and out["grid"] == "990102001001001"
     assert out["followers"] == ["2612070006266"]
     assert PHONE not in out["reason"] and out["reason"].startswith("已电话联系居民139****5678")
-    assert out["personal"] == {"name": "张*", "phone": "139****5678", "id_number": "110101********4514",
-                               "person_id": 72}
+    assert out["personal"] == {
+        "name": "张*",
+        "phone": "139****5678",
+        "id_number": "110101********4514",
+        "person_id": 72,
+    }
 
 
 def test_inlines_mask_their_rows(client, users, world):
@@ -116,15 +142,15 @@ def test_inlines_mask_their_rows(client, users, world):
     from gongzhi.org.models import Grid
 
     grids = list(Grid.objects.filter(region=world.comm_a).values_list("code", flat=True)[:1])
-    inc = incidents.declare(users["district_admin"], name="暴雨", kind="flood", severity=2, grids=grids,
-                            mobilise=False)
+    inc = incidents.declare(users["district_admin"], name="暴雨", kind="flood", severity=2, grids=grids, mobilise=False)
     incidents.add_note(users["district_admin"], inc, text=f"联系人电话{PHONE}")
     # Incident admin pages go by Django's model permissions: give the auditor the view permission.
     from django.contrib.auth.models import Permission
 
     auditor = users["auditor"]
-    auditor.user_permissions.add(*Permission.objects.filter(codename__in=["view_incident", "view_logentry"],
-                                                            content_type__app_label="incidents"))
+    auditor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_incident", "view_logentry"], content_type__app_label="incidents")
+    )
     client.force_login(auditor)
     body = client.get(reverse("admin:incidents_incident_change", args=[inc.pk])).content.decode()
     assert "联系人电话139****5678" in body and PHONE not in body
@@ -141,8 +167,13 @@ def test_inlines_mask_their_rows(client, users, world):
 def person(world):
     from gongzhi.org.models import Person
 
-    p = Person.objects.filter(region__path__startswith=world.comm_a.path).exclude(phone="").exclude(
-        id_number="").select_related("region").first()
+    p = (
+        Person.objects.filter(region__path__startswith=world.comm_a.path)
+        .exclude(phone="")
+        .exclude(id_number="")
+        .select_related("region")
+        .first()
+    )
     assert p is not None
     return p
 
@@ -159,8 +190,11 @@ def test_person_page_and_api_by_role(client, users, person, role):
     assert (person.id_number[:6] + "********" + person.id_number[-4:] in body) is (not sees_id)
     api = client.get(f"/api/v1/people/{person.pk}").json()
     assert (api["phone"] == person.phone) is sees_phone and (api["id_number"] == person.id_number) is sees_id
-    logged = list(SecurityLog.objects.filter(kind="personal_view", target=f"person:{person.pk}")
-                  .order_by("id").values_list("detail", flat=True))
+    logged = list(
+        SecurityLog.objects.filter(kind="personal_view", target=f"person:{person.pk}")
+        .order_by("id")
+        .values_list("detail", flat=True)
+    )
     fields = sorted(f for f, shown in (("phone", sees_phone), ("id_number", sees_id)) if shown)
     assert logged == ([{"fields": fields, "via": "page"}, {"fields": fields, "via": "api"}] if fields else [])
 
@@ -195,8 +229,12 @@ def test_consultation_export_masks_by_role_and_logs_clear_exports(client, users,
 
     now = timezone.now()
     topic = consult.create_topic(
-        title="小区停车怎么管", scope="community", region=world.comm_a, proposed_by=users["community_cadre"],
-        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=3)}])
+        title="小区停车怎么管",
+        scope="community",
+        region=world.comm_a,
+        proposed_by=users["community_cadre"],
+        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=3)}],
+    )
     st = consult.submit_statement(topic, users["community_cadre"], f"有事请打我电话{PHONE}")
     consult.moderate_statement(st, users["community_cadre"], accept=True)
     client.force_login(users[role])

@@ -21,8 +21,15 @@ from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import SecurityLog
 from gongzhi.org.models import StaffRole, Unit
 
-ROLES = ["district_admin", "street_cadre", "community_cadre", "grid_worker", "department_staff", "auditor",
-         "other_street_cadre"]
+ROLES = [
+    "district_admin",
+    "street_cadre",
+    "community_cadre",
+    "grid_worker",
+    "department_staff",
+    "auditor",
+    "other_street_cadre",
+]
 
 
 def _row(kind, **kw):
@@ -73,8 +80,13 @@ def test_role_and_permission_changes(users, world, django_user_model):
 
 def test_admin_actions_are_mirrored(users, world):
     unit = Unit.objects.get(code=f"{world.street_a.code}-GOV")
-    LogEntry.objects.log_actions(users["district_admin"].pk, [unit], CHANGE,
-                                 change_message=[{"changed": {"fields": ["name", "address"]}}], single_object=True)
+    LogEntry.objects.log_actions(
+        users["district_admin"].pk,
+        [unit],
+        CHANGE,
+        change_message=[{"changed": {"fields": ["name", "address"]}}],
+        single_object=True,
+    )
     row = _row("admin_action")
     assert row.user_id == users["district_admin"].pk and row.target == f"org.unit:{unit.pk}"
     assert row.detail == {"action": "change", "fields": ["address", "name"]} and row.region == unit.region
@@ -83,8 +95,9 @@ def test_admin_actions_are_mirrored(users, world):
 def test_the_request_user_and_address_are_recorded(rf, users, world):
     request = rf.get("/", REMOTE_ADDR="10.1.2.3")
     request.user = users["auditor"]
-    middleware = audit.AuditContextMiddleware(lambda r: audit.record("admin_action", actor=audit.current_actor(),
-                                                                               detail={"x": 1}))
+    middleware = audit.AuditContextMiddleware(
+        lambda r: audit.record("admin_action", actor=audit.current_actor(), detail={"x": 1})
+    )
     row = middleware(request)
     assert row.user_id == users["auditor"].pk and row.ip == "10.1.2.3"
     assert audit.record("admin_action", actor=audit.current_actor()).user_id is None  # outside a request: the system
@@ -190,8 +203,13 @@ def test_the_log_is_read_only_in_the_back_office(client, users, world):
 
 def test_filters_and_csv_export(client, users, world):
     audit.record("login", actor=users["street_cadre"], region=world.street_a)
-    audit.record("personal_view", actor=users["grid_worker"], region=world.comm_a, target="person:1",
-                 detail={"fields": ["phone"], "via": "page"})
+    audit.record(
+        "personal_view",
+        actor=users["grid_worker"],
+        region=world.comm_a,
+        target="person:1",
+        detail={"fields": ["phone"], "via": "page"},
+    )
     client.force_login(users["auditor"])
     body = client.get("/audit/?kind=personal_view").content.decode()
     assert "person:1" in body and users["street_cadre"].username not in body
@@ -227,8 +245,15 @@ def test_opening_a_request_with_the_reporters_details_is_logged(client, users, w
     from gongzhi.org.models import Grid
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon,
-                          lat=grid.centroid_lat, reporter_name="张三", reporter_phone="13912345678")
+    req, _ = cases.submit(
+        SYSTEM,
+        description="楼道堆物",
+        category="01001",
+        lon=grid.centroid_lon,
+        lat=grid.centroid_lat,
+        reporter_name="张三",
+        reporter_phone="13912345678",
+    )
     user = users[role]
     client.force_login(user)
     page = client.get(reverse("cases:detail", args=[req.number]))
@@ -238,8 +263,11 @@ def test_opening_a_request_with_the_reporters_details_is_logged(client, users, w
         return
     clear = not request_dict(user, req)["masked"]
     assert ("13912345678" in page.content.decode()) is clear
-    rows = list(SecurityLog.objects.filter(kind="personal_view", target=f"servicerequest:{req.pk}")
-                .order_by("id").values_list("detail", flat=True))
+    rows = list(
+        SecurityLog.objects.filter(kind="personal_view", target=f"servicerequest:{req.pk}")
+        .order_by("id")
+        .values_list("detail", flat=True)
+    )
     expected = [{"fields": ["reporter_name", "reporter_phone"], "via": v} for v in ("page", "api")]
     assert rows == (expected if clear else [])
 

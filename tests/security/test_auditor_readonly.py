@@ -26,24 +26,37 @@ from .scope_fixtures import ROLES, client_as  # noqa: F401  (fixtures)
 
 # Who may take part in a topic of community A: every role that can see it, except the auditor.
 # The other street's cadre does not see the topic at all (404); the anonymous API caller gets 401.
-EXPECTED_API = {"district_admin": 201, "street_cadre": 201, "community_cadre": 201, "grid_worker": 201,
-                "department_staff": 201, "auditor": 403, "other_street_cadre": 404, None: 401}
+EXPECTED_API = {
+    "district_admin": 201,
+    "street_cadre": 201,
+    "community_cadre": 201,
+    "grid_worker": 201,
+    "department_staff": 201,
+    "auditor": 403,
+    "other_street_cadre": 404,
+    None: 401,
+}
 
 
 @pytest.fixture
 def topic(world, users):
     now = timezone.now()
     t = services.create_topic(
-        title="小区停车怎么管", scope="community", region=world.comm_a, proposed_by=users["community_cadre"],
-        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=5)}])
+        title="小区停车怎么管",
+        scope="community",
+        region=world.comm_a,
+        proposed_by=users["community_cadre"],
+        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=5)}],
+    )
     st = services.submit_statement(t, users["community_cadre"], "划定夜间临时停车位")
     services.moderate_statement(st, users["community_cadre"], accept=True)
     return t
 
 
 def _api(client, method, path, body=None):
-    return getattr(client, method)("/api/v1/consult" + path, json.dumps(body) if body is not None else None,
-                                   content_type="application/json")
+    return getattr(client, method)(
+        "/api/v1/consult" + path, json.dumps(body) if body is not None else None, content_type="application/json"
+    )
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -97,19 +110,30 @@ def test_read_only_roles_refused_in_the_service(topic, users):
 def test_auditor_casts_no_formal_ballot_even_as_a_resident(world, users):
     """The auditor's account linked to a resident of the community: before, it voted online as that
     resident; now the read-only account is refused (the person votes through an account of their own)."""
-    person = Person.objects.filter(region=world.comm_a, is_mobile=False).exclude(id_number="").order_by(
-        "birth_date").first()
+    person = (
+        Person.objects.filter(region=world.comm_a, is_mobile=False).exclude(id_number="").order_by("birth_date").first()
+    )
     person.user = users["auditor"]
     person.save()
     now = timezone.now()
-    vote = votes.create_vote(title="是否加装电梯", region=world.comm_a, electorate="residents", method="single",
-                             options=["同意", "不同意"], opens_at=now - dt.timedelta(hours=1),
-                             closes_at=now + dt.timedelta(days=1), actor=users["community_cadre"])
+    vote = votes.create_vote(
+        title="是否加装电梯",
+        region=world.comm_a,
+        electorate="residents",
+        method="single",
+        options=["同意", "不同意"],
+        opens_at=now - dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(days=1),
+        actor=users["community_cadre"],
+    )
     with pytest.raises(Forbidden) as e:
         votes.cast_ballot(vote, [vote.options.first().pk], voter=users["auditor"])
     assert e.value.code == "read_only" and vote.roll.count() == 0
     c = Client()
     c.force_login(users["auditor"])
-    r = c.post(f"/api/v1/consult/votes/{vote.pk}/ballots", json.dumps({"choices": [vote.options.first().pk]}),
-               content_type="application/json")
+    r = c.post(
+        f"/api/v1/consult/votes/{vote.pk}/ballots",
+        json.dumps({"choices": [vote.options.first().pk]}),
+        content_type="application/json",
+    )
     assert r.status_code == 403 and vote.roll.count() == 0

@@ -72,8 +72,13 @@ def test_nul_in_a_nested_json_value_is_refused(client, token, world):
     """The check walks the whole document, lists and objects included (here: a unit's name)."""
     parent = Unit.objects.get(code=f"{world.street_a.code}-GOV")
     before = Unit.objects.count()
-    r = call(client, token, "post", "/units", {"code": "X1", "name": "a\x00b", "kind": "party_branch",
-                                              "parent": parent.code, "region": world.comm_a.code})
+    r = call(
+        client,
+        token,
+        "post",
+        "/units",
+        {"code": "X1", "name": "a\x00b", "kind": "party_branch", "parent": parent.code, "region": world.comm_a.code},
+    )
     assert_refused(r, field="name")
     r = call(client, token, "post", "/cases/requests/NOPE/whistle", {"departments": ["a", "b\x00"], "reason": "x"})
     assert_refused(r, field="departments.1")
@@ -81,14 +86,17 @@ def test_nul_in_a_nested_json_value_is_refused(client, token, world):
 
 
 def test_lone_surrogate_in_json_is_refused(client, token, place):
-    raw = '{{"description": "路灯\\ud800不亮", "category": "01001", "lon": {!r}, "lat": {!r}}}'.format(place["lon"], place["lat"])
+    raw = '{{"description": "路灯\\ud800不亮", "category": "01001", "lon": {!r}, "lat": {!r}}}'.format(
+        place["lon"], place["lat"]
+    )
     before = ServiceRequest.objects.count()
     out = assert_refused(call(client, token, "post", "/cases/requests", raw=raw), field="description")
     assert "surrogate" in out["detail"] or "代理" in out["detail"]
     assert ServiceRequest.objects.count() == before
     # A correctly paired surrogate (an emoji written as an escape) is ordinary text.
     raw = '{{"description": "路灯不亮\\ud83d\\ude00", "category": "01001", "lon": {!r}, "lat": {!r}}}'.format(
-        place["lon"], place["lat"])
+        place["lon"], place["lat"]
+    )
     assert call(client, token, "post", "/cases/requests", raw=raw).status_code == 201
 
 
@@ -114,8 +122,11 @@ def test_malformed_json_answers_in_the_error_shape(client, token):
 
 def test_nul_in_a_multipart_form_field_is_refused(client, token, place):
     before = ServiceRequest.objects.count()
-    r = client.post("/api/v1/cases/requests/upload", {"description": "a\x00b", "category": "01001", **place},
-                    headers={"Authorization": f"Bearer {token}"})
+    r = client.post(
+        "/api/v1/cases/requests/upload",
+        {"description": "a\x00b", "category": "01001", **place},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert_refused(r, field="description")
     assert ServiceRequest.objects.count() == before
 
@@ -125,8 +136,10 @@ def test_nul_through_the_fast_intake_route(token, place):
     from gongzhi.wsgi import application
 
     before = ServiceRequest.objects.count()
-    for raw in ('{"description": "a\\u0000b", "category": "01001", "lon": %r, "lat": %r}',
-                '{"description": "a\\uDBFFb", "category": "01001", "lon": %r, "lat": %r}'):
+    for raw in (
+        '{"description": "a\\u0000b", "category": "01001", "lon": %r, "lat": %r}',
+        '{"description": "a\\uDBFFb", "category": "01001", "lon": %r, "lat": %r}',
+    ):
         data = (raw % (place["lon"], place["lat"])).encode()
         status, body = wsgi_post(application, data, token)
         assert status == 422, (status, body)
@@ -135,10 +148,20 @@ def test_nul_through_the_fast_intake_route(token, place):
 
 
 def wsgi_post(application, data, token, path="/api/v1/cases/requests", headers=None):
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
-               "HTTP_HOST": "127.0.0.1", "QUERY_STRING": "", "wsgi.url_scheme": "http",
-               "wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data)), "CONTENT_TYPE": "application/json",
-               "HTTP_AUTHORIZATION": f"Bearer {token}", **(headers or {})}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "QUERY_STRING": "",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(data),
+        "CONTENT_LENGTH": str(len(data)),
+        "CONTENT_TYPE": "application/json",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        **(headers or {}),
+    }
     out = {}
 
     def start_response(status, headers, exc_info=None):
@@ -159,9 +182,17 @@ def wsgi_post(application, data, token, path="/api/v1/cases/requests", headers=N
 # ------------------------------------------------------------------ query and path parameters
 
 
-@pytest.mark.parametrize("path", ["/cases/requests?state=%00", "/cases/requests?category=a%00b",
-                                  "/people?q=%00", "/units?q=x%00", "/cases/suggest?text=%00",
-                                  "/alerts/?kind=%00"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/cases/requests?state=%00",
+        "/cases/requests?category=a%00b",
+        "/people?q=%00",
+        "/units?q=x%00",
+        "/cases/suggest?text=%00",
+        "/alerts/?kind=%00",
+    ],
+)
 def test_nul_in_a_query_parameter_is_refused(client, token, path):
     out = assert_refused(call(client, token, "get", path))
     assert "NUL" in out["detail"]
@@ -173,9 +204,16 @@ def test_nul_in_a_path_parameter_is_refused(client, token, path):
 
 
 @pytest.mark.parametrize("path", ["/cases/requests", "/alliances", "/units", "/people"])
-@pytest.mark.parametrize("query, field", [("offset=-1", "offset"), (f"offset={BIGINT + 1}", "offset"),
-                                          (f"offset={10**30}", "offset"), ("limit=-5", "limit"),
-                                          (f"limit={10**30}", "limit")])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("offset=-1", "offset"),
+        (f"offset={BIGINT + 1}", "offset"),
+        (f"offset={10**30}", "offset"),
+        ("limit=-5", "limit"),
+        (f"limit={10**30}", "limit"),
+    ],
+)
 def test_out_of_range_paging_is_refused(client, token, path, query, field):
     out = assert_refused(call(client, token, "get", f"{path}?{query}"))
     assert field in out["detail"]
@@ -197,8 +235,7 @@ def test_empty_category_on_the_duplicate_check(client, token, place):
 # ------------------------------------------------------------------ web pages
 
 
-@pytest.mark.parametrize("path", ["/search/?q=%00", "/alerts/?kind=%00", "/requests/?state=a%00",
-                                  "/org/unit/X%00/"])
+@pytest.mark.parametrize("path", ["/search/?q=%00", "/alerts/?kind=%00", "/requests/?state=a%00", "/org/unit/X%00/"])
 def test_nul_in_a_page_query_or_path_answers_400(client, users, path):
     client.force_login(users["district_admin"])
     r = client.get(path)
@@ -231,8 +268,11 @@ def test_every_operation_declares_the_refusals_it_can_give(client, db):
             assert "401" in op["responses"], (method, path)
         if method in ("post", "put", "patch"):
             assert "413" in op["responses"], (method, path)
-    paging = {p["name"]: p["schema"] for p in doc["paths"]["/api/v1/cases/requests"]["get"]["parameters"]
-              if p["name"] in ("offset", "limit")}
+    paging = {
+        p["name"]: p["schema"]
+        for p in doc["paths"]["/api/v1/cases/requests"]["get"]["parameters"]
+        if p["name"] in ("offset", "limit")
+    }
     assert paging["offset"]["minimum"] == 0 and paging["offset"]["maximum"] == BIGINT
     assert paging["limit"]["minimum"] == 1
 
@@ -240,8 +280,12 @@ def test_every_operation_declares_the_refusals_it_can_give(client, db):
 def test_refusals_speak_the_callers_language(client, token):
     r = client.get("/api/v1/people?q=%00", headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
     assert r.status_code == 422 and "must not contain NUL characters" in r.json()["detail"]
-    r = client.post("/api/v1/cases/requests", data='{"description": "a\\u0000"}', content_type="application/json",
-                    headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    r = client.post(
+        "/api/v1/cases/requests",
+        data='{"description": "a\\u0000"}',
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"},
+    )
     assert r.status_code == 422 and "must not contain NUL characters" in r.json()["detail"]
     r = client.get("/api/v1/people?q=%00", headers={"Authorization": f"Bearer {token}"})
     assert "不能含有NUL字符" in r.json()["detail"]
@@ -283,14 +327,46 @@ def test_pages_under_random_query_strings_never_fail(client, users):
     paths = _page_paths()
     assert len(paths) > 30
     client.force_login(users["district_admin"])
-    names = ["q", "page", "year", "quarter", "kind", "status", "state", "region", "street", "unit", "month",
-             "period", "order", "run", "category", "level", "layer", "token", "lon", "lat", "grid", "next", "tab"]
-    values = st.one_of(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20),
-                       st.integers(-2**70, 2**70).map(str), st.sampled_from(["", "-1", "0", "1e999", "nan", "2026-13", "\x00", "a\x00b"]))
+    names = [
+        "q",
+        "page",
+        "year",
+        "quarter",
+        "kind",
+        "status",
+        "state",
+        "region",
+        "street",
+        "unit",
+        "month",
+        "period",
+        "order",
+        "run",
+        "category",
+        "level",
+        "layer",
+        "token",
+        "lon",
+        "lat",
+        "grid",
+        "next",
+        "tab",
+    ]
+    values = st.one_of(
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=20),
+        st.integers(-(2**70), 2**70).map(str),
+        st.sampled_from(["", "-1", "0", "1e999", "nan", "2026-13", "\x00", "a\x00b"]),
+    )
 
     @seed(20261217)
-    @settings(max_examples=3 * len(paths), deadline=None, database=None, derandomize=True, print_blob=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=3 * len(paths),
+        deadline=None,
+        database=None,
+        derandomize=True,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(path=st.sampled_from(paths), params=st.dictionaries(st.sampled_from(names), values, max_size=4))
     def open_page(path, params):
         r = client.get(path + "?" + urllib.parse.urlencode(params))

@@ -35,7 +35,7 @@ class Stream:
     def read(self, n=-1):
         self.calls += 1
         chunk = self.data if n is None or n < 0 else self.data[:n]
-        self.data = self.data[len(chunk):]
+        self.data = self.data[len(chunk) :]
         self.read_bytes += len(chunk)
         return chunk
 
@@ -51,9 +51,19 @@ def token(users):
 def wsgi(method, path, stream, length, content_type="application/json", token=None, **extra):
     from gongzhi.wsgi import application
 
-    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
-               "HTTP_HOST": "127.0.0.1", "QUERY_STRING": "", "wsgi.url_scheme": "http", "wsgi.input": stream,
-               "CONTENT_LENGTH": str(length), "CONTENT_TYPE": content_type, **extra}
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "QUERY_STRING": "",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": stream,
+        "CONTENT_LENGTH": str(length),
+        "CONTENT_TYPE": content_type,
+        **extra,
+    }
     if token:
         environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     out = {}
@@ -108,8 +118,9 @@ def test_fast_route_still_files_within_the_cap(token, world):
     assert status == 201, answer
 
 
-@pytest.mark.parametrize("path", ["/api/v1/units", "/api/v1/cases/requests/R1/actions", "/api/v1/grids",
-                                  "/api/v1/consult/topics"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/units", "/api/v1/cases/requests/R1/actions", "/api/v1/grids", "/api/v1/consult/topics"]
+)
 def test_every_api_path_refuses_a_huge_body_unread(token, path):
     stream = Stream(b"{}")
     status, _, body = wsgi("POST", path, stream, HUGE, token=token)
@@ -136,29 +147,37 @@ def test_upload_paths_take_the_attachments_and_no_more(token):
     # Over the general cap but within the upload cap: not refused for its size (here: no valid token).
     size = settings.GONGZHI_MAX_BODY_BYTES + 1024
     stream = Stream(b"--b--\r\n")
-    status, _, _ = wsgi("POST", upload, stream, size, content_type="multipart/form-data; boundary=b",
-                        token="not-a-token")
+    status, _, _ = wsgi(
+        "POST", upload, stream, size, content_type="multipart/form-data; boundary=b", token="not-a-token"
+    )
     assert status in (401, 403) and stream.read_bytes == 0  # the token first, the body never read
     stream = Stream(b"")
-    status, _, _ = wsgi("POST", upload, stream, settings.GONGZHI_MAX_UPLOAD_BODY_BYTES + 1,
-                        content_type="multipart/form-data; boundary=b", token=token)
+    status, _, _ = wsgi(
+        "POST",
+        upload,
+        stream,
+        settings.GONGZHI_MAX_UPLOAD_BODY_BYTES + 1,
+        content_type="multipart/form-data; boundary=b",
+        token=token,
+    )
     assert status == 413 and stream.read_bytes == 0
 
 
 def test_pages_and_open311_refuse_a_huge_body_unread(world):
     stream = Stream(b"")
-    status, headers, body = wsgi("POST", "/requests/new/", stream, HUGE,
-                                 content_type="multipart/form-data; boundary=b")
+    status, headers, body = wsgi("POST", "/requests/new/", stream, HUGE, content_type="multipart/form-data; boundary=b")
     assert status == 413 and stream.read_bytes == 0
     assert "MiB" in body.decode()
     stream = Stream(b"")
-    status, headers, body = wsgi("POST", "/open311/v2/requests.json", stream, HUGE,
-                                 content_type="application/x-www-form-urlencoded")
+    status, headers, body = wsgi(
+        "POST", "/open311/v2/requests.json", stream, HUGE, content_type="application/x-www-form-urlencoded"
+    )
     assert status == 413 and stream.read_bytes == 0
     assert json.loads(body)[0]["code"] == 413
     stream = Stream(b"")
-    status, headers, body = wsgi("POST", "/open311/v2/requests.xml", stream, HUGE,
-                                 content_type="application/x-www-form-urlencoded")
+    status, headers, body = wsgi(
+        "POST", "/open311/v2/requests.xml", stream, HUGE, content_type="application/x-www-form-urlencoded"
+    )
     assert status == 413 and b"<code>413</code>" in body
     stream = Stream(b"")
     status, _, _ = wsgi("POST", "/login/", stream, HUGE, content_type="application/x-www-form-urlencoded")
@@ -166,5 +185,6 @@ def test_pages_and_open311_refuse_a_huge_body_unread(world):
 
 
 def test_django_reads_bodies_up_to_the_largest_cap():
-    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE >= max(settings.GONGZHI_MAX_BODY_BYTES,
-                                                       settings.GONGZHI_MAX_IMPORT_BODY_BYTES)
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE >= max(
+        settings.GONGZHI_MAX_BODY_BYTES, settings.GONGZHI_MAX_IMPORT_BODY_BYTES
+    )

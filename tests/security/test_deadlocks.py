@@ -67,8 +67,9 @@ def _pool(world):
     resources = []
     for k in range(3):
         lon, lat = _pt(world.comm_a, k)
-        resources.append(S.offer_resource(SYSTEM, owner=owner, name=f"物资{k}", kind="material", quantity=3,
-                                          lon=lon, lat=lat))
+        resources.append(
+            S.offer_resource(SYSTEM, owner=owner, name=f"物资{k}", kind="material", quantity=3, lon=lon, lat=lat)
+        )
     for k in range(3):
         lon, lat = _pt(world.comm_a, k)
         S.raise_need(SYSTEM, title=f"需求{k}", kind="material", quantity=2, priority="basic", lon=lon, lat=lat)
@@ -136,6 +137,7 @@ def test_pool_use_cases_mixed_at_once_never_deadlock(_pg, world):
                 return fn()
             except DomainError as e:  # a refusal (e.g. already withdrawn, state changed): fine
                 return e.code
+
         return go
 
     results = _run(*[start(fn) for fn in ops])
@@ -154,13 +156,23 @@ def test_two_joins_of_one_unit_at_once_respect_the_cap(_pg, world, monkeypatch):
 
     a = world.street_a
     school = Unit.objects.get(region=a, kind="school")
-    leads = [Unit.objects.get(region=a, kind="hospital"), Unit.objects.get(region=a, kind="social_org"),
-             *Unit.objects.filter(region=a, kind__startswith="enterprise").order_by("code")[:2]]
+    leads = [
+        Unit.objects.get(region=a, kind="hospital"),
+        Unit.objects.get(region=a, kind="social_org"),
+        *Unit.objects.filter(region=a, kind__startswith="enterprise").order_by("code")[:2],
+    ]
     prop = Unit.objects.filter(region=world.comm_a, kind="property_company").first()
     alls = []
     for i, lead in enumerate(leads):
-        x = AS.apply_alliance(lead_unit=lead, kind="cross_domain", name=f"联合体{i}", purpose="共建共治",
-                              members=[school] if i < 2 else [prop], on=dt_found(), actor=SYSTEM)
+        x = AS.apply_alliance(
+            lead_unit=lead,
+            kind="cross_domain",
+            name=f"联合体{i}",
+            purpose="共建共治",
+            members=[school] if i < 2 else [prop],
+            on=dt_found(),
+            actor=SYSTEM,
+        )
         alls.append(AS.decide_application(x, approve=True, on=dt_found(), actor=SYSTEM))
     invites = [AS.invite(alls[2], school, actor=SYSTEM), AS.invite(alls[3], school, actor=SYSTEM)]
     barrier = threading.Barrier(2)
@@ -183,6 +195,7 @@ def test_two_joins_of_one_unit_at_once_respect_the_cap(_pg, world, monkeypatch):
                 return AS.accept_membership(AllianceMember.objects.get(pk=m.pk), actor=SYSTEM).status
             except DomainError as e:
                 return e.code
+
         return go
 
     results = _run(*[accept(m) for m in invites])

@@ -27,8 +27,15 @@ from .scope_fixtures import ROLES, _synchronous_classifier, client_as, place
 
 
 def _form(place, **kw):
-    data = {"description": "小区门口占道经营严重", "category": "01005", "lon": place.lon, "lat": place.lat,
-            "reporter_name": "王五", "reporter_phone": "13900001111", "idempotency_key": "same-key-1"}
+    data = {
+        "description": "小区门口占道经营严重",
+        "category": "01005",
+        "lon": place.lon,
+        "lat": place.lat,
+        "reporter_name": "王五",
+        "reporter_phone": "13900001111",
+        "idempotency_key": "same-key-1",
+    }
     data.update(kw)
     return data
 
@@ -48,8 +55,11 @@ def test_two_browsers_with_the_same_form_key_file_two_requests(world, place, sam
     ra = a.post("/requests/new/", _form(place))
     assert ra.status_code == 302
     first = ServiceRequest.objects.get()
-    body_b = _form(place) if same_body else _form(place, description="路口占道经营，晚上很吵",
-                                                  reporter_name="赵六", reporter_phone="13700002222")
+    body_b = (
+        _form(place)
+        if same_body
+        else _form(place, description="路口占道经营，晚上很吵", reporter_name="赵六", reporter_phone="13700002222")
+    )
     rb = b.post("/requests/new/", body_b)
     assert rb.status_code == 302
     assert ServiceRequest.objects.count() == 2
@@ -115,14 +125,21 @@ def test_a_signed_in_user_keys_are_theirs_across_browsers(world, place, users):
 
 
 def test_hotline_keys_belong_to_the_operator(world, place, users):
-    data = {"description": "井盖丢了很危险", "category": "02002", "grid": place.grid.code,
-            "reporter_phone": "13700001111", "idempotency_key": "h1"}
+    data = {
+        "description": "井盖丢了很危险",
+        "category": "02002",
+        "grid": place.grid.code,
+        "reporter_phone": "13700001111",
+        "idempotency_key": "h1",
+    }
     a, b = Client(), Client()
     a.force_login(users["street_cadre"])
     b.force_login(users["community_cadre"])
     assert a.post("/requests/hotline/", data).status_code == 200
-    r = b.post("/requests/hotline/", {**data, "description": "楼道堆满杂物", "category": "01003",
-                                      "reporter_phone": "13600003333"})
+    r = b.post(
+        "/requests/hotline/",
+        {**data, "description": "楼道堆满杂物", "category": "01003", "reporter_phone": "13600003333"},
+    )
     assert r.status_code == 200 and ServiceRequest.objects.count() == 2
     assert "13700001111" not in r.content.decode()
     r = a.post("/requests/hotline/", {**data, "description": "换了内容"})
@@ -134,13 +151,19 @@ def test_hotline_keys_belong_to_the_operator(world, place, users):
 
 def _api(client, user, body, key):
     client.force_login(user)
-    return client.post("/api/v1/cases/requests", json.dumps(body), content_type="application/json",
-                       headers={"Idempotency-Key": key})
+    return client.post(
+        "/api/v1/cases/requests", json.dumps(body), content_type="application/json", headers={"Idempotency-Key": key}
+    )
 
 
 def test_api_keys_are_per_user_and_a_changed_body_is_422(world, place, users):
-    body = {"description": "小区门口垃圾堆放", "category": "01001", "lon": place.lon, "lat": place.lat,
-            "reporter_phone": "13500001234"}
+    body = {
+        "description": "小区门口垃圾堆放",
+        "category": "01001",
+        "lon": place.lon,
+        "lat": place.lat,
+        "reporter_phone": "13500001234",
+    }
     c = Client()
     r1 = _api(c, users["street_cadre"], body, "k-api")
     assert r1.status_code == 201
@@ -178,19 +201,28 @@ def test_decorated_endpoints_refuse_a_changed_body(world, place, users):
     intake) store a fingerprint of the request with the answer."""
     people = list(Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:3])
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
-    body = {"code": "API-1", "name": "新支部", "kind": "party_compound", "region": world.comm_a.code,
-            "parent": parent.code, "founding_members": people}
+    body = {
+        "code": "API-1",
+        "name": "新支部",
+        "kind": "party_compound",
+        "region": world.comm_a.code,
+        "parent": parent.code,
+        "founding_members": people,
+    }
     c = Client()
     c.force_login(users["street_cadre"])
 
     def post(b, key="abc-123"):
-        return c.post("/api/v1/units", json.dumps(b), content_type="application/json",
-                      headers={"Idempotency-Key": key})
+        return c.post("/api/v1/units", json.dumps(b), content_type="application/json", headers={"Idempotency-Key": key})
 
     assert post(body).status_code == 201
     # The same content in another key order and spacing is the same request.
-    again = c.post("/api/v1/units", json.dumps(dict(reversed(list(body.items()))), indent=2),
-                   content_type="application/json", headers={"Idempotency-Key": "abc-123"})
+    again = c.post(
+        "/api/v1/units",
+        json.dumps(dict(reversed(list(body.items()))), indent=2),
+        content_type="application/json",
+        headers={"Idempotency-Key": "abc-123"},
+    )
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     changed = post({**body, "code": "API-2", "name": "另一个支部"})
     assert changed.status_code == 422 and changed.json()["code"] == "idempotency_mismatch"
@@ -198,23 +230,33 @@ def test_decorated_endpoints_refuse_a_changed_body(world, place, users):
     # Another author's identical key is theirs: their request is made (here refused on its merits).
     d = Client()
     d.force_login(users["district_admin"])
-    r = d.post("/api/v1/units", json.dumps(body), content_type="application/json",
-               headers={"Idempotency-Key": "abc-123"})
+    r = d.post(
+        "/api/v1/units", json.dumps(body), content_type="application/json", headers={"Idempotency-Key": "abc-123"}
+    )
     assert "Idempotent-Replayed" not in r.headers and r.json().get("code") == "duplicate"
 
 
 def test_multipart_intake_key_with_another_file_is_422(world, place, users, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-    data = {"description": "小区门口垃圾堆放", "category": "01001", "lon": str(place.lon), "lat": str(place.lat),
-            "channel": "api"}
+    data = {
+        "description": "小区门口垃圾堆放",
+        "category": "01001",
+        "lon": str(place.lon),
+        "lat": str(place.lat),
+        "channel": "api",
+    }
     c = Client()
     c.force_login(users["street_cadre"])
-    r1 = c.post("/api/v1/cases/requests/upload", {**data, "attachments": [io.BytesIO(pdf)]},
-                headers={"Idempotency-Key": "m-1"})
+    r1 = c.post(
+        "/api/v1/cases/requests/upload", {**data, "attachments": [io.BytesIO(pdf)]}, headers={"Idempotency-Key": "m-1"}
+    )
     assert r1.status_code == 201, r1.content
-    r2 = c.post("/api/v1/cases/requests/upload", {**data, "attachments": [io.BytesIO(pdf + b"%more")]},
-                headers={"Idempotency-Key": "m-1"})
+    r2 = c.post(
+        "/api/v1/cases/requests/upload",
+        {**data, "attachments": [io.BytesIO(pdf + b"%more")]},
+        headers={"Idempotency-Key": "m-1"},
+    )
     assert r2.status_code == 422 and ServiceRequest.objects.count() == 1
 
 
@@ -233,8 +275,15 @@ def keys(db):
 
 def test_open311_keys_are_per_client_and_a_changed_body_is_422(world, place, keys):
     c = Client()
-    data = {"api_key": keys[0], "service_code": "02003", "lat": place.lat, "long": place.lon,
-            "description": "路灯不亮", "phone": "13600001111", "idempotency_key": "retry-1"}
+    data = {
+        "api_key": keys[0],
+        "service_code": "02003",
+        "lat": place.lat,
+        "long": place.lon,
+        "description": "路灯不亮",
+        "phone": "13600001111",
+        "idempotency_key": "retry-1",
+    }
     a = c.post("/open311/v2/requests.json", data)
     assert a.status_code == 201
     again = c.post("/open311/v2/requests.json", data)
@@ -248,13 +297,15 @@ def test_open311_keys_are_per_client_and_a_changed_body_is_422(world, place, key
     assert other.json()[0]["token"] != a.json()[0]["token"]
 
 
-
 def test_the_lean_wsgi_route_keeps_the_same_rules(world, place, users, wsgi):
     """The fast intake route (``api/fastpath.py``) files through the same ``file_request``: a key is the
     token's user's, and a changed body is handed to Django, which answers 422."""
     from gongzhi.core.services import issue_api_token
 
-    mine, theirs = issue_api_token(SYSTEM, users["street_cadre"], "a"), issue_api_token(SYSTEM, users["district_admin"], "b")
+    mine, theirs = (
+        issue_api_token(SYSTEM, users["street_cadre"], "a"),
+        issue_api_token(SYSTEM, users["district_admin"], "b"),
+    )
     s1, _h, d1, _ = wsgi(body_for(place), token=mine, key="k-fast")
     s2, _h, d2, _ = wsgi(body_for(place), token=theirs, key="k-fast")
     assert s1 == s2 == 201 and d1["number"] != d2["number"]

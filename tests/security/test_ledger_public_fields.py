@@ -79,8 +79,9 @@ def test_a_staff_reason_is_not_served_in_clear(client, world, users, ledger_key)
     from gongzhi.org.models import Grid
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon,
-                          lat=grid.centroid_lat)
+    req, _ = cases.submit(
+        SYSTEM, description="楼道堆物", category="01001", lon=grid.centroid_lon, lat=grid.centroid_lat
+    )
     req.refresh_from_db()
     cases.escalate(users["district_admin"], req, reason=FREE_TEXT)
     dispatch_pending(["ledger"])
@@ -132,7 +133,8 @@ def _declared(app: str, name: str) -> list[str]:
     from gongzhi.core.contracts import EventType
 
     modules = [f"gongzhi.{app}.contracts", "gongzhi.core.contracts"] + [
-        f"{c.name}.contracts" for c in django_apps.get_app_configs() if c.name.startswith("gongzhi.")]
+        f"{c.name}.contracts" for c in django_apps.get_app_configs() if c.name.startswith("gongzhi.")
+    ]
     for module in modules:
         try:
             value = getattr(importlib.import_module(module), name, None)
@@ -155,13 +157,18 @@ def _emitted_types() -> dict[str, bool]:
         text = path.read_text()
         app = path.relative_to(SRC).parts[0]
         for m in re.finditer(r"\b_?emit\(", text):
-            call = text[m.end(): m.end() + 700]
+            call = text[m.end() : m.end() + 700]
             head = call.split("aggregate_type", 1)[0]
             private = "public=False" in call.split("\n\n", 1)[0]
-            names = [lit[:-1] if lit.endswith("{") else lit  # an f-string: its prefix
-                     for lit in re.findall(r'f?"([a-z_]+\.[a-z_.]*\{?)', head)]
-            names += [t for const in re.findall(r"\b[A-Za-z_]\w*\.([A-Z][A-Z0-9_]+)\b", head[:200])
-                      for t in _declared(app, const)]
+            names = [
+                lit[:-1] if lit.endswith("{") else lit  # an f-string: its prefix
+                for lit in re.findall(r'f?"([a-z_]+\.[a-z_.]*\{?)', head)
+            ]
+            names += [
+                t
+                for const in re.findall(r"\b[A-Za-z_]\w*\.([A-Z][A-Z0-9_]+)\b", head[:200])
+                for t in _declared(app, const)
+            ]
             for name in names:
                 found[name] = found.get(name, True) and private
     return found
@@ -204,17 +211,40 @@ def test_free_text_in_any_declared_field_is_committed(event_type, ledger_key):
 
 
 def test_an_undeclared_type_publishes_nothing_in_clear(ledger_key):
-    event = LedgerEvent(uuid.uuid4(), "new.kind_of_event", datetime(2026, 12, 1, tzinfo=UTC), "x", "1",
-                        {"count": 3, "state": "open", "text": "随便写的"}, None, None)
+    event = LedgerEvent(
+        uuid.uuid4(),
+        "new.kind_of_event",
+        datetime(2026, 12, 1, tzinfo=UTC),
+        "x",
+        "1",
+        {"count": 3, "state": "open", "text": "随便写的"},
+        None,
+        None,
+    )
     doc = json.loads(services.build_entry(event)[0])
     assert all(public_fields.COMMITMENT.fullmatch(v) for v in doc["data"].values())
 
 
-@pytest.mark.parametrize("value,ok", [
-    ("990102001001001", True), ("2612070006266", True), ("2026-12-06T21:31:46.094275+00:00", True),
-    ("8000.00", True), ("LHT-990102001-001", True), ("in_progress", True), ("", True),
-    (PHONE, False), ("+8613912345678", False), (ID_NUMBER, False), ("11010119900307451X", False),
-    ("a b", False), ("南湖街道", False), ("x" * 65, False), ("a@b.cn", False), ("line\nbreak", False),
-])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("990102001001001", True),
+        ("2612070006266", True),
+        ("2026-12-06T21:31:46.094275+00:00", True),
+        ("8000.00", True),
+        ("LHT-990102001-001", True),
+        ("in_progress", True),
+        ("", True),
+        (PHONE, False),
+        ("+8613912345678", False),
+        (ID_NUMBER, False),
+        ("11010119900307451X", False),
+        ("a b", False),
+        ("南湖街道", False),
+        ("x" * 65, False),
+        ("a@b.cn", False),
+        ("line\nbreak", False),
+    ],
+)
 def test_structured_tokens(value, ok):
     assert public_fields.is_token(value) is ok

@@ -39,14 +39,29 @@ def published(db, ledger_key, monkeypatch):
     public-fields rule: their free-text reason is in clear (the old projection: payload as is)."""
     with monkeypatch.context() as m:
         m.setattr(services.entries, "project", lambda event_type, payload, pool=None: (payload, {}))
-        old = [LedgerEvent(uuid.uuid5(uuid.NAMESPACE_URL, f"old-{i}"), "cases.request.escalate",
-                           datetime(2026, 11, 1, 3, i // 60, i % 60, tzinfo=UTC), "service_request", "7" if i in (5, 105, 257) else str(10_000 + i),
-                           {"action": "escalate", "reason": FREE_TEXT if i in (5, 105, 257) else "按时限升级"})
-               for i in range(260)]
+        old = [
+            LedgerEvent(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"old-{i}"),
+                "cases.request.escalate",
+                datetime(2026, 11, 1, 3, i // 60, i % 60, tzinfo=UTC),
+                "service_request",
+                "7" if i in (5, 105, 257) else str(10_000 + i),
+                {"action": "escalate", "reason": FREE_TEXT if i in (5, 105, 257) else "按时限升级"},
+            )
+            for i in range(260)
+        ]
         append_events(old, sign=True)
-    new = [LedgerEvent(uuid.uuid5(uuid.NAMESPACE_URL, f"new-{i}"), "cases.request.escalate",
-                       datetime(2026, 12, 1, 3, 0, i, tzinfo=UTC), "service_request", str(1000 + i),
-                       {"action": "escalate", "reason": FREE_TEXT}) for i in range(40)]
+    new = [
+        LedgerEvent(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"new-{i}"),
+            "cases.request.escalate",
+            datetime(2026, 12, 1, 3, 0, i, tzinfo=UTC),
+            "service_request",
+            str(1000 + i),
+            {"action": "escalate", "reason": FREE_TEXT},
+        )
+        for i in range(40)
+    ]
     append_events(new, sign=True)
     return ledger_key
 
@@ -69,8 +84,17 @@ def test_the_old_entries_leak_and_withholding_stops_serving_them(published, clie
     cp_before = SignedCheckpoint.objects.order_by("-size").first()
 
     out = io.StringIO()
-    call_command("ledger", "withhold", "--record", "service_request:7", "--reason", "personal_data",
-                 "--note", "工单7的理由含居民电话", stdout=out)
+    call_command(
+        "ledger",
+        "withhold",
+        "--record",
+        "service_request:7",
+        "--reason",
+        "personal_data",
+        "--note",
+        "工单7的理由含居民电话",
+        stdout=out,
+    )
     assert "withheld 3 entries" in out.getvalue()
     assert sorted(WithheldEntry.objects.values_list("index", flat=True)) == [5, 105, 257]
 
@@ -91,8 +115,9 @@ def test_the_old_entries_leak_and_withholding_stops_serving_them(published, clie
     assert "工单7".encode() not in _all_bytes(after)
 
     # What a verifier sees: everything verifies; withheld entries are counted and named.
-    report = verify.verify_log(str(after), [published.verifier], full=True, since=cp_before.note,
-                               records=["service_request:7"])
+    report = verify.verify_log(
+        str(after), [published.verifier], full=True, since=cp_before.note, records=["service_request:7"]
+    )
     text = "\n".join(report.checks)
     assert "3 entries withheld by the operator" in text
     assert "content withheld by the operator: 5, 105, 257" in text
@@ -109,7 +134,7 @@ def test_a_marker_cannot_lie_about_its_hash(published, tmp_path):
     bundle = after / "tile" / "entries" / "000"
     data = bundle.read_bytes()
     marker = services.public_entries(5, 1)[0]
-    forged = marker.replace(marker[marker.index(b'"leaf_hash":"') + 13:][:64], b"0" * 64)
+    forged = marker.replace(marker[marker.index(b'"leaf_hash":"') + 13 :][:64], b"0" * 64)
     assert len(forged) == len(marker)
     bundle.write_bytes(data.replace(marker, forged))
     with pytest.raises(verify.VerificationFailed, match="does not match the checkpoint"):
@@ -131,8 +156,9 @@ def test_withholding_refuses_bad_input_and_changes_nothing(published):
     assert not WithheldEntry.objects.exists()
     # Dry run lists, changes nothing; a second withholding of the same entries is a no-op.
     out = io.StringIO()
-    call_command("ledger", "withhold", "--record", "service_request:7", "--reason", "personal_data", "--dry-run",
-                 stdout=out)
+    call_command(
+        "ledger", "withhold", "--record", "service_request:7", "--reason", "personal_data", "--dry-run", stdout=out
+    )
     assert "3 entries would be withheld" in out.getvalue() and not WithheldEntry.objects.exists()
     assert services.withhold(SYSTEM, [5, 105], reason="personal_data") == [5, 105]
     assert services.withhold(SYSTEM, [5, 105, 257], reason="personal_data") == [257]

@@ -27,18 +27,43 @@ from .scope_fixtures import _synchronous_classifier  # noqa: F401  (autouse)
 
 EXAMPLES = int(os.environ.get("GONGZHI_OPEN311_FUZZ_EXAMPLES", "60"))
 SEED = 20261217
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, print_blob=False,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    print_blob=False,
+    suppress_health_check=list(HealthCheck),
+)
 
 # Any character that can travel in a URL or form as UTF-8 (lone surrogates cannot).
 text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
-numberish = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str),
-                      st.sampled_from(["39.9", "116.4", "1e999", "-0", " 39.9 ", "39,9", "0x10"]))
+numberish = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers().map(str),
+    st.sampled_from(["39.9", "116.4", "1e999", "-0", " 39.9 ", "39,9", "0x10"]),
+)
 value = st.one_of(text, numberish)
 fmt = st.sampled_from(["json", "xml"])
-FIELDS = ["api_key", "service_code", "lat", "long", "address_string", "address_id", "description", "first_name",
-          "last_name", "phone", "email", "device_id", "account_id", "media_url", "idempotency_key",
-          "attribute[x]", "jurisdiction_id"]
+FIELDS = [
+    "api_key",
+    "service_code",
+    "lat",
+    "long",
+    "address_string",
+    "address_id",
+    "description",
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "device_id",
+    "account_id",
+    "media_url",
+    "idempotency_key",
+    "attribute[x]",
+    "jurisdiction_id",
+]
 
 
 @pytest.fixture
@@ -49,8 +74,17 @@ def o311(world, client):
     out = io.StringIO()
     call_command("open311_key", "fuzz-client", stdout=out)
     g = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    return type("O311", (), {"key": out.getvalue().strip().splitlines()[-1], "grid": g.code,
-                             "lat": str(g.centroid_lat), "lon": str(g.centroid_lon), "client": client})()
+    return type(
+        "O311",
+        (),
+        {
+            "key": out.getvalue().strip().splitlines()[-1],
+            "grid": g.code,
+            "lat": str(g.centroid_lat),
+            "lon": str(g.centroid_lon),
+            "client": client,
+        },
+    )()
 
 
 def readable(r, fmt: str):
@@ -68,8 +102,11 @@ def posts(draw):
     """Half the time a valid request with a few fields replaced by random values (so the fuzz reaches
     the intake), otherwise random fields throughout."""
     if draw(st.booleans()):
-        data = {"api_key": "VALID", "service_code": draw(st.sampled_from(["01001", "02003"])),
-                "description": "小区路灯不亮" + draw(text)}
+        data = {
+            "api_key": "VALID",
+            "service_code": draw(st.sampled_from(["01001", "02003"])),
+            "description": "小区路灯不亮" + draw(text),
+        }
         data.update({"lat": "LAT", "long": "LON"} if draw(st.booleans()) else {"address_id": "GRID"})
         for name in draw(st.lists(st.sampled_from(FIELDS), unique=True, max_size=3)):
             data[name] = draw(value)
@@ -103,8 +140,12 @@ def test_posting_random_requests_never_fails(o311):
 
 
 def test_querying_random_parameters_never_fails(o311):
-    keys = st.one_of(st.sampled_from(["service_request_id", "service_code", "start_date", "end_date", "status",
-                                      "jurisdiction_id", "api_key"]), text)
+    keys = st.one_of(
+        st.sampled_from(
+            ["service_request_id", "service_code", "start_date", "end_date", "status", "jurisdiction_id", "api_key"]
+        ),
+        text,
+    )
 
     @seed(SEED)
     @FUZZ

@@ -38,10 +38,19 @@ def filed(world, place, place_b):
     """Requests of both streets: public ones with personal numbers in the text, a welfare one, a
     property-management one; each at a point off its grid's centroid."""
     off = 0.0001
+
     def mk(code, text, p, **kw):
         return services.submit(
-        SYSTEM, description=text, category=code, lon=p.lon + off, lat=p.lat + off, address="幸福里3号楼2单元501室",
-        reporter_phone="13800001111", **kw)[0]
+            SYSTEM,
+            description=text,
+            category=code,
+            lon=p.lon + off,
+            lat=p.lat + off,
+            address="幸福里3号楼2单元501室",
+            reporter_phone="13800001111",
+            **kw,
+        )[0]
+
     out = {
         "light": mk("02003", f"路灯不亮，请联系我{PHONE}，身份证{ID_NUMBER}", place),
         "welfare": mk("06001", "家里困难想申请低保，我叫张三，电话13700002222", place),
@@ -130,8 +139,7 @@ def api_key(db):
 
 
 def _post(place, api_key, **kw):
-    data = {"api_key": api_key, "service_code": "02003", "lat": place.lat, "long": place.lon,
-            "description": "路灯不亮"}
+    data = {"api_key": api_key, "service_code": "02003", "lat": place.lat, "long": place.lon, "description": "路灯不亮"}
     data.update(kw)
     return Client().post("/open311/v2/requests.json", data)
 
@@ -139,16 +147,26 @@ def _post(place, api_key, **kw):
 def test_idempotency_key_longer_than_its_column_is_400(world, place, api_key):
     r = _post(place, api_key, idempotency_key="k" * 150)
     assert r.status_code == 400 and "idempotency_key" in r.json()[0]["description"]
-    r = Client().post("/open311/v2/requests.json", {"api_key": api_key, "service_code": "02003", "lat": place.lat,
-                                                    "long": place.lon, "description": "路灯不亮"},
-                      headers={"Idempotency-Key": "k" * 150})
+    r = Client().post(
+        "/open311/v2/requests.json",
+        {"api_key": api_key, "service_code": "02003", "lat": place.lat, "long": place.lon, "description": "路灯不亮"},
+        headers={"Idempotency-Key": "k" * 150},
+    )
     assert r.status_code == 400
     assert ServiceRequest.objects.count() == 0
     assert _post(place, api_key, idempotency_key="k" * open311.MAX_KEY).status_code == 201
 
 
-@pytest.mark.parametrize("value", ["2026-02-30T00:00:00", "2026-13-01T00:00:00Z", "tomorrow",
-                                   "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-02-30T00:00:00",
+        "2026-13-01T00:00:00Z",
+        "tomorrow",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+    ],
+)
 def test_invalid_start_or_end_date_is_400(world, value):
     for name in ("start_date", "end_date"):
         for fmt in ("json", "xml"):
@@ -156,8 +174,9 @@ def test_invalid_start_or_end_date_is_400(world, value):
             assert r.status_code == 400, (name, value, fmt)
 
 
-@pytest.mark.parametrize("field", ["description", "first_name", "phone", "address_string", "service_code",
-                                   "idempotency_key"])
+@pytest.mark.parametrize(
+    "field", ["description", "first_name", "phone", "address_string", "service_code", "idempotency_key"]
+)
 def test_nul_in_a_field_is_400_and_nothing_written(world, place, api_key, field):
     value = {"service_code": "02\x003", "phone": "139\x0012345678"}.get(field, "路灯\x00不亮")
     r = _post(place, api_key, **{field: value})

@@ -40,17 +40,45 @@ def resident(world, place):
     person = Person.objects.filter(region=world.comm_a, user__isnull=True).exclude(id_number="").order_by("pk").first()
     person.user = user
     person.save(update_fields=["user"])
-    own = [cases.submit(SYSTEM, description=f"楼道灯坏了 {i}", category="01001", lon=place.lon, lat=place.lat,
-                        reporter_name=person.name, reporter_phone=PHONE, reporter_user=user)[0] for i in range(2)]
-    hotline = cases.submit(SYSTEM, description="热线代为登记：门前积水", category="01001", lon=place.lon, lat=place.lat,
-                           reporter_name=person.name, reporter_id_number=person.id_number)[0]
-    other = cases.submit(SYSTEM, description="别人的诉求", category="01001", lon=place.lon, lat=place.lat,
-                         reporter_name="李四", reporter_phone=OTHER_PHONE)[0]
+    own = [
+        cases.submit(
+            SYSTEM,
+            description=f"楼道灯坏了 {i}",
+            category="01001",
+            lon=place.lon,
+            lat=place.lat,
+            reporter_name=person.name,
+            reporter_phone=PHONE,
+            reporter_user=user,
+        )[0]
+        for i in range(2)
+    ]
+    hotline = cases.submit(
+        SYSTEM,
+        description="热线代为登记：门前积水",
+        category="01001",
+        lon=place.lon,
+        lat=place.lat,
+        reporter_name=person.name,
+        reporter_id_number=person.id_number,
+    )[0]
+    other = cases.submit(
+        SYSTEM,
+        description="别人的诉求",
+        category="01001",
+        lon=place.lon,
+        lat=place.lat,
+        reporter_name="李四",
+        reporter_phone=OTHER_PHONE,
+    )[0]
     topic = Topic.objects.create(title="加装电梯", region=world.comm_a)
     st = Statement.objects.create(topic=topic, author=user, text="支持加装电梯", status="accepted")
     StatementVote.objects.create(statement=st, voter=user, value=1)
-    return type("Resident", (), {"user": user, "person": person, "own": own, "hotline": hotline, "other": other,
-                                 "statement": st})()
+    return type(
+        "Resident",
+        (),
+        {"user": user, "person": person, "own": own, "hotline": hotline, "other": other, "statement": st},
+    )()
 
 
 def _logged(kind="personal_export"):
@@ -68,8 +96,13 @@ def _check_own(data, r):
     assert mine["transitions"] and mine["transitions"][0]["action"] == "submit"
     assert data["consultation"]["statements"][0]["text"] == "支持加装电梯"
     assert data["consultation"]["statement_votes"] == [
-        {"statement": r.statement.pk, "topic": r.statement.topic_id, "value": 1,
-         "created_at": data["consultation"]["statement_votes"][0]["created_at"]}]
+        {
+            "statement": r.statement.pk,
+            "topic": r.statement.topic_id,
+            "value": 1,
+            "created_at": data["consultation"]["statement_votes"][0]["created_at"],
+        }
+    ]
     text = json.dumps(data, ensure_ascii=False)
     assert OTHER_PHONE not in text and "李四" not in text and r.other.number not in text
 
@@ -107,16 +140,27 @@ def test_anonymous_gets_nothing(resident):
     assert c.get("/account/my-data/").status_code == 302
     assert c.get("/account/my-data/download/")["Location"].startswith("/login/")
     assert c.get("/api/v1/privacy/my-data").status_code == 401
-    assert c.post(f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": "x"},
-                  content_type="application/json").status_code == 401
+    assert (
+        c.post(
+            f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": "x"}, content_type="application/json"
+        ).status_code
+        == 401
+    )
     assert c.post(f"/privacy/person/{resident.person.pk}/export/", {"reference": "x"}).status_code == 302
     assert not _logged()
 
 
 def test_a_user_without_a_person_record_gets_their_account_and_requests(world, place):
     user = get_user_model().objects.create_user("walkin", password="pw-walkin-123")
-    req = cases.submit(SYSTEM, description="路灯不亮", category="01001", lon=place.lon, lat=place.lat,
-                       reporter_phone=PHONE, reporter_user=user)[0]
+    req = cases.submit(
+        SYSTEM,
+        description="路灯不亮",
+        category="01001",
+        lon=place.lon,
+        lat=place.lat,
+        reporter_phone=PHONE,
+        reporter_user=user,
+    )[0]
     c = Client()
     c.force_login(user)
     data = c.get("/api/v1/privacy/my-data").json()
@@ -153,8 +197,9 @@ def test_staff_export_permission_matrix(role, resident, users):
     assert page.status_code == expected
     resp = c.post(url, {"reference": "书面申请 2026-12-01 第7号"})
     assert resp.status_code == expected
-    api = c.post(f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": "第7号"},
-                 content_type="application/json")
+    api = c.post(
+        f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": "第7号"}, content_type="application/json"
+    )
     assert api.status_code == expected
     # without the written request's reference: refused for the roles that may, as before for the rest
     empty = c.post(f"/api/v1/privacy/people/{resident.person.pk}/export", {}, content_type="application/json")
@@ -185,13 +230,19 @@ def test_a_staff_export_needs_the_written_request(resident, users):
     assert resp.status_code == 400
     body = resp.content.decode()
     assert 'aria-invalid="true"' in body and "书面申请" in body
-    api = c.post(f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": ""},
-                 content_type="application/json")
+    api = c.post(
+        f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": ""}, content_type="application/json"
+    )
     assert api.status_code == 400 and api.json()["field"] == "reference"
-    api = c.post(f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": "x" * 101},
-                 content_type="application/json")
+    api = c.post(
+        f"/api/v1/privacy/people/{resident.person.pk}/export", {"reference": "x" * 101}, content_type="application/json"
+    )
     assert api.status_code == 400 and api.json()["field"] == "reference"
-    assert c.post("/api/v1/privacy/people/999999999/export", {"reference": "x"},
-                  content_type="application/json").status_code == 404
+    assert (
+        c.post(
+            "/api/v1/privacy/people/999999999/export", {"reference": "x"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
     assert c.post("/account/my-data/download/").status_code == 405
     assert not _logged()

@@ -65,7 +65,7 @@ def _api_methods() -> dict[str, list[str]]:
     schema = api.get_openapi_schema(path_prefix="/api/v1/")
     out: dict[str, list[str]] = {}
     for path, ops in schema["paths"].items():
-        route = "api/v1/" + re.sub(r"\{(\w+)\}", r"<\1>", path[len("/api/v1/"):])
+        route = "api/v1/" + re.sub(r"\{(\w+)\}", r"<\1>", path[len("/api/v1/") :])
         out[route] = sorted(m.upper() for m in ops)
     return out
 
@@ -87,8 +87,11 @@ def enumerate_routes() -> dict[str, Route]:
             if route in api_methods:
                 for m in api_methods[route]:
                     found[f"{m} {route}"] = Route(f"{m} {route}", route, name, m)
-            elif route.startswith("api/v1/") and name.startswith("api:") and "sync_view_wrapper" in str(
-                    getattr(p.callback, "__qualname__", "")):
+            elif (
+                route.startswith("api/v1/")
+                and name.startswith("api:")
+                and "sync_view_wrapper" in str(getattr(p.callback, "__qualname__", ""))
+            ):
                 # an operation left out of the schema still needs an entry
                 found[f"ANY {route}"] = Route(f"ANY {route}", route, name, "GET")
             else:
@@ -109,13 +112,15 @@ def test_every_route_has_an_entry():
     hint = "\n".join(f"    {k!r}: E(get=..., post=...)," for k in missing)
     assert not missing, (
         f"{len(missing)} route(s) of the URL conf have no entry in tests/security/matrix.py TABLE; add what each "
-        f"principal {PRINCIPALS} may do (run with GONGZHI_MATRIX_RECORD=/tmp/m.json to see what they get now):\n"
-        + hint)
+        f"principal {PRINCIPALS} may do (run with GONGZHI_MATRIX_RECORD=/tmp/m.json to see what they get now):\n" + hint
+    )
     assert not stale, f"entries in tests/security/matrix.py TABLE for routes that no longer exist: {stale}"
     no_params = sorted(k for k in ROUTES if re.search(r"<|\(\?P", ROUTES[k].route) and k not in matrix.PARAMS)
     assert not no_params, f"routes with URL parameters but no PARAMS entry in tests/security/matrix.py: {no_params}"
     stale_params = sorted((set(matrix.PARAMS) | set(matrix.BODIES)) - set(ROUTES))
-    assert not stale_params, f"PARAMS entries in tests/security/matrix.py for routes that no longer exist: {stale_params}"
+    assert not stale_params, (
+        f"PARAMS entries in tests/security/matrix.py for routes that no longer exist: {stale_params}"
+    )
 
 
 # ------------------------------------------------------------------ the world, once per module
@@ -128,8 +133,12 @@ def _domain_tables() -> list[str]:
     tables = []
     for model in apps.get_models(include_auto_created=True):
         label = model._meta.label
-        if model._meta.app_label in matrix.DOMAIN_APPS and label not in skip and model._meta.managed \
-                and not model._meta.proxy:
+        if (
+            model._meta.app_label in matrix.DOMAIN_APPS
+            and label not in skip
+            and model._meta.managed
+            and not model._meta.proxy
+        ):
             tables.append(model._meta.db_table)
     return sorted(set(tables))
 
@@ -191,19 +200,23 @@ def world_m(django_db_setup, django_db_blocker):
             users = {
                 "district_admin": make("t_district", Unit.objects.get(code=f"{d}-GOV"), "district_admin"),
                 "street_cadre": make("t_street", Unit.objects.get(code=f"{w.street_a.code}-GOV"), "street_cadre"),
-                "community_cadre": make("t_comm", Unit.objects.get(region=w.comm_a, kind="residents_committee"),
-                                        "community_cadre"),
-                "grid_worker": make("t_grid", Unit.objects.get(region=w.comm_a, kind="residents_committee"),
-                                    "grid_worker"),
+                "community_cadre": make(
+                    "t_comm", Unit.objects.get(region=w.comm_a, kind="residents_committee"), "community_cadre"
+                ),
+                "grid_worker": make(
+                    "t_grid", Unit.objects.get(region=w.comm_a, kind="residents_committee"), "grid_worker"
+                ),
                 "department_staff": make("t_dept", Unit.objects.get(code=f"{d}-CGJ"), "department_staff"),
                 "auditor": make("t_audit", Unit.objects.get(code=f"{d}-GOV"), "auditor"),
-                "other_street_cadre": make("t_street_b", Unit.objects.get(code=f"{w.street_b.code}-GOV"),
-                                           "street_cadre"),
+                "other_street_cadre": make(
+                    "t_street_b", Unit.objects.get(code=f"{w.street_b.code}-GOV"), "street_cadre"
+                ),
             }
             # A resident: a log-in with no platform role, linked to a person of community A.
             resident = User.objects.create_user("t_resident", password="pw-resident")
-            Person.objects.filter(pk=Person.objects.filter(region=w.comm_a, user__isnull=True)
-                                  .order_by("-pk").values("pk")[:1]).update(user=resident)
+            Person.objects.filter(
+                pk=Person.objects.filter(region=w.comm_a, user__isnull=True).order_by("-pk").values("pk")[:1]
+            ).update(user=resident)
             users["resident"] = resident
             w.users = users
             w.sessions, w.tokens = {}, {}
@@ -254,7 +267,8 @@ def _canary(w):
     for phone, idn in Person.objects.filter(region__path__startswith=a).values_list("phone", "id_number"):
         values.update((phone, idn))
     for phone, idn in ServiceRequest.objects.filter(region__path__startswith=a).values_list(
-            "reporter_phone", "reporter_id_number"):
+        "reporter_phone", "reporter_id_number"
+    ):
         values.update((phone, idn))
     values = {v for v in values if v and len(v) >= 11} - set(own)
     return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
@@ -317,8 +331,11 @@ def _cell(w, principal: str, r: Route, method: str, url: str) -> tuple[str, list
             resp = _request(w, principal, r, method, url)
             outcome = outcome_of(resp)
             ctype = resp.headers.get("Content-Type", "")
-            if principal in NO_PERSONAL_A and not getattr(resp, "streaming", False) and (
-                    ctype.startswith(("text/", "application/json", "application/geo+json", "application/xml"))):
+            if (
+                principal in NO_PERSONAL_A
+                and not getattr(resp, "streaming", False)
+                and (ctype.startswith(("text/", "application/json", "application/geo+json", "application/xml")))
+            ):
                 m = w.canary.search(resp.content.decode("utf-8", "replace"))
                 leak = m.group(0) if m else ""
         except Exception as exc:  # noqa: BLE001 - the test client re-raises a view's exception: a 500
@@ -382,8 +399,9 @@ def test_route(world_m, key):
     if entry is not None and not RECORD:
         for method, row in observed.items():
             expected = entry.expected(method)
-            diff = [f"{p}: expected {e}, got {o}" for p, e, o in zip(PRINCIPALS, expected, row)
-                    if o not in e.split("|")]
+            diff = [
+                f"{p}: expected {e}, got {o}" for p, e, o in zip(PRINCIPALS, expected, row) if o not in e.split("|")
+            ]
             if diff:
                 problems.append(f"{method} {url}: " + "; ".join(diff))
     assert not problems, "\n".join(problems)

@@ -107,8 +107,7 @@ def _rollups():
     rows = {}
     for model in (DailyRollup, AreaDay, StreetDay, CategoryMonth):
         fields = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
-        rows[model.__name__] = sorted(json.dumps(r, default=str, sort_keys=True)
-                                      for r in model.objects.values(*fields))
+        rows[model.__name__] = sorted(json.dumps(r, default=str, sort_keys=True) for r in model.objects.values(*fields))
     return rows
 
 
@@ -123,7 +122,9 @@ def test_every_figure_survives_a_purge_of_the_demo_year(world):
     n_mediation = MediationCase.objects.filter(closed_at__isnull=False).count()
     assert n_settled > 300 and n_mediation > 0
     before_figures, before_rollups = _figures(), _rollups()
-    open_before = {r.pk: (r.description, r.reporter_phone) for r in ServiceRequest.objects.filter(state__in=OPEN_STATES)}
+    open_before = {
+        r.pk: (r.description, r.reporter_phone) for r in ServiceRequest.objects.filter(state__in=OPEN_STATES)
+    }
 
     report = purge(now=LATER)
 
@@ -134,8 +135,9 @@ def test_every_figure_survives_a_purge_of_the_demo_year(world):
     assert not Transition.objects.filter(request__in=settled).exclude(reason__in=["", MARKER]).exists()
     assert not MediationParty.objects.filter(case__closed_at__isnull=False).exclude(name=MARKER, phone="").exists()
     # open requests are still being handled: untouched
-    assert {r.pk: (r.description, r.reporter_phone)
-            for r in ServiceRequest.objects.filter(state__in=OPEN_STATES)} == open_before and n_open == len(open_before)
+    assert {
+        r.pk: (r.description, r.reporter_phone) for r in ServiceRequest.objects.filter(state__in=OPEN_STATES)
+    } == open_before and n_open == len(open_before)
     # the figures, from the records and from the rollups rebuilt from them, are exactly the same
     assert _figures() == before_figures
     rollups.rebuild(None)
@@ -166,10 +168,18 @@ def settled_request(world, users, settings, tmp_path):
 
     settings.GONGZHI_MEDIA_DIR = str(tmp_path / "media")
     g = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = cases.submit(SYSTEM, description=f"楼下垃圾堆放多日，请联系我{PHONE}", category="01001",
-                          lon=g.centroid_lon + 0.000123, lat=g.centroid_lat + 0.000123, address="幸福小区3号楼2单元501",
-                          reporter_name="王小明", reporter_phone=PHONE, reporter_id_number=IDN,
-                          attachments=[("现场.jpg", JPEG)])
+    req, _ = cases.submit(
+        SYSTEM,
+        description=f"楼下垃圾堆放多日，请联系我{PHONE}",
+        category="01001",
+        lon=g.centroid_lon + 0.000123,
+        lat=g.centroid_lat + 0.000123,
+        address="幸福小区3号楼2单元501",
+        reporter_name="王小明",
+        reporter_phone=PHONE,
+        reporter_id_number=IDN,
+        attachments=[("现场.jpg", JPEG)],
+    )
     req.refresh_from_db()
     admin = users["district_admin"]
     if req.state == "submitted":
@@ -185,8 +195,9 @@ def settled_request(world, users, settings, tmp_path):
     return req
 
 
-def test_a_request_is_anonymised_and_the_ledger_still_verifies(client, settled_request, ledger_key, world,
-                                                              django_capture_on_commit_callbacks):
+def test_a_request_is_anonymised_and_the_ledger_still_verifies(
+    client, settled_request, ledger_key, world, django_capture_on_commit_callbacks
+):
     from gongzhi.core.events import dispatch_pending
     from gongzhi.ledger.models import Leaf, SignedCheckpoint
     from gongzhi.ledger.verify import VerificationFailed, verify_log
@@ -210,10 +221,24 @@ def test_a_request_is_anonymised_and_the_ledger_still_verifies(client, settled_r
         report = purge(now=LATER, kinds=["cases.request"])
     assert report["cases.request"]["rows"] == 1
     r = ServiceRequest.objects.get(pk=req.pk)
-    assert (r.description, r.resolution, r.address, r.reporter_name, r.reporter_phone, r.reporter_id_number,
-            r.reporter_user_id) == (MARKER, MARKER, "", "", "", "", None)
-    assert (r.number, r.state, r.category_id, r.region_id, r.grid_id, r.created_at, r.updated_at) == \
-        (req.number, req.state, req.category_id, req.region_id, req.grid_id, req.created_at, req.updated_at)
+    assert (
+        r.description,
+        r.resolution,
+        r.address,
+        r.reporter_name,
+        r.reporter_phone,
+        r.reporter_id_number,
+        r.reporter_user_id,
+    ) == (MARKER, MARKER, "", "", "", "", None)
+    assert (r.number, r.state, r.category_id, r.region_id, r.grid_id, r.created_at, r.updated_at) == (
+        req.number,
+        req.state,
+        req.category_id,
+        req.region_id,
+        req.grid_id,
+        req.created_at,
+        req.updated_at,
+    )
     assert (r.lon, r.lat) == (round(req.lon, 3), round(req.lat, 3))
     assert not Attachment.objects.filter(request=req).exists()
     assert not (media_dir() / files[0]).exists()  # the file too
@@ -229,8 +254,13 @@ def test_a_request_is_anonymised_and_the_ledger_still_verifies(client, settled_r
     assert not Leaf.objects.filter(record=record).exclude(salts="{}").exists()
     # the purge is on the record itself, with counts only
     purged = Event.objects.get(type="privacy.purged")
-    assert purged.payload == {"kind": "cases.request", "action": "anonymise", "rows": 1,
-                              "cutoff": report["cases.request"]["cutoff"], "days": 3 * 365}
+    assert purged.payload == {
+        "kind": "cases.request",
+        "action": "anonymise",
+        "rows": 1,
+        "cutoff": report["cases.request"]["cutoff"],
+        "days": 3 * 365,
+    }
     dispatch_pending(["ledger"])
     leaf = Leaf.objects.get(event_id=purged.event_id)
     entry = json.loads(bytes(leaf.entry))
@@ -258,20 +288,29 @@ def test_other_kinds(world, users, settled_request):
     from gongzhi.org.models import Person
 
     people = list(Person.objects.filter(region=world.comm_a).order_by("pk")[:3])
-    case = cases.open_mediation(users["district_admin"], region=world.comm_a, title="王某与李某漏水纠纷",
-                                lead=people[0].pk, parties=[{"name": "王某", "phone": PHONE}, {"name": "李某"}])
+    case = cases.open_mediation(
+        users["district_admin"],
+        region=world.comm_a,
+        title="王某与李某漏水纠纷",
+        lead=people[0].pk,
+        parties=[{"name": "王某", "phone": PHONE}, {"name": "李某"}],
+    )
     cases.add_session(users["district_admin"], case, at=timezone.now(), place="调解室", notes=f"王某电话{PHONE}")
     cases.close_mediation(users["district_admin"], case, outcome="agreement", agreement="李某赔偿王某500元")
     key = IdempotencyKey.objects.create(key="k1", scope="t", status=201, response={"reporter_phone": PHONE})
     topic = Topic.objects.create(title="t", region=world.comm_a)
     now = timezone.now()
-    Phase.objects.create(topic=topic, kind="collect", starts_at=now - dt.timedelta(days=2),
-                         ends_at=now - dt.timedelta(days=1))
+    Phase.objects.create(
+        topic=topic, kind="collect", starts_at=now - dt.timedelta(days=2), ends_at=now - dt.timedelta(days=1)
+    )
     st = Statement.objects.create(topic=topic, author=users["grid_worker"], text="建议增设充电桩")
 
     report = purge(now=LATER, kinds=["cases.mediation", "core.idempotency", "consult.statement_author"])
-    assert {k: v["rows"] for k, v in report.items()} == {"cases.mediation": 1, "core.idempotency": 1,
-                                                          "consult.statement_author": 1}
+    assert {k: v["rows"] for k, v in report.items()} == {
+        "cases.mediation": 1,
+        "core.idempotency": 1,
+        "consult.statement_author": 1,
+    }
     case.refresh_from_db()
     assert (case.title, case.agreement, case.outcome) == (MARKER, MARKER, "agreement")
     assert set(case.parties.values_list("name", "phone")) == {(MARKER, "")}
@@ -305,16 +344,21 @@ def test_command_prints_per_kind_and_refuses_bad_input(settled_request):
     assert ServiceRequest.objects.get(pk=settled_request.pk).reporter_phone == PHONE
 
     events = Event.objects.count()
-    for args, msg in ((["--kind", "nope"], "未知的记录类型"), (["--kind", "core.security_log"], "不按期限清理"),
-                      (["--now", "next tuesday"], "--now must be a date"), (["--batch-size", "0"], "at least 1")):
+    for args, msg in (
+        (["--kind", "nope"], "未知的记录类型"),
+        (["--kind", "core.security_log"], "不按期限清理"),
+        (["--now", "next tuesday"], "--now must be a date"),
+        (["--batch-size", "0"], "at least 1"),
+    ):
         with pytest.raises(CommandError, match=msg):
             call_command("privacy", "purge", *args, stdout=io.StringIO())
     assert ServiceRequest.objects.get(pk=settled_request.pk).reporter_phone == PHONE
     assert Event.objects.count() == events
 
     out = io.StringIO()
-    call_command("privacy", "purge", "--kind", "cases.request", "--now", LATER.isoformat(timespec="minutes"),
-                 stdout=out)
+    call_command(
+        "privacy", "purge", "--kind", "cases.request", "--now", LATER.isoformat(timespec="minutes"), stdout=out
+    )
     assert "anonymised" in out.getvalue() and " 1 rows" in out.getvalue()
     assert ServiceRequest.objects.get(pk=settled_request.pk).reporter_phone == ""
 

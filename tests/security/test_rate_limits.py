@@ -38,10 +38,20 @@ def test_the_cache_is_shared_and_ratelimit_accepts_it():
 
 def test_a_redis_url_selects_redis():
     env = dict(os.environ, GONGZHI_CACHE_URL="redis://127.0.0.1:6379/15", DJANGO_SETTINGS_MODULE="gongzhi.settings")
-    out = subprocess.run([sys.executable, "-c", (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'])")],
-        env=env, capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import django; django.setup(); from django.conf import settings as s; "
+                "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'])"
+            ),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert out == ["django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/15"]
 
 
@@ -89,8 +99,17 @@ def _posts_in_two_processes(env_extra: dict, n: int = 30) -> list[int]:
     env.pop("GONGZHI_CACHE_URL", None) if "GONGZHI_CACHE_URL" not in env_extra else None
     env.pop("GONGZHI_REDIS_URL", None)
     ip = f"10.{random.randrange(1, 250)}.{random.randrange(1, 250)}.{random.randrange(1, 250)}"
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, ip, str(n)], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, ip, str(n)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     for p in procs:
         line = p.stdout.readline()
         assert line.strip() == "ready", p.communicate()[1][-3000:]
@@ -214,8 +233,9 @@ def test_behind_a_proxy_each_client_has_its_own_limit(db, settings, monkeypatch)
     c = Client()
 
     def post(real_ip):
-        return c.post("/requests/new/", {"description": ""}, REMOTE_ADDR="127.0.0.1",
-                      HTTP_X_REAL_IP=real_ip).status_code
+        return c.post(
+            "/requests/new/", {"description": ""}, REMOTE_ADDR="127.0.0.1", HTTP_X_REAL_IP=real_ip
+        ).status_code
 
     assert [post(f"10.6.0.{i}") for i in range(3)] == [400, 400, 429]  # one bucket: the proxy's
     settings.GONGZHI_CLIENT_IP_HEADER = "X-Real-IP"

@@ -56,8 +56,14 @@ def schema(transactional_db, world):
 
 def run_operation(operation, mode, headers, failures, statuses, examples, path_parameters=None):
     @seed(SEED)
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True, print_blob=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        print_blob=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     def check(case):
         response = case.call_and_validate(headers=headers, checks=CHECKS)
@@ -77,14 +83,24 @@ def real_objects(world):
     from gongzhi.org.models import Grid, Person, Unit
 
     grid = Grid.objects.filter(region=world.comm_a).order_by("code").first()
-    req, _ = services.submit(SYSTEM, description="小区门口垃圾堆放多日无人清运", category="01001",
-                             lon=grid.centroid_lon, lat=grid.centroid_lat)
+    req, _ = services.submit(
+        SYSTEM,
+        description="小区门口垃圾堆放多日无人清运",
+        category="01001",
+        lon=grid.centroid_lon,
+        lat=grid.centroid_lat,
+    )
     person = Person.objects.filter(region__path__startswith=world.street_a.path).order_by("pk").first()
     unit = Unit.objects.filter(code=f"{world.street_a.code}-GOV").first()
     return {
-        ("regions", "code"): world.street_a.code, ("command", "code"): world.street_a.code,
-        ("burden", "code"): world.street_a.code, ("units", "code"): unit.code, ("grids", "code"): grid.code,
-        ("people", "pid"): person.pk, ("burden", "pid"): person.pk, ("cases", "number"): req.number,
+        ("regions", "code"): world.street_a.code,
+        ("command", "code"): world.street_a.code,
+        ("burden", "code"): world.street_a.code,
+        ("units", "code"): unit.code,
+        ("grids", "code"): grid.code,
+        ("people", "pid"): person.pk,
+        ("burden", "pid"): person.pk,
+        ("cases", "number"): req.number,
     }
 
 

@@ -76,8 +76,9 @@ def test_request_page_hints_come_from_the_scope(two, place, users):
     to street A's dispatcher as a duplicate (it is to the district's)."""
     a, b = two
     ServiceRequest.objects.filter(pk=b.pk).update(lon=a.lon, lat=a.lat)
-    fresh, _ = services.submit(SYSTEM, description=TEXT, category="01001", lon=place.lon, lat=place.lat,
-                               auto_route=False)
+    fresh, _ = services.submit(
+        SYSTEM, description=TEXT, category="01001", lon=place.lon, lat=place.lat, auto_route=False
+    )
     c = Client()
     c.force_login(users["street_cadre"])
     page = c.get(f"/requests/r/{fresh.number}/").content.decode()

@@ -35,8 +35,12 @@ def data(world, place, place_b, users):
     person_b = Person.objects.filter(region=world.comm_b).order_by("pk").first()
     now = timezone.now()
     topic_b = consult.create_topic(
-        title="村里修路怎么出钱", scope="village", region=world.comm_b, proposed_by=users["other_street_cadre"],
-        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=5)}])
+        title="村里修路怎么出钱",
+        scope="village",
+        region=world.comm_b,
+        proposed_by=users["other_street_cadre"],
+        phases=[{"kind": "collect", "starts_at": now - dt.timedelta(days=1), "ends_at": now + dt.timedelta(days=5)}],
+    )
     return type("Data", (), {"a": a, "b": b, "person_b": person_b, "topic_b": topic_b})()
 
 
@@ -99,8 +103,9 @@ def test_request_free_text_masked_by_role(world, place, users, client_as, role):
     (the API, its timeline and the request page alike)."""
     from gongzhi.cases import perms
 
-    req, _ = services.submit(SYSTEM, description="楼道堆物，联系我13912345678", category="01003", lon=place.lon,
-                             lat=place.lat)
+    req, _ = services.submit(
+        SYSTEM, description="楼道堆物，联系我13912345678", category="01003", lon=place.lon, lat=place.lat
+    )
     services.start(SYSTEM, req, note="已电话联系13912345678，身份证110101199003071234核实")
     c = client_as(role)
     api = c.get(f"/api/v1/cases/requests/{req.number}")
@@ -108,8 +113,7 @@ def test_request_free_text_masked_by_role(world, place, users, client_as, role):
     if role is None:
         assert api.status_code == 401 and page.status_code == 404
         return
-    seen = role in {"district_admin", "department_staff", "auditor", "street_cadre", "community_cadre",
-                    "grid_worker"}
+    seen = role in {"district_admin", "department_staff", "auditor", "street_cadre", "community_cadre", "grid_worker"}
     assert api.status_code == (200 if seen else 404) and page.status_code == (200 if seen else 404)
     if not seen:
         return
@@ -121,13 +125,20 @@ def test_request_free_text_masked_by_role(world, place, users, client_as, role):
         assert any("110101********1234" in t["reason"] for t in api.json()["timeline"])
 
 
-@pytest.mark.parametrize("role, path", [("grid_worker", "/requests/inbox/grid/"), ("street_cadre", "/requests/desk/"),
-                                        ("community_cadre", "/requests/desk/")])
+@pytest.mark.parametrize(
+    "role, path",
+    [
+        ("grid_worker", "/requests/inbox/grid/"),
+        ("street_cadre", "/requests/desk/"),
+        ("community_cadre", "/requests/desk/"),
+    ],
+)
 def test_request_lists_mask_text_as_the_request_page(world, place, users, client_as, role, path):
     from gongzhi.cases import perms
 
-    req, _ = services.submit(SYSTEM, description="门口垃圾没人清运13912345678", category="01001", lon=place.lon,
-                             lat=place.lat)
+    req, _ = services.submit(
+        SYSTEM, description="门口垃圾没人清运13912345678", category="01001", lon=place.lon, lat=place.lat
+    )
     html = client_as(role).get(path).content.decode()
     assert req.number in html
     clear = perms.sees_personal(users[role], req)

@@ -23,12 +23,15 @@ from django.test import Client
 GOOD = "Ren-min-2026-gongzhi"
 
 
-@pytest.mark.parametrize("password,why", [
-    ("gz-2026-a", "too short"),          # 9 characters
-    ("password123", "common"),
-    ("1234509876543", "numeric"),
-    ("zhangweiming1", "like the user name"),
-])
+@pytest.mark.parametrize(
+    "password,why",
+    [
+        ("gz-2026-a", "too short"),  # 9 characters
+        ("password123", "common"),
+        ("1234509876543", "numeric"),
+        ("zhangweiming1", "like the user name"),
+    ],
+)
 def test_weak_passwords_are_refused(db, password, why):
     u = get_user_model()(username="zhangweiming", first_name="伟明")
     with pytest.raises(ValidationError):
@@ -51,12 +54,26 @@ def test_the_back_office_refuses_a_weak_password(db):
 
 def test_defaults_and_environment():
     assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
-    env = dict(os.environ, GONGZHI_SESSION_IDLE_MINUTES="5", GONGZHI_PASSWORD_MIN_LENGTH="12",
-               DJANGO_SETTINGS_MODULE="gongzhi.settings")
-    out = subprocess.run([sys.executable, "-c", (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.SESSION_COOKIE_AGE, s.AUTH_PASSWORD_VALIDATORS[1]['OPTIONS']['min_length'])")],
-        env=env, capture_output=True, text=True, check=True).stdout.split()
+    env = dict(
+        os.environ,
+        GONGZHI_SESSION_IDLE_MINUTES="5",
+        GONGZHI_PASSWORD_MIN_LENGTH="12",
+        DJANGO_SETTINGS_MODULE="gongzhi.settings",
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import django; django.setup(); from django.conf import settings as s; "
+                "print(s.SESSION_COOKIE_AGE, s.AUTH_PASSWORD_VALIDATORS[1]['OPTIONS']['min_length'])"
+            ),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert out == ["300", "12"]
 
 

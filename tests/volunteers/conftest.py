@@ -24,10 +24,23 @@ def vworld(world):
     w.gov_b = Unit.objects.get(code=f"{w.street_b.code}-GOV")
     w.bank = V.create_bank(SYSTEM, code="TB-A", name="秋实时间银行", region=w.street_a, operator=w.gov_a)
     w.bank_b = V.create_bank(SYSTEM, code="TB-B", name="九龙时间银行", region=w.street_b, operator=w.gov_b)
-    w.rule = V.publish_rule(SYSTEM, w.bank, effective_from=today - dt.timedelta(days=400), points_per_hour=10,
-                            daily_cap=50, yearly_cap=200, task_bonus={"legal": 5})
-    V.publish_rule(SYSTEM, w.bank_b, effective_from=today - dt.timedelta(days=400), points_per_hour=10,
-                   daily_cap=50, yearly_cap=500)
+    w.rule = V.publish_rule(
+        SYSTEM,
+        w.bank,
+        effective_from=today - dt.timedelta(days=400),
+        points_per_hour=10,
+        daily_cap=50,
+        yearly_cap=200,
+        task_bonus={"legal": 5},
+    )
+    V.publish_rule(
+        SYSTEM,
+        w.bank_b,
+        effective_from=today - dt.timedelta(days=400),
+        points_per_hour=10,
+        daily_cap=50,
+        yearly_cap=500,
+    )
     w.general = TaskType.objects.create(code="general", name="社区服务")
     w.legal = TaskType.objects.create(code="legal", name="法律咨询", required_field="law", required_level=2)
     w.person = Person.objects.filter(region=w.comm_a).order_by("id").first()

@@ -11,18 +11,42 @@ from .conftest import day
 
 def test_profile_claim_confirm_and_redeem_through_pages(vworld, users, client):
     w = vworld
-    V.add_certificate(SYSTEM, w.vol, field="law", level=2, number="L-9", issued_on=day(w, 10), expires_on=day(w, -10),
-                      verified_by=w.gov_a)
+    V.add_certificate(
+        SYSTEM,
+        w.vol,
+        field="law",
+        level=2,
+        number="L-9",
+        issued_on=day(w, 10),
+        expires_on=day(w, -10),
+        verified_by=w.gov_a,
+    )
     client.force_login(users["street_cadre"])
     page = client.get(f"/volunteers/{w.vol.pk}/").content.decode()
     assert w.person.name in page and "L-9" in page and "有效" in page and "法律咨询" in page
-    r = client.post(f"/volunteers/{w.vol.pk}/", {"task_type": "general", "task_ref": "P-1", "title": "助老",
-                                                 "organiser": w.gov_a.code, "date": day(w, 1).isoformat(),
-                                                 "hours": "3"})
+    r = client.post(
+        f"/volunteers/{w.vol.pk}/",
+        {
+            "task_type": "general",
+            "task_ref": "P-1",
+            "title": "助老",
+            "organiser": w.gov_a.code,
+            "date": day(w, 1).isoformat(),
+            "hours": "3",
+        },
+    )
     assert r.status_code == 302
-    r = client.post(f"/volunteers/{w.vol.pk}/", {"task_type": "general", "task_ref": "P-1", "title": "助老",
-                                                 "organiser": w.gov_a.code, "date": day(w, 1).isoformat(),
-                                                 "hours": "1"})
+    r = client.post(
+        f"/volunteers/{w.vol.pk}/",
+        {
+            "task_type": "general",
+            "task_ref": "P-1",
+            "title": "助老",
+            "organiser": w.gov_a.code,
+            "date": day(w, 1).isoformat(),
+            "hours": "1",
+        },
+    )
     assert r.status_code == 200 and "重复申报" in r.content.decode()
     rec = ServiceRecord.objects.get()
     assert "P-1" in client.get("/volunteers/").content.decode()
@@ -40,23 +64,43 @@ def test_profile_claim_confirm_and_redeem_through_pages(vworld, users, client):
 def test_api_claim_confirm_redeem_transfer(vworld, users, client):
     w = vworld
     client.force_login(users["street_cadre"])
-    r = client.post(f"/api/v1/volunteers/{w.vol.pk}/claims",
-                    {"task_type": "general", "task_ref": "A-1", "title": "巡河", "organiser": w.gov_a.code,
-                     "date": day(w, 1).isoformat(), "hours": "2"}, content_type="application/json")
+    r = client.post(
+        f"/api/v1/volunteers/{w.vol.pk}/claims",
+        {
+            "task_type": "general",
+            "task_ref": "A-1",
+            "title": "巡河",
+            "organiser": w.gov_a.code,
+            "date": day(w, 1).isoformat(),
+            "hours": "2",
+        },
+        content_type="application/json",
+    )
     assert r.status_code == 201 and r.json()["points"] == 20
-    over = client.post(f"/api/v1/volunteers/{w.vol.pk}/claims",
-                       {"task_type": "general", "task_ref": "A-2", "title": "巡河", "organiser": w.gov_a.code,
-                        "date": day(w, 1).isoformat(), "hours": "4"}, content_type="application/json")
+    over = client.post(
+        f"/api/v1/volunteers/{w.vol.pk}/claims",
+        {
+            "task_type": "general",
+            "task_ref": "A-2",
+            "title": "巡河",
+            "organiser": w.gov_a.code,
+            "date": day(w, 1).isoformat(),
+            "hours": "4",
+        },
+        content_type="application/json",
+    )
     assert over.status_code == 400 and over.json()["code"] == "daily_cap"
     c = client.post(f"/api/v1/volunteers/records/{r.json()['id']}/confirm", {}, content_type="application/json")
     assert c.status_code == 200 and c.json()["status"] == "confirmed"
-    t = client.post(f"/api/v1/volunteers/{w.vol.pk}/transfers", {"from_bank": "TB-A", "to_bank": "TB-B",
-                                                                 "points": 5}, content_type="application/json")
+    t = client.post(
+        f"/api/v1/volunteers/{w.vol.pk}/transfers",
+        {"from_bank": "TB-A", "to_bank": "TB-B", "points": 5},
+        content_type="application/json",
+    )
     assert t.status_code == 201
     assert {b["bank"]: b["balance"] for b in t.json()["balances"]} == {"TB-A": 15, "TB-B": 5}
     V.add_item(SYSTEM, w.bank, code="BOOK", name="图书", points=15, stock=3)
-    red = client.post(f"/api/v1/volunteers/{w.vol.pk}/redemptions", {"item": "BOOK"},
-                      content_type="application/json")
+    red = client.post(f"/api/v1/volunteers/{w.vol.pk}/redemptions", {"item": "BOOK"}, content_type="application/json")
     assert red.status_code == 201
     prof = client.get(f"/api/v1/volunteers/{w.vol.pk}").json()
     assert sum(m["amount"] for m in prof["movements"]) == 5

@@ -15,8 +15,16 @@ from .conftest import day
 
 
 def claim(w, ref, hours=2, back=1, task=None):
-    return V.claim_service(SYSTEM, w.vol, task_type=task or w.general, task_ref=ref, title="服务", organiser=w.gov_a,
-                           date=day(w, back), hours=hours)
+    return V.claim_service(
+        SYSTEM,
+        w.vol,
+        task_type=task or w.general,
+        task_ref=ref,
+        title="服务",
+        organiser=w.gov_a,
+        date=day(w, back),
+        hours=hours,
+    )
 
 
 def test_register_opens_an_account_and_refuses_a_second_registration(vworld):
@@ -32,19 +40,43 @@ def test_certificate_level_grants_the_legal_task_and_expiry_withdraws_it(vworld)
     w = vworld
     ok, why = V.may_take(w.vol, w.legal)
     assert not ok and "没有有效证书" in why
-    V.add_certificate(SYSTEM, w.vol, field="law", level=1, number="L-1", issued_on=day(w, 100),
-                      expires_on=day(w, -100), verified_by=w.gov_a)
+    V.add_certificate(
+        SYSTEM,
+        w.vol,
+        field="law",
+        level=1,
+        number="L-1",
+        issued_on=day(w, 100),
+        expires_on=day(w, -100),
+        verified_by=w.gov_a,
+    )
     ok, why = V.may_take(w.vol, w.legal)
     assert not ok and "仅有1级" in why
     with pytest.raises(DomainError) as e:
         claim(w, "LAW-1", task=w.legal)
     assert e.value.code == "not_certified" and e.value.field == "task_type"
-    V.add_certificate(SYSTEM, w.vol, field="law", level=3, number="L-3", issued_on=day(w, 100),
-                      expires_on=day(w, 10), verified_by=w.gov_a)  # expired ten days ago
+    V.add_certificate(
+        SYSTEM,
+        w.vol,
+        field="law",
+        level=3,
+        number="L-3",
+        issued_on=day(w, 100),
+        expires_on=day(w, 10),
+        verified_by=w.gov_a,
+    )  # expired ten days ago
     assert not V.may_take(w.vol, w.legal)[0]
     assert V.may_take(w.vol, w.legal, day(w, 20))[0]  # valid on a date before expiry
-    V.add_certificate(SYSTEM, w.vol, field="law", level=2, number="L-2", issued_on=day(w, 100),
-                      expires_on=day(w, -365), verified_by=w.gov_a)
+    V.add_certificate(
+        SYSTEM,
+        w.vol,
+        field="law",
+        level=2,
+        number="L-2",
+        issued_on=day(w, 100),
+        expires_on=day(w, -365),
+        verified_by=w.gov_a,
+    )
     assert V.levels_on(w.vol) == {"law": 2}
     rec = claim(w, "LAW-2", task=w.legal, hours=1)
     assert rec.points == 10 + 5  # per hour plus the task bonus
@@ -52,10 +84,16 @@ def test_certificate_level_grants_the_legal_task_and_expiry_withdraws_it(vworld)
 
 def test_certificate_validation(vworld):
     w = vworld
-    for kw, field in [({"level": 0}, "level"), ({"level": 6}, "level"), ({"field": "astrology"}, "field"),
-                      ({"number": ""}, "number"), ({"expires_on": day(w, 20)}, "expires_on")]:
-        args = dict(field="law", level=2, number="X-1", issued_on=day(w, 10), expires_on=day(w, -10),
-                    verified_by=w.gov_a)
+    for kw, field in [
+        ({"level": 0}, "level"),
+        ({"level": 6}, "level"),
+        ({"field": "astrology"}, "field"),
+        ({"number": ""}, "number"),
+        ({"expires_on": day(w, 20)}, "expires_on"),
+    ]:
+        args = dict(
+            field="law", level=2, number="X-1", issued_on=day(w, 10), expires_on=day(w, -10), verified_by=w.gov_a
+        )
         args.update(kw)
         with pytest.raises(DomainError) as e:
             V.add_certificate(SYSTEM, w.vol, **args)
@@ -149,8 +187,13 @@ def test_post_refuses_unbalanced_entries_and_overdrafts(vworld):
 
 def test_claim_validation(vworld):
     w = vworld
-    for kw, field in [({"hours": 0}, "hours"), ({"hours": 25}, "hours"), ({"hours": "x"}, "hours"),
-                      ({"task_ref": ""}, "task_ref"), ({"date": w.today + dt.timedelta(days=1)}, "date")]:
+    for kw, field in [
+        ({"hours": 0}, "hours"),
+        ({"hours": 25}, "hours"),
+        ({"hours": "x"}, "hours"),
+        ({"task_ref": ""}, "task_ref"),
+        ({"date": w.today + dt.timedelta(days=1)}, "date"),
+    ]:
         args = dict(task_type=w.general, task_ref="R", title="t", organiser=w.gov_a, date=day(w, 1), hours=1)
         args.update(kw)
         with pytest.raises(DomainError) as e:

@@ -16,8 +16,16 @@ from .conftest import day
 
 
 def earn(w, points_tens: int, ref="E"):
-    rec = V.claim_service(SYSTEM, w.vol, task_type=w.general, task_ref=ref, title="服务", organiser=w.gov_a,
-                          date=day(w, 1), hours=points_tens)
+    rec = V.claim_service(
+        SYSTEM,
+        w.vol,
+        task_type=w.general,
+        task_ref=ref,
+        title="服务",
+        organiser=w.gov_a,
+        date=day(w, 1),
+        hours=points_tens,
+    )
     return V.confirm_service(SYSTEM, rec)
 
 

@@ -53,14 +53,18 @@ def test_other_street_is_invisible(client, users, world):
 def test_unit_form_marks_the_field_and_writes_nothing(as_street, world):
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
     n = Unit.objects.count()
-    r = as_street.post(f"/org/unit/{parent.code}/", {"code": "F-1", "name": "新支部", "kind": "party_compound",
-                                                      "founding_members": "1,2"})
+    r = as_street.post(
+        f"/org/unit/{parent.code}/",
+        {"code": "F-1", "name": "新支部", "kind": "party_compound", "founding_members": "1,2"},
+    )
     assert r.status_code == 200 and Unit.objects.count() == n
     html = r.content.decode()
     assert 'aria-invalid="true"' in html and "至少3名正式党员" in html
     ids = ",".join(str(p) for p in Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:3])
-    r = as_street.post(f"/org/unit/{parent.code}/", {"code": "F-1", "name": "新支部", "kind": "party_compound",
-                                                      "founding_members": ids})
+    r = as_street.post(
+        f"/org/unit/{parent.code}/",
+        {"code": "F-1", "name": "新支部", "kind": "party_compound", "founding_members": ids},
+    )
     assert r.status_code == 302 and Unit.objects.filter(code="F-1").exists()
 
 

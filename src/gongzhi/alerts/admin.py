@@ -9,8 +9,19 @@ from .models import Alert, ScanRun
 class AlertAdmin(ReadOnlyAdmin):
     """Alerts are raised by the scan and change status through the services (the pages/API); read-only here."""
 
-    list_display = ("id", "kind", "severity", "title", "region", "window_start", "window_end", "observed",
-                    "expected", "status", "created_at")
+    list_display = (
+        "id",
+        "kind",
+        "severity",
+        "title",
+        "region",
+        "window_start",
+        "window_end",
+        "observed",
+        "expected",
+        "status",
+        "created_at",
+    )
     list_filter = ("kind", "status", "severity")
     search_fields = ("title", "key")
     raw_id_fields = ("requests",)
@@ -18,5 +29,15 @@ class AlertAdmin(ReadOnlyAdmin):
 
 @admin.register(ScanRun)
 class ScanRunAdmin(ReadOnlyAdmin):
-    list_display = ("id", "region", "first_day", "last_day", "series", "phi", "raised", "updated", "seconds",
-                    "started_at")
+    list_display = (
+        "id",
+        "region",
+        "first_day",
+        "last_day",
+        "series",
+        "phi",
+        "raised",
+        "updated",
+        "seconds",
+        "started_at",
+    )

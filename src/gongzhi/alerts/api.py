@@ -1,6 +1,5 @@
 """Alert endpoints of the JSON API (mounted at /api/v1/alerts/)."""
 
-
 import datetime as dt
 
 from django.utils import timezone
@@ -31,15 +30,34 @@ class ScanIn(Schema):
 
 
 def alert_out(a: Alert, *, full: bool = False) -> dict:
-    d = {"id": a.pk, "kind": a.kind, "severity": a.severity, "title": a.title, "status": a.status,
-         "region": a.region.code, "grid": a.grid.code if a.grid_id else None,
-         "category": a.category.code if a.category_id else None, "unit": a.unit.code if a.unit_id else None,
-         "window": [a.window_start, a.window_end], "baseline": [a.baseline_start, a.baseline_end],
-         "expected": a.expected, "observed": a.observed, "p_value": a.p_value, "score": a.score,
-         "created_at": a.created_at, "updated_at": a.updated_at, "version": a.version, "url": a.get_absolute_url()}
+    d = {
+        "id": a.pk,
+        "kind": a.kind,
+        "severity": a.severity,
+        "title": a.title,
+        "status": a.status,
+        "region": a.region.code,
+        "grid": a.grid.code if a.grid_id else None,
+        "category": a.category.code if a.category_id else None,
+        "unit": a.unit.code if a.unit_id else None,
+        "window": [a.window_start, a.window_end],
+        "baseline": [a.baseline_start, a.baseline_end],
+        "expected": a.expected,
+        "observed": a.observed,
+        "p_value": a.p_value,
+        "score": a.score,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+        "version": a.version,
+        "url": a.get_absolute_url(),
+    }
     if full:
-        d.update(explanation=a.explanation, series=a.series, status_reason=a.status_reason,
-                 requests=list(a.requests.order_by("created_at").values_list("number", flat=True)))
+        d.update(
+            explanation=a.explanation,
+            series=a.series,
+            status_reason=a.status_reason,
+            requests=list(a.requests.order_by("created_at").values_list("number", flat=True)),
+        )
     return d
 
 
@@ -64,8 +82,13 @@ def scan(request, data: ScanIn):
             raise NotFound(f"没有代码为{data.region}的区域")
     at = timezone.make_aware(dt.datetime.combine(data.at, dt.time(6, 0))) if data.at else None
     r = S.scan(request.user, reg, at, days=data.days)
-    return 201, {"run": r.run.pk, "first_day": r.run.first_day, "last_day": r.run.last_day,
-                 "raised": [a.pk for a in r.raised], "updated": [a.pk for a in r.updated]}
+    return 201, {
+        "run": r.run.pk,
+        "first_day": r.run.first_day,
+        "last_day": r.run.last_day,
+        "raised": [a.pk for a in r.raised],
+        "updated": [a.pk for a in r.updated],
+    }
 
 
 @router.get("/{aid}", response={200: dict, **ERRORS})

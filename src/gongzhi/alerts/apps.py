@@ -17,8 +17,12 @@ class AlertsConfig(AppConfig):
         urls=(Urls("alerts/", "gongzhi.alerts.urls"),),
         demo=DemoStep("gongzhi.alerts.demo:generate", 80),
         jobs=(
-            Job("alerts.daily_scan", dt.timedelta(hours=24), "gongzhi.alerts.tasks.daily_scan",
-                "run the early-warning detectors over yesterday"),
+            Job(
+                "alerts.daily_scan",
+                dt.timedelta(hours=24),
+                "gongzhi.alerts.tasks.daily_scan",
+                "run the early-warning detectors over yesterday",
+            ),
         ),
         permissions=Permissions("gongzhi.alerts.perms:ALERT_ACTIONS", "gongzhi.alerts.perms:LABELS"),
         nav=(Nav(_("预警"), "alerts:index", 60),),

@@ -33,8 +33,9 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         result = services.scan(SYSTEM, None, now, days=days)
         alerts = list(Alert.objects.filter(pk__in=[a.pk for a in result.raised]))
         for a in alerts:
-            a.created_at = min(now, timezone.make_aware(dt.datetime.combine(a.window_end + dt.timedelta(days=1),
-                                                                            dt.time(6, 0))))
+            a.created_at = min(
+                now, timezone.make_aware(dt.datetime.combine(a.window_end + dt.timedelta(days=1), dt.time(6, 0)))
+            )
             a.updated_at = a.created_at
         Alert.objects.bulk_update(alerts, ["created_at", "updated_at"])
         # The newest alert of each kind stays open whatever its age, so that the desk has work to show on
@@ -42,8 +43,9 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         newest = {}
         for a in sorted(alerts, key=lambda a: a.created_at):
             newest[a.kind] = a.pk
-        old = [a for a in alerts
-               if a.created_at < now - dt.timedelta(days=HISTORY_DAYS) and a.pk not in newest.values()]
+        old = [
+            a for a in alerts if a.created_at < now - dt.timedelta(days=HISTORY_DAYS) and a.pk not in newest.values()
+        ]
         for a in old:
             services.resolve(SYSTEM, a, note="演示数据：历史预警，已处置")
     progress("预警：回溯扫描", 1, 1)

@@ -58,8 +58,15 @@ def _shift(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def seasonal_baseline(counts: np.ndarray, weekday0: int = 0, *, weeks: int = 8, prior_weeks: float = 4.0,
-                      trend_clip: tuple[float, float] = (0.67, 1.5), floor_events: float = 0.5) -> Baseline:
+def seasonal_baseline(
+    counts: np.ndarray,
+    weekday0: int = 0,
+    *,
+    weeks: int = 8,
+    prior_weeks: float = 4.0,
+    trend_clip: tuple[float, float] = (0.67, 1.5),
+    floor_events: float = 0.5,
+) -> Baseline:
     """Expected count of each series on each day from the ``weeks`` weeks before it.
 
     ``counts`` is (S, T) (one row per series, one column per day); ``weekday0`` (the weekday of
@@ -101,7 +108,7 @@ def seasonal_baseline(counts: np.ndarray, weekday0: int = 0, *, weeks: int = 8, 
     f = np.divide(d.sum(axis=0), tot_m, out=np.ones(T), where=tot_m > 0)
     dow = (weeks * d + prior_weeks * f[None, :] * m) / (weeks + prior_weeks)
     wmean = window / weeks
-    slope = sxw / (xc ** 2).sum()
+    slope = sxw / (xc**2).sum()
     fitted = wmean + slope * (0 - x.mean())
     g = np.divide(fitted, wmean, out=np.ones_like(wmean), where=wmean > 0)
     g = np.clip(g, *trend_clip)
@@ -178,13 +185,21 @@ def _rolling(a: np.ndarray, w: int) -> np.ndarray:
         return a.astype(float, copy=True)
     c = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(a, axis=1)], axis=1)
     out = np.full(a.shape, np.nan)
-    out[:, w - 1:] = c[:, w:] - c[:, :-w]
+    out[:, w - 1 :] = c[:, w:] - c[:, :-w]
     return out
 
 
-def arrival_anomalies(counts: np.ndarray, weekday0: int = 0, *, alpha: float = 1e-3, min_count: int = 3,
-                      weeks: int = 8, days: np.ndarray | None = None, baseline: Baseline | None = None,
-                      windows: tuple[int, ...] = (1, 3, 7)) -> tuple[list[Anomaly], Baseline]:
+def arrival_anomalies(
+    counts: np.ndarray,
+    weekday0: int = 0,
+    *,
+    alpha: float = 1e-3,
+    min_count: int = 3,
+    weeks: int = 8,
+    days: np.ndarray | None = None,
+    baseline: Baseline | None = None,
+    windows: tuple[int, ...] = (1, 3, 7),
+) -> tuple[list[Anomaly], Baseline]:
     """Days where a series' count — on the day, or summed over the last 3 or 7 days — is
     improbably high under its seasonal baseline.
 
@@ -204,7 +219,7 @@ def arrival_anomalies(counts: np.ndarray, weekday0: int = 0, *, alpha: float = 1
     T = counts.shape[1]
     eval_mask = np.zeros(T, bool)
     if days is None:
-        eval_mask[base.first_day:] = True
+        eval_mask[base.first_day :] = True
     else:
         d = np.asarray(days, dtype=int)
         eval_mask[d[(d >= base.first_day) & (d < T)]] = True
@@ -218,7 +233,7 @@ def arrival_anomalies(counts: np.ndarray, weekday0: int = 0, *, alpha: float = 1
     for w in windows:
         y = _rolling(counts, w)
         M = _rolling(mu_all, w)
-        Q = _rolling(mu_all ** 2, w)
+        Q = _rolling(mu_all**2, w)
         M[~(_rolling(finite.astype(float), w) == w)] = np.nan  # every day of the window has a baseline
         need = min_count if w == 1 else max(min_count, MIN_COUNTS.get(w, min_count + w))
         cand = np.isfinite(M) & (y >= need) & (y > M) & eval_mask[None, :]
@@ -228,7 +243,7 @@ def arrival_anomalies(counts: np.ndarray, weekday0: int = 0, *, alpha: float = 1
             continue
         s_idx, d_idx = np.nonzero(cand)
         m = M[s_idx, d_idx]
-        phi_w = base.phi * Q[s_idx, d_idx] / m ** 2
+        phi_w = base.phi * Q[s_idx, d_idx] / m**2
         yy = y[s_idx, d_idx]
         if base.phi < 1e-9:
             p = stats.poisson.sf(yy - 1, m)
@@ -245,8 +260,9 @@ def arrival_anomalies(counts: np.ndarray, weekday0: int = 0, *, alpha: float = 1
     return out, base
 
 
-def naive_anomalies(counts: np.ndarray, *, window: int = 28, k: float = 3.0, min_count: int = 3,
-                    days: np.ndarray | None = None) -> list[Anomaly]:
+def naive_anomalies(
+    counts: np.ndarray, *, window: int = 28, k: float = 3.0, min_count: int = 3, days: np.ndarray | None = None
+) -> list[Anomaly]:
     """The naive rule: alert when y > trailing mean + k · trailing standard deviation (no season,
     no count model). Same ``min_count`` as the seasonal detector, for a fair comparison."""
     counts = np.asarray(counts, dtype=float)
@@ -254,20 +270,22 @@ def naive_anomalies(counts: np.ndarray, *, window: int = 28, k: float = 3.0, min
         counts = counts[None, :]
     S, T = counts.shape
     cs = np.concatenate([np.zeros((S, 1)), np.cumsum(counts, axis=1)], axis=1)
-    cs2 = np.concatenate([np.zeros((S, 1)), np.cumsum(counts ** 2, axis=1)], axis=1)
+    cs2 = np.concatenate([np.zeros((S, 1)), np.cumsum(counts**2, axis=1)], axis=1)
     t = np.arange(T)
     lo = np.clip(t - window, 0, None)
     s1, s2 = cs[:, t] - cs[:, lo], cs2[:, t] - cs2[:, lo]
     mean = s1 / window
-    sd = np.sqrt(np.maximum(s2 / window - mean ** 2, 0))
+    sd = np.sqrt(np.maximum(s2 / window - mean**2, 0))
     hit = (counts > mean + k * sd) & (counts >= min_count)
     hit[:, :window] = False
     if days is not None:
         mask = np.zeros(T, bool)
         mask[np.asarray(days, int)] = True
         hit &= mask[None, :]
-    return [Anomaly(int(s), int(d), int(counts[s, d]), float(mean[s, d]), float("nan"), (int(d - window), int(d - 1)))
-            for s, d in zip(*np.nonzero(hit))]
+    return [
+        Anomaly(int(s), int(d), int(counts[s, d]), float(mean[s, d]), float("nan"), (int(d - window), int(d - 1)))
+        for s, d in zip(*np.nonzero(hit))
+    ]
 
 
 # ----------------------------------------------------------------- repeated complaints
@@ -292,9 +310,17 @@ def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
-def repeat_clusters(lon: np.ndarray, lat: np.ndarray, group: np.ndarray, *, radius_m: float = 50.0,
-                    min_count: int = 3, days: float = 14.0, density: np.ndarray | None = None,
-                    alpha: float = 1e-3) -> list[Cluster]:
+def repeat_clusters(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    group: np.ndarray,
+    *,
+    radius_m: float = 50.0,
+    min_count: int = 3,
+    days: float = 14.0,
+    density: np.ndarray | None = None,
+    alpha: float = 1e-3,
+) -> list[Cluster]:
     """Places with ≥ ``min_count`` requests of one group (category) within ``radius_m`` metres.
 
     The inputs are the requests of the window (the last ``days`` days). DBSCAN (eps = radius,
@@ -330,8 +356,18 @@ def repeat_clusters(lon: np.ndarray, lat: np.ndarray, group: np.ndarray, *, radi
         else:
             expected, pv = float("nan"), float("nan")
         g = group[mem[0]]
-        out.append(Cluster(members=mem, lon=clon, lat=clat, radius_m=spread, observed=int(mem.size),
-                           expected=expected, p_value=pv, group=g.item() if hasattr(g, "item") else g))
+        out.append(
+            Cluster(
+                members=mem,
+                lon=clon,
+                lat=clat,
+                radius_m=spread,
+                observed=int(mem.size),
+                expected=expected,
+                p_value=pv,
+                group=g.item() if hasattr(g, "item") else g,
+            )
+        )
     out.sort(key=lambda c: (1.0 if np.isnan(c.p_value) else c.p_value, -c.observed))
     return out
 
@@ -350,9 +386,18 @@ class BreachCluster:
     members: np.ndarray  # indices of the breached requests in the window
 
 
-def breach_clusters(group: np.ndarray, due_day: np.ndarray, breached: np.ndarray, *, day: int, window: int = 7,
-                    baseline_days: int = 56, min_count: int = 3, alpha: float = 1e-3,
-                    prior: float = 20.0) -> list[BreachCluster]:
+def breach_clusters(
+    group: np.ndarray,
+    due_day: np.ndarray,
+    breached: np.ndarray,
+    *,
+    day: int,
+    window: int = 7,
+    baseline_days: int = 56,
+    min_count: int = 3,
+    alpha: float = 1e-3,
+    prior: float = 20.0,
+) -> list[BreachCluster]:
     """Groups with improbably many SLA breaches among the requests due in [day − window + 1, day].
 
     The baseline rate of a group is its breach rate over the ``baseline_days`` before the window,
@@ -376,9 +421,17 @@ def breach_clusters(group: np.ndarray, due_day: np.ndarray, breached: np.ndarray
         p0 = (int((h & breached).sum()) + prior * p_pool) / (int(h.sum()) + prior)
         pv = float(stats.binom.sf(b - 1, n, p0))
         if pv < alpha:
-            out.append(BreachCluster(group=g.item() if hasattr(g, "item") else g, observed=b, due=n,
-                                     expected=n * p0, rate=p0, p_value=pv,
-                                     members=np.nonzero(w & breached)[0]))
+            out.append(
+                BreachCluster(
+                    group=g.item() if hasattr(g, "item") else g,
+                    observed=b,
+                    due=n,
+                    expected=n * p0,
+                    rate=p0,
+                    p_value=pv,
+                    members=np.nonzero(w & breached)[0],
+                )
+            )
     out.sort(key=lambda c: c.p_value)
     return out
 

@@ -49,14 +49,15 @@ def synth_arrivals(S: int, T: int, *, phi: float = 0.3, seed: int = 0, mean_leve
     wk /= wk.mean(axis=1, keepdims=True)
     t = np.arange(T)
     trend = 1 + rng.uniform(-0.3, 0.5, S)[:, None] * t[None, :] / T
-    annual = 1 + (rng.random(S) < 1 / 3)[:, None] * 0.5 * np.sin(2 * np.pi * (t[None, :] / 365 + rng.random(S)[:, None]))
+    annual = 1 + (rng.random(S) < 1 / 3)[:, None] * 0.5 * np.sin(
+        2 * np.pi * (t[None, :] / 365 + rng.random(S)[:, None])
+    )
     mu = level[:, None] * wk[:, t % 7] * trend * annual
     lam = rng.gamma(1 / phi, phi * mu) if phi > 0 else mu
     return rng.poisson(lam), mu
 
 
-def inject_spikes(counts, mu, n: int, *, first_day: int, seed: int = 1, sizes=(1.0, 2.0, 4.0),
-                  durations=(1, 3, 7)):
+def inject_spikes(counts, mu, n: int, *, first_day: int, seed: int = 1, sizes=(1.0, 2.0, 4.0), durations=(1, 3, 7)):
     rng = np.random.default_rng(seed)
     S, T = counts.shape
     out = counts.copy()
@@ -70,9 +71,9 @@ def inject_spikes(counts, mu, n: int, *, first_day: int, seed: int = 1, sizes=(1
         d = int(rng.choice(durations))
         start = int(rng.integers(first_day, T - d))
         size = float(rng.choice(sizes))
-        extra = np.maximum(3, rng.poisson(size * mu[s, start:start + d]))
-        out[s, start:start + d] += extra
-        incidents.append(Incident(s, start, d, extra, size, float(mu[s, start:start + d].mean())))
+        extra = np.maximum(3, rng.poisson(size * mu[s, start : start + d]))
+        out[s, start : start + d] += extra
+        incidents.append(Incident(s, start, d, extra, size, float(mu[s, start : start + d].mean())))
     return out, incidents
 
 
@@ -100,14 +101,17 @@ def score_arrivals(alarms: list[tuple[int, int, int]], incidents: list[Incident]
         return any(a <= i.start + i.days - 1 and i.start <= b for i in by_series.get(s, []))
 
     tp_runs = sum(1 for s, a, b in runs if overlaps(s, a, b))
-    hit = [any(s == i.series and f <= i.start + i.days - 1 and i.start <= d for s, f, d in runs)
-           for i in incidents]
+    hit = [any(s == i.series and f <= i.start + i.days - 1 and i.start <= d for s, f, d in runs) for i in incidents]
     by_size = {}
     for size in sorted({i.size for i in incidents}):
         sel = [h for h, i in zip(hit, incidents) if i.size == size]
         by_size[size] = sum(sel) / len(sel)
-    return {"alerts": len(runs), "precision": tp_runs / len(runs) if runs else float("nan"),
-            "recall": sum(hit) / len(incidents) if incidents else float("nan"), "recall_by_size": by_size}
+    return {
+        "alerts": len(runs),
+        "precision": tp_runs / len(runs) if runs else float("nan"),
+        "recall": sum(hit) / len(incidents) if incidents else float("nan"),
+        "recall_by_size": by_size,
+    }
 
 
 def false_alarm_rate(alarms: list[tuple[int, int]], S: int, first_day: int, T: int) -> float:
@@ -116,13 +120,26 @@ def false_alarm_rate(alarms: list[tuple[int, int]], S: int, first_day: int, T: i
     return len(hit) / (S * weeks)
 
 
-def evaluate_arrivals(S: int = 2000, T: int = 365, n_incidents: int = 200, *, phi: float = 0.3, seed: int = 0,
-                      alphas=(1e-2, 1e-3, 1e-4), naive_ks=(3.0,), min_count: int = 3, weeks: int = 8,
-                      sizes=(1.0, 2.0, 4.0), durations=(1, 3, 7), windows=(1, 3, 7)) -> list[dict]:
+def evaluate_arrivals(
+    S: int = 2000,
+    T: int = 365,
+    n_incidents: int = 200,
+    *,
+    phi: float = 0.3,
+    seed: int = 0,
+    alphas=(1e-2, 1e-3, 1e-4),
+    naive_ks=(3.0,),
+    min_count: int = 3,
+    weeks: int = 8,
+    sizes=(1.0, 2.0, 4.0),
+    durations=(1, 3, 7),
+    windows=(1, 3, 7),
+) -> list[dict]:
     clean, mu = synth_arrivals(S, T, phi=phi, seed=seed)
     first = 7 * weeks
-    dirty, incidents = inject_spikes(clean, mu, n_incidents, first_day=first + 7, seed=seed + 1, sizes=sizes,
-                                     durations=durations)
+    dirty, incidents = inject_spikes(
+        clean, mu, n_incidents, first_day=first + 7, seed=seed + 1, sizes=sizes, durations=durations
+    )
     rows = []
     base_clean = detect.seasonal_baseline(clean, weeks=weeks)
     base_dirty = detect.seasonal_baseline(dirty, weeks=weeks)
@@ -130,16 +147,22 @@ def evaluate_arrivals(S: int = 2000, T: int = 365, n_incidents: int = 200, *, ph
         fa, _ = detect.arrival_anomalies(clean, alpha=a, min_count=min_count, baseline=base_clean, windows=windows)
         fd, _ = detect.arrival_anomalies(dirty, alpha=a, min_count=min_count, baseline=base_dirty, windows=windows)
         r = score_arrivals([(x.series, x.first, x.day) for x in fd], incidents)
-        r.update(method=f"seasonal NB, windows {'/'.join(map(str, windows))} d, α={a:g}", far=false_alarm_rate([(x.series, x.day) for x in fa], S, first, T),
-                 phi=base_dirty.phi)
+        r.update(
+            method=f"seasonal NB, windows {'/'.join(map(str, windows))} d, α={a:g}",
+            far=false_alarm_rate([(x.series, x.day) for x in fa], S, first, T),
+            phi=base_dirty.phi,
+        )
         rows.append(r)
     for k in naive_ks:
         days = np.arange(first, T)
         fa = detect.naive_anomalies(clean, k=k, min_count=min_count, days=days)
         fd = detect.naive_anomalies(dirty, k=k, min_count=min_count, days=days)
         r = score_arrivals([(x.series, x.day, x.day) for x in fd], incidents)
-        r.update(method=f"naive trailing 28-day mean + {k:g}σ",
-                 far=false_alarm_rate([(x.series, x.day) for x in fa], S, first, T), phi=float("nan"))
+        r.update(
+            method=f"naive trailing 28-day mean + {k:g}σ",
+            far=false_alarm_rate([(x.series, x.day) for x in fa], S, first, T),
+            phi=float("nan"),
+        )
         rows.append(r)
     return rows
 
@@ -149,8 +172,18 @@ def evaluate_arrivals(S: int = 2000, T: int = 365, n_incidents: int = 200, *, ph
 M_PER_DEG_LAT = 111_195.0
 
 
-def evaluate_repeats(n_grids: int = 200, T: int = 365, n_incidents: int = 60, *, rate: float = 0.3, seed: int = 0,
-                     radius_m: float = 50.0, window: int = 14, alphas=(1e-2, 1e-3, 1e-4), min_count: int = 3) -> list[dict]:
+def evaluate_repeats(
+    n_grids: int = 200,
+    T: int = 365,
+    n_incidents: int = 60,
+    *,
+    rate: float = 0.3,
+    seed: int = 0,
+    radius_m: float = 50.0,
+    window: int = 14,
+    alphas=(1e-2, 1e-3, 1e-4),
+    min_count: int = 3,
+) -> list[dict]:
     """Background: per grid (500 m squares) ``rate``·lognormal requests/day of 5 categories, uniform
     in the square. Incidents: 3–6 requests of one category within 30 m over ≤ 10 days."""
     rng = np.random.default_rng(seed)
@@ -197,8 +230,9 @@ def evaluate_repeats(n_grids: int = 200, T: int = 365, n_incidents: int = 60, *,
             hc = np.zeros((n_grids, 5))
             np.add.at(hc, (grid[hist], cat[hist]), 1)
             dens = np.maximum(hc[grid[idx], cat[idx]], 0.5) / 56 / area
-            for cl in detect.repeat_clusters(lon[idx], lat[idx], cat[idx], radius_m=radius_m, min_count=min_count,
-                                             days=window, density=dens, alpha=a):
+            for cl in detect.repeat_clusters(
+                lon[idx], lat[idx], cat[idx], radius_m=radius_m, min_count=min_count, days=window, density=dens, alpha=a
+            ):
                 mem = idx[cl.members]
                 incs_in = set(inc_of[mem][inc_of[mem] >= 0].tolist())
                 if incs_in:
@@ -211,17 +245,32 @@ def evaluate_repeats(n_grids: int = 200, T: int = 365, n_incidents: int = 60, *,
                         seen_fp.add(key)
                         fp += 1
         n_weeks = len(range(window + 56, T, 7))
-        rows.append({"method": f"DBSCAN {radius_m:.0f} m / {window} d, α={a:g}", "alerts": tp + fp,
-                     "precision": tp / (tp + fp) if tp + fp else float("nan"), "recall": len(found) / n_incidents,
-                     "far": fp / (n_grids * 5 * n_weeks)})
+        rows.append(
+            {
+                "method": f"DBSCAN {radius_m:.0f} m / {window} d, α={a:g}",
+                "alerts": tp + fp,
+                "precision": tp / (tp + fp) if tp + fp else float("nan"),
+                "recall": len(found) / n_incidents,
+                "far": fp / (n_grids * 5 * n_weeks),
+            }
+        )
     return rows
 
 
 # ----------------------------------------------------------------- SLA breach clusters
 
 
-def evaluate_sla(G: int = 300, T: int = 365, n_incidents: int = 60, *, per_day: float = 0.4, seed: int = 0,
-                 alphas=(1e-2, 1e-3, 1e-4), window: int = 7, min_count: int = 3) -> list[dict]:
+def evaluate_sla(
+    G: int = 300,
+    T: int = 365,
+    n_incidents: int = 60,
+    *,
+    per_day: float = 0.4,
+    seed: int = 0,
+    alphas=(1e-2, 1e-3, 1e-4),
+    window: int = 7,
+    min_count: int = 3,
+) -> list[dict]:
     """Groups (unit × category × street) with ``per_day``·lognormal requests due per day and their
     own breach rate (Beta, mean ≈ 0.1). Incidents: one group breaches with probability 0.7 for
     ``window`` days."""
@@ -245,19 +294,31 @@ def evaluate_sla(G: int = 300, T: int = 365, n_incidents: int = 60, *, per_day: 
         alerts_dirty: list[tuple[int, int]] = []
         alerts_clean: list[tuple[int, int]] = []
         for day in range(70, T):
-            alerts_dirty += [(c.group, day) for c in detect.breach_clusters(group, due, breached, day=day,
-                                                                              window=window, alpha=a,
-                                                                              min_count=min_count)]
-            alerts_clean += [(c.group, day) for c in detect.breach_clusters(group, due, clean_breached, day=day,
-                                                                              window=window, alpha=a,
-                                                                              min_count=min_count)]
+            alerts_dirty += [
+                (c.group, day)
+                for c in detect.breach_clusters(
+                    group, due, breached, day=day, window=window, alpha=a, min_count=min_count
+                )
+            ]
+            alerts_clean += [
+                (c.group, day)
+                for c in detect.breach_clusters(
+                    group, due, clean_breached, day=day, window=window, alpha=a, min_count=min_count
+                )
+            ]
         # consecutive days of one group are one alert (the scan extends the open alert)
         runs = _runs(alerts_dirty)
         tp = sum(1 for g, s, e in runs if any(g == ig and s <= ie + window and e >= i0 for ig, i0, ie in incs))
-        found = sum(1 for ig, i0, ie in incs if any(g == ig and s <= ie + window - 1 and e >= i0
-                                                    for g, s, e in runs))
+        found = sum(1 for ig, i0, ie in incs if any(g == ig and s <= ie + window - 1 and e >= i0 for g, s, e in runs))
         weeks = (T - 70) // 7
         far = len({(g, (d - 70) // 7) for g, d in alerts_clean if (d - 70) // 7 < weeks}) / (G * weeks)
-        rows.append({"method": f"binomial vs group rate, {window}-day window, α={a:g}", "alerts": len(runs),
-                     "precision": tp / len(runs) if runs else float("nan"), "recall": found / len(incs), "far": far})
+        rows.append(
+            {
+                "method": f"binomial vs group rate, {window}-day window, α={a:g}",
+                "alerts": len(runs),
+                "precision": tp / len(runs) if runs else float("nan"),
+                "recall": found / len(incs),
+                "far": far,
+            }
+        )
     return rows

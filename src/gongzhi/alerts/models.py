@@ -44,12 +44,15 @@ class Alert(models.Model):
     severity = models.PositiveSmallIntegerField(_("级别"), choices=Severity.choices, default=Severity.NOTICE)
     title = models.CharField(_("标题"), max_length=200)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("区域"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("网格"))
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="+", verbose_name=_("事项类别"))
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("承办单位"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("网格")
+    )
+    category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("事项类别")
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("承办单位")
+    )
     window_start = models.DateField(_("异常起始日"))
     window_end = models.DateField(_("异常截止日"))
     baseline_start = models.DateField(null=True, blank=True)
@@ -63,8 +66,9 @@ class Alert(models.Model):
     requests = models.ManyToManyField(ServiceRequest, related_name="+", blank=True, verbose_name=_("相关诉求"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
     status_reason = models.TextField(_("处理说明"), blank=True)
-    status_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    status_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(_("预警时间"), db_index=True)
     updated_at = models.DateTimeField()
@@ -72,8 +76,11 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-severity", "-id"]
-        constraints = [models.UniqueConstraint(fields=["key"], condition=Q(status__in=["open", "acknowledged"]),
-                                               name="alerts_one_active_per_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=Q(status__in=["open", "acknowledged"]), name="alerts_one_active_per_key"
+            )
+        ]
         indexes = [models.Index(fields=["status", "-severity", "-created_at"]), models.Index(fields=["key"])]
         verbose_name = _("预警")
         verbose_name_plural = _("预警")

@@ -81,20 +81,30 @@ def can_scan(user, region=None) -> bool:
 
 def _change(actor, alert: Alert, *, to: str, version: int | None, reason: str = "") -> Alert:
     perm.require(actor, HANDLE, alert.region)
-    allowed_from = {Status.ACKNOWLEDGED: {Status.OPEN}, Status.DISMISSED: set(ACTIVE),
-                    Status.RESOLVED: set(ACTIVE)}[to]
+    allowed_from = {Status.ACKNOWLEDGED: {Status.OPEN}, Status.DISMISSED: set(ACTIVE), Status.RESOLVED: set(ACTIVE)}[to]
     if alert.status not in allowed_from:
-        raise DomainError(f"预警当前为“{alert.get_status_display()}”，不能改为“{Status(to).label}”", field="status",
-                          code=CoreError.INVALID_STATE)
+        raise DomainError(
+            f"预警当前为“{alert.get_status_display()}”，不能改为“{Status(to).label}”",
+            field="status",
+            code=CoreError.INVALID_STATE,
+        )
     now = timezone.now()
     expected = alert.version if version is None else int(version)
     n = Alert.objects.filter(pk=alert.pk, version=expected, status=alert.status).update(
-        status=to, status_reason=reason, status_by=_user(actor), status_at=now, updated_at=now, version=expected + 1)
+        status=to, status_reason=reason, status_by=_user(actor), status_at=now, updated_at=now, version=expected + 1
+    )
     if n == 0:
         raise Conflict("预警已被他人更新，请刷新后重试", field="version")
     alert.refresh_from_db()
-    emit(contracts.STATUS_EVENTS[to], aggregate_type="alert", aggregate_id=alert.pk, region=alert.region, actor=actor,
-         payload={"kind": alert.kind, "key": alert.key, "reason": reason}, public=False)
+    emit(
+        contracts.STATUS_EVENTS[to],
+        aggregate_type="alert",
+        aggregate_id=alert.pk,
+        region=alert.region,
+        actor=actor,
+        payload={"kind": alert.kind, "key": alert.key, "reason": reason},
+        public=False,
+    )
     return alert
 
 
@@ -164,16 +174,23 @@ def _span(days: list[dt.date]) -> str:
     return f"{a:%Y-%m-%d}" if a == b else f"{a:%Y-%m-%d}至{b:%Y-%m-%d}"
 
 
-def _arrival_findings(region: Region, first: dt.date, last: dt.date, names,
-                      level: str = "grid") -> tuple[list[Finding], int, float, set[int]]:
+def _arrival_findings(
+    region: Region, first: dt.date, last: dt.date, names, level: str = "grid"
+) -> tuple[list[Finding], int, float, set[int]]:
     """Arrivals per grid × category (``level="grid"``) or per street × category (``"street"``)."""
     # the baseline window, and before the scanned days a calibration period (overdispersion, and the
     # surges whose requests the repeated-complaint detector leaves out)
     start = first - dt.timedelta(days=7 * WEEKS + CALIBRATION_DAYS)
-    rows = list(ServiceRequest.objects.filter(
-        region__path__startswith=region.path, created_at__gte=_day_start(start),
-        created_at__lt=_day_start(last + dt.timedelta(days=1)), category__isnull=False,
-    ).exclude(state__in=NOT_ARRIVALS).values_list("id", "grid_id" if level == "grid" else "region__parent_id", "category_id", "created_at"))
+    rows = list(
+        ServiceRequest.objects.filter(
+            region__path__startswith=region.path,
+            created_at__gte=_day_start(start),
+            created_at__lt=_day_start(last + dt.timedelta(days=1)),
+            category__isnull=False,
+        )
+        .exclude(state__in=NOT_ARRIVALS)
+        .values_list("id", "grid_id" if level == "grid" else "region__parent_id", "category_id", "created_at")
+    )
     if not rows:
         return [], 0, 0.0, set()
     T = (last - start).days + 1
@@ -189,8 +206,7 @@ def _arrival_findings(region: Region, first: dt.date, last: dt.date, names,
     counts = np.zeros((len(keys), T))
     np.add.at(counts, (np.array(s_idx), np.array(d_idx)), 1)
     first_i = (first - start).days
-    everything, base = detect.arrival_anomalies(counts, start.weekday(), alpha=ALPHA, min_count=MIN_COUNT,
-                                                weeks=WEEKS)
+    everything, base = detect.arrival_anomalies(counts, start.weekday(), alpha=ALPHA, min_count=MIN_COUNT, weeks=WEEKS)
     explained = {r for a in everything for d in range(a.first, a.day + 1) for r in cells.get((a.series, d), ())}
     found = [a for a in everything if a.day >= first_i]
     by_series: dict[int, list[detect.Anomaly]] = defaultdict(list)
@@ -222,43 +238,67 @@ def _arrival_findings(region: Region, first: dt.date, last: dt.date, names,
         for run in runs:
             f_i, l_i = min(a.first for a in run), max(a.day for a in run)
             days = [start + dt.timedelta(days=d) for d in range(f_i, l_i + 1)]
-            obs = int(counts[s, f_i:l_i + 1].sum())
-            exp = float(base.expected[s, f_i:l_i + 1].sum())
+            obs = int(counts[s, f_i : l_i + 1].sum())
+            exp = float(base.expected[s, f_i : l_i + 1].sum())
             p = min(a.p_value for a in run)
             b0, b1 = start + dt.timedelta(days=f_i - 7 * WEEKS), start + dt.timedelta(days=f_i - 1)
             lo, hi = max(base.first_day, f_i - CHART_DAYS), l_i
             series = {
                 "days": [(start + dt.timedelta(days=int(d))).isoformat() for d in range(lo, hi + 1)],
-                "observed": [int(v) for v in counts[s, lo:hi + 1]],
-                "expected": [round(float(v), 3) for v in base.expected[s, lo:hi + 1]],
-                "upper": [float(v) for v in upper[s, lo:hi + 1]],
+                "observed": [int(v) for v in counts[s, lo : hi + 1]],
+                "expected": [round(float(v), 3) for v in base.expected[s, lo : hi + 1]],
+                "upper": [float(v) for v in upper[s, lo : hi + 1]],
                 "flagged": [d.isoformat() for d in days],
             }
             rids = sorted(r for d in range(f_i, l_i + 1) for r in cells.get((s, d), ()))
             tests = "；".join(
                 f"{start + dt.timedelta(days=a.day):%m-%d}"
                 + ("当日" if a.span == 1 else f"及此前共{a.span}天")
-                + f"观测{a.observed}件、期望{a.expected:.1f}件、p={_fmt_p(a.p_value)}" for a in run)
-            expl = (f"{where}的“{cat.name}”类诉求在{_span(days)}共{obs}件，"
-                    f"按前{WEEKS}周（{b0:%Y-%m-%d}至{b1:%Y-%m-%d}）同星期水平与趋势推算的期望为{exp:.1f}件。"
-                    f"触发的检验：{tests}。模型：负二项分布，过度离散系数φ={base.phi:.2f}（由同一扫描中全部序列的"
-                    f"基线残差估计）；当日、近3天或近7天的诉求数出现不少于观测值的概率低于{ALPHA:g}÷3、"
-                    f"且件数不少于{MIN_COUNT}/{detect.MIN_COUNTS[3]}/{detect.MIN_COUNTS[7]}件时预警。")
-            out.append(Finding(
-                kind=Kind.ARRIVALS, key=f"arrivals:{code}:{cat.code}", region_id=region_id, grid_id=grid_id,
-                category_id=cid, unit_id=None, days=days, observed=obs, expected=exp, p_value=p, baseline=(b0, b1),
-                request_ids=rids, title=f"{short}“{cat.name}”诉求激增：{obs}件（期望{exp:.1f}件）",
-                explanation=expl, series=series))
+                + f"观测{a.observed}件、期望{a.expected:.1f}件、p={_fmt_p(a.p_value)}"
+                for a in run
+            )
+            expl = (
+                f"{where}的“{cat.name}”类诉求在{_span(days)}共{obs}件，"
+                f"按前{WEEKS}周（{b0:%Y-%m-%d}至{b1:%Y-%m-%d}）同星期水平与趋势推算的期望为{exp:.1f}件。"
+                f"触发的检验：{tests}。模型：负二项分布，过度离散系数φ={base.phi:.2f}（由同一扫描中全部序列的"
+                f"基线残差估计）；当日、近3天或近7天的诉求数出现不少于观测值的概率低于{ALPHA:g}÷3、"
+                f"且件数不少于{MIN_COUNT}/{detect.MIN_COUNTS[3]}/{detect.MIN_COUNTS[7]}件时预警。"
+            )
+            out.append(
+                Finding(
+                    kind=Kind.ARRIVALS,
+                    key=f"arrivals:{code}:{cat.code}",
+                    region_id=region_id,
+                    grid_id=grid_id,
+                    category_id=cid,
+                    unit_id=None,
+                    days=days,
+                    observed=obs,
+                    expected=exp,
+                    p_value=p,
+                    baseline=(b0, b1),
+                    request_ids=rids,
+                    title=f"{short}“{cat.name}”诉求激增：{obs}件（期望{exp:.1f}件）",
+                    explanation=expl,
+                    series=series,
+                )
+            )
     return out, len(keys), base.phi, explained
 
 
 def _repeat_findings(region: Region, first: dt.date, last: dt.date, names, explained: set[int]) -> list[Finding]:
     """Repeated complaints at one place; requests already explained by a surge (``explained``) are left out."""
     start = first - dt.timedelta(days=REPEAT_DAYS + 7 * WEEKS)
-    rows = list(ServiceRequest.objects.filter(
-        region__path__startswith=region.path, created_at__gte=_day_start(start),
-        created_at__lt=_day_start(last + dt.timedelta(days=1)), category__isnull=False,
-    ).exclude(state__in=NOT_ARRIVALS).values_list("id", "grid_id", "category_id", "lon", "lat", "created_at"))
+    rows = list(
+        ServiceRequest.objects.filter(
+            region__path__startswith=region.path,
+            created_at__gte=_day_start(start),
+            created_at__lt=_day_start(last + dt.timedelta(days=1)),
+            category__isnull=False,
+        )
+        .exclude(state__in=NOT_ARRIVALS)
+        .values_list("id", "grid_id", "category_id", "lon", "lat", "created_at")
+    )
     rows = [r for r in rows if r[0] not in explained]
     if not rows:
         return []
@@ -284,10 +324,24 @@ def _repeat_findings(region: Region, first: dt.date, last: dt.date, names, expla
         for g, c in zip(grid[hist], cat[hist]):
             hist_counts[(int(g), int(c))] += 1
         w_idx = np.nonzero(win)[0]
-        dens = np.array([max(hist_counts[(int(grid[i]), int(cat[i]))], 0.5) / (7 * WEEKS)
-                         / max(areas.get(int(grid[i]), 1.0), 1.0) for i in w_idx])
-        for c in detect.repeat_clusters(lon[w_idx], lat[w_idx], cat[w_idx], radius_m=REPEAT_RADIUS_M,
-                                        min_count=REPEAT_MIN, days=REPEAT_DAYS, density=dens, alpha=REPEAT_ALPHA):
+        dens = np.array(
+            [
+                max(hist_counts[(int(grid[i]), int(cat[i]))], 0.5)
+                / (7 * WEEKS)
+                / max(areas.get(int(grid[i]), 1.0), 1.0)
+                for i in w_idx
+            ]
+        )
+        for c in detect.repeat_clusters(
+            lon[w_idx],
+            lat[w_idx],
+            cat[w_idx],
+            radius_m=REPEAT_RADIUS_M,
+            min_count=REPEAT_MIN,
+            days=REPEAT_DAYS,
+            density=dens,
+            alpha=REPEAT_ALPHA,
+        ):
             mem = w_idx[c.members]
             gids, gcounts = np.unique(grid[mem], return_counts=True)
             gid = int(gids[np.argmax(gcounts)])
@@ -301,30 +355,54 @@ def _repeat_findings(region: Region, first: dt.date, last: dt.date, names, expla
                 days = sorted(set(f.days) | set(days))
             p = min(c.p_value, f.p_value) if f else c.p_value
             exp = c.expected if f is None else max(f.expected, c.expected)
-            expl = (f"{_span(days)}在网格{g.code}“{g.name}”约{REPEAT_RADIUS_M:.0f}米范围内（中心 {c.lon:.5f}, {c.lat:.5f}，"
-                    f"最远{c.radius_m:.0f}米）收到{len(rids)}件“{k.name}”诉求。按该网格此类诉求前{WEEKS}周的发生率"
-                    f"均匀分布于网格面积推算，{REPEAT_DAYS}天内此范围的期望为{c.expected:.2f}件；"
-                    f"泊松分布下不少于{c.observed}件的概率 p={_fmt_p(c.p_value)}，低于阈值{REPEAT_ALPHA:g}。"
-                    f"聚类：DBSCAN（半径{REPEAT_RADIUS_M:.0f}米，至少{REPEAT_MIN}件，按米计距离）。")
+            expl = (
+                f"{_span(days)}在网格{g.code}“{g.name}”约{REPEAT_RADIUS_M:.0f}米范围内（中心 {c.lon:.5f}, {c.lat:.5f}，"
+                f"最远{c.radius_m:.0f}米）收到{len(rids)}件“{k.name}”诉求。按该网格此类诉求前{WEEKS}周的发生率"
+                f"均匀分布于网格面积推算，{REPEAT_DAYS}天内此范围的期望为{c.expected:.2f}件；"
+                f"泊松分布下不少于{c.observed}件的概率 p={_fmt_p(c.p_value)}，低于阈值{REPEAT_ALPHA:g}。"
+                f"聚类：DBSCAN（半径{REPEAT_RADIUS_M:.0f}米，至少{REPEAT_MIN}件，按米计距离）。"
+            )
             findings[key] = Finding(
-                kind=Kind.REPEAT, key=key, region_id=g.region_id, grid_id=gid, category_id=k.pk, unit_id=None,
-                days=days, observed=len(rids), expected=exp, p_value=p,
-                baseline=(start + dt.timedelta(days=e - REPEAT_DAYS - 7 * WEEKS + 1),
-                          start + dt.timedelta(days=e - REPEAT_DAYS)),
-                request_ids=rids, title=f"{g.name}同一地点重复投诉“{k.name}”{len(rids)}件", explanation=expl,
-                series={"points": [[float(lon[i]), float(lat[i])] for i in mem], "centre": [c.lon, c.lat],
-                        "radius_m": REPEAT_RADIUS_M})
+                kind=Kind.REPEAT,
+                key=key,
+                region_id=g.region_id,
+                grid_id=gid,
+                category_id=k.pk,
+                unit_id=None,
+                days=days,
+                observed=len(rids),
+                expected=exp,
+                p_value=p,
+                baseline=(
+                    start + dt.timedelta(days=e - REPEAT_DAYS - 7 * WEEKS + 1),
+                    start + dt.timedelta(days=e - REPEAT_DAYS),
+                ),
+                request_ids=rids,
+                title=f"{g.name}同一地点重复投诉“{k.name}”{len(rids)}件",
+                explanation=expl,
+                series={
+                    "points": [[float(lon[i]), float(lat[i])] for i in mem],
+                    "centre": [c.lon, c.lat],
+                    "radius_m": REPEAT_RADIUS_M,
+                },
+            )
     return list(findings.values())
 
 
 def _sla_findings(region: Region, first: dt.date, last: dt.date, at: dt.datetime, names) -> list[Finding]:
     start = first - dt.timedelta(days=SLA_WINDOW + SLA_BASELINE_DAYS)
     cutoff = min(at, _day_start(last + dt.timedelta(days=1)))
-    rows = list(ServiceRequest.objects.filter(
-        region__path__startswith=region.path, due_at__gte=_day_start(start), due_at__lt=cutoff,
-        handling_unit__isnull=False, category__isnull=False,
-    ).exclude(state__in=NO_SLA).values_list("id", "handling_unit_id", "category_id", "region__parent_id", "due_at",
-                                            "resolved_at"))
+    rows = list(
+        ServiceRequest.objects.filter(
+            region__path__startswith=region.path,
+            due_at__gte=_day_start(start),
+            due_at__lt=cutoff,
+            handling_unit__isnull=False,
+            category__isnull=False,
+        )
+        .exclude(state__in=NO_SLA)
+        .values_list("id", "handling_unit_id", "category_id", "region__parent_id", "due_at", "resolved_at")
+    )
     if not rows:
         return []
     ids = np.array([r[0] for r in rows])
@@ -337,8 +415,16 @@ def _sla_findings(region: Region, first: dt.date, last: dt.date, at: dt.datetime
     breached = np.array([r[5] is None or r[5] > r[4] for r in rows])
     findings: dict[str, Finding] = {}
     for k in range((first - start).days, (last - start).days + 1):
-        for c in detect.breach_clusters(group, due_day, breached, day=k, window=SLA_WINDOW,
-                                        baseline_days=SLA_BASELINE_DAYS, min_count=SLA_MIN, alpha=SLA_ALPHA):
+        for c in detect.breach_clusters(
+            group,
+            due_day,
+            breached,
+            day=k,
+            window=SLA_WINDOW,
+            baseline_days=SLA_BASELINE_DAYS,
+            min_count=SLA_MIN,
+            alpha=SLA_ALPHA,
+        ):
             unit_id, cat_id, street_id = inv[int(c.group)]
             unit, cat, street = names.unit(unit_id), names.category(cat_id), names.region(street_id)
             key = f"sla:{unit.code}:{cat.code}:{street.code}"
@@ -353,16 +439,29 @@ def _sla_findings(region: Region, first: dt.date, last: dt.date, at: dt.datetime
                 rids = sorted(set(rids) | set(f.request_ids))
             b1 = d_start - dt.timedelta(days=1)
             b0 = b1 - dt.timedelta(days=SLA_BASELINE_DAYS - 1)
-            expl = (f"{unit.name}承办的{street.name}“{cat.name}”类诉求，{d_start:%Y-%m-%d}至{d_end:%Y-%m-%d}到期{c.due}件，"
-                    f"其中{c.observed}件未在时限内办结；按前{SLA_BASELINE_DAYS}天（{b0:%Y-%m-%d}至{b1:%Y-%m-%d}）的超时率"
-                    f"{c.rate:.1%}（本组历史与全部诉求合并估计）期望超时{c.expected:.1f}件；"
-                    f"二项分布下不少于{c.observed}件的概率 p={_fmt_p(c.p_value)}，低于阈值{SLA_ALPHA:g}。")
+            expl = (
+                f"{unit.name}承办的{street.name}“{cat.name}”类诉求，{d_start:%Y-%m-%d}至{d_end:%Y-%m-%d}到期{c.due}件，"
+                f"其中{c.observed}件未在时限内办结；按前{SLA_BASELINE_DAYS}天（{b0:%Y-%m-%d}至{b1:%Y-%m-%d}）的超时率"
+                f"{c.rate:.1%}（本组历史与全部诉求合并估计）期望超时{c.expected:.1f}件；"
+                f"二项分布下不少于{c.observed}件的概率 p={_fmt_p(c.p_value)}，低于阈值{SLA_ALPHA:g}。"
+            )
             findings[key] = Finding(
-                kind=Kind.SLA, key=key, region_id=street.pk, grid_id=None, category_id=cat.pk, unit_id=unit.pk,
-                days=days, observed=len(rids), expected=c.expected if f is None else f.expected + c.expected,
-                p_value=min(c.p_value, f.p_value) if f else c.p_value, baseline=(b0, b1), request_ids=rids,
-                title=f"{unit.name}·{street.name}“{cat.name}”超时集中：{len(rids)}件", explanation=expl,
-                series={"due": c.due, "breached": c.observed, "rate": c.rate})
+                kind=Kind.SLA,
+                key=key,
+                region_id=street.pk,
+                grid_id=None,
+                category_id=cat.pk,
+                unit_id=unit.pk,
+                days=days,
+                observed=len(rids),
+                expected=c.expected if f is None else f.expected + c.expected,
+                p_value=min(c.p_value, f.p_value) if f else c.p_value,
+                baseline=(b0, b1),
+                request_ids=rids,
+                title=f"{unit.name}·{street.name}“{cat.name}”超时集中：{len(rids)}件",
+                explanation=expl,
+                series={"due": c.due, "breached": c.observed, "rate": c.rate},
+            )
     return list(findings.values())
 
 
@@ -374,8 +473,9 @@ class _Names:
 
     def _get(self, cache, model, pk, **kw):
         if pk not in cache:
-            cache[pk] = model.objects.only(*kw.get("only", ())).get(pk=pk) if kw.get("only") else \
-                model.objects.get(pk=pk)
+            cache[pk] = (
+                model.objects.only(*kw.get("only", ())).get(pk=pk) if kw.get("only") else model.objects.get(pk=pk)
+            )
         return cache[pk]
 
     def grid(self, pk):
@@ -398,11 +498,18 @@ def _apply(finding: Finding, at: dt.datetime, actor) -> tuple[Alert | None, bool
     """Create or extend the alert for a finding; returns (alert, created) or (None, False) when covered."""
     same = list(Alert.objects.filter(key=finding.key).order_by("-window_end"))
     active = next((a for a in same if a.status in ACTIVE), None)
-    linked = set(Alert.requests.through.objects.filter(alert__key=finding.key).values_list("servicerequest_id",
-                                                                                           flat=True))
+    linked = set(
+        Alert.requests.through.objects.filter(alert__key=finding.key).values_list("servicerequest_id", flat=True)
+    )
     if finding.kind == Kind.ARRIVALS:
-        covered_until = max([a.window_end + dt.timedelta(days=SUPPRESS_DAYS if a.status == Status.DISMISSED else 0)
-                             for a in same if a.status not in ACTIVE] + [dt.date.min])
+        covered_until = max(
+            [
+                a.window_end + dt.timedelta(days=SUPPRESS_DAYS if a.status == Status.DISMISSED else 0)
+                for a in same
+                if a.status not in ACTIVE
+            ]
+            + [dt.date.min]
+        )
         if active is not None:
             covered_until = max(covered_until, active.window_end)
         keep = [i for i, d in enumerate(finding.days) if d > covered_until]
@@ -415,8 +522,9 @@ def _apply(finding: Finding, at: dt.datetime, actor) -> tuple[Alert | None, bool
             return None, False
         if active is None and same:
             last_closed = same[0]
-            quiet = last_closed.status == Status.DISMISSED and \
-                max(finding.days) <= last_closed.window_end + dt.timedelta(days=SUPPRESS_DAYS)
+            quiet = last_closed.status == Status.DISMISSED and max(
+                finding.days
+            ) <= last_closed.window_end + dt.timedelta(days=SUPPRESS_DAYS)
             if quiet or len(new_rids) < (REPEAT_MIN if finding.kind == Kind.REPEAT else SLA_MIN):
                 return None, False
     score = -math.log10(max(finding.p_value, 1e-300))
@@ -429,17 +537,37 @@ def _apply(finding: Finding, at: dt.datetime, actor) -> tuple[Alert | None, bool
         else:
             observed, expected, title = active.observed + len(new_rids), active.expected, finding.title
         n = Alert.objects.filter(pk=active.pk, version=active.version).update(
-            window_end=max(active.window_end, max(finding.days)), observed=observed, expected=expected,
-            p_value=min(active.p_value, finding.p_value), score=max(active.score, score),
-            severity=max(active.severity, sev), explanation=finding.explanation, series=finding.series,
-            title=title, updated_at=at, version=active.version + 1)
+            window_end=max(active.window_end, max(finding.days)),
+            observed=observed,
+            expected=expected,
+            p_value=min(active.p_value, finding.p_value),
+            score=max(active.score, score),
+            severity=max(active.severity, sev),
+            explanation=finding.explanation,
+            series=finding.series,
+            title=title,
+            updated_at=at,
+            version=active.version + 1,
+        )
         if n == 0:
             raise Conflict("预警在扫描时被他人更新，请重新扫描", field="version")
         active.refresh_from_db()
         active.requests.add(*new_rids)
-        emit(contracts.UPDATED, aggregate_type="alert", aggregate_id=active.pk, region=active.region, actor=actor,
-             payload={"kind": active.kind, "key": active.key, "observed": active.observed,
-                      "window_end": active.window_end.isoformat(), "added_requests": len(new_rids)}, public=False)
+        emit(
+            contracts.UPDATED,
+            aggregate_type="alert",
+            aggregate_id=active.pk,
+            region=active.region,
+            actor=actor,
+            payload={
+                "kind": active.kind,
+                "key": active.key,
+                "observed": active.observed,
+                "window_end": active.window_end.isoformat(),
+                "added_requests": len(new_rids),
+            },
+            public=False,
+        )
         return active, False
     observed, expected, rids = finding.observed, finding.expected, finding.request_ids
     days = finding.days
@@ -450,38 +578,72 @@ def _apply(finding: Finding, at: dt.datetime, actor) -> tuple[Alert | None, bool
         observed = sum(o for d, o in zip(ser["days"], ser["observed"]) if d in kept)
         expected = sum(e for d, e in zip(ser["days"], ser["expected"]) if d in kept)
         rids = new_rids
-    alert = Alert(kind=finding.kind, key=finding.key, severity=sev, title=finding.title, region_id=finding.region_id,
-                  grid_id=finding.grid_id, category_id=finding.category_id, unit_id=finding.unit_id,
-                  window_start=min(days), window_end=max(days),
-                  baseline_start=finding.baseline[0] if finding.baseline else None,
-                  baseline_end=finding.baseline[1] if finding.baseline else None,
-                  expected=expected, observed=observed, p_value=finding.p_value, score=score,
-                  explanation=finding.explanation, series=finding.series, created_at=at, updated_at=at)
+    alert = Alert(
+        kind=finding.kind,
+        key=finding.key,
+        severity=sev,
+        title=finding.title,
+        region_id=finding.region_id,
+        grid_id=finding.grid_id,
+        category_id=finding.category_id,
+        unit_id=finding.unit_id,
+        window_start=min(days),
+        window_end=max(days),
+        baseline_start=finding.baseline[0] if finding.baseline else None,
+        baseline_end=finding.baseline[1] if finding.baseline else None,
+        expected=expected,
+        observed=observed,
+        p_value=finding.p_value,
+        score=score,
+        explanation=finding.explanation,
+        series=finding.series,
+        created_at=at,
+        updated_at=at,
+    )
     try:
         with transaction.atomic():
             alert.save()
     except IntegrityError:
         raise Conflict("同一预警正在被另一次扫描写入，请稍后重试", field="key") from None
     alert.requests.add(*rids)
-    emit(contracts.RAISED, aggregate_type="alert", aggregate_id=alert.pk, region=alert.region, actor=actor,
-         payload={"kind": alert.kind, "key": alert.key, "severity": alert.severity, "observed": alert.observed,
-                  "expected": round(alert.expected, 3), "p_value": alert.p_value,
-                  "window": [alert.window_start.isoformat(), alert.window_end.isoformat()]}, public=False)
+    emit(
+        contracts.RAISED,
+        aggregate_type="alert",
+        aggregate_id=alert.pk,
+        region=alert.region,
+        actor=actor,
+        payload={
+            "kind": alert.kind,
+            "key": alert.key,
+            "severity": alert.severity,
+            "observed": alert.observed,
+            "expected": round(alert.expected, 3),
+            "p_value": alert.p_value,
+            "window": [alert.window_start.isoformat(), alert.window_end.isoformat()],
+        },
+        public=False,
+    )
     return alert, True
 
 
 def sum_new_observed(f: Finding, active: Alert) -> int:
     series = f.series
     flagged = set(series.get("flagged", []))
-    return sum(o for d, o in zip(series.get("days", []), series.get("observed", []))
-               if d in flagged and dt.date.fromisoformat(d) > active.window_end)
+    return sum(
+        o
+        for d, o in zip(series.get("days", []), series.get("observed", []))
+        if d in flagged and dt.date.fromisoformat(d) > active.window_end
+    )
 
 
 def sum_new_expected(f: Finding, active: Alert) -> float:
     series = f.series
     flagged = set(series.get("flagged", []))
-    return sum(e for d, e in zip(series.get("days", []), series.get("expected", []))
-               if d in flagged and dt.date.fromisoformat(d) > active.window_end)
+    return sum(
+        e
+        for d, e in zip(series.get("days", []), series.get("expected", []))
+        if d in flagged and dt.date.fromisoformat(d) > active.window_end
+    )
 
 
 def root_region() -> Region:
@@ -511,8 +673,9 @@ def scan(actor, region: Region | None = None, at: dt.datetime | None = None, *, 
         by_cat: dict[int, set[int]] = defaultdict(set)
         for f in findings:
             by_cat[f.category_id].update(f.request_ids)
-        findings += [f for f in street_findings
-                     if len(set(f.request_ids) & by_cat[f.category_id]) * 2 < len(f.request_ids)]
+        findings += [
+            f for f in street_findings if len(set(f.request_ids) & by_cat[f.category_id]) * 2 < len(f.request_ids)
+        ]
         n_series += n_street
     findings += _repeat_findings(region, first, last, names, explained)
     findings += _sla_findings(region, first, last, at, names)
@@ -523,12 +686,32 @@ def scan(actor, region: Region | None = None, at: dt.datetime | None = None, *, 
         alert, created = _apply(f, at, actor)
         if alert is not None:
             (raised if created else updated).append(alert)
-    run = ScanRun.objects.create(region=region, at=at, first_day=first, last_day=last, raised=len(raised),
-                                 updated=len(updated), series=n_series, phi=phi, started_at=timezone.now(),
-                                 seconds=time.perf_counter() - t0)
-    emit(contracts.SCANNED, aggregate_type="alert_scan", aggregate_id=run.pk, region=region, actor=actor,
-         payload={"first_day": first.isoformat(), "last_day": last.isoformat(), "raised": len(raised),
-                  "updated": len(updated)}, public=False)
+    run = ScanRun.objects.create(
+        region=region,
+        at=at,
+        first_day=first,
+        last_day=last,
+        raised=len(raised),
+        updated=len(updated),
+        series=n_series,
+        phi=phi,
+        started_at=timezone.now(),
+        seconds=time.perf_counter() - t0,
+    )
+    emit(
+        contracts.SCANNED,
+        aggregate_type="alert_scan",
+        aggregate_id=run.pk,
+        region=region,
+        actor=actor,
+        payload={
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
+            "raised": len(raised),
+            "updated": len(updated),
+        },
+        public=False,
+    )
     return ScanResult(run=run, raised=raised, updated=updated)
 
 

@@ -29,11 +29,18 @@ def index(request):
         qs = S.visible(request.user).none()
     qs = qs.order_by("-created_at", "-severity", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "alerts/index.html", {
-        "page": page, "kind": kind, "status": status, "kinds": Kind.choices,
-        "statuses": [("active", _t("待处理和已确认")), *Status.choices, ("", _t("全部"))],
-        "can_scan": S.can_scan(request.user, perm.home_region(request.user)),
-    })
+    return render(
+        request,
+        "alerts/index.html",
+        {
+            "page": page,
+            "kind": kind,
+            "status": status,
+            "kinds": Kind.choices,
+            "statuses": [("active", _t("待处理和已确认")), *Status.choices, ("", _t("全部"))],
+            "can_scan": S.can_scan(request.user, perm.home_region(request.user)),
+        },
+    )
 
 
 @login_required
@@ -43,10 +50,16 @@ def detail(request, pk):
     except DomainError:
         raise Http404(_t("预警不存在或不在您的管辖范围内")) from None
     reqs = alert.requests.select_related("category", "grid", "handling_unit").order_by("created_at")
-    return render(request, "alerts/detail.html", {
-        "alert": alert, "reqs": reqs, "can_handle": alert.is_active and S.can_handle(request.user, alert),
-        "chart": alert.series if alert.kind == Kind.ARRIVALS else None,
-    })
+    return render(
+        request,
+        "alerts/detail.html",
+        {
+            "alert": alert,
+            "reqs": reqs,
+            "can_handle": alert.is_active and S.can_handle(request.user, alert),
+            "chart": alert.series if alert.kind == Kind.ARRIVALS else None,
+        },
+    )
 
 
 @login_required
@@ -59,9 +72,11 @@ def act(request, pk):
     action = request.POST.get("action")
     reason = request.POST.get("reason", "")
     version = request.POST.get("version") or None
-    fn = {"acknowledge": lambda: S.acknowledge(request.user, alert, version=version, note=reason),
-          "dismiss": lambda: S.dismiss(request.user, alert, reason=reason, version=version),
-          "resolve": lambda: S.resolve(request.user, alert, version=version, note=reason)}.get(action)
+    fn = {
+        "acknowledge": lambda: S.acknowledge(request.user, alert, version=version, note=reason),
+        "dismiss": lambda: S.dismiss(request.user, alert, reason=reason, version=version),
+        "resolve": lambda: S.resolve(request.user, alert, version=version, note=reason),
+    }.get(action)
     if fn is None:
         messages.error(request, _t("未知的操作"))
         return redirect(alert)
@@ -83,6 +98,9 @@ def scan(request):
     except DomainError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _t("扫描完成：新增%(raised)d条预警，更新%(updated)d条") % {
-            "raised": len(result.raised), "updated": len(result.updated)})
+        messages.success(
+            request,
+            _t("扫描完成：新增%(raised)d条预警，更新%(updated)d条")
+            % {"raised": len(result.raised), "updated": len(result.updated)},
+        )
     return redirect("alerts:index")

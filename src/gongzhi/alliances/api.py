@@ -1,6 +1,5 @@
 """Alliance endpoints of the JSON API (mounted at /api/v1/alliances by gongzhi.api.api)."""
 
-
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
@@ -72,18 +71,40 @@ def _alliance(request, code: str) -> Alliance:
 
 
 def alliance_out(a: Alliance, full: bool = False) -> dict:
-    out = {"code": a.code, "name": a.name, "kind": a.kind, "kind_label": a.get_kind_display(), "status": a.status,
-           "purpose": a.purpose, "lead_unit": a.lead_unit.code, "region": a.region.code,
-           "applied_on": a.applied_on, "established_on": a.established_on,
-           "approver_unit": a.approver_unit.code if a.approver_unit_id else None,
-           "decision_reason": a.decision_reason, "partner_province": a.partner_province,
-           "partner_unit_name": a.partner_unit_name}
+    out = {
+        "code": a.code,
+        "name": a.name,
+        "kind": a.kind,
+        "kind_label": a.get_kind_display(),
+        "status": a.status,
+        "purpose": a.purpose,
+        "lead_unit": a.lead_unit.code,
+        "region": a.region.code,
+        "applied_on": a.applied_on,
+        "established_on": a.established_on,
+        "approver_unit": a.approver_unit.code if a.approver_unit_id else None,
+        "decision_reason": a.decision_reason,
+        "partner_province": a.partner_province,
+        "partner_unit_name": a.partner_unit_name,
+    }
     if full:
-        out["members"] = [{"id": m.pk, "unit": m.unit.code, "unit_name": m.unit.name, "role": m.role, "via": m.via,
-                           "status": m.status, "joined_on": m.joined_on, "ended_on": m.ended_on,
-                           "beyond_cap": m.beyond_cap, "special_justification": m.special_justification,
-                           "exit_summary": m.exit_summary, "removal_review": m.removal_review}
-                          for m in a.members.select_related("unit")]
+        out["members"] = [
+            {
+                "id": m.pk,
+                "unit": m.unit.code,
+                "unit_name": m.unit.name,
+                "role": m.role,
+                "via": m.via,
+                "status": m.status,
+                "joined_on": m.joined_on,
+                "ended_on": m.ended_on,
+                "beyond_cap": m.beyond_cap,
+                "special_justification": m.special_justification,
+                "exit_summary": m.exit_summary,
+                "removal_review": m.removal_review,
+            }
+            for m in a.members.select_related("unit")
+        ]
         out["goals"] = [{"title": g.title, "status": g.status} for g in a.goals.all()]
     return out
 
@@ -95,16 +116,23 @@ def list_alliances(request, status: str | None = None, kind: str | None = None, 
         qs = qs.filter(status=status)
     if kind:
         qs = qs.filter(kind=kind)
-    return [alliance_out(a) for a in qs.order_by("code")[offset: offset + min(limit, 500)]]
+    return [alliance_out(a) for a in qs.order_by("code")[offset : offset + min(limit, 500)]]
 
 
 @router.post("", response={201: dict, **ERRORS}, summary="Apply to found an alliance (lead unit)")
 @idempotent
 def apply_alliance(request, data: ApplyIn):
-    a = S.apply_alliance(lead_unit=_unit(data.lead_unit), kind=data.kind, name=data.name, purpose=data.purpose,
-                         members=[_unit(c) for c in data.members], initial_needs=data.initial_needs,
-                         partner_province=data.partner_province, partner_unit_name=data.partner_unit_name,
-                         actor=request.user)
+    a = S.apply_alliance(
+        lead_unit=_unit(data.lead_unit),
+        kind=data.kind,
+        name=data.name,
+        purpose=data.purpose,
+        members=[_unit(c) for c in data.members],
+        initial_needs=data.initial_needs,
+        partner_province=data.partner_province,
+        partner_unit_name=data.partner_unit_name,
+        actor=request.user,
+    )
     return 201, alliance_out(a)
 
 
@@ -116,9 +144,13 @@ def get_alliance(request, code: str):
 @router.post("/{code}/decision", response={200: dict, **ERRORS}, summary="Approve or reject an application")
 @idempotent
 def decide(request, code: str, data: DecisionIn):
-    a = S.decide_application(_alliance(request, code), approve=data.approve, reason=data.reason,
-                             approver_unit=_unit(data.approver_unit) if data.approver_unit else None,
-                             actor=request.user)
+    a = S.decide_application(
+        _alliance(request, code),
+        approve=data.approve,
+        reason=data.reason,
+        approver_unit=_unit(data.approver_unit) if data.approver_unit else None,
+        actor=request.user,
+    )
     return 200, alliance_out(a, full=True)
 
 
@@ -135,25 +167,43 @@ def join(request, code: str, data: JoinIn):
     return 201, {"id": m.pk, "status": m.status, "via": m.via}
 
 
-@router.post("/memberships/{pk}/decision", response={200: dict, **ERRORS},
-             summary="Answer an invitation / decide an application (special approval beyond 3)")
+@router.post(
+    "/memberships/{pk}/decision",
+    response={200: dict, **ERRORS},
+    summary="Answer an invitation / decide an application (special approval beyond 3)",
+)
 @idempotent
 def decide_membership(request, pk: int, data: MembershipDecisionIn):
     m = get_object_or_404(AllianceMember, pk=pk)
     _alliance(request, m.alliance.code)
-    m = S.accept_membership(m, accept=data.accept, special_justification=data.special_justification,
-                            actor=request.user)
-    return 200, {"id": m.pk, "status": m.status, "beyond_cap": m.beyond_cap,
-                 "special_justification": m.special_justification}
+    m = S.accept_membership(m, accept=data.accept, special_justification=data.special_justification, actor=request.user)
+    return 200, {
+        "id": m.pk,
+        "status": m.status,
+        "beyond_cap": m.beyond_cap,
+        "special_justification": m.special_justification,
+    }
 
 
 @router.get("/{code}/compliance", summary="The 1142 meetings of a year: done, late, missing, upcoming")
 def compliance(request, code: str, year: int):
     c = S.compliance(_alliance(request, code), year)
-    return {"year": year, "counts": c["counts"],
-            "meetings": [{"id": r["meeting"].pk, "kind": r["meeting"].kind, "period": r["meeting"].period,
-                          "due_on": r["meeting"].due_on, "held_on": r["meeting"].held_on, "status": r["status"],
-                          "late": r["meeting"].late} for r in c["rows"]]}
+    return {
+        "year": year,
+        "counts": c["counts"],
+        "meetings": [
+            {
+                "id": r["meeting"].pk,
+                "kind": r["meeting"].kind,
+                "period": r["meeting"].period,
+                "due_on": r["meeting"].due_on,
+                "held_on": r["meeting"].held_on,
+                "status": r["status"],
+                "late": r["meeting"].late,
+            }
+            for r in c["rows"]
+        ],
+    }
 
 
 @router.post("/{code}/meetings/{pk}", response={200: dict, **ERRORS}, summary="Record a meeting (once)")
@@ -161,45 +211,92 @@ def compliance(request, code: str, year: int):
 def record_meeting(request, code: str, pk: int, data: MeetingIn):
     a = _alliance(request, code)
     m = get_object_or_404(Meeting, pk=pk, alliance=a)
-    m = S.record_meeting(m, held_on=data.held_on, minutes=data.minutes, topic=data.topic, decisions=data.decisions,
-                         attendees=[_unit(c) for c in data.attendees], late_reason=data.late_reason,
-                         actor=request.user)
+    m = S.record_meeting(
+        m,
+        held_on=data.held_on,
+        minutes=data.minutes,
+        topic=data.topic,
+        decisions=data.decisions,
+        attendees=[_unit(c) for c in data.attendees],
+        late_reason=data.late_reason,
+        actor=request.user,
+    )
     return 200, {"id": m.pk, "held_on": m.held_on, "late": m.late, "attendance": m.attendance.count()}
 
 
 @router.get("/{code}/funds", summary="Public funding summary: income by source, spending by project, balance")
 def funds(request, code: str):
     s = S.fund_summary(_alliance(request, code))
-    return {"income": [{**r, "total": str(r["total"])} for r in s["income"]],
-            "spending": [{**r, "total": str(r["total"])} for r in s["spending"]],
-            "total_income": str(s["total_income"]), "total_spending": str(s["total_spending"]),
-            "balance": str(s["balance"])}
+    return {
+        "income": [{**r, "total": str(r["total"])} for r in s["income"]],
+        "spending": [{**r, "total": str(r["total"])} for r in s["spending"]],
+        "total_income": str(s["total_income"]),
+        "total_spending": str(s["total_spending"]),
+        "balance": str(s["balance"]),
+    }
 
 
-@router.get("/{code}/points/{year}/{quarter}", response={200: dict, **ERRORS},
-            summary="Quarterly points per unit and dimension; with ?unit= the records behind each point")
+@router.get(
+    "/{code}/points/{year}/{quarter}",
+    response={200: dict, **ERRORS},
+    summary="Quarterly points per unit and dimension; with ?unit= the records behind each point",
+)
 def points(request, code: str, year: int, quarter: int, unit: str | None = None):
     a = _alliance(request, code)
     q = Quarter.objects.filter(alliance=a, year=year, quarter=quarter).select_related("ruleset").first()
     if q is None:
         raise NotFound("该季度尚未计分")
-    out = {"year": year, "quarter": quarter, "status": q.status, "ruleset": q.ruleset.version,
-           "scores": [{"unit": r["unit"].code, "unit_name": r["unit"].name, "total": r["total"], "dims": r["dims"]}
-                      for r in RT.quarter_scores(q)]}
+    out = {
+        "year": year,
+        "quarter": quarter,
+        "status": q.status,
+        "ruleset": q.ruleset.version,
+        "scores": [
+            {"unit": r["unit"].code, "unit_name": r["unit"].name, "total": r["total"], "dims": r["dims"]}
+            for r in RT.quarter_scores(q)
+        ],
+    }
     if unit:
         lines = RT.drill_down(q, _unit(unit))
-        out["drill_down"] = {d: [{"description": ln.description, "points": ln.points, "kind": ln.kind,
-                                  "record_type": ln.record_type, "record_id": ln.record_id, "reason": ln.reason}
-                                 for ln in lines[d]] for d in R.DIMENSIONS}
+        out["drill_down"] = {
+            d: [
+                {
+                    "description": ln.description,
+                    "points": ln.points,
+                    "kind": ln.kind,
+                    "record_type": ln.record_type,
+                    "record_id": ln.record_id,
+                    "reason": ln.reason,
+                }
+                for ln in lines[d]
+            ]
+            for d in R.DIMENSIONS
+        }
     return 200, out
 
 
 @router.get("/{code}/ratings", summary="Year-end reviews: points, appraisal, stars, rectification and support")
 def ratings(request, code: str):
     a = _alliance(request, code)
-    return [{"year": rv.year, "stage": rv.stage, "stars": rv.alliance_stars, "score": rv.alliance_score,
-             "ruleset": rv.ruleset.version,
-             "units": [{"unit": u.unit.code, "unit_name": u.unit.name, "points": u.points, "appraisal": u.appraisal,
-                        "final": u.final_score, "stars": u.stars, "outcome": u.outcome}
-                       for u in rv.units.select_related("unit")]}
-            for rv in YearReview.objects.filter(alliance=a).select_related("ruleset").order_by("year")]
+    return [
+        {
+            "year": rv.year,
+            "stage": rv.stage,
+            "stars": rv.alliance_stars,
+            "score": rv.alliance_score,
+            "ruleset": rv.ruleset.version,
+            "units": [
+                {
+                    "unit": u.unit.code,
+                    "unit_name": u.unit.name,
+                    "points": u.points,
+                    "appraisal": u.appraisal,
+                    "final": u.final_score,
+                    "stars": u.stars,
+                    "outcome": u.outcome,
+                }
+                for u in rv.units.select_related("unit")
+            ],
+        }
+        for rv in YearReview.objects.filter(alliance=a).select_related("ruleset").order_by("year")
+    ]

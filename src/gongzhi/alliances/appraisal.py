@@ -39,8 +39,11 @@ WINDOW = dt.timedelta(days=30)
 def member_unit_ids(alliance_id: int) -> list[int]:
     """Unit ids of the active members of an alliance: the electorate of an alliance vote (registered
     with consult as the ``alliance`` unit electorate)."""
-    return sorted(AllianceMember.objects.filter(alliance_id=alliance_id, status=AllianceMember.Status.ACTIVE)
-                  .values_list("unit_id", flat=True))
+    return sorted(
+        AllianceMember.objects.filter(alliance_id=alliance_id, status=AllianceMember.Status.ACTIVE).values_list(
+            "unit_id", flat=True
+        )
+    )
 
 
 def open_ballot(review: YearReview, *, actor) -> str:
@@ -52,16 +55,26 @@ def open_ballot(review: YearReview, *, actor) -> str:
             title = f"{a.name}{review.year}年度民主评议：{ur.unit.name}"[:120]
             try:
                 vote = V.create_vote(
-                    title=title, region=a.region, electorate="alliance", method="single",
-                    options=[lab for lab, _r in GRADE_OPTIONS], opens_at=now, closes_at=now + WINDOW,
-                    preset="simple_majority", unit=a.lead_unit, alliance_id=a.pk, exclude_unit_ids=[ur.unit_id],
+                    title=title,
+                    region=a.region,
+                    electorate="alliance",
+                    method="single",
+                    options=[lab for lab, _r in GRADE_OPTIONS],
+                    opens_at=now,
+                    closes_at=now + WINDOW,
+                    preset="simple_majority",
+                    unit=a.lead_unit,
+                    alliance_id=a.pk,
+                    exclude_unit_ids=[ur.unit_id],
                     description=f"成员单位对{ur.unit.name}{review.year}年度履职情况的民主评议（无记名）",
                     actor=actor,
                 )
             except DomainError as e:
                 if e.code == "empty_electorate":
-                    raise DomainError(f"{a.name}没有其他在册成员单位，无法对{ur.unit.name}开展民主评议",
-                                      code=ConsultError.EMPTY_ELECTORATE) from None
+                    raise DomainError(
+                        f"{a.name}没有其他在册成员单位，无法对{ur.unit.name}开展民主评议",
+                        code=ConsultError.EMPTY_ELECTORATE,
+                    ) from None
                 raise
             AppraisalVote.objects.create(review=review, subject=ur.unit, vote_id=vote.pk)
     return f"{FORMAL_PREFIX}{review.pk}"
@@ -99,7 +112,9 @@ def cast(review: YearReview, voter, ratings: dict) -> int:
             try:
                 V.cast_for_elector(vote, [option], elector_key=key)
             except Conflict:
-                raise Conflict(f"{voter.name}已投票，每个单位只能投一次", field="voter", code=ConsultError.ALREADY_VOTED) from None
+                raise Conflict(
+                    f"{voter.name}已投票，每个单位只能投一次", field="voter", code=ConsultError.ALREADY_VOTED
+                ) from None
     return len(given)
 
 

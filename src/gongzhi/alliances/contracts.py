@@ -150,8 +150,7 @@ class Rated(TypedDict):
 APPLIED = EventType("alliances.applied", Applied, "a lead unit applied to found an alliance")
 APPROVED = EventType("alliances.approved", Decided, "the founding of an alliance was approved")
 REJECTED = EventType("alliances.rejected", Decided, "the founding of an alliance was rejected")
-MEMBER_REQUESTED = EventType("alliances.member.requested", MemberRequested,
-                             "a unit was invited or applied to join")
+MEMBER_REQUESTED = EventType("alliances.member.requested", MemberRequested, "a unit was invited or applied to join")
 MEMBER_JOINED = EventType("alliances.member.joined", MemberAnswered, "a unit joined an alliance")
 MEMBER_DECLINED = EventType("alliances.member.declined", MemberAnswered, "an invitation or application was declined")
 MEMBER_EXITED = EventType("alliances.member.exited", MemberExited, "a member unit exited with its summary")
@@ -163,7 +162,7 @@ TASK_CLAIMED = EventType("alliances.task.claimed", TaskClaimed, "a member unit c
 TASK_COMPLETED = EventType("alliances.task.completed", TaskCompleted, "a claimed task was completed")
 MEETING_RECORDED = EventType("alliances.meeting.recorded", MeetingRecorded, "a meeting was recorded")
 FUND_RECORDED = EventType("alliances.fund.recorded", FundRecorded, "an income or a spending was recorded")
-ACTIVITY_RECORDED = EventType("alliances.activity.recorded", ActivityRecorded, "a \"five ones\" activity was recorded")
+ACTIVITY_RECORDED = EventType("alliances.activity.recorded", ActivityRecorded, 'a "five ones" activity was recorded')
 RULES_PUBLISHED = EventType("alliances.rules.published", RulesPublished, "a new version of the points rules")
 QUARTER_CLOSED = EventType("alliances.quarter.closed", QuarterClosed, "a quarter's points were closed")
 SCORE_CORRECTED = EventType("alliances.score.corrected", ScoreCorrected, "a quarter's score was corrected")
@@ -173,10 +172,29 @@ RATED = EventType("alliances.rated", Rated, "the year-end review graded the alli
 # Event types renamed by issue 22 (old -> new); the lead's data migration renames stored events.
 RENAMED: dict[str, str] = {
     "alliance" + str(t).removeprefix("alliances"): str(t)
-    for t in (APPLIED, APPROVED, REJECTED, MEMBER_REQUESTED, MEMBER_JOINED, MEMBER_DECLINED, MEMBER_EXITED,
-              MEMBER_REMOVED, GOAL_APPROVED, GOAL_REJECTED, LISTS_AGREED, TASK_CLAIMED, TASK_COMPLETED,
-              MEETING_RECORDED, FUND_RECORDED, ACTIVITY_RECORDED, RULES_PUBLISHED, QUARTER_CLOSED,
-              SCORE_CORRECTED, POINTS_PUBLISHED, RATED)
+    for t in (
+        APPLIED,
+        APPROVED,
+        REJECTED,
+        MEMBER_REQUESTED,
+        MEMBER_JOINED,
+        MEMBER_DECLINED,
+        MEMBER_EXITED,
+        MEMBER_REMOVED,
+        GOAL_APPROVED,
+        GOAL_REJECTED,
+        LISTS_AGREED,
+        TASK_CLAIMED,
+        TASK_COMPLETED,
+        MEETING_RECORDED,
+        FUND_RECORDED,
+        ACTIVITY_RECORDED,
+        RULES_PUBLISHED,
+        QUARTER_CLOSED,
+        SCORE_CORRECTED,
+        POINTS_PUBLISHED,
+        RATED,
+    )
 }
 
 

@@ -20,8 +20,9 @@ def alliances_in(region: Region) -> QuerySet[Alliance]:
 
 def missing_meetings(region: Region, end: dt.date) -> QuerySet[Meeting]:
     """Required meetings due before ``end`` and not held (1142 meetings behind)."""
-    return Meeting.objects.filter(alliance__in=alliances_in(region), required=True, held_on__isnull=True,
-                                  due_on__lt=end)
+    return Meeting.objects.filter(
+        alliance__in=alliances_in(region), required=True, held_on__isnull=True, due_on__lt=end
+    )
 
 
 @figure("alliances.active", label="在运行的党建联合体", unit="count")
@@ -41,5 +42,4 @@ def meetings_missing(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("alliances.tasks_completed", label="联合体任务完成数", unit="count")
 def tasks_completed(region: Region, start: dt.date, end: dt.date) -> int:
-    return Task.objects.filter(alliance__in=alliances_in(region), completed_on__gte=start,
-                               completed_on__lt=end).count()
+    return Task.objects.filter(alliance__in=alliances_in(region), completed_on__gte=start, completed_on__lt=end).count()

@@ -57,8 +57,12 @@ class MembershipDecisionForm(forms.Form):
 class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("召开日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     topic = forms.CharField(label=_("议题"), required=False)
-    attendees = forms.ModelMultipleChoiceField(label=_("签到名单（成员单位）"), queryset=Unit.objects.none(),
-                                               required=False, widget=forms.CheckboxSelectMultiple)
+    attendees = forms.ModelMultipleChoiceField(
+        label=_("签到名单（成员单位）"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     minutes = forms.CharField(label=_("会议纪要"), widget=forms.Textarea(attrs={"rows": 4}))
     decisions = forms.CharField(label=_("议定事项"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     late_reason = forms.CharField(label=_("逾期说明"), required=False)
@@ -87,8 +91,9 @@ class ActivityForm(forms.Form):
     kind = forms.ChoiceField(label=_("活动类型"), choices=Activity.Kind.choices)
     title = forms.CharField(label=_("主题"))
     held_on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    participants = forms.ModelMultipleChoiceField(label=_("参加单位"), queryset=Unit.objects.none(),
-                                                  widget=forms.CheckboxSelectMultiple)
+    participants = forms.ModelMultipleChoiceField(
+        label=_("参加单位"), queryset=Unit.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args, members=None, **kwargs):
         super().__init__(*args, **kwargs)

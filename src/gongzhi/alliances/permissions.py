@@ -23,8 +23,13 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.AUDITOR: frozenset({VIEW}),
 }
 
-LABELS = {VIEW: "查看党建联合体", APPLY: "以成员单位身份办理", MANAGE: "管理党建联合体",
-          APPROVE: "审批党建联合体事项", RATE: "组织星级评定"}
+LABELS = {
+    VIEW: "查看党建联合体",
+    APPLY: "以成员单位身份办理",
+    MANAGE: "管理党建联合体",
+    APPROVE: "审批党建联合体事项",
+    RATE: "组织星级评定",
+}
 
 
 # registered in the one permission table from the app's manifest (apps.py)

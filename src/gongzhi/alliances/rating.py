@@ -44,13 +44,20 @@ from .models import (
 
 # ------------------------------------------------------------------ rule sets
 
+
 def ensure_default_ruleset() -> RuleSet:
     """Version 1 takes effect with the platform (a data migration writes it; this covers databases
     built without migrations)."""
     rs = RuleSet.objects.filter(version=1).first()
     if rs is None:
-        rs, _ = RuleSet.objects.get_or_create(version=1, defaults={
-            "effective_from": dt.date(2000, 1, 1), "rules": R.default_rules(), "note": "初始版本：五个维度，满分100分"})
+        rs, _ = RuleSet.objects.get_or_create(
+            version=1,
+            defaults={
+                "effective_from": dt.date(2000, 1, 1),
+                "rules": R.default_rules(),
+                "note": "初始版本：五个维度，满分100分",
+            },
+        )
     return rs
 
 
@@ -79,16 +86,26 @@ def publish_ruleset(*, rules: dict, effective_from: dt.date, note: str = "", act
         raise Conflict(f"{effective_from}起生效的规则版本已存在")
     version = (RuleSet.objects.order_by("-version").values_list("version", flat=True).first() or 0) + 1
     rs = RuleSet.objects.create(version=version, effective_from=effective_from, rules=rules, note=note[:200])
-    emit(contracts.RULES_PUBLISHED, aggregate_type="ruleset", aggregate_id=version, actor=actor,
-         payload={"version": version, "effective_from": effective_from.isoformat(), "rules": rules})
+    emit(
+        contracts.RULES_PUBLISHED,
+        aggregate_type="ruleset",
+        aggregate_id=version,
+        actor=actor,
+        payload={"version": version, "effective_from": effective_from.isoformat(), "rules": rules},
+    )
     return rs
 
 
 # ------------------------------------------------------------------ quarterly points
 
+
 def members_during(alliance: Alliance, start: dt.date, end: dt.date) -> list[Unit]:
-    ms = AllianceMember.objects.filter(alliance=alliance, joined_on__isnull=False, joined_on__lte=end).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gte=start)).select_related("unit").order_by("unit__name")
+    ms = (
+        AllianceMember.objects.filter(alliance=alliance, joined_on__isnull=False, joined_on__lte=end)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start))
+        .select_related("unit")
+        .order_by("unit__name")
+    )
     return list(dict.fromkeys(m.unit for m in ms))
 
 
@@ -97,36 +114,79 @@ def _record_lines(alliance: Alliance, start: dt.date, end: dt.date, units: list[
     f = {d: rules["dimensions"][d]["formula"] for d in R.DIMENSIONS}
     ids = {u.pk for u in units}
     lines = []
-    for a in (Attendance.objects.filter(meeting__alliance=alliance, meeting__held_on__range=(start, end),
-                                        unit_id__in=ids).select_related("meeting")):
+    for a in Attendance.objects.filter(
+        meeting__alliance=alliance, meeting__held_on__range=(start, end), unit_id__in=ids
+    ).select_related("meeting"):
         m = a.meeting
         pts = f["attendance"]["per_required_meeting" if m.required else "per_other_meeting"]
-        lines.append(dict(unit_id=a.unit_id, dimension=Dimension.ATTENDANCE, record_type="meeting", record_id=m.pk,
-                          on_date=m.held_on, points=pts,
-                          description=f"{m.held_on} {m.get_kind_display()}{'' if m.required else '(非必开)'}"
-                                      f"·{a.get_method_display()}签到"))
+        lines.append(
+            dict(
+                unit_id=a.unit_id,
+                dimension=Dimension.ATTENDANCE,
+                record_type="meeting",
+                record_id=m.pk,
+                on_date=m.held_on,
+                points=pts,
+                description=f"{m.held_on} {m.get_kind_display()}{'' if m.required else '(非必开)'}"
+                f"·{a.get_method_display()}签到",
+            )
+        )
     for s in Suggestion.objects.filter(alliance=alliance, made_on__range=(start, end), unit_id__in=ids):
         pts = f["suggestions"]["per_suggestion"] + (f["suggestions"]["adopted_bonus"] if s.adopted else 0)
-        lines.append(dict(unit_id=s.unit_id, dimension=Dimension.SUGGESTIONS, record_type="suggestion",
-                          record_id=s.pk, on_date=s.made_on, points=pts,
-                          description=f"{s.made_on} 建议：{s.text[:80]}{'（已采纳）' if s.adopted else ''}"))
+        lines.append(
+            dict(
+                unit_id=s.unit_id,
+                dimension=Dimension.SUGGESTIONS,
+                record_type="suggestion",
+                record_id=s.pk,
+                on_date=s.made_on,
+                points=pts,
+                description=f"{s.made_on} 建议：{s.text[:80]}{'（已采纳）' if s.adopted else ''}",
+            )
+        )
     for r in ResourceSupply.objects.filter(alliance=alliance, supplied_on__range=(start, end), unit_id__in=ids):
-        lines.append(dict(unit_id=r.unit_id, dimension=Dimension.RESOURCES, record_type="supply", record_id=r.pk,
-                          on_date=r.supplied_on, points=f["resources"]["per_supply"],
-                          description=f"{r.supplied_on} 供给：{r.description[:80]}"))
-    for p in (Participation.objects.filter(activity__alliance=alliance, activity__held_on__range=(start, end),
-                                           unit_id__in=ids).select_related("activity")):
+        lines.append(
+            dict(
+                unit_id=r.unit_id,
+                dimension=Dimension.RESOURCES,
+                record_type="supply",
+                record_id=r.pk,
+                on_date=r.supplied_on,
+                points=f["resources"]["per_supply"],
+                description=f"{r.supplied_on} 供给：{r.description[:80]}",
+            )
+        )
+    for p in Participation.objects.filter(
+        activity__alliance=alliance, activity__held_on__range=(start, end), unit_id__in=ids
+    ).select_related("activity"):
         act = p.activity
-        lines.append(dict(unit_id=p.unit_id, dimension=Dimension.ACTIVITIES, record_type="activity",
-                          record_id=act.pk, on_date=act.held_on, points=f["activities"]["per_participation"],
-                          description=f"{act.held_on} {act.get_kind_display()}：{act.title[:60]}（{p.people}人）"))
-    for t in (Task.objects.filter(alliance=alliance, completed_on__range=(start, end), owner_unit_id__in=ids)
-              .select_related("item")):
+        lines.append(
+            dict(
+                unit_id=p.unit_id,
+                dimension=Dimension.ACTIVITIES,
+                record_type="activity",
+                record_id=act.pk,
+                on_date=act.held_on,
+                points=f["activities"]["per_participation"],
+                description=f"{act.held_on} {act.get_kind_display()}：{act.title[:60]}（{p.people}人）",
+            )
+        )
+    for t in Task.objects.filter(
+        alliance=alliance, completed_on__range=(start, end), owner_unit_id__in=ids
+    ).select_related("item"):
         on_time = t.completed_on <= t.deadline
-        lines.append(dict(unit_id=t.owner_unit_id, dimension=Dimension.TASKS, record_type="task", record_id=t.pk,
-                          on_date=t.completed_on, points=f["tasks"]["on_time" if on_time else "late"],
-                          description=f"{t.completed_on} 完成认领任务：{t.item.title[:60]}"
-                                      f"{'（按期）' if on_time else f'（逾期，时限{t.deadline}）'}"))
+        lines.append(
+            dict(
+                unit_id=t.owner_unit_id,
+                dimension=Dimension.TASKS,
+                record_type="task",
+                record_id=t.pk,
+                on_date=t.completed_on,
+                points=f["tasks"]["on_time" if on_time else "late"],
+                description=f"{t.completed_on} 完成认领任务：{t.item.title[:60]}"
+                f"{'（按期）' if on_time else f'（逾期，时限{t.deadline}）'}",
+            )
+        )
     return lines
 
 
@@ -138,15 +198,22 @@ def compute_quarter(alliance: Alliance, year: int, quarter: int, *, actor) -> Qu
     if alliance.established_on is None or end < alliance.established_on:
         raise DomainError(f"{alliance.name}在{year}年第{quarter}季度尚未成立", field="quarter")
     q, _created = Quarter.objects.select_for_update().get_or_create(
-        alliance=alliance, year=year, quarter=quarter, defaults={"ruleset": ruleset_in_force(start)})
+        alliance=alliance, year=year, quarter=quarter, defaults={"ruleset": ruleset_in_force(start)}
+    )
     if q.is_closed:
-        raise Conflict(f"{year}年第{quarter}季度已结账，积分不能修改；如有错误请添加更正记录并说明理由",
-                       code=AllianceError.QUARTER_CLOSED)
+        raise Conflict(
+            f"{year}年第{quarter}季度已结账，积分不能修改；如有错误请添加更正记录并说明理由",
+            code=AllianceError.QUARTER_CLOSED,
+        )
     q.ruleset = ruleset_in_force(start)
     units = members_during(alliance, start, end)
     q.lines.filter(kind=ScoreLine.Kind.RECORD).delete()
-    ScoreLine.objects.bulk_create([ScoreLine(quarter=q, kind=ScoreLine.Kind.RECORD, **line)
-                                   for line in _record_lines(alliance, start, end, units, q.ruleset.rules)])
+    ScoreLine.objects.bulk_create(
+        [
+            ScoreLine(quarter=q, kind=ScoreLine.Kind.RECORD, **line)
+            for line in _record_lines(alliance, start, end, units, q.ruleset.rules)
+        ]
+    )
     q.computed_at = timezone.now()
     q.save()
     return q
@@ -164,17 +231,34 @@ def close_quarter(alliance: Alliance, year: int, quarter: int, *, actor, on: dt.
     q.closed_on = on
     q.save()
     table = quarter_scores(q)
-    emit(contracts.QUARTER_CLOSED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
-         actor=actor, payload={"alliance": alliance.code, "name": alliance.name, "year": year, "quarter": quarter,
-                               "ruleset": q.ruleset.version,
-                               "scores": [{"unit": r["unit"].code, "unit_name": r["unit"].name, "total": r["total"],
-                                           **{d: r["dims"][d]["score"] for d in R.DIMENSIONS}} for r in table]})
+    emit(
+        contracts.QUARTER_CLOSED,
+        aggregate_type="alliance",
+        aggregate_id=alliance.code,
+        region=alliance.region,
+        actor=actor,
+        payload={
+            "alliance": alliance.code,
+            "name": alliance.name,
+            "year": year,
+            "quarter": quarter,
+            "ruleset": q.ruleset.version,
+            "scores": [
+                {
+                    "unit": r["unit"].code,
+                    "unit_name": r["unit"].name,
+                    "total": r["total"],
+                    **{d: r["dims"][d]["score"] for d in R.DIMENSIONS},
+                }
+                for r in table
+            ],
+        },
+    )
     return q
 
 
 @transaction.atomic
-def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float, reason: str,
-                  actor) -> ScoreLine:
+def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float, reason: str, actor) -> ScoreLine:
     """A correction is a new line with a reason (closed quarters are never edited)."""
     ap.require(actor, ap.RATE, quarter.alliance)
     if dimension not in R.DIMENSIONS:
@@ -191,14 +275,33 @@ def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float
     start, end = R.quarter_bounds(quarter.year, quarter.quarter)
     if unit not in members_during(quarter.alliance, start, end):
         raise DomainError(f"{unit.name}在该季度不是成员单位", field="unit")
-    line = ScoreLine.objects.create(quarter=quarter, unit=unit, dimension=dimension, kind=ScoreLine.Kind.CORRECTION,
-                                    description=f"更正：{reason[:200]}", points=points, reason=reason[:300],
-                                    on_date=timezone.localdate(),
-                                    created_by=actor if getattr(actor, "is_authenticated", False) else None)
-    emit(contracts.SCORE_CORRECTED, aggregate_type="alliance", aggregate_id=quarter.alliance.code,
-         region=quarter.alliance.region, actor=actor,
-         payload={"alliance": quarter.alliance.code, "year": quarter.year, "quarter": quarter.quarter,
-                  "unit": unit.code, "dimension": dimension, "points": points, "reason": reason})
+    line = ScoreLine.objects.create(
+        quarter=quarter,
+        unit=unit,
+        dimension=dimension,
+        kind=ScoreLine.Kind.CORRECTION,
+        description=f"更正：{reason[:200]}",
+        points=points,
+        reason=reason[:300],
+        on_date=timezone.localdate(),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    emit(
+        contracts.SCORE_CORRECTED,
+        aggregate_type="alliance",
+        aggregate_id=quarter.alliance.code,
+        region=quarter.alliance.region,
+        actor=actor,
+        payload={
+            "alliance": quarter.alliance.code,
+            "year": quarter.year,
+            "quarter": quarter.quarter,
+            "unit": unit.code,
+            "dimension": dimension,
+            "points": points,
+            "reason": reason,
+        },
+    )
     return line
 
 
@@ -224,8 +327,13 @@ def quarter_scores(q: Quarter, unit: Unit | None = None) -> list[dict]:
             capped = min(max(r, 0.0), float(spec["cap"]))
             score = round(capped * float(spec["weight"]), 2)
             total += score
-            dims[d] = {"raw": round(r, 2), "cap": spec["cap"], "weight": spec["weight"], "score": score,
-                       "records": counts[u.pk][d]}
+            dims[d] = {
+                "raw": round(r, 2),
+                "cap": spec["cap"],
+                "weight": spec["weight"],
+                "score": score,
+                "records": counts[u.pk][d],
+            }
         out.append({"unit": u, "dims": dims, "total": round(total, 2)})
     out.sort(key=lambda r: (-r["total"], r["unit"].name))
     return out
@@ -241,6 +349,7 @@ def drill_down(q: Quarter, unit: Unit) -> dict[str, list[ScoreLine]]:
 
 # ------------------------------------------------------------------ year-end review
 
+
 def _quarters_required(alliance: Alliance, year: int) -> list[int]:
     est = alliance.established_on
     return [n for n in (1, 2, 3, 4) if est and R.quarter_bounds(year, n)[1] >= est]
@@ -253,16 +362,20 @@ def start_review(alliance: Alliance, year: int, *, actor) -> YearReview:
     needed = _quarters_required(alliance, year)
     if not needed:
         raise DomainError(f"{alliance.name}在{year}年尚未成立", field="year")
-    closed = set(Quarter.objects.filter(alliance=alliance, year=year, status=Quarter.Status.CLOSED)
-                 .values_list("quarter", flat=True))
+    closed = set(
+        Quarter.objects.filter(alliance=alliance, year=year, status=Quarter.Status.CLOSED).values_list(
+            "quarter", flat=True
+        )
+    )
     open_q = [n for n in needed if n not in closed]
     if open_q:
-        raise DomainError(f"请先结账{year}年第{'、'.join(map(str, open_q))}季度的积分，再开展年终考评",
-                          code=AllianceError.QUARTERS_OPEN)
+        raise DomainError(
+            f"请先结账{year}年第{'、'.join(map(str, open_q))}季度的积分，再开展年终考评",
+            code=AllianceError.QUARTERS_OPEN,
+        )
     if YearReview.objects.filter(alliance=alliance, year=year).exists():
         raise Conflict(f"{year}年度考评已开始")
-    review = YearReview.objects.create(alliance=alliance, year=year,
-                                       ruleset=ruleset_in_force(dt.date(year, 12, 31)))
+    review = YearReview.objects.create(alliance=alliance, year=year, ruleset=ruleset_in_force(dt.date(year, 12, 31)))
     units = members_during(alliance, dt.date(year, 1, 1), dt.date(year, 12, 31))
     UnitReview.objects.bulk_create([UnitReview(review=review, unit=u) for u in units])
     return review
@@ -290,7 +403,8 @@ def annual_points(alliance: Alliance, year: int, unit: Unit) -> float:
     """The mean of the unit's quarterly totals over the closed quarters in which it was a member."""
     totals = []
     for q in Quarter.objects.filter(alliance=alliance, year=year, status=Quarter.Status.CLOSED).select_related(
-            "ruleset"):
+        "ruleset"
+    ):
         rows = quarter_scores(q, unit)
         if rows:
             totals.append(rows[0]["total"])
@@ -313,10 +427,22 @@ def publish_points(review: YearReview, *, actor, on: dt.date | None = None) -> Y
     review.published_on = on or timezone.localdate()
     review.save()
     a = review.alliance
-    emit(contracts.POINTS_PUBLISHED, aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
-         payload={"alliance": a.code, "name": a.name, "year": review.year,
-                  "points": [{"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points}
-                             for ur in review.units.select_related("unit")]})
+    emit(
+        contracts.POINTS_PUBLISHED,
+        aggregate_type="alliance",
+        aggregate_id=a.code,
+        region=a.region,
+        actor=actor,
+        payload={
+            "alliance": a.code,
+            "name": a.name,
+            "year": review.year,
+            "points": [
+                {"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points}
+                for ur in review.units.select_related("unit")
+            ],
+        },
+    )
     return review
 
 
@@ -353,8 +479,10 @@ def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview
     voted = appraisal.voters(review)
     quorum = ye["appraisal_quorum"]
     if len(units) and len(voted) / len(units) < quorum:
-        raise DomainError(f"参加民主评议的单位不足：{len(voted)}/{len(units)}，须达到{int(quorum * 100)}%以上",
-                          code=AllianceError.QUORUM)
+        raise DomainError(
+            f"参加民主评议的单位不足：{len(voted)}/{len(units)}，须达到{int(quorum * 100)}%以上",
+            code=AllianceError.QUORUM,
+        )
     results = appraisal.tally(review, actor=actor)
     scale = {int(k): float(v) for k, v in ye["appraisal_scale"].items()}
     for ur in units:
@@ -365,8 +493,13 @@ def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview
         else:
             ur.final_score = round(ye["points_weight"] * ur.points + ye["appraisal_weight"] * ur.appraisal, 2)
         ur.stars = R.stars_for(ur.final_score, rules)
-        ur.outcome = (UnitReview.Outcome.RECTIFY if ur.stars <= ye["rectify_max_stars"] else
-                      UnitReview.Outcome.SUPPORT if ur.stars >= ye["support_min_stars"] else UnitReview.Outcome.NONE)
+        ur.outcome = (
+            UnitReview.Outcome.RECTIFY
+            if ur.stars <= ye["rectify_max_stars"]
+            else UnitReview.Outcome.SUPPORT
+            if ur.stars >= ye["support_min_stars"]
+            else UnitReview.Outcome.NONE
+        )
         ur.save()
     review.alliance_score = round(sum(u.final_score for u in units) / len(units), 2) if units else 0.0
     review.alliance_stars = R.stars_for(review.alliance_score, rules)
@@ -374,12 +507,33 @@ def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview
     review.graded_on = on or timezone.localdate()
     review.save()
     a = review.alliance
-    emit(contracts.RATED, aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
-         payload={"alliance": a.code, "name": a.name, "year": review.year, "stars": review.alliance_stars,
-                  "score": review.alliance_score, "ruleset": review.ruleset.version,
-                  "units": [{"unit": ur.unit.code, "unit_name": ur.unit.name, "points": ur.points,
-                             "appraisal": ur.appraisal, "final": ur.final_score, "stars": ur.stars,
-                             "outcome": ur.outcome} for ur in units]})
+    emit(
+        contracts.RATED,
+        aggregate_type="alliance",
+        aggregate_id=a.code,
+        region=a.region,
+        actor=actor,
+        payload={
+            "alliance": a.code,
+            "name": a.name,
+            "year": review.year,
+            "stars": review.alliance_stars,
+            "score": review.alliance_score,
+            "ruleset": review.ruleset.version,
+            "units": [
+                {
+                    "unit": ur.unit.code,
+                    "unit_name": ur.unit.name,
+                    "points": ur.points,
+                    "appraisal": ur.appraisal,
+                    "final": ur.final_score,
+                    "stars": ur.stars,
+                    "outcome": ur.outcome,
+                }
+                for ur in units
+            ],
+        },
+    )
     return review
 
 

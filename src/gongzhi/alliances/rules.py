@@ -86,8 +86,11 @@ def validate(rules: dict) -> dict:
     if sorted(scale) != ["1", "2", "3", "4"]:
         raise DomainError("appraisal_scale 必须给出评议等次 1–4 对应的分数", field="rules")
     stars = ye.get("stars")
-    if (not isinstance(stars, list) or sorted(s for _, s in stars) != [2, 3, 4, 5]
-            or [t for t, _ in sorted(stars, key=lambda x: x[1])] != sorted(t for t, _ in stars)):
+    if (
+        not isinstance(stars, list)
+        or sorted(s for _, s in stars) != [2, 3, 4, 5]
+        or [t for t, _ in sorted(stars, key=lambda x: x[1])] != sorted(t for t, _ in stars)
+    ):
         raise DomainError("stars 必须为二至五星的最低分，且星级越高分数线越高", field="rules")
     q = ye.get("appraisal_quorum")
     if not isinstance(q, (int, float)) or not 0 <= q <= 1:

@@ -75,15 +75,25 @@ def index(request):
     for a in shown.order_by("code")[:300]:
         review = a.reviews.filter(stage=YearReview.Stage.GRADED).order_by("-year").first()
         rows.append({"a": a, "members": a.members.filter(status="active").count(), "review": review})
-    points = [{"code": a.code, "name": a.name, "kind": a.get_kind_display(), "lon": p[0], "lat": p[1]}
-              for a in established[:500] if (p := _point(a))]
-    return render(request, "alliances/index.html", {
-        "rows": rows, "status": status, "statuses": Alliance.Status.choices, "year": year,
-        "street_rows": S.street_compliance(established, year),
-        "points_json": json.dumps(points, ensure_ascii=False),
-        "can_apply": ap.allowed(request.user, ap.APPLY),
-        "can_approve": ap.allowed(request.user, ap.APPROVE),
-    })
+    points = [
+        {"code": a.code, "name": a.name, "kind": a.get_kind_display(), "lon": p[0], "lat": p[1]}
+        for a in established[:500]
+        if (p := _point(a))
+    ]
+    return render(
+        request,
+        "alliances/index.html",
+        {
+            "rows": rows,
+            "status": status,
+            "statuses": Alliance.Status.choices,
+            "year": year,
+            "street_rows": S.street_compliance(established, year),
+            "points_json": json.dumps(points, ensure_ascii=False),
+            "can_apply": ap.allowed(request.user, ap.APPLY),
+            "can_approve": ap.allowed(request.user, ap.APPROVE),
+        },
+    )
 
 
 @login_required
@@ -92,10 +102,17 @@ def apply(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            a = S.apply_alliance(lead_unit=d["lead_unit"], kind=d["kind"], name=d["name"], purpose=d["purpose"],
-                                 members=d["members"], initial_needs=d["initial_needs"],
-                                 partner_province=d["partner_province"], partner_unit_name=d["partner_unit_name"],
-                                 actor=request.user)
+            a = S.apply_alliance(
+                lead_unit=d["lead_unit"],
+                kind=d["kind"],
+                name=d["name"],
+                purpose=d["purpose"],
+                members=d["members"],
+                initial_needs=d["initial_needs"],
+                partner_province=d["partner_province"],
+                partner_unit_name=d["partner_unit_name"],
+                actor=request.user,
+            )
         except DomainError as e:
             _fail(form, e)
         else:
@@ -109,13 +126,18 @@ def inbox(request):
     """What waits for a decision within the user's scope."""
     scope = ap.scope(request.user, Alliance.objects.all(), ap.APPROVE)
     manage = ap.scope(request.user, Alliance.objects.all(), ap.MANAGE)
-    return render(request, "alliances/inbox.html", {
-        "applications": scope.filter(status=Alliance.Status.APPLIED).select_related("lead_unit", "region"),
-        "goals": Goal.objects.filter(alliance__in=scope, status=Goal.Status.SUBMITTED).select_related("alliance"),
-        "joins": AllianceMember.objects.filter(alliance__in=manage, status="pending")
-        .select_related("alliance", "unit"),
-        "decide_form": DecideForm(),
-    })
+    return render(
+        request,
+        "alliances/inbox.html",
+        {
+            "applications": scope.filter(status=Alliance.Status.APPLIED).select_related("lead_unit", "region"),
+            "goals": Goal.objects.filter(alliance__in=scope, status=Goal.Status.SUBMITTED).select_related("alliance"),
+            "joins": AllianceMember.objects.filter(alliance__in=manage, status="pending").select_related(
+                "alliance", "unit"
+            ),
+            "decide_form": DecideForm(),
+        },
+    )
 
 
 @login_required
@@ -128,7 +150,9 @@ def detail(request, code):
     quarters = list(Quarter.objects.filter(alliance=a, year=year))
     reviews = list(a.reviews.order_by("-year"))
     ctx = {
-        "a": a, "year": year, "years": sorted({year, today.year, *(a.meetings.values_list("year", flat=True))}),
+        "a": a,
+        "year": year,
+        "years": sorted({year, today.year, *(a.meetings.values_list("year", flat=True))}),
         "members": a.members.select_related("unit").order_by("status", "-role", "unit__name"),
         "goals": a.goals.select_related("proposed_by"),
         "lists": {k: a.list_items.filter(year=year, kind=k).select_related("unit") for k in ListItem.Kind.values},
@@ -139,10 +163,13 @@ def detail(request, code):
         "funds": S.fund_summary(a),
         "fund_entries": a.funds.select_related("project", "unit").order_by("-entered_on")[:30],
         "activities": a.activities.filter(held_on__year=year).prefetch_related("participations__unit"),
-        "quarters": quarters, "reviews": reviews,
-        "can_manage": can_manage, "can_approve": ap.allowed(request.user, ap.APPROVE, a),
+        "quarters": quarters,
+        "reviews": reviews,
+        "can_manage": can_manage,
+        "can_approve": ap.allowed(request.user, ap.APPROVE, a),
         "can_rate": ap.allowed(request.user, ap.RATE, a),
-        "invite_form": InviteForm(), "decide_form": DecideForm(),
+        "invite_form": InviteForm(),
+        "decide_form": DecideForm(),
         "fund_form": FundForm(projects=a.list_items.filter(kind="project"), initial={"entered_on": today}),
         "activity_form": ActivityForm(members=_member_units(a), initial={"held_on": today}),
     }
@@ -161,8 +188,13 @@ def decide(request, code):
     if form.is_valid():
         d = form.cleaned_data
         try:
-            S.decide_application(a, approve=d["decision"] == "approve", reason=d["reason"],
-                                 approver_unit=d["approver_unit"], actor=request.user)
+            S.decide_application(
+                a,
+                approve=d["decision"] == "approve",
+                reason=d["reason"],
+                approver_unit=d["approver_unit"],
+                actor=request.user,
+            )
             messages.success(request, _("已审批"))
         except DomainError as e:
             messages.error(request, e.message)
@@ -194,16 +226,20 @@ def membership(request, pk):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            S.accept_membership(m, accept=d["accept"] == "yes", special_justification=d["special_justification"],
-                                actor=request.user)
+            S.accept_membership(
+                m, accept=d["accept"] == "yes", special_justification=d["special_justification"], actor=request.user
+            )
         except DomainError as e:
             _fail(form, e)
         else:
             messages.success(request, _("已处理加入请求"))
             return redirect("alliances:detail", code=m.alliance.code)
     current = list(S.active_memberships(m.unit))
-    return render(request, "alliances/membership.html", {
-        "m": m, "form": form, "current": current, "cap": S.MAX_ALLIANCES, "special_cap": S.MAX_ALLIANCES_SPECIAL})
+    return render(
+        request,
+        "alliances/membership.html",
+        {"m": m, "form": form, "current": current, "cap": S.MAX_ALLIANCES, "special_cap": S.MAX_ALLIANCES_SPECIAL},
+    )
 
 
 @login_required
@@ -211,21 +247,34 @@ def record_meeting(request, code, pk):
     a = _alliance(request, code)
     meeting = get_object_or_404(Meeting, pk=pk, alliance=a)
     members = _member_units(a)
-    form = MeetingForm(request.POST or None, members=members,
-                       initial={"held_on": min(timezone.localdate(), meeting.due_on or timezone.localdate())})
+    form = MeetingForm(
+        request.POST or None,
+        members=members,
+        initial={"held_on": min(timezone.localdate(), meeting.due_on or timezone.localdate())},
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            S.record_meeting(meeting, held_on=d["held_on"], topic=d["topic"], minutes=d["minutes"],
-                             decisions=d["decisions"], attendees=list(d["attendees"]), late_reason=d["late_reason"],
-                             actor=request.user)
+            S.record_meeting(
+                meeting,
+                held_on=d["held_on"],
+                topic=d["topic"],
+                minutes=d["minutes"],
+                decisions=d["decisions"],
+                attendees=list(d["attendees"]),
+                late_reason=d["late_reason"],
+                actor=request.user,
+            )
         except DomainError as e:
             _fail(form, e)
         else:
             messages.success(request, _("会议已记录"))
             return redirect("alliances:detail", code=a.code)
-    return render(request, "alliances/meeting.html", {"a": a, "meeting": meeting, "form": form,
-                                                      "signed": meeting.attendance.select_related("unit")})
+    return render(
+        request,
+        "alliances/meeting.html",
+        {"a": a, "meeting": meeting, "form": form, "signed": meeting.attendance.select_related("unit")},
+    )
 
 
 @login_required
@@ -238,11 +287,13 @@ def funds(request, code):
             raise DomainError("; ".join(m for errs in form.errors.values() for m in errs))
         d = form.cleaned_data
         if d["direction"] == "income":
-            S.record_income(a, source=d["source"], amount=d["amount"], on=d["entered_on"], note=d["note"],
-                            actor=request.user)
+            S.record_income(
+                a, source=d["source"], amount=d["amount"], on=d["entered_on"], note=d["note"], actor=request.user
+            )
         else:
-            S.record_spending(a, project=d["project"], amount=d["amount"], on=d["entered_on"], note=d["note"],
-                              actor=request.user)
+            S.record_spending(
+                a, project=d["project"], amount=d["amount"], on=d["entered_on"], note=d["note"], actor=request.user
+            )
         messages.success(request, _("已记账"))
     except DomainError as e:
         messages.error(request, e.message)
@@ -258,8 +309,15 @@ def activity(request, code):
         if not form.is_valid():
             raise DomainError("; ".join(m for errs in form.errors.values() for m in errs))
         d = form.cleaned_data
-        S.record_activity(a, kind=d["kind"], title=d["title"], held_on=d["held_on"], organiser=a.lead_unit,
-                          participants=list(d["participants"]), actor=request.user)
+        S.record_activity(
+            a,
+            kind=d["kind"],
+            title=d["title"],
+            held_on=d["held_on"],
+            organiser=a.lead_unit,
+            participants=list(d["participants"]),
+            actor=request.user,
+        )
         messages.success(request, _("活动已记录"))
     except DomainError as e:
         messages.error(request, e.message)
@@ -277,9 +335,14 @@ def quarter(request, code, year, q):
             elif request.POST.get("action") == "correct":
                 unit = get_object_or_404(Unit, code=request.POST.get("unit", ""))
                 qq = get_object_or_404(Quarter, alliance=a, year=year, quarter=q)
-                RT.correct_score(qq, unit, dimension=request.POST.get("dimension", ""),
-                                 points=request.POST.get("points"), reason=request.POST.get("reason", ""),
-                                 actor=request.user)
+                RT.correct_score(
+                    qq,
+                    unit,
+                    dimension=request.POST.get("dimension", ""),
+                    points=request.POST.get("points"),
+                    reason=request.POST.get("reason", ""),
+                    actor=request.user,
+                )
                 messages.success(request, _("已添加更正记录"))
             else:
                 RT.compute_quarter(a, year, q, actor=request.user)
@@ -294,10 +357,22 @@ def quarter(request, code, year, q):
     if qq and request.GET.get("unit"):
         unit = get_object_or_404(Unit, code=request.GET["unit"])
         lines = [(label, RT.drill_down(qq, unit)[d]) for d, label in Dimension.choices]
-    return render(request, "alliances/quarter.html", {
-        "a": a, "year": year, "q": q, "quarter": qq, "table": table, "unit": unit, "lines": lines,
-        "dimensions": Dimension.choices, "bounds": R.quarter_bounds(year, q),
-        "can_rate": ap.allowed(request.user, ap.RATE, a)})
+    return render(
+        request,
+        "alliances/quarter.html",
+        {
+            "a": a,
+            "year": year,
+            "q": q,
+            "quarter": qq,
+            "table": table,
+            "unit": unit,
+            "lines": lines,
+            "dimensions": Dimension.choices,
+            "bounds": R.quarter_bounds(year, q),
+            "can_rate": ap.allowed(request.user, ap.RATE, a),
+        },
+    )
 
 
 @login_required
@@ -319,10 +394,19 @@ def review(request, code, year):
         except DomainError as e:
             messages.error(request, e.message)
         return redirect("alliances:review", code=code, year=year)
-    return render(request, "alliances/review.html", {
-        "a": a, "year": year, "review": rv, "units": rv.units.select_related("unit") if rv else [],
-        "rectify": RT.rectification_list(rv) if rv else [], "support": RT.support_list(rv) if rv else [],
-        "can_rate": ap.allowed(request.user, ap.RATE, a)})
+    return render(
+        request,
+        "alliances/review.html",
+        {
+            "a": a,
+            "year": year,
+            "review": rv,
+            "units": rv.units.select_related("unit") if rv else [],
+            "rectify": RT.rectification_list(rv) if rv else [],
+            "support": RT.support_list(rv) if rv else [],
+            "can_rate": ap.allowed(request.user, ap.RATE, a),
+        },
+    )
 
 
 @login_required

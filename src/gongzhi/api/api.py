@@ -82,15 +82,22 @@ def http_error(request, exc: HttpError):
     # Ninja wraps whatever the body parser raised (validation.Parser: BadInput, malformed JSON).
     if isinstance(exc.__cause__, DomainError):
         return domain_error(request, exc.__cause__)
-    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            409: "conflict", 413: "too_large"}.get(exc.status_code, "invalid")
+    code = {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        413: "too_large",
+    }.get(exc.status_code, "invalid")
     return api.create_response(request, {"detail": str(exc), "code": code}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request, exc):
-    return api.create_response(request, {"detail": "需要登录或提供有效的API令牌 (Authorization: Bearer …)",
-                                         "code": "unauthorized"}, status=401)
+    return api.create_response(
+        request, {"detail": "需要登录或提供有效的API令牌 (Authorization: Bearer …)", "code": "unauthorized"}, status=401
+    )
 
 
 @api.exception_handler(Http404)

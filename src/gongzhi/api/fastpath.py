@@ -35,8 +35,12 @@ from gongzhi.core.validation import problem
 
 PATH = "/api/v1/cases/requests"
 # What SecurityMiddleware and XFrameOptionsMiddleware add to every answer.
-_STATIC_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
-                   ("Cross-Origin-Opener-Policy", "same-origin"), ("X-Frame-Options", "DENY")]
+_STATIC_HEADERS = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+]
 
 
 class _LanguageProbe:
@@ -58,9 +62,13 @@ class FastIntake:
         self.enabled = os.environ.get("GONGZHI_API_FASTPATH", "1") != "0"
 
     def __call__(self, environ, start_response):
-        if not (self.enabled and environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") == PATH
-                and environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
-                and environ.get("CONTENT_TYPE", "").startswith("application/json")):
+        if not (
+            self.enabled
+            and environ.get("REQUEST_METHOD") == "POST"
+            and environ.get("PATH_INFO") == PATH
+            and environ.get("HTTP_AUTHORIZATION", "").startswith("Bearer ")
+            and environ.get("CONTENT_TYPE", "").startswith("application/json")
+        ):
             return self.app(environ, start_response)
         length = content_length(environ)
         if length is None or length > max_body() or _suspect_url(environ):
@@ -76,8 +84,15 @@ class FastIntake:
                 environ["CONTENT_LENGTH"] = str(len(body))
             return self.app(environ, start_response)
         headers, payload = answer
-        start_response("201 Created", [("Content-Type", "application/json; charset=utf-8"),
-                                       ("Content-Length", str(len(payload))), *headers, *_STATIC_HEADERS])
+        start_response(
+            "201 Created",
+            [
+                ("Content-Type", "application/json; charset=utf-8"),
+                ("Content-Length", str(len(payload))),
+                *headers,
+                *_STATIC_HEADERS,
+            ],
+        )
         return [payload]
 
     def _file(self, environ, length: int):

@@ -1,6 +1,5 @@
 """Assessment endpoints of the JSON API (mounted at /api/v1/assessment/)."""
 
-
 from ninja import Field, Router, Schema
 
 from gongzhi.core.apischema import ERRORS
@@ -55,33 +54,74 @@ class RunIn(Schema):
 
 
 def indicator_out(i: Indicator) -> dict:
-    return {"code": i.code, "name": i.name, "formula": i.formula, "measures": i.measures, "element": i.element,
-            "description": i.description, "active": i.active, "version": i.version}
+    return {
+        "code": i.code,
+        "name": i.name,
+        "formula": i.formula,
+        "measures": i.measures,
+        "element": i.element,
+        "description": i.description,
+        "active": i.active,
+        "version": i.version,
+    }
 
 
 def scheme_out(s: Scheme) -> dict:
     weights: dict = {"urban": {}, "rural": {}}
     for w in s.weights.select_related("indicator"):
         weights[w.area_kind][w.indicator.code] = {"weight": w.weight, "shift": w.shift}
-    return {"code": s.code, "name": s.name, "region": s.region.code, "params": s.params, "active": s.active,
-            "version": s.version, "weights": weights}
+    return {
+        "code": s.code,
+        "name": s.name,
+        "region": s.region.code,
+        "params": s.params,
+        "active": s.active,
+        "version": s.version,
+        "weights": weights,
+    }
 
 
 def run_out(r: Run) -> dict:
-    return {"id": r.pk, "scheme": r.scheme.code, "region": r.region.code, "period": r.period,
-            "start": r.start.isoformat(), "end": r.end.isoformat(), "created_at": r.created_at.isoformat(),
-            "seconds": r.seconds}
+    return {
+        "id": r.pk,
+        "scheme": r.scheme.code,
+        "region": r.region.code,
+        "period": r.period,
+        "start": r.start.isoformat(),
+        "end": r.end.isoformat(),
+        "created_at": r.created_at.isoformat(),
+        "seconds": r.seconds,
+    }
 
 
 def result_out(x, full: bool = False) -> dict:
-    d = {"id": x.pk, "run": x.run_id, "region": x.region.code, "name": x.region.name, "level": x.level,
-         "area_kind": x.area_kind, "index": {"name": x.index_name, "value": x.index_value},
-         "weights": x.weights, "raw_score": x.raw_score, "penalty": x.penalty, "exemptions": x.exemptions,
-         "penalised": x.penalised, "score": x.score, "rank": x.rank, "rank_of": x.rank_of,
-         "fusion": x.fusion.get("value")}
+    d = {
+        "id": x.pk,
+        "run": x.run_id,
+        "region": x.region.code,
+        "name": x.region.name,
+        "level": x.level,
+        "area_kind": x.area_kind,
+        "index": {"name": x.index_name, "value": x.index_value},
+        "weights": x.weights,
+        "raw_score": x.raw_score,
+        "penalty": x.penalty,
+        "exemptions": x.exemptions,
+        "penalised": x.penalised,
+        "score": x.score,
+        "rank": x.rank,
+        "rank_of": x.rank_of,
+        "fusion": x.fusion.get("value"),
+    }
     if full:
-        d.update({"index_parts": x.index_parts, "indicators": x.indicators, "measures": x.measures,
-                  "fusion_elements": x.fusion.get("elements")})
+        d.update(
+            {
+                "index_parts": x.index_parts,
+                "indicators": x.indicators,
+                "measures": x.measures,
+                "fusion_elements": x.fusion.get("elements"),
+            }
+        )
     return d
 
 
@@ -94,8 +134,10 @@ def _region(code: str, field: str = "region") -> Region:
 
 @router.get("/measures", response={200: dict})
 def measures(request):
-    return {"measures": {k: {"label": m.label, "source": m.source, "unit": m.unit} for k, m in MEASURES.items()},
-            "never_assess": NEVER_ASSESS}
+    return {
+        "measures": {k: {"label": m.label, "source": m.source, "unit": m.unit} for k, m in MEASURES.items()},
+        "never_assess": NEVER_ASSESS,
+    }
 
 
 @router.get("/indicators", response={200: list[dict]})
@@ -106,8 +148,14 @@ def list_indicators(request):
 @router.post("/indicators", response={201: dict, **ERRORS})
 @idempotent
 def define_indicator(request, data: IndicatorIn):
-    i = A.define_indicator(request.user, code=data.code, name=data.name, formula=data.formula, element=data.element,
-                           description=data.description)
+    i = A.define_indicator(
+        request.user,
+        code=data.code,
+        name=data.name,
+        formula=data.formula,
+        element=data.element,
+        description=data.description,
+    )
     return 201, indicator_out(i)
 
 
@@ -116,8 +164,15 @@ def update_indicator(request, code: str, data: IndicatorPatch):
     i = Indicator.objects.filter(code=code).first()
     if i is None:
         raise NotFound(f"没有代码为{code}的指标")
-    i = A.update_indicator(request.user, i, expected_version=data.version, name=data.name, formula=data.formula,
-                           description=data.description, active=data.active)
+    i = A.update_indicator(
+        request.user,
+        i,
+        expected_version=data.version,
+        name=data.name,
+        formula=data.formula,
+        description=data.description,
+        active=data.active,
+    )
     return 200, indicator_out(i)
 
 
@@ -129,8 +184,14 @@ def list_schemes(request):
 @router.post("/schemes", response={201: dict, **ERRORS})
 @idempotent
 def create_scheme(request, data: SchemeIn):
-    s = A.create_scheme(request.user, code=data.code, name=data.name, region=_region(data.region),
-                        weights=data.weights, params=data.params)
+    s = A.create_scheme(
+        request.user,
+        code=data.code,
+        name=data.name,
+        region=_region(data.region),
+        weights=data.weights,
+        params=data.params,
+    )
     return 201, scheme_out(s)
 
 

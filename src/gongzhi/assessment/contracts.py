@@ -39,14 +39,19 @@ class RunCompleted(TypedDict):
     results: dict[str, float | None]  # region code -> score (None: not scored)
 
 
-INDICATOR_DEFINED = EventType("assessment.indicator_defined", IndicatorDefined, "an indicator was added to the catalogue")
-INDICATOR_CHANGED = EventType("assessment.indicator_changed", IndicatorChanged,
-                              "an indicator's name, formula or activity changed")
-SCHEME_CREATED = EventType("assessment.scheme_created", SchemeCreated, "an assessment scheme (weights by area kind) "
-                           "was set up")
+INDICATOR_DEFINED = EventType(
+    "assessment.indicator_defined", IndicatorDefined, "an indicator was added to the catalogue"
+)
+INDICATOR_CHANGED = EventType(
+    "assessment.indicator_changed", IndicatorChanged, "an indicator's name, formula or activity changed"
+)
+SCHEME_CREATED = EventType(
+    "assessment.scheme_created", SchemeCreated, "an assessment scheme (weights by area kind) was set up"
+)
 WEIGHTS_CHANGED = EventType("assessment.weights_changed", WeightsChanged, "a scheme's weights were changed")
-RUN_COMPLETED = EventType("assessment.run_completed", RunCompleted, "the streets and communities of a region were "
-                          "assessed for a period")
+RUN_COMPLETED = EventType(
+    "assessment.run_completed", RunCompleted, "the streets and communities of a region were assessed for a period"
+)
 
 
 class AssessmentError(ErrorCode):

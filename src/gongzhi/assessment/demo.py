@@ -22,5 +22,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         progress("考核评价", 1, 2)
         run = A.run_assessment(SYSTEM, scheme, str(timezone.localdate().year))
         progress("考核评价", 2, 2)
-    return {"assessment_indicators": Indicator.objects.count(),
-            "assessment_results": Result.objects.filter(run=run).count()}
+    return {
+        "assessment_indicators": Indicator.objects.count(),
+        "assessment_results": Result.objects.filter(run=run).count(),
+    }

@@ -66,11 +66,17 @@ def parse(formula: str, known: dict | set | list, *, field: str = "formula") -> 
             if node.id in FUNCTIONS:
                 continue
             if node.id in NEVER_ASSESS:
-                raise DomainError(f"“{node.id}”在考核负面清单中，不得用于考核：{NEVER_ASSESS[node.id]}",
-                                  field=field, code=AssessmentError.NEVER_ASSESS)
+                raise DomainError(
+                    f"“{node.id}”在考核负面清单中，不得用于考核：{NEVER_ASSESS[node.id]}",
+                    field=field,
+                    code=AssessmentError.NEVER_ASSESS,
+                )
             if node.id not in known:
-                raise DomainError(f"公式引用了未知字段“{node.id}”；可用字段：{', '.join(known_names)}",
-                                  field=field, code=AssessmentError.UNKNOWN_FIELD)
+                raise DomainError(
+                    f"公式引用了未知字段“{node.id}”；可用字段：{', '.join(known_names)}",
+                    field=field,
+                    code=AssessmentError.UNKNOWN_FIELD,
+                )
             if node.id not in names:
                 names.append(node.id)
         elif isinstance(node, ast.Constant):
@@ -79,8 +85,9 @@ def parse(formula: str, known: dict | set | list, *, field: str = "formula") -> 
         elif isinstance(node, (ast.operator, ast.unaryop, ast.Load)):
             continue
         else:
-            raise DomainError(f"公式中不允许“{ast.unparse(node)}”这种写法；只允许字段、数字、+ - * /、"
-                              "min/max/abs", field=field)
+            raise DomainError(
+                f"公式中不允许“{ast.unparse(node)}”这种写法；只允许字段、数字、+ - * /、min/max/abs", field=field
+            )
     # A bare function name ("min" alone, or min + 1) is not a value.
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in FUNCTIONS and not _is_callee(tree, node):
@@ -95,8 +102,17 @@ def _is_callee(tree, name_node) -> bool:
 
 
 def _op(op) -> str:
-    return {ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
-            ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@"}.get(type(op), type(op).__name__)
+    return {
+        ast.Pow: "**",
+        ast.Mod: "%",
+        ast.FloorDiv: "//",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.BitXor: "^",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.MatMult: "@",
+    }.get(type(op), type(op).__name__)
 
 
 def evaluate(tree: ast.Expression, values: dict[str, float | None]) -> float | None:

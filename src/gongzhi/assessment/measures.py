@@ -89,15 +89,28 @@ MEASURES: dict[str, Measure] = {
 }
 
 # measures that are figures defined by the app owning their records
-OWNED = {**{n: f"cases.{n}" for n in ("requests", *case_figures.RATES, "median_hours_to_resolution",
-                                       "median_hours_to_dispatch")},
-         "task_on_time_rate": "plans.task_on_time_rate", "bypasses": "cases.bypasses"}
-MEASURES = {name: Measure(m.label, m.source, m.subset, m.unit, OWNED.get(name, f"assessment.{name}"))
-            for name, m in MEASURES.items()}
+OWNED = {
+    **{
+        n: f"cases.{n}"
+        for n in ("requests", *case_figures.RATES, "median_hours_to_resolution", "median_hours_to_dispatch")
+    },
+    "task_on_time_rate": "plans.task_on_time_rate",
+    "bypasses": "cases.bypasses",
+}
+MEASURES = {
+    name: Measure(m.label, m.source, m.subset, m.unit, OWNED.get(name, f"assessment.{name}"))
+    for name, m in MEASURES.items()
+}
 
 PLATFORM_CHANNELS = (Channel.WEB, Channel.GRID, Channel.API, Channel.OPEN311)
-SERVICE_POINT_KINDS = (UnitKind.SCHOOL, UnitKind.HOSPITAL, UnitKind.GOVERNMENT, UnitKind.RESIDENTS_COMMITTEE,
-                       UnitKind.VILLAGERS_COMMITTEE, UnitKind.SOCIAL_ORG)
+SERVICE_POINT_KINDS = (
+    UnitKind.SCHOOL,
+    UnitKind.HOSPITAL,
+    UnitKind.GOVERNMENT,
+    UnitKind.RESIDENTS_COMMITTEE,
+    UnitKind.VILLAGERS_COMMITTEE,
+    UnitKind.SOCIAL_ORG,
+)
 EARTH_RADIUS_M = 6_371_008.8
 
 
@@ -172,8 +185,11 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
             if r.level != level:
                 continue
             row = rows.get(r.code)
-            put(r.code, "requests", {"value": row["requests"] if row else 0, "num": row["requests"] if row else 0,
-                                     "den": None})
+            put(
+                r.code,
+                "requests",
+                {"value": row["requests"] if row else 0, "num": row["requests"] if row else 0, "den": None},
+            )
             for rate in case_figures.RATES:
                 put(r.code, rate, row[rate] if row else {"value": None, "num": 0, "den": 0})
             for med in ("median_hours_to_resolution", "median_hours_to_dispatch"):
@@ -186,9 +202,11 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
     active_grids: dict[str, set] = defaultdict(set)
     all_cats: set = set()
     qs = ServiceRequest.objects.exclude(state__in=case_figures.EXCLUDED).filter(
-        created_at__gte=start, created_at__lt=end, region__path__startswith=root.path)
-    for path, cat, channel, grid_id in qs.values_list("region__path", "category__code", "channel", "grid_id") \
-            .iterator(chunk_size=5000):
+        created_at__gte=start, created_at__lt=end, region__path__startswith=root.path
+    )
+    for path, cat, channel, grid_id in qs.values_list("region__path", "category__code", "channel", "grid_id").iterator(
+        chunk_size=5000
+    ):
         all_cats.add(cat)
         for p in T.of(path):
             cats[p][cat] += 1
@@ -210,29 +228,51 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
     # ---- persons
     persons: Counter = Counter()
     mobile: Counter = Counter()
-    for path, n, mob in Person.objects.filter(region__path__startswith=root.path).values("region__path") \
-            .annotate(n=Count("id"), mob=Count("id", filter=Q(is_mobile=True))) \
-            .values_list("region__path", "n", "mob"):
+    for path, n, mob in (
+        Person.objects.filter(region__path__startswith=root.path)
+        .values("region__path")
+        .annotate(n=Count("id"), mob=Count("id", filter=Q(is_mobile=True)))
+        .values_list("region__path", "n", "mob")
+    ):
         for p in T.of(path):
             persons[p] += n
             mobile[p] += mob
     for p in T.by_path:
         put(p, "population", {"value": persons[p], "num": persons[p], "den": None})
         put(p, "mobile_share", _ratio(mobile[p], persons[p]))
-        put(p, "requests_per_1k", {"value": (total[p] / persons[p] * 1000 / years) if persons[p] else None,
-                                   "num": total[p], "den": persons[p]})
+        put(
+            p,
+            "requests_per_1k",
+            {
+                "value": (total[p] / persons[p] * 1000 / years) if persons[p] else None,
+                "num": total[p],
+                "den": persons[p],
+            },
+        )
 
     # ---- grids: area, density, party organisations, co-builders, distance to service points
-    grids = list(Grid.objects.filter(region__path__startswith=root.path)
-                 .values_list("id", "region__path", "area_m2", "centroid_lon", "centroid_lat", "party_org_id"))
-    cobuilt = set(Grid.co_builders.through.objects.filter(grid_id__in=[g[0] for g in grids])
-                  .values_list("grid_id", flat=True))
-    households = dict(Household.objects.filter(grid_id__in=[g[0] for g in grids]).values("grid_id")
-                      .annotate(n=Count("id")).values_list("grid_id", "n"))
+    grids = list(
+        Grid.objects.filter(region__path__startswith=root.path).values_list(
+            "id", "region__path", "area_m2", "centroid_lon", "centroid_lat", "party_org_id"
+        )
+    )
+    cobuilt = set(
+        Grid.co_builders.through.objects.filter(grid_id__in=[g[0] for g in grids]).values_list("grid_id", flat=True)
+    )
+    households = dict(
+        Household.objects.filter(grid_id__in=[g[0] for g in grids])
+        .values("grid_id")
+        .annotate(n=Count("id"))
+        .values_list("grid_id", "n")
+    )
     district = root.ancestor_at("district") or root
-    points = list(Unit.objects.filter(region__path__startswith=district.path, kind__in=SERVICE_POINT_KINDS,
-                                      lon__isnull=False, lat__isnull=False)
-                  .exclude(status=Unit.Status.DISSOLVED).values_list("lon", "lat"))
+    points = list(
+        Unit.objects.filter(
+            region__path__startswith=district.path, kind__in=SERVICE_POINT_KINDS, lon__isnull=False, lat__isnull=False
+        )
+        .exclude(status=Unit.Status.DISSOLVED)
+        .values_list("lon", "lat")
+    )
     dist: dict[int, float | None] = {}
     if grids and points:
         lat0 = sum(g[4] for g in grids) / len(grids)
@@ -243,8 +283,9 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
         for g, c, i in zip(grids, centroids, idx):
             dist[g[0]] = c.distance(tree_pts[int(i)])
     radius = float(params.get("coverage_radius_m", 1500))
-    agg = defaultdict(lambda: {"grids": 0, "area": 0.0, "party": 0, "co": 0, "active": 0, "w": 0, "wd": 0.0,
-                               "covered": 0})
+    agg = defaultdict(
+        lambda: {"grids": 0, "area": 0.0, "party": 0, "co": 0, "active": 0, "w": 0, "wd": 0.0, "covered": 0}
+    )
     for gid, path, area, _lo, _la, party in grids:
         w = households.get(gid, 0)
         for p in T.of(path):
@@ -262,8 +303,11 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
         a = agg[p]
         km2 = a["area"] / 1e6
         put(p, "area_km2", {"value": km2 if a["grids"] else None, "num": a["grids"], "den": None})
-        put(p, "population_density", {"value": persons[p] / km2 if km2 else None, "num": persons[p],
-                                      "den": round(km2, 4)})
+        put(
+            p,
+            "population_density",
+            {"value": persons[p] / km2 if km2 else None, "num": persons[p], "den": round(km2, 4)},
+        )
         put(p, "party_grid_share", _ratio(a["party"], a["grids"]))
         put(p, "grid_cobuild_share", _ratio(a["co"], a["grids"]))
         put(p, "active_grid_share", _ratio(a["active"], a["grids"]))
@@ -273,8 +317,11 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
     # ---- alliances: 1142 meetings due in the period (and already due), activities, member units
     from gongzhi.alliances.models import Activity, Alliance, AllianceMember, Meeting
 
-    alliances = dict(Alliance.objects.filter(status=Alliance.Status.ESTABLISHED, region__path__startswith=root.path)
-                     .values_list("id", "region__path"))
+    alliances = dict(
+        Alliance.objects.filter(status=Alliance.Status.ESTABLISHED, region__path__startswith=root.path).values_list(
+            "id", "region__path"
+        )
+    )
     n_all: Counter = Counter()
     for path in alliances.values():
         for p in T.of(path):
@@ -282,43 +329,56 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
     due_until = min(period.end, today)
     due: Counter = Counter()
     held: Counter = Counter()
-    for aid, held_on in Meeting.objects.filter(alliance_id__in=list(alliances), required=True,
-                                               due_on__gte=period.start, due_on__lte=due_until) \
-            .values_list("alliance_id", "held_on"):
+    for aid, held_on in Meeting.objects.filter(
+        alliance_id__in=list(alliances), required=True, due_on__gte=period.start, due_on__lte=due_until
+    ).values_list("alliance_id", "held_on"):
         for p in T.of(alliances[aid]):
             due[p] += 1
             held[p] += 1 if held_on is not None else 0
     acts: Counter = Counter()
-    for aid, n in Activity.objects.filter(alliance_id__in=list(alliances), held_on__gte=period.start,
-                                          held_on__lte=period.end).values("alliance_id") \
-            .annotate(n=Count("id")).values_list("alliance_id", "n"):
+    for aid, n in (
+        Activity.objects.filter(alliance_id__in=list(alliances), held_on__gte=period.start, held_on__lte=period.end)
+        .values("alliance_id")
+        .annotate(n=Count("id"))
+        .values_list("alliance_id", "n")
+    ):
         for p in T.of(alliances[aid]):
             acts[p] += n
-    in_alliance = set(AllianceMember.objects.filter(
-        alliance__status=Alliance.Status.ESTABLISHED, joined_on__isnull=False, joined_on__lte=period.end)
+    in_alliance = set(
+        AllianceMember.objects.filter(
+            alliance__status=Alliance.Status.ESTABLISHED, joined_on__isnull=False, joined_on__lte=period.end
+        )
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=period.start))
         .exclude(status__in=[AllianceMember.Status.PENDING, AllianceMember.Status.DECLINED])
-        .values_list("unit_id", flat=True))
+        .values_list("unit_id", flat=True)
+    )
     units: Counter = Counter()
     units_in: Counter = Counter()
-    for uid, path in Unit.objects.filter(region__path__startswith=root.path).exclude(kind__in=HOUSEHOLD_KINDS) \
-            .exclude(status=Unit.Status.DISSOLVED).values_list("id", "region__path"):
+    for uid, path in (
+        Unit.objects.filter(region__path__startswith=root.path)
+        .exclude(kind__in=HOUSEHOLD_KINDS)
+        .exclude(status=Unit.Status.DISSOLVED)
+        .values_list("id", "region__path")
+    ):
         for p in T.of(path):
             units[p] += 1
             units_in[p] += 1 if uid in in_alliance else 0
     for p in T.by_path:
         put(p, "alliances", {"value": n_all[p], "num": n_all[p], "den": None})
         put(p, "meetings_1142_kept", _ratio(held[p], due[p]))
-        put(p, "activities_per_alliance", {"value": acts[p] / n_all[p] / years if n_all[p] else None,
-                                           "num": acts[p], "den": n_all[p]})
+        put(
+            p,
+            "activities_per_alliance",
+            {"value": acts[p] / n_all[p] / years if n_all[p] else None, "num": acts[p], "den": n_all[p]},
+        )
         put(p, "alliance_unit_share", _ratio(units_in[p], units[p]))
 
     # ---- whistles: summoned departments acknowledging (报到) by the deadline
     s_all: Counter = Counter()
     s_ok: Counter = Counter()
     for path, ack, ack_due in Summons.objects.filter(
-            whistle__request__region__path__startswith=root.path, whistle__blown_at__gte=start,
-            whistle__blown_at__lt=end).values_list("whistle__request__region__path", "acknowledged_at", "ack_due"):
+        whistle__request__region__path__startswith=root.path, whistle__blown_at__gte=start, whistle__blown_at__lt=end
+    ).values_list("whistle__request__region__path", "acknowledged_at", "ack_due"):
         for p in T.of(path):
             s_all[p] += 1
             s_ok[p] += 1 if ack is not None and ack <= ack_due else 0
@@ -337,22 +397,36 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
     from gongzhi.volunteers.models import ServiceRecord
 
     hours: dict[str, float] = defaultdict(float)
-    for path, h in ServiceRecord.objects.filter(status=ServiceRecord.Status.CONFIRMED,
-                                                region__path__startswith=root.path, date__gte=period.start,
-                                                date__lte=period.end).values("region__path") \
-            .annotate(h=Sum("hours")).values_list("region__path", "h"):
+    for path, h in (
+        ServiceRecord.objects.filter(
+            status=ServiceRecord.Status.CONFIRMED,
+            region__path__startswith=root.path,
+            date__gte=period.start,
+            date__lte=period.end,
+        )
+        .values("region__path")
+        .annotate(h=Sum("hours"))
+        .values_list("region__path", "h")
+    ):
         for p in T.of(path):
             hours[p] += float(h or 0)
     for p in T.by_path:
-        put(p, "volunteer_hours_per_1k", {"value": hours[p] / persons[p] * 1000 / years if persons[p] else None,
-                                          "num": round(hours[p], 2), "den": persons[p]})
+        put(
+            p,
+            "volunteer_hours_per_1k",
+            {
+                "value": hours[p] / persons[p] * 1000 / years if persons[p] else None,
+                "num": round(hours[p], 2),
+                "den": persons[p],
+            },
+        )
 
     # ---- emergency bypasses: filed in time = exempt; filed late or not filed after the window = penalised
     now = timezone.now()
     bp = {p: Counter() for p in T.by_path}
-    for path, filed, filing_due in Bypass.objects.filter(region__path__startswith=root.path, acted_at__gte=start,
-                                                         acted_at__lt=end) \
-            .values_list("region__path", "filed_at", "filing_due"):
+    for path, filed, filing_due in Bypass.objects.filter(
+        region__path__startswith=root.path, acted_at__gte=start, acted_at__lt=end
+    ).values_list("region__path", "filed_at", "filing_due"):
         state = bypass_state(filed, filing_due, now)
         for p in T.of(path):
             bp[p]["all"] += 1
@@ -362,8 +436,18 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
         pen = c["late"] + c["unfiled"]
         put(p, "bypasses", {"value": c["all"], "num": c["all"], "den": None})
         put(p, "bypass_exempt", {"value": c["exempt"], "num": c["exempt"], "den": c["all"]})
-        put(p, "bypass_penalised", {"value": pen, "num": pen, "den": c["all"], "late": c["late"],
-                                    "unfiled": c["unfiled"], "pending": c["pending"]})
+        put(
+            p,
+            "bypass_penalised",
+            {
+                "value": pen,
+                "num": pen,
+                "den": c["all"],
+                "late": c["late"],
+                "unfiled": c["unfiled"],
+                "pending": c["pending"],
+            },
+        )
         put(p, "bypass_filed_rate", _ratio(c["exempt"], c["exempt"] + pen))
     return out
 
@@ -384,12 +468,14 @@ def _register() -> None:
         if not m.figure.startswith("assessment."):
             continue
 
-        def compute(region: Region, start: dt.date, end: dt.date, _name: str = name,
-                    _ratio: bool = m.unit == "") -> dict | float | None:
+        def compute(
+            region: Region, start: dt.date, end: dt.date, _name: str = name, _ratio: bool = m.unit == ""
+        ) -> dict | float | None:
             """Computed by :func:`measure` for this one region over the days [start, end)."""
             period = Period("", start, end - dt.timedelta(days=1))
-            values = registry.shared(("assessment.measures", region.pk, start, end),
-                                     lambda: measure(region, [region], period, {}))
+            values = registry.shared(
+                ("assessment.measures", region.pk, start, end), lambda: measure(region, [region], period, {})
+            )
             d = dict(values[region.code][_name])
             d.pop("source", None)
             return d if _ratio else d.get("value")

@@ -56,8 +56,9 @@ class Scheme(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("适用区域"))
     params = models.JSONField(_("参数"), default=dict, blank=True)
     active = models.BooleanField(_("启用"), default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -79,8 +80,9 @@ class SchemeWeight(models.Model):
 
     class Meta:
         ordering = ["scheme", "area_kind", "-weight", "indicator__code"]
-        constraints = [models.UniqueConstraint(fields=["scheme", "area_kind", "indicator"],
-                                               name="assessment_uniq_weight")]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "area_kind", "indicator"], name="assessment_uniq_weight")
+        ]
         verbose_name = _("指标权重")
         verbose_name_plural = _("指标权重")
 
@@ -95,8 +97,9 @@ class Run(models.Model):
     end = models.DateField(_("截止日期"))
     params = models.JSONField(default=dict)
     weights = models.JSONField(default=dict, help_text="the scheme's base weights and formulas at run time")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField()
     seconds = models.FloatField(default=0)
 

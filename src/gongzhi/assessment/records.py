@@ -63,12 +63,16 @@ def _requests(result, subset: str) -> Listing:
     region = result.region
     _d0, _d1, start, end = _period(result)
     qs = ServiceRequest.objects.exclude(state__in=case_figures.EXCLUDED).filter(
-        region__path__startswith=region.path, created_at__gte=start, created_at__lt=end)
+        region__path__startswith=region.path, created_at__gte=start, created_at__lt=end
+    )
     if subset == "categories":
         rows = list(qs.values("category__code", "category__name").annotate(n=Count("id")).order_by("-n"))
-        return Listing([_("事项类别"), _("件数")],
-                       [[f"{r['category__code'] or '—'} {r['category__name'] or ''}", r["n"]] for r in rows],
-                       len(rows), _("归一化香农熵按各类别件数占比计算"))
+        return Listing(
+            [_("事项类别"), _("件数")],
+            [[f"{r['category__code'] or '—'} {r['category__name'] or ''}", r["n"]] for r in rows],
+            len(rows),
+            _("归一化香农熵按各类别件数占比计算"),
+        )
     note = ""
     if subset == "dispatched":
         qs = qs.filter(Exists(Transition.objects.filter(request=OuterRef("pk"), action="dispatch")))
@@ -87,30 +91,52 @@ def _requests(result, subset: str) -> Listing:
     total = qs.count()
     rows = []
     for r in qs.select_related("category").order_by("created_at")[:LIMIT]:
-        rows.append([(r.number, reverse("cases:detail", args=[r.number])), _dt(r.created_at),
-                     r.category.name if r.category_id else "—", r.get_channel_display(),
-                     _("是") if r.channel in PLATFORM_CHANNELS else _("否"), r.get_state_display(),
-                     r.get_rating_display() or "—", {True: _("是"), False: _("否")}.get(r.fixed, "—")])
-    return Listing([_("编号"), _("提交时间"), _("事项类别"), _("渠道"), _("平台渠道"), _("状态"), _("评价"),
-                    _("已解决")], rows, total, note)
+        rows.append(
+            [
+                (r.number, reverse("cases:detail", args=[r.number])),
+                _dt(r.created_at),
+                r.category.name if r.category_id else "—",
+                r.get_channel_display(),
+                _("是") if r.channel in PLATFORM_CHANNELS else _("否"),
+                r.get_state_display(),
+                r.get_rating_display() or "—",
+                {True: _("是"), False: _("否")}.get(r.fixed, "—"),
+            ]
+        )
+    return Listing(
+        [_("编号"), _("提交时间"), _("事项类别"), _("渠道"), _("平台渠道"), _("状态"), _("评价"), _("已解决")],
+        rows,
+        total,
+        note,
+    )
 
 
 def _persons(result, subset: str) -> Listing:
-    rows = list(Person.objects.filter(region__path__startswith=result.region.path).values("region__code",
-                                                                                           "region__name")
-                .annotate(n=Count("id"), mob=Count("id", filter=Q(is_mobile=True))).order_by("region__code"))
-    return Listing([_("社区/村"), _("登记人口"), _("流动人口")],
-                   [[f"{r['region__name']} ({r['region__code']})", r["n"], r["mob"]] for r in rows], len(rows),
-                   _("人员只按区域汇总，不列出个人信息"))
+    rows = list(
+        Person.objects.filter(region__path__startswith=result.region.path)
+        .values("region__code", "region__name")
+        .annotate(n=Count("id"), mob=Count("id", filter=Q(is_mobile=True)))
+        .order_by("region__code")
+    )
+    return Listing(
+        [_("社区/村"), _("登记人口"), _("流动人口")],
+        [[f"{r['region__name']} ({r['region__code']})", r["n"], r["mob"]] for r in rows],
+        len(rows),
+        _("人员只按区域汇总，不列出个人信息"),
+    )
 
 
 def grid_distances(district, grids) -> dict[int, float]:
     from shapely import STRtree
     from shapely.geometry import Point
 
-    pts = list(Unit.objects.filter(region__path__startswith=district.path, kind__in=SERVICE_POINT_KINDS,
-                                   lon__isnull=False, lat__isnull=False).exclude(status=Unit.Status.DISSOLVED)
-               .values_list("lon", "lat"))
+    pts = list(
+        Unit.objects.filter(
+            region__path__startswith=district.path, kind__in=SERVICE_POINT_KINDS, lon__isnull=False, lat__isnull=False
+        )
+        .exclude(status=Unit.Status.DISSOLVED)
+        .values_list("lon", "lat")
+    )
     if not grids or not pts:
         return {}
     lat0 = sum(g.centroid_lat for g in grids) / len(grids)
@@ -122,23 +148,53 @@ def grid_distances(district, grids) -> dict[int, float]:
 
 def _grids(result, subset: str) -> Listing:
     _d0, _d1, start, end = _period(result)
-    grids = list(Grid.objects.filter(region__path__startswith=result.region.path).select_related("party_org")
-                 .annotate(co=Count("co_builders", distinct=True)).order_by("code"))
-    hh = dict(Household.objects.filter(grid__in=grids).values("grid_id").annotate(n=Count("id"))
-              .values_list("grid_id", "n"))
-    active = set(ServiceRequest.objects.exclude(state__in=case_figures.EXCLUDED).filter(
-        grid__in=grids, created_at__gte=start, created_at__lt=end).values_list("grid_id", flat=True))
+    grids = list(
+        Grid.objects.filter(region__path__startswith=result.region.path)
+        .select_related("party_org")
+        .annotate(co=Count("co_builders", distinct=True))
+        .order_by("code")
+    )
+    hh = dict(
+        Household.objects.filter(grid__in=grids).values("grid_id").annotate(n=Count("id")).values_list("grid_id", "n")
+    )
+    active = set(
+        ServiceRequest.objects.exclude(state__in=case_figures.EXCLUDED)
+        .filter(grid__in=grids, created_at__gte=start, created_at__lt=end)
+        .values_list("grid_id", flat=True)
+    )
     dist = grid_distances(result.region.ancestor_at("district") or result.region, grids)
     radius = float(result.run.params.get("coverage_radius_m", 1500))
-    rows = [[(g.code, reverse("grid", args=[g.code])), g.name, f"{g.area_m2 / 1e6:.3f}", hh.get(g.pk, 0),
-             g.party_org.name if g.party_org_id else "—", g.co,
-             _("是") if g.pk in active else _("否"),
-             f"{dist[g.pk]:.0f}" if g.pk in dist else "—",
-             (_("是") if dist[g.pk] <= radius else _("否")) if g.pk in dist else "—"] for g in grids]
-    return Listing([_("网格编码"), _("名称"), _("面积(平方公里)"), _("户数"), _("功能型网格党组织"), _("共建单位数"),
-                    _("考核期有诉求"), _("到最近服务点(米)"), _("在覆盖半径内")], rows, len(rows),
-                   _("服务点：学校、医院/卫生服务中心、政府、居(村)委会、社会组织中登记了坐标的单位；覆盖半径%(r)s米")
-                   % {"r": f"{radius:.0f}"})
+    rows = [
+        [
+            (g.code, reverse("grid", args=[g.code])),
+            g.name,
+            f"{g.area_m2 / 1e6:.3f}",
+            hh.get(g.pk, 0),
+            g.party_org.name if g.party_org_id else "—",
+            g.co,
+            _("是") if g.pk in active else _("否"),
+            f"{dist[g.pk]:.0f}" if g.pk in dist else "—",
+            (_("是") if dist[g.pk] <= radius else _("否")) if g.pk in dist else "—",
+        ]
+        for g in grids
+    ]
+    return Listing(
+        [
+            _("网格编码"),
+            _("名称"),
+            _("面积(平方公里)"),
+            _("户数"),
+            _("功能型网格党组织"),
+            _("共建单位数"),
+            _("考核期有诉求"),
+            _("到最近服务点(米)"),
+            _("在覆盖半径内"),
+        ],
+        rows,
+        len(rows),
+        _("服务点：学校、医院/卫生服务中心、政府、居(村)委会、社会组织中登记了坐标的单位；覆盖半径%(r)s米")
+        % {"r": f"{radius:.0f}"},
+    )
 
 
 def _alliances_qs(result):
@@ -148,8 +204,10 @@ def _alliances_qs(result):
 
 
 def _alliances(result, subset: str) -> Listing:
-    rows = [[(a.code, reverse("alliances:detail", args=[a.code])), a.name, a.get_kind_display(), a.region.name]
-            for a in _alliances_qs(result).select_related("region")]
+    rows = [
+        [(a.code, reverse("alliances:detail", args=[a.code])), a.name, a.get_kind_display(), a.region.name]
+        for a in _alliances_qs(result).select_related("region")
+    ]
     return Listing([_("编号"), _("名称"), _("类型"), _("区域")], rows, len(rows))
 
 
@@ -157,23 +215,46 @@ def _meetings(result, subset: str) -> Listing:
     from gongzhi.alliances.models import Meeting
 
     d0, d1, *_x = _period(result)
-    qs = Meeting.objects.filter(alliance__in=_alliances_qs(result), required=True, due_on__gte=d0,
-                                due_on__lte=min(d1, timezone.localdate())).select_related("alliance")
-    rows = [[(f"{m.alliance.code}/{m.pk}", reverse("alliances:meeting", args=[m.alliance.code, m.pk])),
-             m.alliance.name, m.get_kind_display(), m.period, str(m.due_on), str(m.held_on or "—"),
-             _("是") if m.held_on else _("否")] for m in qs.order_by("due_on", "id")[:LIMIT]]
-    return Listing([_("会议"), _("联合体"), _("类型"), _("期次"), _("应开日期"), _("召开日期"), _("已召开")], rows,
-                   qs.count(), _("到期应开的1142必开会议；“已召开”为是的计入分子"))
+    qs = Meeting.objects.filter(
+        alliance__in=_alliances_qs(result), required=True, due_on__gte=d0, due_on__lte=min(d1, timezone.localdate())
+    ).select_related("alliance")
+    rows = [
+        [
+            (f"{m.alliance.code}/{m.pk}", reverse("alliances:meeting", args=[m.alliance.code, m.pk])),
+            m.alliance.name,
+            m.get_kind_display(),
+            m.period,
+            str(m.due_on),
+            str(m.held_on or "—"),
+            _("是") if m.held_on else _("否"),
+        ]
+        for m in qs.order_by("due_on", "id")[:LIMIT]
+    ]
+    return Listing(
+        [_("会议"), _("联合体"), _("类型"), _("期次"), _("应开日期"), _("召开日期"), _("已召开")],
+        rows,
+        qs.count(),
+        _("到期应开的1142必开会议；“已召开”为是的计入分子"),
+    )
 
 
 def _activities(result, subset: str) -> Listing:
     from gongzhi.alliances.models import Activity
 
     d0, d1, *_x = _period(result)
-    qs = Activity.objects.filter(alliance__in=_alliances_qs(result), held_on__gte=d0, held_on__lte=d1) \
-        .select_related("alliance", "organiser")
-    rows = [[(a.alliance.code, reverse("alliances:detail", args=[a.alliance.code])), a.get_kind_display(), a.title,
-             str(a.held_on), a.organiser.name] for a in qs[:LIMIT]]
+    qs = Activity.objects.filter(alliance__in=_alliances_qs(result), held_on__gte=d0, held_on__lte=d1).select_related(
+        "alliance", "organiser"
+    )
+    rows = [
+        [
+            (a.alliance.code, reverse("alliances:detail", args=[a.alliance.code])),
+            a.get_kind_display(),
+            a.title,
+            str(a.held_on),
+            a.organiser.name,
+        ]
+        for a in qs[:LIMIT]
+    ]
     return Listing([_("联合体"), _("活动类型"), _("主题"), _("日期"), _("承办单位")], rows, qs.count())
 
 
@@ -181,28 +262,57 @@ def _units(result, subset: str) -> Listing:
     from gongzhi.alliances.models import Alliance, AllianceMember
 
     d0, d1, *_x = _period(result)
-    members = set(AllianceMember.objects.filter(
-        alliance__status=Alliance.Status.ESTABLISHED, joined_on__isnull=False, joined_on__lte=d1)
+    members = set(
+        AllianceMember.objects.filter(
+            alliance__status=Alliance.Status.ESTABLISHED, joined_on__isnull=False, joined_on__lte=d1
+        )
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=d0))
         .exclude(status__in=[AllianceMember.Status.PENDING, AllianceMember.Status.DECLINED])
-        .values_list("unit_id", flat=True))
-    qs = Unit.objects.filter(region__path__startswith=result.region.path).exclude(kind__in=HOUSEHOLD_KINDS) \
-        .exclude(status=Unit.Status.DISSOLVED).order_by("path")
-    rows = [[(u.code, reverse("unit", args=[u.code])), u.name, u.get_kind_display(),
-             _("是") if u.pk in members else _("否")] for u in qs[:LIMIT]]
+        .values_list("unit_id", flat=True)
+    )
+    qs = (
+        Unit.objects.filter(region__path__startswith=result.region.path)
+        .exclude(kind__in=HOUSEHOLD_KINDS)
+        .exclude(status=Unit.Status.DISSOLVED)
+        .order_by("path")
+    )
+    rows = [
+        [
+            (u.code, reverse("unit", args=[u.code])),
+            u.name,
+            u.get_kind_display(),
+            _("是") if u.pk in members else _("否"),
+        ]
+        for u in qs[:LIMIT]
+    ]
     return Listing([_("编码"), _("名称"), _("类型"), _("加入联合体")], rows, qs.count())
 
 
 def _summonses(result, subset: str) -> Listing:
     _d0, _d1, start, end = _period(result)
-    qs = Summons.objects.filter(whistle__request__region__path__startswith=result.region.path,
-                                whistle__blown_at__gte=start, whistle__blown_at__lt=end) \
-        .select_related("whistle__request", "department").order_by("whistle__blown_at")
-    rows = [[(s.whistle.request.number, reverse("cases:detail", args=[s.whistle.request.number])),
-             s.department.name, _dt(s.whistle.blown_at), _dt(s.ack_due), _dt(s.acknowledged_at),
-             _("是") if s.acknowledged_at and s.acknowledged_at <= s.ack_due else _("否")] for s in qs[:LIMIT]]
-    return Listing([_("诉求"), _("被吹哨部门"), _("吹哨时间"), _("报到时限"), _("报到时间"), _("按时报到")], rows,
-                   qs.count())
+    qs = (
+        Summons.objects.filter(
+            whistle__request__region__path__startswith=result.region.path,
+            whistle__blown_at__gte=start,
+            whistle__blown_at__lt=end,
+        )
+        .select_related("whistle__request", "department")
+        .order_by("whistle__blown_at")
+    )
+    rows = [
+        [
+            (s.whistle.request.number, reverse("cases:detail", args=[s.whistle.request.number])),
+            s.department.name,
+            _dt(s.whistle.blown_at),
+            _dt(s.ack_due),
+            _dt(s.acknowledged_at),
+            _("是") if s.acknowledged_at and s.acknowledged_at <= s.ack_due else _("否"),
+        ]
+        for s in qs[:LIMIT]
+    ]
+    return Listing(
+        [_("诉求"), _("被吹哨部门"), _("吹哨时间"), _("报到时限"), _("报到时间"), _("按时报到")], rows, qs.count()
+    )
 
 
 def _tasks(result, subset: str) -> Listing:
@@ -211,39 +321,94 @@ def _tasks(result, subset: str) -> Listing:
     d0, d1, *_x = _period(result)
     qs = plan_figures.task_records(result.region, d0, d1, "due").select_related("unit")
     on_time = set(plan_figures.task_records(result.region, d0, d1, "done_on_time").values_list("pk", flat=True))
-    rows = [[(t.title, "/plans/"), t.unit.name, str(t.deadline), str(getattr(t, "done_on", None) or "—"),
-             _("是") if t.pk in on_time else _("否")] for t in qs.order_by("deadline", "pk")[:LIMIT]]
-    return Listing([_("任务"), _("责任单位"), _("完成时限"), _("完成日期"), _("按时完成")], rows, qs.count(),
-                   _("到期或已完成的任务（分母）；按时完成为是的计入分子"))
+    rows = [
+        [
+            (t.title, "/plans/"),
+            t.unit.name,
+            str(t.deadline),
+            str(getattr(t, "done_on", None) or "—"),
+            _("是") if t.pk in on_time else _("否"),
+        ]
+        for t in qs.order_by("deadline", "pk")[:LIMIT]
+    ]
+    return Listing(
+        [_("任务"), _("责任单位"), _("完成时限"), _("完成日期"), _("按时完成")],
+        rows,
+        qs.count(),
+        _("到期或已完成的任务（分母）；按时完成为是的计入分子"),
+    )
 
 
 def _volunteer_records(result, subset: str) -> Listing:
     from gongzhi.volunteers.models import ServiceRecord
 
     d0, d1, *_x = _period(result)
-    qs = ServiceRecord.objects.filter(status=ServiceRecord.Status.CONFIRMED,
-                                      region__path__startswith=result.region.path, date__gte=d0, date__lte=d1) \
-        .select_related("organiser").order_by("date", "pk")
-    rows = [[(r.task_ref, reverse("volunteers:profile", args=[r.volunteer_id])), r.title, str(r.date), str(r.hours),
-             r.organiser.name] for r in qs[:LIMIT]]
+    qs = (
+        ServiceRecord.objects.filter(
+            status=ServiceRecord.Status.CONFIRMED,
+            region__path__startswith=result.region.path,
+            date__gte=d0,
+            date__lte=d1,
+        )
+        .select_related("organiser")
+        .order_by("date", "pk")
+    )
+    rows = [
+        [
+            (r.task_ref, reverse("volunteers:profile", args=[r.volunteer_id])),
+            r.title,
+            str(r.date),
+            str(r.hours),
+            r.organiser.name,
+        ]
+        for r in qs[:LIMIT]
+    ]
     return Listing([_("活动编号"), _("服务内容"), _("日期"), _("时长(小时)"), _("组织单位")], rows, qs.count())
 
 
-BYPASS_LABELS = {"exempt": gettext_noop("按时备案·免责"), "late": gettext_noop("逾期备案·扣分"),
-                 "unfiled": gettext_noop("未备案·扣分"), "pending": gettext_noop("备案期内")}
+BYPASS_LABELS = {
+    "exempt": gettext_noop("按时备案·免责"),
+    "late": gettext_noop("逾期备案·扣分"),
+    "unfiled": gettext_noop("未备案·扣分"),
+    "pending": gettext_noop("备案期内"),
+}
 
 
 def _bypasses(result, subset: str) -> Listing:
     _d0, _d1, start, end = _period(result)
-    qs = Bypass.objects.filter(region__path__startswith=result.region.path, acted_at__gte=start, acted_at__lt=end) \
-        .select_related("category", "grid", "request").order_by("acted_at")
+    qs = (
+        Bypass.objects.filter(region__path__startswith=result.region.path, acted_at__gte=start, acted_at__lt=end)
+        .select_related("category", "grid", "request")
+        .order_by("acted_at")
+    )
     now = timezone.now()
     rows = []
     for b in qs[:LIMIT]:
         st = bypass_state(b.filed_at, b.filing_due, now)
-        rows.append([_dt(b.acted_at), b.category.name, b.summary, b.grid.code, _dt(b.filing_due), _dt(b.filed_at),
-                     _(BYPASS_LABELS[st]),
-                     (b.request.number, reverse("cases:detail", args=[b.request.number])) if b.request_id else "—"])
-    return Listing([_("处置时间"), _("事项类别"), _("处置情况"), _("网格"), _("备案时限"), _("备案时间"), _("结论"),
-                    _("备案诉求")], rows, qs.count(),
-                   _("紧急和基本民生事项先行处置、事后按时备案的不扣分（容错免责）；未备案或逾期备案的每件扣分"))
+        rows.append(
+            [
+                _dt(b.acted_at),
+                b.category.name,
+                b.summary,
+                b.grid.code,
+                _dt(b.filing_due),
+                _dt(b.filed_at),
+                _(BYPASS_LABELS[st]),
+                (b.request.number, reverse("cases:detail", args=[b.request.number])) if b.request_id else "—",
+            ]
+        )
+    return Listing(
+        [
+            _("处置时间"),
+            _("事项类别"),
+            _("处置情况"),
+            _("网格"),
+            _("备案时限"),
+            _("备案时间"),
+            _("结论"),
+            _("备案诉求"),
+        ],
+        rows,
+        qs.count(),
+        _("紧急和基本民生事项先行处置、事后按时备案的不扣分（容错免责）；未备案或逾期备案的每件扣分"),
+    )

@@ -45,8 +45,9 @@ def _cap(x):
 def complexity(measures: dict, params: dict) -> tuple[float | None, dict]:
     """C = mean(min(1, density/density_ref), min(1, requests_per_1k/ref), category_diversity, min(1, mobile/ref))."""
     p = {**DEFAULT_PARAMS, **(params or {})}
-    d, rq, div, mob = (_v(measures, n) for n in ("population_density", "requests_per_1k", "category_diversity",
-                                                   "mobile_share"))
+    d, rq, div, mob = (
+        _v(measures, n) for n in ("population_density", "requests_per_1k", "category_diversity", "mobile_share")
+    )
     parts = {
         "population_density": _cap(None if d is None else d / p["density_ref"]),
         "requests_per_1k": _cap(None if rq is None else rq / p["requests_per_1k_ref"]),
@@ -59,8 +60,7 @@ def complexity(measures: dict, params: dict) -> tuple[float | None, dict]:
 def accessibility(measures: dict, params: dict) -> tuple[float | None, dict]:
     """A = mean(1 − min(1, distance/distance_ref), coverage, 1 − min(1, median_hours_to_resolution/hours_ref))."""
     p = {**DEFAULT_PARAMS, **(params or {})}
-    dist, cov, hrs = (_v(measures, n) for n in ("service_distance_m", "service_coverage",
-                                                  "median_hours_to_resolution"))
+    dist, cov, hrs = (_v(measures, n) for n in ("service_distance_m", "service_coverage", "median_hours_to_resolution"))
     parts = {
         "service_distance_m": None if dist is None else 1 - _cap(dist / p["distance_ref_m"]),
         "service_coverage": _cap(cov),
@@ -77,8 +77,9 @@ def index_for(kind: str, measures: dict, params: dict) -> tuple[str, float | Non
     return INDEX_NAMES[URBAN], value, parts
 
 
-def adjusted_weights(kind: str, index_value: float | None, rows: list[tuple[str, float, float]],
-                     available: set[str]) -> dict[str, float]:
+def adjusted_weights(
+    kind: str, index_value: float | None, rows: list[tuple[str, float, float]], available: set[str]
+) -> dict[str, float]:
     """rows: (indicator code, base weight, shift).  Returns the weights used, over ``available`` indicators."""
     if index_value is None:
         x = 0.5  # no index: base weights

@@ -38,8 +38,9 @@ def check_formula(text: str, *, field: str = "formula") -> list[str]:
     return F_.parse(text, MEASURES, field=field)[1]
 
 
-def define_indicator(actor, *, code: str, name: str, formula: str, element: str = "",
-                     description: str = "") -> Indicator:
+def define_indicator(
+    actor, *, code: str, name: str, formula: str, element: str = "", description: str = ""
+) -> Indicator:
     perm.require(actor, MANAGE)
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not code.replace("_", "").replace("-", "").isalnum() or not code.isascii():
@@ -47,22 +48,41 @@ def define_indicator(actor, *, code: str, name: str, formula: str, element: str 
     if not name:
         raise DomainError("请填写指标名称", field="name")
     if element not in Element.values:
-        raise DomainError(f"融合要素“{element}”无效：应为 concept、structure、platform、mechanism 或留空",
-                          field="element")
+        raise DomainError(
+            f"融合要素“{element}”无效：应为 concept、structure、platform、mechanism 或留空", field="element"
+        )
     names = check_formula(formula)
     with transaction.atomic():
         if Indicator.objects.filter(code=code).exists():
             raise Conflict(f"指标代码{code}已存在，请换一个代码", field="code")
-        ind = Indicator.objects.create(code=code, name=name, formula=formula.strip(), measures=names,
-                                       element=element, description=(description or "").strip()[:300])
-        emit(contracts.INDICATOR_DEFINED, aggregate_type="indicator", aggregate_id=ind.code, actor=_user(actor),
-             payload={"code": ind.code, "formula": ind.formula, "element": ind.element})
+        ind = Indicator.objects.create(
+            code=code,
+            name=name,
+            formula=formula.strip(),
+            measures=names,
+            element=element,
+            description=(description or "").strip()[:300],
+        )
+        emit(
+            contracts.INDICATOR_DEFINED,
+            aggregate_type="indicator",
+            aggregate_id=ind.code,
+            actor=_user(actor),
+            payload={"code": ind.code, "formula": ind.formula, "element": ind.element},
+        )
     return ind
 
 
-def update_indicator(actor, indicator: Indicator, *, expected_version: int, name: str | None = None,
-                     formula: str | None = None, description: str | None = None,
-                     active: bool | None = None) -> Indicator:
+def update_indicator(
+    actor,
+    indicator: Indicator,
+    *,
+    expected_version: int,
+    name: str | None = None,
+    formula: str | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> Indicator:
     perm.require(actor, MANAGE)
     changes: dict = {}
     if formula is not None:
@@ -78,13 +98,23 @@ def update_indicator(actor, indicator: Indicator, *, expected_version: int, name
         changes["active"] = bool(active)
     with transaction.atomic():
         n = Indicator.objects.filter(pk=indicator.pk, version=expected_version).update(
-            version=F("version") + 1, **changes)
+            version=F("version") + 1, **changes
+        )
         if not n:
             raise Conflict(f"指标{indicator.code}已被他人修改，请刷新后重试", field="version")
         indicator.refresh_from_db()
-        emit(contracts.INDICATOR_CHANGED, aggregate_type="indicator", aggregate_id=indicator.code,
-             actor=_user(actor), payload={"code": indicator.code, "formula": indicator.formula,
-                                          "version": indicator.version, "active": indicator.active})
+        emit(
+            contracts.INDICATOR_CHANGED,
+            aggregate_type="indicator",
+            aggregate_id=indicator.code,
+            actor=_user(actor),
+            payload={
+                "code": indicator.code,
+                "formula": indicator.formula,
+                "version": indicator.version,
+                "active": indicator.active,
+            },
+        )
     return indicator
 
 
@@ -92,11 +122,12 @@ def update_indicator(actor, indicator: Indicator, *, expected_version: int, name
 def _clean_weights(weights) -> list[tuple[str, Indicator, float, float]]:
     """{"urban": {code: w | [w, shift] | {"weight", "shift"}}, "rural": {...}} → rows; refuses with the reason."""
     if not isinstance(weights, dict):
-        raise DomainError("权重应按区域类型给出：{\"urban\": {指标代码: 权重}, \"rural\": {…}}", field="weights")
+        raise DomainError('权重应按区域类型给出：{"urban": {指标代码: 权重}, "rural": {…}}', field="weights")
     unknown_kinds = set(weights) - set(AreaKind.values)
     if unknown_kinds:
-        raise DomainError(f"未知的区域类型：{', '.join(sorted(unknown_kinds))}；应为 urban（城市）或 rural（农村）",
-                          field="weights")
+        raise DomainError(
+            f"未知的区域类型：{', '.join(sorted(unknown_kinds))}；应为 urban（城市）或 rural（农村）", field="weights"
+        )
     inds = {i.code: i for i in Indicator.objects.all()}
     rows = []
     for kind in AreaKind.values:
@@ -107,8 +138,10 @@ def _clean_weights(weights) -> list[tuple[str, Indicator, float, float]]:
         for code, spec in entries.items():
             ind = inds.get(code)
             if ind is None:
-                raise DomainError(f"{KIND_LABELS[kind]}权重引用了未知指标“{code}”；已有指标：{', '.join(sorted(inds))}",
-                                  field="weights")
+                raise DomainError(
+                    f"{KIND_LABELS[kind]}权重引用了未知指标“{code}”；已有指标：{', '.join(sorted(inds))}",
+                    field="weights",
+                )
             if not ind.active:
                 raise DomainError(f"指标{code}已停用，不能用于考核方案", field="weights")
             try:
@@ -132,8 +165,11 @@ def _clean_weights(weights) -> list[tuple[str, Indicator, float, float]]:
             total += w
             rows.append((kind, ind, w, s))
         if abs(total - 1) > WEIGHT_TOLERANCE:
-            raise DomainError(f"{KIND_LABELS[kind]}指标权重合计为{total:.4g}，应等于1", field="weights",
-                              code=AssessmentError.WEIGHTS_SUM)
+            raise DomainError(
+                f"{KIND_LABELS[kind]}指标权重合计为{total:.4g}，应等于1",
+                field="weights",
+                code=AssessmentError.WEIGHTS_SUM,
+            )
     return rows
 
 
@@ -141,8 +177,9 @@ def _clean_params(params) -> dict:
     params = dict(params or {})
     unknown = set(params) - set(scoring.DEFAULT_PARAMS)
     if unknown:
-        raise DomainError(f"未知参数：{', '.join(sorted(unknown))}；可用参数：{', '.join(scoring.DEFAULT_PARAMS)}",
-                          field="params")
+        raise DomainError(
+            f"未知参数：{', '.join(sorted(unknown))}；可用参数：{', '.join(scoring.DEFAULT_PARAMS)}", field="params"
+        )
     for k, v in params.items():
         try:
             v = float(v)
@@ -166,12 +203,18 @@ def create_scheme(actor, *, code: str, name: str, region: Region, weights: dict,
     with transaction.atomic():
         if Scheme.objects.filter(code=code).exists():
             raise Conflict(f"方案代码{code}已存在，请换一个代码", field="code")
-        scheme = Scheme.objects.create(code=code, name=name, region=region, params=params,
-                                       created_by=_user(actor))
-        SchemeWeight.objects.bulk_create([SchemeWeight(scheme=scheme, area_kind=k, indicator=i, weight=w, shift=s)
-                                          for k, i, w, s in rows])
-        emit(contracts.SCHEME_CREATED, aggregate_type="scheme", aggregate_id=scheme.code, region=region,
-             actor=_user(actor), payload={"code": code, "weights": _weights_payload(rows), "params": params})
+        scheme = Scheme.objects.create(code=code, name=name, region=region, params=params, created_by=_user(actor))
+        SchemeWeight.objects.bulk_create(
+            [SchemeWeight(scheme=scheme, area_kind=k, indicator=i, weight=w, shift=s) for k, i, w, s in rows]
+        )
+        emit(
+            contracts.SCHEME_CREATED,
+            aggregate_type="scheme",
+            aggregate_id=scheme.code,
+            region=region,
+            actor=_user(actor),
+            payload={"code": code, "weights": _weights_payload(rows), "params": params},
+        )
     return scheme
 
 
@@ -180,16 +223,23 @@ def set_weights(actor, scheme: Scheme, *, expected_version: int, weights: dict, 
     rows = _clean_weights(weights)
     changes = {} if params is None else {"params": _clean_params(params)}
     with transaction.atomic():
-        if not Scheme.objects.filter(pk=scheme.pk, version=expected_version).update(version=F("version") + 1,
-                                                                                     **changes):
+        if not Scheme.objects.filter(pk=scheme.pk, version=expected_version).update(
+            version=F("version") + 1, **changes
+        ):
             raise Conflict(f"方案{scheme.code}已被他人修改，请刷新后重试", field="version")
         SchemeWeight.objects.filter(scheme=scheme).delete()
-        SchemeWeight.objects.bulk_create([SchemeWeight(scheme=scheme, area_kind=k, indicator=i, weight=w, shift=s)
-                                          for k, i, w, s in rows])
+        SchemeWeight.objects.bulk_create(
+            [SchemeWeight(scheme=scheme, area_kind=k, indicator=i, weight=w, shift=s) for k, i, w, s in rows]
+        )
         scheme.refresh_from_db()
-        emit(contracts.WEIGHTS_CHANGED, aggregate_type="scheme", aggregate_id=scheme.code, region=scheme.region,
-             actor=_user(actor), payload={"code": scheme.code, "version": scheme.version,
-                                          "weights": _weights_payload(rows)})
+        emit(
+            contracts.WEIGHTS_CHANGED,
+            aggregate_type="scheme",
+            aggregate_id=scheme.code,
+            region=scheme.region,
+            actor=_user(actor),
+            payload={"code": scheme.code, "version": scheme.version, "weights": _weights_payload(rows)},
+        )
     return scheme
 
 
@@ -211,15 +261,19 @@ def install_catalogue(actor, *, region: Region | None = None, scheme_code: str =
     existing = Scheme.objects.filter(code=scheme_code).first()
     if existing is not None:
         return existing
-    return create_scheme(actor, code=scheme_code, name=f"{region.name}差异化考核方案", region=region,
-                         weights={k: {c: list(v) for c, v in d.items()} for k, d in DEFAULT_WEIGHTS.items()})
+    return create_scheme(
+        actor,
+        code=scheme_code,
+        name=f"{region.name}差异化考核方案",
+        region=region,
+        weights={k: {c: list(v) for c, v in d.items()} for k, d in DEFAULT_WEIGHTS.items()},
+    )
 
 
 # ----------------------------------------------------------------- runs
 def targets_of(root: Region) -> list[Region]:
     """The streets and communities assessed under ``root`` (root itself if it is one)."""
-    return list(Region.objects.filter(path__startswith=root.path, level__in=("street", "community"))
-                .order_by("path"))
+    return list(Region.objects.filter(path__startswith=root.path, level__in=("street", "community")).order_by("path"))
 
 
 def _area_kind(region: Region, by_path: dict) -> str:
@@ -244,8 +298,9 @@ def run_assessment(actor, scheme: Scheme, period: str | Period, region: Region |
         raise DomainError(f"考核期{p.label}尚未开始（{p.start}起），不能考核", field="period")
     p = Period(label=p.label, start=p.start, end=min(p.end, today))
     weights = list(scheme.weights.select_related("indicator"))
-    rows = _clean_weights({k: {w.indicator.code: [w.weight, w.shift] for w in weights if w.area_kind == k}
-                           for k in AreaKind.values})  # re-checked: catalogue may have changed since
+    rows = _clean_weights(
+        {k: {w.indicator.code: [w.weight, w.shift] for w in weights if w.area_kind == k} for k in AreaKind.values}
+    )  # re-checked: catalogue may have changed since
     fusion_inds = list(Indicator.objects.filter(active=True).exclude(element=""))
     trees = {i.code: F_.parse(i.formula, MEASURES)[0] for _k, i, _w, _s in rows}
     for i in fusion_inds:
@@ -269,45 +324,96 @@ def run_assessment(actor, scheme: Scheme, period: str | Period, region: Region |
         pen_n = int(m["bypass_penalised"]["value"] or 0)
         pen = scoring.penalty(pen_n, params)
         by_code = {i.code: i for _k, i, _w, _s in rows}
-        indicators = [{
-            "code": c, "name": by_code[c].name, "formula": by_code[c].formula, "measures": by_code[c].measures,
-            "value": ind_values[c], "base_weight": w, "shift": s, "weight": used.get(c),
-            "contribution": None if c not in used else 100 * used[c] * max(0.0, min(1.0, ind_values[c])),
-        } for c, w, s in my_rows]
+        indicators = [
+            {
+                "code": c,
+                "name": by_code[c].name,
+                "formula": by_code[c].formula,
+                "measures": by_code[c].measures,
+                "value": ind_values[c],
+                "base_weight": w,
+                "shift": s,
+                "weight": used.get(c),
+                "contribution": None if c not in used else 100 * used[c] * max(0.0, min(1.0, ind_values[c])),
+            }
+            for c, w, s in my_rows
+        ]
         elements = {}
         for el in (Element.CONCEPT, Element.STRUCTURE, Element.PLATFORM, Element.MECHANISM):
-            items = [{"code": i.code, "name": i.name, "formula": i.formula, "measures": i.measures,
-                      "value": _clamp(F_.evaluate(trees[i.code], values))} for i in fusion_inds if i.element == el]
+            items = [
+                {
+                    "code": i.code,
+                    "name": i.name,
+                    "formula": i.formula,
+                    "measures": i.measures,
+                    "value": _clamp(F_.evaluate(trees[i.code], values)),
+                }
+                for i in fusion_inds
+                if i.element == el
+            ]
             vals = [x["value"] for x in items if x["value"] is not None]
             elements[el.value] = {"value": sum(vals) / len(vals) if vals else None, "indicators": items}
         evals = [e["value"] for e in elements.values() if e["value"] is not None]
         fusion = {"value": sum(evals) / len(evals) if evals else None, "elements": elements}
-        results.append(Result(
-            region=r, level=r.level, area_kind=kind, index_name=index_name, index_value=index_value,
-            index_parts=parts, measures=m, indicators=indicators, weights=used, fusion=fusion, raw_score=raw,
-            penalty=pen if raw is not None else 0, exemptions=int(m["bypass_exempt"]["value"] or 0),
-            penalised=pen_n, score=None if raw is None else max(0.0, raw - pen)))
+        results.append(
+            Result(
+                region=r,
+                level=r.level,
+                area_kind=kind,
+                index_name=index_name,
+                index_value=index_value,
+                index_parts=parts,
+                measures=m,
+                indicators=indicators,
+                weights=used,
+                fusion=fusion,
+                raw_score=raw,
+                penalty=pen if raw is not None else 0,
+                exemptions=int(m["bypass_exempt"]["value"] or 0),
+                penalised=pen_n,
+                score=None if raw is None else max(0.0, raw - pen),
+            )
+        )
     # Ranked among peers only: the same level and the same area kind (no one standard for all).
     for level in ("street", "community"):
         for kind in AreaKind.values:
-            group = sorted([x for x in results if x.level == level and x.area_kind == kind and x.score is not None],
-                           key=lambda x: (-x.score, x.region.code))
+            group = sorted(
+                [x for x in results if x.level == level and x.area_kind == kind and x.score is not None],
+                key=lambda x: (-x.score, x.region.code),
+            )
             for n, x in enumerate(group, 1):
                 x.rank, x.rank_of = n, len(group)
     with transaction.atomic():
         run = Run.objects.create(
-            scheme=scheme, region=root, period=p.label, start=p.start, end=p.end, params=params,
+            scheme=scheme,
+            region=root,
+            period=p.label,
+            start=p.start,
+            end=p.end,
+            params=params,
             weights={"version": scheme.version, "rows": [[k, i.code, i.formula, w, s] for k, i, w, s in rows]},
-            created_by=_user(actor), created_at=timezone.now())
+            created_by=_user(actor),
+            created_at=timezone.now(),
+        )
         for x in results:
             x.run = run
         Result.objects.bulk_create(results)
         run.seconds = round(time.perf_counter() - started, 3)
         Run.objects.filter(pk=run.pk).update(seconds=run.seconds)
-        emit(contracts.RUN_COMPLETED, aggregate_type="assessment_run", aggregate_id=run.pk, region=root,
-             actor=_user(actor), payload={
-                 "scheme": scheme.code, "period": p.label, "start": p.start.isoformat(), "end": p.end.isoformat(),
-                 "results": {x.region.code: None if x.score is None else round(x.score, 2) for x in results}})
+        emit(
+            contracts.RUN_COMPLETED,
+            aggregate_type="assessment_run",
+            aggregate_id=run.pk,
+            region=root,
+            actor=_user(actor),
+            payload={
+                "scheme": scheme.code,
+                "period": p.label,
+                "start": p.start.isoformat(),
+                "end": p.end.isoformat(),
+                "results": {x.region.code: None if x.score is None else round(x.score, 2) for x in results},
+            },
+        )
     return run
 
 

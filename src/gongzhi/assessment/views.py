@@ -28,18 +28,21 @@ ELEMENT_LABELS = dict(Element.choices)
 
 
 class RunForm(forms.Form):
-    scheme = forms.ModelChoiceField(label=_("考核方案"), queryset=Scheme.objects.filter(active=True),
-                                    to_field_name="code")
-    period = forms.CharField(label=_("考核期"), max_length=10,
-                             help_text=_("例如 2026、2026-H1、2026-Q3、2026-07"))
+    scheme = forms.ModelChoiceField(
+        label=_("考核方案"), queryset=Scheme.objects.filter(active=True), to_field_name="code"
+    )
+    period = forms.CharField(label=_("考核期"), max_length=10, help_text=_("例如 2026、2026-H1、2026-Q3、2026-07"))
     region = forms.CharField(label=_("考核范围(区域代码)"), max_length=12, required=False)
 
 
 class IndicatorForm(forms.Form):
     code = forms.CharField(label=_("指标代码"), max_length=40)
     name = forms.CharField(label=_("指标名称"), max_length=80)
-    formula = forms.CharField(label=_("计算公式"), max_length=400,
-                              help_text=_("由下列字段、数字、+ - * / 和 min/max/abs 组成，结果应在0到1之间"))
+    formula = forms.CharField(
+        label=_("计算公式"),
+        max_length=400,
+        help_text=_("由下列字段、数字、+ - * / 和 min/max/abs 组成，结果应在0到1之间"),
+    )
     element = forms.ChoiceField(label=_("融合要素"), choices=Element.choices, required=False)
     description = forms.CharField(label=_("说明"), max_length=300, required=False)
 
@@ -57,8 +60,10 @@ def index(request):
         run = runs[0]
     can_run = perm.allowed(request.user, RUN)
     # bound on every POST: an empty one (``request.POST`` falsy) is a POST too, not an unbound form
-    form = RunForm(request.POST if request.method == "POST" else None,
-                   initial={"period": f"{timezone.localdate().year}", "scheme": Scheme.objects.filter(active=True).first()})
+    form = RunForm(
+        request.POST if request.method == "POST" else None,
+        initial={"period": f"{timezone.localdate().year}", "scheme": Scheme.objects.filter(active=True).first()},
+    )
     status = 200
     if request.method == "POST":
         if not can_run:
@@ -85,14 +90,33 @@ def index(request):
         if form.errors and status == 200:
             status = 400
     results = list(A.visible_results(request.user, run)) if run else []
-    streets = sorted([r for r in results if r.level == "street"], key=lambda r: (r.area_kind != "urban", r.rank or 10**6, r.region.code))
-    comms = sorted([r for r in results if r.level == "community"], key=lambda r: (r.area_kind != "urban", r.rank or 10**6, r.region.code))
-    return render(request, "assessment/index.html", {
-        "runs": runs, "run": run, "streets": streets, "communities": comms, "form": form, "can_run": can_run,
-        "index_labels": INDEX_LABELS, "elements": ELEMENT_LABELS,
-        "chart": [{"name": r.region.name, "score": None if r.score is None else round(r.score, 1)}
-                  for r in streets + comms],
-    }, status=status)
+    streets = sorted(
+        [r for r in results if r.level == "street"],
+        key=lambda r: (r.area_kind != "urban", r.rank or 10**6, r.region.code),
+    )
+    comms = sorted(
+        [r for r in results if r.level == "community"],
+        key=lambda r: (r.area_kind != "urban", r.rank or 10**6, r.region.code),
+    )
+    return render(
+        request,
+        "assessment/index.html",
+        {
+            "runs": runs,
+            "run": run,
+            "streets": streets,
+            "communities": comms,
+            "form": form,
+            "can_run": can_run,
+            "index_labels": INDEX_LABELS,
+            "elements": ELEMENT_LABELS,
+            "chart": [
+                {"name": r.region.name, "score": None if r.score is None else round(r.score, 1)}
+                for r in streets + comms
+            ],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -104,22 +128,41 @@ def result(request, pk):
     m = res.measures
 
     def measure_rows(names):
-        return [{"name": n, "label": MEASURES[n].label, "unit": MEASURES[n].unit, **m.get(n, {})} for n in names
-                if n in MEASURES]
+        return [
+            {"name": n, "label": MEASURES[n].label, "unit": MEASURES[n].unit, **m.get(n, {})}
+            for n in names
+            if n in MEASURES
+        ]
 
     indicators = [{**i, "measure_rows": measure_rows(i["measures"])} for i in res.indicators]
     elements = []
     for code, e in (res.fusion.get("elements") or {}).items():
-        elements.append({"code": code, "label": ELEMENT_LABELS.get(code, code), "value": e["value"],
-                         "indicators": [{**i, "measure_rows": measure_rows(i["measures"])} for i in e["indicators"]]})
-    parts = [{"name": n, "label": MEASURES[n].label, "component": v, **m.get(n, {})}
-             for n, v in (res.index_parts or {}).items()]
-    return render(request, "assessment/result.html", {
-        "r": res, "indicators": indicators, "elements": elements, "parts": parts,
-        "index_label": INDEX_LABELS.get(res.index_name, res.index_name),
-        "all_measures": measure_rows(list(MEASURES)),
-        "bypass": m.get("bypass_penalised", {}), "exempt": m.get("bypass_exempt", {}),
-    })
+        elements.append(
+            {
+                "code": code,
+                "label": ELEMENT_LABELS.get(code, code),
+                "value": e["value"],
+                "indicators": [{**i, "measure_rows": measure_rows(i["measures"])} for i in e["indicators"]],
+            }
+        )
+    parts = [
+        {"name": n, "label": MEASURES[n].label, "component": v, **m.get(n, {})}
+        for n, v in (res.index_parts or {}).items()
+    ]
+    return render(
+        request,
+        "assessment/result.html",
+        {
+            "r": res,
+            "indicators": indicators,
+            "elements": elements,
+            "parts": parts,
+            "index_label": INDEX_LABELS.get(res.index_name, res.index_name),
+            "all_measures": measure_rows(list(MEASURES)),
+            "bypass": m.get("bypass_penalised", {}),
+            "exempt": m.get("bypass_exempt", {}),
+        },
+    )
 
 
 @login_required
@@ -131,10 +174,18 @@ def measure_records(request, pk, name):
     if name not in MEASURES:
         raise Http404(_t("未知字段：%(name)s") % {"name": name})
     listing = records.records_for(res, name)
-    return render(request, "assessment/records.html", {
-        "r": res, "name": name, "measure": MEASURES[name], "value": res.measures.get(name, {}), "listing": listing,
-        "limit": records.LIMIT,
-    })
+    return render(
+        request,
+        "assessment/records.html",
+        {
+            "r": res,
+            "name": name,
+            "measure": MEASURES[name],
+            "value": res.measures.get(name, {}),
+            "listing": listing,
+            "limit": records.LIMIT,
+        },
+    )
 
 
 @login_required
@@ -148,8 +199,14 @@ def catalogue(request):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                A.define_indicator(request.user, code=d["code"], name=d["name"], formula=d["formula"],
-                                   element=d["element"] or "", description=d["description"])
+                A.define_indicator(
+                    request.user,
+                    code=d["code"],
+                    name=d["name"],
+                    formula=d["formula"],
+                    element=d["element"] or "",
+                    description=d["description"],
+                )
             except DomainError as e:
                 _mark(form, e)
             else:
@@ -159,10 +216,25 @@ def catalogue(request):
     schemes = []
     for s in Scheme.objects.select_related("region"):  # the rules are public to every viewer
         ws = list(s.weights.select_related("indicator"))
-        schemes.append({"s": s, "urban": [w for w in ws if w.area_kind == "urban"],
-                        "rural": [w for w in ws if w.area_kind == "rural"], "params": {**A.scoring.DEFAULT_PARAMS,
-                                                                                        **s.params}})
-    return render(request, "assessment/catalogue.html", {
-        "indicators": Indicator.objects.all(), "measures": MEASURES, "never": formula.NEVER_ASSESS,
-        "schemes": schemes, "form": form, "can_manage": can_manage, "elements": ELEMENT_LABELS,
-    }, status=status)
+        schemes.append(
+            {
+                "s": s,
+                "urban": [w for w in ws if w.area_kind == "urban"],
+                "rural": [w for w in ws if w.area_kind == "rural"],
+                "params": {**A.scoring.DEFAULT_PARAMS, **s.params},
+            }
+        )
+    return render(
+        request,
+        "assessment/catalogue.html",
+        {
+            "indicators": Indicator.objects.all(),
+            "measures": MEASURES,
+            "never": formula.NEVER_ASSESS,
+            "schemes": schemes,
+            "form": form,
+            "can_manage": can_manage,
+            "elements": ELEMENT_LABELS,
+        },
+        status=status,
+    )

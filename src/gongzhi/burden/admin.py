@@ -26,8 +26,18 @@ class FlagInline(MaskedTabularInline):
 
 @admin.register(Demand)
 class DemandAdmin(ReadOnly):
-    list_display = ("id", "title", "kind", "origin", "issuer", "minutes", "full_minutes", "recurrence", "issued_on",
-                    "hidden_assessment")
+    list_display = (
+        "id",
+        "title",
+        "kind",
+        "origin",
+        "issuer",
+        "minutes",
+        "full_minutes",
+        "recurrence",
+        "issued_on",
+        "hidden_assessment",
+    )
     list_filter = ("origin", "kind", "recurrence", "hidden_assessment")
     search_fields = ("title",)
     inlines = [FlagInline]

@@ -25,8 +25,10 @@ class DemandIn(Schema):
     issuer: str = Field(..., description="issuing unit code")
     title: str
     kind: str = Field(..., description="form, report, checkin, photo, meeting or other")
-    minutes: int | None = Field(None, description="estimated minutes per occurrence (from the definition's "
-                                                  "manual fields when a definition is given)")
+    minutes: int | None = Field(
+        None,
+        description="estimated minutes per occurrence (from the definition's manual fields when a definition is given)",
+    )
     recurrence: str = "once"
     issued_on: dt.date | None = None
     due_on: dt.date | None = None
@@ -69,8 +71,17 @@ class GenerateIn(Schema):
 
 
 def _series(rows):
-    return [{"start": r["start"], "minutes": r["minutes"], "higher": r["higher"], "platform": r["platform"],
-             "items": r["items"], "by_kind": r["by_kind"]} for r in rows]
+    return [
+        {
+            "start": r["start"],
+            "minutes": r["minutes"],
+            "higher": r["higher"],
+            "platform": r["platform"],
+            "items": r["items"],
+            "by_kind": r["by_kind"],
+        }
+        for r in rows
+    ]
 
 
 def _unit(code: str, field: str) -> Unit:
@@ -88,19 +99,49 @@ def _region(code: str, field: str = "region") -> Region:
 
 
 def demand_out(d) -> dict:
-    return {"id": d.pk, "title": d.title, "kind": d.kind, "origin": d.origin, "issuer": d.issuer.code if d.issuer_id
-            else None, "region": d.region.code, "minutes": d.minutes, "full_minutes": d.full_minutes,
-            "recurrence": d.recurrence, "issued_on": d.issued_on, "due_on": d.due_on, "until": d.until,
-            "definition": d.definition.code if d.definition_id else None, "period": d.period,
-            "prefilled": d.prefilled, "hidden_assessment": d.hidden_assessment, "items": d.items.count(),
-            "flags": [{"kind": f.kind, "field": f.field_code, "reason": f.reason, "minutes_saved": f.minutes_saved,
-                       "order": f.order_id} for f in d.flags.all()]}
+    return {
+        "id": d.pk,
+        "title": d.title,
+        "kind": d.kind,
+        "origin": d.origin,
+        "issuer": d.issuer.code if d.issuer_id else None,
+        "region": d.region.code,
+        "minutes": d.minutes,
+        "full_minutes": d.full_minutes,
+        "recurrence": d.recurrence,
+        "issued_on": d.issued_on,
+        "due_on": d.due_on,
+        "until": d.until,
+        "definition": d.definition.code if d.definition_id else None,
+        "period": d.period,
+        "prefilled": d.prefilled,
+        "hidden_assessment": d.hidden_assessment,
+        "items": d.items.count(),
+        "flags": [
+            {
+                "kind": f.kind,
+                "field": f.field_code,
+                "reason": f.reason,
+                "minutes_saved": f.minutes_saved,
+                "order": f.order_id,
+            }
+            for f in d.flags.all()
+        ],
+    }
 
 
 def report_out(r) -> dict:
-    return {"id": r.pk, "definition": r.definition.code, "name": r.definition.name, "region": r.region.code,
-            "period": r.period, "values": r.values, "columns": r.columns, "rows": r.rows,
-            "generated_at": r.generated_at}
+    return {
+        "id": r.pk,
+        "definition": r.definition.code,
+        "name": r.definition.name,
+        "region": r.region.code,
+        "period": r.period,
+        "values": r.values,
+        "columns": r.columns,
+        "rows": r.rows,
+        "generated_at": r.generated_at,
+    }
 
 
 @router.get("/me", response={200: dict, **ERRORS})
@@ -108,8 +149,11 @@ def my_burden(request, weeks: int = 12):
     me = services.person_of(request.user)
     if me is None:
         raise NotFound("您的账号没有关联人员档案")
-    return 200, {"person": me.pk, "name": me.name,
-                 "weeks": _series(meter.worker_weeks(me, weeks=max(1, min(weeks, 104))))}
+    return 200, {
+        "person": me.pk,
+        "name": me.name,
+        "weeks": _series(meter.worker_weeks(me, weeks=max(1, min(weeks, 104)))),
+    }
 
 
 @router.get("/workers/{pid}", response={200: dict, **ERRORS})
@@ -123,10 +167,15 @@ def worker_burden(request, pid: int, weeks: int = 12):
 @router.get("/units/{code}", response={200: dict, **ERRORS})
 def unit_burden(request, code: str, months: int = 12):
     u = Unit.objects.filter(code=code).select_related("region").first()
-    if u is None or not (any(r.unit_id == u.pk for r in perm._roles(request.user))
-                         or perms.allowed(request.user, perms.VIEW, u)):
+    if u is None or not (
+        any(r.unit_id == u.pk for r in perm._roles(request.user)) or perms.allowed(request.user, perms.VIEW, u)
+    ):
         raise NotFound("单位不存在或不在您的管辖范围内")
-    return 200, {"unit": u.code, "name": u.name, "months": _series(meter.unit_months(u, months=max(1, min(months, 60))))}
+    return 200, {
+        "unit": u.code,
+        "name": u.name,
+        "months": _series(meter.unit_months(u, months=max(1, min(months, 60)))),
+    }
 
 
 @router.get("/regions/{code}", response={200: dict, **ERRORS})
@@ -138,8 +187,15 @@ def region_burden(request, code: str, month: str | None = None):
     except ValueError:
         raise DomainError("月份格式应为YYYY-MM", field="month") from None
     v = meter.street_view(r, start, end)
-    return 200, {"region": r.code, "name": r.name, "month": f"{start:%Y-%m}", "total": v["total"],
-                 "units": v["units"], "workers": v["workers"], "months": _series(meter.region_months(r))}
+    return 200, {
+        "region": r.code,
+        "name": r.name,
+        "month": f"{start:%Y-%m}",
+        "total": v["total"],
+        "units": v["units"],
+        "workers": v["workers"],
+        "months": _series(meter.region_months(r)),
+    }
 
 
 @router.get("/demands", response={200: list[dict]})
@@ -165,10 +221,21 @@ def create_demand(request, data: DemandIn):
         definition = ReportDefinition.objects.filter(code=data.definition).first()
         if definition is None:
             raise DomainError(f"没有编码为{data.definition}的报表定义", field="definition")
-    d = services.issue_demand(request.user, issuer=_unit(data.issuer, "issuer"), title=data.title, kind=data.kind,
-                              minutes=data.minutes, recurrence=data.recurrence, issued_on=data.issued_on,
-                              due_on=data.due_on, until=data.until, units=units, workers=workers,
-                              definition=definition, period=data.period)
+    d = services.issue_demand(
+        request.user,
+        issuer=_unit(data.issuer, "issuer"),
+        title=data.title,
+        kind=data.kind,
+        minutes=data.minutes,
+        recurrence=data.recurrence,
+        issued_on=data.issued_on,
+        due_on=data.due_on,
+        until=data.until,
+        units=units,
+        workers=workers,
+        definition=definition,
+        period=data.period,
+    )
     return 201, demand_out(d)
 
 
@@ -184,9 +251,15 @@ def complete_item(request, iid: int):
 @router.post("/orders", response={201: dict, **ERRORS})
 @idempotent
 def create_order(request, data: OrderIn):
-    o = services.issue_order(request.user, issuer=_unit(data.issuer, "issuer"), title=data.title,
-                             region=_region(data.region), effective_on=data.effective_on,
-                             target_cut_pct=data.target_cut_pct, text=data.text)
+    o = services.issue_order(
+        request.user,
+        issuer=_unit(data.issuer, "issuer"),
+        title=data.title,
+        region=_region(data.region),
+        effective_on=data.effective_on,
+        target_cut_pct=data.target_cut_pct,
+        text=data.text,
+    )
     return 201, {"id": o.pk, "title": o.title, "region": o.region.code, "effective_on": o.effective_on}
 
 
@@ -202,30 +275,59 @@ def audit_view(request, region: str, order: int | None = None):
     v = audit.yearly_view(r, o)
     from .views import visible_flags
 
-    flags = visible_flags(request.user).filter(Q(region__path__startswith=r.path)
-                                               | Q(demand__items__region__path__startswith=r.path))
-    return 200, {"region": r.code, "order": o.pk if o else None, "months": v["months"], "summary": v["summary"],
-                 "verdict": v["verdict"], "fell": v["fell"], "years": v["years"],
-                 "flags": [{"kind": f.kind, "demand": f.demand_id, "field": f.field_code, "reason": f.reason,
-                            "order": f.order_id} for f in flags.distinct()[:500]]}
+    flags = visible_flags(request.user).filter(
+        Q(region__path__startswith=r.path) | Q(demand__items__region__path__startswith=r.path)
+    )
+    return 200, {
+        "region": r.code,
+        "order": o.pk if o else None,
+        "months": v["months"],
+        "summary": v["summary"],
+        "verdict": v["verdict"],
+        "fell": v["fell"],
+        "years": v["years"],
+        "flags": [
+            {"kind": f.kind, "demand": f.demand_id, "field": f.field_code, "reason": f.reason, "order": f.order_id}
+            for f in flags.distinct()[:500]
+        ],
+    }
 
 
 @router.get("/definitions", response={200: list[dict]})
 def list_definitions(request):
-    return [{"code": d.code, "name": d.name, "kind": d.kind, "seeded": d.seeded, "list_source": d.list_source,
-             "fields": [{"code": f.code, "label": f.label, "source": f.source, "minutes": f.minutes}
-                        for f in d.fields.all()]}
-            for d in ReportDefinition.objects.prefetch_related("fields")]
+    return [
+        {
+            "code": d.code,
+            "name": d.name,
+            "kind": d.kind,
+            "seeded": d.seeded,
+            "list_source": d.list_source,
+            "fields": [
+                {"code": f.code, "label": f.label, "source": f.source, "minutes": f.minutes} for f in d.fields.all()
+            ],
+        }
+        for d in ReportDefinition.objects.prefetch_related("fields")
+    ]
 
 
 @router.post("/definitions", response={201: dict, **ERRORS})
 @idempotent
 def create_definition(request, data: DefinitionIn):
-    d = services.define_report(request.user, code=data.code, name=data.name, kind=data.kind,
-                               list_source=data.list_source, description=data.description,
-                               fields=[f.dict() for f in data.fields])
-    return 201, {"code": d.code, "name": d.name, "kind": d.kind,
-                 "fields": [{"code": f.code, "source": f.source} for f in d.fields.all()]}
+    d = services.define_report(
+        request.user,
+        code=data.code,
+        name=data.name,
+        kind=data.kind,
+        list_source=data.list_source,
+        description=data.description,
+        fields=[f.dict() for f in data.fields],
+    )
+    return 201, {
+        "code": d.code,
+        "name": d.name,
+        "kind": d.kind,
+        "fields": [{"code": f.code, "source": f.source} for f in d.fields.all()],
+    }
 
 
 @router.post("/reports", response={201: dict, **ERRORS})

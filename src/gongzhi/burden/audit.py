@@ -20,9 +20,13 @@ from .services import REPORT_KINDS
 
 
 def _rows(region, start: dt.date, end: dt.date):
-    return (DemandItem.objects.filter(region__path__startswith=region.path, on__gte=start, on__lt=end,
-                                      demand__origin=Origin.HIGHER, demand__kind__in=list(REPORT_KINDS))
-            .values_list("on", "demand_id", "minutes"))
+    return DemandItem.objects.filter(
+        region__path__startswith=region.path,
+        on__gte=start,
+        on__lt=end,
+        demand__origin=Origin.HIGHER,
+        demand__kind__in=list(REPORT_KINDS),
+    ).values_list("on", "demand_id", "minutes")
 
 
 def _bucket(rows, key) -> dict:
@@ -52,12 +56,19 @@ def yearly_view(region, order: BurdenReductionOrder | None = None, *, today: dt.
     m = start
     while m < end:
         b = data.get(m, {"demands": set(), "items": 0, "minutes": 0})
-        months.append({"month": m.strftime("%Y-%m"), "after": m >= pivot, "reports": len(b["demands"]),
-                       "items": b["items"], "minutes": b["minutes"]})
+        months.append(
+            {
+                "month": m.strftime("%Y-%m"),
+                "after": m >= pivot,
+                "reports": len(b["demands"]),
+                "items": b["items"],
+                "minutes": b["minutes"],
+            }
+        )
         m = add_months(m, 1)
     after = [r for r in months if r["after"]]
     # equal windows: as many months before the order's month as there are from it on
-    before = [r for r in months if not r["after"]][-len(after):] if after else []
+    before = [r for r in months if not r["after"]][-len(after) :] if after else []
     summary = {k: {"before": _avg(before, k), "after": _avg(after, k)} for k in ("reports", "items", "minutes")}
     for v in summary.values():
         b, a = v["before"], v["after"]
@@ -73,10 +84,20 @@ def yearly_view(region, order: BurdenReductionOrder | None = None, *, today: dt.
     else:
         verdict, fell = f"报表数月均不降反升{change}%，减负未落实", False
     years_data = _bucket(_rows(region, dt.date(start.year, 1, 1), dt.date(today.year + 1, 1, 1)), lambda d: d.year)
-    years = [{"year": y, "reports": len(b["demands"]), "items": b["items"], "minutes": b["minutes"]}
-             for y, b in sorted(years_data.items())]
+    years = [
+        {"year": y, "reports": len(b["demands"]), "items": b["items"], "minutes": b["minutes"]}
+        for y, b in sorted(years_data.items())
+    ]
     hidden = AuditFlag.objects.filter(kind=AuditFlag.Kind.HIDDEN, region__path__startswith=region.path)
     if order is not None:
         hidden = hidden.filter(order=order)
-    return {"region": region, "order": order, "months": months, "summary": summary, "verdict": verdict,
-            "fell": fell, "years": years, "hidden": hidden.count()}
+    return {
+        "region": region,
+        "order": order,
+        "months": months,
+        "summary": summary,
+        "verdict": verdict,
+        "fell": fell,
+        "years": years,
+        "hidden": hidden.count(),
+    }

@@ -50,12 +50,14 @@ class ReportGenerated(TypedDict):
     rows: int
 
 
-DEMAND_ISSUED = EventType("burden.demand.issued", DemandIssued, "a demand (form, report, check-in ...) was sent "
-                          "down to the grassroots")
+DEMAND_ISSUED = EventType(
+    "burden.demand.issued", DemandIssued, "a demand (form, report, check-in ...) was sent down to the grassroots"
+)
 ITEM_COMPLETED = EventType("burden.item.completed", ItemCompleted, "a worker completed one occurrence of a demand")
 ORDER_ISSUED = EventType("burden.order.issued", OrderIssued, "a burden-reduction order was issued")
-DEFINITION_CREATED = EventType("burden.definition.created", DefinitionCreated,
-                               "a report or problem list was defined as data")
+DEFINITION_CREATED = EventType(
+    "burden.definition.created", DefinitionCreated, "a report or problem list was defined as data"
+)
 REPORT_GENERATED = EventType("burden.report.generated", ReportGenerated, "a report was generated from the records")
 
 

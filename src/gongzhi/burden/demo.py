@@ -58,14 +58,19 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     platform_items = platform.backfill(SYSTEM)
     progress("减负监测", 1, 4)
     definitions = seed_definitions(SYSTEM)
-    communities = list(Region.objects.filter(level=Region.Level.COMMUNITY, path__startswith=district.path)
-                       .order_by("code"))
+    communities = list(
+        Region.objects.filter(level=Region.Level.COMMUNITY, path__startswith=district.path).order_by("code")
+    )
     committees = [u for u in (responsibility.handling_unit(c) for c in communities) if u is not None]
     workers = []
     seen = set()
-    for ga in GridAssignment.objects.filter(kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True,
-                                            region__path__startswith=district.path).select_related("person") \
-            .order_by("grid__code"):
+    for ga in (
+        GridAssignment.objects.filter(
+            kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True, region__path__startswith=district.path
+        )
+        .select_related("person")
+        .order_by("grid__code")
+    ):
         if ga.person_id not in seen:
             seen.add(ga.person_id)
             workers.append(ga.person)
@@ -75,57 +80,125 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     order_day = add_months(today.replace(day=1), -5) + dt.timedelta(days=9)
     demands = 0
     for title, kind, minutes, rec, stops in FROM_ABOVE:
-        services.issue_demand(SYSTEM, issuer=gov, title=title, kind=kind, minutes=minutes, recurrence=rec,
-                              issued_on=year_ago, due_on=year_ago + dt.timedelta(days=rng.randint(19, 27)),
-                              until=order_day - dt.timedelta(days=1) if stops else today + dt.timedelta(days=60),
-                              units=committees)
+        services.issue_demand(
+            SYSTEM,
+            issuer=gov,
+            title=title,
+            kind=kind,
+            minutes=minutes,
+            recurrence=rec,
+            issued_on=year_ago,
+            due_on=year_ago + dt.timedelta(days=rng.randint(19, 27)),
+            until=order_day - dt.timedelta(days=1) if stops else today + dt.timedelta(days=60),
+            units=committees,
+        )
         demands += 1
     if workers:
-        services.issue_demand(SYSTEM, issuer=gov, title="网格巡查定位打卡", kind="checkin", minutes=20,
-                              recurrence="weekly", issued_on=year_ago, due_on=year_ago + dt.timedelta(days=4),
-                              until=today + dt.timedelta(days=30), workers=workers)
-        services.issue_demand(SYSTEM, issuer=gov, title="环境整治前后对比拍照上传", kind="photo", minutes=25,
-                              recurrence="weekly", issued_on=year_ago, due_on=year_ago + dt.timedelta(days=2),
-                              until=order_day - dt.timedelta(days=1), workers=workers[::2])
+        services.issue_demand(
+            SYSTEM,
+            issuer=gov,
+            title="网格巡查定位打卡",
+            kind="checkin",
+            minutes=20,
+            recurrence="weekly",
+            issued_on=year_ago,
+            due_on=year_ago + dt.timedelta(days=4),
+            until=today + dt.timedelta(days=30),
+            workers=workers,
+        )
+        services.issue_demand(
+            SYSTEM,
+            issuer=gov,
+            title="环境整治前后对比拍照上传",
+            kind="photo",
+            minutes=25,
+            recurrence="weekly",
+            issued_on=year_ago,
+            due_on=year_ago + dt.timedelta(days=2),
+            until=order_day - dt.timedelta(days=1),
+            workers=workers[::2],
+        )
         demands += 2
     for _ in range(6):
         day = year_ago + dt.timedelta(days=rng.randint(10, 360))
         if day > today:
             continue
-        title, kind, minutes = rng.choice([("人口信息核查表", "form", 120), ("迎检工作部署会", "meeting", 90),
-                                           ("专项整治情况统计表", "form", 60), ("防汛应急预案备案", "other", 45)])
+        title, kind, minutes = rng.choice(
+            [
+                ("人口信息核查表", "form", 120),
+                ("迎检工作部署会", "meeting", 90),
+                ("专项整治情况统计表", "form", 60),
+                ("防汛应急预案备案", "other", 45),
+            ]
+        )
         targets = rng.sample(committees, max(1, len(committees) // 2))
-        services.issue_demand(SYSTEM, issuer=gov, title=f"{title}（{day:%m月}）", kind=kind, minutes=minutes,
-                              issued_on=day, due_on=day + dt.timedelta(days=7), units=targets)
+        services.issue_demand(
+            SYSTEM,
+            issuer=gov,
+            title=f"{title}（{day:%m月}）",
+            kind=kind,
+            minutes=minutes,
+            issued_on=day,
+            due_on=day + dt.timedelta(days=7),
+            units=targets,
+        )
         demands += 1
     progress("减负监测", 2, 4)
-    order = services.issue_order(SYSTEM, issuer=gov, title="关于精简基层报表切实减轻基层负担的通知", region=district,
-                                 effective_on=order_day, target_cut_pct=30,
-                                 text="凡平台已有数据一律不再要求基层填报；压减周期性报表30%以上；不得以拍照、打卡代替实绩。")
+    order = services.issue_order(
+        SYSTEM,
+        issuer=gov,
+        title="关于精简基层报表切实减轻基层负担的通知",
+        region=district,
+        effective_on=order_day,
+        target_cut_pct=30,
+        text="凡平台已有数据一律不再要求基层填报；压减周期性报表30%以上；不得以拍照、打卡代替实绩。",
+    )
     after = order_day + dt.timedelta(days=21)
-    services.issue_demand(SYSTEM, issuer=gov, title="社区治理成效月度统计表", kind="report", minutes=50,
-                          recurrence="monthly", issued_on=after, due_on=after + dt.timedelta(days=5),
-                          until=today + dt.timedelta(days=60), units=committees)
+    services.issue_demand(
+        SYSTEM,
+        issuer=gov,
+        title="社区治理成效月度统计表",
+        kind="report",
+        minutes=50,
+        recurrence="monthly",
+        issued_on=after,
+        due_on=after + dt.timedelta(days=5),
+        until=today + dt.timedelta(days=60),
+        units=committees,
+    )
     demands += 1
     definition = ReportDefinition.objects.filter(code="DEMO-DISTRICT-MONTHLY").first()
     if definition is None:
-        definition = services.define_report(SYSTEM, code="DEMO-DISTRICT-MONTHLY", name="区接诉即办情况月报（区下发）",
-                                            owner=gov, fields=[
-                                                {"code": "requests", "label": "本月受理诉求数",
-                                                 "source": "cases.requests", "minutes": 20},
-                                                {"code": "satisfaction", "label": "群众满意率",
-                                                 "source": "cases.satisfaction_rate", "minutes": 20},
-                                                {"code": "overdue", "label": "超期未办结件数",
-                                                 "source": "cases.overdue_open", "minutes": 15},
-                                                {"code": "cases", "label": "典型案例", "source": "manual",
-                                                 "minutes": 30},
-                                                {"code": "plan", "label": "下月工作打算", "source": "manual",
-                                                 "minutes": 15}])
+        definition = services.define_report(
+            SYSTEM,
+            code="DEMO-DISTRICT-MONTHLY",
+            name="区接诉即办情况月报（区下发）",
+            owner=gov,
+            fields=[
+                {"code": "requests", "label": "本月受理诉求数", "source": "cases.requests", "minutes": 20},
+                {"code": "satisfaction", "label": "群众满意率", "source": "cases.satisfaction_rate", "minutes": 20},
+                {"code": "overdue", "label": "超期未办结件数", "source": "cases.overdue_open", "minutes": 15},
+                {"code": "cases", "label": "典型案例", "source": "manual", "minutes": 30},
+                {"code": "plan", "label": "下月工作打算", "source": "manual", "minutes": 15},
+            ],
+        )
     last_month = add_months(today.replace(day=1), -1)
-    services.issue_demand(SYSTEM, issuer=gov, title=f"区接诉即办情况月报（{last_month:%Y-%m}）", kind="report",
-                          definition=definition, period=f"{last_month:%Y-%m}", issued_on=today.replace(day=1),
-                          due_on=today.replace(day=1) + dt.timedelta(days=5), units=committees)
+    services.issue_demand(
+        SYSTEM,
+        issuer=gov,
+        title=f"区接诉即办情况月报（{last_month:%Y-%m}）",
+        kind="report",
+        definition=definition,
+        period=f"{last_month:%Y-%m}",
+        issued_on=today.replace(day=1),
+        due_on=today.replace(day=1) + dt.timedelta(days=5),
+        units=committees,
+    )
     demands += 1
     progress("减负监测", 4, 4)
-    return {"burden_platform_items": platform_items, "burden_definitions": definitions + 1,
-            "burden_demands": demands, "burden_orders": 1 if order else 0}
+    return {
+        "burden_platform_items": platform_items,
+        "burden_definitions": definitions + 1,
+        "burden_demands": demands,
+        "burden_orders": 1 if order else 0,
+    }

@@ -36,7 +36,9 @@ def to_xlsx(reports) -> bytes:
         ws = wb.create_sheet(name)
         ws.append([_title(rep)])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append([f"生成时间：{timezone.localtime(rep.generated_at):%Y-%m-%d %H:%M}", "数据来源：平台业务记录（自动生成）"])
+        ws.append(
+            [f"生成时间：{timezone.localtime(rep.generated_at):%Y-%m-%d %H:%M}", "数据来源：平台业务记录（自动生成）"]
+        )
         ws.append([])
         if rep.values:
             ws.append(["指标", "数值", "单位", "数据来源"])
@@ -81,9 +83,15 @@ def to_pdf(reports) -> bytes:
 
     def table(data, widths=None):
         t = Table([[Paragraph(str(c), cell) for c in row] for row in data], colWidths=widths, repeatRows=1)
-        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
         return t
 
     story = []
@@ -91,20 +99,33 @@ def to_pdf(reports) -> bytes:
         if i:
             story.append(PageBreak())
         story.append(Paragraph(_title(rep), styles["Title"]))
-        story.append(Paragraph(f"生成时间：{timezone.localtime(rep.generated_at):%Y-%m-%d %H:%M}；"
-                               f"数据来源：平台业务记录（自动生成）", styles["Normal"]))
+        story.append(
+            Paragraph(
+                f"生成时间：{timezone.localtime(rep.generated_at):%Y-%m-%d %H:%M}；数据来源：平台业务记录（自动生成）",
+                styles["Normal"],
+            )
+        )
         story.append(Spacer(1, 8))
         if rep.values:
-            story.append(table([["指标", "数值", "单位", "数据来源"]]
-                               + [[v["label"], _value(v), UNITS.get(v.get("unit") or "", ""), v["source"]]
-                                  for v in rep.values]))
+            story.append(
+                table(
+                    [["指标", "数值", "单位", "数据来源"]]
+                    + [[v["label"], _value(v), UNITS.get(v.get("unit") or "", ""), v["source"]] for v in rep.values]
+                )
+            )
             story.append(Spacer(1, 8))
         if rep.columns:
-            story.append(table([list(rep.columns)] + [list(r) for r in rep.rows] if rep.rows else
-                               [list(rep.columns), ["（本期无问题）"] + [""] * (len(rep.columns) - 1)]))
+            story.append(
+                table(
+                    [list(rep.columns)] + [list(r) for r in rep.rows]
+                    if rep.rows
+                    else [list(rep.columns), ["（本期无问题）"] + [""] * (len(rep.columns) - 1)]
+                )
+            )
     if not story:
         story.append(Paragraph("（无报表）", styles["Normal"]))
     buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title="报表", leftMargin=36, rightMargin=36, topMargin=36,
-                      bottomMargin=36).build(story)
+    SimpleDocTemplate(
+        buf, pagesize=A4, title="报表", leftMargin=36, rightMargin=36, topMargin=36, bottomMargin=36
+    ).build(story)
     return buf.getvalue()

@@ -41,11 +41,22 @@ def parse_period(period: str) -> tuple[dt.date, dt.date]:
 
 
 def _series(qs, buckets: list[dt.date], bucket_of) -> list[dict]:
-    rows = {b: {"start": b, "minutes": 0, "higher": 0, "platform": 0, "items": 0,
-                "by_kind": {k: 0 for k in DemandKind.values}} for b in buckets}
-    for on, origin, kind, minutes, n in (qs.values("on", "demand__origin", "demand__kind")
-                                         .annotate(m=Sum("minutes"), n=Count("id"))
-                                         .values_list("on", "demand__origin", "demand__kind", "m", "n")):
+    rows = {
+        b: {
+            "start": b,
+            "minutes": 0,
+            "higher": 0,
+            "platform": 0,
+            "items": 0,
+            "by_kind": {k: 0 for k in DemandKind.values},
+        }
+        for b in buckets
+    }
+    for on, origin, kind, minutes, n in (
+        qs.values("on", "demand__origin", "demand__kind")
+        .annotate(m=Sum("minutes"), n=Count("id"))
+        .values_list("on", "demand__origin", "demand__kind", "m", "n")
+    ):
         r = rows.get(bucket_of(on))
         if r is None:
             continue
@@ -77,8 +88,7 @@ def region_months(region: Region, *, months: int = 12, today: dt.date | None = N
     today = today or timezone.localdate()
     last = month_start(today)
     buckets = [add_months(last, -k) for k in range(months - 1, -1, -1)]
-    qs = DemandItem.objects.filter(region__path__startswith=region.path, on__gte=buckets[0],
-                                   on__lt=add_months(last, 1))
+    qs = DemandItem.objects.filter(region__path__startswith=region.path, on__gte=buckets[0], on__lt=add_months(last, 1))
     return _series(qs, buckets, month_start)
 
 
@@ -89,10 +99,10 @@ def street_view(region: Region, start: dt.date, end: dt.date) -> dict:
     workers: dict = defaultdict(lambda: {"minutes": 0, "higher": 0, "platform": 0, "items": 0})
     names: dict = {}
     for uid, uname, ucode, wid, wname, origin, m, n in (
-            qs.values("unit_id", "unit__name", "unit__code", "worker_id", "worker__name", "demand__origin")
-            .annotate(m=Sum("minutes"), n=Count("id"))
-            .values_list("unit_id", "unit__name", "unit__code", "worker_id", "worker__name", "demand__origin",
-                         "m", "n")):
+        qs.values("unit_id", "unit__name", "unit__code", "worker_id", "worker__name", "demand__origin")
+        .annotate(m=Sum("minutes"), n=Count("id"))
+        .values_list("unit_id", "unit__name", "unit__code", "worker_id", "worker__name", "demand__origin", "m", "n")
+    ):
         key = "higher" if origin == Origin.HIGHER else "platform"
         for bucket, k in ((units, uid), (workers, wid)):
             if k is None:
@@ -105,12 +115,25 @@ def street_view(region: Region, start: dt.date, end: dt.date) -> dict:
         if wid is not None:
             names[("w", wid)] = (wname, uname)
     weeks = max(1.0, (end - start).days / 7)
-    unit_rows = sorted(({"id": k, "name": names[("u", k)][0], "code": names[("u", k)][1], **v,
-                         "hours": round(v["minutes"] / 60, 1)} for k, v in units.items()),
-                       key=lambda r: (-r["minutes"], r["code"]))
-    worker_rows = sorted(({"id": k, "name": names[("w", k)][0], "unit": names[("w", k)][1], **v,
-                           "per_week": round(v["minutes"] / weeks)} for k, v in workers.items()),
-                         key=lambda r: (-r["minutes"], r["id"]))
+    unit_rows = sorted(
+        (
+            {"id": k, "name": names[("u", k)][0], "code": names[("u", k)][1], **v, "hours": round(v["minutes"] / 60, 1)}
+            for k, v in units.items()
+        ),
+        key=lambda r: (-r["minutes"], r["code"]),
+    )
+    worker_rows = sorted(
+        (
+            {
+                "id": k,
+                "name": names[("w", k)][0],
+                "unit": names[("w", k)][1],
+                **v,
+                "per_week": round(v["minutes"] / weeks),
+            }
+            for k, v in workers.items()
+        ),
+        key=lambda r: (-r["minutes"], r["id"]),
+    )
     total = {k: sum(r[k] for r in unit_rows) for k in ("minutes", "higher", "platform", "items")}
-    return {"region": region, "start": start, "end": end, "units": unit_rows, "workers": worker_rows,
-            "total": total}
+    return {"region": region, "start": start, "end": end, "units": unit_rows, "workers": worker_rows, "total": total}

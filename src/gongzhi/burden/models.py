@@ -52,8 +52,9 @@ class ReportDefinition(models.Model):
     description = models.CharField(_("说明"), max_length=300, blank=True)
     list_source = models.CharField(_("清单查询"), max_length=60, blank=True)
     seeded = models.BooleanField(_("“八张报表、八张问题清单”"), default=False)
-    owner = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                              verbose_name=_("制定单位"))
+    owner = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("制定单位")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -98,8 +99,9 @@ class BurdenReductionOrder(models.Model):
     effective_on = models.DateField(_("生效日期"))
     target_cut_pct = models.PositiveSmallIntegerField(_("报表压减目标(%)"), default=0)
     text = models.TextField(_("要求"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -118,8 +120,9 @@ class Demand(models.Model):
     kind = models.CharField(_("类型"), max_length=10, choices=DemandKind.choices)
     origin = models.CharField(_("来源"), max_length=10, choices=Origin.choices, default=Origin.HIGHER)
     platform_key = models.CharField(_("平台事项"), max_length=40, blank=True)
-    issuer = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("下达单位"))
+    issuer = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("下达单位")
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("下达范围"))
     minutes = models.PositiveIntegerField(_("每次估计分钟"))
     full_minutes = models.PositiveIntegerField(_("未经穿透审计的估计分钟"), default=0)
@@ -127,13 +130,20 @@ class Demand(models.Model):
     issued_on = models.DateField(_("下达日期"))
     due_on = models.DateField(_("首次截止日期"), null=True, blank=True)
     until = models.DateField(_("周期截止"), null=True, blank=True)
-    definition = models.ForeignKey(ReportDefinition, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="demands", verbose_name=_("报表定义"))
+    definition = models.ForeignKey(
+        ReportDefinition,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="demands",
+        verbose_name=_("报表定义"),
+    )
     period = models.CharField(_("报表期"), max_length=7, blank=True)
     prefilled = models.JSONField(_("平台自动填报"), default=dict, blank=True)
     hidden_assessment = models.BooleanField(_("疑似隐形考核"), default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -141,8 +151,11 @@ class Demand(models.Model):
         ordering = ["-issued_on", "-id"]
         indexes = [models.Index(fields=["origin", "kind", "issued_on"])]
         constraints = [
-            models.UniqueConstraint(fields=["platform_key", "region"], condition=models.Q(origin="platform"),
-                                    name="burden_uniq_platform_demand"),
+            models.UniqueConstraint(
+                fields=["platform_key", "region"],
+                condition=models.Q(origin="platform"),
+                name="burden_uniq_platform_demand",
+            ),
         ]
         verbose_name = _("工作要求")
         verbose_name_plural = _("工作要求")
@@ -155,8 +168,9 @@ class DemandItem(models.Model):
     """One target's share of one occurrence of a demand: a worker (a person) and/or a unit."""
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="items")
-    worker = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("工作人员"))
+    worker = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("工作人员")
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("单位"))
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     on = models.DateField(_("日期"), db_index=True)
@@ -182,8 +196,14 @@ class AuditFlag(models.Model):
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     field_code = models.CharField(_("字段"), max_length=40, blank=True)
-    order = models.ForeignKey(BurdenReductionOrder, null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="flags", verbose_name=_("减负令"))
+    order = models.ForeignKey(
+        BurdenReductionOrder,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="flags",
+        verbose_name=_("减负令"),
+    )
     minutes_saved = models.PositiveIntegerField(_("节省分钟/次"), default=0)
     reason = models.CharField(_("原因"), max_length=400)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
@@ -205,8 +225,9 @@ class GeneratedReport(models.Model):
     rows = models.JSONField(default=list)
     columns = models.JSONField(default=list)
     generated_at = models.DateTimeField(auto_now_add=True)
-    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-generated_at", "-id"]

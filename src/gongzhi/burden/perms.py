@@ -33,8 +33,15 @@ BURDEN_ACTIONS: dict[str, frozenset[str]] = {
     R.DEPARTMENT_STAFF: frozenset(),
     R.AUDITOR: frozenset({VIEW, AUDIT, GENERATE}),
 }
-LABELS = {VIEW: "查看工作负担", ISSUE: "下达工作要求", COMPLETE: "办结工作要求", ORDER: "发布减负令",
-          AUDIT: "查看穿透式审计", DEFINE: "定义报表", GENERATE: "生成报表"}
+LABELS = {
+    VIEW: "查看工作负担",
+    ISSUE: "下达工作要求",
+    COMPLETE: "办结工作要求",
+    ORDER: "发布减负令",
+    AUDIT: "查看穿透式审计",
+    DEFINE: "定义报表",
+    GENERATE: "生成报表",
+}
 
 # registered in the one permission table from the app's manifest (apps.py)
 

@@ -54,8 +54,15 @@ STANDARD: dict[str, Standard] = {
 }
 
 SUBSCRIBER = "burden.platform_demands"
-EVENT_TYPES = {"cases.request.submit", "cases.request.followup", "cases.request.reopen", "cases.request.close",
-               "cases.request.confirm", "cases.request.file_bypass", "alliances.meeting.recorded"}
+EVENT_TYPES = {
+    "cases.request.submit",
+    "cases.request.followup",
+    "cases.request.reopen",
+    "cases.request.close",
+    "cases.request.confirm",
+    "cases.request.file_bypass",
+    "alliances.meeting.recorded",
+}
 
 
 class _Workers:
@@ -91,8 +98,11 @@ class _Workers:
     def of_grid(self, grid_id):
         if self._grid is None:
             self._grid = {}
-            for ga in GridAssignment.objects.filter(kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True) \
-                    .select_related("person").order_by("id"):
+            for ga in (
+                GridAssignment.objects.filter(kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True)
+                .select_related("person")
+                .order_by("id")
+            ):
                 self._grid.setdefault(ga.grid_id, ga.person)
             self.load_units(list(self._grid.values()))
         return self._grid.get(grid_id)
@@ -125,8 +135,11 @@ def _transitions(qs):
     """The transitions that stand for platform demands: grid intakes, follow-up visits, bypass filings."""
     from django.db.models import Q
 
-    return (qs.filter(Q(action__in=["followup", "file_bypass"]) | Q(action="submit", data__channel="grid"))
-            .order_by("id").values_list("id", "request_id", "action", "actor_id", "at", "data"))
+    return (
+        qs.filter(Q(action__in=["followup", "file_bypass"]) | Q(action="submit", data__channel="grid"))
+        .order_by("id")
+        .values_list("id", "request_id", "action", "actor_id", "at", "data")
+    )
 
 
 def _request_rows(trans: list[tuple], w: _Workers) -> list[dict]:
@@ -136,8 +149,12 @@ def _request_rows(trans: list[tuple], w: _Workers) -> list[dict]:
     rows = []
     if not trans:
         return rows
-    reqs = {pk: (number, grid_id, region_id) for pk, number, grid_id, region_id in ServiceRequest.objects.filter(
-        pk__in={t[1] for t in trans}).values_list("pk", "number", "grid_id", "region_id")}
+    reqs = {
+        pk: (number, grid_id, region_id)
+        for pk, number, grid_id, region_id in ServiceRequest.objects.filter(pk__in={t[1] for t in trans}).values_list(
+            "pk", "number", "grid_id", "region_id"
+        )
+    }
     regions = {r.pk: r for r in Region.objects.filter(pk__in={v[2] for v in reqs.values()})}
     w.load_users(t[3] for t in trans)
     for tid, rid, action, actor_id, at, data in trans:
@@ -169,13 +186,29 @@ def _meeting_rows(meetings) -> list[dict]:
     by_id = {m.pk: m for m in meetings}
     for a in Attendance.objects.filter(meeting_id__in=list(by_id)).select_related("unit__region").order_by("id"):
         m = by_id[a.meeting_id]
-        rows.append({"key": "meeting_attendance", "ref": f"meeting:{m.pk}:{a.unit_id}", "unit": a.unit,
-                     "worker": None, "on": m.held_on, "at": _day_end(m.held_on)})
+        rows.append(
+            {
+                "key": "meeting_attendance",
+                "ref": f"meeting:{m.pk}:{a.unit_id}",
+                "unit": a.unit,
+                "worker": None,
+                "on": m.held_on,
+                "at": _day_end(m.held_on),
+            }
+        )
     for m in meetings:
         lead = m.alliance.lead_unit
         if lead is not None:
-            rows.append({"key": "meeting_record", "ref": f"meeting-record:{m.pk}", "unit": lead, "worker": None,
-                         "on": m.recorded_on or m.held_on, "at": _day_end(m.recorded_on or m.held_on)})
+            rows.append(
+                {
+                    "key": "meeting_record",
+                    "ref": f"meeting-record:{m.pk}",
+                    "unit": lead,
+                    "worker": None,
+                    "on": m.recorded_on or m.held_on,
+                    "at": _day_end(m.recorded_on or m.held_on),
+                }
+            )
     return rows
 
 
@@ -202,8 +235,9 @@ def items_for_events(actor, events) -> int:
 
         found = []
         for p in meeting_keys:
-            qs = Meeting.objects.filter(alliance__code=p.get("code"), kind=p.get("kind"), year=p.get("year"),
-                                        held_on=p.get("held_on")).select_related("alliance__lead_unit")
+            qs = Meeting.objects.filter(
+                alliance__code=p.get("code"), kind=p.get("kind"), year=p.get("year"), held_on=p.get("held_on")
+            ).select_related("alliance__lead_unit")
             if p.get("period") is not None:
                 qs = qs.filter(period=p.get("period"))
             found += list(qs)
@@ -236,7 +270,7 @@ def backfill(actor, region=None, *, since: dt.date | None = None) -> int:
             qs = qs.filter(at__date__gte=since)
         trans = list(_transitions(qs))
         for k in range(0, len(trans), 5000):
-            made += record_platform_items(actor, _request_rows(trans[k:k + 5000], w))
+            made += record_platform_items(actor, _request_rows(trans[k : k + 5000], w))
     if apps.is_installed("gongzhi.alliances"):
         from gongzhi.alliances.models import Meeting
 

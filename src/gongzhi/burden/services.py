@@ -98,8 +98,11 @@ def handling_units(regions) -> dict[int, Unit]:
     regions = {r.pk: r for r in regions}
     kinds = {k for r in regions.values() for k in responsibility.HANDLER_KINDS.get(r.level, [])}
     found: dict[int, dict[str, Unit]] = {}
-    for u in Unit.objects.filter(region_id__in=list(regions), kind__in=kinds, status=Unit.Status.ESTABLISHED) \
-            .select_related("region").order_by("id"):
+    for u in (
+        Unit.objects.filter(region_id__in=list(regions), kind__in=kinds, status=Unit.Status.ESTABLISHED)
+        .select_related("region")
+        .order_by("id")
+    ):
         found.setdefault(u.region_id, {}).setdefault(u.kind, u)
     out = {}
     for pk, r in regions.items():
@@ -117,21 +120,32 @@ def worker_units(persons) -> dict[int, Unit]:
     out: dict[int, Unit] = {}
     by_user = {p.user_id: p.pk for p in persons if p.user_id}
     if by_user:
-        for r in StaffRole.objects.filter(user_id__in=list(by_user), active=True).select_related(
-                "unit__region").order_by("id"):
+        for r in (
+            StaffRole.objects.filter(user_id__in=list(by_user), active=True)
+            .select_related("unit__region")
+            .order_by("id")
+        ):
             out.setdefault(by_user[r.user_id], r.unit)
     rest = [p.pk for p in persons if p.pk not in out]
     if rest:
-        gas = list(GridAssignment.objects.filter(person_id__in=rest, kind=GridAssignment.Kind.GRID_WORKER,
-                                                 end_date__isnull=True).select_related("grid__region").order_by("id"))
+        gas = list(
+            GridAssignment.objects.filter(
+                person_id__in=rest, kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True
+            )
+            .select_related("grid__region")
+            .order_by("id")
+        )
         units = handling_units({ga.grid.region for ga in gas})
         for ga in gas:
             if ga.grid.region_id in units:
                 out.setdefault(ga.person_id, units[ga.grid.region_id])
     rest = [pk for pk in rest if pk not in out]
     if rest:
-        for m in Membership.objects.filter(person_id__in=rest, end_date__isnull=True).select_related(
-                "unit__region").order_by("id"):
+        for m in (
+            Membership.objects.filter(person_id__in=rest, end_date__isnull=True)
+            .select_related("unit__region")
+            .order_by("id")
+        ):
             out.setdefault(m.person_id, m.unit)
     return out
 
@@ -141,8 +155,11 @@ def worker_unit(person: Person) -> Unit | None:
 
 
 def is_self(user, item: DemandItem) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and item.worker_id
-                and Person.objects.filter(pk=item.worker_id, user_id=user.pk).exists())
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and item.worker_id
+        and Person.objects.filter(pk=item.worker_id, user_id=user.pk).exists()
+    )
 
 
 def can_view_worker(user, person: Person) -> bool:
@@ -220,8 +237,11 @@ def _prefill(definition: ReportDefinition, regions: list[Region], period: str) -
 
 def _orders_over(regions: list[Region], day: dt.date) -> list[BurdenReductionOrder]:
     found = []
-    for o in BurdenReductionOrder.objects.filter(effective_on__lte=day).select_related("region", "issuer") \
-            .order_by("-effective_on", "-id"):
+    for o in (
+        BurdenReductionOrder.objects.filter(effective_on__lte=day)
+        .select_related("region", "issuer")
+        .order_by("-effective_on", "-id")
+    ):
         if any(r.path.startswith(o.region.path) for r in regions):
             found.append(o)
     return found
@@ -234,18 +254,33 @@ def _insert_items(demand_id: int, minutes: int, auto_filled: bool, completed_at,
     done = ops.adapt_datetimefield_value(completed_at) if completed_at else None
     qn = ops.quote_name
     cols = ["demand_id", "worker_id", "unit_id", "region_id", "on", "minutes", "completed_at", "auto_filled"]
-    sql = (f"INSERT INTO {qn(DemandItem._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "
-           f"VALUES ({', '.join(['%s'] * len(cols))})")
+    sql = (
+        f"INSERT INTO {qn(DemandItem._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "
+        f"VALUES ({', '.join(['%s'] * len(cols))})"
+    )
     params = [(demand_id, w, u, r, ops.adapt_datefield_value(d), minutes, done, auto_filled) for w, u, r, d in rows]
     with connection.cursor() as cur:
         for k in range(0, len(params), 5000):
-            cur.executemany(sql, params[k:k + 5000])
+            cur.executemany(sql, params[k : k + 5000])
 
 
 @transaction.atomic
-def issue_demand(actor, *, issuer: Unit, title: str, kind: str, minutes=None, recurrence: str = Recurrence.ONCE,
-                 issued_on: dt.date | None = None, due_on: dt.date | None = None, until: dt.date | None = None,
-                 units=(), workers=(), definition: ReportDefinition | None = None, period: str = "") -> Demand:
+def issue_demand(
+    actor,
+    *,
+    issuer: Unit,
+    title: str,
+    kind: str,
+    minutes=None,
+    recurrence: str = Recurrence.ONCE,
+    issued_on: dt.date | None = None,
+    due_on: dt.date | None = None,
+    until: dt.date | None = None,
+    units=(),
+    workers=(),
+    definition: ReportDefinition | None = None,
+    period: str = "",
+) -> Demand:
     """Record a demand made by a higher level of units and/or workers below it.
 
     Refused, with the reason: no target, no minutes (unless every minute comes from a report
@@ -306,10 +341,21 @@ def issue_demand(actor, *, issuer: Unit, title: str, kind: str, minutes=None, re
             raise DomainError("周期截止日期不能早于首次截止日期", field="until")
     dates = occurrences(first, recurrence, until)
     demand = Demand.objects.create(
-        title=title, kind=kind, origin=Origin.HIGHER, issuer=issuer, region=_common_region(regions),
-        minutes=minutes, full_minutes=full_minutes, recurrence=recurrence, issued_on=issued_on, due_on=due_on,
-        until=until if recurrence != Recurrence.ONCE else None, definition=definition,
-        period=period if definition else "", created_by=_user(actor))
+        title=title,
+        kind=kind,
+        origin=Origin.HIGHER,
+        issuer=issuer,
+        region=_common_region(regions),
+        minutes=minutes,
+        full_minutes=full_minutes,
+        recurrence=recurrence,
+        issued_on=issued_on,
+        due_on=due_on,
+        until=until if recurrence != Recurrence.ONCE else None,
+        definition=definition,
+        period=period if definition else "",
+        created_by=_user(actor),
+    )
     flags = []
     if definition is not None:
         demand.prefilled = _prefill(definition, sorted(set(regions), key=lambda r: r.code), period)
@@ -318,30 +364,60 @@ def issue_demand(actor, *, issuer: Unit, title: str, kind: str, minutes=None, re
             if f.is_manual:
                 continue
             src = sources.FIELD_SOURCES[f.source]
-            flags.append(AuditFlag(
-                demand=demand, kind=AuditFlag.Kind.DUPLICATE, field_code=f.code, minutes_saved=f.minutes,
-                region=demand.region,
-                reason=f"字段“{f.label}”可由平台从记录自动生成（{src.label}），属重复填报，已自动填报，"
-                       f"基层无需再填（每次节省{f.minutes}分钟）"))
+            flags.append(
+                AuditFlag(
+                    demand=demand,
+                    kind=AuditFlag.Kind.DUPLICATE,
+                    field_code=f.code,
+                    minutes_saved=f.minutes,
+                    region=demand.region,
+                    reason=f"字段“{f.label}”可由平台从记录自动生成（{src.label}），属重复填报，已自动填报，"
+                    f"基层无需再填（每次节省{f.minutes}分钟）",
+                )
+            )
     if recurrence != Recurrence.ONCE and kind in REPORT_KINDS | TRACE_KINDS:
         for order in _orders_over(regions, issued_on)[:1]:
             what = "周期性报表" if kind in REPORT_KINDS else "周期性留痕要求（拍照/打卡）"
-            flags.append(AuditFlag(
-                demand=demand, kind=AuditFlag.Kind.HIDDEN, order=order, region=demand.region,
-                reason=f"{issued_on}新增{Recurrence(recurrence).label}{what}“{title}”，在{order.issuer.name}"
-                       f"《{order.title}》（{order.effective_on}起施行，适用于{order.region.name}）之后，"
-                       f"疑似以新报表变相考核（减负内卷化）"))
+            flags.append(
+                AuditFlag(
+                    demand=demand,
+                    kind=AuditFlag.Kind.HIDDEN,
+                    order=order,
+                    region=demand.region,
+                    reason=f"{issued_on}新增{Recurrence(recurrence).label}{what}“{title}”，在{order.issuer.name}"
+                    f"《{order.title}》（{order.effective_on}起施行，适用于{order.region.name}）之后，"
+                    f"疑似以新报表变相考核（减负内卷化）",
+                )
+            )
             demand.hidden_assessment = True
             demand.save(update_fields=["hidden_assessment"])
     AuditFlag.objects.bulk_create(flags)
-    _insert_items(demand.pk, minutes, definition is not None, timezone.now() if minutes == 0 else None,
-                  [(w.pk if w else None, unit.pk, unit.region_id, d) for d in dates for w, unit in targets])
-    emit(contracts.DEMAND_ISSUED, aggregate_type="demand", aggregate_id=demand.pk, region=demand.region, actor=actor,
-         payload={"title": title, "kind": kind, "issuer": issuer.code, "minutes": minutes,
-                  "full_minutes": full_minutes, "recurrence": recurrence, "occurrences": len(dates),
-                  "targets": len(targets), "duplicate_fields": [f.field_code for f in flags
-                                                                if f.kind == AuditFlag.Kind.DUPLICATE],
-                  "hidden_assessment": demand.hidden_assessment})
+    _insert_items(
+        demand.pk,
+        minutes,
+        definition is not None,
+        timezone.now() if minutes == 0 else None,
+        [(w.pk if w else None, unit.pk, unit.region_id, d) for d in dates for w, unit in targets],
+    )
+    emit(
+        contracts.DEMAND_ISSUED,
+        aggregate_type="demand",
+        aggregate_id=demand.pk,
+        region=demand.region,
+        actor=actor,
+        payload={
+            "title": title,
+            "kind": kind,
+            "issuer": issuer.code,
+            "minutes": minutes,
+            "full_minutes": full_minutes,
+            "recurrence": recurrence,
+            "occurrences": len(dates),
+            "targets": len(targets),
+            "duplicate_fields": [f.field_code for f in flags if f.kind == AuditFlag.Kind.DUPLICATE],
+            "hidden_assessment": demand.hidden_assessment,
+        },
+    )
     return demand
 
 
@@ -356,8 +432,14 @@ def complete_item(actor, item: DemandItem) -> DemandItem:
     if not DemandItem.objects.filter(pk=item.pk, completed_at__isnull=True).update(completed_at=timezone.now()):
         raise Conflict("该项已完成，不能重复办结", code=CoreError.INVALID_STATE)
     item.refresh_from_db()
-    emit(contracts.ITEM_COMPLETED, aggregate_type="demand", aggregate_id=item.demand_id, region=item.region,
-         actor=actor, payload={"item": item.pk, "on": item.on.isoformat(), "minutes": item.minutes})
+    emit(
+        contracts.ITEM_COMPLETED,
+        aggregate_type="demand",
+        aggregate_id=item.demand_id,
+        region=item.region,
+        actor=actor,
+        payload={"item": item.pk, "on": item.on.isoformat(), "minutes": item.minutes},
+    )
     return item
 
 
@@ -365,8 +447,9 @@ def complete_item(actor, item: DemandItem) -> DemandItem:
 
 
 @transaction.atomic
-def issue_order(actor, *, issuer: Unit, title: str, region: Region, effective_on: dt.date,
-                target_cut_pct=0, text: str = "") -> BurdenReductionOrder:
+def issue_order(
+    actor, *, issuer: Unit, title: str, region: Region, effective_on: dt.date, target_cut_pct=0, text: str = ""
+) -> BurdenReductionOrder:
     title = _text(title, "title", "文件名称", 160)
     if region is None:
         raise DomainError("请选择适用范围", field="region")
@@ -378,12 +461,28 @@ def issue_order(actor, *, issuer: Unit, title: str, region: Region, effective_on
     if not isinstance(effective_on, dt.date):
         raise DomainError("请填写生效日期", field="effective_on")
     pct = _int(target_cut_pct or 0, "target_cut_pct", "报表压减目标", minimum=0, maximum=100)
-    order = BurdenReductionOrder.objects.create(title=title, issuer=issuer, region=region, effective_on=effective_on,
-                                                target_cut_pct=pct, text=_text(text, "text", "要求", 4000, False),
-                                                created_by=_user(actor))
-    emit(contracts.ORDER_ISSUED, aggregate_type="burden_order", aggregate_id=order.pk, region=region, actor=actor,
-         payload={"title": title, "issuer": issuer.code, "effective_on": effective_on.isoformat(),
-                  "target_cut_pct": pct})
+    order = BurdenReductionOrder.objects.create(
+        title=title,
+        issuer=issuer,
+        region=region,
+        effective_on=effective_on,
+        target_cut_pct=pct,
+        text=_text(text, "text", "要求", 4000, False),
+        created_by=_user(actor),
+    )
+    emit(
+        contracts.ORDER_ISSUED,
+        aggregate_type="burden_order",
+        aggregate_id=order.pk,
+        region=region,
+        actor=actor,
+        payload={
+            "title": title,
+            "issuer": issuer.code,
+            "effective_on": effective_on.isoformat(),
+            "target_cut_pct": pct,
+        },
+    )
     return order
 
 
@@ -391,9 +490,18 @@ def issue_order(actor, *, issuer: Unit, title: str, region: Region, effective_on
 
 
 @transaction.atomic
-def define_report(actor, *, code: str, name: str, kind: str = ReportDefinition.Kind.REPORT, fields=(),
-                  list_source: str = "", description: str = "", seeded: bool = False,
-                  owner: Unit | None = None) -> ReportDefinition:
+def define_report(
+    actor,
+    *,
+    code: str,
+    name: str,
+    kind: str = ReportDefinition.Kind.REPORT,
+    fields=(),
+    list_source: str = "",
+    description: str = "",
+    seeded: bool = False,
+    owner: Unit | None = None,
+) -> ReportDefinition:
     """A report or problem list as data. Refused: a field whose source names an unknown query, a
     problem list without a known list query, a report without fields, a duplicate code."""
     if owner is not None:
@@ -422,22 +530,40 @@ def define_report(actor, *, code: str, name: str, kind: str = ReportDefinition.K
             raise DomainError(f"字段编码{fcode}重复", field="fields")
         seen.add(fcode)
         if source != ReportField.MANUAL and source not in sources.FIELD_SOURCES:
-            raise DomainError(f"字段“{label}”的数据来源“{source}”不是已登记的查询；请改为manual（人工填写）"
-                              f"或选择已登记的来源", field="fields", code=BurdenError.UNKNOWN_SOURCE)
+            raise DomainError(
+                f"字段“{label}”的数据来源“{source}”不是已登记的查询；请改为manual（人工填写）或选择已登记的来源",
+                field="fields",
+                code=BurdenError.UNKNOWN_SOURCE,
+            )
         minutes = _int(f.get("minutes", 5), "fields", f"字段“{label}”的估计分钟", minimum=0, maximum=600)
         rows.append(ReportField(position=i, code=fcode, label=label, source=source, minutes=minutes))
     if kind == ReportDefinition.Kind.REPORT and not rows:
         raise DomainError("报表至少要有一个字段", field="fields")
-    d = ReportDefinition.objects.create(code=code, name=name, kind=kind, list_source=list_source,
-                                        description=_text(description, "description", "说明", 300, False),
-                                        seeded=seeded, owner=owner)
+    d = ReportDefinition.objects.create(
+        code=code,
+        name=name,
+        kind=kind,
+        list_source=list_source,
+        description=_text(description, "description", "说明", 300, False),
+        seeded=seeded,
+        owner=owner,
+    )
     for r in rows:
         r.definition = d
     ReportField.objects.bulk_create(rows)
-    emit(contracts.DEFINITION_CREATED, aggregate_type="report_definition", aggregate_id=code,
-         region=owner.region if owner else None, actor=actor,
-         payload={"name": name, "kind": kind, "fields": [{"code": r.code, "source": r.source} for r in rows],
-                  "list_source": list_source})
+    emit(
+        contracts.DEFINITION_CREATED,
+        aggregate_type="report_definition",
+        aggregate_id=code,
+        region=owner.region if owner else None,
+        actor=actor,
+        payload={
+            "name": name,
+            "kind": kind,
+            "fields": [{"code": r.code, "source": r.source} for r in rows],
+            "list_source": list_source,
+        },
+    )
     return d
 
 
@@ -450,22 +576,33 @@ def compute_report(definition: ReportDefinition, region: Region, period: str) ->
     values = []
     for f in definition.fields.all():
         if f.is_manual:
-            values.append({"code": f.code, "label": f.label, "source": f.source, "manual": True, "value": None,
-                           "unit": ""})
+            values.append(
+                {"code": f.code, "label": f.label, "source": f.source, "manual": True, "value": None, "unit": ""}
+            )
             continue
         src = sources.FIELD_SOURCES.get(f.source)
         if src is None:
             raise DomainError(f"字段“{f.label}”的数据来源“{f.source}”不是已登记的查询", field="definition")
-        values.append({"code": f.code, "label": f.label, "source": f.source, "manual": False, "unit": src.unit,
-                       "value": sources.compute_field(f.source, region, start, end)})
+        values.append(
+            {
+                "code": f.code,
+                "label": f.label,
+                "source": f.source,
+                "manual": False,
+                "unit": src.unit,
+                "value": sources.compute_field(f.source, region, start, end),
+            }
+        )
     columns, rows = [], []
     if definition.list_source:
         ls = sources.LIST_SOURCES.get(definition.list_source)
         if ls is None:
             raise DomainError(f"清单查询“{definition.list_source}”不是已登记的查询", field="definition")
         columns = list(ls.columns)
-        rows = [[v if isinstance(v, (int, float, str)) or v is None else str(v) for v in row]
-                for row in sources.compute_list(definition.list_source, region, start, end)]
+        rows = [
+            [v if isinstance(v, (int, float, str)) or v is None else str(v) for v in row]
+            for row in sources.compute_list(definition.list_source, region, start, end)
+        ]
     return {"values": values, "columns": columns, "rows": rows}
 
 
@@ -474,11 +611,23 @@ def generate_report(actor, definition: ReportDefinition, region: Region, period:
     perms.require(actor, perms.GENERATE, region)
     sources.clear_cache()
     data = compute_report(definition, region, (period or "").strip())
-    rep = GeneratedReport.objects.create(definition=definition, region=region, period=period.strip(),
-                                         values=data["values"], rows=data["rows"], columns=data["columns"],
-                                         generated_by=_user(actor))
-    emit(contracts.REPORT_GENERATED, aggregate_type="report_definition", aggregate_id=definition.code, region=region,
-         actor=actor, payload={"report": rep.pk, "period": rep.period, "rows": len(rep.rows)})
+    rep = GeneratedReport.objects.create(
+        definition=definition,
+        region=region,
+        period=period.strip(),
+        values=data["values"],
+        rows=data["rows"],
+        columns=data["columns"],
+        generated_by=_user(actor),
+    )
+    emit(
+        contracts.REPORT_GENERATED,
+        aggregate_type="report_definition",
+        aggregate_id=definition.code,
+        region=region,
+        actor=actor,
+        payload={"report": rep.pk, "period": rep.period, "rows": len(rep.rows)},
+    )
     return rep
 
 
@@ -505,9 +654,17 @@ def platform_demand(key: str, region: Region) -> Demand:
     if d is None:
         try:
             with transaction.atomic():
-                d = Demand.objects.create(title=std.label, kind=std.kind, origin=Origin.PLATFORM, platform_key=key,
-                                          region=region, minutes=std.minutes, full_minutes=std.minutes,
-                                          recurrence=Recurrence.ONCE, issued_on=dt.date(2000, 1, 1))
+                d = Demand.objects.create(
+                    title=std.label,
+                    kind=std.kind,
+                    origin=Origin.PLATFORM,
+                    platform_key=key,
+                    region=region,
+                    minutes=std.minutes,
+                    full_minutes=std.minutes,
+                    recurrence=Recurrence.ONCE,
+                    issued_on=dt.date(2000, 1, 1),
+                )
         except IntegrityError:
             d = Demand.objects.get(origin=Origin.PLATFORM, platform_key=key, region=region)
     return d
@@ -536,9 +693,17 @@ def record_platform_items(actor, rows: list[dict]) -> int:
         if dkey not in demands:
             demands[dkey] = platform_demand(r["key"], street)
         worker = r.get("worker")
-        objs.append(DemandItem(demand_id=demands[dkey].pk, worker_id=worker.pk if worker else None, unit_id=unit.pk,
-                               region_id=unit.region_id, on=r["on"], minutes=STANDARD[r["key"]].minutes,
-                               completed_at=r.get("at"), source_ref=r["ref"]))
+        objs.append(
+            DemandItem(
+                demand_id=demands[dkey].pk,
+                worker_id=worker.pk if worker else None,
+                unit_id=unit.pk,
+                region_id=unit.region_id,
+                on=r["on"],
+                minutes=STANDARD[r["key"]].minutes,
+                completed_at=r.get("at"),
+                source_ref=r["ref"],
+            )
+        )
     DemandItem.objects.bulk_create(objs, batch_size=2000, ignore_conflicts=True)
     return len(objs)
-

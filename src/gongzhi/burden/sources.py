@@ -120,11 +120,13 @@ def from_figure(key: str, name: str, unit: str, present: Callable | None = None)
 
 def field(key: str, label: str, unit: str = "count", app: str = "") -> Callable[[Callable], Callable]:
     """Define a figure here, register it in the one registry and offer it as field source ``key``."""
+
     def register(fn: Callable) -> Callable:
         name = figure_name(key, app)
         registry.register(name, fn, label=label, unit=unit)
         FIELD_SOURCES.add(key, Source(key, label, unit, fn, app, name))
         return fn
+
     return register
 
 
@@ -132,6 +134,7 @@ def listing(key: str, label: str, columns: tuple[str, ...], app: str = ""):
     def register(fn):
         LIST_SOURCES[key] = ListSource(key, label, columns, fn, app)
         return fn
+
     return register
 
 
@@ -180,8 +183,14 @@ for _key in ("overdue_open", "bypasses", "bypasses_unfiled", "mediations", "medi
 # ------------------------------------------------------------------ alliances, volunteers, the common pool
 # (their figures are defined by the apps owning the records: alliances/, volunteers/, resources/figures.py)
 
-for _key in ("alliances.active", "alliances.meetings_held", "alliances.meetings_missing", "alliances.tasks_completed",
-             "volunteers.records", "volunteers.active"):
+for _key in (
+    "alliances.active",
+    "alliances.meetings_held",
+    "alliances.meetings_missing",
+    "alliances.tasks_completed",
+    "volunteers.records",
+    "volunteers.active",
+):
     from_figure(_key, _key, "count")
 from_figure("volunteers.hours", "volunteers.hours", "hours", present=float)
 for _key in ("resources_active", "resources_idle", "needs_open", "needs_closed"):
@@ -211,17 +220,23 @@ def _burden_reports(region, start, end):
 def _burden_saved(region, start, end):
     from django.db.models import ExpressionWrapper, IntegerField
 
-    return int(_items(region, start, end).filter(demand__origin="higher").aggregate(
-        m=Sum(ExpressionWrapper(F("demand__full_minutes") - F("demand__minutes"), output_field=IntegerField()))
-    )["m"] or 0)
+    return int(
+        _items(region, start, end)
+        .filter(demand__origin="higher")
+        .aggregate(
+            m=Sum(ExpressionWrapper(F("demand__full_minutes") - F("demand__minutes"), output_field=IntegerField()))
+        )["m"]
+        or 0
+    )
 
 
 @field("burden.hidden_assessments", "疑似隐形考核", "count", "burden")
 def _burden_hidden(region, start, end):
     from .models import Demand
 
-    return Demand.objects.filter(region__path__startswith=region.path, hidden_assessment=True,
-                                 issued_on__gte=start, issued_on__lt=end).count()
+    return Demand.objects.filter(
+        region__path__startswith=region.path, hidden_assessment=True, issued_on__gte=start, issued_on__lt=end
+    ).count()
 
 
 # ------------------------------------------------------------------ problem lists (八张问题清单)
@@ -231,66 +246,126 @@ def _fmt(t) -> str:
     return timezone.localtime(t).strftime("%Y-%m-%d %H:%M") if t else ""
 
 
-@listing("cases.overdue_requests", "超期未办结诉求清单", ("编号", "社区/村", "类别", "承办单位", "截止时间", "超期(天)"),
-         "cases")
+@listing(
+    "cases.overdue_requests",
+    "超期未办结诉求清单",
+    ("编号", "社区/村", "类别", "承办单位", "截止时间", "超期(天)"),
+    "cases",
+)
 def _list_overdue(region, start, end):
     at = _aware(end)
-    qs = case_figures.overdue_qs(region, end).select_related("region", "category", "handling_unit").order_by("due_at")[:500]
-    return [[r.number, r.region.name, r.category.name if r.category_id else "", r.handling_unit.name
-             if r.handling_unit_id else "", _fmt(r.due_at), round((at - r.due_at).total_seconds() / 86400, 1)]
-            for r in qs]
+    qs = (
+        case_figures.overdue_qs(region, end)
+        .select_related("region", "category", "handling_unit")
+        .order_by("due_at")[:500]
+    )
+    return [
+        [
+            r.number,
+            r.region.name,
+            r.category.name if r.category_id else "",
+            r.handling_unit.name if r.handling_unit_id else "",
+            _fmt(r.due_at),
+            round((at - r.due_at).total_seconds() / 86400, 1),
+        ]
+        for r in qs
+    ]
 
 
-@listing("cases.unfiled_bypasses", "紧急处置逾期未备案清单", ("编号", "网格", "类别", "处置时间", "备案期限", "备案时间"),
-         "cases")
+@listing(
+    "cases.unfiled_bypasses",
+    "紧急处置逾期未备案清单",
+    ("编号", "网格", "类别", "处置时间", "备案期限", "备案时间"),
+    "cases",
+)
 def _list_unfiled(region, start, end):
     qs = case_figures.unfiled_qs(region, end).select_related("grid", "category").order_by("filing_due")[:500]
-    return [[b.pk, b.grid.name, b.category.name, _fmt(b.acted_at), _fmt(b.filing_due), _fmt(b.filed_at) or "未备案"]
-            for b in qs]
+    return [
+        [b.pk, b.grid.name, b.category.name, _fmt(b.acted_at), _fmt(b.filing_due), _fmt(b.filed_at) or "未备案"]
+        for b in qs
+    ]
 
 
 @listing("cases.unsatisfied", "不满意诉求清单", ("编号", "社区/村", "类别", "承办单位", "提交时间"), "cases")
 def _list_unsatisfied(region, start, end):
     from gongzhi.cases.models import ServiceRequest
 
-    qs = ServiceRequest.objects.filter(region__path__startswith=region.path, rating="unsatisfied",
-                                       created_at__gte=_aware(start), created_at__lt=_aware(end)) \
-        .select_related("region", "category", "handling_unit").order_by("created_at")[:500]
-    return [[r.number, r.region.name, r.category.name if r.category_id else "",
-             r.handling_unit.name if r.handling_unit_id else "", _fmt(r.created_at)] for r in qs]
+    qs = (
+        ServiceRequest.objects.filter(
+            region__path__startswith=region.path,
+            rating="unsatisfied",
+            created_at__gte=_aware(start),
+            created_at__lt=_aware(end),
+        )
+        .select_related("region", "category", "handling_unit")
+        .order_by("created_at")[:500]
+    )
+    return [
+        [
+            r.number,
+            r.region.name,
+            r.category.name if r.category_id else "",
+            r.handling_unit.name if r.handling_unit_id else "",
+            _fmt(r.created_at),
+        ]
+        for r in qs
+    ]
 
 
 @listing("cases.reopened", "重办诉求清单", ("编号", "社区/村", "类别", "重办时间", "原因"), "cases")
 def _list_reopened(region, start, end):
     from gongzhi.cases.models import Transition
 
-    qs = Transition.objects.filter(action="reopen", request__region__path__startswith=region.path,
-                                   at__gte=_aware(start), at__lt=_aware(end)) \
-        .select_related("request__region", "request__category").order_by("at")[:500]
-    return [[t.request.number, t.request.region.name, t.request.category.name if t.request.category_id else "",
-             _fmt(t.at), t.reason] for t in qs]
+    qs = (
+        Transition.objects.filter(
+            action="reopen", request__region__path__startswith=region.path, at__gte=_aware(start), at__lt=_aware(end)
+        )
+        .select_related("request__region", "request__category")
+        .order_by("at")[:500]
+    )
+    return [
+        [
+            t.request.number,
+            t.request.region.name,
+            t.request.category.name if t.request.category_id else "",
+            _fmt(t.at),
+            t.reason,
+        ]
+        for t in qs
+    ]
 
 
 @listing("cases.late_reports", "吹哨后未按时报到清单", ("诉求", "部门", "报到期限", "报到时间"), "cases")
 def _list_late_summons(region, start, end):
     from gongzhi.cases.models import Summons
 
-    qs = Summons.objects.filter(whistle__request__region__path__startswith=region.path,
-                                ack_due__gte=_aware(start), ack_due__lt=_aware(end)).filter(
-        Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gt=F("ack_due"))) \
-        .select_related("whistle__request", "department").order_by("ack_due")[:500]
-    return [[s.whistle.request.number, s.department.name, _fmt(s.ack_due), _fmt(s.acknowledged_at) or "未报到"]
-            for s in qs]
+    qs = (
+        Summons.objects.filter(
+            whistle__request__region__path__startswith=region.path, ack_due__gte=_aware(start), ack_due__lt=_aware(end)
+        )
+        .filter(Q(acknowledged_at__isnull=True) | Q(acknowledged_at__gt=F("ack_due")))
+        .select_related("whistle__request", "department")
+        .order_by("ack_due")[:500]
+    )
+    return [
+        [s.whistle.request.number, s.department.name, _fmt(s.ack_due), _fmt(s.acknowledged_at) or "未报到"] for s in qs
+    ]
 
 
-@listing("alliances.behind_1142", "1142会议落后的联合体清单", ("编号", "联合体", "应开未开", "最早应开日期"), "alliances")
+@listing(
+    "alliances.behind_1142", "1142会议落后的联合体清单", ("编号", "联合体", "应开未开", "最早应开日期"), "alliances"
+)
 def _list_behind(region, start, end):
     from django.db.models import Min
 
     from gongzhi.alliances.figures import missing_meetings
 
-    rows = (missing_meetings(region, end).values("alliance__code", "alliance__name")
-            .annotate(n=Count("id"), first=Min("due_on")).order_by("-n", "alliance__code")[:500])
+    rows = (
+        missing_meetings(region, end)
+        .values("alliance__code", "alliance__name")
+        .annotate(n=Count("id"), first=Min("due_on"))
+        .order_by("-n", "alliance__code")[:500]
+    )
     return [[r["alliance__code"], r["alliance__name"], r["n"], r["first"].isoformat()] for r in rows]
 
 
@@ -307,8 +382,11 @@ def _list_overloaded(region, start, end):
     from .meter import week_start
 
     per: dict = {}
-    for wid, name, unit, on, minutes in _items(region, start, end).filter(worker__isnull=False).values_list(
-            "worker_id", "worker__name", "unit__name", "on", "minutes"):
+    for wid, name, unit, on, minutes in (
+        _items(region, start, end)
+        .filter(worker__isnull=False)
+        .values_list("worker_id", "worker__name", "unit__name", "on", "minutes")
+    ):
         key = (wid, week_start(on))
         row = per.setdefault(key, [name, unit, week_start(on).isoformat(), 0])
         row[3] += minutes

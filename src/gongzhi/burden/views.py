@@ -41,8 +41,10 @@ DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def _chart(rows, label_fmt) -> list[dict]:
-    return [{"label": label_fmt(r["start"]), "higher": r["higher"], "platform": r["platform"],
-             "minutes": r["minutes"]} for r in rows]
+    return [
+        {"label": label_fmt(r["start"]), "higher": r["higher"], "platform": r["platform"], "minutes": r["minutes"]}
+        for r in rows
+    ]
 
 
 def _my_units(user) -> list[Unit]:
@@ -68,9 +70,13 @@ def index(request):
         ctx["my_weeks"] = _chart(weeks, lambda d: d.strftime("%m-%d"))
         ctx["my_this_week"] = weeks[-1]["minutes"]
         ctx["my_avg"] = round(sum(w["minutes"] for w in weeks) / len(weeks))
-        ctx["my_open"] = (DemandItem.objects.filter(worker=me, completed_at__isnull=True,
-                                                    on__lte=timezone.localdate() + dt.timedelta(days=14))
-                          .select_related("demand", "demand__issuer").order_by("on")[:30])
+        ctx["my_open"] = (
+            DemandItem.objects.filter(
+                worker=me, completed_at__isnull=True, on__lte=timezone.localdate() + dt.timedelta(days=14)
+            )
+            .select_related("demand", "demand__issuer")
+            .order_by("on")[:30]
+        )
     unit_code = (request.GET.get("unit") or "").strip()
     if unit_code:
         unit = Unit.objects.filter(code=unit_code).select_related("region").first()
@@ -121,12 +127,16 @@ class DemandForm(forms.Form):
     issued_on = forms.DateField(label=_("下达日期"), widget=DATE)
     due_on = forms.DateField(label=_("首次截止日期"), required=False, widget=DATE)
     until = forms.DateField(label=_("周期截止"), required=False, widget=DATE)
-    units = forms.CharField(label=_("下达对象（单位编码，逗号分隔）"), required=False,
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    units = forms.CharField(
+        label=_("下达对象（单位编码，逗号分隔）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     all_committees = forms.BooleanField(label=_("下达到我辖区内全部社区(村)居(村)委会"), required=False)
-    definition = forms.ModelChoiceField(label=_("关联报表定义（报表类）"), required=False,
-                                        queryset=ReportDefinition.objects.filter(kind="report"),
-                                        to_field_name="code")
+    definition = forms.ModelChoiceField(
+        label=_("关联报表定义（报表类）"),
+        required=False,
+        queryset=ReportDefinition.objects.filter(kind="report"),
+        to_field_name="code",
+    )
     period = forms.CharField(label=_("报表期(YYYY-MM)"), max_length=7, required=False)
 
 
@@ -153,8 +163,9 @@ def demands(request):
     user = request.user
     can_issue = perms.allowed(user, perms.ISSUE)
     mine = _my_units(user)
-    form = DemandForm(request.POST or None, initial={"issued_on": timezone.localdate(),
-                                                     "issuer": mine[0].code if mine else ""})
+    form = DemandForm(
+        request.POST or None, initial={"issued_on": timezone.localdate(), "issuer": mine[0].code if mine else ""}
+    )
     if request.method == "POST":
         if not can_issue:
             messages.error(request, _t("无权下达工作要求"))
@@ -173,15 +184,28 @@ def demands(request):
             else:
                 try:
                     demand = services.issue_demand(
-                        user, issuer=issuer, title=d["title"], kind=d["kind"], minutes=d["minutes"],
-                        recurrence=d["recurrence"], issued_on=d["issued_on"], due_on=d["due_on"], until=d["until"],
-                        units=units, definition=d["definition"], period=d["period"] or "")
+                        user,
+                        issuer=issuer,
+                        title=d["title"],
+                        kind=d["kind"],
+                        minutes=d["minutes"],
+                        recurrence=d["recurrence"],
+                        issued_on=d["issued_on"],
+                        due_on=d["due_on"],
+                        until=d["until"],
+                        units=units,
+                        definition=d["definition"],
+                        period=d["period"] or "",
+                    )
                 except DomainError as e:
                     field = {"targets": "units"}.get(e.field, e.field)
                     form.add_error(field if field in form.fields else None, e.message)
                 else:
-                    messages.success(request, _t("已记录：%(title)s，每次%(minutes)s分钟") % {
-                        "title": demand.title, "minutes": demand.minutes})
+                    messages.success(
+                        request,
+                        _t("已记录：%(title)s，每次%(minutes)s分钟")
+                        % {"title": demand.title, "minutes": demand.minutes},
+                    )
                     return redirect("burden:demand", pk=demand.pk)
     qs = visible_demands(user).order_by("-issued_on", "-id")
     return render(request, "burden/demands.html", {"demands": qs[:200], "form": form, "can_issue": can_issue})
@@ -194,11 +218,21 @@ def demand(request, pk):
         raise Http404(_t("工作要求不存在或不在您的管辖范围内"))
     items = d.items.select_related("unit", "worker").order_by("on", "unit__code")
     fields = list(d.definition.fields.all()) if d.definition_id else []
-    prefilled = [(code, [(f, vals.get(f.code)) for f in fields if not f.is_manual])
-                 for code, vals in sorted(d.prefilled.items())]
-    return render(request, "burden/demand.html", {
-        "d": d, "items": items[:300], "item_count": items.count(), "flags": d.flags.select_related("order"),
-        "fields": fields, "prefilled": prefilled})
+    prefilled = [
+        (code, [(f, vals.get(f.code)) for f in fields if not f.is_manual]) for code, vals in sorted(d.prefilled.items())
+    ]
+    return render(
+        request,
+        "burden/demand.html",
+        {
+            "d": d,
+            "items": items[:300],
+            "item_count": items.count(),
+            "flags": d.flags.select_related("order"),
+            "fields": fields,
+            "prefilled": prefilled,
+        },
+    )
 
 
 class OrderForm(forms.Form):
@@ -247,9 +281,15 @@ def audit_page(request):
             form.add_error("region", _t("没有代码为%(code)s的区域") % {"code": d["region"]})
         else:
             try:
-                order = services.issue_order(user, issuer=issuer, title=d["title"], region=region,
-                                             effective_on=d["effective_on"], target_cut_pct=d["target_cut_pct"],
-                                             text=d["text"])
+                order = services.issue_order(
+                    user,
+                    issuer=issuer,
+                    title=d["title"],
+                    region=region,
+                    effective_on=d["effective_on"],
+                    target_cut_pct=d["target_cut_pct"],
+                    text=d["text"],
+                )
             except DomainError as e:
                 mark_error(form, e)
             else:
@@ -273,11 +313,29 @@ def audit_page(request):
     kind = request.GET.get("kind") or ""
     if kind in AuditFlag.Kind.values:
         flags = flags.filter(kind=kind)
-    return render(request, "burden/audit.html", {
-        "orders": orders, "order": chosen, "view": view, "flags": flags[:200], "kind": kind, "form": form,
-        "can_order": can_order,
-        "chart": [{"month": m["month"], "reports": m["reports"], "items": m["items"], "minutes": m["minutes"],
-                   "after": m["after"]} for m in (view["months"] if view else [])]})
+    return render(
+        request,
+        "burden/audit.html",
+        {
+            "orders": orders,
+            "order": chosen,
+            "view": view,
+            "flags": flags[:200],
+            "kind": kind,
+            "form": form,
+            "can_order": can_order,
+            "chart": [
+                {
+                    "month": m["month"],
+                    "reports": m["reports"],
+                    "items": m["items"],
+                    "minutes": m["minutes"],
+                    "after": m["after"],
+                }
+                for m in (view["months"] if view else [])
+            ],
+        },
+    )
 
 
 class DefinitionForm(forms.Form):
@@ -285,8 +343,9 @@ class DefinitionForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=120)
     kind = forms.ChoiceField(label=_("类型"), choices=ReportDefinition.Kind.choices)
     list_source = forms.CharField(label=_("清单查询（问题清单）"), max_length=60, required=False)
-    fields_text = forms.CharField(label=_("字段（每行：编码|名称|数据来源|分钟）"), required=False,
-                                  widget=forms.Textarea(attrs={"rows": 4}))
+    fields_text = forms.CharField(
+        label=_("字段（每行：编码|名称|数据来源|分钟）"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 class GenerateForm(forms.Form):
@@ -301,9 +360,14 @@ def parse_fields(text: str) -> list[dict]:
         if not line.strip():
             continue
         parts = [p.strip() for p in line.split("|")]
-        out.append({"code": parts[0], "label": parts[1] if len(parts) > 1 else parts[0],
-                    "source": parts[2] if len(parts) > 2 and parts[2] else "manual",
-                    "minutes": parts[3] if len(parts) > 3 and parts[3] else 5})
+        out.append(
+            {
+                "code": parts[0],
+                "label": parts[1] if len(parts) > 1 else parts[0],
+                "source": parts[2] if len(parts) > 2 and parts[2] else "manual",
+                "minutes": parts[3] if len(parts) > 3 and parts[3] else 5,
+            }
+        )
     return out
 
 
@@ -314,16 +378,20 @@ def reports(request):
     user = request.user
     home = perm.home_region(user)
     last_month = meter.add_months(timezone.localdate().replace(day=1), -1)
-    gen = GenerateForm(request.POST if request.POST.get("op") == "generate" else None,
-                       initial={"region": home.code if home else "", "period": f"{last_month:%Y-%m}",
-                                "definition": "885"})
+    gen = GenerateForm(
+        request.POST if request.POST.get("op") == "generate" else None,
+        initial={"region": home.code if home else "", "period": f"{last_month:%Y-%m}", "definition": "885"},
+    )
     define = DefinitionForm(request.POST if request.POST.get("op") == "define" else None)
     if request.method == "POST" and request.POST.get("op") == "generate" and gen.is_valid():
         d = gen.cleaned_data
         region = Region.objects.filter(code=d["region"].strip()).first()
         code = d["definition"].strip()
-        defs = list(ReportDefinition.objects.filter(seeded=True) if code == "885"
-                    else ReportDefinition.objects.filter(code=code))
+        defs = list(
+            ReportDefinition.objects.filter(seeded=True)
+            if code == "885"
+            else ReportDefinition.objects.filter(code=code)
+        )
         if region is None:
             gen.add_error("region", _t("没有代码为%(code)s的区域") % {"code": d["region"]})
         elif not defs:
@@ -341,8 +409,14 @@ def reports(request):
     if request.method == "POST" and request.POST.get("op") == "define" and define.is_valid():
         d = define.cleaned_data
         try:
-            x = services.define_report(user, code=d["code"], name=d["name"], kind=d["kind"],
-                                       list_source=d["list_source"], fields=parse_fields(d["fields_text"]))
+            x = services.define_report(
+                user,
+                code=d["code"],
+                name=d["name"],
+                kind=d["kind"],
+                list_source=d["list_source"],
+                fields=parse_fields(d["fields_text"]),
+            )
         except DomainError as e:
             field = {"fields": "fields_text"}.get(e.field, e.field)
             define.add_error(field if field in define.fields else None, e.message)
@@ -357,12 +431,22 @@ def reports(request):
         generated = generated.filter(region__code=f_region)
     if f_period:
         generated = generated.filter(period=f_period)
-    return render(request, "burden/reports.html", {
-        "definitions": ReportDefinition.objects.prefetch_related("fields"), "generated": generated[:100],
-        "gen": gen, "define": define, "can_generate": perms.allowed(user, perms.GENERATE),
-        "can_define": perms.allowed(user, perms.DEFINE), "f_region": f_region or "", "f_period": f_period or "",
-        "field_sources": sorted(sources.FIELD_SOURCES.values(), key=lambda s: s.key),
-        "list_sources": sorted(sources.LIST_SOURCES.values(), key=lambda s: s.key)})
+    return render(
+        request,
+        "burden/reports.html",
+        {
+            "definitions": ReportDefinition.objects.prefetch_related("fields"),
+            "generated": generated[:100],
+            "gen": gen,
+            "define": define,
+            "can_generate": perms.allowed(user, perms.GENERATE),
+            "can_define": perms.allowed(user, perms.DEFINE),
+            "f_region": f_region or "",
+            "f_period": f_period or "",
+            "field_sources": sorted(sources.FIELD_SOURCES.values(), key=lambda s: s.key),
+            "list_sources": sorted(sources.LIST_SOURCES.values(), key=lambda s: s.key),
+        },
+    )
 
 
 @login_required
@@ -376,8 +460,9 @@ def report(request, pk):
 
 def _download(reps, fmt: str, name: str) -> HttpResponse:
     if fmt == "xlsx":
-        resp = HttpResponse(export.to_xlsx(reps),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        resp = HttpResponse(
+            export.to_xlsx(reps), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
     elif fmt == "pdf":
         resp = HttpResponse(export.to_pdf(reps), content_type="application/pdf")
     else:
@@ -400,10 +485,12 @@ def reports_download(request, fmt):
     """The latest generated report of each definition for a region and period, in one file."""
     region, period = request.GET.get("region", ""), request.GET.get("period", "")
     latest: dict = {}
-    for rep in services.visible_reports(request.user).filter(region__code=region, period=period) \
-            .order_by("definition__kind", "definition__code", "-generated_at", "-id"):
+    for rep in (
+        services.visible_reports(request.user)
+        .filter(region__code=region, period=period)
+        .order_by("definition__kind", "definition__code", "-generated_at", "-id")
+    ):
         latest.setdefault(rep.definition_id, rep)
     if not latest:
         raise Http404(_t("该区域和报表期还没有生成的报表"))
     return _download(list(latest.values()), fmt, f"reports-{region}-{period}")
-

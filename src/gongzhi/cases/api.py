@@ -40,8 +40,11 @@ class RequestIn(Schema):
 
 
 class ActionIn(Schema):
-    action: str = Field(..., description="accept, dispatch, start, return, resolve, confirm, close, reopen, "
-                                         "escalate, merge, not_ours, cancel, followup")
+    action: str = Field(
+        ...,
+        description="accept, dispatch, start, return, resolve, confirm, close, reopen, "
+        "escalate, merge, not_ours, cancel, followup",
+    )
     reason: str = ""
     category: str | None = None
     unit: str | None = None
@@ -72,11 +75,21 @@ def file_request(user, data: RequestIn, key: str, attachments=None):
     if len(key) > MAX_KEY:
         raise DomainError(f"Idempotency-Key 过长（最多{MAX_KEY}个字符）", field="Idempotency-Key")
     return services.submit(
-        user, description=data.description, channel=data.channel, category=data.category, lon=data.lon,
-        lat=data.lat, grid=data.grid, address=data.address, anonymous=data.anonymous,
-        reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
-        reporter_id_number=data.reporter_id_number, attachments=attachments,
-        idempotency_key=f"api:{user.pk}:{key}" if key else None)
+        user,
+        description=data.description,
+        channel=data.channel,
+        category=data.category,
+        lon=data.lon,
+        lat=data.lat,
+        grid=data.grid,
+        address=data.address,
+        anonymous=data.anonymous,
+        reporter_name=data.reporter_name,
+        reporter_phone=data.reporter_phone,
+        reporter_id_number=data.reporter_id_number,
+        attachments=attachments,
+        idempotency_key=f"api:{user.pk}:{key}" if key else None,
+    )
 
 
 @router.post("/requests", response={201: dict, **ERRORS})
@@ -90,20 +103,26 @@ def create_request(request, data: RequestIn, response: HttpResponse):
 
 @router.post("/requests/upload", response={201: dict, 200: dict, **ERRORS})
 @idempotent
-def create_request_with_attachments(request, data: Form[RequestIn],
-                                    attachments: File[list[UploadedFile]] = None):
+def create_request_with_attachments(request, data: Form[RequestIn], attachments: File[list[UploadedFile]] = None):
     """The same as ``POST requests`` as ``multipart/form-data``, with up to 3 files in ``attachments``
     (JPEG, PNG or PDF by content, at most 5 MB each; 413 and nothing saved when one is larger)."""
-    req, created = file_request(request.user, data, request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip(),
-                                attachments=attachments or [])
+    req, created = file_request(
+        request.user, data, request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip(), attachments=attachments or []
+    )
     out = request_dict(request.user, req)
     out["attachments"] = [attachment_dict(a) for a in req.attachments.all()]
     return (201 if created else 200), out
 
 
 def attachment_dict(a) -> dict:
-    return {"id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-            "sha256": a.sha256, "url": a.url or None}
+    return {
+        "id": a.pk,
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "url": a.url or None,
+    }
 
 
 @router.get("/requests/{number}/attachments/{attachment_id}", response={200: None, **ERRORS})
@@ -119,15 +138,23 @@ def get_attachment(request, number: str, attachment_id: int):
         fh = open(attachments_mod.path_of(att), "rb")
     except FileNotFoundError:
         raise NotFound("附件文件已丢失", field="attachment_id") from None
-    resp = FileResponse(fh, content_type=att.content_type, as_attachment=True,
-                        filename=att.original_name or att.stored_name)
+    resp = FileResponse(
+        fh, content_type=att.content_type, as_attachment=True, filename=att.original_name or att.stored_name
+    )
     resp["X-Content-Type-Options"] = "nosniff"
     return resp
 
 
 @router.get("/requests", response=list[dict])
-def list_requests(request, state: str | None = None, category: str | None = None, unit: str | None = None,
-                  region: str | None = None, limit: Limit = 100, offset: Offset = 0):
+def list_requests(
+    request,
+    state: str | None = None,
+    category: str | None = None,
+    unit: str | None = None,
+    region: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+):
     qs = visible_requests(request.user)
     if state:
         qs = qs.filter(state__in=state.split(","))
@@ -138,7 +165,7 @@ def list_requests(request, state: str | None = None, category: str | None = None
     if region:
         qs = qs.filter(region__path__contains=f"/{region}/")
     limit = max(1, min(limit, 500))
-    return [request_dict(request.user, r) for r in qs.order_by("-created_at")[offset:offset + limit]]
+    return [request_dict(request.user, r) for r in qs.order_by("-created_at")[offset : offset + limit]]
 
 
 @router.get("/requests/{number}", response={200: dict, **ERRORS})
@@ -163,8 +190,9 @@ def apply_action(user, req, data: ActionIn, token: str | None = None):
     elif a == "resolve":
         services.resolve(user, req, resolution=data.resolution or data.reason, expected_version=v)
     elif a == "confirm":
-        services.confirm(user, req, rating=data.rating, fixed=data.fixed, comment=data.reason, token=token,
-                         expected_version=v)
+        services.confirm(
+            user, req, rating=data.rating, fixed=data.fixed, comment=data.reason, token=token, expected_version=v
+        )
     elif a == "close":
         services.close(user, req, reason=data.reason, expected_version=v)
     elif a == "reopen":
@@ -197,16 +225,29 @@ def act(request, number: str, data: ActionIn):
 def whistle(request, number: str, data: WhistleIn):
     req = visible_request(request.user, number)
     w = services.blow_whistle(request.user, req, departments=data.departments, reason=data.reason)
-    return 201, {"whistle": w.pk, "summonses": [{"id": s.pk, "department": s.department.code,
-                                                 "ack_due": s.ack_due.isoformat(), "act_due": s.act_due.isoformat()}
-                                                for s in w.summonses.select_related("department")]}
+    return 201, {
+        "whistle": w.pk,
+        "summonses": [
+            {
+                "id": s.pk,
+                "department": s.department.code,
+                "ack_due": s.ack_due.isoformat(),
+                "act_due": s.act_due.isoformat(),
+            }
+            for s in w.summonses.select_related("department")
+        ],
+    }
 
 
 @router.post("/summons/{summons_id}/report", response={200: dict, **ERRORS})
 def report(request, summons_id: int, data: ReportIn):
     s: Summons = services.report(request.user, summons_id, step=data.step, note=data.note)
-    return 200, {"id": s.pk, "department": s.department.code, "acknowledged_at": s.acknowledged_at,
-                 "acted_at": s.acted_at}
+    return 200, {
+        "id": s.pk,
+        "department": s.department.code,
+        "acknowledged_at": s.acknowledged_at,
+        "acted_at": s.acted_at,
+    }
 
 
 @router.get("/suggest", response=dict)
@@ -214,8 +255,10 @@ def suggest(request, text: str):
     top = classify.suggest(text, k=3, timeout=5.0) or []
     from .services.intake import SUGGESTION_THRESHOLD
 
-    return {"suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)} for c, p in top],
-            "threshold": SUGGESTION_THRESHOLD}
+    return {
+        "suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)} for c, p in top],
+        "threshold": SUGGESTION_THRESHOLD,
+    }
 
 
 @router.get("/duplicates", response={200: list[dict], **ERRORS})
@@ -256,5 +299,4 @@ def get_figures(request, level: str = "street"):
     within = perm.home_region(request.user)
     if within is None:
         raise DomainError("您没有可查看的区域", code=CoreError.FORBIDDEN)
-    return 200, {"level": level, "total": figures.total(within=within),
-                 "rows": figures.compute(level, within=within)}
+    return 200, {"level": level, "total": figures.total(within=within), "rows": figures.compute(level, within=within)}

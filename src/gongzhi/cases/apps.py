@@ -16,8 +16,12 @@ class CasesConfig(AppConfig):
         urls=(Urls("requests/", "gongzhi.cases.urls"), Urls("open311/v2/", "gongzhi.cases.open311_urls")),
         demo=DemoStep("gongzhi.cases.demo:generate", 10),
         jobs=(
-            Job("cases.escalate_overdue", dt.timedelta(minutes=5), "gongzhi.cases.tasks.escalate_overdue",
-                "escalate overdue requests to the level above; flag emergency bypasses not filed in time"),
+            Job(
+                "cases.escalate_overdue",
+                dt.timedelta(minutes=5),
+                "gongzhi.cases.tasks.escalate_overdue",
+                "escalate overdue requests to the level above; flag emergency bypasses not filed in time",
+            ),
         ),
         permissions=Permissions("gongzhi.cases.perms:CASE_ROLE_ACTIONS", "gongzhi.cases.perms:LABELS"),
         figures="gongzhi.cases.figures",

@@ -80,8 +80,11 @@ def check(files) -> list[Checked]:
     than the limit of any file."""
     files = [f for f in (files or []) if f is not None]
     if len(files) > max_count():
-        raise DomainError(f"最多上传{max_count()}个附件（照片或文件），您选择了{len(files)}个",
-                          field="attachments", code=CasesError.TOO_MANY_ATTACHMENTS)
+        raise DomainError(
+            f"最多上传{max_count()}个附件（照片或文件），您选择了{len(files)}个",
+            field="attachments",
+            code=CasesError.TOO_MANY_ATTACHMENTS,
+        )
     limit = max_bytes()
     out = []
     for f in files:
@@ -92,20 +95,25 @@ def check(files) -> list[Checked]:
             name, size, data = getattr(f, "name", "") or "", f.size, None
         name = os.path.basename(str(name or ""))[:120]
         if size > limit:
-            raise AttachmentTooLarge(f"附件“{name}”大小为{_human(size)}，超过每个{_human(limit)}的上限，"
-                                     f"请压缩后再上传", field="attachments")
+            raise AttachmentTooLarge(
+                f"附件“{name}”大小为{_human(size)}，超过每个{_human(limit)}的上限，请压缩后再上传", field="attachments"
+            )
         if size == 0:
             raise DomainError(f"附件“{name}”是空文件", field="attachments", code=CasesError.EMPTY_ATTACHMENT)
         if data is None:
             f.seek(0)
             data = f.read(limit + 1)
             if len(data) > limit:  # a client that misreported the size
-                raise AttachmentTooLarge(f"附件“{name}”超过每个{_human(limit)}的上限，请压缩后再上传",
-                                         field="attachments")
+                raise AttachmentTooLarge(
+                    f"附件“{name}”超过每个{_human(limit)}的上限，请压缩后再上传", field="attachments"
+                )
         kind = sniff(data[:16])
         if kind is None:
-            raise DomainError(f"附件“{name}”不是{ALLOWED_LABEL}文件（按文件内容判断）", field="attachments",
-                              code=CasesError.ATTACHMENT_TYPE)
+            raise DomainError(
+                f"附件“{name}”不是{ALLOWED_LABEL}文件（按文件内容判断）",
+                field="attachments",
+                code=CasesError.ATTACHMENT_TYPE,
+            )
         out.append(Checked(name, kind[0], kind[1], data))
     return out
 

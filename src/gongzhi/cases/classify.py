@@ -35,8 +35,18 @@ MAX_TRAINING = 20000
 RETRAIN_GROWTH = 0.2  # retrain when the labelled set has grown by this share
 CHECK_EVERY_S = 60
 # Radius (metres) within which open requests of the same category are possible duplicates, by major class.
-DUPLICATE_RADIUS_M = {"01": 150, "02": 100, "03": 300, "04": 100, "05": 50, "06": 30, "07": 100, "08": 80,
-                      "09": 300, "10": 200}
+DUPLICATE_RADIUS_M = {
+    "01": 150,
+    "02": 100,
+    "03": 300,
+    "04": 100,
+    "05": 50,
+    "06": 30,
+    "07": 100,
+    "08": 80,
+    "09": 300,
+    "10": 200,
+}
 DEFAULT_RADIUS_M = 150
 
 _lock = threading.Lock()
@@ -65,9 +75,12 @@ def _training_data():
     for code, kw, name in MatterCategory.objects.filter(code__regex=r"^\d{5}$").values_list("code", "keywords", "name"):
         texts.append(f"{name} {kw}")
         labels.append(code)
-    rows = list(ServiceRequest.objects.filter(category__isnull=False, category__code__regex=r"^\d{5}$")
-                .exclude(description=ANONYMISED)  # text removed by the retention purge teaches nothing
-                .order_by("-id").values_list("description", "category__code")[:MAX_TRAINING])
+    rows = list(
+        ServiceRequest.objects.filter(category__isnull=False, category__code__regex=r"^\d{5}$")
+        .exclude(description=ANONYMISED)  # text removed by the retention purge teaches nothing
+        .order_by("-id")
+        .values_list("description", "category__code")[:MAX_TRAINING]
+    )
     for d, c in rows:
         texts.append(d)
         labels.append(c)
@@ -93,8 +106,10 @@ def train():
     texts = [t for t, _ in counts]
     labels = [c for _, c in counts]
     weights = np.array(list(counts.values()), dtype=float)
-    pipe = make_pipeline(TfidfVectorizer(tokenizer=tokens, token_pattern=None, lowercase=False, sublinear_tf=True),
-                         LogisticRegression(max_iter=500, C=20.0))
+    pipe = make_pipeline(
+        TfidfVectorizer(tokenizer=tokens, token_pattern=None, lowercase=False, sublinear_tf=True),
+        LogisticRegression(max_iter=500, C=20.0),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # few samples per class on a fresh database
         pipe.fit(texts, labels, logisticregression__sample_weight=weights)
@@ -164,7 +179,7 @@ def suggest(text: str, k: int = 1, timeout: float | None = None):
     if pipe is None or not (text or "").strip():
         return None
     proba = pipe.predict_proba([text])[0]
-    order = np.argsort(proba)[::-1][:max(k, 1)]
+    order = np.argsort(proba)[::-1][: max(k, 1)]
     codes = [pipe.classes_[i] for i in order]
     cats = MatterCategory.objects.in_bulk(codes, field_name="code")
     out = [(cats[c], float(proba[i])) for c, i in zip(codes, order) if c in cats]
@@ -192,8 +207,17 @@ def similarity(a: str, b: str) -> float:
     return len(ta & tb) / math.sqrt(len(ta) * len(tb))
 
 
-def duplicates(*, category: MatterCategory, lon: float, lat: float, within, text: str = "",
-               exclude_id: int | None = None, limit: int = 5, mask=None) -> list[dict]:
+def duplicates(
+    *,
+    category: MatterCategory,
+    lon: float,
+    lat: float,
+    within,
+    text: str = "",
+    exclude_id: int | None = None,
+    limit: int = 5,
+    mask=None,
+) -> list[dict]:
     """Open requests of the same category within the category's radius, best first, among ``within``
     (the requests the asking user may see: a scope is required, never all requests); ``mask``, when
     given, is applied to each description shown (those the user may not see the reporter's details of)."""
@@ -202,8 +226,13 @@ def duplicates(*, category: MatterCategory, lon: float, lat: float, within, text
     radius = radius_for(category)
     dlat = radius / 111_320
     dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
-    qs = within.filter(category=category, state__in=OPEN_STATES, merged_into__isnull=True,
-                       lon__range=(lon - dlon, lon + dlon), lat__range=(lat - dlat, lat + dlat))
+    qs = within.filter(
+        category=category,
+        state__in=OPEN_STATES,
+        merged_into__isnull=True,
+        lon__range=(lon - dlon, lon + dlon),
+        lat__range=(lat - dlat, lat + dlat),
+    )
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     out = []
@@ -213,9 +242,16 @@ def duplicates(*, category: MatterCategory, lon: float, lat: float, within, text
             continue
         sim = similarity(text, r.description) if text else 0.0
         score = 0.5 * (1 - d / radius) + 0.5 * sim
-        out.append({"number": r.number, "distance_m": round(d, 1), "similarity": round(sim, 3),
-                    "score": round(score, 3), "state": r.state,
-                    "description": (mask(r) if mask else r.description)[:80],
-                    "created_at": r.created_at})
+        out.append(
+            {
+                "number": r.number,
+                "distance_m": round(d, 1),
+                "similarity": round(sim, 3),
+                "score": round(score, 3),
+                "state": r.state,
+                "description": (mask(r) if mask else r.description)[:80],
+                "created_at": r.created_at,
+            }
+        )
     out.sort(key=lambda x: (-x["score"], x["distance_m"]))
     return out[:limit]

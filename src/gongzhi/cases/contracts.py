@@ -106,14 +106,33 @@ REQUEST_CANCEL = EventType("cases.request.cancel", RequestStep, "a request was c
 REQUEST_WHISTLE = EventType("cases.request.whistle", RequestWhistle, "the street summoned departments (吹哨)")
 REQUEST_REPORT = EventType("cases.request.report", RequestReport, "a summoned department reported (报到)")
 REQUEST_FOLLOWUP = EventType("cases.request.followup", RequestFollowUp, "a follow-up visit (回访) was recorded")
-REQUEST_FILE_BYPASS = EventType("cases.request.file_bypass", RequestBypassFiled,
-                                "an emergency bypass was filed as this request (事后备案)")
+REQUEST_FILE_BYPASS = EventType(
+    "cases.request.file_bypass", RequestBypassFiled, "an emergency bypass was filed as this request (事后备案)"
+)
 
 #: The event of each request action (``services.ACTIONS`` and the recorded steps).
-REQUEST_EVENTS: dict[str, EventType] = {str(t).removeprefix("cases.request."): t for t in (
-    REQUEST_SUBMIT, REQUEST_ACCEPT, REQUEST_DISPATCH, REQUEST_START, REQUEST_RETURN, REQUEST_RESOLVE,
-    REQUEST_CONFIRM, REQUEST_CLOSE, REQUEST_REOPEN, REQUEST_ESCALATE, REQUEST_MERGE, REQUEST_NOT_OURS,
-    REQUEST_CANCEL, REQUEST_WHISTLE, REQUEST_REPORT, REQUEST_FOLLOWUP, REQUEST_FILE_BYPASS)}
+REQUEST_EVENTS: dict[str, EventType] = {
+    str(t).removeprefix("cases.request."): t
+    for t in (
+        REQUEST_SUBMIT,
+        REQUEST_ACCEPT,
+        REQUEST_DISPATCH,
+        REQUEST_START,
+        REQUEST_RETURN,
+        REQUEST_RESOLVE,
+        REQUEST_CONFIRM,
+        REQUEST_CLOSE,
+        REQUEST_REOPEN,
+        REQUEST_ESCALATE,
+        REQUEST_MERGE,
+        REQUEST_NOT_OURS,
+        REQUEST_CANCEL,
+        REQUEST_WHISTLE,
+        REQUEST_REPORT,
+        REQUEST_FOLLOWUP,
+        REQUEST_FILE_BYPASS,
+    )
+}
 
 #: Prefix of every request event (subscribers that follow all of them).
 REQUEST_PREFIX = "cases.request."
@@ -168,4 +187,3 @@ class CasesError(ErrorCode):
     EMPTY_ATTACHMENT = "empty_attachment"
     ATTACHMENT_TYPE = "attachment_type"  # the content is not one of the accepted file types
     ATTACHMENT_TOO_LARGE = "attachment_too_large"  # one attachment over its size limit (413)
-

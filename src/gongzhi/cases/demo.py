@@ -39,12 +39,19 @@ PER_DAY = {"tiny": 2, "district": 18, "city": 40}
 DAYS = 365
 
 # Month weights (Jan..Dec) by category: heating in winter, noise and water in summer, and so on.
-WINTER = [3, 3, 2, .5, .1, .1, .1, .1, .2, .8, 3, 3]
-SUMMER = [.5, .5, .8, 1, 1.5, 2, 2.5, 2.5, 1.5, 1, .6, .5]
-SPRING_AUTUMN = [.6, .6, 1.2, 1.5, 1.3, 1, 1, 1, 1.3, 1.4, 1, .6]
+WINTER = [3, 3, 2, 0.5, 0.1, 0.1, 0.1, 0.1, 0.2, 0.8, 3, 3]
+SUMMER = [0.5, 0.5, 0.8, 1, 1.5, 2, 2.5, 2.5, 1.5, 1, 0.6, 0.5]
+SPRING_AUTUMN = [0.6, 0.6, 1.2, 1.5, 1.3, 1, 1, 1, 1.3, 1.4, 1, 0.6]
 FLAT = [1] * 12
 TEXTS = {
-    "01001": (SUMMER, ["小区垃圾桶满溢好几天没人清运，味道很大", "楼下垃圾堆放在路边，招来很多苍蝇", "垃圾站周边脏乱，建议增加清运次数"]),
+    "01001": (
+        SUMMER,
+        [
+            "小区垃圾桶满溢好几天没人清运，味道很大",
+            "楼下垃圾堆放在路边，招来很多苍蝇",
+            "垃圾站周边脏乱，建议增加清运次数",
+        ],
+    ),
     "01002": (FLAT, ["路面有大片油污，走路容易滑倒", "道路清扫不及时，落叶和尘土很多"]),
     "01003": (FLAT, ["楼道里堆满杂物，影响通行", "小区空地被乱堆建材和废料"]),
     "01004": (FLAT, ["单元门上贴满小广告，清理后又有人贴", "电线杆上到处是办证小广告"]),
@@ -56,13 +63,22 @@ TEXTS = {
     "03001": (SUMMER, ["家里停水一天了，没有任何通知", "水压太低，高层住户用不上水"]),
     "03002": (SUMMER, ["楼里突然停电，冰箱里的东西都坏了", "电压不稳，灯一直闪"]),
     "03003": (WINTER, ["楼道里有很重的燃气味，担心泄漏", "邻居家好像燃气泄漏，敲门没人应"]),
-    "03004": ([4, 3, 2, .2, 0, 0, 0, 0, 0, .3, 4, 4], ["暖气不热，屋里只有十五六度", "供暖温度不达标，家里有老人和孩子", "暖气片冰凉，找物业没人管"]),
+    "03004": (
+        [4, 3, 2, 0.2, 0, 0, 0, 0, 0, 0.3, 4, 4],
+        ["暖气不热，屋里只有十五六度", "供暖温度不达标，家里有老人和孩子", "暖气片冰凉，找物业没人管"],
+    ),
     "04001": (FLAT, ["电梯经常故障停运，老人上下楼困难", "电梯困人了，物业半天才来"]),
     "04002": (SPRING_AUTUMN, ["小区树木太高挡住阳光，需要修剪", "绿化带杂草丛生，无人打理"]),
     "04003": (FLAT, ["物业费涨价没有公示账目", "物业收费项目不清楚，要求公开"]),
     "04004": (FLAT, ["小区乱停车，消防车都进不来", "车位被外来车辆长期占用"]),
-    "04080": ([1.5, 1.5, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5], ["楼道里有人飞线给电动车充电，很危险", "电动车在楼道充电，电线从窗户拉下来"]),
-    "05001": (SUMMER, ["楼上装修噪音太大，中午也在施工", "广场舞音响太吵，晚上十点还在跳", "夜里施工噪音扰民，无法休息"]),
+    "04080": (
+        [1.5, 1.5, 1, 1, 1, 1, 1, 1, 1, 1, 1.5, 1.5],
+        ["楼道里有人飞线给电动车充电，很危险", "电动车在楼道充电，电线从窗户拉下来"],
+    ),
+    "05001": (
+        SUMMER,
+        ["楼上装修噪音太大，中午也在施工", "广场舞音响太吵，晚上十点还在跳", "夜里施工噪音扰民，无法休息"],
+    ),
     "05002": (FLAT, ["楼上漏水把我家天花板泡了，协商不成", "卫生间渗水到楼下，邻居不肯维修"]),
     "05003": (SPRING_AUTUMN, ["邻居养狗不拴绳，还到处便溺", "楼下狗整夜叫，影响休息"]),
     "06001": (WINTER, ["家里困难想申请低保，不知道怎么办", "低保救助金迟迟没有发放"]),
@@ -111,8 +127,12 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         if skey in routes:
             return routes[skey]
         d = responsibility.resolve(code, grid=grid, at=timezone.now())
-        value = (d.unit, d.explanation.replace(f"位置在网格{grid.code}“{grid.name}”（{grid.region.name}）；", ""),
-                 d.as_dict(), d.sla)
+        value = (
+            d.unit,
+            d.explanation.replace(f"位置在网格{grid.code}“{grid.name}”（{grid.region.name}）；", ""),
+            d.as_dict(),
+            d.sla,
+        )
         community_level = d.rule is not None and d.rule.handler_level == "community"
         routes[key if community_level else skey] = value
         return value
@@ -145,8 +165,8 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
             text = rng.choice(PLACES) + rng.choice(TEXTS[code][1])
             unit, why, routing, rule_sla = route(code, grid)
             sla_class = min(rule_sla, cat.default_sla, key=["emergency", "utilities", "general", "complex"].index)
-            lon = grid.min_lon + (grid.max_lon - grid.min_lon) * rng.uniform(.3, .7)
-            lat = grid.min_lat + (grid.max_lat - grid.min_lat) * rng.uniform(.3, .7)
+            lon = grid.min_lon + (grid.max_lon - grid.min_lon) * rng.uniform(0.3, 0.7)
+            lat = grid.min_lat + (grid.max_lat - grid.min_lat) * rng.uniform(0.3, 0.7)
             channel = rng.choices([Channel.HOTLINE, Channel.WEB, Channel.GRID, Channel.API], [50, 25, 20, 5])[0]
             rid = next_id
             next_id += 1
@@ -155,48 +175,97 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
             t += dt.timedelta(minutes=rng.uniform(2, 30) if channel != Channel.HOTLINE else rng.uniform(1, 10))
             steps.append(("accept", State.SUBMITTED, State.ACCEPTED, t, "", None, {}))
             steps.append(("dispatch", State.ACCEPTED, State.DISPATCHED, t, why, unit, {"unit_name": unit.name}))
-            due = sla_mod.due_at(sla_class, t) if sla_class in ("emergency", "utilities") else \
-                t + dt.timedelta(days=9 if sla_class == "general" else 21)
+            due = (
+                sla_mod.due_at(sla_class, t)
+                if sla_class in ("emergency", "utilities")
+                else t + dt.timedelta(days=9 if sla_class == "general" else 21)
+            )
             state = State.DISPATCHED
             if rng.random() < 0.05:  # 回退
                 t += dt.timedelta(hours=rng.uniform(1, 20))
                 steps.append(("return", State.DISPATCHED, State.RETURNED, t, "非本单位职责，请重新派单", unit, {}))
-                t += dt.timedelta(hours=rng.uniform(.5, 6))
-                steps.append(("dispatch", State.RETURNED, State.DISPATCHED, t, "重新派单：" + why, unit,
-                              {"unit_name": unit.name}))
+                t += dt.timedelta(hours=rng.uniform(0.5, 6))
+                steps.append(
+                    (
+                        "dispatch",
+                        State.RETURNED,
+                        State.DISPATCHED,
+                        t,
+                        "重新派单：" + why,
+                        unit,
+                        {"unit_name": unit.name},
+                    )
+                )
             whistled = unit.kind != UnitKind.DEPARTMENT and sla_class == "complex" and rng.random() < 0.3
             if whistled and departments:
                 ds = rng.sample(departments, k=min(len(departments), rng.choice([1, 2])))
                 t += dt.timedelta(hours=rng.uniform(1, 24))
-                steps.append(("whistle", state, state, t, "跨部门事项，召集相关部门报到", None,
-                              {"departments": [d.code for d in ds]}))
+                steps.append(
+                    (
+                        "whistle",
+                        state,
+                        state,
+                        t,
+                        "跨部门事项，召集相关部门报到",
+                        None,
+                        {"departments": [d.code for d in ds]},
+                    )
+                )
                 whistles.append((rid, t, ds))
-            respond = dt.timedelta(hours=min(48, nrng.lognormal(np.log(RESPONSE_MEDIAN(sla_class)), .8)))
+            respond = dt.timedelta(hours=min(48, nrng.lognormal(np.log(RESPONSE_MEDIAN(sla_class)), 0.8)))
             t_start = t + respond
             steps.append(("start", State.DISPATCHED, State.IN_PROGRESS, t_start, "", unit, {}))
-            t_res = t_start + dt.timedelta(hours=float(nrng.lognormal(np.log(RESOLVE_HOURS[sla_class]), .7)))
+            t_res = t_start + dt.timedelta(hours=float(nrng.lognormal(np.log(RESOLVE_HOURS[sla_class]), 0.7)))
             rating = fixed = None
             resolved_at = None
             if t_res < now:
-                steps.append(("resolve", State.IN_PROGRESS, State.RESOLVED, t_res, "已按要求处理完毕", unit,
-                              {"on_time": t_res <= due}))
+                steps.append(
+                    (
+                        "resolve",
+                        State.IN_PROGRESS,
+                        State.RESOLVED,
+                        t_res,
+                        "已按要求处理完毕",
+                        unit,
+                        {"on_time": t_res <= due},
+                    )
+                )
                 state, resolved_at = State.RESOLVED, t_res
                 if rng.random() < 0.8 and t_res + dt.timedelta(hours=30) < now:
                     rating = rng.choices(RATINGS, [75, 17, 8])[0]
                     fixed = not (rating == "unsatisfied" and rng.random() < 0.6)
                     tc = t_res + dt.timedelta(hours=rng.uniform(2, 30))
-                    steps.append(("confirm", State.RESOLVED, State.CONFIRMED, tc, "", None,
-                                  {"rating": rating, "fixed": fixed}))
+                    steps.append(
+                        ("confirm", State.RESOLVED, State.CONFIRMED, tc, "", None, {"rating": rating, "fixed": fixed})
+                    )
                     state = State.CONFIRMED
                     if not fixed:
                         steps.append(("reopen", State.CONFIRMED, State.REOPENED, tc, "居民反映问题未解决", None, {}))
                         t2 = tc + dt.timedelta(hours=rng.uniform(1, 8))
-                        steps.append(("dispatch", State.REOPENED, State.DISPATCHED, t2, "重办：" + why, unit,
-                                      {"unit_name": unit.name}))
-                        t3 = t2 + dt.timedelta(hours=RESOLVE_HOURS[sla_class] * rng.uniform(.5, 2))
+                        steps.append(
+                            (
+                                "dispatch",
+                                State.REOPENED,
+                                State.DISPATCHED,
+                                t2,
+                                "重办：" + why,
+                                unit,
+                                {"unit_name": unit.name},
+                            )
+                        )
+                        t3 = t2 + dt.timedelta(hours=RESOLVE_HOURS[sla_class] * rng.uniform(0.5, 2))
                         if t3 < now:
-                            steps.append(("resolve", State.DISPATCHED, State.RESOLVED, t3, "重新处理完毕", unit,
-                                          {"on_time": t3 <= due}))
+                            steps.append(
+                                (
+                                    "resolve",
+                                    State.DISPATCHED,
+                                    State.RESOLVED,
+                                    t3,
+                                    "重新处理完毕",
+                                    unit,
+                                    {"on_time": t3 <= due},
+                                )
+                            )
                             state = State.RESOLVED
                         else:
                             state = State.DISPATCHED
@@ -209,15 +278,39 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
                 steps = [s for s in steps if s[3] <= now]
                 state = steps[-1][2]
             last = steps[-1][3]
-            reqs.append(ServiceRequest(
-                id=rid, number=f"{timezone.localtime(created):%y%m%d}{rid:07d}", token=f"{rng.getrandbits(128):032x}",
-                channel=channel, description=text, category=cat, region=grid.region, grid=grid, lon=lon, lat=lat,
-                address="", anonymous=rng.random() < 0.1, reporter_name="" if rng.random() < .3 else rng.choice(
-                    "王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士", "大爷", "阿姨"]),
-                reporter_phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}", state=state, handling_unit=unit,
-                routing_reason=why, routing={**routing, "grid": grid.code, "region": grid.region.code}, sla=sla_class, sla_started_at=steps[2][3] if len(steps) > 2
-                else None, due_at=due, rating=rating or "", fixed=fixed, resolution="已按要求处理完毕"
-                if resolved_at else "", created_at=created, updated_at=last, resolved_at=resolved_at))
+            reqs.append(
+                ServiceRequest(
+                    id=rid,
+                    number=f"{timezone.localtime(created):%y%m%d}{rid:07d}",
+                    token=f"{rng.getrandbits(128):032x}",
+                    channel=channel,
+                    description=text,
+                    category=cat,
+                    region=grid.region,
+                    grid=grid,
+                    lon=lon,
+                    lat=lat,
+                    address="",
+                    anonymous=rng.random() < 0.1,
+                    reporter_name=""
+                    if rng.random() < 0.3
+                    else rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士", "大爷", "阿姨"]),
+                    reporter_phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+                    state=state,
+                    handling_unit=unit,
+                    routing_reason=why,
+                    routing={**routing, "grid": grid.code, "region": grid.region.code},
+                    sla=sla_class,
+                    sla_started_at=steps[2][3] if len(steps) > 2 else None,
+                    due_at=due,
+                    rating=rating or "",
+                    fixed=fixed,
+                    resolution="已按要求处理完毕" if resolved_at else "",
+                    created_at=created,
+                    updated_at=last,
+                    resolved_at=resolved_at,
+                )
+            )
             for action, frm, to, at, reason, u, data in steps:
                 label = u.name if u is not None and action in ("start", "resolve", "return") else "系统"
                 trans.append((rid, action, frm, to, label, u.pk if u is not None else None, reason, at, data))
@@ -232,14 +325,23 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
             r = next_r(reqs, rid)
             if r.region_id not in street_of:
                 street_of[r.region_id] = r.region.parent
-            w = Whistle.objects.create(request_id=rid, street=street_of[r.region_id], blown_at=t,
-                                       reason="跨部门事项，召集相关部门报到")
-            Summons.objects.bulk_create([Summons(whistle=w, department=d, ack_due=t + dt.timedelta(hours=24),
-                                                 act_due=r.due_at or t + dt.timedelta(days=15),
-                                                 acknowledged_at=t + dt.timedelta(hours=rng.uniform(1, 30)),
-                                                 acted_at=t + dt.timedelta(days=rng.uniform(1, 10)) if
-                                                 t + dt.timedelta(days=10) < now else None,
-                                                 note="已到场处置") for d in ds])
+            w = Whistle.objects.create(
+                request_id=rid, street=street_of[r.region_id], blown_at=t, reason="跨部门事项，召集相关部门报到"
+            )
+            Summons.objects.bulk_create(
+                [
+                    Summons(
+                        whistle=w,
+                        department=d,
+                        ack_due=t + dt.timedelta(hours=24),
+                        act_due=r.due_at or t + dt.timedelta(days=15),
+                        acknowledged_at=t + dt.timedelta(hours=rng.uniform(1, 30)),
+                        acted_at=t + dt.timedelta(days=rng.uniform(1, 10)) if t + dt.timedelta(days=10) < now else None,
+                        note="已到场处置",
+                    )
+                    for d in ds
+                ]
+            )
         mediations = _mediations(rng, grids, start_day, tz, now)
         with connection.cursor() as cur:
             for sql in connection.ops.sequence_reset_sql(no_style(), [ServiceRequest]):
@@ -253,16 +355,23 @@ def _insert_transitions(rows: list[tuple]) -> None:
 
     ops = connection.ops
     data_ph = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    sql = (f"INSERT INTO {Transition._meta.db_table} (request_id, action, from_state, to_state, actor_id, actor_label, "
-           f"unit_id, reason, at, data) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, {data_ph})")
+    sql = (
+        f"INSERT INTO {Transition._meta.db_table} (request_id, action, from_state, to_state, actor_id, actor_label, "
+        f"unit_id, reason, at, data) VALUES (%s, %s, %s, %s, NULL, %s, %s, %s, %s, {data_ph})"
+    )
     with connection.cursor() as cur:
         for i in range(0, len(rows), 5000):
-            cur.executemany(sql, [(*t[:7], ops.adapt_datetimefield_value(t[7]), json.dumps(t[8], ensure_ascii=False))
-                                  for t in rows[i:i + 5000]])
+            cur.executemany(
+                sql,
+                [
+                    (*t[:7], ops.adapt_datetimefield_value(t[7]), json.dumps(t[8], ensure_ascii=False))
+                    for t in rows[i : i + 5000]
+                ],
+            )
 
 
 def RESPONSE_MEDIAN(sla_class: str) -> float:
-    return {"emergency": .5, "utilities": 2, "general": 6, "complex": 10}[sla_class]
+    return {"emergency": 0.5, "utilities": 2, "general": 6, "complex": 10}[sla_class]
 
 
 def next_r(reqs, rid):
@@ -275,8 +384,16 @@ def _mediations(rng, grids, start_day, tz, now) -> int:
     people = {}
     for pid, rid in Person.objects.filter(region_id__in=communities).values_list("id", "region_id")[:20000]:
         people.setdefault(rid, []).append(pid)
-    titles = ["楼上漏水赔偿纠纷", "邻里噪音纠纷", "宅基地边界纠纷", "物业费欠缴纠纷", "宠物伤人赔偿纠纷",
-              "车位占用纠纷", "赡养老人家庭纠纷", "装修损坏墙体纠纷"]
+    titles = [
+        "楼上漏水赔偿纠纷",
+        "邻里噪音纠纷",
+        "宅基地边界纠纷",
+        "物业费欠缴纠纷",
+        "宠物伤人赔偿纠纷",
+        "车位占用纠纷",
+        "赡养老人家庭纠纷",
+        "装修损坏墙体纠纷",
+    ]
     outcomes = ["agreement"] * 6 + ["partial"] * 2 + ["failed"]
     n = 0
     for _ in range(min(24, len(communities) * 2)):
@@ -287,16 +404,26 @@ def _mediations(rng, grids, start_day, tz, now) -> int:
         lead, v1, v2 = rng.sample(pool, 3)
         opened = dt.datetime.combine(start_day + dt.timedelta(days=rng.randrange(350)), dt.time(9, 30), tz)
         outcome = rng.choice(outcomes) if opened + dt.timedelta(days=20) < now else ""
-        case = MediationCase.objects.create(region_id=rid, title=rng.choice(titles), lead_id=lead, opened_at=opened,
-                                            closed_at=opened + dt.timedelta(days=rng.randrange(3, 20))
-                                            if outcome else None, outcome=outcome,
-                                            agreement="双方自愿达成调解协议，按约定履行" if outcome in
-                                            ("agreement", "partial") else "")
+        case = MediationCase.objects.create(
+            region_id=rid,
+            title=rng.choice(titles),
+            lead_id=lead,
+            opened_at=opened,
+            closed_at=opened + dt.timedelta(days=rng.randrange(3, 20)) if outcome else None,
+            outcome=outcome,
+            agreement="双方自愿达成调解协议，按约定履行" if outcome in ("agreement", "partial") else "",
+        )
         case.volunteers.set([v1, v2])
-        MediationParty.objects.bulk_create([MediationParty(case=case, name=rng.choice("王李张刘陈") + "某",
-                                                           role=r) for r in ("申请人", "被申请人")])
-        MediationSession.objects.bulk_create([MediationSession(case=case, at=opened + dt.timedelta(days=k * 3),
-                                                               place="老马工作室", notes="听取双方意见")
-                                              for k in range(rng.randint(1, 3))])
+        MediationParty.objects.bulk_create(
+            [MediationParty(case=case, name=rng.choice("王李张刘陈") + "某", role=r) for r in ("申请人", "被申请人")]
+        )
+        MediationSession.objects.bulk_create(
+            [
+                MediationSession(
+                    case=case, at=opened + dt.timedelta(days=k * 3), place="老马工作室", notes="听取双方意见"
+                )
+                for k in range(rng.randint(1, 3))
+            ]
+        )
         n += 1
     return n

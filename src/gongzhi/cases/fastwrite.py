@@ -31,16 +31,21 @@ def _next_request_id() -> int | None:
     global _ids_db
     if connection.vendor != "postgresql":
         return None
-    db = (connection.settings_dict.get("HOST"), connection.settings_dict.get("PORT"),
-          connection.settings_dict.get("NAME"))
+    db = (
+        connection.settings_dict.get("HOST"),
+        connection.settings_dict.get("PORT"),
+        connection.settings_dict.get("NAME"),
+    )
     with _ids_lock:
         if _ids_db != db:
             _ids.clear()
             _ids_db = db
         if not _ids:
             with connection.cursor() as cur:
-                cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                            [ServiceRequest._meta.db_table, ID_BLOCK])
+                cur.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [ServiceRequest._meta.db_table, ID_BLOCK],
+                )
                 _ids.extend(sorted(r[0] for r in cur.fetchall()))
         return _ids.popleft()
 

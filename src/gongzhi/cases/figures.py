@@ -52,8 +52,20 @@ DEFAULT_RESPONSE_HOURS = 24
 RESPONSE_ACTIONS = {"start", "resolve", "report"}
 SATISFIED = ("satisfied", "basically")  # ratings counted as satisfied (满意, 基本满意)
 # the counts of one request (0 or 1 each; summed over requests they are the rollup tables' columns)
-FACT_COUNTS = ("arrived", "dispatched", "responded", "resolved", "on_time", "overdue", "returned", "reopened",
-               "rated", "satisfied", "fixed", "whistles")
+FACT_COUNTS = (
+    "arrived",
+    "dispatched",
+    "responded",
+    "resolved",
+    "on_time",
+    "overdue",
+    "returned",
+    "reopened",
+    "rated",
+    "satisfied",
+    "fixed",
+    "whistles",
+)
 FACT_MINUTES = ("minutes_to_dispatch", "minutes_to_resolve")
 # every rate, once: (numerator, denominator) of the summed counts
 RATE_DEFS = {
@@ -66,16 +78,29 @@ RATE_DEFS = {
     "whistle_rate": ("whistles", "arrived"),
 }
 RATES = tuple(RATE_DEFS)
-RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
-               "on_time_rate": "按时办结率", "return_rate": "回退率", "reopen_rate": "重办率", "whistle_rate": "吹哨率"}
+RATE_LABELS = {
+    "response_rate": "响应率",
+    "resolution_rate": "解决率",
+    "satisfaction_rate": "满意率",
+    "on_time_rate": "按时办结率",
+    "return_rate": "回退率",
+    "reopen_rate": "重办率",
+    "whistle_rate": "吹哨率",
+}
 
 
 def request_facts(requests: dict[int, dict], start: dt.datetime | None, end: dt.datetime | None) -> None:
     """Fold each request's transitions into per-request facts."""
-    qs = Transition.objects.filter(request_id__in=list(requests)) if len(requests) < 5000 else \
-        Transition.objects.filter(request__in=_request_qs(start, end))
-    for rid, action, at, data in qs.order_by("request_id", "at", "id").values_list("request_id", "action", "at",
-                                                                                  "data").iterator(chunk_size=5000):
+    qs = (
+        Transition.objects.filter(request_id__in=list(requests))
+        if len(requests) < 5000
+        else Transition.objects.filter(request__in=_request_qs(start, end))
+    )
+    for rid, action, at, data in (
+        qs.order_by("request_id", "at", "id")
+        .values_list("request_id", "action", "at", "data")
+        .iterator(chunk_size=5000)
+    ):
         f = requests.get(rid)
         if f is None:
             continue
@@ -156,6 +181,7 @@ def summed(facts: list[dict]) -> dict:
 
 def rates(s: dict) -> dict:
     """``requests`` and every rate of :data:`RATE_DEFS` from summed counts (missing counts are 0)."""
+
     def g(k):
         return int(s.get(k) or 0)
 
@@ -164,11 +190,14 @@ def rates(s: dict) -> dict:
 
 def means(s: dict) -> dict:
     """Mean hours to dispatch and to resolution from summed minutes and counts."""
+
     def g(k):
         return s.get(k) or 0
 
-    return {"mean_hours_to_dispatch": (g("minutes_to_dispatch") / 60 / g("dispatched")) if g("dispatched") else None,
-            "mean_hours_to_resolution": (g("minutes_to_resolve") / 60 / g("resolved")) if g("resolved") else None}
+    return {
+        "mean_hours_to_dispatch": (g("minutes_to_dispatch") / 60 / g("dispatched")) if g("dispatched") else None,
+        "mean_hours_to_resolution": (g("minutes_to_resolve") / 60 / g("resolved")) if g("resolved") else None,
+    }
 
 
 def median_hours(facts: list[dict], key: str) -> float | None:
@@ -197,16 +226,19 @@ def _key(level: str, path: str, grid_id: int, unit_id: int | None) -> str | int 
     return unit_id
 
 
-def compute(level: str, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-            within: Region | None = None) -> list[dict]:
+def compute(
+    level: str, *, start: dt.datetime | None = None, end: dt.datetime | None = None, within: Region | None = None
+) -> list[dict]:
     """The figures per ``level`` (grid, community, street, district or department), best-known names first."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
     qs = _request_qs(start, end)
     if within is not None:
         qs = qs.filter(region__path__startswith=within.path)
-    requests = {pk: {"key": _key(level, path, g, u), "sla": s}
-                for pk, path, g, u, s in qs.values_list("pk", "region__path", "grid_id", "handling_unit_id", "sla")}
+    requests = {
+        pk: {"key": _key(level, path, g, u), "sla": s}
+        for pk, path, g, u, s in qs.values_list("pk", "region__path", "grid_id", "handling_unit_id", "sla")
+    }
     request_facts(requests, start, end)
     groups: dict = defaultdict(list)
     for f in requests.values():
@@ -215,8 +247,11 @@ def compute(level: str, *, start: dt.datetime | None = None, end: dt.datetime | 
     names = _names(level, list(groups))
     rows = []
     for key, facts in groups.items():
-        row = {"key": names.get(key, (str(key), ""))[0],
-               "name": names.get(key, (str(key), str(key)))[1], **summarise(facts)}
+        row = {
+            "key": names.get(key, (str(key), ""))[0],
+            "name": names.get(key, (str(key), str(key)))[1],
+            **summarise(facts),
+        }
         rows.append(row)
     if level in ("community", "street", "district"):
         med = mediation_counts(level, within=within, start=start, end=end)
@@ -281,10 +316,12 @@ def aware(day: dt.date) -> dt.datetime:
 def period_facts(region: Region, start: dt.date, end: dt.date) -> dict:
     """The facts of the counted requests of ``region``'s subtree submitted in [start, end), with their sums
     (shared by every request figure inside one :func:`gongzhi.core.figures.batch`)."""
+
     def work() -> dict:
         s, e = aware(start), aware(end)
         facts = _facts_of(_request_qs(s, e).filter(region__path__startswith=region.path), s, e)
         return {"facts": facts, "sums": summed(facts)}
+
     return registry.shared(("cases.facts", region.pk, start, end), work)
 
 
@@ -301,8 +338,13 @@ def _register_rate(name: str) -> None:
         return rates(period_facts(region, start, end)["sums"])[name]
 
     rate.__qualname__ = f"rate_{name}"
-    registry.register(f"cases.{name}", rate, label=RATE_LABELS[name], unit="rate",
-                      doc=f"{num} / {den} over the counted requests submitted in the period")
+    registry.register(
+        f"cases.{name}",
+        rate,
+        label=RATE_LABELS[name],
+        unit="rate",
+        doc=f"{num} / {den} over the counted requests submitted in the period",
+    )
 
 
 for _name in RATES:
@@ -331,8 +373,12 @@ def mean_hours_to_resolution(region: Region, start: dt.date, end: dt.date) -> fl
 
 def overdue_qs(region: Region, end: dt.date) -> QuerySet[ServiceRequest]:
     """Requests still open at the end of the period whose due time had passed."""
-    return ServiceRequest.objects.filter(region__path__startswith=region.path, state__in=list(OPEN_STATES),
-                                         due_at__lt=aware(end), created_at__lt=aware(end))
+    return ServiceRequest.objects.filter(
+        region__path__startswith=region.path,
+        state__in=list(OPEN_STATES),
+        due_at__lt=aware(end),
+        created_at__lt=aware(end),
+    )
 
 
 @figure("cases.overdue_open", label="超期未办结诉求数", unit="count")
@@ -342,14 +388,16 @@ def overdue_open(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("cases.bypasses", label="紧急先行处置次数", unit="count")
 def bypasses(region: Region, start: dt.date, end: dt.date) -> int:
-    return Bypass.objects.filter(region__path__startswith=region.path, acted_at__gte=aware(start),
-                                 acted_at__lt=aware(end)).count()
+    return Bypass.objects.filter(
+        region__path__startswith=region.path, acted_at__gte=aware(start), acted_at__lt=aware(end)
+    ).count()
 
 
 def unfiled_qs(region: Region, end: dt.date) -> QuerySet[Bypass]:
     """Emergency bypasses whose filing window closed before the end of the period unfiled or filed late."""
     return Bypass.objects.filter(region__path__startswith=region.path, filing_due__lt=aware(end)).filter(
-        Q(filed_at__isnull=True) | Q(filed_at__gt=F("filing_due")))
+        Q(filed_at__isnull=True) | Q(filed_at__gt=F("filing_due"))
+    )
 
 
 @figure("cases.bypasses_unfiled", label="逾期未备案的紧急处置", unit="count")
@@ -359,11 +407,13 @@ def bypasses_unfiled(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("cases.mediations", label="调解案件数", unit="count")
 def mediations(region: Region, start: dt.date, end: dt.date) -> int:
-    return MediationCase.objects.filter(region__path__startswith=region.path, opened_at__gte=aware(start),
-                                        opened_at__lt=aware(end)).count()
+    return MediationCase.objects.filter(
+        region__path__startswith=region.path, opened_at__gte=aware(start), opened_at__lt=aware(end)
+    ).count()
 
 
 @figure("cases.mediation_agreements", label="调解达成协议数", unit="count")
 def mediation_agreements(region: Region, start: dt.date, end: dt.date) -> int:
-    return MediationCase.objects.filter(region__path__startswith=region.path, closed_at__gte=aware(start),
-                                        closed_at__lt=aware(end), outcome="agreement").count()
+    return MediationCase.objects.filter(
+        region__path__startswith=region.path, closed_at__gte=aware(start), closed_at__lt=aware(end), outcome="agreement"
+    ).count()

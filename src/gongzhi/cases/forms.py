@@ -10,8 +10,9 @@ from .models import MediationCase, Rating
 
 def category_choices():
     cats = MatterCategory.objects.filter(code__regex=r"^\d{5}$").select_related("parent").order_by("code")
-    return [("", _("不确定（由系统建议）"))] + [(c.code, f"{c.parent.name if c.parent_id else ''}·{c.name}")
-                                               for c in cats]
+    return [("", _("不确定（由系统建议）"))] + [
+        (c.code, f"{c.parent.name if c.parent_id else ''}·{c.name}") for c in cats
+    ]
 
 
 class RequestForm(forms.Form):
@@ -46,9 +47,14 @@ class ActionForm(forms.Form):
     unit = forms.CharField(label=_("指定承办单位编码"), required=False)
     resolution = forms.CharField(label=_("办理结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—")] + list(Rating.choices))
-    fixed = forms.TypedChoiceField(label=_("问题是否解决"), required=False, coerce=lambda v: v == "1",
-                                   choices=[("1", _("已解决")), ("0", _("没有真正解决"))], initial="1",
-                                   empty_value=True)
+    fixed = forms.TypedChoiceField(
+        label=_("问题是否解决"),
+        required=False,
+        coerce=lambda v: v == "1",
+        choices=[("1", _("已解决")), ("0", _("没有真正解决"))],
+        initial="1",
+        empty_value=True,
+    )
     into = forms.CharField(label=_("合并到诉求编号"), required=False)
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

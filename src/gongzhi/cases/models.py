@@ -33,8 +33,17 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", _("已撤销")
 
 
-OPEN_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.RETURNED,
-                         State.REOPENED, State.ESCALATED})
+OPEN_STATES = frozenset(
+    {
+        State.SUBMITTED,
+        State.ACCEPTED,
+        State.DISPATCHED,
+        State.IN_PROGRESS,
+        State.RETURNED,
+        State.REOPENED,
+        State.ESCALATED,
+    }
+)
 TERMINAL_STATES = frozenset({State.CLOSED, State.MERGED, State.NOT_OURS, State.CANCELLED})
 
 
@@ -60,11 +69,18 @@ class ServiceRequest(models.Model):
     token = models.CharField(max_length=32, editable=False)
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
     description = models.TextField(_("诉求内容"))
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="requests", verbose_name=_("事项类别"),
-                                 db_index=False)  # (category, state) leads with it
-    suggested_category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="+", db_index=False)
+    category = models.ForeignKey(
+        MatterCategory,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("事项类别"),
+        db_index=False,
+    )  # (category, state) leads with it
+    suggested_category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     suggestion_confidence = models.FloatField(null=True, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="requests", verbose_name=_("社区/村"))
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="requests", verbose_name=_("网格"))
@@ -75,15 +91,24 @@ class ServiceRequest(models.Model):
     reporter_name = models.CharField(_("联系人"), max_length=40, blank=True)
     reporter_phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     reporter_id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
-    reporter_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="my_requests")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    state = models.CharField(_("状态"), max_length=12, choices=State.choices,
-                             default=State.SUBMITTED)  # (state, due_at) leads with it
-    handling_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="requests", verbose_name=_("承办单位"),
-                                      db_index=False)  # (handling_unit, state) leads with it
+    reporter_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="my_requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(
+        _("状态"), max_length=12, choices=State.choices, default=State.SUBMITTED
+    )  # (state, due_at) leads with it
+    handling_unit = models.ForeignKey(
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="requests",
+        verbose_name=_("承办单位"),
+        db_index=False,
+    )  # (handling_unit, state) leads with it
     routing_reason = models.TextField(_("派单依据"), blank=True)
     routing = models.JSONField(default=dict, blank=True)
     sla = models.CharField(_("办理时限"), max_length=12, choices=SlaClass.choices, default=SlaClass.GENERAL)
@@ -91,8 +116,7 @@ class ServiceRequest(models.Model):
     due_at = models.DateTimeField(_("截止时间"), null=True, blank=True, db_index=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
     overdue_escalated_at = models.DateTimeField(null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="duplicates")
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
     fixed = models.BooleanField(_("问题已解决"), null=True, blank=True)
     resolution = models.TextField(_("办理结果"), blank=True)
@@ -104,11 +128,16 @@ class ServiceRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["category", "state"]),
-                   models.Index(fields=["handling_unit", "state"])]
-        constraints = [models.UniqueConstraint(fields=["number"], name="cases_request_number_unique"),
-                       models.UniqueConstraint(fields=["token"], name="cases_request_token_unique"),
-                       models.UniqueConstraint(fields=["idempotency_key"], name="cases_request_idempotency_unique")]
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["category", "state"]),
+            models.Index(fields=["handling_unit", "state"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="cases_request_number_unique"),
+            models.UniqueConstraint(fields=["token"], name="cases_request_token_unique"),
+            models.UniqueConstraint(fields=["idempotency_key"], name="cases_request_idempotency_unique"),
+        ]
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
 
@@ -130,13 +159,15 @@ class ServiceRequest(models.Model):
 class Transition(models.Model):
     """One change of a request's state: who, when, why. The figures are computed from these rows."""
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="transitions",
-                                db_index=False)  # (request, action) leads with it
+    request = models.ForeignKey(
+        ServiceRequest, on_delete=models.CASCADE, related_name="transitions", db_index=False
+    )  # (request, action) leads with it
     action = models.CharField(max_length=20)
     from_state = models.CharField(max_length=12, blank=True)
     to_state = models.CharField(max_length=12)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_label = models.CharField(max_length=80, blank=True)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reason = models.TextField(blank=True)
@@ -181,8 +212,9 @@ class Whistle(models.Model):
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="whistles")
     street = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
-    blown_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    blown_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     blown_at = models.DateTimeField()
     reason = models.TextField()
 
@@ -214,8 +246,9 @@ class Bypass(models.Model):
     acted_at = models.DateTimeField()
     filing_due = models.DateTimeField()
     filed_at = models.DateTimeField(null=True, blank=True)
-    request = models.OneToOneField(ServiceRequest, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="bypass")
+    request = models.OneToOneField(
+        ServiceRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="bypass"
+    )
     flagged_at = models.DateTimeField(null=True, blank=True)
 
 
@@ -223,8 +256,7 @@ class FollowUp(models.Model):
     """A follow-up visit (回访) after resolution."""
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="followups")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField()
     rating = models.CharField(max_length=12, choices=Rating.choices, blank=True)
     fixed = models.BooleanField()
@@ -251,8 +283,9 @@ class MediationCase(models.Model):
         PARTIAL = "partial", _("部分达成")
         FAILED = "failed", _("调解不成")
 
-    request = models.ForeignKey(ServiceRequest, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="mediations")
+    request = models.ForeignKey(
+        ServiceRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="mediations"
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(_("纠纷事由"), max_length=120)
     lead = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("主调解员"))

@@ -32,8 +32,9 @@ from gongzhi.org.models import MatterCategory
 from . import services
 from .models import Channel, Open311Client, ServiceRequest, State
 
-CLOSED_STATES = frozenset({State.RESOLVED, State.CONFIRMED, State.CLOSED, State.MERGED, State.NOT_OURS,
-                           State.CANCELLED})
+CLOSED_STATES = frozenset(
+    {State.RESOLVED, State.CONFIRMED, State.CLOSED, State.MERGED, State.NOT_OURS, State.CANCELLED}
+)
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90  # the spec's default window for GET requests
 MAX_IDS = 100  # service_request_id values in one GET
@@ -46,12 +47,12 @@ MAX_KEY = 100  # the stored key is "o311:<client id>:<key>" in the request's 120
 # (land contracts, homesteads: one family's affairs), and any class added later until it is listed.
 FULL, SUMMARY = "full", "summary"
 PUBLIC_CLASSES: dict[str, str] = {
-    "01": FULL,     # 市容环境: public space
-    "02": FULL,     # 公共设施: public facilities
-    "03": FULL,     # 水电气热: outages
+    "01": FULL,  # 市容环境: public space
+    "02": FULL,  # 公共设施: public facilities
+    "03": FULL,  # 水电气热: outages
     "04": SUMMARY,  # 物业管理: inside compounds
-    "07": FULL,     # 安全隐患: hazards
-    "09": FULL,     # 生态环境: pollution
+    "07": FULL,  # 安全隐患: hazards
+    "09": FULL,  # 生态环境: pollution
 }
 
 # Characters XML 1.0 cannot carry (C0 controls but tab/newline/return, lone surrogates, U+FFFE/F).
@@ -81,8 +82,7 @@ def issue_key(actor, name: str) -> str:
     if Open311Client.objects.filter(name=name, revoked=False).exists():
         raise DomainError(f"客户端{name}已有API密钥", field="name", code=CoreError.DUPLICATE)
     key = "o311_" + secrets.token_urlsafe(24)
-    Open311Client.objects.update_or_create(name=name, defaults={"key_hash": Open311Client.hash(key),
-                                                                "revoked": False})
+    Open311Client.objects.update_or_create(name=name, defaults={"key_hash": Open311Client.hash(key), "revoked": False})
     return key
 
 
@@ -138,30 +138,46 @@ def _ts(t: dt.datetime | None) -> str | None:
 
 def service_row(c: MatterCategory) -> dict:
     private = "" if publicity(c.code) else "；办理情况不公开"
-    return {"service_code": c.code, "service_name": c.name, "description": f"{c.parent.name if c.parent_id else ''}"
-            f"·{c.name}（{c.get_default_sla_display()}{private}）", "metadata": False, "type": "realtime",
-            "keywords": ",".join(c.keywords.split()), "group": c.parent.name if c.parent_id else ""}
+    return {
+        "service_code": c.code,
+        "service_name": c.name,
+        "description": f"{c.parent.name if c.parent_id else ''}·{c.name}（{c.get_default_sla_display()}{private}）",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": ",".join(c.keywords.split()),
+        "group": c.parent.name if c.parent_id else "",
+    }
 
 
 def request_row(r: ServiceRequest) -> dict:
     """The public view of a request (its category must be public: see :func:`public_requests`)."""
     full = publicity(r.category.code if r.category_id else None) == FULL
     return {
-        "service_request_id": r.number, "status": status_of(r),
+        "service_request_id": r.number,
+        "status": status_of(r),
         "status_notes": State(r.state).label + (f"：{perm.mask_text(r.resolution)}" if r.resolution and full else ""),
-        "service_name": r.category.name if r.category_id else "", "service_code": r.category.code if r.category_id
-        else "", "description": perm.mask_text(r.description) if full else "",
-        "agency_responsible": r.handling_unit.name if r.handling_unit_id else "", "service_notice": r.get_sla_display(),
-        "requested_datetime": _ts(r.created_at), "updated_datetime": _ts(r.updated_at),
-        "expected_datetime": _ts(r.due_at), "address": r.grid.name, "address_id": r.grid.code, "zipcode": "",
-        "lat": round(r.grid.centroid_lat, 6), "long": round(r.grid.centroid_lon, 6), "media_url": "",
+        "service_name": r.category.name if r.category_id else "",
+        "service_code": r.category.code if r.category_id else "",
+        "description": perm.mask_text(r.description) if full else "",
+        "agency_responsible": r.handling_unit.name if r.handling_unit_id else "",
+        "service_notice": r.get_sla_display(),
+        "requested_datetime": _ts(r.created_at),
+        "updated_datetime": _ts(r.updated_at),
+        "expected_datetime": _ts(r.due_at),
+        "address": r.grid.name,
+        "address_id": r.grid.code,
+        "zipcode": "",
+        "lat": round(r.grid.centroid_lat, 6),
+        "long": round(r.grid.centroid_lon, 6),
+        "media_url": "",
     }
 
 
 def public_requests():
     """The requests GET may show: categorised, in a public category."""
     return ServiceRequest.objects.select_related("category", "handling_unit", "grid").filter(
-        category__code__in=public_codes())
+        category__code__in=public_codes()
+    )
 
 
 # ----------------------------------------------------------------- views
@@ -188,8 +204,10 @@ def service_definition(request, code, fmt="json"):
         top = ET.Element("service_definition")
         _xml_value(top, "service_code", c.code)
         ET.SubElement(top, "attributes")
-        return HttpResponse(b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8"),
-                            content_type="text/xml; charset=utf-8")
+        return HttpResponse(
+            b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(top, encoding="utf-8"),
+            content_type="text/xml; charset=utf-8",
+        )
     return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
@@ -314,16 +332,32 @@ def _post_request(request, fmt):
             raise DomainError(f"at most {MAX_KEY} characters, no control characters", field="idempotency_key")
         req, _ = services.submit(
             AnonymousUser(),  # the client system, authenticated by its key, is no platform user
-            description=data.get("description", ""), channel=Channel.OPEN311, category=code, lon=lon, lat=lat,
-            grid=grid, address=data.get("address_string", ""), reporter_name=name,
-            reporter_phone=data.get("phone", ""), anonymous=not (name or data.get("phone")),
+            description=data.get("description", ""),
+            channel=Channel.OPEN311,
+            category=code,
+            lon=lon,
+            lat=lat,
+            grid=grid,
+            address=data.get("address_string", ""),
+            reporter_name=name,
+            reporter_phone=data.get("phone", ""),
+            anonymous=not (name or data.get("phone")),
             media_url=data.get("media_url", ""),  # stays a URL: the platform never fetches it
-            idempotency_key=f"o311:{client.pk}:{key}" if key else None)
+            idempotency_key=f"o311:{client.pk}:{key}" if key else None,
+        )
     except NotFound as exc:
         return error(request, fmt, 404, exc.message)
     except DomainError as exc:  # 400; 422 for a key reused with another request; 413 for a large file
-        return error(request, fmt, exc.status if exc.status in (400, 413, 422) else 400,
-                     f"{exc.field + ': ' if exc.field else ''}{exc.message}")
-    row = {"service_request_id": req.number, "token": req.token,
-           "service_notice": req.get_sla_display(), "account_id": None}
+        return error(
+            request,
+            fmt,
+            exc.status if exc.status in (400, 413, 422) else 400,
+            f"{exc.field + ': ' if exc.field else ''}{exc.message}",
+        )
+    row = {
+        "service_request_id": req.number,
+        "token": req.token,
+        "service_notice": req.get_sla_display(),
+        "account_id": None,
+    }
     return render(request, fmt, [row], "service_requests", "request", status=201)

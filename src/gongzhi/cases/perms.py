@@ -61,8 +61,12 @@ def can(user, action: str, req=None, *, region=None, unit=None) -> bool:
             continue
         if unit is not None and unit.path.startswith(r.unit.path):
             return True
-        if (r.role in AREA_ROLES and unit is not None and unit.kind != UnitKind.DEPARTMENT
-                and unit.region.path.startswith(r.region.path)):
+        if (
+            r.role in AREA_ROLES
+            and unit is not None
+            and unit.kind != UnitKind.DEPARTMENT
+            and unit.region.path.startswith(r.region.path)
+        ):
             return True
         if unit is None and region is not None and r.role in AREA_ROLES and region.path.startswith(r.region.path):
             return True
@@ -87,9 +91,18 @@ def masked_contact(user, req) -> dict:
     see = sees_personal(user, req)
     return {
         "reporter_name": req.reporter_name if see or not req.reporter_name else req.reporter_name[:1] + "*",
-        "reporter_phone": req.reporter_phone if see else perm.mask_phone(req.reporter_phone) if req.reporter_phone else "",
-        "reporter_id_number": (req.reporter_id_number if see else perm.mask_id_number(req.reporter_id_number)
-                               if req.reporter_id_number else ""),
+        "reporter_phone": req.reporter_phone
+        if see
+        else perm.mask_phone(req.reporter_phone)
+        if req.reporter_phone
+        else "",
+        "reporter_id_number": (
+            req.reporter_id_number
+            if see
+            else perm.mask_id_number(req.reporter_id_number)
+            if req.reporter_id_number
+            else ""
+        ),
         "masked": not see,
     }
 

@@ -71,8 +71,12 @@ def index(request):
 
 
 def _intake_ctx(form, **extra) -> dict:
-    return {"form": form, "max_count": attachments_mod.max_count(),
-            "max_mb": attachments_mod.max_bytes() // (1024 * 1024), **extra}
+    return {
+        "form": form,
+        "max_count": attachments_mod.max_count(),
+        "max_mb": attachments_mod.max_bytes() // (1024 * 1024),
+        **extra,
+    }
 
 
 def _author_key(request, prefix: str, key: str | None) -> str | None:
@@ -101,10 +105,20 @@ def new(request, simple: bool = False):
             key = d.get("idempotency_key")
             try:
                 req, _created = services.submit(
-                    request.user, description=d["description"], channel=Channel.WEB, category=d["category"] or None,
-                    lon=d["lon"], lat=d["lat"], grid=d["grid"] or None, address=d["address"],
-                    anonymous=d["anonymous"], reporter_name=d["reporter_name"], reporter_phone=d["reporter_phone"],
-                    idempotency_key=_author_key(request, "web", key), attachments=files)
+                    request.user,
+                    description=d["description"],
+                    channel=Channel.WEB,
+                    category=d["category"] or None,
+                    lon=d["lon"],
+                    lat=d["lat"],
+                    grid=d["grid"] or None,
+                    address=d["address"],
+                    anonymous=d["anonymous"],
+                    reporter_name=d["reporter_name"],
+                    reporter_phone=d["reporter_phone"],
+                    idempotency_key=_author_key(request, "web", key),
+                    attachments=files,
+                )
             except IdempotencyMismatch as e:
                 # The form was sent before with other content (e.g. edited after "back"): file nothing,
                 # say so, and give the form a fresh key so that sending it again files a new request.
@@ -116,8 +130,7 @@ def new(request, simple: bool = False):
                 _mark(form, e)
                 if e.field == "attachments":
                     form.add_error(None, e.message)
-                    return render(request, template, _intake_ctx(form, attachment_error=e.message),
-                                  status=e.status)
+                    return render(request, template, _intake_ctx(form, attachment_error=e.message), status=e.status)
             else:
                 _remember(request, req)
                 return redirect(reverse("cases:detail", args=[req.number]) + f"?token={req.token}")
@@ -172,13 +185,21 @@ def _available_actions(user, req, is_reporter: bool) -> list[str]:
 
 
 def detail(request, number):
-    req = ServiceRequest.objects.select_related("category", "region", "grid", "handling_unit__region",
-                                                "merged_into").filter(number=number).first()
+    req = (
+        ServiceRequest.objects.select_related("category", "region", "grid", "handling_unit__region", "merged_into")
+        .filter(number=number)
+        .first()
+    )
     if req is None or not _may_view(request, req):
         raise Http404(_("诉求不存在或无权查看"))
-    token = request.GET.get("token") or request.POST.get("token") or (
-        req.token if req.token in request.session.get(SESSION_KEY, []) else None)
-    is_reporter = bool(token == req.token or (request.user.is_authenticated and req.reporter_user_id == request.user.pk))
+    token = (
+        request.GET.get("token")
+        or request.POST.get("token")
+        or (req.token if req.token in request.session.get(SESSION_KEY, []) else None)
+    )
+    is_reporter = bool(
+        token == req.token or (request.user.is_authenticated and req.reporter_user_id == request.user.pk)
+    )
     form = ActionForm(initial={"expected_version": req.version})
     whistle_form = None
     if perms.can(request.user, perms.WHISTLE, req) and req.state in OPEN_STATES:
@@ -189,16 +210,24 @@ def detail(request, number):
             whistle_form = WhistleForm(request.POST, departments=Unit.objects.filter(kind=UnitKind.DEPARTMENT))
             if whistle_form.is_valid():
                 try:
-                    services.blow_whistle(request.user, req, departments=whistle_form.cleaned_data["departments"],
-                                          reason=whistle_form.cleaned_data["reason"])
+                    services.blow_whistle(
+                        request.user,
+                        req,
+                        departments=whistle_form.cleaned_data["departments"],
+                        reason=whistle_form.cleaned_data["reason"],
+                    )
                     return redirect(reverse("cases:detail", args=[number]))
                 except DomainError as e:
                     _mark(whistle_form, e)
             status = 400
         elif request.POST.get("form") == "report":
             try:
-                services.report(request.user, int(request.POST.get("summons", 0)), step=request.POST.get("step", ""),
-                                note=request.POST.get("note", ""))
+                services.report(
+                    request.user,
+                    int(request.POST.get("summons", 0)),
+                    step=request.POST.get("step", ""),
+                    note=request.POST.get("note", ""),
+                )
                 return redirect(reverse("cases:detail", args=[number]))
             except DomainError as e:
                 form.add_error(None, e.message)
@@ -207,10 +236,17 @@ def detail(request, number):
             form = ActionForm(request.POST)
             if form.is_valid():
                 d = form.cleaned_data
-                data = ActionIn(action=d["action"], reason=d["reason"], category=d["category"] or None,
-                                unit=d["unit"] or None, resolution=d["resolution"], rating=d["rating"],
-                                fixed=d["fixed"] if d["fixed"] is not None else True, into=d["into"] or None,
-                                expected_version=d["expected_version"])
+                data = ActionIn(
+                    action=d["action"],
+                    reason=d["reason"],
+                    category=d["category"] or None,
+                    unit=d["unit"] or None,
+                    resolution=d["resolution"],
+                    rating=d["rating"],
+                    fixed=d["fixed"] if d["fixed"] is not None else True,
+                    into=d["into"] or None,
+                    expected_version=d["expected_version"],
+                )
                 try:
                     apply_action(request.user, req, data, token=token if is_reporter else None)
                     url = reverse("cases:detail", args=[number]) + (f"?token={token}" if is_reporter and token else "")
@@ -225,25 +261,43 @@ def detail(request, number):
     if request.method == "GET" and not is_reporter:
         log_contact_view(request, req, d, via="page")
     if is_reporter:  # the reporter sees their own contact details
-        d.update(reporter_name=req.reporter_name, reporter_phone=req.reporter_phone, masked=False,
-                 description=req.description, resolution=req.resolution)
+        d.update(
+            reporter_name=req.reporter_name,
+            reporter_phone=req.reporter_phone,
+            masked=False,
+            description=req.description,
+            resolution=req.resolution,
+        )
     whistles = req.whistles.prefetch_related("summonses__department").order_by("blown_at")
     my_units = [r.unit.path for r in perms.roles(request.user)]
     dupes = []
     if req.category_id and req.state in OPEN_STATES and perms.can(request.user, perms.DISPATCH, req):
-        dupes = duplicates_for(request.user, category=req.category, lon=req.lon, lat=req.lat,
-                               text=req.description, exclude_id=req.pk)
-    return render(request, "cases/detail.html", {
-        "req": req, "d": d, "form": form, "whistle_form": whistle_form, "token": token if is_reporter else "",
-        "actions": _available_actions(request.user, req, is_reporter), "labels": services.ACTION_LABELS,
-        "whistles": whistles, "my_units": my_units, "dupes": dupes,
-        "effective": services.effective(req) if req.merged_into_id else None,
-        "geometry": req.grid.geometry,
-        "receipts": ledger_receipts(req),
-        "attachments": list(req.attachments.all()),
-        "sees_attachments": is_reporter or perms.sees_personal(request.user, req),
-        "token_q": f"?token={token}" if is_reporter and token else "",
-    }, status=status)
+        dupes = duplicates_for(
+            request.user, category=req.category, lon=req.lon, lat=req.lat, text=req.description, exclude_id=req.pk
+        )
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "req": req,
+            "d": d,
+            "form": form,
+            "whistle_form": whistle_form,
+            "token": token if is_reporter else "",
+            "actions": _available_actions(request.user, req, is_reporter),
+            "labels": services.ACTION_LABELS,
+            "whistles": whistles,
+            "my_units": my_units,
+            "dupes": dupes,
+            "effective": services.effective(req) if req.merged_into_id else None,
+            "geometry": req.grid.geometry,
+            "receipts": ledger_receipts(req),
+            "attachments": list(req.attachments.all()),
+            "sees_attachments": is_reporter or perms.sees_personal(request.user, req),
+            "token_q": f"?token={token}" if is_reporter and token else "",
+        },
+        status=status,
+    )
 
 
 def attachment(request, number, pk):
@@ -252,7 +306,9 @@ def attachment(request, number, pk):
     if req is None or not _may_view(request, req):
         raise Http404(_("诉求不存在或无权查看"))
     token = request.GET.get("token") or (req.token if req.token in request.session.get(SESSION_KEY, []) else None)
-    is_reporter = bool(token == req.token or (request.user.is_authenticated and req.reporter_user_id == request.user.pk))
+    is_reporter = bool(
+        token == req.token or (request.user.is_authenticated and req.reporter_user_id == request.user.pk)
+    )
     if not (is_reporter or perms.sees_personal(request.user, req)):
         raise PermissionDenied(_("无权查看附件"))
     att = req.attachments.filter(pk=pk).exclude(stored_name="").first()
@@ -262,8 +318,9 @@ def attachment(request, number, pk):
         fh = open(attachments_mod.path_of(att), "rb")
     except FileNotFoundError:
         raise Http404(_("附件文件已丢失")) from None
-    resp = FileResponse(fh, content_type=att.content_type, as_attachment=not att.is_image,
-                        filename=att.original_name or att.stored_name)
+    resp = FileResponse(
+        fh, content_type=att.content_type, as_attachment=not att.is_image, filename=att.original_name or att.stored_name
+    )
     resp["X-Content-Type-Options"] = "nosniff"
     resp["Cache-Control"] = "private, no-store"
     resp["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -287,14 +344,24 @@ def _open(qs):
 @login_required
 def grid_inbox(request):
     person = Person.objects.filter(user=request.user).first()
-    grids = list(GridAssignment.objects.filter(person=person, kind=GridAssignment.Kind.GRID_WORKER,
-                                               end_date__isnull=True).values_list("grid_id", flat=True)) if person else []
+    grids = (
+        list(
+            GridAssignment.objects.filter(
+                person=person, kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True
+            ).values_list("grid_id", flat=True)
+        )
+        if person
+        else []
+    )
     qs = visible_requests(request.user)
     qs = qs.filter(grid_id__in=grids) if grids else perm.scope(request.user, qs)
     rows = [(r, sla.flags(r)) for r in _open(qs).order_by(F_due(), "created_at")[:200]]
     bypasses = Bypass.objects.filter(worker=request.user, filed_at__isnull=True).select_related("category", "grid")
-    return render(request, "cases/grid_inbox.html", {"rows": rows, "grids": Grid.objects.filter(pk__in=grids),
-                                                     "bypasses": bypasses, "bypass_form": BypassForm()})
+    return render(
+        request,
+        "cases/grid_inbox.html",
+        {"rows": rows, "grids": Grid.objects.filter(pk__in=grids), "bypasses": bypasses, "bypass_form": BypassForm()},
+    )
 
 
 def F_due():
@@ -314,16 +381,32 @@ def desk(request):
         qs = qs.filter(cond)
     waiting = qs.filter(state__in=[State.SUBMITTED, State.ACCEPTED, State.RETURNED, State.REOPENED, State.ESCALATED])
     waiting = [(r, sla.flags(r)) for r in waiting.order_by(F_due(), "created_at")[:200]]
-    in_hand = [(r, sla.flags(r)) for r in qs.filter(state__in=[State.DISPATCHED, State.IN_PROGRESS])
-               .order_by(F_due())[:200]]
-    summonses = (Summons.objects.filter(whistle__request__in=qs, acted_at__isnull=True)
-                 .select_related("department", "whistle__request").order_by("ack_due")[:100])
-    unfiled = perm.scope(request.user, Bypass.objects.filter(filed_at__isnull=True, flagged_at__isnull=False)
-                         .select_related("grid", "category"))[:50]
+    in_hand = [
+        (r, sla.flags(r)) for r in qs.filter(state__in=[State.DISPATCHED, State.IN_PROGRESS]).order_by(F_due())[:200]
+    ]
+    summonses = (
+        Summons.objects.filter(whistle__request__in=qs, acted_at__isnull=True)
+        .select_related("department", "whistle__request")
+        .order_by("ack_due")[:100]
+    )
+    unfiled = perm.scope(
+        request.user,
+        Bypass.objects.filter(filed_at__isnull=True, flagged_at__isnull=False).select_related("grid", "category"),
+    )[:50]
     home = perm.home_region(request.user)
     streets = figures.compute("street", within=home) if home is not None else []
-    return render(request, "cases/desk.html", {"waiting": waiting, "in_hand": in_hand, "summonses": summonses,
-                                               "unfiled": unfiled, "streets": streets, "now": timezone.now()})
+    return render(
+        request,
+        "cases/desk.html",
+        {
+            "waiting": waiting,
+            "in_hand": in_hand,
+            "summonses": summonses,
+            "unfiled": unfiled,
+            "streets": streets,
+            "now": timezone.now(),
+        },
+    )
 
 
 @login_required
@@ -337,8 +420,11 @@ def dept_inbox(request):
     scond = Q(pk__in=[])
     for u in units:
         scond |= Q(department__path__startswith=u.path)
-    summonses = (Summons.objects.filter(scond, acted_at__isnull=True).select_related("department", "whistle__request")
-                 .order_by("ack_due")[:100])
+    summonses = (
+        Summons.objects.filter(scond, acted_at__isnull=True)
+        .select_related("department", "whistle__request")
+        .order_by("ack_due")[:100]
+    )
     return render(request, "cases/dept_inbox.html", {"rows": rows, "summonses": summonses, "now": timezone.now()})
 
 
@@ -354,20 +440,37 @@ def hotline(request):
             key = d.get("idempotency_key")
             try:
                 created, _c = services.submit(
-                    request.user, description=d["description"], channel=Channel.HOTLINE,
-                    category=d["category"] or None, lon=d["lon"], lat=d["lat"], grid=d["grid"] or None,
-                    address=d["address"], anonymous=d["anonymous"], reporter_name=d["reporter_name"],
-                    reporter_phone=d["reporter_phone"], reporter_id_number=d["reporter_id_number"],
-                    idempotency_key=_author_key(request, "hotline", key))
+                    request.user,
+                    description=d["description"],
+                    channel=Channel.HOTLINE,
+                    category=d["category"] or None,
+                    lon=d["lon"],
+                    lat=d["lat"],
+                    grid=d["grid"] or None,
+                    address=d["address"],
+                    anonymous=d["anonymous"],
+                    reporter_name=d["reporter_name"],
+                    reporter_phone=d["reporter_phone"],
+                    reporter_id_number=d["reporter_id_number"],
+                    idempotency_key=_author_key(request, "hotline", key),
+                )
                 form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
             except IdempotencyMismatch as e:
                 form = HotlineForm(_with_fresh_key(request.POST))
                 form.is_valid()
                 form.add_error(None, e.message)
-                return render(request, "cases/hotline.html", {
-                    "form": form, "created": None,
-                    "grids": perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[:2000]},
-                    status=e.status)
+                return render(
+                    request,
+                    "cases/hotline.html",
+                    {
+                        "form": form,
+                        "created": None,
+                        "grids": perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[
+                            :2000
+                        ],
+                    },
+                    status=e.status,
+                )
             except DomainError as e:
                 _mark(form, e)
         status = 200 if created or form.is_valid() and not form.errors else 400
@@ -386,8 +489,11 @@ def figures_page(request):
     home = perm.home_region(request.user)
     rows = figures.compute(level, within=home) if home else []
     total = figures.total(within=home) if home else None
-    return render(request, "cases/figures.html", {"rows": rows, "total": total, "level": level,
-                                                  "levels": figures.LEVELS, "rates": figures.RATES})
+    return render(
+        request,
+        "cases/figures.html",
+        {"rows": rows, "total": total, "level": level, "levels": figures.LEVELS, "rates": figures.RATES},
+    )
 
 
 @login_required
@@ -396,9 +502,12 @@ def bypass(request):
     if request.method == "POST":
         if request.POST.get("form") == "file":
             try:
-                req = services.file_bypass(request.user, int(request.POST.get("bypass", 0)),
-                                           description=request.POST.get("description", ""),
-                                           resolution=request.POST.get("resolution", ""))
+                req = services.file_bypass(
+                    request.user,
+                    int(request.POST.get("bypass", 0)),
+                    description=request.POST.get("description", ""),
+                    resolution=request.POST.get("resolution", ""),
+                )
                 return redirect("cases:detail", number=req.number)
             except DomainError as e:
                 form = BypassForm()
@@ -410,8 +519,9 @@ def bypass(request):
             except DomainError as e:
                 _mark(form, e)
     bypasses = Bypass.objects.filter(worker=request.user, filed_at__isnull=True).select_related("category", "grid")
-    return render(request, "cases/bypass.html", {"bypass_form": form, "bypasses": bypasses}, status=400
-                  if form.errors else 200)
+    return render(
+        request, "cases/bypass.html", {"bypass_form": form, "bypasses": bypasses}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -430,14 +540,20 @@ def mediation(request):
                 region = Person.objects.filter(pk=d["lead"]).values_list("region", flat=True).first()
                 from gongzhi.core.models import Region
 
-                services.open_mediation(request.user, region=Region.objects.get(pk=region) if region else home,
-                                        title=d["title"], lead=d["lead"], volunteers=vols,
-                                        parties=[{"name": d["party_a"]}, {"name": d["party_b"]}])
+                services.open_mediation(
+                    request.user,
+                    region=Region.objects.get(pk=region) if region else home,
+                    title=d["title"],
+                    lead=d["lead"],
+                    volunteers=vols,
+                    parties=[{"name": d["party_a"]}, {"name": d["party_b"]}],
+                )
                 return redirect("cases:mediation")
             except DomainError as e:
                 _mark(form, e)
-    return render(request, "cases/mediation.html", {"cases": cases[:200], "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "cases/mediation.html", {"cases": cases[:200], "form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required
@@ -449,8 +565,13 @@ def mediation_detail(request, pk):
     if request.method == "POST":
         if request.POST.get("form") == "session":
             try:
-                services.add_session(request.user, case, at=timezone.now(), place=request.POST.get("place", ""),
-                                     notes=request.POST.get("notes", ""))
+                services.add_session(
+                    request.user,
+                    case,
+                    at=timezone.now(),
+                    place=request.POST.get("place", ""),
+                    notes=request.POST.get("notes", ""),
+                )
                 return redirect("cases:mediation_detail", pk=pk)
             except DomainError as e:
                 form.add_error(None, e.message)
@@ -460,15 +581,18 @@ def mediation_detail(request, pk):
                 return redirect("cases:mediation_detail", pk=pk)
             except DomainError as e:
                 _mark(form, e)
-    return render(request, "cases/mediation_detail.html", {"case": case, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "cases/mediation_detail.html", {"case": case, "form": form}, status=400 if form.errors else 200
+    )
 
 
 @require_GET
 def grids_geojson(request):
     """Public: grid boundaries (no personal data) for the submission map."""
-    feats = [{"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code, "name": g.name}}
-             for g in Grid.objects.only("code", "name", "geometry")]
+    feats = [
+        {"type": "Feature", "geometry": g.geometry, "properties": {"code": g.code, "name": g.name}}
+        for g in Grid.objects.only("code", "name", "geometry")
+    ]
     return JsonResponse({"type": "FeatureCollection", "features": feats}, json_dumps_params={"ensure_ascii": False})
 
 
@@ -499,13 +623,19 @@ def locate(request):
         return JsonResponse({"detail": _("经纬度须为数字"), "field": "location"}, status=400)
     except DomainError as e:
         return JsonResponse(e.as_dict(), status=400)
-    return JsonResponse({"grid": g.code, "grid_name": g.name, "region": g.region.code, "region_name": g.region.name},
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"grid": g.code, "grid_name": g.name, "region": g.region.code, "region_name": g.region.name},
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @require_GET
 def suggest(request):
     s = classify.suggest(request.GET.get("text", ""), k=3, timeout=2.0) or []
-    return JsonResponse({"suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)}
-                                         for c, p in s], "threshold": services.intake.SUGGESTION_THRESHOLD},
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {
+            "suggestions": [{"category": c.code, "name": c.name, "confidence": round(p, 3)} for c, p in s],
+            "threshold": services.intake.SUGGESTION_THRESHOLD,
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )

@@ -38,13 +38,21 @@ def masked_description(user, req: ServiceRequest) -> str:
     return req.description if perms.sees_personal(user, req) else perm.mask_text(req.description)
 
 
-def duplicates_for(user, req_or_place: ServiceRequest | None = None, *, category, lon, lat, text="",
-                   exclude_id=None) -> list[dict]:
+def duplicates_for(
+    user, req_or_place: ServiceRequest | None = None, *, category, lon, lat, text="", exclude_id=None
+) -> list[dict]:
     """Possible duplicates among the requests ``user`` may see, descriptions masked as for them."""
     from . import classify
 
-    return classify.duplicates(category=category, lon=lon, lat=lat, text=text, exclude_id=exclude_id,
-                               within=visible_requests(user), mask=lambda r: masked_description(user, r))
+    return classify.duplicates(
+        category=category,
+        lon=lon,
+        lat=lat,
+        text=text,
+        exclude_id=exclude_id,
+        within=visible_requests(user),
+        mask=lambda r: masked_description(user, r),
+    )
 
 
 def log_contact_view(request, req: ServiceRequest, d: dict, *, via: str) -> None:
@@ -66,34 +74,67 @@ def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
     see = perms.sees_personal(user, req)
     text = (lambda s: s) if see else perm.mask_text
     d = {
-        "number": req.number, "state": req.state, "state_label": str(State(req.state).label),
-        "channel": req.channel, "description": text(req.description),
+        "number": req.number,
+        "state": req.state,
+        "state_label": str(State(req.state).label),
+        "channel": req.channel,
+        "description": text(req.description),
         "category": req.category.code if req.category_id else None,
         "category_name": req.category.name if req.category_id else None,
         "suggested_category": req.suggested_category.code if req.suggested_category_id else None,
         "suggestion_confidence": req.suggestion_confidence,
-        "region": req.region.code, "region_name": req.region.name, "grid": req.grid.code, "grid_name": req.grid.name,
-        "lon": req.lon, "lat": req.lat, "address": req.address, "anonymous": req.anonymous,
+        "region": req.region.code,
+        "region_name": req.region.name,
+        "grid": req.grid.code,
+        "grid_name": req.grid.name,
+        "lon": req.lon,
+        "lat": req.lat,
+        "address": req.address,
+        "anonymous": req.anonymous,
         "handling_unit": req.handling_unit.code if req.handling_unit_id else None,
         "handling_unit_name": req.handling_unit.name if req.handling_unit_id else None,
-        "routing_reason": req.routing_reason, "sla": req.sla,
-        "due_at": req.due_at.isoformat() if req.due_at else None, "overdue": f["overdue"], "due_soon": f["due_soon"],
-        "escalation_level": req.escalation_level, "merged_into": req.merged_into.number if req.merged_into_id else None,
-        "rating": req.rating or None, "fixed": req.fixed, "resolution": text(req.resolution),
-        "created_at": req.created_at.isoformat(), "updated_at": req.updated_at.isoformat(), "version": req.version,
+        "routing_reason": req.routing_reason,
+        "sla": req.sla,
+        "due_at": req.due_at.isoformat() if req.due_at else None,
+        "overdue": f["overdue"],
+        "due_soon": f["due_soon"],
+        "escalation_level": req.escalation_level,
+        "merged_into": req.merged_into.number if req.merged_into_id else None,
+        "rating": req.rating or None,
+        "fixed": req.fixed,
+        "resolution": text(req.resolution),
+        "created_at": req.created_at.isoformat(),
+        "updated_at": req.updated_at.isoformat(),
+        "version": req.version,
         **perms.masked_contact(user, req),
     }
     if timeline:
         d["timeline"] = [
-            {"action": t.action, "from_state": t.from_state, "to_state": t.to_state, "actor": t.actor_label,
-             "unit": t.unit.name if t.unit_id else None, "reason": text(t.reason), "at": t.at.isoformat(),
-             "data": t.data}
+            {
+                "action": t.action,
+                "from_state": t.from_state,
+                "to_state": t.to_state,
+                "actor": t.actor_label,
+                "unit": t.unit.name if t.unit_id else None,
+                "reason": text(t.reason),
+                "at": t.at.isoformat(),
+                "data": t.data,
+            }
             for t in Transition.objects.filter(request=req).select_related("unit").order_by("at", "id")
         ]
         atts = list(req.attachments.all())
         if see:
-            d["attachments"] = [{"id": a.pk, "name": a.original_name, "content_type": a.content_type,
-                                 "size": a.size, "sha256": a.sha256, "url": a.url or None} for a in atts]
+            d["attachments"] = [
+                {
+                    "id": a.pk,
+                    "name": a.original_name,
+                    "content_type": a.content_type,
+                    "size": a.size,
+                    "sha256": a.sha256,
+                    "url": a.url or None,
+                }
+                for a in atts
+            ]
         else:
             d["attachments"] = {"count": len(atts), "hidden": True} if atts else []
     return d

@@ -7,8 +7,7 @@ from .models import AreaDay, DailyRollup, GridState
 
 @admin.register(DailyRollup)
 class DailyRollupAdmin(PersonalDataAdmin):
-    list_display = ("day", "region", "grid", "category", "sla", "arrived", "resolved", "on_time", "rated",
-                    "satisfied")
+    list_display = ("day", "region", "grid", "category", "sla", "arrived", "resolved", "on_time", "rated", "satisfied")
     list_filter = ("sla",)
     date_hierarchy = "day"
     raw_id_fields = ("region", "street", "district", "grid", "category")

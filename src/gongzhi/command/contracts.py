@@ -10,5 +10,8 @@ class RollupsRebuilt(TypedDict):
     counts: dict[str, int]  # rows rebuilt, by table
 
 
-ROLLUPS_REBUILT = EventType("command.rollups.rebuilt", RollupsRebuilt,
-                            "the facts and rollups of a region (or all) were recomputed from the records")
+ROLLUPS_REBUILT = EventType(
+    "command.rollups.rebuilt",
+    RollupsRebuilt,
+    "the facts and rollups of a region (or all) were recomputed from the records",
+)

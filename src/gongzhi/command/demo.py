@@ -10,5 +10,8 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     progress("rollups", 0, 1)
     counts = rollups.rebuild(None)
     progress("rollups", 1, 1)
-    return {"command_facts": counts["facts"], "command_daily_rollups": counts["daily"],
-            "command_grid_states": counts["grids"]}
+    return {
+        "command_facts": counts["facts"],
+        "command_daily_rollups": counts["daily"],
+        "command_grid_states": counts["grids"],
+    }

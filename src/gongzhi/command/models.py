@@ -27,8 +27,21 @@ from gongzhi.core.models import Region
 from gongzhi.org.models import Grid, MatterCategory
 
 # Counted fields shared by the rollup tables (sums of RequestFact columns).
-COUNTS = ("arrived", "dispatched", "responded", "resolved", "closed", "on_time", "overdue", "returned",
-          "reopened", "rated", "satisfied", "fixed", "whistles")
+COUNTS = (
+    "arrived",
+    "dispatched",
+    "responded",
+    "resolved",
+    "closed",
+    "on_time",
+    "overdue",
+    "returned",
+    "reopened",
+    "rated",
+    "satisfied",
+    "fixed",
+    "whistles",
+)
 SUMS = ("minutes_to_dispatch", "minutes_to_resolve")
 
 
@@ -63,17 +76,20 @@ class RequestFact(Counts):
     street = models.ForeignKey(Region, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     district = models.ForeignKey(Region, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     grid = models.ForeignKey(Grid, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    category = models.ForeignKey(MatterCategory, null=True, on_delete=models.DO_NOTHING, db_constraint=False,
-                                 related_name="+")
+    category = models.ForeignKey(
+        MatterCategory, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     sla = models.CharField(max_length=12)
     day = models.DateField()
     is_open = models.BooleanField(default=False)
     due_at = models.DateTimeField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["grid", "day"]), models.Index(fields=["region", "day"]),
-                   models.Index(fields=["grid", "due_at"], condition=models.Q(is_open=True), name="cmd_fact_open")]
-
+        indexes = [
+            models.Index(fields=["grid", "day"]),
+            models.Index(fields=["region", "day"]),
+            models.Index(fields=["grid", "due_at"], condition=models.Q(is_open=True), name="cmd_fact_open"),
+        ]
 
 
 class DailyRollup(Counts):
@@ -91,7 +107,6 @@ class DailyRollup(Counts):
         verbose_name_plural = _("日汇总")
 
 
-
 class AreaDay(Counts):
     region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
     street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
@@ -100,9 +115,11 @@ class AreaDay(Counts):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["region", "day"], name="cmd_areaday_key")]
-        indexes = [models.Index(fields=["street", "day"]), models.Index(fields=["district", "day"]),
-                   models.Index(fields=["day"])]
-
+        indexes = [
+            models.Index(fields=["street", "day"]),
+            models.Index(fields=["district", "day"]),
+            models.Index(fields=["day"]),
+        ]
 
 
 class CategoryMonth(Counts):
@@ -114,9 +131,12 @@ class CategoryMonth(Counts):
     month = models.DateField(help_text="first day of the month")
 
     class Meta:
-        indexes = [models.Index(fields=["street", "month"]), models.Index(fields=["district", "month"]),
-                   models.Index(fields=["month"]), models.Index(fields=["region", "month"])]
-
+        indexes = [
+            models.Index(fields=["street", "month"]),
+            models.Index(fields=["district", "month"]),
+            models.Index(fields=["month"]),
+            models.Index(fields=["region", "month"]),
+        ]
 
 
 class StreetDay(Counts):
@@ -141,8 +161,11 @@ class StreetCategoryMonth(Counts):
     month = models.DateField(help_text="first day of the month")
 
     class Meta:
-        indexes = [models.Index(fields=["street", "month"]), models.Index(fields=["district", "month"]),
-                   models.Index(fields=["month"])]
+        indexes = [
+            models.Index(fields=["street", "month"]),
+            models.Index(fields=["district", "month"]),
+            models.Index(fields=["month"]),
+        ]
 
 
 class GridState(models.Model):

@@ -32,8 +32,12 @@ FIELDS = COUNTS + SUMS
 PERIOD_DAYS = 30
 TREND_DAYS = 90
 CHILD_COLUMN = {"city": "district_id", "district": "street_id", "street": "region_id"}
-SLA_LABELS = {"emergency": "紧急(2小时)", "utilities": "水电气热(24小时)", "general": "一般(7个工作日)",
-              "complex": "复杂(15个工作日)"}
+SLA_LABELS = {
+    "emergency": "紧急(2小时)",
+    "utilities": "水电气热(24小时)",
+    "general": "一般(7个工作日)",
+    "complex": "复杂(15个工作日)",
+}
 
 
 def centre_for(user) -> Region | None:
@@ -81,13 +85,16 @@ def period(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt
 
 def rates(s: dict) -> dict:
     """The figures of cases.figures (its one definition of each rate) from summed counts."""
+
     def g(k):
         return s.get(k) or 0
 
     return {
         **case_figures.rates(s),
         **case_figures.means(s),
-        "resolved": int(g("resolved")), "overdue_resolved": int(g("overdue")), "closed": int(g("closed")),
+        "resolved": int(g("resolved")),
+        "overdue_resolved": int(g("overdue")),
+        "closed": int(g("closed")),
     }
 
 
@@ -105,15 +112,19 @@ def totals(region: Region, start: dt.date, end: dt.date) -> dict:
 
 def _period_sums(region: Region, start: dt.date, end: dt.date) -> dict:
     """The rollup counts of ``region`` over the days [start, end) (end exclusive, as the registry's periods)."""
-    return registry.shared(("command.sums", region.pk, start, end), lambda: day_table(region).objects.filter(
-        area(region), day__gte=start, day__lt=end).aggregate(**_sums()))
+    return registry.shared(
+        ("command.sums", region.pk, start, end),
+        lambda: day_table(region).objects.filter(area(region), day__gte=start, day__lt=end).aggregate(**_sums()),
+    )
 
 
 def _register_fast_paths() -> None:
     """Every cases figure the rollup tables can answer is registered with its rollup evaluator."""
     for name in ("requests", *case_figures.RATES, "mean_hours_to_dispatch", "mean_hours_to_resolution"):
+
         def fast(region: Region, start: dt.date, end: dt.date, _name: str = name) -> dict | float | None:
             return rates(_period_sums(region, start, end))[_name]
+
         fast.__qualname__ = f"rollup_{name}"
         registry.fast_path(f"cases.{name}")(fast)
 
@@ -123,15 +134,26 @@ _register_fast_paths()
 
 def trend(region: Region, end: dt.date, days: int = TREND_DAYS) -> list[dict]:
     start = end - dt.timedelta(days=days - 1)
-    rows = {r["day"]: r for r in day_table(region).objects.filter(area(region), day__gte=start, day__lte=end)
-            .values("day").order_by("day").annotate(**{f: Sum(f) for f in ("arrived", "resolved", "rated",
-                                                                            "satisfied", "on_time")})}
+    rows = {
+        r["day"]: r
+        for r in day_table(region)
+        .objects.filter(area(region), day__gte=start, day__lte=end)
+        .values("day")
+        .order_by("day")
+        .annotate(**{f: Sum(f) for f in ("arrived", "resolved", "rated", "satisfied", "on_time")})
+    }
     out = []
     for i in range(days):
         d = start + dt.timedelta(days=i)
         r = rows.get(d, {})
-        out.append({"day": d.isoformat(), "arrived": r.get("arrived") or 0, "resolved": r.get("resolved") or 0,
-                    "satisfaction": case_figures.rates(r)["satisfaction_rate"]["value"]})
+        out.append(
+            {
+                "day": d.isoformat(),
+                "arrived": r.get("arrived") or 0,
+                "resolved": r.get("resolved") or 0,
+                "satisfaction": case_figures.rates(r)["satisfaction_rate"]["value"],
+            }
+        )
     return out
 
 
@@ -140,10 +162,21 @@ def children(region: Region, start: dt.date, end: dt.date) -> list[dict]:
     col = CHILD_COLUMN.get(region.level)
     if col is None:
         return []
-    sums = {r[col]: r for r in day_table(region).objects.filter(area(region), day__gte=start, day__lte=end)
-            .values(col).order_by(col).annotate(**_sums())}
-    states = {r[col]: r for r in GridState.objects.filter(area(region)).values(col).order_by(col)
-              .annotate(open=Sum("open"), overdue=Sum("overdue"))}
+    sums = {
+        r[col]: r
+        for r in day_table(region)
+        .objects.filter(area(region), day__gte=start, day__lte=end)
+        .values(col)
+        .order_by(col)
+        .annotate(**_sums())
+    }
+    states = {
+        r[col]: r
+        for r in GridState.objects.filter(area(region))
+        .values(col)
+        .order_by(col)
+        .annotate(open=Sum("open"), overdue=Sum("overdue"))
+    }
     out = []
     for child in Region.objects.filter(parent=region).order_by("code"):
         row = {"code": child.code, "name": child.name, "level": child.level, **rates(sums.get(child.pk, {}))}
@@ -154,31 +187,57 @@ def children(region: Region, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def top_categories(region: Region, start: dt.date, end: dt.date, limit: int = 10) -> list[dict]:
-    rows = list(month_table(region).objects.filter(area(region), month__gte=start.replace(day=1), month__lte=end)
-                .values("category_id").order_by("category_id")
-                .annotate(n=Sum("arrived"), rated=Sum("rated"), satisfied=Sum("satisfied")))
+    rows = list(
+        month_table(region)
+        .objects.filter(area(region), month__gte=start.replace(day=1), month__lte=end)
+        .values("category_id")
+        .order_by("category_id")
+        .annotate(n=Sum("arrived"), rated=Sum("rated"), satisfied=Sum("satisfied"))
+    )
     rows.sort(key=lambda r: -(r["n"] or 0))
     rows = [r for r in rows if r["n"]][:limit]
     names = {c.pk: (c.code, c.name) for c in MatterCategory.objects.filter(pk__in=[r["category_id"] for r in rows])}
-    return [{"code": names.get(r["category_id"], ("", ""))[0],
-             "name": names.get(r["category_id"], ("", "未分类"))[1], "requests": r["n"],
-             "satisfaction_rate": case_figures.rates(r)["satisfaction_rate"]} for r in rows]
+    return [
+        {
+            "code": names.get(r["category_id"], ("", ""))[0],
+            "name": names.get(r["category_id"], ("", "未分类"))[1],
+            "requests": r["n"],
+            "satisfaction_rate": case_figures.rates(r)["satisfaction_rate"],
+        }
+        for r in rows
+    ]
 
 
 def sla_performance(region: Region, start: dt.date, end: dt.date) -> list[dict]:
-    rows = (month_table(region).objects.filter(area(region), month__gte=start.replace(day=1), month__lte=end)
-            .values("sla").order_by("sla").annotate(**_sums()))
+    rows = (
+        month_table(region)
+        .objects.filter(area(region), month__gte=start.replace(day=1), month__lte=end)
+        .values("sla")
+        .order_by("sla")
+        .annotate(**_sums())
+    )
     by = {r["sla"]: r for r in rows}
     return [{"sla": k, "label": label, **rates(by.get(k, {}))} for k, label in SLA_LABELS.items()]
 
 
 def hot_spots(region: Region, limit: int = 10) -> list[dict]:
-    rows = list(GridState.objects.filter(area(region), open__gt=0).order_by("-overdue", "-open", "grid_id")
-                .values("grid_id", "open", "overdue")[:limit])
+    rows = list(
+        GridState.objects.filter(area(region), open__gt=0)
+        .order_by("-overdue", "-open", "grid_id")
+        .values("grid_id", "open", "overdue")[:limit]
+    )
     grids = {g.pk: g for g in Grid.objects.filter(pk__in=[r["grid_id"] for r in rows]).select_related("region")}
-    return [{"code": grids[r["grid_id"]].code, "name": grids[r["grid_id"]].name,
-             "community": grids[r["grid_id"]].region.name, "open": r["open"], "overdue": r["overdue"]}
-            for r in rows if r["grid_id"] in grids]
+    return [
+        {
+            "code": grids[r["grid_id"]].code,
+            "name": grids[r["grid_id"]].name,
+            "community": grids[r["grid_id"]].region.name,
+            "open": r["open"],
+            "overdue": r["overdue"],
+        }
+        for r in rows
+        if r["grid_id"] in grids
+    ]
 
 
 def open_now(region: Region) -> dict:
@@ -189,11 +248,21 @@ def open_now(region: Region) -> dict:
 def alliance_ratings(region: Region, limit: int = 10) -> dict:
     from gongzhi.alliances.models import Alliance, YearReview
 
-    reviews = (YearReview.objects.filter(alliance__region__path__startswith=region.path,
-                                         alliance_stars__isnull=False)
-               .select_related("alliance").order_by("-year", "-alliance_score")[:limit])
-    out = [{"code": r.alliance.code, "name": r.alliance.name, "year": r.year, "stars": r.alliance_stars,
-            "score": r.alliance_score} for r in reviews]
+    reviews = (
+        YearReview.objects.filter(alliance__region__path__startswith=region.path, alliance_stars__isnull=False)
+        .select_related("alliance")
+        .order_by("-year", "-alliance_score")[:limit]
+    )
+    out = [
+        {
+            "code": r.alliance.code,
+            "name": r.alliance.name,
+            "year": r.year,
+            "stars": r.alliance_stars,
+            "score": r.alliance_score,
+        }
+        for r in reviews
+    ]
     active = Alliance.objects.filter(region__path__startswith=region.path, status=Alliance.Status.ESTABLISHED).count()
     return {"rated": out, "active": active}
 

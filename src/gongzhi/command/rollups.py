@@ -54,16 +54,20 @@ FIELDS = COUNTS + SUMS
 def _hierarchy(region_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """community id → (street id, district id)."""
     out = {}
-    for rid, parent, grand in Region.objects.filter(pk__in=set(region_ids)).values_list("pk", "parent_id",
-                                                                                       "parent__parent_id"):
+    for rid, parent, grand in Region.objects.filter(pk__in=set(region_ids)).values_list(
+        "pk", "parent_id", "parent__parent_id"
+    ):
         out[rid] = (parent or rid, grand or parent or rid)
     return out
 
 
 def compute_facts(request_ids: Iterable[int]) -> list[RequestFact]:
     """The facts of these requests, computed from their transitions exactly as ``cases.figures`` does."""
-    rows = list(ServiceRequest.objects.filter(pk__in=list(request_ids)).values_list(
-        "pk", "region_id", "grid_id", "category_id", "sla", "state", "created_at", "due_at"))
+    rows = list(
+        ServiceRequest.objects.filter(pk__in=list(request_ids)).values_list(
+            "pk", "region_id", "grid_id", "category_id", "sla", "state", "created_at", "due_at"
+        )
+    )
     if not rows:
         return []
     facts = {r[0]: {"key": 0, "sla": r[4]} for r in rows}
@@ -80,10 +84,22 @@ def compute_facts(request_ids: Iterable[int]) -> list[RequestFact]:
             c.update(figures.fact_counts(f))
             m.update(figures.fact_minutes(f))
             c["closed"] = int(state == State.CLOSED)
-        out.append(RequestFact(request_id=pk, region_id=region_id, street_id=street_id, district_id=district_id,
-                               grid_id=grid_id, category_id=category_id, sla=sla_class,
-                               day=timezone.localtime(created_at).date(), is_open=state in OPEN_STATES,
-                               due_at=due_at, **c, **m))
+        out.append(
+            RequestFact(
+                request_id=pk,
+                region_id=region_id,
+                street_id=street_id,
+                district_id=district_id,
+                grid_id=grid_id,
+                category_id=category_id,
+                sla=sla_class,
+                day=timezone.localtime(created_at).date(),
+                is_open=state in OPEN_STATES,
+                due_at=due_at,
+                **c,
+                **m,
+            )
+        )
     return out
 
 
@@ -129,8 +145,11 @@ def _add_month_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
         first = keys[0]
         for month in sorted({k[-1] for k in deltas}):  # rows locked in one order by every dispatcher
             wanted = {k[:-1]: d for k, d in deltas.items() if k[-1] == month}
-            rows = model.objects.select_for_update().filter(
-                **{f"{first}__in": {k[0] for k in wanted}}, month=month).order_by("pk")
+            rows = (
+                model.objects.select_for_update()
+                .filter(**{f"{first}__in": {k[0] for k in wanted}}, month=month)
+                .order_by("pk")
+            )
             changed, seen = [], set()
             for row in rows:
                 key = tuple(getattr(row, k) for k in keys)
@@ -140,8 +159,10 @@ def _add_month_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
                         setattr(row, name, getattr(row, name) + v)
                     changed.append(row)
             bulksql.update_rows(changed, FIELDS)
-            model.objects.bulk_create([model(**dict(zip(keys, key)), month=month, **d)
-                                       for key, d in wanted.items() if key not in seen], batch_size=1000)
+            model.objects.bulk_create(
+                [model(**dict(zip(keys, key)), month=month, **d) for key, d in wanted.items() if key not in seen],
+                batch_size=1000,
+            )
 
 
 def _cells(facts) -> dict[str, set]:
@@ -213,12 +234,28 @@ def refresh_grids(grid_ids: Iterable[int] | None, at: dt.datetime | None = None)
             return
         qs = qs.filter(grid_id__in=grid_ids)
         gs = gs.filter(grid_id__in=grid_ids)
-    rows = (qs.values("grid_id", "region_id", "street_id", "district_id").order_by()
-            .annotate(n=Count("request_id"), late=Count("request_id", filter=Q(due_at__lt=at)),
-                      nxt=Min("due_at", filter=Q(due_at__gte=at))))
-    states = [GridState(grid_id=r["grid_id"], region_id=r["region_id"], street_id=r["street_id"],
-                        district_id=r["district_id"], open=r["n"], overdue=r["late"], next_due_at=r["nxt"],
-                        computed_at=at) for r in rows]
+    rows = (
+        qs.values("grid_id", "region_id", "street_id", "district_id")
+        .order_by()
+        .annotate(
+            n=Count("request_id"),
+            late=Count("request_id", filter=Q(due_at__lt=at)),
+            nxt=Min("due_at", filter=Q(due_at__gte=at)),
+        )
+    )
+    states = [
+        GridState(
+            grid_id=r["grid_id"],
+            region_id=r["region_id"],
+            street_id=r["street_id"],
+            district_id=r["district_id"],
+            open=r["n"],
+            overdue=r["late"],
+            next_due_at=r["nxt"],
+            computed_at=at,
+        )
+        for r in rows
+    ]
     gs.delete()
     GridState.objects.bulk_create(states, batch_size=2000)
 
@@ -248,15 +285,18 @@ def _fact_select(vendor: str, where: str) -> str:
     if vendor == "postgresql":
         day = f"(r.created_at AT TIME ZONE '{tz}')::date"
         mins = "EXTRACT(EPOCH FROM ({a} - {b})) / 60.0"
-        within = ("(tr.responded - tr.dispatched) <= CASE WHEN r.sla IN ({e}) THEN interval '{h} hours' "
-                  "ELSE interval '{d} hours' END")
+        within = (
+            "(tr.responded - tr.dispatched) <= CASE WHEN r.sla IN ({e}) THEN interval '{h} hours' "
+            "ELSE interval '{d} hours' END"
+        )
         agg_extra = (
             ", (array_agg(COALESCE((t.data->>'on_time')::boolean, true) ORDER BY t.at, t.id) "
             "FILTER (WHERE t.action = 'resolve'))[1] AS on_time"
             ", (array_agg(t.data->>'rating' ORDER BY t.at DESC, t.id DESC) FILTER (WHERE t.action IN "
             "('confirm', 'followup') AND COALESCE(t.data->>'rating', '') <> ''))[1] AS rating"
             ", (array_agg(COALESCE((t.data->>'fixed')::boolean, true) ORDER BY t.at DESC, t.id DESC) FILTER "
-            "(WHERE t.action IN ('confirm', 'followup') AND COALESCE(t.data->>'rating', '') <> ''))[1] AS fixed")
+            "(WHERE t.action IN ('confirm', 'followup') AND COALESCE(t.data->>'rating', '') <> ''))[1] AS fixed"
+        )
         on_time, rating, fixed = "tr.on_time", "tr.rating", "tr.fixed"
         true = "true"
     else:
@@ -264,13 +304,19 @@ def _fact_select(vendor: str, where: str) -> str:
         hours = int(offset.total_seconds() // 3600)
         day = f"date(r.created_at, '{hours:+d} hours')"
         mins = "((julianday({a}) - julianday({b})) * 1440.0)"
-        within = ("((julianday(tr.responded) - julianday(tr.dispatched)) * 24.0) <= "
-                  "CASE WHEN r.sla IN ({e}) THEN {h} ELSE {d} END + 1e-9")
+        within = (
+            "((julianday(tr.responded) - julianday(tr.dispatched)) * 24.0) <= "
+            "CASE WHEN r.sla IN ({e}) THEN {h} ELSE {d} END + 1e-9"
+        )
         agg_extra = ""
-        rated = (f"FROM {T} t2 WHERE t2.request_id = r.id AND t2.action IN ('confirm', 'followup') "
-                 "AND COALESCE(json_extract(t2.data, '$.rating'), '') <> '' ORDER BY t2.at DESC, t2.id DESC LIMIT 1")
-        on_time = (f"(SELECT COALESCE(json_extract(t2.data, '$.on_time'), 1) <> 0 FROM {T} t2 "
-                   "WHERE t2.request_id = r.id AND t2.action = 'resolve' ORDER BY t2.at, t2.id LIMIT 1)")
+        rated = (
+            f"FROM {T} t2 WHERE t2.request_id = r.id AND t2.action IN ('confirm', 'followup') "
+            "AND COALESCE(json_extract(t2.data, '$.rating'), '') <> '' ORDER BY t2.at DESC, t2.id DESC LIMIT 1"
+        )
+        on_time = (
+            f"(SELECT COALESCE(json_extract(t2.data, '$.on_time'), 1) <> 0 FROM {T} t2 "
+            "WHERE t2.request_id = r.id AND t2.action = 'resolve' ORDER BY t2.at, t2.id LIMIT 1)"
+        )
         rating = f"(SELECT json_extract(t2.data, '$.rating') {rated})"
         fixed = f"(SELECT COALESCE(json_extract(t2.data, '$.fixed'), 1) <> 0 {rated})"
         true = "1"
@@ -281,9 +327,16 @@ def _fact_select(vendor: str, where: str) -> str:
         return f"CASE WHEN {counted} AND ({cond}) THEN 1 ELSE 0 END"
 
     exprs = [
-        "r.id", "r.region_id", "COALESCE(c.parent_id, c.id)", "COALESCE(s.parent_id, c.parent_id, c.id)",
-        "r.grid_id", "r.category_id", "r.sla", day,
-        f"CASE WHEN r.state IN ({open_states}) THEN {true} ELSE NOT {true} END", "r.due_at",
+        "r.id",
+        "r.region_id",
+        "COALESCE(c.parent_id, c.id)",
+        "COALESCE(s.parent_id, c.parent_id, c.id)",
+        "r.grid_id",
+        "r.category_id",
+        "r.sla",
+        day,
+        f"CASE WHEN r.state IN ({open_states}) THEN {true} ELSE NOT {true} END",
+        "r.due_at",
         flag("1 = 1"),
         flag("tr.dispatched IS NOT NULL"),
         flag(f"tr.dispatched IS NOT NULL AND tr.responded IS NOT NULL AND {within}"),
@@ -297,10 +350,14 @@ def _fact_select(vendor: str, where: str) -> str:
         flag(f"{rating} IN ({satisfied})"),
         flag(f"{rating} IS NOT NULL AND COALESCE({fixed}, {true}) = {true}"),
         flag("tr.whistled = 1"),
-        (f"CASE WHEN {counted} AND tr.dispatched IS NOT NULL AND tr.submitted IS NOT NULL "
-         f"THEN {mins.format(a='tr.dispatched', b='tr.submitted')} ELSE 0 END"),
-        (f"CASE WHEN {counted} AND tr.resolved IS NOT NULL AND tr.submitted IS NOT NULL "
-         f"THEN {mins.format(a='tr.resolved', b='tr.submitted')} ELSE 0 END"),
+        (
+            f"CASE WHEN {counted} AND tr.dispatched IS NOT NULL AND tr.submitted IS NOT NULL "
+            f"THEN {mins.format(a='tr.dispatched', b='tr.submitted')} ELSE 0 END"
+        ),
+        (
+            f"CASE WHEN {counted} AND tr.resolved IS NOT NULL AND tr.submitted IS NOT NULL "
+            f"THEN {mins.format(a='tr.resolved', b='tr.submitted')} ELSE 0 END"
+        ),
     ]
     select_list = ",\n  ".join(f"{e} AS {c}" for e, c in zip(exprs, FACT_COLUMNS))
     return f"""
@@ -331,8 +388,20 @@ WHERE {where}
 """
 
 
-FACT_COLUMNS = ("request_id", "region_id", "street_id", "district_id", "grid_id", "category_id", "sla", "day",
-                "is_open", "due_at", *COUNTS, *SUMS)
+FACT_COLUMNS = (
+    "request_id",
+    "region_id",
+    "street_id",
+    "district_id",
+    "grid_id",
+    "category_id",
+    "sla",
+    "day",
+    "is_open",
+    "due_at",
+    *COUNTS,
+    *SUMS,
+)
 
 
 def _area_q(region: Region | None, prefix: str = "") -> Q:
@@ -342,8 +411,13 @@ def _area_q(region: Region | None, prefix: str = "") -> Q:
     col = {"community": "region_id", "street": "street_id", "district": "district_id"}.get(region.level)
     if col:
         return Q(**{prefix + col: region.pk})
-    return Q(**{prefix + "district_id__in": list(Region.objects.filter(path__startswith=region.path,
-                                                                       level="district").values_list("pk", flat=True))})
+    return Q(
+        **{
+            prefix + "district_id__in": list(
+                Region.objects.filter(path__startswith=region.path, level="district").values_list("pk", flat=True)
+            )
+        }
+    )
 
 
 def rebuild(region: Region | None = None, progress=None) -> dict[str, int]:
@@ -359,8 +433,7 @@ def rebuild(region: Region | None = None, progress=None) -> dict[str, int]:
     with transaction.atomic():
         progress("facts")
         if region is None:
-            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, StreetDay, StreetCategoryMonth,
-                          GridState):
+            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, StreetDay, StreetCategoryMonth, GridState):
                 with connection.cursor() as cur:
                     cur.execute(f"DELETE FROM {model._meta.db_table}")
         else:
@@ -389,13 +462,15 @@ def rebuild(region: Region | None = None, progress=None) -> dict[str, int]:
             refresh_grids(list(facts.values_list("grid_id", flat=True).distinct()))
     if vendor == "postgresql":
         with connection.cursor() as cur:
-            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, StreetDay, StreetCategoryMonth,
-                          GridState):
+            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, StreetDay, StreetCategoryMonth, GridState):
                 cur.execute(f"ANALYZE {model._meta.db_table}")
-    return {"facts": RequestFact.objects.filter(area).count(), "daily": DailyRollup.objects.filter(area).count(),
-            "area_day": AreaDay.objects.filter(area).count(),
-            "category_month": CategoryMonth.objects.filter(area).count(),
-            "grids": GridState.objects.filter(area).count()}
+    return {
+        "facts": RequestFact.objects.filter(area).count(),
+        "daily": DailyRollup.objects.filter(area).count(),
+        "area_day": AreaDay.objects.filter(area).count(),
+        "category_month": CategoryMonth.objects.filter(area).count(),
+        "grids": GridState.objects.filter(area).count(),
+    }
 
 
 def check(region: Region | None = None) -> list[str]:
@@ -443,8 +518,9 @@ def check(region: Region | None = None) -> list[str]:
     refresh_stale(_area_q(region), now)
     grid = GridState.objects.filter(_area_q(region)).aggregate(n=Sum("open"), late=Sum("overdue"))
     if (grid["n"] or 0) != records["n"] or (grid["late"] or 0) != records["late"]:
-        problems.append(f"open/overdue requests: records {records['n']}/{records['late']}, "
-                        f"grid states {grid['n']}/{grid['late']}")
+        problems.append(
+            f"open/overdue requests: records {records['n']}/{records['late']}, grid states {grid['n']}/{grid['late']}"
+        )
     return problems
 
 

@@ -27,6 +27,13 @@ def rebuild_rollups(actor, region: Region | None = None, progress=None) -> dict[
     permissions.require(actor, perms.MANAGE, region)
     with transaction.atomic():
         counts = rollups.rebuild(region, progress=progress)
-        emit(contracts.ROLLUPS_REBUILT, aggregate_type="region", aggregate_id=region.code if region else "all",
-             region=region, actor=actor, payload={"counts": counts}, public=False)
+        emit(
+            contracts.ROLLUPS_REBUILT,
+            aggregate_type="region",
+            aggregate_id=region.code if region else "all",
+            region=region,
+            actor=actor,
+            payload={"counts": counts},
+            public=False,
+        )
     return counts

@@ -55,9 +55,15 @@ def index(request):
 def _context(request, region):
     start, end = queries.period(_date(request.GET.get("start")), _date(request.GET.get("end")))
     figs = queries.figures(region, start, end)
-    return {"region": region, "f": figs, "start": start, "end": end,
-            "crumbs": queries.breadcrumbs(region, queries.centre_for(request.user)),
-            "layers": mapdata.LAYERS, "bounds": mapdata.bounds(region)}
+    return {
+        "region": region,
+        "f": figs,
+        "start": start,
+        "end": end,
+        "crumbs": queries.breadcrumbs(region, queries.centre_for(request.user)),
+        "layers": mapdata.LAYERS,
+        "bounds": mapdata.bounds(region),
+    }
 
 
 @with_region
@@ -67,27 +73,46 @@ def centre(request, region):
 
 @with_region
 def wall(request, region):
-    return render(request, "command/wall.html", {**_context(request, region),
-                                                 "incidents": queries.incidents(request.user, region),
-                                                 "alerts": queries.alerts(request.user, region, limit=8),
-                                                 "refreshed": timezone.localtime()})
+    return render(
+        request,
+        "command/wall.html",
+        {
+            **_context(request, region),
+            "incidents": queries.incidents(request.user, region),
+            "alerts": queries.alerts(request.user, region, limit=8),
+            "refreshed": timezone.localtime(),
+        },
+    )
 
 
 @with_region
 def wall_panel(request, region):
     """The part of the wall that htmx polls."""
     ctx = _context(request, region)
-    return render(request, "command/_wall_panel.html", {**ctx, "incidents": queries.incidents(request.user, region),
-                                                        "alerts": queries.alerts(request.user, region, limit=8),
-                                                        "refreshed": timezone.localtime()})
+    return render(
+        request,
+        "command/_wall_panel.html",
+        {
+            **ctx,
+            "incidents": queries.incidents(request.user, region),
+            "alerts": queries.alerts(request.user, region, limit=8),
+            "refreshed": timezone.localtime(),
+        },
+    )
 
 
 @with_region
 def desk_view(request, region):
-    return render(request, "command/desk.html", {"region": region, "d": desk.desk(request.user, region),
-                                                 "now_state": queries.open_now(region),
-                                                 "crumbs": queries.breadcrumbs(region,
-                                                                               queries.centre_for(request.user))})
+    return render(
+        request,
+        "command/desk.html",
+        {
+            "region": region,
+            "d": desk.desk(request.user, region),
+            "now_state": queries.open_now(region),
+            "crumbs": queries.breadcrumbs(region, queries.centre_for(request.user)),
+        },
+    )
 
 
 @with_region

@@ -1,6 +1,5 @@
 """Consult endpoints of the JSON API (mounted at /api/v1/consult/)."""
 
-
 import datetime as dt
 
 from ninja import Router, Schema
@@ -36,10 +35,17 @@ def _vote(request, pk) -> FormalVote:
 def topic_out(t: Topic) -> dict:
     cur = services.current_phase(t)
     return {
-        "id": t.pk, "title": t.title, "description": t.description, "scope": t.scope, "region": t.region.code,
-        "source": t.source, "current_phase": cur.kind if cur else None,
-        "phases": [{"kind": p.kind, "starts_at": p.starts_at.isoformat(), "ends_at": p.ends_at.isoformat(),
-                    "rules": p.rules} for p in t.phases.all()],
+        "id": t.pk,
+        "title": t.title,
+        "description": t.description,
+        "scope": t.scope,
+        "region": t.region.code,
+        "source": t.source,
+        "current_phase": cur.kind if cur else None,
+        "phases": [
+            {"kind": p.kind, "starts_at": p.starts_at.isoformat(), "ends_at": p.ends_at.isoformat(), "rules": p.rules}
+            for p in t.phases.all()
+        ],
     }
 
 
@@ -49,9 +55,17 @@ def statement_out(s: Statement) -> dict:
 
 def vote_out(v: FormalVote) -> dict:
     return {
-        "id": v.pk, "title": v.title, "region": v.region.code, "electorate": v.electorate, "method": v.method,
-        "preset": v.preset, "max_choices": v.max_choices, "opens_at": v.opens_at.isoformat(),
-        "closes_at": v.closes_at.isoformat(), "status": v.status, "electorate_size": v.electorate_size,
+        "id": v.pk,
+        "title": v.title,
+        "region": v.region.code,
+        "electorate": v.electorate,
+        "method": v.method,
+        "preset": v.preset,
+        "max_choices": v.max_choices,
+        "opens_at": v.opens_at.isoformat(),
+        "closes_at": v.closes_at.isoformat(),
+        "status": v.status,
+        "electorate_size": v.electorate_size,
         "options": [{"id": o.pk, "label": o.label} for o in v.options.all()],
         "turnout": votes.turnout(v),
     }
@@ -167,10 +181,23 @@ def create_vote(request, data: VoteIn):
         if unit is None:
             raise DomainError(f"没有单位编码 {data.unit}", field="unit")
     topic = _topic(request, data.topic) if data.topic else None
-    v = votes.create_vote(title=data.title, region=region, electorate=data.electorate, method=data.method,
-                          options=data.options, opens_at=data.opens_at, closes_at=data.closes_at, preset=data.preset,
-                          rules=data.rules, unit=unit, alliance_id=data.alliance_id, max_choices=data.max_choices,
-                          topic=topic, description=data.description, actor=request.user)
+    v = votes.create_vote(
+        title=data.title,
+        region=region,
+        electorate=data.electorate,
+        method=data.method,
+        options=data.options,
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        preset=data.preset,
+        rules=data.rules,
+        unit=unit,
+        alliance_id=data.alliance_id,
+        max_choices=data.max_choices,
+        topic=topic,
+        description=data.description,
+        actor=request.user,
+    )
     return 201, vote_out(v)
 
 

@@ -17,10 +17,18 @@ class ConsultConfig(AppConfig):
         urls=(Urls("consult/", "gongzhi.consult.urls"),),
         demo=DemoStep("gongzhi.consult.demo:generate", 50),
         jobs=(
-            Job("consult.close_due_votes", dt.timedelta(minutes=1), "gongzhi.consult.tasks.close_due_votes",
-                "tally formal votes whose time is up; publish tallies, minutes and follow-up items"),
-            Job("consult.update_live_analyses", dt.timedelta(minutes=1), "gongzhi.consult.tasks.update_live_analyses",
-                "bring each consultation's opinion groups up to date, one update per burst of votes"),
+            Job(
+                "consult.close_due_votes",
+                dt.timedelta(minutes=1),
+                "gongzhi.consult.tasks.close_due_votes",
+                "tally formal votes whose time is up; publish tallies, minutes and follow-up items",
+            ),
+            Job(
+                "consult.update_live_analyses",
+                dt.timedelta(minutes=1),
+                "gongzhi.consult.tasks.update_live_analyses",
+                "bring each consultation's opinion groups up to date, one update per burst of votes",
+            ),
         ),
         permissions=Permissions("gongzhi.consult.permissions:ROLE_ACTIONS", "gongzhi.consult.permissions:LABELS"),
         nav=(Nav(_("协商议事"), "consult:index", 100),),

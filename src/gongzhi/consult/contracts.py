@@ -49,12 +49,15 @@ class VoteTallied(TypedDict):
 
 
 TOPIC_CREATED = EventType("consult.topic_created", TopicCreated, "a consultation topic was raised with its phases")
-STATEMENT_SUBMITTED = EventType("consult.statement_submitted", StatementSubmitted,
-                                "a participant submitted a statement (not public)")
-STATEMENT_MODERATED = EventType("consult.statement_moderated", StatementModerated,
-                                "a statement was accepted or rejected by a moderator")
-ANALYSIS_UPDATED = EventType("consult.analysis_updated", AnalysisUpdated,
-                             "the live opinion groups of a topic were updated")
+STATEMENT_SUBMITTED = EventType(
+    "consult.statement_submitted", StatementSubmitted, "a participant submitted a statement (not public)"
+)
+STATEMENT_MODERATED = EventType(
+    "consult.statement_moderated", StatementModerated, "a statement was accepted or rejected by a moderator"
+)
+ANALYSIS_UPDATED = EventType(
+    "consult.analysis_updated", AnalysisUpdated, "the live opinion groups of a topic were updated"
+)
 VOTE_OPENED = EventType("consult.vote_opened", VoteOpened, "a formal vote was set up with its fixed electorate")
 VOTE_TALLIED = EventType("consult.vote_tallied", VoteTallied, "a formal vote was tallied and its minutes published")
 

@@ -20,38 +20,48 @@ from . import services, votes
 from .models import Ballot, Elector, FormalVote, RollEntry, Statement, StatementVote
 
 TOPICS = [
-    ("小区停车难怎么解决", [
-        "划定夜间临时停车位，白天恢复消防通道",  # common ground
-        "收取停车管理费，用于维护车位",
-        "禁止外来车辆进入小区",
-        "与周边单位错峰共享停车位",
-        "拆除部分绿地改建停车位",
-        "严格处罚占用消防通道的车辆",
-        "增设充电桩车位",
-        "由业委会统一管理停车收益",
-    ]),
-    ("村集体收益如何使用", [
-        "收益使用方案须经村民会议表决并公开账目",  # common ground
-        "优先修缮村内道路和路灯",
-        "按户平均分红",
-        "设立困难户救助基金",
-        "投资发展乡村旅游项目",
-        "为高龄老人发放补贴",
-    ]),
-    ("老旧小区加装电梯", [
-        "加装方案公开征求每栋楼居民意见",  # common ground
-        "低层住户应获得适当补偿",
-        "费用按楼层分摊",
-        "政府补贴之外不再由居民出资",
-        "优先为有高龄老人的楼栋加装",
-    ]),
+    (
+        "小区停车难怎么解决",
+        [
+            "划定夜间临时停车位，白天恢复消防通道",  # common ground
+            "收取停车管理费，用于维护车位",
+            "禁止外来车辆进入小区",
+            "与周边单位错峰共享停车位",
+            "拆除部分绿地改建停车位",
+            "严格处罚占用消防通道的车辆",
+            "增设充电桩车位",
+            "由业委会统一管理停车收益",
+        ],
+    ),
+    (
+        "村集体收益如何使用",
+        [
+            "收益使用方案须经村民会议表决并公开账目",  # common ground
+            "优先修缮村内道路和路灯",
+            "按户平均分红",
+            "设立困难户救助基金",
+            "投资发展乡村旅游项目",
+            "为高龄老人发放补贴",
+        ],
+    ),
+    (
+        "老旧小区加装电梯",
+        [
+            "加装方案公开征求每栋楼居民意见",  # common ground
+            "低层住户应获得适当补偿",
+            "费用按楼层分摊",
+            "政府补贴之外不再由居民出资",
+            "优先为有高龄老人的楼栋加装",
+        ],
+    ),
 ]
 PARTICIPANTS = {"tiny": 24, "district": 60, "city": 120}
 
 
 def _communities() -> list[Region]:
-    first = (StaffRole.objects.filter(user__username="community", role="community_cadre")
-             .select_related("region").first())
+    first = (
+        StaffRole.objects.filter(user__username="community", role="community_cadre").select_related("region").first()
+    )
     comms = list(Region.objects.filter(level="community").order_by("code"))
     if not comms:
         return []
@@ -72,8 +82,9 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     n = PARTICIPANTS.get(scale, PARTICIPANTS["district"])
     now = timezone.now().replace(second=0, microsecond=0)
     prefix = "consult_demo_"
-    User.objects.bulk_create(User(username=f"{prefix}{i:03d}", password="!", first_name=f"居民{i + 1}")
-                             for i in range(n))
+    User.objects.bulk_create(
+        User(username=f"{prefix}{i:03d}", password="!", first_name=f"居民{i + 1}") for i in range(n)
+    )
     people = list(User.objects.filter(username__startswith=prefix).order_by("username"))
     moderator = User.objects.filter(is_superuser=True).order_by("id").first()
     total = len(TOPICS) + 1
@@ -84,26 +95,57 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         start = now - dt.timedelta(days=10)
         still_open = ti != 2
         if still_open:
-            phases = [("collect", start, now + dt.timedelta(days=4)), ("deliberate", now + dt.timedelta(days=4),
-                      now + dt.timedelta(days=10)), ("vote", now + dt.timedelta(days=10), now + dt.timedelta(days=13)),
-                      ("publish", now + dt.timedelta(days=13), now + dt.timedelta(days=20))]
+            phases = [
+                ("collect", start, now + dt.timedelta(days=4)),
+                ("deliberate", now + dt.timedelta(days=4), now + dt.timedelta(days=10)),
+                ("vote", now + dt.timedelta(days=10), now + dt.timedelta(days=13)),
+                ("publish", now + dt.timedelta(days=13), now + dt.timedelta(days=20)),
+            ]
         else:
             start = now - dt.timedelta(days=30)
-            phases = [("collect", start, now - dt.timedelta(days=20)), ("deliberate", now - dt.timedelta(days=20),
-                      now - dt.timedelta(days=12)), ("vote", now - dt.timedelta(days=12), now - dt.timedelta(days=8)),
-                      ("publish", now - dt.timedelta(days=8), now + dt.timedelta(days=5))]
+            phases = [
+                ("collect", start, now - dt.timedelta(days=20)),
+                ("deliberate", now - dt.timedelta(days=20), now - dt.timedelta(days=12)),
+                ("vote", now - dt.timedelta(days=12), now - dt.timedelta(days=8)),
+                ("publish", now - dt.timedelta(days=8), now + dt.timedelta(days=5)),
+            ]
         topic = services.create_topic(
-            title=title, scope="village" if region.kind == "rural" else "community", region=region,
+            title=title,
+            scope="village" if region.kind == "rural" else "community",
+            region=region,
             description="居民线上提出观点、对他人观点表态，平台找出各方的最大公约数。",
-            phases=[{"kind": k, "starts_at": a, "ends_at": b, "rules": "实名参与；观点须与议题相关、文明表达；主持人审核后公开。"}
-                    for k, a, b in phases],
-            source="resident" if ti != 1 else "data")
+            phases=[
+                {
+                    "kind": k,
+                    "starts_at": a,
+                    "ends_at": b,
+                    "rules": "实名参与；观点须与议题相关、文明表达；主持人审核后公开。",
+                }
+                for k, a, b in phases
+            ],
+            source="resident" if ti != 1 else "data",
+        )
         topics.append(topic)
         sts = Statement.objects.bulk_create(
-            Statement(topic=topic, author=people[j % n], text=t, status=Statement.Status.ACCEPTED,
-                      moderated_by=moderator, moderated_at=start) for j, t in enumerate(texts))
-        Statement.objects.create(topic=topic, author=people[-1], text="楼下小卖部打折了，快来买", status="rejected",
-                                 moderation_reason="广告，与议题无关", moderated_by=moderator, moderated_at=start)
+            Statement(
+                topic=topic,
+                author=people[j % n],
+                text=t,
+                status=Statement.Status.ACCEPTED,
+                moderated_by=moderator,
+                moderated_at=start,
+            )
+            for j, t in enumerate(texts)
+        )
+        Statement.objects.create(
+            topic=topic,
+            author=people[-1],
+            text="楼下小卖部打折了，快来买",
+            status="rejected",
+            moderation_reason="广告，与议题无关",
+            moderated_by=moderator,
+            moderated_at=start,
+        )
         Statement.objects.create(topic=topic, author=people[1], text="建议定期召开议事会通报进展")
         rows = []
         for pi, user in enumerate(people):
@@ -122,12 +164,15 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         # spread the votes over the days of the collect phase (participation over time)
         days = max(1, min(9, (min(now, phases[0][2]) - start).days))
         ids = [r.pk for r in created if r.pk is not None] or list(
-            StatementVote.objects.filter(statement__topic=topic).order_by("id").values_list("id", flat=True))
+            StatementVote.objects.filter(statement__topic=topic).order_by("id").values_list("id", flat=True)
+        )
         chunk = -(-len(ids) // days)
         for d in range(days):
-            part = ids[d * chunk:(d + 1) * chunk]
+            part = ids[d * chunk : (d + 1) * chunk]
             if part:
-                StatementVote.objects.filter(pk__in=part).update(created_at=start + dt.timedelta(days=d, hours=rng.randint(8, 20)))
+                StatementVote.objects.filter(pk__in=part).update(
+                    created_at=start + dt.timedelta(days=d, hours=rng.randint(8, 20))
+                )
         services.update_live_analysis(topic)  # what the scheduled job would do: the live groups
         n_statements += len(sts) + 2
         n_votes += len(rows)
@@ -135,21 +180,35 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     progress("consult", len(TOPICS), total)
     region = topics[2].region
     vote = votes.create_vote(
-        title="老旧小区加装电梯实施方案", region=region, electorate="residents", method="single",
-        preset="villagers_assembly", options=["同意", "不同意", "弃权"],
-        opens_at=now - dt.timedelta(days=12), closes_at=now - dt.timedelta(days=8),
-        topic=topics[2], description="按村民会议规则：过半数居民或三分之二以上户代表参加，到会人员过半数通过。",
-        actor=SYSTEM)
+        title="老旧小区加装电梯实施方案",
+        region=region,
+        electorate="residents",
+        method="single",
+        preset="villagers_assembly",
+        options=["同意", "不同意", "弃权"],
+        opens_at=now - dt.timedelta(days=12),
+        closes_at=now - dt.timedelta(days=8),
+        topic=topics[2],
+        description="按村民会议规则：过半数居民或三分之二以上户代表参加，到会人员过半数通过。",
+        actor=SYSTEM,
+    )
     options = list(vote.options.order_by("position").values_list("id", flat=True))
     electors = list(Elector.objects.filter(vote=vote).order_by("id"))
     present = electors[: len(electors) * 3 // 5 + 1]
     RollEntry.objects.bulk_create(
-        RollEntry(vote=vote, elector=e, channel="online" if i % 3 else "in_person") for i, e in enumerate(present))
+        RollEntry(vote=vote, elector=e, channel="online" if i % 3 else "in_person") for i, e in enumerate(present)
+    )
     weights = [0.72, 0.2, 0.08]
     Ballot.objects.bulk_create(
         Ballot(id=uuid.UUID(int=rng.getrandbits(128)), vote=vote, choices=[rng.choices(options, weights)[0]])
-        for _ in present)
+        for _ in present
+    )
     votes.close_vote(FormalVote.objects.get(pk=vote.pk), actor=SYSTEM, at=now)
     progress("consult", total, total)
-    return {"consult_topics": len(TOPICS), "consult_statements": n_statements, "consult_votes": n_votes,
-            "formal_votes": 1, "formal_ballots": len(present)}
+    return {
+        "consult_topics": len(TOPICS),
+        "consult_statements": n_statements,
+        "consult_votes": n_votes,
+        "formal_votes": 1,
+        "formal_ballots": len(present),
+    }

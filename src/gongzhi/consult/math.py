@@ -94,9 +94,7 @@ class VoteMatrix:
 
     def csr(self, data: np.ndarray | None = None) -> sp.csr_array:
         """CSR view; the constructor used keeps explicit zeros (passes)."""
-        return sp.csr_array(
-            (self.data if data is None else data, self.indices, self.indptr), shape=self.shape
-        )
+        return sp.csr_array((self.data if data is None else data, self.indices, self.indptr), shape=self.shape)
 
 
 def _dense_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,9 +252,7 @@ class Analysis:
     state: ClusterState | None = None
 
     def group_of(self) -> dict[int, int | None]:
-        return {
-            int(pid): (int(g) if g >= 0 else None) for pid, g in zip(self.participants, self.labels)
-        }
+        return {int(pid): (int(g) if g >= 0 else None) for pid, g in zip(self.participants, self.labels)}
 
     def group_sizes(self) -> list[int]:
         return [int((self.labels == g).sum()) for g in range(self.n_groups)]
@@ -568,8 +564,13 @@ def _consensus(vm, a, d, s, allowed, pick_max):
         idx = idx[np.lexsort((vm.statements[idx], -score[idx]))][:pick_max]
         out[direction] = [
             StatementStat(
-                statement=int(vm.statements[j]), direction=direction, n_success=int(x[j]),
-                n_seen=int(s[j]), p_success=float(p[j]), p_test=float(z[j]), score=float(score[j]),
+                statement=int(vm.statements[j]),
+                direction=direction,
+                n_success=int(x[j]),
+                n_seen=int(s[j]),
+                p_success=float(p[j]),
+                p_test=float(z[j]),
+                score=float(score[j]),
             )
             for j in idx
         ]
@@ -600,10 +601,16 @@ def _representative(vm, a, d, s, allowed, pick_max):
         def stat(j, significant=True):
             direction = "agree" if agree_dir[j] else "disagree"
             return StatementStat(
-                statement=int(vm.statements[j]), direction=direction,
-                n_success=int(na[j] if agree_dir[j] else nd[j]), n_seen=int(ns[j]),
-                p_success=float(p[j]), p_test=float(pt[j]), repness=float(r[j]),
-                repness_test=float(rt[j]), significant=significant, score=float(score[j]),
+                statement=int(vm.statements[j]),
+                direction=direction,
+                n_success=int(na[j] if agree_dir[j] else nd[j]),
+                n_seen=int(ns[j]),
+                p_success=float(p[j]),
+                p_test=float(pt[j]),
+                repness=float(r[j]),
+                repness_test=float(rt[j]),
+                significant=significant,
+                score=float(score[j]),
             )
 
         chosen = [j for j in order if passes[j]][:pick_max]
@@ -672,10 +679,18 @@ def analyse(
     xc = vm.csr(centred)
 
     result = Analysis(
-        participants=vm.participants, statements=vm.statements, in_analysis=in_analysis,
-        projection=np.full((n, 2), np.nan), components=np.zeros((2, m)), center=center,
-        labels=np.full(n, -1, dtype=np.int64), n_groups=0, silhouettes={}, too_small=None,
-        base_labels=np.full(n, -1, dtype=np.int64), base_centers=np.zeros((0, 2)),
+        participants=vm.participants,
+        statements=vm.statements,
+        in_analysis=in_analysis,
+        projection=np.full((n, 2), np.nan),
+        components=np.zeros((2, m)),
+        center=center,
+        labels=np.full(n, -1, dtype=np.int64),
+        n_groups=0,
+        silhouettes={},
+        too_small=None,
+        base_labels=np.full(n, -1, dtype=np.int64),
+        base_centers=np.zeros((0, 2)),
         moderated_out=tuple(int(t) for t in mod_out),
     )
     n_in = int(in_analysis.sum())
@@ -725,7 +740,12 @@ def analyse(
     k_base = min(base_k, distinct)
     pids_in = vm.participants[rows_in]
     base_ids, base_centers, base_of_pt = _kmeans(
-        pts, k_base, BASE_ITERS, seed=seed, point_ids=pids_in, plus_plus=False,
+        pts,
+        k_base,
+        BASE_ITERS,
+        seed=seed,
+        point_ids=pids_in,
+        plus_plus=False,
         previous=previous.base_clusters if previous is not None else None,
     )
     weights = np.bincount(base_of_pt, minlength=base_ids.shape[0]).astype(np.float64)
@@ -733,7 +753,9 @@ def analyse(
     result.base_centers = base_centers
     n_base = base_centers.shape[0]
     state = ClusterState(
-        statements=vm.statements.copy(), components=comps.copy(), in_analysis=pids_in.copy(),
+        statements=vm.statements.copy(),
+        components=comps.copy(),
+        in_analysis=pids_in.copy(),
         base_clusters=list(zip(base_ids.tolist(), _members(pids_in, base_of_pt, base_ids.shape[0]))),
         group_clusterings={},
     )
@@ -744,7 +766,12 @@ def analyse(
     for k in range(2, k_max + 1):
         prev_groups = previous.group_clusterings.get(k) if previous is not None else None
         g_ids, _, glabels = _kmeans(
-            base_centers, k, GROUP_ITERS, seed=seed, weights=weights, point_ids=base_ids,
+            base_centers,
+            k,
+            GROUP_ITERS,
+            seed=seed,
+            weights=weights,
+            point_ids=base_ids,
             previous=prev_groups,
         )
         state.group_clusterings[k] = [(int(g), base_ids[glabels == i]) for i, g in enumerate(g_ids)]
@@ -861,9 +888,9 @@ class _GrowingLog:
         if end < self.end:
             raise ValueError("a growing log only grows")
         if self.cooc is not None:
-            rows = np.unique(self.prow[self.end:end])
+            rows = np.unique(self.prow[self.end : end])
             v0, o0 = self._rows(rows)
-        np.maximum.at(self.latest, self.key_of[self.end:end], np.arange(self.end, end))
+        np.maximum.at(self.latest, self.key_of[self.end : end], np.arange(self.end, end))
         if self.cooc is not None:
             v1, o1 = self._rows(rows)
             # Only the statements these participants voted on change: update that block in place
@@ -891,9 +918,13 @@ class _GrowingLog:
             indptr=indptr,
             indices=col_index.astype(np.int32 if col_ids.shape[0] < 2**31 else np.int64),
             data=self.value[self.latest[present]],
-            cooccurrence=None if self.cooc is None else (
-                tuple(self.cooc) if col_ids.shape[0] == self.sids.shape[0]  # every statement voted on
-                else tuple(x[np.ix_(col_ids, col_ids)] for x in self.cooc)),
+            cooccurrence=None
+            if self.cooc is None
+            else (
+                tuple(self.cooc)
+                if col_ids.shape[0] == self.sids.shape[0]  # every statement voted on
+                else tuple(x[np.ix_(col_ids, col_ids)] for x in self.cooc)
+            ),
         )
 
 
@@ -908,9 +939,22 @@ class Replay:
     analysis: Analysis | None  # the last update's analysis (None when no update ran)
 
 
-def replay(participant, statement, value, timestamp, moderated_out=(), *, ends=None, start: int = 0,
-           previous: ClusterState | None = None, prior: ClusterState | None = None, seed: int = 0,
-           statistics: bool = True, stop=None, progress=None) -> Replay:
+def replay(
+    participant,
+    statement,
+    value,
+    timestamp,
+    moderated_out=(),
+    *,
+    ends=None,
+    start: int = 0,
+    previous: ClusterState | None = None,
+    prior: ClusterState | None = None,
+    seed: int = 0,
+    statistics: bool = True,
+    stop=None,
+    progress=None,
+) -> Replay:
     """Run one update per burst of the vote log (:func:`bursts`), each continuing from the last.
 
     The log is the vote events in time order (every event, not only the latest per pair: an update

@@ -31,12 +31,20 @@ class Topic(models.Model):
     scope = models.CharField(_("范围"), max_length=12, choices=Scope.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="topics", verbose_name=_("所在区域"))
     unit = models.ForeignKey(
-        "org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="topics",
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="topics",
         verbose_name=_("联盟/支部"),
     )
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.RESIDENT)
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("提出人"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -72,7 +80,9 @@ class Phase(models.Model):
         ordering = ["topic", "starts_at"]
         constraints = [
             models.UniqueConstraint(fields=["topic", "kind"], name="consult_phase_once_per_topic"),
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="consult_phase_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="consult_phase_ends_after_start"
+            ),
         ]
         verbose_name = _("阶段")
         verbose_name_plural = _("阶段")
@@ -93,14 +103,22 @@ class Statement(models.Model):
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="statements")
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("作者"),
     )
     text = models.CharField(_("观点"), max_length=MAX_LENGTH)
     status = models.CharField(_("审核状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     moderation_reason = models.CharField(_("审核理由"), max_length=200, blank=True)
     moderated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         verbose_name=_("审核人"),
     )
     moderated_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
@@ -149,8 +167,9 @@ class LiveAnalysis(models.Model):
     ``services.update_live_analysis`` (the scheduled job ``consult.update_live_analyses``).
     """
 
-    topic = models.OneToOneField(Topic, on_delete=models.CASCADE, primary_key=True, related_name="live_analysis",
-                                 verbose_name=_("议题"))
+    topic = models.OneToOneField(
+        Topic, on_delete=models.CASCADE, primary_key=True, related_name="live_analysis", verbose_name=_("议题")
+    )
     state = models.JSONField(_("聚类状态"), null=True, blank=True)  # ClusterState after the last update
     prior_state = models.JSONField(null=True, blank=True)  # before it: the last update can be redone
     through_vote_id = models.BigIntegerField(_("已处理至表态"), null=True, blank=True)
@@ -198,12 +217,19 @@ class FormalVote(models.Model):
 
     title = models.CharField(_("表决事项"), max_length=120)
     description = models.TextField(_("说明"), blank=True)
-    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="formal_votes",
-                              verbose_name=_("议题"))
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.SET_NULL, related_name="formal_votes", verbose_name=_("议题")
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
     electorate = models.CharField(_("投票人"), max_length=10, choices=Electorate.choices)
-    unit = models.ForeignKey("org.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("党支部/联盟牵头单位"))
+    unit = models.ForeignKey(
+        "org.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("党支部/联盟牵头单位"),
+    )
     alliance_id = models.PositiveIntegerField(_("联盟"), null=True, blank=True)
     method = models.CharField(_("表决方式"), max_length=10, choices=Method.choices)
     max_choices = models.PositiveSmallIntegerField(_("最多可选"), default=1)
@@ -229,15 +255,17 @@ class FormalVote(models.Model):
     result = models.JSONField(_("计票结果"), null=True, blank=True)
     minutes = models.TextField(_("表决纪要"), blank=True)
     tallied_at = models.DateTimeField(_("计票时间"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-opens_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(closes_at__gt=models.F("opens_at")),
-                                   name="consult_formalvote_closes_after_open"),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")), name="consult_formalvote_closes_after_open"
+            ),
         ]
         verbose_name = _("表决")
         verbose_name_plural = _("表决")
@@ -285,8 +313,9 @@ class RollEntry(models.Model):
     vote = models.ForeignKey(FormalVote, on_delete=models.CASCADE, related_name="roll")
     elector = models.OneToOneField(Elector, on_delete=models.CASCADE, related_name="roll_entry")
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -92,9 +92,7 @@ def _header(reader, path: Path, required: tuple[str, ...]) -> dict[str, int]:
     index = {name.strip(): i for i, name in enumerate(header)}
     missing = [c for c in required if c not in index]
     if missing:
-        raise PolisFormatError(
-            path, 1, f"header lacks column(s) {', '.join(missing)}; found {', '.join(header)}"
-        )
+        raise PolisFormatError(path, 1, f"header lacks column(s) {', '.join(missing)}; found {', '.join(header)}")
     return index
 
 

@@ -15,9 +15,7 @@ __all__ = ["analyse_export", "replay_export", "analysis_as_dict", "statement_lab
 def analyse_export(directory: Path | str, *, seed: int = 0) -> tuple[Conversation, Analysis]:
     """Read an export directory and analyse it (raises ``PolisFormatError`` on bad input)."""
     conv = read_export(directory)
-    vm = build_vote_matrix(
-        conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp
-    )
+    vm = build_vote_matrix(conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp)
     return conv, analyse(vm, conv.moderated_out, seed=seed)
 
 
@@ -81,8 +79,7 @@ def analysis_as_dict(conv: Conversation, an: Analysis, *, limit: int = 10, parti
         ],
         "consensus": {d: [_stat(conv, s) for s in an.consensus.get(d, [])] for d in ("agree", "disagree")},
         "divisive": [
-            {"statement": sid, "spread": round(v, 6), "text": statement_label(conv, sid)}
-            for sid, v in an.divisive
+            {"statement": sid, "spread": round(v, 6), "text": statement_label(conv, sid)} for sid, v in an.divisive
         ],
     }
     if participants:

@@ -35,8 +35,17 @@ def _now(at: datetime | None) -> datetime:
 
 
 @transaction.atomic
-def create_topic(*, title: str, scope: str, region, phases: list[dict], description: str = "",
-                 unit=None, source: str = Topic.Source.RESIDENT, proposed_by=None) -> Topic:
+def create_topic(
+    *,
+    title: str,
+    scope: str,
+    region,
+    phases: list[dict],
+    description: str = "",
+    unit=None,
+    source: str = Topic.Source.RESIDENT,
+    proposed_by=None,
+) -> Topic:
     """Raise a topic. ``phases``: dicts with ``kind``, ``starts_at``, ``ends_at`` and optional
     ``rules``, in the order collect → deliberate → vote → publish → follow up (any may be left out
     but collect), not overlapping."""
@@ -76,15 +85,26 @@ def create_topic(*, title: str, scope: str, region, phases: list[dict], descript
             raise DomainError(f"阶段“{p['kind']}”与上一阶段时间重叠", field="phases")
         previous_end = end
     topic = Topic.objects.create(
-        title=title, description=description or "", scope=scope, region=region, unit=unit,
-        source=source, proposed_by=proposed_by,
+        title=title,
+        description=description or "",
+        scope=scope,
+        region=region,
+        unit=unit,
+        source=source,
+        proposed_by=proposed_by,
     )
     Phase.objects.bulk_create(
         Phase(topic=topic, kind=p["kind"], starts_at=p["starts_at"], ends_at=p["ends_at"], rules=p.get("rules", ""))
         for p in phases
     )
-    emit(contracts.TOPIC_CREATED, aggregate_type="topic", aggregate_id=topic.pk, region=region,
-         actor=proposed_by, payload={"title": title, "scope": scope, "phases": kinds})
+    emit(
+        contracts.TOPIC_CREATED,
+        aggregate_type="topic",
+        aggregate_id=topic.pk,
+        region=region,
+        actor=proposed_by,
+        payload={"title": title, "scope": scope, "phases": kinds},
+    )
     return topic
 
 
@@ -116,8 +136,15 @@ def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = N
     if topic.statements.exclude(status=Statement.Status.REJECTED).filter(text=text).exists():
         raise DomainError("已有相同的观点，请直接对它表态", field="text", code=CoreError.DUPLICATE)
     st = Statement.objects.create(topic=topic, author=author, text=text)
-    emit(contracts.STATEMENT_SUBMITTED, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
-         actor=author, public=False, payload={"statement": st.pk})
+    emit(
+        contracts.STATEMENT_SUBMITTED,
+        aggregate_type="topic",
+        aggregate_id=topic.pk,
+        region=topic.region,
+        actor=author,
+        public=False,
+        payload={"statement": st.pk},
+    )
     return st
 
 
@@ -125,8 +152,9 @@ def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = N
 def moderate_statement(statement: Statement, moderator, *, accept: bool, reason: str = "") -> Statement:
     from . import permissions as cperm
 
-    if moderator is None or not (moderator.has_perm("consult.change_statement")
-                                 or cperm.allowed(moderator, cperm.MANAGE, statement.topic)):
+    if moderator is None or not (
+        moderator.has_perm("consult.change_statement") or cperm.allowed(moderator, cperm.MANAGE, statement.topic)
+    ):
         raise Forbidden("只有主持人可以审核观点", field="moderator")
     reason = (reason or "").strip()
     if not accept and not reason:
@@ -139,9 +167,14 @@ def moderate_statement(statement: Statement, moderator, *, accept: bool, reason:
     st.moderated_by = moderator
     st.moderated_at = timezone.now()
     st.save(update_fields=["status", "moderation_reason", "moderated_by", "moderated_at"])
-    emit(contracts.STATEMENT_MODERATED, aggregate_type="topic", aggregate_id=st.topic_id,
-         region=st.topic.region, actor=moderator,
-         payload={"statement": st.pk, "status": st.status, "reason": reason})
+    emit(
+        contracts.STATEMENT_MODERATED,
+        aggregate_type="topic",
+        aggregate_id=st.topic_id,
+        region=st.topic.region,
+        actor=moderator,
+        payload={"statement": st.pk, "status": st.status, "reason": reason},
+    )
     return st
 
 
@@ -166,15 +199,21 @@ def cast_vote(statement: Statement, voter, value: int, *, at: datetime | None = 
 def _vote_log(topic: Topic):
     """All vote events of a topic, oldest first: (event ids, voter ids, statement ids, values, ms)."""
     rows = list(
-        StatementVote.objects.filter(statement__topic=topic).order_by("created_at", "id")
+        StatementVote.objects.filter(statement__topic=topic)
+        .order_by("created_at", "id")
         .values_list("id", "voter_id", "statement_id", "value", "created_at")
     )
     if not rows:
         return (np.zeros(0, np.int64),) * 3 + (np.zeros(0, np.int8), np.zeros(0, np.int64))
     ids, voter, statement, value, created = zip(*rows)
     millis = [int(c.timestamp() * 1000) for c in created]
-    return (np.asarray(ids, np.int64), np.asarray(voter, np.int64), np.asarray(statement, np.int64),
-            np.asarray(value, np.int8), np.asarray(millis, np.int64))
+    return (
+        np.asarray(ids, np.int64),
+        np.asarray(voter, np.int64),
+        np.asarray(statement, np.int64),
+        np.asarray(value, np.int8),
+        np.asarray(millis, np.int64),
+    )
 
 
 def topic_votes(topic: Topic):
@@ -210,8 +249,12 @@ def analyse_topic(topic: Topic, *, seed: int = 0) -> cm.Analysis:
         covered = _covered(ids, live.through_vote_id)
         if covered is not None:
             previous = live.prior_state if covered == ids.shape[0] else live.state
-    return cm.analyse(cm.build_vote_matrix(p, s, v, t), _rejected(topic), seed=seed,
-                      previous=cm.ClusterState.from_json(previous) if previous else None)
+    return cm.analyse(
+        cm.build_vote_matrix(p, s, v, t),
+        _rejected(topic),
+        seed=seed,
+        previous=cm.ClusterState.from_json(previous) if previous else None,
+    )
 
 
 def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_seconds: float | None = None) -> int:
@@ -243,20 +286,39 @@ def update_live_analysis(topic: Topic, *, now: datetime | None = None, budget_se
             deadline = time.monotonic() + budget_seconds
             stop = lambda: time.monotonic() > deadline  # noqa: E731
         load = cm.ClusterState.from_json
-        r = cm.replay(p, s, v, t, _rejected(topic), ends=ends, start=start,
-                      previous=load(state) if state else None, prior=load(prior) if prior else None,
-                      statistics=False, stop=stop)
+        r = cm.replay(
+            p,
+            s,
+            v,
+            t,
+            _rejected(topic),
+            ends=ends,
+            start=start,
+            previous=load(state) if state else None,
+            prior=load(prior) if prior else None,
+            statistics=False,
+            stop=stop,
+        )
         n_groups = r.analysis.n_groups  # at least one update ran
         changed = LiveAnalysis.objects.filter(pk=live.pk, version=live.version).update(
             state=r.state.to_json() if r.state else None,
             prior_state=r.prior.to_json() if r.prior else None,
-            through_vote_id=int(ids[r.through - 1]), votes_covered=r.through,
-            updates=(live.updates if start else 0) + r.updates, n_groups=n_groups, updated_at=now, version=live.version + 1,
+            through_vote_id=int(ids[r.through - 1]),
+            votes_covered=r.through,
+            updates=(live.updates if start else 0) + r.updates,
+            n_groups=n_groups,
+            updated_at=now,
+            version=live.version + 1,
         )
         if not changed:
             raise Conflict("实时分析已被另一进程更新", field="topic")
-        emit(contracts.ANALYSIS_UPDATED, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region,
-             payload={"updates": r.updates, "votes": r.through, "groups": n_groups})
+        emit(
+            contracts.ANALYSIS_UPDATED,
+            aggregate_type="topic",
+            aggregate_id=topic.pk,
+            region=topic.region,
+            payload={"updates": r.updates, "votes": r.through, "groups": n_groups},
+        )
     return r.updates
 
 
@@ -288,7 +350,10 @@ def next_statement(topic: Topic, voter) -> Statement | None:
     to the older statement. ``None`` when nothing is left."""
     candidates = list(
         topic.statements.filter(status=Statement.Status.ACCEPTED)
-        .exclude(votes__voter=voter).exclude(author=voter).order_by("id").values_list("id", flat=True)
+        .exclude(votes__voter=voter)
+        .exclude(author=voter)
+        .order_by("id")
+        .values_list("id", flat=True)
     )
     if not candidates:
         return None
@@ -345,7 +410,9 @@ def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
             "%a %b %d %H:%M:%S %Z %Y"
         )
 
-    events = sorted([(int(st.created_at.timestamp() * 1000), 0, st) for st in statements], key=lambda e: (e[0], e[2].id))
+    events = sorted(
+        [(int(st.created_at.timestamp() * 1000), 0, st) for st in statements], key=lambda e: (e[0], e[2].id)
+    )
     comments = io.StringIO()
     w = csv.writer(comments, lineterminator="\n")
     w.writerow(["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees", "moderated", "comment-body"])
@@ -354,8 +421,18 @@ def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
     for _, _, who in sorted([(e[0], 0, e[2].author_id) for e in events] + [(r[0], 1, r[2]) for r in vote_rows]):
         number(who)
     for ts, _, st in events:
-        w.writerow([ts, stamp(ts), st.id, number(st.author_id), agrees[st.id], disagrees[st.id],
-                    moderated[st.status], mask_text(st.text) if mask else st.text])
+        w.writerow(
+            [
+                ts,
+                stamp(ts),
+                st.id,
+                number(st.author_id),
+                agrees[st.id],
+                disagrees[st.id],
+                moderated[st.status],
+                mask_text(st.text) if mask else st.text,
+            ]
+        )
     votes = io.StringIO()
     w = csv.writer(votes, lineterminator="\n")
     w.writerow(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
@@ -379,8 +456,13 @@ def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:
     points = []
     for i in range(len(an.participants)):
         if an.in_analysis[i] and np.isfinite(an.projection[i]).all():
-            points.append({"x": round(float(an.projection[i, 0]), 5), "y": round(float(an.projection[i, 1]), 5),
-                           "group": int(an.labels[i])})
+            points.append(
+                {
+                    "x": round(float(an.projection[i, 0]), 5),
+                    "y": round(float(an.projection[i, 1]), 5),
+                    "group": int(an.labels[i]),
+                }
+            )
     days: dict[str, int] = {}
     voters: dict[str, set] = {}
     for voter, created in StatementVote.objects.filter(statement__topic=topic).values_list("voter_id", "created_at"):
@@ -394,7 +476,9 @@ def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:
             "updates": live.updates if live else 0,
             "votes_covered": live.votes_covered if live else 0,
             "votes_pending": total_votes - (live.votes_covered if live else 0),
-            "updated_at": timezone.localtime(live.updated_at).strftime("%Y-%m-%d %H:%M") if live and live.updated_at else None,
+            "updated_at": timezone.localtime(live.updated_at).strftime("%Y-%m-%d %H:%M")
+            if live and live.updated_at
+            else None,
         },
         "participants": int(an.participants.shape[0]),
         "in_analysis": int(an.in_analysis.sum()),
@@ -403,12 +487,17 @@ def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:
         "n_groups": an.n_groups,
         "group_sizes": an.group_sizes(),
         "points": points,
-        "common_ground": [{"statement": sid, "score": round(v, 4), "text": texts.get(sid, "")}
-                          for sid, v in an.most_common_ground(limit)],
+        "common_ground": [
+            {"statement": sid, "score": round(v, 4), "text": texts.get(sid, "")}
+            for sid, v in an.most_common_ground(limit)
+        ],
         "consensus": {d: [stat(s) for s in an.consensus.get(d, [])] for d in ("agree", "disagree")},
-        "groups": [{"id": g, "size": size, "representative": [stat(s) for s in an.representative.get(g, [])]}
-                   for g, size in enumerate(an.group_sizes())],
-        "divisive": [{"statement": sid, "spread": round(v, 4), "text": texts.get(sid, "")}
-                     for sid, v in an.divisive[:limit]],
+        "groups": [
+            {"id": g, "size": size, "representative": [stat(s) for s in an.representative.get(g, [])]}
+            for g, size in enumerate(an.group_sizes())
+        ],
+        "divisive": [
+            {"statement": sid, "spread": round(v, 4), "text": texts.get(sid, "")} for sid, v in an.divisive[:limit]
+        ],
         "participation": [{"day": d, "votes": days[d], "participants": len(voters[d])} for d in sorted(days)],
     }

@@ -52,8 +52,12 @@ class TopicForm(forms.Form):
     deliberate_days = forms.IntegerField(label=_("协商天数"), min_value=0, max_value=90, initial=7)
     vote_days = forms.IntegerField(label=_("表决天数"), min_value=0, max_value=30, initial=3)
     publish_days = forms.IntegerField(label=_("公示天数"), min_value=0, max_value=30, initial=5)
-    rules = forms.CharField(label=_("参与规则"), required=False, max_length=500,
-                            initial=_("实名参与；观点须与议题相关，不得含人身攻击；主持人审核后公开。"))
+    rules = forms.CharField(
+        label=_("参与规则"),
+        required=False,
+        max_length=500,
+        initial=_("实名参与；观点须与议题相关，不得含人身攻击；主持人审核后公开。"),
+    )
 
     def __init__(self, *args, user=None, **kw):
         super().__init__(*args, **kw)
@@ -76,11 +80,17 @@ def index(request):
         phase = next((p for p in t.phases.all() if p.starts_at <= now < p.ends_at), None)
         rows.append((t, phase))
     formal = cperm.visible(request.user, FormalVote.objects.select_related("region"), "region")[:50]
-    return render(request, "consult/index.html", {
-        "rows": rows, "formal": formal, "can_manage": cperm.allowed(request.user, cperm.MANAGE),
-        "follow_ups": cperm.visible(request.user, FollowUp.objects.select_related("region"), "region")[:20],
-        "now": now,
-    })
+    return render(
+        request,
+        "consult/index.html",
+        {
+            "rows": rows,
+            "formal": formal,
+            "can_manage": cperm.allowed(request.user, cperm.MANAGE),
+            "follow_ups": cperm.visible(request.user, FollowUp.objects.select_related("region"), "region")[:20],
+            "now": now,
+        },
+    )
 
 
 @login_required
@@ -92,15 +102,25 @@ def topic_new(request):
         d = form.cleaned_data
         start = timezone.now().replace(second=0, microsecond=0)
         phases = []
-        for kind, days in (("collect", d["collect_days"]), ("deliberate", d["deliberate_days"]),
-                           ("vote", d["vote_days"]), ("publish", d["publish_days"])):
+        for kind, days in (
+            ("collect", d["collect_days"]),
+            ("deliberate", d["deliberate_days"]),
+            ("vote", d["vote_days"]),
+            ("publish", d["publish_days"]),
+        ):
             if days:
                 end = start + dt.timedelta(days=days)
                 phases.append({"kind": kind, "starts_at": start, "ends_at": end, "rules": d["rules"]})
                 start = end
         try:
-            topic = services.create_topic(title=d["title"], description=d["description"], scope="village" if d["region"].kind == "rural" else "community",
-                                          region=d["region"], phases=phases, proposed_by=request.user)
+            topic = services.create_topic(
+                title=d["title"],
+                description=d["description"],
+                scope="village" if d["region"].kind == "rural" else "community",
+                region=d["region"],
+                phases=phases,
+                proposed_by=request.user,
+            )
         except DomainError as e:
             _mark(form, e)
         else:
@@ -109,8 +129,11 @@ def topic_new(request):
 
 
 class StatementForm(forms.Form):
-    text = forms.CharField(label=_("我的观点"), max_length=Statement.MAX_LENGTH,
-                           widget=forms.Textarea(attrs={"rows": 2, "maxlength": Statement.MAX_LENGTH}))
+    text = forms.CharField(
+        label=_("我的观点"),
+        max_length=Statement.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": Statement.MAX_LENGTH}),
+    )
 
 
 @login_required
@@ -127,16 +150,24 @@ def topic(request, pk):
             return redirect("consult:topic", pk=t.pk)
     now = timezone.now()
     current = services.current_phase(t, now)
-    return render(request, "consult/topic.html", {
-        "topic": t, "phases": t.phases.all(), "current": current, "form": form,
-        "can_write": (current is not None and current.kind in services.STATEMENT_PHASES
-                      and cperm.takes_part(request.user)),
-        "can_manage": cperm.allowed(request.user, cperm.MANAGE, t),
-        "pending": t.statements.filter(status=Statement.Status.PENDING).count(),
-        "accepted": t.statements.filter(status=Statement.Status.ACCEPTED).count(),
-        "card": _card_context(request, t),
-        "formal": t.formal_votes.all(),
-    })
+    return render(
+        request,
+        "consult/topic.html",
+        {
+            "topic": t,
+            "phases": t.phases.all(),
+            "current": current,
+            "form": form,
+            "can_write": (
+                current is not None and current.kind in services.STATEMENT_PHASES and cperm.takes_part(request.user)
+            ),
+            "can_manage": cperm.allowed(request.user, cperm.MANAGE, t),
+            "pending": t.statements.filter(status=Statement.Status.PENDING).count(),
+            "accepted": t.statements.filter(status=Statement.Status.ACCEPTED).count(),
+            "card": _card_context(request, t),
+            "formal": t.formal_votes.all(),
+        },
+    )
 
 
 def _card_context(request, t: Topic, error: str | None = None) -> dict:
@@ -174,17 +205,23 @@ def moderate(request, pk):
     if request.method == "POST":
         st = get_object_or_404(Statement, pk=request.POST.get("statement"), topic=t)
         try:
-            services.moderate_statement(st, request.user, accept=request.POST.get("accept") == "1",
-                                        reason=request.POST.get("reason", ""))
+            services.moderate_statement(
+                st, request.user, accept=request.POST.get("accept") == "1", reason=request.POST.get("reason", "")
+            )
         except DomainError as e:
             error = (st.pk, e.message)
         else:
             return redirect("consult:moderate", pk=t.pk)
-    return render(request, "consult/moderate.html", {
-        "topic": t, "pending": t.statements.filter(status=Statement.Status.PENDING).order_by("id"),
-        "done": t.statements.exclude(status=Statement.Status.PENDING).order_by("-moderated_at")[:50],
-        "error": error,
-    })
+    return render(
+        request,
+        "consult/moderate.html",
+        {
+            "topic": t,
+            "pending": t.statements.filter(status=Statement.Status.PENDING).order_by("id"),
+            "done": t.statements.exclude(status=Statement.Status.PENDING).order_by("-moderated_at")[:50],
+            "error": error,
+        },
+    )
 
 
 @login_required
@@ -206,8 +243,14 @@ def export(request, pk, name):
     if clear and name == "comments.csv":
         from gongzhi.core import audit
 
-        audit.personal_export(f"topic:{t.pk}:{name}", actor=request.user, region=t.region, request=request,
-                              rows=t.statements.count(), fields=["comment-body"])
+        audit.personal_export(
+            f"topic:{t.pk}:{name}",
+            actor=request.user,
+            region=t.region,
+            request=request,
+            rows=t.statements.count(),
+            fields=["comment-body"],
+        )
     resp = HttpResponse(files[name], content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="topic-{t.pk}-{name}"'
     return resp
@@ -223,8 +266,9 @@ class VoteForm(forms.Form):
     unit = forms.CharField(label=_("党支部编码（党支部表决时填写）"), required=False)
     method = forms.ChoiceField(label=_("表决方式"), choices=FormalVote.Method.choices)
     preset = forms.ChoiceField(label=_("规则"), choices=[(k, v["label"]) for k, v in votes.PRESETS.items()])
-    options = forms.CharField(label=_("选项（每行一个）"), widget=forms.Textarea(attrs={"rows": 3}),
-                              initial="同意\n不同意\n弃权")
+    options = forms.CharField(
+        label=_("选项（每行一个）"), widget=forms.Textarea(attrs={"rows": 3}), initial="同意\n不同意\n弃权"
+    )
     hours = forms.IntegerField(label=_("投票时长（小时）"), min_value=1, max_value=24 * 30, initial=48)
 
     def __init__(self, *args, user=None, **kw):
@@ -250,9 +294,18 @@ def vote_new(request):
             if d["unit"].strip() and unit is None:
                 raise DomainError(_t("没有这个单位编码"), field="unit")
             vote = votes.create_vote(
-                title=d["title"], region=d["region"], electorate=d["electorate"], method=d["method"],
-                preset=d["preset"], options=d["options"].splitlines(), opens_at=now,
-                closes_at=now + dt.timedelta(hours=d["hours"]), unit=unit, topic=topic, actor=request.user)
+                title=d["title"],
+                region=d["region"],
+                electorate=d["electorate"],
+                method=d["method"],
+                preset=d["preset"],
+                options=d["options"].splitlines(),
+                opens_at=now,
+                closes_at=now + dt.timedelta(hours=d["hours"]),
+                unit=unit,
+                topic=topic,
+                actor=request.user,
+            )
         except DomainError as e:
             _mark(form, e)
         else:
@@ -287,8 +340,13 @@ def vote_page(request, pk):
     if request.method == "POST" and is_open:
         choices = request.POST.getlist("choice")
         if vote.method == FormalVote.Method.RANKED:
-            ranked = sorted(((int(r), o) for o, r in ((o, request.POST.get(f"rank_{o}")) for o in
-                             vote.options.values_list("id", flat=True)) if r and r.isdigit()))
+            ranked = sorted(
+                (
+                    (int(r), o)
+                    for o, r in ((o, request.POST.get(f"rank_{o}")) for o in vote.options.values_list("id", flat=True))
+                    if r and r.isdigit()
+                )
+            )
             choices = [o for _, o in ranked]
         try:
             if request.POST.get("officer"):
@@ -314,14 +372,24 @@ def vote_page(request, pk):
         except DomainError as e:
             error = e.message
     labels = dict(vote.options.values_list("id", "label"))
-    return render(request, "consult/vote.html", {
-        "vote": vote, "options": vote.options.all(), "is_open": is_open, "error": error,
-        "turnout": votes.turnout(vote), "result": result, "labels": labels,
-        "winner": labels.get(result["result"]["winner"]) if result else None,
-        "officer_form": officer_form, "is_officer": cperm.allowed(request.user, cperm.OFFICER, vote),
-        "can_manage": cperm.allowed(request.user, cperm.MANAGE, vote),
-        "preset_label": votes.PRESETS.get(vote.preset, {}).get("label", vote.preset),
-    })
+    return render(
+        request,
+        "consult/vote.html",
+        {
+            "vote": vote,
+            "options": vote.options.all(),
+            "is_open": is_open,
+            "error": error,
+            "turnout": votes.turnout(vote),
+            "result": result,
+            "labels": labels,
+            "winner": labels.get(result["result"]["winner"]) if result else None,
+            "officer_form": officer_form,
+            "is_officer": cperm.allowed(request.user, cperm.OFFICER, vote),
+            "can_manage": cperm.allowed(request.user, cperm.MANAGE, vote),
+            "preset_label": votes.PRESETS.get(vote.preset, {}).get("label", vote.preset),
+        },
+    )
 
 
 @login_required

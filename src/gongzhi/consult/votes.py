@@ -36,15 +36,24 @@ PRESETS: dict[str, dict] = {
     # decides by more than half of those present.
     "villagers_assembly": {
         "label": "村民会议（过半数村民或三分之二以上户代表到会，到会人员过半数通过）",
-        "quorum": (1, 2, True), "households": (2, 3, False), "threshold": (1, 2, True), "base": "present",
+        "quorum": (1, 2, True),
+        "households": (2, 3, False),
+        "threshold": (1, 2, True),
+        "base": "present",
     },
     "simple_majority": {
         "label": "简单多数（有效票过半数）",
-        "quorum": (0, 1, False), "households": None, "threshold": (1, 2, True), "base": "valid",
+        "quorum": (0, 1, False),
+        "households": None,
+        "threshold": (1, 2, True),
+        "base": "valid",
     },
     "two_thirds": {
         "label": "三分之二多数（到会人数三分之二以上同意）",
-        "quorum": (1, 2, True), "households": None, "threshold": (2, 3, False), "base": "present",
+        "quorum": (1, 2, True),
+        "households": None,
+        "threshold": (2, 3, False),
+        "base": "present",
     },
 }
 
@@ -55,14 +64,21 @@ def preset_fields(name: str) -> dict:
     p = PRESETS[name]
     out = {
         "preset": name,
-        "quorum_num": p["quorum"][0], "quorum_den": p["quorum"][1], "quorum_strict": p["quorum"][2],
-        "threshold_num": p["threshold"][0], "threshold_den": p["threshold"][1],
-        "threshold_strict": p["threshold"][2], "threshold_base": p["base"],
-        "household_num": 0, "household_den": 1, "household_strict": False,
+        "quorum_num": p["quorum"][0],
+        "quorum_den": p["quorum"][1],
+        "quorum_strict": p["quorum"][2],
+        "threshold_num": p["threshold"][0],
+        "threshold_den": p["threshold"][1],
+        "threshold_strict": p["threshold"][2],
+        "threshold_base": p["base"],
+        "household_num": 0,
+        "household_den": 1,
+        "household_strict": False,
     }
     if p["households"]:
-        out.update(household_num=p["households"][0], household_den=p["households"][1],
-                   household_strict=p["households"][2])
+        out.update(
+            household_num=p["households"][0], household_den=p["households"][1], household_strict=p["households"][2]
+        )
     return out
 
 
@@ -79,16 +95,24 @@ def adult_cutoff(on: dt.date) -> dt.date:
 def resident_electorate(region, on: dt.date) -> list[tuple[str, int | None, int | None, int | None]]:
     """Verified adult residents registered in ``region`` (or below): an identity-card number on
     record, a birth date 18 or more years before ``on``, not in the floating population."""
-    rows = (Person.objects.filter(region__path__startswith=region.path, is_mobile=False,
-                                  birth_date__lte=adult_cutoff(on)).exclude(id_number="")
-            .order_by("id").values_list("id", "household_id"))
+    rows = (
+        Person.objects.filter(region__path__startswith=region.path, is_mobile=False, birth_date__lte=adult_cutoff(on))
+        .exclude(id_number="")
+        .order_by("id")
+        .values_list("id", "household_id")
+    )
     return [(f"p:{pid}", pid, None, hh) for pid, hh in rows]
 
 
 def branch_electorate(unit: Unit, on: dt.date):
     """Full members (正式党员) of a party branch; probationary members do not vote."""
-    pids = (Membership.objects.filter(unit=unit, role=MemberRole.FULL_MEMBER, start_date__lte=on)
-            .exclude(end_date__lte=on).order_by("person_id").values_list("person_id", flat=True).distinct())
+    pids = (
+        Membership.objects.filter(unit=unit, role=MemberRole.FULL_MEMBER, start_date__lte=on)
+        .exclude(end_date__lte=on)
+        .order_by("person_id")
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
     return [(f"p:{pid}", pid, None, None) for pid in pids]
 
 
@@ -107,7 +131,9 @@ def alliance_member_unit_ids(alliance_id: int) -> list[int]:
     """Unit ids of the active members of an alliance, from the provider the alliances app registered."""
     provider = _unit_electorates.get(FormalVote.Electorate.ALLIANCE)
     if provider is None:
-        raise DomainError("联盟成员名册不可用，不能发起联盟表决", field="electorate", code=ConsultError.EMPTY_ELECTORATE)
+        raise DomainError(
+            "联盟成员名册不可用，不能发起联盟表决", field="electorate", code=ConsultError.EMPTY_ELECTORATE
+        )
     return sorted(provider(alliance_id))
 
 
@@ -124,10 +150,25 @@ def _fraction(num, den, field):
 
 
 @transaction.atomic
-def create_vote(*, title: str, region, electorate: str, method: str, options: list[str], opens_at: dt.datetime,
-                closes_at: dt.datetime, preset: str = "simple_majority", rules: dict | None = None,
-                unit: Unit | None = None, alliance_id: int | None = None, max_choices: int | None = None,
-                topic=None, description: str = "", actor, exclude_unit_ids=()) -> FormalVote:
+def create_vote(
+    *,
+    title: str,
+    region,
+    electorate: str,
+    method: str,
+    options: list[str],
+    opens_at: dt.datetime,
+    closes_at: dt.datetime,
+    preset: str = "simple_majority",
+    rules: dict | None = None,
+    unit: Unit | None = None,
+    alliance_id: int | None = None,
+    max_choices: int | None = None,
+    topic=None,
+    description: str = "",
+    actor,
+    exclude_unit_ids=(),
+) -> FormalVote:
     """Set up a vote and fix its electorate. ``rules`` may override any preset field
     (``quorum_num``, ``threshold_den``, ``threshold_base`` …). ``exclude_unit_ids`` leaves member
     units off an alliance roll (the alliance appraisal: a unit does not rate itself)."""
@@ -144,8 +185,12 @@ def create_vote(*, title: str, region, electorate: str, method: str, options: li
         raise DomainError("至少需要两个非空选项", field="options")
     if len(set(labels)) != len(labels):
         raise DomainError("选项不能重复", field="options")
-    if not isinstance(opens_at, dt.datetime) or not isinstance(closes_at, dt.datetime) \
-            or timezone.is_naive(opens_at) or timezone.is_naive(closes_at):
+    if (
+        not isinstance(opens_at, dt.datetime)
+        or not isinstance(closes_at, dt.datetime)
+        or timezone.is_naive(opens_at)
+        or timezone.is_naive(closes_at)
+    ):
         raise DomainError("须填写带时区的开始与截止时间", field="closes_at")
     if closes_at <= opens_at:
         raise DomainError("截止时间须晚于开始时间", field="closes_at")
@@ -183,21 +228,47 @@ def create_vote(*, title: str, region, electorate: str, method: str, options: li
         if exclude_unit_ids:
             members = [m for m in members if m[2] not in set(exclude_unit_ids)]
     if not members:
-        raise DomainError("投票人名册为空：该范围内没有符合条件的投票人", field="electorate", code=ConsultError.EMPTY_ELECTORATE)
+        raise DomainError(
+            "投票人名册为空：该范围内没有符合条件的投票人", field="electorate", code=ConsultError.EMPTY_ELECTORATE
+        )
     vote = FormalVote.objects.create(
-        title=title, description=description or "", topic=topic, region=region, electorate=electorate, unit=unit,
-        alliance_id=alliance_id, method=method, max_choices=max_choices, opens_at=opens_at, closes_at=closes_at,
-        electorate_size=len(members), household_count=len({m[3] for m in members if m[3] is not None}),
-        created_by=actor if getattr(actor, "pk", None) else None, **fields,
+        title=title,
+        description=description or "",
+        topic=topic,
+        region=region,
+        electorate=electorate,
+        unit=unit,
+        alliance_id=alliance_id,
+        method=method,
+        max_choices=max_choices,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        electorate_size=len(members),
+        household_count=len({m[3] for m in members if m[3] is not None}),
+        created_by=actor if getattr(actor, "pk", None) else None,
+        **fields,
     )
     VoteOption.objects.bulk_create(VoteOption(vote=vote, label=lab, position=i) for i, lab in enumerate(labels))
     Elector.objects.bulk_create(
         (Elector(vote=vote, key=k, person_id=p, unit_id=u, household_id=h) for k, p, u, h in members),
         batch_size=2000,
     )
-    emit(contracts.VOTE_OPENED, aggregate_type="formal_vote", aggregate_id=vote.pk, region=region, actor=actor,
-         payload={"title": title, "method": method, "electorate": electorate, "electorate_size": len(members),
-                  "preset": preset, "opens_at": opens_at.isoformat(), "closes_at": closes_at.isoformat()})
+    emit(
+        contracts.VOTE_OPENED,
+        aggregate_type="formal_vote",
+        aggregate_id=vote.pk,
+        region=region,
+        actor=actor,
+        payload={
+            "title": title,
+            "method": method,
+            "electorate": electorate,
+            "electorate_size": len(members),
+            "preset": preset,
+            "opens_at": opens_at.isoformat(),
+            "closes_at": closes_at.isoformat(),
+        },
+    )
     return vote
 
 
@@ -211,8 +282,11 @@ def elector_key_for_user(vote: FormalVote, user) -> str:
     if vote.electorate == FormalVote.Electorate.ALLIANCE:
         from gongzhi.org.models import StaffRole
 
-        units = set(StaffRole.objects.filter(user=user, active=True).exclude(role__in=cperm.READ_ONLY_ROLES)
-                    .values_list("unit_id", flat=True))
+        units = set(
+            StaffRole.objects.filter(user=user, active=True)
+            .exclude(role__in=cperm.READ_ONLY_ROLES)
+            .values_list("unit_id", flat=True)
+        )
         keys = [k for k in vote.electors.filter(unit_id__in=units).values_list("key", flat=True)]
         if not keys:
             raise Forbidden("您所在单位不是本联盟的在册成员单位，不能投票", field="voter", code=ConsultError.NOT_MEMBER)
@@ -241,8 +315,15 @@ def _check_choices(vote: FormalVote, choices) -> list[int]:
     return picked
 
 
-def cast_ballot(vote: FormalVote, choices, *, voter=None, elector_key: str | None = None,
-                officer=None, at: dt.datetime | None = None) -> RollEntry:
+def cast_ballot(
+    vote: FormalVote,
+    choices,
+    *,
+    voter=None,
+    elector_key: str | None = None,
+    officer=None,
+    at: dt.datetime | None = None,
+) -> RollEntry:
     """Cast one ballot. Online: ``voter`` (a user). In person: ``officer`` enters the ballot of
     elector ``elector_key`` (``p:<person id>`` or ``u:<unit id>``). An empty choice list is a blank
     ballot (present, not for any option). Refused: before opening or after closing, electors not on
@@ -280,11 +361,17 @@ def _cast(vote, choices, *, voter, elector_key, officer, at, trusted=False) -> R
         key = elector_key_for_user(vote, voter)
     v = FormalVote.objects.get(pk=vote.pk)
     if now < v.opens_at:
-        raise DomainError(f"表决尚未开始（{timezone.localtime(v.opens_at):%Y-%m-%d %H:%M} 开始）",
-                          field="vote", code=ConsultError.NOT_OPEN)
+        raise DomainError(
+            f"表决尚未开始（{timezone.localtime(v.opens_at):%Y-%m-%d %H:%M} 开始）",
+            field="vote",
+            code=ConsultError.NOT_OPEN,
+        )
     if now >= v.closes_at or v.status != FormalVote.Status.OPEN:
-        raise DomainError(f"表决已于 {timezone.localtime(v.closes_at):%Y-%m-%d %H:%M} 截止，不再接受投票",
-                          field="vote", code=ConsultError.CLOSED)
+        raise DomainError(
+            f"表决已于 {timezone.localtime(v.closes_at):%Y-%m-%d %H:%M} 截止，不再接受投票",
+            field="vote",
+            code=ConsultError.CLOSED,
+        )
     picked = _check_choices(v, choices)
     # Row lock on the elector: two simultaneous ballots of one elector queue here; the second sees
     # the roll entry of the first. The unique roll entry is the last line of defence.
@@ -293,8 +380,9 @@ def _cast(vote, choices, *, voter, elector_key, officer, at, trusted=False) -> R
         raise Forbidden("不在本次表决的投票人名册中，不能投票", field="voter", code=ConsultError.NOT_MEMBER)
     if RollEntry.objects.filter(elector=elector).exists():
         raise Conflict("该投票人已经投过票（一人一票）", field="voter", code=ConsultError.ALREADY_VOTED)
-    entry = RollEntry.objects.create(vote=v, elector=elector, channel=channel,
-                                     recorded_by=officer if getattr(officer, "pk", None) else None)
+    entry = RollEntry.objects.create(
+        vote=v, elector=elector, channel=channel, recorded_by=officer if getattr(officer, "pk", None) else None
+    )
     Ballot.objects.create(id=uuid.uuid4(), vote=v, choices=picked)
     return entry
 
@@ -342,22 +430,41 @@ def tally(vote: FormalVote) -> dict:
     ballots = list(vote.ballots.values_list("choices", flat=True))
     present = len(ballots)
     valid = sum(1 for b in ballots if b)
-    households = len(set(RollEntry.objects.filter(vote=vote, elector__household_id__isnull=False)
-                         .values_list("elector__household_id", flat=True)))
-    quorum_people = _meets(present, vote.electorate_size, vote.quorum_num, vote.quorum_den, vote.quorum_strict) \
-        if vote.quorum_num else True
-    quorum_households = (vote.household_num > 0 and vote.household_count > 0
-                         and _meets(households, vote.household_count, vote.household_num, vote.household_den,
-                                    vote.household_strict))
+    households = len(
+        set(
+            RollEntry.objects.filter(vote=vote, elector__household_id__isnull=False).values_list(
+                "elector__household_id", flat=True
+            )
+        )
+    )
+    quorum_people = (
+        _meets(present, vote.electorate_size, vote.quorum_num, vote.quorum_den, vote.quorum_strict)
+        if vote.quorum_num
+        else True
+    )
+    quorum_households = (
+        vote.household_num > 0
+        and vote.household_count > 0
+        and _meets(households, vote.household_count, vote.household_num, vote.household_den, vote.household_strict)
+    )
     quorum = quorum_people or quorum_households
     base = {"present": present, "valid": valid, "electorate": vote.electorate_size}[vote.threshold_base]
     result = {
-        "electorate": vote.electorate_size, "households": vote.household_count, "present": present,
-        "households_present": households, "valid": valid, "blank": present - valid,
-        "quorum_met": quorum, "quorum_by_people": quorum_people, "quorum_by_households": quorum_households,
-        "base": vote.threshold_base, "base_count": base,
+        "electorate": vote.electorate_size,
+        "households": vote.household_count,
+        "present": present,
+        "households_present": households,
+        "valid": valid,
+        "blank": present - valid,
+        "quorum_met": quorum,
+        "quorum_by_people": quorum_people,
+        "quorum_by_households": quorum_households,
+        "base": vote.threshold_base,
+        "base_count": base,
         "threshold": f"{'>' if vote.threshold_strict else '≥'}{vote.threshold_num}/{vote.threshold_den}",
-        "options": [], "winner": None, "passed": False,
+        "options": [],
+        "winner": None,
+        "passed": False,
     }
     if vote.method == FormalVote.Method.RANKED:
         rounds = irv(ballots, ids)
@@ -365,19 +472,26 @@ def tally(vote: FormalVote) -> dict:
         first = Counter(b[0] for b in ballots if b)
         final = rounds[-1]["counts"] if rounds else {}
         for o in options:
-            result["options"].append({"id": o.id, "label": o.label, "first_preferences": first[o.id],
-                                      "final_round": final.get(str(o.id))})
+            result["options"].append(
+                {"id": o.id, "label": o.label, "first_preferences": first[o.id], "final_round": final.get(str(o.id))}
+            )
         win = rounds[-1].get("winner") if rounds else None
         # The runoff winner must also meet the threshold (its final-round votes over the base).
-        if win is not None and quorum and _meets(int(final[str(win)]), base, vote.threshold_num,
-                                                   vote.threshold_den, vote.threshold_strict):
+        if (
+            win is not None
+            and quorum
+            and _meets(int(final[str(win)]), base, vote.threshold_num, vote.threshold_den, vote.threshold_strict)
+        ):
             result["winner"], result["passed"] = win, True
     else:
         counts = Counter(c for b in ballots for c in b)
         passing = []
         for o in options:
-            ok = quorum and base > 0 and _meets(counts[o.id], base, vote.threshold_num, vote.threshold_den,
-                                                 vote.threshold_strict)
+            ok = (
+                quorum
+                and base > 0
+                and _meets(counts[o.id], base, vote.threshold_num, vote.threshold_den, vote.threshold_strict)
+            )
             result["options"].append({"id": o.id, "label": o.label, "votes": counts[o.id], "meets_threshold": ok})
             if ok:
                 passing.append(o.id)
@@ -423,8 +537,11 @@ def close_vote(vote: FormalVote, *, actor, at: dt.datetime | None = None) -> For
     cperm.require(actor, cperm.MANAGE, v.region)
     now = at or timezone.now()
     if now < v.closes_at:
-        raise DomainError(f"表决 {timezone.localtime(v.closes_at):%Y-%m-%d %H:%M} 截止，截止前不能计票",
-                          field="vote", code=ConsultError.STILL_OPEN)
+        raise DomainError(
+            f"表决 {timezone.localtime(v.closes_at):%Y-%m-%d %H:%M} 截止，截止前不能计票",
+            field="vote",
+            code=ConsultError.STILL_OPEN,
+        )
     result = tally(v)
     v.result = result
     v.minutes = minutes_text(v, result)
@@ -434,8 +551,14 @@ def close_vote(vote: FormalVote, *, actor, at: dt.datetime | None = None) -> For
     if result["passed"]:
         label = next(o["label"] for o in result["options"] if o["id"] == result["winner"])
         FollowUp.objects.create(vote=v, topic=v.topic, region=v.region, title=f"{v.title}：{label}"[:200])
-    emit(contracts.VOTE_TALLIED, aggregate_type="formal_vote", aggregate_id=v.pk, region=v.region, actor=actor,
-         payload={"title": v.title, "result": result, "minutes": v.minutes})
+    emit(
+        contracts.VOTE_TALLIED,
+        aggregate_type="formal_vote",
+        aggregate_id=v.pk,
+        region=v.region,
+        actor=actor,
+        payload={"title": v.title, "result": result, "minutes": v.minutes},
+    )
     return v
 
 
@@ -456,8 +579,11 @@ def close_due(*, at: dt.datetime | None = None) -> list[int]:
     """Tally every open vote whose time is up (the scheduled job ``consult.close_due_votes``, every
     minute). Each vote is closed in its own transaction; returns the ids of the votes tallied."""
     now = at or timezone.now()
-    due = list(FormalVote.objects.filter(status=FormalVote.Status.OPEN, closes_at__lte=now)
-               .order_by("closes_at", "pk").values_list("pk", flat=True))
+    due = list(
+        FormalVote.objects.filter(status=FormalVote.Status.OPEN, closes_at__lte=now)
+        .order_by("closes_at", "pk")
+        .values_list("pk", flat=True)
+    )
     return [close_vote(FormalVote(pk=pk), actor=SYSTEM, at=now).pk for pk in due]
 
 
@@ -478,5 +604,9 @@ def results(vote: FormalVote, *, at: dt.datetime | None = None) -> dict:
 def turnout(vote: FormalVote) -> dict:
     """What may be shown while a vote is open: how many have voted, by channel (not how)."""
     by = Counter(RollEntry.objects.filter(vote=vote).values_list("channel", flat=True))
-    return {"electorate": vote.electorate_size, "voted": sum(by.values()),
-            "online": by.get(RollEntry.Channel.ONLINE, 0), "in_person": by.get(RollEntry.Channel.IN_PERSON, 0)}
+    return {
+        "electorate": vote.electorate_size,
+        "voted": sum(by.values()),
+        "online": by.get(RollEntry.Channel.ONLINE, 0),
+        "in_person": by.get(RollEntry.Channel.IN_PERSON, 0),
+    }

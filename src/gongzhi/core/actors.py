@@ -48,7 +48,8 @@ def is_system(actor) -> bool:
     if actor is None:
         raise MissingActor(
             "actor is required: pass the user who acts, or core.actors.SYSTEM for the demo, "
-            "migrations, scheduled jobs, subscribers and operator commands")
+            "migrations, scheduled jobs, subscribers and operator commands"
+        )
     return actor is SYSTEM
 
 

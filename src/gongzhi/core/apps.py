@@ -13,10 +13,18 @@ class CoreConfig(AppConfig):
 
     manifest = Manifest(
         jobs=(
-            Job("core.dispatch_events", dt.timedelta(minutes=1), "gongzhi.core.tasks.dispatch_events",
-                "deliver any outbox events a lost wake-up left behind"),
-            Job("core.prune_security_log", dt.timedelta(hours=24), "gongzhi.core.tasks.prune_security_log",
-                "delete security audit log rows past their retention (never younger than 180 days)"),
+            Job(
+                "core.dispatch_events",
+                dt.timedelta(minutes=1),
+                "gongzhi.core.tasks.dispatch_events",
+                "deliver any outbox events a lost wake-up left behind",
+            ),
+            Job(
+                "core.prune_security_log",
+                dt.timedelta(hours=24),
+                "gongzhi.core.tasks.prune_security_log",
+                "delete security audit log rows past their retention (never younger than 180 days)",
+            ),
         ),
     )
 

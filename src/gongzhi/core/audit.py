@@ -81,8 +81,16 @@ def current_actor(request=None):
     return user if user is not None else actors.SYSTEM
 
 
-def record(kind: str, *, actor, request=None, target: str = "", region=None, detail: dict | None = None,
-           username: str | None = None):
+def record(
+    kind: str,
+    *,
+    actor,
+    request=None,
+    target: str = "",
+    region=None,
+    detail: dict | None = None,
+    username: str | None = None,
+):
     """Append one row.  ``actor`` is the user who acted (or :data:`~gongzhi.core.actors.SYSTEM`, or
     :func:`current_actor`); ``region`` may be a Region or an object with a ``region`` (the scope an
     auditor sees it in).  Never raises into the caller: a failure to log is logged loudly."""
@@ -95,9 +103,15 @@ def record(kind: str, *, actor, request=None, target: str = "", region=None, det
     try:
         with transaction.atomic():  # a savepoint: a failed row must not break the caller's transaction
             return SecurityLog.objects.create(
-                at=timezone.now(), kind=kind, user_id=actor.pk if actor is not None else None,
+                at=timezone.now(),
+                kind=kind,
+                user_id=actor.pk if actor is not None else None,
                 username=(actor.get_username() if actor is not None else (username or ""))[:150],
-                region=_region(region), target=str(target)[:200], ip=_ip(request), detail=detail or {})
+                region=_region(region),
+                target=str(target)[:200],
+                ip=_ip(request),
+                detail=detail or {},
+            )
     except Exception:  # the action itself must not fail because its audit row could not be written
         log.exception("could not write security audit log row %s %s", kind, target)
         return None
@@ -123,10 +137,19 @@ def personal_views(items, *, request=None, via: str = "page") -> int:
     user = getattr(request, "user", None) if request is not None else None
     actor = user if getattr(user, "is_authenticated", False) else None
     at, ip = timezone.now(), _ip(request)
-    rows = [SecurityLog(at=at, kind="personal_view", user_id=actor.pk if actor else None,
-                        username=actor.get_username()[:150] if actor else "", region=_region(subj),
-                        target=f"{subj._meta.model_name}:{subj.pk}", ip=ip, detail={"fields": fields, "via": via})
-            for subj, fields in items]
+    rows = [
+        SecurityLog(
+            at=at,
+            kind="personal_view",
+            user_id=actor.pk if actor else None,
+            username=actor.get_username()[:150] if actor else "",
+            region=_region(subj),
+            target=f"{subj._meta.model_name}:{subj.pk}",
+            ip=ip,
+            detail={"fields": fields, "via": via},
+        )
+        for subj, fields in items
+    ]
     try:
         with transaction.atomic():
             SecurityLog.objects.bulk_create(rows)
@@ -138,8 +161,14 @@ def personal_views(items, *, request=None, via: str = "page") -> int:
 
 def personal_export(what: str, *, actor, region=None, request=None, rows: int | None = None, fields=()):
     """An export left the platform with personal data in clear."""
-    return record("personal_export", actor=actor, request=request, target=what, region=region,
-                  detail={"rows": rows, "fields": sorted(set(fields))})
+    return record(
+        "personal_export",
+        actor=actor,
+        request=request,
+        target=what,
+        region=region,
+        detail={"rows": rows, "fields": sorted(set(fields))},
+    )
 
 
 def connect() -> None:

@@ -116,13 +116,17 @@ def _rows_json(objs, model, parent: bool) -> str:
 @functools.cache
 def _statement(parent_model, dependant_models: tuple) -> str:
     _f, table, cols = _shape(parent_model, True)
-    parts = [f"p AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, %s) "
-             f"ON CONFLICT DO NOTHING RETURNING 1)"]
+    parts = [
+        f"p AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM jsonb_populate_recordset(NULL::{table}, %s) "
+        f"ON CONFLICT DO NOTHING RETURNING 1)"
+    ]
     for i, model in enumerate(dependant_models):
         _f, table, cols = _shape(model, False)
         vcols = ", ".join(f"v.{c}" for c in cols.split(", "))
-        parts.append(f"d{i} AS (INSERT INTO {table} ({cols}) SELECT {vcols} "
-                     f"FROM p, jsonb_populate_recordset(NULL::{table}, %s) AS v)")
+        parts.append(
+            f"d{i} AS (INSERT INTO {table} ({cols}) SELECT {vcols} "
+            f"FROM p, jsonb_populate_recordset(NULL::{table}, %s) AS v)"
+        )
     return "WITH " + ", ".join(parts) + " SELECT count(*) FROM p"
 
 
@@ -154,10 +158,13 @@ def update_rows(objs, fields, *, batch: int = 500) -> None:
     sets = ", ".join(f"{qn(f.column)} = v.column{i}" for i, f in enumerate(fields, start=2))
     with connection.cursor() as cur:
         for start in range(0, len(objs), batch):
-            chunk = objs[start:start + batch]
+            chunk = objs[start : start + batch]
             params = []
             for obj in chunk:
                 params.append(pk.get_db_prep_value(obj.pk, connection))
                 params.extend(f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields)
-            cur.execute(f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(chunk))}) AS v "
-                        f"WHERE {table}.{qn(pk.column)} = v.column1", params)
+            cur.execute(
+                f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row] * len(chunk))}) AS v "
+                f"WHERE {table}.{qn(pk.column)} = v.column1",
+                params,
+            )

@@ -87,7 +87,9 @@ class ApiTokenIssued(TypedDict):
     name: str
 
 
-REGION_CREATED = EventType("core.region_created", RegionCreated, "a region (city, district, street, community) was added")
+REGION_CREATED = EventType(
+    "core.region_created", RegionCreated, "a region (city, district, street, community) was added"
+)
 REGIONS_PAIRED = EventType("core.regions_paired", RegionsPaired, "an urban street and a rural township were paired")
 API_TOKEN_ISSUED = EventType("core.api_token_issued", ApiTokenIssued, "an API token was issued (not public)")
 
@@ -103,8 +105,12 @@ def declare(module) -> None:
     for value in vars(module).values():
         if isinstance(value, EventType):
             _add(_events, str(value), value, module.__name__)
-        elif isinstance(value, type) and issubclass(value, ErrorCode) and value is not ErrorCode \
-                and value.__module__ == module.__name__:
+        elif (
+            isinstance(value, type)
+            and issubclass(value, ErrorCode)
+            and value is not ErrorCode
+            and value.__module__ == module.__name__
+        ):
             for member in value:
                 _add(_errors, member.value, value, module.__name__)
 

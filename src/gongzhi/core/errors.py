@@ -13,8 +13,7 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
-                 action: str | None = None):
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None, action: str | None = None):
         super().__init__(str(message))
         self.message = str(message)
         self.field = field

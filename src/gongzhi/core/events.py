@@ -92,8 +92,9 @@ def emit(
     return event
 
 
-def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True,
-               schedule: bool = True) -> list[Event]:
+def build_many(
+    batch, *, aggregate_type: str, aggregate_id, region=None, public: bool = True, schedule: bool = True
+) -> list[Event]:
     """Several unsaved events of one aggregate, ``batch`` = [(type, payload, actor)], for a caller that
     writes them in its own statement (see ``core.bulksql``). With ``schedule`` the caller must be inside its transaction and the dispatch
     after commit is scheduled here; without, the caller writes the events in the same statement as its
@@ -104,9 +105,18 @@ def build_many(batch, *, aggregate_type: str, aggregate_id, region=None, public:
     for t, p, _a in batch:
         contracts.check_event(t, p)
     events = [
-        Event(type=str(t), occurred_at=at, region=region, aggregate_type=aggregate_type, aggregate_id=str(aggregate_id),
-              actor=a if getattr(a, "is_authenticated", False) else None, payload=p or {}, public=public)
-        for t, p, a in batch]
+        Event(
+            type=str(t),
+            occurred_at=at,
+            region=region,
+            aggregate_type=aggregate_type,
+            aggregate_id=str(aggregate_id),
+            actor=a if getattr(a, "is_authenticated", False) else None,
+            payload=p or {},
+            public=public,
+        )
+        for t, p, a in batch
+    ]
     if schedule:
         dispatch_after_commit()
     return events
@@ -153,8 +163,11 @@ def _dispatch_still_waiting() -> bool:
     from .bulksql import cursor
 
     with cursor() as cur:
-        cur.execute(f"SELECT 1 FROM {connection.ops.quote_name(DBTaskResult._meta.db_table)} "
-                    "WHERE id = %s AND status = 'READY'", [DBTaskResult._meta.pk.get_db_prep_value(task_id, connection)])
+        cur.execute(
+            f"SELECT 1 FROM {connection.ops.quote_name(DBTaskResult._meta.db_table)} "
+            "WHERE id = %s AND status = 'READY'",
+            [DBTaskResult._meta.pk.get_db_prep_value(task_id, connection)],
+        )
         return cur.fetchone() is not None
 
 
@@ -186,12 +199,15 @@ def _advance(cur: OutboxCursor, now) -> None:
         first = _undelivered(cur.subscriber, cur.through_seq, cur.horizon_seq).values_list("seq", flat=True).first()
         through = cur.horizon_seq if first is None else first - 1
     OutboxCursor.objects.filter(pk=cur.pk).update(
-        through_seq=Greatest("through_seq", Value(through)), horizon_at=now,
-        horizon_seq=Event.objects.aggregate(m=Max("seq"))["m"] or 0)
+        through_seq=Greatest("through_seq", Value(through)),
+        horizon_at=now,
+        horizon_seq=Event.objects.aggregate(m=Max("seq"))["m"] or 0,
+    )
 
 
-def dispatch_pending(names: Iterable[str] | None = None, batch: int = 500, *, rescan: bool = False,
-                     now: dt.datetime | None = None) -> int:
+def dispatch_pending(
+    names: Iterable[str] | None = None, batch: int = 500, *, rescan: bool = False, now: dt.datetime | None = None
+) -> int:
     """Deliver undelivered events to subscribers, oldest first, each from its cursor on (from the
     first event with ``rescan``). Returns the number of (event, subscriber) deliveries made."""
     chosen = [s for n, s in _subscribers.items() if names is None or n in set(names)]

@@ -86,8 +86,16 @@ _PENDING_FAST: dict[str, Callable] = {}
 _loaded = False
 
 
-def register(name: str, compute: Callable, *, label: str, unit: str = "count", doc: str = "",
-             subject: str = "region", params: dict[str, bool] | None = None) -> Figure:
+def register(
+    name: str,
+    compute: Callable,
+    *,
+    label: str,
+    unit: str = "count",
+    doc: str = "",
+    subject: str = "region",
+    params: dict[str, bool] | None = None,
+) -> Figure:
     """Register ``compute`` as figure ``name`` (once: registering a name twice with another
     function is a definition written twice, and refused)."""
     if "." not in name:
@@ -95,29 +103,48 @@ def register(name: str, compute: Callable, *, label: str, unit: str = "count", d
     old = _REGISTRY.get(name)
     if old is not None and getattr(old.compute, "__qualname__", None) != getattr(compute, "__qualname__", None):
         raise ValueError(f"figure {name!r} is defined twice ({old.compute!r} and {compute!r})")
-    fig = Figure(name, label, unit, compute, doc or (compute.__doc__ or "").strip(), subject,
-                 _PENDING_FAST.pop(name, None) or (old.fast if old else None), dict(params or {}))
+    fig = Figure(
+        name,
+        label,
+        unit,
+        compute,
+        doc or (compute.__doc__ or "").strip(),
+        subject,
+        _PENDING_FAST.pop(name, None) or (old.fast if old else None),
+        dict(params or {}),
+    )
     _REGISTRY[name] = fig
     return fig
 
 
-def figure(name: str, *, label: str, unit: str = "count", doc: str = "", subject: str = "region",
-           params: dict[str, bool] | None = None) -> Callable[[F], F]:
+def figure(
+    name: str,
+    *,
+    label: str,
+    unit: str = "count",
+    doc: str = "",
+    subject: str = "region",
+    params: dict[str, bool] | None = None,
+) -> Callable[[F], F]:
     """Decorator: register the function as figure ``name``; the function is returned unchanged."""
+
     def deco(fn: F) -> F:
         register(name, fn, label=label, unit=unit, doc=doc, subject=subject, params=params)
         return fn
+
     return deco
 
 
 def fast_path(name: str) -> Callable[[F], F]:
     """Decorator: record the function as the fast evaluator of figure ``name`` (same arguments, same answer)."""
+
     def deco(fn: F) -> F:
         if name in _REGISTRY:
             _REGISTRY[name] = replace(_REGISTRY[name], fast=fn)
         else:
             _PENDING_FAST[name] = fn
         return fn
+
     return deco
 
 
@@ -144,8 +171,9 @@ def all(app: str | None = None, subject: str | None = "region") -> list[Figure]:
     """Registered figures (of ``app``; of ``subject``, None for every subject), in registration order."""
     if not _loaded:
         load()
-    return [f for f in _REGISTRY.values()
-            if (app is None or f.app == app) and (subject is None or f.subject == subject)]
+    return [
+        f for f in _REGISTRY.values() if (app is None or f.app == app) and (subject is None or f.subject == subject)
+    ]
 
 
 def names(app: str | None = None) -> list[str]:

@@ -82,8 +82,9 @@ def _replay(prior: IdempotencyKey, fp: str) -> JsonResponse:
     stored = prior.response
     if isinstance(stored, dict) and set(stored) == {STORED_BODY, STORED_FINGERPRINT}:
         if stored[STORED_FINGERPRINT] != fp:
-            raise IdempotencyMismatch("该 Idempotency-Key 已用于另一个不同的请求；新的请求请使用新的键",
-                                      field="Idempotency-Key")
+            raise IdempotencyMismatch(
+                "该 Idempotency-Key 已用于另一个不同的请求；新的请求请使用新的键", field="Idempotency-Key"
+            )
         stored = stored[STORED_BODY]
     return JsonResponse(stored, status=prior.status, safe=False, headers={"Idempotent-Replayed": "true"})
 
@@ -98,8 +99,11 @@ def idempotent(view):
         if not key:
             return view(request, *args, **kwargs)
         if len(key) > MAX_KEY:
-            return 400, {"detail": f"Idempotency-Key 过长（最多{MAX_KEY}个字符）", "code": "invalid",
-                         "field": "Idempotency-Key"}
+            return 400, {
+                "detail": f"Idempotency-Key 过长（最多{MAX_KEY}个字符）",
+                "code": "invalid",
+                "field": "Idempotency-Key",
+            }
         scope = scope_of(request)
         if scope is None:  # nobody to bind the key to: no replay rather than a shared one
             return view(request, *args, **kwargs)
@@ -112,8 +116,9 @@ def idempotent(view):
                 status, body = view(request, *args, **kwargs)
                 payload = json.loads(json.dumps(body, default=str))
                 if 200 <= status < 300:
-                    IdempotencyKey.objects.create(scope=scope, key=key, status=status,
-                                                  response={STORED_BODY: payload, STORED_FINGERPRINT: fp})
+                    IdempotencyKey.objects.create(
+                        scope=scope, key=key, status=status, response={STORED_BODY: payload, STORED_FINGERPRINT: fp}
+                    )
         except IntegrityError:
             prior = IdempotencyKey.objects.filter(scope=scope, key=key).first()
             if prior is None:

@@ -91,15 +91,18 @@ class InputGuardMiddleware:
     def check(self, request):
         length = content_length(request.META)
         if length is None:  # Django would fail on it when reading the body
-            return self.refuse(request, 400, "invalid", "Content-Length",
-                               _("Content-Length 须为非负整数。"))
+            return self.refuse(request, 400, "invalid", "Content-Length", _("Content-Length 须为非负整数。"))
         if length > max_body():
             cap = body_cap(request.path_info)
             if length > cap:
                 log.warning("body of %s bytes refused on %s (cap %s)", length, request.path_info, cap)
-                return self.refuse(request, 413, "too_large", None,
-                                   _("请求内容过大：%(size)s，此地址最多接受 %(cap)s。")
-                                   % {"size": _mib(length), "cap": _mib(cap)})
+                return self.refuse(
+                    request,
+                    413,
+                    "too_large",
+                    None,
+                    _("请求内容过大：%(size)s，此地址最多接受 %(cap)s。") % {"size": _mib(length), "cap": _mib(cap)},
+                )
         try:
             found = self.bad_text(request)
         except UnreadablePostError:
@@ -109,8 +112,14 @@ class InputGuardMiddleware:
         if found is not None:
             where, reason = found
             # In the API bad characters are a validation refusal (422), as its other input refusals.
-            return self.refuse(request, 400, "invalid", where, _("%(where)s：%(reason)s") % {
-                "where": where, "reason": reason}, api_status=422)
+            return self.refuse(
+                request,
+                400,
+                "invalid",
+                where,
+                _("%(where)s：%(reason)s") % {"where": where, "reason": reason},
+                api_status=422,
+            )
         return None
 
     @staticmethod
@@ -126,16 +135,18 @@ class InputGuardMiddleware:
         for key, value in request.META.items():
             if key.startswith("HTTP_") and isinstance(value, str) and (reason := text_problem(value)):
                 return key[5:].replace("_", "-").title(), reason
-        if (request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
-                and not request.path_info.startswith(API_PREFIX)):  # the API's parser checks its forms
+        if (
+            request.method == "POST"
+            and request.content_type == "application/x-www-form-urlencoded"
+            and not request.path_info.startswith(API_PREFIX)
+        ):  # the API's parser checks its forms
             for key, values in request.POST.lists():
                 for v in [key, *values]:
                     if reason := text_problem(v):
                         return key, reason
         return None
 
-    def refuse(self, request, status: int, code: str, field: str | None, message: str,
-               api_status: int | None = None):
+    def refuse(self, request, status: int, code: str, field: str | None, message: str, api_status: int | None = None):
         path = request.path_info
         if path.startswith(API_PREFIX):
             body = {"detail": message, "code": code}
@@ -145,11 +156,16 @@ class InputGuardMiddleware:
         if path.startswith(OPEN311_PREFIX):
             if path.endswith(".xml"):
                 text = _NOT_XML.sub("\ufffd", message)  # the field name may hold control characters
-                xml = (f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>{status}</code>'
-                       f"<description>{escape(text)}</description></error></errors>")
+                xml = (
+                    f'<?xml version="1.0" encoding="utf-8"?><errors><error><code>{status}</code>'
+                    f"<description>{escape(text)}</description></error></errors>"
+                )
                 return HttpResponse(xml.encode(), status=status, content_type="text/xml; charset=utf-8")
-            return HttpResponse(json.dumps([{"code": status, "description": message}], ensure_ascii=False),
-                                status=status, content_type="application/json")
+            return HttpResponse(
+                json.dumps([{"code": status, "description": message}], ensure_ascii=False),
+                status=status,
+                content_type="application/json",
+            )
         try:
             body = loader.render_to_string("errors/400.html", {"message": message, "status": status}, request)
         except Exception:  # noqa: BLE001 - no layout at hand: the message alone

@@ -271,8 +271,9 @@ class SecurityLog(models.Model):
     kind = models.CharField(_("类型"), max_length=32, choices=Kind.choices)
     user_id = models.IntegerField(_("用户编号"), null=True, blank=True)
     username = models.CharField(_("用户名"), max_length=150, blank=True)
-    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                               verbose_name=_("区域"))
+    region = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("区域")
+    )
     target = models.CharField(_("对象"), max_length=200, blank=True)
     ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)

@@ -24,7 +24,9 @@ def paragraph_styles(body_size: float = 10, *, cjk_wrap: bool = False):
     from reportlab.lib.styles import ParagraphStyle
 
     font = cjk_font()
-    body = ParagraphStyle("b", fontName=font, fontSize=body_size, leading=14, **({"wordWrap": "CJK"} if cjk_wrap else {}))
+    body = ParagraphStyle(
+        "b", fontName=font, fontSize=body_size, leading=14, **({"wordWrap": "CJK"} if cjk_wrap else {})
+    )
     h1 = ParagraphStyle("h1", parent=body, fontSize=16, leading=22, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=body, fontSize=12, leading=18, spaceBefore=8, spaceAfter=4)
     return h1, h2, body

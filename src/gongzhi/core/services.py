@@ -28,8 +28,17 @@ def _require_operator(actor, what: str) -> None:
 
 
 @transaction.atomic
-def create_region(actor, *, code: str, name: str, level: str, kind: str = "urban", parent: Region | None = None,
-                  population: int = 0, area_km2: float = 0.0) -> Region:
+def create_region(
+    actor,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    kind: str = "urban",
+    parent: Region | None = None,
+    population: int = 0,
+    area_km2: float = 0.0,
+) -> Region:
     _require_operator(actor, "新建区域")
     if level not in CODE_LENGTH:
         raise DomainError(f"未知的区域层级：{level}（应为 city/district/street/community）", field="level")
@@ -47,11 +56,23 @@ def create_region(actor, *, code: str, name: str, level: str, kind: str = "urban
     if parent is not None and level in ("street", "community") and not code.startswith(parent.code):
         raise DomainError(f"区域代码{code}应以上级代码{parent.code}开头", field="code")
     region = Region.objects.create(
-        code=code, name=name, level=level, kind=kind, parent=parent,
-        path=(parent.path if parent else "/") + code + "/", population=population, area_km2=area_km2,
+        code=code,
+        name=name,
+        level=level,
+        kind=kind,
+        parent=parent,
+        path=(parent.path if parent else "/") + code + "/",
+        population=population,
+        area_km2=area_km2,
     )
-    emit(contracts.REGION_CREATED, aggregate_type="region", aggregate_id=region.code, region=region, actor=actor,
-         payload={"code": code, "name": name, "level": level, "kind": kind})
+    emit(
+        contracts.REGION_CREATED,
+        aggregate_type="region",
+        aggregate_id=region.code,
+        region=region,
+        actor=actor,
+        payload={"code": code, "name": name, "level": level, "kind": kind},
+    )
     return region
 
 
@@ -64,8 +85,14 @@ def pair_regions(actor, street: Region, township: Region) -> None:
     Region.objects.filter(pk=street.pk).update(paired_with=township)
     Region.objects.filter(pk=township.pk).update(paired_with=street)
     _clear_region_cache()
-    emit(contracts.REGIONS_PAIRED, aggregate_type="region", aggregate_id=street.code, region=street, actor=actor,
-         payload={"street": street.code, "township": township.code})
+    emit(
+        contracts.REGIONS_PAIRED,
+        aggregate_type="region",
+        aggregate_id=street.code,
+        region=street,
+        actor=actor,
+        payload={"street": street.code, "township": township.code},
+    )
 
 
 def region_by_code(code: str) -> Region:
@@ -79,15 +106,24 @@ def region_by_code(code: str) -> Region:
 def issue_api_token(actor, user, name: str) -> str:
     """Create an API token for ``user`` (by the user themself, a superuser or the operator's ``gongzhi
     token``); returns the secret, which is shown once."""
-    if not (actors.is_system(actor) or getattr(actor, "is_superuser", False)
-            or (getattr(actor, "is_authenticated", False) and actor.pk == user.pk)):
+    if not (
+        actors.is_system(actor)
+        or getattr(actor, "is_superuser", False)
+        or (getattr(actor, "is_authenticated", False) and actor.pk == user.pk)
+    ):
         raise Forbidden("无权为他人签发API令牌", action="issue_api_token")
     if not name:
         raise DomainError("请填写令牌名称", field="name")
     key = ApiToken.new_key()
     ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash(key), prefix=key[:8])
-    emit(contracts.API_TOKEN_ISSUED, aggregate_type="user", aggregate_id=user.pk, actor=actor, payload={"name": name},
-         public=False)
+    emit(
+        contracts.API_TOKEN_ISSUED,
+        aggregate_type="user",
+        aggregate_id=user.pk,
+        actor=actor,
+        payload={"name": name},
+        public=False,
+    )
     return key
 
 
@@ -100,9 +136,11 @@ def _token_query(alias: str):
     user_model = get_user_model()
     fields = user_model._meta.concrete_fields
     cols = ", ".join(f"u.{qn(f.column)}" for f in fields)
-    sql = (f"SELECT {cols}, t.id, (t.last_used_at IS NULL OR t.last_used_at < %s) "
-           f"FROM {qn(user_model._meta.db_table)} u JOIN {qn(ApiToken._meta.db_table)} t ON t.user_id = u.id "
-           f"WHERE t.key_hash = %s AND NOT t.revoked AND u.is_active")
+    sql = (
+        f"SELECT {cols}, t.id, (t.last_used_at IS NULL OR t.last_used_at < %s) "
+        f"FROM {qn(user_model._meta.db_table)} u JOIN {qn(ApiToken._meta.db_table)} t ON t.user_id = u.id "
+        f"WHERE t.key_hash = %s AND NOT t.revoked AND u.is_active"
+    )
     converters = []
     for i, f in enumerate(fields):
         col = f.get_col(user_model._meta.db_table)

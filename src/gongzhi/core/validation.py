@@ -66,7 +66,8 @@ def problem(value: Any, path: tuple = ()) -> tuple[str, str] | None:
     for k, v in items:
         if type(k) is str and ("\x00" in k or not k.isascii()) and (reason := text_problem(k)):
             return _dotted(path + (k.encode("unicode_escape").decode("ascii"),)), _("字段名%(reason)s") % {
-                "reason": reason}
+                "reason": reason
+            }
         t = type(v)
         if t is str:  # the common case, inline: clean ASCII needs no further look
             if "\x00" not in v and v.isascii():
@@ -97,8 +98,9 @@ def check(value: Any, *, where: str = "") -> None:
     if found:
         field, reason = found
         field = field or where or None
-        raise BadInput(_("%(where)s：%(reason)s") % {"where": field, "reason": reason} if field else reason,
-                       field=field)
+        raise BadInput(
+            _("%(where)s：%(reason)s") % {"where": field, "reason": reason} if field else reason, field=field
+        )
 
 
 def _dotted(path: tuple) -> str:

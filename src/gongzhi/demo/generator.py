@@ -133,9 +133,20 @@ class DemoGenerator:
     def unit(self, kind, name, region, parent=None, lon=None, lat=None, code=None):
         uid = self.ids(Unit)
         path = (parent.path if parent else "/") + f"{uid}/"
-        u = Unit(id=uid, code=code or f"U{uid:07d}", name=name, kind=kind, parent=parent, region=region, path=path,
-                 depth=(parent.depth + 1) if parent else 0, status=Unit.Status.ESTABLISHED,
-                 established_on=dt.date(2018 + uid % 7, 1 + uid % 12, 1 + uid % 28), lon=lon, lat=lat)
+        u = Unit(
+            id=uid,
+            code=code or f"U{uid:07d}",
+            name=name,
+            kind=kind,
+            parent=parent,
+            region=region,
+            path=path,
+            depth=(parent.depth + 1) if parent else 0,
+            status=Unit.Status.ESTABLISHED,
+            established_on=dt.date(2018 + uid % 7, 1 + uid % 12, 1 + uid % 28),
+            lon=lon,
+            lat=lat,
+        )
         self.rows[Unit].append(u)
         return u
 
@@ -181,13 +192,23 @@ class DemoGenerator:
                 dn = len(self.streets_by_district)
                 dcode = f"9901{dn + 2:02d}"
                 dname = N.DISTRICT_NAMES[dn % len(N.DISTRICT_NAMES)]
-                district = self.add(Region, code=dcode, name=dname, level="district", kind="urban", parent=city,
-                                    path=f"{city.path}{dcode}/")
-                d_party = self.unit(UnitKind.PARTY_DISTRICT, f"中共{dname}委员会", district, city_party,
-                                    code=f"{dcode}-PARTY")
+                district = self.add(
+                    Region,
+                    code=dcode,
+                    name=dname,
+                    level="district",
+                    kind="urban",
+                    parent=city,
+                    path=f"{city.path}{dcode}/",
+                )
+                d_party = self.unit(
+                    UnitKind.PARTY_DISTRICT, f"中共{dname}委员会", district, city_party, code=f"{dcode}-PARTY"
+                )
                 d_gov = self.unit(UnitKind.GOVERNMENT, f"{dname}人民政府", district, code=f"{dcode}-GOV")
-                depts = {abbr: self.unit(UnitKind.DEPARTMENT, f"{dname}{name}", district, d_gov,
-                                         code=f"{dcode}-{abbr}") for abbr, name in N.DEPARTMENTS}
+                depts = {
+                    abbr: self.unit(UnitKind.DEPARTMENT, f"{dname}{name}", district, d_gov, code=f"{dcode}-{abbr}")
+                    for abbr, name in N.DEPARTMENTS
+                }
                 self.district_ctx = (district, d_party, d_gov, depts)
                 streets = []
                 district_mark = len(self.party_people)
@@ -220,13 +241,25 @@ class DemoGenerator:
         scode = f"{district.code}{k + 1:03d}"
         word = self.place_name()
         sname = f"{word}镇" if rural else f"{word}街道"
-        street = self.add(Region, code=scode, name=sname, level="street", kind="rural" if rural else "urban",
-                          parent=district, path=f"{district.path}{scode}/")
-        s_party = self.unit(UnitKind.PARTY_TOWNSHIP if rural else UnitKind.PARTY_STREET,
-                            f"中共{sname}委员会" if rural else f"中共{sname}工作委员会", street, d_party,
-                            code=f"{scode}-PARTY")
-        s_gov = self.unit(UnitKind.GOVERNMENT, f"{sname}人民政府" if rural else f"{sname}办事处", street, d_gov,
-                          code=f"{scode}-GOV")
+        street = self.add(
+            Region,
+            code=scode,
+            name=sname,
+            level="street",
+            kind="rural" if rural else "urban",
+            parent=district,
+            path=f"{district.path}{scode}/",
+        )
+        s_party = self.unit(
+            UnitKind.PARTY_TOWNSHIP if rural else UnitKind.PARTY_STREET,
+            f"中共{sname}委员会" if rural else f"中共{sname}工作委员会",
+            street,
+            d_party,
+            code=f"{scode}-PARTY",
+        )
+        s_gov = self.unit(
+            UnitKind.GOVERNMENT, f"{sname}人民政府" if rural else f"{sname}办事处", street, d_gov, code=f"{scode}-GOV"
+        )
         street_people = []
         comms = []
         for cx in range(s.communities[0]):
@@ -241,10 +274,20 @@ class DemoGenerator:
         # Street-level units: a school, a health centre, enterprises with party branches, a social organisation.
         grids = [g for g in self.rows[Grid] if g.region.parent_id == street.id]
         first = grids[0]
-        self.unit(UnitKind.SCHOOL, f"{sname}{'中心小学' if rural else '第一小学'}", street, lon=first.centroid_lon,
-                  lat=first.centroid_lat)
-        self.unit(UnitKind.HOSPITAL, f"{sname}{'卫生院' if rural else '社区卫生服务中心'}", street,
-                  lon=grids[1].centroid_lon, lat=grids[1].centroid_lat)
+        self.unit(
+            UnitKind.SCHOOL,
+            f"{sname}{'中心小学' if rural else '第一小学'}",
+            street,
+            lon=first.centroid_lon,
+            lat=first.centroid_lat,
+        )
+        self.unit(
+            UnitKind.HOSPITAL,
+            f"{sname}{'卫生院' if rural else '社区卫生服务中心'}",
+            street,
+            lon=grids[1].centroid_lon,
+            lat=grids[1].centroid_lat,
+        )
         for e in range(2):
             g = grids[(e * 7 + 3) % len(grids)]
             kind = UnitKind.ENTERPRISE_STATE if (rural and e == 0) else UnitKind.ENTERPRISE_PRIVATE
@@ -270,24 +313,36 @@ class DemoGenerator:
         word = self.place_name()
         cname = f"{word}村" if rural else f"{word}社区"
         npeople = s.people_rural if rural else s.people_urban
-        comm = self.add(Region, code=ccode, name=cname, level="community", kind=street.kind, parent=street,
-                        path=f"{street.path}{ccode}/", population=npeople,
-                        area_km2=round(s.grids[0] * s.grids[1] * 0.18, 2))
+        comm = self.add(
+            Region,
+            code=ccode,
+            name=cname,
+            level="community",
+            kind=street.kind,
+            parent=street,
+            path=f"{street.path}{ccode}/",
+            population=npeople,
+            area_km2=round(s.grids[0] * s.grids[1] * 0.18, 2),
+        )
         # Grids
         grids = []
         for gi in range(s.grids[0]):
             for gj in range(s.grids[1]):
                 geom = geo.parse_polygon(self.cell_polygon(c0 + gi, r0 + gj))
                 n = len(grids) + 1
-                g = self.add(Grid, code=f"{ccode}{n:03d}", name=f"{cname}第{n}网格", region=comm,
-                             **geo.grid_fields(geom))
+                g = self.add(
+                    Grid, code=f"{ccode}{n:03d}", name=f"{cname}第{n}网格", region=comm, **geo.grid_fields(geom)
+                )
                 grids.append(g)
         # People and households
         people, households = [], []
         district_code = street.code[:6]
         i = 0
-        compounds = [f"{self.place_name() if not rural else word}{self.rng.choice(N.COMPOUND_WORDS)}"
-                     for _ in range(2)] if not rural else []
+        compounds = (
+            [f"{self.place_name() if not rural else word}{self.rng.choice(N.COMPOUND_WORDS)}" for _ in range(2)]
+            if not rural
+            else []
+        )
         while i < npeople:
             g = self.rng.choice(grids)
             hid = self.ids(Household)
@@ -297,7 +352,9 @@ class DemoGenerator:
             else:
                 comp = compounds[hid % 2]
                 b = self.rng.randint(1, 12)
-                addr = f"{comp}{b}号楼{self.rng.randint(1, 4)}单元{self.rng.randint(1, 18)}{self.rng.randint(1, 4):02d}室"
+                addr = (
+                    f"{comp}{b}号楼{self.rng.randint(1, 4)}单元{self.rng.randint(1, 18)}{self.rng.randint(1, 4):02d}室"
+                )
                 bld = f"{comp}{b}号楼"
             h = Household(id=hid, code=f"{ccode}{hid:07d}", address=addr, building=bld, region=comm, grid=g)
             self.rows[Household].append(h)
@@ -306,10 +363,17 @@ class DemoGenerator:
                 male = self.rng.random() < 0.5
                 birth = dt.date(self.rng.randint(1940, 2012), self.rng.randint(1, 12), self.rng.randint(1, 28))
                 pid = self.ids(Person)
-                p = Person(id=pid, name=self.person_name(), gender="m" if male else "f", birth_date=birth,
-                           id_number=self.id_number(district_code, birth, male, pid),
-                           phone=f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}",
-                           region=comm, household=h, is_mobile=(not rural and self.rng.random() < 0.15))
+                p = Person(
+                    id=pid,
+                    name=self.person_name(),
+                    gender="m" if male else "f",
+                    birth_date=birth,
+                    id_number=self.id_number(district_code, birth, male, pid),
+                    phone=f"1{self.rng.choice('3456789')}{self.rng.randrange(10**9):09d}",
+                    region=comm,
+                    household=h,
+                    is_mobile=(not rural and self.rng.random() < 0.15),
+                )
                 self.rows[Person].append(p)
                 people.append(p)
                 i += 1
@@ -324,16 +388,23 @@ class DemoGenerator:
                 pg = self.unit(UnitKind.PARTY_VILLAGER_GROUP, f"{cname}第{grp}村民小组党小组", comm, c_party)
                 mem = self.members(pg, party_pool, 3)
                 hh = self.unit(UnitKind.PARTY_CONTACT_HOUSEHOLD, f"{mem[0].name}党员联系户", comm, pg)
-                self.add(Membership, person=mem[0], unit=hh, role=MemberRole.FULL_MEMBER, region=comm,
-                         start_date=hh.established_on)
+                self.add(
+                    Membership,
+                    person=mem[0],
+                    unit=hh,
+                    role=MemberRole.FULL_MEMBER,
+                    region=comm,
+                    start_date=hh.established_on,
+                )
         else:
             c_party = self.unit(UnitKind.PARTY_COMMUNITY, f"中共{cname}委员会", comm, s_party)
             committee = self.unit(UnitKind.RESIDENTS_COMMITTEE, f"{cname}居民委员会", comm)
             self.members(c_party, party_pool, 7)
             for k, comp in enumerate(compounds):
                 g = grids[k % len(grids)]
-                self.unit(UnitKind.PROPERTY_COMPANY, f"{comp}物业服务有限公司", comm, lon=g.centroid_lon,
-                                 lat=g.centroid_lat)
+                self.unit(
+                    UnitKind.PROPERTY_COMPANY, f"{comp}物业服务有限公司", comm, lon=g.centroid_lon, lat=g.centroid_lat
+                )
                 self.unit(UnitKind.OWNERS_COMMITTEE, f"{comp}业主委员会", comm)
                 branch = self.unit(UnitKind.PARTY_COMPOUND, f"中共{comp}支部委员会", comm, c_party)
                 self.members(branch, party_pool, 5)
@@ -341,27 +412,47 @@ class DemoGenerator:
                     bg = self.unit(UnitKind.PARTY_BUILDING, f"{comp}{b}号楼党小组", comm, branch)
                     mem = self.members(bg, party_pool, 3)
                     hh = self.unit(UnitKind.PARTY_CENTRE_HOUSEHOLD, f"{mem[0].name}党员中心户", comm, bg)
-                    self.add(Membership, person=mem[0], unit=hh, role=MemberRole.FULL_MEMBER, region=comm,
-                             start_date=hh.established_on)
+                    self.add(
+                        Membership,
+                        person=mem[0],
+                        unit=hh,
+                        role=MemberRole.FULL_MEMBER,
+                        region=comm,
+                        start_date=hh.established_on,
+                    )
         self.members(c_party, party_pool, 1, MemberRole.SECRETARY)
         # Grid workers, party members covering grids and linking households (包片联户).
         in_party = set(party_pool)
         non_party = [p for p in adults if p not in in_party] or adults
         workers = self.rng.sample(non_party, len(grids)) if len(non_party) >= len(grids) else non_party
         for g, w in zip(grids, workers * len(grids)):
-            self.add(Membership, person=w, unit=committee, role=MemberRole.GRID_WORKER, region=comm,
-                     start_date=self.today)
-            self.add(GridAssignment, grid=g, person=w, kind=GridAssignment.Kind.GRID_WORKER, region=comm,
-                     start_date=self.today)
+            self.add(
+                Membership, person=w, unit=committee, role=MemberRole.GRID_WORKER, region=comm, start_date=self.today
+            )
+            self.add(
+                GridAssignment,
+                grid=g,
+                person=w,
+                kind=GridAssignment.Kind.GRID_WORKER,
+                region=comm,
+                start_date=self.today,
+            )
             self.grid_workers.append((g, w))
         for k, p in enumerate(party_pool):
-            self.add(GridAssignment, grid=grids[k % len(grids)], person=p, kind=GridAssignment.Kind.COVERAGE,
-                     region=comm, start_date=self.today)
+            self.add(
+                GridAssignment,
+                grid=grids[k % len(grids)],
+                person=p,
+                kind=GridAssignment.Kind.COVERAGE,
+                region=comm,
+                start_date=self.today,
+            )
             for h in self.rng.sample(households, min(3, len(households))):
                 self.add(HouseholdLink, member=p, household=h, region=comm, start_date=self.today)
         for p in self.rng.sample(adults, min(len(adults), max(3, len(adults) // 40))):
-            self.add(Membership, person=p, unit=committee, role=MemberRole.VOLUNTEER, region=comm,
-                     start_date=self.today)
+            self.add(
+                Membership, person=p, unit=committee, role=MemberRole.VOLUNTEER, region=comm, start_date=self.today
+            )
         self.community_units[comm.code] = (c_party, committee)
         self.party_people.extend(party_pool)
         return comm, party_pool
@@ -369,23 +460,51 @@ class DemoGenerator:
     def build_categories_and_rules(self):
         cats = {}
         for code, name, sla, kw in N.CATEGORIES:
-            cats[code] = self.add(MatterCategory, code=code, name=name, parent=cats.get(code[:2]) if len(code) == 5
-                                  else None, default_sla=sla, keywords=kw)
+            cats[code] = self.add(
+                MatterCategory,
+                code=code,
+                name=name,
+                parent=cats.get(code[:2]) if len(code) == 5 else None,
+                default_sla=sla,
+                keywords=kw,
+            )
         for district, streets, depts in self.streets_by_district:
             for code, level, dept, basis in N.RULES:
                 cat = cats[code]
-                self.add(ResponsibilityRule, category=cat, region=district, handler_level=level,
-                         department=depts[dept] if dept else None, legal_basis=basis, sla=cat.default_sla,
-                         version=1, effective_from=dt.date(2025, 1, 1),
-                         effective_to=dt.date(2026, 7, 1) if code == "04004" else None)
+                self.add(
+                    ResponsibilityRule,
+                    category=cat,
+                    region=district,
+                    handler_level=level,
+                    department=depts[dept] if dept else None,
+                    legal_basis=basis,
+                    sla=cat.default_sla,
+                    version=1,
+                    effective_from=dt.date(2025, 1, 1),
+                    effective_to=dt.date(2026, 7, 1) if code == "04004" else None,
+                )
             # Versioning: parking moved from the community to the street on 2026-07-01.
-            self.add(ResponsibilityRule, category=cats["04004"], region=district, handler_level="street",
-                     legal_basis="区政府2026年第3号通知", sla="general", version=2,
-                     effective_from=dt.date(2026, 7, 1))
+            self.add(
+                ResponsibilityRule,
+                category=cats["04004"],
+                region=district,
+                handler_level="street",
+                legal_basis="区政府2026年第3号通知",
+                sla="general",
+                version=2,
+                effective_from=dt.date(2026, 7, 1),
+            )
             # A street-level line overriding the district's for noise.
-            self.add(ResponsibilityRule, category=cats["05001"], region=streets[0], handler_level="street",
-                     legal_basis="《噪声污染防治法》；街道综合执法队承办", sla="general", version=1,
-                     effective_from=dt.date(2025, 3, 1))
+            self.add(
+                ResponsibilityRule,
+                category=cats["05001"],
+                region=streets[0],
+                handler_level="street",
+                legal_basis="《噪声污染防治法》；街道综合执法队承办",
+                sla="general",
+                version=1,
+                effective_from=dt.date(2025, 3, 1),
+            )
 
     def build_users(self):
         district, streets, depts = self.streets_by_district[0]
@@ -394,15 +513,25 @@ class DemoGenerator:
         grid, worker = next((g, w) for g, w in self.grid_workers if g.region_id == comm.id)
         self.demo_users = [
             ("admin", "系统管理员", None, None, None),
-            ("district", "区级管理员", self.rows[Unit][[u.code for u in self.rows[Unit]].index(f"{district.code}-GOV")],
-             StaffRoleKind.DISTRICT_ADMIN, None),
+            (
+                "district",
+                "区级管理员",
+                self.rows[Unit][[u.code for u in self.rows[Unit]].index(f"{district.code}-GOV")],
+                StaffRoleKind.DISTRICT_ADMIN,
+                None,
+            ),
             ("street", f"{s1.name}干部", self.street_units[s1.code][1], StaffRoleKind.STREET_CADRE, None),
             ("street2", f"{s2.name}干部", self.street_units[s2.code][1], StaffRoleKind.STREET_CADRE, None),
             ("community", f"{comm.name}干部", self.community_units[comm.code][1], StaffRoleKind.COMMUNITY_CADRE, None),
             ("grid", f"{grid.name}网格员", self.community_units[comm.code][1], StaffRoleKind.GRID_WORKER, worker),
             ("dept", f"{depts['CGJ'].name}工作人员", depts["CGJ"], StaffRoleKind.DEPARTMENT_STAFF, None),
-            ("auditor", "监督审计员", self.rows[Unit][[u.code for u in self.rows[Unit]].index(f"{district.code}-GOV")],
-             StaffRoleKind.AUDITOR, None),
+            (
+                "auditor",
+                "监督审计员",
+                self.rows[Unit][[u.code for u in self.rows[Unit]].index(f"{district.code}-GOV")],
+                StaffRoleKind.AUDITOR,
+                None,
+            ),
         ]
 
     # ------------------------------------------------------------ write
@@ -420,15 +549,25 @@ class DemoGenerator:
 
     def write(self, batch: int = 5000) -> dict:
         User = get_user_model()
-        order = [Region, Unit, MatterCategory, ResponsibilityRule, Grid, Household, Person, Membership,
-                 GridAssignment, HouseholdLink]
+        order = [
+            Region,
+            Unit,
+            MatterCategory,
+            ResponsibilityRule,
+            Grid,
+            Household,
+            Person,
+            Membership,
+            GridAssignment,
+            HouseholdLink,
+        ]
         total = sum(len(self.rows[m]) for m in order)
         done = 0
         with transaction.atomic():
             for model in order:
                 objs = self.rows[model]
                 for k in range(0, len(objs), batch):
-                    chunk = objs[k:k + batch]
+                    chunk = objs[k : k + batch]
                     if model in FAST_MODELS:
                         _fast_insert(model, chunk)
                     else:
@@ -445,16 +584,27 @@ class DemoGenerator:
             for username, full_name, unit, role, person in self.demo_users:
                 user = User.objects.filter(username=username).first()
                 if user is None:
-                    user = User.objects.create(username=username, password=hashed, first_name=full_name,
-                                               is_staff=True, is_superuser=role is None)
+                    user = User.objects.create(
+                        username=username,
+                        password=hashed,
+                        first_name=full_name,
+                        is_staff=True,
+                        is_superuser=role is None,
+                    )
                 if unit is not None:
                     StaffRole.objects.get_or_create(user=user, unit=unit, role=role, defaults={"region": unit.region})
                 if person is not None:
                     Person.objects.filter(pk=person.id).update(user=user)
             _clear_region_cache()  # regions were bulk-inserted: no signals fired
             counts = {m._meta.model_name: len(self.rows[m]) for m in order}
-            emit(contracts.GENERATED, aggregate_type="demo", aggregate_id=self.seed, region=self.cities[0],
-                 payload={"seed": self.seed, "scale": self.scale_name, "counts": counts}, public=False)
+            emit(
+                contracts.GENERATED,
+                aggregate_type="demo",
+                aggregate_id=self.seed,
+                region=self.cities[0],
+                payload={"seed": self.seed, "scale": self.scale_name, "counts": counts},
+                public=False,
+            )
         return counts
 
 
@@ -478,8 +628,10 @@ FAST_MODELS = (Household, Person, Membership, GridAssignment, HouseholdLink)
 def _fast_insert(model, objs) -> None:
     fields = [f for f in model._meta.concrete_fields]
     qn = connection.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
     names = [f.attname for f in fields]
     with connection.cursor() as cur:
         cur.executemany(sql, [tuple(getattr(o, n) for n in names) for o in objs])

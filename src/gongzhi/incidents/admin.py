@@ -33,8 +33,7 @@ class NeedInline(ReadOnlyInline):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnly):
-    list_display = ("code", "name", "kind", "severity", "region", "desk_unit", "status", "declared_at",
-                    "stood_down_at")
+    list_display = ("code", "name", "kind", "severity", "region", "desk_unit", "status", "declared_at", "stood_down_at")
     list_filter = ("status", "kind", "severity")
     search_fields = ("code", "name")
     inlines = [GridInline, NeedInline, LogInline]

@@ -1,6 +1,5 @@
 """Incident endpoints of the JSON API (mounted at /api/v1/incidents/)."""
 
-
 from ninja import Field, Router, Schema
 
 from gongzhi.core.apischema import ERRORS
@@ -53,10 +52,20 @@ class VersionIn(Schema):
 
 
 def incident_out(i: Incident, full: bool = False) -> dict:
-    d = {"id": i.pk, "code": i.code, "name": i.name, "kind": i.kind, "severity": i.severity, "status": i.status,
-         "region": i.region.code, "desk_unit": {"code": i.desk_unit.code, "name": i.desk_unit.name},
-         "declared_at": i.declared_at, "stood_down_at": i.stood_down_at, "version": i.version,
-         "url": i.get_absolute_url()}
+    d = {
+        "id": i.pk,
+        "code": i.code,
+        "name": i.name,
+        "kind": i.kind,
+        "severity": i.severity,
+        "status": i.status,
+        "region": i.region.code,
+        "desk_unit": {"code": i.desk_unit.code, "name": i.desk_unit.name},
+        "declared_at": i.declared_at,
+        "stood_down_at": i.stood_down_at,
+        "version": i.version,
+        "url": i.get_absolute_url(),
+    }
     if full:
         d["grids"] = list(i.area.order_by("grid__code").values_list("grid__code", flat=True))
         d["geometry"] = i.geometry
@@ -66,10 +75,22 @@ def incident_out(i: Incident, full: bool = False) -> dict:
 
 
 def mobilisation_out(m, personal: bool) -> dict:
-    return {"id": m.pk, "incident": m.incident.code, "kind": m.kind, "grid": m.grid.code if m.grid else None,
-            "name": m.person.name, "phone": m.person.phone if personal else perm.mask_phone(m.person.phone or ""),
-            "basis": m.basis, "status": m.status, "notified_at": m.notified_at, "checked_in_at": m.checked_in_at,
-            "task": m.task, "need": m.need_id, "assigned_at": m.assigned_at, "version": m.version}
+    return {
+        "id": m.pk,
+        "incident": m.incident.code,
+        "kind": m.kind,
+        "grid": m.grid.code if m.grid else None,
+        "name": m.person.name,
+        "phone": m.person.phone if personal else perm.mask_phone(m.person.phone or ""),
+        "basis": m.basis,
+        "status": m.status,
+        "notified_at": m.notified_at,
+        "checked_in_at": m.checked_in_at,
+        "task": m.task,
+        "need": m.need_id,
+        "assigned_at": m.assigned_at,
+        "version": m.version,
+    }
 
 
 @router.get("/", response={200: list[dict]})
@@ -88,8 +109,16 @@ def declare(request, data: DeclareIn):
         desk = Unit.objects.filter(code=data.desk_unit).first()
         if desk is None:
             raise DomainError(f"没有编码为{data.desk_unit}的单位", field="desk_unit")
-    inc = S.declare(request.user, name=data.name, kind=data.kind, severity=data.severity, grids=data.grids,
-                    polygon=data.polygon, desk_unit=desk, description=data.description)
+    inc = S.declare(
+        request.user,
+        name=data.name,
+        kind=data.kind,
+        severity=data.severity,
+        grids=data.grids,
+        polygon=data.polygon,
+        desk_unit=desk,
+        description=data.description,
+    )
     return 201, incident_out(inc, full=True)
 
 
@@ -108,8 +137,10 @@ def stand_down(request, iid: int, data: StandDownIn):
 def mobilisations(request, iid: int):
     inc = S.get_incident(request.user, iid)
     personal = perm.allowed(request.user, perm.VIEW_PERSONAL, inc.region)
-    return 200, [mobilisation_out(m, personal)
-                 for m in inc.mobilisations.select_related("incident", "person", "grid").order_by("id")]
+    return 200, [
+        mobilisation_out(m, personal)
+        for m in inc.mobilisations.select_related("incident", "person", "grid").order_by("id")
+    ]
 
 
 @router.post("/mobilisations/{mid}/check-in", response={200: dict, **ERRORS})
@@ -135,19 +166,36 @@ def assign(request, mid: int, data: AssignIn):
 @idempotent
 def raise_need(request, iid: int, data: NeedIn):
     inc = S.get_incident(request.user, iid)
-    n = S.raise_need(request.user, inc, title=data.title, kind=data.kind, quantity=data.quantity, skills=data.skills,
-                     lon=data.lon, lat=data.lat)
-    return 201, {"id": n.pk, "title": n.title, "kind": n.kind, "quantity": n.quantity, "priority": n.priority,
-                 "source_ref": n.source_ref, "grid": n.grid.code if n.grid else None}
+    n = S.raise_need(
+        request.user,
+        inc,
+        title=data.title,
+        kind=data.kind,
+        quantity=data.quantity,
+        skills=data.skills,
+        lon=data.lon,
+        lat=data.lat,
+    )
+    return 201, {
+        "id": n.pk,
+        "title": n.title,
+        "kind": n.kind,
+        "quantity": n.quantity,
+        "priority": n.priority,
+        "source_ref": n.source_ref,
+        "grid": n.grid.code if n.grid else None,
+    }
 
 
 @router.get("/{iid}/report", response={200: dict, **ERRORS})
 def after_action(request, iid: int):
     r = report.build(S.get_incident(request.user, iid))
     return 200, {
-        "incident": incident_out(r["incident"]), "duration_h": r["duration_h"],
+        "incident": incident_out(r["incident"]),
+        "duration_h": r["duration_h"],
         "requests": {k: v for k, v in r["requests"].items() if k != "rows"}
         | {"numbers": [q["number"] for q in r["requests"]["rows"]]},
-        "people": r["people"], "needs": r["needs"],
+        "people": r["people"],
+        "needs": r["needs"],
         "timeline": [{"at": e.at, "kind": e.kind, "text": e.text} for e in r["timeline"]],
     }

@@ -53,26 +53,51 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     rng = random.Random(seed * 31 + 9)
     now = timezone.now().replace(microsecond=0)
     t0 = now - dt.timedelta(hours=3)
-    inc = S.declare(SYSTEM, name=f"{street.name}暴雨内涝", kind="flood", severity=3, grids=[g.code for g in grids],
-                    description="短时强降雨，低洼小区积水，部分楼栋停电。", at=t0)
+    inc = S.declare(
+        SYSTEM,
+        name=f"{street.name}暴雨内涝",
+        kind="flood",
+        severity=3,
+        grids=[g.code for g in grids],
+        description="短时强降雨，低洼小区积水，部分楼栋停电。",
+        at=t0,
+    )
     routed = 0
     try:
         for k, (cat, text, minutes, done) in enumerate(REQUESTS):
             g = grids[k % len(grids)]
-            req, _ = C.submit(SYSTEM, description=text, channel="hotline", category=cat, grid=g.code, anonymous=True,
-                              at=t0 + dt.timedelta(minutes=minutes))
+            req, _ = C.submit(
+                SYSTEM,
+                description=text,
+                channel="hotline",
+                category=cat,
+                grid=g.code,
+                anonymous=True,
+                at=t0 + dt.timedelta(minutes=minutes),
+            )
             routed += req.routing.get("fallback") == "override"
             if done:
                 C.start(SYSTEM, req)
                 C.resolve(SYSTEM, req, resolution="应急队伍已到场处置完毕")
             elif req.state == State.DISPATCHED:
                 C.start(SYSTEM, req)
-        mobs = list(Mobilisation.objects.filter(incident=inc).select_related("person", "region", "grid",
-                                                                             "incident").order_by("id"))
-        need_a = S.raise_need(SYSTEM, inc, title="防汛沙袋", kind="material", quantity=200,
-                              at=t0 + dt.timedelta(minutes=20))
-        S.raise_need(SYSTEM, inc, title="抽排水人员", kind="person", quantity=4, skills=["抽水", "驾驶"],
-                     at=t0 + dt.timedelta(minutes=25))
+        mobs = list(
+            Mobilisation.objects.filter(incident=inc)
+            .select_related("person", "region", "grid", "incident")
+            .order_by("id")
+        )
+        need_a = S.raise_need(
+            SYSTEM, inc, title="防汛沙袋", kind="material", quantity=200, at=t0 + dt.timedelta(minutes=20)
+        )
+        S.raise_need(
+            SYSTEM,
+            inc,
+            title="抽排水人员",
+            kind="person",
+            quantity=4,
+            skills=["抽水", "驾驶"],
+            at=t0 + dt.timedelta(minutes=25),
+        )
         checked = assigned = 0
         tasks = ["转移低洼处老人", "清理排水口", "值守积水路口", "协助装运沙袋", "入户排查险情"]
         for m in mobs:
@@ -81,15 +106,26 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
                 checked += 1
                 if rng.random() < 0.6:
                     task = rng.choice(tasks)
-                    S.assign(SYSTEM, m, task=task, need=need_a if task == "协助装运沙袋" else None,
-                             at=m.checked_in_at + dt.timedelta(minutes=rng.randint(2, 20)))
+                    S.assign(
+                        SYSTEM,
+                        m,
+                        task=task,
+                        need=need_a if task == "协助装运沙袋" else None,
+                        at=m.checked_in_at + dt.timedelta(minutes=rng.randint(2, 20)),
+                    )
                     assigned += 1
-        S.add_note(SYSTEM, inc, text="积水点已全部设置警示，低洼小区老人已转移到社区活动中心",
-                   at=t0 + dt.timedelta(minutes=90))
+        S.add_note(
+            SYSTEM, inc, text="积水点已全部设置警示，低洼小区老人已转移到社区活动中心", at=t0 + dt.timedelta(minutes=90)
+        )
         S.stand_down(SYSTEM, inc, note="降雨结束，积水已排除，恢复正常派单", at=now)
     finally:
         routing.clear()
     assert not Incident.objects.filter(status=Incident.Status.ACTIVE).exists()
     progress("应急", 1, 1)
-    return {"incidents": 1, "incident_requests": routed, "incident_mobilised": len(mobs),
-            "incident_checked_in": checked, "incident_assigned": assigned}
+    return {
+        "incidents": 1,
+        "incident_requests": routed,
+        "incident_mobilised": len(mobs),
+        "incident_checked_in": checked,
+        "incident_assigned": assigned,
+    }

@@ -52,11 +52,23 @@ class Incident(models.Model):
     grids = models.ManyToManyField(Grid, through="IncidentGrid", related_name="+", verbose_name=_("影响网格"))
     desk_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("应急指挥席"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("宣布人"))
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("宣布人"),
+    )
     declared_at = models.DateTimeField(_("宣布时间"))
-    stood_down_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+", verbose_name=_("终止人"))
+    stood_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("终止人"),
+    )
     stood_down_at = models.DateTimeField(_("终止时间"), null=True, blank=True)
     stand_down_note = models.TextField(_("终止说明"), blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -88,8 +100,9 @@ class IncidentGrid(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["incident", "grid"], name="incidents_uniq_incident_grid"),
-            models.UniqueConstraint(fields=["grid"], condition=models.Q(active=True),
-                                    name="incidents_one_active_per_grid"),
+            models.UniqueConstraint(
+                fields=["grid"], condition=models.Q(active=True), name="incidents_one_active_per_grid"
+            ),
         ]
 
 
@@ -110,8 +123,9 @@ class LogEntry(models.Model):
     at = models.DateTimeField(_("时间"))
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     text = models.CharField(_("内容"), max_length=300)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -138,16 +152,23 @@ class Mobilisation(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="mobilisations")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("人员"))
     kind = models.CharField(_("身份"), max_length=16, choices=Kind.choices)
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("所在网格"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("所在网格")
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     basis = models.CharField(_("动员依据"), max_length=120, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.NOTIFIED)
     notified_at = models.DateTimeField(_("通知时间"))
     checked_in_at = models.DateTimeField(_("报到时间"), null=True, blank=True)
     task = models.CharField(_("任务"), max_length=200, blank=True)
-    need = models.ForeignKey("resources.PoolNeed", null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+", verbose_name=_("对应需求"))
+    need = models.ForeignKey(
+        "resources.PoolNeed",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("对应需求"),
+    )
     assigned_at = models.DateTimeField(_("分派时间"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -165,8 +186,9 @@ class Notification(models.Model):
     """An in-app notification to one person (no SMS is sent)."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", verbose_name=_("人员"))
-    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="notifications")
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     channel = models.CharField(_("渠道"), max_length=12, default="in_app")
     title = models.CharField(_("标题"), max_length=120)
     body = models.TextField(_("内容"), blank=True)

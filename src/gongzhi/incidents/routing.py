@@ -26,12 +26,17 @@ _state: dict = {"loaded": -1e18, "grids": {}}
 def _load() -> dict:
     from .models import Incident, IncidentGrid
 
-    rows = list(IncidentGrid.objects.filter(active=True, incident__status=Incident.Status.ACTIVE)
-                .values_list("grid_id", "incident_id"))
+    rows = list(
+        IncidentGrid.objects.filter(active=True, incident__status=Incident.Status.ACTIVE).values_list(
+            "grid_id", "incident_id"
+        )
+    )
     if not rows:
         return {}
-    incidents = {i.pk: i for i in Incident.objects.filter(pk__in={r[1] for r in rows})
-                 .select_related("desk_unit", "desk_unit__region")}
+    incidents = {
+        i.pk: i
+        for i in Incident.objects.filter(pk__in={r[1] for r in rows}).select_related("desk_unit", "desk_unit__region")
+    }
     return {gid: incidents[iid] for gid, iid in rows if iid in incidents}
 
 
@@ -68,7 +73,15 @@ def override(category, grid, at=None):
 
     at_text = timezone.localtime(inc.declared_at).strftime("%m-%d %H:%M")
     return Decision(
-        unit=inc.desk_unit, category=category, grid=grid, region=grid.region,
-        rule=None, sla=SlaClass.EMERGENCY, fallback=cases_routing.OVERRIDE,
-        reasons=[f"区域应急：{inc.name}（{inc.code}，{at_text}宣布），直派应急指挥席{inc.desk_unit.name}",
-                 "按应急时限（2小时）办理"])
+        unit=inc.desk_unit,
+        category=category,
+        grid=grid,
+        region=grid.region,
+        rule=None,
+        sla=SlaClass.EMERGENCY,
+        fallback=cases_routing.OVERRIDE,
+        reasons=[
+            f"区域应急：{inc.name}（{inc.code}，{at_text}宣布），直派应急指挥席{inc.desk_unit.name}",
+            "按应急时限（2小时）办理",
+        ],
+    )

@@ -29,12 +29,15 @@ from .models import Incident, IncidentNeed, Kind, Mobilisation, Severity
 class DeclareForm(forms.Form):
     name = forms.CharField(label=_("事件名称"), max_length=120)
     kind = forms.ChoiceField(label=_("事件类型"), choices=Kind.choices)
-    severity = forms.TypedChoiceField(label=_("响应级别"), choices=Severity.choices, coerce=int,
-                                      initial=Severity.IV)
-    grids = forms.CharField(label=_("影响网格（编码，逗号或换行分隔；也可在地图上点选）"), required=False,
-                            widget=forms.Textarea(attrs={"rows": 3}))
-    polygon = forms.CharField(label=_("划定范围（GeoJSON，可选）"), required=False,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    severity = forms.TypedChoiceField(label=_("响应级别"), choices=Severity.choices, coerce=int, initial=Severity.IV)
+    grids = forms.CharField(
+        label=_("影响网格（编码，逗号或换行分隔；也可在地图上点选）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    polygon = forms.CharField(
+        label=_("划定范围（GeoJSON，可选）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     desk_unit = forms.CharField(label=_("应急指挥席单位编码（留空为所在街道办事处）"), max_length=40, required=False)
     description = forms.CharField(label=_("情况说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -61,10 +64,16 @@ def index(request):
     status = request.GET.get("status") or ""
     if status in Incident.Status.values:
         incs = incs.filter(status=status)
-    return render(request, "incidents/index.html", {
-        "incidents": incs[:200], "status": status, "statuses": Incident.Status.choices,
-        "can_declare": perms.can(request.user, perms.DECLARE),
-    })
+    return render(
+        request,
+        "incidents/index.html",
+        {
+            "incidents": incs[:200],
+            "status": status,
+            "statuses": Incident.Status.choices,
+            "can_declare": perms.can(request.user, perms.DECLARE),
+        },
+    )
 
 
 def _split_codes(text: str) -> list[str]:
@@ -91,9 +100,16 @@ def declare(request):
                 form.add_error("desk_unit", _t("没有编码为%(code)s的单位") % {"code": d["desk_unit"]})
         if polygon is not False and not form.errors:
             try:
-                inc = S.declare(request.user, name=d["name"], kind=d["kind"], severity=d["severity"],
-                                grids=_split_codes(d["grids"]), polygon=polygon, desk_unit=desk,
-                                description=d["description"])
+                inc = S.declare(
+                    request.user,
+                    name=d["name"],
+                    kind=d["kind"],
+                    severity=d["severity"],
+                    grids=_split_codes(d["grids"]),
+                    polygon=polygon,
+                    desk_unit=desk,
+                    description=d["description"],
+                )
             except DomainError as e:
                 _mark(form, e)
             else:
@@ -112,24 +128,37 @@ def declare(request):
 def detail(request, pk):
     inc = _get(request, pk)
     reqs = S.desk_requests(inc).select_related("category", "grid", "handling_unit").order_by("-created_at")
-    mobs = (Mobilisation.objects.filter(incident=inc).select_related("person", "grid", "region", "need")
-            .order_by("status", "kind", "id"))
+    mobs = (
+        Mobilisation.objects.filter(incident=inc)
+        .select_related("person", "grid", "region", "need")
+        .order_by("status", "kind", "id")
+    )
     needs = []
     from gongzhi.resources.services import need_progress
 
     for link in IncidentNeed.objects.filter(incident=inc).select_related("need"):
         needs.append((link.need, need_progress(link.need)))
     can_personal = perm.allowed(request.user, perm.VIEW_PERSONAL, inc.region)
-    return render(request, "incidents/detail.html", {
-        "inc": inc, "requests": reqs[:200], "counts": S.request_counts(inc), "mobs": mobs, "needs": needs,
-        "log": inc.log.select_related("actor").all(), "grids": inc.area.select_related("grid").order_by("grid__code"),
-        "geometry": json.dumps(inc.geometry), "need_form": NeedForm(),
-        "checked_in": sum(1 for m in mobs if m.checked_in_at),
-        "can_declare": perms.can(request.user, perms.DECLARE, inc) and inc.is_active,
-        "can_operate": perms.can(request.user, perms.OPERATE, inc) and inc.is_active,
-        "can_check_in": perms.can(request.user, perms.CHECK_IN) and inc.is_active,
-        "can_personal": can_personal,
-    })
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "inc": inc,
+            "requests": reqs[:200],
+            "counts": S.request_counts(inc),
+            "mobs": mobs,
+            "needs": needs,
+            "log": inc.log.select_related("actor").all(),
+            "grids": inc.area.select_related("grid").order_by("grid__code"),
+            "geometry": json.dumps(inc.geometry),
+            "need_form": NeedForm(),
+            "checked_in": sum(1 for m in mobs if m.checked_in_at),
+            "can_declare": perms.can(request.user, perms.DECLARE, inc) and inc.is_active,
+            "can_operate": perms.can(request.user, perms.OPERATE, inc) and inc.is_active,
+            "can_check_in": perms.can(request.user, perms.CHECK_IN) and inc.is_active,
+            "can_personal": can_personal,
+        },
+    )
 
 
 @login_required
@@ -137,8 +166,9 @@ def detail(request, pk):
 def stand_down(request, pk):
     inc = _get(request, pk)
     try:
-        S.stand_down(request.user, inc, note=request.POST.get("note", ""),
-                     expected_version=request.POST.get("version") or None)
+        S.stand_down(
+            request.user, inc, note=request.POST.get("note", ""), expected_version=request.POST.get("version") or None
+        )
     except DomainError as e:
         messages.error(request, e.message)
         return redirect(inc)
@@ -163,8 +193,13 @@ def mobilisation_action(request, pk):
             if request.POST.get("need"):
                 link = IncidentNeed.objects.filter(incident=m.incident, need_id=request.POST["need"]).first()
                 need = link.need if link else None
-            S.assign(request.user, m, task=request.POST.get("task", ""), need=need,
-                     expected_version=request.POST.get("version") or None)
+            S.assign(
+                request.user,
+                m,
+                task=request.POST.get("task", ""),
+                need=need,
+                expected_version=request.POST.get("version") or None,
+            )
             messages.success(request, _t("任务已分派"))
         else:
             messages.error(request, _t("未知操作"))
@@ -181,14 +216,23 @@ def raise_need(request, pk):
     if form.is_valid():
         d = form.cleaned_data
         try:
-            S.raise_need(request.user, inc, title=d["title"], kind=d["kind"], quantity=d["quantity"],
-                         skills=d["skills"], lon=d["lon"], lat=d["lat"])
+            S.raise_need(
+                request.user,
+                inc,
+                title=d["title"],
+                kind=d["kind"],
+                quantity=d["quantity"],
+                skills=d["skills"],
+                lon=d["lon"],
+                lat=d["lat"],
+            )
             messages.success(request, _t("需求已提交到公共资源池（应急优先）"))
         except DomainError as e:
             messages.error(request, e.message)
     else:
-        messages.error(request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items()
-                                          if k in form.fields))
+        messages.error(
+            request, "；".join(f"{form.fields[k].label}：{v[0]}" for k, v in form.errors.items() if k in form.fields)
+        )
     return redirect(inc.get_absolute_url() + "#needs")
 
 

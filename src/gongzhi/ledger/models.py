@@ -109,7 +109,13 @@ class WithheldEntry(models.Model):
     note = models.TextField(_("说明（不公开）"), blank=True)
     withheld_at = models.DateTimeField(_("停止公开时间"), auto_now_add=True)
     withheld_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("操作人"))
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
 
     class Meta:
         ordering = ["index"]

@@ -35,11 +35,36 @@ from gongzhi.core.redaction import PERSONAL_NUMBER, TOKEN, is_token  # noqa: F40
 # A commitment as the ledger writes it.
 COMMITMENT = re.compile(r"sha256:[0-9a-f]{64}")
 
-_REQUEST = frozenset({
-    "number", "state", "category", "region", "grid", "unit", "action", "from_state", "to_state", "followers",
-    "channel", "suggested", "confidence", "attachments", "on_time", "rating", "fixed", "auto", "into",
-    "departments", "street", "department", "step", "late", "bypass", "filed_late",
-})
+_REQUEST = frozenset(
+    {
+        "number",
+        "state",
+        "category",
+        "region",
+        "grid",
+        "unit",
+        "action",
+        "from_state",
+        "to_state",
+        "followers",
+        "channel",
+        "suggested",
+        "confidence",
+        "attachments",
+        "on_time",
+        "rating",
+        "fixed",
+        "auto",
+        "into",
+        "departments",
+        "street",
+        "department",
+        "step",
+        "late",
+        "bypass",
+        "filed_late",
+    }
+)
 _ALLIANCE = frozenset({"code", "kind"})
 _INCIDENT = frozenset({"incident"})
 
@@ -61,8 +86,9 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "org.grid_assigned": frozenset({"grid", "kind"}),
     "org.grid_party_org_set": frozenset({"grid", "party_org", "co_builders"}),
     "org.category_created": frozenset({"code", "sla"}),
-    "org.responsibility_rule_added": frozenset({
-        "category", "region", "version", "handler_level", "department", "sla", "effective_from"}),
+    "org.responsibility_rule_added": frozenset(
+        {"category", "region", "version", "handler_level", "department", "sla", "effective_from"}
+    ),
     # cases
     "cases.request.*": _REQUEST,
     "cases.bypass.started": frozenset({"grid", "category", "filing_due"}),
@@ -95,15 +121,15 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "consult.topic_created": frozenset({"scope", "phases"}),
     "consult.statement_moderated": frozenset({"statement", "status"}),
     "consult.analysis_updated": frozenset({"updates", "votes", "groups"}),
-    "consult.vote_opened": frozenset({
-        "method", "electorate", "electorate_size", "preset", "opens_at", "closes_at"}),
+    "consult.vote_opened": frozenset({"method", "electorate", "electorate_size", "preset", "opens_at", "closes_at"}),
     "consult.vote_tallied": frozenset({"result"}),
     # the common pool
     "resources.resource_offered": frozenset({"owner", "kind", "quantity", "grid", "shared_with_paired"}),
     "resources.need_raised": frozenset({"kind", "quantity", "priority", "source", "grid"}),
     "resources.need_cancelled": frozenset(),
-    "resources.matched": frozenset({
-        "method", "needs", "resources", "served", "demand", "total_cost", "replaced_proposals", "shortfalls"}),
+    "resources.matched": frozenset(
+        {"method", "needs", "resources", "served", "demand", "total_cost", "replaced_proposals", "shortfalls"}
+    ),
     "resources.resource_withdrawn": frozenset({"dropped_assignments", "repair_run"}),
     "resources.response": frozenset({"assignment", "resource", "accepted", "quantity"}),
     "resources.dispatched": frozenset({"assignment", "quantity"}),
@@ -135,9 +161,19 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "plans.task_adjusted": frozenset({"goal", "kind", "changes"}),
     # burden, assessment
     "burden.definition.created": frozenset({"kind", "fields", "list_source"}),
-    "burden.demand.issued": frozenset({
-        "kind", "issuer", "minutes", "full_minutes", "recurrence", "occurrences", "targets", "duplicate_fields",
-        "hidden_assessment"}),
+    "burden.demand.issued": frozenset(
+        {
+            "kind",
+            "issuer",
+            "minutes",
+            "full_minutes",
+            "recurrence",
+            "occurrences",
+            "targets",
+            "duplicate_fields",
+            "hidden_assessment",
+        }
+    ),
     "burden.item.completed": frozenset({"item", "on", "minutes"}),
     "burden.order.issued": frozenset({"issuer", "effective_on", "target_cut_pct"}),
     "burden.report.generated": frozenset({"report", "period", "rows"}),

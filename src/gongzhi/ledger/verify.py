@@ -145,7 +145,8 @@ def verify_log(
         if n_withheld:
             report.checks.append(
                 f"{n_withheld} entries withheld by the operator: their content is not published; the leaf "
-                "hashes their markers name are in the signed tree")
+                "hashes their markers name are in the signed tree"
+            )
 
     if since is not None:
         old = _checkpoint(since, verifiers, "saved checkpoint (--since) signature", origin)
@@ -184,8 +185,10 @@ def verify_log(
             if withheld(entry) is not None:
                 hidden.append(index)
         where = ", ".join(map(str, indices)) if len(indices) <= 8 else f"{indices[0]} … {indices[-1]}"
-        report.checks.append(f"record {record!r} included: {len(indices)} leaf/leaves ({where})"
-                             + (f"; content withheld by the operator: {', '.join(map(str, hidden))}" if hidden else ""))
+        report.checks.append(
+            f"record {record!r} included: {len(indices)} leaf/leaves ({where})"
+            + (f"; content withheld by the operator: {', '.join(map(str, hidden))}" if hidden else "")
+        )
     return report
 
 

@@ -15,11 +15,13 @@ def production_keys(app_configs=None, **kwargs):
         return []
     errors = []
     if not os.environ.get("GONGZHI_LEDGER_KEY", "").strip():
-        errors.append(Error(
-            "GONGZHI_LEDGER_KEY is not set: in production the public record's signing key is given explicitly "
-            "(a key, or the path of a key file) so that every node signs with the same key.",
-            hint="Run `gongzhi ledger keygen --out /etc/gongzhi/ledger.key` once and set "
-                 "GONGZHI_LEDGER_KEY=/etc/gongzhi/ledger.key on every node.",
-            id="gongzhi.E001",
-        ))
+        errors.append(
+            Error(
+                "GONGZHI_LEDGER_KEY is not set: in production the public record's signing key is given explicitly "
+                "(a key, or the path of a key file) so that every node signs with the same key.",
+                hint="Run `gongzhi ledger keygen --out /etc/gongzhi/ledger.key` once and set "
+                "GONGZHI_LEDGER_KEY=/etc/gongzhi/ledger.key on every node.",
+                id="gongzhi.E001",
+            )
+        )
     return errors

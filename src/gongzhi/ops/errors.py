@@ -43,10 +43,15 @@ def _message(exception) -> str:
 
 
 def permission_denied(request, exception=None):
-    return _render(request, "errors/403.html", 403, {
-        "message": _message(exception),
-        "roles": roles_needed(getattr(exception, "action", None)),
-    })
+    return _render(
+        request,
+        "errors/403.html",
+        403,
+        {
+            "message": _message(exception),
+            "roles": roles_needed(getattr(exception, "action", None)),
+        },
+    )
 
 
 def page_not_found(request, exception=None):

@@ -55,19 +55,23 @@ def _worker(now: dt.datetime) -> dict:
     max_age = _seconds("GONGZHI_READY_WORKER_MAX_AGE", 60)
     ready = DBTaskResult.objects.filter(status="READY")
     oldest_task = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
-    queue = {"ready_tasks": ready.count(),
-             "oldest_ready_age_s": round((now - oldest_task).total_seconds(), 1) if oldest_task else None}
+    queue = {
+        "ready_tasks": ready.count(),
+        "oldest_ready_age_s": round((now - oldest_task).total_seconds(), 1) if oldest_task else None,
+    }
     if not uses_workers():
         return {"ok": True, "mode": "immediate", "detail": "tasks run in the request; no worker needed", **queue}
     alive = WorkerHeartbeat.objects.filter(beat_at__gte=now - dt.timedelta(seconds=max_age)).count()
     last = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
     age = round((now - last).total_seconds(), 1) if last else None
     ok = alive > 0
-    out = {"ok": ok, "mode": "workers", "workers_alive": alive, "last_beat_age_s": age,
-           "max_age_s": max_age, **queue}
+    out = {"ok": ok, "mode": "workers", "workers_alive": alive, "last_beat_age_s": age, "max_age_s": max_age, **queue}
     if not ok:
-        out["detail"] = ("no task worker has ever beaten: start `gongzhi worker` (or `gongzhi serve`)" if last is None
-                         else f"the last task worker beat {age:.0f} s ago (more than {max_age} s)")
+        out["detail"] = (
+            "no task worker has ever beaten: start `gongzhi worker` (or `gongzhi serve`)"
+            if last is None
+            else f"the last task worker beat {age:.0f} s ago (more than {max_age} s)"
+        )
     return out
 
 
@@ -94,8 +98,12 @@ def readiness(now: dt.datetime | None = None) -> dict:
     """``{"status": "ok" | "unavailable", "checks": {...}}``; each check says ``ok`` and why not."""
     now = now or timezone.now()
     checks: dict[str, dict] = {}
-    for name, fn in (("database", _database), ("migrations", _migrations),
-                     ("worker", lambda: _worker(now)), ("ledger", lambda: ledger_backlog(now))):
+    for name, fn in (
+        ("database", _database),
+        ("migrations", _migrations),
+        ("worker", lambda: _worker(now)),
+        ("ledger", lambda: ledger_backlog(now)),
+    ):
         if name != "database" and not checks["database"]["ok"]:
             checks[name] = {"ok": False, "detail": "not checked: the database is unreachable"}
             continue

@@ -36,8 +36,11 @@ class JsonFormatter(logging.Formatter):
 
 def config(level: str = "INFO", fmt: str = "text") -> dict:
     """The ``LOGGING`` dict: everything to standard error, with the request id on each line."""
-    formatter = {"()": "gongzhi.ops.logs.JsonFormatter"} if fmt == "json" else {
-        "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    formatter = (
+        {"()": "gongzhi.ops.logs.JsonFormatter"}
+        if fmt == "json"
+        else {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    )
     return {
         "version": 1,
         "disable_existing_loggers": False,

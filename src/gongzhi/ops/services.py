@@ -14,15 +14,21 @@ from .models import WorkerHeartbeat
 FORGET_AFTER = dt.timedelta(days=1)
 
 
-def beat(worker_id: str, *, queues: str = "*", started_at: dt.datetime | None = None,
-         now: dt.datetime | None = None) -> WorkerHeartbeat:
+def beat(
+    worker_id: str, *, queues: str = "*", started_at: dt.datetime | None = None, now: dt.datetime | None = None
+) -> WorkerHeartbeat:
     """Record that worker ``worker_id`` (this process) is alive now."""
     now = now or timezone.now()
     row, _ = WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id,
         defaults={"host": socket.gethostname()[:255], "pid": os.getpid(), "queues": queues[:255], "beat_at": now},
-        create_defaults={"host": socket.gethostname()[:255], "pid": os.getpid(), "queues": queues[:255],
-                         "beat_at": now, "started_at": started_at or now},
+        create_defaults={
+            "host": socket.gethostname()[:255],
+            "pid": os.getpid(),
+            "queues": queues[:255],
+            "beat_at": now,
+            "started_at": started_at or now,
+        },
     )
     WorkerHeartbeat.objects.filter(beat_at__lt=now - FORGET_AFTER).delete()
     return row

@@ -51,8 +51,19 @@ class UnitAdmin(ScopedAdmin):
     list_filter = ("kind", "status", "needs_rectification")
     search_fields = ("code", "name")
     raw_id_fields = ("parent", "region")
-    fields = ("code", "name", "kind", "parent", "region", "address", "lon", "lat", "status", "needs_rectification",
-              "rectification_reason")
+    fields = (
+        "code",
+        "name",
+        "kind",
+        "parent",
+        "region",
+        "address",
+        "lon",
+        "lat",
+        "status",
+        "needs_rectification",
+        "rectification_reason",
+    )
     readonly_fields = ("status", "needs_rectification", "rectification_reason")
 
     def has_change_permission(self, request, obj=None):
@@ -121,6 +132,14 @@ class CategoryAdmin(ScopedAdmin):
 
 @admin.register(ResponsibilityRule)
 class RuleAdmin(ScopedAdmin):
-    list_display = ("category", "region", "handler_level", "department", "sla", "version", "effective_from",
-                    "effective_to")
+    list_display = (
+        "category",
+        "region",
+        "handler_level",
+        "department",
+        "sla",
+        "version",
+        "effective_from",
+        "effective_to",
+    )
     list_filter = ("handler_level", "sla")

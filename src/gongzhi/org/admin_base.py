@@ -61,8 +61,9 @@ def mask_personal_value(key: str, value):
 def mask_json(value, personal: bool = False):
     """A JSON document with ``personal`` parts masked and free text masked."""
     if isinstance(value, dict):
-        return {k: (mask_personal_value(k, v) if personal or k == "personal" else mask_json(v))
-                for k, v in value.items()}
+        return {
+            k: (mask_personal_value(k, v) if personal or k == "personal" else mask_json(v)) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [mask_json(v, personal) for v in value]
     if isinstance(value, str):

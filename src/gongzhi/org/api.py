@@ -1,6 +1,5 @@
 """Org endpoints of the JSON API (mounted at /api/v1/ by gongzhi.api.api)."""
 
-
 import datetime as dt
 
 from django.db.models import Q
@@ -98,10 +97,18 @@ class GridIn(Schema):
 def unit_out(u: Unit, full_counts: dict | None = None) -> dict:
     n = full_counts.get(u.pk, 0) if full_counts is not None else services.full_member_count(u)
     return {
-        "code": u.code, "name": u.name, "kind": u.kind, "kind_label": u.get_kind_display(),
-        "parent": u.parent.code if u.parent_id else None, "region": u.region.code, "status": u.status,
-        "needs_rectification": u.needs_rectification, "rectification_reason": u.rectification_reason,
-        "full_members": n, "lon": u.lon, "lat": u.lat,
+        "code": u.code,
+        "name": u.name,
+        "kind": u.kind,
+        "kind_label": u.get_kind_display(),
+        "parent": u.parent.code if u.parent_id else None,
+        "region": u.region.code,
+        "status": u.status,
+        "needs_rectification": u.needs_rectification,
+        "rectification_reason": u.rectification_reason,
+        "full_members": n,
+        "lon": u.lon,
+        "lat": u.lat,
     }
 
 
@@ -113,10 +120,15 @@ def person_out(user, p: Person) -> dict:
     see_id = see and perm.allowed(user, perm.VIEW_ID_NUMBER, p)
     roles = sorted({m.get_role_display() for m in p.memberships.all() if m.end_date is None})
     return {
-        "id": p.pk, "name": p.name, "gender": p.gender, "region": p.region.code,
+        "id": p.pk,
+        "name": p.name,
+        "gender": p.gender,
+        "region": p.region.code,
         "phone": p.phone if see else perm.mask_phone(p.phone) if p.phone else "",
         "id_number": p.id_number if see_id else perm.mask_id_number(p.id_number) if p.id_number else "",
-        "is_mobile": p.is_mobile, "roles": [str(r) for r in roles], "masked": not see,
+        "is_mobile": p.is_mobile,
+        "roles": [str(r) for r in roles],
+        "masked": not see,
         "id_number_masked": not see_id,
         "unmasked": [f for f, shown in (("phone", see and p.phone), ("id_number", see_id and p.id_number)) if shown],
     }
@@ -126,8 +138,7 @@ def log_unmasked(request, people: list[Person], outs: list[dict], *, via: str) -
     """One security-log row per person shown with personal fields in clear (issue 17)."""
     from gongzhi.core import audit
 
-    audit.personal_views([(p, out["unmasked"]) for p, out in zip(people, outs, strict=True)], request=request,
-                         via=via)
+    audit.personal_views([(p, out["unmasked"]) for p, out in zip(people, outs, strict=True)], request=request, via=via)
 
 
 def _visible_region(user, code: str) -> Region:
@@ -152,8 +163,16 @@ def get_region(request, code: str):
 
 
 @router.get("/units", response=list[UnitOut])
-def list_units(request, region: str | None = None, kind: str | None = None, parent: str | None = None,
-               q: str | None = None, rectification: bool | None = None, limit: Limit = 200, offset: Offset = 0):
+def list_units(
+    request,
+    region: str | None = None,
+    kind: str | None = None,
+    parent: str | None = None,
+    q: str | None = None,
+    rectification: bool | None = None,
+    limit: Limit = 200,
+    offset: Offset = 0,
+):
     qs = perm.scope(request.user, Unit.objects.select_related("parent", "region"))
     if region:
         qs = qs.filter(region__path__startswith=region_by_code(region).path)
@@ -165,7 +184,7 @@ def list_units(request, region: str | None = None, kind: str | None = None, pare
         qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
     if rectification is not None:
         qs = qs.filter(needs_rectification=rectification)
-    units = list(qs.order_by("path")[offset: offset + min(limit, 1000)])
+    units = list(qs.order_by("path")[offset : offset + min(limit, 1000)])
     counts = _full_counts([u.pk for u in units])
     return [unit_out(u, counts) for u in units]
 
@@ -173,8 +192,11 @@ def list_units(request, region: str | None = None, kind: str | None = None, pare
 def _full_counts(ids):
     from django.db.models import Count
 
-    rows = (Membership.objects.filter(unit_id__in=ids, role=MemberRole.FULL_MEMBER, end_date__isnull=True)
-            .values("unit_id").annotate(n=Count("id")))
+    rows = (
+        Membership.objects.filter(unit_id__in=ids, role=MemberRole.FULL_MEMBER, end_date__isnull=True)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+    )
     return {r["unit_id"]: r["n"] for r in rows}
 
 
@@ -194,9 +216,18 @@ def create_unit(request, data: UnitIn):
     missing = set(data.founding_members) - {p.pk for p in people}
     if missing:
         raise DomainError(f"人员不存在：{sorted(missing)}", field="founding_members")
-    u = services.create_unit(request.user, code=data.code, name=data.name, kind=data.kind, region=region,
-                             parent=parent, founding_members=people, address=data.address, lon=data.lon,
-                             lat=data.lat)
+    u = services.create_unit(
+        request.user,
+        code=data.code,
+        name=data.name,
+        kind=data.kind,
+        region=region,
+        parent=parent,
+        founding_members=people,
+        address=data.address,
+        lon=data.lon,
+        lat=data.lat,
+    )
     return 201, unit_out(u)
 
 
@@ -207,7 +238,7 @@ def list_people(request, region: str | None = None, q: str | None = None, limit:
         qs = qs.filter(region__path__startswith=region_by_code(region).path)
     if q:
         qs = qs.filter(name__startswith=q)
-    people = list(qs.order_by("id")[offset: offset + min(limit, 500)])
+    people = list(qs.order_by("id")[offset : offset + min(limit, 500)])
     outs = [person_out(request.user, p) for p in people]
     log_unmasked(request, people, outs, via="api")
     return outs
@@ -246,15 +277,22 @@ def locate_grid(request, lon: float, lat: float):
 
 
 def _grid_out(grid: Grid) -> dict:
-    workers = [a.person.name for a in grid.assignments.filter(kind="grid_worker", end_date__isnull=True)
-               .select_related("person")]
+    workers = [
+        a.person.name
+        for a in grid.assignments.filter(kind="grid_worker", end_date__isnull=True).select_related("person")
+    ]
     return {
-        "code": grid.code, "name": grid.name, "community": grid.region.code, "community_name": grid.region.name,
+        "code": grid.code,
+        "name": grid.name,
+        "community": grid.region.code,
+        "community_name": grid.region.name,
         "street": grid.region.parent.name if grid.region.parent_id else None,
-        "area_m2": round(grid.area_m2), "workers": workers,
+        "area_m2": round(grid.area_m2),
+        "workers": workers,
         "party_org": grid.party_org.name if grid.party_org_id else None,
         "co_builders": [u.name for u in grid.co_builders.all()],
-        "households": grid.households.count(), "geometry": grid.geometry,
+        "households": grid.households.count(),
+        "geometry": grid.geometry,
     }
 
 
@@ -283,16 +321,27 @@ def get_grid(request, code: str):
 @router.get("/categories", response=list[CategoryOut])
 def list_categories(request):
     return [
-        {"code": c.code, "name": c.name, "parent": c.code[:2] if len(c.code) == 5 else None,
-         "default_sla": c.default_sla, "local_extension": c.is_local_extension}
+        {
+            "code": c.code,
+            "name": c.name,
+            "parent": c.code[:2] if len(c.code) == 5 else None,
+            "default_sla": c.default_sla,
+            "local_extension": c.is_local_extension,
+        }
         for c in MatterCategory.objects.all()
     ]
 
 
 @router.get("/responsibility", summary="Who handles a matter here and now, and why")
-def responsibility_lookup(request, category: str, lon: float | None = None, lat: float | None = None,
-                          grid: str | None = None, at: dt.datetime | None = None,
-                          first_receiver: str | None = None):
+def responsibility_lookup(
+    request,
+    category: str,
+    lon: float | None = None,
+    lat: float | None = None,
+    grid: str | None = None,
+    at: dt.datetime | None = None,
+    first_receiver: str | None = None,
+):
     g = None
     if grid:
         g = Grid.objects.select_related("region").filter(code=grid).first()

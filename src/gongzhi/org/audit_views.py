@@ -41,8 +41,9 @@ def visible_rows(user):
     cond = Q()
     for p in paths:
         cond |= Q(region__path__startswith=p)
-    if Region.objects.filter(Q(parent__isnull=True) | Q(level__in=(Region.Level.CITY, Region.Level.DISTRICT)),
-                             path__in=paths).exists():
+    if Region.objects.filter(
+        Q(parent__isnull=True) | Q(level__in=(Region.Level.CITY, Region.Level.DISTRICT)), path__in=paths
+    ).exists():
         cond |= Q(region__isnull=True)  # platform-wide rows: for auditors of a district or above
     return qs.filter(cond)
 
@@ -88,8 +89,12 @@ def log_page(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "core/audit_log.html", {"form": form, "page": page, "query": query.urlencode()},
-                  status=400 if form.is_bound and not form.is_valid() else 200)
+    return render(
+        request,
+        "core/audit_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
 
 
 class _Echo:
@@ -104,17 +109,31 @@ def log_export(request):
     if form.is_bound and not form.is_valid():
         return log_page(request)
     n = qs.count()
-    audit.record("log_exported", actor=request.user, request=request, region=perm.home_region(request.user),
-                 detail={"rows": min(n, EXPORT_MAX_ROWS), "filters": {k: v for k, v in request.GET.items()}})
+    audit.record(
+        "log_exported",
+        actor=request.user,
+        request=request,
+        region=perm.home_region(request.user),
+        detail={"rows": min(n, EXPORT_MAX_ROWS), "filters": {k: v for k, v in request.GET.items()}},
+    )
     writer = csv.writer(_Echo())
 
     def rows():
         yield "\ufeff"  # Excel opens UTF-8 CSV with a BOM
         yield writer.writerow(["at", "kind", "user_id", "username", "region", "target", "ip", "detail"])
         for r in qs[:EXPORT_MAX_ROWS].iterator(chunk_size=2000):
-            yield writer.writerow([r.at.isoformat(), r.kind, r.user_id or "", r.username,
-                                   r.region.code if r.region_id else "", r.target, r.ip or "",
-                                   json.dumps(r.detail, ensure_ascii=False, sort_keys=True)])
+            yield writer.writerow(
+                [
+                    r.at.isoformat(),
+                    r.kind,
+                    r.user_id or "",
+                    r.username,
+                    r.region.code if r.region_id else "",
+                    r.target,
+                    r.ip or "",
+                    json.dumps(r.detail, ensure_ascii=False, sort_keys=True),
+                ]
+            )
 
     resp = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     resp["Content-Disposition"] = f'attachment; filename="security-log-{timezone.localdate():%Y%m%d}.csv"'

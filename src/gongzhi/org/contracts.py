@@ -63,14 +63,19 @@ class MemberLeft(TypedDict):
     personal: PersonRef
 
 
-UNIT_ESTABLISHED = EventType("org.unit_established", UnitEstablished, "a unit was set up (a party organisation "
-                             "with its founding members)")
+UNIT_ESTABLISHED = EventType(
+    "org.unit_established", UnitEstablished, "a unit was set up (a party organisation with its founding members)"
+)
 UNIT_MOVED = EventType("org.unit_moved", UnitMoved, "a unit was moved under another parent")
 UNIT_UPDATED = EventType("org.unit_updated", ChangedFields, "a unit's details were changed")
-PARTY_ORG_FLAGGED = EventType("org.party_org_flagged", PartyOrgFlagged,
-                              "a party organisation fell below three full members and needs rectification")
-PARTY_ORG_RECTIFIED = EventType("org.party_org_rectified", PartyOrgRectified,
-                                "a flagged party organisation has three full members again")
+PARTY_ORG_FLAGGED = EventType(
+    "org.party_org_flagged",
+    PartyOrgFlagged,
+    "a party organisation fell below three full members and needs rectification",
+)
+PARTY_ORG_RECTIFIED = EventType(
+    "org.party_org_rectified", PartyOrgRectified, "a flagged party organisation has three full members again"
+)
 MEMBER_ADDED = EventType("org.member_added", MemberAdded, "a person joined a unit")
 MEMBER_LEFT = EventType("org.member_left", MemberLeft, "a person's membership of a unit ended")
 
@@ -106,8 +111,9 @@ class HouseholdLinked(TypedDict):
 
 PERSON_REGISTERED = EventType("org.person_registered", PersonRegistered, "a resident was registered (not public)")
 PERSON_UPDATED = EventType("org.person_updated", PersonUpdated, "a resident's details were changed (not public)")
-HOUSEHOLD_REGISTERED = EventType("org.household_registered", HouseholdRegistered, "a household was registered "
-                                 "(not public)")
+HOUSEHOLD_REGISTERED = EventType(
+    "org.household_registered", HouseholdRegistered, "a household was registered (not public)"
+)
 HOUSEHOLD_LINKED = EventType("org.household_linked", HouseholdLinked, "a person was linked to a household")
 
 # ----------------------------------------------------------------- grids
@@ -139,8 +145,9 @@ class GridPartyOrgSet(TypedDict):
 GRID_CREATED = EventType("org.grid_created", GridCreated, "a grid was drawn in a community")
 GRID_RESHAPED = EventType("org.grid_reshaped", GridReshaped, "a grid's boundary was changed")
 GRID_ASSIGNED = EventType("org.grid_assigned", GridAssigned, "a person was assigned to a grid (grid worker, ...)")
-GRID_PARTY_ORG_SET = EventType("org.grid_party_org_set", GridPartyOrgSet,
-                               "a grid's party organisation and co-building units were set")
+GRID_PARTY_ORG_SET = EventType(
+    "org.grid_party_org_set", GridPartyOrgSet, "a grid's party organisation and co-building units were set"
+)
 
 # ----------------------------------------------------------------- responsibility lists, roles
 
@@ -167,8 +174,9 @@ class RoleGranted(TypedDict):
 
 
 CATEGORY_CREATED = EventType("org.category_created", CategoryCreated, "a matter category was added")
-RESPONSIBILITY_RULE_ADDED = EventType("org.responsibility_rule_added", ResponsibilityRuleAdded,
-                                      "a new version of who handles a category in a region")
+RESPONSIBILITY_RULE_ADDED = EventType(
+    "org.responsibility_rule_added", ResponsibilityRuleAdded, "a new version of who handles a category in a region"
+)
 ROLE_GRANTED = EventType("org.role_granted", RoleGranted, "a user was given a role at a unit (not public)")
 
 

@@ -178,7 +178,9 @@ def locate(lon: float, lat: float):
     gid = grid_index().locate(lon, lat)
     if gid is None:
         raise DomainError(
-            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code=OrgError.OUTSIDE_GRIDS
+            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格",
+            field="location",
+            code=OrgError.OUTSIDE_GRIDS,
         )
     return Grid.objects.select_related("region").defer("geometry").get(pk=gid)
 

@@ -159,12 +159,14 @@ class Grid(models.Model):
     centroid_lat = models.FloatField(editable=False)
     area_m2 = models.FloatField(editable=False, default=0)
     party_org = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="party_grids",
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="party_grids",
         verbose_name=_("功能型网格党组织"),
     )
-    co_builders = models.ManyToManyField(
-        Unit, blank=True, related_name="co_built_grids", verbose_name=_("共建单位")
-    )
+    co_builders = models.ManyToManyField(Unit, blank=True, related_name="co_built_grids", verbose_name=_("共建单位"))
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -194,7 +196,9 @@ class GridAssignment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["grid", "person", "kind"], condition=models.Q(end_date__isnull=True), name="org_uniq_active_grid_assignment"
+                fields=["grid", "person", "kind"],
+                condition=models.Q(end_date__isnull=True),
+                name="org_uniq_active_grid_assignment",
             )
         ]
         verbose_name = _("网格分配")
@@ -213,7 +217,9 @@ class HouseholdLink(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["member", "household"], condition=models.Q(end_date__isnull=True), name="org_uniq_active_household_link"
+                fields=["member", "household"],
+                condition=models.Q(end_date__isnull=True),
+                name="org_uniq_active_household_link",
             )
         ]
 
@@ -270,7 +276,11 @@ class ResponsibilityRule(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="responsibility_rules")
     handler_level = models.CharField(_("承办层级"), max_length=12, choices=HandlerLevel.choices)
     department = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="responsibility_rules",
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responsibility_rules",
         verbose_name=_("承办部门"),
     )
     legal_basis = models.CharField(_("法定依据"), max_length=200, blank=True)

@@ -36,8 +36,17 @@ VIEW_ID_NUMBER = "view_id_number"
 # audit themselves).
 VIEW_AUDIT_LOG = "view_audit_log"
 
-ACTIONS = (VIEW, VIEW_PERSONAL, EDIT_UNIT, ESTABLISH, EDIT_PERSON, MANAGE_GRIDS, MANAGE_LISTS, MANAGE_ROLES,
-           VIEW_ID_NUMBER)
+ACTIONS = (
+    VIEW,
+    VIEW_PERSONAL,
+    EDIT_UNIT,
+    ESTABLISH,
+    EDIT_PERSON,
+    MANAGE_GRIDS,
+    MANAGE_LISTS,
+    MANAGE_ROLES,
+    VIEW_ID_NUMBER,
+)
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.DISTRICT_ADMIN: frozenset(ACTIONS),

@@ -44,8 +44,12 @@ from .models import Grid, MatterCategory, ResponsibilityRule, Unit
 
 # The unit that handles matters for a region at each level, in order of preference.
 HANDLER_KINDS = {
-    Region.Level.COMMUNITY: [UnitKind.RESIDENTS_COMMITTEE, UnitKind.VILLAGERS_COMMITTEE, UnitKind.PARTY_COMMUNITY,
-                             UnitKind.PARTY_VILLAGE],
+    Region.Level.COMMUNITY: [
+        UnitKind.RESIDENTS_COMMITTEE,
+        UnitKind.VILLAGERS_COMMITTEE,
+        UnitKind.PARTY_COMMUNITY,
+        UnitKind.PARTY_VILLAGE,
+    ],
     Region.Level.STREET: [UnitKind.GOVERNMENT, UnitKind.PARTY_STREET, UnitKind.PARTY_TOWNSHIP],
     Region.Level.DISTRICT: [UnitKind.GOVERNMENT, UnitKind.PARTY_DISTRICT],
     Region.Level.CITY: [UnitKind.GOVERNMENT, UnitKind.PARTY_CITY],
@@ -76,9 +80,15 @@ class Decision:
             "grid": self.grid.code if self.grid else None,
             "region": self.region.code,
             "rule": (
-                {"id": self.rule.pk, "version": self.rule.version, "region": self.rule.region.code,
-                 "legal_basis": self.rule.legal_basis, "handler_level": self.rule.handler_level}
-                if self.rule else None
+                {
+                    "id": self.rule.pk,
+                    "version": self.rule.version,
+                    "region": self.rule.region.code,
+                    "legal_basis": self.rule.legal_basis,
+                    "handler_level": self.rule.handler_level,
+                }
+                if self.rule
+                else None
             ),
             "sla": self.sla,
             "fallback": self.fallback,
@@ -168,10 +178,18 @@ def _build(mark: tuple, index) -> Snapshot:
     for g in Grid.objects.defer("geometry"):
         g.region = regions[g.region_id]
         grids[g.pk] = g
-    return Snapshot(categories=categories, rules=rules, regions=regions,
-                    region_by_code={r.code: r for r in regions.values()}, handlers=handlers, grids=grids,
-                    grid_by_code={g.code: g for g in grids.values()}, watermark=mark, grid_index=index,
-                    built_at=time.monotonic())
+    return Snapshot(
+        categories=categories,
+        rules=rules,
+        regions=regions,
+        region_by_code={r.code: r for r in regions.values()},
+        handlers=handlers,
+        grids=grids,
+        grid_by_code={g.code: g for g in grids.values()},
+        watermark=mark,
+        grid_index=index,
+        built_at=time.monotonic(),
+    )
 
 
 def snapshot(force_check: bool = False) -> Snapshot:
@@ -184,14 +202,14 @@ def snapshot(force_check: bool = False) -> Snapshot:
         snap = _snapshot
         if snap is not None and snap.token is not None and not _pending(snap.token):
             snap = _snapshot = None  # its transaction ended (a commit drops it too; this catches rollbacks)
-        if (snap is not None and snap.grid_index is index and not force_check
-                and now - _checked_at < RECHECK_SECONDS):
+        if snap is not None and snap.grid_index is index and not force_check and now - _checked_at < RECHECK_SECONDS:
             return snap
         mark = _watermark()
         _checked_at = now
         if snap is None or snap.watermark != mark or snap.grid_index is not index:
             snap = _snapshot = _build(mark, index)
             if dirty:
+
                 def token():
                     _drop()
 
@@ -272,7 +290,9 @@ def locate(lon: float, lat: float) -> Grid:
     gid = geo.grid_index().locate(lon, lat)
     if gid is None:
         raise DomainError(
-            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格", field="location", code=OrgError.OUTSIDE_GRIDS
+            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格",
+            field="location",
+            code=OrgError.OUTSIDE_GRIDS,
         )
     g = snapshot().grids.get(gid)
     if g is None:
@@ -302,8 +322,15 @@ def _prefixes(path: str) -> list[str]:
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
-def resolve(category_code: str, *, lon: float | None = None, lat: float | None = None, grid: Grid | None = None,
-            at: dt.datetime | None = None, first_receiver: Unit | None = None) -> Decision:
+def resolve(
+    category_code: str,
+    *,
+    lon: float | None = None,
+    lat: float | None = None,
+    grid: Grid | None = None,
+    at: dt.datetime | None = None,
+    first_receiver: Unit | None = None,
+) -> Decision:
     """Decide the responsible unit for a matter at a place and time, with the reasons."""
     snap = snapshot()
     category = snap.categories.get(category_code)
@@ -326,13 +353,17 @@ def resolve(category_code: str, *, lon: float | None = None, lat: float | None =
         basis = f"，依据：{rule.legal_basis}" if rule.legal_basis else ""
         if rule.handler_level == HandlerLevel.DEPARTMENT:
             unit = rule.department if rule.department.status == Unit.Status.ESTABLISHED else None
-            reasons.append(f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
-                           f"规定由{rule.department.name}承办{basis}")
+            reasons.append(
+                f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
+                f"规定由{rule.department.name}承办{basis}"
+            )
         else:
             target = snap.ancestor_at(community, rule.handler_level)
             unit = snap.handlers.get(target.pk) if target else None
-            reasons.append(f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
-                           f"规定由{HandlerLevel(rule.handler_level).label}承办{basis}")
+            reasons.append(
+                f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
+                f"规定由{HandlerLevel(rule.handler_level).label}承办{basis}"
+            )
         if unit is None:
             reasons.append("清单指定的承办单位不存在或已撤销")
     else:
@@ -351,8 +382,19 @@ def resolve(category_code: str, *, lon: float | None = None, lat: float | None =
                     reasons.append(f"转由{unit.name}牵头办理（{'街道(乡镇)' if label == 'street' else '区(县)'}兜底）")
                     break
     if unit is None:
-        raise DomainError(f"{community.name}及其上级没有可承办的单位，请先建立街道或区级单位", field="location",
-                          code=OrgError.NO_HANDLER)
+        raise DomainError(
+            f"{community.name}及其上级没有可承办的单位，请先建立街道或区级单位",
+            field="location",
+            code=OrgError.NO_HANDLER,
+        )
     reasons.append(f"办理时限：{SlaClass(sla).label}")
-    return Decision(unit=unit, category=category, grid=grid, region=community, rule=rule, sla=sla,
-                    fallback=fallback, reasons=reasons)
+    return Decision(
+        unit=unit,
+        category=category,
+        grid=grid,
+        region=community,
+        rule=rule,
+        sla=sla,
+        fallback=fallback,
+        reasons=reasons,
+    )

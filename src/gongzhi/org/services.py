@@ -75,13 +75,26 @@ def _check_parent(kind: str, parent: Unit | None, unit: Unit | None = None) -> N
             f"{UnitKind(kind).label}不能设在{UnitKind(parent.kind).label}之下", field="parent", code=OrgError.BAD_CHAIN
         )
     if unit is not None and (parent.pk == unit.pk or parent.path.startswith(unit.path)):
-        raise DomainError(f"不能把“{unit}”移到它自己的下级“{parent}”之下（会形成环）", field="parent", code=OrgError.CYCLE)
+        raise DomainError(
+            f"不能把“{unit}”移到它自己的下级“{parent}”之下（会形成环）", field="parent", code=OrgError.CYCLE
+        )
 
 
 @transaction.atomic
-def create_unit(actor, *, code: str, name: str, kind: str, region: Region, parent: Unit | None = None,
-                founding_members: list[Person] | None = None, address: str = "", lon=None, lat=None,
-                established_on: dt.date | None = None) -> Unit:
+def create_unit(
+    actor,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    region: Region,
+    parent: Unit | None = None,
+    founding_members: list[Person] | None = None,
+    address: str = "",
+    lon=None,
+    lat=None,
+    established_on: dt.date | None = None,
+) -> Unit:
     """Create a unit. A party organisation that must have ≥3 full members is
     established only when ``founding_members`` holds at least three people;
     with fewer the creation is refused, nothing is written."""
@@ -104,11 +117,23 @@ def create_unit(actor, *, code: str, name: str, kind: str, region: Region, paren
     if needs_members and len({p.pk for p in members}) < MIN_FULL_MEMBERS:
         raise DomainError(
             f"成立党组织需要至少{MIN_FULL_MEMBERS}名正式党员，目前只有{len({p.pk for p in members})}名",
-            field="founding_members", code=OrgError.TOO_FEW_MEMBERS,
+            field="founding_members",
+            code=OrgError.TOO_FEW_MEMBERS,
         )
-    unit = Unit(code=code, name=name, kind=kind, parent=parent, region=region, address=address, lon=lon, lat=lat,
-                status=Unit.Status.ESTABLISHED, established_on=established_on or _today(),
-                depth=(parent.depth + 1) if parent else 0, path="")
+    unit = Unit(
+        code=code,
+        name=name,
+        kind=kind,
+        parent=parent,
+        region=region,
+        address=address,
+        lon=lon,
+        lat=lat,
+        status=Unit.Status.ESTABLISHED,
+        established_on=established_on or _today(),
+        depth=(parent.depth + 1) if parent else 0,
+        path="",
+    )
     try:
         with transaction.atomic():
             unit.save()
@@ -117,11 +142,23 @@ def create_unit(actor, *, code: str, name: str, kind: str, region: Region, paren
     unit.path = (parent.path if parent else "/") + f"{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     for p in {p.pk: p for p in members}.values():
-        Membership.objects.create(person=p, unit=unit, role=MemberRole.FULL_MEMBER, region=region,
-                                  start_date=unit.established_on)
-    emit(contracts.UNIT_ESTABLISHED, aggregate_type="unit", aggregate_id=unit.code, region=region, actor=actor,
-         payload={"code": code, "name": name, "kind": kind, "parent": parent.code if parent else None,
-                  "founding_members": len(members)})
+        Membership.objects.create(
+            person=p, unit=unit, role=MemberRole.FULL_MEMBER, region=region, start_date=unit.established_on
+        )
+    emit(
+        contracts.UNIT_ESTABLISHED,
+        aggregate_type="unit",
+        aggregate_id=unit.code,
+        region=region,
+        actor=actor,
+        payload={
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "parent": parent.code if parent else None,
+            "founding_members": len(members),
+        },
+    )
     return unit
 
 
@@ -135,15 +172,25 @@ def move_unit(actor, unit: Unit, new_parent: Unit | None, *, expected_version: i
     _check_parent(unit.kind, new_parent, unit)
     old_path = unit.path
     new_path = (new_parent.path if new_parent else "/") + f"{unit.pk}/"
-    _bump(Unit, unit, expected_version, parent=new_parent, path=new_path,
-          depth=(new_parent.depth + 1) if new_parent else 0)
+    _bump(
+        Unit,
+        unit,
+        expected_version,
+        parent=new_parent,
+        path=new_path,
+        depth=(new_parent.depth + 1) if new_parent else 0,
+    )
     delta = unit.depth - old_path.count("/") + 2
     for child in Unit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk):
-        Unit.objects.filter(pk=child.pk).update(
-            path=new_path + child.path[len(old_path):], depth=child.depth + delta
-        )
-    emit(contracts.UNIT_MOVED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
-         payload={"code": unit.code, "parent": new_parent.code if new_parent else None})
+        Unit.objects.filter(pk=child.pk).update(path=new_path + child.path[len(old_path) :], depth=child.depth + delta)
+    emit(
+        contracts.UNIT_MOVED,
+        aggregate_type="unit",
+        aggregate_id=unit.code,
+        region=unit.region,
+        actor=actor,
+        payload={"code": unit.code, "parent": new_parent.code if new_parent else None},
+    )
     return unit
 
 
@@ -157,8 +204,14 @@ def update_unit(actor, unit: Unit, *, expected_version: int | None = None, **fie
     if "name" in fields and not fields["name"]:
         raise DomainError("请填写名称", field="name")
     _bump(Unit, unit, expected_version, **fields)
-    emit(contracts.UNIT_UPDATED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
-         payload={"code": unit.code, "fields": sorted(fields)})
+    emit(
+        contracts.UNIT_UPDATED,
+        aggregate_type="unit",
+        aggregate_id=unit.code,
+        region=unit.region,
+        actor=actor,
+        payload={"code": unit.code, "fields": sorted(fields)},
+    )
     return unit
 
 
@@ -171,12 +224,22 @@ def _recheck_rectification(unit: Unit) -> None:
     if n < MIN_FULL_MEMBERS and not unit.needs_rectification:
         reason = f"正式党员仅{n}名，少于{MIN_FULL_MEMBERS}名"
         Unit.objects.filter(pk=unit.pk).update(needs_rectification=True, rectification_reason=reason)
-        emit(contracts.PARTY_ORG_FLAGGED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region,
-             payload={"code": unit.code, "full_members": n, "reason": reason})
+        emit(
+            contracts.PARTY_ORG_FLAGGED,
+            aggregate_type="unit",
+            aggregate_id=unit.code,
+            region=unit.region,
+            payload={"code": unit.code, "full_members": n, "reason": reason},
+        )
     elif n >= MIN_FULL_MEMBERS and unit.needs_rectification:
         Unit.objects.filter(pk=unit.pk).update(needs_rectification=False, rectification_reason="")
-        emit(contracts.PARTY_ORG_RECTIFIED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region,
-             payload={"code": unit.code, "full_members": n})
+        emit(
+            contracts.PARTY_ORG_RECTIFIED,
+            aggregate_type="unit",
+            aggregate_id=unit.code,
+            region=unit.region,
+            payload={"code": unit.code, "full_members": n},
+        )
     unit.refresh_from_db()
 
 
@@ -189,10 +252,17 @@ def add_member(actor, unit: Unit, person: Person, role: str, *, start_date: dt.d
         raise DomainError(f"“{unit}”不是党组织，不能登记党员或书记", field="role")
     if Membership.objects.filter(unit=unit, person=person, role=role, end_date__isnull=True).exists():
         raise DomainError(f"{person}已是{unit}的{MemberRole(role).label}", field="person", code=CoreError.DUPLICATE)
-    m = Membership.objects.create(person=person, unit=unit, role=role, region=unit.region,
-                                  start_date=start_date or _today())
-    emit(contracts.MEMBER_ADDED, aggregate_type="unit", aggregate_id=unit.code, region=unit.region, actor=actor,
-         payload={"unit": unit.code, "role": role, "personal": {"person_id": person.pk, "name": person.name}})
+    m = Membership.objects.create(
+        person=person, unit=unit, role=role, region=unit.region, start_date=start_date or _today()
+    )
+    emit(
+        contracts.MEMBER_ADDED,
+        aggregate_type="unit",
+        aggregate_id=unit.code,
+        region=unit.region,
+        actor=actor,
+        payload={"unit": unit.code, "role": role, "personal": {"person_id": person.pk, "name": person.name}},
+    )
     _recheck_rectification(unit)
     return m
 
@@ -205,8 +275,14 @@ def end_membership(actor, membership: Membership, *, end_date: dt.date | None = 
         raise Conflict("该成员关系已结束")
     m.end_date = end_date or _today()
     m.save(update_fields=["end_date"])
-    emit(contracts.MEMBER_LEFT, aggregate_type="unit", aggregate_id=m.unit.code, region=m.region, actor=actor,
-         payload={"unit": m.unit.code, "role": m.role, "reason": reason, "personal": {"person_id": m.person_id}})
+    emit(
+        contracts.MEMBER_LEFT,
+        aggregate_type="unit",
+        aggregate_id=m.unit.code,
+        region=m.region,
+        actor=actor,
+        payload={"unit": m.unit.code, "role": m.role, "reason": reason, "personal": {"person_id": m.person_id}},
+    )
     _recheck_rectification(m.unit)
     return m
 
@@ -225,8 +301,18 @@ def id_number_valid(idn: str) -> bool:
 
 
 @transaction.atomic
-def create_person(actor, *, name: str, region: Region, gender: str = "", birth_date=None, id_number: str = "",
-                  phone: str = "", household: Household | None = None, is_mobile: bool = False) -> Person:
+def create_person(
+    actor,
+    *,
+    name: str,
+    region: Region,
+    gender: str = "",
+    birth_date=None,
+    id_number: str = "",
+    phone: str = "",
+    household: Household | None = None,
+    is_mobile: bool = False,
+) -> Person:
     perm.require(actor, perm.EDIT_PERSON, region)
     if not name:
         raise DomainError("请填写姓名", field="name")
@@ -236,10 +322,25 @@ def create_person(actor, *, name: str, region: Region, gender: str = "", birth_d
         raise DomainError("电话号码格式不正确（手机11位，或区号-座机）", field="phone")
     if household is not None and not region.contains(household.region) and household.region_id != region.pk:
         raise DomainError("户所在区域与人员所在区域不一致", field="household")
-    p = Person.objects.create(name=name, region=region, gender=gender, birth_date=birth_date,
-                              id_number=id_number.upper(), phone=phone, household=household, is_mobile=is_mobile)
-    emit(contracts.PERSON_REGISTERED, aggregate_type="person", aggregate_id=p.pk, region=region, actor=actor,
-         payload={"personal": {"name": name, "id_number": p.id_number, "phone": phone}}, public=False)
+    p = Person.objects.create(
+        name=name,
+        region=region,
+        gender=gender,
+        birth_date=birth_date,
+        id_number=id_number.upper(),
+        phone=phone,
+        household=household,
+        is_mobile=is_mobile,
+    )
+    emit(
+        contracts.PERSON_REGISTERED,
+        aggregate_type="person",
+        aggregate_id=p.pk,
+        region=region,
+        actor=actor,
+        payload={"personal": {"name": name, "id_number": p.id_number, "phone": phone}},
+        public=False,
+    )
     return p
 
 
@@ -253,22 +354,37 @@ def update_person(actor, person: Person, *, expected_version: int | None = None,
     if "phone" in fields and fields["phone"] and not re.fullmatch(r"1\d{10}|0\d{2,3}-?\d{7,8}", fields["phone"]):
         raise DomainError("电话号码格式不正确（手机11位，或区号-座机）", field="phone")
     _bump(Person, person, expected_version, **fields)
-    emit(contracts.PERSON_UPDATED, aggregate_type="person", aggregate_id=person.pk, region=person.region, actor=actor,
-         payload={"fields": sorted(fields)}, public=False)
+    emit(
+        contracts.PERSON_UPDATED,
+        aggregate_type="person",
+        aggregate_id=person.pk,
+        region=person.region,
+        actor=actor,
+        payload={"fields": sorted(fields)},
+        public=False,
+    )
     return person
 
 
 @transaction.atomic
-def create_household(actor, *, code: str, address: str, region: Region, building: str = "",
-                     grid: Grid | None = None) -> Household:
+def create_household(
+    actor, *, code: str, address: str, region: Region, building: str = "", grid: Grid | None = None
+) -> Household:
     perm.require(actor, perm.EDIT_PERSON, region)
     if Household.objects.filter(code=code).exists():
         raise DomainError(f"户编码{code}已存在", field="code", code=CoreError.DUPLICATE)
     if not address:
         raise DomainError("请填写地址", field="address")
     h = Household.objects.create(code=code, address=address, region=region, building=building, grid=grid)
-    emit(contracts.HOUSEHOLD_REGISTERED, aggregate_type="household", aggregate_id=code, region=region, actor=actor,
-         payload={"code": code}, public=False)
+    emit(
+        contracts.HOUSEHOLD_REGISTERED,
+        aggregate_type="household",
+        aggregate_id=code,
+        region=region,
+        actor=actor,
+        payload={"code": code},
+        public=False,
+    )
     return h
 
 
@@ -276,15 +392,23 @@ def create_household(actor, *, code: str, address: str, region: Region, building
 def link_household(actor, member: Person, household: Household) -> HouseholdLink:
     """A party member links a household (包片联户)."""
     perm.require(actor, perm.EDIT_PERSON, household)
-    if not Membership.objects.filter(person=member, end_date__isnull=True,
-                                     role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER]).exists():
+    if not Membership.objects.filter(
+        person=member, end_date__isnull=True, role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER]
+    ).exists():
         raise DomainError(f"{member}不是党员，不能联户", field="member")
     if HouseholdLink.objects.filter(member=member, household=household, end_date__isnull=True).exists():
         raise DomainError(f"{member}已联系该户", field="household", code=CoreError.DUPLICATE)
-    link = HouseholdLink.objects.create(member=member, household=household, region=household.region,
-                                        start_date=_today())
-    emit(contracts.HOUSEHOLD_LINKED, aggregate_type="household", aggregate_id=household.code, region=household.region,
-         actor=actor, payload={"household": household.code, "personal": {"member_id": member.pk}})
+    link = HouseholdLink.objects.create(
+        member=member, household=household, region=household.region, start_date=_today()
+    )
+    emit(
+        contracts.HOUSEHOLD_LINKED,
+        aggregate_type="household",
+        aggregate_id=household.code,
+        region=household.region,
+        actor=actor,
+        payload={"household": household.code, "personal": {"member_id": member.pk}},
+    )
     return link
 
 
@@ -297,7 +421,7 @@ def next_grid_code(region: Region) -> str:
 
     digits = settings.GONGZHI_GRID_CODE_SEQUENCE_DIGITS
     existing = Grid.objects.filter(code__startswith=region.code).values_list("code", flat=True)
-    seqs = [int(c[len(region.code):]) for c in existing if c[len(region.code):].isdigit()]
+    seqs = [int(c[len(region.code) :]) for c in existing if c[len(region.code) :].isdigit()]
     n = max(seqs, default=0) + 1
     if n >= 10**digits:
         raise DomainError(f"{region}的网格序号已用尽", field="code")
@@ -320,8 +444,9 @@ def _check_overlaps(geom, *, exclude_ids=()) -> None:
     for grid in Grid.objects.filter(pk__in=cand):
         ov = geo.overlap_m2(geom, geo.shape(grid.geometry))
         if ov > geo.OVERLAP_TOLERANCE_M2:
-            raise DomainError(f"与网格{grid.code}“{grid.name}”重叠约{ov:.0f}平方米", field="geometry",
-                              code=OrgError.OVERLAP)
+            raise DomainError(
+                f"与网格{grid.code}“{grid.name}”重叠约{ov:.0f}平方米", field="geometry", code=OrgError.OVERLAP
+            )
 
 
 @transaction.atomic
@@ -338,8 +463,14 @@ def create_grid(actor, *, region: Region, geometry, name: str, code: str | None 
         raise DomainError(f"网格编码{code}已存在", field="code", code=CoreError.DUPLICATE)
     _check_overlaps(geom)
     grid = Grid.objects.create(code=code, name=name, region=region, **geo.grid_fields(geom))
-    emit(contracts.GRID_CREATED, aggregate_type="grid", aggregate_id=code, region=region, actor=actor,
-         payload={"code": code, "name": name, "area_m2": round(grid.area_m2)})
+    emit(
+        contracts.GRID_CREATED,
+        aggregate_type="grid",
+        aggregate_id=code,
+        region=region,
+        actor=actor,
+        payload={"code": code, "name": name, "area_m2": round(grid.area_m2)},
+    )
     return grid
 
 
@@ -350,8 +481,14 @@ def update_grid_geometry(actor, grid: Grid, geometry, *, expected_version: int |
     _check_overlaps(geom, exclude_ids=[grid.pk])
     _bump(Grid, grid, expected_version, updated_at=timezone.now(), **geo.grid_fields(geom))
     geo.invalidate()
-    emit(contracts.GRID_RESHAPED, aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
-         payload={"code": grid.code, "area_m2": round(grid.area_m2)})
+    emit(
+        contracts.GRID_RESHAPED,
+        aggregate_type="grid",
+        aggregate_id=grid.code,
+        region=grid.region,
+        actor=actor,
+        payload={"code": grid.code, "area_m2": round(grid.area_m2)},
+    )
     return grid
 
 
@@ -371,12 +508,14 @@ def import_grids(actor, feature_collection) -> list[Grid]:
         try:
             region = Region.objects.get(code=str(props.get("community", "")), level=Region.Level.COMMUNITY)
         except Region.DoesNotExist:
-            raise DomainError(f"第{i}个要素：properties.community“{props.get('community')}”不是已有社区/村代码",
-                              field="file") from None
+            raise DomainError(
+                f"第{i}个要素：properties.community“{props.get('community')}”不是已有社区/村代码", field="file"
+            ) from None
         try:
             # Grids created earlier in this import are already visible to the overlap check.
-            grid = create_grid(actor, region=region, geometry=feat, name=str(props.get("name") or ""),
-                               code=props.get("code") or None)
+            grid = create_grid(
+                actor, region=region, geometry=feat, name=str(props.get("name") or ""), code=props.get("code") or None
+            )
         except DomainError as e:
             raise DomainError(f"第{i}个要素：{e.message}", field="file", code=e.code) from None
         created.append(grid)
@@ -392,8 +531,13 @@ def export_grids(grids) -> dict:
                 "type": "Feature",
                 "id": g.code,
                 "geometry": g.geometry,
-                "properties": {"code": g.code, "name": g.name, "community": g.region.code,
-                               "community_name": g.region.name, "area_m2": round(g.area_m2)},
+                "properties": {
+                    "code": g.code,
+                    "name": g.name,
+                    "community": g.region.code,
+                    "community_name": g.region.name,
+                    "area_m2": round(g.area_m2),
+                },
             }
             for g in grids.select_related("region")
         ],
@@ -406,13 +550,22 @@ def assign_to_grid(actor, grid: Grid, person: Person, kind: str = GridAssignment
     perm.require(actor, perm.MANAGE_GRIDS if kind == GridAssignment.Kind.GRID_WORKER else perm.EDIT_PERSON, grid)
     if GridAssignment.objects.filter(grid=grid, person=person, kind=kind, end_date__isnull=True).exists():
         raise DomainError(f"{person}已分配到网格{grid.code}", field="person", code=CoreError.DUPLICATE)
-    if kind == GridAssignment.Kind.COVERAGE and not Membership.objects.filter(
-        person=person, end_date__isnull=True, role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER]
-    ).exists():
+    if (
+        kind == GridAssignment.Kind.COVERAGE
+        and not Membership.objects.filter(
+            person=person, end_date__isnull=True, role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER]
+        ).exists()
+    ):
         raise DomainError(f"{person}不是党员，不能包片", field="person")
     a = GridAssignment.objects.create(grid=grid, person=person, kind=kind, region=grid.region, start_date=_today())
-    emit(contracts.GRID_ASSIGNED, aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
-         payload={"grid": grid.code, "kind": kind, "personal": {"person_id": person.pk}})
+    emit(
+        contracts.GRID_ASSIGNED,
+        aggregate_type="grid",
+        aggregate_id=grid.code,
+        region=grid.region,
+        actor=actor,
+        payload={"grid": grid.code, "kind": kind, "personal": {"person_id": person.pk}},
+    )
     return a
 
 
@@ -428,8 +581,14 @@ def set_grid_party_org(actor, grid: Grid, party_org: Unit, co_builders: list[Uni
             raise DomainError(f"共建单位“{u}”不在网格{grid.code}内", field="co_builders")
     Grid.objects.filter(pk=grid.pk).update(party_org=party_org)
     grid.co_builders.set(co_builders)
-    emit(contracts.GRID_PARTY_ORG_SET, aggregate_type="grid", aggregate_id=grid.code, region=grid.region, actor=actor,
-         payload={"grid": grid.code, "party_org": party_org.code, "co_builders": [u.code for u in co_builders]})
+    emit(
+        contracts.GRID_PARTY_ORG_SET,
+        aggregate_type="grid",
+        aggregate_id=grid.code,
+        region=grid.region,
+        actor=actor,
+        payload={"grid": grid.code, "party_org": party_org.code, "co_builders": [u.code for u in co_builders]},
+    )
     grid.refresh_from_db()
     return grid
 
@@ -438,8 +597,9 @@ def set_grid_party_org(actor, grid: Grid, party_org: Unit, co_builders: list[Uni
 
 
 @transaction.atomic
-def create_category(actor, *, code: str, name: str, default_sla: str = SlaClass.GENERAL,
-                    keywords: str = "") -> MatterCategory:
+def create_category(
+    actor, *, code: str, name: str, default_sla: str = SlaClass.GENERAL, keywords: str = ""
+) -> MatterCategory:
     perm.require(actor, perm.MANAGE_LISTS)
     if not re.fullmatch(r"\d{2}|\d{5}", code or ""):
         raise DomainError("事项编码应为2位大类或5位小类（大类2位+小类3位）", field="code")
@@ -453,15 +613,27 @@ def create_category(actor, *, code: str, name: str, default_sla: str = SlaClass.
     if MatterCategory.objects.filter(code=code).exists():
         raise DomainError(f"事项编码{code}已存在", field="code", code=CoreError.DUPLICATE)
     c = MatterCategory.objects.create(code=code, name=name, parent=parent, default_sla=default_sla, keywords=keywords)
-    emit(contracts.CATEGORY_CREATED, aggregate_type="category", aggregate_id=code,
-         payload={"code": code, "name": name, "sla": default_sla})
+    emit(
+        contracts.CATEGORY_CREATED,
+        aggregate_type="category",
+        aggregate_id=code,
+        payload={"code": code, "name": name, "sla": default_sla},
+    )
     return c
 
 
 @transaction.atomic
-def add_responsibility_rule(actor, *, category: MatterCategory, region: Region, handler_level: str,
-                            sla: str | None = None, department: Unit | None = None, legal_basis: str = "",
-                            effective_from: dt.date | None = None) -> ResponsibilityRule:
+def add_responsibility_rule(
+    actor,
+    *,
+    category: MatterCategory,
+    region: Region,
+    handler_level: str,
+    sla: str | None = None,
+    department: Unit | None = None,
+    legal_basis: str = "",
+    effective_from: dt.date | None = None,
+) -> ResponsibilityRule:
     """Add a list line, or a new version of one: the previous version ends the day the new one starts."""
     perm.require(actor, perm.MANAGE_LISTS, region)
     if handler_level not in HandlerLevel.values:
@@ -474,21 +646,43 @@ def add_responsibility_rule(actor, *, category: MatterCategory, region: Region, 
     if sla not in SlaClass.values:
         raise DomainError(f"未知的时限类别：{sla}", field="sla")
     start = effective_from or _today()
-    prev = (ResponsibilityRule.objects.select_for_update()
-            .filter(category=category, region=region).order_by("-version").first())
+    prev = (
+        ResponsibilityRule.objects.select_for_update()
+        .filter(category=category, region=region)
+        .order_by("-version")
+        .first()
+    )
     if prev is not None:
         if start <= prev.effective_from:
             raise DomainError(f"新版本生效日期须晚于上一版本的{prev.effective_from}", field="effective_from")
         if prev.effective_to is None or prev.effective_to > start:
             ResponsibilityRule.objects.filter(pk=prev.pk).update(effective_to=start)
     rule = ResponsibilityRule.objects.create(
-        category=category, region=region, handler_level=handler_level, department=department,
-        legal_basis=legal_basis, sla=sla, version=(prev.version + 1) if prev else 1, effective_from=start,
+        category=category,
+        region=region,
+        handler_level=handler_level,
+        department=department,
+        legal_basis=legal_basis,
+        sla=sla,
+        version=(prev.version + 1) if prev else 1,
+        effective_from=start,
     )
-    emit(contracts.RESPONSIBILITY_RULE_ADDED, aggregate_type="category", aggregate_id=category.code, region=region,
-         actor=actor, payload={"category": category.code, "region": region.code, "version": rule.version,
-                               "handler_level": handler_level, "department": department.code if department else None,
-                               "sla": sla, "effective_from": start.isoformat()})
+    emit(
+        contracts.RESPONSIBILITY_RULE_ADDED,
+        aggregate_type="category",
+        aggregate_id=category.code,
+        region=region,
+        actor=actor,
+        payload={
+            "category": category.code,
+            "region": region.code,
+            "version": rule.version,
+            "handler_level": handler_level,
+            "department": department.code if department else None,
+            "sla": sla,
+            "effective_from": start.isoformat(),
+        },
+    )
     return rule
 
 
@@ -500,15 +694,24 @@ def grant_role(actor, user, unit: Unit, role: str) -> StaffRole:
     perm.require(actor, perm.MANAGE_ROLES, unit)
     if role not in StaffRoleKind.values:
         raise DomainError(f"未知的平台角色：{role}", field="role")
-    if role == StaffRoleKind.DISTRICT_ADMIN and not perm.is_system(actor) and not perm.allowed(
-        actor, perm.MANAGE_LISTS, unit
+    if (
+        role == StaffRoleKind.DISTRICT_ADMIN
+        and not perm.is_system(actor)
+        and not perm.allowed(actor, perm.MANAGE_LISTS, unit)
     ):
         raise DomainError("只有区级管理员可以授予区级管理员角色", field="role", code=CoreError.FORBIDDEN)
     r, _ = StaffRole.objects.get_or_create(user=user, unit=unit, role=role, defaults={"region": unit.region})
     if not r.active:
         StaffRole.objects.filter(pk=r.pk).update(active=True)
-    emit(contracts.ROLE_GRANTED, aggregate_type="user", aggregate_id=user.pk, region=unit.region, actor=actor,
-         payload={"unit": unit.code, "role": role}, public=False)
+    emit(
+        contracts.ROLE_GRANTED,
+        aggregate_type="user",
+        aggregate_id=user.pk,
+        region=unit.region,
+        actor=actor,
+        payload={"unit": unit.code, "role": role},
+        public=False,
+    )
     return r
 
 

@@ -21,8 +21,17 @@ class TaskInline(MaskedTabularInline):
     model = Task
     extra = 0
     can_delete = False
-    fields = ("title", "unit", "deadline", "quality_standard", "indicator_name", "target", "current_value",
-              "progress", "state")
+    fields = (
+        "title",
+        "unit",
+        "deadline",
+        "quality_standard",
+        "indicator_name",
+        "target",
+        "current_value",
+        "progress",
+        "state",
+    )
     readonly_fields = fields
     show_change_link = True
 

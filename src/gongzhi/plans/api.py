@@ -1,7 +1,6 @@
 """Plan endpoints of the JSON API (mounted at /api/v1/plans/): goals, tasks, the loop
 (progress, completion, feedback, supervision, adjustment) and the figures for other modules."""
 
-
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
@@ -123,43 +122,103 @@ def _unit(code: str | None, field: str):
 
 
 def task_out(t, progress: float | None = None) -> dict:
-    return {"id": t.pk, "goal": t.goal_id, "parent": t.parent_id, "title": t.title, "unit": t.unit.code,
-            "unit_name": t.unit.name, "region": t.region.code, "deadline": t.deadline, "quality_standard":
-            t.quality_standard, "weight": t.weight,
-            "indicator": {"name": t.indicator_name, "unit": t.indicator_unit, "baseline": t.baseline,
-                          "target": t.target, "source": t.indicator_source or None, "params": t.indicator_params,
-                          "current": t.current_value, "at": t.current_at},
-            "progress": t.progress if progress is None else progress, "state": t.state, "done_on": t.done_on,
-            "overdue": S.is_overdue(t), "version": t.version}
+    return {
+        "id": t.pk,
+        "goal": t.goal_id,
+        "parent": t.parent_id,
+        "title": t.title,
+        "unit": t.unit.code,
+        "unit_name": t.unit.name,
+        "region": t.region.code,
+        "deadline": t.deadline,
+        "quality_standard": t.quality_standard,
+        "weight": t.weight,
+        "indicator": {
+            "name": t.indicator_name,
+            "unit": t.indicator_unit,
+            "baseline": t.baseline,
+            "target": t.target,
+            "source": t.indicator_source or None,
+            "params": t.indicator_params,
+            "current": t.current_value,
+            "at": t.current_at,
+        },
+        "progress": t.progress if progress is None else progress,
+        "state": t.state,
+        "done_on": t.done_on,
+        "overdue": S.is_overdue(t),
+        "version": t.version,
+    }
 
 
 def goal_out(g, summary: dict | None = None, full: bool = False) -> dict:
     s = summary or S.goal_summary(g)
-    d = {"id": g.pk, "title": g.title, "source_kind": g.source_kind, "alliance_goal": g.alliance_goal_id,
-         "follow_up": g.follow_up_id, "directive_ref": g.directive_ref,
-         "directive_issuer": g.directive_issuer.code if g.directive_issuer_id else None, "region": g.region.code,
-         "lead_unit": g.lead_unit.code, "starts_on": g.starts_on, "due_on": g.due_on, "state": g.state,
-         "status": s["status"], "progress": s["progress"], "tasks": s["tasks"], "done": s["done"],
-         "overdue": s["overdue"], "open_flags": s["open_flags"], "version": g.version}
+    d = {
+        "id": g.pk,
+        "title": g.title,
+        "source_kind": g.source_kind,
+        "alliance_goal": g.alliance_goal_id,
+        "follow_up": g.follow_up_id,
+        "directive_ref": g.directive_ref,
+        "directive_issuer": g.directive_issuer.code if g.directive_issuer_id else None,
+        "region": g.region.code,
+        "lead_unit": g.lead_unit.code,
+        "starts_on": g.starts_on,
+        "due_on": g.due_on,
+        "state": g.state,
+        "status": s["status"],
+        "progress": s["progress"],
+        "tasks": s["tasks"],
+        "done": s["done"],
+        "overdue": s["overdue"],
+        "open_flags": s["open_flags"],
+        "version": g.version,
+    }
     if full:
         tasks = g.tasks.select_related("unit", "region")
         d["task_list"] = [task_out(t, s["task_progress"].get(t.pk)) for t in tasks]
-        d["links"] = [{"kind": ln.kind, "object_id": ln.object_id, "label": ln.label, "task": ln.task_id,
-                       "purpose": ln.purpose} for ln in g.links.all()]
-        d["timeline"] = [{"at": i["at"], "kind": i["kind"], "label": i["label"], "text": i["text"],
-                          "task": i["task"].pk if i["task"] else None} for i in PS.timeline(g)]
+        d["links"] = [
+            {"kind": ln.kind, "object_id": ln.object_id, "label": ln.label, "task": ln.task_id, "purpose": ln.purpose}
+            for ln in g.links.all()
+        ]
+        d["timeline"] = [
+            {
+                "at": i["at"],
+                "kind": i["kind"],
+                "label": i["label"],
+                "text": i["text"],
+                "task": i["task"].pk if i["task"] else None,
+            }
+            for i in PS.timeline(g)
+        ]
     return d
 
 
 def adjustment_out(a: Adjustment) -> dict:
-    return {"id": a.pk, "task": a.task_id, "kind": a.kind, "changes": a.changes, "reason": a.reason,
-            "status": a.status, "requested_at": a.requested_at, "decided_at": a.decided_at,
-            "decision_note": a.decision_note}
+    return {
+        "id": a.pk,
+        "task": a.task_id,
+        "kind": a.kind,
+        "changes": a.changes,
+        "reason": a.reason,
+        "status": a.status,
+        "requested_at": a.requested_at,
+        "decided_at": a.decided_at,
+        "decision_note": a.decision_note,
+    }
 
 
 def flag_out(f: SupervisionFlag) -> dict:
-    return {"id": f.pk, "task": f.task_id, "kind": f.kind, "detail": f.detail, "raised_at": f.raised_at,
-            "automatic": f.raised_by_id is None, "resolved_at": f.resolved_at, "resolution": f.resolution}
+    return {
+        "id": f.pk,
+        "task": f.task_id,
+        "kind": f.kind,
+        "detail": f.detail,
+        "raised_at": f.raised_at,
+        "automatic": f.raised_by_id is None,
+        "resolved_at": f.resolved_at,
+        "resolution": f.resolution,
+    }
 
 
 @router.get("/goals", response={200: list[dict]})
@@ -194,11 +253,20 @@ def create_goal(request, data: GoalIn):
         fu = FollowUp.objects.filter(pk=data.follow_up).first()
         if fu is None:
             raise NotFound("没有这个协商落实事项", field="follow_up")
-    g = PS.create_goal(request.user, title=data.title, source_kind=data.source_kind,
-                       lead_unit=_unit(data.lead_unit, "lead_unit"), starts_on=data.starts_on, due_on=data.due_on,
-                       region=region, description=data.description, alliance_goal=ag, follow_up=fu,
-                       directive_ref=data.directive_ref, directive_issuer=_unit(data.directive_issuer,
-                                                                                "directive_issuer"))
+    g = PS.create_goal(
+        request.user,
+        title=data.title,
+        source_kind=data.source_kind,
+        lead_unit=_unit(data.lead_unit, "lead_unit"),
+        starts_on=data.starts_on,
+        due_on=data.due_on,
+        region=region,
+        description=data.description,
+        alliance_goal=ag,
+        follow_up=fu,
+        directive_ref=data.directive_ref,
+        directive_issuer=_unit(data.directive_issuer, "directive_issuer"),
+    )
     return 201, goal_out(g)
 
 
@@ -216,11 +284,22 @@ def add_task(request, gid: int, data: TaskIn):
         parent = g.tasks.filter(pk=data.parent).first()
         if parent is None:
             raise DomainError("上级任务不属于这个目标", field="parent")
-    t = PS.add_task(request.user, g, title=data.title, unit=_unit(data.unit, "unit"), deadline=data.deadline,
-                    quality_standard=data.quality_standard, indicator_name=data.indicator_name,
-                    indicator_unit=data.indicator_unit, baseline=data.baseline, target=data.target,
-                    indicator_source=data.indicator_source, indicator_params=data.indicator_params,
-                    weight=data.weight, parent=parent)
+    t = PS.add_task(
+        request.user,
+        g,
+        title=data.title,
+        unit=_unit(data.unit, "unit"),
+        deadline=data.deadline,
+        quality_standard=data.quality_standard,
+        indicator_name=data.indicator_name,
+        indicator_unit=data.indicator_unit,
+        baseline=data.baseline,
+        target=data.target,
+        indicator_source=data.indicator_source,
+        indicator_params=data.indicator_params,
+        weight=data.weight,
+        parent=parent,
+    )
     return 201, task_out(t)
 
 
@@ -229,8 +308,15 @@ def add_task(request, gid: int, data: TaskIn):
 def feedback(request, gid: int, data: FeedbackIn):
     g = PS.get_goal(request.user, gid)
     task = g.tasks.filter(pk=data.task).first() if data.task else None
-    f = PS.add_feedback(request.user, g, source=data.source, text=data.text, rating=data.rating, task=task,
-                        unit=_unit(data.unit, "unit"))
+    f = PS.add_feedback(
+        request.user,
+        g,
+        source=data.source,
+        text=data.text,
+        rating=data.rating,
+        task=task,
+        unit=_unit(data.unit, "unit"),
+    )
     return 201, {"id": f.pk, "goal": g.pk, "source": f.source, "rating": f.rating, "text": f.text, "at": f.at}
 
 
@@ -245,8 +331,9 @@ def link(request, gid: int, data: LinkIn):
 
 @router.post("/goals/{gid}/close", response={200: dict, **ERRORS})
 def close(request, gid: int, data: CloseIn):
-    g = PS.close_goal(request.user, PS.get_goal(request.user, gid), version=data.version, cancel=data.cancel,
-                      reason=data.reason)
+    g = PS.close_goal(
+        request.user, PS.get_goal(request.user, gid), version=data.version, cancel=data.cancel, reason=data.reason
+    )
     return 200, goal_out(g)
 
 
@@ -259,8 +346,17 @@ def inbox(request, limit: Limit = 200):
 def get_task(request, tid: int):
     t = PS.get_task(request.user, tid)
     d = task_out(t)
-    d["updates"] = [{"at": u.at, "source": u.source, "value": u.value, "progress": u.progress, "note": u.note,
-                     "unit": u.reporter_unit.code if u.reporter_unit_id else None} for u in t.updates.all()]
+    d["updates"] = [
+        {
+            "at": u.at,
+            "source": u.source,
+            "value": u.value,
+            "progress": u.progress,
+            "note": u.note,
+            "unit": u.reporter_unit.code if u.reporter_unit_id else None,
+        }
+        for u in t.updates.all()
+    ]
     d["adjustments"] = [adjustment_out(a) for a in t.adjustments.all()]
     d["flags"] = [flag_out(f) for f in t.flags.all()]
     return 200, d
@@ -270,15 +366,22 @@ def get_task(request, tid: int):
 @idempotent
 def progress(request, tid: int, data: ProgressIn):
     t = PS.get_task(request.user, tid)
-    u = PS.report_progress(request.user, t, value=data.value, progress=data.progress, note=data.note,
-                           version=data.version)
+    u = PS.report_progress(
+        request.user, t, value=data.value, progress=data.progress, note=data.note, version=data.version
+    )
     return 201, {"id": u.pk, "task": task_out(t), "value": u.value, "progress": u.progress}
 
 
 @router.post("/tasks/{tid}/done", response={200: dict, **ERRORS})
 def done(request, tid: int, data: DoneIn):
-    t = PS.complete_task(request.user, PS.get_task(request.user, tid), evidence_kind=data.evidence_kind,
-                         evidence_id=data.evidence_id, note=data.note, version=data.version)
+    t = PS.complete_task(
+        request.user,
+        PS.get_task(request.user, tid),
+        evidence_kind=data.evidence_kind,
+        evidence_id=data.evidence_id,
+        note=data.note,
+        version=data.version,
+    )
     return 200, task_out(t)
 
 
@@ -286,8 +389,13 @@ def done(request, tid: int, data: DoneIn):
 @idempotent
 def adjust(request, tid: int, data: AdjustIn):
     t = PS.get_task(request.user, tid)
-    new = {"deadline": data.deadline, "title": data.title, "quality_standard": data.quality_standard,
-           "target": data.target, "unit": _unit(data.unit, "unit")}
+    new = {
+        "deadline": data.deadline,
+        "title": data.title,
+        "quality_standard": data.quality_standard,
+        "target": data.target,
+        "unit": _unit(data.unit, "unit"),
+    }
     if data.direct:
         a = PS.adjust_task(request.user, t, kind=data.kind, reason=data.reason, version=data.version, **new)
     else:
@@ -330,4 +438,3 @@ def task_figures(request, region: str, start: dt.date, end: dt.date, unit: str =
             raise DomainError(f"未知的指标：{kind}，可选：{'、'.join(figures.KINDS)}", field="kind")
         out["records"] = list(figures.task_records(r, start, end, kind, unit=u).values_list("pk", flat=True)[:1000])
     return 200, out
-

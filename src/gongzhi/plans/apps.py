@@ -17,8 +17,12 @@ class PlansConfig(AppConfig):
         urls=(Urls("plans/", "gongzhi.plans.urls"),),
         demo=DemoStep("gongzhi.plans.demo:generate", 60),
         jobs=(
-            Job("plans.daily_check", dt.timedelta(hours=24), "gongzhi.plans.tasks.daily_check",
-                "read computable indicators; flag overdue and off-track tasks"),
+            Job(
+                "plans.daily_check",
+                dt.timedelta(hours=24),
+                "gongzhi.plans.tasks.daily_check",
+                "read computable indicators; flag overdue and off-track tasks",
+            ),
         ),
         permissions=Permissions("gongzhi.plans.perms:ROLE_ACTIONS", "gongzhi.plans.perms:LABELS"),
         figures=("gongzhi.plans.figures", "gongzhi.plans.indicators"),

@@ -108,8 +108,9 @@ TASK_DONE = EventType("plans.task_done", TaskDone, "a task was done, with its ev
 FEEDBACK_RECEIVED = EventType("plans.feedback_received", FeedbackReceived, "feedback on a goal from a resident or unit")
 FLAG_RAISED = EventType("plans.flag_raised", FlagRaised, "a supervision flag was raised on a task")
 FLAG_RESOLVED = EventType("plans.flag_resolved", FlagResolved, "a supervision flag was lifted")
-ADJUSTMENT_REQUESTED = EventType("plans.adjustment_requested", TaskAdjustment,
-                                 "the responsible unit asked for a task to be adjusted")
+ADJUSTMENT_REQUESTED = EventType(
+    "plans.adjustment_requested", TaskAdjustment, "the responsible unit asked for a task to be adjusted"
+)
 ADJUSTMENT_APPROVED = EventType("plans.adjustment_approved", AdjustmentDecided, "a requested adjustment was approved")
 ADJUSTMENT_REJECTED = EventType("plans.adjustment_rejected", AdjustmentDecided, "a requested adjustment was refused")
 TASK_ADJUSTED = EventType("plans.task_adjusted", TaskAdjustment, "a planner adjusted a task, in force at once")

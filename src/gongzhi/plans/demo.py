@@ -61,13 +61,30 @@ class _Demo:
             at = start + dt.timedelta(days=span * k // (reports + 1))
             value = round(task.baseline + (task.target - task.baseline) * share * k / reports, 1)
             p = S.indicator_progress(task.baseline, task.target, value)
-            self.updates.append(ProgressUpdate(
-                task=task, source=ProgressUpdate.Source.MANUAL, value=value, progress=p,
-                note=self.rng.choice(["按计划推进", "已召开专题会部署", "入户走访完成一批", "协调相关单位到位",
-                                      "资金已拨付，正在实施"]),
-                reporter_unit=reporter or task.unit, at=_aware(at, 9 + k % 8)))
-        Task.objects.filter(pk=task.pk).update(current_value=value, progress=S.indicator_progress(
-            task.baseline, task.target, value), current_at=_aware(self.today - dt.timedelta(days=2)))
+            self.updates.append(
+                ProgressUpdate(
+                    task=task,
+                    source=ProgressUpdate.Source.MANUAL,
+                    value=value,
+                    progress=p,
+                    note=self.rng.choice(
+                        [
+                            "按计划推进",
+                            "已召开专题会部署",
+                            "入户走访完成一批",
+                            "协调相关单位到位",
+                            "资金已拨付，正在实施",
+                        ]
+                    ),
+                    reporter_unit=reporter or task.unit,
+                    at=_aware(at, 9 + k % 8),
+                )
+            )
+        Task.objects.filter(pk=task.pk).update(
+            current_value=value,
+            progress=S.indicator_progress(task.baseline, task.target, value),
+            current_at=_aware(self.today - dt.timedelta(days=2)),
+        )
         task.refresh_from_db()
 
     def finish(self, task: Task, evidence: tuple[str, int], done_on: dt.date):
@@ -82,36 +99,81 @@ class _Demo:
         from gongzhi.alliances.models import Task as AllianceTask
 
         n = 0
-        for ag in AllianceGoal.objects.filter(status="approved").select_related("alliance", "alliance__lead_unit") \
-                .order_by("id"):
+        for ag in (
+            AllianceGoal.objects.filter(status="approved")
+            .select_related("alliance", "alliance__lead_unit")
+            .order_by("id")
+        ):
             a = ag.alliance
-            units = [m.unit for m in AllianceMember.objects.filter(alliance=a, status="active")
-                     .select_related("unit").order_by("id")]
+            units = [
+                m.unit
+                for m in AllianceMember.objects.filter(alliance=a, status="active")
+                .select_related("unit")
+                .order_by("id")
+            ]
             if not units:
                 continue
-            goal = PS.create_goal(SYSTEM, title=f"{ag.title}（{self.today.year}年度）", source_kind="alliance",
-                                  alliance_goal=ag, lead_unit=a.lead_unit, starts_on=dt.date(self.today.year, 1, 1),
-                                  due_on=dt.date(self.today.year, 12, 31),
-                                  description=f"{a.name}经上级党组织批准的共同目标，分解到成员单位落实。")
-            t1 = PS.add_task(SYSTEM, goal, title="按“1142”机制召开联合体会议", unit=a.lead_unit,
-                             deadline=dt.date(self.today.year, 12, 20), quality_standard="会议按期召开、有签到有纪要",
-                             indicator_name="已召开会议", target=19, indicator_source="alliance_meetings_held")
-            t2 = PS.add_task(SYSTEM, goal, title="落实认领项目", unit=units[min(1, len(units) - 1)],
-                             deadline=dt.date(self.today.year, 11, 30), quality_standard="认领岗位按时完成并经成员评议",
-                             indicator_name="已完成认领任务", target=max(2, len(units)),
-                             indicator_source="alliance_tasks_done")
-            t3 = PS.add_task(SYSTEM, goal, title=f"{ag.title}：服务对象走访", unit=units[-1],
-                             deadline=min(self.day(-self.rng.randint(20, 90)), goal.due_on), quality_standard="服务对象全覆盖，满意率不低于90%",
-                             indicator_name="已走访户数", indicator_unit="户", target=60)
+            goal = PS.create_goal(
+                SYSTEM,
+                title=f"{ag.title}（{self.today.year}年度）",
+                source_kind="alliance",
+                alliance_goal=ag,
+                lead_unit=a.lead_unit,
+                starts_on=dt.date(self.today.year, 1, 1),
+                due_on=dt.date(self.today.year, 12, 31),
+                description=f"{a.name}经上级党组织批准的共同目标，分解到成员单位落实。",
+            )
+            t1 = PS.add_task(
+                SYSTEM,
+                goal,
+                title="按“1142”机制召开联合体会议",
+                unit=a.lead_unit,
+                deadline=dt.date(self.today.year, 12, 20),
+                quality_standard="会议按期召开、有签到有纪要",
+                indicator_name="已召开会议",
+                target=19,
+                indicator_source="alliance_meetings_held",
+            )
+            t2 = PS.add_task(
+                SYSTEM,
+                goal,
+                title="落实认领项目",
+                unit=units[min(1, len(units) - 1)],
+                deadline=dt.date(self.today.year, 11, 30),
+                quality_standard="认领岗位按时完成并经成员评议",
+                indicator_name="已完成认领任务",
+                target=max(2, len(units)),
+                indicator_source="alliance_tasks_done",
+            )
+            t3 = PS.add_task(
+                SYSTEM,
+                goal,
+                title=f"{ag.title}：服务对象走访",
+                unit=units[-1],
+                deadline=min(self.day(-self.rng.randint(20, 90)), goal.due_on),
+                quality_standard="服务对象全覆盖，满意率不低于90%",
+                indicator_name="已走访户数",
+                indicator_unit="户",
+                target=60,
+            )
             self.history(t3, share=self.rng.uniform(0.3, 0.8), reports=4)
             for m in Meeting.objects.filter(alliance=a, held_on__isnull=False, year=self.today.year).order_by(
-                    "-held_on")[:3]:
+                "-held_on"
+            )[:3]:
                 PS.link_record(SYSTEM, goal, kind=Link.Kind.MEETING, object_id=m.pk, task=t1)
             at = AllianceTask.objects.filter(alliance=a, completed_on__isnull=False).order_by("-completed_on").first()
             if at is not None:
                 PS.link_record(SYSTEM, goal, kind=Link.Kind.ALLIANCE_TASK, object_id=at.pk, task=t2)
-            self.feedback.append(Feedback(goal=goal, source=Feedback.Source.UNIT, unit=units[0], rating="satisfied",
-                                          text="联合体会议调度及时，供需对接顺畅", at=_aware(self.day(12))))
+            self.feedback.append(
+                Feedback(
+                    goal=goal,
+                    source=Feedback.Source.UNIT,
+                    unit=units[0],
+                    rating="satisfied",
+                    text="联合体会议调度及时，供需对接顺畅",
+                    at=_aware(self.day(12)),
+                )
+            )
             n += 1
         return n
 
@@ -119,31 +181,74 @@ class _Demo:
         from gongzhi.consult.models import FollowUp
 
         n = 0
-        for fu in FollowUp.objects.filter(status="open", topic__isnull=False).select_related("region").order_by("id")[:3]:
+        for fu in (
+            FollowUp.objects.filter(status="open", topic__isnull=False).select_related("region").order_by("id")[:3]
+        ):
             comm = fu.region
             street = comm.parent if comm.level == "community" else comm
-            rc = Unit.objects.filter(region=comm, kind__in=("residents_committee", "villagers_committee")) \
-                .order_by("code").first()
+            rc = (
+                Unit.objects.filter(region=comm, kind__in=("residents_committee", "villagers_committee"))
+                .order_by("code")
+                .first()
+            )
             gov = Unit.objects.filter(code=f"{street.code}-GOV").first() if street else None
             zjj = Unit.objects.filter(code=f"{comm.code[:6]}-ZJJ").first()
             if not (rc and gov):
                 continue
-            goal = PS.create_goal(SYSTEM, title=fu.title, source_kind="consultation", follow_up=fu, lead_unit=gov,
-                                  starts_on=self.day(8), due_on=self.day(-150),
-                                  description="居民表决通过的事项，按“决策—执行—反馈—监督—调整”闭环落实。")
-            t1 = PS.add_task(SYSTEM, goal, title="逐户公示方案并征求意见", unit=rc, deadline=self.day(-20),
-                             quality_standard="公示不少于7天，书面意见全部登记回复", indicator_name="已征求意见户数",
-                             indicator_unit="户", target=120)
+            goal = PS.create_goal(
+                SYSTEM,
+                title=fu.title,
+                source_kind="consultation",
+                follow_up=fu,
+                lead_unit=gov,
+                starts_on=self.day(8),
+                due_on=self.day(-150),
+                description="居民表决通过的事项，按“决策—执行—反馈—监督—调整”闭环落实。",
+            )
+            t1 = PS.add_task(
+                SYSTEM,
+                goal,
+                title="逐户公示方案并征求意见",
+                unit=rc,
+                deadline=self.day(-20),
+                quality_standard="公示不少于7天，书面意见全部登记回复",
+                indicator_name="已征求意见户数",
+                indicator_unit="户",
+                target=120,
+            )
             self.history(t1, share=0.35, reports=2)
-            PS.add_task(SYSTEM, goal, title="方案报批与资金申请", unit=gov, deadline=self.day(-60),
-                        quality_standard="手续齐全，资金来源明确", indicator_name="已完成审批事项", indicator_unit="项",
-                        target=3)
+            PS.add_task(
+                SYSTEM,
+                goal,
+                title="方案报批与资金申请",
+                unit=gov,
+                deadline=self.day(-60),
+                quality_standard="手续齐全，资金来源明确",
+                indicator_name="已完成审批事项",
+                indicator_unit="项",
+                target=3,
+            )
             if zjj:
-                PS.add_task(SYSTEM, goal, title="组织施工并验收", unit=zjj, deadline=self.day(-140),
-                            quality_standard="符合安全规范，验收一次通过", indicator_name="完工部数", indicator_unit="部",
-                            target=4)
-            self.feedback.append(Feedback(goal=goal, source=Feedback.Source.RESIDENT, rating="basically",
-                                          text="希望施工期间合理安排时间，减少噪音", at=_aware(self.day(3))))
+                PS.add_task(
+                    SYSTEM,
+                    goal,
+                    title="组织施工并验收",
+                    unit=zjj,
+                    deadline=self.day(-140),
+                    quality_standard="符合安全规范，验收一次通过",
+                    indicator_name="完工部数",
+                    indicator_unit="部",
+                    target=4,
+                )
+            self.feedback.append(
+                Feedback(
+                    goal=goal,
+                    source=Feedback.Source.RESIDENT,
+                    rating="basically",
+                    text="希望施工期间合理安排时间，减少噪音",
+                    at=_aware(self.day(3)),
+                )
+            )
             n += 1
         return n
 
@@ -160,67 +265,145 @@ class _Demo:
             return 0
         year = self.today.year
         # 1. Requests: resolve and satisfy — one task per street, indicators read from the requests.
-        g1 = PS.create_goal(SYSTEM, title="接诉即办“每月一题”：提升诉求办结率和满意率", source_kind="directive",
-                            directive_ref=f"{district.name[:2]}办发〔{year}〕12号", directive_issuer=dparty,
-                            region=district, lead_unit=dgov, starts_on=self.day(90), due_on=self.day(-120),
-                            description="区委部署：聚焦高频诉求，压实街乡和部门责任。")
+        g1 = PS.create_goal(
+            SYSTEM,
+            title="接诉即办“每月一题”：提升诉求办结率和满意率",
+            source_kind="directive",
+            directive_ref=f"{district.name[:2]}办发〔{year}〕12号",
+            directive_issuer=dparty,
+            region=district,
+            lead_unit=dgov,
+            starts_on=self.day(90),
+            due_on=self.day(-120),
+            description="区委部署：聚焦高频诉求，压实街乡和部门责任。",
+        )
         for st in streets:
             gov = Unit.objects.filter(code=f"{st.code}-GOV").first()
             if gov is None:
                 continue
-            t = PS.add_task(SYSTEM, g1, title=f"{st.name}：诉求办结", unit=gov, deadline=self.day(-100),
-                            quality_standard="按时办结，群众满意", indicator_name="诉求办结数", target=
-                            max(20, ServiceRequest.objects.filter(region__path__startswith=st.path).count()),
-                            indicator_source="requests_resolved")
-            PS.add_task(SYSTEM, g1, title=f"{st.name}：诉求满意率", unit=gov, deadline=self.day(-100),
-                        quality_standard="满意率不低于90%", indicator_name="满意率", target=90, baseline=60,
-                        indicator_source="requests_satisfaction")
-            for r in ServiceRequest.objects.filter(region__path__startswith=st.path, state__in=("resolved", "closed",
-                                                                                                 "confirmed")) \
-                    .order_by("id")[:2]:
+            t = PS.add_task(
+                SYSTEM,
+                g1,
+                title=f"{st.name}：诉求办结",
+                unit=gov,
+                deadline=self.day(-100),
+                quality_standard="按时办结，群众满意",
+                indicator_name="诉求办结数",
+                target=max(20, ServiceRequest.objects.filter(region__path__startswith=st.path).count()),
+                indicator_source="requests_resolved",
+            )
+            PS.add_task(
+                SYSTEM,
+                g1,
+                title=f"{st.name}：诉求满意率",
+                unit=gov,
+                deadline=self.day(-100),
+                quality_standard="满意率不低于90%",
+                indicator_name="满意率",
+                target=90,
+                baseline=60,
+                indicator_source="requests_satisfaction",
+            )
+            for r in ServiceRequest.objects.filter(
+                region__path__startswith=st.path, state__in=("resolved", "closed", "confirmed")
+            ).order_by("id")[:2]:
                 PS.link_record(SYSTEM, g1, kind=Link.Kind.REQUEST, object_id=r.pk, task=t)
         cgj = Unit.objects.filter(code=f"{district.code}-CGJ").first()
         if cgj:
-            t = PS.add_task(SYSTEM, g1, title="占道经营专项整治", unit=cgj, deadline=self.day(-45),
-                            quality_standard="重点路段占道经营动态清零", indicator_name="整治点位", indicator_unit="处",
-                            target=30)
+            t = PS.add_task(
+                SYSTEM,
+                g1,
+                title="占道经营专项整治",
+                unit=cgj,
+                deadline=self.day(-45),
+                quality_standard="重点路段占道经营动态清零",
+                indicator_name="整治点位",
+                indicator_unit="处",
+                target=30,
+            )
             self.history(t, share=0.45, reports=3)
         # 2. Living environment: tasks for street offices and communities, some late, one adjusted.
-        g2 = PS.create_goal(SYSTEM, title="城乡人居环境整治提升", source_kind="directive",
-                            directive_ref=f"{district.name[:2]}政发〔{year}〕5号", directive_issuer=dgov,
-                            region=district, lead_unit=dgov, starts_on=self.day(120), due_on=self.day(-60),
-                            description="区政府部署：垃圾分类、楼道清理、村庄清洁行动。")
+        g2 = PS.create_goal(
+            SYSTEM,
+            title="城乡人居环境整治提升",
+            source_kind="directive",
+            directive_ref=f"{district.name[:2]}政发〔{year}〕5号",
+            directive_issuer=dgov,
+            region=district,
+            lead_unit=dgov,
+            starts_on=self.day(120),
+            due_on=self.day(-60),
+            description="区政府部署：垃圾分类、楼道清理、村庄清洁行动。",
+        )
         comm_user_unit = self.role_unit("community")
         for i, st in enumerate(streets):
             gov = Unit.objects.filter(code=f"{st.code}-GOV").first()
             if gov is None:
                 continue
-            parent = PS.add_task(SYSTEM, g2, title=f"{st.name}：人居环境整治", unit=gov, deadline=self.day(-50),
-                                 quality_standard="辖区全覆盖，季度考核达标", indicator_name="完成整治社区(村)",
-                                 indicator_unit="个", target=2)
+            parent = PS.add_task(
+                SYSTEM,
+                g2,
+                title=f"{st.name}：人居环境整治",
+                unit=gov,
+                deadline=self.day(-50),
+                quality_standard="辖区全覆盖，季度考核达标",
+                indicator_name="完成整治社区(村)",
+                indicator_unit="个",
+                target=2,
+            )
             comms = list(Region.objects.filter(parent=st).order_by("code")[:2])
             for j, comm in enumerate(comms):
-                rc = Unit.objects.filter(region=comm, kind__in=("residents_committee", "villagers_committee")) \
-                    .order_by("code").first()
+                rc = (
+                    Unit.objects.filter(region=comm, kind__in=("residents_committee", "villagers_committee"))
+                    .order_by("code")
+                    .first()
+                )
                 if rc is None:
                     continue
                 late = (i + j) % 3 == 0
                 deadline = self.day(self.rng.randint(5, 25)) if late else self.day(-self.rng.randint(10, 45))
-                sub = PS.add_task(SYSTEM, g2, parent=parent, title=f"{comm.name}楼道堆物清理", unit=rc,
-                                  deadline=deadline, quality_standard="楼道无堆物，消防通道畅通",
-                                  indicator_name="已清理楼栋", indicator_unit="栋", target=self.rng.choice([24, 36, 48]))
+                sub = PS.add_task(
+                    SYSTEM,
+                    g2,
+                    parent=parent,
+                    title=f"{comm.name}楼道堆物清理",
+                    unit=rc,
+                    deadline=deadline,
+                    quality_standard="楼道无堆物，消防通道畅通",
+                    indicator_name="已清理楼栋",
+                    indicator_unit="栋",
+                    target=self.rng.choice([24, 36, 48]),
+                )
                 self.history(sub, share=0.55 if late else self.rng.uniform(0.4, 0.9), reports=3)
                 if rc == comm_user_unit:
                     # The demo community's inbox: one adjustment waiting for approval.
-                    PS.request_adjustment(SYSTEM, sub, kind="deadline", deadline=min(self.day(-14), parent.deadline),
-                                          reason="部分楼栋业主外出，需延后两周入户")
+                    PS.request_adjustment(
+                        SYSTEM,
+                        sub,
+                        kind="deadline",
+                        deadline=min(self.day(-14), parent.deadline),
+                        reason="部分楼栋业主外出，需延后两周入户",
+                    )
             if i == 0:
-                sub = PS.add_task(SYSTEM, g2, parent=parent, title=f"{st.name}垃圾分类桶站建设", unit=gov,
-                                  deadline=self.day(30),
-                                  quality_standard="桶站设置规范、标识清楚", indicator_name="已建桶站", indicator_unit="个",
-                                  target=10)
-                PS.adjust_task(SYSTEM, sub, kind="deadline", deadline=self.day(-20),
-                               reason="受雨季影响施工，经街道联席会议研究延期")
+                sub = PS.add_task(
+                    SYSTEM,
+                    g2,
+                    parent=parent,
+                    title=f"{st.name}垃圾分类桶站建设",
+                    unit=gov,
+                    deadline=self.day(30),
+                    quality_standard="桶站设置规范、标识清楚",
+                    indicator_name="已建桶站",
+                    indicator_unit="个",
+                    target=10,
+                )
+                PS.adjust_task(
+                    SYSTEM,
+                    sub,
+                    kind="deadline",
+                    deadline=self.day(-20),
+                    reason="受雨季影响施工，经街道联席会议研究延期",
+                )
                 self.history(sub, share=0.7, reports=2)
         return 2
 
@@ -233,9 +416,14 @@ class _Demo:
         for task in Task.objects.filter(state="open", indicator_source="", children__isnull=True).order_by("id"):
             if task.progress < 60 or self.rng.random() < 0.4:
                 continue
-            req = ServiceRequest.objects.filter(region__path__startswith=task.region.path,
-                                                state__in=("resolved", "closed", "confirmed")).order_by("id") \
-                .values_list("pk", flat=True).first()
+            req = (
+                ServiceRequest.objects.filter(
+                    region__path__startswith=task.region.path, state__in=("resolved", "closed", "confirmed")
+                )
+                .order_by("id")
+                .values_list("pk", flat=True)
+                .first()
+            )
             if req is None:
                 continue
             on = min(self.today, task.deadline + dt.timedelta(days=self.rng.choice([-9, -3, 2])))
@@ -263,11 +451,17 @@ class _Demo:
         for task, on in self.done:
             Task.objects.filter(pk=task.pk, state="done").update(done_on=on)
         for adj in Adjustment.objects.filter(status="approved"):
-            Adjustment.objects.filter(pk=adj.pk).update(requested_at=_aware(self.day(25)), decided_at=_aware(self.day(24)))
+            Adjustment.objects.filter(pk=adj.pk).update(
+                requested_at=_aware(self.day(25)), decided_at=_aware(self.day(24))
+            )
         for goal in Goal.objects.all():
             goal.tasks.update(created_at=_aware(goal.starts_on + dt.timedelta(days=2), 15))
             Goal.objects.filter(pk=goal.pk).update(created_at=_aware(goal.starts_on, 9))
         self.progress("目标任务", 3, 4)
         out = PS.check(SYSTEM, on=self.today)
         self.progress("目标任务", 4, 4)
-        return {"plan_goals": n_goals, "plan_tasks": Task.objects.count(), "plan_flags": out["overdue"] + out["off_track"]}
+        return {
+            "plan_goals": n_goals,
+            "plan_tasks": Task.objects.count(),
+            "plan_flags": out["overdue"] + out["off_track"],
+        }

@@ -26,8 +26,9 @@ KINDS = ("tasks", "done", "done_on_time", "overdue", "adjusted", "goals", "goals
 
 
 def _tasks(region, start: datetime.date, end: datetime.date, unit=None) -> QuerySet:
-    qs = Task.objects.filter(region__path__startswith=region.path, deadline__gte=start, deadline__lte=end) \
-        .exclude(state=Task.State.CANCELLED)
+    qs = Task.objects.filter(region__path__startswith=region.path, deadline__gte=start, deadline__lte=end).exclude(
+        state=Task.State.CANCELLED
+    )
     if unit is not None:
         qs = qs.filter(unit=unit)
     return qs
@@ -62,8 +63,10 @@ def task_figures(region, start: datetime.date, end: datetime.date, unit=None) ->
     """Tasks whose responsible unit lies in `region`'s subtree (region: core.models.Region) with deadline in
     [start, end]: {"tasks": int, "done": int, "done_on_time": int, "overdue": int, "adjusted": int,
     "goals": int, "goals_on_track": int, "on_time_rate": float|None}"""
-    out = {k: task_records(region, start, end, k, unit).count()
-           for k in ("tasks", "done", "done_on_time", "overdue", "adjusted", "goals", "goals_on_track", "due")}
+    out = {
+        k: task_records(region, start, end, k, unit).count()
+        for k in ("tasks", "done", "done_on_time", "overdue", "adjusted", "goals", "goals_on_track", "due")
+    }
     due = out.pop("due")
     out["on_time_rate"] = round(out["done_on_time"] / due, 4) if due else None
     return out
@@ -71,6 +74,7 @@ def task_figures(region, start: datetime.date, end: datetime.date, unit=None) ->
 
 # ------------------------------------------------------------------ the registered figures (plans.*)
 # Periods of the registry are [start, end) in days; task_figures' are inclusive: end - 1 day.
+
 
 def _inclusive(end: datetime.date) -> datetime.date:
     return end - datetime.timedelta(days=1)
@@ -80,21 +84,38 @@ def _register() -> None:
     from gongzhi.core import figures as registry
     from gongzhi.core.models import Region
 
-    labels = {"tasks": "任务数", "done": "已完成任务", "done_on_time": "按时完成任务", "overdue": "逾期未完成任务",
-              "adjusted": "经批准调整的任务", "goals": "目标数", "goals_on_track": "进展正常的目标"}
+    labels = {
+        "tasks": "任务数",
+        "done": "已完成任务",
+        "done_on_time": "按时完成任务",
+        "overdue": "逾期未完成任务",
+        "adjusted": "经批准调整的任务",
+        "goals": "目标数",
+        "goals_on_track": "进展正常的目标",
+    }
     for kind, label in labels.items():
+
         def count(region: Region, start: datetime.date, end: datetime.date, _kind: str = kind) -> int:
             return task_records(region, start, _inclusive(end), _kind).count()
+
         count.__qualname__ = f"task_count_{kind}"
-        registry.register(f"plans.{kind}", count, label=label, unit="count",
-                          doc=f"task_records(kind={kind!r}) over the tasks with a deadline in the period")
+        registry.register(
+            f"plans.{kind}",
+            count,
+            label=label,
+            unit="count",
+            doc=f"task_records(kind={kind!r}) over the tasks with a deadline in the period",
+        )
 
     def task_on_time_rate(region: Region, start: datetime.date, end: datetime.date) -> dict:
         """Tasks done on time / tasks due (deadline before today, or done), over the tasks with a deadline in
         the period."""
         f = task_figures(region, start, _inclusive(end))
-        return {"value": f["on_time_rate"], "num": f["done_on_time"],
-                "den": task_records(region, start, _inclusive(end), "due").count()}
+        return {
+            "value": f["on_time_rate"],
+            "num": f["done_on_time"],
+            "den": task_records(region, start, _inclusive(end), "due").count(),
+        }
 
     registry.register("plans.task_on_time_rate", task_on_time_rate, label="任务按时完成率", unit="rate")
 

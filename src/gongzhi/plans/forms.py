@@ -52,8 +52,9 @@ class GoalForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("任务名称"), max_length=200, required=False)
-    unit = forms.CharField(label=_("责任单位编码"), max_length=40, required=False,
-                           widget=forms.TextInput(attrs={"list": "unit-codes"}))
+    unit = forms.CharField(
+        label=_("责任单位编码"), max_length=40, required=False, widget=forms.TextInput(attrs={"list": "unit-codes"})
+    )
     deadline = forms.DateField(label=_("完成时限"), required=False, widget=DATE)
     quality_standard = forms.CharField(label=_("质量标准"), max_length=300, required=False)
     indicator_name = forms.CharField(label=_("指标名称"), max_length=100, required=False)
@@ -63,8 +64,9 @@ class TaskForm(forms.Form):
     indicator_source = forms.ChoiceField(label=_("指标数据来源"), required=False, choices=())
     category = forms.CharField(label=_("事项类别编码（诉求类指标可选）"), max_length=5, required=False)
     weight = forms.IntegerField(label=_("权重"), required=False, initial=1)
-    parent = forms.TypedChoiceField(label=_("上级任务（可选）"), required=False, coerce=int, empty_value=None,
-                                    choices=())
+    parent = forms.TypedChoiceField(
+        label=_("上级任务（可选）"), required=False, coerce=int, empty_value=None, choices=()
+    )
 
     def __init__(self, *args, parents=(), **kw):
         super().__init__(*args, **kw)
@@ -104,15 +106,22 @@ class AdjustForm(forms.Form):
 
     def changes(self) -> dict:
         d = self.cleaned_data
-        return {"deadline": d.get("deadline"), "title": d.get("title"), "quality_standard": d.get("quality_standard"),
-                "target": d.get("target"), "unit": d.get("unit")}
+        return {
+            "deadline": d.get("deadline"),
+            "title": d.get("title"),
+            "quality_standard": d.get("quality_standard"),
+            "target": d.get("target"),
+            "unit": d.get("unit"),
+        }
 
 
 class FeedbackForm(forms.Form):
     source = forms.ChoiceField(label=_("反馈方"), choices=Feedback.Source.choices)
     unit = forms.CharField(label=_("反馈单位编码（单位反馈时）"), max_length=40, required=False)
     rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—")] + Feedback.Rating.choices)
-    text = forms.CharField(label=_("反馈内容"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        label=_("反馈内容"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def clean_unit(self):
         return unit_by_code(self.cleaned_data.get("unit"))
@@ -120,8 +129,9 @@ class FeedbackForm(forms.Form):
 
 class FlagForm(forms.Form):
     task = forms.IntegerField(widget=forms.HiddenInput)
-    kind = forms.ChoiceField(label=_("督办类型"), choices=SupervisionFlag.Kind.choices,
-                             initial=SupervisionFlag.Kind.QUALITY)
+    kind = forms.ChoiceField(
+        label=_("督办类型"), choices=SupervisionFlag.Kind.choices, initial=SupervisionFlag.Kind.QUALITY
+    )
     detail = forms.CharField(label=_("督办原因"), max_length=300, required=False)
 
 

@@ -52,8 +52,9 @@ def _start(task) -> dt.datetime:
 def _requests(task, params):
     from gongzhi.cases.models import ServiceRequest
 
-    qs = ServiceRequest.objects.filter(region__path__startswith=_region(task, params).path,
-                                       created_at__gte=_start(task))
+    qs = ServiceRequest.objects.filter(
+        region__path__startswith=_region(task, params).path, created_at__gte=_start(task)
+    )
     if params.get("category"):
         qs = qs.filter(category__code__startswith=params["category"])
     return qs
@@ -85,15 +86,27 @@ def _alliance_id(task, params):
 def alliance_meetings_held(task, params, on) -> float:
     from gongzhi.alliances.models import Meeting
 
-    return float(Meeting.objects.filter(alliance_id=_alliance_id(task, params), held_on__isnull=False,
-                                        held_on__gte=task.goal.starts_on, held_on__lte=on).count())
+    return float(
+        Meeting.objects.filter(
+            alliance_id=_alliance_id(task, params),
+            held_on__isnull=False,
+            held_on__gte=task.goal.starts_on,
+            held_on__lte=on,
+        ).count()
+    )
 
 
 def alliance_tasks_done(task, params, on) -> float:
     from gongzhi.alliances.models import Task as AllianceTask
 
-    return float(AllianceTask.objects.filter(alliance_id=_alliance_id(task, params), completed_on__isnull=False,
-                                             completed_on__gte=task.goal.starts_on, completed_on__lte=on).count())
+    return float(
+        AllianceTask.objects.filter(
+            alliance_id=_alliance_id(task, params),
+            completed_on__isnull=False,
+            completed_on__gte=task.goal.starts_on,
+            completed_on__lte=on,
+        ).count()
+    )
 
 
 def linked_requests_resolved(task, params, on) -> float:
@@ -115,8 +128,15 @@ for _key, _label, _params, _fn, _unit in [
     ("alliance_tasks_done", "联合体认领任务完成数", {"alliance": False}, alliance_tasks_done, "项"),
     ("linked_requests_resolved", "关联诉求办结率", {}, linked_requests_resolved, "%"),
 ]:
-    registry.register(f"plans.{_key}", _fn, label=_label, unit=_unit, subject="task", params=_params,
-                      doc="compute(task, params, on): an indicator source for a plan task")
+    registry.register(
+        f"plans.{_key}",
+        _fn,
+        label=_label,
+        unit=_unit,
+        subject="task",
+        params=_params,
+        doc="compute(task, params, on): an indicator source for a plan task",
+    )
 
 
 class _Sources(Mapping):
@@ -151,7 +171,9 @@ def validate(key: str, params: dict) -> None:
         raise DomainError(f"未知的指标数据来源“{key}”，可选：{'、'.join(REGISTRY)}", field="indicator_source")
     unknown = set(params or {}) - set(src.params)
     if unknown:
-        raise DomainError(f"指标数据来源“{src.label}”不接受参数：{'、'.join(sorted(unknown))}", field="indicator_params")
+        raise DomainError(
+            f"指标数据来源“{src.label}”不接受参数：{'、'.join(sorted(unknown))}", field="indicator_params"
+        )
     missing = [p for p, req in src.params.items() if req and not (params or {}).get(p)]
     if missing:
         raise DomainError(f"指标数据来源“{src.label}”缺少参数：{'、'.join(missing)}", field="indicator_params")

@@ -34,22 +34,37 @@ class Goal(models.Model):
     title = models.CharField(_("目标"), max_length=200)
     description = models.TextField(_("说明"), blank=True)
     source_kind = models.CharField(_("来源"), max_length=14, choices=SourceKind.choices)
-    alliance_goal = models.ForeignKey("alliances.Goal", null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="plan_goals", verbose_name=_("联合体目标"))
-    follow_up = models.ForeignKey("consult.FollowUp", null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="plan_goals", verbose_name=_("协商决定落实事项"))
+    alliance_goal = models.ForeignKey(
+        "alliances.Goal",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_goals",
+        verbose_name=_("联合体目标"),
+    )
+    follow_up = models.ForeignKey(
+        "consult.FollowUp",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plan_goals",
+        verbose_name=_("协商决定落实事项"),
+    )
     directive_ref = models.CharField(_("文件文号"), max_length=80, blank=True)
-    directive_issuer = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                         verbose_name=_("部署单位"))
+    directive_issuer = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("部署单位")
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
-    lead_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="led_plan_goals",
-                                  verbose_name=_("牵头单位"))
+    lead_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="led_plan_goals", verbose_name=_("牵头单位")
+    )
     starts_on = models.DateField(_("开始日期"))
     due_on = models.DateField(_("完成时限"))
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.ACTIVE)
     closed_on = models.DateField(_("完成日期"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -71,12 +86,14 @@ class Task(models.Model):
         CANCELLED = "cancelled", _("已撤销")
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="tasks")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children",
-                               verbose_name=_("上级任务"))
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children", verbose_name=_("上级任务")
+    )
     title = models.CharField(_("任务"), max_length=200)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="plan_tasks", verbose_name=_("责任单位"))
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+",
-                               help_text="the responsible unit's region (scope key)")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="+", help_text="the responsible unit's region (scope key)"
+    )
     deadline = models.DateField(_("完成时限"))
     quality_standard = models.CharField(_("质量标准"), max_length=300)
     weight = models.PositiveSmallIntegerField(_("权重"), default=1)
@@ -84,8 +101,12 @@ class Task(models.Model):
     indicator_unit = models.CharField(_("计量单位"), max_length=20, blank=True)
     baseline = models.FloatField(_("基线值"), default=0)
     target = models.FloatField(_("目标值"))
-    indicator_source = models.CharField(_("指标数据来源"), max_length=40, blank=True,
-                                        help_text="a key of plans.indicators.REGISTRY; blank = manual reports")
+    indicator_source = models.CharField(
+        _("指标数据来源"),
+        max_length=40,
+        blank=True,
+        help_text="a key of plans.indicators.REGISTRY; blank = manual reports",
+    )
     indicator_params = models.JSONField(default=dict, blank=True)
     current_value = models.FloatField(_("当前值"), null=True, blank=True)
     current_at = models.DateTimeField(_("取值时间"), null=True, blank=True)
@@ -126,14 +147,16 @@ class Link(models.Model):
     object_id = models.BigIntegerField(_("记录编号"))
     label = models.CharField(_("记录"), max_length=200)
     purpose = models.CharField(_("用途"), max_length=10, choices=Purpose.choices, default=Purpose.RELATED)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     added_at = models.DateTimeField()
 
     class Meta:
         ordering = ["added_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["goal", "task", "kind", "object_id", "purpose"],
-                                               name="plans_link_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "task", "kind", "object_id", "purpose"], name="plans_link_unique")
+        ]
         verbose_name = _("关联记录")
         verbose_name_plural = _("关联记录")
 
@@ -150,10 +173,12 @@ class ProgressUpdate(models.Model):
     value = models.FloatField(_("指标值"), null=True, blank=True)
     progress = models.FloatField(_("进度(%)"))
     note = models.CharField(_("说明"), max_length=300, blank=True)
-    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    reporter_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                      verbose_name=_("报告单位"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reporter_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("报告单位")
+    )
     at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -175,12 +200,12 @@ class Feedback(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="feedback")
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.CASCADE, related_name="feedback")
     source = models.CharField(_("反馈方"), max_length=10, choices=Source.choices)
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("反馈单位"))
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("反馈单位")
+    )
     rating = models.CharField(_("评价"), max_length=12, choices=Rating.choices, blank=True)
     text = models.CharField(_("反馈内容"), max_length=500)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                           related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -199,17 +224,24 @@ class SupervisionFlag(models.Model):
     kind = models.CharField(_("督办类型"), max_length=10, choices=Kind.choices)
     detail = models.CharField(_("说明"), max_length=300)
     raised_at = models.DateTimeField(_("发起时间"))
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolved_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolution = models.CharField(_("处理结果"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-raised_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["task", "kind"], condition=models.Q(resolved_at__isnull=True),
-                                               name="plans_one_open_flag_per_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "kind"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="plans_one_open_flag_per_kind",
+            )
+        ]
         verbose_name = _("督办事项")
         verbose_name_plural = _("督办事项")
 
@@ -240,11 +272,13 @@ class Adjustment(models.Model):
     changes = models.JSONField(_("调整内容"), help_text='{"field": [old, new]}')
     reason = models.CharField(_("调整理由"), max_length=300)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField(_("申请时间"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
 

@@ -23,8 +23,12 @@ from django.utils import timezone
 OFF_TRACK_TOLERANCE = 20.0  # percentage points below the expected straight-line progress
 
 STATUS_LABELS = {
-    "on_track": "按计划推进", "at_risk": "存在督办事项", "overdue": "逾期", "done": "已完成",
-    "not_started": "未分解任务", "cancelled": "已撤销",
+    "on_track": "按计划推进",
+    "at_risk": "存在督办事项",
+    "overdue": "逾期",
+    "done": "已完成",
+    "not_started": "未分解任务",
+    "cancelled": "已撤销",
 }
 
 
@@ -112,8 +116,16 @@ def goal_summary(goal, tasks=None, open_flags: int | None = None, on: dt.date | 
         status = "at_risk"
     else:
         status = "on_track"
-    return {"progress": progress, "status": status, "status_label": STATUS_LABELS[status], "tasks": len(live),
-            "done": done, "overdue": overdue, "open_flags": open_flags, "task_progress": prog}
+    return {
+        "progress": progress,
+        "status": status,
+        "status_label": STATUS_LABELS[status],
+        "tasks": len(live),
+        "done": done,
+        "overdue": overdue,
+        "open_flags": open_flags,
+        "task_progress": prog,
+    }
 
 
 def summaries(goals, on: dt.date | None = None) -> dict[int, dict]:
@@ -127,6 +139,7 @@ def summaries(goals, on: dt.date | None = None) -> dict[int, dict]:
         by_goal[t.goal_id].append(t)
     flags = defaultdict(int)
     for gid in SupervisionFlag.objects.filter(task__goal_id__in=ids, resolved_at__isnull=True).values_list(
-            "task__goal_id", flat=True):
+        "task__goal_id", flat=True
+    ):
         flags[gid] += 1
     return {g.pk: goal_summary(g, by_goal[g.pk], flags[g.pk], on) for g in goals}

@@ -80,11 +80,23 @@ def index(request):
     counts = defaultdict(int)
     for _g, s in rows:
         counts[s["status"]] += 1
-    return render(request, "plans/index.html", {
-        "items": items, "page": page, "q": q, "source": source, "want": want, "sources": SourceKind.choices,
-        "statuses": list(S.STATUS_LABELS.items()), "counts": [(k, lbl, counts[k]) for k, lbl in S.STATUS_LABELS.items() if counts[k]], "total": len(rows),
-        "can_create": P.allowed(request.user, P.MANAGE), "inbox_count": PS.inbox(request.user).count(),
-    })
+    return render(
+        request,
+        "plans/index.html",
+        {
+            "items": items,
+            "page": page,
+            "q": q,
+            "source": source,
+            "want": want,
+            "sources": SourceKind.choices,
+            "statuses": list(S.STATUS_LABELS.items()),
+            "counts": [(k, lbl, counts[k]) for k, lbl in S.STATUS_LABELS.items() if counts[k]],
+            "total": len(rows),
+            "can_create": P.allowed(request.user, P.MANAGE),
+            "inbox_count": PS.inbox(request.user).count(),
+        },
+    )
 
 
 @login_required
@@ -113,11 +125,20 @@ def goal_new(request):
                 follow_up = FollowUp.objects.filter(pk=d["follow_up"]).first()
                 if follow_up is None:
                     raise DomainError(_t("没有这个协商落实事项"), field="follow_up")
-            goal = PS.create_goal(request.user, title=d["title"], description=d["description"],
-                                  source_kind=d["source_kind"], alliance_goal=alliance_goal, follow_up=follow_up,
-                                  directive_ref=d["directive_ref"], directive_issuer=d["directive_issuer"],
-                                  region=region, lead_unit=d["lead_unit"], starts_on=d["starts_on"],
-                                  due_on=d["due_on"])
+            goal = PS.create_goal(
+                request.user,
+                title=d["title"],
+                description=d["description"],
+                source_kind=d["source_kind"],
+                alliance_goal=alliance_goal,
+                follow_up=follow_up,
+                directive_ref=d["directive_ref"],
+                directive_issuer=d["directive_issuer"],
+                region=region,
+                lead_unit=d["lead_unit"],
+                starts_on=d["starts_on"],
+                due_on=d["due_on"],
+            )
         except DomainError as e:
             _fail(form, e)
         else:
@@ -133,8 +154,12 @@ def _source_choices(user):
     from gongzhi.alliances.models import Goal as AllianceGoal
     from gongzhi.consult.models import FollowUp
 
-    ag = P.perm.scope(user, AllianceGoal.objects.filter(status="approved").select_related("alliance"), P.MANAGE,
-                      region_field="alliance__region")[:50]
+    ag = P.perm.scope(
+        user,
+        AllianceGoal.objects.filter(status="approved").select_related("alliance"),
+        P.MANAGE,
+        region_field="alliance__region",
+    )[:50]
     fu = P.scope(user, FollowUp.objects.filter(status="open"), P.MANAGE)[:100]
     return {"alliance_goals": ag, "follow_ups": fu}
 
@@ -148,8 +173,7 @@ def goal_detail(request, pk):
     user = request.user
     manage = PS.can_manage(user, goal)
     supervise = P.allowed(user, P.SUPERVISE, goal)
-    forms = {"feedback": F.FeedbackForm(prefix="fb"), "link": F.LinkForm(prefix="ln"),
-             "flag": F.FlagForm(prefix="fl")}
+    forms = {"feedback": F.FeedbackForm(prefix="fb"), "link": F.LinkForm(prefix="ln"), "flag": F.FlagForm(prefix="fl")}
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -184,8 +208,13 @@ def goal_detail(request, pk):
                 messages.success(request, _t("调整申请已审批"))
                 return redirect("plans:goal", pk=goal.pk)
             elif action in ("close", "cancel"):
-                PS.close_goal(user, goal, version=request.POST.get("version") or None, cancel=action == "cancel",
-                              reason=request.POST.get("reason", ""))
+                PS.close_goal(
+                    user,
+                    goal,
+                    version=request.POST.get("version") or None,
+                    cancel=action == "cancel",
+                    reason=request.POST.get("reason", ""),
+                )
                 messages.success(request, _t("目标已关闭"))
                 return redirect("plans:goal", pk=goal.pk)
         except DomainError as e:
@@ -206,16 +235,27 @@ def goal_detail(request, pk):
         except DomainError:
             pass
         by_kind[ln.get_kind_display()].append((ln, rec_url))
-    return render(request, "plans/goal.html", {
-        "goal": goal, "summary": summary, "tree": tree, "cancelled": [t for t in tasks if t.state == "cancelled"],
-        "timeline": PS.timeline(goal)[::-1], "links": dict(by_kind), "manage": manage, "supervise": supervise,
-        "flags": SupervisionFlag.objects.filter(task__goal=goal).select_related("task"),
-        "pending": Adjustment.objects.filter(task__goal=goal, status="requested").select_related("task"),
-        "adjustments": Adjustment.objects.filter(task__goal=goal).select_related("task", "requested_by"),
-        "feedback": goal.feedback.select_related("unit", "task"), "forms": forms,
-        "open_tasks": [t for t in tasks if t.state == "open"],
-        "source": _source_info(goal),
-    })
+    return render(
+        request,
+        "plans/goal.html",
+        {
+            "goal": goal,
+            "summary": summary,
+            "tree": tree,
+            "cancelled": [t for t in tasks if t.state == "cancelled"],
+            "timeline": PS.timeline(goal)[::-1],
+            "links": dict(by_kind),
+            "manage": manage,
+            "supervise": supervise,
+            "flags": SupervisionFlag.objects.filter(task__goal=goal).select_related("task"),
+            "pending": Adjustment.objects.filter(task__goal=goal, status="requested").select_related("task"),
+            "adjustments": Adjustment.objects.filter(task__goal=goal).select_related("task", "requested_by"),
+            "feedback": goal.feedback.select_related("unit", "task"),
+            "forms": forms,
+            "open_tasks": [t for t in tasks if t.state == "open"],
+            "source": _source_info(goal),
+        },
+    )
 
 
 def _source_info(goal: Goal) -> dict:
@@ -223,22 +263,36 @@ def _source_info(goal: Goal) -> dict:
 
     if goal.alliance_goal_id:
         ag = goal.alliance_goal
-        return {"label": f"{ag.alliance.name}：{ag.title}", "url": reverse("alliances:detail", args=[ag.alliance.code]),
-                "note": ag.decision_reason}
+        return {
+            "label": f"{ag.alliance.name}：{ag.title}",
+            "url": reverse("alliances:detail", args=[ag.alliance.code]),
+            "note": ag.decision_reason,
+        }
     if goal.follow_up_id:
         fu = goal.follow_up
-        return {"label": fu.title, "url": reverse("consult:vote", args=[fu.vote_id]) if fu.vote_id else None,
-                "note": ""}
-    return {"label": f"{goal.directive_issuer.name if goal.directive_issuer else ''} {goal.directive_ref}",
-            "url": None, "note": ""}
+        return {
+            "label": fu.title,
+            "url": reverse("consult:vote", args=[fu.vote_id]) if fu.vote_id else None,
+            "note": "",
+        }
+    return {
+        "label": f"{goal.directive_issuer.name if goal.directive_issuer else ''} {goal.directive_ref}",
+        "url": None,
+        "note": "",
+    }
 
 
 def _unit_candidates(goal: Goal):
     """Units a task may be given to: those of the goal's region subtree and the departments above it."""
     ancestors = [p for p in goal.region.path.strip("/").split("/") if p]
-    return (Unit.objects.filter(Q(region__path__startswith=goal.region.path)
-                                | Q(region__code__in=ancestors, kind__in=("department", "government")))
-            .exclude(kind__in=HOUSEHOLD_KINDS).order_by("region__path", "code")[:400])
+    return (
+        Unit.objects.filter(
+            Q(region__path__startswith=goal.region.path)
+            | Q(region__code__in=ancestors, kind__in=("department", "government"))
+        )
+        .exclude(kind__in=HOUSEHOLD_KINDS)
+        .order_by("region__path", "code")[:400]
+    )
 
 
 @login_required
@@ -256,11 +310,22 @@ def task_new(request, pk):
         params = {"category": d["category"]} if d["category"] else {}
         try:
             parent = goal.tasks.filter(pk=d["parent"]).first() if d["parent"] else None
-            task = PS.add_task(request.user, goal, title=d["title"], unit=d["unit"], deadline=d["deadline"],
-                               quality_standard=d["quality_standard"], indicator_name=d["indicator_name"],
-                               indicator_unit=d["indicator_unit"], baseline=d["baseline"], target=d["target"],
-                               indicator_source=d["indicator_source"], indicator_params=params,
-                               weight=d["weight"] or 1, parent=parent)
+            task = PS.add_task(
+                request.user,
+                goal,
+                title=d["title"],
+                unit=d["unit"],
+                deadline=d["deadline"],
+                quality_standard=d["quality_standard"],
+                indicator_name=d["indicator_name"],
+                indicator_unit=d["indicator_unit"],
+                baseline=d["baseline"],
+                target=d["target"],
+                indicator_source=d["indicator_source"],
+                indicator_params=params,
+                weight=d["weight"] or 1,
+                parent=parent,
+            )
         except DomainError as e:
             _fail(form, e)
         else:
@@ -270,8 +335,11 @@ def task_new(request, pk):
             return redirect("plans:goal", pk=goal.pk)
     else:
         F.mark_invalid(form)
-    return render(request, "plans/task_form.html", {"goal": goal, "form": form, "units": _unit_candidates(goal),
-                                                    "tasks": goal.tasks.select_related("unit")})
+    return render(
+        request,
+        "plans/task_form.html",
+        {"goal": goal, "form": form, "units": _unit_candidates(goal), "tasks": goal.tasks.select_related("unit")},
+    )
 
 
 def _task_forms(task, data=None, which=None):
@@ -294,12 +362,19 @@ def _act(request, task, action, forms) -> bool:
     d = form.cleaned_data
     try:
         if action == "progress":
-            PS.report_progress(user, task, value=d["value"], progress=d["progress"], note=d["note"],
-                               version=d["version"])
+            PS.report_progress(
+                user, task, value=d["value"], progress=d["progress"], note=d["note"], version=d["version"]
+            )
             messages.success(request, _t("进度已报告：%(t)s") % {"t": task.title})
         elif action == "done":
-            PS.complete_task(user, task, evidence_kind=d["evidence_kind"], evidence_id=d["evidence_id"],
-                             note=d["note"], version=d["version"])
+            PS.complete_task(
+                user,
+                task,
+                evidence_kind=d["evidence_kind"],
+                evidence_id=d["evidence_id"],
+                note=d["note"],
+                version=d["version"],
+            )
             messages.success(request, _t("任务已完成：%(t)s") % {"t": task.title})
         elif action == "adjust":
             if PS.can_manage(user, task.goal) and request.POST.get("direct"):
@@ -326,13 +401,22 @@ def task_detail(request, pk):
         return redirect("plans:task", pk=task.pk)
     if action and not PS.can_act(request.user, task):
         messages.error(request, _t("无权办理该任务：不是您所在单位的任务"))
-    return render(request, "plans/task.html", {
-        "task": task, "forms": forms, "can_act": PS.can_act(request.user, task),
-        "manage": PS.can_manage(request.user, task.goal),
-        "overdue": S.is_overdue(task), "updates": task.updates.select_related("reporter_unit", "reported_by"),
-        "adjustments": task.adjustments.select_related("requested_by", "decided_by"),
-        "flags": task.flags.all(), "links": task.links.all(), "children": task.children.select_related("unit"),
-    })
+    return render(
+        request,
+        "plans/task.html",
+        {
+            "task": task,
+            "forms": forms,
+            "can_act": PS.can_act(request.user, task),
+            "manage": PS.can_manage(request.user, task.goal),
+            "overdue": S.is_overdue(task),
+            "updates": task.updates.select_related("reporter_unit", "reported_by"),
+            "adjustments": task.adjustments.select_related("requested_by", "decided_by"),
+            "flags": task.flags.all(),
+            "links": task.links.all(),
+            "children": task.children.select_related("unit"),
+        },
+    )
 
 
 @login_required
@@ -352,13 +436,23 @@ def inbox(request):
         flags[f.task_id].append(f)
     pending = set(Adjustment.objects.filter(task__in=tasks, status="requested").values_list("task_id", flat=True))
     for t in tasks:
-        forms = _task_forms(t, request.POST if acted and acted.pk == t.pk else None,
-                            action if acted and acted.pk == t.pk else None)
+        forms = _task_forms(
+            t, request.POST if acted and acted.pk == t.pk else None, action if acted and acted.pk == t.pk else None
+        )
         if acted and acted.pk == t.pk and _act(request, t, action, forms):
             return redirect(_next(request, "plans:inbox"))
-        rows.append({"task": t, "forms": forms, "overdue": S.is_overdue(t, today), "days": (t.deadline - today).days,
-                     "late": (today - t.deadline).days,
-                     "flags": flags[t.pk], "pending": t.pk in pending, "open": acted is not None and acted.pk == t.pk})
+        rows.append(
+            {
+                "task": t,
+                "forms": forms,
+                "overdue": S.is_overdue(t, today),
+                "days": (t.deadline - today).days,
+                "late": (today - t.deadline).days,
+                "flags": flags[t.pk],
+                "pending": t.pk in pending,
+                "open": acted is not None and acted.pk == t.pk,
+            }
+        )
     units = P.report_units(request.user)
     return render(request, "plans/inbox.html", {"rows": rows, "units": units, "link_kinds": Link.Kind.choices})
 
@@ -371,6 +465,8 @@ def check_now(request):
     except DomainError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _t("检查完成：新增逾期督办%(o)s项，指标偏离督办%(f)s项") % {
-            "o": out["overdue"], "f": out["off_track"]})
+        messages.success(
+            request,
+            _t("检查完成：新增逾期督办%(o)s项，指标偏离督办%(f)s项") % {"o": out["overdue"], "f": out["off_track"]},
+        )
     return redirect("plans:index")

@@ -14,8 +14,12 @@ class PrivacyConfig(AppConfig):
         api="gongzhi.privacy.api:router",
         urls=(Urls("", "gongzhi.privacy.urls"),),  # /account/my-data/, /privacy/person/<id>/export/
         jobs=(
-            Job("privacy.purge_expired", dt.timedelta(hours=24), "gongzhi.privacy.tasks.purge_expired",
-                "delete or anonymise personal data past its retention period (gongzhi/privacy/retention.py)"),
+            Job(
+                "privacy.purge_expired",
+                dt.timedelta(hours=24),
+                "gongzhi.privacy.tasks.purge_expired",
+                "delete or anonymise personal data past its retention period (gongzhi/privacy/retention.py)",
+            ),
         ),
         permissions=Permissions("gongzhi.privacy.perms:ROLE_ACTIONS", "gongzhi.privacy.perms:LABELS"),
     )

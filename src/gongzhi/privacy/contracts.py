@@ -14,5 +14,4 @@ class Purged(TypedDict):
     days: int
 
 
-PURGED = EventType("privacy.purged", Purged, "a batch of records past their retention period was deleted or "
-                   "anonymised")
+PURGED = EventType("privacy.purged", Purged, "a batch of records past their retention period was deleted or anonymised")

@@ -80,8 +80,9 @@ class Handler:
 def _requests_due(cutoff):
     from gongzhi.cases.models import OPEN_STATES, ServiceRequest
 
-    return (ServiceRequest.objects.exclude(state__in=OPEN_STATES).filter(updated_at__lt=cutoff)
-            .exclude(description=MARKER))
+    return (
+        ServiceRequest.objects.exclude(state__in=OPEN_STATES).filter(updated_at__lt=cutoff).exclude(description=MARKER)
+    )
 
 
 def _anonymise_requests(pks) -> int:
@@ -90,9 +91,17 @@ def _anonymise_requests(pks) -> int:
 
     numbers = list(ServiceRequest.objects.filter(pk__in=pks).values_list("number", flat=True))
     n = ServiceRequest.objects.filter(pk__in=pks).update(
-        description=MARKER, address="", reporter_name="", reporter_phone="", reporter_id_number="",
-        reporter_user=None, resolution=_blank_or_marker("resolution"),
-        lon=Round("lon", 3), lat=Round("lat", 3), version=F("version") + 1)
+        description=MARKER,
+        address="",
+        reporter_name="",
+        reporter_phone="",
+        reporter_id_number="",
+        reporter_user=None,
+        resolution=_blank_or_marker("resolution"),
+        lon=Round("lon", 3),
+        lat=Round("lat", 3),
+        version=F("version") + 1,
+    )
     Transition.objects.filter(request_id__in=pks).exclude(reason="").update(reason=MARKER)
     FollowUp.objects.filter(request_id__in=pks).exclude(note="").update(note=MARKER)
     Whistle.objects.filter(request_id__in=pks).exclude(reason="").update(reason=MARKER)
@@ -118,8 +127,9 @@ def _mediations_due(cutoff):
 def _anonymise_mediations(pks) -> int:
     from gongzhi.cases.models import MediationCase, MediationParty, MediationSession
 
-    n = MediationCase.objects.filter(pk__in=pks).update(title=MARKER, agreement=_blank_or_marker("agreement"),
-                                                        version=F("version") + 1)
+    n = MediationCase.objects.filter(pk__in=pks).update(
+        title=MARKER, agreement=_blank_or_marker("agreement"), version=F("version") + 1
+    )
     MediationParty.objects.filter(case_id__in=pks).update(name=MARKER, phone="")
     MediationSession.objects.filter(case_id__in=pks).update(notes=_blank_or_marker("notes"), place="")
     _forget("mediation", [str(pk) for pk in pks])
@@ -140,7 +150,7 @@ def _deleter(label: str, clock: str, extra: Q | None = None):
 def _statements_due(cutoff):
     from gongzhi.consult.models import Statement, Topic
 
-    ended = (Topic.objects.annotate(last=Max("phases__ends_at")).filter(last__lt=cutoff).values("pk"))
+    ended = Topic.objects.annotate(last=Max("phases__ends_at")).filter(last__lt=cutoff).values("pk")
     return Statement.objects.filter(topic__in=ended, author__isnull=False)
 
 
@@ -152,6 +162,7 @@ def _unlink_authors(pks) -> int:
 
 def _login_records():
     """django-axes' access and failure logs (when installed)."""
+
     def models():
         out = []
         for name, clock in (("AccessLog", "attempt_time"), ("AccessFailureLog", "attempt_time")):
@@ -172,8 +183,12 @@ def _login_records():
         def batch(self, size):
             out = []
             for i, (m, c) in enumerate(models()):
-                out += [(i, pk) for pk in m.objects.filter(**{f"{c}__lt": self.cutoff}).order_by("pk")
-                        .values_list("pk", flat=True)[: size - len(out)]]
+                out += [
+                    (i, pk)
+                    for pk in m.objects.filter(**{f"{c}__lt": self.cutoff})
+                    .order_by("pk")
+                    .values_list("pk", flat=True)[: size - len(out)]
+                ]
                 if len(out) >= size:
                     break
             return out
@@ -216,14 +231,18 @@ def _parse_kinds(kinds) -> list[str]:
     unknown = [k for k in kinds if k not in retention.PURGEABLE]
     if unknown:
         kept = [k for k in unknown if k in retention.BY_NAME]
-        why = (f"{'、'.join(kept)}不按期限清理（见保存期限表）" if kept and len(kept) == len(unknown)
-               else f"未知的记录类型：{'、'.join(unknown)}")
+        why = (
+            f"{'、'.join(kept)}不按期限清理（见保存期限表）"
+            if kept and len(kept) == len(unknown)
+            else f"未知的记录类型：{'、'.join(unknown)}"
+        )
         raise DomainError(f"{why}；可选：{', '.join(retention.PURGEABLE)}", field="kind")
     return list(dict.fromkeys(kinds))
 
 
-def purge(actor, *, kinds=None, now: dt.datetime | None = None, dry_run: bool = False,
-          batch_size: int = BATCH) -> dict[str, dict]:
+def purge(
+    actor, *, kinds=None, now: dt.datetime | None = None, dry_run: bool = False, batch_size: int = BATCH
+) -> dict[str, dict]:
     """Delete or anonymise every record whose retention period has passed at ``now``.
 
     Returns, per kind, ``{"action", "days", "cutoff", "rows"}`` (rows done, or due with ``dry_run``).
@@ -251,9 +270,13 @@ def purge(actor, *, kinds=None, now: dt.datetime | None = None, dry_run: bool = 
                     if not pks:
                         break
                     n = handler.apply(pks)
-                    emit(contracts.PURGED, aggregate_type="retention", aggregate_id=name, actor=actor,
-                         payload={"kind": name, "action": kind.action, "rows": n, "cutoff": row["cutoff"],
-                                  "days": days})
+                    emit(
+                        contracts.PURGED,
+                        aggregate_type="retention",
+                        aggregate_id=name,
+                        actor=actor,
+                        payload={"kind": name, "action": kind.action, "rows": n, "cutoff": row["cutoff"], "days": days},
+                    )
                 row["rows"] += n
                 if len(pks) < batch_size:
                     break
@@ -272,9 +295,14 @@ def export_own_data(actor, *, request=None, via: str = "page") -> dict:
         raise Forbidden("请先登录")
     person = getattr(actor, "person", None)  # a user without a person record has none
     data = export.collect(user=actor, person=person)
-    audit.record("personal_export", actor=actor, request=request, target=f"own_data:user:{actor.pk}",
-                 region=person.region if person else None,
-                 detail={"rows": export.row_count(data), "fields": ["all"], "via": via, "basis": "own_data"})
+    audit.record(
+        "personal_export",
+        actor=actor,
+        request=request,
+        target=f"own_data:user:{actor.pk}",
+        region=person.region if person else None,
+        detail={"rows": export.row_count(data), "fields": ["all"], "via": via, "basis": "own_data"},
+    )
     return data
 
 
@@ -295,9 +323,20 @@ def export_person_data(actor, person_id, *, reference: str, request=None, via: s
     data = export.collect(user=person.user, person=person)
     by = actor.get_username() if getattr(actor, "is_authenticated", False) else "system"
     data["produced_for"] = {"reference": reference, "by": by}
-    audit.record("personal_export", actor=actor, request=request, target=f"person:{person.pk}", region=person,
-                 detail={"rows": export.row_count(data), "fields": ["all"], "via": via, "basis": "written_request",
-                         "reference": reference})
+    audit.record(
+        "personal_export",
+        actor=actor,
+        request=request,
+        target=f"person:{person.pk}",
+        region=person,
+        detail={
+            "rows": export.row_count(data),
+            "fields": ["all"],
+            "via": via,
+            "basis": "written_request",
+            "reference": reference,
+        },
+    )
     return data
 
 

@@ -37,8 +37,7 @@ def my_data(request):
         "service_records": len((data["volunteer"] or {}).get("service_records") or []),
         "notifications": len(data["incidents"]["notifications"]),
     }
-    return render(request, "privacy/my_data.html", {"person": person, "counts": counts,
-                                                     "periods": retention.table()})
+    return render(request, "privacy/my_data.html", {"person": person, "counts": counts, "periods": retention.table()})
 
 
 @login_required
@@ -60,13 +59,18 @@ def person_export(request, pk):
     if request.method == "POST":
         reference = request.POST.get("reference", "")
         try:
-            data = services.export_person_data(request.user, person.pk, reference=reference, request=request,
-                                               via="page")
+            data = services.export_person_data(
+                request.user, person.pk, reference=reference, request=request, via="page"
+            )
         except DomainError as exc:
             if exc.field != "reference":
                 raise
             error = exc.message
         else:
             return _download(data, f"person-{person.pk}")
-    return render(request, "privacy/person_export.html", {"person": person, "error": error, "reference": reference},
-                  status=400 if error else 200)
+    return render(
+        request,
+        "privacy/person_export.html",
+        {"person": person, "error": error, "reference": reference},
+        status=400 if error else 200,
+    )

@@ -1,6 +1,5 @@
 """Pool endpoints of the JSON API (mounted at /api/v1/pool/)."""
 
-
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
@@ -73,27 +72,67 @@ class WithdrawIn(Schema):
 
 
 def resource_out(r: PoolResource) -> dict:
-    return {"id": r.pk, "name": r.name, "owner": r.owner.code, "owner_name": r.owner.name, "kind": r.kind,
-            "quantity": r.quantity, "unit_label": r.unit_label, "skills": r.skills, "certificates": r.certificates,
-            "lon": r.lon, "lat": r.lat, "grid": r.grid.code if r.grid_id else None, "region": r.region.code,
-            "share_with_paired": r.share_with_paired, "use_cost": r.use_cost, "conditions": r.conditions,
-            "status": r.status}
+    return {
+        "id": r.pk,
+        "name": r.name,
+        "owner": r.owner.code,
+        "owner_name": r.owner.name,
+        "kind": r.kind,
+        "quantity": r.quantity,
+        "unit_label": r.unit_label,
+        "skills": r.skills,
+        "certificates": r.certificates,
+        "lon": r.lon,
+        "lat": r.lat,
+        "grid": r.grid.code if r.grid_id else None,
+        "region": r.region.code,
+        "share_with_paired": r.share_with_paired,
+        "use_cost": r.use_cost,
+        "conditions": r.conditions,
+        "status": r.status,
+    }
 
 
 def assignment_out(a: Assignment) -> dict:
-    return {"id": a.pk, "need": a.need_id, "resource": a.resource_id, "resource_name": a.resource.name,
-            "quantity": a.quantity, "delivered_quantity": a.delivered_quantity, "status": a.status,
-            "distance_m": a.distance_m, "unit_cost": a.unit_cost, "cost": a.cost, "rank": a.rank,
-            "candidates": a.candidates, "explanation": a.explanation, "checks": a.checks, "note": a.note,
-            "reason": a.reason}
+    return {
+        "id": a.pk,
+        "need": a.need_id,
+        "resource": a.resource_id,
+        "resource_name": a.resource.name,
+        "quantity": a.quantity,
+        "delivered_quantity": a.delivered_quantity,
+        "status": a.status,
+        "distance_m": a.distance_m,
+        "unit_cost": a.unit_cost,
+        "cost": a.cost,
+        "rank": a.rank,
+        "candidates": a.candidates,
+        "explanation": a.explanation,
+        "checks": a.checks,
+        "note": a.note,
+        "reason": a.reason,
+    }
 
 
 def need_out(n: PoolNeed, *, detail: bool = False) -> dict:
-    d = {"id": n.pk, "title": n.title, "kind": n.kind, "quantity": n.quantity,
-         "priority": Priority(n.priority).name.lower(), "source": n.source, "source_ref": n.source_ref,
-         "skills": n.skills, "certificates": n.certificates, "deadline": n.deadline, "lon": n.lon, "lat": n.lat,
-         "grid": n.grid.code if n.grid_id else None, "region": n.region.code, "status": n.status,
-         "progress": S.need_progress(n)}
+    d = {
+        "id": n.pk,
+        "title": n.title,
+        "kind": n.kind,
+        "quantity": n.quantity,
+        "priority": Priority(n.priority).name.lower(),
+        "source": n.source,
+        "source_ref": n.source_ref,
+        "skills": n.skills,
+        "certificates": n.certificates,
+        "deadline": n.deadline,
+        "lon": n.lon,
+        "lat": n.lat,
+        "grid": n.grid.code if n.grid_id else None,
+        "region": n.region.code,
+        "status": n.status,
+        "progress": S.need_progress(n),
+    }
     if detail:
         d["assignments"] = [assignment_out(a) for a in n.assignments.select_related("resource").order_by("id")]
     return d
@@ -130,8 +169,7 @@ def withdraw(request, rid: int, data: WithdrawIn):
 
 
 @router.get("/needs", response={200: list[dict]})
-def list_needs(request, status: str = "open", priority: str | None = None, kind: str | None = None,
-               limit: Limit = 200):
+def list_needs(request, status: str = "open", priority: str | None = None, kind: str | None = None, limit: Limit = 200):
     qs = S.visible_needs(request.user).select_related("grid")
     if status:
         qs = qs.filter(status=status)
@@ -158,12 +196,22 @@ def raise_need(request, data: NeedIn):
 def get_need(request, nid: int):
     n = S.get_need(request.user, nid)
     d = need_out(n, detail=True)
-    d["suggestions"] = [
-        {"resource": s["resource"].pk, "name": s["resource"].name, "owner": s["resource"].owner.code,
-         "available": s["available"], "distance_m": s["distance_m"], "unit_cost": s["unit_cost"],
-         "checks": s["checks"]}
-        for s in S.suggestions(n)
-    ] if n.status == "open" else []
+    d["suggestions"] = (
+        [
+            {
+                "resource": s["resource"].pk,
+                "name": s["resource"].name,
+                "owner": s["resource"].owner.code,
+                "available": s["available"],
+                "distance_m": s["distance_m"],
+                "unit_cost": s["unit_cost"],
+                "checks": s["checks"],
+            }
+            for s in S.suggestions(n)
+        ]
+        if n.status == "open"
+        else []
+    )
     return 200, d
 
 
@@ -176,15 +224,25 @@ def run(request, data: RunIn):
         if region is None:
             raise NotFound(f"没有代码为{data.region}的区域")
     r = S.run_matching(request.user, region=region, method=data.method)
-    return 201, {"run": r.pk, "method": r.method, "needs": r.needs, "resources": r.resources,
-                 "assignments": r.assignments, "served": r.served, "demand": r.demand,
-                 "total_cost": r.total_cost, "seconds": r.seconds}
+    return 201, {
+        "run": r.pk,
+        "method": r.method,
+        "needs": r.needs,
+        "resources": r.resources,
+        "assignments": r.assignments,
+        "served": r.served,
+        "demand": r.demand,
+        "total_cost": r.total_cost,
+        "seconds": r.seconds,
+    }
 
 
 @router.get("/inbox", response={200: list[dict]})
 def inbox(request):
-    return [assignment_out(a) | {"need_title": a.need.title, "priority": Priority(a.need.priority).name.lower()}
-            for a in S.inbox(request.user).select_related("resource")[:500]]
+    return [
+        assignment_out(a) | {"need_title": a.need.title, "priority": Priority(a.need.priority).name.lower()}
+        for a in S.inbox(request.user).select_related("resource")[:500]
+    ]
 
 
 @router.post("/assignments/{aid}/respond", response={200: dict, **ERRORS})
@@ -228,13 +286,36 @@ def pool_map(request, kind: str | None = None, priority: str | None = None, stat
         needs = needs.none()
     feats = []
     for n in needs[:2000]:
-        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [n.lon, n.lat]},
-                      "properties": {"type": "need", "id": n.pk, "title": n.title, "kind": n.kind,
-                                     "quantity": n.quantity, "priority": n.priority,
-                                     "priority_label": str(n.get_priority_display()), "status": n.status,
-                                     "status_label": str(n.get_status_display())}})
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [n.lon, n.lat]},
+                "properties": {
+                    "type": "need",
+                    "id": n.pk,
+                    "title": n.title,
+                    "kind": n.kind,
+                    "quantity": n.quantity,
+                    "priority": n.priority,
+                    "priority_label": str(n.get_priority_display()),
+                    "status": n.status,
+                    "status_label": str(n.get_status_display()),
+                },
+            }
+        )
     for r in resources[:2000]:
-        feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-                      "properties": {"type": "resource", "id": r.pk, "title": r.name, "kind": r.kind,
-                                     "quantity": r.quantity, "owner": r.owner.name}})
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "type": "resource",
+                    "id": r.pk,
+                    "title": r.name,
+                    "kind": r.kind,
+                    "quantity": r.quantity,
+                    "owner": r.owner.name,
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}

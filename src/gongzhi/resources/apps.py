@@ -12,8 +12,10 @@ class ResourcesConfig(AppConfig):
 
     manifest = Manifest(
         api="gongzhi.resources.api:router",
-        urls=(Urls("resources/", "gongzhi.resources.urls"),
-              Urls("pool/", "gongzhi.resources.legacy_urls")),  # old links: 308 to /resources/
+        urls=(
+            Urls("resources/", "gongzhi.resources.urls"),
+            Urls("pool/", "gongzhi.resources.legacy_urls"),
+        ),  # old links: 308 to /resources/
         demo=DemoStep("gongzhi.resources.demo:generate", 30),
         permissions=Permissions("gongzhi.resources.services:POOL_ACTIONS", "gongzhi.resources.services:ACTION_LABELS"),
         subscribers=("gongzhi.resources.subscribers",),  # needs from alliances, requests and bypasses reach the pool

@@ -74,8 +74,11 @@ RESOURCE_OFFERED = EventType("resources.resource_offered", ResourceOffered, "a u
 NEED_RAISED = EventType("resources.need_raised", NeedRaised, "a need was registered with its priority class")
 NEED_CANCELLED = EventType("resources.need_cancelled", NeedCancelled, "an open need was cancelled")
 MATCHED = EventType("resources.matched", Matched, "the matcher proposed assignments for a region's open needs")
-RESOURCE_WITHDRAWN = EventType("resources.resource_withdrawn", ResourceWithdrawn,
-                               "the owner took a resource out of the pool; its assignments were repaired")
+RESOURCE_WITHDRAWN = EventType(
+    "resources.resource_withdrawn",
+    ResourceWithdrawn,
+    "the owner took a resource out of the pool; its assignments were repaired",
+)
 RESPONSE = EventType("resources.response", Response, "the owner accepted or declined a proposed assignment")
 DISPATCHED = EventType("resources.dispatched", Dispatched, "the owner sent the committed units")
 DELIVERED = EventType("resources.delivered", Delivered, "the recipient confirmed the quantity received")

@@ -24,16 +24,21 @@ def _aware(day: dt.date) -> dt.datetime:
 def idle_qs(region: Region, end: dt.date) -> QuerySet[PoolResource]:
     """Active resources registered before the idle window and not assigned within it."""
     since = _aware(end - dt.timedelta(days=IDLE_DAYS))
-    used = Assignment.objects.filter(created_at__gte=since, created_at__lt=_aware(end)) \
-        .exclude(status__in=["declined", "superseded"]).values("resource_id")
-    return PoolResource.objects.filter(region__path__startswith=region.path, status="active",
-                                       created_at__lt=since).exclude(pk__in=used)
+    used = (
+        Assignment.objects.filter(created_at__gte=since, created_at__lt=_aware(end))
+        .exclude(status__in=["declined", "superseded"])
+        .values("resource_id")
+    )
+    return PoolResource.objects.filter(
+        region__path__startswith=region.path, status="active", created_at__lt=since
+    ).exclude(pk__in=used)
 
 
 @figure("resources.resources_active", label="公共池可用资源", unit="count")
 def resources_active(region: Region, start: dt.date, end: dt.date) -> int:
-    return PoolResource.objects.filter(region__path__startswith=region.path, status="active",
-                                       created_at__lt=_aware(end)).count()
+    return PoolResource.objects.filter(
+        region__path__startswith=region.path, status="active", created_at__lt=_aware(end)
+    ).count()
 
 
 @figure("resources.resources_idle", label="闲置资源(90天未调用)", unit="count")
@@ -43,11 +48,13 @@ def resources_idle(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("resources.needs_open", label="待满足的需求", unit="count")
 def needs_open(region: Region, start: dt.date, end: dt.date) -> int:
-    return PoolNeed.objects.filter(region__path__startswith=region.path, status="open",
-                                   created_at__lt=_aware(end)).count()
+    return PoolNeed.objects.filter(
+        region__path__startswith=region.path, status="open", created_at__lt=_aware(end)
+    ).count()
 
 
 @figure("resources.needs_closed", label="本期闭环的需求", unit="count")
 def needs_closed(region: Region, start: dt.date, end: dt.date) -> int:
-    return PoolNeed.objects.filter(region__path__startswith=region.path, status="closed",
-                                   closed_at__gte=_aware(start), closed_at__lt=_aware(end)).count()
+    return PoolNeed.objects.filter(
+        region__path__startswith=region.path, status="closed", closed_at__gte=_aware(start), closed_at__lt=_aware(end)
+    ).count()

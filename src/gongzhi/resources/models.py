@@ -46,29 +46,36 @@ class PoolResource(models.Model):
         WITHDRAWN = "withdrawn", _("已撤回")
 
     name = models.CharField(_("名称"), max_length=120)
-    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pool_resources",
-                              verbose_name=_("所有单位"))
+    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="pool_resources", verbose_name=_("所有单位"))
     kind = models.CharField(_("类别"), max_length=16, choices=Kind.choices)
     quantity = models.PositiveIntegerField(_("可用数量"))
     unit_label = models.CharField(_("计量单位"), max_length=16, blank=True)
     skills = models.JSONField(_("技能"), default=list, blank=True)
     certificates = models.JSONField(_("资质(领域→等级)"), default=dict, blank=True)
-    volunteer = models.ForeignKey("volunteers.Volunteer", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="pool_resources", verbose_name=_("志愿者"))
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pool_resources",
+        verbose_name=_("志愿者"),
+    )
     available_from = models.DateTimeField(_("可用开始"), null=True, blank=True)
     available_until = models.DateTimeField(_("可用结束"), null=True, blank=True)
     lon = models.FloatField(_("经度"))
     lat = models.FloatField(_("纬度"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("网格"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("网格")
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
     share_with_paired = models.BooleanField(_("与结对乡镇共享"), default=False)
     use_cost = models.PositiveIntegerField(_("使用成本"), default=0)
     conditions = models.CharField(_("使用条件"), max_length=300, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -101,12 +108,14 @@ class PoolNeed(models.Model):
     max_distance_m = models.PositiveIntegerField(_("最大距离(米)"), null=True, blank=True)
     lon = models.FloatField(_("经度"))
     lat = models.FloatField(_("纬度"))
-    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("网格"))
+    grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("网格")
+    )
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
@@ -126,8 +135,9 @@ class MatchRun(models.Model):
 
     method = models.CharField(max_length=32)
     region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     seconds = models.FloatField(default=0)
     needs = models.PositiveIntegerField(default=0)
@@ -171,11 +181,13 @@ class Assignment(models.Model):
     note = models.CharField(max_length=300, blank=True)
     reason = models.CharField(_("原因"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     responded_at = models.DateTimeField(null=True, blank=True)
-    delivered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     delivered_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 

@@ -191,10 +191,25 @@ def need_progress(need: PoolNeed) -> dict[str, int]:
 
 
 @transaction.atomic
-def offer_resource(actor, *, owner: Unit, name: str, kind: str, quantity: int, lon=None, lat=None,
-                   unit_label: str = "", skills=(), certificates=None, available_from=None, available_until=None,
-                   share_with_paired: bool = False, use_cost: int = 0, conditions: str = "",
-                   volunteer=None) -> PoolResource:
+def offer_resource(
+    actor,
+    *,
+    owner: Unit,
+    name: str,
+    kind: str,
+    quantity: int,
+    lon=None,
+    lat=None,
+    unit_label: str = "",
+    skills=(),
+    certificates=None,
+    available_from=None,
+    available_until=None,
+    share_with_paired: bool = False,
+    use_cost: int = 0,
+    conditions: str = "",
+    volunteer=None,
+) -> PoolResource:
     """A unit offers a resource to the pool: it keeps ownership, the pool gets use rights."""
     if owner is None:
         raise DomainError("请选择资源所属单位", field="owner")
@@ -212,22 +227,62 @@ def offer_resource(actor, *, owner: Unit, name: str, kind: str, quantity: int, l
         lon, lat = owner.lon, owner.lat
     grid, region = _locate(lon, lat)
     r = PoolResource.objects.create(
-        name=name.strip(), owner=owner, kind=kind, quantity=quantity, unit_label=unit_label,
-        skills=_clean_list(skills, "skills"), certificates=_clean_levels(certificates, "certificates"),
-        available_from=available_from, available_until=available_until, lon=float(lon), lat=float(lat), grid=grid,
-        region=region, share_with_paired=share_with_paired, use_cost=use_cost, conditions=conditions,
-        volunteer=volunteer, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        name=name.strip(),
+        owner=owner,
+        kind=kind,
+        quantity=quantity,
+        unit_label=unit_label,
+        skills=_clean_list(skills, "skills"),
+        certificates=_clean_levels(certificates, "certificates"),
+        available_from=available_from,
+        available_until=available_until,
+        lon=float(lon),
+        lat=float(lat),
+        grid=grid,
+        region=region,
+        share_with_paired=share_with_paired,
+        use_cost=use_cost,
+        conditions=conditions,
+        volunteer=volunteer,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    emit(C.RESOURCE_OFFERED, aggregate_type="pool_resource", aggregate_id=r.pk, region=region, actor=actor,
-         payload={"name": r.name, "owner": owner.code, "kind": kind, "quantity": quantity, "grid": grid.code,
-                  "shared_with_paired": share_with_paired})
+    emit(
+        C.RESOURCE_OFFERED,
+        aggregate_type="pool_resource",
+        aggregate_id=r.pk,
+        region=region,
+        actor=actor,
+        payload={
+            "name": r.name,
+            "owner": owner.code,
+            "kind": kind,
+            "quantity": quantity,
+            "grid": grid.code,
+            "shared_with_paired": share_with_paired,
+        },
+    )
     return r
 
 
 @transaction.atomic
-def raise_need(actor, *, title: str, kind: str, quantity: int, priority=Priority.BASIC, lon=None, lat=None,
-               source: str = Source.DIRECT, source_ref: str = "", skills=(), certificates=None, window_start=None,
-               window_end=None, deadline=None, max_distance_m: int | None = None) -> PoolNeed:
+def raise_need(
+    actor,
+    *,
+    title: str,
+    kind: str,
+    quantity: int,
+    priority=Priority.BASIC,
+    lon=None,
+    lat=None,
+    source: str = Source.DIRECT,
+    source_ref: str = "",
+    skills=(),
+    certificates=None,
+    window_start=None,
+    window_end=None,
+    deadline=None,
+    max_distance_m: int | None = None,
+) -> PoolNeed:
     """Register a need with its priority class (emergency before livelihood before development)."""
     if not (title or "").strip():
         raise DomainError("请填写需求内容", field="title")
@@ -248,15 +303,39 @@ def raise_need(actor, *, title: str, kind: str, quantity: int, priority=Priority
     grid, region = _locate(lon, lat)
     require(actor, RAISE, region)
     n = PoolNeed.objects.create(
-        title=title.strip(), kind=kind, quantity=quantity, priority=priority, source=source, source_ref=source_ref,
-        skills=_clean_list(skills, "skills"), certificates=_clean_levels(certificates, "certificates"),
-        window_start=window_start, window_end=window_end, deadline=deadline, max_distance_m=max_distance_m,
-        lon=float(lon), lat=float(lat), grid=grid, region=region,
+        title=title.strip(),
+        kind=kind,
+        quantity=quantity,
+        priority=priority,
+        source=source,
+        source_ref=source_ref,
+        skills=_clean_list(skills, "skills"),
+        certificates=_clean_levels(certificates, "certificates"),
+        window_start=window_start,
+        window_end=window_end,
+        deadline=deadline,
+        max_distance_m=max_distance_m,
+        lon=float(lon),
+        lat=float(lat),
+        grid=grid,
+        region=region,
         raised_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    emit(C.NEED_RAISED, aggregate_type="pool_need", aggregate_id=n.pk, region=region, actor=actor,
-         payload={"title": n.title, "kind": kind, "quantity": quantity, "priority": Priority(priority).name.lower(),
-                  "source": source, "grid": grid.code})
+    emit(
+        C.NEED_RAISED,
+        aggregate_type="pool_need",
+        aggregate_id=n.pk,
+        region=region,
+        actor=actor,
+        payload={
+            "title": n.title,
+            "kind": kind,
+            "quantity": quantity,
+            "priority": Priority(priority).name.lower(),
+            "source": source,
+            "grid": grid.code,
+        },
+    )
     return n
 
 
@@ -270,11 +349,18 @@ def cancel_need(actor, need: PoolNeed, *, reason: str = "") -> PoolNeed:
         raise DomainError("只有待满足的需求可以取消", field="status")
     if need.assignments.filter(status__in=[Assignment.Status.ACCEPTED, Assignment.Status.IN_TRANSIT]).exists():
         raise DomainError("已有资源方承诺或在途，不能取消；请先与资源方协商", code=C.ResourcesError.COMMITTED)
-    need.assignments.filter(status=Assignment.Status.PROPOSED).update(status=Assignment.Status.SUPERSEDED,
-                                                                      reason="需求已取消")
+    need.assignments.filter(status=Assignment.Status.PROPOSED).update(
+        status=Assignment.Status.SUPERSEDED, reason="需求已取消"
+    )
     _bump(PoolNeed, need, None, status=PoolNeed.Status.CANCELLED, closed_at=_now())
-    emit(C.NEED_CANCELLED, aggregate_type="pool_need", aggregate_id=need.pk, region=need.region, actor=actor,
-         payload={"reason": reason})
+    emit(
+        C.NEED_CANCELLED,
+        aggregate_type="pool_need",
+        aggregate_id=need.pk,
+        region=need.region,
+        actor=actor,
+        payload={"reason": reason},
+    )
     return need
 
 
@@ -317,43 +403,72 @@ class _Builder:
                     certs[c.field] = max(certs.get(c.field, 0), c.level)
         x, y = self.xy(r.lon, r.lat)
         return M.Resource(
-            id=r.pk if rid is None else rid, owner=r.owner.name, kind=r.kind, capacity=max(0, capacity), x=x, y=y,
-            skills=frozenset(skills), certificates=certs,
-            available=M.Window(r.available_from, r.available_until), region=st.code if st else None,
-            shareable_with=shared, use_cost=r.use_cost, conditions=(r.conditions,) if r.conditions else (),
+            id=r.pk if rid is None else rid,
+            owner=r.owner.name,
+            kind=r.kind,
+            capacity=max(0, capacity),
+            x=x,
+            y=y,
+            skills=frozenset(skills),
+            certificates=certs,
+            available=M.Window(r.available_from, r.available_until),
+            region=st.code if st else None,
+            shareable_with=shared,
+            use_cost=r.use_cost,
+            conditions=(r.conditions,) if r.conditions else (),
         )
 
     def need(self, n: PoolNeed, quantity: int) -> M.Need:
         st = self.street(n.region)
         x, y = self.xy(n.lon, n.lat)
         return M.Need(
-            id=n.pk, kind=n.kind, quantity=quantity, priority=n.priority, x=x, y=y, skills=frozenset(n.skills),
-            certificates=dict(n.certificates), window=M.Window(n.window_start, n.window_end), deadline=n.deadline,
-            region=st.code if st else None, max_distance_m=float(n.max_distance_m) if n.max_distance_m else None,
+            id=n.pk,
+            kind=n.kind,
+            quantity=quantity,
+            priority=n.priority,
+            x=x,
+            y=y,
+            skills=frozenset(n.skills),
+            certificates=dict(n.certificates),
+            window=M.Window(n.window_start, n.window_end),
+            deadline=n.deadline,
+            region=st.code if st else None,
+            max_distance_m=float(n.max_distance_m) if n.max_distance_m else None,
             source=n.source,
         )
 
 
 def _resource_rows():
-    return (PoolResource.objects.filter(status=PoolResource.Status.ACTIVE)
-            .select_related("owner__region", "region", "volunteer")
-            .prefetch_related("volunteer__certificates"))
+    return (
+        PoolResource.objects.filter(status=PoolResource.Status.ACTIVE)
+        .select_related("owner__region", "region", "volunteer")
+        .prefetch_related("volunteer__certificates")
+    )
 
 
-def _store(a: M.Assignment, run: MatchRun, need_id: int, resource_id: int, quantity: int | None = None,
-           note: str = "") -> Assignment:
+def _store(
+    a: M.Assignment, run: MatchRun, need_id: int, resource_id: int, quantity: int | None = None, note: str = ""
+) -> Assignment:
     ex = a.explanation
     return Assignment(
-        need_id=need_id, resource_id=resource_id, run=run, quantity=quantity or a.quantity,
-        distance_m=round(a.distance_m, 1), unit_cost=a.unit_cost, rank=a.rank, candidates=a.candidates,
-        explanation=ex.text, checks=[{"rule": c.rule, "passed": c.passed, "detail": c.detail} for c in ex.checks],
+        need_id=need_id,
+        resource_id=resource_id,
+        run=run,
+        quantity=quantity or a.quantity,
+        distance_m=round(a.distance_m, 1),
+        unit_cost=a.unit_cost,
+        rank=a.rank,
+        candidates=a.candidates,
+        explanation=ex.text,
+        checks=[{"rule": c.rule, "passed": c.passed, "detail": c.detail} for c in ex.checks],
         note=(note or a.note)[:300],
     )
 
 
 @transaction.atomic
-def run_matching(actor, *, region: Region | None = None, method: str = "flow",
-                 config: M.MatchConfig = M.DEFAULT_CONFIG) -> MatchRun:
+def run_matching(
+    actor, *, region: Region | None = None, method: str = "flow", config: M.MatchConfig = M.DEFAULT_CONFIG
+) -> MatchRun:
     """Match the open needs of ``region`` (default: the actor's home region) to the pool.
 
     Proposals not yet answered in that region are replaced by the new plan;
@@ -367,10 +482,14 @@ def run_matching(actor, *, region: Region | None = None, method: str = "flow",
     if method not in ("flow", "greedy"):
         raise DomainError("匹配方法须为 flow 或 greedy", field="method")
     _lock_pool()
-    needs = list(PoolNeed.objects.select_for_update(of=("self",), no_key=True).filter(
-        status=PoolNeed.Status.OPEN, region__path__startswith=region.path).order_by("pk"))
+    needs = list(
+        PoolNeed.objects.select_for_update(of=("self",), no_key=True)
+        .filter(status=PoolNeed.Status.OPEN, region__path__startswith=region.path)
+        .order_by("pk")
+    )
     superseded = Assignment.objects.filter(need__in=needs, status=Assignment.Status.PROPOSED).update(
-        status=Assignment.Status.SUPERSEDED, reason="被新一轮匹配替代")
+        status=Assignment.Status.SUPERSEDED, reason="被新一轮匹配替代"
+    )
     b = _Builder(config)
     rows = list(_resource_rows())
     used = used_by_resource(r.pk for r in rows)
@@ -383,15 +502,35 @@ def run_matching(actor, *, region: Region | None = None, method: str = "flow",
             mneeds.append(b.need(n, left))
     plan = (M.solve if method == "flow" else M.greedy)(resources, mneeds, config)
     run = MatchRun.objects.create(
-        method=plan.method, region=region, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        seconds=plan.seconds, needs=len(mneeds), resources=len(resources), assignments=len(plan.assignments),
-        served=plan.served_total, demand=sum(n.quantity for n in mneeds), total_cost=plan.total_cost,
+        method=plan.method,
+        region=region,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        seconds=plan.seconds,
+        needs=len(mneeds),
+        resources=len(resources),
+        assignments=len(plan.assignments),
+        served=plan.served_total,
+        demand=sum(n.quantity for n in mneeds),
+        total_cost=plan.total_cost,
     )
     Assignment.objects.bulk_create([_store(a, run, a.need_id, a.resource_id) for a in plan.assignments])
-    emit(C.MATCHED, aggregate_type="match_run", aggregate_id=run.pk, region=region, actor=actor,
-         payload={"method": plan.method, "needs": run.needs, "resources": run.resources, "served": run.served,
-                  "demand": run.demand, "total_cost": run.total_cost, "replaced_proposals": superseded,
-                  "shortfalls": {str(k): v for k, v in plan.shortfalls.items()}})
+    emit(
+        C.MATCHED,
+        aggregate_type="match_run",
+        aggregate_id=run.pk,
+        region=region,
+        actor=actor,
+        payload={
+            "method": plan.method,
+            "needs": run.needs,
+            "resources": run.resources,
+            "served": run.served,
+            "demand": run.demand,
+            "total_cost": run.total_cost,
+            "replaced_proposals": superseded,
+            "shortfalls": {str(k): v for k, v in plan.shortfalls.items()},
+        },
+    )
     return run
 
 
@@ -405,17 +544,24 @@ def suggestions(need: PoolNeed, *, limit: int = 5) -> list[dict]:
     res = [b.resource(r, r.quantity - used.get(r.pk, 0)) for r in rows]
     out = []
     for s in M.suggest(b.need(need, left), res, limit=limit):
-        out.append({"resource": by_id[s.resource.id], "distance_m": round(s.distance_m), "unit_cost": s.unit_cost,
-                    "available": s.available,
-                    "checks": [{"rule": c.rule, "passed": c.passed, "detail": c.detail} for c in s.checks]})
+        out.append(
+            {
+                "resource": by_id[s.resource.id],
+                "distance_m": round(s.distance_m),
+                "unit_cost": s.unit_cost,
+                "available": s.available,
+                "checks": [{"rule": c.rule, "passed": c.passed, "detail": c.detail} for c in s.checks],
+            }
+        )
     return out
 
 
 # ----------------------------------------------------------------- repair on drop-out
 
 
-def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment: Assignment | None = None,
-            reason: str) -> MatchRun | None:
+def _repair(
+    actor, *, drop_resource: PoolResource | None = None, drop_assignment: Assignment | None = None, reason: str
+) -> MatchRun | None:
     """Repair the live plan after a resource drops out (or an owner declines one assignment).
 
     The live plan is every proposed or accepted assignment; capacities and
@@ -429,14 +575,18 @@ def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment
     rows = {r.pk: r for r in _resource_rows()}
     if drop_resource is not None:
         rows[drop_resource.pk] = drop_resource
-    live = list(Assignment.objects.filter(status__in=[S.PROPOSED, S.ACCEPTED], need__status=PoolNeed.Status.OPEN)
-                .select_related("need__region", "resource"))
+    live = list(
+        Assignment.objects.filter(
+            status__in=[S.PROPOSED, S.ACCEPTED], need__status=PoolNeed.Status.OPEN
+        ).select_related("need__region", "resource")
+    )
     for a in live:
         rows.setdefault(a.resource_id, a.resource)
     hard = defaultdict(int)  # resource -> units in transit or delivered
     hard_need = defaultdict(int)
     for a in Assignment.objects.filter(status__in=[S.IN_TRANSIT, S.DELIVERED]).values(
-            "resource_id", "need_id", "status", "quantity", "delivered_quantity"):
+        "resource_id", "need_id", "status", "quantity", "delivered_quantity"
+    ):
         q = a["delivered_quantity"] if a["status"] == S.DELIVERED else a["quantity"]
         hard[a["resource_id"]] += q
         hard_need[a["need_id"]] += q
@@ -462,11 +612,20 @@ def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment
         if a.need_id not in mneeds:
             continue
         rid = pseudo if drop_assignment is not None and a.pk == drop_assignment.pk else a.resource_id
-        current.append(M.Assignment(need=mneeds[a.need_id], resource=resources[rid], quantity=a.quantity,
-                                    distance_m=a.distance_m, unit_cost=a.unit_cost, rank=a.rank,
-                                    candidates=a.candidates))
-    plan = M.Plan(method="min-cost-flow", resources=resources, needs=mneeds, assignments=current,
-                  config=M.DEFAULT_CONFIG)
+        current.append(
+            M.Assignment(
+                need=mneeds[a.need_id],
+                resource=resources[rid],
+                quantity=a.quantity,
+                distance_m=a.distance_m,
+                unit_cost=a.unit_cost,
+                rank=a.rank,
+                candidates=a.candidates,
+            )
+        )
+    plan = M.Plan(
+        method="min-cost-flow", resources=resources, needs=mneeds, assignments=current, config=M.DEFAULT_CONFIG
+    )
     dropped = pseudo if pseudo is not None else drop_resource.pk
     if dropped not in resources:
         return None
@@ -485,8 +644,14 @@ def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment
         rid = pseudo if drop_assignment is not None and a.pk == drop_assignment.pk else a.resource_id
         by_key[(a.need_id, rid)].append(a)
     run = MatchRun.objects.create(
-        method=fixed.method, region=b.district, actor=actor if getattr(actor, "is_authenticated", False) else None,
-        seconds=fixed.seconds, needs=len(fixed.affected), resources=len(resources), note=reason[:300])
+        method=fixed.method,
+        region=b.district,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        seconds=fixed.seconds,
+        needs=len(fixed.affected),
+        resources=len(resources),
+        note=reason[:300],
+    )
     created, reduced = [], 0
     for key in set(old) | set(new):
         o, n = old.get(key, 0), new.get(key, 0)
@@ -503,11 +668,14 @@ def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment
                 reduced += 1
                 if take == a.quantity:
                     Assignment.objects.filter(pk=a.pk).update(
-                        status=S.DROPPED, reason="让给更高优先级的需求（修复）", version=F("version") + 1)
+                        status=S.DROPPED, reason="让给更高优先级的需求（修复）", version=F("version") + 1
+                    )
                 else:
                     Assignment.objects.filter(pk=a.pk).update(
-                        quantity=a.quantity - take, reason=f"减少{take}，让给更高优先级的需求（修复）",
-                        version=F("version") + 1)
+                        quantity=a.quantity - take,
+                        reason=f"减少{take}，让给更高优先级的需求（修复）",
+                        version=F("version") + 1,
+                    )
         elif n > o:
             created.append(_store(new_rows[key], run, key[0], key[1], quantity=n - o))
     Assignment.objects.bulk_create(created)
@@ -519,12 +687,16 @@ def _repair(actor, *, drop_resource: PoolResource | None = None, drop_assignment
 
 
 @transaction.atomic
-def withdraw_resource(actor, resource: PoolResource, *, reason: str = "",
-                      expected_version: int | None = None) -> MatchRun | None:
+def withdraw_resource(
+    actor, resource: PoolResource, *, reason: str = "", expected_version: int | None = None
+) -> MatchRun | None:
     """The owner takes the resource out of the pool; its open assignments are repaired elsewhere."""
     _lock_pool()
-    resource = PoolResource.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "owner__region", "region").get(pk=resource.pk)
+    resource = (
+        PoolResource.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("owner__region", "region")
+        .get(pk=resource.pk)
+    )
     if not can_respond(actor, resource):
         raise Forbidden("只有资源所属单位可以撤回资源")
     if resource.status != PoolResource.Status.ACTIVE:
@@ -534,10 +706,16 @@ def withdraw_resource(actor, resource: PoolResource, *, reason: str = "",
     _bump(PoolResource, resource, expected_version, status=PoolResource.Status.WITHDRAWN)
     run = _repair(actor, drop_resource=resource, reason=f"资源{resource.pk}撤回：{reason}")
     n = resource.assignments.filter(status__in=[Assignment.Status.PROPOSED, Assignment.Status.ACCEPTED]).update(
-        status=Assignment.Status.DROPPED, reason=f"资源已撤回：{reason}"[:300], version=F("version") + 1)
-    emit(C.RESOURCE_WITHDRAWN, aggregate_type="pool_resource", aggregate_id=resource.pk,
-         region=resource.region, actor=actor,
-         payload={"reason": reason, "dropped_assignments": n, "repair_run": run.pk if run else None})
+        status=Assignment.Status.DROPPED, reason=f"资源已撤回：{reason}"[:300], version=F("version") + 1
+    )
+    emit(
+        C.RESOURCE_WITHDRAWN,
+        aggregate_type="pool_resource",
+        aggregate_id=resource.pk,
+        region=resource.region,
+        actor=actor,
+        payload={"reason": reason, "dropped_assignments": n, "repair_run": run.pk if run else None},
+    )
     return run
 
 
@@ -550,7 +728,9 @@ def _get_assignment(assignment, status_in) -> Assignment:
     if a is None:
         raise NotFound("分配不存在")
     if a.status not in status_in:
-        raise Conflict(f"该分配当前状态为“{a.get_status_display()}”，不能执行此操作；请刷新", code=CoreError.INVALID_STATE)
+        raise Conflict(
+            f"该分配当前状态为“{a.get_status_display()}”，不能执行此操作；请刷新", code=CoreError.INVALID_STATE
+        )
     return a
 
 
@@ -567,11 +747,29 @@ def respond(actor, assignment: Assignment, *, accept: bool, reason: str = "") ->
         if not reason.strip():
             raise DomainError("拒绝时请说明原因", field="reason")
         _repair(actor, drop_assignment=a, reason=f"分配{a.pk}被拒绝：{reason}")
-        _bump(Assignment, a, None, status=Assignment.Status.DECLINED, responded_by=user, responded_at=_now(),
-              reason=reason[:300])
-    emit(C.RESPONSE, aggregate_type="pool_need", aggregate_id=a.need_id, region=a.need.region, actor=actor,
-         payload={"assignment": a.pk, "resource": a.resource_id, "accepted": accept, "quantity": a.quantity,
-                  "reason": reason})
+        _bump(
+            Assignment,
+            a,
+            None,
+            status=Assignment.Status.DECLINED,
+            responded_by=user,
+            responded_at=_now(),
+            reason=reason[:300],
+        )
+    emit(
+        C.RESPONSE,
+        aggregate_type="pool_need",
+        aggregate_id=a.need_id,
+        region=a.need.region,
+        actor=actor,
+        payload={
+            "assignment": a.pk,
+            "resource": a.resource_id,
+            "accepted": accept,
+            "quantity": a.quantity,
+            "reason": reason,
+        },
+    )
     return a
 
 
@@ -582,8 +780,14 @@ def dispatch(actor, assignment: Assignment) -> Assignment:
     if not can_respond(actor, a.resource):
         raise Forbidden("只有资源所属单位可以发出")
     _bump(Assignment, a, None, status=Assignment.Status.IN_TRANSIT)
-    emit(C.DISPATCHED, aggregate_type="pool_need", aggregate_id=a.need_id, region=a.need.region, actor=actor,
-         payload={"assignment": a.pk, "quantity": a.quantity})
+    emit(
+        C.DISPATCHED,
+        aggregate_type="pool_need",
+        aggregate_id=a.need_id,
+        region=a.need.region,
+        actor=actor,
+        payload={"assignment": a.pk, "quantity": a.quantity},
+    )
     return a
 
 
@@ -596,18 +800,37 @@ def confirm_delivery(actor, assignment: Assignment, *, received: int, note: str 
         raise DomainError("实收数量须为≥0的整数", field="received")
     if received > a.quantity:
         raise DomainError(f"实收数量{received}超过分配数量{a.quantity}", field="received")
-    _bump(Assignment, a, None, status=Assignment.Status.DELIVERED, delivered_quantity=received,
-          delivered_by=actor if getattr(actor, "is_authenticated", False) else None, delivered_at=_now(),
-          reason=note[:300])
+    _bump(
+        Assignment,
+        a,
+        None,
+        status=Assignment.Status.DELIVERED,
+        delivered_quantity=received,
+        delivered_by=actor if getattr(actor, "is_authenticated", False) else None,
+        delivered_at=_now(),
+        reason=note[:300],
+    )
     need = _lock(PoolNeed, a.need_id)
     progress = need_progress(need)
     if progress["fulfilled"] >= need.quantity and need.status == PoolNeed.Status.OPEN:
         need.assignments.filter(status=Assignment.Status.PROPOSED).update(
-            status=Assignment.Status.SUPERSEDED, reason="需求已满足")
+            status=Assignment.Status.SUPERSEDED, reason="需求已满足"
+        )
         _bump(PoolNeed, need, None, status=PoolNeed.Status.CLOSED, closed_at=_now())
-    emit(C.DELIVERED, aggregate_type="pool_need", aggregate_id=need.pk, region=need.region, actor=actor,
-         payload={"assignment": a.pk, "quantity": a.quantity, "received": received, "progress": progress,
-                  "closed": need.status == PoolNeed.Status.CLOSED})
+    emit(
+        C.DELIVERED,
+        aggregate_type="pool_need",
+        aggregate_id=need.pk,
+        region=need.region,
+        actor=actor,
+        payload={
+            "assignment": a.pk,
+            "quantity": a.quantity,
+            "received": received,
+            "progress": progress,
+            "closed": need.status == PoolNeed.Status.CLOSED,
+        },
+    )
     return a
 
 
@@ -615,7 +838,8 @@ def inbox(user):
     """Proposals and commitments awaiting the user as a resource owner."""
     S = Assignment.Status
     qs = Assignment.objects.filter(status__in=[S.PROPOSED, S.ACCEPTED, S.IN_TRANSIT]).select_related(
-        "need__region", "resource__owner__region")
+        "need__region", "resource__owner__region"
+    )
     if perm.is_system(user):
         return qs
     units = [r.unit_id for r in perm._roles(user) if RESPOND in OWN_UNIT_ACTIONS.get(r.role, ())]
@@ -673,15 +897,41 @@ def raise_need_once(actor, *, source: str, source_ref: str, **fields) -> tuple[P
     return raise_need(actor, source=source, source_ref=source_ref, **fields), True
 
 
-def raise_emergency_need(actor, *, incident_ref: str, title: str, kind: str, quantity: int = 1, lon=None,
-                         lat=None, skills=(), certificates=None, deadline=None, window_start=None, window_end=None,
-                         max_distance_m: int | None = None) -> PoolNeed:
+def raise_emergency_need(
+    actor,
+    *,
+    incident_ref: str,
+    title: str,
+    kind: str,
+    quantity: int = 1,
+    lon=None,
+    lat=None,
+    skills=(),
+    certificates=None,
+    deadline=None,
+    window_start=None,
+    window_end=None,
+    max_distance_m: int | None = None,
+) -> PoolNeed:
     """An emergency need (priority 应急, served before all others) for an incident desk: one need per
     ``incident_ref`` (a repeated call returns the need already raised)."""
     need, _created = raise_need_once(
-        actor, source=Source.EMERGENCY, source_ref=f"incident:{incident_ref}", title=title, kind=kind,
-        quantity=quantity, priority=Priority.EMERGENCY, lon=lon, lat=lat, skills=skills, certificates=certificates,
-        deadline=deadline, window_start=window_start, window_end=window_end, max_distance_m=max_distance_m)
+        actor,
+        source=Source.EMERGENCY,
+        source_ref=f"incident:{incident_ref}",
+        title=title,
+        kind=kind,
+        quantity=quantity,
+        priority=Priority.EMERGENCY,
+        lon=lon,
+        lat=lat,
+        skills=skills,
+        certificates=certificates,
+        deadline=deadline,
+        window_start=window_start,
+        window_end=window_end,
+        max_distance_m=max_distance_m,
+    )
     return need
 
 

@@ -33,11 +33,11 @@ log = logging.getLogger("gongzhi.resources")
 # Matter categories whose requests need resources from the pool: a five-digit code wins over its
 # two-digit major class. (priority, kind of resource needed)
 CATEGORY_NEEDS: dict[str, tuple[int, str]] = {
-    "03": (Priority.EMERGENCY, Kind.MATERIAL),   # 水电气热: water, power, gas, heating failures
+    "03": (Priority.EMERGENCY, Kind.MATERIAL),  # 水电气热: water, power, gas, heating failures
     "03003": (Priority.EMERGENCY, Kind.PERSON),  # 燃气泄漏: qualified hands first
-    "06": (Priority.BASIC, Kind.PERSON),         # 民生保障: care, help at home, job coaching
-    "06001": (Priority.BASIC, Kind.FUNDS),       # 低保救助: relief funds
-    "07": (Priority.EMERGENCY, Kind.PERSON),     # 安全隐患: people to clear, guard, repair
+    "06": (Priority.BASIC, Kind.PERSON),  # 民生保障: care, help at home, job coaching
+    "06001": (Priority.BASIC, Kind.FUNDS),  # 低保救助: relief funds
+    "07": (Priority.EMERGENCY, Kind.PERSON),  # 安全隐患: people to clear, guard, repair
 }
 # A bypass is an emergency whatever its category; its resource kind comes from CATEGORY_NEEDS or this.
 BYPASS_DEFAULT_KIND = Kind.PERSON
@@ -124,8 +124,9 @@ def needs_from_alliance_lists(event) -> int:
     if alliance is None or p.get("year") is None:
         log.warning("alliances.lists.agreed %s: alliance %r not found", event.event_id, p.get("code"))
         return 0
-    items = ListItem.objects.filter(alliance=alliance, year=p["year"], kind=ListItem.Kind.NEED,
-                                    agreed_at__isnull=False).order_by("id")
+    items = ListItem.objects.filter(
+        alliance=alliance, year=p["year"], kind=ListItem.Kind.NEED, agreed_at__isnull=False
+    ).order_by("id")
     point = _alliance_point(alliance)
     if point is None:
         log.warning("alliance %s has no location; its need list is not pooled", alliance.code)
@@ -133,9 +134,16 @@ def needs_from_alliance_lists(event) -> int:
     made = 0
     for item in items:
         text = f"{item.title} {item.detail}"
-        need = _raise(Source.ALLIANCE, f"alliance-item:{item.pk}", title=f"{alliance.name}：{item.title}"[:120],
-                      kind=item_kind(text), quantity=max(1, item.posts), priority=item_priority(text),
-                      lon=point[0], lat=point[1])
+        need = _raise(
+            Source.ALLIANCE,
+            f"alliance-item:{item.pk}",
+            title=f"{alliance.name}：{item.title}"[:120],
+            kind=item_kind(text),
+            quantity=max(1, item.posts),
+            priority=item_priority(text),
+            lon=point[0],
+            lat=point[1],
+        )
         made += need is not None
     return made
 
@@ -191,8 +199,17 @@ def need_for_request(event) -> PoolNeed | None:
         return None
     lon, lat, due = where
     priority, kind = mapped
-    return _raise(Source.REQUEST, _request_ref(number), title=f"诉求{number}：{_category_name(p['category'])}"[:120],
-                  kind=kind, quantity=1, priority=priority, lon=lon, lat=lat, deadline=due)
+    return _raise(
+        Source.REQUEST,
+        _request_ref(number),
+        title=f"诉求{number}：{_category_name(p['category'])}"[:120],
+        kind=kind,
+        quantity=1,
+        priority=priority,
+        lon=lon,
+        lat=lat,
+        deadline=due,
+    )
 
 
 def cancel_request_need(event) -> bool:
@@ -208,7 +225,9 @@ def cancel_request_need(event) -> bool:
         if need is None or not S.is_unserved(need):
             continue
         try:
-            S.cancel_need(SYSTEM, need, reason=f"诉求{number}已{'关闭' if p.get('action') == 'close' else '撤销或合并'}")
+            S.cancel_need(
+                SYSTEM, need, reason=f"诉求{number}已{'关闭' if p.get('action') == 'close' else '撤销或合并'}"
+            )
             done = True
         except DomainError as e:
             log.warning("need %s of request %s not cancelled: %s", need.pk, number, e.message)
@@ -223,9 +242,16 @@ def need_for_bypass(event) -> PoolNeed | None:
     if point is None:
         log.warning("bypass %s: grid %r not found, no pool need", event.aggregate_id, p.get("grid"))
         return None
-    return _raise(Source.EMERGENCY, f"bypass:{event.aggregate_id}",
-                  title=f"紧急先行处置：{_category_name(code) if code else ''}"[:120], kind=kind, quantity=1,
-                  priority=Priority.EMERGENCY, lon=point[0], lat=point[1])
+    return _raise(
+        Source.EMERGENCY,
+        f"bypass:{event.aggregate_id}",
+        title=f"紧急先行处置：{_category_name(code) if code else ''}"[:120],
+        kind=kind,
+        quantity=1,
+        priority=Priority.EMERGENCY,
+        lon=point[0],
+        lat=point[1],
+    )
 
 
 @subscriber(CASES_SUBSCRIBER, types={"cases.bypass.started"}, prefixes=("cases.request.",))

@@ -16,13 +16,27 @@ import numpy as np
 from .matching import Kind, Need, Priority, Resource, Window
 
 SKILLS = (
-    "first aid", "elder care", "tutoring", "legal aid", "counselling", "repair",
-    "driving", "cooking", "IT support", "translation", "child care", "law advice",
+    "first aid",
+    "elder care",
+    "tutoring",
+    "legal aid",
+    "counselling",
+    "repair",
+    "driving",
+    "cooking",
+    "IT support",
+    "translation",
+    "child care",
+    "law advice",
 )
 FIELDS = ("law", "medicine", "psychology", "social work")
 KIND_WEIGHTS = {
-    Kind.PERSON: 0.40, Kind.MATERIAL: 0.25, Kind.VENUE: 0.10,
-    Kind.VEHICLE: 0.10, Kind.FUNDS: 0.10, Kind.INFORMATION: 0.05,
+    Kind.PERSON: 0.40,
+    Kind.MATERIAL: 0.25,
+    Kind.VENUE: 0.10,
+    Kind.VEHICLE: 0.10,
+    Kind.FUNDS: 0.10,
+    Kind.INFORMATION: 0.05,
 }
 PRIORITY_WEIGHTS = {Priority.EMERGENCY: 0.15, Priority.BASIC: 0.35, Priority.DEVELOPMENT: 0.50}
 EPOCH = datetime(2026, 1, 5, 0, 0)

@@ -25,15 +25,15 @@ class NeedForm(forms.Form):
     title = forms.CharField(label=_("需求"), max_length=120)
     kind = forms.ChoiceField(label=_("类别"), choices=Kind.choices)
     quantity = forms.IntegerField(label=_("数量"), min_value=1)
-    priority = forms.TypedChoiceField(label=_("优先级"), choices=Priority.choices, coerce=int,
-                                      initial=Priority.BASIC)
+    priority = forms.TypedChoiceField(label=_("优先级"), choices=Priority.choices, coerce=int, initial=Priority.BASIC)
     source = forms.ChoiceField(label=_("来源"), choices=Source.choices, initial=Source.DIRECT)
     lon = forms.FloatField(label=_("经度"))
     lat = forms.FloatField(label=_("纬度"))
     skills = forms.CharField(label=_("所需技能（逗号分隔）"), required=False)
     certificates = forms.CharField(label=_("所需资质（如 law:2）"), required=False)
-    deadline = forms.DateTimeField(label=_("截止时间"), required=False,
-                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    deadline = forms.DateTimeField(
+        label=_("截止时间"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
 
 
 class ResourceForm(forms.Form):
@@ -79,15 +79,22 @@ def index(request):
         "closed": S.visible_needs(request.user).filter(status="closed").count(),
         "proposed": S.inbox(request.user).filter(status="proposed").count(),
     }
-    return render(request, "resources/index.html", {
-        "needs": needs.order_by("status", "priority", "-id")[:50],
-        "resources": resources.order_by("-id")[:50],
-        "kinds": Kind.choices, "priorities": Priority.choices, "states": STATES,
-        "f": {"kind": f_kind, "priority": f_prio, "state": f_state},
-        "figures": figures, "runs": MatchRun.objects.all()[:5],
-        "can_match": S.can(request.user, S.MATCH),
-        "can_raise": S.can(request.user, S.RAISE),
-    })
+    return render(
+        request,
+        "resources/index.html",
+        {
+            "needs": needs.order_by("status", "priority", "-id")[:50],
+            "resources": resources.order_by("-id")[:50],
+            "kinds": Kind.choices,
+            "priorities": Priority.choices,
+            "states": STATES,
+            "f": {"kind": f_kind, "priority": f_prio, "state": f_state},
+            "figures": figures,
+            "runs": MatchRun.objects.all()[:5],
+            "can_match": S.can(request.user, S.MATCH),
+            "can_raise": S.can(request.user, S.RAISE),
+        },
+    )
 
 
 @login_required
@@ -96,9 +103,19 @@ def need_new(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            n = S.raise_need(request.user, title=d["title"], kind=d["kind"], quantity=d["quantity"],
-                             priority=d["priority"], source=d["source"], lon=d["lon"], lat=d["lat"],
-                             skills=d["skills"], certificates=d["certificates"], deadline=d["deadline"])
+            n = S.raise_need(
+                request.user,
+                title=d["title"],
+                kind=d["kind"],
+                quantity=d["quantity"],
+                priority=d["priority"],
+                source=d["source"],
+                lon=d["lon"],
+                lat=d["lat"],
+                skills=d["skills"],
+                certificates=d["certificates"],
+                deadline=d["deadline"],
+            )
         except DomainError as e:
             _fail(form, e)
         else:
@@ -116,10 +133,20 @@ def resource_new(request):
             form.add_error("owner", _t("没有编码为%(code)s的单位") % {"code": d["owner"]})
         else:
             try:
-                r = S.offer_resource(request.user, owner=owner, name=d["name"], kind=d["kind"],
-                                     quantity=d["quantity"], unit_label=d["unit_label"], lon=d["lon"], lat=d["lat"],
-                                     skills=d["skills"], certificates=d["certificates"],
-                                     share_with_paired=d["share_with_paired"], conditions=d["conditions"])
+                r = S.offer_resource(
+                    request.user,
+                    owner=owner,
+                    name=d["name"],
+                    kind=d["kind"],
+                    quantity=d["quantity"],
+                    unit_label=d["unit_label"],
+                    lon=d["lon"],
+                    lat=d["lat"],
+                    skills=d["skills"],
+                    certificates=d["certificates"],
+                    share_with_paired=d["share_with_paired"],
+                    conditions=d["conditions"],
+                )
             except DomainError as e:
                 _fail(form, e)
             else:
@@ -135,13 +162,19 @@ def need_detail(request, pk):
     except DomainError:
         raise Http404(_t("需求不存在或不在您的管辖范围内")) from None
     rows = need.assignments.select_related("resource__owner").order_by("-id")
-    return render(request, "resources/need.html", {
-        "need": need, "progress": S.need_progress(need), "rows": rows,
-        "suggestions": S.suggestions(need) if need.status == "open" else [],
-        "can_match": S.can(request.user, S.MATCH, need.region),
-        "can_receive": S.can(request.user, S.RECEIVE, need.region),
-        "delivery_form": DeliveryForm(),
-    })
+    return render(
+        request,
+        "resources/need.html",
+        {
+            "need": need,
+            "progress": S.need_progress(need),
+            "rows": rows,
+            "suggestions": S.suggestions(need) if need.status == "open" else [],
+            "can_match": S.can(request.user, S.MATCH, need.region),
+            "can_receive": S.can(request.user, S.RECEIVE, need.region),
+            "delivery_form": DeliveryForm(),
+        },
+    )
 
 
 @login_required
@@ -156,8 +189,11 @@ def run(request):
     except DomainError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _t("匹配完成：满足%(served)s/%(demand)s，总成本%(cost)s，用时%(sec).3f秒") % {
-            "served": r.served, "demand": r.demand, "cost": r.total_cost, "sec": r.seconds})
+        messages.success(
+            request,
+            _t("匹配完成：满足%(served)s/%(demand)s，总成本%(cost)s，用时%(sec).3f秒")
+            % {"served": r.served, "demand": r.demand, "cost": r.total_cost, "sec": r.seconds},
+        )
     return redirect(request.POST.get("next") or "resources:index")
 
 
@@ -205,5 +241,3 @@ def withdraw(request, pk):
     else:
         messages.success(request, _t("资源已撤回，相关需求已重新匹配"))
     return redirect(request.POST.get("next") or "resources:index")
-
-

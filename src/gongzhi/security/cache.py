@@ -31,8 +31,7 @@ class DatabaseCache(_DatabaseCache):
             return super().add(key, value, timeout, version)
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)
-        exp = datetime.max if timeout is None else datetime.fromtimestamp(
-            timeout, tz=UTC if settings.USE_TZ else None)
+        exp = datetime.max if timeout is None else datetime.fromtimestamp(timeout, tz=UTC if settings.USE_TZ else None)
         exp = connection.ops.adapt_datetimefield_value(exp.replace(microsecond=0))
         now = connection.ops.adapt_datetimefield_value(tz_now().replace(microsecond=0))
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
@@ -43,8 +42,10 @@ class DatabaseCache(_DatabaseCache):
                 cursor.execute(f"DELETE FROM {table} WHERE {e} < %s", [now])  # cull every expired row
             else:
                 cursor.execute(f"DELETE FROM {table} WHERE {k} = %s AND {e} < %s", [key, now])
-            cursor.execute(f"INSERT INTO {table} ({k}, {v}, {e}) VALUES (%s, %s, %s) ON CONFLICT ({k}) DO NOTHING",
-                           [key, encoded, exp])
+            cursor.execute(
+                f"INSERT INTO {table} ({k}, {v}, {e}) VALUES (%s, %s, %s) ON CONFLICT ({k}) DO NOTHING",
+                [key, encoded, exp],
+            )
             return cursor.rowcount == 1
 
     def incr(self, key, delta=1, version=None):
@@ -60,8 +61,7 @@ class DatabaseCache(_DatabaseCache):
             cursor.execute(f"SELECT {v}, {e} FROM {table} WHERE {k} = %s", [key])
             raw, expires = cursor.fetchone()
             expression = models.Expression(output_field=models.DateTimeField())
-            for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(
-                    connection):
+            for converter in connection.ops.get_db_converters(expression) + expression.get_db_converters(connection):
                 expires = converter(expires, expression, connection)
             if expires < tz_now().replace(microsecond=0):
                 raise ValueError(f"Key '{key}' not found")

@@ -11,9 +11,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class LoginForm(OTPAuthenticationFormMixin, AuthenticationForm):
-    otp_token = forms.CharField(required=False, max_length=8, label=_("动态验证码"),
-                                widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
-                                                              "inputmode": "numeric"}))
+    otp_token = forms.CharField(
+        required=False,
+        max_length=8,
+        label=_("动态验证码"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
     def clean(self):
         super().clean()  # user name and password; raises on a wrong pair or a locked account
@@ -26,7 +29,9 @@ class LoginForm(OTPAuthenticationFormMixin, AuthenticationForm):
 
 
 class TokenForm(forms.Form):
-    token = forms.RegexField(regex=r"^\s*\d{6}\s*$", label=_("动态验证码"),
-                             error_messages={"invalid": _("请输入验证器应用显示的6位数字")},
-                             widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
-                                                           "inputmode": "numeric"}))
+    token = forms.RegexField(
+        regex=r"^\s*\d{6}\s*$",
+        label=_("动态验证码"),
+        error_messages={"invalid": _("请输入验证器应用显示的6位数字")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

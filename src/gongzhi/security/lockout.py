@@ -17,13 +17,20 @@ def lockout_message() -> str:
     minutes = lockout_minutes()
     if minutes:
         return _("连续登录失败次数过多，该账号已被暂时锁定，请%(minutes)d分钟后再试，或联系管理员解锁。") % {
-            "minutes": minutes}
+            "minutes": minutes
+        }
     return _("连续登录失败次数过多，该账号已被锁定，请联系管理员解锁。")
 
 
 def lockout_response(request, original_response=None, credentials=None):
     username = (credentials or {}).get(settings.AXES_USERNAME_FORM_FIELD) or request.POST.get("username", "")
-    return render(request, "web/login.html", {
-        "lockout": lockout_message(), "username": username,
-        "next": request.POST.get("next") or request.GET.get("next", ""),
-    }, status=settings.AXES_HTTP_RESPONSE_CODE)
+    return render(
+        request,
+        "web/login.html",
+        {
+            "lockout": lockout_message(),
+            "username": username,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )

@@ -63,8 +63,12 @@ def two_factor(request):
         else:
             form.add_error("token", _("验证码不正确或已过期，请重新输入"))
             status = 400
-    ctx = {"device": device, "form": form, "verified": request.user.is_verified(),
-           "required": settings.GONGZHI_STAFF_OTP_REQUIRED and request.user.is_staff}
+    ctx = {
+        "device": device,
+        "form": form,
+        "verified": request.user.is_verified(),
+        "required": settings.GONGZHI_STAFF_OTP_REQUIRED and request.user.is_staff,
+    }
     if pending is not None:
         ctx.update(qr=_qr_svg(pending.config_url), secret=_base32(pending.bin_key), pending=pending)
     return render(request, "security/two_factor.html", ctx, status=status)
@@ -74,7 +78,7 @@ def _base32(key: bytes) -> str:
     import base64
 
     b32 = base64.b32encode(key).decode().rstrip("=")
-    return " ".join(b32[i:i + 4] for i in range(0, len(b32), 4))
+    return " ".join(b32[i : i + 4] for i in range(0, len(b32), 4))
 
 
 class StaffOTPMiddleware:
@@ -90,8 +94,13 @@ class StaffOTPMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated and not user.is_verified() and not self._allowed(request)
-                and ((settings.GONGZHI_STAFF_OTP_REQUIRED and user.is_staff) or user_has_device(user))):
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and not self._allowed(request)
+            and ((settings.GONGZHI_STAFF_OTP_REQUIRED and user.is_staff) or user_has_device(user))
+        ):
             return redirect(reverse("two_factor") + "?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)
 

@@ -24,8 +24,14 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         if reached(request, "login-failures", settings.GONGZHI_LOGIN_RATE):
-            return render(request, self.template_name, {
-                "lockout": _("此地址的登录尝试过于频繁，请稍后再试。"),
-                "username": request.POST.get("username", ""), "next": request.POST.get("next", ""),
-            }, status=429)
+            return render(
+                request,
+                self.template_name,
+                {
+                    "lockout": _("此地址的登录尝试过于频繁，请稍后再试。"),
+                    "username": request.POST.get("username", ""),
+                    "next": request.POST.get("next", ""),
+                },
+                status=429,
+            )
         return super().post(request, *args, **kwargs)

@@ -67,12 +67,14 @@ Transferred = TypedDict("Transferred", {"from": str, "to": str, "points": int, "
 
 BANK_OPENED = EventType("volunteers.bank_opened", BankOpened, "a community time bank was opened")
 REGISTERED = EventType("volunteers.registered", Registered, "a person was registered as a volunteer")
-CERTIFICATE_VERIFIED = EventType("volunteers.certificate_verified", CertificateVerified,
-                                 "a volunteer's certificate was verified by a unit")
+CERTIFICATE_VERIFIED = EventType(
+    "volunteers.certificate_verified", CertificateVerified, "a volunteer's certificate was verified by a unit"
+)
 RULE_PUBLISHED = EventType("volunteers.rule_published", RulePublished, "a new version of a bank's points rule")
 SERVICE_CLAIMED = EventType("volunteers.service_claimed", ServiceClaimed, "a volunteer's service was claimed")
-SERVICE_CONFIRMED = EventType("volunteers.service_confirmed", ServiceDecided,
-                              "the organiser confirmed a service; its points were awarded")
+SERVICE_CONFIRMED = EventType(
+    "volunteers.service_confirmed", ServiceDecided, "the organiser confirmed a service; its points were awarded"
+)
 SERVICE_REJECTED = EventType("volunteers.service_rejected", ServiceDecided, "the organiser rejected a claimed service")
 REDEEMED = EventType("volunteers.redeemed", Redeemed, "points were redeemed for a catalogue item")
 TRANSFERRED = EventType("volunteers.transferred", Transferred, "points moved between two time banks (通存通兑)")

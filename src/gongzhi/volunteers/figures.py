@@ -15,8 +15,9 @@ from .models import ServiceRecord, Volunteer
 
 
 def _confirmed(region: Region, start: dt.date, end: dt.date) -> QuerySet[ServiceRecord]:
-    return ServiceRecord.objects.filter(region__path__startswith=region.path, status="confirmed", date__gte=start,
-                                        date__lt=end)
+    return ServiceRecord.objects.filter(
+        region__path__startswith=region.path, status="confirmed", date__gte=start, date__lt=end
+    )
 
 
 @figure("volunteers.hours", label="志愿服务时长(小时)", unit="hours")

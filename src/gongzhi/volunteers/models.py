@@ -30,8 +30,9 @@ class TimeBank(models.Model):
     code = models.CharField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
-    operator = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                                 verbose_name=_("运营单位"))
+    operator = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("运营单位")
+    )
     accepts_transfers_in = models.BooleanField(_("接受转入"), default=True)
     allows_transfers_out = models.BooleanField(_("允许转出"), default=True)
 
@@ -49,11 +50,9 @@ class Volunteer(models.Model):
         ACTIVE = "active", _("在册")
         SUSPENDED = "suspended", _("暂停")
 
-    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="volunteer",
-                                  verbose_name=_("人员"))
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="volunteer", verbose_name=_("人员"))
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("所在区域"))
-    bank = models.ForeignKey(TimeBank, on_delete=models.PROTECT, related_name="volunteers",
-                             verbose_name=_("时间银行"))
+    bank = models.ForeignKey(TimeBank, on_delete=models.PROTECT, related_name="volunteers", verbose_name=_("时间银行"))
     skills = models.JSONField(_("技能"), default=list, blank=True)
     joined_on = models.DateField(_("注册日期"))
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
@@ -149,10 +148,12 @@ class ServiceRecord(models.Model):
     points = models.PositiveIntegerField(_("积分"), default=0)
     rule = models.ForeignKey(PointsRule, null=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.CLAIMED)
-    claimed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     confirmed_at = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -161,7 +162,8 @@ class ServiceRecord(models.Model):
         ordering = ["-date", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["volunteer", "task_ref"], condition=~models.Q(status="rejected"),
+                fields=["volunteer", "task_ref"],
+                condition=~models.Q(status="rejected"),
                 name="uniq_service_claim",
             )
         ]
@@ -179,17 +181,18 @@ class Account(models.Model):
 
     bank = models.ForeignKey(TimeBank, on_delete=models.PROTECT, related_name="accounts")
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    volunteer = models.ForeignKey(Volunteer, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="accounts")
+    volunteer = models.ForeignKey(Volunteer, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
     allow_negative = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["bank", "volunteer"], condition=models.Q(kind="volunteer"),
-                                    name="uniq_volunteer_account"),
-            models.UniqueConstraint(fields=["bank", "kind"], condition=~models.Q(kind="volunteer"),
-                                    name="uniq_bank_account"),
+            models.UniqueConstraint(
+                fields=["bank", "volunteer"], condition=models.Q(kind="volunteer"), name="uniq_volunteer_account"
+            ),
+            models.UniqueConstraint(
+                fields=["bank", "kind"], condition=~models.Q(kind="volunteer"), name="uniq_bank_account"
+            ),
         ]
         verbose_name = _("积分账户")
         verbose_name_plural = _("积分账户")
@@ -209,8 +212,9 @@ class Entry(models.Model):
     kind = models.CharField(max_length=12, choices=Kind.choices)
     memo = models.CharField(max_length=200, blank=True)
     reference = models.CharField(max_length=60, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

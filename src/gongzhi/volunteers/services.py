@@ -117,21 +117,40 @@ def _today() -> dt.date:
 
 
 @transaction.atomic
-def create_bank(actor, *, code: str, name: str, region, operator: Unit | None = None,
-                accepts_transfers_in: bool = True, allows_transfers_out: bool = True) -> TimeBank:
+def create_bank(
+    actor,
+    *,
+    code: str,
+    name: str,
+    region,
+    operator: Unit | None = None,
+    accepts_transfers_in: bool = True,
+    allows_transfers_out: bool = True,
+) -> TimeBank:
     require(actor, MANAGE, region)
     code = (code or "").strip()
     if not code:
         raise DomainError("请填写时间银行编码", field="code")
     if TimeBank.objects.filter(code=code).exists():
         raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE)
-    bank = TimeBank.objects.create(code=code, name=name, region=region, operator=operator,
-                                   accepts_transfers_in=accepts_transfers_in,
-                                   allows_transfers_out=allows_transfers_out)
+    bank = TimeBank.objects.create(
+        code=code,
+        name=name,
+        region=region,
+        operator=operator,
+        accepts_transfers_in=accepts_transfers_in,
+        allows_transfers_out=allows_transfers_out,
+    )
     Account.objects.create(bank=bank, kind=Account.Kind.ISSUANCE, allow_negative=True)
     Account.objects.create(bank=bank, kind=Account.Kind.REDEMPTION)
-    emit(C.BANK_OPENED, aggregate_type="time_bank", aggregate_id=bank.code, region=region, actor=actor,
-         payload={"name": name})
+    emit(
+        C.BANK_OPENED,
+        aggregate_type="time_bank",
+        aggregate_id=bank.code,
+        region=region,
+        actor=actor,
+        payload={"name": name},
+    )
     return bank
 
 
@@ -155,10 +174,16 @@ def balance(account: Account) -> int:
 
 
 def balances(volunteer: Volunteer) -> list[dict]:
-    rows = (Movement.objects.filter(account__volunteer=volunteer).values("account__bank__code", "account__bank__name")
-            .annotate(total=Sum("amount")).order_by("account__bank__code"))
-    return [{"bank": r["account__bank__code"], "bank_name": r["account__bank__name"], "balance": int(r["total"])}
-            for r in rows]
+    rows = (
+        Movement.objects.filter(account__volunteer=volunteer)
+        .values("account__bank__code", "account__bank__name")
+        .annotate(total=Sum("amount"))
+        .order_by("account__bank__code")
+    )
+    return [
+        {"bank": r["account__bank__code"], "bank_name": r["account__bank__name"], "balance": int(r["total"])}
+        for r in rows
+    ]
 
 
 def _lock(account: Account) -> None:
@@ -166,8 +191,15 @@ def _lock(account: Account) -> None:
     Account.objects.filter(pk=account.pk).update(version=F("version") + 1)
 
 
-def post(kind: str, movements: list[tuple[Account, int]], *, actor, memo: str = "", reference: str = "",
-         rule: PointsRule | None = None) -> Entry:
+def post(
+    kind: str,
+    movements: list[tuple[Account, int]],
+    *,
+    actor,
+    memo: str = "",
+    reference: str = "",
+    rule: PointsRule | None = None,
+) -> Entry:
     """Write one journal entry; must run inside a transaction.
 
     The movements must sum to zero and none may be zero.  An account that
@@ -185,7 +217,9 @@ def post(kind: str, movements: list[tuple[Account, int]], *, actor, memo: str = 
             allowed = acc.allow_negative or (rule is not None and rule.allow_negative)
             have = balance(acc)
             if not allowed and have + amount < 0:
-                raise DomainError(f"积分不足：余额{have}，需要{-amount}", field="points", code=C.VolunteersError.INSUFFICIENT)
+                raise DomainError(
+                    f"积分不足：余额{have}，需要{-amount}", field="points", code=C.VolunteersError.INSUFFICIENT
+                )
     entry = Entry.objects.create(kind=kind, memo=memo[:200], reference=reference[:60], actor=_user(actor))
     Movement.objects.bulk_create([Movement(entry=entry, account=acc, amount=amount) for acc, amount in movements])
     return entry
@@ -196,8 +230,12 @@ def verify_ledger() -> list[str]:
     problems = []
     for e in Entry.objects.annotate(s=Sum("movements__amount")).exclude(s=0):
         problems.append(f"entry {e.pk} sums to {e.s}")
-    for row in (Movement.objects.filter(account__allow_negative=False).values("account_id")
-                .annotate(s=Sum("amount")).filter(s__lt=0)):
+    for row in (
+        Movement.objects.filter(account__allow_negative=False)
+        .values("account_id")
+        .annotate(s=Sum("amount"))
+        .filter(s__lt=0)
+    ):
         problems.append(f"account {row['account_id']} is below zero ({row['s']})")
     return problems
 
@@ -211,17 +249,33 @@ def register_volunteer(actor, *, person: Person, bank: TimeBank, skills=(), join
     if Volunteer.objects.filter(person=person).exists():
         raise DomainError(f"{person.name}已注册为志愿者", field="person", code=CoreError.DUPLICATE)
     skills = sorted({s.strip() for s in (skills.split(",") if isinstance(skills, str) else skills) if s.strip()})
-    v = Volunteer.objects.create(person=person, region=person.region, bank=bank, skills=skills,
-                                 joined_on=joined_on or _today())
+    v = Volunteer.objects.create(
+        person=person, region=person.region, bank=bank, skills=skills, joined_on=joined_on or _today()
+    )
     volunteer_account(v)
-    emit(C.REGISTERED, aggregate_type="volunteer", aggregate_id=v.pk, region=v.region, actor=actor,
-         payload={"bank": bank.code, "skills": skills, "personal": {"name": person.name}})
+    emit(
+        C.REGISTERED,
+        aggregate_type="volunteer",
+        aggregate_id=v.pk,
+        region=v.region,
+        actor=actor,
+        payload={"bank": bank.code, "skills": skills, "personal": {"name": person.name}},
+    )
     return v
 
 
 @transaction.atomic
-def add_certificate(actor, volunteer: Volunteer, *, field: str, level: int, number: str, issued_on: dt.date,
-                    expires_on: dt.date, verified_by: Unit) -> Certificate:
+def add_certificate(
+    actor,
+    volunteer: Volunteer,
+    *,
+    field: str,
+    level: int,
+    number: str,
+    issued_on: dt.date,
+    expires_on: dt.date,
+    verified_by: Unit,
+) -> Certificate:
     """Record a certificate verified by a unit (the verifying unit must be in the actor's scope)."""
     require(actor, MANAGE, volunteer)
     if field not in Field.values:
@@ -236,12 +290,23 @@ def add_certificate(actor, volunteer: Volunteer, *, field: str, level: int, numb
         raise DomainError("请选择核验单位", field="verified_by")
     if Certificate.objects.filter(field=field, number=number.strip()).exists():
         raise DomainError(f"证书编号{number}已登记", field="number", code=CoreError.DUPLICATE)
-    c = Certificate.objects.create(volunteer=volunteer, field=field, level=level, number=number.strip(),
-                                   issued_on=issued_on, expires_on=expires_on, verified_by=verified_by)
-    emit(C.CERTIFICATE_VERIFIED, aggregate_type="volunteer", aggregate_id=volunteer.pk,
-         region=volunteer.region, actor=actor,
-         payload={"field": field, "level": level, "expires_on": expires_on.isoformat(),
-                  "verified_by": verified_by.code})
+    c = Certificate.objects.create(
+        volunteer=volunteer,
+        field=field,
+        level=level,
+        number=number.strip(),
+        issued_on=issued_on,
+        expires_on=expires_on,
+        verified_by=verified_by,
+    )
+    emit(
+        C.CERTIFICATE_VERIFIED,
+        aggregate_type="volunteer",
+        aggregate_id=volunteer.pk,
+        region=volunteer.region,
+        actor=actor,
+        payload={"field": field, "level": level, "expires_on": expires_on.isoformat(), "verified_by": verified_by.code},
+    )
     return c
 
 
@@ -272,8 +337,17 @@ def may_take(volunteer: Volunteer, task_type: TaskType, day: dt.date | None = No
 
 
 @transaction.atomic
-def publish_rule(actor, bank: TimeBank, *, effective_from: dt.date, points_per_hour: int, daily_cap: int,
-                 yearly_cap: int, task_bonus: dict | None = None, allow_negative: bool = False) -> PointsRule:
+def publish_rule(
+    actor,
+    bank: TimeBank,
+    *,
+    effective_from: dt.date,
+    points_per_hour: int,
+    daily_cap: int,
+    yearly_cap: int,
+    task_bonus: dict | None = None,
+    allow_negative: bool = False,
+) -> PointsRule:
     """A new version of the bank's points rule; earlier versions stay for earlier service dates."""
     require(actor, MANAGE, bank.region)
     for name, v in (("points_per_hour", points_per_hour), ("daily_cap", daily_cap), ("yearly_cap", yearly_cap)):
@@ -284,14 +358,30 @@ def publish_rule(actor, bank: TimeBank, *, effective_from: dt.date, points_per_h
     last = bank.rules.order_by("-version").first()
     if last is not None and effective_from <= last.effective_from:
         raise DomainError(f"新版本的生效日期须晚于上一版本（{last.effective_from}）", field="effective_from")
-    rule = PointsRule.objects.create(bank=bank, version=(last.version + 1) if last else 1,
-                                     effective_from=effective_from, points_per_hour=points_per_hour,
-                                     daily_cap=daily_cap, yearly_cap=yearly_cap, task_bonus=task_bonus or {},
-                                     allow_negative=allow_negative)
-    emit(C.RULE_PUBLISHED, aggregate_type="time_bank", aggregate_id=bank.code, region=bank.region,
-         actor=actor, payload={"version": rule.version, "effective_from": effective_from.isoformat(),
-                               "points_per_hour": points_per_hour, "daily_cap": daily_cap,
-                               "yearly_cap": yearly_cap})
+    rule = PointsRule.objects.create(
+        bank=bank,
+        version=(last.version + 1) if last else 1,
+        effective_from=effective_from,
+        points_per_hour=points_per_hour,
+        daily_cap=daily_cap,
+        yearly_cap=yearly_cap,
+        task_bonus=task_bonus or {},
+        allow_negative=allow_negative,
+    )
+    emit(
+        C.RULE_PUBLISHED,
+        aggregate_type="time_bank",
+        aggregate_id=bank.code,
+        region=bank.region,
+        actor=actor,
+        payload={
+            "version": rule.version,
+            "effective_from": effective_from.isoformat(),
+            "points_per_hour": points_per_hour,
+            "daily_cap": daily_cap,
+            "yearly_cap": yearly_cap,
+        },
+    )
     return rule
 
 
@@ -319,17 +409,33 @@ def _awarded(volunteer: Volunteer, *, day=None, year=None, statuses=(ServiceReco
 def _check_caps(volunteer, rule, day, points, statuses) -> None:
     d = _awarded(volunteer, day=day, statuses=statuses)
     if d + points > rule.daily_cap:
-        raise DomainError(f"超过每日积分上限：{day}已计{d}分，本次{points}分，上限{rule.daily_cap}分（规则第{rule.version}版）",
-                          field="hours", code=C.VolunteersError.DAILY_CAP)
+        raise DomainError(
+            f"超过每日积分上限：{day}已计{d}分，本次{points}分，上限{rule.daily_cap}分（规则第{rule.version}版）",
+            field="hours",
+            code=C.VolunteersError.DAILY_CAP,
+        )
     y = _awarded(volunteer, year=day.year, statuses=statuses)
     if y + points > rule.yearly_cap:
-        raise DomainError(f"超过年度积分上限：{day.year}年已计{y}分，本次{points}分，上限{rule.yearly_cap}分"
-                          f"（规则第{rule.version}版）", field="hours", code=C.VolunteersError.YEARLY_CAP)
+        raise DomainError(
+            f"超过年度积分上限：{day.year}年已计{y}分，本次{points}分，上限{rule.yearly_cap}分"
+            f"（规则第{rule.version}版）",
+            field="hours",
+            code=C.VolunteersError.YEARLY_CAP,
+        )
 
 
 @transaction.atomic
-def claim_service(actor, volunteer: Volunteer, *, task_type: TaskType, task_ref: str, title: str, organiser: Unit,
-                  date: dt.date, hours) -> ServiceRecord:
+def claim_service(
+    actor,
+    volunteer: Volunteer,
+    *,
+    task_type: TaskType,
+    task_ref: str,
+    title: str,
+    organiser: Unit,
+    date: dt.date,
+    hours,
+) -> ServiceRecord:
     """A volunteer (or someone acting for them) claims a service; the organiser confirms later.
 
     Refused, with the reason: a second claim for the same activity, a task the
@@ -352,34 +458,66 @@ def claim_service(actor, volunteer: Volunteer, *, task_type: TaskType, task_ref:
     ok, why = may_take(volunteer, task_type, date)
     if not ok:
         raise DomainError(why, field="task_type", code=C.VolunteersError.NOT_CERTIFIED)
-    dup = ServiceRecord.objects.filter(volunteer=volunteer, task_ref=task_ref).exclude(
-        status=ServiceRecord.Status.REJECTED).first()
+    dup = (
+        ServiceRecord.objects.filter(volunteer=volunteer, task_ref=task_ref)
+        .exclude(status=ServiceRecord.Status.REJECTED)
+        .first()
+    )
     if dup is not None:
-        raise DomainError(f"重复申报：活动{task_ref}已于{dup.created_at:%Y-%m-%d}申报（{dup.get_status_display()}）",
-                          field="task_ref", code=C.VolunteersError.DUPLICATE_CLAIM)
+        raise DomainError(
+            f"重复申报：活动{task_ref}已于{dup.created_at:%Y-%m-%d}申报（{dup.get_status_display()}）",
+            field="task_ref",
+            code=C.VolunteersError.DUPLICATE_CLAIM,
+        )
     rule = rule_on(volunteer.bank, date)
     points = points_for(rule, task_type, hours)
     _check_caps(volunteer, rule, date, points, (ServiceRecord.Status.CLAIMED, ServiceRecord.Status.CONFIRMED))
     try:
         with transaction.atomic():
             rec = ServiceRecord.objects.create(
-                volunteer=volunteer, task_type=task_type, task_ref=task_ref, title=title or task_type.name,
-                organiser=organiser, region=volunteer.region, date=date, hours=hours, points=points, rule=rule,
-                claimed_by=_user(actor))
+                volunteer=volunteer,
+                task_type=task_type,
+                task_ref=task_ref,
+                title=title or task_type.name,
+                organiser=organiser,
+                region=volunteer.region,
+                date=date,
+                hours=hours,
+                points=points,
+                rule=rule,
+                claimed_by=_user(actor),
+            )
     except IntegrityError:
-        raise DomainError(f"重复申报：活动{task_ref}已申报", field="task_ref", code=C.VolunteersError.DUPLICATE_CLAIM) from None
-    emit(C.SERVICE_CLAIMED, aggregate_type="volunteer", aggregate_id=volunteer.pk,
-         region=volunteer.region, actor=actor,
-         payload={"record": rec.pk, "task_type": task_type.code, "task_ref": task_ref, "hours": str(hours),
-                  "points": points, "rule_version": rule.version})
+        raise DomainError(
+            f"重复申报：活动{task_ref}已申报", field="task_ref", code=C.VolunteersError.DUPLICATE_CLAIM
+        ) from None
+    emit(
+        C.SERVICE_CLAIMED,
+        aggregate_type="volunteer",
+        aggregate_id=volunteer.pk,
+        region=volunteer.region,
+        actor=actor,
+        payload={
+            "record": rec.pk,
+            "task_type": task_type.code,
+            "task_ref": task_ref,
+            "hours": str(hours),
+            "points": points,
+            "rule_version": rule.version,
+        },
+    )
     return rec
 
 
 @transaction.atomic
 def confirm_service(actor, record: ServiceRecord, *, accept: bool = True, reason: str = "") -> ServiceRecord:
     """The organiser confirms (points are awarded by a balanced entry) or rejects a claim."""
-    rec = ServiceRecord.objects.select_for_update(of=("self",)).select_related("volunteer__bank", "rule", "task_type").filter(
-        pk=record.pk).first()
+    rec = (
+        ServiceRecord.objects.select_for_update(of=("self",))
+        .select_related("volunteer__bank", "rule", "task_type")
+        .filter(pk=record.pk)
+        .first()
+    )
     if rec is None:
         raise NotFound("服务记录不存在")
     if not can_confirm(actor, rec):
@@ -396,23 +534,40 @@ def confirm_service(actor, record: ServiceRecord, *, accept: bool = True, reason
         _check_caps(v, rec.rule, rec.date, rec.points, (ServiceRecord.Status.CONFIRMED,))
         entry = None
         if rec.points > 0:
-            entry = post(Entry.Kind.AWARD, [(bank_account(rec.rule.bank, Account.Kind.ISSUANCE), -rec.points),
-                                            (acc, rec.points)],
-                         actor=actor, memo=f"{rec.title} {rec.hours}小时", reference=f"service:{rec.pk}")
-        ServiceRecord.objects.filter(pk=rec.pk).update(status=ServiceRecord.Status.CONFIRMED,
-                                                       confirmed_by=_user(actor), confirmed_at=timezone.now())
+            entry = post(
+                Entry.Kind.AWARD,
+                [(bank_account(rec.rule.bank, Account.Kind.ISSUANCE), -rec.points), (acc, rec.points)],
+                actor=actor,
+                memo=f"{rec.title} {rec.hours}小时",
+                reference=f"service:{rec.pk}",
+            )
+        ServiceRecord.objects.filter(pk=rec.pk).update(
+            status=ServiceRecord.Status.CONFIRMED, confirmed_by=_user(actor), confirmed_at=timezone.now()
+        )
     else:
         if not reason.strip():
             raise DomainError("驳回时请说明原因", field="reason")
         entry = None
-        ServiceRecord.objects.filter(pk=rec.pk).update(status=ServiceRecord.Status.REJECTED,
-                                                       confirmed_by=_user(actor), confirmed_at=timezone.now(),
-                                                       reason=reason[:200])
+        ServiceRecord.objects.filter(pk=rec.pk).update(
+            status=ServiceRecord.Status.REJECTED,
+            confirmed_by=_user(actor),
+            confirmed_at=timezone.now(),
+            reason=reason[:200],
+        )
     rec.refresh_from_db()
-    emit(C.SERVICE_CONFIRMED if accept else C.SERVICE_REJECTED, aggregate_type="volunteer",
-         aggregate_id=v.pk, region=v.region, actor=actor,
-         payload={"record": rec.pk, "points": rec.points if accept else 0, "entry": entry.pk if entry else None,
-                  "reason": reason})
+    emit(
+        C.SERVICE_CONFIRMED if accept else C.SERVICE_REJECTED,
+        aggregate_type="volunteer",
+        aggregate_id=v.pk,
+        region=v.region,
+        actor=actor,
+        payload={
+            "record": rec.pk,
+            "points": rec.points if accept else 0,
+            "entry": entry.pk if entry else None,
+            "reason": reason,
+        },
+    )
     return rec
 
 
@@ -420,8 +575,9 @@ def confirm_service(actor, record: ServiceRecord, *, accept: bool = True, reason
 
 
 @transaction.atomic
-def add_item(actor, bank: TimeBank, *, code: str, name: str, points: int, stock: int,
-             description: str = "") -> CatalogueItem:
+def add_item(
+    actor, bank: TimeBank, *, code: str, name: str, points: int, stock: int, description: str = ""
+) -> CatalogueItem:
     require(actor, MANAGE, bank.region)
     if not (code or "").strip():
         raise DomainError("请填写编码", field="code")
@@ -431,8 +587,9 @@ def add_item(actor, bank: TimeBank, *, code: str, name: str, points: int, stock:
         raise DomainError("所需积分须为正整数", field="points")
     if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
         raise DomainError("库存须为≥0的整数", field="stock")
-    return CatalogueItem.objects.create(bank=bank, code=code, name=name, points=points, stock=stock,
-                                        description=description)
+    return CatalogueItem.objects.create(
+        bank=bank, code=code, name=name, points=points, stock=stock, description=description
+    )
 
 
 @transaction.atomic
@@ -451,18 +608,35 @@ def redeem(actor, volunteer: Volunteer, item: CatalogueItem, *, quantity: int = 
     cost = item.points * quantity
     acc = Account.objects.filter(bank=item.bank, kind=Account.Kind.VOLUNTEER, volunteer=volunteer).first()
     if acc is None:
-        raise DomainError(f"{volunteer}在{item.bank.name}没有积分账户；请先通存通兑转入", field="item",
-                          code=C.VolunteersError.NO_ACCOUNT)
+        raise DomainError(
+            f"{volunteer}在{item.bank.name}没有积分账户；请先通存通兑转入",
+            field="item",
+            code=C.VolunteersError.NO_ACCOUNT,
+        )
     taken = CatalogueItem.objects.filter(pk=item.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
     if not taken:
-        raise Conflict(f"“{item.name}”库存不足（剩余{CatalogueItem.objects.get(pk=item.pk).stock}）",
-                       code=C.VolunteersError.OUT_OF_STOCK)
+        raise Conflict(
+            f"“{item.name}”库存不足（剩余{CatalogueItem.objects.get(pk=item.pk).stock}）",
+            code=C.VolunteersError.OUT_OF_STOCK,
+        )
     rule = item.bank.rules.filter(effective_from__lte=_today()).order_by("-effective_from").first()
-    entry = post(Entry.Kind.REDEEM, [(acc, -cost), (bank_account(item.bank, Account.Kind.REDEMPTION), cost)],
-                 actor=actor, memo=f"兑换{item.name}×{quantity}", reference=f"item:{item.code}", rule=rule)
+    entry = post(
+        Entry.Kind.REDEEM,
+        [(acc, -cost), (bank_account(item.bank, Account.Kind.REDEMPTION), cost)],
+        actor=actor,
+        memo=f"兑换{item.name}×{quantity}",
+        reference=f"item:{item.code}",
+        rule=rule,
+    )
     r = Redemption.objects.create(item=item, volunteer=volunteer, quantity=quantity, points=cost, entry=entry)
-    emit(C.REDEEMED, aggregate_type="volunteer", aggregate_id=volunteer.pk, region=volunteer.region,
-         actor=actor, payload={"item": item.code, "quantity": quantity, "points": cost, "entry": entry.pk})
+    emit(
+        C.REDEEMED,
+        aggregate_type="volunteer",
+        aggregate_id=volunteer.pk,
+        region=volunteer.region,
+        actor=actor,
+        payload={"item": item.code, "quantity": quantity, "points": cost, "entry": entry.pk},
+    )
     return r
 
 
@@ -475,23 +649,39 @@ def transfer(actor, volunteer: Volunteer, *, from_bank: TimeBank, to_bank: TimeB
     if from_bank.pk == to_bank.pk:
         raise DomainError("转出与转入时间银行不能相同", field="to_bank")
     if not from_bank.allows_transfers_out:
-        raise DomainError(f"{from_bank.name}不允许转出（未加入通存通兑）", field="from_bank", code=C.VolunteersError.NOT_ALLOWED)
+        raise DomainError(
+            f"{from_bank.name}不允许转出（未加入通存通兑）", field="from_bank", code=C.VolunteersError.NOT_ALLOWED
+        )
     if not to_bank.accepts_transfers_in:
-        raise DomainError(f"{to_bank.name}不接受转入（未加入通存通兑）", field="to_bank", code=C.VolunteersError.NOT_ALLOWED)
+        raise DomainError(
+            f"{to_bank.name}不接受转入（未加入通存通兑）", field="to_bank", code=C.VolunteersError.NOT_ALLOWED
+        )
     src = Account.objects.filter(bank=from_bank, kind=Account.Kind.VOLUNTEER, volunteer=volunteer).first()
     if src is None:
         raise DomainError(f"{volunteer}在{from_bank.name}没有积分账户", field="from_bank")
     dst = volunteer_account(volunteer, to_bank)
-    entry = post(Entry.Kind.TRANSFER, [(src, -points), (dst, points)], actor=actor,
-                 memo=f"{from_bank.name} → {to_bank.name}", reference=f"transfer:{from_bank.code}:{to_bank.code}")
-    emit(C.TRANSFERRED, aggregate_type="volunteer", aggregate_id=volunteer.pk, region=volunteer.region,
-         actor=actor, payload={"from": from_bank.code, "to": to_bank.code, "points": points, "entry": entry.pk})
+    entry = post(
+        Entry.Kind.TRANSFER,
+        [(src, -points), (dst, points)],
+        actor=actor,
+        memo=f"{from_bank.name} → {to_bank.name}",
+        reference=f"transfer:{from_bank.code}:{to_bank.code}",
+    )
+    emit(
+        C.TRANSFERRED,
+        aggregate_type="volunteer",
+        aggregate_id=volunteer.pk,
+        region=volunteer.region,
+        actor=actor,
+        payload={"from": from_bank.code, "to": to_bank.code, "points": points, "entry": entry.pk},
+    )
     return entry
 
 
 def scope_records_to_confirm(user):
     qs = ServiceRecord.objects.filter(status=ServiceRecord.Status.CLAIMED).select_related(
-        "volunteer__person", "task_type", "organiser", "region")
+        "volunteer__person", "task_type", "organiser", "region"
+    )
     if perm.is_system(user):
         return qs
     units = [r.unit_id for r in perm._roles(user) if r.role in CONFIRM_OWN_UNIT]
@@ -502,6 +692,8 @@ def scope_records_to_confirm(user):
 
 
 def movements_of(volunteer: Volunteer, limit: int = 50):
-    return (Movement.objects.filter(account__volunteer=volunteer).select_related("entry", "account__bank")
-            .order_by("-id")[:limit])
-
+    return (
+        Movement.objects.filter(account__volunteer=volunteer)
+        .select_related("entry", "account__bank")
+        .order_by("-id")[:limit]
+    )

@@ -44,10 +44,17 @@ def index(request):
     q = (request.GET.get("q") or "").strip()
     if q:
         vols = vols.filter(person__name__icontains=q)
-    return render(request, "volunteers/index.html", {
-        "volunteers": vols[:100], "total": vols.count(), "q": q, "me": _self_volunteer(request.user),
-        "to_confirm": V.scope_records_to_confirm(request.user)[:100],
-    })
+    return render(
+        request,
+        "volunteers/index.html",
+        {
+            "volunteers": vols[:100],
+            "total": vols.count(),
+            "q": q,
+            "me": _self_volunteer(request.user),
+            "to_confirm": V.scope_records_to_confirm(request.user)[:100],
+        },
+    )
 
 
 @login_required
@@ -64,8 +71,16 @@ def profile(request, pk):
             form.add_error("organiser", _t("没有编码为%(code)s的单位") % {"code": d["organiser"]})
         else:
             try:
-                V.claim_service(request.user, v, task_type=d["task_type"], task_ref=d["task_ref"], title=d["title"],
-                                organiser=organiser, date=d["date"], hours=d["hours"])
+                V.claim_service(
+                    request.user,
+                    v,
+                    task_type=d["task_type"],
+                    task_ref=d["task_ref"],
+                    title=d["title"],
+                    organiser=organiser,
+                    date=d["date"],
+                    hours=d["hours"],
+                )
             except DomainError as e:
                 mark_error(form, e)
             else:
@@ -73,13 +88,21 @@ def profile(request, pk):
                 return redirect("volunteers:profile", pk=v.pk)
     today = timezone.localdate()
     certs = [(c, c.valid_on(today)) for c in v.certificates.select_related("verified_by")]
-    return render(request, "volunteers/profile.html", {
-        "v": v, "certs": certs, "balances": V.balances(v), "movements": V.movements_of(v),
-        "records": v.records.select_related("task_type", "organiser")[:50], "form": form,
-        "permits": [(t, *V.may_take(v, t, today)) for t in TaskType.objects.all()],
-        "redemptions": v.redemptions.select_related("item")[:20],
-        "can_claim": V.is_self(request.user, v) or V.can(request.user, V.ACT_FOR, v),
-    })
+    return render(
+        request,
+        "volunteers/profile.html",
+        {
+            "v": v,
+            "certs": certs,
+            "balances": V.balances(v),
+            "movements": V.movements_of(v),
+            "records": v.records.select_related("task_type", "organiser")[:50],
+            "form": form,
+            "permits": [(t, *V.may_take(v, t, today)) for t in TaskType.objects.all()],
+            "redemptions": v.redemptions.select_related("item")[:20],
+            "can_claim": V.is_self(request.user, v) or V.can(request.user, V.ACT_FOR, v),
+        },
+    )
 
 
 @login_required
@@ -87,8 +110,9 @@ def profile(request, pk):
 def confirm(request, pk):
     rec = get_object_or_404(ServiceRecord, pk=pk)
     try:
-        V.confirm_service(request.user, rec, accept=request.POST.get("action") != "reject",
-                          reason=request.POST.get("reason", ""))
+        V.confirm_service(
+            request.user, rec, accept=request.POST.get("action") != "reject", reason=request.POST.get("reason", "")
+        )
     except DomainError as e:
         messages.error(request, e.message)
     else:
@@ -114,10 +138,14 @@ def catalogue(request):
                 except DomainError as e:
                     messages.error(request, e.message)
                 else:
-                    messages.success(request, _t("兑换成功：%(item)s，扣除%(points)s积分") % {
-                        "item": item.name, "points": r.points})
+                    messages.success(
+                        request, _t("兑换成功：%(item)s，扣除%(points)s积分") % {"item": item.name, "points": r.points}
+                    )
                     return redirect("volunteers:catalogue")
         else:
             messages.error(request, _t("请检查数量"))
-    return render(request, "volunteers/catalogue.html", {"items": items, "me": me, "form": form,
-                                                         "balances": V.balances(me) if me else []})
+    return render(
+        request,
+        "volunteers/catalogue.html",
+        {"items": items, "me": me, "form": form, "balances": V.balances(me) if me else []},
+    )

@@ -10,7 +10,8 @@ class UnitForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=120)
     kind = forms.ChoiceField(label=_("类型"), choices=UnitKind.choices)
     founding_members = forms.CharField(
-        label=_("创始正式党员（人员编号，逗号分隔）"), required=False,
+        label=_("创始正式党员（人员编号，逗号分隔）"),
+        required=False,
         help_text=_("党组织须有至少3名正式党员方可成立"),
     )
 

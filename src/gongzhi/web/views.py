@@ -49,17 +49,22 @@ def home(request):
         "communities": regions.filter(level="community").count(),
         "units": units.count(),
         "party_orgs": party.count(),
-        "party_members": Membership.objects.filter(
-            unit__in=party, role=MemberRole.FULL_MEMBER, end_date__isnull=True
-        ).values("person").distinct().count(),
+        "party_members": Membership.objects.filter(unit__in=party, role=MemberRole.FULL_MEMBER, end_date__isnull=True)
+        .values("person")
+        .distinct()
+        .count(),
         "people": people.count(),
         "grids": grids.count(),
-        "grids_without_worker": grids.exclude(assignments__kind="grid_worker", assignments__end_date__isnull=True)
-        .count(),
+        "grids_without_worker": grids.exclude(
+            assignments__kind="grid_worker", assignments__end_date__isnull=True
+        ).count(),
     }
     flagged = units.filter(needs_rectification=True).select_related("region")[:20]
-    return render(request, "web/home.html", {"region": region, "figures": figures, "flagged": flagged,
-                                             "roles": perm._roles(request.user)})
+    return render(
+        request,
+        "web/home.html",
+        {"region": region, "figures": figures, "flagged": flagged, "roles": perm._roles(request.user)},
+    )
 
 
 @login_required
@@ -72,8 +77,9 @@ def org_tree(request):
 
 def _with_child_counts(units):
     ids = [u.pk for u in units]
-    counts = dict(Unit.objects.filter(parent_id__in=ids).values("parent_id").annotate(n=Count("id"))
-                  .values_list("parent_id", "n"))
+    counts = dict(
+        Unit.objects.filter(parent_id__in=ids).values("parent_id").annotate(n=Count("id")).values_list("parent_id", "n")
+    )
     for u in units:
         u.child_count = counts.get(u.pk, 0)
     return units
@@ -89,8 +95,11 @@ def unit_children(request, code):
 @login_required
 def unit_detail(request, code):
     unit = _visible(request, get_object_or_404(Unit.objects.select_related("region", "parent"), code=code))
-    members = (Membership.objects.filter(unit=unit, end_date__isnull=True).select_related("person")
-               .order_by("role", "person__name"))
+    members = (
+        Membership.objects.filter(unit=unit, end_date__isnull=True)
+        .select_related("person")
+        .order_by("role", "person__name")
+    )
     form = UnitForm()
     can_edit = perm.allowed(request.user, perm.EDIT_UNIT, unit)
     if request.method == "POST":
@@ -101,19 +110,35 @@ def unit_detail(request, code):
             d = form.cleaned_data
             people = list(Person.objects.filter(pk__in=d["founding_members"]))
             try:
-                child = services.create_unit(request.user, code=d["code"], name=d["name"], kind=d["kind"],
-                                             region=unit.region, parent=unit, founding_members=people)
+                child = services.create_unit(
+                    request.user,
+                    code=d["code"],
+                    name=d["name"],
+                    kind=d["kind"],
+                    region=unit.region,
+                    parent=unit,
+                    founding_members=people,
+                )
             except DomainError as e:
                 mark_error(form, e)
             else:
                 return redirect("unit", code=child.code)
-    return render(request, "web/unit.html", {
-        "unit": unit, "members": members, "form": form, "can_edit": can_edit,
-        "ancestors": [a for a in unit.ancestors() if perm.allowed(request.user, perm.VIEW, a)],
-        "full_members": services.full_member_count(unit),
-        "needs_three": unit.kind in ESTABLISHED_BY_MEMBERS,
-        "children": _with_child_counts(list(perm.scope(request.user, unit.children.all()).order_by("kind", "name"))),
-    })
+    return render(
+        request,
+        "web/unit.html",
+        {
+            "unit": unit,
+            "members": members,
+            "form": form,
+            "can_edit": can_edit,
+            "ancestors": [a for a in unit.ancestors() if perm.allowed(request.user, perm.VIEW, a)],
+            "full_members": services.full_member_count(unit),
+            "needs_three": unit.kind in ESTABLISHED_BY_MEMBERS,
+            "children": _with_child_counts(
+                list(perm.scope(request.user, unit.children.all()).order_by("kind", "name"))
+            ),
+        },
+    )
 
 
 @login_required
@@ -122,12 +147,18 @@ def person_detail(request, pk):
     memberships = person.memberships.select_related("unit").order_by("-start_date")
     p = person_out(request.user, person)
     log_unmasked(request, [person], [p], via="page")  # every unmasked view is in the security log
-    return render(request, "web/person.html", {
-        "person": person, "p": p, "memberships": memberships,
-        "grids": person.grid_assignments.filter(end_date__isnull=True).select_related("grid"),
-        "links": person.linked_households.filter(end_date__isnull=True).select_related("household"),
-        "can_export": perm.allowed(request.user, "export_person_data", person),  # gongzhi.privacy
-    })
+    return render(
+        request,
+        "web/person.html",
+        {
+            "person": person,
+            "p": p,
+            "memberships": memberships,
+            "grids": person.grid_assignments.filter(end_date__isnull=True).select_related("grid"),
+            "links": person.linked_households.filter(end_date__isnull=True).select_related("household"),
+            "can_export": perm.allowed(request.user, "export_person_data", person),  # gongzhi.privacy
+        },
+    )
 
 
 @login_required
@@ -143,12 +174,16 @@ def grid_map(request):
 @login_required
 def grid_detail(request, code):
     grid = _visible(request, get_object_or_404(Grid.objects.select_related("region__parent", "party_org"), code=code))
-    return render(request, "web/grid.html", {
-        "grid": grid,
-        "workers": grid.assignments.filter(end_date__isnull=True).select_related("person").order_by("kind"),
-        "households": grid.households.count(),
-        "co_builders": grid.co_builders.all(),
-    })
+    return render(
+        request,
+        "web/grid.html",
+        {
+            "grid": grid,
+            "workers": grid.assignments.filter(end_date__isnull=True).select_related("person").order_by("kind"),
+            "households": grid.households.count(),
+            "co_builders": grid.co_builders.all(),
+        },
+    )
 
 
 @login_required
@@ -158,14 +193,17 @@ def search(request):
     if q:
         u = request.user
         results = {
-            "units": perm.scope(u, Unit.objects.filter(Q(name__icontains=q) | Q(code__iexact=q))
-                                .select_related("region"))[:30],
+            "units": perm.scope(
+                u, Unit.objects.filter(Q(name__icontains=q) | Q(code__iexact=q)).select_related("region")
+            )[:30],
             "people": perm.scope(u, Person.objects.filter(name__startswith=q).select_related("region"))[:30],
-            "grids": perm.scope(u, Grid.objects.filter(Q(name__icontains=q) | Q(code__startswith=q))
-                                .select_related("region"))[:30],
+            "grids": perm.scope(
+                u, Grid.objects.filter(Q(name__icontains=q) | Q(code__startswith=q)).select_related("region")
+            )[:30],
             "regions": perm.scope(u, Region.objects.filter(name__icontains=q), region_field="")[:30],
-            "categories": MatterCategory.objects.filter(Q(name__icontains=q) | Q(code__startswith=q)
-                                                        | Q(keywords__icontains=q))[:30],
+            "categories": MatterCategory.objects.filter(
+                Q(name__icontains=q) | Q(code__startswith=q) | Q(keywords__icontains=q)
+            )[:30],
         }
     return render(request, "web/search.html", {"q": q, "results": results})
 
@@ -174,8 +212,11 @@ def search(request):
 def lists(request):
     region = perm.home_region(request.user)
     day = timezone.localdate()
-    rules = (ResponsibilityRule.objects.select_related("category", "region", "department")
-             .filter(effective_from__lte=day).filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day)))
+    rules = (
+        ResponsibilityRule.objects.select_related("category", "region", "department")
+        .filter(effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
+    )
     if region is not None:
         rules = rules.filter(region__path__in=_prefix_or_below(region))
     decision = None
@@ -188,18 +229,29 @@ def lists(request):
                 grid = Grid.objects.select_related("region").filter(code=d["grid"]).first()
                 if grid is None:
                     raise DomainError(_("网格编码不存在"), field="grid")
-            at = dt.datetime.combine(d["at"], dt.time(12), tzinfo=timezone.get_current_timezone()) if d.get("at") \
+            at = (
+                dt.datetime.combine(d["at"], dt.time(12), tzinfo=timezone.get_current_timezone())
+                if d.get("at")
                 else None
-            decision = responsibility.resolve(d["category"].code, grid=grid, lon=d.get("lon"), lat=d.get("lat"),
-                                              at=at)
+            )
+            decision = responsibility.resolve(d["category"].code, grid=grid, lon=d.get("lon"), lat=d.get("lat"), at=at)
         except DomainError as e:
             mark_error(form, e)
-    return render(request, "web/lists.html", {
-        "rules": rules.order_by("category__code", "region__path"), "form": form, "decision": decision,
-        "categories": MatterCategory.objects.all(),
-    })
+    return render(
+        request,
+        "web/lists.html",
+        {
+            "rules": rules.order_by("category__code", "region__path"),
+            "form": form,
+            "decision": decision,
+            "categories": MatterCategory.objects.all(),
+        },
+    )
 
 
 def _prefix_or_below(region):
-    return list(Region.objects.filter(Q(path__startswith=region.path) | Q(pk__in=[r.pk for r in region.ancestors()]))
-                .values_list("path", flat=True))
+    return list(
+        Region.objects.filter(
+            Q(path__startswith=region.path) | Q(pk__in=[r.pk for r in region.ancestors()])
+        ).values_list("path", flat=True)
+    )

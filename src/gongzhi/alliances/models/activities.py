@@ -1,5 +1,4 @@
-"""The "five ones" activities (五个一) and the participation of member units.
-"""
+"""The "five ones" activities (五个一) and the participation of member units."""
 
 from __future__ import annotations
 

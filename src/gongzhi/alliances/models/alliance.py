@@ -1,5 +1,4 @@
-"""Alliances and their member units (the caps of the source in one place).
-"""
+"""Alliances and their member units (the caps of the source in one place)."""
 
 from __future__ import annotations
 
@@ -35,22 +34,26 @@ class Alliance(models.Model):
     kind = models.CharField(_("类型"), max_length=20, choices=AllianceKind.choices)
     purpose = models.TextField(_("组建目的"))
     initial_needs = models.TextField(_("初步需求"), blank=True)
-    lead_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="led_alliances",
-                                  verbose_name=_("牵头单位"))
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="alliances",
-                               verbose_name=_("所在区域"))
-    proposed_members = models.ManyToManyField(Unit, blank=True, related_name="proposed_alliances",
-                                              verbose_name=_("拟加入单位"))
+    lead_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="led_alliances", verbose_name=_("牵头单位")
+    )
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="alliances", verbose_name=_("所在区域"))
+    proposed_members = models.ManyToManyField(
+        Unit, blank=True, related_name="proposed_alliances", verbose_name=_("拟加入单位")
+    )
     partner_province = models.CharField(_("结对单位所在省份"), max_length=40, blank=True)
     partner_unit_name = models.CharField(_("外省结对单位"), max_length=120, blank=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.APPLIED)
     applied_on = models.DateField(_("申请日期"))
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    approver_unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                      verbose_name=_("审批党组织"))
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approver_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("审批党组织")
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_on = models.DateField(_("审批日期"), null=True, blank=True)
     decision_reason = models.CharField(_("审批意见"), max_length=300, blank=True)
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
@@ -100,14 +103,18 @@ class AllianceMember(models.Model):
     removal_review = models.CharField(_("移出评议结论"), max_length=300, blank=True)
     beyond_cap = models.BooleanField(_("超过3个(特批)"), default=False)
     special_justification = models.CharField(_("特批理由"), max_length=300, blank=True)
-    special_approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                            on_delete=models.SET_NULL, related_name="+")
+    special_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["alliance", "-role", "joined_on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["alliance", "unit"], condition=models.Q(status__in=["pending", "active"]),
-                                    name="uniq_open_alliance_member"),
+            models.UniqueConstraint(
+                fields=["alliance", "unit"],
+                condition=models.Q(status__in=["pending", "active"]),
+                name="uniq_open_alliance_member",
+            ),
         ]
         verbose_name = _("联合体成员单位")
         verbose_name_plural = _("联合体成员单位")

@@ -1,5 +1,4 @@
-"""The alliance's fund entries: income by source, spending by project.
-"""
+"""The alliance's fund entries: income by source, spending by project."""
 
 from __future__ import annotations
 
@@ -29,15 +28,18 @@ class FundEntry(models.Model):
     alliance = models.ForeignKey(Alliance, on_delete=models.CASCADE, related_name="funds")
     direction = models.CharField(_("收支"), max_length=8, choices=Direction.choices)
     source = models.CharField(_("来源"), max_length=14, choices=Source.choices, blank=True)
-    project = models.ForeignKey(ListItem, null=True, blank=True, on_delete=models.PROTECT, related_name="spending",
-                                verbose_name=_("项目"))
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                             verbose_name=_("出资/经办单位"))
+    project = models.ForeignKey(
+        ListItem, null=True, blank=True, on_delete=models.PROTECT, related_name="spending", verbose_name=_("项目")
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("出资/经办单位")
+    )
     amount = models.DecimalField(_("金额(元)"), max_digits=12, decimal_places=2)
     entered_on = models.DateField(_("日期"))
     note = models.CharField(_("摘要"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["entered_on", "id"]

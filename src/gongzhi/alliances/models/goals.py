@@ -1,5 +1,4 @@
-"""Goals proposed by the members and approved by the higher party organisation.
-"""
+"""Goals proposed by the members and approved by the higher party organisation."""
 
 from __future__ import annotations
 

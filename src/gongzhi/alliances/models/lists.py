@@ -27,10 +27,12 @@ class ListItem(models.Model):
     detail = models.CharField(_("说明"), max_length=300, blank=True)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("提供/提出单位"))
     posts = models.PositiveSmallIntegerField(_("可认领岗位数"), default=1)
-    meets = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="met_by",
-                              verbose_name=_("对接的需求"))
-    agreed_at = models.ForeignKey("Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-                                  verbose_name=_("启动会议定"))
+    meets = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="met_by", verbose_name=_("对接的需求")
+    )
+    agreed_at = models.ForeignKey(
+        "Meeting", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("启动会议定")
+    )
 
     class Meta:
         ordering = ["alliance", "year", "kind", "id"]
@@ -47,8 +49,9 @@ class Task(models.Model):
     alliance = models.ForeignKey(Alliance, on_delete=models.CASCADE, related_name="tasks")
     item = models.ForeignKey(ListItem, on_delete=models.PROTECT, related_name="tasks", verbose_name=_("项目"))
     post = models.CharField(_("岗位"), max_length=100, blank=True)
-    owner_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="alliance_tasks",
-                                   verbose_name=_("认领单位"))
+    owner_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="alliance_tasks", verbose_name=_("认领单位")
+    )
     owner_name = models.CharField(_("责任人"), max_length=40)
     claimed_on = models.DateField(_("认领日期"))
     deadline = models.DateField(_("完成时限"))

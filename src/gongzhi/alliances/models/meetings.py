@@ -1,5 +1,4 @@
-"""The 1142 meetings, their sign-in and the suggestions made there (or on goals).
-"""
+"""The 1142 meetings, their sign-in and the suggestions made there (or on goals)."""
 
 from __future__ import annotations
 
@@ -31,8 +30,9 @@ class Meeting(models.Model):
     due_on = models.DateField(_("应开日期(截止)"), null=True, blank=True)
     held_on = models.DateField(_("召开日期"), null=True, blank=True)
     recorded_on = models.DateField(_("记录日期"), null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     topic = models.CharField(_("议题"), max_length=200, blank=True)
     minutes = models.TextField(_("会议纪要"), blank=True)
     decisions = models.TextField(_("议定事项"), blank=True)
@@ -43,8 +43,11 @@ class Meeting(models.Model):
     class Meta:
         ordering = ["alliance", "year", "due_on", "kind", "period"]
         constraints = [
-            models.UniqueConstraint(fields=["alliance", "kind", "year", "period"], condition=models.Q(required=True),
-                                    name="uniq_required_meeting"),
+            models.UniqueConstraint(
+                fields=["alliance", "kind", "year", "period"],
+                condition=models.Q(required=True),
+                name="uniq_required_meeting",
+            ),
         ]
         verbose_name = _("会议")
         verbose_name_plural = _("会议")

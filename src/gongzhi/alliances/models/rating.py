@@ -85,8 +85,9 @@ class ScoreLine(models.Model):
     description = models.CharField(_("来源记录"), max_length=300)
     points = models.FloatField(_("原始分"))
     reason = models.CharField(_("更正理由"), max_length=300, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

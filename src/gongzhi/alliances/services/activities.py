@@ -1,5 +1,4 @@
-"""Activities: the "five ones" (五个一) with the participation of member units.
-"""
+"""Activities: the "five ones" (五个一) with the participation of member units."""
 
 from __future__ import annotations
 
@@ -18,9 +17,18 @@ from .common import M, _alliance_ref, _require_active, _require_member, _text, _
 
 
 @transaction.atomic
-def record_activity(alliance: Alliance, *, kind: str, title: str, held_on: dt.date, organiser: Unit,
-                    participants: dict[Unit, int] | list[Unit], place: str = "", actor,
-                    on: dt.date | None = None) -> Activity:
+def record_activity(
+    alliance: Alliance,
+    *,
+    kind: str,
+    title: str,
+    held_on: dt.date,
+    organiser: Unit,
+    participants: dict[Unit, int] | list[Unit],
+    place: str = "",
+    actor,
+    on: dt.date | None = None,
+) -> Activity:
     """A "five ones" activity with the participation of member units."""
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
@@ -39,10 +47,27 @@ def record_activity(alliance: Alliance, *, kind: str, title: str, held_on: dt.da
         raise DomainError(f"参加单位不是在册成员：{'、'.join(outsiders)}", field="participants")
     if any(not isinstance(n, int) or n < 1 for n in participants.values()):
         raise DomainError("参加人数至少为1", field="participants")
-    act = Activity.objects.create(alliance=alliance, kind=kind, title=_text(title, "title", "活动主题", 200),
-                                  held_on=held_on, organiser=organiser, place=_text(place, "place", "地点", 120, False))
+    act = Activity.objects.create(
+        alliance=alliance,
+        kind=kind,
+        title=_text(title, "title", "活动主题", 200),
+        held_on=held_on,
+        organiser=organiser,
+        place=_text(place, "place", "地点", 120, False),
+    )
     Participation.objects.bulk_create([Participation(activity=act, unit=u, people=n) for u, n in participants.items()])
-    emit(contracts.ACTIVITY_RECORDED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
-         actor=actor, payload={**_alliance_ref(alliance), "kind": kind, "title": act.title,
-                               "held_on": held_on.isoformat(), "units": len(participants)})
+    emit(
+        contracts.ACTIVITY_RECORDED,
+        aggregate_type="alliance",
+        aggregate_id=alliance.code,
+        region=alliance.region,
+        actor=actor,
+        payload={
+            **_alliance_ref(alliance),
+            "kind": kind,
+            "title": act.title,
+            "held_on": held_on.isoformat(),
+            "units": len(participants),
+        },
+    )
     return act

@@ -48,16 +48,23 @@ def approving_unit_for(region) -> Unit | None:
 def _check_approver(approver_unit: Unit, alliance_region, what: str) -> None:
     if approver_unit.kind not in APPROVING_PARTY_KINDS:
         raise DomainError(
-            f"{approver_unit.name}不是乡镇(街道)党(工)委或更高一级党组织，无权审批{what}", field="approver_unit",
-            code=AllianceError.APPROVER_LEVEL)
+            f"{approver_unit.name}不是乡镇(街道)党(工)委或更高一级党组织，无权审批{what}",
+            field="approver_unit",
+            code=AllianceError.APPROVER_LEVEL,
+        )
     if not alliance_region.path.startswith(approver_unit.region.path):
-        raise DomainError(f"{approver_unit.name}不是{alliance_region.name}的上级党组织，无权审批{what}",
-                          field="approver_unit", code=AllianceError.APPROVER_LEVEL)
+        raise DomainError(
+            f"{approver_unit.name}不是{alliance_region.name}的上级党组织，无权审批{what}",
+            field="approver_unit",
+            code=AllianceError.APPROVER_LEVEL,
+        )
 
 
 def _require_active(alliance: Alliance) -> None:
     if alliance.status != Alliance.Status.ESTABLISHED:
-        raise DomainError(f"{alliance.name}尚未成立或已撤销（{alliance.get_status_display()}）", code=CoreError.INVALID_STATE)
+        raise DomainError(
+            f"{alliance.name}尚未成立或已撤销（{alliance.get_status_display()}）", code=CoreError.INVALID_STATE
+        )
 
 
 def is_member(alliance: Alliance, unit: Unit) -> bool:

@@ -29,9 +29,19 @@ def _next_code(region) -> str:
 
 
 @transaction.atomic
-def apply_alliance(*, lead_unit: Unit, kind: str, name: str, purpose: str, members: list[Unit],
-                   initial_needs: str = "", partner_province: str = "", partner_unit_name: str = "",
-                   actor, on: dt.date | None = None) -> Alliance:
+def apply_alliance(
+    *,
+    lead_unit: Unit,
+    kind: str,
+    name: str,
+    purpose: str,
+    members: list[Unit],
+    initial_needs: str = "",
+    partner_province: str = "",
+    partner_unit_name: str = "",
+    actor,
+    on: dt.date | None = None,
+) -> Alliance:
     """A lead unit applies to found an alliance."""
     ap.require(actor, ap.APPLY, lead_unit)
     if kind not in AllianceKind.values:
@@ -52,20 +62,40 @@ def apply_alliance(*, lead_unit: Unit, kind: str, name: str, purpose: str, membe
         _cap_check(u, actor=actor)
     on = _today(on)
     alliance = Alliance.objects.create(
-        code=_next_code(lead_unit.region), name=name, kind=kind, purpose=purpose, initial_needs=initial_needs,
-        lead_unit=lead_unit, region=lead_unit.region, partner_province=partner_province.strip(),
-        partner_unit_name=partner_unit_name.strip(), applied_on=on,
-        applied_by=actor if getattr(actor, "is_authenticated", False) else None)
+        code=_next_code(lead_unit.region),
+        name=name,
+        kind=kind,
+        purpose=purpose,
+        initial_needs=initial_needs,
+        lead_unit=lead_unit,
+        region=lead_unit.region,
+        partner_province=partner_province.strip(),
+        partner_unit_name=partner_unit_name.strip(),
+        applied_on=on,
+        applied_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     alliance.proposed_members.set(members)
-    emit(contracts.APPLIED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
-         actor=actor, payload={**_alliance_ref(alliance), "lead_unit": lead_unit.code,
-                               "members": [u.code for u in members]})
+    emit(
+        contracts.APPLIED,
+        aggregate_type="alliance",
+        aggregate_id=alliance.code,
+        region=alliance.region,
+        actor=actor,
+        payload={**_alliance_ref(alliance), "lead_unit": lead_unit.code, "members": [u.code for u in members]},
+    )
     return alliance
 
 
 @transaction.atomic
-def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", approver_unit: Unit | None = None,
-                       actor, on: dt.date | None = None) -> Alliance:
+def decide_application(
+    alliance: Alliance,
+    *,
+    approve: bool,
+    reason: str = "",
+    approver_unit: Unit | None = None,
+    actor,
+    on: dt.date | None = None,
+) -> Alliance:
     """The township/street party committee (or a higher one) approves or rejects, with a reason."""
     ap.require(actor, ap.APPROVE, alliance)
     alliance = Alliance.objects.select_for_update(of=("self",), no_key=True).get(pk=alliance.pk)
@@ -88,19 +118,40 @@ def decide_application(alliance: Alliance, *, approve: bool, reason: str = "", a
     alliance.decision_reason = reason
     if approve:
         alliance.established_on = on
-        AllianceMember.objects.create(alliance=alliance, unit=alliance.lead_unit, role=AllianceMember.Role.LEAD,
-                                      via=AllianceMember.Via.FOUNDING, status=M.ACTIVE,
-                                      requested_on=alliance.applied_on, joined_on=on)
+        AllianceMember.objects.create(
+            alliance=alliance,
+            unit=alliance.lead_unit,
+            role=AllianceMember.Role.LEAD,
+            via=AllianceMember.Via.FOUNDING,
+            status=M.ACTIVE,
+            requested_on=alliance.applied_on,
+            joined_on=on,
+        )
         for u in members:
-            AllianceMember.objects.create(alliance=alliance, unit=u, via=AllianceMember.Via.FOUNDING, status=M.ACTIVE,
-                                          requested_on=alliance.applied_on, joined_on=on)
+            AllianceMember.objects.create(
+                alliance=alliance,
+                unit=u,
+                via=AllianceMember.Via.FOUNDING,
+                status=M.ACTIVE,
+                requested_on=alliance.applied_on,
+                joined_on=on,
+            )
     alliance.version += 1
     alliance.save()
-    emit(contracts.APPROVED if approve else contracts.REJECTED, aggregate_type="alliance",
-         aggregate_id=alliance.code, region=alliance.region, actor=actor,
-         payload={**_alliance_ref(alliance), "approver": approver_unit.name, "reason": reason,
-                  "decided_on": on.isoformat(), "members": [alliance.lead_unit.code, *[u.code for u in members]]
-                  if approve else []})
+    emit(
+        contracts.APPROVED if approve else contracts.REJECTED,
+        aggregate_type="alliance",
+        aggregate_id=alliance.code,
+        region=alliance.region,
+        actor=actor,
+        payload={
+            **_alliance_ref(alliance),
+            "approver": approver_unit.name,
+            "reason": reason,
+            "decided_on": on.isoformat(),
+            "members": [alliance.lead_unit.code, *[u.code for u in members]] if approve else [],
+        },
+    )
     if approve:
         generate_meetings(alliance, on.year)
     return alliance

@@ -43,23 +43,38 @@ def _q2(value) -> Decimal:
 
 
 @transaction.atomic
-def record_income(alliance: Alliance, *, source: str, amount, on: dt.date | None = None, unit: Unit | None = None,
-                  note: str = "", actor) -> FundEntry:
+def record_income(
+    alliance: Alliance,
+    *,
+    source: str,
+    amount,
+    on: dt.date | None = None,
+    unit: Unit | None = None,
+    note: str = "",
+    actor,
+) -> FundEntry:
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
     if source not in FundEntry.Source.values:
         raise DomainError("经费来源必须是党费补、部门扶、企业帮或收益提", field="source")
-    entry = FundEntry.objects.create(alliance=alliance, direction=FundEntry.Direction.INCOME, source=source,
-                                     amount=_amount(amount), entered_on=_today(on), unit=unit,
-                                     note=_text(note, "note", "摘要", 200, False),
-                                     recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+    entry = FundEntry.objects.create(
+        alliance=alliance,
+        direction=FundEntry.Direction.INCOME,
+        source=source,
+        amount=_amount(amount),
+        entered_on=_today(on),
+        unit=unit,
+        note=_text(note, "note", "摘要", 200, False),
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     _emit_fund(entry, actor)
     return entry
 
 
 @transaction.atomic
-def record_spending(alliance: Alliance, *, project: ListItem, amount, on: dt.date | None = None, note: str,
-                    actor) -> FundEntry:
+def record_spending(
+    alliance: Alliance, *, project: ListItem, amount, on: dt.date | None = None, note: str, actor
+) -> FundEntry:
     """Spending is by project and within means: never beyond the balance."""
     ap.require(actor, ap.MANAGE, alliance)
     _require_active(alliance)
@@ -69,36 +84,66 @@ def record_spending(alliance: Alliance, *, project: ListItem, amount, on: dt.dat
     amount = _amount(amount)
     bal = balance(alliance)
     if amount > bal:
-        raise DomainError(f"余额不足：当前余额{bal}元，支出{amount}元（量力而行，不得超支）", field="amount",
-                          code=AllianceError.INSUFFICIENT_FUNDS)
-    entry = FundEntry.objects.create(alliance=alliance, direction=FundEntry.Direction.SPENDING, project=project,
-                                     amount=amount, entered_on=_today(on), note=_text(note, "note", "用途摘要", 200),
-                                     recorded_by=actor if getattr(actor, "is_authenticated", False) else None)
+        raise DomainError(
+            f"余额不足：当前余额{bal}元，支出{amount}元（量力而行，不得超支）",
+            field="amount",
+            code=AllianceError.INSUFFICIENT_FUNDS,
+        )
+    entry = FundEntry.objects.create(
+        alliance=alliance,
+        direction=FundEntry.Direction.SPENDING,
+        project=project,
+        amount=amount,
+        entered_on=_today(on),
+        note=_text(note, "note", "用途摘要", 200),
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     _emit_fund(entry, actor)
     return entry
 
 
 def _emit_fund(entry: FundEntry, actor) -> None:
     a = entry.alliance
-    emit(contracts.FUND_RECORDED, aggregate_type="alliance", aggregate_id=a.code, region=a.region, actor=actor,
-         payload={**_alliance_ref(a), "direction": entry.direction, "source": entry.source,
-                  "project": entry.project.title if entry.project_id else "", "amount": str(entry.amount),
-                  "on": entry.entered_on.isoformat(), "balance": str(balance(a))})
+    emit(
+        contracts.FUND_RECORDED,
+        aggregate_type="alliance",
+        aggregate_id=a.code,
+        region=a.region,
+        actor=actor,
+        payload={
+            **_alliance_ref(a),
+            "direction": entry.direction,
+            "source": entry.source,
+            "project": entry.project.title if entry.project_id else "",
+            "amount": str(entry.amount),
+            "on": entry.entered_on.isoformat(),
+            "balance": str(balance(a)),
+        },
+    )
 
 
 def fund_summary(alliance: Alliance) -> dict:
     """The public summary: income by source, spending by project, balance."""
     income = {s: Decimal("0.00") for s in FundEntry.Source.values}
-    for source, total in (FundEntry.objects.filter(alliance=alliance, direction="income")
-                          .values_list("source").annotate(t=Sum("amount"))):
+    for source, total in (
+        FundEntry.objects.filter(alliance=alliance, direction="income").values_list("source").annotate(t=Sum("amount"))
+    ):
         income[source] = _q2(total)
-    spending = list(FundEntry.objects.filter(alliance=alliance, direction="spending")
-                    .values("project__title").annotate(total=Sum("amount")).order_by("-total"))
+    spending = list(
+        FundEntry.objects.filter(alliance=alliance, direction="spending")
+        .values("project__title")
+        .annotate(total=Sum("amount"))
+        .order_by("-total")
+    )
     for r in spending:
         r["total"] = _q2(r["total"])
     total_in = sum(income.values(), Decimal("0"))
     total_out = sum((r["total"] for r in spending), Decimal("0"))
     labels = dict(FundEntry.Source.choices)
-    return {"income": [{"source": s, "label": str(labels[s]), "total": income[s]} for s in FundEntry.Source.values],
-            "spending": [{"project": r["project__title"], "total": r["total"]} for r in spending],
-            "total_income": total_in, "total_spending": total_out, "balance": total_in - total_out}
+    return {
+        "income": [{"source": s, "label": str(labels[s]), "total": income[s]} for s in FundEntry.Source.values],
+        "spending": [{"project": r["project__title"], "total": r["total"]} for r in spending],
+        "total_income": total_in,
+        "total_spending": total_out,
+        "balance": total_in - total_out,
+    }

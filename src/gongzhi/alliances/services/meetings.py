@@ -50,10 +50,12 @@ def generate_meetings(alliance: Alliance, year: int) -> int:
     """Create the year's required meeting slots (idempotent). Returns how many were added."""
     if alliance.established_on is None or year < alliance.established_on.year:
         return 0
-    existing = set(Meeting.objects.filter(alliance=alliance, year=year, required=True)
-                   .values_list("kind", "period"))
-    new = [Meeting(alliance=alliance, kind=k, year=year, period=p, due_on=due, required=True)
-           for k, p, due in required_schedule(year, alliance.established_on) if (k, p) not in existing]
+    existing = set(Meeting.objects.filter(alliance=alliance, year=year, required=True).values_list("kind", "period"))
+    new = [
+        Meeting(alliance=alliance, kind=k, year=year, period=p, due_on=due, required=True)
+        for k, p, due in required_schedule(year, alliance.established_on)
+        if (k, p) not in existing
+    ]
     Meeting.objects.bulk_create(new)
     return len(new)
 
@@ -62,8 +64,9 @@ def supply_demand_pairs(alliance: Alliance, year: int) -> set[frozenset[int]]:
     """Member pairs with a direct supply–demand relation: a resource matched to a need, or a task
     claimed on another member's project."""
     pairs: set[frozenset[int]] = set()
-    for a, b in ListItem.objects.filter(alliance=alliance, year=year, kind=ListItem.Kind.RESOURCE,
-                                        meets__isnull=False).values_list("unit_id", "meets__unit_id"):
+    for a, b in ListItem.objects.filter(
+        alliance=alliance, year=year, kind=ListItem.Kind.RESOURCE, meets__isnull=False
+    ).values_list("unit_id", "meets__unit_id"):
         if a != b:
             pairs.add(frozenset((a, b)))
     for a, b in Task.objects.filter(alliance=alliance, item__year=year).values_list("owner_unit_id", "item__unit_id"):
@@ -93,16 +96,29 @@ def sign_in(meeting: Meeting, unit: Unit, *, code: str, attendee: str = "", acto
         raise DomainError("签到码不正确", field="code")
     _require_member(meeting.alliance, unit)
     att, _created = Attendance.objects.get_or_create(
-        meeting=meeting, unit=unit,
-        defaults={"method": Attendance.Method.CODE, "attendee": _text(attendee, "attendee", "出席人", 40, False)})
+        meeting=meeting,
+        unit=unit,
+        defaults={"method": Attendance.Method.CODE, "attendee": _text(attendee, "attendee", "出席人", 40, False)},
+    )
     return att
 
 
 @transaction.atomic
-def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None = None, kind: str | None = None,
-                   held_on: dt.date, topic: str = "", minutes: str, decisions: str = "",
-                   attendees: list[Unit] = (), suggestions: list[tuple[Unit, str]] = (),
-                   late_reason: str = "", actor, on: dt.date | None = None) -> Meeting:
+def record_meeting(
+    meeting: Meeting | None = None,
+    *,
+    alliance: Alliance | None = None,
+    kind: str | None = None,
+    held_on: dt.date,
+    topic: str = "",
+    minutes: str,
+    decisions: str = "",
+    attendees: list[Unit] = (),
+    suggestions: list[tuple[Unit, str]] = (),
+    late_reason: str = "",
+    actor,
+    on: dt.date | None = None,
+) -> Meeting:
     """Record a meeting once: attendance (sign-in code or list), minutes, decisions — never photos.
     Pass ``meeting`` to record a required slot, or ``alliance`` and ``kind`` for an extra meeting.
     A meeting held after its due date, or recorded more than a week after it was held, is flagged late."""
@@ -140,8 +156,11 @@ def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None 
         if pairs and not any(p <= present for p in pairs):
             names = dict(Unit.objects.filter(pk__in=set().union(*pairs)).values_list("pk", "name"))
             shown = "；".join("与".join(names[i] for i in sorted(p)) for p in list(pairs)[:5])
-            raise DomainError(f"月度推进会须由有直接供需关系的成员单位参加，例如：{shown}", field="attendees",
-                              code=AllianceError.NO_SUPPLY_DEMAND)
+            raise DomainError(
+                f"月度推进会须由有直接供需关系的成员单位参加，例如：{shown}",
+                field="attendees",
+                code=AllianceError.NO_SUPPLY_DEMAND,
+            )
     meeting.held_on = held_on
     meeting.recorded_on = today
     meeting.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
@@ -153,17 +172,31 @@ def record_meeting(meeting: Meeting | None = None, *, alliance: Alliance | None 
     meeting.late = held_late or recorded_late
     meeting.late_reason = _text(late_reason, "late_reason", "逾期说明", 200, False)
     meeting.save()
-    Attendance.objects.bulk_create([Attendance(meeting=meeting, unit=u, method=Attendance.Method.LIST)
-                                    for u in listed if u.pk not in signed])
+    Attendance.objects.bulk_create(
+        [Attendance(meeting=meeting, unit=u, method=Attendance.Method.LIST) for u in listed if u.pk not in signed]
+    )
     for unit, text in suggestions:
         if unit.pk not in members:
             raise DomainError(f"{unit.name}不是在册成员，不能记录其建议", field="suggestions")
-        Suggestion.objects.create(alliance=alliance, unit=unit, text=_text(text, "suggestions", "建议", 300),
-                                  made_on=held_on, meeting=meeting)
-    emit(contracts.MEETING_RECORDED, aggregate_type="alliance", aggregate_id=alliance.code, region=alliance.region,
-         actor=actor, payload={**_alliance_ref(alliance), "kind": meeting.kind, "year": meeting.year,
-                               "period": meeting.period, "held_on": held_on.isoformat(), "late": meeting.late,
-                               "attendance": len(present)})
+        Suggestion.objects.create(
+            alliance=alliance, unit=unit, text=_text(text, "suggestions", "建议", 300), made_on=held_on, meeting=meeting
+        )
+    emit(
+        contracts.MEETING_RECORDED,
+        aggregate_type="alliance",
+        aggregate_id=alliance.code,
+        region=alliance.region,
+        actor=actor,
+        payload={
+            **_alliance_ref(alliance),
+            "kind": meeting.kind,
+            "year": meeting.year,
+            "period": meeting.period,
+            "held_on": held_on.isoformat(),
+            "late": meeting.late,
+            "attendance": len(present),
+        },
+    )
     return meeting
 
 
@@ -209,8 +242,9 @@ def street_compliance(alliances, year: int, *, today: dt.date | None = None) -> 
             streets[region.pk] = region if region.level == "street" else region.ancestor_at("street")
         street = streets[region.pk]
         key = street.pk if street else 0
-        row = out.setdefault(key, {"street": street, "alliances": set(), "done": 0, "late": 0, "missing": 0,
-                                   "upcoming": 0})
+        row = out.setdefault(
+            key, {"street": street, "alliances": set(), "done": 0, "late": 0, "missing": 0, "upcoming": 0}
+        )
         row["alliances"].add(m.alliance_id)
         row[meeting_status(m, today)] += 1
     result = []

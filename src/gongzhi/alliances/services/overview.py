@@ -1,5 +1,4 @@
-"""What a unit owes its alliances, and which alliances a user may see.
-"""
+"""What a unit owes its alliances, and which alliances a user may see."""
 
 from __future__ import annotations
 
@@ -23,12 +22,17 @@ def unit_duties(unit: Unit, *, today: dt.date | None = None) -> dict:
         "active": [m for m in memberships if m.status == M.ACTIVE],
         "pending": [m for m in memberships if m.status == M.PENDING],
         "history": [m for m in memberships if m.status not in (M.ACTIVE, M.PENDING)],
-        "open_tasks": list(Task.objects.filter(owner_unit=unit, completed_on__isnull=True)
-                           .select_related("alliance", "item")),
+        "open_tasks": list(
+            Task.objects.filter(owner_unit=unit, completed_on__isnull=True).select_related("alliance", "item")
+        ),
         "overdue_tasks": Task.objects.filter(owner_unit=unit, completed_on__isnull=True, deadline__lt=today).count(),
-        "reports_due": list(UnitReview.objects.filter(unit=unit, review__stage=YearReview.Stage.REPORTS,
-                                                      reported_on__isnull=True).select_related("review__alliance")),
-        "cap": MAX_ALLIANCES, "special_cap": MAX_ALLIANCES_SPECIAL,
+        "reports_due": list(
+            UnitReview.objects.filter(
+                unit=unit, review__stage=YearReview.Stage.REPORTS, reported_on__isnull=True
+            ).select_related("review__alliance")
+        ),
+        "cap": MAX_ALLIANCES,
+        "special_cap": MAX_ALLIANCES_SPECIAL,
     }
 
 

@@ -35,27 +35,44 @@ def start_bypass(actor, *, category: str, summary: str, lon=None, lat=None, grid
     if cat is None:
         raise DomainError("请选择事项类别", field="category")
     if not (cat.default_sla in (SlaClass.EMERGENCY, SlaClass.UTILITIES) or cat.code[:2] in BYPASS_MAJOR_CLASSES):
-        raise DomainError(f"“{cat.name}”不是紧急或基本民生事项，请按正常程序上报", field="category",
-                          code=CasesError.NOT_EMERGENCY)
+        raise DomainError(
+            f"“{cat.name}”不是紧急或基本民生事项，请按正常程序上报", field="category", code=CasesError.NOT_EMERGENCY
+        )
     g, lon, lat = _locate(lon, lat, grid)
     if not perms.can(actor, perms.BYPASS, region=g.region) or not getattr(actor, "is_authenticated", False):
         raise Forbidden("只有本网格的网格员或社区干部可以紧急先行处置")
     if not (summary or "").strip():
         raise DomainError("请简要说明处置情况", field="summary")
     at = now()
-    b = Bypass.objects.create(worker=actor, grid=g, region=g.region, category=cat, summary=summary.strip()[:200],
-                              acted_at=at, filing_due=at + dt.timedelta(hours=BYPASS_FILING_HOURS))
-    emit(contracts.BYPASS_STARTED, aggregate_type="bypass", aggregate_id=b.pk,
-         payload={"grid": g.code, "category": cat.code, "filing_due": b.filing_due.isoformat()},
-         region=g.region, actor=actor)
+    b = Bypass.objects.create(
+        worker=actor,
+        grid=g,
+        region=g.region,
+        category=cat,
+        summary=summary.strip()[:200],
+        acted_at=at,
+        filing_due=at + dt.timedelta(hours=BYPASS_FILING_HOURS),
+    )
+    emit(
+        contracts.BYPASS_STARTED,
+        aggregate_type="bypass",
+        aggregate_id=b.pk,
+        payload={"grid": g.code, "category": cat.code, "filing_due": b.filing_due.isoformat()},
+        region=g.region,
+        actor=actor,
+    )
     return b
 
 
 @transaction.atomic
 def file_bypass(actor, bypass_id: int, *, description: str, resolution: str) -> ServiceRequest:
     """事后备案: the record of an emergency bypass, as a request resolved by the grid worker's community."""
-    b = Bypass.objects.select_related("grid__region", "category").select_for_update(
-        of=("self",), no_key=True).filter(pk=bypass_id).first()
+    b = (
+        Bypass.objects.select_related("grid__region", "category")
+        .select_for_update(of=("self",), no_key=True)
+        .filter(pk=bypass_id)
+        .first()
+    )
     if b is None:
         raise NotFound(f"紧急处置记录{bypass_id}不存在")
     if not getattr(actor, "is_authenticated", False) or b.worker_id != actor.pk:
@@ -64,20 +81,54 @@ def file_bypass(actor, bypass_id: int, *, description: str, resolution: str) -> 
         raise DomainError("该紧急处置已备案", code=CoreError.INVALID_STATE)
     if not (resolution or "").strip():
         raise DomainError("请填写处置结果", field="resolution")
-    req, _ = submit(SYSTEM, description=description or b.summary, channel=Channel.BYPASS, category=b.category.code,
-                    grid=b.grid.code, at=b.acted_at, auto_route=False)
+    req, _ = submit(
+        SYSTEM,
+        description=description or b.summary,
+        channel=Channel.BYPASS,
+        category=b.category.code,
+        grid=b.grid.code,
+        at=b.acted_at,
+        auto_route=False,
+    )
     req.created_by = actor
     unit = responsibility.handling_unit(b.region) or responsibility.resolve(b.category.code, grid=b.grid).unit
     _move(SYSTEM, req, "accept", at=b.acted_at, reason="紧急先行处置")
-    _move(SYSTEM, req, "dispatch", at=b.acted_at, unit=unit, reason="网格员紧急先行处置", handling_unit=unit,
-          routing_reason="紧急先行处置（事后备案）", sla=SlaClass.EMERGENCY, sla_started_at=b.acted_at,
-          due_at=sla.due_at(SlaClass.EMERGENCY, b.acted_at), created_by=actor)
+    _move(
+        SYSTEM,
+        req,
+        "dispatch",
+        at=b.acted_at,
+        unit=unit,
+        reason="网格员紧急先行处置",
+        handling_unit=unit,
+        routing_reason="紧急先行处置（事后备案）",
+        sla=SlaClass.EMERGENCY,
+        sla_started_at=b.acted_at,
+        due_at=sla.due_at(SlaClass.EMERGENCY, b.acted_at),
+        created_by=actor,
+    )
     at = now()
-    _move(actor, req, "resolve", reason=resolution.strip(), resolution=resolution.strip(), resolved_at=b.acted_at,
-          unit=unit, data={"bypass": b.pk, "filed_late": at > b.filing_due})
+    _move(
+        actor,
+        req,
+        "resolve",
+        reason=resolution.strip(),
+        resolution=resolution.strip(),
+        resolved_at=b.acted_at,
+        unit=unit,
+        data={"bypass": b.pk, "filed_late": at > b.filing_due},
+    )
     Bypass.objects.filter(pk=b.pk).update(filed_at=at, request=req)
-    _record(actor, req, "file_bypass", req.state, req.state, reason="事后备案", at=at,
-            data={"bypass": b.pk, "late": at > b.filing_due})
+    _record(
+        actor,
+        req,
+        "file_bypass",
+        req.state,
+        req.state,
+        reason="事后备案",
+        at=at,
+        data={"bypass": b.pk, "late": at > b.filing_due},
+    )
     return req
 
 
@@ -85,13 +136,22 @@ def flag_unfiled_bypasses(at: dt.datetime | None = None) -> int:
     """Flag to the street every bypass not filed within its window (once each)."""
     at = at or now()
     n = 0
-    for b in Bypass.objects.filter(filed_at__isnull=True, flagged_at__isnull=True, filing_due__lt=at) \
-            .select_related("region", "grid"):
+    for b in Bypass.objects.filter(filed_at__isnull=True, flagged_at__isnull=True, filing_due__lt=at).select_related(
+        "region", "grid"
+    ):
         with transaction.atomic():
             if Bypass.objects.filter(pk=b.pk, flagged_at__isnull=True).update(flagged_at=at):
                 street = b.region.ancestor_at(Region.Level.STREET)
-                emit(contracts.BYPASS_UNFILED, aggregate_type="bypass", aggregate_id=b.pk,
-                     payload={"grid": b.grid.code, "street": street.code if street else None,
-                              "filing_due": b.filing_due.isoformat()}, region=street or b.region)
+                emit(
+                    contracts.BYPASS_UNFILED,
+                    aggregate_type="bypass",
+                    aggregate_id=b.pk,
+                    payload={
+                        "grid": b.grid.code,
+                        "street": street.code if street else None,
+                        "filing_due": b.filing_due.isoformat(),
+                    },
+                    region=street or b.region,
+                )
                 n += 1
     return n

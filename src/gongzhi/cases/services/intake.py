@@ -54,20 +54,37 @@ def _refuse_reused_key(submit_fn):
     def wrapper(*args, **kwargs):
         req, created = submit_fn(*args, **kwargs)
         if not created and getattr(req, "other_body", False):
-            raise IdempotencyMismatch("该幂等键已用于另一条不同内容的诉求；新的诉求请使用新的幂等键",
-                                      field="idempotency_key")
+            raise IdempotencyMismatch(
+                "该幂等键已用于另一条不同内容的诉求；新的诉求请使用新的幂等键", field="idempotency_key"
+            )
         return req, created
 
     return wrapper
 
 
 @_refuse_reused_key
-def submit(actor, *, description: str, channel: str = Channel.WEB, category: str | None = None, lon=None, lat=None,
-           grid: str | None = None, address: str = "", reporter_name: str = "", reporter_phone: str = "",
-           reporter_id_number: str = "", anonymous: bool = False, reporter_user=None,
-           idempotency_key: str | None = None, at: dt.datetime | None = None, auto_route: bool = True,
-           first_receiver: Unit | None = None, attachments=None,
-           media_url: str = "") -> tuple[ServiceRequest, bool]:
+def submit(
+    actor,
+    *,
+    description: str,
+    channel: str = Channel.WEB,
+    category: str | None = None,
+    lon=None,
+    lat=None,
+    grid: str | None = None,
+    address: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_id_number: str = "",
+    anonymous: bool = False,
+    reporter_user=None,
+    idempotency_key: str | None = None,
+    at: dt.datetime | None = None,
+    auto_route: bool = True,
+    first_receiver: Unit | None = None,
+    attachments=None,
+    media_url: str = "",
+) -> tuple[ServiceRequest, bool]:
     """Record a request. Returns ``(request, created)``; a retry with the same idempotency key returns the
     first request and ``created=False``. A request with a category (given, or suggested with enough
     confidence) is routed by the responsibility list at once."""
@@ -111,21 +128,39 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
         decision = routing.override(cat, grid_obj, at)
         if decision is None and cat is not None:
             decision = routing.decide(cat.code, grid_obj, at=at, first_receiver=first_receiver)
-    steps_data = {"channel": channel, "suggested": suggestion.code if suggestion else None,
-                  "confidence": round(confidence, 3) if confidence is not None else None,
-                  **({"attachments": len(files) + bool(media_url)} if files or media_url else {})}
+    steps_data = {
+        "channel": channel,
+        "suggested": suggestion.code if suggestion else None,
+        "confidence": round(confidence, 3) if confidence is not None else None,
+        **({"attachments": len(files) + bool(media_url)} if files or media_url else {}),
+    }
     personal = {"name": (reporter_name or "")[:40], "phone": reporter_phone, "id_number": reporter_id_number}
 
     def new_request() -> ServiceRequest:
         req = ServiceRequest(
-            number=ServiceRequest.new_token()[:20], token=ServiceRequest.new_token(), channel=channel,
-            description=description, category=cat, suggested_category=suggestion,
-            suggestion_confidence=confidence, region=grid_obj.region, grid=grid_obj, lon=lon, lat=lat,
-            address=(address or "")[:200], anonymous=anonymous, reporter_name=(reporter_name or "")[:40],
-            reporter_phone=reporter_phone, reporter_id_number=reporter_id_number, reporter_user=reporter_user,
+            number=ServiceRequest.new_token()[:20],
+            token=ServiceRequest.new_token(),
+            channel=channel,
+            description=description,
+            category=cat,
+            suggested_category=suggestion,
+            suggestion_confidence=confidence,
+            region=grid_obj.region,
+            grid=grid_obj,
+            lon=lon,
+            lat=lat,
+            address=(address or "")[:200],
+            anonymous=anonymous,
+            reporter_name=(reporter_name or "")[:40],
+            reporter_phone=reporter_phone,
+            reporter_id_number=reporter_id_number,
+            reporter_user=reporter_user,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            sla=cat.default_sla if cat else SlaClass.GENERAL, created_at=at, updated_at=at,
-            idempotency_key=idempotency_key or None)
+            sla=cat.default_sla if cat else SlaClass.GENERAL,
+            created_at=at,
+            updated_at=at,
+            idempotency_key=idempotency_key or None,
+        )
         if decision is not None:
             # Routed at intake: the request is written already dispatched; the three transitions
             # (submit, accept, dispatch) are recorded as usual.
@@ -141,8 +176,15 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
     def records(req: ServiceRequest):
         # The number is the date and the id: known before the insert on the fast path.
         req.number = _request_number(at, req.pk)
-        return _intake_records(actor, req, decision, steps_data=steps_data, category_given=bool(category),
-                               confidence=confidence, personal=personal)
+        return _intake_records(
+            actor,
+            req,
+            decision,
+            steps_data=steps_data,
+            category_given=bool(category),
+            confidence=confidence,
+            personal=personal,
+        )
 
     def prior(req: ServiceRequest) -> ServiceRequest | None:
         return _prior(idempotency_key, req, category_given=bool(category))
@@ -159,10 +201,20 @@ def submit(actor, *, description: str, channel: str = Channel.WEB, category: str
             stored = attachments_mod.store(files)
             try:
                 Attachment.objects.bulk_create(
-                    [Attachment(request=req, stored_name=name, original_name=c.original_name,
-                                content_type=c.content_type, size=c.size, sha256=digest, uploaded_at=at)
-                     for c, name, digest in stored]
-                    + ([Attachment(request=req, url=media_url, uploaded_at=at)] if media_url else []))
+                    [
+                        Attachment(
+                            request=req,
+                            stored_name=name,
+                            original_name=c.original_name,
+                            content_type=c.content_type,
+                            size=c.size,
+                            sha256=digest,
+                            uploaded_at=at,
+                        )
+                        for c, name, digest in stored
+                    ]
+                    + ([Attachment(request=req, url=media_url, uploaded_at=at)] if media_url else [])
+                )
             except BaseException:
                 attachments_mod.discard([name for _c, name, _d in stored])
                 raise
@@ -189,8 +241,9 @@ def _write(req: ServiceRequest, records, prior) -> tuple[ServiceRequest, bool]:
     return req, True
 
 
-def _prior(idempotency_key: str | None, new: ServiceRequest | None = None, *,
-           category_given: bool = False) -> ServiceRequest | None:
+def _prior(
+    idempotency_key: str | None, new: ServiceRequest | None = None, *, category_given: bool = False
+) -> ServiceRequest | None:
     """The request an earlier submission with this key created (a retry, or a racing twin). With
     ``new`` (the submission being made), a prior that differs from it is marked ``other_body``:
     ``submit`` then refuses it with 422, as a key replays its first request only for the same body."""
@@ -205,12 +258,25 @@ def _prior(idempotency_key: str | None, new: ServiceRequest | None = None, *,
 def _same_submission(prior: ServiceRequest, new: ServiceRequest, category_given: bool) -> bool:
     """Whether ``new`` repeats what filed ``prior``: the facts fixed at intake (text, place, contact,
     channel) and the category if one was given (compared with the category recorded at intake)."""
-    fields = ("description", "channel", "grid_id", "lon", "lat", "address", "anonymous", "reporter_name",
-              "reporter_phone", "reporter_id_number")
+    fields = (
+        "description",
+        "channel",
+        "grid_id",
+        "lon",
+        "lat",
+        "address",
+        "anonymous",
+        "reporter_name",
+        "reporter_phone",
+        "reporter_id_number",
+    )
     if any(getattr(prior, f) != getattr(new, f) for f in fields):
         return False
-    submitted = Event.objects.filter(aggregate_type="service_request", aggregate_id=prior.number,
-                                     type=contracts.REQUEST_SUBMIT).values_list("payload", flat=True).first()
+    submitted = (
+        Event.objects.filter(aggregate_type="service_request", aggregate_id=prior.number, type=contracts.REQUEST_SUBMIT)
+        .values_list("payload", flat=True)
+        .first()
+    )
     intake = (submitted or {}).get("category", prior.category.code if prior.category_id else None)
     prior_given = intake is not None and prior.suggested_category_id is None
     if category_given != prior_given:
@@ -218,8 +284,9 @@ def _same_submission(prior: ServiceRequest, new: ServiceRequest, category_given:
     return not category_given or intake == (new.category.code if new.category_id else None)
 
 
-def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, category_given: bool,
-                    confidence, personal: dict) -> tuple[list[Transition], list[Event]]:
+def _intake_records(
+    actor, req: ServiceRequest, decision, *, steps_data: dict, category_given: bool, confidence, personal: dict
+) -> tuple[list[Transition], list[Event]]:
     """The transitions of an intake (submit; accept and dispatch when routed at once) and their events."""
     from .. import routing
 
@@ -234,10 +301,33 @@ def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, c
         else:
             note = f"按分类建议（置信度{confidence:.0%}）自动派单"
         steps.append(("accept", State.SUBMITTED, State.ACCEPTED, None, "系统", None, note, {}))
-        steps.append(("dispatch", State.ACCEPTED, State.DISPATCHED, None, "系统", decision.unit,
-                      decision.explanation, {"unit_name": decision.unit.name}))
-    transitions = [Transition(request=req, action=a, from_state=f, to_state=t, actor=u, actor_label=lab, unit=unit,
-                              reason=why, at=at, data=data) for a, f, t, u, lab, unit, why, data in steps]
+        steps.append(
+            (
+                "dispatch",
+                State.ACCEPTED,
+                State.DISPATCHED,
+                None,
+                "系统",
+                decision.unit,
+                decision.explanation,
+                {"unit_name": decision.unit.name},
+            )
+        )
+    transitions = [
+        Transition(
+            request=req,
+            action=a,
+            from_state=f,
+            to_state=t,
+            actor=u,
+            actor_label=lab,
+            unit=unit,
+            reason=why,
+            at=at,
+            data=data,
+        )
+        for a, f, t, u, lab, unit, why, data in steps
+    ]
     req.has_followers = False
     batch = []
     for a, f, t, u, _lab, _unit, why, data in steps:
@@ -245,6 +335,7 @@ def _intake_records(actor, req: ServiceRequest, decision, *, steps_data: dict, c
         if a == "submit":
             payload["personal"] = personal
         batch.append((contracts.REQUEST_EVENTS[a], payload, u))
-    events = build_many(batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region,
-                        schedule=False)
+    events = build_many(
+        batch, aggregate_type="service_request", aggregate_id=req.number, region=req.region, schedule=False
+    )
     return transitions, events

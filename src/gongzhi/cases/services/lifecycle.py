@@ -49,8 +49,9 @@ def accept(actor, req, *, expected_version=None, reason: str = "") -> ServiceReq
 
 
 @transaction.atomic
-def dispatch(actor, req, *, category: str | None = None, unit: str | None = None, reason: str = "",
-             expected_version=None) -> ServiceRequest:
+def dispatch(
+    actor, req, *, category: str | None = None, unit: str | None = None, reason: str = "", expected_version=None
+) -> ServiceRequest:
     """Dispatch to the unit the responsibility list names (or, with ``unit``, to a unit chosen by hand)."""
     req = _load(req)
     perms.require(actor, perms.DISPATCH, req)
@@ -69,8 +70,14 @@ def dispatch(actor, req, *, category: str | None = None, unit: str | None = None
         if target is None:
             raise DomainError(f"承办单位{unit}不存在或已撤销", field="unit")
         why = f"由{actor_label(actor)}人工指定{target.name}承办" + (f"：{reason}" if reason else "")
-        _dispatch_to(actor, req, target, why, {"unit": {"code": target.code, "name": target.name},
-                                               "manual": True}, cat.default_sla)
+        _dispatch_to(
+            actor,
+            req,
+            target,
+            why,
+            {"unit": {"code": target.code, "name": target.name}, "manual": True},
+            cat.default_sla,
+        )
     else:
         d = responsibility.resolve(cat.code, grid=req.grid)
         why = d.explanation + (f"；{reason}" if reason else "")
@@ -110,9 +117,18 @@ def resolve(actor, req, *, resolution: str, expected_version=None) -> ServiceReq
     if not resolution:
         raise DomainError("请填写办理结果", field="resolution")
     at = now()
-    _move(actor, req, "resolve", reason=resolution, expected_version=expected_version, unit=req.handling_unit,
-          at=at, resolution=resolution, resolved_at=at,
-          data={"on_time": bool(req.due_at is None or at <= req.due_at)})
+    _move(
+        actor,
+        req,
+        "resolve",
+        reason=resolution,
+        expected_version=expected_version,
+        unit=req.handling_unit,
+        at=at,
+        resolution=resolution,
+        resolved_at=at,
+        data={"on_time": bool(req.due_at is None or at <= req.due_at)},
+    )
     return req
 
 
@@ -125,16 +141,25 @@ def _may_speak_for_reporter(actor, req, token: str | None) -> bool:
 
 
 @transaction.atomic
-def confirm(actor, req, *, rating: str, fixed: bool = True, comment: str = "", token: str | None = None,
-            expected_version=None) -> ServiceRequest:
+def confirm(
+    actor, req, *, rating: str, fixed: bool = True, comment: str = "", token: str | None = None, expected_version=None
+) -> ServiceRequest:
     """The resident rates the outcome; "not really fixed" reopens the request."""
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
         raise Forbidden("只有诉求人（或代为回访的工作人员）可以评价")
     if rating not in Rating.values:
         raise DomainError("请选择满意、基本满意或不满意", field="rating")
-    _move(actor, req, "confirm", reason=comment, expected_version=expected_version, rating=rating, fixed=fixed,
-          data={"rating": rating, "fixed": fixed})
+    _move(
+        actor,
+        req,
+        "confirm",
+        reason=comment,
+        expected_version=expected_version,
+        rating=rating,
+        fixed=fixed,
+        data={"rating": rating, "fixed": fixed},
+    )
     if not fixed:
         _move(actor, req, "reopen", reason=comment or "居民反映问题未解决", overdue_escalated_at=None)
     return req
@@ -150,16 +175,20 @@ def record_followup(actor, req, *, fixed: bool, rating: str = "", note: str = ""
         raise DomainError("只能回访已办结的诉求", code=CoreError.INVALID_STATE, field="action")
     if rating and rating not in Rating.values:
         raise DomainError("请选择满意、基本满意或不满意", field="rating")
-    f = FollowUp.objects.create(request=req, by=actor if getattr(actor, "is_authenticated", False) else None,
-                                at=now(), rating=rating, fixed=fixed, note=note)
-    _record(actor, req, "followup", req.state, req.state, reason=note, at=f.at,
-            data={"fixed": fixed, "rating": rating})
+    f = FollowUp.objects.create(
+        request=req,
+        by=actor if getattr(actor, "is_authenticated", False) else None,
+        at=now(),
+        rating=rating,
+        fixed=fixed,
+        note=note,
+    )
+    _record(actor, req, "followup", req.state, req.state, reason=note, at=f.at, data={"fixed": fixed, "rating": rating})
     if rating and not req.rating:
         ServiceRequest.objects.filter(pk=req.pk).update(rating=rating, fixed=fixed)
         req.refresh_from_db()
     if not fixed:
-        _move(actor, req, "reopen", reason=note or "回访发现问题未解决", overdue_escalated_at=None,
-              fixed=False)
+        _move(actor, req, "reopen", reason=note or "回访发现问题未解决", overdue_escalated_at=None, fixed=False)
     return f
 
 
@@ -229,12 +258,23 @@ def escalate(actor, req, *, reason: str, expected_version=None, auto: bool = Fal
         target = level_above(base, req.region)
     if target is None:
         raise DomainError(f"诉求{req.number}已在最高层级，无法再升级", code=CasesError.TOP_LEVEL, field="action")
-    fields = {"handling_unit": target, "escalation_level": req.escalation_level + 1,
-              "routing_reason": f"由{base.name if base else '—'}升级至{target.name}：{reason}"}
+    fields = {
+        "handling_unit": target,
+        "escalation_level": req.escalation_level + 1,
+        "routing_reason": f"由{base.name if base else '—'}升级至{target.name}：{reason}",
+    }
     if auto:
         fields["overdue_escalated_at"] = now()
-    _move(actor, req, "escalate", reason=reason, expected_version=expected_version, unit=target,
-          data={"unit_name": target.name, "auto": auto}, **fields)
+    _move(
+        actor,
+        req,
+        "escalate",
+        reason=reason,
+        expected_version=expected_version,
+        unit=target,
+        data={"unit_name": target.name, "auto": auto},
+        **fields,
+    )
     return req
 
 
@@ -250,8 +290,15 @@ def merge(actor, dup, primary, *, reason: str = "", expected_version=None) -> Se
         raise DomainError(f"诉求{primary.number}为“{State(primary.state).label}”，不能作为合并目标", field="primary")
     if ServiceRequest.objects.filter(merged_into=dup).exists():
         ServiceRequest.objects.filter(merged_into=dup).update(merged_into=primary)
-    _move(actor, dup, "merge", reason=reason or f"与{primary.number}重复", expected_version=expected_version,
-          merged_into=primary, data={"into": primary.number})
+    _move(
+        actor,
+        dup,
+        "merge",
+        reason=reason or f"与{primary.number}重复",
+        expected_version=expected_version,
+        merged_into=primary,
+        data={"into": primary.number},
+    )
     return dup
 
 
@@ -261,7 +308,8 @@ def effective(req: ServiceRequest) -> ServiceRequest:
     while req.merged_into_id and req.pk not in seen:
         seen.add(req.pk)
         req = ServiceRequest.objects.select_related("merged_into", "handling_unit", "category").get(
-            pk=req.merged_into_id)
+            pk=req.merged_into_id
+        )
     return req
 
 
@@ -269,15 +317,22 @@ def escalate_overdue(at: dt.datetime | None = None) -> int:
     """Escalate every open request past its due time to the level above (once per due time)."""
     at = at or now()
     n = 0
-    ids = list(ServiceRequest.objects.filter(state__in=[State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS,
-                                                        State.RETURNED, State.REOPENED],
-                                             due_at__lt=at, overdue_escalated_at__isnull=True)
-               .values_list("pk", flat=True))
+    ids = list(
+        ServiceRequest.objects.filter(
+            state__in=[State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.RETURNED, State.REOPENED],
+            due_at__lt=at,
+            overdue_escalated_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
     for pk in ids:
         req = ServiceRequest.objects.select_related("handling_unit__region", "region", "grid", "category").get(pk=pk)
         try:
-            escalate(SYSTEM, req, reason=f"超过办理时限（{timezone.localtime(req.due_at):%Y-%m-%d %H:%M}）自动升级",
-                     auto=True)
+            escalate(
+                SYSTEM,
+                req,
+                reason=f"超过办理时限（{timezone.localtime(req.due_at):%Y-%m-%d %H:%M}）自动升级",
+                auto=True,
+            )
             n += 1
         except DomainError:
             ServiceRequest.objects.filter(pk=pk).update(overdue_escalated_at=at)

@@ -26,25 +26,40 @@ def _person(pid) -> Person:
 
 
 @transaction.atomic
-def open_mediation(actor, *, region: Region, title: str, lead: int, volunteers: list[int] = (),
-                   parties: list[dict] = (), request: ServiceRequest | None = None) -> MediationCase:
+def open_mediation(
+    actor,
+    *,
+    region: Region,
+    title: str,
+    lead: int,
+    volunteers: list[int] = (),
+    parties: list[dict] = (),
+    request: ServiceRequest | None = None,
+) -> MediationCase:
     if not perms.can(actor, perms.DISPATCH, region=region) and not perms.can(actor, perms.HANDLE, region=region):
         raise Forbidden(f"无权在{region.name}登记调解案件")
     if not (title or "").strip():
         raise DomainError("请填写纠纷事由", field="title")
     if len([p for p in parties if (p.get("name") or "").strip()]) < 2:
         raise DomainError("调解案件至少需要两方当事人", field="parties")
-    case = MediationCase.objects.create(request=request, region=region, title=title.strip()[:120],
-                                        lead=_person(lead), opened_at=now())
+    case = MediationCase.objects.create(
+        request=request, region=region, title=title.strip()[:120], lead=_person(lead), opened_at=now()
+    )
     if volunteers:
         case.volunteers.set([_person(v) for v in volunteers])
     for p in parties:
         if (p.get("name") or "").strip():
-            MediationParty.objects.create(case=case, name=p["name"].strip()[:40], phone=p.get("phone", "")[:20],
-                                          role=p.get("role", "")[:20])
-    emit(contracts.MEDIATION_OPENED, aggregate_type="mediation", aggregate_id=case.pk,
-         payload={"title": case.title, "region": region.code,
-                  "personal": {"parties": [p.get("name") for p in parties]}}, region=region, actor=actor)
+            MediationParty.objects.create(
+                case=case, name=p["name"].strip()[:40], phone=p.get("phone", "")[:20], role=p.get("role", "")[:20]
+            )
+    emit(
+        contracts.MEDIATION_OPENED,
+        aggregate_type="mediation",
+        aggregate_id=case.pk,
+        payload={"title": case.title, "region": region.code, "personal": {"parties": [p.get("name") for p in parties]}},
+        region=region,
+        actor=actor,
+    )
     return case
 
 
@@ -58,8 +73,9 @@ def add_session(actor, case: MediationCase, *, at: dt.datetime, place: str = "",
 
 
 @transaction.atomic
-def close_mediation(actor, case: MediationCase, *, outcome: str, agreement: str = "",
-                    expected_version=None) -> MediationCase:
+def close_mediation(
+    actor, case: MediationCase, *, outcome: str, agreement: str = "", expected_version=None
+) -> MediationCase:
     if not perms.can(actor, perms.HANDLE, region=case.region):
         raise Forbidden("无权结案")
     if outcome not in (MediationCase.Outcome.AGREEMENT, MediationCase.Outcome.PARTIAL, MediationCase.Outcome.FAILED):
@@ -67,10 +83,20 @@ def close_mediation(actor, case: MediationCase, *, outcome: str, agreement: str 
     if outcome != MediationCase.Outcome.FAILED and not (agreement or "").strip():
         raise DomainError("达成协议时须填写协议内容", field="agreement")
     version = case.version if expected_version is None else expected_version
-    if MediationCase.objects.filter(pk=case.pk, version=version, closed_at__isnull=True).update(
-            version=F("version") + 1, outcome=outcome, agreement=agreement.strip(), closed_at=now()) == 0:
+    if (
+        MediationCase.objects.filter(pk=case.pk, version=version, closed_at__isnull=True).update(
+            version=F("version") + 1, outcome=outcome, agreement=agreement.strip(), closed_at=now()
+        )
+        == 0
+    ):
         raise Conflict("调解案件已被他人更新或已结案，请刷新后重试")
     case.refresh_from_db()
-    emit(contracts.MEDIATION_CLOSED, aggregate_type="mediation", aggregate_id=case.pk,
-         payload={"outcome": outcome, "region": case.region.code}, region=case.region, actor=actor)
+    emit(
+        contracts.MEDIATION_CLOSED,
+        aggregate_type="mediation",
+        aggregate_id=case.pk,
+        payload={"outcome": outcome, "region": case.region.code},
+        region=case.region,
+        actor=actor,
+    )
     return case

@@ -30,8 +30,12 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "confirm": (frozenset({State.RESOLVED}), State.CONFIRMED),
     "close": (frozenset({State.RESOLVED, State.CONFIRMED}), State.CLOSED),
     "reopen": (frozenset({State.RESOLVED, State.CONFIRMED, State.CLOSED}), State.REOPENED),
-    "escalate": (frozenset({State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.RETURNED, State.REOPENED,
-                            State.ESCALATED}), State.ESCALATED),
+    "escalate": (
+        frozenset(
+            {State.ACCEPTED, State.DISPATCHED, State.IN_PROGRESS, State.RETURNED, State.REOPENED, State.ESCALATED}
+        ),
+        State.ESCALATED,
+    ),
     "merge": (frozenset({State.SUBMITTED, State.ACCEPTED, State.DISPATCHED, State.RETURNED}), State.MERGED),
     "not_ours": (frozenset({State.SUBMITTED, State.ACCEPTED, State.RETURNED}), State.NOT_OURS),
     "cancel": (frozenset({State.SUBMITTED, State.ACCEPTED}), State.CANCELLED),
@@ -39,9 +43,23 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
 
 
 ACTION_LABELS = {
-    "submit": "提交", "accept": "受理", "dispatch": "派单", "start": "开始办理", "return": "回退", "resolve": "办结",
-    "confirm": "评价", "close": "关闭", "reopen": "重办", "escalate": "升级", "merge": "合并", "not_ours": "非本级职责",
-    "cancel": "撤销", "whistle": "吹哨", "report": "报到", "followup": "回访", "file_bypass": "事后备案",
+    "submit": "提交",
+    "accept": "受理",
+    "dispatch": "派单",
+    "start": "开始办理",
+    "return": "回退",
+    "resolve": "办结",
+    "confirm": "评价",
+    "close": "关闭",
+    "reopen": "重办",
+    "escalate": "升级",
+    "merge": "合并",
+    "not_ours": "非本级职责",
+    "cancel": "撤销",
+    "whistle": "吹哨",
+    "report": "报到",
+    "followup": "回访",
+    "file_bypass": "事后备案",
 }
 
 
@@ -59,8 +77,13 @@ def actor_label(actor) -> str:
 
 
 def get_request(number: str) -> ServiceRequest:
-    req = (ServiceRequest.objects.select_related("category", "region", "grid", "handling_unit", "handling_unit__region",
-                                                 "merged_into").filter(number=number).first())
+    req = (
+        ServiceRequest.objects.select_related(
+            "category", "region", "grid", "handling_unit", "handling_unit__region", "merged_into"
+        )
+        .filter(number=number)
+        .first()
+    )
     if req is None:
         raise NotFound(f"诉求{number}不存在", field="number")
     return req
@@ -76,40 +99,91 @@ def _load(req: ServiceRequest | str) -> ServiceRequest:
 
 
 def _public_payload(req: ServiceRequest, **extra) -> dict:
-    return {"number": req.number, "state": req.state, "category": req.category.code if req.category_id else None,
-            "region": req.region.code, "grid": req.grid.code,
-            "unit": req.handling_unit.code if req.handling_unit_id else None, **extra}
+    return {
+        "number": req.number,
+        "state": req.state,
+        "category": req.category.code if req.category_id else None,
+        "region": req.region.code,
+        "grid": req.grid.code,
+        "unit": req.handling_unit.code if req.handling_unit_id else None,
+        **extra,
+    }
 
 
-def _record(actor, req: ServiceRequest, action: str, from_state: str, to_state: str, *, reason: str = "",
-            unit: Unit | None = None, at: dt.datetime | None = None, data: dict | None = None) -> Transition:
+def _record(
+    actor,
+    req: ServiceRequest,
+    action: str,
+    from_state: str,
+    to_state: str,
+    *,
+    reason: str = "",
+    unit: Unit | None = None,
+    at: dt.datetime | None = None,
+    data: dict | None = None,
+) -> Transition:
     """Write the transition row and its domain event."""
-    t = Transition.objects.create(request=req, action=action, from_state=from_state, to_state=to_state,
-                                  actor=actor if getattr(actor, "is_authenticated", False) else None,
-                                  actor_label=actor_label(actor), unit=unit, reason=reason, at=at or now(),
-                                  data=data or {})
-    emit(contracts.REQUEST_EVENTS[action], aggregate_type="service_request", aggregate_id=req.number,
-         payload=_public_payload(req, action=action, from_state=from_state, to_state=to_state, reason=reason,
-                                 followers=followers(req) if req.has_followers else [req.number], **(data or {})),
-         region=req.region, actor=actor)
+    t = Transition.objects.create(
+        request=req,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_label=actor_label(actor),
+        unit=unit,
+        reason=reason,
+        at=at or now(),
+        data=data or {},
+    )
+    emit(
+        contracts.REQUEST_EVENTS[action],
+        aggregate_type="service_request",
+        aggregate_id=req.number,
+        payload=_public_payload(
+            req,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            reason=reason,
+            followers=followers(req) if req.has_followers else [req.number],
+            **(data or {}),
+        ),
+        region=req.region,
+        actor=actor,
+    )
     return t
 
 
-def _move(actor, req: ServiceRequest, action: str, *, reason: str = "", expected_version: int | None = None,
-          unit: Unit | None = None, data: dict | None = None, at: dt.datetime | None = None, **fields) -> None:
+def _move(
+    actor,
+    req: ServiceRequest,
+    action: str,
+    *,
+    reason: str = "",
+    expected_version: int | None = None,
+    unit: Unit | None = None,
+    data: dict | None = None,
+    at: dt.datetime | None = None,
+    **fields,
+) -> None:
     """Apply a state transition (refused with the reason when not allowed from the current state)."""
     allowed_from, to_state = ACTIONS[action]
     if req.state not in allowed_from:
         ok = "、".join(str(State(s).label) for s in sorted(allowed_from))
-        raise DomainError(f"诉求{req.number}当前为“{State(req.state).label}”，不能{ACTION_LABELS[action]}"
-                          f"（只能在以下状态{ACTION_LABELS[action]}：{ok}）", code=CoreError.INVALID_STATE, field="action")
+        raise DomainError(
+            f"诉求{req.number}当前为“{State(req.state).label}”，不能{ACTION_LABELS[action]}"
+            f"（只能在以下状态{ACTION_LABELS[action]}：{ok}）",
+            code=CoreError.INVALID_STATE,
+            field="action",
+        )
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
         raise DomainError(f"{ACTION_LABELS[action]}须说明原因", field="reason")
     version = req.version if expected_version is None else expected_version
     at = at or now()
     n = ServiceRequest.objects.filter(pk=req.pk, version=version, state=req.state).update(
-        state=to_state, version=F("version") + 1, updated_at=at, **fields)
+        state=to_state, version=F("version") + 1, updated_at=at, **fields
+    )
     if n == 0:
         raise Conflict(f"诉求{req.number}已被他人处理，请刷新后重试")
     from_state = req.state

@@ -30,8 +30,9 @@ def blow_whistle(actor, req, *, departments: list[str], reason: str) -> Whistle:
     req = _load(req)
     perms.require(actor, perms.WHISTLE, req)
     if req.state not in OPEN_STATES:
-        raise DomainError(f"诉求{req.number}当前为“{State(req.state).label}”，不能吹哨", code=CoreError.INVALID_STATE,
-                          field="action")
+        raise DomainError(
+            f"诉求{req.number}当前为“{State(req.state).label}”，不能吹哨", code=CoreError.INVALID_STATE, field="action"
+        )
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("吹哨须说明事由", field="reason")
@@ -47,15 +48,27 @@ def blow_whistle(actor, req, *, departments: list[str], reason: str) -> Whistle:
         raise DomainError(f"只能召集政府部门报到：{'、'.join(not_dept)}不是部门", field="departments")
     street = req.region.ancestor_at(Region.Level.STREET)
     at = now()
-    w = Whistle.objects.create(request=req, street=street, blown_by=actor if getattr(actor, "is_authenticated",
-                                                                                    False) else None,
-                               blown_at=at, reason=reason)
+    w = Whistle.objects.create(
+        request=req,
+        street=street,
+        blown_by=actor if getattr(actor, "is_authenticated", False) else None,
+        blown_at=at,
+        reason=reason,
+    )
     act_due = req.due_at or sla.due_at(req.sla, at)
     ack = dt.timedelta(hours=WHISTLE_ACK_HOURS.get(req.sla, 24))
     for c in codes:
         Summons.objects.create(whistle=w, department=units[c], ack_due=at + ack, act_due=max(act_due, at + ack))
-    _record(actor, req, "whistle", req.state, req.state, reason=reason, at=at,
-            data={"departments": codes, "street": street.code if street else None})
+    _record(
+        actor,
+        req,
+        "whistle",
+        req.state,
+        req.state,
+        reason=reason,
+        at=at,
+        data={"departments": codes, "street": street.code if street else None},
+    )
     return w
 
 
@@ -70,8 +83,11 @@ def report(actor, summons_id: int, *, step: str, note: str = "", expected_versio
     at = now()
     if step == "acknowledge":
         if s.acknowledged_at:
-            raise DomainError(f"{s.department.name}已于{timezone.localtime(s.acknowledged_at):%m-%d %H:%M}报到",
-                              code=CoreError.INVALID_STATE, field="step")
+            raise DomainError(
+                f"{s.department.name}已于{timezone.localtime(s.acknowledged_at):%m-%d %H:%M}报到",
+                code=CoreError.INVALID_STATE,
+                field="step",
+            )
         fields = {"acknowledged_at": at}
     elif step == "act":
         if not s.acknowledged_at:
@@ -89,6 +105,15 @@ def report(actor, summons_id: int, *, step: str, note: str = "", expected_versio
     s.refresh_from_db()
     req = s.whistle.request
     late = at > (s.ack_due if step == "acknowledge" else s.act_due)
-    _record(actor, req, "report", req.state, req.state, reason=note, unit=s.department, at=at,
-            data={"department": s.department.code, "step": step, "late": late})
+    _record(
+        actor,
+        req,
+        "report",
+        req.state,
+        req.state,
+        reason=note,
+        unit=s.department,
+        at=at,
+        data={"department": s.department.code, "step": step, "late": late},
+    )
     return s

@@ -220,7 +220,9 @@ def _region_codes(events: Sequence) -> dict:
     return dict(region_model.objects.filter(pk__in=missing).values_list("pk", "code"))
 
 
-def _iter_entries(events: Sequence, ids: Sequence[str], regions: dict | None = None) -> Iterator[tuple[bytes, str, str]]:
+def _iter_entries(
+    events: Sequence, ids: Sequence[str], regions: dict | None = None
+) -> Iterator[tuple[bytes, str, str]]:
     """:func:`_entries` one event at a time (so rows can stream to the database as built).
 
     With ``regions`` (from :func:`_region_codes`) it never touches the database, which

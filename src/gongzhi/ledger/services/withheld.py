@@ -24,22 +24,33 @@ def withheld_marker(index: int, event_id, record: str, leaf_hash_bytes: bytes, r
     tree (the hash tiles hold it too), so a verifier takes it from here and every proof holds.
     """
     rtype, _, rid = record.partition(":")
-    return canonical.dumps({
-        "event_id": str(event_id), "leaf_hash": leaf_hash_bytes.hex(), "record": {"id": rid, "type": rtype},
-        "v": ENTRY_VERSION, "withheld": reason,
-    })
+    return canonical.dumps(
+        {
+            "event_id": str(event_id),
+            "leaf_hash": leaf_hash_bytes.hex(),
+            "record": {"id": rid, "type": rtype},
+            "v": ENTRY_VERSION,
+            "withheld": reason,
+        }
+    )
 
 
 def public_entries(start: int, count: int) -> list[bytes]:
     """The entries ``start … start+count-1`` as published: withheld ones replaced by their markers."""
-    rows = list(Leaf.objects.filter(index__gte=start, index__lt=start + count).order_by("index")
-                .values_list("index", "entry"))
-    withheld = dict(WithheldEntry.objects.filter(index__gte=start, index__lt=start + count)
-                    .values_list("index", "reason"))
+    rows = list(
+        Leaf.objects.filter(index__gte=start, index__lt=start + count).order_by("index").values_list("index", "entry")
+    )
+    withheld = dict(
+        WithheldEntry.objects.filter(index__gte=start, index__lt=start + count).values_list("index", "reason")
+    )
     if not withheld:
         return [_b(e) for _, e in rows]
-    meta = {i: (eid, rec, _b(h)) for i, eid, rec, h in Leaf.objects.filter(index__in=withheld)
-            .values_list("index", "event_id", "record", "leaf_hash")}
+    meta = {
+        i: (eid, rec, _b(h))
+        for i, eid, rec, h in Leaf.objects.filter(index__in=withheld).values_list(
+            "index", "event_id", "record", "leaf_hash"
+        )
+    }
     return [withheld_marker(i, *meta[i], withheld[i]) if i in withheld else _b(e) for i, e in rows]
 
 
@@ -87,7 +98,8 @@ def withhold(actor, indices: Iterable[int], *, reason: str, note: str = "") -> l
         new = [i for i in indices if i not in already]
         user = actor if getattr(actor, "is_authenticated", False) else None
         WithheldEntry.objects.bulk_create(
-            [WithheldEntry(index=i, reason=reason, note=note, withheld_by=user) for i in new])
+            [WithheldEntry(index=i, reason=reason, note=note, withheld_by=user) for i in new]
+        )
         if new:
             _audit_withholding(actor, new, reason)
     return new
@@ -97,8 +109,12 @@ def _audit_withholding(actor, indices: list[int], reason: str) -> None:
     """Record the withholding in the security audit log."""
     from gongzhi.core import audit
 
-    audit.record("ledger_withhold", actor=actor, target=f"ledger:{indices[0]}" + (f"…{indices[-1]}" if len(indices) > 1 else ""),
-                 detail={"indices": indices[:1000], "count": len(indices), "reason": reason})
+    audit.record(
+        "ledger_withhold",
+        actor=actor,
+        target=f"ledger:{indices[0]}" + (f"…{indices[-1]}" if len(indices) > 1 else ""),
+        detail={"indices": indices[:1000], "count": len(indices), "reason": reason},
+    )
 
 
 def record_leaves(record: str) -> list[int]:

@@ -31,8 +31,17 @@ from .supervision import _auto_resolve
 ADJUSTABLE = {"deadline", "title", "quality_standard", "target", "indicator_name", "unit"}
 
 
-def _changes(task: Task, kind: str, *, deadline=None, title=None, quality_standard=None, target=None,
-             indicator_name=None, unit: Unit | None = None) -> dict:
+def _changes(
+    task: Task,
+    kind: str,
+    *,
+    deadline=None,
+    title=None,
+    quality_standard=None,
+    target=None,
+    indicator_name=None,
+    unit: Unit | None = None,
+) -> dict:
     ch: dict = {}
     if kind == Adjustment.Kind.DEADLINE:
         new = _date(deadline, "deadline", "请填写新的完成时限")
@@ -47,8 +56,10 @@ def _changes(task: Task, kind: str, *, deadline=None, title=None, quality_standa
         if title not in (None, "") and title.strip() != task.title:
             ch["title"] = [task.title, _text(title, "title", "请填写任务名称", 200)]
         if quality_standard not in (None, "") and quality_standard.strip() != task.quality_standard:
-            ch["quality_standard"] = [task.quality_standard,
-                                      _text(quality_standard, "quality_standard", "请填写质量标准", 300)]
+            ch["quality_standard"] = [
+                task.quality_standard,
+                _text(quality_standard, "quality_standard", "请填写质量标准", 300),
+            ]
         if indicator_name not in (None, "") and indicator_name.strip() != task.indicator_name:
             ch["indicator_name"] = [task.indicator_name, _text(indicator_name, "indicator_name", "请填写指标", 100)]
         if target not in (None, ""):
@@ -104,10 +115,17 @@ def request_adjustment(actor, task: Task, *, kind: str, reason: str, **new) -> A
     if Adjustment.objects.filter(task=task, status=Adjustment.Status.REQUESTED).exists():
         raise Conflict("该任务已有待审批的调整申请，请等待审批结果", field="kind")
     ch = _changes(task, kind, **new)
-    adj = Adjustment.objects.create(task=task, kind=kind, changes=ch, reason=reason, requested_by=_user(actor),
-                                    requested_at=_now())
-    emit(C.ADJUSTMENT_REQUESTED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
-         actor=actor, payload={"goal": task.goal_id, "kind": kind, "changes": ch, "reason": reason})
+    adj = Adjustment.objects.create(
+        task=task, kind=kind, changes=ch, reason=reason, requested_by=_user(actor), requested_at=_now()
+    )
+    emit(
+        C.ADJUSTMENT_REQUESTED,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={"goal": task.goal_id, "kind": kind, "changes": ch, "reason": reason},
+    )
     return adj
 
 
@@ -123,16 +141,24 @@ def decide_adjustment(actor, adj: Adjustment, *, approve: bool, note: str = "") 
     if not approve and not note:
         raise DomainError("不批准请说明理由", field="note")
     n = Adjustment.objects.filter(pk=adj.pk, status=Adjustment.Status.REQUESTED).update(
-        status=Adjustment.Status.APPROVED if approve else Adjustment.Status.REJECTED, decided_by=_user(actor),
-        decided_at=_now(), decision_note=note)
+        status=Adjustment.Status.APPROVED if approve else Adjustment.Status.REJECTED,
+        decided_by=_user(actor),
+        decided_at=_now(),
+        decision_note=note,
+    )
     if n == 0:
         raise Conflict("该调整申请已被他人审批", field="status")
     if approve:
         _apply(task, adj.changes, None)
     adj.refresh_from_db()
-    emit(C.ADJUSTMENT_APPROVED if approve else C.ADJUSTMENT_REJECTED, aggregate_type="plan_task",
-         aggregate_id=task.pk, region=task.region, actor=actor,
-         payload={"goal": task.goal_id, "kind": adj.kind, "changes": adj.changes, "reason": adj.reason, "note": note})
+    emit(
+        C.ADJUSTMENT_APPROVED if approve else C.ADJUSTMENT_REJECTED,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={"goal": task.goal_id, "kind": adj.kind, "changes": adj.changes, "reason": adj.reason, "note": note},
+    )
     return adj
 
 
@@ -146,13 +172,29 @@ def adjust_task(actor, task: Task, *, kind: str, reason: str, version: int | Non
     ch = _changes(task, kind, **new)
     _apply(task, ch, version)
     now = _now()
-    adj = Adjustment.objects.create(task=task, kind=kind, changes=ch, reason=reason, status=Adjustment.Status.APPROVED,
-                                    requested_by=_user(actor), requested_at=now, decided_by=_user(actor),
-                                    decided_at=now, decision_note="直接调整")
+    adj = Adjustment.objects.create(
+        task=task,
+        kind=kind,
+        changes=ch,
+        reason=reason,
+        status=Adjustment.Status.APPROVED,
+        requested_by=_user(actor),
+        requested_at=now,
+        decided_by=_user(actor),
+        decided_at=now,
+        decision_note="直接调整",
+    )
     if kind == Adjustment.Kind.CANCEL:
         Adjustment.objects.filter(task=task, status=Adjustment.Status.REQUESTED).update(
-            status=Adjustment.Status.REJECTED, decided_at=now, decision_note="任务已撤销")
+            status=Adjustment.Status.REJECTED, decided_at=now, decision_note="任务已撤销"
+        )
         _auto_resolve(task, SupervisionFlag.Kind.values, "任务已撤销")
-    emit(C.TASK_ADJUSTED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
-         payload={"goal": task.goal_id, "kind": kind, "changes": ch, "reason": reason})
+    emit(
+        C.TASK_ADJUSTED,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={"goal": task.goal_id, "kind": kind, "changes": ch, "reason": reason},
+    )
     return adj

@@ -75,10 +75,20 @@ def _bump(model, obj, expected: int | None, **fields) -> None:
 
 
 def _goal_payload(goal: Goal) -> dict:
-    return {"title": goal.title, "source_kind": goal.source_kind, "lead_unit": goal.lead_unit.code,
-            "due_on": goal.due_on.isoformat()}
+    return {
+        "title": goal.title,
+        "source_kind": goal.source_kind,
+        "lead_unit": goal.lead_unit.code,
+        "due_on": goal.due_on.isoformat(),
+    }
 
 
 def _task_payload(task: Task) -> dict:
-    return {"goal": task.goal_id, "title": task.title, "unit": task.unit.code, "deadline": task.deadline.isoformat(),
-            "indicator": task.indicator_name, "target": task.target}
+    return {
+        "goal": task.goal_id,
+        "title": task.title,
+        "unit": task.unit.code,
+        "deadline": task.deadline.isoformat(),
+        "indicator": task.indicator_name,
+        "target": task.target,
+    }

@@ -30,9 +30,21 @@ from .records import _link
 
 
 @transaction.atomic
-def create_goal(actor, *, title: str, source_kind: str, lead_unit: Unit | None, starts_on, due_on,
-                region=None, description: str = "", alliance_goal=None, follow_up=None, directive_ref: str = "",
-                directive_issuer: Unit | None = None) -> Goal:
+def create_goal(
+    actor,
+    *,
+    title: str,
+    source_kind: str,
+    lead_unit: Unit | None,
+    starts_on,
+    due_on,
+    region=None,
+    description: str = "",
+    alliance_goal=None,
+    follow_up=None,
+    directive_ref: str = "",
+    directive_issuer: Unit | None = None,
+) -> Goal:
     """A goal from its source: an approved alliance goal, a consultation decision (a passed vote's
     follow-up) or a directive from above (document number and issuing unit)."""
     title = _text(title, "title", "请填写目标名称", 200)
@@ -42,8 +54,9 @@ def create_goal(actor, *, title: str, source_kind: str, lead_unit: Unit | None, 
         if alliance_goal is None:
             raise DomainError("请选择来源的党建联合体目标", field="alliance_goal")
         if alliance_goal.status != "approved":
-            raise DomainError(f"联合体目标“{alliance_goal.title}”尚未经上级党组织批准，不能立项分解",
-                              field="alliance_goal")
+            raise DomainError(
+                f"联合体目标“{alliance_goal.title}”尚未经上级党组织批准，不能立项分解", field="alliance_goal"
+            )
         region = region or alliance_goal.alliance.region
         follow_up, directive_ref, directive_issuer = None, "", None
     elif source_kind == SourceKind.CONSULTATION:
@@ -59,8 +72,9 @@ def create_goal(actor, *, title: str, source_kind: str, lead_unit: Unit | None, 
     if region is None:
         raise DomainError("请选择目标所在区域", field="region")
     if source_kind == SourceKind.DIRECTIVE and not region.path.startswith(directive_issuer.region.path):
-        raise DomainError(f"部署单位{directive_issuer.name}不是{region.name}的上级，不能作为上级部署的来源",
-                          field="directive_issuer")
+        raise DomainError(
+            f"部署单位{directive_issuer.name}不是{region.name}的上级，不能作为上级部署的来源", field="directive_issuer"
+        )
     P.require(actor, P.MANAGE, region)
     if lead_unit is None:
         raise DomainError("请指定牵头单位", field="lead_unit")
@@ -69,18 +83,32 @@ def create_goal(actor, *, title: str, source_kind: str, lead_unit: Unit | None, 
     if due_on < starts_on:
         raise DomainError("完成时限不能早于开始日期", field="due_on")
     goal = Goal.objects.create(
-        title=title, description=(description or "").strip(), source_kind=source_kind, alliance_goal=alliance_goal,
-        follow_up=follow_up, directive_ref=directive_ref, directive_issuer=directive_issuer, region=region,
-        lead_unit=lead_unit, starts_on=starts_on, due_on=due_on, created_by=_user(actor))
+        title=title,
+        description=(description or "").strip(),
+        source_kind=source_kind,
+        alliance_goal=alliance_goal,
+        follow_up=follow_up,
+        directive_ref=directive_ref,
+        directive_issuer=directive_issuer,
+        region=region,
+        lead_unit=lead_unit,
+        starts_on=starts_on,
+        due_on=due_on,
+        created_by=_user(actor),
+    )
     if follow_up is not None:
         _link(actor, goal, None, Link.Kind.FOLLOW_UP, follow_up.pk)
         if follow_up.vote_id:
             _link(actor, goal, None, Link.Kind.VOTE, follow_up.vote_id)
     payload = _goal_payload(goal)
-    payload.update({"alliance_goal": alliance_goal.pk if alliance_goal else None,
-                    "follow_up": follow_up.pk if follow_up else None, "directive_ref": directive_ref})
-    emit(C.GOAL_CREATED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=region, actor=actor,
-         payload=payload)
+    payload.update(
+        {
+            "alliance_goal": alliance_goal.pk if alliance_goal else None,
+            "follow_up": follow_up.pk if follow_up else None,
+            "directive_ref": directive_ref,
+        }
+    )
+    emit(C.GOAL_CREATED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=region, actor=actor, payload=payload)
     return goal
 
 
@@ -102,8 +130,14 @@ def close_goal(actor, goal: Goal, *, version: int | None = None, cancel: bool = 
             raise DomainError("目标没有已完成的任务，不能作为完成关闭", field="state")
         _bump(Goal, goal, version, state=Goal.State.CLOSED, closed_on=_today())
         kind = C.GOAL_CLOSED
-    emit(kind, aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region, actor=actor,
-         payload={**_goal_payload(goal), "reason": reason})
+    emit(
+        kind,
+        aggregate_type="plan_goal",
+        aggregate_id=goal.pk,
+        region=goal.region,
+        actor=actor,
+        payload={**_goal_payload(goal), "reason": reason},
+    )
     return goal
 
 
@@ -111,8 +145,9 @@ def close_goal(actor, goal: Goal, *, version: int | None = None, cancel: bool = 
 
 
 @transaction.atomic
-def add_feedback(actor, goal: Goal, *, source: str, text: str, rating: str = "", task: Task | None = None,
-                 unit: Unit | None = None) -> Feedback:
+def add_feedback(
+    actor, goal: Goal, *, source: str, text: str, rating: str = "", task: Task | None = None, unit: Unit | None = None
+) -> Feedback:
     """Feedback from a resident (recorded by staff or the resident) or from a unit."""
     if not visible_goals(actor).filter(pk=goal.pk).exists():
         raise Forbidden(f"无权对{goal.region.name}的目标提出反馈：不在您的管辖范围内")
@@ -125,9 +160,27 @@ def add_feedback(actor, goal: Goal, *, source: str, text: str, rating: str = "",
         raise DomainError("单位反馈请注明反馈单位", field="unit")
     if task is not None and task.goal_id != goal.pk:
         raise DomainError("该任务不属于这个目标", field="task")
-    fb = Feedback.objects.create(goal=goal, task=task, source=source, unit=unit if source == "unit" else None,
-                                 rating=rating or "", text=text, by=_user(actor), at=_now())
-    emit(C.FEEDBACK_RECEIVED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region,
-         actor=actor, payload={"source": source, "rating": rating, "task": task.pk if task else None,
-                               "unit": unit.code if unit and source == "unit" else None})
+    fb = Feedback.objects.create(
+        goal=goal,
+        task=task,
+        source=source,
+        unit=unit if source == "unit" else None,
+        rating=rating or "",
+        text=text,
+        by=_user(actor),
+        at=_now(),
+    )
+    emit(
+        C.FEEDBACK_RECEIVED,
+        aggregate_type="plan_goal",
+        aggregate_id=goal.pk,
+        region=goal.region,
+        actor=actor,
+        payload={
+            "source": source,
+            "rating": rating,
+            "task": task.pk if task else None,
+            "unit": unit.code if unit and source == "unit" else None,
+        },
+    )
     return fb

@@ -50,13 +50,21 @@ def check(actor, *, on: dt.date | None = None, region=None) -> dict[str, int]:
                 t.progress = prog.get(t.pk, t.progress)
                 if S.is_overdue(t, on):
                     days = (on - t.deadline).days
-                    if _raise(t, SupervisionFlag.Kind.OVERDUE, f"已超过完成时限{t.deadline}共{days}天，进度{t.progress:g}%",
-                              actor):
+                    if _raise(
+                        t,
+                        SupervisionFlag.Kind.OVERDUE,
+                        f"已超过完成时限{t.deadline}共{days}天，进度{t.progress:g}%",
+                        actor,
+                    ):
                         out["overdue"] += 1
                 elif S.is_off_track(t, goal.starts_on, on):
                     exp = S.expected_progress(goal.starts_on, t.deadline, on)
-                    if _raise(t, SupervisionFlag.Kind.OFF_TRACK,
-                              f"进度{t.progress:g}%，按时间应达{exp:g}%（容差{S.OFF_TRACK_TOLERANCE:g}个百分点）", actor):
+                    if _raise(
+                        t,
+                        SupervisionFlag.Kind.OFF_TRACK,
+                        f"进度{t.progress:g}%，按时间应达{exp:g}%（容差{S.OFF_TRACK_TOLERANCE:g}个百分点）",
+                        actor,
+                    ):
                         out["off_track"] += 1
                 else:
                     out["back_on_track"] += _auto_resolve(t, (SupervisionFlag.Kind.OFF_TRACK,), "进度已恢复正常")

@@ -112,8 +112,16 @@ def _link(actor, goal, task, kind, object_id, purpose=Link.Purpose.RELATED) -> L
     existing = Link.objects.filter(goal=goal, task=task, kind=kind, object_id=int(object_id), purpose=purpose).first()
     if existing:
         return existing
-    return Link.objects.create(goal=goal, task=task, kind=kind, object_id=int(object_id), label=rec["label"],
-                               purpose=purpose, added_by=_user(actor), added_at=_now())
+    return Link.objects.create(
+        goal=goal,
+        task=task,
+        kind=kind,
+        object_id=int(object_id),
+        label=rec["label"],
+        purpose=purpose,
+        added_by=_user(actor),
+        added_at=_now(),
+    )
 
 
 @transaction.atomic
@@ -126,6 +134,12 @@ def link_record(actor, goal: Goal, *, kind: str, object_id, task: Task | None = 
     else:
         P.require(actor, P.MANAGE, goal)
     link = _link(actor, goal, task, kind, object_id)
-    emit(C.RECORD_LINKED, aggregate_type="plan_goal", aggregate_id=goal.pk, region=goal.region, actor=actor,
-         payload={"kind": kind, "object_id": link.object_id, "task": task.pk if task else None})
+    emit(
+        C.RECORD_LINKED,
+        aggregate_type="plan_goal",
+        aggregate_id=goal.pk,
+        region=goal.region,
+        actor=actor,
+        payload={"kind": kind, "object_id": link.object_id, "task": task.pk if task else None},
+    )
     return link

@@ -24,10 +24,17 @@ from .common import _bump, _now, _text, _user
 def _raise(task: Task, kind: str, detail: str, actor) -> SupervisionFlag | None:
     if SupervisionFlag.objects.filter(task=task, kind=kind, resolved_at__isnull=True).exists():
         return None
-    flag = SupervisionFlag.objects.create(task=task, kind=kind, detail=detail[:300], raised_at=_now(),
-                                          raised_by=_user(actor))
-    emit(C.FLAG_RAISED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
-         payload={"goal": task.goal_id, "kind": kind, "detail": flag.detail, "unit": task.unit.code})
+    flag = SupervisionFlag.objects.create(
+        task=task, kind=kind, detail=detail[:300], raised_at=_now(), raised_by=_user(actor)
+    )
+    emit(
+        C.FLAG_RAISED,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={"goal": task.goal_id, "kind": kind, "detail": flag.detail, "unit": task.unit.code},
+    )
     return flag
 
 
@@ -36,8 +43,13 @@ def _auto_resolve(task: Task, kinds, resolution: str) -> int:
     for flag in SupervisionFlag.objects.filter(task=task, kind__in=kinds, resolved_at__isnull=True):
         flag.resolved_at, flag.resolution = _now(), resolution
         flag.save(update_fields=["resolved_at", "resolution"])
-        emit(C.FLAG_RESOLVED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
-             payload={"kind": flag.kind, "resolution": resolution, "auto": True})
+        emit(
+            C.FLAG_RESOLVED,
+            aggregate_type="plan_task",
+            aggregate_id=task.pk,
+            region=task.region,
+            payload={"kind": flag.kind, "resolution": resolution, "auto": True},
+        )
         n += 1
     return n
 
@@ -67,10 +79,17 @@ def resolve_flag(actor, flag: SupervisionFlag, *, resolution: str) -> Supervisio
         raise Conflict("该督办事项已解除", field="resolution")
     resolution = _text(resolution, "resolution", "请填写处理结果", 300)
     n = SupervisionFlag.objects.filter(pk=flag.pk, resolved_at__isnull=True).update(
-        resolved_at=_now(), resolved_by=_user(actor), resolution=resolution)
+        resolved_at=_now(), resolved_by=_user(actor), resolution=resolution
+    )
     if n == 0:
         raise Conflict("该督办事项已被他人解除", field="resolution")
     flag.refresh_from_db()
-    emit(C.FLAG_RESOLVED, aggregate_type="plan_task", aggregate_id=flag.task_id, region=flag.task.region,
-         actor=actor, payload={"kind": flag.kind, "resolution": resolution, "auto": False})
+    emit(
+        C.FLAG_RESOLVED,
+        aggregate_type="plan_task",
+        aggregate_id=flag.task_id,
+        region=flag.task.region,
+        actor=actor,
+        payload={"kind": flag.kind, "resolution": resolution, "auto": False},
+    )
     return flag

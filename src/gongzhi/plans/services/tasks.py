@@ -40,15 +40,35 @@ def _refresh_value(task: Task, on: dt.date, actor, note: str = "") -> ProgressUp
     progress = S.indicator_progress(task.baseline, task.target, value)
     Task.objects.filter(pk=task.pk).update(current_value=value, current_at=_now(), progress=progress)
     task.current_value, task.current_at, task.progress = value, _now(), progress
-    return ProgressUpdate.objects.create(task=task, source=ProgressUpdate.Source.COMPUTED, value=value,
-                                         progress=progress, note=note or "指标数据自动计算", at=_now(),
-                                         reported_by=_user(actor))
+    return ProgressUpdate.objects.create(
+        task=task,
+        source=ProgressUpdate.Source.COMPUTED,
+        value=value,
+        progress=progress,
+        note=note or "指标数据自动计算",
+        at=_now(),
+        reported_by=_user(actor),
+    )
 
 
 @transaction.atomic
-def add_task(actor, goal: Goal, *, title: str, unit: Unit | None, deadline, quality_standard: str,
-             indicator_name: str, target, baseline=0, indicator_unit: str = "", indicator_source: str = "",
-             indicator_params: dict | None = None, weight: int = 1, parent: Task | None = None) -> Task:
+def add_task(
+    actor,
+    goal: Goal,
+    *,
+    title: str,
+    unit: Unit | None,
+    deadline,
+    quality_standard: str,
+    indicator_name: str,
+    target,
+    baseline=0,
+    indicator_unit: str = "",
+    indicator_source: str = "",
+    indicator_params: dict | None = None,
+    weight: int = 1,
+    parent: Task | None = None,
+) -> Task:
     """Decompose a goal: one task with a responsible unit, a deadline, a quality standard and an indicator."""
     P.require(actor, P.MANAGE, goal)
     if goal.state != Goal.State.ACTIVE:
@@ -89,19 +109,37 @@ def add_task(actor, goal: Goal, *, title: str, unit: Unit | None, deadline, qual
     if not indicator_unit and indicator_source:
         indicator_unit = indicators.REGISTRY[indicator_source].unit
     task = Task.objects.create(
-        goal=goal, parent=parent, title=title, unit=unit, region=unit.region, deadline=deadline,
-        quality_standard=quality_standard, weight=weight, indicator_name=indicator_name,
-        indicator_unit=(indicator_unit or "")[:20], baseline=baseline, target=target,
-        indicator_source=indicator_source or "", indicator_params=indicator_params or {})
+        goal=goal,
+        parent=parent,
+        title=title,
+        unit=unit,
+        region=unit.region,
+        deadline=deadline,
+        quality_standard=quality_standard,
+        weight=weight,
+        indicator_name=indicator_name,
+        indicator_unit=(indicator_unit or "")[:20],
+        baseline=baseline,
+        target=target,
+        indicator_source=indicator_source or "",
+        indicator_params=indicator_params or {},
+    )
     _refresh_value(task, _today(), actor)
-    emit(C.TASK_ASSIGNED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
-         payload={**_task_payload(task), "quality_standard": quality_standard, "parent": parent.pk if parent else None})
+    emit(
+        C.TASK_ASSIGNED,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={**_task_payload(task), "quality_standard": quality_standard, "parent": parent.pk if parent else None},
+    )
     return task
 
 
 @transaction.atomic
-def report_progress(actor, task: Task, *, value=None, progress=None, note: str = "",
-                    version: int | None = None) -> ProgressUpdate:
+def report_progress(
+    actor, task: Task, *, value=None, progress=None, note: str = "", version: int | None = None
+) -> ProgressUpdate:
     """A manual progress report by the responsible unit: an indicator value, or a progress % when the
     indicator is counted elsewhere.  A computable indicator is read from the records instead."""
     _require_act(actor, task)
@@ -127,16 +165,30 @@ def report_progress(actor, task: Task, *, value=None, progress=None, note: str =
         raise DomainError("请填写指标当前值或进度百分比", field="value")
     _bump(Task, task, version, current_value=new_value, current_at=_now(), progress=new_progress)
     upd = ProgressUpdate.objects.create(
-        task=task, source=ProgressUpdate.Source.MANUAL, value=new_value, progress=new_progress, note=note,
-        reported_by=_user(actor), reporter_unit=P.acting_unit(actor, task.unit), at=_now())
-    emit(C.PROGRESS_REPORTED, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region,
-         actor=actor, payload={"goal": task.goal_id, "value": new_value, "progress": new_progress, "note": note})
+        task=task,
+        source=ProgressUpdate.Source.MANUAL,
+        value=new_value,
+        progress=new_progress,
+        note=note,
+        reported_by=_user(actor),
+        reporter_unit=P.acting_unit(actor, task.unit),
+        at=_now(),
+    )
+    emit(
+        C.PROGRESS_REPORTED,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={"goal": task.goal_id, "value": new_value, "progress": new_progress, "note": note},
+    )
     return upd
 
 
 @transaction.atomic
-def complete_task(actor, task: Task, *, evidence_kind: str, evidence_id, note: str = "",
-                  version: int | None = None) -> Task:
+def complete_task(
+    actor, task: Task, *, evidence_kind: str, evidence_id, note: str = "", version: int | None = None
+) -> Task:
     """Mark a task done with evidence: a link to the operational record that shows it (a resolved
     request, a held meeting, a completed alliance task, …)."""
     _require_act(actor, task)
@@ -152,13 +204,30 @@ def complete_task(actor, task: Task, *, evidence_kind: str, evidence_id, note: s
     except DomainError as e:
         e.field = "evidence_kind" if e.field == "kind" else "evidence_id"
         raise
-    ProgressUpdate.objects.create(task=task, source=ProgressUpdate.Source.MANUAL, value=task.current_value,
-                                  progress=100.0, note=(note or "任务完成")[:300], reported_by=_user(actor),
-                                  reporter_unit=P.acting_unit(actor, task.unit), at=_now())
+    ProgressUpdate.objects.create(
+        task=task,
+        source=ProgressUpdate.Source.MANUAL,
+        value=task.current_value,
+        progress=100.0,
+        note=(note or "任务完成")[:300],
+        reported_by=_user(actor),
+        reporter_unit=P.acting_unit(actor, task.unit),
+        at=_now(),
+    )
     _auto_resolve(task, (SupervisionFlag.Kind.OVERDUE, SupervisionFlag.Kind.OFF_TRACK), "任务已完成")
-    emit(C.TASK_DONE, aggregate_type="plan_task", aggregate_id=task.pk, region=task.region, actor=actor,
-         payload={**_task_payload(task), "done_on": task.done_on.isoformat(), "on_time": task.done_on <= task.deadline,
-                  "evidence": {"kind": link.kind, "id": link.object_id, "label": link.label}})
+    emit(
+        C.TASK_DONE,
+        aggregate_type="plan_task",
+        aggregate_id=task.pk,
+        region=task.region,
+        actor=actor,
+        payload={
+            **_task_payload(task),
+            "done_on": task.done_on.isoformat(),
+            "on_time": task.done_on <= task.deadline,
+            "evidence": {"kind": link.kind, "id": link.object_id, "label": link.label},
+        },
+    )
     _complete_parents(actor, task)
     return task
 
@@ -170,7 +239,17 @@ def _complete_parents(actor, task: Task) -> None:
             return
         _bump(Task, parent, None, state=Task.State.DONE, done_on=_today(), progress=100.0)
         _auto_resolve(parent, (SupervisionFlag.Kind.OVERDUE, SupervisionFlag.Kind.OFF_TRACK), "子任务全部完成")
-        emit(C.TASK_DONE, aggregate_type="plan_task", aggregate_id=parent.pk, region=parent.region,
-             actor=actor, payload={**_task_payload(parent), "done_on": parent.done_on.isoformat(),
-                                   "on_time": parent.done_on <= parent.deadline, "evidence": "subtasks"})
+        emit(
+            C.TASK_DONE,
+            aggregate_type="plan_task",
+            aggregate_id=parent.pk,
+            region=parent.region,
+            actor=actor,
+            payload={
+                **_task_payload(parent),
+                "done_on": parent.done_on.isoformat(),
+                "on_time": parent.done_on <= parent.deadline,
+                "evidence": "subtasks",
+            },
+        )
         parent = parent.parent

@@ -240,7 +240,6 @@ class Need:
             if isinstance(md, bool) or not isinstance(md, (int, float)) or not md > 0:
                 raise ValueError(f"{what}: max_distance_m must be a positive number of metres, got {md!r}")
 
-
     def __hash__(self) -> int:
         return hash(("need", self.id))
 

@@ -107,9 +107,18 @@ def repair(plan: Plan, dropped: Iterable[str | int], *, preempt: bool = True) ->
                 if cut == a.quantity:
                     del current[key]
                 else:
-                    current[key] = _with(a, a.quantity - cut, a.note + f" Reduced by {cut} in a repair: given to a need of higher priority.")
+                    current[key] = _with(
+                        a,
+                        a.quantity - cut,
+                        a.note + f" Reduced by {cut} in a repair: given to a need of higher priority.",
+                    )
         for a in _assignments(
-            enc, arc_n, arc_r, arc_d, arc_c, flows,
+            enc,
+            arc_n,
+            arc_r,
+            arc_d,
+            arc_c,
+            flows,
             note=f"Assigned by repair after resource(s) {dropped_txt} dropped out.",
         ):
             key = (a.need_id, a.resource_id)
@@ -134,6 +143,13 @@ def repair(plan: Plan, dropped: Iterable[str | int], *, preempt: bool = True) ->
 
 def _with(a: Assignment, quantity: int, note: str) -> Assignment:
     return Assignment(
-        need=a.need, resource=a.resource, quantity=quantity, distance_m=a.distance_m,
-        unit_cost=a.unit_cost, rank=a.rank, candidates=a.candidates, config=a.config, note=note.strip(),
+        need=a.need,
+        resource=a.resource,
+        quantity=quantity,
+        distance_m=a.distance_m,
+        unit_cost=a.unit_cost,
+        rank=a.rank,
+        candidates=a.candidates,
+        config=a.config,
+        note=note.strip(),
     )

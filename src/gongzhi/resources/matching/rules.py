@@ -50,7 +50,8 @@ def check_pair(resource: Resource, need: Need, config: MatchConfig = DEFAULT_CON
         RuleCheck(
             "skills",
             not missing,
-            ("has " + ", ".join(sorted(need.skills))) if not missing and need.skills
+            ("has " + ", ".join(sorted(need.skills)))
+            if not missing and need.skills
             else ("no skill required" if not missing else "lacks " + ", ".join(missing)),
         )
     )

@@ -69,7 +69,12 @@ def _flow(
         lo, hi = np.searchsorted(label[nn:][by_r], [c, c + 1])
         res_u = by_r[lo:hi]
         flows[idx] = _flow_component(
-            cap[res_u], demand[needs_u], prio[needs_u], n_local[arc_n[idx]], r_local[arc_r[idx]], arc_cost[idx],
+            cap[res_u],
+            demand[needs_u],
+            prio[needs_u],
+            n_local[arc_n[idx]],
+            r_local[arc_r[idx]],
+            arc_cost[idx],
             cap_class[res_u],
         )
     return flows
@@ -156,9 +161,7 @@ def _ranks(arc_n: np.ndarray, arc_c: np.ndarray, arc_d: np.ndarray, sel: np.ndar
     return rank
 
 
-def _assignments(
-    enc: _Encoded, arc_n, arc_r, arc_d, arc_c, flows, note: str = ""
-) -> list[Assignment]:
+def _assignments(enc: _Encoded, arc_n, arc_r, arc_d, arc_c, flows, note: str = "") -> list[Assignment]:
     used = np.flatnonzero(flows > 0)
     # rank of each used arc among its need's candidates by (cost, distance)
     rank = _ranks(arc_n, arc_c, arc_d, used)
@@ -218,18 +221,14 @@ def _solve_rows(
     return arc_n, arc_r, arc_d, arc_c, flows
 
 
-def solve(
-    resources: Iterable[Resource], needs: Iterable[Need], config: MatchConfig = DEFAULT_CONFIG
-) -> Plan:
+def solve(resources: Iterable[Resource], needs: Iterable[Need], config: MatchConfig = DEFAULT_CONFIG) -> Plan:
     """Match needs to resources: serve emergencies first, then livelihood, then development, at least cost."""
     t0 = time.perf_counter()
     res_map = _unique_by_id(resources, "resource")
     need_map = _unique_by_id(needs, "need")
     enc = _Encoded(list(res_map.values()), list(need_map.values()), config)
     rows = np.arange(len(enc.needs), dtype=np.int64)
-    arc_n, arc_r, arc_d, arc_c, flows = _solve_rows(
-        enc, enc.r_cap.copy(), enc.n_qty.copy(), rows, k=config.k_nearest
-    )
+    arc_n, arc_r, arc_d, arc_c, flows = _solve_rows(enc, enc.r_cap.copy(), enc.n_qty.copy(), rows, k=config.k_nearest)
     plan = Plan(
         method="min-cost-flow",
         resources=res_map,

@@ -49,7 +49,9 @@ class Command(BaseCommand):
         except DomainError as e:
             raise CommandError(e.message) from None
         run = result.run
-        self.stdout.write(f"scanned {run.first_day}..{run.last_day} in {run.region.name}: {run.series} series, "
-                          f"phi={run.phi:.3f}, raised {run.raised}, updated {run.updated} ({run.seconds:.2f} s)")
+        self.stdout.write(
+            f"scanned {run.first_day}..{run.last_day} in {run.region.name}: {run.series} series, "
+            f"phi={run.phi:.3f}, raised {run.raised}, updated {run.updated} ({run.seconds:.2f} s)"
+        )
         for a in result.raised:
             self.stdout.write(f"  [{a.get_kind_display()}] {a.title}")

@@ -35,13 +35,17 @@ class Command(BaseCommand):
             raise CommandError(e.message) from None
         w = self.stdout.write
         w(f"run {run.pk}: {s.code} {run.period} {run.start}..{run.end} below {run.region.code} ({run.seconds}s)")
-        w(f"{'level':<10} {'rank':>5} {'region':<13} {'kind':<6} {'index':<14} {'raw':>6} {'pen':>5} {'score':>6}"
-          f" {'fusion':>6}  name")
+        w(
+            f"{'level':<10} {'rank':>5} {'region':<13} {'kind':<6} {'index':<14} {'raw':>6} {'pen':>5} {'score':>6}"
+            f" {'fusion':>6}  name"
+        )
         for x in run.results.select_related("region").order_by("-level", "area_kind", "rank", "region__code"):
             idx = "—" if x.index_value is None else f"{x.index_name[:5]} {x.index_value:.3f}"
-            w(f"{x.level:<10} {x.rank or '—':>5} {x.region.code:<13} {x.area_kind:<6} {idx:<14} "
-              f"{_f(x.raw_score):>6} {x.penalty:>5.1f} {_f(x.score):>6} {_f(x.fusion.get('value'), 100):>6}  "
-              f"{x.region.name}")
+            w(
+                f"{x.level:<10} {x.rank or '—':>5} {x.region.code:<13} {x.area_kind:<6} {idx:<14} "
+                f"{_f(x.raw_score):>6} {x.penalty:>5.1f} {_f(x.score):>6} {_f(x.fusion.get('value'), 100):>6}  "
+                f"{x.region.name}"
+            )
 
 
 def _f(x, scale=1):

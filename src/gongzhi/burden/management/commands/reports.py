@@ -26,8 +26,12 @@ class Command(BaseCommand):
         g.add_argument("--period", required=True, help="month, YYYY-MM")
         g.add_argument("--format", choices=["xlsx", "pdf"], default="xlsx")
         g.add_argument("-o", "--output", required=True, help="output file")
-        g.add_argument("--definition", action="append", default=[],
-                       help="definition code (repeatable); default: the seeded 885 definitions")
+        g.add_argument(
+            "--definition",
+            action="append",
+            default=[],
+            help="definition code (repeatable); default: the seeded 885 definitions",
+        )
         sub.add_parser("list", help="list the report definitions")
 
     def handle(self, *args, **opts):
@@ -53,5 +57,6 @@ class Command(BaseCommand):
             raise CommandError(e.message) from None
         body = export.to_xlsx(reps) if opts["format"] == "xlsx" else export.to_pdf(reps)
         Path(opts["output"]).write_bytes(body)
-        self.stdout.write(f"{len(reps)} reports for {region.name} {opts['period']} → {opts['output']} "
-                          f"({len(body)} bytes)")
+        self.stdout.write(
+            f"{len(reps)} reports for {region.name} {opts['period']} → {opts['output']} ({len(body)} bytes)"
+        )

@@ -26,8 +26,10 @@ class Command(BaseCommand):
             t0 = time.perf_counter()
             if action == "rebuild":
                 counts = services.rebuild_rollups(SYSTEM, reg)
-                self.stdout.write(f"rollups rebuilt in {time.perf_counter() - t0:.1f}s: "
-                                  + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+                self.stdout.write(
+                    f"rollups rebuilt in {time.perf_counter() - t0:.1f}s: "
+                    + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+                )
                 return
             problems = rollups.check(reg)
         except DomainError as e:

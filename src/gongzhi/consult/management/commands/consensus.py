@@ -30,8 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print JSON (with each participant's group)")
         parser.add_argument("--seed", type=int, default=0, help="seed for the PCA start and k-means++ starts")
         parser.add_argument("--limit", type=int, default=10, help="statements in the consensus list (default 10)")
-        parser.add_argument("--live", action="store_true",
-                            help="replay the vote history: one update per burst of votes, each from the last")
+        parser.add_argument(
+            "--live",
+            action="store_true",
+            help="replay the vote history: one update per burst of votes, each from the last",
+        )
 
     def handle(self, *args, directory, json=False, seed=0, limit=10, live=False, **opts):
         if limit < 1:
@@ -56,8 +59,14 @@ class Command(BaseCommand):
 
     def _replay(self, directory, seed, quiet):
         """The replay shows a progress bar on standard error (standard output stays clean for --json)."""
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=Console(stderr=True), disable=quiet) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=quiet,
+        ) as bar:
             task = bar.add_task(_("updates"), total=None)
 
             def progress(done, total):
@@ -71,13 +80,21 @@ class Command(BaseCommand):
         w(_("Conversation: %(dir)s") % {"dir": conv.directory})
         w(
             _("%(p)d participants (%(n)d in the analysis), %(s)d statements (%(m)d moderated out), %(v)d votes")
-            % {"p": an.participants.shape[0], "n": n_in, "s": an.statements.shape[0],
-               "m": len(an.moderated_out), "v": conv.votes_value.shape[0]}
+            % {
+                "p": an.participants.shape[0],
+                "n": n_in,
+                "s": an.statements.shape[0],
+                "m": len(an.moderated_out),
+                "v": conv.votes_value.shape[0],
+            }
         )
         w("")
         if an.too_small:
-            w(self.style.WARNING(_("No opinion groups: the conversation is too small to cluster (%(why)s).")
-                                 % {"why": an.too_small}))
+            w(
+                self.style.WARNING(
+                    _("No opinion groups: the conversation is too small to cluster (%(why)s).") % {"why": an.too_small}
+                )
+            )
         else:
             sil = ", ".join(f"k={k}: {v:.3f}" for k, v in sorted(an.silhouettes.items()))
             w(_("Opinion groups: %(k)d (silhouette %(sil)s)") % {"k": an.n_groups, "sil": sil})
@@ -93,12 +110,17 @@ class Command(BaseCommand):
                 )
                 w(f"  {rank:2d}. #{sid:<4d} {score:.3f}  [{per_group}]  {statement_label(conv, sid, 90)}")
         w("")
-        for direction, title in (("agree", _("Majority consensus — agreed")), ("disagree", _("Majority consensus — disagreed"))):
+        for direction, title in (
+            ("agree", _("Majority consensus — agreed")),
+            ("disagree", _("Majority consensus — disagreed")),
+        ):
             stats = an.consensus.get(direction, [])
             w(f"{title}:" + ("" if stats else " " + _("none significant")))
             for st in stats:
-                w(f"      #{st.statement:<4d} {_pct(st.n_success / st.n_seen)} ({st.n_success}/{st.n_seen})  "
-                  f"{statement_label(conv, st.statement, 90)}")
+                w(
+                    f"      #{st.statement:<4d} {_pct(st.n_success / st.n_seen)} ({st.n_success}/{st.n_seen})  "
+                    f"{statement_label(conv, st.statement, 90)}"
+                )
         if not an.too_small:
             w("")
             w(_("Representative statements per group:"))
@@ -107,9 +129,11 @@ class Command(BaseCommand):
                 for st in an.representative.get(g, []):
                     verb = _("agree") if st.direction == "agree" else _("disagree")
                     flag = "" if st.significant else " " + _("(not significant)")
-                    w(f"      #{st.statement:<4d} {verb} {_pct(st.n_success / st.n_seen) if st.n_seen else '–'} "
-                      f"({st.n_success}/{st.n_seen}), ×{st.repness:.2f} vs rest{flag}  "
-                      f"{statement_label(conv, st.statement, 80)}")
+                    w(
+                        f"      #{st.statement:<4d} {verb} {_pct(st.n_success / st.n_seen) if st.n_seen else '–'} "
+                        f"({st.n_success}/{st.n_seen}), ×{st.repness:.2f} vs rest{flag}  "
+                        f"{statement_label(conv, st.statement, 80)}"
+                    )
 
 
 def _json_dump(data) -> str:

@@ -45,8 +45,18 @@ class Command(BaseCommand):
             w.writerow(["at", "kind", "user_id", "username", "region", "target", "ip", "detail"])
             n = 0
             for r in qs.select_related("region").iterator(chunk_size=2000):
-                w.writerow([r.at.isoformat(), r.kind, r.user_id or "", r.username, r.region.code if r.region_id else "",
-                            r.target, r.ip or "", json.dumps(r.detail, ensure_ascii=False, sort_keys=True)])
+                w.writerow(
+                    [
+                        r.at.isoformat(),
+                        r.kind,
+                        r.user_id or "",
+                        r.username,
+                        r.region.code if r.region_id else "",
+                        r.target,
+                        r.ip or "",
+                        json.dumps(r.detail, ensure_ascii=False, sort_keys=True),
+                    ]
+                )
                 n += 1
         finally:
             if out is not sys.stdout:

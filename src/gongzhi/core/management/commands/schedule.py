@@ -22,8 +22,9 @@ class Command(BaseCommand):
             last = {s.name: s.last_enqueued_at for s in ScheduledJob.objects.all()}
             for job in schedule.JOBS:
                 when = last.get(job.name)
-                self.stdout.write(f"{job.name:28} every {job.every}  last {when.isoformat() if when else '—'}  "
-                                  f"{job.why}")
+                self.stdout.write(
+                    f"{job.name:28} every {job.every}  last {when.isoformat() if when else '—'}  {job.why}"
+                )
             return
         if interval <= 0:
             raise CommandError("--interval must be positive (seconds)")

@@ -64,10 +64,20 @@ class Command(BaseCommand):
             desk = Unit.objects.filter(code=o["desk"]).first()
             if desk is None:
                 raise CommandError(f"no unit {o['desk']}")
-        inc = S.declare(self._user(o["user"]), name=o["name"], kind=o["kind"], severity=o["severity"],
-                        grids=o["grid"], polygon=polygon, desk_unit=desk, description=o["description"])
-        self.stdout.write(f"{inc.code} declared: {inc.area.count()} grids, desk {inc.desk_unit.code} "
-                          f"({inc.desk_unit.name}), {inc.mobilisations.count()} people notified")
+        inc = S.declare(
+            self._user(o["user"]),
+            name=o["name"],
+            kind=o["kind"],
+            severity=o["severity"],
+            grids=o["grid"],
+            polygon=polygon,
+            desk_unit=desk,
+            description=o["description"],
+        )
+        self.stdout.write(
+            f"{inc.code} declared: {inc.area.count()} grids, desk {inc.desk_unit.code} "
+            f"({inc.desk_unit.name}), {inc.mobilisations.count()} people notified"
+        )
 
     def do_stand_down(self, o):
         inc = Incident.objects.filter(code=o["code"]).first()
@@ -75,8 +85,10 @@ class Command(BaseCommand):
             raise CommandError(f"no incident {o['code']}")
         S.stand_down(self._user(o["user"]), inc, note=o["note"])
         c = S.request_counts(inc)
-        self.stdout.write(f"{inc.code} stood down: {c['received']} requests received, {c['resolved']} resolved; "
-                          f"report at {inc.get_absolute_url()}report/")
+        self.stdout.write(
+            f"{inc.code} stood down: {c['received']} requests received, {c['resolved']} resolved; "
+            f"report at {inc.get_absolute_url()}report/"
+        )
 
     def do_list(self, o):
         qs = Incident.objects.select_related("desk_unit").order_by("-declared_at")

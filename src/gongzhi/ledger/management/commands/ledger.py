@@ -68,7 +68,9 @@ class Command(BaseCommand):
         total = 0
         last = 0
         while True:
-            events = list(Event.objects.filter(public=True, seq__gt=last).select_related("region").order_by("seq")[:batch])
+            events = list(
+                Event.objects.filter(public=True, seq__gt=last).select_related("region").order_by("seq")[:batch]
+            )
             if not events:
                 break
             result = services.append_events(events)
@@ -91,10 +93,15 @@ class Command(BaseCommand):
             self.stdout.write(f"{len(indices)} entries would be withheld (dry run)")
             return
         new = services.withhold(SYSTEM, indices, reason=reason, note=note)
-        self.stdout.write(f"withheld {len(new)} entries ({len(indices) - len(new)} already withheld): "
-                          + ", ".join(map(str, new[:20])) + (" …" if len(new) > 20 else ""))
-        self.stdout.write("the tree, checkpoints and proofs are unchanged; purge cached entry bundles "
-                          "(CDN, mirrors) that hold these entries")
+        self.stdout.write(
+            f"withheld {len(new)} entries ({len(indices) - len(new)} already withheld): "
+            + ", ".join(map(str, new[:20]))
+            + (" …" if len(new) > 20 else "")
+        )
+        self.stdout.write(
+            "the tree, checkpoints and proofs are unchanged; purge cached entry bundles "
+            "(CDN, mirrors) that hold these entries"
+        )
 
     def do_withheld(self, **_):
         from ...models import WithheldEntry

@@ -31,14 +31,21 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("GONGZHI_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GONGZHI_WORKERS", "2")))
         parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
-        parser.add_argument("--worker-class", choices=("gevent", "gthread"),
-                            default=os.environ.get("GONGZHI_WORKER_CLASS", "gevent"),
-                            help="gevent (default: a slow client costs a greenlet, not a thread) or gthread")
-        parser.add_argument("--worker-connections", type=int,
-                            default=int(os.environ.get("GONGZHI_WORKER_CONNECTIONS", "1000")),
-                            help="simultaneous connections per worker (gevent)")
-        parser.add_argument("--no-worker", action="store_true",
-                            help="do not start the task worker and the scheduler of periodic jobs")
+        parser.add_argument(
+            "--worker-class",
+            choices=("gevent", "gthread"),
+            default=os.environ.get("GONGZHI_WORKER_CLASS", "gevent"),
+            help="gevent (default: a slow client costs a greenlet, not a thread) or gthread",
+        )
+        parser.add_argument(
+            "--worker-connections",
+            type=int,
+            default=int(os.environ.get("GONGZHI_WORKER_CONNECTIONS", "1000")),
+            help="simultaneous connections per worker (gevent)",
+        )
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the task worker and the scheduler of periodic jobs"
+        )
 
     def handle(self, *args, host, port, workers, threads, no_worker, worker_class, worker_connections, **opts):
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
@@ -50,23 +57,45 @@ class Command(BaseCommand):
             env.setdefault("GONGZHI_CONN_MAX_AGE", "0")
         children = []
         if not no_worker and "DatabaseBackend" in settings.TASKS["default"]["BACKEND"]:
-            children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "worker", "--interval", "1"],
-                                              env=env))
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "worker", "--interval", "1"], env=env)
+            )
             # Periodic jobs (escalation, alert scan, plan check, outbox sweep): enqueued when due.
-            children.append(subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "schedule"], env=env,
-                                             stdout=subprocess.DEVNULL))
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "gongzhi.cli", "schedule"], env=env, stdout=subprocess.DEVNULL)
+            )
         url = f"http://{host}:{port}/"
         self.stdout.write(f"共治 Gongzhi: {url}")
         if holds_demo():
-            self.stdout.write(f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, "
-                              "street2, community, grid, dept, auditor")
+            self.stdout.write(
+                f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, "
+                "street2, community, grid, dept, auditor"
+            )
         self.stdout.flush()
         server = subprocess.Popen(
-            [gunicorn, "gongzhi.wsgi:application", "--bind", f"{host}:{port}", "--workers", str(workers),
-             *(["--worker-class", "gevent", "--worker-connections", str(worker_connections)] if worker_class == "gevent"
-               else ["--worker-class", "gthread", "--threads", str(threads)]),
-             "--timeout", "30", "--keep-alive", "5",
-             "--access-logfile", "-", "--error-logfile", "-", "--graceful-timeout", "5"],
+            [
+                gunicorn,
+                "gongzhi.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                *(
+                    ["--worker-class", "gevent", "--worker-connections", str(worker_connections)]
+                    if worker_class == "gevent"
+                    else ["--worker-class", "gthread", "--threads", str(threads)]
+                ),
+                "--timeout",
+                "30",
+                "--keep-alive",
+                "5",
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ],
             env=env,
         )
         children.append(server)

@@ -14,8 +14,9 @@ class Command(BaseCommand):
     requires_system_checks: list = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--json", action="store_true", dest="as_json",
-                            help="print the report as JSON (as /readyz does)")
+        parser.add_argument(
+            "--json", action="store_true", dest="as_json", help="print the report as JSON (as /readyz does)"
+        )
 
     def handle(self, *args, as_json: bool = False, **opts):
         report = health.readiness()
@@ -30,5 +31,4 @@ class Command(BaseCommand):
                 if check.get("detail"):
                     self.stdout.write(f"       {check['detail']}")
         if report["status"] != "ok":
-            raise CommandError("not ready: " + "; ".join(
-                n for n, c in report["checks"].items() if not c["ok"]))
+            raise CommandError("not ready: " + "; ".join(n for n, c in report["checks"].items() if not c["ok"]))

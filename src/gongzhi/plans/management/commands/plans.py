@@ -45,7 +45,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"checked {out['goals']} goals, {out['tasks']} open tasks: {out['readings']} indicator readings, "
                 f"{out['overdue']} new overdue flags, {out['off_track']} new off-track flags, "
-                f"{out['back_on_track']} back on track")
+                f"{out['back_on_track']} back on track"
+            )
             return
         if len(args) != 3:
             raise CommandError("用法：gongzhi plans figures 区域编码 开始日期 结束日期")

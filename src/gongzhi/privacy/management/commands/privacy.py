@@ -1,7 +1,7 @@
 """``gongzhi privacy``: the retention periods of personal data, and the purge that applies them.
 
-    gongzhi privacy periods
-    gongzhi privacy purge [--dry-run] [--kind K ...] [--now YYYY-MM-DD[THH:MM]]
+gongzhi privacy periods
+gongzhi privacy purge [--dry-run] [--kind K ...] [--now YYYY-MM-DD[THH:MM]]
 """
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ class Command(BaseCommand):
         sub.add_parser("periods", help="the retention period of every kind of record")
         p = sub.add_parser("purge", help="delete or anonymise records past their retention period")
         p.add_argument("--dry-run", action="store_true", help="count what would be done; change nothing")
-        p.add_argument("--kind", action="append", metavar="K",
-                       help=f"only this kind (repeatable): {', '.join(retention.PURGEABLE)}")
+        p.add_argument(
+            "--kind",
+            action="append",
+            metavar="K",
+            help=f"only this kind (repeatable): {', '.join(retention.PURGEABLE)}",
+        )
         p.add_argument("--now", help="purge as of this date/time instead of now (YYYY-MM-DD[THH:MM])")
         p.add_argument("--batch-size", type=int, default=services.BATCH, help="rows per transaction")
 
@@ -49,12 +53,17 @@ class Command(BaseCommand):
             if opts["batch_size"] < 1:
                 raise CommandError("--batch-size must be at least 1")
             now = _when(opts["now"]) if opts.get("now") else None
-            report = services.purge(SYSTEM, kinds=opts.get("kind"), now=now, dry_run=opts["dry_run"],
-                                    batch_size=opts["batch_size"])
+            report = services.purge(
+                SYSTEM, kinds=opts.get("kind"), now=now, dry_run=opts["dry_run"], batch_size=opts["batch_size"]
+            )
         except (DomainError, ImproperlyConfigured) as exc:
             raise CommandError(str(exc)) from None
-        verb = {"anonymise": "would anonymise" if opts["dry_run"] else "anonymised",
-                "delete": "would delete" if opts["dry_run"] else "deleted"}
+        verb = {
+            "anonymise": "would anonymise" if opts["dry_run"] else "anonymised",
+            "delete": "would delete" if opts["dry_run"] else "deleted",
+        }
         for name, row in report.items():
-            self.stdout.write(f"{name:<26} {verb[row['action']]:<16} {row['rows']:>8} rows "
-                              f"(older than {row['days']} d: before {row['cutoff']})")
+            self.stdout.write(
+                f"{name:<26} {verb[row['action']]:<16} {row['rows']:>8} rows "
+                f"(older than {row['days']} d: before {row['cutoff']})"
+            )

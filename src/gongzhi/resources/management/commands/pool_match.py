@@ -16,8 +16,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--region", help="region code (default: the root region)")
-        parser.add_argument("--method", choices=["flow", "greedy"], default="flow",
-                            help="min-cost flow (default) or the greedy baseline")
+        parser.add_argument(
+            "--method",
+            choices=["flow", "greedy"],
+            default="flow",
+            help="min-cost flow (default) or the greedy baseline",
+        )
 
     def handle(self, *args, region=None, method="flow", **opts):
         reg = None
