@@ -9,6 +9,11 @@ caller that forgot to pass one is refused (:func:`check`), never given every rig
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+A = TypeVar("A")
+
 
 class SystemActor:
     """The platform itself. Stored as no user (``actor`` NULL) in events and logs."""
@@ -28,7 +33,9 @@ class SystemActor:
 
     __str__ = __repr__
 
-    def __reduce__(self):  # one instance, also across pickling (task arguments)
+    def __reduce__(
+        self,
+    ) -> tuple[Callable[[], SystemActor], tuple[()]]:  # one instance, also across pickling (task arguments)
         return (_system, ())
 
 
@@ -43,7 +50,7 @@ class MissingActor(TypeError):
     """A service was called without an actor (``None``)."""
 
 
-def is_system(actor) -> bool:
+def is_system(actor: object) -> bool:
     """The platform itself; a missing actor (``None``) is refused, not read as the system."""
     if actor is None:
         raise MissingActor(
@@ -53,13 +60,13 @@ def is_system(actor) -> bool:
     return actor is SYSTEM
 
 
-def check(actor):
+def check(actor: A) -> A:
     """Return ``actor`` unchanged after refusing ``None``."""
     is_system(actor)
     return actor
 
 
-def user_or_none(actor):
+def user_or_none(actor: object) -> Any:
     """The user to store as who acted (``actor`` foreign keys): None for the system or an anonymous
     visitor."""
     return actor if getattr(actor, "is_authenticated", False) else None

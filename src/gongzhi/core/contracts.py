@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 from enum import StrEnum
 from functools import cache
+from types import ModuleType
 from typing import Any
 
 from django.conf import settings
@@ -100,7 +101,7 @@ _owners: dict[str, str] = {}  # event type / error code -> declaring module
 _loaded = False
 
 
-def declare(module) -> None:
+def declare(module: ModuleType) -> None:
     """Register the event types and error-code enums a contracts module holds."""
     for value in vars(module).values():
         if isinstance(value, EventType):
@@ -115,7 +116,7 @@ def declare(module) -> None:
                 _add(_errors, member.value, value, module.__name__)
 
 
-def _add(table: dict, key: str, value, owner: str) -> None:
+def _add(table: dict, key: str, value: object, owner: str) -> None:
     if key in table and _owners.get(key) != owner and table[key] is not value:
         raise ContractError(f"{key!r} is declared twice: in {_owners[key]} and {owner}")
     table[key] = value
@@ -147,11 +148,11 @@ def checking() -> bool:
 
 
 @cache
-def _adapter(payload: type):
+def _adapter(payload: type) -> Any:
     from pydantic import ConfigDict, TypeAdapter
 
     if getattr(payload, "__pydantic_config__", None) is None:
-        payload.__pydantic_config__ = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+        setattr(payload, "__pydantic_config__", ConfigDict(extra="forbid", arbitrary_types_allowed=True))  # noqa: B010
     return TypeAdapter(payload)
 
 
@@ -171,7 +172,7 @@ def check_event(type_: str, payload: dict[str, Any] | None) -> None:
             raise ContractError(f"payload of {type_!r} does not match {declared.payload.__name__}: {exc}") from exc
 
 
-def check_error_code(code) -> None:
+def check_error_code(code: object) -> None:
     """Refuse an error code no app declared (when checking)."""
     if not checking() or isinstance(code, ErrorCode):
         return

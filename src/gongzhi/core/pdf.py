@@ -5,6 +5,8 @@ paragraph styles the documents share. reportlab is imported only when a PDF is m
 
 from __future__ import annotations
 
+from typing import Any
+
 FONT = "STSong-Light"
 
 
@@ -18,7 +20,7 @@ def cjk_font() -> str:
     return FONT
 
 
-def paragraph_styles(body_size: float = 10, *, cjk_wrap: bool = False):
+def paragraph_styles(body_size: float = 10, *, cjk_wrap: bool = False) -> tuple[Any, Any, Any]:
     """``(h1, h2, body)`` paragraph styles in the CJK font; ``cjk_wrap`` breaks lines between any two
     Chinese characters (long unbroken text in table cells)."""
     from reportlab.lib.styles import ParagraphStyle

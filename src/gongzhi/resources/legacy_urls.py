@@ -5,11 +5,11 @@ POST is repeated as a POST (a 301 would turn it into a GET)."""
 
 from __future__ import annotations
 
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import path, reverse
 
 
-def to_resources(request, rest: str = ""):
+def to_resources(request: HttpRequest, rest: str = "") -> HttpResponsePermanentRedirect:
     url = reverse("resources:index") + rest
     if request.META.get("QUERY_STRING"):
         url += "?" + request.META["QUERY_STRING"]

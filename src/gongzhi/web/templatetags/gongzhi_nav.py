@@ -1,5 +1,7 @@
 """The site's top navigation, read from the apps' manifests (``nav=`` in each ``AppConfig.manifest``)."""
 
+from typing import Any
+
 from django import template
 
 from gongzhi.core import manifest
@@ -8,6 +10,6 @@ register = template.Library()
 
 
 @register.simple_tag
-def nav_entries(user):
+def nav_entries(user: Any) -> list[Any]:
     """The links ``user`` sees, in order: staff-only entries for staff only."""
     return [n for n in manifest.loaded().nav if not n.staff or getattr(user, "is_staff", False)]
