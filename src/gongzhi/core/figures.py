@@ -26,7 +26,7 @@ sources (:mod:`gongzhi.plans.indicators`) and assessment measures
 (:mod:`gongzhi.assessment.measures`) name figures of it.
 
 The modules that register figures are imported at start-up by :func:`load` (called from
-``CoreConfig.ready``): those an app's manifest names in its ``figures`` field, else :data:`MODULES`.
+``CoreConfig.ready``): those an app's manifest names in its ``figures`` field.
 """
 
 from __future__ import annotations
@@ -42,19 +42,6 @@ from typing import Any, TypeVar
 F = TypeVar("F", bound=Callable[..., Any])
 
 UNITS = ("count", "rate", "hours", "minutes", "share", "other")
-
-# app label → modules registering its figures, for an app without a manifest (core/manifest.py) yet;
-# an app with a manifest names them in its ``figures`` field and this entry can go
-MODULES: dict[str, tuple[str, ...]] = {
-    "cases": ("gongzhi.cases.figures",),
-    "alliances": ("gongzhi.alliances.figures",),
-    "volunteers": ("gongzhi.volunteers.figures",),
-    "resources": ("gongzhi.resources.figures",),
-    "plans": ("gongzhi.plans.figures", "gongzhi.plans.indicators"),
-    "assessment": ("gongzhi.assessment.measures",),
-    "burden": ("gongzhi.burden.sources",),
-    "command": ("gongzhi.command.queries",),
-}
 
 
 class UnknownFigure(KeyError):
@@ -231,8 +218,8 @@ def shared(key: tuple, fn: Callable[[], Any]) -> Any:
 
 
 def load() -> None:
-    """Import every installed app's figure modules: its manifest's ``figures`` (core/manifest.py), or
-    :data:`MODULES` for an app without a manifest."""
+    """Import every installed app's figure modules, named by its manifest's ``figures``
+    (core/manifest.py; every Gongzhi app has a manifest, checked at start-up)."""
     global _loaded
     from django.apps import apps
 
@@ -242,5 +229,5 @@ def load() -> None:
         declared = getattr(manifest, "figures", None)
         if isinstance(declared, str):
             declared = (declared,)
-        for module in (declared or ()) if manifest is not None else MODULES.get(cfg.label, ()):
+        for module in declared or ():
             importlib.import_module(module)
