@@ -29,7 +29,7 @@ def test_raise_a_need_match_answer_and_deliver(page, server_url):
     # a location inside the grids: take the point of a need the demo raised (the list runs newest first
     # within each priority, so the first one can be a need an earlier browser test raised, e.g. an
     # incident's, whose street's material may already be taken)
-    needs = page.request.get(server_url + "/api/v1/pool/needs?status=open&kind=material").json()
+    needs = page.request.get(server_url + "/api/v1/resources/needs?status=open&kind=material").json()
     lon, lat = needs[-1]["lon"], needs[-1]["lat"]
     page.goto(server_url + "/resources/needs/new/")
     page.fill("#id_title", "浏览器测试：防汛沙袋")

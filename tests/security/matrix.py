@@ -228,11 +228,11 @@ _p(
     "GET api/v1/consult/votes/<pk>|POST api/v1/consult/votes/<pk>/ballots|GET api/v1/consult/votes/<pk>/results",
     lambda o: {"pk": o.vote.pk},
 )
-_p("POST api/v1/pool/resources/<rid>/withdraw", lambda o: {"rid": o.resource.pk})
-_p("GET api/v1/pool/needs/<nid>", lambda o: {"nid": o.need.pk})
+_p("POST api/v1/resources/resources/<rid>/withdraw", lambda o: {"rid": o.resource.pk})
+_p("GET api/v1/resources/needs/<nid>", lambda o: {"nid": o.need.pk})
 _p(
-    "POST api/v1/pool/assignments/<aid>/respond|POST api/v1/pool/assignments/<aid>/dispatch"
-    "|POST api/v1/pool/assignments/<aid>/deliver",
+    "POST api/v1/resources/assignments/<aid>/respond|POST api/v1/resources/assignments/<aid>/dispatch"
+    "|POST api/v1/resources/assignments/<aid>/deliver",
     lambda o: {"aid": o.assignment.pk},
 )
 _p(
@@ -312,6 +312,7 @@ _p(
 _p("consult/topics/<int:pk>/export/<str:name>", lambda o: {"pk": o.topic.pk, "name": "comments.csv"})
 _p("consult/votes/<int:pk>/|consult/votes/<int:pk>/close/", lambda o: {"pk": o.vote.pk})
 _p("pool/<path:rest>", lambda o: {"rest": "inbox/"})
+_p("api/v1/pool/<path:rest>", lambda o: {"rest": "inbox"})
 _p("resources/needs/<int:pk>/", lambda o: {"pk": o.need.pk})
 _p("resources/resources/<int:pk>/withdraw/", lambda o: {"pk": o.resource.pk})
 _p("resources/assignments/<int:pk>/", lambda o: {"pk": o.assignment.pk})
@@ -393,9 +394,9 @@ _b("POST api/v1/consult/statements/<pk>/votes", lambda o: {"value": 1})
 _b("POST api/v1/consult/statements/<pk>/moderation", lambda o: {"accept": True, "reason": "符合规则"})
 _b("POST api/v1/consult/topics/<pk>/statements", lambda o: {"text": "建议在小区门口增设休息座椅"})
 _b("POST api/v1/consult/votes/<pk>/ballots", lambda o: {"choices": [o.option.pk] if o.option else []})
-_b("POST api/v1/pool/assignments/<aid>/respond", lambda o: {"accept": True})
-_b("POST api/v1/pool/assignments/<aid>/deliver", lambda o: {"received": 1})
-_b("POST api/v1/pool/resources/<rid>/withdraw", lambda o: {"reason": "设备维修"})
+_b("POST api/v1/resources/assignments/<aid>/respond", lambda o: {"accept": True})
+_b("POST api/v1/resources/assignments/<aid>/deliver", lambda o: {"received": 1})
+_b("POST api/v1/resources/resources/<rid>/withdraw", lambda o: {"reason": "设备维修"})
 _b("POST api/v1/cases/requests/<number>/actions", lambda o: {"action": "escalate", "reason": "需要上级协调"})
 _b("POST api/v1/cases/requests/<number>/whistle", lambda o: {"departments": [o.dept.code], "reason": "需要协同处置"})
 _b("POST api/v1/cases/summons/<summons_id>/report", lambda o: {"step": "acknowledge", "note": "已到场"})
@@ -438,7 +439,10 @@ _b(
     lambda o: {"definition": o.definition.code, "region": o.region.code, "period": "2026-11"},
 )
 _b("POST api/v1/assessment/runs", lambda o: {"scheme": o.scheme.code, "period": "2026", "region": o.region.code})
-_b("POST api/v1/pool/needs", lambda o: {"title": "轮椅", "kind": "material", "quantity": 1, "lon": o.lon, "lat": o.lat})
+_b(
+    "POST api/v1/resources/needs",
+    lambda o: {"title": "轮椅", "kind": "material", "quantity": 1, "lon": o.lon, "lat": o.lat},
+)
 _b("POST api/v1/cases/requests", lambda o: {"description": "小区门口路灯不亮", "lon": o.lon, "lat": o.lat})
 _b("POST api/v1/privacy/people/<pk>/export", lambda o: {"reference": "依申请导出"})
 
@@ -749,28 +753,28 @@ TABLE: dict[str, E] = {
     "POST api/v1/plans/tasks/<tid>/progress": E(
         post="401     404     400     400     400     403     403     403     404"
     ),
-    # --- api/v1/pool
-    "POST api/v1/pool/assignments/<aid>/deliver": E(
+    # --- api/v1/resources
+    "POST api/v1/resources/assignments/<aid>/deliver": E(
         post="401     403     ok*     ok*     403     403     403     403     403"
     ),
-    "POST api/v1/pool/assignments/<aid>/dispatch": E(
+    "POST api/v1/resources/assignments/<aid>/dispatch": E(
         post="401     403     ok*     403     403     403     403     403     403"
     ),
-    "POST api/v1/pool/assignments/<aid>/respond": E(
+    "POST api/v1/resources/assignments/<aid>/respond": E(
         post="401     409     409     409     409     409     409     409     409"
     ),
-    "GET api/v1/pool/inbox": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    "GET api/v1/pool/map": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    "POST api/v1/pool/match": E(
+    "GET api/v1/resources/inbox": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/resources/map": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/resources/match": E(
         post="401     403     ok*     ok*     403     403     403     403     ok*",
         note="a street cadre runs the matching of their own street (B's run touches only B)",
     ),
-    "GET api/v1/pool/needs": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    "POST api/v1/pool/needs": E(post="401     403     ok*     ok*     ok*     ok*     403     403     403"),
-    "GET api/v1/pool/needs/<nid>": E(get="401     404     ok      ok      404     404     ok      ok      404"),
-    "GET api/v1/pool/resources": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
-    "POST api/v1/pool/resources": E(post="401     422     422     422     422     422     422     422     422"),
-    "POST api/v1/pool/resources/<rid>/withdraw": E(
+    "GET api/v1/resources/needs": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/resources/needs": E(post="401     403     ok*     ok*     ok*     ok*     403     403     403"),
+    "GET api/v1/resources/needs/<nid>": E(get="401     404     ok      ok      404     404     ok      ok      404"),
+    "GET api/v1/resources/resources": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/resources/resources": E(post="401     422     422     422     422     422     422     422     422"),
+    "POST api/v1/resources/resources/<rid>/withdraw": E(
         post="401     403     ok*     ok*     ok*     403     403     403     403"
     ),
     # --- api/v1/privacy
@@ -1107,6 +1111,10 @@ TABLE: dict[str, E] = {
         post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
     ),
     "pool/<path:rest>": E(
+        get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+        post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
+    "api/v1/pool/<path:rest>": E(
         get="redir   redir   redir   redir   redir   redir   redir   redir   redir",
         post="redir   redir   redir   redir   redir   redir   redir   redir   redir",
     ),

@@ -1,4 +1,4 @@
-"""Pool endpoints of the JSON API (mounted at /api/v1/pool/)."""
+"""Pool endpoints of the JSON API (mounted at /api/v1/resources/)."""
 
 import datetime as dt
 
@@ -15,8 +15,8 @@ from gongzhi.org.models import Unit
 from . import services as S
 from .models import Assignment, Kind, PoolNeed, PoolResource, Priority
 
-PREFIX = "pool"
-router = Router(tags=["pool"])
+PREFIX = "resources"
+router = Router(tags=["resources"])
 
 
 class ResourceIn(Schema):

@@ -15,7 +15,8 @@ class ResourcesConfig(AppConfig):
         urls=(
             Urls("resources/", "gongzhi.resources.urls"),
             Urls("pool/", "gongzhi.resources.legacy_urls"),
-        ),  # old links: 308 to /resources/
+            Urls("api/v1/pool/", "gongzhi.resources.legacy_api_urls"),
+        ),  # old links and API paths: 308 to /resources/ and /api/v1/resources/
         demo=DemoStep("gongzhi.resources.demo:generate", 30),
         permissions=Permissions("gongzhi.resources.services:POOL_ACTIONS", "gongzhi.resources.services:ACTION_LABELS"),
         subscribers=("gongzhi.resources.subscribers",),  # needs from alliances, requests and bypasses reach the pool

@@ -1,0 +1,20 @@
+"""The common pool's API answered under ``/api/v1/pool/`` until issue 22; it lives under
+``/api/v1/resources/`` (the app's name). A client written against the old paths keeps working: every
+``/api/v1/pool/...`` answers with a 308 to the same path under ``/api/v1/resources/``, query string
+kept, so a POST is repeated as a POST with its body and headers (idempotency key included)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.urls import path
+
+
+def to_resources_api(request: HttpRequest, rest: str = "") -> HttpResponsePermanentRedirect:
+    url = "/api/v1/resources/" + rest
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    return HttpResponsePermanentRedirect(url, preserve_request=True)
+
+
+app_name = "pool_api_legacy"
+urlpatterns = [path("<path:rest>", to_resources_api, name="any")]
