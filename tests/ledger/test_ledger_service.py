@@ -275,7 +275,12 @@ def test_sync_status_and_verifier_key_commands(ledger_key, capsys):
 
     with transaction.atomic():
         for i in range(5):
-            emit("rating.given", aggregate_type="rating", aggregate_id=i, payload={"stars": 4})
+            emit(
+                "core.region_created",
+                aggregate_type="region",
+                aggregate_id=i,
+                payload={"code": f"99{i}", "name": "x", "level": "community", "kind": "urban"},
+            )
     call_command("ledger", "sync", "--batch", "2")
     call_command("ledger", "sync")  # idempotent
     assert Leaf.objects.count() == 5 and SignedCheckpoint.objects.latest().size == 5
