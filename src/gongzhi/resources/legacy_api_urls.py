@@ -8,12 +8,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.urls import path
 
+from .legacy_urls import permanent
+
 
 def to_resources_api(request: HttpRequest, rest: str = "") -> HttpResponsePermanentRedirect:
-    url = "/api/v1/resources/" + rest
-    if request.META.get("QUERY_STRING"):
-        url += "?" + request.META["QUERY_STRING"]
-    return HttpResponsePermanentRedirect(url, preserve_request=True)
+    return permanent(request, "/api/v1/resources/" + rest)
 
 
 app_name = "pool_api_legacy"

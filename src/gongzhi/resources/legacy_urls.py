@@ -10,7 +10,11 @@ from django.urls import path, reverse
 
 
 def to_resources(request: HttpRequest, rest: str = "") -> HttpResponsePermanentRedirect:
-    url = reverse("resources:index") + rest
+    return permanent(request, reverse("resources:index") + rest)
+
+
+def permanent(request: HttpRequest, url: str) -> HttpResponsePermanentRedirect:
+    """A 308 to ``url`` with the request's query string (a POST is repeated as a POST)."""
     if request.META.get("QUERY_STRING"):
         url += "?" + request.META["QUERY_STRING"]
     return HttpResponsePermanentRedirect(url, preserve_request=True)
