@@ -262,9 +262,14 @@ TASKS = {
             "django_tasks.backends.immediate.ImmediateBackend"
             if os.environ.get("GONGZHI_TASKS", "database") == "immediate"
             else "django_tasks_db.DatabaseBackend"
-        )
+        ),
+        # Named queues, each taken by its own workers (``gongzhi serve --role worker --queues ...``):
+        # ``ledger`` (public events into the signed log), ``dispatch`` (the other event subscribers),
+        # ``periodic`` (escalation, scans, checks enqueued by the scheduler) and ``default``.
+        "QUEUES": ["default", "ledger", "dispatch", "periodic"],
     }
 }
+TASK_QUEUES = TASKS["default"]["QUEUES"]
 
 # Map: no external tiles by default (the platform runs offline).
 GONGZHI_TILE_URL = os.environ.get("GONGZHI_TILE_URL", "")

@@ -3,7 +3,7 @@ immediately (so a test sees what a worker would do) and a fast password hasher."
 
 from .settings import *  # noqa: F401,F403
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": TASK_QUEUES}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # django-axes needs the request in authenticate(), which the test client's login() does not pass;
 # the log-in lock-out tests switch it on (tests/security/test_login_lockout.py).

@@ -1,5 +1,6 @@
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from gongzhi.core import events
 from gongzhi.core.models import Delivery, Event
@@ -90,24 +91,49 @@ def test_commit_enqueues_dispatch_through_the_tasks_api(db, recorder, django_cap
     assert recorder == [e.event_id]
 
 
-def test_one_waiting_dispatch_task_serves_many_commits(transactional_db, settings):
-    """With the database task backend, a commit enqueues a dispatch task only when the one this process
-    enqueued last has started; while it waits (READY), it will see every later commit's events."""
+def test_one_waiting_dispatch_task_per_queue_serves_many_commits(transactional_db, settings):
+    """With the database task backend, a commit enqueues a dispatch task on each event queue (the
+    ledger's own, and the other subscribers') only when the one this process enqueued last there has
+    started; while it waits (READY), it will see every later commit's events."""
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}}
     events._waiting_dispatch.clear()
+    assert events.queues() == ["dispatch", "ledger"]
+    assert events.on_queue("ledger") == ["ledger"]
     try:
         for _ in range(3):
             emit_one()  # a real commit each
         tasks = DBTaskResult.objects.filter(task_path__endswith="dispatch_events")
-        assert tasks.count() == 1 and tasks.get().status == "READY"
-        tasks.update(status="RUNNING")  # the worker took it: the next commit needs a new one
+        assert sorted(tasks.values_list("queue_name", flat=True)) == ["dispatch", "ledger"]
+        assert set(tasks.values_list("status", flat=True)) == {"READY"}
+        assert sorted(t.args_kwargs["args"][0] for t in tasks) == ["dispatch", "ledger"]
+        tasks.filter(queue_name="ledger").update(status="RUNNING")  # a ledger worker took its task
         emit_one()
-        assert tasks.count() == 2 and tasks.filter(status="READY").count() == 1
+        assert tasks.filter(queue_name="ledger").count() == 2 and tasks.filter(queue_name="dispatch").count() == 1
         assert Event.objects.count() == 4
     finally:
         events._waiting_dispatch.clear()
+
+
+def test_a_queue_task_delivers_only_to_its_subscribers(db):
+    """``dispatch_events("ledger")`` feeds the ledger and no one else; the other queue, the rest."""
+    from gongzhi.core.models import Delivery
+    from gongzhi.core.tasks import dispatch_events
+
+    with override_settings(
+        TASKS={
+            "default": {
+                "BACKEND": "django_tasks.backends.dummy.DummyBackend",
+                "QUEUES": ["default", "ledger", "dispatch", "periodic"],
+            }
+        }
+    ):
+        e = emit_one()
+    dispatch_events.call("ledger")
+    assert set(Delivery.objects.filter(event=e).values_list("subscriber", flat=True)) == {"ledger"}
+    dispatch_events.call("dispatch")
+    assert set(Delivery.objects.filter(event=e).values_list("subscriber", flat=True)) == set(events.subscribers())
 
 
 def _cursor(name="recorder"):
@@ -186,7 +212,9 @@ def test_an_event_committed_late_is_still_delivered(transactional_db, recorder, 
     if connection.vendor != "postgresql":
         pytest.skip("two writers at once need PostgreSQL")
     settings.GONGZHI_OUTBOX_SETTLE_SECONDS = 600
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # dispatch by hand
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": settings.TASK_QUEUES}
+    }  # dispatch by hand
     written, release, held = threading.Event(), threading.Event(), {}
 
     def slow_writer():

@@ -17,7 +17,7 @@ def queue(settings):
     """The database task backend: enqueued tasks wait as rows instead of running."""
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}}
     return DBTaskResult.objects
 
 

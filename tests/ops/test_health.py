@@ -18,7 +18,9 @@ from gongzhi.core.models import Event
 from gongzhi.ops import services
 from gongzhi.ops.models import WorkerHeartbeat
 
-WORKERS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+WORKERS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "ledger", "dispatch", "periodic"]}
+}
 
 
 @pytest.fixture(autouse=True)

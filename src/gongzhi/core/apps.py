@@ -16,8 +16,8 @@ class CoreConfig(AppConfig):
             Job(
                 "core.dispatch_events",
                 dt.timedelta(minutes=1),
-                "gongzhi.core.tasks.dispatch_events",
-                "deliver any outbox events a lost wake-up left behind",
+                "gongzhi.core.tasks.sweep_events",
+                "wake each event queue's dispatcher, for any outbox events a lost wake-up left behind",
             ),
             Job(
                 "core.prune_security_log",

@@ -35,6 +35,7 @@ class Subscriber:
     types: frozenset[str] | None = None
     prefixes: tuple[str, ...] = field(default_factory=tuple)
     batch: bool = False  # handler takes a list of events, one call (one transaction) per batch
+    queue: str = "dispatch"  # the task queue whose workers deliver to this subscriber
 
     def wants(self, event_type: str) -> bool:
         if self.types is None and not self.prefixes:
@@ -45,14 +46,21 @@ class Subscriber:
 _subscribers: dict[str, Subscriber] = {}
 
 
-def subscriber(name: str, types: Iterable[str] | None = None, prefixes: Iterable[str] = (), batch: bool = False):
+def subscriber(
+    name: str,
+    types: Iterable[str] | None = None,
+    prefixes: Iterable[str] = (),
+    batch: bool = False,
+    queue: str = "dispatch",
+):
     """Register ``handler(event)`` under ``name`` for the given event types
     (all when ``types`` and ``prefixes`` are empty); with ``batch=True`` the
-    handler receives a list of events at a time. Register from an
+    handler receives a list of events at a time. ``queue`` names the task queue whose workers
+    deliver to it (the ledger has its own, so nothing else ever waits behind it). Register from an
     ``AppConfig.ready()``."""
 
     def register(fn: Callable):
-        _subscribers[name] = Subscriber(name, fn, frozenset(types) if types else None, tuple(prefixes), batch)
+        _subscribers[name] = Subscriber(name, fn, frozenset(types) if types else None, tuple(prefixes), batch, queue)
         return fn
 
     return register
@@ -60,6 +68,16 @@ def subscriber(name: str, types: Iterable[str] | None = None, prefixes: Iterable
 
 def subscribers() -> dict[str, Subscriber]:
     return dict(_subscribers)
+
+
+def queues() -> list[str]:
+    """The task queues that deliver events (one dispatch task per queue after a commit)."""
+    return sorted({s.queue for s in _subscribers.values()})
+
+
+def on_queue(queue: str) -> list[str]:
+    """The names of the subscribers the workers of ``queue`` deliver to."""
+    return [n for n, s in _subscribers.items() if s.queue == queue]
 
 
 def emit(
@@ -131,30 +149,32 @@ def dispatch_after_commit() -> None:
         transaction.on_commit(_schedule_dispatch)
 
 
-# The dispatch task this process enqueued last, while it may still be waiting (database backend).
+# Per queue, the dispatch task this process enqueued last, while it may still be waiting (database backend).
 _waiting_dispatch: dict[str, object] = {}
 
 
 def _schedule_dispatch() -> None:
-    """Wake the dispatcher after a commit: enqueue a dispatch task, unless the one this process
-    enqueued last has not started yet. That check runs after our commit, so a task still waiting
-    then starts later and sees our events; one task serves every commit made while it waits."""
+    """Wake the dispatchers after a commit: enqueue a dispatch task on each event queue (``ledger``,
+    ``dispatch``), unless the one this process enqueued last there has not started yet. That check
+    runs after our commit, so a task still waiting then starts later and sees our events; one task
+    serves every commit made while it waits."""
     from .tasks import dispatch_events
 
-    try:
-        if _dispatch_still_waiting():
-            return
-        result = dispatch_events.enqueue()
-        if result.status == "READY" and "DatabaseBackend" in type(dispatch_events.get_backend()).__name__:
-            _waiting_dispatch["id"] = result.id
-        else:
-            _waiting_dispatch.pop("id", None)
-    except Exception:  # the outbox keeps the event; the next dispatch delivers it
-        log.exception("could not enqueue event dispatch")
+    for queue in queues():
+        try:
+            if _dispatch_still_waiting(queue):
+                continue
+            result = dispatch_events.using(queue_name=queue).enqueue(queue)
+            if result.status == "READY" and "DatabaseBackend" in type(dispatch_events.get_backend()).__name__:
+                _waiting_dispatch[queue] = result.id
+            else:
+                _waiting_dispatch.pop(queue, None)
+        except Exception:  # the outbox keeps the event; the next dispatch delivers it
+            log.exception("could not enqueue event dispatch on queue %s", queue)
 
 
-def _dispatch_still_waiting() -> bool:
-    task_id = _waiting_dispatch.get("id")
+def _dispatch_still_waiting(queue: str) -> bool:
+    task_id = _waiting_dispatch.get(queue)
     if task_id is None:
         return False
     from django.db import connection

@@ -296,3 +296,21 @@ class SecurityLog(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the security audit log is append-only")
+
+
+class Lease(models.Model):
+    """A named lease held by one process across the cluster until ``expires_at`` (``core.leases``):
+    the scheduler of periodic jobs runs only while it holds ``scheduler``; a standby takes over when
+    the holder stops renewing it."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    holder = models.CharField(max_length=120)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("集群租约")
+        verbose_name_plural = _("集群租约")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.holder}"

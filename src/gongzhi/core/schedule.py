@@ -1,10 +1,13 @@
 """Periodic jobs: what runs by itself, and how often.
 
-``gongzhi schedule`` (started by ``gongzhi serve`` beside the task worker) wakes every
-``--interval`` seconds and enqueues each job whose period has passed since it was last enqueued;
-the task worker runs it. The last enqueue time is kept per job in ``core.ScheduledJob`` and the
-row is locked while a scheduler decides, so a second scheduler (another host) never enqueues the
-same run twice, and a restart does not run everything again.
+``gongzhi schedule`` (``gongzhi serve --role scheduler``, or beside the workers in ``gongzhi serve``)
+wakes every ``--interval`` seconds and, while it holds the cluster's ``scheduler`` lease
+(``core.leases``), enqueues each job whose period has passed since it was last enqueued, on the
+``periodic`` queue (or the queue its task declares); the workers of that queue run it. Any number of
+schedulers may run: one is active, the others wait to take the lease over when it stops renewing.
+The last enqueue time is kept per job in ``core.ScheduledJob`` and the row is locked while a
+scheduler decides, so even two active schedulers never enqueue the same run twice, and a restart
+does not run everything again.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ def _task(path: str):
     return getattr(import_module(module), name)
 
 
+def on_queue(task):
+    """A periodic job's task on its own queue: the one its task declares, ``periodic`` for a task on
+    ``default`` (so escalation and scans never wait behind the ledger or the event dispatch)."""
+    return task if task.queue_name != "default" else task.using(queue_name="periodic")
+
+
 def run_due(now: dt.datetime | None = None, jobs=None) -> list[str]:
     """Enqueue every job whose period has passed (every app's, unless ``jobs`` is given); returns their names."""
     if jobs is None:
@@ -46,7 +55,7 @@ def run_due(now: dt.datetime | None = None, jobs=None) -> list[str]:
             state, _ = ScheduledJob.objects.select_for_update().get_or_create(name=job.name)
             if state.last_enqueued_at is not None and now - state.last_enqueued_at < job.every:
                 continue
-            result = _task(job.task).enqueue()
+            result = on_queue(_task(job.task)).enqueue()
             state.last_enqueued_at = now
             state.last_task_id = str(result.id)[:64]
             state.save()

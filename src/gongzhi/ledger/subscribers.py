@@ -21,4 +21,4 @@ def handle_event(events) -> None:
     append_events(public, sign=True)
 
 
-subscriber(SUBSCRIBER_NAME, batch=True)(handle_event)
+subscriber(SUBSCRIBER_NAME, batch=True, queue="ledger")(handle_event)
