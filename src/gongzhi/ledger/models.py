@@ -124,3 +124,31 @@ class WithheldEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.index} {self.reason}"
+
+
+class SigningKey(models.Model):
+    """The log's signing key when ``GONGZHI_LEDGER_KEY`` is not set: one row, shared by every node through
+    the database (never made up on a host's disk). Created once, race-safely, by the first process that
+    needs it (adopting an existing ``VAR_DIR/ledger/signer.key``), replaced only by ``gongzhi ledger keygen
+    --force``. The private key is as secret as the database; production deployments give
+    ``GONGZHI_LEDGER_KEY`` instead (docs/deploy.md)."""
+
+    class Source(models.TextChoices):
+        GENERATED = "generated", _("自动生成")
+        ADOPTED = "adopted", _("沿用本机密钥文件")
+        ROTATED = "rotated", _("更换")
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    key = models.TextField(_("签名私钥"))
+    verifier_key = models.TextField(_("验证公钥"))
+    source = models.CharField(_("来源"), max_length=12, choices=Source.choices)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Moves on every rotation: other processes compare it with the key they hold.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("公开记录签名密钥")
+        verbose_name_plural = _("公开记录签名密钥")
+
+    def __str__(self) -> str:
+        return self.verifier_key

@@ -21,7 +21,7 @@ from .append import AppendResult, append_events
 from .entries import ENTRY_VERSION, LedgerEvent, build_entry, commitment, project, record_key
 from .errors import InconsistentLogError, LedgerError
 from .hashstore import DbHashStore, head, store
-from .keys import key_path, load_signer, origin, verifier, write_new_key
+from .keys import database_key, key_from_settings, key_path, load_signer, origin, verifier, write_new_key
 from .proofs import Receipt, b64, checkpoint_for, consistency, inclusion, receipt
 from .signing import latest_checkpoint, sign_checkpoint
 from .withheld import leaves_for, public_entries, record_leaves, withheld_marker, withhold
@@ -46,6 +46,8 @@ __all__ = [
     "hashstore",
     "head",
     "inclusion",
+    "database_key",
+    "key_from_settings",
     "key_path",
     "keys",
     "latest_checkpoint",

@@ -20,10 +20,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        kg = sub.add_parser("keygen", help="make an Ed25519 signer key and print the verifier key")
+        kg = sub.add_parser(
+            "keygen",
+            help="make an Ed25519 signer key: a key file to give as GONGZHI_LEDGER_KEY (--out), or the database's "
+            "key shared by every node (without --out; --force rotates it); prints the verifier key",
+        )
         kg.add_argument("--name", help="key name (default: the log origin)")
-        kg.add_argument("--out", help="key file (default: VAR_DIR/ledger/signer.key)")
-        kg.add_argument("--force", action="store_true", help="replace an existing key file")
+        kg.add_argument("--out", help="write a key file (mode 0600) to give as GONGZHI_LEDGER_KEY on every node")
+        kg.add_argument("--force", action="store_true", help="replace an existing key file or rotate the database key")
         sub.add_parser("status", help="tree size, root and latest checkpoint")
         sy = sub.add_parser("sync", help="append every public outbox event not yet in the log")
         sy.add_argument("--batch", type=int, default=2000)
@@ -47,9 +51,20 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
 
     def do_keygen(self, name=None, out=None, force=False, **_):
-        path = Path(out) if out else services.key_path()
-        signer = services.write_new_key(path, name=name, force=force)
-        self.stdout.write(f"signer key written to {path} (keep it secret)")
+        if out:
+            path = Path(out)
+            signer = services.write_new_key(path, name=name, force=force)
+            self.stdout.write(f"signer key written to {path} (keep it secret; give it as GONGZHI_LEDGER_KEY={path})")
+        else:
+            if services.key_from_settings() is not None:
+                raise CommandError(
+                    "GONGZHI_LEDGER_KEY is set, so the log signs with that key and a database key would go unused; "
+                    "use --out FILE to make a key file for it"
+                )
+            signer = services.database_key(SYSTEM, name=name, force=force)
+            self.stdout.write(
+                "signer key " + ("rotated" if force else "stored") + " in the database (shared by every node)"
+            )
         self.stdout.write(f"verifier key (publish it): {signer.verifier.to_key()}")
 
     def do_verifier_key(self, **_):
