@@ -288,6 +288,13 @@ GONGZHI_OUTBOX_SETTLE_SECONDS = int(os.environ.get("GONGZHI_OUTBOX_SETTLE_SECOND
 GONGZHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024))
 GONGZHI_ATTACHMENT_MAX_COUNT = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_COUNT", "3"))
 GONGZHI_MEDIA_DIR = os.environ.get("GONGZHI_MEDIA_DIR", str(VAR_DIR / "media"))
+# Attachments are read, written and deleted only through Django's default storage: a directory every app
+# node shares (GONGZHI_MEDIA_DIR: NFS or similar when there are several nodes), or an S3-compatible object
+# store by replacing "default" here (django-storages, docs/deploy.md). Static files stay on each node.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": GONGZHI_MEDIA_DIR}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --------------------------------------------------------------------------- HTTP security
 # Everywhere: no MIME sniffing, no framing, the referrer kept on this site, a content security
