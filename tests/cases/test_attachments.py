@@ -24,6 +24,13 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.GONGZHI_MEDIA_DIR = str(tmp_path / "media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
     settings.GONGZHI_ATTACHMENT_MAX_BYTES = 64 * 1024
     settings.GONGZHI_ATTACHMENT_MAX_COUNT = 3
     return tmp_path / "media" / "cases"
@@ -64,7 +71,7 @@ def test_submit_with_three_kinds_stores_random_names(place, media):
     assert sorted(a.stored_name for a in atts) == names
     for a in atts:
         assert a.stored_name not in ("现场.jpg", "近景.png", "说明.pdf") and len(a.stored_name.split(".")[0]) == 32
-        assert attachments.path_of(a).read_bytes()[:4] in (JPEG[:4], PNG[:4], PDF[:4])
+        assert attachments.read(a)[:4] in (JPEG[:4], PNG[:4], PDF[:4])
     submit_event = Event.objects.get(type="cases.request.submit", aggregate_id=req.number)
     assert submit_event.payload["attachments"] == 3
 

@@ -135,7 +135,7 @@ def get_attachment(request, number: str, attachment_id: int):
     if att is None:
         raise NotFound(f"附件{attachment_id}不存在", field="attachment_id")
     try:
-        fh = open(attachments_mod.path_of(att), "rb")
+        fh = attachments_mod.open_file(att)
     except FileNotFoundError:
         raise NotFound("附件文件已丢失", field="attachment_id") from None
     resp = FileResponse(

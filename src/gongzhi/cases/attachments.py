@@ -3,9 +3,11 @@
 Residents may attach photos or files (never required). Each file is at most
 ``GONGZHI_ATTACHMENT_MAX_BYTES`` (5 MB), at most ``GONGZHI_ATTACHMENT_MAX_COUNT`` (3) per request,
 and must be a JPEG, PNG or PDF — decided by the file's first bytes, never by its name or the
-client's declared type. Files are stored under ``GONGZHI_VAR_DIR/media/cases/`` with a random name;
-the original name is kept only as a label. Everything is checked before anything is written:
-a refused upload saves nothing.
+client's declared type. Files are stored as ``cases/<random name>`` in Django's default storage
+(``STORAGES["default"]``: a directory shared by every node, ``GONGZHI_MEDIA_DIR``, or an S3-compatible
+object store through django-storages, docs/deploy.md); nothing here touches a local path. The original
+name is kept only as a label. Everything is checked before anything is written: a refused upload saves
+nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import hashlib
 import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
 
 from gongzhi.core.errors import DomainError
 
@@ -47,9 +50,16 @@ def max_count() -> int:
     return int(getattr(settings, "GONGZHI_ATTACHMENT_MAX_COUNT", 3))
 
 
-def media_dir() -> Path:
-    base = getattr(settings, "GONGZHI_MEDIA_DIR", None) or Path(settings.VAR_DIR) / "media"
-    return Path(base) / "cases"
+PREFIX = "cases/"
+
+
+def storage() -> Storage:
+    """The default storage, looked up on each use (a settings override in tests replaces it)."""
+    return storages["default"]
+
+
+def storage_name(stored_name: str) -> str:
+    return PREFIX + os.path.basename(stored_name)
 
 
 @dataclass
@@ -130,29 +140,37 @@ def check_url(url: str | None) -> str:
 def store(checked: list[Checked]) -> list[tuple[Checked, str, str]]:
     """Write the files under random names; returns (item, stored name, sha256). Call :func:`discard` with
     the stored names if the transaction that records them fails."""
-    d = media_dir()
-    d.mkdir(parents=True, exist_ok=True)
+    st = storage()
     written = []
     try:
         for c in checked:
-            name = f"{secrets.token_hex(16)}.{c.ext}"
-            path = d / name
-            with open(path, "xb") as fh:
-                fh.write(c.data)
-            written.append((c, name, hashlib.sha256(c.data).hexdigest()))
-    except OSError:
+            saved = st.save(f"{PREFIX}{secrets.token_hex(16)}.{c.ext}", ContentFile(c.data))
+            written.append((c, saved.removeprefix(PREFIX), hashlib.sha256(c.data).hexdigest()))
+    except Exception:
         discard([n for _c, n, _h in written])
         raise
     return written
 
 
 def discard(names) -> None:
+    st = storage()
     for n in names:
-        try:
-            (media_dir() / n).unlink()
-        except FileNotFoundError:
-            pass
+        st.delete(storage_name(n))  # a missing file is no error
 
 
-def path_of(att) -> Path:
-    return media_dir() / att.stored_name
+def exists(stored_name: str) -> bool:
+    return storage().exists(storage_name(stored_name))
+
+
+def open_file(att):
+    """The stored file of an attachment, open for reading; FileNotFoundError when it is gone."""
+    name = storage_name(att.stored_name)
+    st = storage()
+    if not st.exists(name):
+        raise FileNotFoundError(name)
+    return st.open(name, "rb")
+
+
+def read(att) -> bytes:
+    with open_file(att) as fh:
+        return fh.read()

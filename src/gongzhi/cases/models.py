@@ -182,8 +182,9 @@ class Transition(models.Model):
 
 
 class Attachment(models.Model):
-    """A photo or file a resident attached to a request (optional: a photo is never required), stored under
-    ``GONGZHI_VAR_DIR/media/cases/`` with a random name; or, from Open311, a ``media_url`` kept as a URL."""
+    """A photo or file a resident attached to a request (optional: a photo is never required), stored as
+    ``cases/<random name>`` in the default storage (``cases/attachments.py``); or, from Open311, a
+    ``media_url`` kept as a URL."""
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="attachments")
     stored_name = models.CharField(max_length=80, blank=True, editable=False)

@@ -315,7 +315,7 @@ def attachment(request, number, pk):
     if att is None:
         raise Http404(_("附件不存在"))
     try:
-        fh = open(attachments_mod.path_of(att), "rb")
+        fh = attachments_mod.open_file(att)
     except FileNotFoundError:
         raise Http404(_("附件文件已丢失")) from None
     resp = FileResponse(
