@@ -13,9 +13,9 @@ import os
 import secrets
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from gongzhi.ops import dburl as _dburl
 from gongzhi.ops import logs as _logs
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -153,12 +153,19 @@ TEMPLATES = [
     }
 ]
 
+# DATABASE_URL may name several PostgreSQL hosts (``postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write``):
+# a new connection goes to whichever accepts writes, so Django follows a failover (docs/deploy.md).
 DATABASES = {
-    "default": dj_database_url.parse(
+    "default": _dburl.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gongzhi.sqlite3'}",
         conn_max_age=int(os.environ.get("GONGZHI_CONN_MAX_AGE", "60")),
     )
 }
+if _dburl.pgbouncer_enabled() and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PgBouncer in transaction pooling: no server-side cursors, no prepared statements (Django's nor the
+    # hot path's in core.bulksql, which reads GONGZHI_DB_PREPARE when it is imported, after this).
+    _dburl.for_pgbouncer(DATABASES["default"])
+    os.environ["GONGZHI_DB_PREPARE"] = "0"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the task worker writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
