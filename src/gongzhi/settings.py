@@ -173,6 +173,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# A read replica (issue 18): with DATABASE_REPLICA_URL (the standby, e.g. through its own PgBouncer, or a
+# multi-host URL with target_session_attrs=prefer-standby) the command centre's pages, the figures page and
+# the public ledger's pages read from it (gongzhi.core.replica, which names what and shows how fresh it
+# is); every write, every migration and everything else stays on "default". Without it nothing changes.
+_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if _REPLICA_URL:
+    DATABASES["replica"] = _dburl.parse(_REPLICA_URL, conn_max_age=int(os.environ.get("GONGZHI_CONN_MAX_AGE", "60")))
+    if _dburl.pgbouncer_enabled() and DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        _dburl.for_pgbouncer(DATABASES["replica"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["gongzhi.core.replica.ReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Password policy (MLPS 2.0 level 3): at least GONGZHI_PASSWORD_MIN_LENGTH characters, not a common
