@@ -10,3 +10,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = False
 # Declared contracts (core/contracts.py): an undeclared event type or error code fails the test.
 GONGZHI_CHECK_CONTRACTS = True
+# A "replica" database mirroring default (issue 18) for the read-replica router's tests
+# (tests/core/test_replica.py); nothing reads from it unless a test installs the router.
+DATABASES.setdefault("replica", {**DATABASES["default"], "TEST": {"MIRROR": "default"}})  # noqa: F405

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from gongzhi.core import replica
 from gongzhi.core.errors import DomainError, IdempotencyMismatch
 from gongzhi.core.formerrors import mark as _mark
 from gongzhi.org import geo
@@ -481,6 +482,7 @@ def hotline(request):
     return render(request, "cases/hotline.html", {"form": form, "created": created, "grids": grids}, status=status)
 
 
+@replica.reads  # a dashboard: from the read replica when one is configured
 @login_required
 def figures_page(request):
     level = request.GET.get("level", "street")
@@ -492,7 +494,14 @@ def figures_page(request):
     return render(
         request,
         "cases/figures.html",
-        {"rows": rows, "total": total, "level": level, "levels": figures.LEVELS, "rates": figures.RATES},
+        {
+            "rows": rows,
+            "total": total,
+            "level": level,
+            "levels": figures.LEVELS,
+            "rates": figures.RATES,
+            "data_as_of": replica.data_as_of(),
+        },
     )
 
 

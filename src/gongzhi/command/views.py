@@ -1,5 +1,8 @@
 """Command centre pages: the centre (figures, trends, drill-down, one map), the wall (大屏),
-the desk, the daily brief (PDF) and the map layers. Thin: check scope, read, render."""
+the desk, the daily brief (PDF) and the map layers. Thin: check scope, read, render.
+
+All but the desk (where staff act on what they see) read from the read replica when one is configured
+(``core/replica.py``), and say how fresh the data is."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 
+from gongzhi.core import replica
 from gongzhi.core.errors import Forbidden, NotFound
 
 from . import brief, desk, mapdata, queries
@@ -63,14 +67,17 @@ def _context(request, region):
         "crumbs": queries.breadcrumbs(region, queries.centre_for(request.user)),
         "layers": mapdata.LAYERS,
         "bounds": mapdata.bounds(region),
+        "data_as_of": replica.data_as_of(),
     }
 
 
+@replica.reads
 @with_region
 def centre(request, region):
     return render(request, "command/centre.html", _context(request, region))
 
 
+@replica.reads
 @with_region
 def wall(request, region):
     return render(
@@ -85,6 +92,7 @@ def wall(request, region):
     )
 
 
+@replica.reads
 @with_region
 def wall_panel(request, region):
     """The part of the wall that htmx polls."""
@@ -115,6 +123,7 @@ def desk_view(request, region):
     )
 
 
+@replica.reads
 @with_region
 def brief_pdf(request, region):
     day = _date(request.GET.get("date")) or queries.period()[1]
@@ -124,6 +133,7 @@ def brief_pdf(request, region):
     return resp
 
 
+@replica.reads
 @with_region
 def layer(request, region, name):
     if name not in mapdata.LAYERS:

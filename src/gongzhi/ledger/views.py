@@ -4,6 +4,10 @@ Cache headers: full tiles and full entry bundles never change and are served
 ``immutable`` for a year; a partial tile of a given width never changes either but is
 superseded as the log grows, so it gets a short lifetime; the checkpoint must be
 revalidated on every use.
+
+With a read replica configured (``core/replica.py``) these public pages read from it: the log is
+append-only, so a lagging replica serves an older but consistent checkpoint, and every hash a proof
+against it needs is on both databases.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from gongzhi.core import replica
 
 from . import services
 from .models import Leaf
@@ -39,6 +45,7 @@ def _error(status: int, message: str) -> HttpResponse:
     return _public(HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8"), "no-store")
 
 
+@replica.reads
 @require_GET
 def checkpoint(request):
     cp = services.latest_checkpoint()
@@ -47,6 +54,7 @@ def checkpoint(request):
     return _public(HttpResponse(cp.note, content_type="text/plain; charset=utf-8"), CHECKPOINT_CACHE)
 
 
+@replica.reads
 @require_GET
 def tile(request, path: str):
     try:
@@ -97,12 +105,14 @@ def _json(fn):
     return view
 
 
+@replica.reads
 @_json
 def inclusion_proof(request):
     """``?index=N[&size=S]``: proof for one leaf against a signed checkpoint."""
     return services.inclusion(_int(request, "index", ...), _int(request, "size"))
 
 
+@replica.reads
 @_json
 def record_proof(request):
     """``?record=type:id`` or ``?record=<event uuid>``: proofs for every leaf about a record."""
@@ -118,6 +128,7 @@ def record_proof(request):
     return {"record": record, "tree_size": cp.size, "checkpoint": cp.note, "leaves": proofs}
 
 
+@replica.reads
 @_json
 def consistency_proof(request):
     """``?from=A[&to=B]``: consistency proof between two tree sizes."""

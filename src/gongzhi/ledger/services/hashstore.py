@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.utils import timezone
 
 from .. import merkle
@@ -28,11 +28,12 @@ class DbHashStore:
     def get_many(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
         if not coords:
             return []
-        qn = connection.ops.quote_name
+        conn = connections[router.db_for_read(Node)]  # the replica on public pages that read from it
+        qn = conn.ops.quote_name
         found: dict[tuple[int, int], bytes] = {}
         leaves = sorted({i for level, i in coords if level == 0})
         upper = sorted({c for c in coords if c[0] > 0})
-        with connection.cursor() as cur:
+        with conn.cursor() as cur:
             for start in range(0, len(leaves), 500):
                 chunk = leaves[start : start + 500]
                 cur.execute(
