@@ -304,6 +304,10 @@ LOGGING = _logs.config(
 # How long a transaction that writes outbox events may stay open before a dispatcher's cursor may
 # move past the events it has not committed (core.OutboxCursor).
 GONGZHI_OUTBOX_SETTLE_SECONDS = int(os.environ.get("GONGZHI_OUTBOX_SETTLE_SECONDS", "3600"))
+# Pruning (core/prune.py, daily): delivered outbox events nothing needs any more are kept this many days,
+# idempotency keys this many (a client's retries come within minutes; filing uses the request's own key).
+GONGZHI_OUTBOX_KEEP_DAYS = int(os.environ.get("GONGZHI_OUTBOX_KEEP_DAYS", "30"))
+GONGZHI_IDEMPOTENCY_KEEP_DAYS = int(os.environ.get("GONGZHI_IDEMPOTENCY_KEEP_DAYS", "7"))
 GONGZHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024))
 GONGZHI_ATTACHMENT_MAX_COUNT = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_COUNT", "3"))
 GONGZHI_MEDIA_DIR = os.environ.get("GONGZHI_MEDIA_DIR", str(VAR_DIR / "media"))

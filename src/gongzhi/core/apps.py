@@ -25,6 +25,19 @@ class CoreConfig(AppConfig):
                 "gongzhi.core.tasks.prune_security_log",
                 "delete security audit log rows past their retention (never younger than 180 days)",
             ),
+            Job(
+                "core.prune_outbox",
+                dt.timedelta(hours=24),
+                "gongzhi.core.prune.prune_outbox_task",
+                "delete outbox events (and deliveries) older than GONGZHI_OUTBOX_KEEP_DAYS that every subscriber "
+                "has handled and the ledger holds (core/prune.py)",
+            ),
+            Job(
+                "core.prune_idempotency_keys",
+                dt.timedelta(hours=24),
+                "gongzhi.core.prune.prune_idempotency_keys_task",
+                "delete idempotency keys older than GONGZHI_IDEMPOTENCY_KEEP_DAYS",
+            ),
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gongzhi.core.events import subscriber
+from gongzhi.core.prune import register_holder
 
 SUBSCRIBER_NAME = "ledger"
 
@@ -22,3 +23,16 @@ def handle_event(events) -> None:
 
 
 subscriber(SUBSCRIBER_NAME, batch=True, queue="ledger")(handle_event)
+
+
+def releases(events):
+    """The outbox events the ledger no longer needs (``core.prune``): private ones, and public ones once
+    their leaf is in the log."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from .models import Leaf
+
+    return events.filter(Q(public=False) | Exists(Leaf.objects.filter(event_id=OuterRef("event_id"))))
+
+
+register_holder(SUBSCRIBER_NAME, releases)
