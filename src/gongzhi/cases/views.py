@@ -333,9 +333,15 @@ def ledger_receipts(req) -> list[dict] | None:
     checkpoint) checked by a real inclusion proof."""
     from gongzhi.core.models import Event
     from gongzhi.ledger import services as ledger
+    from gongzhi.ledger.models import Leaf
 
-    events = Event.objects.filter(aggregate_type="service_request", aggregate_id=req.number, public=True)
-    return [{"event": e, "receipt": ledger.receipt(e.event_id)} for e in events.order_by("seq")]
+    events = list(Event.objects.filter(aggregate_type="service_request", aggregate_id=req.number, public=True))
+    seen = {e.event_id for e in events}
+    # Events pruned from the outbox (core/prune.py) are still in the log: their leaves stand in for them.
+    for leaf in Leaf.objects.filter(record=f"service_request:{req.number}").exclude(event_id__in=seen):
+        events.append(Event(event_id=leaf.event_id, type=leaf.event_type, occurred_at=leaf.occurred_at, seq=None))
+    events.sort(key=lambda e: (e.occurred_at, e.seq or 0))
+    return [{"event": e, "receipt": ledger.receipt(e.event_id)} for e in events]
 
 
 def _open(qs):
