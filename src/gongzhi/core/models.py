@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import generations
+
 
 class Region(models.Model):
     """A place in the administrative hierarchy: city → district/county →
@@ -66,7 +68,10 @@ class Region(models.Model):
 
     def ancestors(self, include_self: bool = True) -> list[Region]:
         """From the top down to this region. Cached per process: regions are few and rarely
-        change (the cache is cleared whenever a region is saved)."""
+        change (the cache is cleared whenever a region is saved here, and within
+        ``generations.RECHECK_SECONDS`` when one is saved in another process)."""
+        if _regions_generation.changed():
+            _ancestor_chain.cache_clear()
         chain = _ancestor_chain(self.path)
         return list(chain if include_self else chain[:-1])
 
@@ -90,8 +95,14 @@ def _ancestor_chain(path: str) -> tuple[Region, ...]:
     return tuple(by_code[c] for c in codes if c in by_code)
 
 
+_regions_generation = generations.Watch("regions")
+
+
 def _clear_region_cache(**_kwargs) -> None:
+    """A region changed: clear this process's chains now, and every other process's through the
+    ``regions`` generation (core/generations.py)."""
     _ancestor_chain.cache_clear()
+    generations.bump("regions")
 
 
 models.signals.post_save.connect(_clear_region_cache, sender=Region, dispatch_uid="region_ancestor_cache")

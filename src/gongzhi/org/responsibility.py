@@ -16,7 +16,8 @@ and rebuilt when what it holds changes:
   e.g. ending the previous version of a list line, invalidate it too), both at
   once and again on commit;
 * in other processes: a one-query watermark (row counts, highest ids, version
-  sums, established units, latest dates) checked at most every
+  sums, established units, latest dates, and the shared ``regions``/``categories``
+  generations that edits of those rows move, ``core/generations.py``) checked at most every
   ``RECHECK_SECONDS``, and whenever the grid index of :mod:`gongzhi.org.geo` is
   rebuilt.
 
@@ -34,6 +35,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from gongzhi.core import generations
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
 
@@ -143,9 +145,12 @@ def _watermark() -> tuple:
         f"(SELECT COUNT(*) FROM {reg}), (SELECT MAX(id) FROM {reg}), "
         f"(SELECT COUNT(*) FROM {grid}), (SELECT MAX(id) FROM {grid}), (SELECT MAX(updated_at) FROM {grid})"
     )
+    # Edits the counts cannot see (a region or category renamed, a category's SLA changed, in the admin
+    # of another process) move the shared generations (core/generations.py); read before the data.
+    gens = generations.current_many("regions", "categories")
     with connection.cursor() as cur:
         cur.execute(sql, [Unit.Status.ESTABLISHED])
-        return tuple(str(v) for v in cur.fetchone())
+        return tuple(str(v) for v in cur.fetchone()) + gens
 
 
 def _build(mark: tuple, index) -> Snapshot:
@@ -261,6 +266,12 @@ def connect_signals() -> None:
         post_save.connect(invalidate, sender=model, dispatch_uid=f"routing_snapshot_{model.__name__}_save")
         post_delete.connect(invalidate, sender=model, dispatch_uid=f"routing_snapshot_{model.__name__}_delete")
     post_save.connect(_on_event, sender=Event, dispatch_uid="routing_snapshot_org_events")
+    post_save.connect(_bump_categories, sender=MatterCategory, dispatch_uid="categories_generation_save")
+    post_delete.connect(_bump_categories, sender=MatterCategory, dispatch_uid="categories_generation_delete")
+
+
+def _bump_categories(*_args, **_kwargs) -> None:
+    generations.bump("categories")  # other processes' snapshots (the regions' own bump is in core.models)
 
 
 connect_signals()
