@@ -195,8 +195,10 @@ class GridAssignment(models.Model):
 
     class Meta:
         constraints = [
+            # region first (the distribution key for sharding by region): the grid fixes the region (its
+            # code is the community's), so this is the same rule as (grid, person, kind).
             models.UniqueConstraint(
-                fields=["grid", "person", "kind"],
+                fields=["region", "grid", "person", "kind"],
                 condition=models.Q(end_date__isnull=True),
                 name="org_uniq_active_grid_assignment",
             )
