@@ -312,12 +312,32 @@ GONGZHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_BYTES"
 GONGZHI_ATTACHMENT_MAX_COUNT = int(os.environ.get("GONGZHI_ATTACHMENT_MAX_COUNT", "3"))
 GONGZHI_MEDIA_DIR = os.environ.get("GONGZHI_MEDIA_DIR", str(VAR_DIR / "media"))
 # Attachments are read, written and deleted only through Django's default storage: a directory every app
-# node shares (GONGZHI_MEDIA_DIR: NFS or similar when there are several nodes), or an S3-compatible object
-# store by replacing "default" here (django-storages, docs/deploy.md). Static files stay on each node.
+# node shares (GONGZHI_MEDIA_DIR: NFS or similar when there are several nodes), or with GONGZHI_STORAGE=s3
+# an S3-compatible bucket through django-storages (installed by the operator: pip install
+# 'django-storages[s3]'; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; docs/deploy.md).
+# Static files stay on each node.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": GONGZHI_MEDIA_DIR}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+GONGZHI_STORAGE = os.environ.get("GONGZHI_STORAGE", "filesystem").strip().lower()
+if GONGZHI_STORAGE == "s3":
+    if not os.environ.get("GONGZHI_S3_BUCKET", "").strip():
+        raise ImproperlyConfigured("GONGZHI_STORAGE=s3 needs GONGZHI_S3_BUCKET (the bucket's name)")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["GONGZHI_S3_BUCKET"].strip(),
+            "endpoint_url": os.environ.get("GONGZHI_S3_ENDPOINT_URL", "").strip() or None,  # MinIO, Ceph, OSS…
+            "region_name": os.environ.get("GONGZHI_S3_REGION", "").strip() or None,
+            "location": os.environ.get("GONGZHI_S3_PREFIX", "").strip(),  # a key prefix within the bucket
+            "default_acl": "private",  # attachments are personal data: never public objects
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif GONGZHI_STORAGE != "filesystem":
+    raise ImproperlyConfigured(f"GONGZHI_STORAGE must be filesystem or s3, not {GONGZHI_STORAGE!r}")
 
 # --------------------------------------------------------------------------- HTTP security
 # Everywhere: no MIME sniffing, no framing, the referrer kept on this site, a content security
