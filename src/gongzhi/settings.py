@@ -320,7 +320,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": GONGZHI_MEDIA_DIR}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-GONGZHI_STORAGE = os.environ.get("GONGZHI_STORAGE", "filesystem").strip().lower()
+GONGZHI_STORAGE = os.environ.get("GONGZHI_STORAGE", "").strip().lower() or "filesystem"
 if GONGZHI_STORAGE == "s3":
     if not os.environ.get("GONGZHI_S3_BUCKET", "").strip():
         raise ImproperlyConfigured("GONGZHI_STORAGE=s3 needs GONGZHI_S3_BUCKET (the bucket's name)")

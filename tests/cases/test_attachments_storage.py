@@ -83,3 +83,29 @@ def test_store_discard_and_read(memory_storage):
     assert not attachments.exists(stored)
     with pytest.raises(FileNotFoundError):
         attachments.open_file(att)
+
+
+def _storages_with(env_extra):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gongzhi.settings", **env_extra}
+    code = "import json, django; from django.conf import settings; print(json.dumps(settings.STORAGES['default']))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    return out.returncode, (json.loads(out.stdout) if out.returncode == 0 else out.stderr)
+
+
+def test_an_s3_compatible_store_is_a_setting():
+    rc, default = _storages_with(
+        {"GONGZHI_STORAGE": "s3", "GONGZHI_S3_BUCKET": "gongzhi-media", "GONGZHI_S3_ENDPOINT_URL": "http://minio:9000"}
+    )
+    assert rc == 0, default
+    assert default["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert default["OPTIONS"]["bucket_name"] == "gongzhi-media" and default["OPTIONS"]["default_acl"] == "private"
+    assert default["OPTIONS"]["endpoint_url"] == "http://minio:9000"
+    rc, err = _storages_with({"GONGZHI_STORAGE": "s3", "GONGZHI_S3_BUCKET": ""})
+    assert rc != 0 and "GONGZHI_S3_BUCKET" in err
+    rc, default = _storages_with({"GONGZHI_STORAGE": "", "GONGZHI_MEDIA_DIR": "/srv/shared/media"})
+    assert rc == 0 and default["OPTIONS"]["location"] == "/srv/shared/media"
