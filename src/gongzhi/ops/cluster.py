@@ -579,7 +579,9 @@ def follow(
             if conn is None or conn.closed:
                 conn = psycopg.connect(monitor_url, connect_timeout=3, autocommit=True)
                 conn.execute("listen state")
-            row = conn.execute("select nodehost, nodeport from pgautofailover.get_primary('default', 0)").fetchone()
+            # (node id, name, host, port) of the node the monitor holds as primary.
+            row = conn.execute("select * from pgautofailover.get_primary('default', 0)").fetchone()
+            row = row[2:4] if row else None
             text = ini.read_text()
             if row and ini_target(text) != (row[0], int(row[1])):
                 ini.write_text(repoint_ini(text, row[0], int(row[1])))
@@ -587,12 +589,12 @@ def follow(
                     pgbouncer_admin(admin_port, "RELOAD", f"RECONNECT {DB_NAME}")
                 except Exception as exc:  # noqa: BLE001 - PgBouncer down: it reads the file when it starts
                     write(f"pgbouncer {admin_port} not reachable ({exc}); the file is updated")
-                write(f"{time.strftime('%H:%M:%S')} primary is {row[0]}:{row[1]}: {ini} re-pointed")
+                write(f"{time.strftime('%H:%M:%S', time.gmtime())} primary is {row[0]}:{row[1]}: {ini} re-pointed")
             for _ in conn.notifies(timeout=interval, stop_after=1):
                 pass
         except psycopg.Error as exc:
             if "no primary" not in str(exc).lower() and "could not find" not in str(exc).lower():
-                write(f"{time.strftime('%H:%M:%S')} monitor: {str(exc).strip().splitlines()[0]}")
+                write(f"{time.strftime('%H:%M:%S', time.gmtime())} monitor: {str(exc).strip().splitlines()[0]}")
             with contextlib.suppress(Exception):
                 if conn is not None:
                     conn.close()
@@ -617,6 +619,8 @@ def start_pgbouncers(layout: Layout) -> None:
             _chown_pg(f)
         if not _alive(read_pid(layout, name)):
             spawn(layout, name, [_tool("pgbouncer"), str(ini)], _pg_env(layout), as_postgres=True)
+        else:
+            pgbouncer_admin(layout.ports[name], "RELOAD", f"RECONNECT {DB_NAME}")
         wait_for(name, lambda i=i: port_open(layout.ports[f"pgbouncer{i}"]), 20, layout.logs / f"{name}.log")
         follower = f"follow{i}"
         if not _alive(read_pid(layout, follower)):
@@ -784,7 +788,9 @@ pid {n / "nginx.pid"};
 error_log {layout.logs / "nginx-error.log"} warn;
 events {{ worker_connections 1024; }}
 http {{
-    access_log {layout.logs / "nginx-access.log"};
+    log_format upstream '$time_iso8601 $status $request_method $uri rt=$request_time '
+                        'up=$upstream_addr us=$upstream_status ut=$upstream_response_time';
+    access_log {layout.logs / "nginx-access.log"} upstream;
     client_body_temp_path {n / "tmp/body"};
     proxy_temp_path {n / "tmp/proxy"};
     fastcgi_temp_path {n / "tmp/fastcgi"};
@@ -877,7 +883,7 @@ def up(layout: Layout, *, say: Callable[[str], None] = print, demo: bool = True)
     except KeyError:
         pass
     start_monitor(layout, say)
-    say("database: pg1 (primary) and pg2 (synchronous standby)")
+    say("database: pg1 and pg2 (a primary and its synchronous standby)")
     start_node(layout, "pg1", say)
     start_node(layout, "pg2", say)
     wait_replicated(layout)
