@@ -6,7 +6,7 @@ export GONGZHI_VAR_DIR ?= $(CURDIR)/var
 GONGZHI_TEST_PG_URL ?= postgresql://127.0.0.1:5432/test
 export GONGZHI_TEST_PG_URL
 
-.PHONY: run test test-sqlite test-pg install dev messages bench demo-city clean
+.PHONY: run test test-sqlite test-pg install dev messages bench demo-city cluster clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -44,6 +44,11 @@ bench: dev
 demo-city: install
 	$(BIN)/gongzhi migrate --noinput -v0
 	$(BIN)/gongzhi demo --scale city
+
+# A whole cluster on this machine under var/cluster/ (pg_auto_failover, PgBouncer, two web nodes, two
+# workers, the scheduler, nginx): `gongzhi cluster status`, `gongzhi cluster down [--purge]`.
+cluster: install
+	$(BIN)/gongzhi cluster up
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

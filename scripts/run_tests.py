@@ -1,6 +1,9 @@
 """Run the whole suite: on SQLite always, then on PostgreSQL when reachable.
 
 PostgreSQL is required (a failure, not a skip) when GONGZHI_REQUIRE_PG=1, as on CI.
+The cluster pass (``-m cluster tests/cluster``: the short failover bench, a few minutes) runs on CI-like
+runs only (GONGZHI_REQUIRE_PG=1, GONGZHI_REQUIRE_CLUSTER=1, CI set, or GONGZHI_CLUSTER_TESTS=1); its
+test skips without pg_autoctl/pgbouncer/nginx, and fails instead when GONGZHI_REQUIRE_CLUSTER=1.
 Prints one closing line "total: N passed, N failed, N skipped" over both runs.
 """
 
@@ -51,7 +54,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="gongzhi-test-"))
     results = []
     sqlite = {"GONGZHI_VAR_DIR": str(tmp / "sqlite"), "DATABASE_URL": ""}
-    rc = run("SQLite", sqlite, ["-m", "not browser"], tmp / "sqlite.xml")
+    rc = run("SQLite", sqlite, ["-m", "not browser and not cluster"], tmp / "sqlite.xml")
     results.append(counts(tmp / "sqlite.xml"))
     # Browser tests in their own process: Playwright's event loop stays out of the ORM tests.
     rc_b = run("Browser (Playwright, Chromium)", sqlite, ["-m", "browser", "tests/browser"], tmp / "browser.xml")
@@ -64,7 +67,12 @@ def main() -> int:
         rc_pg = run(
             f"PostgreSQL ({PG_URL})",
             {"GONGZHI_VAR_DIR": str(tmp / "pg"), "DATABASE_URL": PG_URL},
-            ["-m", "not browser and not sqlite_only", "--ignore=tests/browser"],
+            [
+                "-m",
+                "not browser and not sqlite_only and not cluster",
+                "--ignore=tests/browser",
+                "--ignore=tests/cluster",
+            ],
             tmp / "pg.xml",
         )
         results.append(counts(tmp / "pg.xml"))
@@ -75,6 +83,23 @@ def main() -> int:
         rc = rc or 1
     else:
         print(f"PostgreSQL not reachable at {PG_URL} ({problem}): SQLite run only")
+    if any(os.environ.get(v) for v in ("CI", "GONGZHI_CLUSTER_TESTS")) or "1" in (
+        os.environ.get("GONGZHI_REQUIRE_PG"),
+        os.environ.get("GONGZHI_REQUIRE_CLUSTER"),
+    ):
+        # Its own pass: a whole cluster on loopback ports, killed in turn (bench/bench_failover.py --short).
+        rc_c = run(
+            "Cluster (pg_auto_failover, PgBouncer, nginx)",
+            sqlite,
+            ["-m", "cluster", "tests/cluster"],
+            tmp / "cluster.xml",
+        )
+        results.append(counts(tmp / "cluster.xml"))
+        if rc_c == 5:  # no cluster test collected
+            rc_c = 0
+        rc = rc or rc_c
+    else:
+        print("cluster pass not run (CI-like runs only: GONGZHI_CLUSTER_TESTS=1 runs it)")
     passed, failed, skipped = (sum(x) for x in zip(*results))
     print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
     return rc
