@@ -58,6 +58,7 @@ def _worker(now: dt.datetime) -> dict:
     queue = {
         "ready_tasks": ready.count(),
         "oldest_ready_age_s": round((now - oldest_task).total_seconds(), 1) if oldest_task else None,
+        "queues": queues(now),
     }
     if not uses_workers():
         return {"ok": True, "mode": "immediate", "detail": "tasks run in the request; no worker needed", **queue}
@@ -75,6 +76,27 @@ def _worker(now: dt.datetime) -> dict:
     return out
 
 
+def queues(now: dt.datetime) -> dict:
+    """Per task queue: tasks waiting (READY), running, and the age of the oldest waiting one."""
+    from django_tasks_db.models import DBTaskResult
+
+    names = list(settings.TASKS["default"].get("QUEUES") or ["default"])
+    out = {name: {"ready": 0, "running": 0, "oldest_ready_age_s": None} for name in names}
+    rows = (
+        DBTaskResult.objects.filter(status__in=("READY", "RUNNING"))
+        .values("queue_name", "status")
+        .annotate(n=Count("id"), oldest=Min("enqueued_at"))
+    )
+    for row in rows:
+        entry = out.setdefault(row["queue_name"], {"ready": 0, "running": 0, "oldest_ready_age_s": None})
+        if row["status"] == "READY":
+            entry["ready"] = row["n"]
+            entry["oldest_ready_age_s"] = round(max(0.0, (now - row["oldest"]).total_seconds()), 1)
+        else:
+            entry["running"] = row["n"]
+    return out
+
+
 def ledger_backlog(now: dt.datetime | None = None) -> dict:
     """Public events the ledger has not yet appended: how many, and how old the oldest is."""
     from gongzhi.core.models import Event, OutboxCursor
@@ -88,7 +110,9 @@ def ledger_backlog(now: dt.datetime | None = None) -> dict:
     count, oldest = figures["count"], figures["oldest"]
     age = round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else None
     ok = age is None or age <= max_age
-    out = {"ok": ok, "backlog": count, "oldest_age_s": age, "max_age_s": max_age}
+    from gongzhi.ledger import lag
+
+    out = {"ok": ok, "backlog": count, "oldest_age_s": age, "max_age_s": max_age, "lag": lag.summary(now=now)}
     if not ok:
         out["detail"] = f"{count} public events wait for the ledger; the oldest for {age:.0f} s (more than {max_age} s)"
     return out

@@ -3,13 +3,16 @@ ledger backlog), as JSON with 200 or 503; no log-in, no session, no personal dat
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _t
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import health
+from . import health, system
 
 
 @never_cache
@@ -27,3 +30,12 @@ def readyz(request):
 
 def favicon(request):
     return redirect(staticfiles_storage.url("gongzhi/favicon.svg"), permanent=True)
+
+
+@never_cache
+@login_required
+def system_page(request):
+    """The command centre's system page: workers, queues, the ledger's backlog and lag (district level)."""
+    if not system.may_view(request.user):
+        raise PermissionDenied(_t("系统运行页面仅供区级指挥中心和系统管理员查看"))
+    return render(request, "ops/system.html", {"s": system.snapshot()})

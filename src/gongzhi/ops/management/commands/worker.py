@@ -1,8 +1,13 @@
 """``gongzhi worker``: the background task worker (django-tasks-db's ``db_worker``) with a heartbeat.
 
-A thread records the process's heartbeat every ``--beat`` seconds (``ops.WorkerHeartbeat``), so
-``/readyz`` and ``gongzhi status`` can tell that background work is being taken, even while a long
-task runs; a clean shutdown removes the row.
+It takes the tasks of ``--queue-name`` (comma-separated; every queue by default: ``ledger``,
+``dispatch``, ``periodic``, ``default``). A thread records the process's heartbeat every ``--beat``
+seconds (``ops.WorkerHeartbeat``), so ``/readyz`` and ``gongzhi status`` can tell that background
+work is being taken, even while a long task runs; a clean shutdown removes the row. At start, and
+with every beat, tasks left RUNNING by a dead worker are put back on their queue
+(``ops.services.reclaim``): at once for the workers named by ``--reclaim-from`` (``gongzhi serve``'s
+supervisor names the one it saw die), after ``GONGZHI_WORKER_DEAD_AFTER`` seconds of silence for any
+other (a host that died with its supervisor).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class Heart(threading.Thread):
             try:
                 close_old_connections()
                 services.beat(self.worker_id, queues=self.queues, started_at=self.started)
+                services.reclaim()
             except Exception:  # noqa: BLE001 - a missed beat is logged; the next one tries again
                 log.exception("heartbeat of worker %s failed", self.worker_id)
             self.stopping.wait(self.every)
@@ -43,8 +49,20 @@ class Command(DbWorkerCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument("--beat", type=float, default=10.0, help="seconds between heartbeats (default 10)")
+        parser.add_argument(
+            "--reclaim-from",
+            action="append",
+            default=[],
+            metavar="WORKER_ID",
+            help="a worker known to be dead: its RUNNING tasks are queued again before this one starts",
+        )
+        parser.set_defaults(queue_name="*")
 
-    def handle(self, *args, beat: float = 10.0, **options):
+    def handle(self, *args, beat: float = 10.0, reclaim_from: list[str] | None = None, **options):
+        if reclaim_from:
+            back = services.reclaim(dead=tuple(reclaim_from))
+            if back:
+                log.warning("queued again %d task(s) of dead worker(s) %s", len(back), ", ".join(reclaim_from))
         heart = Heart(options["worker_id"], options.get("queue_name") or "*", beat)
         heart.start()
         try:
