@@ -124,7 +124,7 @@ def scratch_url(tmp_path):
         admin.close()
 
 
-@pytest.mark.slow  # migrates a scratch database and runs three processes: ~30 s
+@pytest.mark.slow  # migrates core in a scratch database and runs four processes
 def test_a_region_renamed_in_another_process_is_seen_here(tmp_path, scratch_url):
     env = dict(os.environ)
     env.update(
@@ -136,7 +136,7 @@ def test_a_region_renamed_in_another_process_is_seen_here(tmp_path, scratch_url)
     env.pop("GONGZHI_CACHE_URL", None)
     env.pop("GONGZHI_REDIS_URL", None)  # the database's cache table: shared through the database
     py = sys.executable
-    subprocess.run([py, "-m", "django", "migrate", "-v0"], env=env, check=True, timeout=600)
+    subprocess.run([py, "-m", "django", "migrate", "core", "-v0"], env=env, check=True, timeout=600)
     subprocess.run([py, "-c", SETUP], env=env, check=True, timeout=120)
     reader = subprocess.Popen(
         [py, "-c", READER], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
