@@ -15,15 +15,20 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
 
 from gongzhi.core.errors import DomainError
 
 from .contracts import CasesError
+
+if TYPE_CHECKING:
+    from .models import Attachment
 
 # (magic prefix, content type, extension)
 SIGNATURES = [
@@ -152,7 +157,7 @@ def store(checked: list[Checked]) -> list[tuple[Checked, str, str]]:
     return written
 
 
-def discard(names) -> None:
+def discard(names: Iterable[str]) -> None:
     st = storage()
     for n in names:
         st.delete(storage_name(n))  # a missing file is no error
@@ -162,7 +167,7 @@ def exists(stored_name: str) -> bool:
     return storage().exists(storage_name(stored_name))
 
 
-def open_file(att):
+def open_file(att: Attachment) -> File:
     """The stored file of an attachment, open for reading; FileNotFoundError when it is gone."""
     name = storage_name(att.stored_name)
     st = storage()
@@ -171,6 +176,6 @@ def open_file(att):
     return st.open(name, "rb")
 
 
-def read(att) -> bytes:
+def read(att: Attachment) -> bytes:
     with open_file(att) as fh:
         return fh.read()

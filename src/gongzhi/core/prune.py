@@ -54,7 +54,7 @@ def holders() -> dict[str, Callable[[QuerySet], QuerySet]]:
     return dict(_holders)
 
 
-def _require_system(actor, what: str) -> None:
+def _require_system(actor: object, what: str) -> None:
     if not is_system(actor):
         raise Forbidden(f"只有平台本身（定时任务或运维命令）可以{what}")
 
@@ -97,7 +97,9 @@ def _delete_events(seqs: list[int]) -> int:
         return cur.rowcount
 
 
-def prune_outbox(actor, *, now: dt.datetime | None = None, keep_days: int | None = None, batch: int = BATCH) -> int:
+def prune_outbox(
+    actor: object, *, now: dt.datetime | None = None, keep_days: int | None = None, batch: int = BATCH
+) -> int:
     """Delete delivered outbox events (and their delivery rows) that nothing needs any more; returns how
     many events were deleted."""
     _require_system(actor, "清理已投递的事件")
@@ -115,7 +117,7 @@ def prune_outbox(actor, *, now: dt.datetime | None = None, keep_days: int | None
     return total
 
 
-def prune_idempotency_keys(actor, *, now: dt.datetime | None = None, keep_days: int | None = None) -> int:
+def prune_idempotency_keys(actor: object, *, now: dt.datetime | None = None, keep_days: int | None = None) -> int:
     """Delete idempotency keys older than ``GONGZHI_IDEMPOTENCY_KEEP_DAYS``; returns how many."""
     _require_system(actor, "清理过期的幂等键")
     cutoff = (now or timezone.now()) - dt.timedelta(days=keep_days or idempotency_keep_days())

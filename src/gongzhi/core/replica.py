@@ -17,12 +17,16 @@ import contextlib
 import contextvars
 import datetime as dt
 import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connections
+from django.db.models import Model
 from django.utils import timezone
 
 REPLICA = "replica"
+R = TypeVar("R")
 
 _reading: contextvars.ContextVar[bool] = contextvars.ContextVar("gongzhi_replica_reads", default=False)
 
@@ -54,7 +58,7 @@ def configured() -> bool:
 
 
 @contextlib.contextmanager
-def reading():
+def reading() -> Iterator[None]:
     """Within this block (and a configured replica) eligible reads go to the replica."""
     token = _reading.set(True)
     try:
@@ -63,18 +67,18 @@ def reading():
         _reading.reset(token)
 
 
-def reads(view):
+def reads(view: Callable[..., R]) -> Callable[..., R]:
     """Wrap a view whose reads may come from the replica."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> R:
         with reading():
             return view(*args, **kwargs)
 
     return wrapper
 
 
-def _eligible(model) -> bool:
+def _eligible(model: type[Model]) -> bool:
     meta = model._meta
     if meta.app_label not in REPLICA_APPS:
         return False
@@ -84,21 +88,21 @@ def _eligible(model) -> bool:
 class ReplicaRouter:
     """Reads in :func:`reading` blocks to ``replica``; everything else, writes and migrations to ``default``."""
 
-    def db_for_read(self, model, **hints):
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
         if not _reading.get() or REPLICA not in settings.DATABASES or not _eligible(model):
             return None
         if connections["default"].in_atomic_block:
             return None  # a transaction reads what it wrote
         return REPLICA
 
-    def db_for_write(self, model, **hints):
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return "default"
 
-    def allow_relation(self, obj1, obj2, **hints):
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         # The replica holds the same rows as default: objects from either may be related.
         return {obj1._state.db, obj2._state.db} <= {"default", REPLICA, None}
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints):
+    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool:
         return db == "default"
 
 

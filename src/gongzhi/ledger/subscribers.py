@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from gongzhi.core.events import subscriber
 from gongzhi.core.prune import register_holder
 
@@ -25,7 +27,7 @@ def handle_event(events) -> None:
 subscriber(SUBSCRIBER_NAME, batch=True, queue="ledger")(handle_event)
 
 
-def releases(events):
+def releases(events: QuerySet) -> QuerySet:
     """The outbox events the ledger no longer needs (``core.prune``): private ones, and public ones once
     their leaf is in the log."""
     from django.db.models import Exists, OuterRef, Q

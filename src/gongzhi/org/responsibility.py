@@ -270,7 +270,7 @@ def connect_signals() -> None:
     post_delete.connect(_bump_categories, sender=MatterCategory, dispatch_uid="categories_generation_delete")
 
 
-def _bump_categories(*_args, **_kwargs) -> None:
+def _bump_categories(*_args: object, **_kwargs: object) -> None:
     generations.bump("categories")  # other processes' snapshots (the regions' own bump is in core.models)
 
 

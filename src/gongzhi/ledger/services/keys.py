@@ -156,7 +156,7 @@ def forget() -> None:
     _signer_cache.clear()
 
 
-def database_key(actor, *, name: str | None = None, force: bool = False) -> Signer:
+def database_key(actor: object, *, name: str | None = None, force: bool = False) -> Signer:
     """Create the database's signing key, or with ``force`` replace it (a rotation: publish the new
     verifier key; the next checkpoint is signed with it). Refuses to replace without ``force``."""
     from gongzhi.core.actors import is_system

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from gongzhi.core import prune
 from gongzhi.core.actors import SYSTEM
@@ -12,12 +12,19 @@ from gongzhi.core.actors import SYSTEM
 class Command(BaseCommand):
     help = "Delete delivered outbox events nothing needs any more and expired idempotency keys."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="count, delete nothing")
         parser.add_argument("--outbox-days", type=int, help="keep outbox events this many days (default: setting)")
         parser.add_argument("--idempotency-days", type=int, help="keep idempotency keys this many days")
 
-    def handle(self, *args, dry_run=False, outbox_days=None, idempotency_days=None, **_):
+    def handle(
+        self,
+        *args: object,
+        dry_run: bool = False,
+        outbox_days: int | None = None,
+        idempotency_days: int | None = None,
+        **_: object,
+    ) -> None:
         if dry_run:
             n = prune.prunable_events(keep_days=outbox_days).count()
             self.stdout.write(f"{n} outbox events could be pruned (dry run)")
