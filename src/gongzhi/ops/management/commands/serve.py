@@ -20,9 +20,10 @@ from gongzhi.demo.generator import DEMO_PASSWORD
 from gongzhi.ops.supervisor import Child, Supervisor
 
 ROLES = ("all", "web", "worker", "scheduler")
-# Two worker processes by default: the ledger's queue alone, so a catch-up of the public record never
-# delays an escalation, and the rest.
-DEFAULT_QUEUES = ("ledger", "dispatch,periodic,default")
+# Three worker processes by default, so that no kind of background work waits behind another: the
+# ledger's queue (a catch-up of the public record), the other event subscribers' (rollups, burden
+# meter, pool), and the periodic jobs (escalation, scans) with anything else.
+DEFAULT_QUEUES = ("ledger", "dispatch", "periodic,default")
 
 
 def holds_demo() -> bool:
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             action="append",
             default=None,
             help="task queues of one worker process group, comma-separated (ledger, dispatch, periodic, default); "
-            f"repeat for several groups (default: {' and '.join(DEFAULT_QUEUES)})",
+            f"repeat for several groups (default: {', '.join(DEFAULT_QUEUES)})",
         )
         parser.add_argument(
             "--processes", type=int, default=1, help="task worker processes per --queues group (default 1)"
