@@ -24,6 +24,9 @@ ALLOWED_FUNCTIONS = {
     ("burden/platform.py", "on_events"),
     # the audit log's signal handlers: outside any request (a management command) the platform acted
     ("core/audit.py", "current_actor"),
+    # the daily pruning jobs (core.prune_outbox, core.prune_idempotency_keys), beside their services
+    ("core/prune.py", "prune_outbox_task"),
+    ("core/prune.py", "prune_idempotency_keys_task"),
 }
 
 
