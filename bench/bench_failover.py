@@ -261,7 +261,13 @@ def run(args, console, layout, results, rate, warmup, phase, after_promotion, se
         running = cluster.ours(layout)
         if len(running) < 13:
             t0 = time.monotonic()
-            cluster.up(layout, say=lambda s: bar.update(task, description=f"cluster up: {s}"))
+            steps = results.setdefault("cluster_up_steps", [])
+
+            def say(line: str) -> None:
+                steps.append(f"{time.monotonic() - t0:6.1f} s  {line}")
+                bar.update(task, description=f"cluster up: {line}")
+
+            cluster.up(layout, say=say)
             results["cluster_up_s"] = round(time.monotonic() - t0, 1)
         else:
             results["cluster_up_s"] = "already running"

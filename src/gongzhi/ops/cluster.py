@@ -32,6 +32,7 @@ PostgreSQL refuses to run as root: the database processes (pg_autoctl, postgres,
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 import pwd
@@ -195,6 +196,10 @@ def _alive(pid: int | None) -> bool:
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
     return state != "Z"
+
+
+def _dead(pid: int) -> bool:
+    return not _alive(pid)
 
 
 def read_pid(layout: Layout, name: str) -> int | None:
@@ -621,7 +626,7 @@ def start_pgbouncers(layout: Layout) -> None:
             spawn(layout, name, [_tool("pgbouncer"), str(ini)], _pg_env(layout), as_postgres=True)
         else:
             pgbouncer_admin(layout.ports[name], "RELOAD", f"RECONNECT {DB_NAME}")
-        wait_for(name, lambda i=i: port_open(layout.ports[f"pgbouncer{i}"]), 20, layout.logs / f"{name}.log")
+        wait_for(name, functools.partial(port_open, layout.ports[name]), 20, layout.logs / f"{name}.log")
         follower = f"follow{i}"
         if not _alive(read_pid(layout, follower)):
             spawn(
@@ -652,7 +657,7 @@ def redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
         return False
 
 
-def _secret(path: Path, make: Callable[[Path], None]) -> None:
+def _secret(path: Path, make: Callable[[Path], object]) -> None:
     if not path.exists():
         make(path)
     path.chmod(0o600)
@@ -900,7 +905,7 @@ def up(layout: Layout, *, say: Callable[[str], None] = print, demo: bool = True)
     for name in APP_PROCESSES:
         start_app(layout, name, roles)
     for name in ("web1", "web2"):
-        wait_for(name, lambda name=name: web_ready(layout, name), 180, layout.logs / f"{name}.log")
+        wait_for(name, functools.partial(web_ready, layout, name), 180, layout.logs / f"{name}.log")
     start_nginx(layout)
     say(f"up: {layout.base_url}/")
 
@@ -940,7 +945,7 @@ def down(layout: Layout, *, purge: bool = False, say: Callable[[str], None] = pr
                 assert pm
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pm, signal.SIGINT)
-                wait_for(f"{name} postmaster stops", lambda pm=pm: not _alive(pm), 30)
+                wait_for(f"{name} postmaster stops", functools.partial(_dead, pm), 30)
         say("down")
     if purge and layout.root.exists():
         shutil.rmtree(layout.root)

@@ -52,7 +52,7 @@ def parse(url: str, *, conn_max_age: int = 0, conn_health_checks: bool = False) 
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     if parts.scheme not in POSTGRES_SCHEMES or "," not in netloc:
-        return dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_health_checks)
+        return dict(dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=conn_health_checks))
     userinfo = parts.netloc.rpartition("@")[0]
     user, _, password = userinfo.partition(":")
     host, port = _split_hostports(netloc)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gongzhi.ops import cluster
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         "or the PgBouncer follower of a deployment (follow)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         up = sub.add_parser("up", help="start every process (those running are kept)")
         up.add_argument("--no-demo", action="store_true", help="migrate only: no tiny demo district")
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         fo.add_argument("--admin-port", type=int, default=6432, help="PgBouncer's port (admin console: RELOAD)")
         fo.add_argument("--monitor", required=True, help="the monitor's URL (pg_autoctl show uri --monitor)")
 
-    def handle(self, *args, action, **opts):
+    def handle(self, *args: Any, action: str, **opts: Any) -> None:
         def say(line: str) -> None:
             self.stdout.write(line)
             self.stdout.flush()
