@@ -369,11 +369,20 @@ def _node_state(layout: Layout, name: str) -> str | None:
 
 
 def _keeper_config(layout: Layout, name: str) -> None:
+    """Set the keeper's timeouts (KEEPER_TIMEOUTS). The running keeper rewrites its configuration file
+    now and then, so a read that meets a half-written file is tried again."""
     ctl = pg_autoctl()
     assert ctl
-    for key, value in KEEPER_TIMEOUTS.items():
-        pg_run(layout, [ctl, "config", "set", "--pgdata", str(layout.pgdata(name)), key, str(value)])
-    pg_run(layout, [ctl, "config", "set", "--pgdata", str(layout.pgdata(name)), "ssl.sslmode", "disable"])
+    settings = {**{k: str(v) for k, v in KEEPER_TIMEOUTS.items()}, "ssl.sslmode": "disable"}
+    for key, value in settings.items():
+        for attempt in range(10):
+            try:
+                pg_run(layout, [ctl, "config", "set", "--pgdata", str(layout.pgdata(name)), key, value])
+                break
+            except ClusterError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.5)
 
 
 def start_monitor(layout: Layout, say: Callable[[str], None]) -> None:
