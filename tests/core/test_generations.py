@@ -151,3 +151,16 @@ def test_a_region_renamed_in_another_process_is_seen_here(tmp_path, scratch_url)
         if reader.poll() is None:
             reader.kill()
     assert out.split() == ["after", "新区"], err
+
+
+@pytest.mark.django_db
+def test_the_category_suggester_retrains_when_categories_change_elsewhere(world, monkeypatch):
+    from gongzhi.cases import classify
+
+    monkeypatch.setattr(classify, "CHECK_EVERY_S", 0.0)
+    monkeypatch.setattr(classify, "_model", None)
+    first = classify.model()
+    assert first is not None and classify.model() is first  # nothing changed: the same model
+    _other_process_bumps("categories")
+    second = classify.model()
+    assert second is not None and second is not first and classify.model() is second

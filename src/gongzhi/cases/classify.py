@@ -4,7 +4,8 @@ Suggestion: the text is cut into words by jieba; a TF-IDF + logistic
 regression model (scikit-learn) is trained on the categorised requests in the
 database (most recent first, capped), plus each category's keywords so that a
 fresh database still gets suggestions. The model is cached per process and
-retrained when the training data has grown noticeably. The confidence is the
+retrained when the training data has grown noticeably or the categories have changed in any process
+(the shared ``categories`` generation, ``core/generations.py``). The confidence is the
 model's probability for its best class; below
 ``services.intake.SUGGESTION_THRESHOLD`` the suggestion is only shown, never used to
 route.
@@ -27,6 +28,7 @@ from collections import Counter
 import jieba
 import numpy as np
 
+from gongzhi.core import generations
 from gongzhi.org.models import MatterCategory
 
 jieba.setLogLevel(logging.WARNING)
@@ -50,7 +52,7 @@ DUPLICATE_RADIUS_M = {
 DEFAULT_RADIUS_M = 150
 
 _lock = threading.Lock()
-_model = None  # (pipeline, labelled_count, checked_at)
+_model = None  # (pipeline, labelled_count, checked_at, categories generation)
 
 
 @functools.lru_cache(maxsize=20000)
@@ -122,15 +124,18 @@ def model(force: bool = False):
         t = time.monotonic()
         if _model is not None and not force and t - _model[2] < CHECK_EVERY_S:
             return _model[0]
+        # A category added, renamed or given new keywords in any process moves the shared generation.
+        gen = generations.current("categories")
         count = _labelled_count()
-        if _model is not None and not force and count <= _model[1] * (1 + RETRAIN_GROWTH) + 20:
-            _model = (_model[0], _model[1], t)
+        grown = _model is not None and count > _model[1] * (1 + RETRAIN_GROWTH) + 20
+        if _model is not None and not force and not grown and gen == _model[3]:
+            _model = (_model[0], _model[1], t, _model[3])
             return _model[0]
         trained = train()
         if trained is None:
             _model = None
             return None
-        _model = (trained[0], count, t)
+        _model = (trained[0], count, t, gen)
         return trained[0]
 
 
