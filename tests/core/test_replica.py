@@ -97,3 +97,21 @@ def test_rows_written_on_default_are_read_through_the_replica(world):
         assert Region.objects.all().db == "replica"
         assert Region.objects.count() == n_default > 0
         assert replica.lag_seconds() is not None and replica.lag_seconds() < 5
+
+
+@BOTH
+def test_the_rollups_own_lag_is_part_of_data_as_of(world):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from gongzhi.command import queries
+
+    with ROUTED, replica.reading():
+        assert abs((queries.data_as_of() - timezone.now()).total_seconds()) < 5
+        waiting = timezone.now() - dt.timedelta(hours=1)
+        Event.objects.create(
+            type="cases.request.submit", occurred_at=waiting, aggregate_type="service_request", aggregate_id="x"
+        )  # not yet taken in by the rollups
+        assert queries.data_as_of() == waiting
+    assert queries.data_as_of() is None  # outside a replica-reading page: nothing shown

@@ -336,3 +336,32 @@ def breadcrumbs(region: Region, top: Region | None) -> list[Region]:
             break
         r = r.parent
     return list(reversed(chain))
+
+
+def rollups_current_until() -> dt.datetime | None:
+    """When the oldest request event the rollups have not taken in yet happened (the rollups hold
+    everything before it), or None when they are current."""
+    from gongzhi.core.models import Event, OutboxCursor
+
+    from .subscribers import NAME
+
+    through = OutboxCursor.objects.filter(subscriber=NAME).values_list("through_seq", flat=True).first() or 0
+    return (
+        Event.objects.filter(seq__gt=through, type__startswith="cases.request.")
+        .exclude(deliveries__subscriber=NAME)
+        .order_by("seq")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+
+
+def data_as_of() -> dt.datetime | None:
+    """How fresh the figures read from the read replica are: the standby's replay time, or earlier when
+    the rollups themselves still have events to take in. None without a replica (pages show nothing)."""
+    from gongzhi.core import replica
+
+    as_of = replica.data_as_of()
+    if as_of is None:
+        return None
+    pending = rollups_current_until()
+    return min(as_of, pending) if pending is not None else as_of

@@ -67,7 +67,7 @@ def _context(request, region):
         "crumbs": queries.breadcrumbs(region, queries.centre_for(request.user)),
         "layers": mapdata.LAYERS,
         "bounds": mapdata.bounds(region),
-        "data_as_of": replica.data_as_of(),
+        "data_as_of": queries.data_as_of(),
     }
 
 
