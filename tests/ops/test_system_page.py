@@ -90,3 +90,10 @@ def test_superuser_may_view_and_snapshot_names_the_scheduler(db, django_user_mod
     assert system.may_view(admin)
     leases.acquire("scheduler", "hostA:1:abc", dt.timedelta(seconds=20))
     assert system.snapshot()["scheduler"]["holder"] == "hostA:1:abc"
+
+
+def test_the_district_centre_links_to_the_system_page_and_a_street_centre_does_not(client, users, world):
+    client.force_login(users["district_admin"])
+    assert "/ops/system/" in client.get(f"/command/{world.district.code}/").content.decode()
+    client.force_login(users["street_cadre"])
+    assert "/ops/system/" not in client.get(f"/command/{world.street_a.code}/").content.decode()
