@@ -223,3 +223,16 @@ def test_a_worker_killed_with_kill_9_is_back_within_10_s_and_its_task_runs_again
         except subprocess.TimeoutExpired:
             os.killpg(serve.pid, signal.SIGKILL)
         log.close()
+
+
+def test_status_probe_refuses_an_unknown_queue_and_says_when_no_worker_takes_it(db, settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": settings.TASK_QUEUES}}
+    with pytest.raises(CommandError, match="no such queue"):
+        call_command("status", "--probe", "nope")
+    with pytest.raises(CommandError, match="no worker started it"):
+        call_command("status", "--probe", "ledger", "--probe-timeout", "0.3")
+    assert DBTaskResult.objects.count() == 0  # the unanswered probe is taken back
