@@ -2,6 +2,7 @@
 immediately (so a test sees what a worker would do) and a fast password hasher."""
 
 from .settings import *  # noqa: F401,F403
+from .settings import TASK_QUEUES
 
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": TASK_QUEUES}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -17,6 +17,7 @@ from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks.base import Task
 
 from .manifest import Job  # noqa: F401  (re-exported: the apps' manifests declare their jobs with it)
 from .models import ScheduledJob
@@ -36,7 +37,7 @@ def _task(path: str):
     return getattr(import_module(module), name)
 
 
-def on_queue(task):
+def on_queue(task: Task) -> Task:
     """A periodic job's task on its own queue: the one its task declares, ``periodic`` for a task on
     ``default`` (so escalation and scans never wait behind the ledger or the event dispatch)."""
     return task if task.queue_name != "default" else task.using(queue_name="periodic")

@@ -81,7 +81,7 @@ class Child:
     delay: float = RESTART_DELAY
     quick_deaths: int = 0
     restart_at: float | None = None
-    history: list[tuple[float, int]] = field(default_factory=list)  # (time of death, exit code)
+    history: list[tuple[float, int | None]] = field(default_factory=list)  # (time of death, exit code)
 
     def start(self) -> None:
         if self.target is not None:
@@ -96,7 +96,9 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], *, poll: float = 0.2, grace: float = 10.0, write=print):
+    def __init__(
+        self, children: list[Child], *, poll: float = 0.2, grace: float = 10.0, write: Callable[[str], object] = print
+    ) -> None:
         self.children = children
         self.poll = poll
         self.grace = grace
@@ -104,7 +106,7 @@ class Supervisor:
         self.stopping = False
         self.failed: Child | None = None
 
-    def stop(self, *_args) -> None:
+    def stop(self, *_args: object) -> None:
         self.stopping = True
 
     def run(self) -> int:

@@ -6,13 +6,14 @@ checkpoints, the lease)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
 
 from . import health
 
 
-def may_view(user) -> bool:
+def may_view(user: Any) -> bool:
     """Superusers, and the people whose command centre is the district's (or the city's)."""
     if not getattr(user, "is_authenticated", False):
         return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _t
 from django.views.decorators.cache import never_cache
@@ -34,7 +34,7 @@ def favicon(request):
 
 @never_cache
 @login_required
-def system_page(request):
+def system_page(request: HttpRequest) -> HttpResponse:
     """The command centre's system page: workers, queues, the ledger's backlog and lag (district level)."""
     if not system.may_view(request.user):
         raise PermissionDenied(_t("系统运行页面仅供区级指挥中心和系统管理员查看"))

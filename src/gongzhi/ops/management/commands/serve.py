@@ -12,6 +12,7 @@ import shutil
 import socket
 import sys
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -129,13 +130,17 @@ class Command(BaseCommand):
             for i in range(max(1, processes)):
                 tag = uuid.uuid4().hex[:6]
 
-                def worker_id(n: int, names=names, i=i, tag=tag) -> str:
+                def worker_id(n: int, names: list[str] = names, i: int = i, tag: str = tag) -> str:
                     return f"{host}.{'+'.join(names)[:24]}.{i}.{tag}.{n}"
 
-                def run(n: int, names=names, worker_id=worker_id) -> int:
+                def run(n: int, names: list[str] = names, worker_id: Callable[[int], str] = worker_id) -> int:
                     from django.core.management import call_command
 
-                    options = {"queue_name": ",".join(names), "worker_id": worker_id(n), "interval": 0.5}
+                    options: dict[str, object] = {
+                        "queue_name": ",".join(names),
+                        "worker_id": worker_id(n),
+                        "interval": 0.5,
+                    }
                     if n:  # a restart: the previous process of this slot died; its RUNNING tasks run again
                         options["reclaim_from"] = [worker_id(n - 1)]
                     call_command("worker", startup_delay=False, reload=False, **options)
@@ -145,7 +150,16 @@ class Command(BaseCommand):
                 children.append(Child(f"worker[{','.join(names)}#{i}]", target=run))
         return children
 
-    def web(self, env, host, port, workers, threads, worker_class, worker_connections) -> Child:
+    def web(
+        self,
+        env: dict[str, str],
+        host: str,
+        port: int,
+        workers: int,
+        threads: int,
+        worker_class: str,
+        worker_connections: int,
+    ) -> Child:
         gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or shutil.which("gunicorn")
         if not gunicorn:
             raise CommandError("gunicorn is not installed in this environment (pip install gunicorn)")

@@ -7,7 +7,6 @@ import json
 import time
 
 from django.conf import settings
-
 from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.ops import health
