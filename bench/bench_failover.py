@@ -22,7 +22,7 @@ What it does:
    an acknowledged filing, whether the killed web node / worker came back and how fast, and whether
    ``gongzhi verify --full`` passes on the public ledger.
 
-Run: .venv/bin/python bench/bench_failover.py [--short] [--var-dir var] [--base-port 55400] [--down] [--purge]
+Run: .venv/bin/python bench/bench_failover.py [--short] [--var-dir var] [--base-port 24400] [--down] [--purge]
 Exit status 1 when a filing was lost or duplicated, or the ledger does not verify.
 """
 
@@ -241,8 +241,13 @@ def main(argv: list[str] | None = None) -> int:
     rate = args.rate or (10.0 if short else 16.0)
     warmup, phase, after_promotion, settle = (5, 12, 8, 5) if short else (20, 40, 30, 20)
     console = Console()
-    layout = cluster.Layout(root=Path(args.var_dir).resolve() / "cluster", base_port=args.base_port)
+    # The short version: one gunicorn worker per web node and the demo district without module data, so
+    # that it starts in time on a small machine.
+    layout = cluster.Layout(
+        root=Path(args.var_dir).resolve() / "cluster", base_port=args.base_port, web_workers=1 if short else 2
+    )
     results: dict[str, Any] = {"version": "short" if short else "full", "rate": rate, "clients": args.clients}
+    results["demo"] = "district-only" if short else "tiny"
     try:
         return run(args, console, layout, results, rate, warmup, phase, after_promotion, settle)
     finally:
@@ -267,7 +272,7 @@ def run(args, console, layout, results, rate, warmup, phase, after_promotion, se
                 steps.append(f"{time.monotonic() - t0:6.1f} s  {line}")
                 bar.update(task, description=f"cluster up: {line}")
 
-            cluster.up(layout, say=say)
+            cluster.up(layout, say=say, demo=results["demo"])
             results["cluster_up_s"] = round(time.monotonic() - t0, 1)
         else:
             results["cluster_up_s"] = "already running"
@@ -323,7 +328,9 @@ def run(args, console, layout, results, rate, warmup, phase, after_promotion, se
         watcher = threading.Thread(target=lambda: back.update(s=poll(web_back, phase + 60)), daemon=True)
         watcher.start()
         tick("web1 killed", phase)
-        watcher.join(timeout=60)
+        while watcher.is_alive():  # the next kill only once this one is over
+            tick("web1 killed: waiting for it", 1)
+        tick("web1 back", 2)
         kills["web node (web1 gunicorn)"] = {
             "t": t_kill,
             "end": time.monotonic(),
@@ -344,7 +351,8 @@ def run(args, console, layout, results, rate, warmup, phase, after_promotion, se
         watcher = threading.Thread(target=lambda: back.update(s=poll(worker_back, phase + 60)), daemon=True)
         watcher.start()
         tick("worker1 killed", phase)
-        watcher.join(timeout=60)
+        while watcher.is_alive():
+            tick("worker1 killed: waiting for it", 1)
         kills["task worker (worker1)"] = {
             "t": t_kill,
             "end": time.monotonic(),

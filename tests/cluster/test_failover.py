@@ -47,7 +47,7 @@ def test_failover_short():
     var = Path(tempfile.mkdtemp(prefix="gongzhi-cluster-test-", dir="/tmp"))
     var.chmod(0o755)
     figures = var / "figures.json"
-    base = free_base_port(int(os.environ.get("GONGZHI_TEST_CLUSTER_PORT", "55600")))
+    base = free_base_port(int(os.environ.get("GONGZHI_TEST_CLUSTER_PORT", "24600")))
     try:
         rc = bench_failover.main(
             ["--short", "--var-dir", str(var), "--base-port", str(base), "--purge", "--json", str(figures)]

@@ -1,7 +1,7 @@
 """A whole Gongzhi cluster on one machine: ``gongzhi cluster up|down|status``.
 
 Under ``VAR_DIR/cluster/`` (``$GONGZHI_VAR_DIR/cluster``), on loopback ports from a base port (default
-55400), as separate processes:
+24400, below the ephemeral ports 32768-60999 that outgoing connections take), as separate processes:
 
 =============  ==========  ==========================================================================
 process        port        what
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DEFAULT_BASE_PORT = 55400
+DEFAULT_BASE_PORT = 24400  # below Linux's ephemeral range, where an outgoing connection could hold a port
 DB_NAME = "gongzhi"
 DB_USER = "gongzhi"
 PG_USER = "postgres"
@@ -875,8 +875,9 @@ def taken_ports(layout: Layout) -> list[str]:
     ]
 
 
-def up(layout: Layout, *, say: Callable[[str], None] = print, demo: bool = True) -> None:
-    """Bring every process up (those already running are kept); idempotent."""
+def up(layout: Layout, *, say: Callable[[str], None] = print, demo: str | None = "tiny") -> None:
+    """Bring every process up (those already running are kept); idempotent. ``demo``: load the tiny demo
+    (``"tiny"``), only its district without module data (``"district-only"``), or nothing (None)."""
     missing = missing_tools()
     if missing:
         raise ClusterError("missing: " + ", ".join(missing))
@@ -905,10 +906,11 @@ def up(layout: Layout, *, say: Callable[[str], None] = print, demo: bool = True)
     say("PgBouncer ×2, following the monitor")
     start_pgbouncers(layout)
     ensure_secrets(layout)
-    say("gongzhi migrate" + (" + demo (tiny)" if demo else ""))
+    say("gongzhi migrate" + (f" + demo ({demo})" if demo else ""))
     gongzhi(layout, "admin", "migrate", "--noinput", "-v0")
     if demo:
-        gongzhi(layout, "admin", "demo", "--scale", "tiny", "--seed", "1", "--if-empty", "-v0")
+        extra = ["--district-only"] if demo == "district-only" else []
+        gongzhi(layout, "admin", "demo", "--scale", "tiny", *extra, "--seed", "1", "--if-empty", "-v0")
     roles = has_roles()
     say("web1, web2, worker1, worker2, scheduler" + ("" if roles else " (without serve --role)"))
     for name in APP_PROCESSES:

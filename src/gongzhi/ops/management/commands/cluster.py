@@ -49,7 +49,7 @@ class Command(BaseCommand):
                 return
             layout = cluster.default_layout(opts["base_port"])
             if action == "up":
-                cluster.up(layout, say=say, demo=not opts["no_demo"])
+                cluster.up(layout, say=say, demo=None if opts["no_demo"] else "tiny")
                 for line in cluster.format_status(cluster.status(layout)):
                     say(line)
             elif action == "down":
