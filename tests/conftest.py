@@ -3,6 +3,8 @@ and users holding each platform role."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -56,6 +58,27 @@ def users(world):
         "other_street_cadre": make("t_street_b", Unit.objects.get(code=f"{world.street_b.code}-GOV"), "street_cadre"),
     }
     return out
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path, request):
+    """A database for a test that starts real processes: a SQLite file, or, when the suite runs on
+    PostgreSQL, a scratch database made for the test (named after its module) and dropped after it."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"gongzhi_{request.module.__name__.rsplit('.', 1)[-1]}_{os.getpid()}"[:63]
+    admin = psycopg.connect(url, autocommit=True)
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
 
 
 def square(lon: float, lat: float, size: float = 0.001) -> dict:

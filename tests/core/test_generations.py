@@ -105,31 +105,12 @@ services.create_region(SYSTEM, code="990102001001", name="社区", level="commun
 """
 
 
-@pytest.fixture
-def scratch_url(tmp_path):
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'gen.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"gongzhi_generations_{os.getpid()}"
-    admin = psycopg.connect(url, autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 @pytest.mark.slow  # migrates core in a scratch database and runs four processes
-def test_a_region_renamed_in_another_process_is_seen_here(tmp_path, scratch_url):
+def test_a_region_renamed_in_another_process_is_seen_here(tmp_path, scratch_database_url):
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="gongzhi.settings",
-        DATABASE_URL=scratch_url,
+        DATABASE_URL=scratch_database_url,
         GONGZHI_VAR_DIR=str(tmp_path / "var"),
         GONGZHI_TASKS="immediate",
     )

@@ -28,26 +28,6 @@ sys.path.insert(0, str(HERE))
 from crash_appender import batch_events  # noqa: E402
 
 
-@pytest.fixture
-def database_url(tmp_path):
-    """A SQLite file, or a scratch PostgreSQL database when the suite runs on PostgreSQL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"gongzhi_ledger_crash_{os.getpid()}"
-    admin = psycopg.connect(url, autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 def _connect(url):
     if url.startswith("sqlite:///"):
         return sqlite3.connect(url[len("sqlite:///") :])
@@ -75,9 +55,9 @@ def _committed(log_path):
 
 
 @pytest.mark.slow  # real processes: ~15 s on an idle machine, more under load
-def test_kill_9_appender(tmp_path, database_url):
+def test_kill_9_appender(tmp_path, scratch_database_url):
     signer = Signer.generate("gongzhi.local/ledger")
-    env = _env(tmp_path, signer.to_key(), database_url)
+    env = _env(tmp_path, signer.to_key(), scratch_database_url)
     py = sys.executable
     subprocess.run([py, "-m", "django", "migrate", "ledger", "--noinput", "-v", "0"], env=env, check=True)
     log_path = tmp_path / "committed.log"
@@ -121,7 +101,7 @@ def test_kill_9_appender(tmp_path, database_url):
     )
     assert verify.returncode == 0, verify.stderr
 
-    db = _connect(database_url)
+    db = _connect(scratch_database_url)
     rows = db.execute('SELECT "index", event_id, leaf_hash, entry FROM ledger_leaf ORDER BY "index"').fetchall()
     assert [r[0] for r in rows] == list(range(len(rows)))
     ids = [uuid.UUID(str(r[1])) for r in rows]

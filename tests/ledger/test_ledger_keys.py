@@ -123,30 +123,10 @@ print(keys.load_signer().verifier.to_key())
 """
 
 
-@pytest.fixture
-def scratch_url(tmp_path):
-    """A migrated SQLite file, or a scratch PostgreSQL database when the suite runs on PostgreSQL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield f"sqlite:///{tmp_path / 'keys.sqlite3'}"
-        return
-    import psycopg
-
-    name = f"gongzhi_ledger_keys_{os.getpid()}"
-    admin = psycopg.connect(url, autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-
-
 @pytest.mark.slow  # real processes against a migrated database: ~20 s
-def test_processes_starting_together_end_with_one_key(tmp_path, scratch_url):
+def test_processes_starting_together_end_with_one_key(tmp_path, scratch_database_url):
     env = {k: v for k, v in os.environ.items() if k != "GONGZHI_LEDGER_KEY"}
-    env.update(DJANGO_SETTINGS_MODULE="gongzhi.settings", DATABASE_URL=scratch_url, GONGZHI_TASKS="immediate")
+    env.update(DJANGO_SETTINGS_MODULE="gongzhi.settings", DATABASE_URL=scratch_database_url, GONGZHI_TASKS="immediate")
     py = sys.executable
     subprocess.run(
         [py, "-m", "django", "migrate", "ledger", "-v0"],
