@@ -12,7 +12,7 @@ What it does:
 3. while the load runs it kills, in turn, with kill -9:
    - one web node (web1's gunicorn master and its workers; ``serve``'s supervisor starts it again; nginx
      sends the requests to web2 meanwhile),
-   - one task worker (worker1's ``gongzhi worker`` process; its supervisor starts it again),
+   - worker1's task workers (the processes ``serve --role worker`` forked; its supervisor starts them again),
    - the PostgreSQL primary: its pg_autoctl keeper and its postmaster with every backend, so nothing
      restarts it; pg_auto_failover promotes the standby and the PgBouncers follow. Later the node is
      started again and rejoins as the standby;
@@ -184,12 +184,11 @@ def gunicorn_pids(layout: cluster.Layout, name: str) -> list[int]:
 
 
 def task_worker_pids(layout: cluster.Layout, name: str) -> list[int]:
-    """The task worker processes of a worker node (``gongzhi worker`` below ``serve --role worker``)."""
+    """The task worker processes of a worker node: the children ``serve --role worker`` forked, one per
+    queue group (ledger, dispatch, periodic+default)."""
     top = cluster.read_pid(layout, name)
     if not top:
         return []
-    if "serve" not in cmdline(top):  # a bare `gongzhi worker` (serve without --role): nothing restarts it
-        return [top]
     return [p for p in cluster.descendants(top) if "worker" in cmdline(p) and cluster._alive(p)]
 
 

@@ -76,7 +76,6 @@ KEEPER_TIMEOUTS = {
     "timeout.postgresql_restart_failure_timeout": 5,
 }
 APP_PROCESSES = ("web1", "web2", "worker1", "worker2", "scheduler")
-QUEUES = "ledger,dispatch,default,periodic"
 
 
 class ClusterError(RuntimeError):
@@ -727,57 +726,33 @@ def ensure_secrets(layout: Layout) -> None:
     key.chmod(0o600)
 
 
-def has_roles() -> bool:
-    """Whether `gongzhi serve` has --role (web/worker/scheduler)."""
-    r = subprocess.run([sys.executable, "-m", "gongzhi.cli", "serve", "--help"], capture_output=True, text=True)
-    return "--role" in r.stdout
-
-
-def app_argv(layout: Layout, name: str, roles: bool) -> list[str]:
-    cli = [sys.executable, "-m", "gongzhi.cli"]
+def app_argv(layout: Layout, name: str) -> list[str]:
+    """The command line of an app process: a web node, a task worker host (its default worker groups:
+    ledger, dispatch, periodic+default, each supervised) or the scheduler."""
+    cli = [sys.executable, "-m", "gongzhi.cli", "serve"]
     if name.startswith("web"):
-        port = str(layout.ports[name])
-        if roles:
-            return [
-                *cli,
-                "serve",
-                "--role",
-                "web",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                port,
-                "--workers",
-                str(layout.web_workers),
-            ]
         return [
             *cli,
-            "serve",
-            "--no-worker",
+            "--role",
+            "web",
             "--host",
             "127.0.0.1",
             "--port",
-            port,
+            str(layout.ports[name]),
             "--workers",
             str(layout.web_workers),
         ]
     if name.startswith("worker"):
-        if roles:
-            return [*cli, "serve", "--role", "worker", "--queues", QUEUES]
-        return [*cli, "worker", "--queue-name", "*"]
-    if roles:
-        return [*cli, "serve", "--role", "scheduler"]
-    return [*cli, "schedule"]
+        return [*cli, "--role", "worker"]
+    return [*cli, "--role", "scheduler"]
 
 
-def start_app(layout: Layout, name: str, roles: bool | None = None) -> int:
-    if roles is None:
-        roles = has_roles()
+def start_app(layout: Layout, name: str) -> int:
     pid = read_pid(layout, name)
     if _alive(pid):
         assert pid
         return pid
-    return spawn(layout, name, app_argv(layout, name, roles), app_env(layout, name))
+    return spawn(layout, name, app_argv(layout, name), app_env(layout, name))
 
 
 def web_ready(layout: Layout, name: str) -> bool:
@@ -911,10 +886,9 @@ def up(layout: Layout, *, say: Callable[[str], None] = print, demo: str | None =
     if demo:
         extra = ["--district-only"] if demo == "district-only" else []
         gongzhi(layout, "admin", "demo", "--scale", "tiny", *extra, "--seed", "1", "--if-empty", "-v0")
-    roles = has_roles()
-    say("web1, web2, worker1, worker2, scheduler" + ("" if roles else " (without serve --role)"))
+    say("web1, web2, worker1, worker2, scheduler")
     for name in APP_PROCESSES:
-        start_app(layout, name, roles)
+        start_app(layout, name)
     for name in ("web1", "web2"):
         wait_for(name, functools.partial(web_ready, layout, name), 180, layout.logs / f"{name}.log")
     start_nginx(layout)
