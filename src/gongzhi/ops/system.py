@@ -56,10 +56,8 @@ def snapshot(now: dt.datetime | None = None) -> dict:
         "scheduler": lease and {"holder": lease.holder, "since": lease.acquired_at, "expires": lease.expires_at},
         "mode": "workers" if health.uses_workers() else "immediate",
     }
-    try:
-        from gongzhi.core import replica
+    from gongzhi.core import replica
 
+    with replica.reading():  # how far the read replica trails, when one is configured (None otherwise)
         out["replica"] = replica.data_as_of()
-    except (ImportError, AttributeError):  # no replica module: one database
-        out["replica"] = None
     return out
