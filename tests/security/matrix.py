@@ -1163,6 +1163,12 @@ TABLE: dict[str, E] = {
         post="405     405     405     405     405     405     405     405     405",
         note="ready or not depending on the machine's worker/cache; never a 500, the same for everyone",
     ),
+    # --- the command centre's system page (workers, queues, ledger lag)
+    "ops/system/": E(
+        get="login   403     ok      403     403     403     403     ok      403",
+        post="405     405     405     405     405     405     405     405     405",
+        note="the district's centre (and the auditor, a district-wide reader) and administrators",
+    ),
     # --- requests
     "requests/": E(
         get="redir   ok      ok      ok      ok      ok      ok      ok      ok",

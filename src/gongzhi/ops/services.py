@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 
+from django.db import IntegrityError
 from django.utils import timezone
 
 from .models import WorkerHeartbeat
@@ -25,17 +26,16 @@ def beat(
 ) -> WorkerHeartbeat:
     """Record that worker ``worker_id`` (this process) is alive now."""
     now = now or timezone.now()
-    row, _ = WorkerHeartbeat.objects.update_or_create(
-        worker_id=worker_id,
-        defaults={"host": socket.gethostname()[:255], "pid": os.getpid(), "queues": queues[:255], "beat_at": now},
-        create_defaults={
-            "host": socket.gethostname()[:255],
-            "pid": os.getpid(),
-            "queues": queues[:255],
-            "beat_at": now,
-            "started_at": started_at or now,
-        },
-    )
+    fields = {"host": socket.gethostname()[:255], "pid": os.getpid(), "queues": queues[:255], "beat_at": now}
+    # Single statements, not a read-then-write transaction: under SQLite's WAL a transaction that read
+    # and then writes after another process wrote fails at once ("database is locked") instead of
+    # waiting, and a worker's first beat must not be lost to that.
+    if not WorkerHeartbeat.objects.filter(worker_id=worker_id).update(**fields):
+        try:
+            WorkerHeartbeat.objects.create(worker_id=worker_id, started_at=started_at or now, **fields)
+        except IntegrityError:  # created by this worker's other thread meanwhile
+            WorkerHeartbeat.objects.filter(worker_id=worker_id).update(**fields)
+    row = WorkerHeartbeat.objects.get(worker_id=worker_id)
     WorkerHeartbeat.objects.filter(beat_at__lt=now - FORGET_AFTER).delete()
     return row
 

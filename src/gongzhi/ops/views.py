@@ -32,6 +32,7 @@ def favicon(request):
     return redirect(staticfiles_storage.url("gongzhi/favicon.svg"), permanent=True)
 
 
+@require_GET
 @never_cache
 @login_required
 def system_page(request: HttpRequest) -> HttpResponse:

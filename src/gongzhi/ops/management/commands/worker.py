@@ -33,13 +33,15 @@ class Heart(threading.Thread):
 
     def run(self) -> None:
         while not self.stopping.is_set():
+            wait = self.every
             try:
                 close_old_connections()
                 services.beat(self.worker_id, queues=self.queues, started_at=self.started)
                 services.reclaim()
-            except Exception:  # noqa: BLE001 - a missed beat is logged; the next one tries again
+            except Exception:  # noqa: BLE001 - a missed beat is logged and tried again within a second
                 log.exception("heartbeat of worker %s failed", self.worker_id)
-            self.stopping.wait(self.every)
+                wait = min(1.0, self.every)
+            self.stopping.wait(wait)
         connection.close()
 
 
