@@ -54,7 +54,6 @@ class Command(BaseCommand):
         active = False
         try:
             while True:
-                close_old_connections()
                 try:
                     holding = leases.acquire(LEASE, me, ttl)
                 except Exception as exc:  # noqa: BLE001 - the database is away (failover): try again
@@ -70,6 +69,7 @@ class Command(BaseCommand):
                 if once:
                     return
                 time.sleep(interval)
+                close_old_connections()  # between checks, as between requests (a dropped or aged connection)
         finally:
             if active:
                 try:
