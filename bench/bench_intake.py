@@ -81,6 +81,20 @@ def gunicorn_pids(master: int) -> list[int]:
     return [master, *map(int, kids)]
 
 
+def wait_for_http(port: int, proc: subprocess.Popen, log: Path, tail: int = 2000, seconds: float = 240) -> None:
+    """Wait until the server started as ``proc`` answers /login/ on ``port``; if it exits or ``seconds`` pass,
+    raise with the end of its ``log``."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+            return
+        except Exception:
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(log.read_text()[-tail:]) from None
+            time.sleep(0.3)
+
+
 def recreate_db(server: str, name: str) -> None:
     import psycopg
 
@@ -248,15 +262,7 @@ def run_load(args, env: dict, var: Path, token: str, points, connection) -> dict
         cwd=ROOT,
     )
     try:
-        deadline = time.time() + 240
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
-                break
-            except Exception:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((var / "gunicorn.log").read_text()[-2000:]) from None
-                time.sleep(0.3)
+        wait_for_http(port, proc, var / "gunicorn.log")
         # Warm every worker (imports, connections, grid index).
         with mp.Pool(args.clients) as pool:
             pool.map(client, [(port, token, 1.0, points, 100 + i) for i in range(args.clients)])

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +38,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_intake import client, free_port, recreate_db, run  # noqa: E402
+from bench_intake import client, free_port, recreate_db, run, wait_for_http  # noqa: E402
 
 LAYOUTS = {
     "queues": ["--queues", "ledger", "--queues", "dispatch", "--queues", "periodic,default"],
@@ -85,15 +84,7 @@ def one_layout(name: str, args, env: dict, var: Path, points, bar, task) -> dict
         start_new_session=True,
     )
     try:
-        deadline = time.time() + 240
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
-                break
-            except Exception:
-                if serve.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((var / f"serve-{name}.log").read_text()[-3000:]) from None
-                time.sleep(0.3)
+        wait_for_http(port, serve, var / f"serve-{name}.log", tail=3000)
         # Warm the web workers, then let the background catch up, so the run starts from an empty backlog.
         with mp.Pool(args.clients) as pool:
             pool.map(client, [(port, args.token, 1.0, points, 900 + i) for i in range(args.clients)])

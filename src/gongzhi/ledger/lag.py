@@ -32,11 +32,8 @@ def lags(since: dt.datetime, until: dt.datetime | None = None, limit: int | None
     leaves = Leaf.objects.filter(occurred_at__gte=since)
     if until is not None:
         leaves = leaves.filter(occurred_at__lt=until)
-    rows = list(
-        leaves.order_by("-index").values_list("index", "occurred_at")[:limit]
-        if limit
-        else leaves.order_by("-index").values_list("index", "occurred_at")
-    )
+    newest = leaves.order_by("-index").values_list("index", "occurred_at")
+    rows = list(newest[:limit] if limit else newest)
     if not rows:
         return []
     lowest = min(index for index, _ in rows)
