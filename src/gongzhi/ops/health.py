@@ -48,17 +48,15 @@ def uses_workers() -> bool:
 
 
 def _worker(now: dt.datetime) -> dict:
-    from django_tasks_db.models import DBTaskResult
-
     from .models import WorkerHeartbeat
 
     max_age = _seconds("GONGZHI_READY_WORKER_MAX_AGE", 60)
-    ready = DBTaskResult.objects.filter(status="READY")
-    oldest_task = ready.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+    per_queue = queues(now)  # the totals are the queues' own figures, read once
+    ages = [q["oldest_ready_age_s"] for q in per_queue.values() if q["oldest_ready_age_s"] is not None]
     queue = {
-        "ready_tasks": ready.count(),
-        "oldest_ready_age_s": round((now - oldest_task).total_seconds(), 1) if oldest_task else None,
-        "queues": queues(now),
+        "ready_tasks": sum(q["ready"] for q in per_queue.values()),
+        "oldest_ready_age_s": max(ages) if ages else None,
+        "queues": per_queue,
     }
     if not uses_workers():
         return {"ok": True, "mode": "immediate", "detail": "tasks run in the request; no worker needed", **queue}

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 log = logging.getLogger("gongzhi.ops")
 
@@ -74,21 +74,19 @@ class Child:
     argv: Callable[[int], list[str]] | None = None  # the command line of start number n (0, 1, …)
     target: Callable[[int], int | None] | None = None  # or a function run in a forked child
     env: dict[str, str] | None = None
-    stdout: int | None = None
     process: subprocess.Popen | Forked | None = None
     starts: int = 0
     started_at: float = 0.0
     delay: float = RESTART_DELAY
     quick_deaths: int = 0
     restart_at: float | None = None
-    history: list[tuple[float, int | None]] = field(default_factory=list)  # (time of death, exit code)
 
     def start(self) -> None:
         if self.target is not None:
             self.process = Forked(self.target, self.starts)
         else:
             assert self.argv is not None
-            self.process = subprocess.Popen(self.argv(self.starts), env=self.env, stdout=self.stdout)
+            self.process = subprocess.Popen(self.argv(self.starts), env=self.env)
         self.starts += 1
         self.started_at = time.monotonic()
         self.restart_at = None
@@ -129,7 +127,6 @@ class Supervisor:
             proc = child.process
             if proc is not None and child.restart_at is None and proc.poll() is not None:
                 code = proc.returncode
-                child.history.append((now, code))
                 quick = now - child.started_at < STABLE_AFTER
                 child.quick_deaths = child.quick_deaths + 1 if quick else 0
                 if child.quick_deaths >= GIVE_UP_AFTER:
