@@ -16,8 +16,8 @@ peers
 - PostGIS (``postgresql-15-postgis-3``): the grids in a table with a GiST index, looked up with
   ``ST_Contains`` timed from Python (psycopg): one prepared query per point over one connection,
   as an application would, and all points in one set-based statement (the point arrays sent as
-  parameters, ``unnest`` joined to the grids; JIT off for the session); the set-based ``ST_Intersects`` too, whose border rule
-  is ours.  If PostGIS cannot be used the bench says so and skips it.
+  parameters, ``unnest`` joined to the grids; JIT off for the session); the set-based
+  ``ST_Intersects`` too, whose border rule is ours.  If PostGIS cannot be used the bench says so and skips it.
 
 Points: ``--points`` uniform random points over the lattice's bounding box, plus points where the
 answer is delicate: interior lattice vertices (shared by 4 grids), midpoints of shared edges, and
