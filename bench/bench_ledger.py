@@ -215,6 +215,206 @@ def child_append(backend: str, url: str, leaves: int, batch: int, queries: int, 
     )
 
 
+def _fill_postgres(cur, n: int, bar, task) -> dict[str, float]:
+    """Fill ``ledger_leaf`` and ``ledger_node`` with the tree of ``n`` leaves ``b"entry %d"``, set-based.
+
+    Everything is computed by PostgreSQL itself (``sha256()``), independently of the Python tree:
+    leaves by ``generate_series``, then each level of complete subtrees from the one below by a
+    join of left and right children.  The unique and secondary indexes are dropped for the load and
+    created again with their own definitions afterwards (the schema the ledger's ``DbHashStore``
+    reads is the migrated one).  Returns seconds per step.
+    """
+    from gongzhi.ledger.models import Leaf, Node
+
+    leaf, node = Leaf._meta.db_table, Node._meta.db_table
+    steps: dict[str, float] = {}
+    saved = []
+    for table in (leaf, node):
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'u'",
+            [table],
+        )
+        for name, definition in cur.fetchall():
+            saved.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+            cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+        cur.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [table],
+        )
+        for name, definition in cur.fetchall():
+            saved.append(definition)
+            cur.execute(f'DROP INDEX "{name}"')
+    cur.execute("SET maintenance_work_mem = '1GB'")
+    cur.execute("SET work_mem = '256MB'")
+    t = time.perf_counter()
+    step = 1_000_000
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        cur.execute(
+            f'INSERT INTO "{leaf}" (index, event_id, event_type, record, occurred_at, entry, leaf_hash, salts, '
+            "appended_at) SELECT i, lpad(to_hex(i), 32, '0')::uuid, 'bench.leaf', 'bench:' || i, "
+            "'2026-11-22 03:00:00+00', convert_to('entry ' || i, 'UTF8'), "
+            "sha256('\\x00'::bytea || convert_to('entry ' || i, 'UTF8')), '{}', now() "
+            "FROM generate_series(%s::bigint, %s::bigint) AS i",
+            [start, stop - 1],
+        )
+        bar.advance(task, stop - start)
+    steps["leaves"] = time.perf_counter() - t
+    t = time.perf_counter()
+    level, width = 1, n // 2
+    while width:
+        if level == 1:
+            src = f'SELECT index, leaf_hash AS hash FROM "{leaf}"'
+        else:
+            src = f'SELECT index, hash FROM "{node}" WHERE level = {level - 1}'
+        cur.execute(
+            f'INSERT INTO "{node}" (level, index, hash) '
+            f"SELECT %s, a.index / 2, sha256('\\x01'::bytea || a.hash || b.hash) "
+            f"FROM ({src}) a JOIN ({src}) b ON b.index = a.index + 1 WHERE a.index %% 2 = 0",
+            [level],
+        )
+        assert cur.rowcount == width, (level, cur.rowcount, width)
+        bar.advance(task, width)
+        level, width = level + 1, width // 2
+    steps["subtrees"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for statement in saved:
+        cur.execute(statement)
+    cur.execute(f'ANALYZE "{leaf}"')
+    cur.execute(f'ANALYZE "{node}"')
+    steps["indexes"] = time.perf_counter() - t
+    return steps
+
+
+def child_proofs(url: str, n: int, queries: int, db_queries: int) -> None:
+    """Proofs at ``n`` leaves from MemoryHashStore and from PostgreSQL's DbHashStore, same tree, same run."""
+    tmp = tempfile.mkdtemp(prefix="gongzhi-bench-ledger-")
+    os.environ["GONGZHI_VAR_DIR"] = tmp
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "gongzhi.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from gongzhi.ledger import merkle, services
+
+    call_command("migrate", "ledger", verbosity=0)
+    load = [os.getloadavg()[0]]
+    mem, build_rate = build_memory_store(n, f"MemoryHashStore, {n:,} leaves")
+    root = mem.root(n)
+    rng = random.Random(2)
+    idx = [rng.randrange(n) for _ in range(queries)]
+    old = [rng.randrange(1, n) for _ in range(queries)]
+    mem_incl = _timed(lambda i: merkle.inclusion_proof(i, n, mem), idx)
+    mem_cons = _timed(lambda m: merkle.consistency_proof(m, n, mem), old)
+    vincl_ms, vcons_ms = _verify_times(mem, n, idx, old, mem_incl[1], mem_cons[1], root)
+    load.append(os.getloadavg()[0])
+
+    upper = sum(n >> lv for lv in range(1, n.bit_length()))
+    with progress() as bar:
+        task = bar.add_task(f"PostgreSQL: {n:,} leaves and {upper:,} subtree hashes, set-based", total=n + upper)
+        with transaction.atomic(), connection.cursor() as cur:
+            steps = _fill_postgres(cur, n, bar, task)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_total_relation_size('ledger_leaf'), pg_total_relation_size('ledger_node')")
+        sizes = cur.fetchone()
+    db = services.store
+    assert db.root(n) == root, "PostgreSQL's subtree hashes give another root than MemoryHashStore"
+    load.append(os.getloadavg()[0])
+    # The database's proofs must be the memory store's, and verify against the root.
+    di, do = idx[:db_queries], old[:db_queries]
+    warm = random.Random(3)  # other leaves than the measured ones: warms the connection, not their pages
+    _timed(lambda i: merkle.inclusion_proof(i, n, db), [warm.randrange(n) for _ in range(50)])
+    db_incl = _timed(lambda i: merkle.inclusion_proof(i, n, db), di)
+    db_cons = _timed(lambda m: merkle.consistency_proof(m, n, db), do)
+    assert db_incl[1] == mem_incl[1][: len(di)], "inclusion proofs differ between PostgreSQL and memory"
+    assert db_cons[1] == mem_cons[1][: len(do)], "consistency proofs differ between PostgreSQL and memory"
+    checked = 0
+    for i, p in zip(di, db_incl[1], strict=True):
+        merkle.verify_inclusion(i, n, mem.get(0, i), p, root)
+        checked += 1
+    for m, p in zip(do[:200], db_cons[1], strict=False):
+        merkle.verify_consistency(m, n, p, db.root(m), root)
+        checked += 1
+    load.append(os.getloadavg()[0])
+    print(
+        json.dumps(
+            {
+                "leaves": n,
+                "build_rate": build_rate,
+                "mem_incl": mem_incl[0],
+                "mem_cons": mem_cons[0],
+                "vincl_ms": vincl_ms,
+                "vcons_ms": vcons_ms,
+                "db_incl": db_incl[0],
+                "db_cons": db_cons[0],
+                "db_queries": len(di),
+                "queries": queries,
+                "fill": steps,
+                "sizes_mb": [s / 2**20 for s in sizes],
+                "verified": checked,
+                "load": load,
+            }
+        )
+    )
+
+
+def _timed(fn, args) -> tuple[dict[str, float], list]:
+    """Per-call wall times of ``fn`` over ``args``: p50/p95/mean in ms and proofs/s; and the results."""
+    times, out = [], []
+    for a in args:
+        t = time.perf_counter()
+        out.append(fn(a))
+        times.append(time.perf_counter() - t)
+    times.sort()
+    total = sum(times)
+    figures = {
+        "p50_ms": times[len(times) // 2] * 1000,
+        "p95_ms": times[int(len(times) * 0.95)] * 1000,
+        "mean_ms": total / len(times) * 1000,
+        "per_s": len(times) / total,
+    }
+    return figures, out
+
+
+def _verify_times(store, n, idx, old, incl, cons, root) -> tuple[float, float]:
+    from gongzhi.ledger import merkle
+
+    t = time.perf_counter()
+    for i, p in zip(idx, incl, strict=True):
+        merkle.verify_inclusion(i, n, store.get(0, i), p, root)
+    vincl_ms = (time.perf_counter() - t) / len(idx) * 1000
+    roots = {m: store.root(m) for m in old}
+    t = time.perf_counter()
+    for m, p in zip(old, cons, strict=True):
+        merkle.verify_consistency(m, n, p, roots[m], root)
+    vcons_ms = (time.perf_counter() - t) / len(old) * 1000
+    return vincl_ms, vcons_ms
+
+
+def run_proofs_child(url: str, args) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        "proofs",
+        "--proof-leaves",
+        str(args.proof_leaves),
+        "--queries",
+        str(args.queries),
+        "--db-queries",
+        str(args.db_proof_queries),
+        "--pg-url",
+        url,
+    ]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def run_child(backend: str, args) -> dict:
     cmd = [
         sys.executable,
@@ -443,6 +643,9 @@ def main() -> None:
     ap.add_argument("--pymerkle-leaves", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=5000)
     ap.add_argument("--db-queries", type=int, default=500)
+    ap.add_argument(
+        "--db-proof-queries", type=int, default=2000, help="proofs of each kind from PostgreSQL at --proof-leaves"
+    )
     ap.add_argument("--pg-url", default="postgresql://127.0.0.1:5432/test")
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--random-ids", action="store_true", help="uuid4-like event ids instead of sequential ones")
@@ -456,8 +659,13 @@ def main() -> None:
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-url", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.quick:
+        args.db_proof_queries = min(args.db_proof_queries, 500)
     if args.check_entries:
         check_entries()
+        return
+    if args.child == "proofs":
+        child_proofs(args.pg_url, args.proof_leaves, args.queries, args.db_queries)
         return
     if args.child:
         child_append(args.child, args.pg_url, args.append_leaves, args.batch, args.queries, args.random_ids)
@@ -522,17 +730,25 @@ def main() -> None:
         print_table(results, load_before)
         return
 
-    # 2. Proofs at 10M leaves from the in-memory store.
+    # 2. Proofs at 10M leaves: the in-memory store, and PostgreSQL's DbHashStore on the same tree.
     n = args.proof_leaves
-    store, build_rate = build_memory_store(n, f"MemoryHashStore, {n:,} leaves")
-    incl, cons, vincl, vcons = time_proofs(store, n, args.queries)
-    results.append((f"MemoryHashStore build, {n:,} leaves", f"{build_rate:,.0f} leaves/s", "", ""))
-    results.append((f"inclusion proof at {n:,} leaves", f"{incl * 1000:.1f} µs", "goal < 1 ms", ""))
-    results.append((f"consistency proof at {n:,} leaves", f"{cons * 1000:.1f} µs", "goal < 1 ms", ""))
-    results.append((f"verify inclusion at {n:,}", f"{vincl * 1000:.1f} µs", "", ""))
-    results.append((f"verify consistency at {n:,}", f"{vcons * 1000:.1f} µs", "", ""))
-    del store
-    gc.collect()
+    if args.skip_postgres:
+        store, build_rate = build_memory_store(n, f"MemoryHashStore, {n:,} leaves")
+        incl, cons, vincl, vcons = time_proofs(store, n, args.queries)
+        results.append((f"MemoryHashStore build, {n:,} leaves", f"{build_rate:,.0f} leaves/s", "", ""))
+        results.append((f"inclusion proof at {n:,} leaves", f"{incl * 1000:.1f} µs", "goal < 1 ms", ""))
+        results.append((f"consistency proof at {n:,} leaves", f"{cons * 1000:.1f} µs", "goal < 1 ms", ""))
+        results.append((f"verify inclusion at {n:,}", f"{vincl * 1000:.1f} µs", "", ""))
+        results.append((f"verify consistency at {n:,}", f"{vcons * 1000:.1f} µs", "", ""))
+        del store
+        gc.collect()
+    else:
+        url, drop = scratch_postgres(args.pg_url)
+        try:
+            r = run_proofs_child(url, args)
+        finally:
+            drop()
+        add_proof_rows(results, r)
 
     # 3. pymerkle in memory, with ours at the same size.
     p = args.pymerkle_leaves
@@ -566,6 +782,59 @@ def main() -> None:
     )
 
     print_table(results, load_before)
+
+
+def add_proof_rows(results, r: dict) -> None:
+    n = r["leaves"]
+    fill = r["fill"]
+    ld = r["load"]
+
+    def fig(f: dict, unit: str = "µs") -> str:
+        k = 1000 if unit == "µs" else 1
+        return f"p50 {f['p50_ms'] * k:.1f} / p95 {f['p95_ms'] * k:.1f} {unit}, {f['per_s']:,.0f}/s"
+
+    results.append(
+        (
+            f"MemoryHashStore build, {n:,} leaves (load {ld[0]:.1f} → {ld[1]:.1f})",
+            f"{r['build_rate']:,.0f} leaves/s",
+            "",
+            "",
+        )
+    )
+    results.append(
+        (
+            f"PostgreSQL filled set-based (load {ld[1]:.1f} → {ld[2]:.1f}): leaves / subtrees / indexes",
+            f"{fill['leaves']:.0f} / {fill['subtrees']:.0f} / {fill['indexes']:.0f} s",
+            f"tables {r['sizes_mb'][0]:,.0f} + {r['sizes_mb'][1]:,.0f} MB",
+            "",
+        )
+    )
+    for kind, mem, db in (("inclusion", r["mem_incl"], r["db_incl"]), ("consistency", r["mem_cons"], r["db_cons"])):
+        results.append(
+            (
+                f"{kind} proof at {n:,} leaves, MemoryHashStore ({r['queries']:,})",
+                fig(mem),
+                "goal < 1 ms",
+                "",
+            )
+        )
+        results.append(
+            (
+                f"{kind} proof at {n:,} leaves, PostgreSQL DbHashStore ({r['db_queries']:,}; load → {ld[3]:.1f})",
+                fig(db, "ms"),
+                "same tree, same proofs",
+                f"{db['mean_ms'] / mem['mean_ms']:.0f}× memory's time",
+            )
+        )
+    results.append(
+        (
+            f"verify inclusion / consistency at {n:,}",
+            f"{r['vincl_ms'] * 1000:.1f} / {r['vcons_ms'] * 1000:.1f} µs",
+            "",
+            "",
+        )
+    )
+    results.append(("PostgreSQL proofs verified against the root", f"{r['verified']:,}", "", ""))
 
 
 def print_table(results, load_before: float) -> None:
