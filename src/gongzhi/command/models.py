@@ -12,6 +12,10 @@ table, so their cost does not grow with history:
 - ``CategoryMonth``: community × category × SLA class × month, for top categories
   and SLA performance.
 - ``StreetDay``, ``StreetCategoryMonth``: the same per street, read by city and district centres.
+- ``AreaMonth``, ``AreaYear``, ``StreetMonth``, ``StreetYear``, ``CategoryYear``,
+  ``StreetCategoryYear``: the same sums at month and year grain, so that a long range reads whole
+  years and months from them and only its ragged ends from the day tables (``queries.decompose``):
+  the rows a range reads are bounded by its number of year, month and day pieces, not by its length.
 - ``GridState``: per grid, the requests open and overdue now.
 
 All counts follow ``cases.figures``: a request belongs to the day it was
@@ -165,6 +169,102 @@ class StreetCategoryMonth(Counts):
             models.Index(fields=["street", "month"]),
             models.Index(fields=["district", "month"]),
             models.Index(fields=["month"]),
+        ]
+
+
+class AreaMonth(Counts):
+    """AreaDay summed per month (``month`` is the first day of the month)."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="first day of the month")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["region", "month"]),
+            models.Index(fields=["street", "month"]),
+            models.Index(fields=["district", "month"]),
+            models.Index(fields=["month"]),
+        ]
+
+
+class AreaYear(Counts):
+    """AreaDay summed per year (``year`` is 1 January)."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    year = models.DateField(help_text="1 January of the year")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["region", "year"]),
+            models.Index(fields=["street", "year"]),
+            models.Index(fields=["district", "year"]),
+            models.Index(fields=["year"]),
+        ]
+
+
+class StreetMonth(Counts):
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="first day of the month")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["street", "month"]),
+            models.Index(fields=["district", "month"]),
+            models.Index(fields=["month"]),
+        ]
+
+
+class StreetYear(Counts):
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    year = models.DateField(help_text="1 January of the year")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["street", "year"]),
+            models.Index(fields=["district", "year"]),
+            models.Index(fields=["year"]),
+        ]
+
+
+class CategoryYear(Counts):
+    """CategoryMonth summed per year."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sla = models.CharField(max_length=12)
+    year = models.DateField(help_text="1 January of the year")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["region", "year"]),
+            models.Index(fields=["street", "year"]),
+            models.Index(fields=["district", "year"]),
+            models.Index(fields=["year"]),
+        ]
+
+
+class StreetCategoryYear(Counts):
+    """StreetCategoryMonth summed per year."""
+
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sla = models.CharField(max_length=12)
+    year = models.DateField(help_text="1 January of the year")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["street", "year"]),
+            models.Index(fields=["district", "year"]),
+            models.Index(fields=["year"]),
         ]
 
 

@@ -1,7 +1,9 @@
 """What a command centre shows, read from the rollup tables and small tables only.
 
-Nothing here reads the request or transition tables: the cost of a dashboard is bounded
-by the number of communities × days (and grids, categories) in scope, not by history."""
+Nothing here reads the request or transition tables. A sum over a date range is decomposed
+(:func:`decompose`): whole years are read from the year tables, whole months from the month tables and
+only the ragged ends from the day tables, so the rows a range reads are bounded (at most 2 × 30 days,
+2 × 11 months and the years, per area in scope) whatever the length of the range and of history."""
 
 from __future__ import annotations
 
@@ -22,10 +24,16 @@ from .models import (
     COUNTS,
     SUMS,
     AreaDay,
+    AreaMonth,
+    AreaYear,
     CategoryMonth,
+    CategoryYear,
     GridState,
     StreetCategoryMonth,
+    StreetCategoryYear,
     StreetDay,
+    StreetMonth,
+    StreetYear,
 )
 
 FIELDS = COUNTS + SUMS
@@ -63,13 +71,128 @@ def area(region: Region) -> Q:
     return rollups._area_q(region)
 
 
-def day_table(region: Region):
+# How a range is read: "grains" (years, months and ragged days, the default) or "days" (the day tables
+# only, and the category tables by month only: the read path before the month and year grains). Only
+# bench/bench_command.py sets "days", to measure the old path against the new one in the same run.
+READ_PATH = "grains"
+
+# the table of each grain: (per-street, per-community); the period column is named after the grain
+AREA_TABLES = {"day": (StreetDay, AreaDay), "month": (StreetMonth, AreaMonth), "year": (StreetYear, AreaYear)}
+CATEGORY_TABLES = {"month": (StreetCategoryMonth, CategoryMonth), "year": (StreetCategoryYear, CategoryYear)}
+
+
+def _per_street(region: Region) -> bool:
     """City and district centres read the per-street tables; streets and communities the per-community ones."""
-    return StreetDay if region.level in ("city", "district") else AreaDay
+    return region.level in ("city", "district")
+
+
+def day_table(region: Region):
+    return AREA_TABLES["day"][0 if _per_street(region) else 1]
 
 
 def month_table(region: Region):
-    return StreetCategoryMonth if region.level in ("city", "district") else CategoryMonth
+    return CATEGORY_TABLES["month"][0 if _per_street(region) else 1]
+
+
+def _month_end(d: dt.date) -> dt.date:
+    nxt = (d.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+def decompose(start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    """The days [start, end] (inclusive) as whole years, whole months and ragged days.
+
+    Returns ``{"year": [...], "month": [...], "day": [...]}``, each a list of inclusive ranges of the
+    grain's period keys (1 January of a year, the first day of a month, a day): at most one range of
+    years, two of months (before and after the years) and two of days (the ends)."""
+    out: dict[str, list[tuple[dt.date, dt.date]]] = {"year": [], "month": [], "day": []}
+
+    def add(grain: str, a: dt.date, b: dt.date) -> None:
+        ranges = out[grain]
+        if ranges and _next(grain, ranges[-1][1]) == a:
+            ranges[-1] = (ranges[-1][0], b)
+        else:
+            ranges.append((a, b))
+
+    d = start
+    while d <= end:
+        if d.month == 1 and d.day == 1 and dt.date(d.year, 12, 31) <= end:
+            add("year", d, d)
+            d = dt.date(d.year + 1, 1, 1)
+        elif d.day == 1 and _month_end(d) <= end:
+            add("month", d, d)
+            d = _month_end(d) + dt.timedelta(days=1)
+        else:
+            last = min(_month_end(d), end)
+            add("day", d, last)
+            d = last + dt.timedelta(days=1)
+    return out
+
+
+def _next(grain: str, key: dt.date) -> dt.date:
+    if grain == "year":
+        return dt.date(key.year + 1, 1, 1)
+    if grain == "month":
+        return _month_end(key) + dt.timedelta(days=1)
+    return key + dt.timedelta(days=1)
+
+
+def _pieces(tables: dict, region: Region, ranges: dict[str, list[tuple[dt.date, dt.date]]]):
+    """(table, filter) for every grain with ranges: the rows of ``region`` in those periods."""
+    col = 0 if _per_street(region) else 1
+    for grain, spans in ranges.items():
+        if not spans:
+            continue
+        q = Q()
+        for a, b in spans:
+            q |= Q(**{f"{grain}__gte": a, f"{grain}__lte": b})
+        yield tables[grain][col], area(region) & q
+
+
+def area_ranges(start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    if READ_PATH == "days":
+        return {"day": [(start, end)]}
+    return decompose(start, end)
+
+
+def category_ranges(start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.date, dt.date]]]:
+    """The category tables hold months: a range reads the whole months it touches (as always), the whole
+    years among them from the year tables."""
+    first, last = start.replace(day=1), end.replace(day=1)
+    if READ_PATH == "days":
+        return {"month": [(first, last)]}
+    return {k: v for k, v in decompose(first, _month_end(last)).items() if k != "day"}
+
+
+def _add(into: dict, row: dict, fields) -> None:
+    for f in fields:
+        v = row.get(f)
+        if v is not None:
+            into[f] = v if into.get(f) is None else into[f] + v
+
+
+def range_sums(region: Region, start: dt.date, end: dt.date, group: str | None = None, fields=None):
+    """The summed counts of ``region`` over the days [start, end]: one dict, or per value of ``group``."""
+    fields = tuple(fields or FIELDS)
+    return _summed(AREA_TABLES, region, area_ranges(start, end), group, fields)
+
+
+def category_sums(region: Region, start: dt.date, end: dt.date, group: str, fields):
+    return _summed(CATEGORY_TABLES, region, category_ranges(start, end), group, tuple(fields))
+
+
+def _summed(tables, region, ranges, group, fields):
+    sums = {f: Sum(f) for f in fields}
+    if group is None:
+        total: dict = dict.fromkeys(fields)
+        for model, q in _pieces(tables, region, ranges):
+            _add(total, model.objects.filter(q).aggregate(**sums), fields)
+        return total
+    out: dict = {}
+    for model, q in _pieces(tables, region, ranges):
+        for row in model.objects.filter(q).values(group).order_by(group).annotate(**sums):
+            _add(out.setdefault(row[group], dict.fromkeys(fields)), row, fields)
+    return out
 
 
 def period(start: dt.date | None = None, end: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -98,13 +221,8 @@ def rates(s: dict) -> dict:
     }
 
 
-def _sums():
-    return {f: Sum(f) for f in FIELDS}
-
-
 def totals(region: Region, start: dt.date, end: dt.date) -> dict:
-    s = day_table(region).objects.filter(area(region), day__gte=start, day__lte=end).aggregate(**_sums())
-    return rates(s)
+    return rates(range_sums(region, start, end))
 
 
 # ----------------------------------------------------------------- the fast path of the cases figures
@@ -114,7 +232,7 @@ def _period_sums(region: Region, start: dt.date, end: dt.date) -> dict:
     """The rollup counts of ``region`` over the days [start, end) (end exclusive, as the registry's periods)."""
     return registry.shared(
         ("command.sums", region.pk, start, end),
-        lambda: day_table(region).objects.filter(area(region), day__gte=start, day__lt=end).aggregate(**_sums()),
+        lambda: range_sums(region, start, end - dt.timedelta(days=1)),
     )
 
 
@@ -162,14 +280,7 @@ def children(region: Region, start: dt.date, end: dt.date) -> list[dict]:
     col = CHILD_COLUMN.get(region.level)
     if col is None:
         return []
-    sums = {
-        r[col]: r
-        for r in day_table(region)
-        .objects.filter(area(region), day__gte=start, day__lte=end)
-        .values(col)
-        .order_by(col)
-        .annotate(**_sums())
-    }
+    sums = range_sums(region, start, end, group=col)
     states = {
         r[col]: r
         for r in GridState.objects.filter(area(region))
@@ -187,13 +298,11 @@ def children(region: Region, start: dt.date, end: dt.date) -> list[dict]:
 
 
 def top_categories(region: Region, start: dt.date, end: dt.date, limit: int = 10) -> list[dict]:
-    rows = list(
-        month_table(region)
-        .objects.filter(area(region), month__gte=start.replace(day=1), month__lte=end)
-        .values("category_id")
-        .order_by("category_id")
-        .annotate(n=Sum("arrived"), rated=Sum("rated"), satisfied=Sum("satisfied"))
-    )
+    by = category_sums(region, start, end, "category_id", ("arrived", "rated", "satisfied"))
+    rows = [
+        {"category_id": k, "n": v["arrived"], "rated": v["rated"], "satisfied": v["satisfied"]} for k, v in by.items()
+    ]
+    rows.sort(key=lambda r: (r["category_id"] is None, r["category_id"] or 0))
     rows.sort(key=lambda r: -(r["n"] or 0))
     rows = [r for r in rows if r["n"]][:limit]
     names = {c.pk: (c.code, c.name) for c in MatterCategory.objects.filter(pk__in=[r["category_id"] for r in rows])}
@@ -209,14 +318,7 @@ def top_categories(region: Region, start: dt.date, end: dt.date, limit: int = 10
 
 
 def sla_performance(region: Region, start: dt.date, end: dt.date) -> list[dict]:
-    rows = (
-        month_table(region)
-        .objects.filter(area(region), month__gte=start.replace(day=1), month__lte=end)
-        .values("sla")
-        .order_by("sla")
-        .annotate(**_sums())
-    )
-    by = {r["sla"]: r for r in rows}
+    by = category_sums(region, start, end, "sla", FIELDS)
     return [{"sla": k, "label": label, **rates(by.get(k, {}))} for k, label in SLA_LABELS.items()]
 
 
@@ -341,18 +443,11 @@ def breadcrumbs(region: Region, top: Region | None) -> list[Region]:
 def rollups_current_until() -> dt.datetime | None:
     """When the oldest request event the rollups have not taken in yet happened (the rollups hold
     everything before it), or None when they are current."""
-    from gongzhi.core.models import Event, OutboxCursor
+    from gongzhi.core.events import undelivered
 
     from .subscribers import NAME
 
-    through = OutboxCursor.objects.filter(subscriber=NAME).values_list("through_seq", flat=True).first() or 0
-    return (
-        Event.objects.filter(seq__gt=through, type__startswith="cases.request.")
-        .exclude(deliveries__subscriber=NAME)
-        .order_by("seq")
-        .values_list("occurred_at", flat=True)
-        .first()
-    )
+    return undelivered(NAME).order_by("seq").values_list("occurred_at", flat=True).first()
 
 
 def data_as_of() -> dt.datetime | None:

@@ -8,11 +8,15 @@ fast path of the ``cases.*`` figures, registered in :mod:`gongzhi.command.querie
   batch of ``cases.request.*`` events; their facts are recomputed from their
   transitions (with ``cases.figures.request_facts`` itself), written; every day cell they
   touch (grid × day, community × day, street × day) and their grids are regrouped
-  from the facts, and the month tables get the difference new − old facts.
+  from the facts, and the month and year tables (per community and per street, with and without
+  category × SLA class) get the difference new − old facts, added under row locks taken in one order.
   Recomputing from records makes a redelivered event a no-op: the handler is
   idempotent by construction, whatever the event id.
 - rebuild (:func:`rebuild`): facts recomputed in SQL from the transitions
-  (``INSERT … SELECT … GROUP BY``), then every rollup grouped from the facts.
+  (``INSERT … SELECT … GROUP BY``; skipped with ``facts=False``), the grid-day table grouped from the
+  facts, and every coarser table from the next finer one (community-day and category-month from
+  grid-day, street tables from community tables, months from days, years from months): one pass over
+  the facts, the rest over tables that are each smaller than the last.
 
 :func:`check` compares the stored rollups with the records.
 """
@@ -25,7 +29,7 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
 from gongzhi.cases import figures
@@ -37,12 +41,18 @@ from .models import (
     COUNTS,
     SUMS,
     AreaDay,
+    AreaMonth,
+    AreaYear,
     CategoryMonth,
+    CategoryYear,
     DailyRollup,
     GridState,
     RequestFact,
     StreetCategoryMonth,
+    StreetCategoryYear,
     StreetDay,
+    StreetMonth,
+    StreetYear,
 )
 
 FIELDS = COUNTS + SUMS
@@ -121,33 +131,56 @@ def apply(request_ids: Iterable[int]) -> int:
         for name, more in _cells(new).items():
             cells[name] |= more
         regroup(cells)
-        _add_month_deltas(old, new)
+        _add_period_deltas(old, new)
     return len(new)
 
 
-MONTH_KEYS = {
-    CategoryMonth: ("region_id", "street_id", "district_id", "category_id", "sla"),
-    StreetCategoryMonth: ("street_id", "district_id", "category_id", "sla"),
+AREA_KEYS = ("region_id", "street_id", "district_id")
+STREET_KEYS = ("street_id", "district_id")
+CATEGORY_KEYS = ("region_id", "street_id", "district_id", "category_id", "sla")
+STREET_CATEGORY_KEYS = ("street_id", "district_id", "category_id", "sla")
+# the month and year tables, kept by deltas: model → (keys without the period, period column)
+PERIOD_TABLES = {
+    CategoryMonth: (CATEGORY_KEYS, "month"),
+    StreetCategoryMonth: (STREET_CATEGORY_KEYS, "month"),
+    CategoryYear: (CATEGORY_KEYS, "year"),
+    StreetCategoryYear: (STREET_CATEGORY_KEYS, "year"),
+    AreaMonth: (AREA_KEYS, "month"),
+    AreaYear: (AREA_KEYS, "year"),
+    StreetMonth: (STREET_KEYS, "month"),
+    StreetYear: (STREET_KEYS, "year"),
 }
 
 
-def _add_month_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
-    for model, keys in MONTH_KEYS.items():
+def period_key(day: dt.date, grain: str) -> dt.date:
+    """The period a day belongs to: itself, the first of its month or 1 January of its year."""
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def _add_period_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
+    """Add new − old to every month and year table. Sums are additive, so a key that ends up in two rows
+    (two dispatchers inserting it at once) still sums right; rows are locked in one order (table, period,
+    pk) by every dispatcher."""
+    for model, (keys, grain) in PERIOD_TABLES.items():
         deltas: dict = defaultdict(lambda: dict.fromkeys(FIELDS, 0))
         for sign, facts in ((-1, old), (1, new)):
             for f in facts:
-                d = deltas[(*(getattr(f, k) for k in keys), f.day.replace(day=1))]
+                d = deltas[(*(getattr(f, k) for k in keys), period_key(f.day, grain))]
                 for name in FIELDS:
                     d[name] += sign * getattr(f, name)
         deltas = {k: d for k, d in deltas.items() if any(d.values())}
         if not deltas:
             continue
         first = keys[0]
-        for month in sorted({k[-1] for k in deltas}):  # rows locked in one order by every dispatcher
-            wanted = {k[:-1]: d for k, d in deltas.items() if k[-1] == month}
+        for period in sorted({k[-1] for k in deltas}):  # rows locked in one order by every dispatcher
+            wanted = {k[:-1]: d for k, d in deltas.items() if k[-1] == period}
             rows = (
                 model.objects.select_for_update()
-                .filter(**{f"{first}__in": {k[0] for k in wanted}}, month=month)
+                .filter(**{f"{first}__in": {k[0] for k in wanted}, grain: period})
                 .order_by("pk")
             )
             changed, seen = [], set()
@@ -160,7 +193,7 @@ def _add_month_deltas(old: list[RequestFact], new: list[RequestFact]) -> None:
                     changed.append(row)
             bulksql.update_rows(changed, FIELDS)
             model.objects.bulk_create(
-                [model(**dict(zip(keys, key)), month=month, **d) for key, d in wanted.items() if key not in seen],
+                [model(**dict(zip(keys, key)), **{grain: period}, **d) for key, d in wanted.items() if key not in seen],
                 batch_size=1000,
             )
 
@@ -201,22 +234,26 @@ def regroup(cells: dict[str, set]) -> None:
 
 KEYS = {
     DailyRollup: ("region_id", "street_id", "district_id", "grid_id", "category_id", "sla", "day"),
-    AreaDay: ("region_id", "street_id", "district_id", "day"),
-    CategoryMonth: ("region_id", "street_id", "district_id", "category_id", "sla", "month"),
-    StreetDay: ("street_id", "district_id", "day"),
-    StreetCategoryMonth: ("street_id", "district_id", "category_id", "sla", "month"),
+    AreaDay: (*AREA_KEYS, "day"),
+    StreetDay: (*STREET_KEYS, "day"),
+    **{m: (*keys, grain) for m, (keys, grain) in PERIOD_TABLES.items()},
 }
+TRUNC = {"month": TruncMonth, "year": TruncYear}
 
 
-def _insert_grouped(model, facts_qs) -> None:
-    """``INSERT INTO rollup (keys, counts) SELECT keys, SUM(counts) FROM facts WHERE … GROUP BY keys``."""
+def _insert_grouped(model, source_qs) -> None:
+    """``INSERT INTO rollup (keys, counts) SELECT keys, SUM(counts) FROM source WHERE … GROUP BY keys``.
+
+    The source is the facts or a finer rollup table; a period column the source lacks (``month``,
+    ``year``) is its ``day`` or ``month`` truncated."""
     keys = KEYS[model]
-    qs = facts_qs.order_by()
-    if "month" in keys:
-        qs = qs.annotate(month=TruncMonth("day")).values(*keys)
-    else:
-        qs = qs.values(*keys)
-    qs = qs.annotate(**{f"s_{f}": Sum(f) for f in FIELDS})
+    qs = source_qs.order_by()
+    names = {f.name for f in source_qs.model._meta.get_fields()}
+    period = keys[-1]
+    if period not in names:
+        finer = "day" if "day" in names else "month"
+        qs = qs.annotate(**{period: TRUNC[period](finer)})
+    qs = qs.values(*keys).annotate(**{f"s_{f}": Sum(f) for f in FIELDS})
     sql, params = qs.query.sql_with_params()
     cols = ", ".join(connection.ops.quote_name(c) for c in (*keys, *FIELDS))
     with connection.cursor() as cur:
@@ -420,8 +457,30 @@ def _area_q(region: Region | None, prefix: str = "") -> Q:
     )
 
 
-def rebuild(region: Region | None = None, progress=None) -> dict[str, int]:
-    """Recompute facts and rollups from the records, for ``region``'s subtree (everything when None)."""
+# every rollup table, each grouped from the one after the arrow (the first from the facts):
+# one pass over the facts, then over tables each smaller than its source
+BUILD_ORDER = (
+    (DailyRollup, RequestFact),
+    (AreaDay, DailyRollup),
+    (CategoryMonth, DailyRollup),
+    (AreaMonth, AreaDay),
+    (AreaYear, AreaMonth),
+    (CategoryYear, CategoryMonth),
+    (StreetDay, AreaDay),
+    (StreetMonth, StreetDay),
+    (StreetYear, StreetMonth),
+    (StreetCategoryMonth, CategoryMonth),
+    (StreetCategoryYear, StreetCategoryMonth),
+)
+STREET_TABLES = (StreetDay, StreetMonth, StreetYear, StreetCategoryMonth, StreetCategoryYear)
+ROLLUP_TABLES = tuple(m for m, _ in BUILD_ORDER)
+
+
+def rebuild(region: Region | None = None, progress=None, facts: bool = True) -> dict[str, int]:
+    """Recompute facts and rollups from the records, for ``region``'s subtree (everything when None).
+
+    ``facts=False`` keeps the facts as they are and regroups only the rollups from them. ``progress`` is
+    called with a label before every step (``facts``, then each table's name, then ``grids``)."""
     progress = progress or (lambda label: None)
     vendor = connection.vendor
     where = "1 = 1" if region is None else "c.path LIKE %s"
@@ -430,47 +489,70 @@ def rebuild(region: Region | None = None, progress=None) -> dict[str, int]:
     # the street tables are regrouped for whole streets (a community's street when one community is rebuilt)
     street_region = region.parent if region is not None and region.level == "community" else region
     street_area = _area_q(street_region)
+    whole = region is None and vendor == "postgresql"
     with transaction.atomic():
-        progress("facts")
+        if whole:
+            with connection.cursor() as cur:
+                # set-based grouping of tens of millions of rows: hash aggregates and sorts in memory
+                cur.execute("SET LOCAL work_mem = '512MB'")
+                cur.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        cleared = (*ROLLUP_TABLES, GridState, *((RequestFact,) if facts else ()))
         if region is None:
-            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, StreetDay, StreetCategoryMonth, GridState):
-                with connection.cursor() as cur:
-                    cur.execute(f"DELETE FROM {model._meta.db_table}")
+            with connection.cursor() as cur:
+                for model in cleared:
+                    cur.execute(f"{'TRUNCATE' if vendor == 'postgresql' else 'DELETE FROM'} {model._meta.db_table}")
         else:
-            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, GridState):
-                model.objects.filter(area).delete()
-            for model in (StreetDay, StreetCategoryMonth):
-                model.objects.filter(street_area).delete()
-        cols = ", ".join(FACT_COLUMNS)
-        sql = _fact_select(vendor, where)
-        with connection.cursor() as cur:
-            cur.execute(f"INSERT INTO {RequestFact._meta.db_table} ({cols}) {sql}", params * 2)
-        facts = RequestFact.objects.filter(area)
-        progress("daily")
-        _insert_grouped(DailyRollup, facts)
-        progress("area")
-        _insert_grouped(AreaDay, facts)
-        progress("category")
-        _insert_grouped(CategoryMonth, facts)
-        progress("streets")
-        _insert_grouped(StreetDay, RequestFact.objects.filter(street_area))
-        _insert_grouped(StreetCategoryMonth, RequestFact.objects.filter(street_area))
+            for model in cleared:
+                model.objects.filter(street_area if model in STREET_TABLES else area).delete()
+        # a whole rebuild on PostgreSQL fills empty tables: their indexes are built once at the end
+        dropped = _drop_indexes((*ROLLUP_TABLES, *((RequestFact,) if facts else ()))) if whole else []
+        if facts:
+            progress("facts")
+            cols = ", ".join(FACT_COLUMNS)
+            sql = _fact_select(vendor, where)
+            with connection.cursor() as cur:
+                cur.execute(f"INSERT INTO {RequestFact._meta.db_table} ({cols}) {sql}", params * 2)
+        for model, source in BUILD_ORDER:
+            progress(model._meta.db_table)
+            _insert_grouped(model, source.objects.filter(street_area if model in STREET_TABLES else area))
+        if dropped:
+            progress("indexes")
+            _create_indexes(dropped)
         progress("grids")
         if region is None:
             refresh_grids(None)
         else:
-            refresh_grids(list(facts.values_list("grid_id", flat=True).distinct()))
+            refresh_grids(list(RequestFact.objects.filter(area).values_list("grid_id", flat=True).distinct()))
     if vendor == "postgresql":
         with connection.cursor() as cur:
-            for model in (RequestFact, DailyRollup, AreaDay, CategoryMonth, StreetDay, StreetCategoryMonth, GridState):
+            for model in (RequestFact, *ROLLUP_TABLES, GridState):
                 cur.execute(f"ANALYZE {model._meta.db_table}")
     return {
         "facts": RequestFact.objects.filter(area).count(),
         "daily": DailyRollup.objects.filter(area).count(),
         "area_day": AreaDay.objects.filter(area).count(),
         "category_month": CategoryMonth.objects.filter(area).count(),
+        "area_month": AreaMonth.objects.filter(area).count(),
+        "area_year": AreaYear.objects.filter(area).count(),
         "grids": GridState.objects.filter(area).count(),
     }
+
+
+def _drop_indexes(models) -> list:
+    """Drop the (non-unique) indexes of these tables; returns what to create again."""
+    out = []
+    with connection.schema_editor(atomic=False) as editor:
+        for model in models:
+            for index in model._meta.indexes:
+                editor.remove_index(model, index)
+                out.append((model, index))
+    return out
+
+
+def _create_indexes(dropped) -> None:
+    with connection.schema_editor(atomic=False) as editor:
+        for model, index in dropped:
+            editor.add_index(model, index)
 
 
 def check(region: Region | None = None) -> list[str]:
@@ -501,15 +583,27 @@ def check(region: Region | None = None) -> list[str]:
             if abs(float(a or 0) - float(b or 0)) > (0.5 if name in SUMS else 0):
                 problems.append(f"region {key[0]} day {key[1]}: {name} records {a} rollup {b}")
     # the finer tables must add up to the same totals
-    tables = [DailyRollup, CategoryMonth]
+    tables = [DailyRollup, CategoryMonth, AreaMonth, AreaYear, CategoryYear]
     if region is None or region.level != "community":
-        tables += [StreetDay, StreetCategoryMonth]
+        tables += [StreetDay, StreetCategoryMonth, StreetMonth, StreetYear, StreetCategoryYear]
     for model in tables:
         t1 = model.objects.filter(_area_q(region)).aggregate(**{f: Sum(f) for f in COUNTS})
         t2 = AreaDay.objects.filter(_area_q(region)).aggregate(**{f: Sum(f) for f in COUNTS})
         for f in COUNTS:
             if (t1[f] or 0) != (t2[f] or 0):
                 problems.append(f"{model.__name__}.{f} total {t1[f]} differs from AreaDay {t2[f]}")
+    # and every month and year cell must be the sum of its days (or months)
+    for model, source in BUILD_ORDER:
+        if model not in PERIOD_TABLES or (
+            model in STREET_TABLES and region is not None and region.level == "community"
+        ):
+            continue
+        stored, grouped = _cell_sums(model, model, region), _cell_sums(model, source, region)
+        for key in sorted(set(stored) | set(grouped), key=str):
+            a, b = stored.get(key, (0,) * len(FIELDS)), grouped.get(key, (0,) * len(FIELDS))
+            for name, x, y in zip(FIELDS, a, b):
+                if abs(float(x or 0) - float(y or 0)) > (0.5 if name in SUMS else 0):
+                    problems.append(f"{model.__name__} {key}: {name} stored {x}, its {source.__name__} give {y}")
     now = timezone.now()
     reqs = ServiceRequest.objects.filter(state__in=OPEN_STATES)
     if region is not None:
@@ -522,6 +616,26 @@ def check(region: Region | None = None) -> list[str]:
             f"open/overdue requests: records {records['n']}/{records['late']}, grid states {grid['n']}/{grid['late']}"
         )
     return problems
+
+
+def _cell_sums(model, source, region: Region | None) -> dict:
+    """Sums of ``source`` grouped by the cells of ``model`` (keys and period), inside ``region``."""
+    keys = KEYS[model]
+    qs = source.objects.filter(_area_q(region)).order_by()
+    names = {f.name for f in source._meta.get_fields()}
+    period = keys[-1]
+    if period not in names:
+        qs = qs.annotate(**{period: TRUNC[period]("day" if "day" in names else "month")})
+    rows = (
+        qs.values(*keys).annotate(**{f"s_{f}": Sum(f) for f in FIELDS}).values_list(*keys, *(f"s_{f}" for f in FIELDS))
+    )
+    out = {}
+    for row in rows:
+        key = tuple(row[: len(keys)])
+        prev = out.get(key)
+        vals = row[len(keys) :]
+        out[key] = vals if prev is None else tuple((p or 0) + (v or 0) for p, v in zip(prev, vals))
+    return out
 
 
 def latest_day() -> dt.date | None:
