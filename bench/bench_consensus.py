@@ -1,15 +1,27 @@
 """Benchmark: gongzhi.consult.math beside red-dwarf, on the same votes, in the same run.
 
-Data sets: a synthetic conversation of 8,000 participants × 8,000 statements × 1,000,000 votes
-(three latent opinion camps, seeded), and each real conversation in /work/shared/data/polis.
+Data sets:
+
+* ``synthetic-8000x8000x1M``: 8,000 participants × 8,000 statements × 1,000,000 votes (three
+  latent opinion camps, seeded): a stress test of size, far wider than any real conversation;
+* ``realistic-50000x300``: 50,000 participants × 300 statements with the shape of the real
+  conversations (votes per participant, uneven exposure of statements, pass rate, all measured on
+  /work/shared/data/polis), three planted opinion groups and planted consensus, divisive and
+  background statements, so that quality can be scored against a known answer;
+* each real conversation in /work/shared/data/polis (no known answer: ours and red-dwarf are
+  compared with each other).
 
 Each side runs in its own child process, one at a time: the child loads the votes and imports its
 libraries, then times the analysis (best of --repeat runs), and the parent reads the child's
 peak resident memory from ``os.wait4`` (the whole process: interpreter, libraries, input, work).
-Goal for ours on the synthetic set: ≤ 2.5 s and ≤ 1 GB peak.
+The child then prints its groups, group-informed consensus, majority consensus and representative
+statements; the parent scores them (docs/consultation.md, "Performance and quality").
+Goal for ours on the 8k × 8k synthetic set: ≤ 2.5 s and ≤ 1 GB peak.
 
     .venv/bin/python bench/bench_consensus.py                 # everything
+    .venv/bin/python bench/bench_consensus.py --only realistic
     .venv/bin/python bench/bench_consensus.py --only synthetic
+    .venv/bin/python bench/bench_consensus.py --only real
     .venv/bin/python bench/bench_consensus.py --no-red-dwarf  # ours only
 """
 
@@ -25,6 +37,10 @@ from pathlib import Path
 
 POLIS_DATA = Path("/work/shared/data/polis")
 SYNTHETIC = "synthetic-8000x8000x1M"
+REALISTIC = "realistic-50000x300"
+SHAPE_MIN_STATEMENTS = 150  # the real conversations nearest 300 statements in size set the shape
+KINDS = ("consensus", "divisive", "background")
+TOP_LIST = 10  # the results page shows the first 10 of the 最大公约数 list
 
 
 def synthetic_votes(n_participants=8000, n_statements=8000, n_votes=1_000_000, seed=2026):
@@ -42,9 +58,137 @@ def synthetic_votes(n_participants=8000, n_statements=8000, n_votes=1_000_000, s
     return participant, statement, vote, timestamp, []
 
 
+def summary(name, per_participant, n_statements, counts) -> dict:
+    """Shape of one conversation: votes per participant (quantiles), pass rate, agree share."""
+    import numpy as np
+
+    q = np.percentile(per_participant, [25, 50, 75, 90, 99])
+    return {
+        "name": name,
+        "participants": int(per_participant.shape[0]),
+        "statements": int(n_statements),
+        "votes": int(per_participant.sum()),
+        "per_participant": [float(x) for x in q],
+        "under_7": float(np.mean(per_participant < 7)),
+        "pass_rate": float(counts[2] / counts.sum()),
+        "agree_share": float(counts[0] / (counts[0] + counts[1])),
+    }
+
+
+def real_shape(min_statements: int = SHAPE_MIN_STATEMENTS) -> dict:
+    """Measured on the real conversations with at least ``min_statements`` statements (pooled).
+
+    ``fractions``: each participant's votes as a share of the conversation's statements;
+    ``weights``: each non-moderated statement's votes over the conversation's mean (how unevenly
+    statements are shown); ``pass_rate`` and ``agree_share`` (agrees among agrees + disagrees) over
+    all their votes; ``per_conversation``: the summary of every real conversation.
+    """
+    import numpy as np
+
+    from gongzhi.consult import math as cm
+    from gongzhi.consult.polis_io import read_export
+
+    fractions, weights, counts, rows = [], [], np.zeros(3), []
+    for d in sorted(d for d in POLIS_DATA.iterdir() if (d / "votes.csv").is_file()):
+        conv = read_export(d)
+        vm = cm.build_vote_matrix(conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp)
+        m = vm.shape[1]
+        per = np.diff(vm.indptr)
+        c = np.array([(vm.data > 0).sum(), (vm.data < 0).sum(), (vm.data == 0).sum()], dtype=float)
+        rows.append(summary(d.name, per, m, c))
+        if m >= min_statements:
+            fractions.append(per / m)
+            seen = np.bincount(vm.indices, minlength=m).astype(float)
+            kept = seen[~np.isin(vm.statements, conv.moderated_out)]
+            weights.append(kept / kept.mean())
+            counts += c
+    if not fractions:
+        raise SystemExit(f"no conversation with ≥ {min_statements} statements in {POLIS_DATA}")
+    return {
+        "fractions": np.concatenate(fractions),
+        "weights": np.concatenate(weights),
+        "pass_rate": counts[2] / counts.sum(),
+        "agree_share": counts[0] / (counts[0] + counts[1]),
+        "per_conversation": rows,
+    }
+
+
+def realistic_votes(n_participants=50_000, n_statements=300, sizes=(0.5, 0.3, 0.2), seed=2026):
+    """A conversation of the real shape with planted opinion groups and planted statement kinds.
+
+    Participants belong to latent groups (``sizes``). How many statements each votes on is drawn
+    from the real conversations' votes-per-participant shares (``real_shape``), which ones from
+    the real statements' uneven exposure (weighted sampling without replacement), and each vote is
+    a pass with the statement's pass probability (drawn around the real pass rate). Otherwise the
+    participant agrees with P(agree | not pass) of their group:
+
+    * *consensus* (20 %): 0.75–0.95 in every group, pass probability at most 0.12;
+    * *divisive* (30 %): each group agrees (0.85–0.97) or disagrees (0.05–0.25), never all alike;
+      every third one is a *decoy*: every group agrees but the smallest (80 % of participants
+      agree, often more than on a consensus statement, so a plain majority count picks it);
+    * *background* (50 %): one value 0.40–0.60 for every group (split within each group).
+
+    So by the true group-informed consensus Π_g P(agree | g) (passes count as not agreeing, as in
+    pol.is) every consensus statement is above every other one; ``realistic_votes`` checks it.
+    Returns the votes and the plant: group per participant, kind per statement (0, 1, 2 as
+    ``KINDS``), P(agree | not pass) per group and statement, P(pass) per statement, the real shape.
+    """
+    import numpy as np
+
+    shape = real_shape()
+    rng = np.random.default_rng(seed)
+    k = len(sizes)
+    group = rng.choice(k, size=n_participants, p=np.asarray(sizes) / sum(sizes))
+    n_cons, n_div = round(0.20 * n_statements), round(0.30 * n_statements)
+    kind = np.array([0] * n_cons + [1] * n_div + [2] * (n_statements - n_cons - n_div))
+    rng.shuffle(kind)
+    agree = np.empty((k, n_statements))
+    divisive_seen = 0
+    for j in range(n_statements):
+        if kind[j] == 0:
+            agree[:, j] = rng.uniform(0.75, 0.95, k)
+        elif kind[j] == 1:
+            divisive_seen += 1
+            if divisive_seen % 3 == 0:  # a decoy: every group but the smallest agrees
+                stance = np.arange(k) < k - 1
+            else:
+                stance = np.zeros(k, dtype=bool)
+                while stance.all() or not stance.any():
+                    stance = rng.random(k) < 0.6
+            agree[:, j] = np.where(stance, rng.uniform(0.85, 0.97, k), rng.uniform(0.05, 0.25, k))
+        else:
+            agree[:, j] = rng.uniform(0.40, 0.60)
+    rate = shape["pass_rate"]
+    p_pass = rng.beta(2.0, 2.0 * (1 - rate) / rate, n_statements)
+    p_pass[kind == 0] = np.minimum(p_pass[kind == 0], 0.12)
+    true_gic = np.prod(agree * (1 - p_pass), axis=0)
+    assert true_gic[kind == 0].min() > true_gic[kind != 0].max(), "planted consensus not separable"
+    weight = rng.choice(shape["weights"], n_statements) + 1e-3  # never exactly unseen
+    n_votes = np.clip(np.rint(rng.choice(shape["fractions"], n_participants) * n_statements), 1, n_statements)
+    part, stmt = [], []
+    for lo in range(0, n_participants, 5000):  # Gumbel top-k: weighted sampling without replacement
+        hi = min(lo + 5000, n_participants)
+        keys = np.log(weight) + rng.gumbel(size=(hi - lo, n_statements))
+        rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
+        r, c = np.nonzero(rank < n_votes[lo:hi, None])
+        part.append(r + lo)
+        stmt.append(c)
+    participant, statement = np.concatenate(part), np.concatenate(stmt)
+    passed = rng.random(participant.shape[0]) < p_pass[statement]
+    agreed = rng.random(participant.shape[0]) < agree[group[participant], statement]
+    vote = np.where(passed, 0, np.where(agreed, 1, -1)).astype(np.int8)
+    order = rng.permutation(participant.shape[0])  # votes arrive interleaved
+    participant, statement, vote = participant[order], statement[order], vote[order]
+    timestamp = np.arange(participant.shape[0], dtype=np.int64)
+    plant = {"group": group, "kind": kind, "agree": agree, "pass": p_pass, "shape": shape}
+    return participant, statement, vote, timestamp, [], plant
+
+
 def load(dataset: str):
     if dataset == SYNTHETIC:
         return synthetic_votes()
+    if dataset == REALISTIC:
+        return realistic_votes()[:5]
     from gongzhi.consult.polis_io import read_export
 
     conv = read_export(POLIS_DATA / dataset)
@@ -52,7 +196,7 @@ def load(dataset: str):
 
 
 def worker(side: str, dataset: str, repeat: int) -> None:
-    """Child process: load, import, then time the analysis; print one JSON line."""
+    """Child process: load, import, then time the analysis; print one JSON line with the results."""
     p, s, v, t, mod_out = load(dataset)
     times, cpu = [], []
     if side == "ours":
@@ -66,6 +210,14 @@ def worker(side: str, dataset: str, repeat: int) -> None:
             cpu.append(time.process_time() - start_cpu)
         groups = an.n_groups
         sizes = an.group_sizes()
+        grouped = an.labels >= 0
+        gic = an.group_consensus_agree
+        result = {
+            "labels": dict(zip(an.participants[grouped].tolist(), an.labels[grouped].tolist())),
+            "gic": dict(zip(an.statements.tolist(), gic.tolist())) if gic is not None else {},
+            "consensus": [c.statement for c in an.consensus.get("agree", [])],
+            "repness": {str(g): [[r.statement, r.direction] for r in reps] for g, reps in an.representative.items()},
+        }
     else:
         import warnings
 
@@ -80,14 +232,24 @@ def worker(side: str, dataset: str, repeat: int) -> None:
             start, start_cpu = time.perf_counter(), time.process_time()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = run_pipeline(votes=votes, mod_out_statement_ids=list(mod_out), random_state=0)
+                res = run_pipeline(votes=votes, mod_out_statement_ids=list(mod_out), random_state=0)
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
-        labels = result.participants_df["cluster_id"].dropna().astype(int)
+        labels = res.participants_df["cluster_id"].dropna().astype(int)
         groups = int(labels.nunique())
         sizes = sorted(labels.value_counts().tolist(), reverse=True)
+        gic = res.group_aware_consensus["agree"]
+        result = {
+            "labels": {int(k): int(g) for k, g in labels.items()},
+            "gic": {int(k): float(x) for k, x in gic.items() if x == x},
+            "consensus": [int(c["tid"]) for c in res.consensus["agree"]],
+            "repness": {
+                str(g): [[int(r["tid"]), r["repful-for"]] for r in reps] for g, reps in (res.repness or {}).items()
+            },
+        }
     best = min(range(len(times)), key=times.__getitem__)
-    print(json.dumps({"seconds": times[best], "cpu": cpu[best], "groups": groups, "sizes": sizes}), flush=True)
+    out = {"seconds": times[best], "cpu": cpu[best], "groups": groups, "sizes": sizes, "result": result}
+    print(json.dumps(out), flush=True)
 
 
 def run_child_measured(side: str, dataset: str, repeat: int) -> dict:
@@ -107,6 +269,120 @@ def run_child_measured(side: str, dataset: str, repeat: int) -> dict:
     return data
 
 
+# --- quality: against the plant, and between the two sides -------------------------------------
+
+
+def _ranked(gic: dict) -> list[int]:
+    """Statements by group-informed consensus, highest first (ties: lower id)."""
+    return [int(s) for s, _ in sorted(gic.items(), key=lambda kv: (-kv[1], int(kv[0])))]
+
+
+def _match(a: dict, b: dict) -> dict:
+    """Map each group of labelling ``a`` to the group of ``b`` it shares most participants with."""
+    from collections import Counter
+
+    pairs = Counter((a[p], b[p]) for p in a.keys() & b.keys())
+    best: dict = {}
+    for (ga, gb), _n in sorted(pairs.items(), key=lambda kv: -kv[1]):
+        best.setdefault(ga, gb)
+    return best
+
+
+def _ari(a: dict, b: dict) -> float:
+    from sklearn.metrics import adjusted_rand_score
+
+    common = sorted(a.keys() & b.keys())
+    return float(adjusted_rand_score([a[p] for p in common], [b[p] for p in common]))
+
+
+def oracle_gic(dataset_votes, plant) -> dict:
+    """Group-informed consensus computed from the votes with the planted groups (perfect groups)."""
+    import numpy as np
+
+    p, s, v = dataset_votes[:3]
+    g = plant["group"][p]
+    k, m = plant["agree"].shape
+    key = g * m + s
+    seen = np.bincount(key, minlength=k * m).reshape(k, m)
+    agree = np.bincount(key[v > 0], minlength=k * m).reshape(k, m)
+    gic = np.prod((agree + 1.0) / (seen + 2.0), axis=0)
+    return dict(enumerate(gic.tolist()))
+
+
+def majority_score(dataset_votes, plant) -> dict:
+    """pol.is's majority-consensus score pa · z over everyone, no groups (the baseline ranking)."""
+    import numpy as np
+
+    p, s, v = dataset_votes[:3]
+    m = plant["kind"].shape[0]
+    seen = np.bincount(s, minlength=m).astype(float)
+    agree = np.bincount(s[v > 0], minlength=m).astype(float)
+    pa = (agree + 1.0) / (seen + 2.0)
+    z = 2.0 * np.sqrt(seen + 1.0) * ((agree + 1.0) / (seen + 1.0) - 0.5)
+    return dict(enumerate((pa * z).tolist()))
+
+
+def against_plant(out: dict, plant: dict) -> dict:
+    """Scores of one side's result against the planted groups and statements (docs explain each)."""
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    kind, agree = plant["kind"], plant["agree"]
+    truth = {p: int(g) for p, g in enumerate(plant["group"].tolist())}
+    labels = {int(p): g for p, g in out["labels"].items()}
+    planted = set(np.flatnonzero(kind == 0).tolist())
+    ranked = _ranked({int(s): x for s, x in out["gic"].items()})
+    n_c = len(planted)
+    scores = np.array([out["gic"].get(s, out["gic"].get(str(s), 0.0)) for s in range(kind.shape[0])])
+    to_planted = _match(labels, truth)
+    rep_ok = rep_all = 0
+    for g, reps in out["repness"].items():
+        pg = to_planted.get(int(g))
+        for s, direction in reps:
+            rep_all += 1
+            stance = "agree" if agree[pg, s] > 0.5 else "disagree"
+            rep_ok += int(kind[s] == 1 and direction == stance)
+    return {
+        "ari": _ari(labels, truth),
+        "grouped": len(labels) / len(truth),
+        "p_at_10": len(set(ranked[:TOP_LIST]) & planted) / TOP_LIST,
+        "r_precision": len(set(ranked[:n_c]) & planted) / n_c,
+        "ap": float(average_precision_score(kind == 0, scores)),
+        "majority_ok": sum(s in planted for s in out["consensus"]) / max(1, len(out["consensus"])),
+        "majority_n": len(out["consensus"]),
+        "rep_ok": rep_ok / max(1, rep_all),
+        "rep_n": rep_all,
+    }
+
+
+def between(o: dict, r: dict) -> dict:
+    """Agreement of ours and red-dwarf: same groups, same consensus, same representatives."""
+    from scipy.stats import spearmanr
+
+    lo = {int(p): g for p, g in o["labels"].items()}
+    lr = {int(p): g for p, g in r["labels"].items()}
+    go = {int(s): x for s, x in o["gic"].items()}
+    gr = {int(s): x for s, x in r["gic"].items()}
+    common = sorted(go.keys() & gr.keys())
+    rho = spearmanr([go[s] for s in common], [gr[s] for s in common]).statistic if len(common) > 2 else float("nan")
+    top_o, top_r = _ranked(go)[:TOP_LIST], _ranked(gr)[:TOP_LIST]
+    cons_o, cons_r = set(o["consensus"]), set(r["consensus"])
+    to_r = _match(lo, lr)
+    jac = []
+    for g, reps in o["repness"].items():
+        mine = {s for s, _ in reps}
+        theirs = {s for s, _ in r["repness"].get(str(to_r.get(int(g))), [])}
+        if mine | theirs:
+            jac.append(len(mine & theirs) / len(mine | theirs))
+    return {
+        "ari": _ari(lo, lr) if lo and lr else float("nan"),
+        "top10": len(set(top_o) & set(top_r)) / max(1, min(len(top_o), len(top_r))),
+        "rho": float(rho),
+        "majority": len(cons_o & cons_r) / max(1, len(cons_o | cons_r)),
+        "rep_jaccard": sum(jac) / len(jac) if jac else float("nan"),
+    }
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worker", choices=["ours", "red-dwarf"], help=argparse.SUPPRESS)
@@ -115,10 +391,12 @@ def main(argv=None) -> None:
         "--repeat",
         type=int,
         default=3,
-        help="runs per side, best time kept (default 3; red-dwarf on the synthetic set: 1)",
+        help="runs per side, best time kept (default 3; red-dwarf on the two synthetic sets: 1)",
     )
     ap.add_argument(
-        "--only", choices=["synthetic", "real"], help="only the synthetic set or only the real conversations"
+        "--only",
+        choices=["synthetic", "realistic", "real"],
+        help="only the 8k × 8k synthetic set, the realistic 50k × 300 set, or the real conversations",
     )
     ap.add_argument("--no-red-dwarf", action="store_true", help="skip the red-dwarf side")
     args = ap.parse_args(argv)
@@ -130,19 +408,23 @@ def main(argv=None) -> None:
     from rich.progress import Progress
     from rich.table import Table
 
+    console = Console(width=None if sys.stdout.isatty() else 170)
+    load_start = os.getloadavg()
     datasets = []
-    if args.only != "real":
+    if args.only in (None, "synthetic"):
         datasets.append(SYNTHETIC)
-    if args.only != "synthetic":
+    if args.only in (None, "realistic"):
+        datasets.append(REALISTIC)
+    if args.only in (None, "real"):
         datasets += sorted(d.name for d in POLIS_DATA.iterdir() if (d / "votes.csv").is_file())
     sides = ["ours"] + ([] if args.no_red_dwarf else ["red-dwarf"])
     results: dict[tuple[str, str], dict] = {}
-    with Progress() as progress:
+    with Progress(console=console) as progress:
         task = progress.add_task("consensus math", total=len(datasets) * len(sides))
         for dataset in datasets:
             for side in sides:
                 progress.update(task, description=f"{side} · {dataset}")
-                repeat = 1 if (side == "red-dwarf" and dataset == SYNTHETIC) else args.repeat
+                repeat = 1 if (side == "red-dwarf" and dataset in (SYNTHETIC, REALISTIC)) else args.repeat
                 results[(dataset, side)] = run_child_measured(side, dataset, repeat)
                 progress.advance(task)
 
@@ -175,8 +457,109 @@ def main(argv=None) -> None:
             f"{r['peak_mb'] / o['peak_mb']:.1f}×" if r else "–",
             f"{o['groups']} / {r['groups']}" if r else f"{o['groups']}",
         )
-    console = Console(width=None if sys.stdout.isatty() else 170)
     console.print(table)
+
+    if REALISTIC in datasets:
+        votes = realistic_votes()
+        plant = votes[5]
+        shape = plant["shape"]
+        import numpy as np
+
+        s_table = Table(title="Shape: the real conversations and the realistic synthetic set")
+        for col in (
+            "conversation",
+            "participants",
+            "statements",
+            "votes",
+            "votes per participant p25/p50/p75/p90/p99",
+            "< 7 votes",
+            "pass rate",
+            "agree / (agree + disagree)",
+        ):
+            s_table.add_column(col, justify="left" if col == "conversation" else "right")
+        c = np.array([(votes[2] > 0).sum(), (votes[2] < 0).sum(), (votes[2] == 0).sum()], dtype=float)
+        synth = summary(REALISTIC, np.bincount(votes[0]), plant["kind"].shape[0], c)
+        for row in [*shape["per_conversation"], synth]:
+            s_table.add_row(
+                row["name"],
+                f"{row['participants']:,}",
+                f"{row['statements']:,}",
+                f"{row['votes']:,}",
+                " / ".join(f"{x:.0f}" for x in row["per_participant"]),
+                f"{row['under_7']:.0%}",
+                f"{row['pass_rate']:.3f}",
+                f"{row['agree_share']:.3f}",
+            )
+        console.print(s_table)
+
+        q_table = Table(
+            title=f"Quality on {REALISTIC} against the plant (3 groups 50/30/20 %, 60 consensus statements)"
+        )
+        for col in (
+            "side",
+            "groups",
+            "grouped",
+            "ARI vs planted",
+            "P@10 最大公约数",
+            "R-precision (= recall at 60)",
+            "average precision",
+            "majority consensus in plant",
+            "representative correct",
+        ):
+            q_table.add_column(col, justify="left" if col == "side" else "right")
+        oracle = oracle_gic(votes, plant)
+        truth = {p: int(g) for p, g in enumerate(plant["group"].tolist())}
+        extra = {
+            "planted groups": {"labels": truth, "gic": oracle, "consensus": [], "repness": {}},
+            "no groups (majority pa·z)": {
+                "labels": {p: 0 for p in truth},
+                "gic": majority_score(votes, plant),
+                "consensus": [],
+                "repness": {},
+            },
+        }
+        for side in [*sides, *extra]:
+            out = extra[side] if side in extra else results[(REALISTIC, side)]["result"]
+            qa = against_plant(out, plant)
+            n_groups = len(set(out["labels"].values()))
+            q_table.add_row(
+                side,
+                str(n_groups),
+                f"{qa['grouped']:.1%}",
+                f"{qa['ari']:.3f}",
+                f"{qa['p_at_10']:.2f}",
+                f"{qa['r_precision']:.3f}",
+                f"{qa['ap']:.3f}",
+                f"{qa['majority_ok']:.0%} of {qa['majority_n']}" if side not in extra else "–",
+                f"{qa['rep_ok']:.0%} of {qa['rep_n']}" if side not in extra else "–",
+            )
+        console.print(q_table)
+
+    if "red-dwarf" in sides:
+        a_table = Table(title="Agreement of ours and red-dwarf (no ground truth on the real conversations)")
+        for col in (
+            "data set",
+            "ARI ours vs red-dwarf",
+            "top-10 最大公约数 shared",
+            "Spearman ρ of GIC",
+            "majority consensus Jaccard",
+            "representative Jaccard",
+        ):
+            a_table.add_column(col, justify="left" if col == "data set" else "right")
+        for dataset in datasets:
+            if dataset == SYNTHETIC:
+                continue  # 8,000 statements: a size test, not a conversation
+            b = between(results[(dataset, "ours")]["result"], results[(dataset, "red-dwarf")]["result"])
+            a_table.add_row(
+                dataset,
+                f"{b['ari']:.3f}",
+                f"{b['top10']:.0%}",
+                f"{b['rho']:.3f}",
+                f"{b['majority']:.2f}",
+                f"{b['rep_jaccard']:.2f}",
+            )
+        console.print(a_table)
+
     if SYNTHETIC in datasets:
         o = results[(SYNTHETIC, "ours")]
         ok = o["seconds"] <= 2.5 and o["peak_mb"] <= 1024
@@ -184,10 +567,11 @@ def main(argv=None) -> None:
             f"goal on {SYNTHETIC}: ≤ 2.5 s and ≤ 1024 MB peak → ours {o['seconds']:.2f} s "
             f"(CPU {o['cpu']:.2f} s), {o['peak_mb']:.0f} MB: {'met' if ok else 'NOT met'}"
         )
-        console.print(
-            f"load average while running: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
-            f"on {os.cpu_count()} CPUs (wall times grow with other load; CPU times much less)"
-        )
+    console.print(
+        f"load average at the start: {', '.join(f'{x:.1f}' for x in load_start)}; at the end: "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
+        "(wall times grow with other load; CPU times much less)"
+    )
 
 
 if __name__ == "__main__":
