@@ -14,7 +14,26 @@
    the rollup subscriber, in a loop) is started, ``--burst`` requests are submitted through
    ``cases.services.submit``; lag = time from the last commit until the rollups count all of them.
 
+HTTP mode (issue 24, item 3), ``--http``: the dashboards as users load them. gunicorn (``--workers`` ×
+``--threads``, gthread) on loopback against the scratch database, ``wrk`` with ``--clients`` (8)
+connections, one session per connection (the superuser's), for ``--seconds`` each: the city, district and
+street centre pages and figures API over the default 30 days, and the figures API and page over the
+whole history (where a long range pays for its length on the day tables). Every scenario runs twice in
+the same run: ``grains`` (years, months and ragged days; the default read path) and ``days`` (the day
+tables only: the read path before the grains, ``queries.READ_PATH = "days"`` via
+bench/bench_command_wsgi.py). Prints requests/s and p50/p95/p99 (wrk's, from all requests) per
+scenario and the ratio.
+
+``--facts-only``: for sizes where generating requests *and* transitions does not fit (50 M), the facts
+(``command_requestfact``, one row per request: what the rollups are grouped from) are generated
+directly inside PostgreSQL over ``--days`` days (default: 25 M requests a year, at least 365 days) with
+the same distributions as ``load``; the facts table is UNLOGGED (scratch data) and its indexes are built
+after the load. Then ``rollups.rebuild(facts=False)``: every rollup table regrouped from the facts (the
+rebuild's own cost; recomputing facts from transitions is ``rebuild()``'s first step and is not in it).
+No baseline from requests and no burst in this mode (there are no requests).
+
 Run: .venv/bin/python bench/bench_command.py [--requests 10000000] [--pg postgresql://127.0.0.1:5432/x]
+     .venv/bin/python bench/bench_command.py --facts-only --requests 50000000 --http
 """
 
 from __future__ import annotations
@@ -28,9 +47,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 PY = sys.executable
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
 
 
 def db_url(base: str, name: str) -> str:
@@ -154,6 +176,244 @@ SELECT id, 'confirm', 'resolved', 'confirmed', NULL::integer, '系统', NULL::bi
         cur.execute(f"ANALYZE {tr}")
 
 
+def load_facts(n: int, days: int, progress, task, seed: int = 11, chunk: int = 1_000_000) -> None:
+    """Generate ``n`` request facts directly (no requests, no transitions) inside PostgreSQL over the
+    last ``days`` days: a random grid and 5-digit category; dispatched 1–239 minutes after submission
+    (responded in time unless an emergency dispatched after 2 hours); open with probability ½ in the
+    last 10 days, else resolved after an exponential time with mean a third of the SLA (on time when
+    within it); 90 % of the resolved rated (80 % satisfied, 12 % basically, 8 % unsatisfied: not fixed);
+    2 % returned, 1 % reopened, 0.5 % whistled. The facts table is made UNLOGGED and its secondary
+    indexes are dropped for the load and built after it."""
+    from django.db import connection
+
+    from gongzhi.command.models import RequestFact
+    from gongzhi.core.models import Region
+    from gongzhi.org.models import Grid, MatterCategory
+
+    ft, grid_t, cat_t, reg_t = (
+        RequestFact._meta.db_table,
+        Grid._meta.db_table,
+        MatterCategory._meta.db_table,
+        Region._meta.db_table,
+    )
+    with connection.cursor() as cur:
+        cur.execute("SELECT setseed(%s)", [((seed % 1000) / 1000.0)])
+        cur.execute(f"ALTER TABLE {ft} SET UNLOGGED")
+        cur.execute(f"SELECT COALESCE(MAX(request_id), 0) + 1000 FROM {ft}")
+        start_id = cur.fetchone()[0]
+        cur.execute("DROP TABLE IF EXISTS bench_fg, bench_fc")
+        cur.execute(
+            f"CREATE TEMP TABLE bench_fg AS SELECT (row_number() OVER (ORDER BY g.id)) - 1 AS i, g.id, "
+            f"g.region_id, COALESCE(c.parent_id, c.id) AS street_id, COALESCE(s.parent_id, c.parent_id, c.id) "
+            f"AS district_id FROM {grid_t} g JOIN {reg_t} c ON c.id = g.region_id "
+            f"LEFT JOIN {reg_t} s ON s.id = c.parent_id"
+        )
+        cur.execute(
+            f"CREATE TEMP TABLE bench_fc AS SELECT (row_number() OVER (ORDER BY id)) - 1 AS i, id, "
+            f"default_sla FROM {cat_t} WHERE code ~ '^[0-9]{{5}}$'"
+        )
+        cur.execute("CREATE INDEX ON bench_fg (i)")
+        cur.execute("CREATE INDEX ON bench_fc (i)")
+        cur.execute("SELECT count(*) FROM bench_fg")
+        ng = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM bench_fc")
+        nc = cur.fetchone()[0]
+    indexes = [i for i in RequestFact._meta.indexes]
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.remove_index(RequestFact, index)
+    done = 0
+    while done < n:
+        k = min(chunk, n - done)
+        a, b = start_id + done, start_id + done + k - 1
+        with connection.cursor() as cur:
+            cur.execute(f"""
+WITH base AS MATERIALIZED (
+  SELECT s AS rid, floor(random() * {ng})::int AS gi, floor(random() * {nc})::int AS ci,
+         1 + floor(random() * {days})::int AS ago, (1 + s % 239)::int AS dmin, random() AS r_open,
+         random() AS r_res, random() AS r_rated, floor(random() * 100)::int AS r_rating, random() AS r_x
+  FROM generate_series({a}, {b}) AS s
+), r AS (
+  SELECT base.*, g.id AS gid, g.region_id, g.street_id, g.district_id, c.id AS cat, c.default_sla AS sla,
+         CASE c.default_sla WHEN 'emergency' THEN 2 WHEN 'utilities' THEN 24 WHEN 'general' THEN 168
+                            WHEN 'complex' THEN 360 ELSE 168 END AS h,
+         (ago <= 10 AND r_open < 0.5) AS open_, -ln(1 - r_res) * 1.0 AS e
+  FROM base JOIN bench_fg g ON g.i = base.gi JOIN bench_fc c ON c.i = base.ci
+), u AS (
+  SELECT r.*, CASE WHEN open_ THEN 0 ELSE 1 END AS res, e * h / 3.0 AS res_h,
+         CASE WHEN open_ OR r_rated >= 0.9 THEN 0 ELSE 1 END AS rated_
+  FROM r
+)
+INSERT INTO {ft} (request_id, region_id, street_id, district_id, grid_id, category_id, sla, day, is_open,
+  due_at, arrived, dispatched, responded, resolved, closed, on_time, overdue, returned, reopened, rated,
+  satisfied, fixed, whistles, minutes_to_dispatch, minutes_to_resolve)
+SELECT rid, region_id, street_id, district_id, gid, cat, sla, current_date - ago, open_,
+  CASE WHEN open_ THEN (current_date - ago) + make_interval(hours => h) END,
+  1, 1, CASE WHEN sla = 'emergency' AND dmin > 120 THEN 0 ELSE 1 END, res, 0,
+  CASE WHEN res = 1 AND res_h + dmin / 60.0 <= h THEN 1 ELSE 0 END,
+  CASE WHEN res = 1 AND res_h + dmin / 60.0 > h THEN 1 ELSE 0 END,
+  CASE WHEN r_x < 0.02 THEN 1 ELSE 0 END, CASE WHEN res = 1 AND r_x >= 0.02 AND r_x < 0.03 THEN 1 ELSE 0 END,
+  rated_, CASE WHEN rated_ = 1 AND r_rating < 92 THEN 1 ELSE 0 END,
+  CASE WHEN rated_ = 1 AND r_rating < 92 THEN 1 ELSE 0 END, CASE WHEN r_x >= 0.995 THEN 1 ELSE 0 END,
+  dmin, CASE WHEN res = 1 THEN dmin + res_h * 60 ELSE 0 END
+FROM u""")
+        done += k
+        progress.update(task, completed=done)
+    with connection.schema_editor(atomic=False) as editor:
+        for index in indexes:
+            editor.add_index(RequestFact, index)
+    with connection.cursor() as cur:
+        cur.execute(f"ANALYZE {ft}")
+
+
+def session_cookies(user, n: int) -> list[str]:
+    """``n`` sessions of ``user`` (one per client connection: every request renews its session row)."""
+    from django.conf import settings
+    from django.test import Client
+
+    out = []
+    for _ in range(n):
+        c = Client()
+        c.force_login(user)
+        out.append(f"{settings.SESSION_COOKIE_NAME}={c.cookies[settings.SESSION_COOKIE_NAME].value}")
+    return out
+
+
+WRK_LUA = """
+local cookies = {%(cookies)s}
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("cookie", cookies[((n - 1) %% #cookies) + 1])
+end
+function init(args)
+  wrk.headers["Cookie"] = cookie
+end
+request = function() return wrk.format("GET", "%(path)s") end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%.0f %%.0f %%.0f %%.0f\n", summary.requests, summary.duration,
+    e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), latency.max))
+end
+"""
+
+
+def wrk(port: int, path: str, cookies: list[str], clients: int, seconds: int, var: str) -> dict:
+    """One wrk run: ``clients`` connections (one thread each) GET ``path`` for ``seconds``."""
+    script = Path(var) / "bench_command.lua"
+    script.write_text(WRK_LUA % {"cookies": ", ".join(f'"{c}"' for c in cookies), "path": path})
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(clients),
+            "-c",
+            str(clients),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    n, us, status_err, sock_err, p50, p95, p99, mx = (float(v) for v in line.split()[1:])
+    return {
+        "requests": int(n),
+        "rps": n / (us / 1e6),
+        "non2xx": int(status_err),
+        "socket_errors": int(sock_err),
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "max": mx / 1000,
+    }
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict, read_path: str, workers: int, threads: int, var: str):
+    port = free_port()
+    log = open(Path(var) / f"gunicorn-{read_path}.log", "w")
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "gunicorn"),
+            "bench_command_wsgi:application",
+            "--pythonpath",
+            str(ROOT / "bench"),
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--keep-alive",
+            "30",
+            "--timeout",
+            "180",
+        ],
+        env={**env, "GONGZHI_BENCH_READ_PATH": read_path, "GONGZHI_HTTPS": "off"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    return proc, port
+
+
+def wait_http(port: int, proc, seconds: float = 240) -> None:
+    import urllib.request
+
+    deadline = time.time() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+            return
+        except Exception:
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"gunicorn did not answer on port {port}") from None
+            time.sleep(0.3)
+
+
+def http_load(args, env: dict, var: str, pr, regions: dict, cookies: list[str], first, last) -> list[dict]:
+    """Every scenario × both read paths; returns one row per (scenario, path)."""
+    whole = f"start={first.isoformat()}&end={last.isoformat()}"
+    scenarios = []
+    for level, region in regions.items():
+        scenarios += [
+            (f"{level} page, 30 days", f"/command/{region.code}/"),
+            (f"{level} figures API, 30 days", f"/api/v1/command/{region.code}/figures"),
+            (f"{level} figures API, whole history", f"/api/v1/command/{region.code}/figures?{whole}"),
+            (f"{level} page, whole history", f"/command/{region.code}/?{whole}"),
+        ]
+    rows = []
+    task = pr.add_task(f"HTTP: {len(scenarios)} scenarios × 2 read paths × {args.seconds} s", total=2 * len(scenarios))
+    for read_path in ("grains", "days"):
+        proc, port = start_gunicorn(env, read_path, args.workers, args.threads, var)
+        try:
+            wait_http(port, proc)
+            for label, path in scenarios:
+                wrk(port, path, cookies, args.clients, 2, var)  # warm every worker and connection
+                r = wrk(port, path, cookies, args.clients, args.seconds, var)
+                rows.append({"scenario": label, "path": read_path, **r})
+                pr.advance(task)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+    return rows
+
+
 def timed(fn, n: int, progress=None, task=None) -> list[float]:
     out = []
     for _ in range(n):
@@ -194,6 +454,13 @@ def main() -> None:
         action="store_true",
         help="stop after the load and the rebuild (measure later with --keep, on a quiet machine)",
     )
+    ap.add_argument("--facts-only", action="store_true", help="generate request facts directly (see above)")
+    ap.add_argument("--days", type=int, default=0, help="days of history for --facts-only (0: 25 M requests a year)")
+    ap.add_argument("--http", action="store_true", help="the HTTP load mode (gunicorn + wrk, both read paths)")
+    ap.add_argument("--clients", type=int, default=8, help="HTTP mode: concurrent client connections")
+    ap.add_argument("--seconds", type=int, default=10, help="HTTP mode: seconds per scenario and read path")
+    ap.add_argument("--workers", type=int, default=4, help="HTTP mode: gunicorn workers")
+    ap.add_argument("--threads", type=int, default=2, help="HTTP mode: gunicorn threads per worker")
     args = ap.parse_args()
 
     url = db_url(args.pg, args.db)
@@ -248,19 +515,40 @@ def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as pr:
         if not args.keep:
-            task = pr.add_task(f"generate {args.requests:,} requests", total=args.requests)
-            t0 = time.perf_counter()
-            load(args.requests, pr, task)
-            figures["load (INSERT … SELECT)"] = f"{time.perf_counter() - t0:.1f} s ({args.requests:,} requests)"
-            task = pr.add_task("rollups rebuild", total=None)
-            t0 = time.perf_counter()
-            counts = rollups.rebuild(None)
-            figures["rollups rebuild"] = (
-                f"{time.perf_counter() - t0:.1f} s "
-                f"({counts['facts']:,} facts, {counts['daily']:,} daily rows, "
-                f"{counts['area_day']:,} area-day rows)"
+            task = pr.add_task(
+                f"generate {args.requests:,} {'facts' if args.facts_only else 'requests'}", total=args.requests
             )
-            pr.update(task, total=1, completed=1)
+            t0 = time.perf_counter()
+            if args.facts_only:
+                days = args.days or max(365, round(args.requests / 25_000_000 * 365))
+                load_facts(args.requests, days, pr, task)
+                figures["load facts (INSERT … SELECT, UNLOGGED, indexes after)"] = (
+                    f"{time.perf_counter() - t0:.1f} s ({args.requests:,} facts over {days} days)"
+                )
+            else:
+                load(args.requests, pr, task)
+                figures["load (INSERT … SELECT)"] = f"{time.perf_counter() - t0:.1f} s ({args.requests:,} requests)"
+            steps = 1 + len(rollups.BUILD_ORDER) + 2 + (0 if args.facts_only else 1)
+            task = pr.add_task("rollups rebuild", total=steps)
+            step_times: list[tuple[str, float]] = []
+
+            def step(label: str) -> None:
+                step_times.append((label, time.perf_counter()))
+                pr.update(task, description=f"rollups rebuild: {label}", advance=1)
+
+            t0 = time.perf_counter()
+            counts = rollups.rebuild(None, progress=step, facts=not args.facts_only)
+            t1 = time.perf_counter()
+            pr.update(task, completed=steps)
+            figures["rollups rebuild" + (" (facts=False: every rollup from the facts)" if args.facts_only else "")] = (
+                f"{t1 - t0:.1f} s ({counts['facts']:,} facts, {counts['daily']:,} grid-day rows, "
+                f"{counts['area_day']:,} area-day, {counts['area_month']:,} area-month, "
+                f"{counts['area_year']:,} area-year rows)"
+            )
+            marks = [*step_times, ("end (ANALYZE)", t1)]
+            figures["rebuild steps"] = ", ".join(
+                f"{a} {marks[i + 1][1] - t:.1f} s" for i, (a, t) in enumerate(marks[:-1])
+            )
         if args.load_only:
             for k, v in figures.items():
                 print(f"{k}: {v}")
@@ -268,6 +556,13 @@ def main() -> None:
         with connection.cursor() as cur:  # fresh planner statistics after the load (7.6 s at 10 M requests)
             cur.execute("ANALYZE")
         n_req = ServiceRequest.objects.count()
+        from gongzhi.command.models import RequestFact
+
+        def fact_count() -> str:
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT reltuples::bigint FROM pg_class WHERE relname = '{RequestFact._meta.db_table}'")
+                return f"~{cur.fetchone()[0]:,}"
+
         figures["requests in the database"] = f"{n_req:,}"
         city = Region.objects.filter(level="city").order_by("code").first()
         street = Region.objects.filter(level="street").order_by("code").first()
@@ -277,6 +572,39 @@ def main() -> None:
         unit = Unit.objects.filter(region=street).order_by("depth", "code").first()
         StaffRole.objects.get_or_create(user=cadre, unit=unit, role="street_cadre", defaults={"region": street})
         start, end = queries.period()
+        if args.http:
+            from gongzhi.command.models import AreaDay as _AreaDay
+
+            district = Region.objects.filter(level="district", parent=city).order_by("code").first()
+            street = Region.objects.filter(level="street", parent=district).order_by("code").first()
+            first = _AreaDay.objects.order_by("day").values_list("day", flat=True).first()
+            cookies = session_cookies(admin, args.clients)
+            connection.close()
+            rows = http_load(
+                args, env, var, pr, {"city": city, "district": district, "street": street}, cookies, first, end
+            )
+            load_avg = os.getloadavg()
+            print(
+                f"\ncommand centres over HTTP on PostgreSQL ({args.db}, {n_req if not args.facts_only else 'no'} requests, "
+                f"{fact_count()} facts, history {first} – {end}): gunicorn {args.workers} workers × {args.threads} "
+                f"threads, wrk {args.clients} connections, {args.seconds} s per scenario; load average "
+                f"{load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}"
+            )
+            for k, v in figures.items():
+                print(f"  {k}: {v}")
+            print(
+                f"  {'scenario':36} {'read path':9} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'non-2xx':>7}  p95 days/grains"
+            )
+            by = {(r["scenario"], r["path"]): r for r in rows}
+            for r in rows:
+                other = by.get((r["scenario"], "days"))
+                ratio = f"{other['p95'] / r['p95']:.2f}×" if r["path"] == "grains" and other and r["p95"] else ""
+                print(
+                    f"  {r['scenario']:36} {r['path']:9} {r['rps']:7.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
+                    f"{r['p99']:6.0f}ms {r['non2xx'] + r['socket_errors']:7d}  {ratio}"
+                )
+            print("  goal: p95 < 100 ms at 50 M requests with 8 clients")
+            return
         for label, user, region in (("city", admin, city), ("street", cadre, street)):
             c = Client()
             c.force_login(user)

@@ -18,6 +18,10 @@ table, so their cost does not grow with history:
   the rows a range reads are bounded by its number of year, month and day pieces, not by its length.
 - ``GridState``: per grid, the requests open and overdue now.
 
+The rollup tables' foreign keys have no database constraint (``db_constraint=False``, as the facts):
+they are grouped from rows already checked, and a rebuild of tens of millions of rows would otherwise
+queue one deferred check per key and row. Deleting a region still deletes its rows (Django cascades).
+
 All counts follow ``cases.figures``: a request belongs to the day it was
 submitted; merged, cancelled and "not ours" requests are not counted.
 """
@@ -97,11 +101,17 @@ class RequestFact(Counts):
 
 
 class DailyRollup(Counts):
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+", verbose_name=_("社区/村"))
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+", verbose_name=_("网格"))
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(
+        Region, on_delete=models.CASCADE, db_constraint=False, related_name="+", verbose_name=_("社区/村")
+    )
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    grid = models.ForeignKey(
+        Grid, on_delete=models.CASCADE, db_constraint=False, related_name="+", verbose_name=_("网格")
+    )
+    category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     sla = models.CharField(max_length=12)
     day = models.DateField()
 
@@ -112,9 +122,9 @@ class DailyRollup(Counts):
 
 
 class AreaDay(Counts):
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     day = models.DateField()
 
     class Meta:
@@ -127,10 +137,12 @@ class AreaDay(Counts):
 
 
 class CategoryMonth(Counts):
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     sla = models.CharField(max_length=12)
     month = models.DateField(help_text="first day of the month")
 
@@ -146,8 +158,8 @@ class CategoryMonth(Counts):
 class StreetDay(Counts):
     """AreaDay summed per street: what city and district centres read (12× fewer rows at city scale)."""
 
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     day = models.DateField()
 
     class Meta:
@@ -158,9 +170,11 @@ class StreetDay(Counts):
 class StreetCategoryMonth(Counts):
     """CategoryMonth summed per street, for city and district centres."""
 
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     sla = models.CharField(max_length=12)
     month = models.DateField(help_text="first day of the month")
 
@@ -175,9 +189,9 @@ class StreetCategoryMonth(Counts):
 class AreaMonth(Counts):
     """AreaDay summed per month (``month`` is the first day of the month)."""
 
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     month = models.DateField(help_text="first day of the month")
 
     class Meta:
@@ -192,9 +206,9 @@ class AreaMonth(Counts):
 class AreaYear(Counts):
     """AreaDay summed per year (``year`` is 1 January)."""
 
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     year = models.DateField(help_text="1 January of the year")
 
     class Meta:
@@ -207,8 +221,8 @@ class AreaYear(Counts):
 
 
 class StreetMonth(Counts):
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     month = models.DateField(help_text="first day of the month")
 
     class Meta:
@@ -220,8 +234,8 @@ class StreetMonth(Counts):
 
 
 class StreetYear(Counts):
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
     year = models.DateField(help_text="1 January of the year")
 
     class Meta:
@@ -235,10 +249,12 @@ class StreetYear(Counts):
 class CategoryYear(Counts):
     """CategoryMonth summed per year."""
 
-    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     sla = models.CharField(max_length=12)
     year = models.DateField(help_text="1 January of the year")
 
@@ -254,9 +270,11 @@ class CategoryYear(Counts):
 class StreetCategoryYear(Counts):
     """StreetCategoryMonth summed per year."""
 
-    street = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    district = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(MatterCategory, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    street = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    district = models.ForeignKey(Region, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    category = models.ForeignKey(
+        MatterCategory, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     sla = models.CharField(max_length=12)
     year = models.DateField(help_text="1 January of the year")
 
