@@ -152,7 +152,8 @@ def child_append(backend: str, url: str, leaves: int, batch: int, queries: int, 
                 build_time[1] += time.process_time() - c0
             yield item
 
-    services.bulk._iter_entries = timed_entries
+    # PostgreSQL's COPY path calls bulk._iter_entries; SQLite's goes through entries._entries.
+    services.bulk._iter_entries = services.entries._iter_entries = timed_entries
     elapsed = cpu = server = 0.0
     load_start = os.getloadavg()[0]
     with progress() as bar:
@@ -168,7 +169,7 @@ def child_append(backend: str, url: str, leaves: int, batch: int, queries: int, 
             server += _backend_cpu(server_pid) - s0
             bar.advance(task, len(chunk))
     load_end = os.getloadavg()[0]
-    services.bulk._iter_entries = entries_fn
+    services.bulk._iter_entries = services.entries._iter_entries = entries_fn
     checkpoints = SignedCheckpoint.objects.count()
     assert checkpoints == (leaves + batch - 1) // batch, checkpoints
     t = time.perf_counter()
