@@ -500,7 +500,10 @@ def rebuild(region: Region | None = None, progress=None, facts: bool = True) -> 
         if region is None:
             with connection.cursor() as cur:
                 for model in cleared:
-                    cur.execute(f"{'TRUNCATE' if vendor == 'postgresql' else 'DELETE FROM'} {model._meta.db_table}")
+                    # TRUNCATE for the large tables without constraints; GridState (small) has foreign keys,
+                    # whose pending checks in the same transaction TRUNCATE refuses
+                    big = vendor == "postgresql" and model is not GridState
+                    cur.execute(f"{'TRUNCATE' if big else 'DELETE FROM'} {model._meta.db_table}")
         else:
             for model in cleared:
                 model.objects.filter(street_area if model in STREET_TABLES else area).delete()
