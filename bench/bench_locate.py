@@ -130,8 +130,12 @@ def postgis_setup(pg_url: str, ids, geoms):
         admin = psycopg.connect(pg_url, autocommit=True)
     except Exception as exc:  # noqa: BLE001 — any failure to connect means "skip the peer"
         return f"cannot connect to {pg_url}: {exc}"
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # noqa: BLE001
+        admin.close()
+        return f"cannot create a scratch database: {exc}"
 
     def drop():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
