@@ -11,9 +11,13 @@ Figures:
    meaningful when other jobs load the machine.
    Peer: pymerkle's ``SqliteTree.append_entries`` (its bulk append) on the same entries,
    wall clock and CPU, in the same run.
-2. Inclusion and consistency proof time at 10 million leaves, from the in-memory
-   hash store (``MemoryHashStore``: every complete subtree hash, 640 MB at 10M).
-   The database store is measured too, at the size of the append run.
+2. Inclusion and consistency proof time at 10 million leaves (p50/p95 per proof,
+   proofs/s), from the in-memory hash store (``MemoryHashStore``: every complete subtree
+   hash, 640 MB at 10M) and, on the same tree in the same run, from PostgreSQL's
+   ``DbHashStore``: a scratch database whose ledger tables PostgreSQL fills set-based
+   (``sha256()``; ~7 minutes at 10M under load); the root must match, every database
+   proof must equal the memory store's, and those checked verify against the root.
+   The database stores are also measured at the size of the append run.
 3. Peer on proofs: pymerkle's ``InmemoryTree`` at ``--pymerkle-leaves`` (1M by
    default: pymerkle needs ~400 bytes and ~20 µs per leaf, so 10M would take ~4 GB
    and several minutes), with our in-memory store at the same size for the ratio.
@@ -23,6 +27,7 @@ Usage::
     .venv/bin/python bench/bench_ledger.py                 # full run (~3-4 minutes)
     .venv/bin/python bench/bench_ledger.py --quick         # small sizes, smoke test
     .venv/bin/python bench/bench_ledger.py --appends-only  # only the database appends (and pymerkle's)
+    .venv/bin/python bench/bench_ledger.py --proofs-only   # only the proofs at 10M, memory and PostgreSQL
     .venv/bin/python bench/bench_ledger.py --random-ids    # uuid4-like event ids (random index inserts)
 
     # every leaf of a real database against rfc8785 and its outbox event:
@@ -636,49 +641,10 @@ def check_entries() -> None:
 # --------------------------------------------------------------------------- main
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--append-leaves", type=int, default=100_000)
-    ap.add_argument("--batch", type=int, default=1000)
-    ap.add_argument("--proof-leaves", type=int, default=10_000_000)
-    ap.add_argument("--pymerkle-leaves", type=int, default=1_000_000)
-    ap.add_argument("--queries", type=int, default=5000)
-    ap.add_argument("--db-queries", type=int, default=500)
-    ap.add_argument(
-        "--db-proof-queries", type=int, default=2000, help="proofs of each kind from PostgreSQL at --proof-leaves"
-    )
-    ap.add_argument("--pg-url", default="postgresql://127.0.0.1:5432/test")
-    ap.add_argument("--skip-postgres", action="store_true")
-    ap.add_argument("--random-ids", action="store_true", help="uuid4-like event ids instead of sequential ones")
-    ap.add_argument(
-        "--appends-only", action="store_true", help="skip the 10M-leaf proofs and the in-memory pymerkle run"
-    )
-    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    ap.add_argument(
-        "--check-entries", action="store_true", help="check the configured database's leaves (see check_entries)"
-    )
-    ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--child-url", help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.quick:
-        args.db_proof_queries = min(args.db_proof_queries, 500)
-    if args.check_entries:
-        check_entries()
-        return
-    if args.child == "proofs":
-        child_proofs(args.pg_url, args.proof_leaves, args.queries, args.db_queries)
-        return
-    if args.child:
-        child_append(args.child, args.pg_url, args.append_leaves, args.batch, args.queries, args.random_ids)
-        return
-    if args.quick:
-        args.append_leaves, args.proof_leaves, args.pymerkle_leaves, args.queries = 5000, 200_000, 50_000, 500
-
-    results: list[tuple[str, str, str, str]] = []
-    load_before = os.getloadavg()[0]
+def append_section(results: list, args) -> None:
+    """1. Appends on databases, with pymerkle's SQLite bulk append on the same entries."""
     from gongzhi.ledger import merkle
 
-    # 1. Appends on databases, with pymerkle's SQLite bulk append on the same entries.
     db = {}
     db["sqlite"] = run_child("sqlite", args)
     if not args.skip_postgres:
@@ -727,6 +693,54 @@ def main() -> None:
         results.append((f"consistency proof from {name}", f"{r['db_cons_ms']:.3f} ms", "", ""))
         results.append((f"sign checkpoint on {name}", f"{r['sign_ms']:.2f} ms", "", ""))
 
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--append-leaves", type=int, default=100_000)
+    ap.add_argument("--batch", type=int, default=1000)
+    ap.add_argument("--proof-leaves", type=int, default=10_000_000)
+    ap.add_argument("--pymerkle-leaves", type=int, default=1_000_000)
+    ap.add_argument("--queries", type=int, default=5000)
+    ap.add_argument("--db-queries", type=int, default=500)
+    ap.add_argument(
+        "--db-proof-queries", type=int, default=2000, help="proofs of each kind from PostgreSQL at --proof-leaves"
+    )
+    ap.add_argument("--pg-url", default="postgresql://127.0.0.1:5432/test")
+    ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--random-ids", action="store_true", help="uuid4-like event ids instead of sequential ones")
+    ap.add_argument(
+        "--appends-only", action="store_true", help="skip the 10M-leaf proofs and the in-memory pymerkle run"
+    )
+    ap.add_argument(
+        "--proofs-only", action="store_true", help="only the proofs at --proof-leaves (memory and PostgreSQL)"
+    )
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    ap.add_argument(
+        "--check-entries", action="store_true", help="check the configured database's leaves (see check_entries)"
+    )
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--child-url", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.quick:
+        args.db_proof_queries = min(args.db_proof_queries, 500)
+    if args.check_entries:
+        check_entries()
+        return
+    if args.child == "proofs":
+        child_proofs(args.pg_url, args.proof_leaves, args.queries, args.db_queries)
+        return
+    if args.child:
+        child_append(args.child, args.pg_url, args.append_leaves, args.batch, args.queries, args.random_ids)
+        return
+    if args.quick:
+        args.append_leaves, args.proof_leaves, args.pymerkle_leaves, args.queries = 5000, 200_000, 50_000, 500
+
+    results: list[tuple[str, str, str, str]] = []
+    load_before = os.getloadavg()[0]
+
+    if not args.proofs_only:
+        append_section(results, args)
+
     if args.appends_only:
         print_table(results, load_before)
         return
@@ -750,6 +764,10 @@ def main() -> None:
         finally:
             drop()
         add_proof_rows(results, r)
+
+    if args.proofs_only:
+        print_table(results, load_before)
+        return
 
     # 3. pymerkle in memory, with ours at the same size.
     p = args.pymerkle_leaves
