@@ -15,7 +15,7 @@ from gongzhi.core import prune, services
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Forbidden
 from gongzhi.core.events import dispatch_pending, emit, subscribers
-from gongzhi.core.models import Delivery, Event, IdempotencyKey, OutboxCursor
+from gongzhi.core.models import DeliveryBatch, Event, IdempotencyKey, OutboxCursor
 from gongzhi.ledger.models import Leaf
 from gongzhi.ledger.note import Signer
 from gongzhi.ledger.services import keys
@@ -58,17 +58,17 @@ def _settle_cursors():
         OutboxCursor.objects.update_or_create(subscriber=name, defaults={"through_seq": top})
 
 
-def test_delivered_old_events_are_pruned_with_their_deliveries():
+def test_delivered_old_events_are_pruned_with_their_delivery_log():
     _regions(3)
     _private_event()
     dispatch_pending()
     _settle_cursors()
     n = Event.objects.count()
     assert n == 4 and Leaf.objects.count() == 3
-    assert Delivery.objects.count() == n * len(subscribers())
+    assert DeliveryBatch.objects.count() == len(subscribers())  # one batch each
     assert prune.prune_outbox(SYSTEM) == 0  # all younger than 30 days
     assert prune.prune_outbox(SYSTEM, now=LATER) == n
-    assert not Event.objects.exists() and not Delivery.objects.exists()
+    assert not Event.objects.exists() and not DeliveryBatch.objects.exists()
     assert Leaf.objects.count() == 3  # the public record is untouched
 
 
@@ -82,10 +82,6 @@ def test_what_a_subscriber_or_the_ledger_still_needs_is_kept():
     OutboxCursor.objects.filter(subscriber=name).update(through_seq=second.seq - 1)
     assert list(prune.prunable_events(LATER).values_list("seq", flat=True)) == [second.seq - 1]
     _settle_cursors()
-    # a delivery row missing for one subscriber: kept
-    Delivery.objects.filter(event=second, subscriber=name).delete()
-    assert second.seq not in set(prune.prunable_events(LATER).values_list("seq", flat=True))
-    Delivery.objects.create(event=second, subscriber=name)
     # a public event every subscriber has "delivered" but whose leaf is not in the log: kept by the ledger
     Leaf.objects.filter(event_id=second.event_id).delete()
     assert second.seq not in set(prune.prunable_events(LATER).values_list("seq", flat=True))
@@ -98,8 +94,7 @@ def test_what_a_subscriber_or_the_ledger_still_needs_is_kept():
 
 def test_undelivered_events_are_kept():
     _regions(2)
-    _settle_cursors()  # cursors say so, but no delivery rows exist
-    assert prune.prune_outbox(SYSTEM, now=LATER) == 0
+    assert prune.prune_outbox(SYSTEM, now=LATER) == 0  # no cursor has settled past them
 
 
 def test_only_the_platform_prunes(users):

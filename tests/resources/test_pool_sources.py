@@ -11,7 +11,6 @@ from django.db import transaction
 
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.events import dispatch_pending, emit
-from gongzhi.core.models import Delivery
 from gongzhi.org.models import Grid, Unit
 from gongzhi.resources import services as S
 from gongzhi.resources import subscribers as SUB
@@ -25,8 +24,7 @@ def deliver(twice: bool = True) -> None:
     deliver every event again (as after a crash before the delivery was recorded)."""
     dispatch_pending(NAMES)
     if twice:
-        Delivery.objects.filter(subscriber__in=NAMES).delete()
-        dispatch_pending(NAMES)
+        dispatch_pending(NAMES, rescan=True)
 
 
 @pytest.fixture(autouse=True)

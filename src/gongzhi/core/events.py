@@ -2,11 +2,17 @@
 
 Services call :func:`emit` inside their transaction; the event row commits or
 rolls back with the change it describes. After commit a task (Django's Tasks
-API) runs :func:`dispatch_pending`, which hands each event to every subscriber
-that has not yet handled it (one waiting task per process serves many commits). A subscriber's effects and its ``Delivery`` row are
-written in one transaction, so a crash between the two cannot happen; a crash
-before commit means the event is offered again (at least once), and handlers
-must be idempotent by ``event_id``.
+API) runs :func:`dispatch_pending` (one waiting task per queue and process serves
+many commits), which hands each subscriber, in batches, the events it declared
+(types, prefixes, public only) and never the others.
+
+Bookkeeping is per batch, not per event: each subscriber's ``OutboxCursor`` holds its
+frontier (read up to here) and the holes it read past (numbers not yet committed then:
+PostgreSQL commits out of order), and every batch writes the handler's effects, a
+compare-and-set of the cursor and one ``DeliveryBatch`` row in one transaction. So a
+crash between them cannot happen; a crash before commit means the batch is offered
+again (at least once), and handlers must be idempotent by ``event_id``; two
+dispatchers never hand over the same range (the second one's compare-and-set fails).
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Max, Value
+from django.db import connection, transaction
+from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from . import contracts
-from .models import Delivery, Event, OutboxCursor
+from .models import DeliveryBatch, Event, OutboxCursor
 
 log = logging.getLogger("gongzhi.events")
 
@@ -36,11 +42,28 @@ class Subscriber:
     prefixes: tuple[str, ...] = field(default_factory=tuple)
     batch: bool = False  # handler takes a list of events, one call (one transaction) per batch
     queue: str = "dispatch"  # the task queue whose workers deliver to this subscriber
+    public_only: bool = False  # only events bound for the public record
 
-    def wants(self, event_type: str) -> bool:
+    def wants(self, event_type: str, public: bool = True) -> bool:
+        if self.public_only and not public:
+            return False
         if self.types is None and not self.prefixes:
             return True
         return (self.types is not None and event_type in self.types) or event_type.startswith(self.prefixes)
+
+    def where(self) -> Q:
+        """:meth:`wants` as a filter on ``Event``: the database hands over only these."""
+        q = Q()
+        if self.types is not None or self.prefixes:
+            parts = ([Q(type__in=sorted(self.types))] if self.types else []) + [
+                Q(type__startswith=p) for p in self.prefixes
+            ]
+            q = parts[0]
+            for part in parts[1:]:
+                q |= part
+        if self.public_only:
+            q &= Q(public=True)
+        return q
 
 
 _subscribers: dict[str, Subscriber] = {}
@@ -52,15 +75,19 @@ def subscriber(
     prefixes: Iterable[str] = (),
     batch: bool = False,
     queue: str = "dispatch",
+    public_only: bool = False,
 ):
     """Register ``handler(event)`` under ``name`` for the given event types
-    (all when ``types`` and ``prefixes`` are empty); with ``batch=True`` the
-    handler receives a list of events at a time. ``queue`` names the task queue whose workers
-    deliver to it (the ledger has its own, so nothing else ever waits behind it). Register from an
-    ``AppConfig.ready()``."""
+    (all when ``types`` and ``prefixes`` are empty; with ``public_only``, only public events); with
+    ``batch=True`` the handler receives a list of events at a time. The dispatcher never hands a
+    subscriber an event it did not ask for, and keeps no record per event. ``queue`` names the task
+    queue whose workers deliver to it (the ledger has its own, so nothing else ever waits behind it).
+    Register from an ``AppConfig.ready()``."""
 
     def register(fn: Callable):
-        _subscribers[name] = Subscriber(name, fn, frozenset(types) if types else None, tuple(prefixes), batch, queue)
+        _subscribers[name] = Subscriber(
+            name, fn, frozenset(types) if types else None, tuple(prefixes), batch, queue, public_only
+        )
         return fn
 
     return register
@@ -177,7 +204,6 @@ def _dispatch_still_waiting(queue: str) -> bool:
     task_id = _waiting_dispatch.get(queue)
     if task_id is None:
         return False
-    from django.db import connection
     from django_tasks_db.models import DBTaskResult
 
     from .bulksql import cursor
@@ -200,78 +226,235 @@ def _cursors(names: list[str]) -> dict[str, OutboxCursor]:
     return found
 
 
-def _undelivered(name: str, after: int, upto: int | None = None):
-    qs = Event.objects.filter(seq__gt=after)
-    if upto is not None:
-        qs = qs.filter(seq__lte=upto)
-    return qs.exclude(deliveries__subscriber=name).order_by("seq")
+# ------------------------------------------------------------------ ranges of outbox numbers
 
 
-def _advance(cur: OutboxCursor, now) -> None:
-    """Move the subscriber's cursor as far as is safe: up to the horizon noted at least
-    ``OUTBOX_SETTLE`` ago, but not past an event it has not handled (a failing handler holds it
-    there); then note a new horizon. Two dispatchers may do this at once: the cursor only moves on."""
+def _ranges(seqs: Iterable[int]) -> list[list[int]]:
+    """Sorted numbers as inclusive ``[a, b]`` runs: [1, 2, 3, 7] -> [[1, 3], [7, 7]]."""
+    out: list[list[int]] = []
+    for n in sorted(seqs):
+        if out and n == out[-1][1] + 1:
+            out[-1][1] = n
+        else:
+            out.append([n, n])
+    return out
+
+
+def _gaps(lo: int, hi: int, seen: list[int]) -> list[list[int]]:
+    """The runs of numbers in ``lo``..``hi`` that are not in the sorted list ``seen``."""
+    out, expect = [], lo
+    for n in seen:
+        if n > expect:
+            out.append([expect, n - 1])
+        expect = n + 1
+    if expect <= hi:
+        out.append([expect, hi])
+    return out
+
+
+def _numbers(runs: list[list[int]]) -> list[int]:
+    return [n for a, b in runs for n in range(a, b + 1)]
+
+
+def _in_runs(runs: list[list[int]]) -> Q:
+    q = Q(pk__in=[])
+    for a, b in runs:
+        q |= Q(seq=a) if a == b else Q(seq__gte=a, seq__lte=b)
+    return q
+
+
+# ------------------------------------------------------------------ delivery
+
+
+class _Conflict(Exception):
+    """Another dispatcher delivered to this subscriber since its cursor was read."""
+
+
+def _take(sub: Subscriber, cur: OutboxCursor, *, upto: int, seen: list[int], wanted: list[Event], fills=()) -> None:
+    """Hand ``wanted`` to the subscriber and move its cursor, in one transaction: read ahead to ``upto``
+    (``seen`` = the numbers found committed after the frontier), or, with ``fills``, handle numbers that
+    were holes. One compare-and-set of the cursor (its version) and one ``DeliveryBatch`` row per call."""
+    holes = [list(r) for r in cur.holes or []]
+    if fills:
+        filled = set(fills)
+        holes = _ranges(n for n in _numbers(holes) if n not in filled)
+        first, last, frontier = min(filled), max(filled), cur.frontier_seq
+        skipped = _gaps(first, last, sorted(filled))
+    else:
+        first, last, frontier = cur.frontier_seq + 1, upto, upto
+        skipped = _gaps(first, last, seen)
+        holes += skipped
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            # Held by another dispatcher's batch: do not wait for it, leave this subscriber to it.
+            if not list(OutboxCursor.objects.select_for_update(skip_locked=True).filter(pk=sub.name).values("pk")):
+                raise _Conflict
+        moved = OutboxCursor.objects.filter(subscriber=sub.name, version=cur.version).update(
+            frontier_seq=frontier, holes=holes, version=F("version") + 1
+        )
+        if not moved:
+            raise _Conflict
+        if wanted:
+            if sub.batch:
+                sub.handler(wanted)
+            else:
+                for event in wanted:
+                    sub.handler(event)
+        DeliveryBatch.objects.create(
+            subscriber=sub.name,
+            first_seq=first,
+            last_seq=last,
+            skipped=skipped,
+            handled=len(wanted),
+            delivered_at=timezone.now(),
+        )
+    cur.frontier_seq, cur.holes, cur.version = frontier, holes, cur.version + 1
+
+
+def _take_or_split(sub, cur, *, upto, seen, wanted, fills=()) -> tuple[int, bool]:
+    """:func:`_take`; when the handler fails on a batch of several events, one event at a time, in order,
+    stopping at the one that fails (it is offered again next time; nothing after it is delivered).
+    Returns (events handed over, whether all went); raises ``_Conflict``."""
+    try:
+        _take(sub, cur, upto=upto, seen=seen, wanted=wanted, fills=fills)
+        return len(wanted), True
+    except _Conflict:
+        raise
+    except Exception:
+        if len(wanted) <= 1:
+            log.exception("subscriber %s failed on %s", sub.name, wanted[0] if wanted else f"#{upto}")
+            return 0, False
+    done = 0
+    for event in wanted:
+        try:
+            if fills:
+                _take(sub, cur, upto=upto, seen=seen, wanted=[event], fills=[event.seq])
+            else:
+                _take(sub, cur, upto=event.seq, seen=[n for n in seen if n <= event.seq], wanted=[event])
+        except _Conflict:
+            raise
+        except Exception:
+            log.exception("subscriber %s failed on %s", sub.name, event)
+            return done, False
+        done += 1
+    if not fills:  # the unwanted tail of the batch
+        _take(sub, cur, upto=upto, seen=[n for n in seen if n > cur.frontier_seq], wanted=[])
+    return done, True
+
+
+def _fill_holes(sub: Subscriber, cur: OutboxCursor) -> tuple[int, bool]:
+    """Events that committed after their number was read past (a late commit): hand over the wanted
+    ones, forget the rest. Returns (events handed over, whether all went)."""
+    if not cur.holes:
+        return 0, True
+    visible: list[int] = []
+    numbers = _numbers(cur.holes)
+    for k in range(0, len(numbers), 1000):
+        visible += Event.objects.filter(seq__in=numbers[k : k + 1000]).values_list("seq", flat=True)
+    if not visible:
+        return 0, True
+    wanted = list(Event.objects.filter(sub.where(), seq__in=visible).order_by("seq"))
+    return _take_or_split(sub, cur, upto=cur.frontier_seq, seen=[], wanted=wanted, fills=sorted(visible))
+
+
+def undelivered(name: str):
+    """The events subscriber ``name`` wants and has not been handed yet (the backlog figures)."""
+    sub = _subscribers[name]
+    cur = OutboxCursor.objects.filter(subscriber=name).values("frontier_seq", "holes").first() or {}
+    pending = Q(seq__gt=cur.get("frontier_seq") or 0) | _in_runs(cur.get("holes") or [])
+    return Event.objects.filter(pending).filter(sub.where())
+
+
+def _advance(sub: Subscriber, cur: OutboxCursor, now) -> None:
+    """Move the subscriber's settled mark (``through_seq``) as far as is safe: up to the horizon noted at
+    least ``OUTBOX_SETTLE`` ago and not past its frontier, nor past a wanted event it has not handled (a
+    failing handler holds it there); holes at or below the mark are forgotten (their transactions rolled
+    back). Then note a new horizon. Compare-and-set: a concurrent delivery wins, and the next call moves it."""
     settle = dt.timedelta(seconds=settings.GONGZHI_OUTBOX_SETTLE_SECONDS)
     if cur.horizon_at is not None and now - cur.horizon_at < settle:
         return
-    through = cur.through_seq
+    through, holes = cur.through_seq, cur.holes or []
     if cur.horizon_at is not None:
-        first = _undelivered(cur.subscriber, cur.through_seq, cur.horizon_seq).values_list("seq", flat=True).first()
-        through = cur.horizon_seq if first is None else first - 1
-    OutboxCursor.objects.filter(pk=cur.pk).update(
+        through = max(through, min(cur.horizon_seq or 0, cur.frontier_seq))
+        low = [r for r in holes if r[0] <= through]
+        stuck = Event.objects.filter(_in_runs(low)).filter(sub.where()).values_list("seq", flat=True).first()
+        if stuck is not None:
+            through = max(cur.through_seq, min(through, stuck - 1))
+        holes = _ranges(n for n in _numbers(holes) if n > through)
+    OutboxCursor.objects.filter(subscriber=sub.name, version=cur.version).update(
         through_seq=Greatest("through_seq", Value(through)),
+        holes=holes,
         horizon_at=now,
         horizon_seq=Event.objects.aggregate(m=Max("seq"))["m"] or 0,
     )
 
 
+def _rescan(sub: Subscriber, batch: int) -> int:
+    """Offer every wanted event again from the first one (a repair: handlers are idempotent by event id).
+    The cursor is left as it is."""
+    done, after = 0, 0
+    while True:
+        wanted = list(Event.objects.filter(sub.where(), seq__gt=after).order_by("seq")[:batch])
+        if not wanted:
+            return done
+        with transaction.atomic():
+            if sub.batch:
+                sub.handler(wanted)
+            else:
+                for event in wanted:
+                    sub.handler(event)
+        done += len(wanted)
+        after = wanted[-1].seq
+
+
+def _next_batch(sub: Subscriber, cur: OutboxCursor, batch: int) -> tuple[int, bool, bool]:
+    """One batch for ``sub`` from its frontier: (events handed over, whether all went, whether the batch
+    was full, so more may follow)."""
+    seen = list(Event.objects.filter(seq__gt=cur.frontier_seq).order_by("seq").values_list("seq", flat=True)[:batch])
+    if not seen:
+        return 0, True, False
+    wanted = list(Event.objects.filter(sub.where(), seq__gte=seen[0], seq__lte=seen[-1]).order_by("seq"))
+    handed, ok = _take_or_split(sub, cur, upto=seen[-1], seen=seen, wanted=wanted)
+    return handed, ok, len(seen) == batch
+
+
 def dispatch_pending(
     names: Iterable[str] | None = None, batch: int = 500, *, rescan: bool = False, now: dt.datetime | None = None
 ) -> int:
-    """Deliver undelivered events to subscribers, oldest first, each from its cursor on (from the
-    first event with ``rescan``). Returns the number of (event, subscriber) deliveries made."""
+    """Deliver the outbox to subscribers: for each, the late commits it read past, then ``batch``
+    numbers at a time from its frontier on, one batch per subscriber in turn (round robin, so a busy
+    subscriber does not keep the others waiting), until none has more. Events a subscriber does not
+    want are passed over without a handler call or a row; each batch is one transaction (handler
+    effects, the cursor, one ``DeliveryBatch`` row). A subscriber another dispatcher is delivering to
+    is left to it. With ``rescan``, every wanted event is offered again from the first.
+    Returns the number of events handed to handlers."""
     chosen = [s for n, s in _subscribers.items() if names is None or n in set(names)]
+    if rescan:
+        return sum(_rescan(sub, batch) for sub in chosen)
     cursors = _cursors([s.name for s in chosen])
     delivered = 0
+    active = []
     for sub in chosen:
-        after = 0 if rescan else cursors[sub.name].through_seq
-        while True:
-            pending = list(_undelivered(sub.name, after)[:batch])
-            if not pending:
-                break
-            if sub.batch:
-                try:
-                    with transaction.atomic():
-                        wanted = [e for e in pending if sub.wants(e.type)]
-                        if wanted:
-                            sub.handler(wanted)
-                        Delivery.objects.bulk_create([Delivery(subscriber=sub.name, event=e) for e in pending])
-                    delivered += len(pending)
-                    if len(pending) < batch:
-                        break
-                    continue
-                except IntegrityError:
-                    pass  # a concurrent dispatcher took some of them: fall back to one at a time
-                except Exception:
-                    log.exception("subscriber %s failed on a batch from %s", sub.name, pending[0])
-                    break
-            failed = False
-            for event in pending:
-                try:
-                    with transaction.atomic():
-                        if sub.wants(event.type):
-                            sub.handler([event] if sub.batch else event)
-                        Delivery.objects.create(subscriber=sub.name, event=event)
-                    delivered += 1
-                except IntegrityError:
-                    # Another dispatcher delivered it concurrently: fine, it is idempotent.
-                    continue
-                except Exception:
-                    # Keep order: stop this subscriber here; the event is offered again next time.
-                    log.exception("subscriber %s failed on %s", sub.name, event)
-                    failed = True
-                    break
-            if failed or len(pending) < batch:
-                break
-        _advance(cursors[sub.name], now or timezone.now())
+        try:
+            handed, ok = _fill_holes(sub, cursors[sub.name])
+            delivered += handed
+            if ok:
+                active.append(sub)
+        except _Conflict:  # another dispatcher is delivering to this subscriber: it goes on from there
+            pass
+    while active:
+        still = []
+        for sub in active:
+            try:
+                handed, ok, more = _next_batch(sub, cursors[sub.name], batch)
+                delivered += handed
+                if ok and more:
+                    still.append(sub)
+            except _Conflict:
+                pass
+        active = still
+    for sub in chosen:
+        cur = OutboxCursor.objects.filter(pk=sub.name).first()
+        if cur is not None:
+            _advance(sub, cur, now or timezone.now())
     return delivered

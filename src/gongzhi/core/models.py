@@ -139,16 +139,28 @@ class Event(models.Model):
         return f"#{self.seq} {self.type} {self.aggregate_type}:{self.aggregate_id}"
 
 
-class Delivery(models.Model):
-    """That subscriber ``subscriber`` has handled event ``event`` (written in
-    the same transaction as the handler's own effects)."""
+class DeliveryBatch(models.Model):
+    """One call of a subscriber's handler: the outbox range ``first_seq``..``last_seq`` it covered, written
+    in the same transaction as the handler's effects (the bookkeeping is one row per batch, however many
+    events the batch held and whether the subscriber wanted them). ``skipped`` lists, as ``[a, b]`` ranges,
+    the numbers in the range this batch did not cover (not committed when it read the outbox, or outside
+    a late-commit fill); ``handled`` counts the events handed to the handler. Read by the lag figures and
+    the benchmarks; pruned with the outbox."""
 
     subscriber = models.CharField(max_length=40)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    delivered_at = models.DateTimeField(auto_now_add=True)
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    skipped = models.JSONField(default=list, blank=True)
+    handled = models.IntegerField(default=0)
+    delivered_at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["subscriber", "event"], name="core_uniq_delivery")]
+        indexes = [models.Index(fields=["subscriber", "last_seq"], name="core_batch_sub_last")]
+        verbose_name = _("投递批次")
+        verbose_name_plural = _("投递批次")
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} #{self.first_seq}–#{self.last_seq} ({self.handled})"
 
 
 class OutboxCursor(models.Model):
@@ -163,6 +175,13 @@ class OutboxCursor(models.Model):
 
     subscriber = models.CharField(max_length=40, primary_key=True)
     through_seq = models.BigIntegerField(default=0)
+    # Read up to here: every seq <= frontier_seq is handled, unwanted, or listed in ``holes`` (ranges
+    # [a, b] of numbers not committed when the range was read; a late commit is handled from there).
+    frontier_seq = models.BigIntegerField(default=0)
+    holes = models.JSONField(default=list, blank=True)
+    # Bumped by every delivery: a dispatcher that read an older version writes nothing (compare-and-set),
+    # so two dispatchers never deliver the same range twice.
+    version = models.BigIntegerField(default=0)
     horizon_seq = models.BigIntegerField(null=True, blank=True)
     horizon_at = models.DateTimeField(null=True, blank=True)
 

@@ -1,12 +1,12 @@
 """Pruning what has served its purpose: delivered outbox events and expired idempotency keys.
 
-The outbox (``core.Event`` and its ``Delivery`` rows) grows by every change on the platform; once
+The outbox (``core.Event`` and its ``DeliveryBatch`` rows) grows by every change on the platform; once
 every subscriber has handled an event and whatever else keeps it has it, the row is only weight. An
 event is pruned only when all of these hold:
 
 * it is older than ``GONGZHI_OUTBOX_KEEP_DAYS`` (30);
-* every registered subscriber's cursor (``OutboxCursor.through_seq``) is past it, and every registered
-  subscriber has its ``Delivery`` row (a new subscriber, with no cursor yet, holds everything back);
+* every registered subscriber's settled mark (``OutboxCursor.through_seq``: everything at or below it
+  is handled, or was not wanted) is past it (a new subscriber, with no cursor yet, holds everything back);
 * every *holder* lets it go: an app that keeps events in its own form registers a filter with
   :func:`register_holder` (the ledger: public events only once their leaf is in the log);
 * its transaction has settled (the cursor rule already guarantees it).
@@ -28,13 +28,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
 from .actors import is_system
 from .errors import Forbidden
-from .models import Delivery, Event, IdempotencyKey, OutboxCursor
+from .models import DeliveryBatch, Event, IdempotencyKey, OutboxCursor
 
 log = logging.getLogger("gongzhi.prune")
 
@@ -81,8 +81,6 @@ def prunable_events(now: dt.datetime | None = None, keep_days: int | None = None
     floor = min(cursors.values())
     cutoff = now - dt.timedelta(days=keep_days or outbox_keep_days())
     qs = Event.objects.filter(seq__lte=floor, occurred_at__lt=cutoff)
-    for name in names:  # one index probe each (core_uniq_delivery), so a batch stops early on a big outbox
-        qs = qs.filter(Exists(Delivery.objects.filter(subscriber=name, event=OuterRef("pk"))))
     for releases in _holders.values():
         qs = releases(qs)
     return qs
@@ -92,15 +90,17 @@ def _delete_events(seqs: list[int]) -> int:
     qn = connection.ops.quote_name
     marks = ", ".join(["%s"] * len(seqs))
     with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {qn(Delivery._meta.db_table)} WHERE {qn('event_id')} IN ({marks})", seqs)
         cur.execute(f"DELETE FROM {qn(Event._meta.db_table)} WHERE {qn('seq')} IN ({marks})", seqs)
-        return cur.rowcount
+        deleted = cur.rowcount
+        # The delivery log of the ranges pruned (a log only: the cursors say what is delivered).
+        cur.execute(f"DELETE FROM {qn(DeliveryBatch._meta.db_table)} WHERE {qn('last_seq')} <= %s", [max(seqs)])
+        return deleted
 
 
 def prune_outbox(
     actor: object, *, now: dt.datetime | None = None, keep_days: int | None = None, batch: int = BATCH
 ) -> int:
-    """Delete delivered outbox events (and their delivery rows) that nothing needs any more; returns how
+    """Delete delivered outbox events (and the delivery log of their ranges) that nothing needs any more; returns how
     many events were deleted."""
     _require_system(actor, "清理已投递的事件")
     total = 0

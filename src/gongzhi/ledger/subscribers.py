@@ -14,7 +14,8 @@ def handle_event(events) -> None:
     """Append a batch of public events as leaves and sign the new tree head once.
 
     Runs inside the dispatcher's transaction, so the leaves, the checkpoint and the
-    delivery records commit together.  Re-delivery finds the event ids and does nothing.
+    delivery bookkeeping commit together.  Re-delivery finds the event ids and does nothing.
+    Only public events are handed over (``public_only``); the filter here is a second guard.
     """
     public = [e for e in events if getattr(e, "public", True)]
     if not public:
@@ -24,7 +25,7 @@ def handle_event(events) -> None:
     append_events(public, sign=True)
 
 
-subscriber(SUBSCRIBER_NAME, batch=True, queue="ledger")(handle_event)
+subscriber(SUBSCRIBER_NAME, batch=True, queue="ledger", public_only=True)(handle_event)
 
 
 def releases(events: QuerySet) -> QuerySet:

@@ -97,13 +97,12 @@ def queues(now: dt.datetime) -> dict:
 
 def ledger_backlog(now: dt.datetime | None = None) -> dict:
     """Public events the ledger has not yet appended: how many, and how old the oldest is."""
-    from gongzhi.core.models import Event, OutboxCursor
+    from gongzhi.core.events import undelivered
     from gongzhi.ledger.subscribers import SUBSCRIBER_NAME
 
     now = now or timezone.now()
     max_age = _seconds("GONGZHI_READY_LEDGER_MAX_AGE", 300)
-    through = OutboxCursor.objects.filter(subscriber=SUBSCRIBER_NAME).values_list("through_seq", flat=True).first()
-    waiting = Event.objects.filter(public=True, seq__gt=through or 0).exclude(deliveries__subscriber=SUBSCRIBER_NAME)
+    waiting = undelivered(SUBSCRIBER_NAME)
     figures = waiting.aggregate(count=Count("seq"), oldest=Min("occurred_at"))
     count, oldest = figures["count"], figures["oldest"]
     age = round(max(0.0, (now - oldest).total_seconds()), 1) if oldest else None

@@ -122,7 +122,12 @@ class PoolNeed(models.Model):
 
     class Meta:
         ordering = ["priority", "-id"]
-        indexes = [models.Index(fields=["status", "priority"])]
+        indexes = [
+            models.Index(fields=["status", "priority"]),
+            # need_from(): a need fed by another module is looked up by its source reference on every
+            # delivery of the event that raises or cancels it.
+            models.Index(fields=["source", "source_ref"], name="res_need_source_ref"),
+        ]
         verbose_name = _("需求")
         verbose_name_plural = _("需求")
 

@@ -8,8 +8,8 @@
 * ``cases.bypass.started`` — an emergency bypass (紧急先行处置) raises one need with priority 应急.
 * Incidents (issue 9) call :func:`gongzhi.resources.services.raise_emergency_need` directly.
 
-Delivery is at least once: the dispatcher records a delivery per event id in the handler's
-transaction, and every need carries a ``source_ref`` (``alliance-item:<id>``, ``request:<number>``,
+Delivery is at least once, in batches (one transaction per batch, with the dispatcher's bookkeeping),
+and every need carries a ``source_ref`` (``alliance-item:<id>``, ``request:<number>``,
 ``bypass:<id>``), so a repeated event finds its need and changes nothing. A handler never raises
 for bad data (that would stall the subscriber): it logs and skips.
 """
@@ -148,9 +148,10 @@ def needs_from_alliance_lists(event) -> int:
     return made
 
 
-@subscriber(ALLIANCE_SUBSCRIBER, types={"alliances.lists.agreed"})
-def on_alliance_event(event) -> None:
-    needs_from_alliance_lists(event)
+@subscriber(ALLIANCE_SUBSCRIBER, types={"alliances.lists.agreed"}, batch=True)
+def on_alliance_events(batch) -> None:
+    for event in batch:
+        needs_from_alliance_lists(event)
 
 
 # ------------------------------------------------------------------------- requests and bypasses
@@ -254,7 +255,11 @@ def need_for_bypass(event) -> PoolNeed | None:
     )
 
 
-@subscriber(CASES_SUBSCRIBER, types={"cases.bypass.started"}, prefixes=("cases.request.",))
+# Only the request steps that raise or cancel a need (dispatch, the endings) and the bypass: the other
+# request events (about ten per request) are never handed to this subscriber.
+CASES_EVENT_TYPES = {"cases.bypass.started", "cases.request.dispatch"} | {f"cases.request.{a}" for a in ENDING_ACTIONS}
+
+
 def on_cases_event(event) -> None:
     if event.type == "cases.bypass.started":
         need_for_bypass(event)
@@ -264,3 +269,10 @@ def on_cases_event(event) -> None:
         need_for_request(event)
     elif action in ENDING_ACTIONS:
         cancel_request_need(event)
+
+
+@subscriber(CASES_SUBSCRIBER, types=CASES_EVENT_TYPES, batch=True)
+def on_cases_events(batch) -> None:
+    """A batch in one transaction (the dispatcher's), in outbox order."""
+    for event in batch:
+        on_cases_event(event)
