@@ -17,12 +17,13 @@
 HTTP mode (issue 24, item 3), ``--http``: the dashboards as users load them. gunicorn (``--workers`` ×
 ``--threads``, gthread) on loopback against the scratch database, ``wrk`` with ``--clients`` (8)
 connections, one session per connection (the superuser's), for ``--seconds`` each: the city, district and
-street centre pages and figures API over the default 30 days, and the figures API and page over the
-whole history (where a long range pays for its length on the day tables). Every scenario runs twice in
-the same run: ``grains`` (years, months and ragged days; the default read path) and ``days`` (the day
-tables only: the read path before the grains, ``queries.READ_PATH = "days"`` via
-bench/bench_command_wsgi.py). Prints requests/s and p50/p95/p99 (wrk's, from all requests) per
-scenario and the ratio.
+street centre pages and figures API over the default 30 days, and the figures API over the
+whole history (where a long range pays for its length on the day tables). Every scenario runs in the
+same run in three configurations: ``grains, cache`` (as deployed: years, months and ragged days, the
+rollup figures cached under the rollups' state), ``grains`` (no cache) and ``days`` (no cache, the day
+tables only: the read path before the grains, ``queries.READ_PATH = "days"``), each in its own gunicorn
+started through bench/bench_command_wsgi.py. Prints requests/s and p50/p95/p99 (wrk's, from all
+requests) per scenario and configuration, and the p95 ratio of ``days`` to it.
 
 ``--facts-only``: for sizes where generating requests *and* transitions does not fit (50 M), the facts
 (``command_requestfact``, one row per request: what the rollups are grouped from) are generated
@@ -292,7 +293,7 @@ end
 request = function() return wrk.format("GET", "%(path)s") end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%.0f %%.0f %%.0f %%.0f\n", summary.requests, summary.duration,
+  io.write(string.format("RESULT %%d %%d %%d %%d %%.0f %%.0f %%.0f %%.0f\\n", summary.requests, summary.duration,
     e.status, e.connect + e.read + e.write + e.timeout, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), latency.max))
 end
@@ -344,9 +345,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict, read_path: str, workers: int, threads: int, var: str):
+def start_gunicorn(env: dict, read_path: str, cached: bool, workers: int, threads: int, var: str):
     port = free_port()
-    log = open(Path(var) / f"gunicorn-{read_path}.log", "w")
+    log = open(Path(var) / f"gunicorn-{read_path}-{int(cached)}.log", "w")
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "gunicorn"),
@@ -364,7 +365,12 @@ def start_gunicorn(env: dict, read_path: str, workers: int, threads: int, var: s
             "--timeout",
             "180",
         ],
-        env={**env, "GONGZHI_BENCH_READ_PATH": read_path, "GONGZHI_HTTPS": "off"},
+        env={
+            **env,
+            "GONGZHI_BENCH_READ_PATH": read_path,
+            "GONGZHI_BENCH_FIGURES_CACHE": "1" if cached else "0",
+            "GONGZHI_HTTPS": "off",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
@@ -386,8 +392,11 @@ def wait_http(port: int, proc, seconds: float = 240) -> None:
             time.sleep(0.3)
 
 
+CONFIGS = (("grains", True), ("grains", False), ("days", False))
+
+
 def http_load(args, env: dict, var: str, pr, regions: dict, cookies: list[str], first, last) -> list[dict]:
-    """Every scenario × both read paths; returns one row per (scenario, path)."""
+    """Every scenario × every configuration (read path, figures cache); one row per pair."""
     whole = f"start={first.isoformat()}&end={last.isoformat()}"
     scenarios = []
     for level, region in regions.items():
@@ -395,18 +404,20 @@ def http_load(args, env: dict, var: str, pr, regions: dict, cookies: list[str], 
             (f"{level} page, 30 days", f"/command/{region.code}/"),
             (f"{level} figures API, 30 days", f"/api/v1/command/{region.code}/figures"),
             (f"{level} figures API, whole history", f"/api/v1/command/{region.code}/figures?{whole}"),
-            (f"{level} page, whole history", f"/command/{region.code}/?{whole}"),
         ]
     rows = []
-    task = pr.add_task(f"HTTP: {len(scenarios)} scenarios × 2 read paths × {args.seconds} s", total=2 * len(scenarios))
-    for read_path in ("grains", "days"):
-        proc, port = start_gunicorn(env, read_path, args.workers, args.threads, var)
+    task = pr.add_task(
+        f"HTTP: {len(scenarios)} scenarios × {len(CONFIGS)} configurations × {args.seconds} s",
+        total=len(CONFIGS) * len(scenarios),
+    )
+    for read_path, cached in CONFIGS:
+        proc, port = start_gunicorn(env, read_path, cached, args.workers, args.threads, var)
         try:
             wait_http(port, proc)
             for label, path in scenarios:
                 wrk(port, path, cookies, args.clients, 2, var)  # warm every worker and connection
                 r = wrk(port, path, cookies, args.clients, args.seconds, var)
-                rows.append({"scenario": label, "path": read_path, **r})
+                rows.append({"scenario": label, "config": f"{read_path}{', cache' if cached else ''}", **r})
                 pr.advance(task)
         finally:
             proc.terminate()
@@ -593,15 +604,16 @@ def main() -> None:
             for k, v in figures.items():
                 print(f"  {k}: {v}")
             print(
-                f"  {'scenario':36} {'read path':9} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'non-2xx':>7}  p95 days/grains"
+                f"  {'scenario':36} {'configuration':14} {'req/s':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>6}"
+                "  p95 of days / this"
             )
-            by = {(r["scenario"], r["path"]): r for r in rows}
+            by = {(r["scenario"], r["config"]): r for r in rows}
             for r in rows:
                 other = by.get((r["scenario"], "days"))
-                ratio = f"{other['p95'] / r['p95']:.2f}×" if r["path"] == "grains" and other and r["p95"] else ""
+                ratio = f"{other['p95'] / r['p95']:.2f}×" if other and r["config"] != "days" and r["p95"] else ""
                 print(
-                    f"  {r['scenario']:36} {r['path']:9} {r['rps']:7.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
-                    f"{r['p99']:6.0f}ms {r['non2xx'] + r['socket_errors']:7d}  {ratio}"
+                    f"  {r['scenario']:36} {r['config']:14} {r['rps']:7.1f} {r['p50']:6.0f}ms {r['p95']:6.0f}ms "
+                    f"{r['p99']:6.0f}ms {r['non2xx'] + r['socket_errors']:6d}  {ratio}"
                 )
             print("  goal: p95 < 100 ms at 50 M requests with 8 clients")
             return
