@@ -125,8 +125,9 @@ def realistic_votes(n_participants=50_000, n_statements=300, sizes=(0.5, 0.3, 0.
 
     * *consensus* (20 %): 0.75–0.95 in every group, pass probability at most 0.12;
     * *divisive* (30 %): each group agrees (0.85–0.97) or disagrees (0.05–0.25), never all alike;
-      every third one is a *decoy*: every group agrees but the smallest (80 % of participants
-      agree, often more than on a consensus statement, so a plain majority count picks it);
+      every third one is a *decoy*: every group agrees but the smallest (80 % of the
+      participants), as widely as on some consensus statements, so a plain majority count over
+      everyone ranks some decoys among the consensus;
     * *background* (50 %): one value 0.40–0.60 for every group (split within each group).
 
     So by the true group-informed consensus Π_g P(agree | g) (passes count as not agreeing, as in
