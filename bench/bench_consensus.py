@@ -23,6 +23,7 @@ Goal for ours on the 8k × 8k synthetic set: ≤ 2.5 s and ≤ 1 GB peak.
     .venv/bin/python bench/bench_consensus.py --only synthetic
     .venv/bin/python bench/bench_consensus.py --only real
     .venv/bin/python bench/bench_consensus.py --no-red-dwarf  # ours only
+    .venv/bin/python bench/bench_consensus.py --only realistic --seed 7  # another draw of the plant
 """
 
 from __future__ import annotations
@@ -186,20 +187,20 @@ def realistic_votes(n_participants=50_000, n_statements=300, sizes=(0.5, 0.3, 0.
     return participant, statement, vote, timestamp, [], plant
 
 
-def load(dataset: str):
+def load(dataset: str, seed: int = 2026):
     if dataset == SYNTHETIC:
         return synthetic_votes()
     if dataset == REALISTIC:
-        return realistic_votes()[:5]
+        return realistic_votes(seed=seed)[:5]
     from gongzhi.consult.polis_io import read_export
 
     conv = read_export(POLIS_DATA / dataset)
     return (conv.votes_participant, conv.votes_statement, conv.votes_value, conv.votes_timestamp, conv.moderated_out)
 
 
-def worker(side: str, dataset: str, repeat: int) -> None:
+def worker(side: str, dataset: str, repeat: int, seed: int = 2026) -> None:
     """Child process: load, import, then time the analysis; print one JSON line with the results."""
-    p, s, v, t, mod_out = load(dataset)
+    p, s, v, t, mod_out = load(dataset, seed)
     times, cpu = [], []
     if side == "ours":
         from gongzhi.consult import math as cm  # imports NumPy/SciPy/scikit-learn before the clock
@@ -254,9 +255,20 @@ def worker(side: str, dataset: str, repeat: int) -> None:
     print(json.dumps(out), flush=True)
 
 
-def run_child_measured(side: str, dataset: str, repeat: int) -> dict:
+def run_child_measured(side: str, dataset: str, repeat: int, seed: int = 2026) -> dict:
     """Run the worker and read its own peak RSS (ru_maxrss, KiB on Linux) from os.wait4."""
-    cmd = [sys.executable, __file__, "--worker", side, "--dataset", dataset, "--repeat", str(repeat)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        side,
+        "--dataset",
+        dataset,
+        "--repeat",
+        str(repeat),
+        "--seed",
+        str(seed),
+    ]
     out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench_consensus_{os.getpid()}.out"
     with out_path.open("w") as out, open(os.devnull, "w") as devnull:
         proc = subprocess.Popen(cmd, stdout=out, stderr=devnull)
@@ -404,9 +416,10 @@ def main(argv=None) -> None:
         help="only the 8k × 8k synthetic set, the realistic 50k × 300 set, or the real conversations",
     )
     ap.add_argument("--no-red-dwarf", action="store_true", help="skip the red-dwarf side")
+    ap.add_argument("--seed", type=int, default=2026, help="seed of the realistic set and its plant (default 2026)")
     args = ap.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.dataset, args.repeat)
+        worker(args.worker, args.dataset, args.repeat, args.seed)
         return
 
     from rich.console import Console
@@ -430,7 +443,7 @@ def main(argv=None) -> None:
             for side in sides:
                 progress.update(task, description=f"{side} · {dataset}")
                 repeat = 1 if (side == "red-dwarf" and dataset in (SYNTHETIC, REALISTIC)) else args.repeat
-                results[(dataset, side)] = run_child_measured(side, dataset, repeat)
+                results[(dataset, side)] = run_child_measured(side, dataset, repeat, args.seed)
                 progress.advance(task)
 
     table = Table(title="Consensus math: gongzhi.consult.math vs red-dwarf (same votes, same run)")
@@ -465,7 +478,7 @@ def main(argv=None) -> None:
     console.print(table)
 
     if REALISTIC in datasets:
-        votes = realistic_votes()
+        votes = realistic_votes(seed=args.seed)
         plant = votes[5]
         shape = plant["shape"]
         import numpy as np
