@@ -109,3 +109,31 @@ def test_system_page_says_how_far_the_read_replica_trails_when_one_is_configured
     assert 'id="replica"' not in client.get("/ops/system/").content.decode()
     settings.DATABASE_ROUTERS = ["gongzhi.core.replica.ReplicaRouter"]
     assert 'id="replica"' in client.get("/ops/system/").content.decode()
+
+
+def test_system_page_shows_each_subscribers_backlog_and_lag(client, users, world, settings):
+    """Per subscriber: what it wants and has not been handed (a request's events wait for the rollups and
+    the ledger, not for the pool, which wants only dispatches and endings), then, once dispatched, the
+    batches of the last five minutes and their lag."""
+    from gongzhi.cases import services as cases
+    from gongzhi.core.actors import SYSTEM
+    from gongzhi.core.events import dispatch_pending
+    from gongzhi.org.models import Grid
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": settings.TASK_QUEUES}
+    }
+    dispatch_pending()
+    g = Grid.objects.filter(region=world.comm_a).order_by("code").first()
+    cases.submit(SYSTEM, description="路灯不亮", category="02003", lon=g.centroid_lon, lat=g.centroid_lat)
+    subs = {s["name"]: s for s in system.snapshot()["subscribers"]}
+    assert subs["ledger"]["queue"] == "ledger" and subs["command.rollups"]["queue"] == "dispatch"
+    assert subs["command.rollups"]["backlog"] >= 1 and subs["ledger"]["backlog"] >= 1
+    assert subs["resources.pool_from_alliances"]["backlog"] == 0  # not its kind of event
+    dispatch_pending()
+    subs = {s["name"]: s for s in system.snapshot()["subscribers"]}
+    assert subs["command.rollups"]["backlog"] == 0 and subs["command.rollups"]["handled"] >= 1
+    assert subs["command.rollups"]["lag_p95_s"] is not None and subs["command.rollups"]["lag_p95_s"] >= 0
+    client.force_login(users["district_admin"])
+    html = client.get("/ops/system/").content.decode()
+    assert 'id="subscribers"' in html and "command.rollups" in html

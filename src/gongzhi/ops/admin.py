@@ -4,7 +4,7 @@ security audit log). They live here, above ``org``, because they are scoped by o
 
 from django.contrib import admin
 
-from gongzhi.core.models import ApiToken, Event, OutboxCursor, Region, ScheduledJob, SecurityLog
+from gongzhi.core.models import ApiToken, DeliveryBatch, Event, OutboxCursor, Region, ScheduledJob, SecurityLog
 from gongzhi.org import permissions as perm
 from gongzhi.org.admin import ScopedAdmin
 from gongzhi.org.admin_base import PersonalDataAdmin, ReadOnlyAdmin
@@ -53,7 +53,19 @@ class ScheduledJobAdmin(ReadOnlyAdmin):
 class OutboxCursorAdmin(ReadOnlyAdmin):
     """How far each subscriber has read the outbox (``events.dispatch_pending`` moves it)."""
 
-    list_display = ("subscriber", "through_seq", "horizon_seq", "horizon_at")
+    list_display = ("subscriber", "frontier_seq", "through_seq", "horizon_seq", "horizon_at", "version")
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+
+@admin.register(DeliveryBatch)
+class DeliveryBatchAdmin(ReadOnlyAdmin):
+    """One row per batch a subscriber was handed (range, numbers skipped, events handled, when)."""
+
+    list_display = ("subscriber", "first_seq", "last_seq", "handled", "delivered_at")
+    list_filter = ("subscriber",)
+    date_hierarchy = "delivered_at"
 
     def has_module_permission(self, request):
         return request.user.is_superuser

@@ -95,6 +95,48 @@ def queues(now: dt.datetime) -> dict:
     return out
 
 
+def subscribers(now: dt.datetime | None = None, window_s: int = 300) -> list[dict]:
+    """Per event subscriber, from the outbox and its delivery batches: its queue, the events it wants
+    and has not been handed yet (how many, the oldest's age), and over the last ``window_s`` seconds the
+    events handed over and the lag from an event to the batch that handed it (p95, by batch: each
+    batch's oldest event)."""
+    from django.db.models import Max
+
+    from gongzhi.core import events
+    from gongzhi.core.models import DeliveryBatch, Event
+
+    now = now or timezone.now()
+    since = now - dt.timedelta(seconds=window_s)
+    out = []
+    for name, sub in sorted(events.subscribers().items()):
+        waiting = events.undelivered(name).aggregate(count=Count("seq"), oldest=Min("occurred_at"))
+        recent = list(
+            DeliveryBatch.objects.filter(subscriber=name, delivered_at__gte=since, handled__gt=0).values_list(
+                "first_seq", "last_seq", "handled", "delivered_at"
+            )
+        )
+        lags = []
+        for first, last, _n, at in recent:
+            oldest = Event.objects.filter(sub.where(), seq__gte=first, seq__lte=last).aggregate(m=Min("occurred_at"))
+            if oldest["m"] is not None:
+                lags.append((at - oldest["m"]).total_seconds())
+        lags.sort()
+        last_at = DeliveryBatch.objects.filter(subscriber=name).aggregate(m=Max("delivered_at"))["m"]
+        out.append(
+            {
+                "name": name,
+                "queue": sub.queue,
+                "backlog": waiting["count"],
+                "oldest_age_s": round((now - waiting["oldest"]).total_seconds(), 1) if waiting["oldest"] else None,
+                "handled": sum(r[2] for r in recent),
+                "batches": len(recent),
+                "lag_p95_s": round(lags[min(len(lags) - 1, int(0.95 * len(lags)))], 2) if lags else None,
+                "last_batch_age_s": round((now - last_at).total_seconds(), 1) if last_at else None,
+            }
+        )
+    return out
+
+
 def ledger_backlog(now: dt.datetime | None = None) -> dict:
     """Public events the ledger has not yet appended: how many, and how old the oldest is."""
     from gongzhi.core.events import undelivered

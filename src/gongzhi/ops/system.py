@@ -52,6 +52,7 @@ def snapshot(now: dt.datetime | None = None) -> dict:
         "workers": workers,
         "queues": health.queues(now) if health.uses_workers() else {},
         "ledger": health.ledger_backlog(now),
+        "subscribers": health.subscribers(now),
         "checkpoint": last and {"size": last["size"], "age_s": round((now - last["signed_at"]).total_seconds(), 1)},
         "scheduler": lease and {"holder": lease.holder, "since": lease.acquired_at, "expires": lease.expires_at},
         "mode": "workers" if health.uses_workers() else "immediate",
