@@ -417,6 +417,9 @@ def run_end_to_end(args, env: dict, var: Path, token: str, points, bar, task) ->
         close_old_connections()
         lags = delivery_lags(first_seq)
         events_written = Event.objects.filter(seq__gt=first_seq).count()
+        from gongzhi.core.models import DeliveryBatch
+
+        batch_rows = DeliveryBatch.objects.filter(last_seq__gt=first_seq).count()
     finally:
         os.killpg(serve.pid, 15)
         try:
@@ -434,6 +437,7 @@ def run_end_to_end(args, env: dict, var: Path, token: str, points, bar, task) ->
         "p50": float(np.percentile(lat, 50)),
         "p95": float(np.percentile(lat, 95)),
         "events": events_written,
+        "batch_rows": batch_rows,
         "peak": {n: max((b[n] for _, b in samples), default=0) for n in names},
         "at_stop": at_stop,
         "drain_s": drain_s,
@@ -522,6 +526,11 @@ def report_end_to_end(console, args, e: dict, peer: dict | None, cpu: dict) -> N
         table.add_column(c)
     table.add_row("filings", f"{e['filed']:,} ({e['errors']} errors), {e['events']:,} outbox events", "")
     table.add_row("filings/s sustained with every worker running", f"{e['rate']:.0f}", "≥ 500")
+    table.add_row(
+        "delivery bookkeeping: DeliveryBatch rows, all subscribers (per filing)",
+        f"{e['batch_rows']:,} ({e['batch_rows'] / max(e['filed'], 1):.2f})",
+        "",
+    )
     table.add_row("filing latency p50 / p95 (ms)", f"{e['p50']:.1f} / {e['p95']:.1f}", "")
     drained = "caught up" if e["drained"] else "NOT caught up"
     table.add_row("after the load: time until every subscriber caught up", f"{e['drain_s']:.1f} s ({drained})", "")
