@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -79,6 +81,8 @@ def area(region: Region) -> Q:
 # bench/bench_command.py sets "days", to measure the old path against the new one in the same run.
 READ_PATH = "grains"
 
+Ranges = dict[str, list[tuple[dt.date, dt.date]]]
+
 # the table of each grain: (per-street, per-community); the period column is named after the grain
 AREA_TABLES = {"day": (StreetDay, AreaDay), "month": (StreetMonth, AreaMonth), "year": (StreetYear, AreaYear)}
 CATEGORY_TABLES = {"month": (StreetCategoryMonth, CategoryMonth), "year": (StreetCategoryYear, CategoryYear)}
@@ -89,11 +93,11 @@ def _per_street(region: Region) -> bool:
     return region.level in ("city", "district")
 
 
-def day_table(region: Region):
+def day_table(region: Region) -> type[models.Model]:
     return AREA_TABLES["day"][0 if _per_street(region) else 1]
 
 
-def month_table(region: Region):
+def month_table(region: Region) -> type[models.Model]:
     return CATEGORY_TABLES["month"][0 if _per_street(region) else 1]
 
 
@@ -140,7 +144,7 @@ def _next(grain: str, key: dt.date) -> dt.date:
     return key + dt.timedelta(days=1)
 
 
-def _pieces(tables: dict, region: Region, ranges: dict[str, list[tuple[dt.date, dt.date]]]):
+def _pieces(tables: dict, region: Region, ranges: Ranges) -> Iterator[tuple[Any, Q]]:
     """(table, filter) for every grain with ranges: the rows of ``region`` in those periods."""
     col = 0 if _per_street(region) else 1
     for grain, spans in ranges.items():
@@ -167,24 +171,26 @@ def category_ranges(start: dt.date, end: dt.date) -> dict[str, list[tuple[dt.dat
     return {k: v for k, v in decompose(first, _month_end(last)).items() if k != "day"}
 
 
-def _add(into: dict, row: dict, fields) -> None:
+def _add(into: dict, row: dict, fields: tuple[str, ...]) -> None:
     for f in fields:
         v = row.get(f)
         if v is not None:
             into[f] = v if into.get(f) is None else into[f] + v
 
 
-def range_sums(region: Region, start: dt.date, end: dt.date, group: str | None = None, fields=None):
+def range_sums(
+    region: Region, start: dt.date, end: dt.date, group: str | None = None, fields: Iterable[str] | None = None
+) -> dict:
     """The summed counts of ``region`` over the days [start, end]: one dict, or per value of ``group``."""
     fields = tuple(fields or FIELDS)
     return _summed(AREA_TABLES, region, area_ranges(start, end), group, fields)
 
 
-def category_sums(region: Region, start: dt.date, end: dt.date, group: str, fields):
+def category_sums(region: Region, start: dt.date, end: dt.date, group: str, fields: Iterable[str]) -> dict:
     return _summed(CATEGORY_TABLES, region, category_ranges(start, end), group, tuple(fields))
 
 
-def _summed(tables, region, ranges, group, fields):
+def _summed(tables: dict, region: Region, ranges: Ranges, group: str | None, fields: tuple[str, ...]) -> dict:
     sums = {f: Sum(f) for f in fields}
     if group is None:
         total: dict = dict.fromkeys(fields)

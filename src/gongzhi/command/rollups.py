@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Min, Model, Q, Sum
 from django.db.models.functions import TruncMonth, TruncYear
 from django.utils import timezone
 
@@ -541,7 +541,7 @@ def rebuild(region: Region | None = None, progress=None, facts: bool = True) -> 
     }
 
 
-def _drop_indexes(models) -> list:
+def _drop_indexes(models: Iterable[type[Model]]) -> list:
     """Drop the (non-unique) indexes of these tables; returns what to create again."""
     out = []
     with connection.schema_editor(atomic=False) as editor:
@@ -552,7 +552,7 @@ def _drop_indexes(models) -> list:
     return out
 
 
-def _create_indexes(dropped) -> None:
+def _create_indexes(dropped: list) -> None:
     with connection.schema_editor(atomic=False) as editor:
         for model, index in dropped:
             editor.add_index(model, index)
@@ -621,7 +621,7 @@ def check(region: Region | None = None) -> list[str]:
     return problems
 
 
-def _cell_sums(model, source, region: Region | None) -> dict:
+def _cell_sums(model: type[Model], source: type[Model], region: Region | None) -> dict:
     """Sums of ``source`` grouped by the cells of ``model`` (keys and period), inside ``region``."""
     keys = KEYS[model]
     qs = source.objects.filter(_area_q(region)).order_by()
