@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
-from django.db import connection, models
+from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -93,11 +93,11 @@ def _per_street(region: Region) -> bool:
     return region.level in ("city", "district")
 
 
-def day_table(region: Region) -> type[models.Model]:
+def day_table(region: Region) -> Any:
     return AREA_TABLES["day"][0 if _per_street(region) else 1]
 
 
-def month_table(region: Region) -> type[models.Model]:
+def month_table(region: Region) -> Any:
     return CATEGORY_TABLES["month"][0 if _per_street(region) else 1]
 
 
@@ -452,7 +452,7 @@ def rollup_figures(region: Region, start: dt.date, end: dt.date) -> dict:
         return compute()
     state = hashlib.sha1(rollup_state().encode()).hexdigest()
     key = f"command.figures:{READ_PATH}:{region.pk}:{start}:{end}:{state}"
-    return cache.get_or_set(key, compute, FIGURES_CACHE_SECONDS)
+    return cast(dict, cache.get_or_set(key, compute, FIGURES_CACHE_SECONDS))
 
 
 def figures(region: Region, start: dt.date | None = None, end: dt.date | None = None) -> dict:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Model, Q, Sum
@@ -140,7 +141,7 @@ STREET_KEYS = ("street_id", "district_id")
 CATEGORY_KEYS = ("region_id", "street_id", "district_id", "category_id", "sla")
 STREET_CATEGORY_KEYS = ("street_id", "district_id", "category_id", "sla")
 # the month and year tables, kept by deltas: model → (keys without the period, period column)
-PERIOD_TABLES = {
+PERIOD_TABLES: dict[Any, tuple[tuple[str, ...], str]] = {
     CategoryMonth: (CATEGORY_KEYS, "month"),
     StreetCategoryMonth: (STREET_CATEGORY_KEYS, "month"),
     CategoryYear: (CATEGORY_KEYS, "year"),
@@ -232,7 +233,7 @@ def regroup(cells: dict[str, set]) -> None:
 
 # ----------------------------------------------------------------- grouping (INSERT … SELECT)
 
-KEYS = {
+KEYS: dict[Any, tuple[str, ...]] = {
     DailyRollup: ("region_id", "street_id", "district_id", "grid_id", "category_id", "sla", "day"),
     AreaDay: (*AREA_KEYS, "day"),
     StreetDay: (*STREET_KEYS, "day"),
@@ -459,7 +460,7 @@ def _area_q(region: Region | None, prefix: str = "") -> Q:
 
 # every rollup table, each grouped from the one after the arrow (the first from the facts):
 # one pass over the facts, then over tables each smaller than its source
-BUILD_ORDER = (
+BUILD_ORDER: tuple[tuple[Any, Any], ...] = (
     (DailyRollup, RequestFact),
     (AreaDay, DailyRollup),
     (CategoryMonth, DailyRollup),
@@ -621,7 +622,7 @@ def check(region: Region | None = None) -> list[str]:
     return problems
 
 
-def _cell_sums(model: type[Model], source: type[Model], region: Region | None) -> dict:
+def _cell_sums(model: Any, source: Any, region: Region | None) -> dict:
     """Sums of ``source`` grouped by the cells of ``model`` (keys and period), inside ``region``."""
     keys = KEYS[model]
     qs = source.objects.filter(_area_q(region)).order_by()
@@ -632,7 +633,7 @@ def _cell_sums(model: type[Model], source: type[Model], region: Region | None) -
     rows = (
         qs.values(*keys).annotate(**{f"s_{f}": Sum(f) for f in FIELDS}).values_list(*keys, *(f"s_{f}" for f in FIELDS))
     )
-    out = {}
+    out: dict = {}
     for row in rows:
         key = tuple(row[: len(keys)])
         prev = out.get(key)
