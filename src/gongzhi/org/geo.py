@@ -27,6 +27,10 @@ from .contracts import OrgError
 # Two grids may share a border; an overlap larger than this is refused.
 OVERLAP_TOLERANCE_M2 = 1.0
 EARTH_RADIUS_M = 6_371_008.8
+# The ufunc behind shapely.intersects_xy, without its per-call wrapper (the grids are prepared in
+# GridIndex.build): one point against one polygon in locate().
+_intersects_xy = shapely.lib.intersects_xy
+BUCKET_FRACTION = 0.35  # GridIndex bucket side, as a fraction of the median grid's bounding box
 
 
 def parse_polygon(geojson, field: str = "geometry"):
@@ -94,45 +98,158 @@ def to_geojson(geom) -> dict:
 
 @dataclass
 class GridIndex:
+    """Grids for point lookups: a uniform bucket grid over the grids' bounding boxes.
+
+    Each bucket lists the grids whose (closed) bounding box touches it, lowest id first, so a
+    point's candidates are one array slice away; the exact test is ``shapely.intersects_xy`` on
+    the prepared polygon (a point on a border counts as inside) and the first candidate that
+    passes is the lowest id.  The STRtree answers geometry queries (:meth:`candidates`).
+    """
+
     ids: np.ndarray
     geoms: np.ndarray
     tree: shapely.STRtree
     watermark: tuple
+    bounds: np.ndarray  # (n, 4) minx, miny, maxx, maxy per grid
+    origin: tuple[float, float, float, float]  # minx, miny, maxx, maxy of all grids
+    cell: tuple[float, float]  # bucket width, height
+    shape: tuple[int, int]  # buckets along x, along y
+    cell_start: np.ndarray  # (nx*ny + 1,) offsets into cell_grid
+    cell_grid: np.ndarray  # grid positions (into ids/geoms), lowest id first within a bucket
+    solved: np.ndarray  # per bucket: the position of the grid that is every point's answer, or -1
+    cell_lists: list  # per bucket, for locate(): the solved grid's id, or (minx, miny, maxx, maxy, geom, id)s
 
     @classmethod
     def build(cls, rows, watermark) -> GridIndex:
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         geoms = np.array([shape(r[1]) for r in rows], dtype=object)
         shapely.prepare(geoms)
-        return cls(ids, geoms, shapely.STRtree(geoms), watermark)
+        tree = shapely.STRtree(geoms)
+        n = len(ids)
+        bounds = shapely.bounds(geoms).reshape(n, 4) if n else np.zeros((0, 4))
+        if n:
+            x0, y0 = float(bounds[:, 0].min()), float(bounds[:, 1].min())
+            x1, y1 = float(bounds[:, 2].max()), float(bounds[:, 3].max())
+            # Buckets a fraction of a typical grid (few candidates each), at most ~16 per grid.
+            w = BUCKET_FRACTION * float(np.median(bounds[:, 2] - bounds[:, 0])) or 1e-9
+            h = BUCKET_FRACTION * float(np.median(bounds[:, 3] - bounds[:, 1])) or 1e-9
+            nx = max(1, math.ceil((x1 - x0) / w))
+            ny = max(1, math.ceil((y1 - y0) / h))
+            shrink = math.sqrt(nx * ny / (16 * n + 16))
+            if shrink > 1:
+                nx, ny = max(1, int(nx / shrink)), max(1, int(ny / shrink))
+        else:
+            x0 = y0 = x1 = y1 = 0.0
+            nx = ny = 1
+        dx = ((x1 - x0) / nx) or 1.0
+        dy = ((y1 - y0) / ny) or 1.0
+        origin, cell, grid_shape = (x0, y0, x1, y1), (dx, dy), (nx, ny)
+        # Bucket ranges of each closed bounding box, with the same arithmetic as the lookups.
+        cx0, cy0 = _bucket(origin, cell, grid_shape, bounds[:, 0], bounds[:, 1])
+        cx1, cy1 = _bucket(origin, cell, grid_shape, bounds[:, 2], bounds[:, 3])
+        pos_l, cell_l = [], []
+        for k in np.argsort(ids, kind="stable"):
+            xs = np.arange(cx0[k], cx1[k] + 1)
+            ys = np.arange(cy0[k], cy1[k] + 1)
+            cells = (xs[:, None] * ny + ys[None, :]).ravel()
+            cell_l.append(cells)
+            pos_l.append(np.full(len(cells), k, dtype=np.int64))
+        cells = np.concatenate(cell_l) if cell_l else np.zeros(0, dtype=np.int64)
+        pos = np.concatenate(pos_l) if pos_l else np.zeros(0, dtype=np.int64)
+        order = np.argsort(cells, kind="stable")  # stable: lowest id first within a bucket
+        cell_grid = pos[order]
+        cell_start = np.zeros(nx * ny + 1, dtype=np.int64)
+        np.cumsum(np.bincount(cells, minlength=nx * ny), out=cell_start[1:])
+        # A bucket is solved when one grid covers it and no lower id touches it: every point in it
+        # has that grid as its answer, without a geometric test.  The bucket's box is widened by a
+        # hair so that rounding in the bucket arithmetic cannot put a point outside it.
+        solved = np.full(nx * ny, -1, dtype=np.int64)
+        if len(cell_grid):
+            owner = np.repeat(np.arange(nx * ny), np.diff(cell_start))
+            bx, by = owner // ny, owner % ny
+            ex, ey = dx * 1e-7, dy * 1e-7
+            boxes = shapely.box(x0 + bx * dx - ex, y0 + by * dy - ey, x0 + (bx + 1) * dx + ex, y0 + (by + 1) * dy + ey)
+            touches = shapely.intersects(geoms[cell_grid], boxes)
+            covers = shapely.covers(geoms[cell_grid], boxes)
+            # The first touching candidate of each bucket (lowest id): solved if it covers the bucket.
+            t_idx = np.flatnonzero(touches)
+            first = t_idx[np.r_[True, owner[t_idx[1:]] != owner[t_idx[:-1]]]] if len(t_idx) else t_idx
+            first = first[covers[first]]
+            solved[owner[first]] = cell_grid[first]
+        entries = [
+            (float(b[0]), float(b[1]), float(b[2]), float(b[3]), g, int(i))
+            for b, g, i in zip(bounds.tolist(), geoms, ids.tolist(), strict=True)
+        ]
+        cell_lists = [
+            int(ids[solved[c]])
+            if solved[c] >= 0
+            else tuple(entries[k] for k in cell_grid[cell_start[c] : cell_start[c + 1]].tolist())
+            for c in range(nx * ny)
+        ]
+        return cls(
+            ids, geoms, tree, watermark, bounds, origin, cell, grid_shape, cell_start, cell_grid, solved, cell_lists
+        )
 
     def locate(self, lon: float, lat: float) -> int | None:
         """The id of the grid containing the point (on a shared border: the lowest id), or None."""
-        cand = self.tree.query(shapely.Point(lon, lat))  # bounding boxes only: 1–4 candidates
-        if len(cand) == 0:
+        x0, y0, x1, y1 = self.origin
+        if not (x0 <= lon <= x1 and y0 <= lat <= y1):  # also refuses NaN
             return None
-        hit = cand[shapely.intersects_xy(self.geoms[cand], lon, lat)]
-        return int(self.ids[hit].min()) if len(hit) else None
+        nx, ny = self.shape
+        cx = min(int((lon - x0) / self.cell[0]), nx - 1)
+        cy = min(int((lat - y0) / self.cell[1]), ny - 1)
+        cands = self.cell_lists[cx * ny + cy]
+        if type(cands) is int:
+            return cands
+        for minx, miny, maxx, maxy, geom, gid in cands:
+            if minx <= lon <= maxx and miny <= lat <= maxy and _intersects_xy(geom, lon, lat):
+                return gid
+        return None
 
     def locate_many(self, lons, lats) -> np.ndarray:
         """Vectorised lookup: an array of grid ids, -1 where a point is in no grid."""
-        lons = np.asarray(lons, dtype=float)
-        lats = np.asarray(lats, dtype=float)
-        pairs = self.tree.query(shapely.points(lons, lats))  # bounding-box candidates
-        keep = shapely.intersects_xy(self.geoms[pairs[1]], lons[pairs[0]], lats[pairs[0]])
-        pairs = pairs[:, keep]
+        lons = np.asarray(lons, dtype=float).ravel()
+        lats = np.asarray(lats, dtype=float).ravel()
         out = np.full(len(lons), -1, dtype=np.int64)
-        if pairs.shape[1]:
-            # For points on shared borders keep the lowest grid id, as locate() does.
-            gid = self.ids[pairs[1]]
-            order = np.lexsort((gid, pairs[0]))
-            p, g = pairs[0][order], gid[order]
-            first = np.r_[True, p[1:] != p[:-1]]
-            out[p[first]] = g[first]
+        x0, y0, x1, y1 = self.origin
+        ok = np.flatnonzero((lons >= x0) & (lons <= x1) & (lats >= y0) & (lats <= y1))  # NaN: False
+        if not len(ok) or not len(self.ids):
+            return out
+        xs, ys = lons[ok], lats[ok]
+        cx, cy = _bucket(self.origin, self.cell, self.shape, xs, ys)
+        c = cx * self.shape[1] + cy
+        sol = self.solved[c]
+        done = sol >= 0
+        out[ok[done]] = self.ids[sol[done]]
+        rest = np.flatnonzero(~done)
+        ok, xs, ys, c = ok[rest], xs[rest], ys[rest], c[rest]
+        start = self.cell_start[c]
+        count = self.cell_start[c + 1] - start
+        # Every (point, candidate) pair, by point then lowest id first.
+        total = int(count.sum())
+        pt = np.repeat(np.arange(len(ok)), count)
+        offs = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        cand = self.cell_grid[np.repeat(start, count) + offs]
+        px, py = xs[pt], ys[pt]
+        b = self.bounds[cand]
+        keep = (b[:, 0] <= px) & (px <= b[:, 2]) & (b[:, 1] <= py) & (py <= b[:, 3])
+        pt, cand, px, py = pt[keep], cand[keep], px[keep], py[keep]
+        hit = shapely.intersects_xy(self.geoms[cand], px, py)
+        pt, cand = pt[hit], cand[hit]
+        if len(pt):
+            first = np.r_[True, pt[1:] != pt[:-1]]  # the lowest id per point
+            out[ok[pt[first]]] = self.ids[cand[first]]
         return out
 
     def candidates(self, geom) -> list[int]:
         return [int(self.ids[i]) for i in self.tree.query(geom, predicate="intersects")]
+
+
+def _bucket(origin, cell, grid_shape, xs, ys) -> tuple[np.ndarray, np.ndarray]:
+    """Bucket coordinates of points inside ``origin`` (monotone in x and y, so closed boxes map to ranges)."""
+    cx = np.minimum(((np.asarray(xs) - origin[0]) / cell[0]).astype(np.int64), grid_shape[0] - 1)
+    cy = np.minimum(((np.asarray(ys) - origin[1]) / cell[1]).astype(np.int64), grid_shape[1] - 1)
+    return cx, cy
 
 
 _lock = threading.Lock()
