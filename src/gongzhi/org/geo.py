@@ -117,7 +117,7 @@ class GridIndex:
     cell_start: np.ndarray  # (nx*ny + 1,) offsets into cell_grid
     cell_grid: np.ndarray  # grid positions (into ids/geoms), lowest id first within a bucket
     solved: np.ndarray  # per bucket: the position of the grid that is every point's answer, or -1
-    cell_lists: list  # per bucket, for locate(): the solved grid's id, or (minx, miny, maxx, maxy, geom, id)s
+    cell_lists: list  # per bucket, for locate(): see _bucket_entry
 
     @classmethod
     def build(cls, rows, watermark) -> GridIndex:
@@ -166,29 +166,23 @@ class GridIndex:
         solved = np.full(nx * ny, -1, dtype=np.int64)
         if len(cell_grid):
             owner = np.repeat(np.arange(nx * ny), np.diff(cell_start))
-            bx, by = owner // ny, owner % ny
             ex, ey = dx * 1e-7, dy * 1e-7
-            boxes = shapely.box(x0 + bx * dx - ex, y0 + by * dy - ey, x0 + (bx + 1) * dx + ex, y0 + (by + 1) * dy + ey)
+            used = np.unique(owner)
+            ux, uy = used // ny, used % ny
+            cell_box = np.empty(nx * ny, dtype=object)
+            cell_box[used] = shapely.box(
+                x0 + ux * dx - ex, y0 + uy * dy - ey, x0 + (ux + 1) * dx + ex, y0 + (uy + 1) * dy + ey
+            )
+            boxes = cell_box[owner]
             touches = shapely.intersects(geoms[cell_grid], boxes)
-            covers = shapely.covers(geoms[cell_grid], boxes)
             # The first touching candidate of each bucket (lowest id): solved if it covers the bucket.
             t_idx = np.flatnonzero(touches)
             first = t_idx[np.r_[True, owner[t_idx[1:]] != owner[t_idx[:-1]]]] if len(t_idx) else t_idx
-            first = first[covers[first]]
+            first = first[shapely.covers(geoms[cell_grid[first]], boxes[first])]
             solved[owner[first]] = cell_grid[first]
-        entries = [
-            (float(b[0]), float(b[1]), float(b[2]), float(b[3]), g, int(i))
-            for b, g, i in zip(bounds.tolist(), geoms, ids.tolist(), strict=True)
-        ]
-        cell_lists = [
-            int(ids[solved[c]])
-            if solved[c] >= 0
-            else tuple(entries[k] for k in cell_grid[cell_start[c] : cell_start[c + 1]].tolist())
-            for c in range(nx * ny)
-        ]
-        return cls(
-            ids, geoms, tree, watermark, bounds, origin, cell, grid_shape, cell_start, cell_grid, solved, cell_lists
-        )
+        index = cls(ids, geoms, tree, watermark, bounds, origin, cell, grid_shape, cell_start, cell_grid, solved, [])
+        index.cell_lists = [index._bucket_entry(c) for c in range(nx * ny)]
+        return index
 
     def locate(self, lon: float, lat: float) -> int | None:
         """The id of the grid containing the point (on a shared border: the lowest id), or None."""
@@ -205,6 +199,15 @@ class GridIndex:
             if minx <= lon <= maxx and miny <= lat <= maxy and _intersects_xy(geom, lon, lat):
                 return gid
         return None
+
+    def _bucket_entry(self, c: int):
+        """The solved grid's id, or the bucket's candidates as (minx, miny, maxx, maxy, geom, id)."""
+        if self.solved[c] >= 0:
+            return int(self.ids[self.solved[c]])
+        return tuple(
+            (*(float(v) for v in self.bounds[k]), self.geoms[k], int(self.ids[k]))
+            for k in self.cell_grid[self.cell_start[c] : self.cell_start[c + 1]].tolist()
+        )
 
     def locate_many(self, lons, lats) -> np.ndarray:
         """Vectorised lookup: an array of grid ids, -1 where a point is in no grid."""
