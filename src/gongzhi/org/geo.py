@@ -1,6 +1,7 @@
 """Grid geometry: GeoJSON validation, overlap checks and point-in-grid lookup.
 
-Coordinates are WGS84 longitude/latitude. Lookups use a Shapely STRtree built
+Coordinates are WGS84 longitude/latitude. Point lookups use a bucket grid over the
+grids' bounding boxes (:class:`GridIndex`; geometry queries its Shapely STRtree), built
 once per process and rebuilt when grids change (signals here; other processes
 notice through the grids' ``updated_at`` watermark, checked at most every few
 seconds).
