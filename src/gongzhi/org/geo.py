@@ -201,7 +201,7 @@ class GridIndex:
                 return gid
         return None
 
-    def _bucket_entry(self, c: int):
+    def _bucket_entry(self, c: int) -> int | tuple:
         """The solved grid's id, or the bucket's candidates as (minx, miny, maxx, maxy, geom, id)."""
         if self.solved[c] >= 0:
             return int(self.ids[self.solved[c]])
@@ -249,7 +249,13 @@ class GridIndex:
         return [int(self.ids[i]) for i in self.tree.query(geom, predicate="intersects")]
 
 
-def _bucket(origin, cell, grid_shape, xs, ys) -> tuple[np.ndarray, np.ndarray]:
+def _bucket(
+    origin: tuple[float, float, float, float],
+    cell: tuple[float, float],
+    grid_shape: tuple[int, int],
+    xs: np.ndarray,
+    ys: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Bucket coordinates of points inside ``origin`` (monotone in x and y, so closed boxes map to ranges)."""
     cx = np.minimum(((np.asarray(xs) - origin[0]) / cell[0]).astype(np.int64), grid_shape[0] - 1)
     cy = np.minimum(((np.asarray(ys) - origin[1]) / cell[1]).astype(np.int64), grid_shape[1] - 1)
