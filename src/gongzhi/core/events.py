@@ -273,7 +273,8 @@ class _Conflict(Exception):
 def _take(sub: Subscriber, cur: OutboxCursor, *, upto: int, seen: list[int], wanted: list[Event], fills=()) -> None:
     """Hand ``wanted`` to the subscriber and move its cursor, in one transaction: read ahead to ``upto``
     (``seen`` = the numbers found committed after the frontier), or, with ``fills``, handle numbers that
-    were holes. One compare-and-set of the cursor (its version) and one ``DeliveryBatch`` row per call."""
+    were holes. One compare-and-set of the cursor (its version) and, when the batch held events the
+subscriber wants, one ``DeliveryBatch`` row."""
     holes = [list(r) for r in cur.holes or []]
     if fills:
         filled = set(fills)
@@ -294,20 +295,20 @@ def _take(sub: Subscriber, cur: OutboxCursor, *, upto: int, seen: list[int], wan
         )
         if not moved:
             raise _Conflict
-        if wanted:
+        if wanted:  # a range with nothing wanted moves the cursor only: no row
             if sub.batch:
                 sub.handler(wanted)
             else:
                 for event in wanted:
                     sub.handler(event)
-        DeliveryBatch.objects.create(
-            subscriber=sub.name,
-            first_seq=first,
-            last_seq=last,
-            skipped=skipped,
-            handled=len(wanted),
-            delivered_at=timezone.now(),
-        )
+            DeliveryBatch.objects.create(
+                subscriber=sub.name,
+                first_seq=first,
+                last_seq=last,
+                skipped=skipped,
+                handled=len(wanted),
+                delivered_at=timezone.now(),
+            )
     cur.frontier_seq, cur.holes, cur.version = frontier, holes, cur.version + 1
 
 
