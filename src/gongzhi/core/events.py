@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Q, Value
+from django.db.models import F, Max, Q, QuerySet, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ log = logging.getLogger("gongzhi.events")
 @dataclass
 class Subscriber:
     name: str
-    handler: Callable[[Event], None]
+    handler: Callable[..., None]  # (event), or (list of events) with batch
     types: frozenset[str] | None = None
     prefixes: tuple[str, ...] = field(default_factory=tuple)
     batch: bool = False  # handler takes a list of events, one call (one transaction) per batch
@@ -270,11 +270,19 @@ class _Conflict(Exception):
     """Another dispatcher delivered to this subscriber since its cursor was read."""
 
 
-def _take(sub: Subscriber, cur: OutboxCursor, *, upto: int, seen: list[int], wanted: list[Event], fills=()) -> None:
+def _take(
+    sub: Subscriber,
+    cur: OutboxCursor,
+    *,
+    upto: int,
+    seen: list[int],
+    wanted: list[Event],
+    fills: Iterable[int] = (),
+) -> None:
     """Hand ``wanted`` to the subscriber and move its cursor, in one transaction: read ahead to ``upto``
-    (``seen`` = the numbers found committed after the frontier), or, with ``fills``, handle numbers that
-    were holes. One compare-and-set of the cursor (its version) and, when the batch held events the
-subscriber wants, one ``DeliveryBatch`` row."""
+        (``seen`` = the numbers found committed after the frontier), or, with ``fills``, handle numbers that
+        were holes. One compare-and-set of the cursor (its version) and, when the batch held events the
+    subscriber wants, one ``DeliveryBatch`` row."""
     holes = [list(r) for r in cur.holes or []]
     if fills:
         filled = set(fills)
@@ -312,7 +320,15 @@ subscriber wants, one ``DeliveryBatch`` row."""
     cur.frontier_seq, cur.holes, cur.version = frontier, holes, cur.version + 1
 
 
-def _take_or_split(sub, cur, *, upto, seen, wanted, fills=()) -> tuple[int, bool]:
+def _take_or_split(
+    sub: Subscriber,
+    cur: OutboxCursor,
+    *,
+    upto: int,
+    seen: list[int],
+    wanted: list[Event],
+    fills: Iterable[int] = (),
+) -> tuple[int, bool]:
     """:func:`_take`; when the handler fails on a batch of several events, one event at a time, in order,
     stopping at the one that fails (it is offered again next time; nothing after it is delivered).
     Returns (events handed over, whether all went); raises ``_Conflict``."""
@@ -358,15 +374,15 @@ def _fill_holes(sub: Subscriber, cur: OutboxCursor) -> tuple[int, bool]:
     return _take_or_split(sub, cur, upto=cur.frontier_seq, seen=[], wanted=wanted, fills=sorted(visible))
 
 
-def undelivered(name: str):
+def undelivered(name: str) -> QuerySet[Event]:
     """The events subscriber ``name`` wants and has not been handed yet (the backlog figures)."""
     sub = _subscribers[name]
-    cur = OutboxCursor.objects.filter(subscriber=name).values("frontier_seq", "holes").first() or {}
+    cur: dict = OutboxCursor.objects.filter(subscriber=name).values("frontier_seq", "holes").first() or {}
     pending = Q(seq__gt=cur.get("frontier_seq") or 0) | _in_runs(cur.get("holes") or [])
     return Event.objects.filter(pending).filter(sub.where())
 
 
-def _advance(sub: Subscriber, cur: OutboxCursor, now) -> None:
+def _advance(sub: Subscriber, cur: OutboxCursor, now: dt.datetime) -> None:
     """Move the subscriber's settled mark (``through_seq``) as far as is safe: up to the horizon noted at
     least ``OUTBOX_SETTLE`` ago and not past its frontier, nor past a wanted event it has not handled (a
     failing handler holds it there); holes at or below the mark are forgotten (their transactions rolled

@@ -3,6 +3,7 @@ security audit log). They live here, above ``org``, because they are scoped by o
 (``org.admin.ScopedAdmin``), and core sits below org."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from gongzhi.core.models import ApiToken, DeliveryBatch, Event, OutboxCursor, Region, ScheduledJob, SecurityLog
 from gongzhi.org import permissions as perm
@@ -55,8 +56,8 @@ class OutboxCursorAdmin(ReadOnlyAdmin):
 
     list_display = ("subscriber", "frontier_seq", "through_seq", "horizon_seq", "horizon_at", "version")
 
-    def has_module_permission(self, request):
-        return request.user.is_superuser
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
 
 
 @admin.register(DeliveryBatch)

@@ -149,7 +149,7 @@ def needs_from_alliance_lists(event) -> int:
 
 
 @subscriber(ALLIANCE_SUBSCRIBER, types={"alliances.lists.agreed"}, batch=True)
-def on_alliance_events(batch) -> None:
+def on_alliance_events(batch: list) -> None:
     for event in batch:
         needs_from_alliance_lists(event)
 
@@ -272,7 +272,7 @@ def on_cases_event(event) -> None:
 
 
 @subscriber(CASES_SUBSCRIBER, types=CASES_EVENT_TYPES, batch=True)
-def on_cases_events(batch) -> None:
+def on_cases_events(batch: list) -> None:
     """A batch in one transaction (the dispatcher's), in outbox order."""
     for event in batch:
         on_cases_event(event)
