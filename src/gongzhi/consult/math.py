@@ -321,10 +321,7 @@ def _pca(xc: sp.csr_array, seed: int, gram=None) -> np.ndarray:
         # vector, so the same votes give the same axes bit for bit whatever ran before (ARPACK
         # keeps a hidden random state for its restarts).
         g = gram() if gram is not None else (xc.T @ xc).toarray()
-        # One BLAS thread: on a busy machine two threads took 1–2 s against 10–20 ms on one (a
-        # pol.is-sized m), and the axes then do not depend on how many cores the machine has.
-        with threadpool_limits(limits=1):
-            eigval, eigvec = eigh(g, subset_by_index=[m - 2, m - 1], driver="evx")
+        eigval, eigvec = eigh(g, subset_by_index=[m - 2, m - 1], driver="evx")
         order = np.argsort(-eigval)
         eigval, comps = eigval[order], eigvec[:, order].T
         # Eigenvalues are exact to about eps·λ₁: below that an axis is rounding noise, not opinion.
