@@ -34,6 +34,7 @@ Run: .venv/bin/python bench/bench_intake.py [--seconds 300 --clients 4 --workers
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing as mp
@@ -381,6 +382,31 @@ def delivery_lags(after_seq: int) -> dict[str, np.ndarray]:
     return out
 
 
+@contextlib.contextmanager
+def serving(env: dict, log_path: Path, *options: str):
+    """``gongzhi serve`` on a free loopback port in its own session, with ``options``; yields the port once
+    it answers; on exit stops the whole session (SIGTERM, then SIGKILL after 30 s)."""
+    port = free_port()
+    log = open(log_path, "w")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "gongzhi.cli", "serve", "--port", str(port), *options],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for_http(port, serve, log_path, tail=3000)
+        yield port
+    finally:
+        os.killpg(serve.pid, 15)
+        try:
+            serve.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(serve.pid, 9)
+        log.close()
+
+
 def run_end_to_end(args, env: dict, var: Path, token: str, points, bar, task) -> dict:
     """``gongzhi serve`` (gunicorn + the task workers of every queue + the scheduler, as deployed) under
     the client load for ``--seconds``; the backlog of every subscriber sampled each second; after the
@@ -389,30 +415,9 @@ def run_end_to_end(args, env: dict, var: Path, token: str, points, bar, task) ->
 
     from gongzhi.core.models import Event
 
-    port = free_port()
-    log = open(var / "serve.log", "w")
-    serve = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gongzhi.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(args.threads),
-        ],  # the default worker layout: ledger / dispatch / periodic,default, one process each
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_http(port, serve, var / "serve.log", tail=3000)
+    options = ["--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads)]
+    # The default worker layout: ledger / dispatch / periodic,default, one process each.
+    with serving(env, var / "serve.log", *options) as port:
         with mp.Pool(args.clients) as pool:  # warm the web workers, then let the background catch up
             pool.map(client, [(port, token, 1.0, points, 900 + i) for i in range(args.clients)])
         while sum(backlogs().values()):
@@ -448,13 +453,6 @@ def run_end_to_end(args, env: dict, var: Path, token: str, points, bar, task) ->
         from gongzhi.core.models import DeliveryBatch
 
         batch_rows = DeliveryBatch.objects.filter(last_seq__gt=first_seq).count()
-    finally:
-        os.killpg(serve.pid, 15)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, 9)
-        log.close()
     lat = np.concatenate([np.array(o[0]) for o in out]) * 1000
     filed = len(lat)
     names = sorted(at_stop)

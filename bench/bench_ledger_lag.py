@@ -26,7 +26,6 @@ import argparse
 import datetime as dt
 import multiprocessing as mp
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_intake import client, free_port, recreate_db, run, wait_for_http  # noqa: E402
+from bench_intake import client, recreate_db, run, serving  # noqa: E402
 
 LAYOUTS = {
     "queues": ["--queues", "ledger", "--queues", "dispatch", "--queues", "periodic,default"],
@@ -60,31 +59,8 @@ def one_layout(name: str, args, env: dict, var: Path, points, bar, task) -> dict
     from gongzhi.ledger import lag
     from gongzhi.ops.tasks import probe
 
-    port = free_port()
-    log = open(var / f"serve-{name}.log", "w")
-    serve = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gongzhi.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "2",
-            *LAYOUTS[name],
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_http(port, serve, var / f"serve-{name}.log", tail=3000)
+    options = ["--workers", str(args.workers), "--worker-class", "gthread", "--threads", "2", *LAYOUTS[name]]
+    with serving(env, var / f"serve-{name}.log", *options) as port:
         # Warm the web workers, then let the background catch up, so the run starts from an empty backlog.
         with mp.Pool(args.clients) as pool:
             pool.map(client, [(port, args.token, 1.0, points, 900 + i) for i in range(args.clients)])
@@ -122,13 +98,6 @@ def one_layout(name: str, args, env: dict, var: Path, points, bar, task) -> dict
             (r.started_at - r.enqueued_at).total_seconds()
             for r in DBTaskResult.objects.filter(id__in=probes, started_at__isnull=False)
         ]
-    finally:
-        os.killpg(serve.pid, 15)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, 9)
-        log.close()
     filed = sum(len(o[0]) for o in out)
     peak = max((b for _, b in samples), default=0)
     return {
