@@ -51,6 +51,14 @@ class Subscriber:
             return True
         return (self.types is not None and event_type in self.types) or event_type.startswith(self.prefixes)
 
+    def handle(self, events: list[Event]) -> None:
+        """Hand ``events`` over: in one call for a batch handler, one call each otherwise."""
+        if self.batch:
+            self.handler(events)
+        else:
+            for event in events:
+                self.handler(event)
+
     def where(self) -> Q:
         """:meth:`wants` as a filter on ``Event``: the database hands over only these."""
         q = Q()
@@ -304,11 +312,7 @@ def _take(
         if not moved:
             raise _Conflict
         if wanted:  # a range with nothing wanted moves the cursor only: no row
-            if sub.batch:
-                sub.handler(wanted)
-            else:
-                for event in wanted:
-                    sub.handler(event)
+            sub.handle(wanted)
             DeliveryBatch.objects.create(
                 subscriber=sub.name,
                 first_seq=first,
@@ -415,11 +419,7 @@ def _rescan(sub: Subscriber, batch: int) -> int:
         if not wanted:
             return done
         with transaction.atomic():
-            if sub.batch:
-                sub.handler(wanted)
-            else:
-                for event in wanted:
-                    sub.handler(event)
+            sub.handle(wanted)
         done += len(wanted)
         after = wanted[-1].seq
 
