@@ -100,7 +100,7 @@ def subscribers(now: dt.datetime | None = None, window_s: int = 300) -> list[dic
     and has not been handed yet (how many, the oldest's age), and over the last ``window_s`` seconds the
     events handed over and the lag from an event to the batch that handed it (p95, by batch: each
     batch's oldest event)."""
-    from django.db.models import Max
+    from django.db.models import Max, OuterRef, Subquery
 
     from gongzhi.core import events
     from gongzhi.core.models import DeliveryBatch, Event
@@ -110,16 +110,18 @@ def subscribers(now: dt.datetime | None = None, window_s: int = 300) -> list[dic
     out = []
     for name, sub in sorted(events.subscribers().items()):
         waiting = events.undelivered(name).aggregate(count=Count("seq"), oldest=Min("occurred_at"))
-        recent = list(
-            DeliveryBatch.objects.filter(subscriber=name, delivered_at__gte=since, handled__gt=0).values_list(
-                "first_seq", "last_seq", "handled", "delivered_at"
-            )
+        # Each batch's oldest wanted event, in the same query as the batches (a subquery per row).
+        oldest_event = (
+            Event.objects.filter(sub.where(), seq__gte=OuterRef("first_seq"), seq__lte=OuterRef("last_seq"))
+            .order_by("occurred_at")
+            .values("occurred_at")[:1]
         )
-        lags = []
-        for first, last, _n, at in recent:
-            oldest = Event.objects.filter(sub.where(), seq__gte=first, seq__lte=last).aggregate(m=Min("occurred_at"))
-            if oldest["m"] is not None:
-                lags.append((at - oldest["m"]).total_seconds())
+        recent = list(
+            DeliveryBatch.objects.filter(subscriber=name, delivered_at__gte=since, handled__gt=0)
+            .annotate(oldest=Subquery(oldest_event))
+            .values_list("handled", "delivered_at", "oldest")
+        )
+        lags = [(at - oldest).total_seconds() for _n, at, oldest in recent if oldest is not None]
         lags.sort()
         last_at = DeliveryBatch.objects.filter(subscriber=name).aggregate(m=Max("delivered_at"))["m"]
         out.append(
@@ -128,7 +130,7 @@ def subscribers(now: dt.datetime | None = None, window_s: int = 300) -> list[dic
                 "queue": sub.queue,
                 "backlog": waiting["count"],
                 "oldest_age_s": round((now - waiting["oldest"]).total_seconds(), 1) if waiting["oldest"] else None,
-                "handled": sum(r[2] for r in recent),
+                "handled": sum(r[0] for r in recent),
                 "batches": len(recent),
                 "lag_p95_s": round(lags[min(len(lags) - 1, int(0.95 * len(lags)))], 2) if lags else None,
                 "last_batch_age_s": round((now - last_at).total_seconds(), 1) if last_at else None,
