@@ -25,5 +25,5 @@ class AlertsConfig(AppConfig):
             ),
         ),
         permissions=Permissions("gongzhi.alerts.perms:ALERT_ACTIONS", "gongzhi.alerts.perms:LABELS"),
-        nav=(Nav(_("预警"), "alerts:index", 60),),
+        nav=(Nav(_("预警"), "alerts:index", 60, action="view"),),
     )

@@ -16,7 +16,7 @@ class AlliancesConfig(AppConfig):
         demo=DemoStep("gongzhi.alliances.demo:generate", 20),
         permissions=Permissions("gongzhi.alliances.permissions:ROLE_ACTIONS", "gongzhi.alliances.permissions:LABELS"),
         figures="gongzhi.alliances.figures",
-        nav=(Nav(_("党建联合体"), "alliances:index", 70),),
+        nav=(Nav(_("党建联合体"), "alliances:index", 70, action="view_alliance"),),
     )
 
     def ready(self) -> None:

@@ -16,5 +16,5 @@ class AssessmentConfig(AppConfig):
         demo=DemoStep("gongzhi.assessment.demo:generate", 110),
         permissions=Permissions("gongzhi.assessment.perms:ROLE_ACTIONS", "gongzhi.assessment.perms:LABELS"),
         figures="gongzhi.assessment.measures",
-        nav=(Nav(_("考核评价"), "assessment:index", 120),),
+        nav=(Nav(_("考核评价"), "assessment:index", 120, action="assess_view"),),
     )

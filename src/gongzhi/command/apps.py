@@ -17,5 +17,5 @@ class CommandConfig(AppConfig):
         permissions=Permissions("gongzhi.command.perms:COMMAND_ROLE_ACTIONS", "gongzhi.command.perms:LABELS"),
         subscribers=("gongzhi.command.subscribers",),  # request events keep the rollup tables current
         figures="gongzhi.command.queries",
-        nav=(Nav(_("指挥中心"), "command:index", 140),),
+        nav=(Nav(_("指挥中心"), "command:index", 140, action="command_view"),),
     )

@@ -52,12 +52,15 @@ class Urls:
 class Nav:
     """A link in the site's top navigation: ``label`` (translatable), ``url`` a URL name
     (``"cases:index"``) or a path (``"/api/v1/docs"``), placed by ``order`` among all apps' entries;
-    ``staff`` links are shown to staff only."""
+    ``staff`` links are shown to staff only; with ``action`` (a permission action name) a link is shown
+    only to those who hold that action somewhere (``org.permissions.allowed``), so that a menu link never
+    ends in a refusal and a resident's menu holds a resident's pages."""
 
     label: Any
     url: str
     order: int
     staff: bool = False
+    action: str | None = None
 
     @property
     def href(self) -> str:

@@ -15,7 +15,7 @@ class IncidentsConfig(AppConfig):
         urls=(Urls("incidents/", "gongzhi.incidents.urls"),),
         demo=DemoStep("gongzhi.incidents.demo:generate", 70),
         permissions=Permissions("gongzhi.incidents.perms:ROLE_ACTIONS", "gongzhi.incidents.perms:ACTION_LABELS"),
-        nav=(Nav(_("应急"), "incidents:index", 150),),
+        nav=(Nav(_("应急"), "incidents:index", 150, action="view"),),
     )
 
     def ready(self) -> None:

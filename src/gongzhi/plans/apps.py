@@ -26,5 +26,5 @@ class PlansConfig(AppConfig):
         ),
         permissions=Permissions("gongzhi.plans.perms:ROLE_ACTIONS", "gongzhi.plans.perms:LABELS"),
         figures=("gongzhi.plans.figures", "gongzhi.plans.indicators"),
-        nav=(Nav(_("目标任务"), "plans:index", 110),),
+        nav=(Nav(_("目标任务"), "plans:index", 110, action="plans_view"),),
     )

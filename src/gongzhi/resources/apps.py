@@ -21,5 +21,5 @@ class ResourcesConfig(AppConfig):
         permissions=Permissions("gongzhi.resources.services:POOL_ACTIONS", "gongzhi.resources.services:ACTION_LABELS"),
         subscribers=("gongzhi.resources.subscribers",),  # needs from alliances, requests and bypasses reach the pool
         figures="gongzhi.resources.figures",
-        nav=(Nav(_("公共池"), "resources:index", 80),),
+        nav=(Nav(_("公共池"), "resources:index", 80, action="view"),),
     )

@@ -12,9 +12,9 @@ class WebConfig(AppConfig):
         urls=(Urls("", "gongzhi.web.urls"),),
         nav=(
             Nav(_("首页"), "home", 10),
-            Nav(_("组织架构"), "org_tree", 20),
+            Nav(_("组织架构"), "org_tree", 20, action="view"),
             Nav(_("网格地图"), "map", 30),
-            Nav(_("权责清单"), "lists", 40),
+            Nav(_("权责清单"), "lists", 40, action="view"),
             Nav(_("管理后台"), "admin:index", 1000, staff=True),
         ),
     )
