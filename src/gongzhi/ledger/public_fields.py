@@ -119,9 +119,29 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "alliances.rated": frozenset({"alliance", "year", "stars", "score", "ruleset", "units"}),
     # consultation and formal votes
     "consult.topic_created": frozenset({"scope", "phases"}),
+    # issue 20 item 4 (seed 003): statements (text committed), statement votes under a per-topic
+    # participant pseudonym, the roll (who only as a commitment), ballots (record ballot:<receipt>)
+    "consult.statement_submitted": frozenset({"statement", "participant"}),
+    "consult.statement_voted": frozenset({"statement", "participant", "value"}),
     "consult.statement_moderated": frozenset({"statement", "status"}),
     "consult.analysis_updated": frozenset({"updates", "votes", "groups"}),
-    "consult.vote_opened": frozenset({"method", "electorate", "electorate_size", "preset", "opens_at", "closes_at"}),
+    "consult.vote_opened": frozenset(
+        {
+            "method",
+            "electorate",
+            "electorate_size",
+            "preset",
+            "opens_at",
+            "closes_at",
+            "topic",
+            "options",
+            "max_choices",
+            "household_count",
+            "rules",
+        }
+    ),
+    "consult.roll_recorded": frozenset({"channel", "household"}),
+    "consult.ballot_published": frozenset({"vote", "choices"}),
     "consult.vote_tallied": frozenset({"result"}),
     # the common pool
     "resources.resource_offered": frozenset({"owner", "kind", "quantity", "grid", "shared_with_paired"}),
