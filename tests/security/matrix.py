@@ -453,8 +453,9 @@ TABLE: dict[str, E] = {
     #          anon    resid   dist    strA    comm    grid    dept    audit   strB
     # --- home
     "": E(
-        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
-        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        note="logged out: the public landing page (raise a request, open topics, public figures, the record)",
     ),
     # --- account
     "account/2fa/": E(

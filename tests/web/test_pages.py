@@ -10,7 +10,7 @@ def as_street(client, users):
 
 
 def test_pages_need_login(client, db):
-    r = client.get("/")
+    r = client.get("/org/")
     assert r.status_code == 302 and "/login/" in r["Location"]
 
 

@@ -36,8 +36,15 @@ def _visible(request, obj):
     return obj
 
 
-@login_required
 def home(request):
+    """A role's to-do page (issue 19 item 1); logged out, the public landing page."""
+    if not request.user.is_authenticated:
+        return landing(request)
+    from . import todo
+
+    sections = todo.sections(request.user)
+    if not perm._roles(request.user) and not perm.is_system(request.user):
+        return render(request, "web/home_resident.html", {"sections": sections})
     region = perm.home_region(request.user)
     units = perm.scope(request.user, Unit.objects.all())
     people = perm.scope(request.user, Person.objects.all())
@@ -63,7 +70,38 @@ def home(request):
     return render(
         request,
         "web/home.html",
-        {"region": region, "figures": figures, "flagged": flagged, "roles": perm._roles(request.user)},
+        {
+            "region": region,
+            "figures": figures,
+            "flagged": flagged,
+            "roles": perm._roles(request.user),
+            "sections": sections,
+        },
+    )
+
+
+#: The public landing page's figures: the district's requests over this many days.
+LANDING_DAYS = 30
+
+
+def landing(request):
+    """Logged out: raise a request, the consultations open now, the public figures, the public record."""
+    from gongzhi.cases import figures as case_figures
+
+    from . import todo
+
+    now = timezone.now()
+    rows = case_figures.compute("district", start=now - dt.timedelta(days=LANDING_DAYS), end=now)
+    public = rows[0] if rows else None
+    rates = [
+        (_(case_figures.RATE_LABELS[k]), None if public[k]["value"] is None else round(100 * public[k]["value"], 1))
+        for k in ("response_rate", "on_time_rate", "satisfaction_rate")
+        if public
+    ]
+    return render(
+        request,
+        "web/landing.html",
+        {"topics": todo.open_topics(None, now)[:10], "public": public, "rates": rates, "days": LANDING_DAYS},
     )
 
 
