@@ -122,7 +122,7 @@ def test_grids_geojson_locate_and_responsibility(api, world, users):
 
 
 def test_create_unit_with_idempotency_key(api, world, users):
-    people = list(Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:3])
+    people = list(Person.objects.filter(region=world.comm_a, party_status="full").values_list("pk", flat=True)[:3])
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
     body = {
         "code": "API-1",
@@ -145,7 +145,7 @@ def test_create_unit_with_idempotency_key(api, world, users):
 
 def test_bad_input_is_a_4xx_and_changes_nothing(api, world, users):
     n = Unit.objects.count()
-    people = list(Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:2])
+    people = list(Person.objects.filter(region=world.comm_a, party_status="full").values_list("pk", flat=True)[:2])
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
     r = api(
         "post",

@@ -152,7 +152,7 @@ def test_grid_party_org_co_built_with_units_in_the_grid(world):
     g = Grid.objects.filter(region=world.comm_a).first()
     from gongzhi.org.models import Person, Unit
 
-    members = list(Person.objects.filter(region=world.comm_a)[:3])
+    members = list(Person.objects.filter(region=world.comm_a, party_status="full")[:3])
     street_party = Unit.objects.get(code=f"{world.street_a.code}-PARTY")
     gp = services.create_unit(
         SYSTEM,

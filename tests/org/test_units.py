@@ -8,7 +8,8 @@ from gongzhi.org.models import Membership, Person, Unit
 
 
 def people(world, n):
-    return list(Person.objects.filter(region=world.comm_a).order_by("id")[:n])
+    # Founders are people who are already full party members (issue 20: nobody is made one by founding).
+    return list(Person.objects.filter(region=world.comm_a, party_status="full").order_by("id")[:n])
 
 
 def community_party(world):
@@ -66,7 +67,7 @@ def test_falling_below_three_flags_for_rectification_never_changes_status(world)
     assert u.needs_rectification and "仅2名" in u.rectification_reason
     assert u.status == Unit.Status.ESTABLISHED
     assert Event.objects.filter(type="org.party_org_flagged", aggregate_id="NEW-2").count() == 1
-    newcomer = Person.objects.filter(region=world.comm_a).exclude(memberships__unit=u).first()
+    newcomer = Person.objects.filter(region=world.comm_a, party_status="full").exclude(memberships__unit=u).first()
     services.add_member(SYSTEM, u, newcomer, "full_member")
     u.refresh_from_db()
     assert not u.needs_rectification

@@ -715,6 +715,8 @@ TABLE: dict[str, E] = {
         get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
         post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
     ),
+    # --- api/v1/party
+    "GET api/v1/party/gaps": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     # --- api/v1/people
     "GET api/v1/people": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/people/<pid>": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
@@ -1075,6 +1077,11 @@ TABLE: dict[str, E] = {
     "org/unit/<str:code>/children/": E(
         get="login   404     ok      ok      404     404     ok      ok      404",
         post="login   404     ok      ok      404     404     ok      ok      404",
+    ),
+    # --- party (应建未建: each sees the gaps of their own scope; none is an empty list)
+    "party/gaps/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   405     405     405     405     405     405     405     405",
     ),
     # --- plans
     "plans/": E(

@@ -199,7 +199,7 @@ def test_key_replay_for_a_request_recategorised_since(world, place, users):
 def test_decorated_endpoints_refuse_a_changed_body(world, place, users):
     """Endpoints wrapped by ``core.idempotency.idempotent`` (here: creating a unit, and the multipart
     intake) store a fingerprint of the request with the answer."""
-    people = list(Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:3])
+    people = list(Person.objects.filter(region=world.comm_a, party_status="full").values_list("pk", flat=True)[:3])
     parent = Unit.objects.get(region=world.comm_a, kind="party_community")
     body = {
         "code": "API-1",

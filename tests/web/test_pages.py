@@ -60,7 +60,8 @@ def test_unit_form_marks_the_field_and_writes_nothing(as_street, world):
     assert r.status_code == 200 and Unit.objects.count() == n
     html = r.content.decode()
     assert 'aria-invalid="true"' in html and "至少3名正式党员" in html
-    ids = ",".join(str(p) for p in Person.objects.filter(region=world.comm_a).values_list("pk", flat=True)[:3])
+    full = Person.objects.filter(region=world.comm_a, party_status="full")  # founders are full members already
+    ids = ",".join(str(p) for p in full.values_list("pk", flat=True)[:3])
     r = as_street.post(
         f"/org/unit/{parent.code}/",
         {"code": "F-1", "name": "新支部", "kind": "party_compound", "founding_members": ids},

@@ -31,7 +31,15 @@ from django.db import connection, transaction
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region, _clear_region_cache
 from gongzhi.org import geo
-from gongzhi.org.kinds import MIN_FULL_MEMBERS, MemberRole, StaffRoleKind, UnitKind
+from gongzhi.org.kinds import (
+    MIN_FULL_MEMBERS,
+    PARTY_GROUP_KINDS,
+    PRIMARY_ORG_KINDS,
+    MemberRole,
+    PartyStatus,
+    StaffRoleKind,
+    UnitKind,
+)
 from gongzhi.org.models import (
     Grid,
     GridAssignment,
@@ -103,6 +111,8 @@ class DemoGenerator:
         self.community_units: dict = {}
         self.grid_workers: list = []
         self.party_people: list = []
+        self.workplaces: list = []  # (unit, people working there): written after the build
+        self.urban_streets: list = []  # (street, its party pool, its party working committee)
 
     # ------------------------------------------------------------ helpers
     def add(self, model, **fields):
@@ -227,6 +237,7 @@ class DemoGenerator:
         self.members(city_party, self.party_people, 1, MemberRole.SECRETARY)
         self.build_categories_and_rules()
         self.build_users()
+        self.build_party_standing()
         # Urban–rural pairing: the first urban street with the first township of each district.
         self.pairs = []
         for _district, streets, _ in self.streets_by_district:
@@ -294,7 +305,8 @@ class DemoGenerator:
             ename = f"{word}{self.rng.choice(N.ENTERPRISES)}{'有限公司' if e else '集团有限公司'}"
             ent = self.unit(kind, ename, street, lon=g.centroid_lon, lat=g.centroid_lat)
             branch = self.unit(UnitKind.PARTY_BRANCH, f"中共{ename}支部委员会", street, s_party)
-            self.members(branch, street_people, 3)
+            branch.host = ent
+            self.workplaces.append((ent, self.members(branch, street_people, 3)))
             if e == 0 and not rural:
                 # A functional grid party organisation co-built with the enterprise in its grid.
                 gp = self.unit(UnitKind.PARTY_GRID, f"{g.name}功能型党支部", street, s_party)
@@ -303,8 +315,11 @@ class DemoGenerator:
                 self.co_builders.append((g, ent))
         soc = self.unit(UnitKind.SOCIAL_ORG, f"{word}{self.rng.choice(N.SOCIAL_ORGS)}", street)
         branch = self.unit(UnitKind.PARTY_BRANCH, f"中共{soc.name}支部委员会", street, s_party)
-        self.members(branch, street_people, 3)
+        branch.host = soc
+        self.workplaces.append((soc, self.members(branch, street_people, 3)))
         self.street_units[street.code] = (s_party, s_gov)
+        if not rural:
+            self.urban_streets.append((street, street_people, s_party))
         return street
 
     def build_community(self, street, s_party, idx, rural, c0, r0):
@@ -383,6 +398,7 @@ class DemoGenerator:
         if rural:
             c_party = self.unit(UnitKind.PARTY_VILLAGE, f"中共{cname}支部委员会", comm, s_party)
             committee = self.unit(UnitKind.VILLAGERS_COMMITTEE, f"{cname}村民委员会", comm)
+            c_party.host = committee
             self.members(c_party, party_pool, 5)
             for grp in range(1, 4):
                 pg = self.unit(UnitKind.PARTY_VILLAGER_GROUP, f"{cname}第{grp}村民小组党小组", comm, c_party)
@@ -399,6 +415,7 @@ class DemoGenerator:
         else:
             c_party = self.unit(UnitKind.PARTY_COMMUNITY, f"中共{cname}委员会", comm, s_party)
             committee = self.unit(UnitKind.RESIDENTS_COMMITTEE, f"{cname}居民委员会", comm)
+            c_party.host = committee
             self.members(c_party, party_pool, 7)
             for k, comp in enumerate(compounds):
                 g = grids[k % len(grids)]
@@ -534,6 +551,111 @@ class DemoGenerator:
             ),
         ]
 
+    def build_party_standing(self):
+        """Party standing and relations, workplaces, and the gaps the street should see (应建未建).
+
+        Every person with a full-member membership is a full party member; the relation is held by the
+        deepest primary organisation they belong to. Members of an enterprise's or social
+        organisation's branch work there. In each urban street, one private enterprise has full
+        members working in it and no party organisation (a gap, with one probationary member who
+        does not count), and one with only two full members (not a gap). Drawn from a separate
+        random stream, after everything else, so the rest of the district is the same as before."""
+        rng = random.Random(self.seed * 7919 + 20)
+        units = {u.id: u for u in self.rows[Unit]}
+        for unit, people in self.workplaces:
+            for p in people:
+                self.add(
+                    Membership, person=p, unit=unit, role=MemberRole.STAFF, region=unit.region, start_date=self.today
+                )
+        for street, pool, _s_party in self.urban_streets:
+            comm_units = [self.community_units[r.code] for r in self.rows[Region] if r.parent_id == street.id]
+            grids = [g for g in self.rows[Grid] if g.region.parent_id == street.id]
+            for k, (n_full, label) in enumerate(((4, "科技有限公司"), (2, "商贸有限公司"))):
+                g = grids[(k * 5 + 1) % len(grids)]
+                ent = self.unit(
+                    UnitKind.ENTERPRISE_PRIVATE,
+                    f"{street.name[:-2]}{rng.choice(N.ENTERPRISES)}{label}",
+                    street,
+                    lon=g.centroid_lon,
+                    lat=g.centroid_lat,
+                )
+                staff = rng.sample(pool, min(n_full, len(pool)))
+                if k == 0:
+                    # A probationary member among the staff: listed nowhere, counted nowhere.
+                    c_party = comm_units[0][0]
+                    taken = {p.id for p in self.party_people}
+                    cand = [p for p in self.rows[Person] if p.region_id == c_party.region.id and p.id not in taken]
+                    cand = [p for p in cand if p.birth_date.year <= 2000]
+                    if cand:
+                        prob = rng.choice(cand)
+                        prob.party_status = PartyStatus.PROBATIONARY
+                        prob.party_relation = c_party
+                        self.add(
+                            Membership,
+                            person=prob,
+                            unit=c_party,
+                            role=MemberRole.PROBATIONARY_MEMBER,
+                            region=c_party.region,
+                            start_date=dt.date(2025, 7, 1),
+                        )
+                        staff.append(prob)
+                for p in staff:
+                    self.add(
+                        Membership, person=p, unit=ent, role=MemberRole.STAFF, region=street, start_date=self.today
+                    )
+        # A party group's members are members of its branch (支部工作条例 art. 8), and every member of a
+        # community's party pool belongs to a primary organisation (the community's, at least).
+        held: dict[int, set[int]] = defaultdict(set)
+        for m in list(self.rows[Membership]):
+            if m.role == MemberRole.FULL_MEMBER:
+                held[m.unit.id].add(m.person.id)
+        for m in list(self.rows[Membership]):
+            u = m.unit
+            if (
+                m.role == MemberRole.FULL_MEMBER
+                and u.kind in PARTY_GROUP_KINDS
+                and m.person.id not in held[u.parent.id]
+            ):
+                held[u.parent.id].add(m.person.id)
+                self.add(
+                    Membership,
+                    person=m.person,
+                    unit=u.parent,
+                    role=MemberRole.FULL_MEMBER,
+                    region=u.parent.region,
+                    start_date=u.parent.established_on,
+                )
+        in_primary = {
+            m.person.id
+            for m in self.rows[Membership]
+            if m.role == MemberRole.FULL_MEMBER and m.unit.kind in PRIMARY_ORG_KINDS
+        }
+        for p in self.party_people:
+            if p.id not in in_primary:
+                in_primary.add(p.id)
+                c_party = self.community_units[p.region.code][0]
+                self.add(
+                    Membership,
+                    person=p,
+                    unit=c_party,
+                    role=MemberRole.FULL_MEMBER,
+                    region=c_party.region,
+                    start_date=c_party.established_on,
+                )
+        relation: dict[int, tuple[int, Unit]] = {}
+        full: set[int] = set()
+        for m in self.rows[Membership]:
+            if m.role != MemberRole.FULL_MEMBER:
+                continue
+            full.add(m.person.id)
+            u = units.get(m.unit.id, m.unit)
+            if u.kind in PRIMARY_ORG_KINDS and (m.person.id not in relation or u.depth > relation[m.person.id][0]):
+                relation[m.person.id] = (u.depth, u)
+        for p in self.rows[Person]:
+            if p.id in full:
+                p.party_status = PartyStatus.FULL
+                p.party_relation = relation[p.id][1] if p.id in relation else None
+
     # ------------------------------------------------------------ write
     def check(self):
         """The rules the services enforce, checked on the generated rows."""
@@ -544,6 +666,9 @@ class DemoGenerator:
         for u in self.rows[Unit]:
             if u.needs_three_members and full[u.id] < MIN_FULL_MEMBERS:
                 raise AssertionError(f"{u.name} has only {full[u.id]} full members")
+        for m in self.rows[Membership]:
+            if m.role == MemberRole.FULL_MEMBER and m.person.party_status != PartyStatus.FULL:
+                raise AssertionError(f"{m.person.name} holds a full member's place without being one")
         codes = [u.code for u in self.rows[Unit]]
         assert len(codes) == len(set(codes)), "duplicate unit codes"
 

@@ -50,13 +50,14 @@ class UnitAdmin(ScopedAdmin):
     list_display = ("code", "name", "kind", "region", "status", "needs_rectification")
     list_filter = ("kind", "status", "needs_rectification")
     search_fields = ("code", "name")
-    raw_id_fields = ("parent", "region")
+    raw_id_fields = ("parent", "region", "host")
     fields = (
         "code",
         "name",
         "kind",
         "parent",
         "region",
+        "host",
         "address",
         "lon",
         "lat",
@@ -71,7 +72,7 @@ class UnitAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         ro = list(self.readonly_fields)
-        return ro + ["code", "kind", "parent", "region"] if obj else ro
+        return ro + ["code", "kind", "parent", "region", "host"] if obj else ro
 
     def save_model(self, request, obj, form, change):
         # New units are created on the unit pages (with their founding members); here only edits.
@@ -84,11 +85,12 @@ class UnitAdmin(ScopedAdmin):
 
 @admin.register(Person)
 class PersonAdmin(ScopedAdmin):
-    list_display = ("id", "name", "region", "masked_phone", "is_mobile")
+    list_display = ("id", "name", "region", "masked_phone", "is_mobile", "party_status")
     search_fields = ("name",)
-    list_filter = ("is_mobile",)
+    list_filter = ("is_mobile", "party_status")
     exclude = ("id_number", "phone", "user")
-    readonly_fields = ("masked_phone",)
+    # The standing changes only through services.record_party_standing (never a raw edit).
+    readonly_fields = ("masked_phone", "party_status", "party_relation")
 
     @admin.display(description="手机号")
     def masked_phone(self, obj):

@@ -55,7 +55,12 @@ class UnitIn(Schema):
     kind: str
     region: str = Field(..., description="region code")
     parent: str | None = Field(None, description="parent unit code")
-    founding_members: list[int] = Field(default_factory=list, description="person ids (full members)")
+    founding_members: list[int] = Field(
+        default_factory=list,
+        description="person ids: for a primary party organisation at least three, all already full party "
+        "members; for a party group, members of its parent branch",
+    )
+    host: str | None = Field(None, description="code of the unit a party organisation is set up in")
     address: str = ""
     lon: float | None = None
     lat: float | None = None
@@ -212,6 +217,7 @@ def get_unit(request, code: str):
 def create_unit(request, data: UnitIn):
     region = region_by_code(data.region)
     parent = services.get_unit(data.parent) if data.parent else None
+    host = services.get_unit(data.host) if data.host else None
     people = list(Person.objects.filter(pk__in=data.founding_members))
     missing = set(data.founding_members) - {p.pk for p in people}
     if missing:
@@ -224,6 +230,7 @@ def create_unit(request, data: UnitIn):
         region=region,
         parent=parent,
         founding_members=people,
+        host=host,
         address=data.address,
         lon=data.lon,
         lat=data.lat,
@@ -349,3 +356,67 @@ def responsibility_lookup(
             raise NotFound(f"网格{grid}不存在", field="grid")
     fr = services.get_unit(first_receiver) if first_receiver else None
     return responsibility.resolve(category, lon=lon, lat=lat, grid=g, at=at, first_receiver=fr).as_dict()
+
+
+# ----------------------------------------------------------------- 应建未建 (issue 20, item 3)
+
+
+class GapMemberOut(Schema):
+    id: int
+    name: str
+    region: str
+    phone: str
+    masked: bool
+    relation: str | None = Field(None, description="code of the organisation holding the member's relation")
+    relation_name: str
+
+
+class GapOut(Schema):
+    kind: str = Field(
+        ...,
+        description='"unit": a unit with ≥3 full members working there and no party '
+        'organisation in it; "area": a community with ≥3 full members living there and no '
+        "primary organisation",
+    )
+    unit: str | None = Field(None, description="the unit's code (kind unit)")
+    name: str
+    region: str
+    full_members: int
+    members: list[GapMemberOut]
+
+
+@router.get(
+    "/party/gaps",
+    response={200: list[GapOut], **ERRORS},
+    summary="Where a party organisation should exist but does not (应建未建)",
+)
+def party_gaps(request, region: str | None = None):
+    from . import party
+
+    within = _visible_region(request.user, region) if region else None
+    found = party.gaps(request.user, within)
+    people = [p for g in found for p in g.members]
+    outs = {p.pk: person_out(request.user, p) for p in people}
+    log_unmasked(request, people, [outs[p.pk] for p in people], via="api")
+    return 200, [
+        {
+            "kind": g.kind,
+            "unit": g.unit.code if g.unit else None,
+            "name": g.name,
+            "region": g.region.code,
+            "full_members": len(g.members),
+            "members": [
+                {
+                    "id": p.pk,
+                    "name": p.name,
+                    "region": p.region.code,
+                    "phone": outs[p.pk]["phone"],
+                    "masked": outs[p.pk]["masked"],
+                    "relation": p.party_relation.code if p.party_relation_id else None,
+                    "relation_name": party.relation_label(p),
+                }
+                for p in g.members
+            ],
+        }
+        for g in found
+    ]

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.manifest import Manifest, Urls
+from gongzhi.core.manifest import Manifest, Nav, Urls
 
 
 class OrgConfig(AppConfig):
@@ -11,7 +11,11 @@ class OrgConfig(AppConfig):
 
     manifest = Manifest(
         api="gongzhi.org.api:router",
-        urls=(Urls("audit/", "gongzhi.org.audit_urls"),),  # the security audit log (auditors)
+        urls=(
+            Urls("audit/", "gongzhi.org.audit_urls"),  # the security audit log (auditors)
+            Urls("party/", "gongzhi.org.party_urls"),  # 应建未建: where a party organisation should exist
+        ),
+        nav=(Nav(_("应建未建"), "party_gaps", 25, action="view"),),
     )
 
     def ready(self) -> None:

@@ -79,6 +79,23 @@ PARTY_ORG_RECTIFIED = EventType(
 MEMBER_ADDED = EventType("org.member_added", MemberAdded, "a person joined a unit")
 MEMBER_LEFT = EventType("org.member_left", MemberLeft, "a person's membership of a unit ended")
 
+
+class PartyStandingPersonal(TypedDict):
+    person_id: int
+    party_status: str  # "", "probationary", "full"
+
+
+class PartyStandingRecorded(TypedDict):
+    relation: str | None  # the code of the organisation holding the member's relation
+    personal: PartyStandingPersonal
+
+
+PARTY_STANDING_RECORDED = EventType(
+    "org.party_standing_recorded",
+    PartyStandingRecorded,
+    "a person's party standing (正式/预备党员) or party relation was recorded (not public)",
+)
+
 # ----------------------------------------------------------------- people and households
 
 
@@ -186,6 +203,9 @@ class OrgError(ErrorCode):
     BAD_CHAIN = "bad_chain"  # a unit kind that may not sit under its parent's kind
     CYCLE = "cycle"  # a unit moved under its own descendant
     TOO_FEW_MEMBERS = "too_few_members"  # a party organisation needs three full members to be set up
+    NOT_FULL_MEMBERS = "not_full_members"  # founders who are not (yet) full party members
+    NOT_BRANCH_MEMBERS = "not_branch_members"  # a party group's members must be members of its branch
+    NOT_PARTY_MEMBER = "not_party_member"  # a party role for someone whose standing does not match
     BAD_CODE = "bad_code"  # a grid code that is not the community's code and a serial number
     OVERLAP = "overlap"  # an area that overlaps another one (a grid another grid; incidents: an active incident)
     INVALID_GEOJSON = "invalid_geojson"  # not a GeoJSON (Multi)Polygon or FeatureCollection, or bad coordinates

@@ -39,10 +39,43 @@ class UnitKind(models.TextChoices):
 
 PARTY_KINDS = frozenset(k for k in UnitKind.values if k.startswith("party_"))
 HOUSEHOLD_KINDS = frozenset({UnitKind.PARTY_CENTRE_HOUSEHOLD, UnitKind.PARTY_CONTACT_HOUSEHOLD})
-# Party organisations that must have at least three full members to be established
-# (party constitution: a unit with three or more full members sets up a primary organisation).
-ESTABLISHED_BY_MEMBERS = PARTY_KINDS - HOUSEHOLD_KINDS
+# Primary party organisations (党的基层组织: 基层委员会, 总支部委员会, 支部委员会), the ones the
+# three-member rule is about. Seed 004 quotes the party constitution (art. 30): "企业、农村、机关、
+# 学校、医院、科研院所、街道社区、社会组织……凡是有正式党员三人以上的，都应当成立党的基层组织".
+# A township party committee is a 基层委员会; a functional grid party organisation is set up as a
+# branch. Not here: the city and district committees (local organisations, formed by congresses)
+# and the street party working committee (an organ dispatched by the district committee), which are
+# not founded by members; the party groups (below); the party-member households (not organisations).
+PRIMARY_ORG_KINDS = frozenset(
+    {
+        UnitKind.PARTY_TOWNSHIP,
+        UnitKind.PARTY_COMMUNITY,
+        UnitKind.PARTY_COMPOUND,
+        UnitKind.PARTY_VILLAGE,
+        UnitKind.PARTY_BRANCH,
+        UnitKind.PARTY_GRID,
+    }
+)
+# Party groups (党小组): divisions of a branch, not primary organisations. Their rule (支部工作条例
+# (试行) art. 8): a branch with many members, or members working/living far apart, divides them
+# into party groups; so a group's members are members of its parent branch, and the ≥3 founding
+# rule does not apply.
+PARTY_GROUP_KINDS = frozenset({UnitKind.PARTY_BUILDING, UnitKind.PARTY_VILLAGER_GROUP})
+LEADING_BODY_KINDS = PARTY_KINDS - PRIMARY_ORG_KINDS - PARTY_GROUP_KINDS - HOUSEHOLD_KINDS
+# Party organisations that must have at least three full members to be established, and are
+# flagged for rectification when they fall below: the primary organisations.
+ESTABLISHED_BY_MEMBERS = PRIMARY_ORG_KINDS
 MIN_FULL_MEMBERS = 3
+
+
+class PartyStatus(models.TextChoices):
+    """A person's standing in the party (政治面貌), recorded on the person: never changed as a side
+    effect of founding or joining an organisation (``services.record_party_standing``)."""
+
+    NONE = "", _("群众")
+    PROBATIONARY = "probationary", _("预备党员")
+    FULL = "full", _("正式党员")
+
 
 # Which party kinds may sit directly below which (the two chains, plus branches
 # in agencies, enterprises and social organisations, and functional grid organisations).
@@ -73,6 +106,11 @@ class MemberRole(models.TextChoices):
     MEDIATOR = "mediator", _("调解员")
     RESIDENT = "resident", _("居民")
     STAFF = "staff", _("职工")
+
+
+# Memberships that mean a person works in (or for) a unit: what makes the unit "have" its party
+# members for the rule (应建未建, ``org.party.gaps``). Residents and volunteers are not its members.
+WORK_ROLES = frozenset({MemberRole.STAFF, MemberRole.CADRE, MemberRole.GRID_WORKER, MemberRole.MEDIATOR})
 
 
 class StaffRoleKind(models.TextChoices):

@@ -13,6 +13,7 @@ from .kinds import (
     PARTY_KINDS,
     HandlerLevel,
     MemberRole,
+    PartyStatus,
     SlaClass,
     StaffRoleKind,
     UnitKind,
@@ -44,6 +45,16 @@ class Unit(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     lon = models.FloatField(_("经度"), null=True, blank=True)
     lat = models.FloatField(_("纬度"), null=True, blank=True)
+    # A party organisation set up in a unit (企业、社会组织、居委会……): the unit it covers, for the
+    # three-member rule (应建未建: ``org.party.gaps``). Empty for organisations of an area.
+    host = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="party_orgs",
+        verbose_name=_("所在单位"),
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
@@ -103,6 +114,17 @@ class Person(models.Model):
         Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="members", verbose_name=_("户")
     )
     is_mobile = models.BooleanField(_("流动人口"), default=False)
+    # Party standing (政治面貌) and where the member's relation is held (组织关系所在党组织): recorded
+    # by ``services.record_party_standing``, never changed as a side effect of founding or joining.
+    party_status = models.CharField(_("政治面貌"), max_length=12, choices=PartyStatus.choices, blank=True, default="")
+    party_relation = models.ForeignKey(
+        Unit,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="held_relations",
+        verbose_name=_("组织关系所在党组织"),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
     )

@@ -23,9 +23,12 @@ from .kinds import (
     HOUSEHOLD_KINDS,
     MIN_FULL_MEMBERS,
     PARTY_CHILDREN,
+    PARTY_GROUP_KINDS,
     PARTY_KINDS,
+    PRIMARY_ORG_KINDS,
     HandlerLevel,
     MemberRole,
+    PartyStatus,
     SlaClass,
     StaffRoleKind,
     UnitKind,
@@ -80,6 +83,79 @@ def _check_parent(kind: str, parent: Unit | None, unit: Unit | None = None) -> N
         )
 
 
+def _standing(p: Person) -> str:
+    return f"{p.name}（#{p.pk}，{PartyStatus(p.party_status).label}）"
+
+
+def _founding_roles(kind: str, parent: Unit | None, members: list[Person]) -> dict[int, str]:
+    """The party roles the founders of a ``kind`` take, by person id, or a refusal that names them.
+
+    - a primary organisation (``kinds.PRIMARY_ORG_KINDS``): at least three founders, every one already
+      a full party member (party constitution art. 30, quoted in seed 004: 凡是有正式党员三人以上的，
+      都应当成立党的基层组织; probationary members do not count). Founding never changes anyone's
+      standing.
+    - a party group (``kinds.PARTY_GROUP_KINDS``, 党小组): formed inside its branch from the branch's
+      members (支部工作条例(试行) art. 8); at least one; full and probationary members alike; the
+      three-member rule does not apply.
+    - a leading body or a party-member household: founders optional; each must be a party member.
+    - any other unit: no founders (its people join with ``add_member``).
+    """
+    if kind not in PARTY_KINDS:
+        if members:
+            raise DomainError(
+                f"“{UnitKind(kind).label}”不是党组织，不登记创始党员；人员请以成员关系加入",
+                field="founding_members",
+            )
+        return {}
+    if kind in PRIMARY_ORG_KINDS:
+        not_full = [p for p in members if p.party_status != PartyStatus.FULL]
+        n_full = len(members) - len(not_full)
+        if not_full or n_full < MIN_FULL_MEMBERS:
+            msg = f"成立党组织需要至少{MIN_FULL_MEMBERS}名正式党员，目前只有{n_full}名"
+            if not_full:
+                msg += "；以下人员不是正式党员（预备党员不计入）：" + "、".join(_standing(p) for p in not_full)
+            raise DomainError(
+                msg,
+                field="founding_members",
+                code=OrgError.NOT_FULL_MEMBERS if not_full else OrgError.TOO_FEW_MEMBERS,
+            )
+        return {p.pk: MemberRole.FULL_MEMBER for p in members}
+    non_members = [p for p in members if p.party_status not in (PartyStatus.FULL, PartyStatus.PROBATIONARY)]
+    if non_members:
+        raise DomainError(
+            "以下人员不是党员：" + "、".join(_standing(p) for p in non_members),
+            field="founding_members",
+            code=OrgError.NOT_PARTY_MEMBER,
+        )
+    roles = {
+        p.pk: MemberRole.FULL_MEMBER if p.party_status == PartyStatus.FULL else MemberRole.PROBATIONARY_MEMBER
+        for p in members
+    }
+    if kind in PARTY_GROUP_KINDS:
+        if not members:
+            raise DomainError("党小组须由所在党支部的党员组成，请至少指定一名", field="founding_members")
+        outside = _not_in_branch(parent, members) if parent is not None else members
+        if outside:
+            raise DomainError(
+                f"党小组成员须是“{parent}”的党员，以下人员不是：" + "、".join(_standing(p) for p in outside),
+                field="founding_members",
+                code=OrgError.NOT_BRANCH_MEMBERS,
+            )
+    return roles
+
+
+def _not_in_branch(branch: Unit, people: list[Person]) -> list[Person]:
+    inside = set(
+        Membership.objects.filter(
+            unit=branch,
+            person__in=people,
+            end_date__isnull=True,
+            role__in=[MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER],
+        ).values_list("person_id", flat=True)
+    )
+    return [p for p in people if p.pk not in inside]
+
+
 @transaction.atomic
 def create_unit(
     actor,
@@ -90,14 +166,16 @@ def create_unit(
     region: Region,
     parent: Unit | None = None,
     founding_members: list[Person] | None = None,
+    host: Unit | None = None,
     address: str = "",
     lon=None,
     lat=None,
     established_on: dt.date | None = None,
 ) -> Unit:
-    """Create a unit. A party organisation that must have ≥3 full members is
-    established only when ``founding_members`` holds at least three people;
-    with fewer the creation is refused, nothing is written."""
+    """Create a unit. A primary party organisation is established only when ``founding_members``
+    holds at least three people who are already full party members; a party group only from
+    members of its parent branch (:func:`_founding_roles`). A refusal writes nothing. ``host``:
+    the (non-party) unit a party organisation is set up in (企业、社会组织……)."""
     perm.require(actor, perm.EDIT_UNIT, region)
     code = (code or "").strip()
     if not code or not re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", code):
@@ -112,14 +190,13 @@ def create_unit(
         # A unit sits in its parent's region, or (for a higher-level parent) above it.
         raise DomainError(f"“{name}”所在区域{region}不在上级“{parent}”的区域{parent.region}内", field="region")
     _check_parent(kind, parent)
-    members = list(founding_members or [])
-    needs_members = kind in ESTABLISHED_BY_MEMBERS
-    if needs_members and len({p.pk for p in members}) < MIN_FULL_MEMBERS:
-        raise DomainError(
-            f"成立党组织需要至少{MIN_FULL_MEMBERS}名正式党员，目前只有{len({p.pk for p in members})}名",
-            field="founding_members",
-            code=OrgError.TOO_FEW_MEMBERS,
-        )
+    if kind in PARTY_GROUP_KINDS and (parent is None or parent.kind not in PARTY_KINDS):
+        raise DomainError("党小组须设在一个党支部之下", field="parent", code=OrgError.BAD_CHAIN)
+    if host is not None and (kind not in PARTY_KINDS or host.kind in PARTY_KINDS):
+        raise DomainError("只有党组织可以指定所在单位，且所在单位不能是党组织", field="host")
+    # Fresh rows: the standing is read as recorded, never as the caller's copy says.
+    members = list(Person.objects.filter(pk__in={p.pk for p in founding_members or []}).order_by("pk"))
+    roles = _founding_roles(kind, parent, members)
     unit = Unit(
         code=code,
         name=name,
@@ -129,6 +206,7 @@ def create_unit(
         address=address,
         lon=lon,
         lat=lat,
+        host=host,
         status=Unit.Status.ESTABLISHED,
         established_on=established_on or _today(),
         depth=(parent.depth + 1) if parent else 0,
@@ -141,10 +219,8 @@ def create_unit(
         raise DomainError(f"编码{code}已被使用", field="code", code=CoreError.DUPLICATE) from None
     unit.path = (parent.path if parent else "/") + f"{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
-    for p in {p.pk: p for p in members}.values():
-        Membership.objects.create(
-            person=p, unit=unit, role=MemberRole.FULL_MEMBER, region=region, start_date=unit.established_on
-        )
+    for p in members:
+        Membership.objects.create(person=p, unit=unit, role=roles[p.pk], region=region, start_date=unit.established_on)
     emit(
         contracts.UNIT_ESTABLISHED,
         aggregate_type="unit",
@@ -250,6 +326,26 @@ def add_member(actor, unit: Unit, person: Person, role: str, *, start_date: dt.d
         raise DomainError(f"未知的角色：{role}", field="role")
     if role in (MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER, MemberRole.SECRETARY) and not unit.is_party:
         raise DomainError(f"“{unit}”不是党组织，不能登记党员或书记", field="role")
+    person = Person.objects.get(pk=person.pk)  # the standing as recorded
+    needed = {
+        MemberRole.FULL_MEMBER: PartyStatus.FULL,
+        MemberRole.SECRETARY: PartyStatus.FULL,
+        MemberRole.PROBATIONARY_MEMBER: PartyStatus.PROBATIONARY,
+    }.get(role)
+    if needed is not None and person.party_status != needed:
+        # Joining never changes a person's standing: record it first (record_party_standing).
+        raise DomainError(
+            f"{_standing(person)}不能以“{MemberRole(role).label}”加入：须为{PartyStatus(needed).label}",
+            field="person",
+            code=OrgError.NOT_PARTY_MEMBER,
+        )
+    if needed is not None and unit.kind in PARTY_GROUP_KINDS and unit.parent is not None:
+        if _not_in_branch(unit.parent, [person]):
+            raise DomainError(
+                f"党小组成员须是“{unit.parent}”的党员，{_standing(person)}不是",
+                field="person",
+                code=OrgError.NOT_BRANCH_MEMBERS,
+            )
     if Membership.objects.filter(unit=unit, person=person, role=role, end_date__isnull=True).exists():
         raise DomainError(f"{person}已是{unit}的{MemberRole(role).label}", field="person", code=CoreError.DUPLICATE)
     m = Membership.objects.create(
@@ -285,6 +381,37 @@ def end_membership(actor, membership: Membership, *, end_date: dt.date | None = 
     )
     _recheck_rectification(m.unit)
     return m
+
+
+@transaction.atomic
+def record_party_standing(
+    actor, person: Person, *, status: str, relation: Unit | None = None, expected_version: int | None = None
+) -> Person:
+    """Record a person's party standing (群众 / 预备党员 / 正式党员) and the primary organisation
+    holding the member's relation (组织关系). The only place a standing changes: founding and
+    joining organisations never do. Memberships are not touched (end them with ``end_membership``)."""
+    perm.require(actor, perm.EDIT_PERSON, person)
+    if status not in PartyStatus.values:
+        raise DomainError(f"未知的政治面貌：{status}", field="status")
+    if relation is not None:
+        if status == PartyStatus.NONE:
+            raise DomainError("群众没有组织关系", field="relation")
+        if relation.kind not in PRIMARY_ORG_KINDS or relation.status == Unit.Status.DISSOLVED:
+            raise DomainError(f"“{relation}”不是可以接收组织关系的党的基层组织", field="relation")
+    _bump(Person, person, expected_version, party_status=status, party_relation=relation)
+    emit(
+        contracts.PARTY_STANDING_RECORDED,
+        aggregate_type="person",
+        aggregate_id=person.pk,
+        region=person.region,
+        actor=actor,
+        payload={
+            "relation": relation.code if relation else None,
+            "personal": {"person_id": person.pk, "party_status": status},
+        },
+        public=False,
+    )
+    return person
 
 
 # ----------------------------------------------------------------- people and households
