@@ -214,7 +214,15 @@ def cast_ballot(request, pk: int, data: BallotIn):
         entry = votes.cast_ballot(v, data.choices, elector_key=data.elector, officer=request.user)
     else:
         entry = votes.cast_ballot(v, data.choices, voter=request.user)
-    return 201, {"vote": v.pk, "channel": entry.channel, "recorded": True}
+    # The receipt is given once, here: the voter keeps it; after the close its ballot's leaf on the
+    # public record is ballot:<receipt> (GET /ballots/<receipt>).
+    return 201, {"vote": v.pk, "channel": entry.channel, "recorded": True, "receipt": entry.receipt}
+
+
+@router.get("/ballots/{receipt}", auth=None, response={200: dict, **ERRORS}, summary="Verify my ballot by its receipt")
+def ballot_receipt(request, receipt: str):
+    """Public: the ballot's leaf and its inclusion proof once published (see ``votes.check_receipt``)."""
+    return 200, votes.check_receipt(receipt)
 
 
 @router.get("/votes/{pk}/results", response={200: dict, **ERRORS})

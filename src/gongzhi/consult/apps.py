@@ -33,3 +33,6 @@ class ConsultConfig(AppConfig):
         permissions=Permissions("gongzhi.consult.permissions:ROLE_ACTIONS", "gongzhi.consult.permissions:LABELS"),
         nav=(Nav(_("协商议事"), "consult:index", 100),),
     )
+
+    def ready(self):
+        from . import recount  # noqa: F401  registers the recount of formal votes with `gongzhi verify`

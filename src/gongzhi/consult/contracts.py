@@ -18,6 +18,14 @@ class TopicCreated(TypedDict):
 
 class StatementSubmitted(TypedDict):
     statement: int
+    text: str  # on the public record only as a salted commitment (not on the allow-list)
+    participant: str  # the author's pseudonym in this topic (services.participant_pseudonym)
+
+
+class StatementVoted(TypedDict):
+    statement: int
+    participant: str  # the voter's pseudonym in this topic: links their votes within the topic only
+    value: int  # 1 agree, -1 disagree, 0 pass
 
 
 class StatementModerated(TypedDict):
@@ -32,6 +40,13 @@ class AnalysisUpdated(TypedDict):
     groups: int
 
 
+class VoteRules(TypedDict):
+    quorum: list[Any]  # [num, den, strict]: ballots cast (op) num/den of the electorate
+    households: list[Any]  # [num, den, strict]: households represented (0 = no household rule)
+    threshold: list[Any]  # [num, den, strict]: an option passes with support (op) num/den of the base
+    base: str  # present / valid / electorate
+
+
 class VoteOpened(TypedDict):
     title: str
     method: str
@@ -40,6 +55,31 @@ class VoteOpened(TypedDict):
     preset: str
     opens_at: str
     closes_at: str
+    # What a recount from the public record needs, fixed before the first ballot (issue 20 item 4):
+    topic: int | None
+    options: list[int]  # option ids in ballot order
+    option_labels: list[str]  # committed on the public record (free text)
+    max_choices: int
+    household_count: int
+    rules: VoteRules
+
+
+class RollPersonal(TypedDict):
+    elector: str  # p:<person id> or u:<unit id>: a salted commitment on the public record
+
+
+class _RollRecorded(TypedDict):
+    channel: str
+    personal: RollPersonal
+
+
+class RollRecorded(_RollRecorded, total=False):
+    household: str  # a per-vote pseudonym of the voter's household, only under a household quorum rule
+
+
+class BallotPublished(TypedDict):
+    vote: int
+    choices: list[int]  # option ids (in rank order for ranked votes); empty = blank ballot
 
 
 class VoteTallied(TypedDict):
@@ -50,7 +90,10 @@ class VoteTallied(TypedDict):
 
 TOPIC_CREATED = EventType("consult.topic_created", TopicCreated, "a consultation topic was raised with its phases")
 STATEMENT_SUBMITTED = EventType(
-    "consult.statement_submitted", StatementSubmitted, "a participant submitted a statement (not public)"
+    "consult.statement_submitted", StatementSubmitted, "a participant submitted a statement (its text as a commitment)"
+)
+STATEMENT_VOTED = EventType(
+    "consult.statement_voted", StatementVoted, "a participant agreed, disagreed or passed on a statement"
 )
 STATEMENT_MODERATED = EventType(
     "consult.statement_moderated", StatementModerated, "a statement was accepted or rejected by a moderator"
@@ -59,6 +102,14 @@ ANALYSIS_UPDATED = EventType(
     "consult.analysis_updated", AnalysisUpdated, "the live opinion groups of a topic were updated"
 )
 VOTE_OPENED = EventType("consult.vote_opened", VoteOpened, "a formal vote was set up with its fixed electorate")
+ROLL_RECORDED = EventType(
+    "consult.roll_recorded", RollRecorded, "an elector voted in a formal vote (who, as a commitment; never how)"
+)
+BALLOT_PUBLISHED = EventType(
+    "consult.ballot_published",
+    BallotPublished,
+    "a secret ballot, published at the close in a shuffled batch; its record id is the voter's receipt",
+)
 VOTE_TALLIED = EventType("consult.vote_tallied", VoteTallied, "a formal vote was tallied and its minutes published")
 
 

@@ -13,7 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.core.actors import SYSTEM
-from gongzhi.core.models import Region
+from gongzhi.core.events import build_many, dispatch_after_commit
+from gongzhi.core.models import Event, Region
 from gongzhi.org.models import StaffRole
 
 from . import services, votes
@@ -70,6 +71,27 @@ def _communities() -> list[Region]:
     out.append(rural or comms[-1])
     out.append(next((c for c in comms if c not in out), comms[0]))
     return out
+
+
+def _public_inputs(topic, people) -> None:
+    """The statements and statement votes of a demo topic on the public record, as the services
+    write them one by one (bulk here: a few inserts per topic; each vote at its own time)."""
+    authors = {u.pk: u for u in people}
+    batch = [
+        (*services.statement_event(st, topic), authors.get(st.author_id))
+        for st in Statement.objects.filter(topic=topic).order_by("id")
+    ]
+    rows = list(
+        StatementVote.objects.filter(statement__topic=topic)
+        .order_by("created_at", "id")
+        .values_list("statement_id", "voter_id", "value", "created_at")
+    )
+    batch += [(*services.statement_vote_event(topic, sid, uid, val), authors.get(uid)) for sid, uid, val, _ in rows]
+    events = build_many(batch, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region)
+    for e, (*_, at) in zip(events[-len(rows) :] if rows else [], rows, strict=True):
+        e.occurred_at = at
+    Event.objects.bulk_create(events, batch_size=1000)
+    dispatch_after_commit()
 
 
 @transaction.atomic
@@ -173,6 +195,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
                 StatementVote.objects.filter(pk__in=part).update(
                     created_at=start + dt.timedelta(days=d, hours=rng.randint(8, 20))
                 )
+        _public_inputs(topic, people)
         services.update_live_analysis(topic)  # what the scheduled job would do: the live groups
         n_statements += len(sts) + 2
         n_votes += len(rows)
@@ -195,8 +218,18 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     options = list(vote.options.order_by("position").values_list("id", flat=True))
     electors = list(Elector.objects.filter(vote=vote).order_by("id"))
     present = electors[: len(electors) * 3 // 5 + 1]
-    RollEntry.objects.bulk_create(
+    roll = RollEntry.objects.bulk_create(
         RollEntry(vote=vote, elector=e, channel="online" if i % 3 else "in_person") for i, e in enumerate(present)
+    )
+    # the roll on the public record, as cast_ballot writes it (who as a commitment, never how)
+    Event.objects.bulk_create(
+        build_many(
+            [(*votes.roll_event(vote, r.elector, r.channel), None) for r in roll],
+            aggregate_type="formal_vote",
+            aggregate_id=vote.pk,
+            region=vote.region,
+        ),
+        batch_size=1000,
     )
     weights = [0.72, 0.2, 0.08]
     Ballot.objects.bulk_create(

@@ -5,11 +5,18 @@ All writes go through :mod:`gongzhi.consult.services`.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import Region
+
+
+def new_key() -> str:
+    """A fresh 256-bit key (hex) for keyed pseudonyms on the public record."""
+    return secrets.token_hex(32)
 
 
 class Topic(models.Model):
@@ -48,6 +55,9 @@ class Topic(models.Model):
         verbose_name=_("提出人"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # Keys the participants' pseudonyms on the public record (services.participant_pseudonym): one
+    # key per topic, so a participant's votes link within a topic and never across topics. Secret.
+    pseudonym_key = models.CharField(max_length=64, default=new_key, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -259,6 +269,9 @@ class FormalVote(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Keys the household pseudonyms of the roll on the public record (a household quorum is
+    # recountable without naming households). Secret.
+    roll_key = models.CharField(max_length=64, default=new_key, editable=False)
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -325,7 +338,9 @@ class RollEntry(models.Model):
 
 class Ballot(models.Model):
     """A secret ballot: the choices only (option ids, in rank order for ranked votes; empty =
-    blank ballot). No voter, no timestamp; a random primary key so row order tells nothing."""
+    blank ballot). No voter, no timestamp; a random primary key so row order tells nothing. The
+    primary key is also the voter's receipt: it is shown to the voter once, and the ballot's leaf on
+    the public record (published at the close) is ``ballot:<id>``."""
 
     id = models.UUIDField(primary_key=True, editable=False)
     vote = models.ForeignKey(FormalVote, on_delete=models.CASCADE, related_name="ballots")

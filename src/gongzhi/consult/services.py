@@ -4,6 +4,8 @@ transaction; a refusal raises :class:`~gongzhi.core.errors.DomainError` and chan
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import time
 from datetime import datetime
@@ -32,6 +34,33 @@ LIVE_JOB_BUDGET_SECONDS = 40  # one run of the scheduled job (every minute) stop
 
 def _now(at: datetime | None) -> datetime:
     return at or timezone.now()
+
+
+def participant_pseudonym(topic: Topic, user_id: int) -> str:
+    """A participant's name on the public record within one topic: the first 96 bits of
+    HMAC-SHA256(the topic's secret key, ``user:<id>``) in hex. It links one participant's
+    statements and votes within the topic (as pol.is's open data numbers participants) without
+    saying who they are, and differs from topic to topic (docs/consultation.md §9)."""
+    key = bytes.fromhex(topic.pseudonym_key)
+    return hmac.new(key, f"user:{user_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def statement_event(statement: Statement, topic: Topic) -> tuple[str, dict]:
+    """The public event of a submitted statement: type and payload (the text is committed)."""
+    return contracts.STATEMENT_SUBMITTED, {
+        "statement": statement.pk,
+        "text": statement.text,
+        "participant": participant_pseudonym(topic, statement.author_id) if statement.author_id else "",
+    }
+
+
+def statement_vote_event(topic: Topic, statement_id: int, voter_id: int, value: int) -> tuple[str, dict]:
+    """The public event of one statement vote: type and payload."""
+    return contracts.STATEMENT_VOTED, {
+        "statement": statement_id,
+        "participant": participant_pseudonym(topic, voter_id),
+        "value": value,
+    }
 
 
 @transaction.atomic
@@ -136,15 +165,8 @@ def submit_statement(topic: Topic, author, text: str, *, at: datetime | None = N
     if topic.statements.exclude(status=Statement.Status.REJECTED).filter(text=text).exists():
         raise DomainError("已有相同的观点，请直接对它表态", field="text", code=CoreError.DUPLICATE)
     st = Statement.objects.create(topic=topic, author=author, text=text)
-    emit(
-        contracts.STATEMENT_SUBMITTED,
-        aggregate_type="topic",
-        aggregate_id=topic.pk,
-        region=topic.region,
-        actor=author,
-        public=False,
-        payload={"statement": st.pk},
-    )
+    kind, payload = statement_event(st, topic)
+    emit(kind, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region, actor=author, payload=payload)
     return st
 
 
@@ -190,7 +212,11 @@ def cast_vote(statement: Statement, voter, value: int, *, at: datetime | None = 
     _require_phase(statement.topic, VOTING_PHASES, "表态", at)
     if statement.status != Statement.Status.ACCEPTED:
         raise DomainError("该观点尚未采纳，不能表态", field="statement")
-    return StatementVote.objects.create(statement=statement, voter=voter, value=value)
+    sv = StatementVote.objects.create(statement=statement, voter=voter, value=value)
+    topic = statement.topic
+    kind, payload = statement_vote_event(topic, statement.pk, voter.pk, value)
+    emit(kind, aggregate_type="topic", aggregate_id=topic.pk, region=topic.region, actor=voter, payload=payload)
+    return sv
 
 
 # --- reading: analysis, next statement, export -------------------------------------------------

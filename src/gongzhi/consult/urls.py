@@ -14,4 +14,5 @@ urlpatterns = [
     path("votes/new/", views.vote_new, name="vote_new"),
     path("votes/<int:pk>/", views.vote_page, name="vote"),
     path("votes/<int:pk>/close/", views.vote_close, name="vote_close"),
+    path("receipt/", views.ballot_receipt, name="receipt"),
 ]

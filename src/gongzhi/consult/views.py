@@ -337,6 +337,7 @@ def vote_page(request, pk):
     is_open = vote.opens_at <= now < vote.closes_at and vote.status == FormalVote.Status.OPEN
     officer_form = OfficerForm()
     error = None
+    receipt = None
     if request.method == "POST" and is_open:
         choices = request.POST.getlist("choice")
         if vote.method == FormalVote.Method.RANKED:
@@ -354,17 +355,18 @@ def vote_page(request, pk):
                 if not officer_form.is_valid():
                     raise DomainError(_t("请填写投票人身份证号"), field="id_number")
                 key = _elector_key(vote, officer_form.cleaned_data["id_number"])
-                votes.cast_ballot(vote, choices, elector_key=key, officer=request.user)
-                messages.success(request, _t("现场选票已录入"))
+                entry = votes.cast_ballot(vote, choices, elector_key=key, officer=request.user)
+                messages.success(request, _t("现场选票已录入，请将回执编号交给投票人"))
             else:
-                votes.cast_ballot(vote, choices, voter=request.user)
+                entry = votes.cast_ballot(vote, choices, voter=request.user)
                 messages.success(request, _t("您的选票已投出（秘密投票，记录中不含您的选择）"))
         except DomainError as e:
             if request.POST.get("officer"):
                 _mark(officer_form, e)
             error = e.message
         else:
-            return redirect("consult:vote", pk=vote.pk)
+            # Shown once, on this answer (not redirected: the receipt is kept in no session or message).
+            receipt = entry.receipt
     result = None
     if now >= vote.closes_at:
         try:
@@ -388,8 +390,32 @@ def vote_page(request, pk):
             "is_officer": cperm.allowed(request.user, cperm.OFFICER, vote),
             "can_manage": cperm.allowed(request.user, cperm.MANAGE, vote),
             "preset_label": votes.PRESETS.get(vote.preset, {}).get("label", vote.preset),
+            "receipt": receipt,
         },
     )
+
+
+def ballot_receipt(request):
+    """验证我的选票: public (the receipt is the key; published ballots are public on the record)."""
+    code = (request.GET.get("receipt") or "").strip()
+    found = error = None
+    labels: dict = {}
+    if code:
+        try:
+            found = votes.check_receipt(code)
+        except DomainError as e:
+            error = e.message
+        else:
+            vote = FormalVote.objects.filter(pk=found.get("vote")).first()
+            if (
+                vote is not None
+                and request.user.is_authenticated
+                and cperm.visible(request.user, FormalVote.objects.filter(pk=vote.pk), "region").exists()
+            ):
+                labels = dict(vote.options.values_list("id", "label"))
+                found["title"] = vote.title
+            found["labels"] = [labels.get(c, str(c)) for c in found.get("choices") or []]
+    return render(request, "consult/receipt.html", {"code": code, "found": found, "error": error})
 
 
 @login_required

@@ -7,6 +7,9 @@ minutes and follow-up items. Every write is one transaction; a refusal raises a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import random
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -17,7 +20,8 @@ from django.utils import timezone
 
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
-from gongzhi.core.events import emit
+from gongzhi.core.events import build_many, dispatch_after_commit, emit
+from gongzhi.core.models import Event
 from gongzhi.org.kinds import MemberRole
 from gongzhi.org.models import Membership, Person, Unit
 
@@ -267,9 +271,41 @@ def create_vote(
             "preset": preset,
             "opens_at": opens_at.isoformat(),
             "closes_at": closes_at.isoformat(),
+            "topic": topic.pk if topic is not None else None,
+            "options": list(vote.options.order_by("position", "id").values_list("id", flat=True)),
+            "option_labels": labels,
+            "max_choices": max_choices,
+            "household_count": vote.household_count,
+            "rules": rules_of(vote),
         },
     )
     return vote
+
+
+def rules_of(vote: FormalVote) -> dict:
+    """The counting rules of a vote as published when it opens (``consult.vote_opened``)."""
+    return {
+        "quorum": [vote.quorum_num, vote.quorum_den, vote.quorum_strict],
+        "households": [vote.household_num, vote.household_den, vote.household_strict],
+        "threshold": [vote.threshold_num, vote.threshold_den, vote.threshold_strict],
+        "base": vote.threshold_base,
+    }
+
+
+def household_pseudonym(vote: FormalVote, household_id: int) -> str:
+    """A household's name on the public roll of one vote (HMAC with the vote's secret key): the
+    households represented can be counted from the record without naming any."""
+    return hmac.new(bytes.fromhex(vote.roll_key), f"household:{household_id}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def roll_event(vote: FormalVote, elector: Elector, channel: str) -> tuple[str, dict]:
+    """The public event that ``elector`` voted (type and payload): who only as a salted commitment
+    (``personal``), never how; no receipt, no ballot. A household pseudonym only where a household
+    quorum rule makes the households represented part of the count."""
+    payload: dict = {"channel": channel, "personal": {"elector": elector.key}}
+    if vote.household_num > 0 and elector.household_id is not None:
+        payload["household"] = household_pseudonym(vote, elector.household_id)
+    return contracts.ROLL_RECORDED, payload
 
 
 # --- voting -----------------------------------------------------------------------------------
@@ -383,8 +419,47 @@ def _cast(vote, choices, *, voter, elector_key, officer, at, trusted=False) -> R
     entry = RollEntry.objects.create(
         vote=v, elector=elector, channel=channel, recorded_by=officer if getattr(officer, "pk", None) else None
     )
-    Ballot.objects.create(id=uuid.uuid4(), vote=v, choices=picked)
+    ballot = Ballot.objects.create(id=uuid.uuid4(), vote=v, choices=picked)
+    kind, payload = roll_event(v, elector, channel)
+    # The roll event now; the ballot only at the close, shuffled among the others (publish_ballots).
+    emit(
+        kind,
+        aggregate_type="formal_vote",
+        aggregate_id=v.pk,
+        region=v.region,
+        actor=officer if officer is not None else voter,
+        payload=payload,
+    )
+    entry.receipt = str(ballot.id)  # shown to the voter once; kept nowhere that names them
     return entry
+
+
+# --- publishing the ballots -------------------------------------------------------------------
+
+
+def publish_ballots(vote: FormalVote) -> int:
+    """Write one public event per ballot of ``vote`` (its choices; its record id ``ballot:<receipt>``),
+    all at one time and in a random order, in the caller's transaction (the close). Nothing in a
+    ballot's event points to a roll event: they were written at different times, and the order
+    of the ballots is shuffled, not the order they were cast in. Bulk: one insert per 1,000."""
+    rows = list(Ballot.objects.filter(vote=vote).values_list("id", "choices"))
+    random.SystemRandom().shuffle(rows)
+    events: list[Event] = []
+    for bid, choices in rows:
+        events += build_many(
+            [(contracts.BALLOT_PUBLISHED, {"vote": vote.pk, "choices": list(choices)}, None)],
+            aggregate_type="ballot",
+            aggregate_id=str(bid),
+            region=vote.region,
+            schedule=False,
+        )
+    if events:
+        at = events[0].occurred_at
+        for e in events:
+            e.occurred_at = at  # one time for all: no order of casting to read from the times
+        Event.objects.bulk_create(events, batch_size=1000)
+        dispatch_after_commit()
+    return len(events)
 
 
 # --- tally ------------------------------------------------------------------------------------
@@ -426,10 +501,7 @@ def irv(ballots: list[list[int]], options: list[int]) -> list[dict]:
 def tally(vote: FormalVote) -> dict:
     """Count the ballots (pure; no writes)."""
     options = list(vote.options.order_by("position", "id"))
-    ids = [o.id for o in options]
     ballots = list(vote.ballots.values_list("choices", flat=True))
-    present = len(ballots)
-    valid = sum(1 for b in ballots if b)
     households = len(
         set(
             RollEntry.objects.filter(vote=vote, elector__household_id__isnull=False).values_list(
@@ -437,64 +509,81 @@ def tally(vote: FormalVote) -> dict:
             )
         )
     )
-    quorum_people = (
-        _meets(present, vote.electorate_size, vote.quorum_num, vote.quorum_den, vote.quorum_strict)
-        if vote.quorum_num
-        else True
+    result = count(
+        ballots,
+        [o.id for o in options],
+        method=vote.method,
+        rules=rules_of(vote),
+        electorate_size=vote.electorate_size,
+        household_count=vote.household_count,
+        households_present=households,
     )
+    labels = {o.id: o.label for o in options}
+    result["options"] = [{"id": o["id"], "label": labels[o["id"]], **o} for o in result["options"]]
+    return result
+
+
+def count(
+    ballots: list[list[int]],
+    ids: list[int],
+    *,
+    method: str,
+    rules: dict,
+    electorate_size: int,
+    household_count: int,
+    households_present: int,
+) -> dict:
+    """The tally of ``ballots`` over options ``ids`` (in ballot order) under ``rules``
+    (:func:`rules_of`): pure, with no database and no labels. :func:`tally` counts a vote's ballots
+    with it, and the recount from the public record (``consult.recount``) the ballots' leaves."""
+    q_num, q_den, q_strict = rules["quorum"]
+    h_num, h_den, h_strict = rules["households"]
+    t_num, t_den, t_strict = rules["threshold"]
+    base_kind = rules["base"]
+    present = len(ballots)
+    valid = sum(1 for b in ballots if b)
+    quorum_people = _meets(present, electorate_size, q_num, q_den, q_strict) if q_num else True
     quorum_households = (
-        vote.household_num > 0
-        and vote.household_count > 0
-        and _meets(households, vote.household_count, vote.household_num, vote.household_den, vote.household_strict)
+        h_num > 0 and household_count > 0 and _meets(households_present, household_count, h_num, h_den, h_strict)
     )
     quorum = quorum_people or quorum_households
-    base = {"present": present, "valid": valid, "electorate": vote.electorate_size}[vote.threshold_base]
+    base = {"present": present, "valid": valid, "electorate": electorate_size}[base_kind]
     result = {
-        "electorate": vote.electorate_size,
-        "households": vote.household_count,
+        "electorate": electorate_size,
+        "households": household_count,
         "present": present,
-        "households_present": households,
+        "households_present": households_present,
         "valid": valid,
         "blank": present - valid,
         "quorum_met": quorum,
         "quorum_by_people": quorum_people,
         "quorum_by_households": quorum_households,
-        "base": vote.threshold_base,
+        "base": base_kind,
         "base_count": base,
-        "threshold": f"{'>' if vote.threshold_strict else '≥'}{vote.threshold_num}/{vote.threshold_den}",
+        "threshold": f"{'>' if t_strict else '≥'}{t_num}/{t_den}",
         "options": [],
         "winner": None,
         "passed": False,
     }
-    if vote.method == FormalVote.Method.RANKED:
+    if method == FormalVote.Method.RANKED:
         rounds = irv(ballots, ids)
         result["rounds"] = rounds
         first = Counter(b[0] for b in ballots if b)
         final = rounds[-1]["counts"] if rounds else {}
-        for o in options:
-            result["options"].append(
-                {"id": o.id, "label": o.label, "first_preferences": first[o.id], "final_round": final.get(str(o.id))}
-            )
+        for oid in ids:
+            result["options"].append({"id": oid, "first_preferences": first[oid], "final_round": final.get(str(oid))})
         win = rounds[-1].get("winner") if rounds else None
         # The runoff winner must also meet the threshold (its final-round votes over the base).
-        if (
-            win is not None
-            and quorum
-            and _meets(int(final[str(win)]), base, vote.threshold_num, vote.threshold_den, vote.threshold_strict)
-        ):
+        if win is not None and quorum and _meets(int(final[str(win)]), base, t_num, t_den, t_strict):
             result["winner"], result["passed"] = win, True
     else:
         counts = Counter(c for b in ballots for c in b)
         passing = []
-        for o in options:
-            ok = (
-                quorum
-                and base > 0
-                and _meets(counts[o.id], base, vote.threshold_num, vote.threshold_den, vote.threshold_strict)
-            )
-            result["options"].append({"id": o.id, "label": o.label, "votes": counts[o.id], "meets_threshold": ok})
+        for oid in ids:
+            ok = quorum and base > 0 and _meets(counts[oid], base, t_num, t_den, t_strict)
+            result["options"].append({"id": oid, "votes": counts[oid], "meets_threshold": ok})
             if ok:
-                passing.append(o.id)
+                passing.append(oid)
         if passing:
             top = max(counts[i] for i in passing)
             leaders = [i for i in passing if counts[i] == top]
@@ -543,6 +632,7 @@ def close_vote(vote: FormalVote, *, actor, at: dt.datetime | None = None) -> For
             code=ConsultError.STILL_OPEN,
         )
     result = tally(v)
+    publish_ballots(v)  # every ballot on the public record before the tally, so anyone can recount it
     v.result = result
     v.minutes = minutes_text(v, result)
     v.status = FormalVote.Status.TALLIED
@@ -609,4 +699,58 @@ def turnout(vote: FormalVote) -> dict:
         "voted": sum(by.values()),
         "online": by.get(RollEntry.Channel.ONLINE, 0),
         "in_person": by.get(RollEntry.Channel.IN_PERSON, 0),
+    }
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+
+def check_receipt(receipt: str) -> dict:
+    """What a voter's receipt shows (read-only, for anyone holding it: receipts are public on the
+    record once published). ``status``:
+
+    * ``published``: the ballot's leaf ``ballot:<receipt>`` is in the signed log: its vote, its
+      choices, and the inclusion proof against the latest signed checkpoint (``proof``), checked here
+      (``verified``);
+    * ``awaiting_checkpoint``: the leaf is written but no signed checkpoint covers it yet;
+    * ``recorded``: the ballot is cast and the vote still open: ballots are published together at the close;
+    * ``closing``: the vote is tallied; the ledger has not taken the ballots in yet (a few seconds).
+
+    An unknown receipt is :class:`NotFound`; nothing here says who cast a ballot."""
+    import base64
+    import json
+
+    from gongzhi.core.errors import NotFound
+    from gongzhi.ledger import services as ledger
+
+    try:
+        rid = uuid.UUID(str(receipt or "").strip())
+    except ValueError:
+        raise DomainError("回执编号格式不正确（形如 xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx）", field="receipt") from None
+    indices = ledger.record_leaves(f"ballot:{rid}")
+    if indices:
+        try:
+            proof = ledger.inclusion(indices[0])
+        except ledger.LedgerError:
+            return {"receipt": str(rid), "status": "awaiting_checkpoint", "index": indices[0]}
+        entry = json.loads(base64.b64decode(proof["entry"]))
+        data = entry.get("data") or {}
+        check = ledger.receipt(proof["event_id"])
+        return {
+            "receipt": str(rid),
+            "status": "published",
+            "vote": data.get("vote"),
+            "choices": data.get("choices"),
+            "index": proof["index"],
+            "verified": bool(check and check.verified),
+            "proof": proof,
+        }
+    ballot = Ballot.objects.filter(pk=rid).values_list("vote_id", "vote__status").first()
+    if ballot is None:
+        raise NotFound("没有这张选票回执", field="receipt")
+    vote_id, status = ballot
+    return {
+        "receipt": str(rid),
+        "status": "recorded" if status == FormalVote.Status.OPEN else "closing",
+        "vote": vote_id,
     }

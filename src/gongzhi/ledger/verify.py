@@ -245,3 +245,103 @@ def _verify_full(cp: Checkpoint, reader: TileHashReader, fetch) -> int:
                         f"the entries give {expected[i * 32 : i * 32 + 32].hex()}"
                     )
     return n_withheld
+
+
+# --- recounts: a published result recomputed from the entries alone ---------------------------
+#
+# An app above the ledger registers how to recount its results (consult: a formal vote's tally
+# from its ballot leaves, issue 20 item 4). The ledger cannot import those apps; it hands each
+# recounter the entries it asked for (by type prefix), after checking that every entry of the log
+# hashes to the signed root, so nothing it counts can differ from what the log commits to.
+
+
+@dataclass(frozen=True)
+class Recounter:
+    """``run(target, entries)`` → the check lines, or None when ``target`` is not its kind; raises
+    :class:`VerificationFailed` on a mismatch. ``entries``: the parsed entries whose type begins
+    with ``prefix`` (each with its leaf ``index``), in log order, and the withheld markers (``withheld``
+    set, no ``data``) whose record type is in ``marker_records``."""
+
+    prefix: str
+    run: Callable[[str, list[dict]], list[str] | None]
+    marker_records: frozenset[str] = frozenset()
+
+
+_recounters: dict[str, Recounter] = {}
+
+
+def register_recounter(
+    name: str, prefix: str, run: Callable[[str, list[dict]], list[str] | None], marker_records: Iterable[str] = ()
+) -> None:
+    """Declare a recount (from an ``AppConfig.ready()``)."""
+    _recounters[name] = Recounter(prefix, run, frozenset(marker_records))
+
+
+def recounters() -> dict[str, Recounter]:
+    return dict(_recounters)
+
+
+def recount_log(
+    source: str,
+    verifiers: Iterable[Verifier],
+    target: str,
+    *,
+    origin: str | None = None,
+    fetch: Callable[[str], bytes] | None = None,
+) -> Report:
+    """Recompute a published result named by ``target`` from the log's entries alone.
+
+    Reads every entry bundle once: each entry is rehashed and the root of all of them must equal
+    the signed checkpoint's (so an altered or missing entry is caught here), and the entries a
+    recounter asked for are parsed and handed to it. Raises :class:`VerificationFailed` when the
+    log does not verify, no recounter knows ``target``, or the recount differs from the result
+    published on the log."""
+    verifiers = list(verifiers)
+    if not _recounters:
+        raise VerificationFailed("no recount is registered in this installation")
+    fetch = fetch or make_fetcher(source)
+    note_bytes = fetch("checkpoint")
+    cp = _checkpoint(note_bytes, verifiers, "checkpoint signature", origin)
+    report = Report(cp, bytes(note_bytes))
+    report.checks.append(f"checkpoint signed by {', '.join(v.name for v in verifiers)}: size {cp.size}")
+    reader = TileHashReader(cp.size, fetch)
+    wanted = {name: [] for name in _recounters}  # type: dict[str, list[dict]]
+    needles = {name: ('"type":' + json.dumps(r.prefix)[:-1]).encode() for name, r in _recounters.items()}
+    store = MemoryHashStore()
+    for bundle in range((cp.size + TILE_WIDTH - 1) // TILE_WIDTH):
+        try:
+            entries = reader.entries(bundle)
+        except (TileError, KeyError) as exc:
+            raise VerificationFailed(f"entry bundle {bundle}: {exc}") from None
+        for offset, e in enumerate(entries):
+            index = bundle * TILE_WIDTH + offset
+            marker = withheld(e)
+            if marker is not None:
+                store.append(bytes.fromhex(marker["leaf_hash"]))
+                rtype = (marker.get("record") or {}).get("type")
+                for name, r in _recounters.items():
+                    if rtype in r.marker_records:
+                        wanted[name].append({**marker, "index": index})
+                continue
+            store.append(leaf_hash(e))
+            for name, r in _recounters.items():
+                if needles[name] in e:
+                    try:
+                        doc = json.loads(e)
+                    except ValueError:
+                        raise VerificationFailed(f"entry {index} is not JSON") from None
+                    if isinstance(doc, dict) and str(doc.get("type", "")).startswith(r.prefix):
+                        doc["index"] = index
+                        wanted[name].append(doc)
+    if store.size != cp.size or store.root() != cp.root:
+        raise VerificationFailed(
+            f"the published entries (root {store.root().hex()}) do not hash to the signed checkpoint's root "
+            f"{cp.root.hex()}: an entry was altered, added or dropped"
+        )
+    report.checks.append(f"all {cp.size} entries rehashed: they hash to the signed root")
+    for name, r in _recounters.items():
+        lines = r.run(target, wanted[name])
+        if lines is not None:
+            report.checks.extend(lines)
+            return report
+    raise VerificationFailed(f"nothing to recount for {target!r} (known: {', '.join(sorted(_recounters))})")

@@ -7,14 +7,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from ...note import NoteError, Verifier
-from ...verify import VerificationFailed, verify_log
+from ...verify import VerificationFailed, recount_log, verify_log
 
 
 class Command(BaseCommand):
     help = (
         "Verify the public record from a base URL or a directory of tiles: the checkpoint "
         "signature, the root recomputed from tiles, consistency with a saved checkpoint and "
-        "inclusion of records. Exits non-zero on the first failure."
+        "inclusion of records; with --recount, a formal vote's result recomputed from its ballot "
+        "entries alone. Exits non-zero on the first failure."
     )
 
     def add_arguments(self, parser):
@@ -25,8 +26,16 @@ class Command(BaseCommand):
         parser.add_argument("--record", action="append", default=[], help="type:id or event id that must be included")
         parser.add_argument("--save", help="write the verified checkpoint here, for a later --since")
         parser.add_argument("--full", action="store_true", help="also rehash every entry and check every tile")
+        parser.add_argument(
+            "--recount",
+            metavar="TARGET",
+            action="append",
+            default=[],
+            help="recompute a published result from the entries alone and compare: formal_vote:ID, or topic:ID "
+            "(or a bare topic ID) for every formal vote of a topic (repeatable)",
+        )
 
-    def handle(self, *args, source, key, origin=None, since=None, record=(), save=None, full=False, **opts):
+    def handle(self, *args, source, key, origin=None, since=None, record=(), save=None, full=False, recount=(), **opts):
         verifiers = []
         for k in key:
             text = Path(k).read_text().strip() if Path(k).is_file() else k
@@ -44,6 +53,14 @@ class Command(BaseCommand):
             report = verify_log(source, verifiers, origin=origin, since=since_text, records=record, full=full)
         except VerificationFailed as exc:
             raise CommandError(f"verification FAILED: {exc}") from None
+        for target in recount:
+            try:
+                counted = recount_log(source, verifiers, target, origin=origin)
+            except VerificationFailed as exc:
+                for line in report.checks:
+                    self.stdout.write(f"ok  {line}")
+                raise CommandError(f"recount of {target} FAILED: {exc}") from None
+            report.checks.extend(line for line in counted.checks[1:])
         for line in report.checks:
             self.stdout.write(f"ok  {line}")
         if save:
