@@ -311,6 +311,7 @@ _p(
 )
 _p("consult/topics/<int:pk>/export/<str:name>", lambda o: {"pk": o.topic.pk, "name": "comments.csv"})
 _p("consult/votes/<int:pk>/|consult/votes/<int:pk>/close/", lambda o: {"pk": o.vote.pk})
+_p("GET api/v1/consult/ballots/<receipt>", lambda o: {"receipt": "00000000-0000-4000-8000-000000000000"})
 _p("pool/<path:rest>", lambda o: {"rest": "inbox/"})
 _p("api/v1/pool/<path:rest>", lambda o: {"rest": "inbox"})
 _p("resources/needs/<int:pk>/", lambda o: {"pk": o.need.pk})
@@ -656,6 +657,10 @@ TABLE: dict[str, E] = {
         get="401     403     ok      ok      403     403     403     ok      403"
     ),
     # --- api/v1/consult
+    "GET api/v1/consult/ballots/<receipt>": E(
+        get="404     404     404     404     404     404     404     404     404",
+        note="issue 20 item 4: public, the receipt is the key (an unknown receipt here)",
+    ),
     "POST api/v1/consult/statements/<pk>/moderation": E(
         post="401     403     ok*     ok*     ok*     403     403     403     404"
     ),
@@ -907,6 +912,11 @@ TABLE: dict[str, E] = {
         post="login   403     ok      ok      403     403     403     ok      403",
     ),
     # --- consult
+    "consult/receipt/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+        note="issue 20 item 4: verify my ballot, public",
+    ),
     "consult/": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",
         post="login   ok      ok      ok      ok      ok      ok      ok      ok",
