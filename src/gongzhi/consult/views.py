@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.core.formerrors import mark as _mark
@@ -395,6 +395,7 @@ def vote_page(request, pk):
     )
 
 
+@require_GET
 def ballot_receipt(request):
     """验证我的选票: public (the receipt is the key; published ballots are public on the record)."""
     code = (request.GET.get("receipt") or "").strip()
