@@ -286,7 +286,7 @@ def test_the_demo_district_has_gaps_for_the_street(world, users):
     found = party.gaps(users["street_cadre"])
     units = [g for g in found if g.kind == "unit"]
     assert units and all(len(g.members) >= 3 and g.region == world.street_a for g in units)
-    assert all("科技有限公司" in g.name for g in units)  # the two-member enterprise is not one
+    assert all("数码科技有限公司" in g.name for g in units)  # the two-member company (连锁超市) is not one
     assert party.gaps(users["other_street_cadre"]) == []  # the rural township has none, A's are out of scope
     assert Person.objects.filter(party_status=PartyStatus.PROBATIONARY).exists()
     assert not any(p.party_status != PartyStatus.FULL for g in found for p in g.members)
@@ -320,4 +320,4 @@ def test_the_list_page_and_api_mask_personal_data_by_the_rule(world, users):
 def test_command_lists_the_gaps(world, capsys):
     call_command("party_gaps", "--region", world.street_a.code)
     out = capsys.readouterr().out
-    assert "科技有限公司" in out and "组织关系" in out
+    assert "数码科技有限公司" in out and "组织关系" in out

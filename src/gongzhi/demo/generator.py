@@ -570,11 +570,12 @@ class DemoGenerator:
         for street, pool, _s_party in self.urban_streets:
             comm_units = [self.community_units[r.code] for r in self.rows[Region] if r.parent_id == street.id]
             grids = [g for g in self.rows[Grid] if g.region.parent_id == street.id]
-            for k, (n_full, label) in enumerate(((4, "科技有限公司"), (2, "商贸有限公司"))):
+            word = street.name.removesuffix("街道")
+            for k, (n_full, label) in enumerate(((4, "数码科技有限公司"), (2, "连锁超市有限公司"))):
                 g = grids[(k * 5 + 1) % len(grids)]
                 ent = self.unit(
                     UnitKind.ENTERPRISE_PRIVATE,
-                    f"{street.name[:-2]}{rng.choice(N.ENTERPRISES)}{label}",
+                    f"{word}{label}",
                     street,
                     lon=g.centroid_lon,
                     lat=g.centroid_lat,
@@ -603,7 +604,7 @@ class DemoGenerator:
                     self.add(
                         Membership, person=p, unit=ent, role=MemberRole.STAFF, region=street, start_date=self.today
                     )
-        # A party group's members are members of its branch (支部工作条例 art. 8), and every member of a
+        # A party group's members are members of its branch (支部工作条例 art. 13), and every member of a
         # community's party pool belongs to a primary organisation (the community's, at least).
         held: dict[int, set[int]] = defaultdict(set)
         for m in list(self.rows[Membership]):

@@ -57,7 +57,7 @@ PRIMARY_ORG_KINDS = frozenset(
     }
 )
 # Party groups (党小组): divisions of a branch, not primary organisations. Their rule (支部工作条例
-# (试行) art. 8): a branch with many members, or members working/living far apart, divides them
+# (试行) art. 13): a branch with many members, or members working/living far apart, divides them
 # into party groups; so a group's members are members of its parent branch, and the ≥3 founding
 # rule does not apply.
 PARTY_GROUP_KINDS = frozenset({UnitKind.PARTY_BUILDING, UnitKind.PARTY_VILLAGER_GROUP})

@@ -95,7 +95,7 @@ def _founding_roles(kind: str, parent: Unit | None, members: list[Person]) -> di
       都应当成立党的基层组织; probationary members do not count). Founding never changes anyone's
       standing.
     - a party group (``kinds.PARTY_GROUP_KINDS``, 党小组): formed inside its branch from the branch's
-      members (支部工作条例(试行) art. 8); at least one; full and probationary members alike; the
+      members (支部工作条例(试行) art. 13); at least one; full and probationary members alike; the
       three-member rule does not apply.
     - a leading body or a party-member household: founders optional; each must be a party member.
     - any other unit: no founders (its people join with ``add_member``).
