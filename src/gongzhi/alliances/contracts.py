@@ -147,6 +147,54 @@ class Rated(TypedDict):
     units: list[dict[str, Any]]  # per unit: unit, unit_name, points, appraisal, final, stars, outcome
 
 
+class RectificationOpened(TypedDict):
+    alliance: str
+    year: int  # the review's year
+    unit: str
+    unit_name: str
+    stars: int
+    final: float
+    opened_on: str
+    deadline: str
+    tasks: list[dict[str, Any]]  # per task: title, dimension, due_on
+
+
+class RectificationTaskDone(TypedDict):
+    alliance: str
+    year: int
+    unit: str
+    task: int
+    title: str
+    done_on: str
+
+
+class RectificationReviewed(TypedDict):
+    alliance: str
+    year: int
+    unit: str
+    unit_name: str
+    result: str  # passed / failed
+    reviewed_on: str
+    tasks_done: int
+    tasks: int
+    evidence: list[dict[str, Any]]  # the unit's quarter totals since the plan opened: year, quarter, total, max
+    note: str
+
+
+class SupportRecorded(TypedDict):
+    alliance: str
+    year: int
+    unit: str
+    unit_name: str
+    stars: int
+    kind: str  # funding / pool_priority
+    amount: str  # yuan, two decimals ("" for pool priority)
+    fund_entry: int | None
+    priority: int | None  # pool priority rank (1 highest) for pool priority
+    recorded_on: str
+    note: str
+
+
 APPLIED = EventType("alliances.applied", Applied, "a lead unit applied to found an alliance")
 APPROVED = EventType("alliances.approved", Decided, "the founding of an alliance was approved")
 REJECTED = EventType("alliances.rejected", Decided, "the founding of an alliance was rejected")
@@ -168,6 +216,18 @@ QUARTER_CLOSED = EventType("alliances.quarter.closed", QuarterClosed, "a quarter
 SCORE_CORRECTED = EventType("alliances.score.corrected", ScoreCorrected, "a quarter's score was corrected")
 POINTS_PUBLISHED = EventType("alliances.points.published", PointsPublished, "the year's points were published")
 RATED = EventType("alliances.rated", Rated, "the year-end review graded the alliance and its members")
+RECTIFICATION_OPENED = EventType(
+    "alliances.rectification.opened", RectificationOpened, "a weak member unit's rectification (整顿) plan was opened"
+)
+RECTIFICATION_TASK_DONE = EventType(
+    "alliances.rectification.task_done", RectificationTaskDone, "a task of a rectification plan was done"
+)
+RECTIFICATION_REVIEWED = EventType(
+    "alliances.rectification.reviewed", RectificationReviewed, "a rectification was re-reviewed: passed or failed"
+)
+SUPPORT_RECORDED = EventType(
+    "alliances.support.recorded", SupportRecorded, "support for a top-graded member unit was recorded"
+)
 
 # Event types renamed by issue 22 (old -> new); the lead's data migration renames stored events.
 RENAMED: dict[str, str] = {
@@ -220,3 +280,6 @@ class AllianceError(ErrorCode):
     QUARTERS_OPEN = "quarters_open"  # the year-end review needs the year's quarters closed
     REPORTS_MISSING = "reports_missing"  # points are published after every member reported
     QUORUM = "quorum"  # too few member units took part in the appraisal
+    RULES_UNREACHABLE = "rules_unreachable"  # a rule set whose top grade a unit doing everything well cannot reach
+    NOT_ON_LIST = "not_on_list"  # rectification is for units graded for it, support for the top grades
+    RECTIFICATION_OPEN = "rectification_open"  # the re-review needs the plan's tasks done (or its deadline passed)

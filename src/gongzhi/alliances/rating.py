@@ -27,10 +27,12 @@ from . import permissions as ap
 from . import rules as R
 from .contracts import AllianceError
 from .models import (
+    Activity,
     Alliance,
     AllianceMember,
     Attendance,
     Dimension,
+    Meeting,
     Participation,
     Quarter,
     ResourceSupply,
@@ -41,6 +43,8 @@ from .models import (
     UnitReview,
     YearReview,
 )
+from .services import rectification
+from .services.meetings import supply_demand_pairs
 
 # ------------------------------------------------------------------ rule sets
 
@@ -55,7 +59,7 @@ def ensure_default_ruleset() -> RuleSet:
             defaults={
                 "effective_from": dt.date(2000, 1, 1),
                 "rules": R.default_rules(),
-                "note": "初始版本：五个维度，满分100分",
+                "note": "初始版本：五个维度，满分100分（出勤、活动、任务按应做完成率计分）",
             },
         )
     return rs
@@ -109,39 +113,79 @@ def members_during(alliance: Alliance, start: dt.date, end: dt.date) -> list[Uni
     return list(dict.fromkeys(m.unit for m in ms))
 
 
+def _membership(alliance: Alliance, units: list[Unit]) -> dict[int, list[tuple[dt.date, dt.date | None]]]:
+    spans: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for uid, joined, ended in AllianceMember.objects.filter(
+        alliance=alliance, unit_id__in=[u.pk for u in units], joined_on__isnull=False
+    ).values_list("unit_id", "joined_on", "ended_on"):
+        spans[uid].append((joined, ended))
+    return spans
+
+
+def _member_on(spans, uid: int, day: dt.date) -> bool:
+    return any(j <= day and (e is None or e >= day) for j, e in spans.get(uid, ()))
+
+
 def _record_lines(alliance: Alliance, start: dt.date, end: dt.date, units: list[Unit], rules: dict) -> list[dict]:
-    """One line per point-producing record in [start, end] for ``units``, with the rule's points."""
-    f = {d: rules["dimensions"][d]["formula"] for d in R.DIMENSIONS}
+    """One line per record in [start, end] for ``units``, with the points the rule gives it.
+
+    Rates (attendance, activities, tasks): one line per thing the unit was due to do, each worth
+    ``cap / due`` when done (a late task ``late_share`` of that), 0 when not, so the lines of a unit
+    that did all of it add up to the cap. Counts (suggestions, resources): the rule's points per record.
+    """
+    dims = rules["dimensions"]
+    f = {d: dims[d].get("formula") or {} for d in R.DIMENSIONS}
+    cap = {d: float(dims[d]["cap"]) for d in R.DIMENSIONS}
     ids = {u.pk for u in units}
+    spans = _membership(alliance, units)
     lines = []
-    for a in Attendance.objects.filter(
-        meeting__alliance=alliance, meeting__held_on__range=(start, end), unit_id__in=ids
-    ).select_related("meeting"):
-        m = a.meeting
-        pts = f["attendance"]["per_required_meeting" if m.required else "per_other_meeting"]
-        lines.append(
-            dict(
-                unit_id=a.unit_id,
-                dimension=Dimension.ATTENDANCE,
-                record_type="meeting",
-                record_id=m.pk,
-                on_date=m.held_on,
-                points=pts,
-                description=f"{m.held_on} {m.get_kind_display()}{'' if m.required else '(非必开)'}"
-                f"·{a.get_method_display()}签到",
+    # attendance: the required meetings held in the quarter that the unit was called to (monthly progress
+    # meetings: the members in a direct supply–demand relation that year, seed 000)
+    meetings = list(
+        Meeting.objects.filter(alliance=alliance, required=True, held_on__range=(start, end)).order_by("held_on", "id")
+    )
+    present = set(Attendance.objects.filter(meeting__in=meetings, unit_id__in=ids).values_list("meeting_id", "unit_id"))
+    pairs: dict[int, set[int]] = {}
+    due: dict[int, list[Meeting]] = defaultdict(list)
+    for m in meetings:
+        called = set(ids)
+        if m.kind == Meeting.Kind.PROGRESS:
+            if m.year not in pairs:
+                pairs[m.year] = set().union(*supply_demand_pairs(alliance, m.year))
+            if pairs[m.year]:
+                called &= pairs[m.year]
+        for uid in called:
+            if _member_on(spans, uid, m.held_on):
+                due[uid].append(m)
+    for uid, ms in due.items():
+        each = cap["attendance"] / len(ms)
+        for m in ms:
+            came = (m.pk, uid) in present
+            lines.append(
+                dict(
+                    unit_id=uid,
+                    dimension=Dimension.ATTENDANCE,
+                    record_type="meeting",
+                    record_id=m.pk,
+                    on_date=m.held_on,
+                    points=each if came else 0.0,
+                    description=f"{m.held_on} {m.get_kind_display()}：{'出席' if came else '缺席'}"
+                    f"（应到{len(ms)}次之一）",
+                )
             )
+    for sg in Suggestion.objects.filter(alliance=alliance, made_on__range=(start, end), unit_id__in=ids):
+        pts = f["suggestions"].get("per_suggestion", 0) + (
+            f["suggestions"].get("adopted_bonus", 0) if sg.adopted else 0
         )
-    for s in Suggestion.objects.filter(alliance=alliance, made_on__range=(start, end), unit_id__in=ids):
-        pts = f["suggestions"]["per_suggestion"] + (f["suggestions"]["adopted_bonus"] if s.adopted else 0)
         lines.append(
             dict(
-                unit_id=s.unit_id,
+                unit_id=sg.unit_id,
                 dimension=Dimension.SUGGESTIONS,
                 record_type="suggestion",
-                record_id=s.pk,
-                on_date=s.made_on,
+                record_id=sg.pk,
+                on_date=sg.made_on,
                 points=pts,
-                description=f"{s.made_on} 建议：{s.text[:80]}{'（已采纳）' if s.adopted else ''}",
+                description=f"{sg.made_on} 建议：{sg.text[:80]}{'（已采纳）' if sg.adopted else ''}",
             )
         )
     for r in ResourceSupply.objects.filter(alliance=alliance, supplied_on__range=(start, end), unit_id__in=ids):
@@ -152,41 +196,56 @@ def _record_lines(alliance: Alliance, start: dt.date, end: dt.date, units: list[
                 record_type="supply",
                 record_id=r.pk,
                 on_date=r.supplied_on,
-                points=f["resources"]["per_supply"],
+                points=f["resources"].get("per_supply", 0),
                 description=f"{r.supplied_on} 供给：{r.description[:80]}",
             )
         )
-    for p in Participation.objects.filter(
-        activity__alliance=alliance, activity__held_on__range=(start, end), unit_id__in=ids
-    ).select_related("activity"):
-        act = p.activity
-        lines.append(
-            dict(
-                unit_id=p.unit_id,
-                dimension=Dimension.ACTIVITIES,
-                record_type="activity",
-                record_id=act.pk,
-                on_date=act.held_on,
-                points=f["activities"]["per_participation"],
-                description=f"{act.held_on} {act.get_kind_display()}：{act.title[:60]}（{p.people}人）",
+    # activities: the alliance's activities held in the quarter while the unit was a member
+    acts = list(Activity.objects.filter(alliance=alliance, held_on__range=(start, end)).order_by("held_on", "id"))
+    took = set(Participation.objects.filter(activity__in=acts, unit_id__in=ids).values_list("activity_id", "unit_id"))
+    for uid in ids:
+        mine = [act for act in acts if _member_on(spans, uid, act.held_on)]
+        for act in mine:
+            came = (act.pk, uid) in took
+            lines.append(
+                dict(
+                    unit_id=uid,
+                    dimension=Dimension.ACTIVITIES,
+                    record_type="activity",
+                    record_id=act.pk,
+                    on_date=act.held_on,
+                    points=cap["activities"] / len(mine) if came else 0.0,
+                    description=f"{act.held_on} {act.get_kind_display()}：{act.title[:60]}"
+                    f"{'：参加' if came else '：未参加'}（{len(mine)}次之一）",
+                )
             )
-        )
-    for t in Task.objects.filter(
-        alliance=alliance, completed_on__range=(start, end), owner_unit_id__in=ids
-    ).select_related("item"):
-        on_time = t.completed_on <= t.deadline
-        lines.append(
-            dict(
-                unit_id=t.owner_unit_id,
-                dimension=Dimension.TASKS,
-                record_type="task",
-                record_id=t.pk,
-                on_date=t.completed_on,
-                points=f["tasks"]["on_time" if on_time else "late"],
-                description=f"{t.completed_on} 完成认领任务：{t.item.title[:60]}"
-                f"{'（按期）' if on_time else f'（逾期，时限{t.deadline}）'}",
+    # tasks: the claimed tasks whose deadline falls in the quarter
+    late_share = float(f["tasks"].get("late_share", 0.5))
+    tasks: dict[int, list[Task]] = defaultdict(list)
+    for t in Task.objects.filter(alliance=alliance, deadline__range=(start, end), owner_unit_id__in=ids).select_related(
+        "item"
+    ):
+        tasks[t.owner_unit_id].append(t)
+    for uid, ts in tasks.items():
+        each = cap["tasks"] / len(ts)
+        for t in ts:
+            if t.completed_on is None:
+                pts, how = 0.0, "未完成"
+            elif t.completed_on <= t.deadline:
+                pts, how = each, f"{t.completed_on}按期完成"
+            else:
+                pts, how = each * late_share, f"{t.completed_on}逾期完成"
+            lines.append(
+                dict(
+                    unit_id=uid,
+                    dimension=Dimension.TASKS,
+                    record_type="task",
+                    record_id=t.pk,
+                    on_date=t.completed_on or t.deadline,
+                    points=pts,
+                    description=f"认领任务：{t.item.title[:60]}，时限{t.deadline}，{how}（到期{len(ts)}项之一）",
+                )
             )
-        )
     return lines
 
 
@@ -305,9 +364,52 @@ def correct_score(quarter: Quarter, unit: Unit, *, dimension: str, points: float
     return line
 
 
+def score_unit(raw: dict[str, float], counts: dict[str, int], rules: dict) -> dict:
+    """A unit's quarter from its raw points and line counts per dimension (pure): each dimension capped
+    and weighted; a rate dimension without a line is not applicable and the applicable ones are scaled up
+    to the same maximum. Returns ``dims``, ``total``, ``max`` and ``scaled`` (the factor)."""
+    spec_of = rules["dimensions"]
+    full = R.max_points(rules)
+    dims = {}
+    got = 0.0
+    applicable_max = 0.0
+    for d in R.DIMENSIONS:
+        spec = spec_of[d]
+        r = float(raw.get(d, 0.0))
+        capped = min(max(r, 0.0), float(spec["cap"]))
+        score = round(capped * float(spec["weight"]), 2)
+        applicable = d not in R.RATE_DIMENSIONS or counts.get(d, 0) > 0
+        if applicable:
+            got += score
+            applicable_max += float(spec["cap"]) * float(spec["weight"])
+        dims[d] = {
+            "raw": round(r, 2),
+            "cap": spec["cap"],
+            "weight": spec["weight"],
+            "score": score,
+            "max": round(float(spec["cap"]) * float(spec["weight"]), 2),
+            "records": counts.get(d, 0),
+            "applicable": applicable,
+        }
+    factor = full / applicable_max if applicable_max else 0.0
+    return {"dims": dims, "total": min(round(got * factor, 2), full), "max": full, "scaled": round(factor, 4)}
+
+
+def final_score(points: float, appraisal: float | None, rules: dict) -> float:
+    """The year-end score: ``points_weight`` × annual points + ``appraisal_weight`` × appraisal (the
+    points alone when no one rated the unit)."""
+    ye = rules["year_end"]
+    if appraisal is None:
+        return round(points, 2)
+    return round(ye["points_weight"] * points + ye["appraisal_weight"] * appraisal, 2)
+
+
 def quarter_scores(q: Quarter, unit: Unit | None = None) -> list[dict]:
-    """Per unit: raw points per dimension (records + corrections), capped, weighted, and the total."""
-    rules = q.ruleset.rules["dimensions"]
+    """Per unit: raw points per dimension (records + corrections), capped, weighted, and the total.
+
+    A rate dimension with nothing due in the quarter (no line) is not applicable; the total is then the
+    applicable scores scaled up to the same maximum (``scaled``: the factor), so a quarter without a
+    task due neither costs nor earns the unit anything."""
     start, end = R.quarter_bounds(q.year, q.quarter)
     units = members_during(q.alliance, start, end)
     if unit is not None:
@@ -319,22 +421,7 @@ def quarter_scores(q: Quarter, unit: Unit | None = None) -> list[dict]:
         counts[uid][dim] += 1
     out = []
     for u in units:
-        dims = {}
-        total = 0.0
-        for d in R.DIMENSIONS:
-            spec = rules[d]
-            r = raw[u.pk][d]
-            capped = min(max(r, 0.0), float(spec["cap"]))
-            score = round(capped * float(spec["weight"]), 2)
-            total += score
-            dims[d] = {
-                "raw": round(r, 2),
-                "cap": spec["cap"],
-                "weight": spec["weight"],
-                "score": score,
-                "records": counts[u.pk][d],
-            }
-        out.append({"unit": u, "dims": dims, "total": round(total, 2)})
+        out.append({"unit": u, **score_unit(raw[u.pk], counts[u.pk], q.ruleset.rules)})
     out.sort(key=lambda r: (-r["total"], r["unit"].name))
     return out
 
@@ -399,16 +486,42 @@ def submit_report(review: YearReview, unit: Unit, *, report: str, actor, on: dt.
     return ur
 
 
-def annual_points(alliance: Alliance, year: int, unit: Unit) -> float:
-    """The mean of the unit's quarterly totals over the closed quarters in which it was a member."""
+def annual_breakdown(alliance: Alliance, year: int, unit: Unit) -> dict:
+    """The unit's year: the mean of its quarterly totals over the closed quarters in which it was a
+    member (``points``), and per dimension the mean of what it got against the most it could get, in the
+    quarters where the dimension applied (``dims``: got, max, quarters) — the explanation of its points."""
     totals = []
+    got: dict[str, list[float]] = defaultdict(list)
+    best = {}
     for q in Quarter.objects.filter(alliance=alliance, year=year, status=Quarter.Status.CLOSED).select_related(
         "ruleset"
     ):
         rows = quarter_scores(q, unit)
         if rows:
             totals.append(rows[0]["total"])
-    return round(sum(totals) / len(totals), 2) if totals else 0.0
+            best["total"] = rows[0]["max"]
+            for d, v in rows[0]["dims"].items():
+                best[d] = v["max"]
+                if v["applicable"]:
+                    got[d].append(v["score"])
+    return {
+        "points": round(sum(totals) / len(totals), 2) if totals else 0.0,
+        "max": best.get("total", 0.0),
+        "quarters": len(totals),
+        "dims": {
+            d: {
+                "got": round(sum(got[d]) / len(got[d]), 2) if got[d] else None,
+                "max": best.get(d, 0.0),
+                "quarters": len(got[d]),
+            }
+            for d in R.DIMENSIONS
+        },
+    }
+
+
+def annual_points(alliance: Alliance, year: int, unit: Unit) -> float:
+    """The mean of the unit's quarterly totals over the closed quarters in which it was a member."""
+    return annual_breakdown(alliance, year, unit)["points"]
 
 
 @transaction.atomic
@@ -421,8 +534,9 @@ def publish_points(review: YearReview, *, actor, on: dt.date | None = None) -> Y
     if missing:
         raise DomainError(f"以下成员单位尚未述职：{'、'.join(missing)}", code=AllianceError.REPORTS_MISSING)
     for ur in review.units.select_related("unit"):
-        ur.points = annual_points(review.alliance, review.year, ur.unit)
-        ur.save(update_fields=["points"])
+        ur.breakdown = annual_breakdown(review.alliance, review.year, ur.unit)
+        ur.points = ur.breakdown["points"]
+        ur.save(update_fields=["points", "breakdown"])
     review.stage = YearReview.Stage.PUBLISHED
     review.published_on = on or timezone.localdate()
     review.save()
@@ -488,10 +602,7 @@ def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview
     for ur in units:
         got = results.get(ur.unit_id, [])
         ur.appraisal = round(sum(scale[r] for r in got) / len(got), 2) if got else None
-        if ur.appraisal is None:
-            ur.final_score = ur.points
-        else:
-            ur.final_score = round(ye["points_weight"] * ur.points + ye["appraisal_weight"] * ur.appraisal, 2)
+        ur.final_score = final_score(ur.points, ur.appraisal, rules)
         ur.stars = R.stars_for(ur.final_score, rules)
         ur.outcome = (
             UnitReview.Outcome.RECTIFY
@@ -501,10 +612,16 @@ def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview
             else UnitReview.Outcome.NONE
         )
         ur.save()
+    day = on or timezone.localdate()
+    for ur in units:  # what follows from the grade: a rectification plan, or support on the record
+        if ur.outcome == UnitReview.Outcome.RECTIFY:
+            rectification.open_rectification(ur, on=day, actor=actor)
+        elif ur.outcome == UnitReview.Outcome.SUPPORT:
+            rectification.record_pool_priority(ur, on=day, actor=actor)
     review.alliance_score = round(sum(u.final_score for u in units) / len(units), 2) if units else 0.0
     review.alliance_stars = R.stars_for(review.alliance_score, rules)
     review.stage = YearReview.Stage.GRADED
-    review.graded_on = on or timezone.localdate()
+    review.graded_on = day
     review.save()
     a = review.alliance
     emit(

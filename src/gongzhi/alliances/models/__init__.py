@@ -24,7 +24,18 @@ from .funds import FundEntry
 from .goals import Goal
 from .lists import ListItem, ResourceSupply, Task
 from .meetings import Attendance, Meeting, Suggestion
-from .rating import AppraisalVote, Dimension, Quarter, RuleSet, ScoreLine, UnitReview, YearReview
+from .rating import (
+    AppraisalVote,
+    Dimension,
+    Quarter,
+    Rectification,
+    RectificationTask,
+    RuleSet,
+    ScoreLine,
+    Support,
+    UnitReview,
+    YearReview,
+)
 
 __all__ = [
     "APPROVING_PARTY_KINDS",
@@ -43,10 +54,13 @@ __all__ = [
     "Meeting",
     "Participation",
     "Quarter",
+    "Rectification",
+    "RectificationTask",
     "ResourceSupply",
     "RuleSet",
     "ScoreLine",
     "Suggestion",
+    "Support",
     "Task",
     "UnitReview",
     "YearReview",

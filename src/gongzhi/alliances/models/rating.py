@@ -142,7 +142,7 @@ class UnitReview(models.Model):
 
     class Outcome(models.TextChoices):
         NONE = "", _("—")
-        RECTIFY = "rectify", _("整改")
+        RECTIFY = "rectify", _("整顿")
         SUPPORT = "support", _("政策和经费支持")
 
     review = models.ForeignKey(YearReview, on_delete=models.CASCADE, related_name="units")
@@ -150,6 +150,7 @@ class UnitReview(models.Model):
     report = models.TextField(_("述职报告"), blank=True)
     reported_on = models.DateField(null=True, blank=True)
     points = models.FloatField(_("全年积分"), null=True, blank=True)
+    breakdown = models.JSONField(_("积分构成"), default=dict, blank=True)  # rating.annual_breakdown()
     appraisal = models.FloatField(_("民主评议得分"), null=True, blank=True)
     final_score = models.FloatField(_("综合得分"), null=True, blank=True)
     stars = models.PositiveSmallIntegerField(_("星级"), null=True, blank=True)
@@ -170,3 +171,82 @@ class AppraisalVote(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["review", "subject"], name="uniq_appraisal_vote")]
+
+
+class Rectification(models.Model):
+    """A weak member unit's rectification (整顿) after a grade: a plan of tasks, a deadline and a
+    re-review that closes it passed or failed (seed 000: "对工作不力的基层党组织及时进行整顿")."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("整顿中")
+        PASSED = "passed", _("复核通过")
+        FAILED = "failed", _("复核未通过")
+
+    unit_review = models.OneToOneField(UnitReview, on_delete=models.PROTECT, related_name="rectification")
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="rectifications")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="alliance_rectifications")
+    opened_on = models.DateField(_("开始日期"))
+    deadline = models.DateField(_("整顿期限"))
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
+    reviewed_on = models.DateField(_("复核日期"), null=True, blank=True)
+    review_note = models.TextField(_("复核意见"), blank=True)
+    evidence = models.JSONField(_("复核依据"), default=list, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_on", "id"]
+        verbose_name = _("整顿")
+        verbose_name_plural = _("整顿")
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.unit_review.review.year} {self.get_status_display()}"
+
+
+class RectificationTask(models.Model):
+    """One task of a rectification plan, aimed at a weak dimension (or written by the rating body)."""
+
+    rectification = models.ForeignKey(Rectification, on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(_("整改任务"), max_length=200)
+    dimension = models.CharField(_("维度"), max_length=12, choices=Dimension.choices, blank=True)
+    due_on = models.DateField(_("完成时限"))
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    note = models.CharField(_("完成情况"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["rectification", "due_on", "id"]
+        verbose_name = _("整改任务")
+        verbose_name_plural = _("整改任务")
+
+
+class Support(models.Model):
+    """Support recorded for a top-graded member unit (seed 000: "对成效良好的适当给予政策资金倾斜"):
+    a funding tilt paid into the alliance's funds for the unit, or priority in the common pool."""
+
+    class Kind(models.TextChoices):
+        FUNDING = "funding", _("经费倾斜")
+        POOL_PRIORITY = "pool_priority", _("资源池优先")
+
+    unit_review = models.ForeignKey(UnitReview, on_delete=models.PROTECT, related_name="supports")
+    alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="supports")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="alliance_supports")
+    kind = models.CharField(_("支持方式"), max_length=14, choices=Kind.choices)
+    amount = models.DecimalField(_("金额(元)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    fund_entry = models.OneToOneField(
+        "alliances.FundEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="support"
+    )
+    priority = models.PositiveSmallIntegerField(_("优先顺位"), null=True, blank=True)
+    valid_until = models.DateField(_("有效期至"), null=True, blank=True)
+    recorded_on = models.DateField(_("记录日期"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_review"], condition=models.Q(kind="pool_priority"), name="uniq_support_pool_priority"
+            )
+        ]
+        verbose_name = _("星级支持")
+        verbose_name_plural = _("星级支持")

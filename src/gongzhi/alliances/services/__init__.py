@@ -6,6 +6,7 @@
 * :mod:`.lists` — the three lists, claims and tasks, supplies, suggestions;
 * :mod:`.meetings` — the 1142 meetings, sign-in, recording and compliance;
 * :mod:`.funds` and :mod:`.activities` — funds within means, the "five ones" activities;
+* :mod:`.rectification` — what follows from a grade: rectification plans and their re-review, support;
 * :mod:`.overview` — a unit's duties, the alliances a user may see;
 * :mod:`.common` — the helpers they share.
 
@@ -49,8 +50,30 @@ from .membership import (
     remove_member,
 )
 from .overview import unit_duties, visible_alliances
+from .rectification import (
+    add_task as add_rectification_task,
+)
+from .rectification import (
+    complete_task as complete_rectification_task,
+)
+from .rectification import (
+    follow_up,
+    get_rectification,
+    open_rectification,
+    record_pool_priority,
+    record_support_funding,
+    rereview,
+)
 
 __all__ = [
+    "add_rectification_task",
+    "complete_rectification_task",
+    "follow_up",
+    "get_rectification",
+    "open_rectification",
+    "record_pool_priority",
+    "record_support_funding",
+    "rereview",
     "KICKOFF_DAYS_AFTER_FOUNDING",
     "MAX_ALLIANCES",
     "MAX_ALLIANCES_SPECIAL",
