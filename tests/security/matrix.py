@@ -458,6 +458,15 @@ TABLE: dict[str, E] = {
         post="ok      ok      ok      ok      ok      ok      ok      ok      ok",
         note="logged out: the public landing page (raise a request, open topics, public figures, the record)",
     ),
+    "sw.js": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+        note="the service worker (offline field pages), public like any static file",
+    ),
+    "manifest.webmanifest": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     # --- account
     "account/2fa/": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",

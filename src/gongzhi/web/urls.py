@@ -19,4 +19,6 @@ urlpatterns = [
     path("grid/<str:code>/", views.grid_detail, name="grid"),
     path("search/", views.search, name="search"),
     path("lists/", views.lists, name="lists"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
 ]

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from gongzhi.core.errors import DomainError
 from gongzhi.core.formerrors import mark as mark_error
@@ -293,3 +294,41 @@ def _prefix_or_below(region):
             Q(path__startswith=region.path) | Q(pk__in=[r.pk for r in region.ancestors()])
         ).values_list("path", flat=True)
     )
+
+
+@require_safe
+def service_worker(request):
+    """The service worker at the site's root (its scope is the whole site; issue 19 item 3)."""
+    from django.contrib.staticfiles import finders
+    from django.http import HttpResponse
+
+    path = finders.find("gongzhi/sw.js")
+    with open(path, encoding="utf-8") as f:
+        resp = HttpResponse(f.read(), content_type="application/javascript; charset=utf-8")
+    resp["Cache-Control"] = "no-cache"
+    resp["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+@require_safe
+def web_manifest(request):
+    """The web app manifest: the field pages install as an app on a phone's home screen."""
+    from django.http import JsonResponse
+    from django.templatetags.static import static
+
+    resp = JsonResponse(
+        {
+            "name": _("共治 · 党建引领基层治理"),
+            "short_name": _("共治"),
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#f7f5f2",
+            "theme_color": "#b71c1c",
+            "lang": request.LANGUAGE_CODE,
+            "icons": [{"src": static("gongzhi/favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+    resp["Content-Type"] = "application/manifest+json"
+    return resp
