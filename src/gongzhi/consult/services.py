@@ -40,7 +40,7 @@ def participant_pseudonym(topic: Topic, user_id: int) -> str:
     """A participant's name on the public record within one topic: the first 96 bits of
     HMAC-SHA256(the topic's secret key, ``user:<id>``) in hex. It links one participant's
     statements and votes within the topic (as pol.is's open data numbers participants) without
-    saying who they are, and differs from topic to topic (docs/consultation.md §9)."""
+    saying who they are, and differs from topic to topic (docs/consultation.md, "On the public record")."""
     key = bytes.fromhex(topic.pseudonym_key)
     return hmac.new(key, f"user:{user_id}".encode(), hashlib.sha256).hexdigest()[:24]
 
