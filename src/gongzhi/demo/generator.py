@@ -551,7 +551,7 @@ class DemoGenerator:
             ),
         ]
 
-    def build_party_standing(self):
+    def build_party_standing(self) -> None:
         """Party standing and relations, workplaces, and the gaps the street should see (应建未建).
 
         Every person with a full-member membership is a full party member; the relation is held by the

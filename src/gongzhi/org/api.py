@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db.models import Q
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
@@ -390,7 +391,7 @@ class GapOut(Schema):
     response={200: list[GapOut], **ERRORS},
     summary="Where a party organisation should exist but does not (应建未建)",
 )
-def party_gaps(request, region: str | None = None):
+def party_gaps(request: HttpRequest, region: str | None = None) -> tuple[int, list[dict]]:
     from . import party
 
     within = _visible_region(request.user, region) if region else None
@@ -412,7 +413,7 @@ def party_gaps(request, region: str | None = None):
                     "region": p.region.code,
                     "phone": outs[p.pk]["phone"],
                     "masked": outs[p.pk]["masked"],
-                    "relation": p.party_relation.code if p.party_relation_id else None,
+                    "relation": p.party_relation.code if p.party_relation is not None else None,
                     "relation_name": party.relation_label(p),
                 }
                 for p in g.members

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.core.models import Region
@@ -47,11 +49,11 @@ class Gap:
         return self.unit.name if self.unit is not None else self.region.name
 
 
-def _live(qs):
+def _live(qs: QuerySet[Unit]) -> QuerySet[Unit]:
     return qs.exclude(status=Unit.Status.DISSOLVED)
 
 
-def gaps(viewer, region: Region | None = None) -> list[Gap]:
+def gaps(viewer: Any, region: Region | None = None) -> list[Gap]:
     """Every gap the viewer may see (within ``region`` when given), units first, by region then name."""
     units = perm.scope(viewer, _live(Unit.objects.exclude(kind__in=PARTY_KINDS)))
     regions = perm.scope(viewer, Region.objects.filter(level=Region.Level.COMMUNITY), region_field="")
@@ -99,4 +101,4 @@ def gaps(viewer, region: Region | None = None) -> list[Gap]:
 
 def relation_label(p: Person) -> str:
     """The organisation holding the member's relation, as the list shows it."""
-    return p.party_relation.name if p.party_relation_id else _("组织关系未落实")
+    return p.party_relation.name if p.party_relation is not None else _("组织关系未落实")

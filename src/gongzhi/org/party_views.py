@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -17,7 +17,7 @@ from .api import log_unmasked, person_out
 
 @login_required
 @require_GET
-def gaps_page(request):
+def gaps_page(request: HttpRequest) -> HttpResponse:
     within = None
     code = request.GET.get("region", "").strip()
     if code:

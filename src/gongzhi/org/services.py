@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -87,7 +88,7 @@ def _standing(p: Person) -> str:
     return f"{p.name}（#{p.pk}，{PartyStatus(p.party_status).label}）"
 
 
-def _founding_roles(kind: str, parent: Unit | None, members: list[Person]) -> dict[int, str]:
+def _founding_roles(kind: str, parent: Unit | None, members: list[Person]) -> dict[int, MemberRole]:
     """The party roles the founders of a ``kind`` take, by person id, or a refusal that names them.
 
     - a primary organisation (``kinds.PRIMARY_ORG_KINDS``): at least three founders, every one already
@@ -327,11 +328,12 @@ def add_member(actor, unit: Unit, person: Person, role: str, *, start_date: dt.d
     if role in (MemberRole.FULL_MEMBER, MemberRole.PROBATIONARY_MEMBER, MemberRole.SECRETARY) and not unit.is_party:
         raise DomainError(f"“{unit}”不是党组织，不能登记党员或书记", field="role")
     person = Person.objects.get(pk=person.pk)  # the standing as recorded
-    needed = {
+    needs: dict[str, str] = {
         MemberRole.FULL_MEMBER: PartyStatus.FULL,
         MemberRole.SECRETARY: PartyStatus.FULL,
         MemberRole.PROBATIONARY_MEMBER: PartyStatus.PROBATIONARY,
-    }.get(role)
+    }
+    needed = needs.get(role)
     if needed is not None and person.party_status != needed:
         # Joining never changes a person's standing: record it first (record_party_standing).
         raise DomainError(
@@ -385,7 +387,7 @@ def end_membership(actor, membership: Membership, *, end_date: dt.date | None = 
 
 @transaction.atomic
 def record_party_standing(
-    actor, person: Person, *, status: str, relation: Unit | None = None, expected_version: int | None = None
+    actor: Any, person: Person, *, status: str, relation: Unit | None = None, expected_version: int | None = None
 ) -> Person:
     """Record a person's party standing (群众 / 预备党员 / 正式党员) and the primary organisation
     holding the member's relation (组织关系). The only place a standing changes: founding and

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.services import region_by_code
@@ -12,10 +14,10 @@ class Command(BaseCommand):
         "living there and no primary organisation (party constitution art. 30, seed 004)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--region", help="region code (default: everywhere)")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         within = region_by_code(opts["region"]) if opts.get("region") else None
         found = party.gaps(SYSTEM, within)
         for g in found:
