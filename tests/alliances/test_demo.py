@@ -18,3 +18,19 @@ def test_demo_generates_y_district_alliances(world):
     assert YearReview.objects.filter(stage="graded").count() == 4
     stars = set(UnitReview.objects.values_list("stars", flat=True))
     assert stars and all(1 <= s <= 5 for s in stars)
+
+
+def test_demo_grades_spread_and_follow_up(world):
+    from collections import Counter
+
+    from gongzhi.alliances.models import Rectification, Support
+
+    demo.generate(seed=7, scale="tiny", progress=lambda *a: None)
+    rows = list(UnitReview.objects.values_list("stars", "final_score", "outcome"))
+    dist = Counter(s for s, _f, _o in rows)
+    print("grades", sorted(dist.items()), sorted(f for _s, f, _o in rows))
+    assert dist[5] >= 1 and dist[1] >= 1  # some at the top, a few on the rectification list
+    assert sum(n for s, n in dist.items() if 2 <= s <= 4) > len(rows) / 2  # most in the middle
+    assert Rectification.objects.filter(status="open").exists()  # a plan in progress
+    assert Support.objects.filter(kind="funding", fund_entry__isnull=False).exists()
+    assert Support.objects.filter(kind="pool_priority").count() == dist[5]

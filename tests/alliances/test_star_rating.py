@@ -227,6 +227,7 @@ def test_rectification_plan_tasks_deadline_and_rereview(units, users, alliance, 
     review = _review(alliance, lambda u: 4 if u != members[3] else 1)
     weak = review.units.get(unit=members[3])
     rect = Rectification.objects.get(unit_review=weak)
+    assert rect.round == 1
     # opened by the grade: a task for each weak dimension and a report, a deadline six months on
     assert rect.status == "open" and rect.opened_on == D(2026, 1, 20) and rect.deadline == D(2026, 7, 20)
     tasks = list(rect.tasks.all())
@@ -265,9 +266,18 @@ def test_a_rectification_not_done_by_its_deadline_fails(units, alliance, members
     _year(alliance, members, good=members[:2], adequate=members[2:3])
     review = _review(alliance, lambda u: 4 if u != members[3] else 1)
     rect = Rectification.objects.get(unit_review__review=review)
+    first = list(rect.tasks.all())
+    S.complete_rectification_task(first[0], note="已完成", on=D(2026, 3, 1), actor=SYSTEM)
     r = S.rereview(rect, passed=False, note="期限内未完成整改任务", on=D(2026, 7, 21), actor=SYSTEM)
     assert r.status == "failed"
-    assert Event.objects.get(type="alliances.rectification.reviewed").payload["tasks_done"] == 0
+    ev = Event.objects.get(type="alliances.rectification.reviewed")
+    assert ev.payload["tasks_done"] == 1 and ev.payload["round"] == 1
+    # the rectification goes on: a second round with the tasks not done and a new deadline
+    nxt = r.next_round
+    assert nxt.round == 2 and nxt.status == "open" and nxt.opened_on == D(2026, 7, 21)
+    assert nxt.deadline == D(2027, 1, 21)
+    assert [t.title for t in nxt.tasks.all()] == [t.title for t in first[1:]]
+    assert Event.objects.filter(type="alliances.rectification.opened").count() == 2
 
 
 def test_top_grades_get_pool_priority_and_a_funding_tilt_on_the_record(units, users, alliance, members):

@@ -152,6 +152,7 @@ class RectificationOpened(TypedDict):
     year: int  # the review's year
     unit: str
     unit_name: str
+    round: int  # 1, or the next after a failed re-review
     stars: int
     final: float
     opened_on: str
@@ -173,7 +174,8 @@ class RectificationReviewed(TypedDict):
     year: int
     unit: str
     unit_name: str
-    result: str  # passed / failed
+    round: int
+    result: str  # passed / failed (a failed one opens the next round)
     reviewed_on: str
     tasks_done: int
     tasks: int

@@ -18,7 +18,7 @@ from gongzhi.org.models import Unit
 
 from . import rating as RT
 from . import services as S
-from .models import Alliance, AllianceMember, Meeting
+from .models import Alliance, AllianceMember, Meeting, Rectification, Support, UnitReview
 
 PARTNERS = [
     ("河北省", "承德市丰宁县杨木栅子村党支部"),
@@ -39,6 +39,18 @@ class _Demo:
         self.today = timezone.localdate()
         self.last = self.today.year - 1
         self.counts = {"alliances": 0, "alliance_meetings": 0, "alliance_tasks": 0, "alliance_activities": 0}
+        self.drive: dict[int, float] = {}
+        self.levels = ("strong", "steady", "steady", "steady", "weak", "steady", "strong", "steady", "steady", "steady")
+
+    # ------------------------------------------------------------ how engaged each member unit is
+    def p(self, u: Unit) -> float:
+        """The unit's engagement: the chance it attends, joins in, supplies … Units differ (some do
+        everything, most do most, a few little), so the grades spread from the records."""
+        if u.pk not in self.drive:
+            level = self.levels[len(self.drive) % len(self.levels)]
+            lo, hi = {"strong": (0.97, 1.0), "steady": (0.72, 0.9), "weak": (0.2, 0.4)}[level]
+            self.drive[u.pk] = round(lo + (hi - lo) * self.rng.random(), 3)
+        return self.drive[u.pk]
 
     # ------------------------------------------------------------ picking units
     def plans(self) -> list[dict]:
@@ -212,8 +224,9 @@ class _Demo:
                     actor=SYSTEM,
                 )
                 self.counts["alliance_tasks"] += 1
-                done = t.deadline + dt.timedelta(days=rng.randint(-40, 12))
-                if done <= until and rng.random() < 0.85:
+                pu = self.p(u)
+                done = t.deadline + dt.timedelta(days=rng.randint(-40, -3) if rng.random() < pu else rng.randint(3, 30))
+                if done <= until and rng.random() < 0.5 + pu / 2:
                     S.complete_task(t, note="已按认领内容完成，群众反映良好", completed_on=max(done, day), actor=SYSTEM)
         # The required meetings of the year, mostly on time, some late, some (this year) not yet held.
         for m in a.meetings.filter(year=year, required=True).exclude(kind=Meeting.Kind.KICKOFF).order_by("due_on"):
@@ -228,22 +241,24 @@ class _Demo:
             held = max(held, a.established_on)
             if held > until:
                 continue
-            attendees = units if m.kind != Meeting.Kind.PROGRESS else pair + [u for u in units if rng.random() < 0.5]
+            attendees = [u for u in self.members(a, held) if rng.random() < self.p(u)]
+            if len(attendees) < 2 or (m.kind == Meeting.Kind.PROGRESS and not set(pair) <= set(attendees)):
+                attendees = list(dict.fromkeys([*pair, *attendees]))
             self.record(
                 a,
                 m,
                 held,
                 attendees,
                 f"{m.get_kind_display()}：推进{p['project']}",
-                suggest=[u for u in attendees if rng.random() < 0.3],
+                suggest=[u for u in attendees if rng.random() < 0.6 * self.p(u)],
             )
         # Resources supplied, activities of the "five ones".
         for month in range(1, 13):
             d = dt.date(year, month, rng.randint(1, 25))
             if d > until:
                 break
-            for u in units:
-                if rng.random() < 0.3:
+            for u in self.members(a, d):
+                if rng.random() < 0.75 * self.p(u):
                     S.supply_resource(
                         a,
                         u,
@@ -260,7 +275,8 @@ class _Demo:
                     title=f"{year}年{month}月联建活动",
                     held_on=d,
                     organiser=units[(month // 2) % len(units)],
-                    participants={u: rng.randint(3, 20) for u in units if rng.random() < 0.8} or {lead: 5},
+                    participants={u: rng.randint(3, 20) for u in self.members(a, d) if rng.random() < self.p(u)}
+                    or {lead: 5},
                     on=until,
                     actor=SYSTEM,
                 )
@@ -343,27 +359,83 @@ class _Demo:
             RT.cast_appraisal(
                 rv,
                 v,
-                {u: max(1, min(4, round(pts[u.pk] / 25) + self.rng.choice([0, 1]))) for u in ids if u != v},
+                {u: self.rating(pts[u.pk]) for u in ids if u != v},
                 actor=SYSTEM,
             )
         RT.grade(rv, on=dt.date(year + 1, 1, 15), actor=SYSTEM)
+        return rv
+
+    def rating(self, points: float) -> int:
+        """How a member unit rates another after the points are announced: mostly by what it saw."""
+        r = 4 if points >= 85 else 3 if points >= 65 else 2 if points >= 45 else 1
+        roll = self.rng.random()
+        return max(1, min(4, r + (1 if roll < 0.1 else -1 if roll > 0.9 else 0)))
+
+    def follow_up(self, reviews) -> None:
+        """What follows from the grades, up to today: the rectified units work through their plans (the
+        weakest falls behind and its re-review fails, opening a second round); a top-graded unit gets
+        its funding tilt."""
+        rects = list(
+            Rectification.objects.filter(unit_review__review__in=reviews)
+            .select_related("unit_review")
+            .order_by("unit_review__final_score", "id")
+        )
+        for i, rect in enumerate(rects):
+            tasks = list(rect.tasks.all())
+            behind = i == 0  # the weakest falls behind its plan
+            for k, t in enumerate(tasks):
+                if t.due_on <= self.today and not (behind and k % 2 == 0):
+                    S.complete_rectification_task(
+                        t,
+                        note="已按整顿计划完成，附会议记录和台账",
+                        on=max(rect.opened_on, t.due_on - dt.timedelta(days=3)),
+                        actor=SYSTEM,
+                    )
+            review_on = rect.deadline + dt.timedelta(days=5)
+            if review_on <= self.today:
+                passed = not behind
+                done = S.rereview(
+                    rect,
+                    passed=passed,
+                    note="整改任务全部完成，参会和履职恢复正常" if passed else "期限内整改任务未全部完成，继续整顿",
+                    on=review_on,
+                    actor=SYSTEM,
+                )
+                nxt = done.next_round
+                if nxt is not None:
+                    for t in list(nxt.tasks.all())[:1]:
+                        if t.due_on <= self.today:
+                            S.complete_rectification_task(t, note="已补做", on=t.due_on, actor=SYSTEM)
+        top = (
+            UnitReview.objects.filter(review__in=reviews, outcome=UnitReview.Outcome.SUPPORT)
+            .select_related("review", "review__alliance")
+            .order_by("-final_score", "id")
+            .first()
+        )
+        if top is not None and not Support.objects.filter(unit_review=top, kind="funding").exists():
+            on = min(self.today, dt.date(self.last + 1, 3, 1))
+            S.record_support_funding(top, amount=5000, on=on, actor=SYSTEM)
+        self.counts["alliance_rectifications"] = Rectification.objects.count()
+        self.counts["alliance_supports"] = Support.objects.count()
 
 
 def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     d = _Demo(seed, scale, progress)
     plans = d.plans()
     total = len(plans)
+    reviews = []
     for i, p in enumerate(plans):
         a = d.found(p)
-        d.year(a, p, d.last, dt.date(d.last, 12, 31))
         late = p.get("late_join")
-        if late is not None:  # a unit invited in spring; another exits with its task done
+        if late is not None:  # a unit invited in spring: its records start then
             m = S.invite(a, late, on=dt.date(d.last, 4, 2), actor=SYSTEM)
             S.accept_membership(m, on=dt.date(d.last, 4, 5), actor=SYSTEM)
-        d.review(a)
+        d.year(a, p, d.last, dt.date(d.last, 12, 31))
+        reviews.append(d.review(a))
         if d.today > dt.date(d.today.year, 1, 12):
             d.year(a, p, d.today.year, d.today)
         progress("党建联合体", i + 1, total)
+    d.follow_up(reviews)
     # One application waiting in the inbox.
     if plans:
         p = plans[-1]

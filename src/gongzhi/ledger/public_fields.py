@@ -119,11 +119,11 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "alliances.rated": frozenset({"alliance", "year", "stars", "score", "ruleset", "units"}),
     # what follows from a grade (issue 20): task titles and notes are text, kept as commitments
     "alliances.rectification.opened": frozenset(
-        {"alliance", "year", "unit", "stars", "final", "opened_on", "deadline", "tasks"}
+        {"alliance", "year", "unit", "round", "stars", "final", "opened_on", "deadline", "tasks"}
     ),
     "alliances.rectification.task_done": frozenset({"alliance", "year", "unit", "task", "done_on"}),
     "alliances.rectification.reviewed": frozenset(
-        {"alliance", "year", "unit", "result", "reviewed_on", "tasks_done", "tasks", "evidence"}
+        {"alliance", "year", "unit", "round", "result", "reviewed_on", "tasks_done", "tasks", "evidence"}
     ),
     "alliances.support.recorded": frozenset(
         {"alliance", "year", "unit", "stars", "kind", "amount", "fund_entry", "priority", "recorded_on"}

@@ -175,14 +175,16 @@ class AppraisalVote(models.Model):
 
 class Rectification(models.Model):
     """A weak member unit's rectification (整顿) after a grade: a plan of tasks, a deadline and a
-    re-review that closes it passed or failed (seed 000: "对工作不力的基层党组织及时进行整顿")."""
+    re-review that closes it passed or failed (seed 000: "对工作不力的基层党组织及时进行整顿"); a failed
+    re-review opens the next round with the tasks not done."""
 
     class Status(models.TextChoices):
         OPEN = "open", _("整顿中")
         PASSED = "passed", _("复核通过")
         FAILED = "failed", _("复核未通过")
 
-    unit_review = models.OneToOneField(UnitReview, on_delete=models.PROTECT, related_name="rectification")
+    unit_review = models.ForeignKey(UnitReview, on_delete=models.PROTECT, related_name="rectifications")
+    round = models.PositiveSmallIntegerField(_("轮次"), default=1)  # a failed re-review opens the next round
     alliance = models.ForeignKey(Alliance, on_delete=models.PROTECT, related_name="rectifications")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="alliance_rectifications")
     opened_on = models.DateField(_("开始日期"))
@@ -194,9 +196,12 @@ class Rectification(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # set by services.rereview: the round a failed re-review opened
+    next_round: Rectification | None = None
 
     class Meta:
         ordering = ["-opened_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["unit_review", "round"], name="uniq_rectification_round")]
         verbose_name = _("整顿")
         verbose_name_plural = _("整顿")
 

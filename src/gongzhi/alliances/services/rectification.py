@@ -62,31 +62,21 @@ def weak_dimensions(ur: UnitReview) -> list[str]:
     return weak
 
 
-def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor) -> Rectification:
-    """Open the rectification of a unit the grade listed for it. Called by ``rating.grade`` in its
-    transaction; runs in the caller's transaction."""
+def _plan(ur: UnitReview, *, round_: int, on: dt.date, titles: list[tuple[str, str]], actor) -> Rectification:
     review = ur.review
-    ap.require(actor, ap.RATE, review.alliance)
-    if ur.outcome != UnitReview.Outcome.RECTIFY:
-        raise DomainError(f"{ur.unit.name}不在整顿名单中", code=AllianceError.NOT_ON_LIST)
-    existing = Rectification.objects.filter(unit_review=ur).first()
-    if existing is not None:
-        return existing
-    on = _today(on)
     deadline = _add_months(on, R.rectify_months(review.ruleset.rules))
     rect = Rectification.objects.create(
-        unit_review=ur, alliance=review.alliance, unit=ur.unit, opened_on=on, deadline=deadline
+        unit_review=ur, round=round_, alliance=review.alliance, unit=ur.unit, opened_on=on, deadline=deadline
     )
-    weak = weak_dimensions(ur)
     span = (deadline - on).days
     tasks = [
         RectificationTask(
             rectification=rect,
-            title=TASK_FOR[d],
+            title=title,
             dimension=d,
-            due_on=on + dt.timedelta(days=span * (i + 1) // (len(weak) + 1)),
+            due_on=on + dt.timedelta(days=span * (i + 1) // (len(titles) + 1)),
         )
-        for i, d in enumerate(weak)
+        for i, (title, d) in enumerate(titles)
     ]
     tasks.append(RectificationTask(rectification=rect, title=REPORT_TASK, due_on=deadline))
     RectificationTask.objects.bulk_create(tasks)
@@ -102,6 +92,7 @@ def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor) -> R
             "year": review.year,
             "unit": ur.unit.code,
             "unit_name": ur.unit.name,
+            "round": round_,
             "stars": ur.stars or 1,
             "final": float(ur.final_score or 0.0),
             "opened_on": on.isoformat(),
@@ -110,6 +101,19 @@ def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor) -> R
         },
     )
     return rect
+
+
+def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor) -> Rectification:
+    """Open the rectification of a unit the grade listed for it: a task for each weak dimension and a
+    report, due by the deadline. Called by ``rating.grade`` in its transaction; runs in the caller's
+    transaction. Idempotent: the first round is returned when it exists."""
+    ap.require(actor, ap.RATE, ur.review.alliance)
+    if ur.outcome != UnitReview.Outcome.RECTIFY:
+        raise DomainError(f"{ur.unit.name}不在整顿名单中", code=AllianceError.NOT_ON_LIST)
+    existing = Rectification.objects.filter(unit_review=ur).order_by("round").first()
+    if existing is not None:
+        return existing
+    return _plan(ur, round_=1, on=_today(on), titles=[(TASK_FOR[d], d) for d in weak_dimensions(ur)], actor=actor)
 
 
 def _open(rect: Rectification) -> Rectification:
@@ -191,7 +195,8 @@ def evidence(rect: Rectification) -> list[dict]:
 @transaction.atomic
 def rereview(rect: Rectification, *, passed: bool, note: str, on: dt.date | None = None, actor) -> Rectification:
     """The re-review closes the rectification, passed or failed. Passing needs every task done; before
-    the deadline the re-review needs every task done, after it a failed one may be recorded anyway."""
+    the deadline the re-review needs every task done, after it a failed one may be recorded anyway.
+    A failed re-review opens the next round at once, with the tasks not done (returned as ``next_round``)."""
     ap.require(actor, ap.RATE, rect.alliance)
     rect = _open(rect)
     on = _today(on)
@@ -222,6 +227,7 @@ def rereview(rect: Rectification, *, passed: bool, note: str, on: dt.date | None
             "year": rect.unit_review.review.year,
             "unit": rect.unit.code,
             "unit_name": rect.unit.name,
+            "round": rect.round,
             "result": rect.status,
             "reviewed_on": on.isoformat(),
             "tasks_done": len(tasks) - len(open_tasks),
@@ -230,6 +236,15 @@ def rereview(rect: Rectification, *, passed: bool, note: str, on: dt.date | None
             "note": note,
         },
     )
+    rect.next_round = None
+    if not passed:
+        rect.next_round = _plan(
+            rect.unit_review,
+            round_=rect.round + 1,
+            on=on,
+            titles=[(t.title, t.dimension) for t in tasks if t.done_on is None and t.title != REPORT_TASK],
+            actor=actor,
+        )
     return rect
 
 
@@ -331,7 +346,7 @@ def get_rectification(pk: int) -> Rectification:
 def follow_up(review) -> dict[int, dict]:
     """Per unit id of a review: its rectification (with tasks done / total) and its supports."""
     out: dict[int, dict] = {}
-    for r in Rectification.objects.filter(unit_review__review=review).prefetch_related("tasks"):
+    for r in Rectification.objects.filter(unit_review__review=review).order_by("round").prefetch_related("tasks"):
         ts = list(r.tasks.all())
         out.setdefault(r.unit_id, {})["rectification"] = {
             "obj": r,
