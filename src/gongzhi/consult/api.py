@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.http import HttpRequest
 from ninja import Router, Schema
 
 from gongzhi.core.apischema import ERRORS
@@ -220,7 +221,7 @@ def cast_ballot(request, pk: int, data: BallotIn):
 
 
 @router.get("/ballots/{receipt}", auth=None, response={200: dict, **ERRORS}, summary="Verify my ballot by its receipt")
-def ballot_receipt(request, receipt: str):
+def ballot_receipt(request: HttpRequest, receipt: str) -> tuple[int, dict]:
     """Public: the ballot's leaf and its inclusion proof once published (see ``votes.check_receipt``)."""
     return 200, votes.check_receipt(receipt)
 

@@ -34,5 +34,5 @@ class ConsultConfig(AppConfig):
         nav=(Nav(_("协商议事"), "consult:index", 100),),
     )
 
-    def ready(self):
+    def ready(self) -> None:
         from . import recount  # noqa: F401  registers the recount of formal votes with `gongzhi verify`

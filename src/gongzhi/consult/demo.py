@@ -18,7 +18,7 @@ from gongzhi.core.models import Event, Region
 from gongzhi.org.models import StaffRole
 
 from . import services, votes
-from .models import Ballot, Elector, FormalVote, RollEntry, Statement, StatementVote
+from .models import Ballot, Elector, FormalVote, RollEntry, Statement, StatementVote, Topic
 
 TOPICS = [
     (
@@ -73,7 +73,7 @@ def _communities() -> list[Region]:
     return out
 
 
-def _public_inputs(topic, people) -> None:
+def _public_inputs(topic: Topic, people: list) -> None:
     """The statements and statement votes of a demo topic on the public record, as the services
     write them one by one (bulk here: a few inserts per topic; each vote at its own time)."""
     authors = {u.pk: u for u in people}

@@ -331,6 +331,8 @@ class RollEntry(models.Model):
     )
     at = models.DateTimeField(auto_now_add=True)
 
+    receipt: str  # not a column: set by votes.cast_ballot on the entry it returns (the voter's receipt)
+
     class Meta:
         verbose_name = _("投票记录")
         verbose_name_plural = _("投票记录")

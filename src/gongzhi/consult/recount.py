@@ -43,7 +43,7 @@ COMPARED = (
 )
 
 
-def _committed(value) -> bool:
+def _committed(value: object) -> bool:
     return isinstance(value, str) and COMMITMENT.fullmatch(value) is not None
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _t
@@ -396,10 +396,11 @@ def vote_page(request, pk):
 
 
 @require_GET
-def ballot_receipt(request):
+def ballot_receipt(request: HttpRequest) -> HttpResponse:
     """验证我的选票: public (the receipt is the key; published ballots are public on the record)."""
     code = (request.GET.get("receipt") or "").strip()
-    found = error = None
+    found: dict | None = None
+    error = None
     labels: dict = {}
     if code:
         try:
@@ -407,7 +408,7 @@ def ballot_receipt(request):
         except DomainError as e:
             error = e.message
         else:
-            vote = FormalVote.objects.filter(pk=found.get("vote")).first()
+            vote = FormalVote.objects.filter(pk=int(found.get("vote") or 0)).first()
             if (
                 vote is not None
                 and request.user.is_authenticated
