@@ -321,3 +321,24 @@ def test_command_lists_the_gaps(world, capsys):
     call_command("party_gaps", "--region", world.street_a.code)
     out = capsys.readouterr().out
     assert "数码科技有限公司" in out and "组织关系" in out
+
+
+def test_founding_on_the_unit_page_with_its_host_closes_the_gap(world, users):
+    gap = next(g for g in party.gaps(users["street_cadre"]) if g.kind == "unit")
+    street_party = Unit.objects.get(code=f"{world.street_a.code}-PARTY")
+    c = Client()
+    c.force_login(users["street_cadre"])
+    form = {
+        "code": "GAP-PB",
+        "name": f"中共{gap.name}支部委员会",
+        "kind": "party_branch",
+        "founding_members": ",".join(str(p.pk) for p in gap.members),
+        "host": "NO-SUCH-UNIT",
+    }
+    r = c.post(f"/org/unit/{street_party.code}/", form)
+    assert r.status_code == 200 and 'aria-invalid="true"' in r.content.decode()
+    assert not Unit.objects.filter(code="GAP-PB").exists()
+    r = c.post(f"/org/unit/{street_party.code}/", {**form, "host": gap.unit.code})
+    assert r.status_code == 302
+    assert Unit.objects.get(code="GAP-PB").host == gap.unit
+    assert not any(g.unit == gap.unit for g in party.gaps(users["street_cadre"]))

@@ -12,7 +12,13 @@ class UnitForm(forms.Form):
     founding_members = forms.CharField(
         label=_("创始正式党员（人员编号，逗号分隔）"),
         required=False,
-        help_text=_("党组织须有至少3名正式党员方可成立"),
+        help_text=_("党的基层组织须有至少3名已是正式党员的创始人；党小组由所在党支部的党员组成"),
+    )
+    host = forms.CharField(
+        label=_("所在单位编码"),
+        max_length=40,
+        required=False,
+        help_text=_("在企业、社会组织等单位中建立党组织时填写该单位的编码"),
     )
 
     def clean_founding_members(self):

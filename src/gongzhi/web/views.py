@@ -148,7 +148,10 @@ def unit_detail(request, code):
         if form.is_valid():
             d = form.cleaned_data
             people = list(Person.objects.filter(pk__in=d["founding_members"]))
+            host = Unit.objects.filter(code=d["host"]).first() if d.get("host") else None
             try:
+                if d.get("host") and (host is None or not perm.allowed(request.user, perm.VIEW, host)):
+                    raise DomainError(f"单位编码{d['host']}不存在", field="host")
                 child = services.create_unit(
                     request.user,
                     code=d["code"],
@@ -157,6 +160,7 @@ def unit_detail(request, code):
                     region=unit.region,
                     parent=unit,
                     founding_members=people,
+                    host=host,
                 )
             except DomainError as e:
                 mark_error(form, e)
