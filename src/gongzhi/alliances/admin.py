@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from gongzhi.org.admin_base import MaskedTabularInline, PersonalDataAdmin
 
-from .models import Alliance, AllianceMember, Meeting, RuleSet, YearReview
+from .models import Alliance, AllianceMember, Meeting, Rectification, RectificationTask, RuleSet, Support, YearReview
 
 
 class MemberInline(MaskedTabularInline):
@@ -45,3 +45,37 @@ class RuleSetAdmin(PersonalDataAdmin):
 class YearReviewAdmin(PersonalDataAdmin):
     list_display = ["alliance", "year", "stage", "alliance_stars", "alliance_score"]
     list_filter = ["year", "stage"]
+
+
+class _ReadOnly:
+    """Changed only through the services (``services/rectification.py``), so the record and its events
+    agree; here they are read only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RectificationTaskInline(_ReadOnly, MaskedTabularInline):
+    model = RectificationTask
+    extra = 0
+    fields = readonly_fields = ["title", "dimension", "due_on", "done_on", "note"]
+
+
+@admin.register(Rectification)
+class RectificationAdmin(_ReadOnly, PersonalDataAdmin):
+    list_display = ["unit", "alliance", "round", "status", "opened_on", "deadline", "reviewed_on"]
+    list_filter = ["status", "round"]
+    search_fields = ["unit__name", "alliance__name"]
+    inlines = [RectificationTaskInline]
+
+
+@admin.register(Support)
+class SupportAdmin(_ReadOnly, PersonalDataAdmin):
+    list_display = ["unit", "alliance", "kind", "amount", "priority", "valid_until", "recorded_on"]
+    list_filter = ["kind"]

@@ -14,7 +14,7 @@ from gongzhi.org.models import Unit
 from . import rating as RT
 from . import rules as R
 from . import services as S
-from .models import Alliance, AllianceMember, Meeting, Quarter, YearReview
+from .models import Alliance, AllianceMember, Meeting, Quarter, Rectification, Support, UnitReview, YearReview
 
 router = Router(tags=["alliances"])
 PREFIX = "alliances"
@@ -275,28 +275,171 @@ def points(request, code: str, year: int, quarter: int, unit: str | None = None)
     return 200, out
 
 
-@router.get("/{code}/ratings", summary="Year-end reviews: points, appraisal, stars, rectification and support")
+def _rect_out(r: Rectification) -> dict:
+    return {
+        "id": r.pk,
+        "unit": r.unit.code,
+        "unit_name": r.unit.name,
+        "year": r.unit_review.review.year,
+        "round": r.round,
+        "status": r.status,
+        "opened_on": r.opened_on.isoformat(),
+        "deadline": r.deadline.isoformat(),
+        "reviewed_on": r.reviewed_on.isoformat() if r.reviewed_on else None,
+        "review_note": r.review_note,
+        "evidence": r.evidence,
+        "tasks": [
+            {
+                "id": t.pk,
+                "title": t.title,
+                "dimension": t.dimension,
+                "due_on": t.due_on.isoformat(),
+                "done_on": t.done_on.isoformat() if t.done_on else None,
+                "note": t.note,
+            }
+            for t in r.tasks.all()
+        ],
+    }
+
+
+def _support_out(s: Support) -> dict:
+    return {
+        "kind": s.kind,
+        "amount": f"{s.amount:.2f}" if s.amount is not None else None,
+        "fund_entry": s.fund_entry_id,
+        "priority": s.priority,
+        "valid_until": s.valid_until.isoformat() if s.valid_until else None,
+        "recorded_on": s.recorded_on.isoformat(),
+        "note": s.note,
+    }
+
+
+@router.get(
+    "/{code}/ratings",
+    summary="Year-end reviews: points (per dimension got / max), appraisal, stars, and what followed "
+    "(rectification plans, support)",
+)
 def ratings(request, code: str):
     a = _alliance(request, code)
-    return [
-        {
-            "year": rv.year,
-            "stage": rv.stage,
-            "stars": rv.alliance_stars,
-            "score": rv.alliance_score,
-            "ruleset": rv.ruleset.version,
-            "units": [
-                {
-                    "unit": u.unit.code,
-                    "unit_name": u.unit.name,
-                    "points": u.points,
-                    "appraisal": u.appraisal,
-                    "final": u.final_score,
-                    "stars": u.stars,
-                    "outcome": u.outcome,
-                }
-                for u in rv.units.select_related("unit")
-            ],
-        }
-        for rv in YearReview.objects.filter(alliance=a).select_related("ruleset").order_by("year")
-    ]
+    out = []
+    for rv in YearReview.objects.filter(alliance=a).select_related("ruleset").order_by("year"):
+        follow = S.follow_up(rv)
+        out.append(
+            {
+                "year": rv.year,
+                "stage": rv.stage,
+                "stars": rv.alliance_stars,
+                "score": rv.alliance_score,
+                "ruleset": rv.ruleset.version,
+                "max_final": R.max_final(rv.ruleset.rules),
+                "thresholds": [
+                    {"stars": st, "score": t, "share": share} for st, t, share in R.thresholds(rv.ruleset.rules)
+                ],
+                "units": [
+                    {
+                        "unit": u.unit.code,
+                        "unit_name": u.unit.name,
+                        "points": u.points,
+                        "breakdown": u.breakdown,
+                        "appraisal": u.appraisal,
+                        "final": u.final_score,
+                        "stars": u.stars,
+                        "outcome": u.outcome,
+                        "rectifications": [
+                            {
+                                "id": f["obj"].pk,
+                                "round": f["obj"].round,
+                                "status": f["obj"].status,
+                                "deadline": f["obj"].deadline.isoformat(),
+                                "tasks_done": f["done"],
+                                "tasks": f["total"],
+                            }
+                            for f in follow.get(u.unit_id, {}).get("rectifications", [])
+                        ],
+                        "supports": [_support_out(s) for s in follow.get(u.unit_id, {}).get("supports", [])],
+                    }
+                    for u in rv.units.select_related("unit")
+                ],
+            }
+        )
+    return out
+
+
+class FundingIn(Schema):
+    unit: str = Field(..., description="member unit code (graded for support)")
+    amount: str = Field(..., description="yuan, up to two decimals")
+    note: str = ""
+
+
+@router.post(
+    "/{code}/ratings/{year}/support",
+    response={201: dict, **ERRORS},
+    summary="Record the funding tilt for a top-graded member unit (an income entry in the alliance's funds)",
+)
+@idempotent
+def support_funding(request, code: str, year: int, data: FundingIn):
+    a = _alliance(request, code)
+    rv = YearReview.objects.filter(alliance=a, year=year).first()
+    if rv is None:
+        raise NotFound(f"{year}年度考评不存在")
+    ur = UnitReview.objects.filter(review=rv, unit__code=data.unit).select_related("unit", "review").first()
+    if ur is None:
+        raise NotFound(f"{data.unit}不在{year}年度考评名单中")
+    return 201, _support_out(S.record_support_funding(ur, amount=data.amount, note=data.note, actor=request.user))
+
+
+@router.get("/{code}/rectifications", summary="Rectification (整顿) plans: tasks, deadline, re-review")
+def rectifications(request, code: str):
+    a = _alliance(request, code)
+    qs = (
+        Rectification.objects.filter(alliance=a)
+        .select_related("unit", "unit_review__review")
+        .prefetch_related("tasks")
+        .order_by("-opened_on", "round")
+    )
+    return [_rect_out(r) for r in qs]
+
+
+def _rect(request, pk: int) -> Rectification:
+    r = Rectification.objects.filter(pk=pk).select_related("alliance", "unit", "unit_review__review").first()
+    if r is None:
+        raise NotFound("没有这项整顿")
+    _alliance(request, r.alliance.code)
+    return r
+
+
+class TaskDoneIn(Schema):
+    note: str
+
+
+class RereviewIn(Schema):
+    passed: bool
+    note: str
+
+
+@router.post(
+    "/rectifications/{pk}/tasks/{task}/done",
+    response={200: dict, **ERRORS},
+    summary="Record a rectification task as done",
+)
+@idempotent
+def rectification_task_done(request, pk: int, task: int, data: TaskDoneIn):
+    r = _rect(request, pk)
+    t = r.tasks.filter(pk=task).first()
+    if t is None:
+        raise NotFound("没有这项整改任务")
+    S.complete_rectification_task(t, note=data.note, actor=request.user)
+    return 200, _rect_out(r)
+
+
+@router.post(
+    "/rectifications/{pk}/rereview",
+    response={200: dict, **ERRORS},
+    summary="Re-review a rectification: passed, or failed (opens the next round)",
+)
+@idempotent
+def rectification_rereview(request, pk: int, data: RereviewIn):
+    r = S.rereview(_rect(request, pk), passed=data.passed, note=data.note, actor=request.user)
+    out = _rect_out(r)
+    out["next_round"] = _rect_out(r.next_round) if r.next_round is not None else None
+    return 200, out

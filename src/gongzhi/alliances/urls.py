@@ -17,4 +17,5 @@ urlpatterns = [
     path("<str:code>/meetings/<int:pk>/", views.record_meeting, name="meeting"),
     path("<str:code>/points/<int:year>/<int:q>/", views.quarter, name="quarter"),
     path("<str:code>/review/<int:year>/", views.review, name="review"),
+    path("<str:code>/rectification/<int:pk>/", views.rectification, name="rectification"),
 ]

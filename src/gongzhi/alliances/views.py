@@ -39,6 +39,9 @@ from .models import (
     ListItem,
     Meeting,
     Quarter,
+    Rectification,
+    RectificationTask,
+    UnitReview,
     YearReview,
 )
 
@@ -375,6 +378,29 @@ def quarter(request, code, year, q):
     )
 
 
+def _explained(rv: YearReview) -> list[dict]:
+    """Each unit's row of the review page: the grade, and what it is made of (per dimension: got / max
+    over the year) and what followed from it (rectification, support)."""
+    follow = S.follow_up(rv)
+    labels = dict(Dimension.choices)
+    rows = []
+    for ur in rv.units.select_related("unit"):
+        dims = (ur.breakdown or {}).get("dims") or {}
+        rows.append(
+            {
+                "ur": ur,
+                "dims": [
+                    {"label": labels[d], "got": (dims.get(d) or {}).get("got"), "max": (dims.get(d) or {}).get("max")}
+                    for d in R.DIMENSIONS
+                ],
+                "max": (ur.breakdown or {}).get("max"),
+                "rectifications": follow.get(ur.unit_id, {}).get("rectifications", []),
+                "supports": follow.get(ur.unit_id, {}).get("supports", []),
+            }
+        )
+    return rows
+
+
 @login_required
 def review(request, code, year):
     a = _alliance(request, code)
@@ -390,10 +416,16 @@ def review(request, code, year):
                 RT.open_appraisal(rv, actor=request.user)
             elif action == "grade":
                 RT.grade(rv, actor=request.user)
+            elif action == "fund" and rv is not None:
+                ur = get_object_or_404(UnitReview, review=rv, unit__code=request.POST.get("unit", ""))
+                S.record_support_funding(
+                    ur, amount=request.POST.get("amount"), note=request.POST.get("note", ""), actor=request.user
+                )
             messages.success(request, _("已完成"))
         except DomainError as e:
             messages.error(request, e.message)
         return redirect("alliances:review", code=code, year=year)
+    rules = rv.ruleset.rules if rv else None
     return render(
         request,
         "alliances/review.html",
@@ -401,12 +433,76 @@ def review(request, code, year):
             "a": a,
             "year": year,
             "review": rv,
-            "units": rv.units.select_related("unit") if rv else [],
+            "rows": _explained(rv) if rv else [],
+            "thresholds": [
+                {"stars": st, "score": t, "share": round(share * 100)} for st, t, share in R.thresholds(rules)
+            ]
+            if rules
+            else [],
+            "max_final": R.max_final(rules) if rules else None,
+            "rectify_max": rules["year_end"]["rectify_max_stars"] if rules else None,
+            "support_min": rules["year_end"]["support_min_stars"] if rules else None,
             "rectify": RT.rectification_list(rv) if rv else [],
             "support": RT.support_list(rv) if rv else [],
             "can_rate": ap.allowed(request.user, ap.RATE, a),
         },
     )
+
+
+@login_required
+def rectification(request, code, pk):
+    """A rectification (整顿): its plan of tasks, the deadline, the re-review; the unit marks tasks done,
+    the rating body adds tasks and records the re-review."""
+    a = _alliance(request, code)
+    rect = get_object_or_404(Rectification.objects.select_related("unit", "unit_review__review"), pk=pk, alliance=a)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "done":
+                task = get_object_or_404(RectificationTask, pk=request.POST.get("task") or 0, rectification=rect)
+                S.complete_rectification_task(task, note=request.POST.get("note", ""), actor=request.user)
+                messages.success(request, _("整改任务已完成"))
+            elif action == "add":
+                S.add_rectification_task(
+                    rect,
+                    title=request.POST.get("title", ""),
+                    due_on=_date(request.POST.get("due_on")),
+                    actor=request.user,
+                )
+                messages.success(request, _("已添加整改任务"))
+            elif action in ("pass", "fail"):
+                done = S.rereview(rect, passed=action == "pass", note=request.POST.get("note", ""), actor=request.user)
+                messages.success(request, _("复核已记录"))
+                if done.next_round is not None:
+                    return redirect("alliances:rectification", code=code, pk=done.next_round.pk)
+            else:
+                messages.error(request, _("未知操作"))
+        except DomainError as e:
+            messages.error(request, e.message)
+        return redirect("alliances:rectification", code=code, pk=rect.pk)
+    return render(
+        request,
+        "alliances/rectification.html",
+        {
+            "a": a,
+            "rect": rect,
+            "tasks": list(rect.tasks.all()),
+            "rounds": list(Rectification.objects.filter(unit_review=rect.unit_review).order_by("round")),
+            "evidence": S.rectification_evidence(rect) if rect.status == Rectification.Status.OPEN else rect.evidence,
+            "can_rate": ap.allowed(request.user, ap.RATE, a),
+            "can_report": ap.allowed(request.user, ap.APPLY, rect.unit) or ap.allowed(request.user, ap.APPLY, a),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+def _date(value):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value or "")
+    except ValueError:
+        raise DomainError(_("日期格式应为 YYYY-MM-DD"), field="due_on") from None
 
 
 @login_required

@@ -57,6 +57,9 @@ from .rectification import (
     complete_task as complete_rectification_task,
 )
 from .rectification import (
+    evidence as rectification_evidence,
+)
+from .rectification import (
     follow_up,
     get_rectification,
     open_rectification,
@@ -73,6 +76,7 @@ __all__ = [
     "open_rectification",
     "record_pool_priority",
     "record_support_funding",
+    "rectification_evidence",
     "rereview",
     "KICKOFF_DAYS_AFTER_FOUNDING",
     "MAX_ALLIANCES",

@@ -344,15 +344,13 @@ def get_rectification(pk: int) -> Rectification:
 
 
 def follow_up(review) -> dict[int, dict]:
-    """Per unit id of a review: its rectification (with tasks done / total) and its supports."""
+    """Per unit id of a review: its rectification rounds (each with tasks done / total) and its supports."""
     out: dict[int, dict] = {}
     for r in Rectification.objects.filter(unit_review__review=review).order_by("round").prefetch_related("tasks"):
         ts = list(r.tasks.all())
-        out.setdefault(r.unit_id, {})["rectification"] = {
-            "obj": r,
-            "done": sum(t.done_on is not None for t in ts),
-            "total": len(ts),
-        }
+        out.setdefault(r.unit_id, {}).setdefault("rectifications", []).append(
+            {"obj": r, "done": sum(t.done_on is not None for t in ts), "total": len(ts)}
+        )
     for s in Support.objects.filter(unit_review__review=review).order_by("kind", "id"):
         out.setdefault(s.unit_id, {}).setdefault("supports", []).append(s)
     return out
