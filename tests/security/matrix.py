@@ -129,6 +129,11 @@ def build_objects(w):
     o.membership = pick("alliances.AllianceMember", "alliance__region", alliance=o.alliance)
     o.meeting = pick("alliances.Meeting", "alliance__region", alliance=o.alliance)
     o.quarter = pick("alliances.Quarter", "alliance__region", alliance=o.alliance)
+    # the demo's rectification still in progress (issue 20), and one of its tasks already done
+    o.rectification = pick("alliances.Rectification", "alliance__region", status="open")
+    o.rect_task = o.rectification.tasks.filter(done_on__isnull=False).order_by("pk").first() or (
+        o.rectification.tasks.order_by("pk").first()
+    )
     o.volunteer = pick("volunteers.Volunteer")
     o.record = pick("volunteers.ServiceRecord")
     o.goal = pick("plans.Goal")
@@ -251,6 +256,16 @@ _p(
     "|GET api/v1/alliances/<code>/ratings",
     lambda o: {"code": o.alliance.code},
 )
+_p("GET api/v1/alliances/<code>/rectifications", lambda o: {"code": o.rectification.alliance.code})
+_p(
+    "POST api/v1/alliances/<code>/ratings/<year>/support",
+    lambda o: {"code": o.rectification.alliance.code, "year": o.rectification.unit_review.review.year},
+)
+_p("POST api/v1/alliances/rectifications/<pk>/rereview", lambda o: {"pk": o.rectification.pk})
+_p(
+    "POST api/v1/alliances/rectifications/<pk>/tasks/<task>/done",
+    lambda o: {"pk": o.rectification.pk, "task": o.rect_task.pk},
+)
 _p("GET api/v1/alliances/<code>/compliance", lambda o: {"code": o.alliance.code, "?": f"year={o.quarter.year}"})
 _p("POST api/v1/alliances/memberships/<pk>/decision", lambda o: {"pk": o.membership.pk})
 _p("POST api/v1/alliances/<code>/meetings/<pk>", lambda o: {"code": o.alliance.code, "pk": o.meeting.pk})
@@ -349,6 +364,10 @@ _p(
     lambda o: {"code": o.alliance.code, "year": o.quarter.year, "q": o.quarter.quarter},
 )
 _p("alliances/<str:code>/review/<int:year>/", lambda o: {"code": o.alliance.code, "year": o.quarter.year})
+_p(
+    "alliances/<str:code>/rectification/<int:pk>/",
+    lambda o: {"code": o.rectification.alliance.code, "pk": o.rectification.pk},
+)
 _p("volunteers/<int:pk>/", lambda o: {"pk": o.volunteer.pk})
 _p("volunteers/records/<int:pk>/confirm/", lambda o: {"pk": o.record.pk})
 _p("plans/goals/<int:pk>/|plans/goals/<int:pk>/tasks/new/", lambda o: {"pk": o.goal.pk})
@@ -405,6 +424,14 @@ _b("POST api/v1/alliances/<code>/decision", lambda o: {"approve": True, "reason"
 _b("POST api/v1/alliances/<code>/members", lambda o: {"unit": o.unit.code})
 _b("POST api/v1/alliances/memberships/<pk>/decision", lambda o: {"accept": True})
 _b("POST api/v1/alliances/<code>/meetings/<pk>", lambda o: {"held_on": "2026-11-20", "minutes": "议定三项事项"})
+# refused by rule, never written: the rectified unit is not on the support list; a re-review with tasks
+# still open; a task already done
+_b(
+    "POST api/v1/alliances/<code>/ratings/<year>/support",
+    lambda o: {"unit": o.rectification.unit.code, "amount": "100"},
+)
+_b("POST api/v1/alliances/rectifications/<pk>/rereview", lambda o: {"passed": True, "note": "复核"})
+_b("POST api/v1/alliances/rectifications/<pk>/tasks/<task>/done", lambda o: {"note": "已完成"})
 _b(
     "POST api/v1/volunteers/<vid>/claims",
     lambda o: {
@@ -541,6 +568,10 @@ TABLE: dict[str, E] = {
         get="login   404     ok      ok      ok      ok      ok      ok      404",
         post="login   404     redir   redir   redir   redir   redir   redir   404",
     ),
+    "alliances/<str:code>/rectification/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
     "alliances/<str:code>/review/<int:year>/": E(
         get="login   404     ok      ok      ok      ok      ok      ok      404",
         post="login   404     redir   redir   redir   redir   redir   redir   404",
@@ -596,6 +627,18 @@ TABLE: dict[str, E] = {
         get="401     404     ok      ok      ok      ok      ok      ok      404"
     ),
     "GET api/v1/alliances/<code>/ratings": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "GET api/v1/alliances/<code>/rectifications": E(
+        get="401     404     ok      ok      ok      ok      ok      ok      404"
+    ),
+    "POST api/v1/alliances/<code>/ratings/<year>/support": E(
+        post="401     404     400     400     403     403     403     403     404"
+    ),
+    "POST api/v1/alliances/rectifications/<pk>/rereview": E(
+        post="401     404     400     400     403     403     403     403     404"
+    ),
+    "POST api/v1/alliances/rectifications/<pk>/tasks/<task>/done": E(
+        post="401     404     400     400     400     403     400     403     404"
+    ),
     "POST api/v1/alliances/memberships/<pk>/decision": E(
         post="401     404     409     409     409     403     403     403     404"
     ),

@@ -143,8 +143,8 @@ def add_task(rect: Rectification, *, title: str, due_on: dt.date, dimension: str
 @transaction.atomic
 def complete_task(task: RectificationTask, *, note: str, on: dt.date | None = None, actor) -> RectificationTask:
     """The unit (or the rating body) records a plan task as done, with what was done."""
+    ap.require(actor, ap.APPLY, task.rectification.unit, task.rectification.alliance)
     rect = _open(task.rectification)
-    ap.require(actor, ap.APPLY, rect.unit, rect.alliance)
     task = RectificationTask.objects.select_for_update().get(pk=task.pk)
     if task.done_on is not None:
         raise DomainError("该整改任务已完成", code=CoreError.INVALID_STATE)
