@@ -15,6 +15,7 @@ from gongzhi.core.apischema import BODY_ONLY, COMMON_ERRORS, ERROR_SCHEMA
 from gongzhi.core.errors import DomainError
 
 from .auth import AUTH
+from .docs import OfflineSwagger
 
 # The one error shape (core.apischema): the OpenAPI ``Error`` component and the statuses every operation may answer.
 
@@ -28,6 +29,9 @@ class GongzhiAPI(NinjaAPI):
             for method, op in methods.items():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
+                # Ninja keys responses by int status, COMMON_ERRORS by str: one key per status, or the JSON
+                # has "400" twice (Swagger UI's parser then refuses the whole schema: a blank docs page).
+                op["responses"] = {str(code): answer for code, answer in op["responses"].items()}
                 for code, text in COMMON_ERRORS.items():
                     if code in BODY_ONLY and method not in ("post", "put", "patch"):
                         continue
@@ -45,6 +49,7 @@ api = GongzhiAPI(
     urls_namespace="api",
     auth=AUTH,
     parser=validation.Parser(),
+    docs=OfflineSwagger(),  # vendored Swagger UI: the docs page works offline
 )
 
 

@@ -4,6 +4,8 @@ from . import views
 
 app_name = "ledger"
 urlpatterns = [
+    path("", views.index, name="index"),
+    path("entries/<int:index>/", views.entry, name="entry"),
     path("checkpoint", views.checkpoint, name="checkpoint"),
     re_path(r"^tile/(?P<path>.+)$", views.tile, name="tile"),
     path("proof/inclusion", views.inclusion_proof, name="inclusion"),

@@ -1,4 +1,7 @@
-"""The C2SP tlog-tiles read API and JSON proof endpoints under ``/ledger/``.
+"""The public record's pages (``/ledger/``: the latest checkpoint, recent entries, a receipt search;
+``/ledger/entries/<n>/``: one entry with its inclusion proof, checked in the browser by
+``static/gongzhi/ledger-proof.js``), and the C2SP tlog-tiles read API and JSON proof endpoints under
+``/ledger/``.
 
 Cache headers: full tiles and full entry bundles never change and are served
 ``immutable`` for a year; a partial tile of a given width never changes either but is
@@ -12,14 +15,22 @@ against it needs is on both databases.
 
 from __future__ import annotations
 
-from django.http import HttpResponse, JsonResponse
+import json
+import uuid
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gongzhi.core import replica
+from gongzhi.core.models import Event, Region
 
-from . import services
-from .models import Leaf
+from . import labels, services
+from .models import Leaf, SignedCheckpoint, WithheldEntry
+from .note import NoteError, parse_checkpoint
 from .services import LedgerError
 from .tiles import (
     TILE_HEIGHT,
@@ -133,3 +144,173 @@ def record_proof(request):
 def consistency_proof(request):
     """``?from=A[&to=B]``: consistency proof between two tree sizes."""
     return services.consistency(_int(request, "from", ...), _int(request, "to"))
+
+
+# --------------------------------------------------------------------------- pages
+
+PAGE_SIZE = 50
+MAX_PAGE = 200  # offsets stay cheap; older entries are reached by number or receipt
+
+
+def _checkpoint_info(cp: SignedCheckpoint | None) -> dict | None:
+    """What the pages show of a signed checkpoint: origin, size, root (base64 and hex), time, note."""
+    if cp is None:
+        return None
+    body, _sep, signatures = cp.note.partition("\n\n")
+    try:
+        parsed = parse_checkpoint(body + "\n")
+    except NoteError:
+        return None
+    return {
+        "origin": parsed.origin,
+        "size": parsed.size,
+        "root_b64": services.b64(parsed.root),
+        "root_hex": parsed.root.hex(),
+        "signed_at": cp.signed_at,
+        "note": cp.note,
+        "signatures": [line for line in signatures.splitlines() if line],
+    }
+
+
+def _verifier_key() -> str:
+    try:
+        return services.verifier().to_key()
+    except Exception:  # no key yet (nothing signed): the page says so
+        return ""
+
+
+def _regions() -> list[Region]:
+    """The places a visitor can pick: the district's streets and communities, in tree order."""
+    return list(
+        Region.objects.filter(level__in=[Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY])
+        .only("code", "name", "level", "path")
+        .order_by("path")
+    )
+
+
+def _search(q: str):
+    """A receipt (event id), an entry number or a record (``type:id``): the entry page to open, or the
+    record to list, or None when nothing matches."""
+    q = q.strip()
+    if q.isdigit():
+        index = int(q)
+        return ("entry", index) if Leaf.objects.filter(index=index).exists() else None
+    try:
+        event_id = uuid.UUID(q)
+    except ValueError:
+        event_id = None
+    if event_id is not None:
+        index = Leaf.objects.filter(event_id=event_id).values_list("index", flat=True).first()
+        return ("entry", index) if index is not None else None
+    if ":" in q and Leaf.objects.filter(record=q).exists():
+        return ("record", q)
+    return None
+
+
+@replica.reads
+@require_GET
+def index(request):
+    """The public record: latest signed checkpoint and how to verify it, recent entries by kind and
+    place, and a receipt search."""
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "").strip()
+    place = request.GET.get("region", "").strip()
+    record = request.GET.get("record", "").strip()
+    not_found = False
+    if q:
+        found = _search(q)
+        if found and found[0] == "entry":
+            return redirect("ledger:entry", index=found[1])
+        if found:
+            record = found[1]
+        else:
+            not_found = True
+    try:
+        page = max(1, min(MAX_PAGE, int(request.GET.get("page", "1"))))
+    except ValueError:
+        page = 1
+    leaves = Leaf.objects.order_by("-index")
+    types = labels.public_types()
+    if kind in types:
+        leaves = leaves.filter(event_type=kind)
+    else:
+        kind = ""
+    regions = _regions()
+    region = next((r for r in regions if r.code == place), None)
+    if region is not None:
+        # The place of an entry is its event's region (and the places below it), from the outbox.
+        events = Event.objects.filter(region__path__startswith=region.path).values("event_id")
+        leaves = leaves.filter(event_id__in=events)
+    if record:
+        leaves = leaves.filter(record=record)
+    start = (page - 1) * PAGE_SIZE
+    rows = list(
+        leaves.values("index", "event_type", "record", "occurred_at", "event_id")[start : start + PAGE_SIZE + 1]
+    )
+    has_next = len(rows) > PAGE_SIZE and page < MAX_PAGE
+    rows = rows[:PAGE_SIZE]
+    withheld = set(WithheldEntry.objects.filter(index__in=[r["index"] for r in rows]).values_list("index", flat=True))
+    for r in rows:
+        r["label"] = labels.label(r["event_type"])
+        r["withheld"] = r["index"] in withheld
+    cp = _checkpoint_info(services.latest_checkpoint())
+    base = request.build_absolute_uri(reverse("ledger:index"))
+    params = {k: v for k, v in (("kind", kind), ("region", region.code if region else ""), ("record", record)) if v}
+    return render(
+        request,
+        "ledger/index.html",
+        {
+            "checkpoint": cp,
+            "verifier_key": _verifier_key(),
+            "base_url": base,
+            "rows": rows,
+            "page": page,
+            "has_next": has_next,
+            "query": urlencode(params),
+            "kinds": labels.kind_choices(),
+            "kind": kind,
+            "regions": regions,
+            "region": region,
+            "record": record,
+            "q": q,
+            "not_found": not_found,
+            "data_as_of": replica.data_as_of(),
+        },
+    )
+
+
+@replica.reads
+@require_GET
+def entry(request, index: int):
+    """One entry: its public fields (or that it is withheld), its leaf hash and its inclusion proof
+    against the latest checkpoint, which the page's script checks (``ledger-proof.js``)."""
+    leaf = Leaf.objects.filter(index=index).only("index", "event_id", "event_type", "record", "occurred_at").first()
+    if leaf is None:
+        raise Http404(_("公开记录中没有这个条目。"))
+    published = services.public_entries(index, 1)[0]
+    fields = json.loads(published)
+    withheld = WithheldEntry.objects.filter(index=index).first()
+    leaf_hash = bytes(Leaf.objects.filter(index=index).values_list("leaf_hash", flat=True).get())
+    cp = services.latest_checkpoint()
+    proof = None
+    if cp is not None and index < cp.size:
+        proof = services.inclusion(index, cp.size)
+    region = None
+    if fields.get("region"):
+        region = Region.objects.filter(code=fields["region"]).only("code", "name").first()
+    return render(
+        request,
+        "ledger/entry.html",
+        {
+            "leaf": leaf,
+            "label": labels.label(leaf.event_type),
+            "fields": json.dumps(fields, ensure_ascii=False, indent=2, sort_keys=True),
+            "withheld": withheld,
+            "leaf_hash": leaf_hash.hex(),
+            "region": region,
+            "checkpoint": _checkpoint_info(cp),
+            "proof": proof,
+            "proof_len": len(proof["proof"]) if proof else 0,
+            "data_as_of": replica.data_as_of(),
+        },
+    )
