@@ -111,7 +111,12 @@ def test_return_requires_reason_and_others_cannot_handle(submit, users):
         unit=Unit.objects.get(code=f"{users['street_cadre'].staff_roles.first().unit.code}").code,
         reason="街道牵头",
     )
-    assert req.state == State.DISPATCHED and "人工指定" in req.routing_reason
+    # The list names a district department: the street is below it, so this is a push-down (issue 20,
+    # item 2) that waits for the street's consent or a higher approval.
+    assert req.state == State.RETURNED and req.pending_pushdown is not None
+    services.approve_pushdown(users["district_admin"], req.pending_pushdown, approve=True)
+    req.refresh_from_db()
+    assert req.state == State.DISPATCHED and "申请下派" in req.routing_reason and "街道牵头" in req.routing_reason
 
 
 def test_concurrent_action_one_wins_other_conflicts(submit, users):

@@ -115,6 +115,7 @@ def build_objects(w):
     )
     o.summons = pick("cases.Summons", "whistle__street")
     o.mediation = pick("cases.MediationCase")
+    o.pushdown = pick("cases.PushDown", status="pending")  # the demo's push-down waiting for consent
     o.event = (
         apps.get_model("core.Event").objects.filter(public=True).order_by("pk").first()
         or apps.get_model("core.Event").objects.order_by("pk").first()
@@ -336,6 +337,11 @@ _p("requests/r/<str:number>/", lambda o: {"number": o.request.number})
 _p("requests/r/<str:number>/attachments/<int:pk>/", lambda o: {"number": o.request.number, "pk": 999999})
 _p("requests/mediation/<int:pk>/", lambda o: {"pk": o.mediation.pk})
 _p(
+    "POST api/v1/cases/pushdowns/<pushdown_id>/consent|POST api/v1/cases/pushdowns/<pushdown_id>/approve"
+    "|POST api/v1/cases/pushdowns/<pushdown_id>/withdraw",
+    lambda o: {"pushdown_id": o.pushdown.pk},
+)
+_p(
     ("open311/v2/^services/(?P<code>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$",),
     lambda o: {"code": o.request.category.code, "fmt": "json"},
 )
@@ -420,6 +426,9 @@ _b("POST api/v1/resources/resources/<rid>/withdraw", lambda o: {"reason": "设�
 _b("POST api/v1/cases/requests/<number>/actions", lambda o: {"action": "escalate", "reason": "需要上级协调"})
 _b("POST api/v1/cases/requests/<number>/whistle", lambda o: {"departments": [o.dept.code], "reason": "需要协同处置"})
 _b("POST api/v1/cases/summons/<summons_id>/report", lambda o: {"step": "acknowledge", "note": "已到场"})
+_b("POST api/v1/cases/pushdowns/<pushdown_id>/consent", lambda o: {"agree": False, "note": "属街道职责"})
+_b("POST api/v1/cases/pushdowns/<pushdown_id>/approve", lambda o: {"agree": False, "note": "不得下派"})
+_b("POST api/v1/cases/pushdowns/<pushdown_id>/withdraw", lambda o: {"note": "改按清单派单"})
 _b("POST api/v1/alliances/<code>/decision", lambda o: {"approve": True, "reason": "同意"})
 _b("POST api/v1/alliances/<code>/members", lambda o: {"unit": o.unit.code})
 _b("POST api/v1/alliances/memberships/<pk>/decision", lambda o: {"accept": True})
@@ -696,6 +705,16 @@ TABLE: dict[str, E] = {
         post="401     404     ok*     ok*     403     403     403     403     404"
     ),
     "POST api/v1/cases/requests/upload": E(post="401     422     422     422     422     422     422     422     422"),
+    "GET api/v1/cases/pushdowns": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/cases/pushdowns/<pushdown_id>/consent": E(
+        post="401     404     403     403     ok*     404     404     404     404"
+    ),
+    "POST api/v1/cases/pushdowns/<pushdown_id>/approve": E(
+        post="401     404     ok*     403     403     404     404     404     404"
+    ),
+    "POST api/v1/cases/pushdowns/<pushdown_id>/withdraw": E(
+        post="401     404     ok*     ok*     403     404     404     404     404"
+    ),
     "GET api/v1/cases/route": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/cases/suggest": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "POST api/v1/cases/summons/<summons_id>/report": E(
@@ -1267,6 +1286,14 @@ TABLE: dict[str, E] = {
     "requests/inbox/dept/": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",
         post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "requests/inbox/pushdowns/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   400     400     400     400     400     400     400     400",
+    ),
+    "requests/powers/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      ok",
+        post="login   405     405     405     405     405     405     405     405",
     ),
     "requests/inbox/grid/": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",

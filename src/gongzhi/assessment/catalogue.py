@@ -39,6 +39,13 @@ DEFAULT_INDICATORS: dict[str, tuple[str, str, str, str]] = {
     "active_grids": ("平台活跃", "active_grid_share", "platform", "考核期内有诉求记录的网格占比（平台不闲置）"),
     "meetings_1142": ("1142会议机制", "meetings_1142_kept", "mechanism", "到期应开的1142会议实际召开的占比"),
     "whistle_ack": ("吹哨报到", "whistle_ack_rate", "mechanism", "被吹哨部门在时限内报到的占比"),
+    # lower is better: every matter pushed below the responsibility list costs a fifth (seeds 001, 002)
+    "no_pushdown": (
+        "不向基层转嫁责任",
+        "1 - min(1, pushdowns / 5)",
+        "",
+        "考核期内派给比权责清单规定层级更低单位的事项（向基层转嫁事项）越少越好，5件及以上为0（种子001、002）",
+    ),
 }
 
 # area kind: {indicator: (base weight, shift)}.  Positive shift: more weight where the area is more

@@ -8,7 +8,8 @@ so the drill-down page can list them (:mod:`gongzhi.assessment.records`).
 
 Sources: requests and their transitions (:mod:`gongzhi.cases.figures`), persons, grids, households and
 units (org), alliances' 1142 meetings and activities, whistles' summonses, tasks
-(:func:`gongzhi.plans.figures.task_figures`), confirmed volunteer service, emergency bypasses.
+(:func:`gongzhi.plans.figures.task_figures`), confirmed volunteer service, emergency bypasses, push-downs
+below the responsibility list (``pushdowns``, lower is better).
 
 Every measure is a figure of the one registry (:mod:`gongzhi.core.figures`), named by
 ``Measure.figure``: the request measures are the ``cases.*`` figures (defined once in
@@ -30,7 +31,7 @@ from shapely import STRtree
 from shapely.geometry import Point
 
 from gongzhi.cases import figures as case_figures
-from gongzhi.cases.models import Bypass, Channel, ServiceRequest, Summons
+from gongzhi.cases.models import Bypass, Channel, PushDown, ServiceRequest, Summons
 from gongzhi.core import figures as registry
 from gongzhi.core.models import Region
 from gongzhi.org.kinds import HOUSEHOLD_KINDS, UnitKind
@@ -86,6 +87,8 @@ MEASURES: dict[str, Measure] = {
     "bypass_exempt": Measure("按时事后备案(免责)", "bypasses", "exempt", "件"),
     "bypass_penalised": Measure("未备案或逾期备案(扣分)", "bypasses", "penalised", "件"),
     "bypass_filed_rate": Measure("事后备案及时率", "bypasses", "exempt"),
+    # push-downs below the responsibility list (向基层转嫁责任, seeds 001 and 002): lower is better
+    "pushdowns": Measure("向基层转嫁事项", "pushdowns", "", "件"),
 }
 
 # measures that are figures defined by the app owning their records
@@ -96,6 +99,7 @@ OWNED = {
     },
     "task_on_time_rate": "plans.task_on_time_rate",
     "bypasses": "cases.bypasses",
+    "pushdowns": "cases.pushdowns",
 }
 MEASURES = {
     name: Measure(m.label, m.source, m.subset, m.unit, OWNED.get(name, f"assessment.{name}"))
@@ -449,6 +453,19 @@ def measure(root: Region, targets: list[Region], period: Period, params: dict) -
             },
         )
         put(p, "bypass_filed_rate", _ratio(c["exempt"], c["exempt"] + pen))
+
+    # ---- push-downs that took effect (consented to or approved), by the request's place (cases.pushdowns)
+    pd: Counter[str] = Counter()
+    for path in PushDown.objects.filter(
+        region__path__startswith=root.path,
+        requested_at__gte=start,
+        requested_at__lt=end,
+        status__in=[PushDown.Status.CONSENTED, PushDown.Status.APPROVED],
+    ).values_list("region__path", flat=True):
+        for p in T.of(path):
+            pd[p] += 1
+    for p in T.by_path:
+        put(p, "pushdowns", {"value": pd[p], "num": pd[p], "den": None})
     return out
 
 

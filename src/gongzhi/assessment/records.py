@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
@@ -411,4 +412,38 @@ def _bypasses(result, subset: str) -> Listing:
         rows,
         qs.count(),
         _("紧急和基本民生事项先行处置、事后按时备案的不扣分（容错免责）；未备案或逾期备案的每件扣分"),
+    )
+
+
+def _pushdowns(result: Any, subset: str) -> Listing:
+    """Push-downs below the responsibility list that took effect (the ``pushdowns`` measure)."""
+    from gongzhi.cases.models import PushDown
+
+    _d0, _d1, start, end = _period(result)
+    qs = (
+        PushDown.objects.filter(
+            region__path__startswith=result.region.path,
+            requested_at__gte=start,
+            requested_at__lt=end,
+            status__in=[PushDown.Status.CONSENTED, PushDown.Status.APPROVED],
+        )
+        .select_related("request", "category", "listed_unit", "to_unit")
+        .order_by("requested_at")
+    )
+    rows = [
+        [
+            _dt(p.requested_at),
+            p.category.name,
+            p.listed_unit.name,
+            p.to_unit.name,
+            p.get_status_display(),
+            (p.request.number, reverse("cases:detail", args=[p.request.number])),
+        ]
+        for p in qs[:LIMIT]
+    ]
+    return Listing(
+        [_("提出时间"), _("事项类别"), _("清单规定承办"), _("下派至"), _("结论"), _("诉求")],
+        rows,
+        qs.count(),
+        _("派给比权责清单规定层级更低的单位并经同意或批准的事项；越少越好（防止向基层转嫁责任）"),
     )

@@ -194,6 +194,7 @@ def region_burden(request, code: str, month: str | None = None):
         "total": v["total"],
         "units": v["units"],
         "workers": v["workers"],
+        "pushdowns": v["pushdowns"],
         "months": _series(meter.region_months(r)),
     }
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.db.models import Count, Sum
 from django.utils import timezone
 
+from gongzhi.cases import figures as case_figures
 from gongzhi.core.models import Region
 
 from .models import DemandItem, DemandKind, Origin
@@ -136,4 +137,16 @@ def street_view(region: Region, start: dt.date, end: dt.date) -> dict:
         key=lambda r: (-r["minutes"], r["id"]),
     )
     total = {k: sum(r[k] for r in unit_rows) for k in ("minutes", "higher", "platform", "items")}
-    return {"region": region, "start": start, "end": end, "units": unit_rows, "workers": worker_rows, "total": total}
+    # Matters pushed down below the unit the responsibility list names (seeds 001, 002: 防止向基层转嫁责任),
+    # per street, from the push-down records (gongzhi.cases.figures, the one definition).
+    pushdowns = case_figures.pushdowns_by_street(region, start, end)
+    total["pushdowns"] = sum(r["took_effect"] for r in pushdowns)
+    return {
+        "region": region,
+        "start": start,
+        "end": end,
+        "units": unit_rows,
+        "workers": worker_rows,
+        "total": total,
+        "pushdowns": pushdowns,
+    }

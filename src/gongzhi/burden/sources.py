@@ -176,7 +176,7 @@ from_figure("cases.requests", "cases.requests", "count")
 for _key in case_figures.RATES:
     from_figure(f"cases.{_key}", f"cases.{_key}", "rate")
 from_figure("cases.median_hours_to_resolution", "cases.median_hours_to_resolution", "hours")
-for _key in ("overdue_open", "bypasses", "bypasses_unfiled", "mediations", "mediation_agreements"):
+for _key in ("overdue_open", "bypasses", "bypasses_unfiled", "mediations", "mediation_agreements", "pushdowns"):
     from_figure(f"cases.{_key}", f"cases.{_key}", "count")
 
 

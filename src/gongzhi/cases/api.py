@@ -1,8 +1,9 @@
 """Request-loop endpoints of the JSON API, mounted at /api/v1/cases/."""
 
 import math
+from typing import Any
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Router, Schema, UploadedFile
 
 from gongzhi.core.apischema import ErrorOut
@@ -14,8 +15,15 @@ from gongzhi.org import geo
 
 from . import attachments as attachments_mod
 from . import classify, figures, perms, services
-from .models import Channel, Summons
-from .views_common import duplicates_for, log_contact_view, request_dict, visible_request, visible_requests
+from .models import Channel, PushDown, Summons
+from .views_common import (
+    duplicates_for,
+    log_contact_view,
+    pushdown_dict,
+    request_dict,
+    visible_request,
+    visible_requests,
+)
 
 router = Router(tags=["cases"])
 PREFIX = "cases"
@@ -52,6 +60,17 @@ class ActionIn(Schema):
     rating: str = ""
     fixed: bool = True
     into: str | None = Field(None, description="for merge: the request to merge into")
+    expected_version: int | None = None
+
+
+class PushDownDecisionIn(Schema):
+    agree: bool = Field(..., description="consent / approve: true to let the matter go down, false to keep it up")
+    note: str = Field("", description="required when refusing")
+    expected_version: int | None = None
+
+
+class WithdrawIn(Schema):
+    note: str = ""
     expected_version: int | None = None
 
 
@@ -250,6 +269,50 @@ def report(request, summons_id: int, data: ReportIn):
     }
 
 
+# ----------------------------------------------------------------- push-downs (向基层下派) and the power list
+
+
+@router.get("/pushdowns", response={200: dict, **ERRORS})
+def pushdown_inbox(request: HttpRequest) -> tuple[int, dict]:
+    """Pending push-downs the caller may consent to (the receiving unit's staff) or approve (above the street)."""
+    box = services.pushdown.inbox(request.user)
+    return 200, {k: [pushdown_dict(p) for p in rows] for k, rows in box.items()}
+
+
+def _pushdown_for(user: Any, pushdown_id: int) -> PushDown:
+    p = PushDown.objects.select_related("request", "listed_unit", "to_unit").filter(pk=pushdown_id).first()
+    if p is None or not (perms.may_consent(user, p) or perms.may_approve(user, p) or perms.may_withdraw(user, p)):
+        raise NotFound(f"下派记录{pushdown_id}不存在", field="pushdown")
+    return p
+
+
+@router.post("/pushdowns/{pushdown_id}/consent", response={200: dict, **ERRORS})
+def pushdown_consent(request: HttpRequest, pushdown_id: int, data: PushDownDecisionIn) -> tuple[int, dict]:
+    """The receiving unit agrees to take the matter (it is dispatched to it) or declines (note required)."""
+    p = _pushdown_for(request.user, pushdown_id)
+    p = services.consent_pushdown(
+        request.user, p, agree=data.agree, note=data.note, expected_version=data.expected_version
+    )
+    return 200, pushdown_dict(p)
+
+
+@router.post("/pushdowns/{pushdown_id}/approve", response={200: dict, **ERRORS})
+def pushdown_approve(request: HttpRequest, pushdown_id: int, data: PushDownDecisionIn) -> tuple[int, dict]:
+    """A dispatcher above the street approves the push-down or refuses it (note required)."""
+    p = _pushdown_for(request.user, pushdown_id)
+    p = services.approve_pushdown(
+        request.user, p, approve=data.agree, note=data.note, expected_version=data.expected_version
+    )
+    return 200, pushdown_dict(p)
+
+
+@router.post("/pushdowns/{pushdown_id}/withdraw", response={200: dict, **ERRORS})
+def pushdown_withdraw(request: HttpRequest, pushdown_id: int, data: WithdrawIn) -> tuple[int, dict]:
+    p = _pushdown_for(request.user, pushdown_id)
+    p = services.withdraw_pushdown(request.user, p, note=data.note, expected_version=data.expected_version)
+    return 200, pushdown_dict(p)
+
+
 @router.get("/suggest", response=dict)
 def suggest(request, text: str):
     top = classify.suggest(text, k=3, timeout=5.0) or []
@@ -281,7 +344,12 @@ def route(request, category: str, lon: float | None = None, lat: float | None = 
     g = Grid.objects.filter(code=grid).first() if grid else None
     if grid and g is None:
         raise DomainError(f"网格{grid}不存在", field="grid")
-    return 200, responsibility.resolve(category, lon=lon, lat=lat, grid=g).as_dict()
+    d = responsibility.resolve(category, lon=lon, lat=lat, grid=g)
+    out = d.as_dict()
+    # the power list: what the matter needs, and whether the listed unit holds it there
+    out["powers_needed"] = [p.code for p in responsibility.powers_needed(d.category)]
+    out["powers_missing"] = [p.code for p in responsibility.missing_powers(d.unit, d.category, d.region)]
+    return 200, out
 
 
 @router.get("/locate", response={200: dict, **ERRORS})

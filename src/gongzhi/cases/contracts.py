@@ -173,6 +173,45 @@ MEDIATION_OPENED = EventType("cases.mediation.opened", MediationOpened, "a media
 MEDIATION_CLOSED = EventType("cases.mediation.closed", MediationClosed, "a mediation case was closed")
 
 
+# ----------------------------------------------------------------- push-downs (向基层下派)
+
+
+class PushDownRequested(TypedDict):
+    number: str
+    region: str
+    street: str | None
+    category: str
+    listed_unit: str  # the unit the responsibility list names
+    to_unit: str  # the lower unit the dispatcher chose
+    pushdown: int
+    reason: str  # free text: a commitment on the public record
+
+
+class PushDownDecided(TypedDict):
+    number: str
+    region: str
+    street: str | None
+    category: str
+    listed_unit: str
+    to_unit: str
+    pushdown: int
+    status: str  # consented | approved | declined | refused | withdrawn
+    decision: str  # consent (the receiving unit) | approval (a higher level) | withdrawal (the dispatcher)
+    note: str
+
+
+PUSHDOWN_REQUESTED = EventType(
+    "cases.pushdown.requested",
+    PushDownRequested,
+    "a dispatcher asked to send a matter below the unit the list names (needs consent or approval)",
+)
+PUSHDOWN_DECIDED = EventType(
+    "cases.pushdown.decided",
+    PushDownDecided,
+    "a push-down was consented to, approved, declined, refused or withdrawn",
+)
+
+
 # ----------------------------------------------------------------- error codes
 
 
@@ -187,3 +226,7 @@ class CasesError(ErrorCode):
     EMPTY_ATTACHMENT = "empty_attachment"
     ATTACHMENT_TYPE = "attachment_type"  # the content is not one of the accepted file types
     ATTACHMENT_TOO_LARGE = "attachment_too_large"  # one attachment over its size limit (413)
+    # the power list (权力清单) and push-downs (seeds 001, 002)
+    LACKS_POWER = "lacks_power"  # the unit does not hold a power the matter needs there (refused, even with consent)
+    REASON_REQUIRED = "reason_required"  # a manual dispatch against the responsibility list without a reason
+    PUSHDOWN_PENDING = "pushdown_pending"  # the request waits for a push-down's consent or approval

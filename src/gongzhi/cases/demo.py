@@ -346,7 +346,52 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         with connection.cursor() as cur:
             for sql in connection.ops.sequence_reset_sql(no_style(), [ServiceRequest]):
                 cur.execute(sql)
-    return {"requests": len(reqs), "transitions": len(trans), "whistles": len(whistles), "mediations": mediations}
+    counts = {"requests": len(reqs), "transitions": len(trans), "whistles": len(whistles), "mediations": mediations}
+    counts.update(_pushdowns())
+    return counts
+
+
+def _pushdowns() -> dict[str, int]:
+    """The power list (org/demo.py) and push-downs of street A (issue 20, item 2; seeds 001 and 002): the
+    street cadre (demo user ``street``) sends two garbage matters that the list gives to the street down
+    to a residents' committee; the committee's cadre (``community``) consents to one, so it is dispatched
+    and counted as a matter pushed down (flagged in the burden meter, the assessment measure
+    ``pushdowns`` and the command centre); the other waits in the inbox for consent or approval. A gas
+    leak pushed down to the same committee would be refused outright: it lacks 燃气安全监管."""
+    from django.contrib.auth import get_user_model
+
+    from gongzhi.core.actors import SYSTEM
+    from gongzhi.org.demo import install_power_list
+
+    from . import services
+    from .models import PushDown
+
+    grants = install_power_list()
+    User = get_user_model()
+    street, community = (
+        User.objects.filter(username="street").first(),
+        User.objects.filter(username="community").first(),
+    )
+    role = community.staff_roles.select_related("unit").first() if community is not None else None
+    if street is None or role is None:
+        return {"power_grants": grants}
+    committee = role.unit
+    grid = Grid.objects.filter(region=committee.region).order_by("code").first()
+    if grid is None:
+        return {"power_grants": grants}
+    made = []
+    for text, reason in (
+        ("小区东门垃圾桶满溢三天无人清运，气味很大", "街道环卫人手不足，请社区就近组织清运"),
+        ("楼道口堆放的装修垃圾一直没人清理", "社区熟悉情况，由居委会协调物业清理"),
+    ):
+        req, _ = services.submit(SYSTEM, description=text, category="01001", grid=grid.code, auto_route=False)
+        services.accept(street, req)
+        pd = services.dispatch(street, req, unit=committee.code, reason=reason).pending_pushdown
+        if pd is not None:
+            made.append(pd)
+    if made:
+        services.consent_pushdown(community, made[0], agree=True, note="同意接收，本次由社区协调物业清运")
+    return {"power_grants": grants, "pushdowns": PushDown.objects.count()}
 
 
 def _insert_transitions(rows: list[tuple]) -> None:

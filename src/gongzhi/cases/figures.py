@@ -22,6 +22,10 @@ found not to be ours ("counted requests").
 - median hours to resolution: first resolution − submission, over resolved requests.
 - mean hours to dispatch / to resolution: the same durations, averaged (a request dispatched or
   resolved without a submit transition counts as 0).
+- matters pushed down (向基层转嫁事项数, ``cases.pushdowns``): push-downs asked for in the period (a manual
+  dispatch below the unit the responsibility list names) that took effect — consented to by the receiving
+  unit or approved above the street; per street by the request's place (:func:`pushdowns_by_street`,
+  which also counts those still pending, declined, refused and withdrawn). Lower is better (seeds 001, 002).
 
 Each rate is defined once, as (numerator, denominator) of the per-request counts
 (:data:`RATE_DEFS`, :func:`fact_counts`); the command centre's rollup tables store the same counts
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 from django.db.models import F, Q, QuerySet
@@ -43,7 +48,7 @@ from gongzhi.core.figures import figure, ratio
 from gongzhi.core.models import Region
 from gongzhi.org.models import Grid, Unit
 
-from .models import OPEN_STATES, Bypass, MediationCase, ServiceRequest, State, Transition
+from .models import OPEN_STATES, Bypass, MediationCase, PushDown, ServiceRequest, State, Transition
 
 LEVELS = ("grid", "community", "street", "district", "department")
 EXCLUDED = {State.MERGED, State.CANCELLED, State.NOT_OURS}
@@ -417,3 +422,52 @@ def mediation_agreements(region: Region, start: dt.date, end: dt.date) -> int:
     return MediationCase.objects.filter(
         region__path__startswith=region.path, closed_at__gte=aware(start), closed_at__lt=aware(end), outcome="agreement"
     ).count()
+
+
+# ------------------------------------------------------------------ push-downs (向基层下派, seeds 001 and 002)
+
+PUSHDOWN_COLUMNS = ("took_effect", "pending", "declined", "refused", "withdrawn", "asked")
+
+
+def pushdown_qs(region: Region, start: dt.date, end: dt.date) -> QuerySet[PushDown]:
+    """Push-downs asked for in [start, end) at places in ``region``'s subtree."""
+    return PushDown.objects.filter(
+        region__path__startswith=region.path, requested_at__gte=aware(start), requested_at__lt=aware(end)
+    )
+
+
+def pushdown_counts(statuses: Iterable[str]) -> dict[str, int]:
+    c = {k: 0 for k in PUSHDOWN_COLUMNS}
+    for status in statuses:
+        c["asked"] += 1
+        if status in (PushDown.Status.CONSENTED, PushDown.Status.APPROVED):
+            c["took_effect"] += 1
+        else:
+            c[status] += 1
+    return c
+
+
+@figure("cases.pushdowns", label="向基层转嫁事项数", unit="count")
+def pushdowns(region: Region, start: dt.date, end: dt.date) -> int:
+    """Matters pushed down below the unit the responsibility list names, with consent or approval, in the
+    period (lower is better)."""
+    return (
+        pushdown_qs(region, start, end).filter(status__in=[PushDown.Status.CONSENTED, PushDown.Status.APPROVED]).count()
+    )
+
+
+def pushdowns_by_street(region: Region, start: dt.date, end: dt.date) -> list[dict]:
+    """Per street in ``region`` (or ``region`` itself when it is a street or below): push-downs asked for in
+    the period, by outcome, the street's code and name, the most first."""
+    streets = (
+        [region.ancestor_at(Region.Level.STREET)]
+        if region.level in (Region.Level.STREET, Region.Level.COMMUNITY)
+        else list(Region.objects.filter(path__startswith=region.path, level=Region.Level.STREET))
+    )
+    by_street: dict = defaultdict(list)
+    for street_id, status in pushdown_qs(region, start, end).values_list("street_id", "status"):
+        by_street[street_id].append(status)
+    rows = [
+        {"code": s.code, "name": s.name, **pushdown_counts(by_street.get(s.pk, ()))} for s in streets if s is not None
+    ]
+    return sorted(rows, key=lambda r: (-r["took_effect"], -r["asked"], r["code"]))

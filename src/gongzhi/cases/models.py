@@ -146,6 +146,8 @@ class ServiceRequest(models.Model):
 
     # Whether events must look up requests merged into this one (False for a request being created).
     has_followers = True
+    # Set by services.dispatch: the push-down it recorded instead of dispatching (None when it dispatched).
+    pending_pushdown: PushDown | None = None
 
     @property
     def is_open(self) -> bool:
@@ -321,3 +323,62 @@ class Open311Client(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PushDown(models.Model):
+    """A manual dispatch to a unit below the one the responsibility list names (向基层下派): the matter
+    goes down only with a written reason and the receiving unit's consent or a higher level's approval;
+    every one is kept and counted per street (``cases.pushdowns``). Seeds 001 (权小责大, 权力上收、责任下移)
+    and 002 (防止向基层增加负担、转嫁责任)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待同意/审批")
+        CONSENTED = "consented", _("承办单位已同意")
+        APPROVED = "approved", _("上级已批准")
+        DECLINED = "declined", _("承办单位不同意")
+        REFUSED = "refused", _("上级不批准")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="pushdowns")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区/村"))
+    street = models.ForeignKey(
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("街道")
+    )
+    category = models.ForeignKey(MatterCategory, on_delete=models.PROTECT, related_name="+")
+    listed_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="+", verbose_name=_("清单规定的承办单位")
+    )
+    to_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="pushdowns_received", verbose_name=_("下派至")
+    )
+    reason = models.TextField(_("下派理由"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_label = models.CharField(max_length=80, blank=True)
+    requested_at = models.DateTimeField(_("提出时间"), db_index=True)
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_label = models.CharField(max_length=80, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("意见"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"], condition=models.Q(status="pending"), name="cases_one_pending_pushdown"
+            )
+        ]
+        verbose_name = _("向基层下派记录")
+        verbose_name_plural = _("向基层下派记录")
+
+    def __str__(self) -> str:
+        return f"{self.request} → {self.to_unit}"
+
+    @property
+    def took_effect(self) -> bool:
+        return self.status in (self.Status.CONSENTED, self.Status.APPROVED)

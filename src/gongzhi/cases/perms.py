@@ -15,6 +15,11 @@ are decided there, and ``handle`` adds the rule for the handling unit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import PushDown
+
 from gongzhi.core.errors import Forbidden
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
@@ -112,3 +117,49 @@ def street_paths(user, action: str) -> list[str] | None:
     if perm.is_system(user):
         return None
     return [r.region.path for r in roles(user) if action in CASE_ROLE_ACTIONS.get(r.role, ())]
+
+
+# ----------------------------------------------------------------- push-downs (向基层下派)
+# The receiving unit's consent comes from its own staff (a role held at that unit or within it), never from
+# a street cadre who may handle the community's requests by area: the one pushing down cannot consent for
+# the one pushed to. A higher level's approval comes from a dispatcher whose role sits above the street of
+# the request (the district or the city), never from the one who asked.
+
+ABOVE_STREET = ("city", "district")
+# Who speaks for the receiving unit: its cadres (and a department's staff), not its grid workers.
+CONSENT_ROLES = frozenset({R.DISTRICT_ADMIN, R.STREET_CADRE, R.COMMUNITY_CADRE, R.DEPARTMENT_STAFF})
+
+
+def may_consent(user: Any, pushdown: PushDown) -> bool:
+    if perm.is_system(user):
+        return True
+    if getattr(user, "pk", None) is not None and user.pk == pushdown.requested_by_id:
+        return False
+    unit = pushdown.to_unit
+    return any(r.role in CONSENT_ROLES and r.unit.path.startswith(unit.path) for r in roles(user))
+
+
+def may_approve(user: Any, pushdown: PushDown) -> bool:
+    if perm.is_system(user):
+        return True
+    if getattr(user, "pk", None) is not None and user.pk == pushdown.requested_by_id:
+        return False
+    path = pushdown.region.path
+    return any(
+        DISPATCH in CASE_ROLE_ACTIONS.get(r.role, ())
+        and r.region.level in ABOVE_STREET
+        and path.startswith(r.region.path)
+        for r in roles(user)
+    )
+
+
+def may_withdraw(user: Any, pushdown: PushDown) -> bool:
+    """The one who asked, or a dispatcher of the street (or above) where the matter is."""
+    if perm.is_system(user):
+        return True
+    if getattr(user, "pk", None) is not None and user.pk == pushdown.requested_by_id:
+        return True
+    where = pushdown.street or pushdown.region
+    return any(
+        DISPATCH in CASE_ROLE_ACTIONS.get(r.role, ()) and where.path.startswith(r.region.path) for r in roles(user)
+    )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -221,6 +222,13 @@ def detail(request, number):
                 except DomainError as e:
                     _mark(whistle_form, e)
             status = 400
+        elif request.POST.get("form") == "pushdown":
+            try:
+                _decide_pushdown(request)
+                return redirect(reverse("cases:detail", args=[number]))
+            except DomainError as e:
+                form.add_error(None, e.message)
+                status = 409 if "刷新" in e.message else 400
         elif request.POST.get("form") == "report":
             try:
                 services.report(
@@ -276,16 +284,19 @@ def detail(request, number):
         dupes = duplicates_for(
             request.user, category=req.category, lon=req.lon, lat=req.lat, text=req.description, exclude_id=req.pk
         )
+    acts = _available_actions(request.user, req, is_reporter)
     return render(
         request,
         "cases/detail.html",
         {
+            "list_says": _list_says(req) if "dispatch" in acts else None,
+            "pushdowns": _pushdowns_of(request.user, req) if request.user.is_authenticated else [],
             "req": req,
             "d": d,
             "form": form,
             "whistle_form": whistle_form,
             "token": token if is_reporter else "",
-            "actions": _available_actions(request.user, req, is_reporter),
+            "actions": acts,
             "labels": services.ACTION_LABELS,
             "whistles": whistles,
             "my_units": my_units,
@@ -298,6 +309,91 @@ def detail(request, number):
             "token_q": f"?token={token}" if is_reporter and token else "",
         },
         status=status,
+    )
+
+
+def _list_says(req: ServiceRequest) -> dict | None:
+    """What the responsibility and power lists say for the request, shown beside the dispatch form."""
+    from gongzhi.org import responsibility
+
+    if not req.category_id:
+        return None
+    try:
+        d = services.route(req)
+    except DomainError as e:
+        return {"error": e.message}
+    return {
+        "unit": d.unit,
+        "explanation": d.explanation,
+        "needed": responsibility.powers_needed(d.category),
+        "missing": responsibility.missing_powers(d.unit, d.category, d.region),
+    }
+
+
+def _pushdowns_of(user: Any, req: ServiceRequest) -> list[dict]:
+    out = []
+    for p in req.pushdowns.select_related("listed_unit", "to_unit", "region", "request").order_by("requested_at"):
+        pending = p.status == p.Status.PENDING
+        out.append(
+            {
+                "p": p,
+                "consent": pending and perms.may_consent(user, p),
+                "approve": pending and perms.may_approve(user, p),
+                "withdraw": pending and perms.may_withdraw(user, p),
+            }
+        )
+    return out
+
+
+def _decide_pushdown(request: HttpRequest) -> None:
+    """One decision on a push-down from a page form: consent/decline, approve/refuse, or withdraw."""
+    try:
+        pk = int(request.POST.get("pushdown", ""))
+        version = int(request.POST.get("expected_version", "")) if request.POST.get("expected_version") else None
+    except ValueError:
+        raise DomainError(_("下派记录编号无效"), field="pushdown") from None
+    decision = request.POST.get("decision", "")
+    note = request.POST.get("note", "")
+    if decision in ("consent", "decline"):
+        services.consent_pushdown(request.user, pk, agree=decision == "consent", note=note, expected_version=version)
+    elif decision in ("approve", "refuse"):
+        services.approve_pushdown(request.user, pk, approve=decision == "approve", note=note, expected_version=version)
+    elif decision == "withdraw":
+        services.withdraw_pushdown(request.user, pk, note=note, expected_version=version)
+    else:
+        raise DomainError(_("未知的操作"), field="decision")
+
+
+@login_required
+def pushdown_inbox(request: HttpRequest) -> HttpResponse:
+    """待同意/审批的向基层下派: the receiving unit's staff consent or decline; above the street, approve or refuse."""
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            _decide_pushdown(request)
+            return redirect(reverse("cases:pushdown_inbox"))
+        except DomainError as e:
+            error, status = e.message, (409 if "刷新" in e.message else 400)
+    box = services.pushdown.inbox(request.user)
+    return render(request, "cases/pushdown_inbox.html", {"box": box, "error": error}, status=status)
+
+
+@login_required
+@require_GET
+def power_list(request: HttpRequest) -> HttpResponse:
+    """权力清单: the powers, the categories needing them and who holds them where, in the user's area."""
+    from gongzhi.org import responsibility
+    from gongzhi.org.models import Power
+
+    region = perm.home_region(request.user)
+    if region is None:
+        raise Http404(_("您没有可查看的区域"))
+    powers = Power.objects.prefetch_related("needed_by").order_by("code")
+    return render(
+        request,
+        "cases/power_list.html",
+        {"region": region, "powers": powers, "grants": responsibility.power_list(region)},
     )
 
 

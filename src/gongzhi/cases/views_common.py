@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Q
 from django.utils import timezone
 
@@ -9,7 +11,7 @@ from gongzhi.core.errors import NotFound
 from gongzhi.org import permissions as perm
 
 from . import perms, sla
-from .models import ServiceRequest, State, Transition
+from .models import PushDown, ServiceRequest, State, Transition
 
 
 def visible_requests(user):
@@ -122,6 +124,10 @@ def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
             }
             for t in Transition.objects.filter(request=req).select_related("unit").order_by("at", "id")
         ]
+        d["pushdowns"] = [
+            pushdown_dict(p, text)
+            for p in req.pushdowns.select_related("listed_unit", "to_unit").order_by("requested_at", "id")
+        ]
         atts = list(req.attachments.all())
         if see:
             d["attachments"] = [
@@ -138,6 +144,27 @@ def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
         else:
             d["attachments"] = {"count": len(atts), "hidden": True} if atts else []
     return d
+
+
+def pushdown_dict(p: PushDown, text: Callable[[str], str] = lambda s: s) -> dict:
+    """A push-down (向基层下派) as the API and the pages show it; free text through ``text`` (masking)."""
+    return {
+        "id": p.pk,
+        "request": p.request.number,
+        "status": p.status,
+        "status_label": str(p.get_status_display()),
+        "listed_unit": p.listed_unit.code,
+        "listed_unit_name": p.listed_unit.name,
+        "to_unit": p.to_unit.code,
+        "to_unit_name": p.to_unit.name,
+        "reason": text(p.reason),
+        "requested_by": p.requested_label,
+        "requested_at": p.requested_at.isoformat(),
+        "decided_by": p.decided_label or None,
+        "decided_at": p.decided_at.isoformat() if p.decided_at else None,
+        "note": text(p.decision_note),
+        "version": p.version,
+    }
 
 
 def local(t):

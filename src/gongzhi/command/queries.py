@@ -399,6 +399,17 @@ def burden(region: Region, start: dt.date, end: dt.date) -> dict | None:
         return None
 
 
+def pushdowns(region: Region, start: dt.date, end: dt.date) -> dict:
+    """Matters pushed down below the responsibility list, per street (seeds 001, 002: 防止向基层转嫁责任);
+    the one definition is :func:`gongzhi.cases.figures.pushdowns_by_street`. ``end`` is inclusive here."""
+    rows = case_figures.pushdowns_by_street(region, start, end + dt.timedelta(days=1))
+    return {
+        "took_effect": sum(r["took_effect"] for r in rows),
+        "pending": sum(r["pending"] for r in rows),
+        "streets": [r for r in rows if r["asked"]],
+    }
+
+
 def alerts(user, region: Region, limit: int = 20) -> list:
     from gongzhi.alerts.queries import open_alerts
 
@@ -466,6 +477,7 @@ def figures(region: Region, start: dt.date | None = None, end: dt.date | None = 
         "alliances": alliance_ratings(region),
         "plans": plans(region, start, end),
         "burden": burden(region, start, end),
+        "pushdowns": pushdowns(region, start, end),
     }
 
 

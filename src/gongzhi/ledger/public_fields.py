@@ -89,12 +89,23 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "org.responsibility_rule_added": frozenset(
         {"category", "region", "version", "handler_level", "department", "sla", "effective_from"}
     ),
+    # the power list (权力清单)
+    "org.power_defined": frozenset({"code", "categories"}),
+    "org.power_granted": frozenset({"power", "unit", "region", "effective_from", "grant"}),
+    "org.power_grant_ended": frozenset({"power", "unit", "region", "effective_to", "grant"}),
     # cases
     "cases.request.*": _REQUEST,
     "cases.bypass.started": frozenset({"grid", "category", "filing_due"}),
     "cases.bypass.unfiled": frozenset({"grid", "street", "filing_due"}),
     "cases.mediation.opened": frozenset({"region"}),
     "cases.mediation.closed": frozenset({"outcome", "region"}),
+    # push-downs (向基层下派): the reason and the decision's note are free text, kept as commitments
+    "cases.pushdown.requested": frozenset(
+        {"number", "region", "street", "category", "listed_unit", "to_unit", "pushdown"}
+    ),
+    "cases.pushdown.decided": frozenset(
+        {"number", "region", "street", "category", "listed_unit", "to_unit", "pushdown", "status", "decision"}
+    ),
     # alliances
     "alliances.applied": _ALLIANCE | {"lead_unit", "members"},
     "alliances.approved": _ALLIANCE | {"decided_on", "members"},

@@ -1,6 +1,8 @@
 """The back office. Lists are filtered by the user's scope; changes go through services."""
 
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from gongzhi.core.errors import DomainError
 from gongzhi.org.admin_base import PersonalDataAdmin
@@ -13,6 +15,8 @@ from .models import (
     MatterCategory,
     Membership,
     Person,
+    Power,
+    PowerGrant,
     ResponsibilityRule,
     StaffRole,
     Unit,
@@ -145,3 +149,23 @@ class RuleAdmin(ScopedAdmin):
         "effective_to",
     )
     list_filter = ("handler_level", "sla")
+
+
+@admin.register(Power)
+class PowerAdmin(ScopedAdmin):
+    """权力清单: the kinds of power and the categories that need them (changed through org.services)."""
+
+    list_display = ("code", "name", "description")
+    search_fields = ("code", "name")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Power]:
+        return admin.ModelAdmin.get_queryset(self, request)
+
+
+@admin.register(PowerGrant)
+class PowerGrantAdmin(ScopedAdmin):
+    """权力清单条目: which unit holds which power where."""
+
+    list_display = ("unit", "power", "region", "legal_basis", "effective_from", "effective_to")
+    list_filter = ("power",)
+    search_fields = ("unit__name", "unit__code")

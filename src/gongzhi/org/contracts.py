@@ -190,10 +190,35 @@ class RoleGranted(TypedDict):
     role: str
 
 
+class PowerDefined(TypedDict):
+    code: str
+    name: str
+    categories: list[str]  # the matter categories that need it
+
+
+class PowerGranted(TypedDict):
+    power: str
+    unit: str
+    region: str
+    effective_from: str  # ISO date
+    grant: int
+
+
+class PowerGrantEnded(TypedDict):
+    power: str
+    unit: str
+    region: str
+    effective_to: str
+    grant: int
+
+
 CATEGORY_CREATED = EventType("org.category_created", CategoryCreated, "a matter category was added")
 RESPONSIBILITY_RULE_ADDED = EventType(
     "org.responsibility_rule_added", ResponsibilityRuleAdded, "a new version of who handles a category in a region"
 )
+POWER_DEFINED = EventType("org.power_defined", PowerDefined, "a kind of power and the categories needing it (权力清单)")
+POWER_GRANTED = EventType("org.power_granted", PowerGranted, "a unit was given a power in a region (权力清单)")
+POWER_GRANT_ENDED = EventType("org.power_grant_ended", PowerGrantEnded, "a line of the power list ended")
 ROLE_GRANTED = EventType("org.role_granted", RoleGranted, "a user was given a role at a unit (not public)")
 
 
@@ -213,3 +238,4 @@ class OrgError(ErrorCode):
     OUTSIDE_GRIDS = "outside_grids"  # a location in no grid
     UNKNOWN_CATEGORY = "unknown_category"  # a matter category code that does not exist
     NO_HANDLER = "no_handler"  # no responsibility rule names who handles a category there
+    UNKNOWN_POWER = "unknown_power"  # a power code that is not on the power list

@@ -323,3 +323,46 @@ class ResponsibilityRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category} @ {self.region} v{self.version}"
+
+
+class Power(models.Model):
+    """A kind of power (权力) a matter may need: enforcement, inspection, approval … The power list says
+    which units hold it where (:class:`PowerGrant`); ``needed_by`` says which matter categories need it
+    (a minor class needs its own powers and those of its major class). Seed 001: 权小责大 — a unit may be
+    made responsible only for what it has the power to do."""
+
+    code = models.CharField(_("权力编码"), max_length=24, unique=True)
+    name = models.CharField(_("名称"), max_length=40)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    needed_by = models.ManyToManyField(
+        MatterCategory, blank=True, related_name="powers_needed", verbose_name=_("需要此权力的事项类别")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("权力类型")
+        verbose_name_plural = _("权力类型")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PowerGrant(models.Model):
+    """One line of the power list (权力清单): ``unit`` may exercise ``power`` in ``region`` (and below),
+    on ``legal_basis``, from ``effective_from`` until ``effective_to`` (exclusive)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="power_grants", verbose_name=_("单位"))
+    power = models.ForeignKey(Power, on_delete=models.PROTECT, related_name="grants", verbose_name=_("权力"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="power_grants", verbose_name=_("区域"))
+    legal_basis = models.CharField(_("法定依据"), max_length=200, blank=True)
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["region__path", "unit__code", "power__code"]
+        indexes = [models.Index(fields=["unit", "power"])]
+        verbose_name = _("权力清单条目")
+        verbose_name_plural = _("权力清单")
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.power} @ {self.region}"

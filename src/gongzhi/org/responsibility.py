@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from gongzhi.core import generations
@@ -42,7 +42,7 @@ from gongzhi.core.models import Region
 from . import geo
 from .contracts import OrgError
 from .kinds import HandlerLevel, SlaClass, UnitKind
-from .models import Grid, MatterCategory, ResponsibilityRule, Unit
+from .models import Grid, MatterCategory, Power, PowerGrant, ResponsibilityRule, Unit
 
 # The unit that handles matters for a region at each level, in order of preference.
 HANDLER_KINDS = {
@@ -408,4 +408,88 @@ def resolve(
         sla=sla,
         fallback=fallback,
         reasons=reasons,
+    )
+
+
+# ----------------------------------------------------------------- the power list (权力清单)
+#
+# The responsibility list says who must handle a matter; the power list says what a unit may decide
+# (enforcement, inspection, approval …). A matter may be assigned only to a unit that holds, where the
+# matter is, every power its category (or its major class) needs (seed 001: 权小责大; seed 002: 街道乡镇
+# 权力清单、责任清单 … 防止向基层转嫁责任). Read from the database (dispatch only, not the intake path).
+
+# Region levels from the top; a unit's level is its region's (a district department is at district level).
+LEVEL_RANK = {Region.Level.CITY: 0, Region.Level.DISTRICT: 1, Region.Level.STREET: 2, Region.Level.COMMUNITY: 3}
+
+
+def unit_rank(unit: Unit) -> int:
+    """How far down a unit stands: 0 city … 3 community (its region's level)."""
+    return LEVEL_RANK.get(Region.Level(unit.region.level), 3)
+
+
+_needs: dict = {"at": None, "ids": frozenset()}
+
+
+def categories_needing_powers() -> frozenset[int]:
+    """Ids of the categories that need some power (per process; re-read at most every ``RECHECK_SECONDS``
+    and at once after a change in this process), so intake asks the power list only for those."""
+    at = _needs["at"]
+    now = time.monotonic()
+    if at is None or now - at >= RECHECK_SECONDS:
+        through = Power.needed_by.through
+        _needs["ids"] = frozenset(through.objects.values_list("mattercategory_id", flat=True))
+        _needs["at"] = now
+    return _needs["ids"]
+
+
+def needs_powers(category: MatterCategory) -> bool:
+    ids = categories_needing_powers()
+    return category.pk in ids or (category.parent_id is not None and category.parent_id in ids)
+
+
+def _forget_needs(*_args: object, **_kwargs: object) -> None:
+    _needs["at"] = None
+
+
+post_save.connect(_forget_needs, sender=Power, dispatch_uid="power_needs_save")
+post_delete.connect(_forget_needs, sender=Power, dispatch_uid="power_needs_delete")
+m2m_changed.connect(_forget_needs, sender=Power.needed_by.through, dispatch_uid="power_needs_m2m")
+
+
+def powers_needed(category: MatterCategory) -> list[Power]:
+    """The powers a matter of ``category`` needs: its own and its major class's."""
+    ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    return list(Power.objects.filter(needed_by__in=ids).distinct().order_by("code"))
+
+
+def holds(unit: Unit, power: Power, region: Region, day: dt.date | None = None) -> bool:
+    """Whether ``unit`` holds ``power`` at a place in ``region`` on ``day`` (a grant for the region or an
+    ancestor of it, in force that day)."""
+    day = day or timezone.localdate()
+    return (
+        PowerGrant.objects.filter(unit=unit, power=power, region__path__in=_prefixes(region.path))
+        .filter(effective_from__lte=day)
+        .exclude(effective_to__lte=day)
+        .exists()
+    )
+
+
+def missing_powers(unit: Unit, category: MatterCategory, region: Region, day: dt.date | None = None) -> list[Power]:
+    """The powers ``category`` needs that ``unit`` does not hold in ``region`` (empty: it may be assigned)."""
+    if not needs_powers(category):
+        return []
+    return [p for p in powers_needed(category) if not holds(unit, p, region, day)]
+
+
+def power_list(region: Region, day: dt.date | None = None) -> list[PowerGrant]:
+    """The power-list lines in force on ``day`` that apply in ``region`` (granted there or above) or below it."""
+    day = day or timezone.localdate()
+    from django.db.models import Q
+
+    return list(
+        PowerGrant.objects.filter(Q(region__path__in=_prefixes(region.path)) | Q(region__path__startswith=region.path))
+        .filter(effective_from__lte=day)
+        .exclude(effective_to__lte=day)
+        .select_related("unit", "power", "region")
+        .order_by("region__path", "unit__code", "power__code")
     )

@@ -42,6 +42,8 @@ from .models import (
     MatterCategory,
     Membership,
     Person,
+    Power,
+    PowerGrant,
     ResponsibilityRule,
     StaffRole,
     Unit,
@@ -813,6 +815,100 @@ def add_responsibility_rule(
         },
     )
     return rule
+
+
+# ----------------------------------------------------------------- the power list (权力清单)
+
+
+@transaction.atomic
+def define_power(
+    actor: Any, *, code: str, name: str, categories: list[MatterCategory] | None = None, description: str = ""
+) -> Power:
+    """Define a kind of power, or change which matter categories need it (a minor class also needs its
+    major class's powers). Seed 001: 权小责大; the power list is modelled beside the responsibility list."""
+    perm.require(actor, perm.MANAGE_LISTS)
+    code = (code or "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{1,23}", code):
+        raise DomainError("权力编码为2–24位小写字母、数字或下划线", field="code")
+    if not (name or "").strip():
+        raise DomainError("请填写权力名称", field="name")
+    power, _created = Power.objects.update_or_create(
+        code=code, defaults={"name": name.strip(), "description": description}
+    )
+    categories = list(categories or [])
+    power.needed_by.set(categories)
+    emit(
+        contracts.POWER_DEFINED,
+        aggregate_type="power",
+        aggregate_id=code,
+        actor=actor,
+        payload={"code": code, "name": power.name, "categories": sorted(c.code for c in categories)},
+    )
+    return power
+
+
+@transaction.atomic
+def grant_power(
+    actor: Any,
+    *,
+    unit: Unit,
+    power: Power | str,
+    region: Region,
+    legal_basis: str = "",
+    effective_from: dt.date | None = None,
+) -> PowerGrant:
+    """Add a line to the power list: ``unit`` may exercise ``power`` in ``region`` and below."""
+    perm.require(actor, perm.MANAGE_LISTS, region)
+    if isinstance(power, str):
+        found = Power.objects.filter(code=power).first()
+        if found is None:
+            raise DomainError(f"权力清单中没有“{power}”", field="power", code=OrgError.UNKNOWN_POWER)
+        power = found
+    if unit.status != Unit.Status.ESTABLISHED:
+        raise DomainError(f"{unit.name}未成立或已撤销", field="unit")
+    start = effective_from or _today()
+    g = PowerGrant.objects.create(unit=unit, power=power, region=region, legal_basis=legal_basis, effective_from=start)
+    emit(
+        contracts.POWER_GRANTED,
+        aggregate_type="power",
+        aggregate_id=power.code,
+        region=region,
+        actor=actor,
+        payload={
+            "power": power.code,
+            "unit": unit.code,
+            "region": region.code,
+            "effective_from": start.isoformat(),
+            "grant": g.pk,
+        },
+    )
+    return g
+
+
+@transaction.atomic
+def end_power_grant(actor: Any, grant: PowerGrant, *, effective_to: dt.date | None = None) -> PowerGrant:
+    """End a line of the power list (from ``effective_to``, today by default)."""
+    perm.require(actor, perm.MANAGE_LISTS, grant.region)
+    end = effective_to or _today()
+    if end <= grant.effective_from:
+        raise DomainError(f"失效日期须晚于生效日期{grant.effective_from}", field="effective_to")
+    PowerGrant.objects.filter(pk=grant.pk).update(effective_to=end)
+    grant.effective_to = end
+    emit(
+        contracts.POWER_GRANT_ENDED,
+        aggregate_type="power",
+        aggregate_id=grant.power.code,
+        region=grant.region,
+        actor=actor,
+        payload={
+            "power": grant.power.code,
+            "unit": grant.unit.code,
+            "region": grant.region.code,
+            "effective_to": end.isoformat(),
+            "grant": grant.pk,
+        },
+    )
+    return grant
 
 
 # ----------------------------------------------------------------- roles

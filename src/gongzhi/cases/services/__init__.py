@@ -14,7 +14,8 @@ operator commands). The package, by concern:
 * :mod:`.lifecycle` — accept, dispatch, handle, resolve, confirm, reopen, close, escalate, merge …;
 * :mod:`.whistle` — whistle and report (吹哨报到);
 * :mod:`.bypass` — emergency bypass and its filing (紧急先行处置, 事后备案);
-* :mod:`.mediation` — mediation cases (老马工作室).
+* :mod:`.mediation` — mediation cases (老马工作室);
+* :mod:`.pushdown` — the power check on dispatch and push-downs (向基层下派: consent, approval).
 
 Callers use the package (``from gongzhi.cases import services; services.submit(...)``). Intake's
 tunables (``SUGGESTION_THRESHOLD``, ``SUGGEST_TIMEOUT_S``) live in :mod:`.intake`: set them there.
@@ -22,7 +23,7 @@ tunables (``SUGGESTION_THRESHOLD``, ``SUGGEST_TIMEOUT_S``) live in :mod:`.intake
 
 from __future__ import annotations
 
-from . import bypass, intake, lifecycle, mediation, transitions, whistle
+from . import bypass, intake, lifecycle, mediation, pushdown, transitions, whistle
 from .bypass import BYPASS_FILING_HOURS, BYPASS_MAJOR_CLASSES, file_bypass, flag_unfiled_bypasses, start_bypass
 from .intake import MAX_DESCRIPTION, submit
 from .lifecycle import (
@@ -45,6 +46,9 @@ from .lifecycle import (
     start,
 )
 from .mediation import add_session, close_mediation, open_mediation
+from .pushdown import approve as approve_pushdown
+from .pushdown import consent as consent_pushdown
+from .pushdown import withdraw as withdraw_pushdown
 from .transitions import (
     ACTION_LABELS,
     ACTIONS,
@@ -73,6 +77,10 @@ __all__ = [
     "accept",
     "actor_label",
     "add_session",
+    "approve_pushdown",
+    "consent_pushdown",
+    "pushdown",
+    "withdraw_pushdown",
     "blow_whistle",
     "bypass",
     "cancel",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from gongzhi.core.errors import DomainError, Forbidden, IdempotencyMismatch
 from gongzhi.core.events import build_many, dispatch_after_commit
 from gongzhi.core.models import Event
+from gongzhi.org import responsibility
 from gongzhi.org.kinds import SlaClass
 from gongzhi.org.models import Unit
 
@@ -128,6 +129,14 @@ def submit(
         decision = routing.override(cat, grid_obj, at)
         if decision is None and cat is not None:
             decision = routing.decide(cat.code, grid_obj, at=at, first_receiver=first_receiver)
+            # The power list: a unit lacking a power the matter needs is not assigned at intake; the request
+            # waits for the dispatcher, whose dispatch names the missing power (services.pushdown).
+            if (
+                decision is not None
+                and responsibility.needs_powers(cat)
+                and responsibility.missing_powers(decision.unit, cat, grid_obj.region, timezone.localdate(at))
+            ):
+                decision = None
     steps_data = {
         "channel": channel,
         "suggested": suggestion.code if suggestion else None,

@@ -21,6 +21,7 @@ from gongzhi.org.models import Unit
 from .. import perms, sla
 from ..contracts import CasesError
 from ..models import FollowUp, Rating, ServiceRequest, State
+from . import pushdown
 from .transitions import _category, _load, _move, _record, actor_label, now, stricter
 
 
@@ -52,36 +53,63 @@ def accept(actor, req, *, expected_version=None, reason: str = "") -> ServiceReq
 def dispatch(
     actor, req, *, category: str | None = None, unit: str | None = None, reason: str = "", expected_version=None
 ) -> ServiceRequest:
-    """Dispatch to the unit the responsibility list names (or, with ``unit``, to a unit chosen by hand)."""
+    """Dispatch to the unit the responsibility list names (or, with ``unit``, to a unit chosen by hand).
+
+    Either way the unit must hold the powers the matter needs (the power list). By hand, a unit other than
+    the listed one needs a reason, and a unit below the listed one is a push-down: recorded and left
+    waiting for the receiving unit's consent or a higher approval (``req.pending_pushdown`` is set; the
+    request stays with the dispatcher), see :mod:`.pushdown`."""
     req = _load(req)
     perms.require(actor, perms.DISPATCH, req)
     if expected_version is not None and req.version != expected_version:
         raise Conflict(f"诉求{req.number}已被他人处理，请刷新后重试")
+    waiting = pushdown.pending(req)
+    if waiting is not None:
+        raise DomainError(
+            f"诉求{req.number}正等待{waiting.to_unit.name}同意或上级审批下派，请先撤回该下派申请",
+            field="action",
+            code=CasesError.PUSHDOWN_PENDING,
+        )
     cat = _category(category) if category else req.category
     if cat is None:
         raise DomainError("请先选择事项类别再派单", field="category")
     if cat.pk != req.category_id:
         ServiceRequest.objects.filter(pk=req.pk).update(category=cat)
         req.category = cat
-    if req.state == State.SUBMITTED:
-        _move(actor, req, "accept", reason="")
+    reason = (reason or "").strip()
     if unit:
         target = Unit.objects.select_related("region").filter(code=unit, status=Unit.Status.ESTABLISHED).first()
         if target is None:
             raise DomainError(f"承办单位{unit}不存在或已撤销", field="unit")
+        d = pushdown.list_decision(req, cat)
+        # the unit the list names, when the hand-picked one is another
+        listed = d.unit if d is not None and d.unit.pk != target.pk else None
+        if listed is not None and not reason:
+            raise DomainError(
+                f"权责清单规定由{listed.name}承办，改派{target.name}须说明理由",
+                field="reason",
+                code=CasesError.REASON_REQUIRED,
+            )
+        pushdown.check_power(target, cat, req.region)
+        if req.state == State.SUBMITTED:
+            _move(actor, req, "accept", reason="")
+        if listed is not None and pushdown.is_pushdown(target, listed):
+            req.pending_pushdown = pushdown.request_pushdown(actor, req, cat, listed, target, reason)
+            return req
         why = f"由{actor_label(actor)}人工指定{target.name}承办" + (f"：{reason}" if reason else "")
-        _dispatch_to(
-            actor,
-            req,
-            target,
-            why,
-            {"unit": {"code": target.code, "name": target.name}, "manual": True},
-            cat.default_sla,
-        )
+        routing = {"unit": {"code": target.code, "name": target.name}, "manual": True}
+        if listed is not None:
+            why = f"权责清单规定由{listed.name}承办；" + why
+            routing["listed_unit"] = {"code": listed.code, "name": listed.name}
+        _dispatch_to(actor, req, target, why, routing, cat.default_sla)
     else:
         d = responsibility.resolve(cat.code, grid=req.grid)
+        pushdown.check_power(d.unit, cat, req.region)
+        if req.state == State.SUBMITTED:
+            _move(actor, req, "accept", reason="")
         why = d.explanation + (f"；{reason}" if reason else "")
         _dispatch_to(actor, req, d.unit, why, d.as_dict(), stricter(d.sla, cat.default_sla))
+    req.pending_pushdown = None
     return req
 
 
