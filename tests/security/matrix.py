@@ -320,6 +320,7 @@ _p("ledger/^tile/(?P<path>.+)$", lambda o: {"path": "0/000"})
 _p("ledger/proof/inclusion", lambda o: {"?": "index=0&size=2"})
 _p("ledger/proof/consistency", lambda o: {"?": "from=1&to=2"})
 _p("ledger/proof/record", lambda o: {"?": f"record={o.event.event_id}"})
+_p("ledger/entries/<int:index>/", lambda o: {"index": 0})
 _p(
     "consult/topics/<int:pk>/|consult/topics/<int:pk>/card/|consult/topics/<int:pk>/moderate/"
     "|consult/topics/<int:pk>/results/",
@@ -1081,6 +1082,14 @@ TABLE: dict[str, E] = {
         post="login   404     redir   redir   redir   redir   redir   redir   404",
     ),
     # --- ledger
+    "ledger/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "ledger/entries/<int:index>/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     "ledger/^tile/(?P<path>.+)$": E(
         get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
         post="405     405     405     405     405     405     405     405     405",
