@@ -266,7 +266,7 @@ def test_recount_reports_a_tampered_ballot_leaf(world, users, ledger_key, tmp_pa
     needle = f'"choices":[{no}]'.encode()
     target = next(p for p in bundles if needle in p.read_bytes())
     target.write_bytes(target.read_bytes().replace(needle, f'"choices":[{yes}]'.encode(), 1))
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match=r"entry \d+ \(consult.ballot_published, record ballot:"):
         run_verify(out, ledger_key, f"formal_vote:{vote.pk}")
 
 

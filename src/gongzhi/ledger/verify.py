@@ -281,6 +281,23 @@ def recounters() -> dict[str, Recounter]:
     return dict(_recounters)
 
 
+def _first_differing_entry(store: MemoryHashStore, reader: TileHashReader) -> str:
+    """``; entry N (…) differs from …`` naming the first entry whose hash is not the published leaf hash."""
+    for index in range(min(store.size, reader.size)):
+        try:
+            published = reader.get(0, index)
+        except (TileError, KeyError):
+            return ""
+        if store.get(0, index) != published:
+            try:
+                doc = json.loads(reader.entries(index // TILE_WIDTH)[index % TILE_WIDTH])
+                what = f" ({doc.get('type')}, record {(doc.get('record') or {}).get('type')}:{(doc.get('record') or {}).get('id')})"
+            except (ValueError, TileError, KeyError, AttributeError):
+                what = ""
+            return f"; entry {index}{what} does not hash to the leaf hash the hash tiles publish"
+    return ""
+
+
 def recount_log(
     source: str,
     verifiers: Iterable[Verifier],
@@ -336,7 +353,7 @@ def recount_log(
     if store.size != cp.size or store.root() != cp.root:
         raise VerificationFailed(
             f"the published entries (root {store.root().hex()}) do not hash to the signed checkpoint's root "
-            f"{cp.root.hex()}: an entry was altered, added or dropped"
+            f"{cp.root.hex()}: an entry was altered, added or dropped" + _first_differing_entry(store, reader)
         )
     report.checks.append(f"all {cp.size} entries rehashed: they hash to the signed root")
     for name, r in _recounters.items():
