@@ -1301,7 +1301,7 @@ TABLE: dict[str, E] = {
         post="login   400     400     400     400     400     400     400     400",
     ),
     "requests/powers/": E(
-        get="login   404     ok      ok      ok      ok      ok      ok      ok",
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
         post="login   405     405     405     405     405     405     405     405",
     ),
     "requests/inbox/grid/": E(

@@ -383,10 +383,12 @@ def pushdown_inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 def power_list(request: HttpRequest) -> HttpResponse:
     """权力清单: the powers, the categories needing them and who holds them where, in the user's area."""
+    # The lists are public information: a user without a role sees the whole platform's list.
+    from gongzhi.core.models import Region
     from gongzhi.org import responsibility
     from gongzhi.org.models import Power
 
-    region = perm.home_region(request.user)
+    region = perm.home_region(request.user) or Region.objects.filter(parent__isnull=True).order_by("code").first()
     if region is None:
         raise Http404(_("您没有可查看的区域"))
     powers = Power.objects.prefetch_related("needed_by").order_by("code")
