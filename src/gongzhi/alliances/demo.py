@@ -48,7 +48,7 @@ class _Demo:
         everything, most do most, a few little), so the grades spread from the records."""
         if u.pk not in self.drive:
             level = self.levels[len(self.drive) % len(self.levels)]
-            lo, hi = {"strong": (0.97, 1.0), "steady": (0.72, 0.9), "weak": (0.2, 0.4)}[level]
+            lo, hi = {"strong": (0.97, 1.0), "steady": (0.65, 0.85), "weak": (0.2, 0.4)}[level]
             self.drive[u.pk] = round(lo + (hi - lo) * self.rng.random(), 3)
         return self.drive[u.pk]
 
@@ -229,7 +229,11 @@ class _Demo:
                 if done <= until and rng.random() < 0.5 + pu / 2:
                     S.complete_task(t, note="已按认领内容完成，群众反映良好", completed_on=max(done, day), actor=SYSTEM)
         # The required meetings of the year, mostly on time, some late, some (this year) not yet held.
-        for m in a.meetings.filter(year=year, required=True).exclude(kind=Meeting.Kind.KICKOFF).order_by("due_on"):
+        for m in (
+            a.meetings.filter(year=year, required=True)
+            .exclude(kind=Meeting.Kind.KICKOFF)
+            .order_by("due_on", "kind", "period", "id")
+        ):
             if m.due_on > until:
                 break
             r = rng.random()
