@@ -342,3 +342,22 @@ def test_founding_on_the_unit_page_with_its_host_closes_the_gap(world, users):
     assert r.status_code == 302
     assert Unit.objects.get(code="GAP-PB").host == gap.unit
     assert not any(g.unit == gap.unit for g in party.gaps(users["street_cadre"]))
+
+
+def test_the_api_records_a_standing_only_for_those_who_edit_people(world, users):
+    import json
+
+    p = non_members(world.comm_a, 1)[0]
+    body = json.dumps({"status": "probationary", "relation": community_party(world).code})
+
+    def post(user):
+        c = Client()
+        c.force_login(user)
+        return c.post(f"/api/v1/people/{p.pk}/party-standing", body, content_type="application/json")
+
+    assert post(users["department_staff"]).status_code == 403
+    assert post(users["other_street_cadre"]).status_code == 404
+    r = post(users["community_cadre"])
+    assert r.status_code == 200 and r.json()["party_status"] == "probationary"
+    p.refresh_from_db()
+    assert p.party_status == PartyStatus.PROBATIONARY and p.party_relation == community_party(world)

@@ -208,6 +208,7 @@ def _p(keys: str | tuple[str, ...], fn):
 _p("GET api/v1/regions/<code>|GET api/v1/burden/regions/<code>", lambda o: {"code": o.region.code})
 _p("GET api/v1/units/<code>|GET api/v1/burden/units/<code>", lambda o: {"code": o.unit.code})
 _p("GET api/v1/people/<pid>|GET api/v1/burden/workers/<pid>", lambda o: {"pid": o.person.pk})
+_p("POST api/v1/people/<pid>/party-standing", lambda o: {"pid": o.person.pk})
 _p("GET api/v1/grids/<code>", lambda o: {"code": o.grid.code})
 _p("GET api/v1/ledger/receipt/<event_id>", lambda o: {"event_id": o.event.event_id})
 _p("GET api/v1/ledger/proof/inclusion", lambda o: {"?": "index=0&size=2"})
@@ -797,6 +798,7 @@ TABLE: dict[str, E] = {
     # --- api/v1/people
     "GET api/v1/people": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/people/<pid>": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
+    "POST api/v1/people/<pid>/party-standing": E(post="401     422     422     422     422     422     422     422     422"),
     # --- api/v1/plans
     "POST api/v1/plans/adjustments/<aid>/decide": E(
         post="401     404     ok*     403     403     403     403     403     404"

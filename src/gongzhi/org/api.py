@@ -263,6 +263,33 @@ def get_person(request, pid: int):
     return 200, out
 
 
+class PartyStandingIn(Schema):
+    status: str = Field(..., description='"" (群众), "probationary" (预备党员) or "full" (正式党员)')
+    relation: str | None = Field(None, description="code of the primary organisation holding the relation")
+    expected_version: int | None = None
+
+
+class PartyStandingOut(Schema):
+    id: int
+    party_status: str
+    relation: str | None
+    version: int
+
+
+@router.post("/people/{pid}/party-standing", response={200: PartyStandingOut, **ERRORS})
+def record_party_standing(request: HttpRequest, pid: int, data: PartyStandingIn) -> tuple[int, dict]:
+    """Record a person's party standing and relation: the only way they change (founding or joining an
+    organisation never does)."""
+    p = Person.objects.select_related("region").filter(pk=pid).first()
+    if p is None or not perm.allowed(request.user, perm.VIEW, p):
+        raise NotFound(f"人员{pid}不存在")
+    relation = services.get_unit(data.relation) if data.relation else None
+    p = services.record_party_standing(
+        request.user, p, status=data.status, relation=relation, expected_version=data.expected_version
+    )
+    return 200, {"id": p.pk, "party_status": p.party_status, "relation": data.relation, "version": p.version}
+
+
 @router.get("/grids", summary="Grids as a GeoJSON FeatureCollection")
 def list_grids(request, region: str | None = None, bbox: str | None = None):
     qs = perm.scope(request.user, Grid.objects.all())
