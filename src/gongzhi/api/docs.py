@@ -8,8 +8,11 @@ Swagger UI from a CDN; this page uses ``static/vendor/swagger-ui/`` and a start-
 from __future__ import annotations
 
 import json
+from typing import Any
 
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from ninja import NinjaAPI
 from ninja.openapi.docs import Swagger, _csrf_needed
 
 
@@ -21,7 +24,7 @@ class OfflineSwagger(Swagger):
         "validatorUrl": None,  # the default sends the schema to validator.swagger.io
     }
 
-    def render_page(self, request, api, **kwargs):
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
         self.settings["url"] = self.get_openapi_url(api, kwargs)
         context = {
             "swagger_settings": json.dumps(self.settings),

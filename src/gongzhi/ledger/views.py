@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -188,7 +189,7 @@ def _regions() -> list[Region]:
     )
 
 
-def _search(q: str):
+def _search(q: str) -> tuple[str, int | str] | None:
     """A receipt (event id), an entry number or a record (``type:id``): the entry page to open, or the
     record to list, or None when nothing matches."""
     q = q.strip()
@@ -200,8 +201,8 @@ def _search(q: str):
     except ValueError:
         event_id = None
     if event_id is not None:
-        index = Leaf.objects.filter(event_id=event_id).values_list("index", flat=True).first()
-        return ("entry", index) if index is not None else None
+        found = Leaf.objects.filter(event_id=event_id).values_list("index", flat=True).first()
+        return ("entry", found) if found is not None else None
     if ":" in q and Leaf.objects.filter(record=q).exists():
         return ("record", q)
     return None
@@ -209,7 +210,7 @@ def _search(q: str):
 
 @replica.reads
 @require_GET
-def index(request):
+def index(request: HttpRequest) -> HttpResponse:
     """The public record: latest signed checkpoint and how to verify it, recent entries by kind and
     place, and a receipt search."""
     q = request.GET.get("q", "").strip()
@@ -222,7 +223,7 @@ def index(request):
         if found and found[0] == "entry":
             return redirect("ledger:entry", index=found[1])
         if found:
-            record = found[1]
+            record = str(found[1])
         else:
             not_found = True
     try:
@@ -244,9 +245,12 @@ def index(request):
     if record:
         leaves = leaves.filter(record=record)
     start = (page - 1) * PAGE_SIZE
-    rows = list(
-        leaves.values("index", "event_type", "record", "occurred_at", "event_id")[start : start + PAGE_SIZE + 1]
-    )
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in leaves.values("index", "event_type", "record", "occurred_at", "event_id")[
+            start : start + PAGE_SIZE + 1
+        ]
+    ]
     has_next = len(rows) > PAGE_SIZE and page < MAX_PAGE
     rows = rows[:PAGE_SIZE]
     withheld = set(WithheldEntry.objects.filter(index__in=[r["index"] for r in rows]).values_list("index", flat=True))
@@ -281,7 +285,7 @@ def index(request):
 
 @replica.reads
 @require_GET
-def entry(request, index: int):
+def entry(request: HttpRequest, index: int) -> HttpResponse:
     """One entry: its public fields (or that it is withheld), its leaf hash and its inclusion proof
     against the latest checkpoint, which the page's script checks (``ledger-proof.js``)."""
     leaf = Leaf.objects.filter(index=index).only("index", "event_id", "event_type", "record", "occurred_at").first()

@@ -22,7 +22,7 @@ FORMAT = "%Y-%m-%d %H:%M"
 DATE_FORMAT = "%Y-%m-%d"
 
 
-def local(value) -> dt.datetime | dt.date | None:
+def local(value: object) -> dt.datetime | dt.date | None:
     """``value`` (a datetime, a date or ISO 8601 text) as an aware datetime in the current zone, or a date."""
     if isinstance(value, str):
         text = value.strip()
@@ -53,7 +53,7 @@ def local(value) -> dt.datetime | dt.date | None:
 
 
 @register.filter
-def when(value, fmt: str = "") -> str:
+def when(value: object, fmt: str = "") -> str:
     """The moment in the district's zone as ``YYYY-MM-DD HH:MM`` (a date as ``YYYY-MM-DD``)."""
     moment = local(value)
     if moment is None:
@@ -64,7 +64,7 @@ def when(value, fmt: str = "") -> str:
 
 
 @register.filter
-def when_iso(value) -> str:
+def when_iso(value: object) -> str:
     """ISO 8601 with the offset, in the district's zone (``2026-12-07T04:27:00+08:00``)."""
     moment = local(value)
     if moment is None:
