@@ -104,6 +104,12 @@ def test_statements_and_statement_votes_are_on_the_record(world, users, ledger_k
         assert str(people[1].pk) != d["data"]["participant"] and COMMITMENT.fullmatch(d["personal"]["actor"])
     # the author's pseudonym is the one their votes would carry in that topic
     assert submitted[0]["data"]["participant"] == services.participant_pseudonym(t1, people[0].pk)
+    # anyone counts the statement votes from the log: each participant's latest vote
+    from gongzhi.consult.recount import recount
+
+    lines = recount(f"topic:{t1.pk}", entries())
+    assert lines[0].endswith("1 statements (texts as commitments), 3 statement votes by 2 participants")
+    assert lines[1].endswith(f"statement {s1.pk}: agree 0, disagree 1, pass 1 (latest vote of each participant)")
 
 
 def make_vote(world, users, **kw):
@@ -288,5 +294,5 @@ def test_recount_of_an_unknown_target(world, users, ledger_key, tmp_path):
     call_command("ledger", "sync")
     with pytest.raises(CommandError, match="no published tally"):
         run_verify(export(tmp_path, "log"), ledger_key, f"formal_vote:{FormalVote.objects.get().pk}")
-    with pytest.raises(CommandError, match="no formal vote of topic 999999"):
+    with pytest.raises(CommandError, match="no statement and no formal vote of topic 999999"):
         run_verify(export(tmp_path, "log2"), ledger_key, "999999")

@@ -17,7 +17,14 @@ from __future__ import annotations
 from gongzhi.ledger.public_fields import COMMITMENT
 from gongzhi.ledger.verify import VerificationFailed, register_recounter
 
-from .contracts import BALLOT_PUBLISHED, ROLL_RECORDED, VOTE_OPENED, VOTE_TALLIED
+from .contracts import (
+    BALLOT_PUBLISHED,
+    ROLL_RECORDED,
+    STATEMENT_SUBMITTED,
+    STATEMENT_VOTED,
+    VOTE_OPENED,
+    VOTE_TALLIED,
+)
 from .votes import count
 
 PREFIX = "consult."
@@ -52,27 +59,56 @@ def _record(doc: dict) -> tuple[str, str]:
     return str(rec.get("type")), str(rec.get("id"))
 
 
-def _vote_ids(target: str, entries: list[dict]) -> list[str] | None:
+def recount(target: str, entries: list[dict]) -> list[str] | None:
+    """The registered recounter: ``formal_vote:<id>`` recounts that vote; ``topic:<id>`` (or a bare
+    id) counts the topic's statements and statement votes and recounts each of its formal votes."""
     kind, _, ident = target.rpartition(":")
     if kind == "formal_vote":
-        return [ident]
+        return recount_vote(ident, entries)
     if kind not in ("", "topic") or not ident.isdigit():
         return None
-    ids = []
+    ids = [
+        _record(doc)[1]
+        for doc in entries
+        if doc.get("type") == VOTE_OPENED and str((doc.get("data") or {}).get("topic")) == ident
+    ]
+    lines = statement_counts(ident, entries)
+    if not ids and not lines:
+        raise VerificationFailed(f"the log holds no statement and no formal vote of topic {ident}")
+    return lines + [line for vote_id in ids for line in recount_vote(vote_id, entries)]
+
+
+def statement_counts(topic_id: str, entries: list[dict]) -> list[str]:
+    """What the log says of a topic's statements: how many, how many statement votes by how many
+    participants (pseudonyms), and per statement the agree / disagree / pass counts of each
+    participant's latest vote (the counts the results page and the pol.is export show)."""
+    statements: list = []
+    latest: dict[tuple, int] = {}
+    n_votes = 0
     for doc in entries:
-        if doc.get("type") == VOTE_OPENED and str((doc.get("data") or {}).get("topic")) == ident:
-            ids.append(_record(doc)[1])
-    if not ids:
-        raise VerificationFailed(f"the log holds no formal vote of topic {ident}")
-    return ids
-
-
-def recount(target: str, entries: list[dict]) -> list[str] | None:
-    """The registered recounter: check lines for every formal vote ``target`` names."""
-    ids = _vote_ids(target, entries)
-    if ids is None:
-        return None
-    return [line for vote_id in ids for line in recount_vote(vote_id, entries)]
+        if _record(doc) != ("topic", topic_id):
+            continue
+        data = doc.get("data") or {}
+        if doc.get("type") == STATEMENT_SUBMITTED:
+            statements.append(data.get("statement"))
+        elif doc.get("type") == STATEMENT_VOTED:
+            n_votes += 1
+            value = data.get("value")
+            latest[(data.get("statement"), data.get("participant"))] = value if type(value) is int else 0
+    if not statements and not n_votes:
+        return []
+    what = f"topic {topic_id}"
+    lines = [
+        f"{what}: {len(statements)} statements (texts as commitments), {n_votes} statement votes by "
+        f"{len({p for _, p in latest})} participants"
+    ]
+    per: dict = {}
+    for (sid, _), value in latest.items():
+        per.setdefault(sid, [0, 0, 0])[{1: 0, -1: 1, 0: 2}.get(value, 2)] += 1
+    for sid in sorted(per, key=lambda x: (x is None, x)):
+        a, d, p = per[sid]
+        lines.append(f"{what}: statement {sid}: agree {a}, disagree {d}, pass {p} (latest vote of each participant)")
+    return lines
 
 
 def recount_vote(vote_id: str, entries: list[dict]) -> list[str]:
