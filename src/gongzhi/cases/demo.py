@@ -347,7 +347,11 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
             for sql in connection.ops.sequence_reset_sql(no_style(), [ServiceRequest]):
                 cur.execute(sql)
     counts = {"requests": len(reqs), "transitions": len(trans), "whistles": len(whistles), "mediations": mediations}
-    counts.update(_pushdowns())
+    extra = _pushdowns()
+    # the push-downs' requests and their transitions count with the year's
+    counts["requests"] += extra.pop("requests", 0)
+    counts["transitions"] += extra.pop("transitions", 0)
+    counts.update(extra)
     return counts
 
 
@@ -379,19 +383,26 @@ def _pushdowns() -> dict[str, int]:
     grid = Grid.objects.filter(region=committee.region).order_by("code").first()
     if grid is None:
         return {"power_grants": grants}
-    made = []
+    made: list[PushDown] = []
+    ids: list[int] = []
     for text, reason in (
         ("小区东门垃圾桶满溢三天无人清运，气味很大", "街道环卫人手不足，请社区就近组织清运"),
         ("楼道口堆放的装修垃圾一直没人清理", "社区熟悉情况，由居委会协调物业清理"),
     ):
         req, _ = services.submit(SYSTEM, description=text, category="01001", grid=grid.code, auto_route=False)
+        ids.append(req.pk)
         services.accept(street, req)
         pd = services.dispatch(street, req, unit=committee.code, reason=reason).pending_pushdown
         if pd is not None:
             made.append(pd)
     if made:
         services.consent_pushdown(community, made[0], agree=True, note="同意接收，本次由社区协调物业清运")
-    return {"power_grants": grants, "pushdowns": PushDown.objects.count()}
+    return {
+        "power_grants": grants,
+        "pushdowns": PushDown.objects.count(),
+        "requests": len(ids),
+        "transitions": Transition.objects.filter(request_id__in=ids).count(),
+    }
 
 
 def _insert_transitions(rows: list[tuple]) -> None:
