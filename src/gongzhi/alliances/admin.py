@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from gongzhi.org.admin_base import MaskedTabularInline, PersonalDataAdmin
@@ -51,20 +53,21 @@ class _ReadOnly:
     """Changed only through the services (``services/rectification.py``), so the record and its events
     agree; here they are read only."""
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
 
 
 class RectificationTaskInline(_ReadOnly, MaskedTabularInline):
     model = RectificationTask
     extra = 0
-    fields = readonly_fields = ["title", "dimension", "due_on", "done_on", "note"]
+    readonly_fields = ("title", "dimension", "due_on", "done_on", "note")
+    fields = readonly_fields
 
 
 @admin.register(Rectification)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
@@ -319,7 +320,7 @@ def _support_out(s: Support) -> dict:
     summary="Year-end reviews: points (per dimension got / max), appraisal, stars, and what followed "
     "(rectification plans, support)",
 )
-def ratings(request, code: str):
+def ratings(request: HttpRequest, code: str) -> list[dict]:
     a = _alliance(request, code)
     out = []
     for rv in YearReview.objects.filter(alliance=a).select_related("ruleset").order_by("year"):
@@ -377,7 +378,7 @@ class FundingIn(Schema):
     summary="Record the funding tilt for a top-graded member unit (an income entry in the alliance's funds)",
 )
 @idempotent
-def support_funding(request, code: str, year: int, data: FundingIn):
+def support_funding(request: HttpRequest, code: str, year: int, data: FundingIn) -> tuple[int, dict]:
     a = _alliance(request, code)
     rv = YearReview.objects.filter(alliance=a, year=year).first()
     if rv is None:
@@ -389,7 +390,7 @@ def support_funding(request, code: str, year: int, data: FundingIn):
 
 
 @router.get("/{code}/rectifications", summary="Rectification (整顿) plans: tasks, deadline, re-review")
-def rectifications(request, code: str):
+def rectifications(request: HttpRequest, code: str) -> list[dict]:
     a = _alliance(request, code)
     qs = (
         Rectification.objects.filter(alliance=a)
@@ -400,7 +401,7 @@ def rectifications(request, code: str):
     return [_rect_out(r) for r in qs]
 
 
-def _rect(request, pk: int) -> Rectification:
+def _rect(request: HttpRequest, pk: int) -> Rectification:
     r = Rectification.objects.filter(pk=pk).select_related("alliance", "unit", "unit_review__review").first()
     if r is None:
         raise NotFound("没有这项整顿")
@@ -423,7 +424,7 @@ class RereviewIn(Schema):
     summary="Record a rectification task as done",
 )
 @idempotent
-def rectification_task_done(request, pk: int, task: int, data: TaskDoneIn):
+def rectification_task_done(request: HttpRequest, pk: int, task: int, data: TaskDoneIn) -> tuple[int, dict]:
     r = _rect(request, pk)
     t = r.tasks.filter(pk=task).first()
     if t is None:
@@ -438,7 +439,7 @@ def rectification_task_done(request, pk: int, task: int, data: TaskDoneIn):
     summary="Re-review a rectification: passed, or failed (opens the next round)",
 )
 @idempotent
-def rectification_rereview(request, pk: int, data: RereviewIn):
+def rectification_rereview(request: HttpRequest, pk: int, data: RereviewIn) -> tuple[int, dict]:
     r = S.rereview(_rect(request, pk), passed=data.passed, note=data.note, actor=request.user)
     out = _rect_out(r)
     out["next_round"] = _rect_out(r.next_round) if r.next_round is not None else None

@@ -234,6 +234,8 @@ class _Demo:
             .exclude(kind=Meeting.Kind.KICKOFF)
             .order_by("due_on", "kind", "period", "id")
         ):
+            if m.due_on is None:
+                continue
             if m.due_on > until:
                 break
             r = rng.random()
@@ -363,7 +365,7 @@ class _Demo:
             RT.cast_appraisal(
                 rv,
                 v,
-                {u: self.rating(pts[u.pk]) for u in ids if u != v},
+                {u: self.rating(pts[u.pk] or 0.0) for u in ids if u != v},
                 actor=SYSTEM,
             )
         RT.grade(rv, on=dt.date(year + 1, 1, 15), actor=SYSTEM)
@@ -375,7 +377,7 @@ class _Demo:
         roll = self.rng.random()
         return max(1, min(4, r + (1 if roll < 0.1 else -1 if roll > 0.9 else 0)))
 
-    def follow_up(self, reviews) -> None:
+    def follow_up(self, reviews: list) -> None:
         """What follows from the grades, up to today: the rectified units work through their plans (the
         weakest falls behind and its re-review fails, opening a second round); a top-graded unit gets
         its funding tilt."""

@@ -118,11 +118,14 @@ def _membership(alliance: Alliance, units: list[Unit]) -> dict[int, list[tuple[d
     for uid, joined, ended in AllianceMember.objects.filter(
         alliance=alliance, unit_id__in=[u.pk for u in units], joined_on__isnull=False
     ).values_list("unit_id", "joined_on", "ended_on"):
-        spans[uid].append((joined, ended))
+        if joined is not None:
+            spans[uid].append((joined, ended))
     return spans
 
 
-def _member_on(spans, uid: int, day: dt.date) -> bool:
+def _member_on(spans: dict[int, list[tuple[dt.date, dt.date | None]]], uid: int, day: dt.date | None) -> bool:
+    if day is None:
+        return False
     return any(j <= day and (e is None or e >= day) for j, e in spans.get(uid, ()))
 
 
@@ -602,7 +605,7 @@ def grade(review: YearReview, *, actor, on: dt.date | None = None) -> YearReview
     for ur in units:
         got = results.get(ur.unit_id, [])
         ur.appraisal = round(sum(scale[r] for r in got) / len(got), 2) if got else None
-        ur.final_score = final_score(ur.points, ur.appraisal, rules)
+        ur.final_score = final_score(ur.points or 0.0, ur.appraisal, rules)
         ur.stars = R.stars_for(ur.final_score, rules)
         ur.outcome = (
             UnitReview.Outcome.RECTIFY

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from typing import TypeGuard
 
 from gongzhi.core.errors import DomainError
 
@@ -101,7 +102,7 @@ def default_rules() -> dict:
     return copy.deepcopy(DEFAULT_RULES)
 
 
-def _num(v) -> bool:
+def _num(v: object) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) != float("inf")
 
 
@@ -177,7 +178,7 @@ def validate(rules: dict) -> dict:
     if not isinstance(ye, dict):
         raise DomainError("规则必须包含 year_end（年终综合得分与星级）", field="rules")
     pw, aw = ye.get("points_weight"), ye.get("appraisal_weight")
-    if not all(_num(x) and x >= 0 for x in (pw, aw)) or abs(pw + aw - 1) > 1e-9:
+    if not (_num(pw) and _num(aw) and pw >= 0 and aw >= 0) or abs(pw + aw - 1) > 1e-9:
         raise DomainError("year_end 的 points_weight 与 appraisal_weight 须为非负数且合计为1", field="rules")
     scale = ye.get("appraisal_scale")
     if not isinstance(scale, dict) or sorted(scale) != ["1", "2", "3", "4"]:

@@ -3,11 +3,12 @@ Thin: they read through the permission scope and call the services to change sta
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -450,7 +451,7 @@ def review(request, code, year):
 
 
 @login_required
-def rectification(request, code, pk):
+def rectification(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     """A rectification (整顿): its plan of tasks, the deadline, the re-review; the unit marks tasks done,
     the rating body adds tasks and records the re-review."""
     a = _alliance(request, code)
@@ -496,9 +497,7 @@ def rectification(request, code, pk):
     )
 
 
-def _date(value):
-    import datetime as dt
-
+def _date(value: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(value or "")
     except ValueError:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 
@@ -29,7 +30,16 @@ from .. import contracts
 from .. import permissions as ap
 from .. import rules as R
 from ..contracts import AllianceError
-from ..models import Dimension, FundEntry, Quarter, Rectification, RectificationTask, Support, UnitReview
+from ..models import (
+    Dimension,
+    FundEntry,
+    Quarter,
+    Rectification,
+    RectificationTask,
+    Support,
+    UnitReview,
+    YearReview,
+)
 from .common import _text, _today
 from .funds import record_income
 
@@ -62,7 +72,7 @@ def weak_dimensions(ur: UnitReview) -> list[str]:
     return weak
 
 
-def _plan(ur: UnitReview, *, round_: int, on: dt.date, titles: list[tuple[str, str]], actor) -> Rectification:
+def _plan(ur: UnitReview, *, round_: int, on: dt.date, titles: list[tuple[str, str]], actor: Any) -> Rectification:
     review = ur.review
     deadline = _add_months(on, R.rectify_months(review.ruleset.rules))
     rect = Rectification.objects.create(
@@ -103,7 +113,7 @@ def _plan(ur: UnitReview, *, round_: int, on: dt.date, titles: list[tuple[str, s
     return rect
 
 
-def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor) -> Rectification:
+def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor: Any) -> Rectification:
     """Open the rectification of a unit the grade listed for it: a task for each weak dimension and a
     report, due by the deadline. Called by ``rating.grade`` in its transaction; runs in the caller's
     transaction. Idempotent: the first round is returned when it exists."""
@@ -128,7 +138,7 @@ def _open(rect: Rectification) -> Rectification:
 
 
 @transaction.atomic
-def add_task(rect: Rectification, *, title: str, due_on: dt.date, dimension: str = "", actor) -> RectificationTask:
+def add_task(rect: Rectification, *, title: str, due_on: dt.date, dimension: str = "", actor: Any) -> RectificationTask:
     """The rating body adds a task to an open plan (due by the deadline)."""
     ap.require(actor, ap.RATE, rect.alliance)
     rect = _open(rect)
@@ -141,7 +151,7 @@ def add_task(rect: Rectification, *, title: str, due_on: dt.date, dimension: str
 
 
 @transaction.atomic
-def complete_task(task: RectificationTask, *, note: str, on: dt.date | None = None, actor) -> RectificationTask:
+def complete_task(task: RectificationTask, *, note: str, on: dt.date | None = None, actor: Any) -> RectificationTask:
     """The unit (or the rating body) records a plan task as done, with what was done."""
     ap.require(actor, ap.APPLY, task.rectification.unit, task.rectification.alliance)
     rect = _open(task.rectification)
@@ -193,7 +203,7 @@ def evidence(rect: Rectification) -> list[dict]:
 
 
 @transaction.atomic
-def rereview(rect: Rectification, *, passed: bool, note: str, on: dt.date | None = None, actor) -> Rectification:
+def rereview(rect: Rectification, *, passed: bool, note: str, on: dt.date | None = None, actor: Any) -> Rectification:
     """The re-review closes the rectification, passed or failed. Passing needs every task done; before
     the deadline the re-review needs every task done, after it a failed one may be recorded anyway.
     A failed re-review opens the next round at once, with the tasks not done (returned as ``next_round``)."""
@@ -257,7 +267,7 @@ def _support_list(ur: UnitReview) -> UnitReview:
     return ur
 
 
-def _emit_support(s: Support, actor) -> None:
+def _emit_support(s: Support, actor: Any) -> None:
     a, ur = s.alliance, s.unit_review
     emit(
         contracts.SUPPORT_RECORDED,
@@ -281,7 +291,7 @@ def _emit_support(s: Support, actor) -> None:
     )
 
 
-def record_pool_priority(ur: UnitReview, *, on: dt.date | None = None, actor) -> Support:
+def record_pool_priority(ur: UnitReview, *, on: dt.date | None = None, actor: Any) -> Support:
     """Priority in the common pool for a top-graded unit until the end of the next year: its rank among
     the review's supported units by final score (1 first). Called by ``rating.grade``; runs in the
     caller's transaction."""
@@ -309,7 +319,9 @@ def record_pool_priority(ur: UnitReview, *, on: dt.date | None = None, actor) ->
 
 
 @transaction.atomic
-def record_support_funding(ur: UnitReview, *, amount, on: dt.date | None = None, note: str = "", actor) -> Support:
+def record_support_funding(
+    ur: UnitReview, *, amount: Any, on: dt.date | None = None, note: str = "", actor: Any
+) -> Support:
     """The funding tilt for a top-graded unit, when granted: an income entry (部门扶) in the alliance's
     funds marked for the unit, and the support on the record."""
     review = ur.review
@@ -343,7 +355,7 @@ def get_rectification(pk: int) -> Rectification:
     return rect
 
 
-def follow_up(review) -> dict[int, dict]:
+def follow_up(review: YearReview) -> dict[int, dict]:
     """Per unit id of a review: its rectification rounds (each with tasks done / total) and its supports."""
     out: dict[int, dict] = {}
     for r in Rectification.objects.filter(unit_review__review=review).order_by("round").prefetch_related("tasks"):
