@@ -155,6 +155,20 @@ def test_a_real_proof_is_verified_in_the_browser(page, server_url):
     assert "已验证" in page.locator("#proof-status").inner_text()
 
 
+def test_filter_by_kind_and_find_a_receipt(page, server_url):
+    page.goto(server_url + "/ledger/")
+    page.select_option("select[name=kind]", "cases.request.accept")  # submits on change (app.js)
+    page.wait_for_url("**kind=cases.request.accept**")
+    assert page.locator("#entries a").count() == 13
+    page.select_option("select[name=kind]", "cases.request.submit")
+    page.wait_for_url("**kind=cases.request.submit**")
+    assert page.locator("#entries a").count() == 0
+    receipt = "ab04a2c5-0000-5000-8000-000000000000"  # not in the log
+    page.fill("#receipt-search input[name=q]", receipt)
+    page.click("#receipt-search button")
+    assert page.locator("#not-found").is_visible()
+
+
 def test_a_withheld_entry_still_verifies(page, server_url):
     page.goto(server_url + "/ledger/entries/6/")
     assert page.locator("#withheld").is_visible()
