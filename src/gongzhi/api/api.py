@@ -31,13 +31,17 @@ class GongzhiAPI(NinjaAPI):
                     continue
                 # Ninja keys responses by int status, COMMON_ERRORS by str: one key per status, or the JSON
                 # has "400" twice (Swagger UI's parser then refuses the whole schema: a blank docs page).
-                op["responses"] = {str(code): answer for code, answer in op["responses"].items()}
+                # The one error shape wins over a router's own declaration of the same status, as it did
+                # when both were written (a JSON reader keeps the last).
+                declared = op["responses"]
+                op["responses"] = {str(code): answer for code, answer in declared.items()}
                 for code, text in COMMON_ERRORS.items():
                     if code in BODY_ONLY and method not in ("post", "put", "patch"):
                         continue
                     if code == "401" and not op.get("security"):
                         continue
-                    op["responses"].setdefault(code, {"description": text, **ref})
+                    if code not in declared:
+                        op["responses"][code] = {"description": text, **ref}
         return schema
 
 
