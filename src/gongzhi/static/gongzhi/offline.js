@@ -110,7 +110,8 @@
   // --- queueing a form sent while offline
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
-    if (navigator.onLine || !form.closest("main") || (form.method || "").toLowerCase() !== "post") return;
+    // getAttribute: a field named "action" or "method" shadows the form's own properties
+    if (navigator.onLine || !form.closest("main") || (form.getAttribute("method") || "").toLowerCase() !== "post") return;
     ev.preventDefault();
     var data = new FormData(form);
     if (ev.submitter && ev.submitter.name) data.append(ev.submitter.name, ev.submitter.value);
@@ -118,7 +119,7 @@
     if (data.has("idempotency_key")) data.set("idempotency_key", key);
     var fields = [];
     data.forEach(function (v, k) { fields.push([k, v]); });
-    put({ url: form.action || location.href, fields: fields, key: key, label: label(form), created: Date.now(), state: "waiting" })
+    put({ url: new URL(form.getAttribute("action") || location.href, location.href).href, fields: fields, key: key, label: label(form), created: Date.now(), state: "waiting" })
       .then(render)
       .then(function () {
         var k = form.querySelector("[name=idempotency_key]");
