@@ -64,6 +64,15 @@ def test_rectification_page_runs_the_plan_and_the_rereview(units, users, allianc
     assert client.get(url).status_code == 404
 
 
+def test_a_unit_sees_its_open_rectification_among_its_duties(units, users, alliance, graded, client):
+    _review_, members = graded
+    rect = Rectification.objects.get(unit=members[3])
+    client.force_login(users["street_cadre"])
+    html = client.get(f"/alliances/unit/{members[3].code}/").content.decode()
+    assert 'id="rectifications"' in html and f"/rectification/{rect.pk}/" in html
+    assert 'id="rectifications"' not in client.get(f"/alliances/unit/{members[0].code}/").content.decode()
+
+
 def test_api_ratings_rectifications_and_support(units, users, alliance, graded, client):
     review, members = graded
     client.force_login(users["street_cadre"])

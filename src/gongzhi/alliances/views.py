@@ -509,4 +509,4 @@ def unit_view(request, code):
     unit = get_object_or_404(Unit, code=code)
     if not perm.allowed(request.user, perm.VIEW, unit):
         raise Http404(_("不在您的管辖范围内"))
-    return render(request, "alliances/unit.html", {"d": S.unit_duties(unit)})
+    return render(request, "alliances/unit.html", {"d": S.unit_duties(unit), "today": timezone.localdate()})

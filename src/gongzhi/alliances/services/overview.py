@@ -9,12 +9,22 @@ from django.db.models import Q
 from gongzhi.org.models import Unit
 
 from .. import permissions as ap
-from ..models import MAX_ALLIANCES, MAX_ALLIANCES_SPECIAL, Alliance, AllianceMember, Task, UnitReview, YearReview
+from ..models import (
+    MAX_ALLIANCES,
+    MAX_ALLIANCES_SPECIAL,
+    Alliance,
+    AllianceMember,
+    Rectification,
+    Task,
+    UnitReview,
+    YearReview,
+)
 from .common import M, _today
 
 
 def unit_duties(unit: Unit, *, today: dt.date | None = None) -> dict:
-    """A unit's alliances and what it owes them: open tasks, pending invitations, reports due."""
+    """A unit's alliances and what it owes them: open tasks, pending invitations, reports due, open
+    rectification plans (整顿)."""
     today = _today(today)
     memberships = list(AllianceMember.objects.filter(unit=unit).select_related("alliance").order_by("-joined_on"))
     return {
@@ -30,6 +40,12 @@ def unit_duties(unit: Unit, *, today: dt.date | None = None) -> dict:
             UnitReview.objects.filter(
                 unit=unit, review__stage=YearReview.Stage.REPORTS, reported_on__isnull=True
             ).select_related("review__alliance")
+        ),
+        "rectifications": list(
+            Rectification.objects.filter(unit=unit, status=Rectification.Status.OPEN)
+            .select_related("alliance")
+            .prefetch_related("tasks")
+            .order_by("deadline")
         ),
         "cap": MAX_ALLIANCES,
         "special_cap": MAX_ALLIANCES_SPECIAL,
