@@ -405,3 +405,30 @@ def test_route(world_m, key):
             if diff:
                 problems.append(f"{method} {url}: " + "; ".join(diff))
     assert not problems, "\n".join(problems)
+
+
+#: Entries of the menu that are a resident's pages (a log-in with no platform role sees only these).
+RESIDENT_MENU = {"home", "map", "cases:index", "volunteers:index", "consult:index", "/ledger/", "/api/v1/docs"}
+
+
+def test_menu_links_never_refuse(world_m):
+    """Issue 19 item 1: the menu shows only what the role may open; a 403 never follows a menu link."""
+    from gongzhi.web.templatetags.gongzhi_nav import nav_entries
+
+    seen = {}
+    for principal in PRINCIPALS[1:]:
+        user = world_m.users[principal]
+        entries = nav_entries(user)
+        seen[principal] = {e.url for e in entries}
+        c = Client()
+        c.cookies[settings.SESSION_COOKIE_NAME] = world_m.sessions[principal]
+        for e in entries:
+            resp = c.get(e.href)
+            assert resp.status_code in (200, 302), f"{principal}: menu link {e.href} gives {resp.status_code}"
+            if resp.status_code == 302:
+                assert not resp["Location"].startswith(settings.LOGIN_URL), f"{principal}: {e.href} asks to log in"
+    assert seen["resident"] == RESIDENT_MENU
+    # a role sees what it may open: the command centre for cadres, not for a grid worker or a department
+    assert "command:index" in seen["street_cadre"] and "command:index" not in seen["grid_worker"]
+    assert "command:index" not in seen["department_staff"]
+    assert "admin:index" in seen["district_admin"]
