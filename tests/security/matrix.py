@@ -1133,6 +1133,10 @@ TABLE: dict[str, E] = {
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",
         post="login   ok      ok      ok      ok      ok      ok      ok      ok",
     ),
+    "map/communities.geojson": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
     # --- open311
     "open311/v2/^requests/(?P<number>[0-9A-Za-z_-]+)\\.(?P<fmt>json|xml)$": E(
         get="ok      ok      ok      ok      ok      ok      ok      ok      ok",

@@ -4,7 +4,7 @@ from django.urls import path
 from gongzhi.security.otp import two_factor
 from gongzhi.security.views import LoginView
 
-from . import views
+from . import basemap, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("org/unit/<str:code>/children/", views.unit_children, name="unit_children"),
     path("org/person/<int:pk>/", views.person_detail, name="person"),
     path("map/", views.grid_map, name="map"),
+    path("map/communities.geojson", basemap.communities_geojson, name="communities_geojson"),
     path("grid/<str:code>/", views.grid_detail, name="grid"),
     path("search/", views.search, name="search"),
     path("lists/", views.lists, name="lists"),
