@@ -41,6 +41,7 @@ from .models import (
     Bypass,
     Channel,
     MediationCase,
+    Rating,
     ServiceRequest,
     State,
     Summons,
@@ -243,6 +244,10 @@ def detail(request, number):
                 status = 400
         else:
             form = ActionForm(request.POST)
+            if form.is_valid() and is_reporter and form.cleaned_data["action"] == "confirm":
+                for name, message in (("rating", _("请选择是否满意")), ("fixed", _("请选择问题是否解决"))):
+                    if not request.POST.get(name):
+                        form.add_error(name, message)
             if form.is_valid():
                 d = form.cleaned_data
                 data = ActionIn(
@@ -285,6 +290,28 @@ def detail(request, number):
             request.user, category=req.category, lon=req.lon, lat=req.lat, text=req.description, exclude_id=req.pk
         )
     acts = _available_actions(request.user, req, is_reporter)
+    staff = perms.can(request.user, perms.DISPATCH, req) or perms.can(request.user, perms.HANDLE, req)
+    if is_reporter and not staff:  # the resident's own view: what was done, and their three choices
+        return render(
+            request,
+            "cases/reporter.html",
+            {
+                "req": req,
+                "d": d,
+                "form": form,
+                "token": token,
+                "can_rate": "confirm" in acts,
+                "can_reopen": "reopen" in acts,
+                "can_withdraw": "cancel" in acts,
+                "ratings": Rating.choices,
+                "labels": services.ACTION_LABELS,
+                "effective": services.effective(req) if req.merged_into_id else None,
+                "attachments": list(req.attachments.all()),
+                "sees_attachments": True,
+                "token_q": f"?token={token}" if token else "",
+            },
+            status=status,
+        )
     return render(
         request,
         "cases/detail.html",

@@ -22,7 +22,7 @@ from .. import perms, sla
 from ..contracts import CasesError
 from ..models import FollowUp, Rating, ServiceRequest, State
 from . import pushdown
-from .transitions import _category, _load, _move, _record, actor_label, now, stricter
+from .transitions import _category, _load, _move, _record, actor_label, as_reporter, now, stricter
 
 
 def _dispatch_to(actor, req, unit: Unit, reason: str, routing: dict, sla_class: str, *, at=None) -> None:
@@ -176,6 +176,7 @@ def confirm(
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
         raise Forbidden("只有诉求人（或代为回访的工作人员）可以评价")
+    actor = as_reporter(actor, req, token)
     if rating not in Rating.values:
         raise DomainError("请选择满意、基本满意或不满意", field="rating")
     _move(
@@ -226,6 +227,7 @@ def reopen(actor, req, *, reason: str, token: str | None = None, expected_versio
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
         raise Forbidden("无权重办此诉求")
+    actor = as_reporter(actor, req, token)
     _move(actor, req, "reopen", reason=reason, expected_version=expected_version, overdue_escalated_at=None)
     return req
 
@@ -243,6 +245,7 @@ def cancel(actor, req, *, reason: str = "", token: str | None = None, expected_v
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
         raise Forbidden("无权撤销此诉求")
+    actor = as_reporter(actor, req, token)
     _move(actor, req, "cancel", reason=reason, expected_version=expected_version)
     return req
 

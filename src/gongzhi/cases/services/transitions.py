@@ -70,8 +70,31 @@ def now() -> dt.datetime:
     return timezone.now()
 
 
+REPORTER_LABEL = "反映人"
+
+
+class Reporter:
+    """The resident who raised a request, speaking through its receipt token without logging in
+    (rating, reopening, withdrawing): recorded as the reporter, never as the system."""
+
+    is_authenticated = False
+    is_reporter = True
+
+    def __init__(self, req: ServiceRequest):
+        self.request_id = req.pk
+
+
+def as_reporter(actor, req: ServiceRequest, token: str | None):
+    """``actor``, or :class:`Reporter` when an anonymous visitor holds the request's token."""
+    if not getattr(actor, "is_authenticated", False) and token and token == req.token:
+        return Reporter(req)
+    return actor
+
+
 def actor_label(actor) -> str:
-    if not getattr(actor, "is_authenticated", False):  # the system, or an anonymous resident
+    if getattr(actor, "is_reporter", False):
+        return REPORTER_LABEL
+    if not getattr(actor, "is_authenticated", False):  # the system
         return "系统"
     return actor.get_full_name() or actor.username
 
