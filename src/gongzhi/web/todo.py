@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 from django.urls import reverse
@@ -47,7 +48,7 @@ class Section:
         return sum(1 for r in self.rows if r.urgent)
 
 
-def _requests_rows(qs, now) -> list[Row]:
+def _requests_rows(qs: Any, now: dt.datetime) -> list[Row]:
     from gongzhi.cases.sla import flags
 
     rows = []
@@ -76,7 +77,7 @@ def _in_paths(paths: list[str] | None, fieldname: str = "region__path") -> Q:
     return cond
 
 
-def grid_worker(user, now) -> list[Section]:
+def grid_worker(user: Any, now: dt.datetime) -> list[Section]:
     from gongzhi.cases.models import OPEN_STATES, Bypass, ServiceRequest, State
     from gongzhi.org.models import GridAssignment, Person
 
@@ -116,7 +117,7 @@ def grid_worker(user, now) -> list[Section]:
     ]
 
 
-def cadre(user, now) -> list[Section]:
+def cadre(user: Any, now: dt.datetime) -> list[Section]:
     from gongzhi.alliances.models import Meeting
     from gongzhi.cases import perms as cperms
     from gongzhi.cases.models import OPEN_STATES, ServiceRequest, State
@@ -167,8 +168,8 @@ def cadre(user, now) -> list[Section]:
                     Row(
                         f"{m.alliance.name} · {m.get_kind_display()}",
                         reverse("alliances:detail", args=[m.alliance.code]),
-                        m.due_on.isoformat(),
-                        m.due_on < today,
+                        m.due_on.isoformat() if m.due_on else "",
+                        m.due_on is not None and m.due_on < today,
                     )
                     for m in due[:FIRST]
                 ],
@@ -178,7 +179,7 @@ def cadre(user, now) -> list[Section]:
     return out
 
 
-def department(user, now) -> list[Section]:
+def department(user: Any, now: dt.datetime) -> list[Section]:
     from gongzhi.cases.models import OPEN_STATES, ServiceRequest, Summons
 
     units = [r.unit for r in perm._roles(user) if r.role == R.DEPARTMENT_STAFF]
@@ -218,7 +219,7 @@ def department(user, now) -> list[Section]:
     ]
 
 
-def auditor(user, now) -> list[Section]:
+def auditor(user: Any, now: dt.datetime) -> list[Section]:
     from gongzhi.plans.models import SupervisionFlag
 
     flags = perm.scope(user, SupervisionFlag.objects.filter(resolved_at__isnull=True), region_field="task__region")
@@ -237,7 +238,7 @@ def auditor(user, now) -> list[Section]:
     ]
 
 
-def resident(user, now) -> list[Section]:
+def resident(user: Any, now: dt.datetime) -> list[Section]:
     from gongzhi.cases.models import OPEN_STATES, ServiceRequest, State
     from gongzhi.org.models import Person
     from gongzhi.volunteers.models import ServiceRecord
@@ -277,7 +278,7 @@ def resident(user, now) -> list[Section]:
     ]
 
 
-def open_topics(region, now) -> list:
+def open_topics(region: Any, now: dt.datetime) -> list:
     """Topics in a phase now, of ``region``, its ancestors and (for ``None``, the public landing) everywhere."""
     from gongzhi.consult.models import Phase
 
@@ -288,7 +289,7 @@ def open_topics(region, now) -> list:
     return [(p.topic, p) for p in phases.order_by("ends_at")[:50]]
 
 
-def sections(user, now: dt.datetime | None = None) -> list[Section]:
+def sections(user: Any, now: dt.datetime | None = None) -> list[Section]:
     """The home page's to-do sections for ``user``, by the roles it holds."""
     now = now or timezone.now()
     roles = {r.role for r in perm._roles(user)}
@@ -303,5 +304,7 @@ def sections(user, now: dt.datetime | None = None) -> list[Section]:
         out += auditor(user, now)
     if not roles and not perm.is_system(user):
         out += resident(user, now)
-    seen: set[str] = set()
-    return [s for s in out if not (s.key in seen or seen.add(s.key))]
+    unique: dict[str, Section] = {}
+    for s in out:
+        unique.setdefault(s.key, s)
+    return list(unique.values())

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +37,7 @@ def _visible(request, obj):
     return obj
 
 
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """A role's to-do page (issue 19 item 1); logged out, the public landing page."""
     if not request.user.is_authenticated:
         return landing(request)
@@ -85,7 +85,7 @@ def home(request):
 LANDING_DAYS = 30
 
 
-def landing(request):
+def landing(request: HttpRequest) -> HttpResponse:
     """Logged out: raise a request, the consultations open now, the public figures, the public record."""
     from gongzhi.cases import figures as case_figures
 
@@ -301,12 +301,13 @@ def _prefix_or_below(region):
 
 
 @require_safe
-def service_worker(request):
+def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker at the site's root (its scope is the whole site; issue 19 item 3)."""
     from django.contrib.staticfiles import finders
-    from django.http import HttpResponse
 
     path = finders.find("gongzhi/sw.js")
+    if not isinstance(path, str):
+        raise Http404("service worker missing")
     with open(path, encoding="utf-8") as f:
         resp = HttpResponse(f.read(), content_type="application/javascript; charset=utf-8")
     resp["Cache-Control"] = "no-cache"
@@ -315,7 +316,7 @@ def service_worker(request):
 
 
 @require_safe
-def web_manifest(request):
+def web_manifest(request: HttpRequest) -> HttpResponse:
     """The web app manifest: the field pages install as an app on a phone's home screen."""
     from django.http import JsonResponse
     from django.templatetags.static import static

@@ -7,6 +7,7 @@ a request; the lookups of intake and dispatch (category, grid).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
@@ -80,11 +81,11 @@ class Reporter:
     is_authenticated = False
     is_reporter = True
 
-    def __init__(self, req: ServiceRequest):
+    def __init__(self, req: ServiceRequest) -> None:
         self.request_id = req.pk
 
 
-def as_reporter(actor, req: ServiceRequest, token: str | None):
+def as_reporter(actor: Any, req: ServiceRequest, token: str | None) -> Any:
     """``actor``, or :class:`Reporter` when an anonymous visitor holds the request's token."""
     if not getattr(actor, "is_authenticated", False) and token and token == req.token:
         return Reporter(req)
