@@ -58,6 +58,8 @@ from . import contracts
 from . import names as N
 
 DEMO_PASSWORD = "gongzhi-demo"
+#: The demo's resident: a log-in without a platform role (their own requests, topics, service).
+DEMO_RESIDENT = "resident"
 
 
 @dataclass(frozen=True)
@@ -528,6 +530,10 @@ class DemoGenerator:
         s1, s2 = streets[0], streets[1]
         comm = next(r for r in self.rows[Region] if r.parent_id == s1.id)
         grid, worker = next((g, w) for g, w in self.grid_workers if g.region_id == comm.id)
+        taken = {w.id for _g, w in self.grid_workers}
+        self.demo_resident = next(
+            (p for p in self.rows[Person] if p.region_id == comm.id and p.id not in taken), None
+        )
         self.demo_users = [
             ("admin", "系统管理员", None, None, None),
             (
@@ -721,6 +727,13 @@ class DemoGenerator:
                     StaffRole.objects.get_or_create(user=user, unit=unit, role=role, defaults={"region": unit.region})
                 if person is not None:
                     Person.objects.filter(pk=person.id).update(user=user)
+            # A resident: a log-in with no platform role, linked to a person of the grid worker's community.
+            resident = User.objects.filter(username=DEMO_RESIDENT).first()
+            if resident is None and self.demo_resident is not None:
+                resident = User.objects.create(
+                    username=DEMO_RESIDENT, password=hashed, first_name=self.demo_resident.name
+                )
+                Person.objects.filter(pk=self.demo_resident.id).update(user=resident)
             _clear_region_cache()  # regions were bulk-inserted: no signals fired
             counts = {m._meta.model_name: len(self.rows[m]) for m in order}
             emit(

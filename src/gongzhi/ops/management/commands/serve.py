@@ -168,7 +168,7 @@ class Command(BaseCommand):
         if holds_demo():
             self.stdout.write(
                 f"演示账号 demo logins (password {DEMO_PASSWORD}): admin (all), district, street, "
-                "street2, community, grid, dept, auditor"
+                "street2, community, grid, dept, auditor, resident (a resident without a role)"
             )
         argv = [
             gunicorn,
