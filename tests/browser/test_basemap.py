@@ -37,3 +37,13 @@ def test_grid_map_draws_labelled_boundaries_offline(page, server_url):
     page.context.set_offline(False)
 
     assert hosts == {urlsplit(server_url).netloc}, hosts
+
+
+@pytest.mark.parametrize(
+    "path", ["/requests/new/", "/requests/simple/", "/incidents/declare/", "/resources/", "/alliances/", "/command/"]
+)
+def test_every_map_draws_the_base_layer(page, server_url, path):
+    login(page, server_url, "street")
+    page.goto(server_url + path)
+    _poll(page, "(document.querySelector('.gz-basemap') || {dataset: {}}).dataset.basemap === 'ready'")
+    assert page.locator(".gz-basemap .gz-label-community").count() > 0
