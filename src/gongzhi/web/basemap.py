@@ -12,7 +12,7 @@ import threading
 
 import shapely
 from django.db.models import Count, Max
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 from shapely.geometry import mapping, shape
 
@@ -76,6 +76,6 @@ def communities() -> dict:
 
 
 @require_safe
-def communities_geojson(request):
+def communities_geojson(request: HttpRequest) -> JsonResponse:
     """Public: each community's name and outline (the union of its grids), for the maps' offline base."""
     return JsonResponse(communities(), json_dumps_params={"ensure_ascii": False})
