@@ -78,3 +78,11 @@ def test_the_map_page_loads_the_base_layer(client, world, users):
     assert "gongzhi/basemap.js" in html and 'data-communities="/map/communities.geojson"' in html
     assert 'data-grids="/requests/grids.geojson"' in html
     assert "GongzhiBasemap.add(map" in html
+
+
+def test_the_tile_url_goes_to_the_base_layer_when_set(client, world, users, settings):
+    client.force_login(users["street_cadre"])
+    assert 'data-tiles=""' in client.get("/map/").content.decode()
+    settings.GONGZHI_TILE_URL = "https://tiles.example.org/{z}/{x}/{y}.png"
+    html = client.get("/map/").content.decode()
+    assert 'data-tiles="https://tiles.example.org/{z}/{x}/{y}.png"' in html
