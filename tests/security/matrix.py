@@ -123,7 +123,7 @@ def build_objects(w):
     o.topic = pick("consult.Topic")
     o.statement = pick("consult.Statement", "topic__region", topic=o.topic)
     o.vote = pick("consult.FormalVote")
-    o.resource = pick("resources.PoolResource")
+    o.resource = _withdrawable_resource(w, o)
     o.need = pick("resources.PoolNeed")
     o.assignment = pick("resources.Assignment", "need__region")
     o.alliance = pick("alliances.Alliance")
@@ -158,6 +158,26 @@ def build_objects(w):
     o.incident = pick("incidents.Incident")
     o.mobilisation = pick("incidents.Mobilisation", "incident__region", incident=o.incident)
     return o
+
+
+def _withdrawable_resource(w, o):
+    """A resource of community A's residents' committee with nothing in transit (so that its owner may
+    withdraw it and a refusal is by right only); offered here when the demo has none such."""
+    from django.apps import apps
+
+    from gongzhi.resources import services
+
+    rc = apps.get_model("org.Unit").objects.get(region=w.comm_a, kind="residents_committee")
+    found = (
+        apps.get_model("resources.PoolResource")
+        .objects.filter(owner=rc, status="active")
+        .exclude(assignments__status="in_transit")
+        .order_by("pk")
+        .first()
+    )
+    return found or services.offer_resource(
+        SYSTEM, owner=rc, name="社区活动室", kind="venue", quantity=1, lon=o.lon, lat=o.lat
+    )
 
 
 def _report(w):
@@ -799,7 +819,9 @@ TABLE: dict[str, E] = {
     # --- api/v1/people
     "GET api/v1/people": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/people/<pid>": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
-    "POST api/v1/people/<pid>/party-standing": E(post="401     422     422     422     422     422     422     422     422"),
+    "POST api/v1/people/<pid>/party-standing": E(
+        post="401     422     422     422     422     422     422     422     422"
+    ),
     # --- api/v1/plans
     "POST api/v1/plans/adjustments/<aid>/decide": E(
         post="401     404     ok*     403     403     403     403     403     404"
