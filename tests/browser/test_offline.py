@@ -49,6 +49,8 @@ def test_request_taken_in_offline_is_sent_once_when_back_online(browser, server_
     ctx.set_offline(True)
     page.goto(server_url + "/requests/new/")  # served by the service worker
     assert page.locator("#request-form").is_visible()
+    # the intake map still draws the base layer from the kept boundaries
+    _poll(page, "document.querySelectorAll('.gz-label-community').length > 0")
     text = f"离线受理：井盖松动有响声 {int(time.time())}"
     page.fill("#id_description", text)
     page.fill("#id_grid", grid_code)

@@ -6,9 +6,12 @@
 "use strict";
 var CACHE = "gongzhi-field-v1";
 // The pages a grid worker needs in the field, fetched once the worker is installed.
-var FIELD_PAGES = ["/", "/requests/new/", "/requests/inbox/grid/", "/requests/mine/", "/requests/bypass/"];
+var FIELD_PAGES = ["/", "/requests/new/", "/requests/inbox/grid/", "/requests/mine/", "/requests/bypass/",
+  "/map/communities.geojson", "/requests/grids.geojson"];
+// Public data the maps draw their base layer from (kept like the pages, so that maps draw offline).
+var DATA = /^\/(map\/communities|requests\/grids)\.geojson$/;
 // Only these paths are ever stored (personal pages of other kinds stay out of the cache).
-var KEEP = /^\/(|requests\/(new|simple|mine|bypass|inbox\/grid)\/|requests\/r\/[^/]+\/|static\/.*|manifest\.webmanifest)$/;
+var KEEP = /^\/(|requests\/(new|simple|mine|bypass|inbox\/grid)\/|requests\/r\/[^/]+\/|static\/.*|manifest\.webmanifest|map\/communities\.geojson|requests\/grids\.geojson)$/;
 
 self.addEventListener("install", function (ev) {
   ev.waitUntil(
@@ -54,7 +57,7 @@ self.addEventListener("fetch", function (ev) {
   }
   ev.respondWith(
     fetch(req).then(function (resp) {
-      if (resp.ok && !resp.redirected && keepable(url) && req.mode === "navigate") {
+      if (resp.ok && !resp.redirected && keepable(url) && (req.mode === "navigate" || DATA.test(url.pathname))) {
         var copy = resp.clone();
         caches.open(CACHE).then(function (cache) { cache.put(url.pathname + url.search, copy); });
       }
