@@ -531,9 +531,7 @@ class DemoGenerator:
         comm = next(r for r in self.rows[Region] if r.parent_id == s1.id)
         grid, worker = next((g, w) for g, w in self.grid_workers if g.region_id == comm.id)
         taken = {w.id for _g, w in self.grid_workers}
-        self.demo_resident = next(
-            (p for p in self.rows[Person] if p.region_id == comm.id and p.id not in taken), None
-        )
+        self.demo_resident = next((p for p in self.rows[Person] if p.region_id == comm.id and p.id not in taken), None)
         self.demo_users = [
             ("admin", "系统管理员", None, None, None),
             (

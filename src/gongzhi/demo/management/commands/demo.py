@@ -70,5 +70,8 @@ class Command(BaseCommand):
         self.stdout.write(f"示范数据已生成 (demo generated): scale={scale} seed={seed}; {summary}")
         self.stdout.write(f"time {secs:.1f} s, peak memory {peak_mb:.0f} MB")
         self.stdout.write(
-            "演示账号 (demo logins), password " + DEMO_PASSWORD + ": " + ", ".join([*(u[0] for u in gen.demo_users), "resident"])
+            "演示账号 (demo logins), password "
+            + DEMO_PASSWORD
+            + ": "
+            + ", ".join([*(u[0] for u in gen.demo_users), "resident"])
         )
