@@ -128,7 +128,7 @@ def open_rectification(ur: UnitReview, *, on: dt.date | None = None, actor: Any)
 
 def _open(rect: Rectification) -> Rectification:
     rect = (
-        Rectification.objects.select_for_update()
+        Rectification.objects.select_for_update(of=("self",))
         .select_related("alliance", "unit", "unit_review__review")
         .get(pk=rect.pk)
     )
