@@ -8,8 +8,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_login_wrong_password_then_right(page, server_url):
-    page.goto(server_url + "/")
-    assert "/login/" in page.url  # pages need a login
+    page.goto(server_url + "/org/")
+    assert "/login/" in page.url  # pages need a login (logged out, "/" is the public landing)
     page.fill("#id_username", "street")
     page.fill("#id_password", "wrong")
     page.click("button[type=submit]")

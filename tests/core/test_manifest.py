@@ -72,11 +72,12 @@ def test_the_urls_come_from_the_manifests():
 def test_the_navigation_is_read_from_the_manifests(db, users, client):
     client.force_login(users["street_cadre"])
     html = client.get("/").content.decode()
-    nav = html[html.index("<nav>") : html.index("</nav>")]
+    nav = html[html.index('<nav id="site-nav"') : html.index("</nav>")]
     hrefs = re.findall(r'href="([^"]+)"', nav)
     assert hrefs == [
         "/",
         "/org/",
+        "/party/gaps/",
         "/map/",
         "/lists/",
         "/requests/",
