@@ -13,6 +13,7 @@ The rules, from the seeds:
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from gongzhi.cases import figures, services
 from gongzhi.cases.models import PushDown, State
@@ -102,7 +103,7 @@ def test_push_down_waits_for_consent_and_is_recorded(powers, submit, users, rc, 
     decided = Event.objects.get(type="cases.pushdown.decided", aggregate_id=req.number)
     assert decided.payload["status"] == "consented" and decided.payload["decision"] == "consent"
     # counted per street, in the figure and by street
-    day = pd.requested_at.date()
+    day = timezone.localdate(pd.requested_at)  # the district's day, as the figure counts it
     import datetime as dt
 
     assert figures.pushdowns(world.street_a, day, day + dt.timedelta(days=1)) == 1

@@ -48,7 +48,7 @@ def topic(world, users):
 
 @pytest.fixture
 def resident(world):
-    user = get_user_model().objects.create_user("resident", password="pw-resident")
+    user = get_user_model().objects.create_user("t_resident", password="pw-resident")
     person = (
         Person.objects.filter(region=world.comm_a, is_mobile=False).exclude(id_number="").order_by("birth_date").first()
     )
