@@ -17,5 +17,5 @@ class BurdenConfig(AppConfig):
         permissions=Permissions("gongzhi.burden.perms:BURDEN_ACTIONS", "gongzhi.burden.perms:LABELS"),
         subscribers=("gongzhi.burden.platform",),  # the platform's own demands, from the domain events
         figures="gongzhi.burden.sources",
-        nav=(Nav(_("减负监测"), "burden:index", 130, action="burden_view"),),
+        nav=(Nav(_("减负监测"), "burden:index", 130, action="view"),),
     )

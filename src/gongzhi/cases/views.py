@@ -309,6 +309,7 @@ def detail(request, number):
                 "attachments": list(req.attachments.all()),
                 "sees_attachments": True,
                 "token_q": f"?token={token}" if token else "",
+                "geometry": req.grid.geometry,
             },
             status=status,
         )
