@@ -21,7 +21,7 @@ from gongzhi.core.formerrors import mark as _mark
 from gongzhi.org import geo
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import UnitKind
-from gongzhi.org.models import Grid, GridAssignment, Person, Unit
+from gongzhi.org.models import Grid, Person, Unit
 from gongzhi.security import ratelimit
 
 from . import attachments as attachments_mod
@@ -46,7 +46,18 @@ from .models import (
     State,
     Summons,
 )
-from .views_common import duplicates_for, log_contact_view, request_dict, visible_requests
+from .views_common import (
+    WAITING_STATES,
+    dept_requests,
+    dept_summonses,
+    desk_requests,
+    duplicates_for,
+    grid_requests,
+    log_contact_view,
+    request_dict,
+    visible_requests,
+    worker_grid_ids,
+)
 
 # Public intake: at most RATE_LIMIT submissions per client address per RATE_WINDOW seconds.
 RATE_LIMIT = 20
@@ -476,18 +487,8 @@ def _open(qs):
 
 @login_required
 def grid_inbox(request):
-    person = Person.objects.filter(user=request.user).first()
-    grids = (
-        list(
-            GridAssignment.objects.filter(
-                person=person, kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True
-            ).values_list("grid_id", flat=True)
-        )
-        if person
-        else []
-    )
-    qs = visible_requests(request.user)
-    qs = qs.filter(grid_id__in=grids) if grids else perm.scope(request.user, qs)
+    grids = worker_grid_ids(request.user)
+    qs = grid_requests(request.user, grids)
     rows = [(r, sla.flags(r)) for r in _open(qs).order_by(F_due(), "created_at")[:200]]
     bypasses = Bypass.objects.filter(worker=request.user, filed_at__isnull=True).select_related("category", "grid")
     return render(
@@ -505,14 +506,8 @@ def F_due():
 
 @login_required
 def desk(request):
-    paths = perms.street_paths(request.user, perms.DISPATCH)
-    qs = visible_requests(request.user)
-    if paths is not None:
-        cond = Q(pk__in=[])
-        for p in paths:
-            cond |= Q(region__path__startswith=p)
-        qs = qs.filter(cond)
-    waiting = qs.filter(state__in=[State.SUBMITTED, State.ACCEPTED, State.RETURNED, State.REOPENED, State.ESCALATED])
+    qs = desk_requests(request.user)
+    waiting = qs.filter(state__in=WAITING_STATES)
     waiting = [(r, sla.flags(r)) for r in waiting.order_by(F_due(), "created_at")[:200]]
     in_hand = [
         (r, sla.flags(r)) for r in qs.filter(state__in=[State.DISPATCHED, State.IN_PROGRESS]).order_by(F_due())[:200]
@@ -544,20 +539,8 @@ def desk(request):
 
 @login_required
 def dept_inbox(request):
-    units = [r.unit for r in perms.roles(request.user)]
-    cond = Q(pk__in=[])
-    for u in units:
-        cond |= Q(handling_unit__path__startswith=u.path)
-    qs = ServiceRequest.objects.filter(cond).select_related("category", "region", "grid", "handling_unit")
-    rows = [(r, sla.flags(r)) for r in _open(qs).order_by(F_due())[:200]]
-    scond = Q(pk__in=[])
-    for u in units:
-        scond |= Q(department__path__startswith=u.path)
-    summonses = (
-        Summons.objects.filter(scond, acted_at__isnull=True)
-        .select_related("department", "whistle__request")
-        .order_by("ack_due")[:100]
-    )
+    rows = [(r, sla.flags(r)) for r in _open(dept_requests(request.user)).order_by(F_due())[:200]]
+    summonses = dept_summonses(request.user)[:100]
     return render(request, "cases/dept_inbox.html", {"rows": rows, "summonses": summonses, "now": timezone.now()})
 
 

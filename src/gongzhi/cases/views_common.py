@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from gongzhi.core.errors import NotFound
 from gongzhi.org import permissions as perm
 
 from . import perms, sla
-from .models import PushDown, ServiceRequest, State, Transition
+from .models import PushDown, ServiceRequest, State, Summons, Transition
 
 
 def visible_requests(user):
@@ -25,6 +26,63 @@ def visible_requests(user):
     if getattr(user, "is_authenticated", False):
         cond |= Q(reporter_user=user)
     return qs.filter(cond)
+
+
+#: What waits at the dispatch desk (to accept, dispatch again or decide on).
+WAITING_STATES = (State.SUBMITTED, State.ACCEPTED, State.RETURNED, State.REOPENED, State.ESCALATED)
+
+
+def _under(paths: Iterable[str], field: str) -> Q:
+    """Rows whose ``field`` (a path) starts with one of ``paths``; none for no paths."""
+    cond = Q(pk__in=[])
+    for p in paths:
+        cond |= Q(**{f"{field}__startswith": p})
+    return cond
+
+
+def worker_grid_ids(user: Any) -> list[int]:
+    """The grids the user works as a grid worker now (none for other users)."""
+    from gongzhi.org.models import GridAssignment, Person
+
+    person = Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
+    if person is None:
+        return []
+    return list(
+        GridAssignment.objects.filter(
+            person=person, kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True
+        ).values_list("grid_id", flat=True)
+    )
+
+
+def grid_requests(user: Any, grids: list[int]) -> QuerySet[ServiceRequest]:
+    """The requests of a grid worker's grids (the grid inbox); without grids, those of the user's scope."""
+    qs = visible_requests(user)
+    return qs.filter(grid_id__in=grids) if grids else perm.scope(user, qs)
+
+
+def desk_requests(user: Any) -> QuerySet[ServiceRequest]:
+    """The requests of the dispatch desk: visible ones where the user may dispatch."""
+    paths = perms.street_paths(user, perms.DISPATCH)
+    qs = visible_requests(user)
+    return qs if paths is None else qs.filter(_under(paths, "region__path"))
+
+
+def dept_requests(user: Any) -> QuerySet[ServiceRequest]:
+    """Requests handled by the user's units or units below them (the department's inbox)."""
+    paths = [r.unit.path for r in perms.roles(user)]
+    return ServiceRequest.objects.filter(_under(paths, "handling_unit__path")).select_related(
+        "category", "region", "grid", "handling_unit"
+    )
+
+
+def dept_summonses(user: Any) -> QuerySet[Summons]:
+    """Summonses (吹哨) to the user's units not yet reported for, the earliest due first."""
+    paths = [r.unit.path for r in perms.roles(user)]
+    return (
+        Summons.objects.filter(_under(paths, "department__path"), acted_at__isnull=True)
+        .select_related("department", "whistle__request")
+        .order_by("ack_due")
+    )
 
 
 def visible_request(user, number: str) -> ServiceRequest:

@@ -68,28 +68,11 @@ def _requests_rows(qs: Any, now: dt.datetime) -> list[Row]:
     return rows
 
 
-def _in_paths(paths: list[str] | None, fieldname: str = "region__path") -> Q:
-    if paths is None:
-        return Q()
-    cond = Q(pk__in=[])
-    for p in paths:
-        cond |= Q(**{f"{fieldname}__startswith": p})
-    return cond
-
-
 def grid_worker(user: Any, now: dt.datetime) -> list[Section]:
-    from gongzhi.cases.models import OPEN_STATES, Bypass, ServiceRequest, State
-    from gongzhi.org.models import GridAssignment, Person
+    from gongzhi.cases.models import OPEN_STATES, Bypass, State
+    from gongzhi.cases.views_common import grid_requests, worker_grid_ids
 
-    person = Person.objects.filter(user=user).first()
-    grids = list(
-        GridAssignment.objects.filter(
-            person=person, kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True
-        ).values_list("grid_id", flat=True)
-        if person
-        else []
-    )
-    mine = ServiceRequest.objects.filter(grid_id__in=grids) if grids else perm.scope(user, ServiceRequest.objects)
+    mine = grid_requests(user, worker_grid_ids(user))  # the grid inbox's requests
     open_ = mine.filter(state__in=OPEN_STATES).order_by("due_at", "created_at")
     follow = mine.filter(state=State.RESOLVED).order_by("resolved_at")
     unfiled = Bypass.objects.filter(worker=user, filed_at__isnull=True)
@@ -120,15 +103,13 @@ def grid_worker(user: Any, now: dt.datetime) -> list[Section]:
 def cadre(user: Any, now: dt.datetime) -> list[Section]:
     from gongzhi.alliances.models import Meeting
     from gongzhi.cases import perms as cperms
-    from gongzhi.cases.models import OPEN_STATES, ServiceRequest, State
+    from gongzhi.cases.models import OPEN_STATES
+    from gongzhi.cases.views_common import WAITING_STATES, desk_requests
 
     out = []
     if cperms.can(user, cperms.DISPATCH):
-        paths = perm.scope_paths(user, cperms.DISPATCH)
-        scoped = ServiceRequest.objects.filter(_in_paths(paths))
-        waiting = scoped.filter(
-            state__in=[State.SUBMITTED, State.ACCEPTED, State.RETURNED, State.REOPENED, State.ESCALATED]
-        ).order_by("due_at", "created_at")
+        scoped = desk_requests(user)  # the dispatch desk's requests
+        waiting = scoped.filter(state__in=WAITING_STATES).order_by("due_at", "created_at")
         overdue = scoped.filter(state__in=OPEN_STATES, due_at__lt=now).order_by("due_at")
         desk = reverse("cases:desk")
         out += [
@@ -149,10 +130,9 @@ def cadre(user: Any, now: dt.datetime) -> list[Section]:
                 _("没有超期诉求。"),
             ),
         ]
-    paths = perm.scope_paths(user, "view_alliance")
-    if paths is None or paths:
+    if perm.allowed(user, "view_alliance"):
         due = (
-            Meeting.objects.filter(_in_paths(paths, "alliance__region__path"))
+            perm.scope(user, Meeting.objects.all(), "view_alliance", region_field="alliance__region")
             .filter(held_on__isnull=True, due_on__isnull=False, due_on__lte=(now + MEETINGS_AHEAD).date())
             .select_related("alliance")
             .order_by("due_on")
@@ -180,16 +160,11 @@ def cadre(user: Any, now: dt.datetime) -> list[Section]:
 
 
 def department(user: Any, now: dt.datetime) -> list[Section]:
-    from gongzhi.cases.models import OPEN_STATES, ServiceRequest, Summons
+    from gongzhi.cases.models import OPEN_STATES
+    from gongzhi.cases.views_common import dept_requests, dept_summonses
 
-    units = [r.unit for r in perm._roles(user) if r.role == R.DEPARTMENT_STAFF]
-    handled = ServiceRequest.objects.filter(_in_paths([u.path for u in units], "handling_unit__path"))
-    open_ = handled.filter(state__in=OPEN_STATES).order_by("due_at")
-    summonses = (
-        Summons.objects.filter(_in_paths([u.path for u in units], "department__path"), acted_at__isnull=True)
-        .select_related("whistle__request")
-        .order_by("ack_due")
-    )
+    open_ = dept_requests(user).filter(state__in=OPEN_STATES).order_by("due_at")  # the department's inbox
+    summonses = dept_summonses(user)
     inbox = reverse("cases:dept_inbox")
     return [
         Section(
