@@ -58,8 +58,10 @@ self.addEventListener("fetch", function (ev) {
   ev.respondWith(
     fetch(req).then(function (resp) {
       if (resp.ok && !resp.redirected && keepable(url) && (req.mode === "navigate" || DATA.test(url.pathname))) {
+        // Kept before the page gets it: a page seen just before the signal goes is there offline.
         var copy = resp.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(url.pathname + url.search, copy); });
+        return caches.open(CACHE).then(function (cache) { return cache.put(url.pathname + url.search, copy); })
+          .then(function () { return resp; }, function () { return resp; });
       }
       return resp;
     }).catch(function () {
