@@ -21,6 +21,9 @@ def _controlled(page, server_url, path):
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     for _ in range(50):
         if page.evaluate("!!navigator.serviceWorker.controller"):
+            # and the page is kept (the worker stores it as it serves it)
+            page.reload()
+            _poll(page, f"caches.match({path!r}).then(r => !!r)")
             return
         page.reload()
         time.sleep(0.1)
