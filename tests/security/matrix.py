@@ -27,6 +27,7 @@ A new route fails ``test_every_route_has_an_entry`` until it has an entry here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from gongzhi.core.actors import SYSTEM
 
@@ -424,6 +425,7 @@ _p("incidents/mobilisations/<int:pk>/", lambda o: {"pk": o.mobilisation.pk})
 _p("org/unit/<str:code>/|org/unit/<str:code>/children/", lambda o: {"code": o.unit.code})
 _p("org/person/<int:pk>/", lambda o: {"pk": o.person.pk})
 _p("grid/<str:code>/", lambda o: {"code": o.grid.code})
+_p("pick/<slug:kind>/", lambda o: {"kind": "person", "?": "q=" + quote(o.person.name[:1])})
 _p("privacy/person/<int:pk>/export/|POST api/v1/privacy/people/<pk>/export", lambda o: {"pk": o.person.pk})
 
 
@@ -1375,6 +1377,11 @@ TABLE: dict[str, E] = {
     ),
     "requests/suggest/": E(
         get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    # --- pickers (search as you type; people masked by the usual rule)
+    "pick/<slug:kind>/": E(
+        get="login   403     ok      ok      ok      ok      ok      ok      ok",
         post="405     405     405     405     405     405     405     405     405",
     ),
     # --- search

@@ -4,7 +4,7 @@ from django.urls import path
 from gongzhi.security.otp import two_factor
 from gongzhi.security.views import LoginView
 
-from . import basemap, views
+from . import basemap, pickers, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("map/communities.geojson", basemap.communities_geojson, name="communities_geojson"),
     path("grid/<str:code>/", views.grid_detail, name="grid"),
     path("search/", views.search, name="search"),
+    path("pick/<slug:kind>/", pickers.pick, name="picker"),
     path("lists/", views.lists, name="lists"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
