@@ -11,10 +11,11 @@ followup               a follow-up visit (回访) and its record       form     
 bypass_filing          filing an emergency bypass afterwards        form       20
 meeting_attendance     a member unit attends an alliance meeting   meeting    90
 meeting_record         the lead unit records the meeting once      form       30
+household_visit        a party member's household visit record     form        5
 =====================  ==========================================  ====  =======
 
 Each item carries a ``source_ref`` (``intake:<number>``, ``followup:<transition id>``,
-``bypass:<id>``, ``meeting:<id>:<unit id>``, ``meeting-record:<id>``), so the subscriber and the
+``bypass:<id>``, ``meeting:<id>:<unit id>``, ``meeting-record:<id>``, ``visit:<id>``), so the subscriber and the
 backfill (:func:`backfill`) can both run, any number of times, and count each step once.
 """
 
@@ -51,6 +52,7 @@ STANDARD: dict[str, Standard] = {
     "bypass_filing": Standard("紧急处置事后备案（平台）", DemandKind.FORM, 20),
     "meeting_attendance": Standard("出席联合体会议（平台）", DemandKind.MEETING, 90),
     "meeting_record": Standard("记录联合体会议（平台）", DemandKind.FORM, 30),
+    "household_visit": Standard("党员入户走访记录（平台）", DemandKind.FORM, 5),  # org.HouseholdVisit (seed 002)
 }
 
 SUBSCRIBER = "burden.platform_demands"
@@ -62,6 +64,7 @@ EVENT_TYPES = {
     "cases.request.confirm",
     "cases.request.file_bypass",
     "alliances.meeting.recorded",
+    "org.household_visited",
 }
 
 
@@ -212,6 +215,26 @@ def _meeting_rows(meetings) -> list[dict]:
     return rows
 
 
+def _visit_rows(visits, w: _Workers) -> list[dict]:
+    """Household visits (包片联户): the member who visited, their unit (else the community's), that day."""
+    visits = list(visits)
+    w.load_units([v.member for v in visits])
+    rows = []
+    for v in visits:
+        unit = w.unit_of(v.member, v.region)
+        if unit is not None:
+            ref = f"visit:{v.pk}"
+            rows.append({"key": "household_visit", "ref": ref, "unit": unit, "worker": v.member, "on": v.visited_on})
+            rows[-1]["at"] = _day_end(v.visited_on)
+    return rows
+
+
+def _visits():
+    from gongzhi.org.models import HouseholdVisit
+
+    return HouseholdVisit.objects.select_related("member", "region").order_by("id")
+
+
 def items_for_events(actor, events) -> int:
     """Record the platform items the given events stand for (idempotent by source_ref)."""
     from .services import record_platform_items
@@ -225,7 +248,8 @@ def items_for_events(actor, events) -> int:
             numbers.add(p.get("number") or e.aggregate_id)
         elif e.type == "alliances.meeting.recorded":
             meeting_keys.append(p)
-    rows: list[dict] = []
+    visit_ids = [e.payload["visit"] for e in events if e.type == "org.household_visited"]
+    rows: list[dict] = _visit_rows(_visits().filter(pk__in=visit_ids), w) if visit_ids else []
     if numbers and _cases():
         from gongzhi.cases.models import Transition
 
@@ -280,4 +304,10 @@ def backfill(actor, region=None, *, since: dt.date | None = None) -> int:
         if since is not None:
             ms = ms.filter(held_on__gte=since)
         made += record_platform_items(actor, _meeting_rows(list(ms)))
+    vs = _visits()
+    if region is not None:
+        vs = vs.filter(region__path__startswith=region.path)
+    if since is not None:
+        vs = vs.filter(visited_on__gte=since)
+    made += record_platform_items(actor, _visit_rows(vs, w))
     return made

@@ -29,6 +29,7 @@ class CasesConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from . import routing
+        from . import routing, visit_intake
 
         routing.connect_signals()
+        visit_intake.register()  # a matter raised on a household visit becomes a request (org → cases)

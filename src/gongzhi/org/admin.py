@@ -12,6 +12,8 @@ from . import services
 from .models import (
     Grid,
     Household,
+    HouseholdLink,
+    HouseholdVisit,
     MatterCategory,
     Membership,
     Person,
@@ -105,6 +107,27 @@ class PersonAdmin(ScopedAdmin):
 class HouseholdAdmin(ScopedAdmin):
     list_display = ("code", "address", "region", "grid")
     search_fields = ("code", "address")
+
+
+@admin.register(HouseholdLink)
+class HouseholdLinkAdmin(ScopedAdmin):
+    """Party members' linked households (包片联户); links are made by ``services.link_household``."""
+
+    list_display = ("member", "household", "region", "start_date", "end_date")
+    search_fields = ("member__name", "household__code")
+    raw_id_fields = ("member", "household")
+
+
+@admin.register(HouseholdVisit)
+class HouseholdVisitAdmin(ScopedAdmin):
+    """Household visits (a record of work: purpose code, matter raised; no photo, no check-in), recorded
+    by ``services.record_visit``."""
+
+    list_display = ("visited_on", "member", "household", "purpose", "matter_raised", "request_number")
+    list_filter = ("purpose", "matter_raised")
+    search_fields = ("member__name", "household__code", "request_number")
+    raw_id_fields = ("member", "household", "grid", "recorded_by")
+    date_hierarchy = "visited_on"
 
 
 @admin.register(Membership)

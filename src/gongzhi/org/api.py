@@ -448,3 +448,227 @@ def party_gaps(request: HttpRequest, region: str | None = None) -> tuple[int, li
         }
         for g in found
     ]
+
+
+# ----------------------------------------------------------------- household coverage (包片联户, seed 002)
+
+
+class CoverageGridOut(Schema):
+    code: str
+    name: str
+    households: int
+    linked: int
+    rate: float | None = Field(None, description="linked / households (a fraction); null with no households")
+    members: int = Field(..., description="party members linking at least one household of the grid")
+
+
+class CoverageCommunityOut(Schema):
+    code: str
+    name: str
+    households: int
+    linked: int
+    rate: float | None
+    members: int = Field(..., description="party members living in the community")
+    members_linking: int
+    no_grid: int
+    grids: list[CoverageGridOut]
+
+
+class CoverageOut(Schema):
+    households: int
+    linked: int
+    rate: float | None
+    members: int
+    members_linking: int
+    communities: list[CoverageCommunityOut]
+
+
+class GapHouseholdOut(Schema):
+    code: str
+    region: str
+    grid: str | None
+    building: str
+
+
+class GapMemberOutC(Schema):
+    id: int
+    name: str
+    region: str
+    phone: str
+    masked: bool
+
+
+class CoverageGapsOut(Schema):
+    households: list[GapHouseholdOut]
+    members: list[GapMemberOutC]
+
+
+class VisitIn(Schema):
+    member: int = Field(..., description="the party member's person id")
+    household: str = Field(..., description="the household's code")
+    purpose: str = Field(..., description="routine | policy | care | matter | dispute | safety")
+    visited_on: dt.date | None = Field(None, description="default: today (the district's day)")
+    note: str = ""
+    matter: str = Field("", description="a matter the household raised: filed as a request (channel grid)")
+    category: str | None = Field(None, description="the matter's category code (optional)")
+
+
+class VisitOut(Schema):
+    id: int
+    member: int
+    household: str
+    grid: str | None
+    visited_on: dt.date
+    purpose: str
+    matter_raised: bool
+    request: str | None
+    note: str
+
+
+class MemberHouseholdOut(Schema):
+    household: str
+    grid: str | None
+    building: str
+    since: dt.date
+    visits: int
+    last_visit: dt.date | None
+
+
+class MemberCoverageOut(Schema):
+    member: GapMemberOutC
+    households: list[MemberHouseholdOut]
+    visits: list[VisitOut]
+
+
+def visit_out(v, note_visible: bool = True) -> dict:
+    return {
+        "id": v.pk,
+        "member": v.member_id,
+        "household": v.household.code,
+        "grid": v.grid.code if v.grid_id else None,
+        "visited_on": v.visited_on,
+        "purpose": v.purpose,
+        "matter_raised": v.matter_raised,
+        "request": v.request_number or None,
+        "note": v.note if note_visible else perm.mask_text(v.note),
+    }
+
+
+@router.get("/coverage", response={200: CoverageOut, **ERRORS}, summary="Party members' household coverage (包片联户)")
+def household_coverage(request: HttpRequest, region: str | None = None) -> tuple[int, dict]:
+    from . import coverage
+
+    within = _visible_region(request.user, region) if region else None
+    rows = coverage.coverage(request.user, within)
+    t = coverage.totals(rows)
+    return 200, {
+        "households": t["households"],
+        "linked": t["linked"],
+        "rate": t["rate"],
+        "members": t["members"],
+        "members_linking": t["members_linking"],
+        "communities": [
+            {
+                "code": r.region.code,
+                "name": r.region.name,
+                "households": r.households,
+                "linked": r.linked,
+                "rate": r.rate,
+                "members": r.members,
+                "members_linking": r.members_linking,
+                "no_grid": r.no_grid,
+                "grids": [
+                    {
+                        "code": g.grid.code,
+                        "name": g.grid.name,
+                        "households": g.households,
+                        "linked": g.linked,
+                        "rate": g.rate,
+                        "members": g.members,
+                    }
+                    for g in r.grids
+                ],
+            }
+            for r in rows
+        ],
+    }
+
+
+def _member_row(user, p: Person, out: dict) -> dict:
+    return {"id": p.pk, "name": p.name, "region": p.region.code, "phone": out["phone"], "masked": out["masked"]}
+
+
+@router.get("/coverage/gaps", response={200: CoverageGapsOut, **ERRORS}, summary="Households and members unlinked")
+def coverage_gaps(request: HttpRequest, region: str | None = None, limit: Limit = 500) -> tuple[int, dict]:
+    from . import coverage
+
+    within = _visible_region(request.user, region) if region else None
+    found = coverage.gaps(request.user, within, limit=limit)
+    outs = [person_out(request.user, p) for p in found.members]
+    log_unmasked(request, found.members, outs, via="api")
+    return 200, {
+        "households": [
+            {
+                "code": h.code,
+                "region": h.region.code,
+                "grid": h.grid.code if h.grid_id else None,
+                "building": h.building,
+            }
+            for h in found.households
+        ],
+        "members": [_member_row(request.user, p, o) for p, o in zip(found.members, outs, strict=True)],
+    }
+
+
+@router.get("/coverage/members/{pid}", response={200: MemberCoverageOut, **ERRORS})
+def coverage_member(request: HttpRequest, pid: int) -> tuple[int, dict]:
+    from . import coverage
+
+    p = Person.objects.select_related("region").filter(pk=pid).first()
+    if p is None or not perm.allowed(request.user, perm.VIEW, p):
+        raise NotFound("人员不存在或不在您的管辖范围内", field="pid")
+    out = person_out(request.user, p)
+    log_unmasked(request, [p], [out], via="api")
+    see = perm.allowed(request.user, perm.VIEW_PERSONAL, p)
+    return 200, {
+        "member": _member_row(request.user, p, out),
+        "households": [
+            {
+                "household": r["household"].code,
+                "grid": r["household"].grid.code if r["household"].grid_id else None,
+                "building": r["household"].building,
+                "since": r["link"].start_date,
+                "visits": r["visits"],
+                "last_visit": r["last_visit"],
+            }
+            for r in coverage.member_links(p)
+        ],
+        "visits": [
+            visit_out(v, see)
+            for v in p.household_visits.select_related("household", "grid").order_by("-visited_on")[:200]
+        ],
+    }
+
+
+@router.post("/coverage/visits", response={201: VisitOut, **ERRORS}, summary="Record a household visit")
+@idempotent
+def record_visit(request: HttpRequest, data: VisitIn) -> tuple[int, dict]:
+    from .models import Household
+
+    member = Person.objects.filter(pk=data.member).first()
+    if member is None:
+        raise NotFound(f"没有编号为{data.member}的人员", field="member")
+    household = Household.objects.select_related("region", "grid").filter(code=data.household).first()
+    if household is None or not perm.allowed(request.user, perm.VIEW, household):
+        raise NotFound(f"没有编码为{data.household}的户", field="household")
+    v = services.record_visit(
+        request.user,
+        member,
+        household,
+        purpose=data.purpose,
+        visited_on=data.visited_on,
+        note=data.note,
+        matter=data.matter,
+        category=data.category,
+    )
+    return 201, visit_out(v)

@@ -15,7 +15,11 @@ class OrgConfig(AppConfig):
             Urls("audit/", "gongzhi.org.audit_urls"),  # the security audit log (auditors)
             Urls("party/", "gongzhi.org.party_urls"),  # 应建未建: where a party organisation should exist
         ),
-        nav=(Nav(_("应建未建"), "party_gaps", 25, action="view"),),
+        nav=(
+            Nav(_("应建未建"), "party_gaps", 25, action="view"),
+            Nav(_("包片联户"), "coverage", 26, action="view"),  # party members' household coverage (seed 002)
+        ),
+        figures="gongzhi.org.figures",
     )
 
     def ready(self) -> None:

@@ -133,6 +133,24 @@ HOUSEHOLD_REGISTERED = EventType(
 )
 HOUSEHOLD_LINKED = EventType("org.household_linked", HouseholdLinked, "a person was linked to a household")
 
+
+class HouseholdVisited(TypedDict):
+    visit: int
+    household: str
+    grid: str | None
+    visited_on: str  # ISO date
+    purpose: str
+    matter_raised: bool
+    request: str | None  # the number of the request the matter became
+    personal: HouseholdMember
+
+
+HOUSEHOLD_VISITED = EventType(
+    "org.household_visited",
+    HouseholdVisited,
+    "a party member's visit to a linked household was recorded (包片联户; not public; counted by the burden meter)",
+)
+
 # ----------------------------------------------------------------- grids
 
 
@@ -239,3 +257,4 @@ class OrgError(ErrorCode):
     UNKNOWN_CATEGORY = "unknown_category"  # a matter category code that does not exist
     NO_HANDLER = "no_handler"  # no responsibility rule names who handles a category there
     UNKNOWN_POWER = "unknown_power"  # a power code that is not on the power list
+    NOT_LINKED = "not_linked"  # a visit to a household the member does not link (包片联户)

@@ -246,6 +246,56 @@ class HouseholdLink(models.Model):
                 name="org_uniq_active_household_link",
             )
         ]
+        verbose_name = _("联户关系")
+        verbose_name_plural = _("联户关系")
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.household.code}"
+
+
+class VisitPurpose(models.TextChoices):
+    """Why a party member visited a linked household (走访事由). A code, never a photo or a check-in."""
+
+    ROUTINE = "routine", _("日常走访")
+    POLICY = "policy", _("政策宣传")
+    CARE = "care", _("关爱帮扶")
+    MATTER = "matter", _("收集诉求")
+    DISPUTE = "dispute", _("矛盾调解")
+    SAFETY = "safety", _("安全提醒")
+
+
+class HouseholdVisit(models.Model):
+    """A party member's visit to a household they link (包片联户, seed 002): who, which household, which
+    day, why (a code), and whether a matter was raised (then the request it became). A record of work
+    done, counted by the burden meter; it holds no photo, no location and no check-in time."""
+
+    member = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="household_visits")
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="visits")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    visited_on = models.DateField(_("走访日期"))
+    purpose = models.CharField(_("走访事由"), max_length=12, choices=VisitPurpose.choices)
+    matter_raised = models.BooleanField(_("反映诉求"), default=False)
+    request_number = models.CharField(_("诉求编号"), max_length=32, blank=True)
+    note = models.CharField(_("备注"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"))
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["region", "visited_on"]), models.Index(fields=["member", "visited_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "household", "visited_on"], name="org_uniq_visit_per_member_household_day"
+            )
+        ]
+        verbose_name = _("入户走访")
+        verbose_name_plural = _("入户走访")
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.household.code} · {self.visited_on}"
 
 
 class StaffRole(models.Model):

@@ -543,6 +543,106 @@ def link_household(actor, member: Person, household: Household) -> HouseholdLink
     return link
 
 
+# ----------------------------------------------------------------- household visits (包片联户, seed 002)
+
+# A matter a resident raises during a visit becomes a request through the cases app's intake: cases
+# sits above org, so it hands its function over at start-up (``cases.visit_intake.register``).
+# The function: (actor, visit, description, category code or None) -> the request's number.
+_MATTER_INTAKE: list = []
+
+
+def register_matter_intake(fn) -> None:
+    _MATTER_INTAKE[:] = [fn]
+
+
+def _visit_day(value) -> dt.date:
+    if value in (None, ""):
+        return _today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise DomainError(f"日期格式不正确：{value}（应为YYYY-MM-DD）", field="visited_on") from None
+
+
+@transaction.atomic
+def record_visit(
+    actor,
+    member: Person,
+    household: Household,
+    *,
+    purpose: str,
+    visited_on=None,
+    note: str = "",
+    matter: str = "",
+    category: str | None = None,
+):
+    """A party member's visit to a household they link: a record of work done (no photo, no check-in).
+    A matter the household raised (``matter``) is filed as a request through the cases app's intake in
+    the same transaction; the visit keeps the request's number."""
+    from .models import HouseholdVisit, VisitPurpose
+
+    perm.require(actor, perm.EDIT_PERSON, household)
+    if purpose not in VisitPurpose.values:
+        raise DomainError(
+            f"走访事由应为：{'、'.join(str(c.label) for c in VisitPurpose)}", field="purpose", code=CoreError.INVALID
+        )
+    day = _visit_day(visited_on)
+    if day > _today():
+        raise DomainError(f"走访日期{day}晚于今天，只能记录已完成的走访", field="visited_on")
+    if not HouseholdLink.objects.filter(member=member, household=household, end_date__isnull=True).exists():
+        raise DomainError(
+            f"{member.name}没有联系户{household.code}，请先建立联户关系", field="household", code=OrgError.NOT_LINKED
+        )
+    note = (note or "").strip()
+    if len(note) > 300:
+        raise DomainError("备注过长：最多300字", field="note")
+    matter = (matter or "").strip()
+    if HouseholdVisit.objects.filter(member=member, household=household, visited_on=day).exists():
+        raise DomainError(f"{member.name}在{day}走访该户已有记录", field="visited_on", code=CoreError.DUPLICATE)
+    number = ""
+    visit = HouseholdVisit(
+        member=member,
+        household=household,
+        region=household.region,
+        grid=household.grid,
+        visited_on=day,
+        purpose=purpose,
+        matter_raised=bool(matter),
+        note=note,
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+        recorded_at=timezone.now(),
+    )
+    if matter:
+        if not _MATTER_INTAKE:
+            raise DomainError("诉求受理未启用，无法登记走访中反映的诉求", field="matter")
+        number = _MATTER_INTAKE[0](actor, visit, matter, category or None)
+        visit.request_number = number
+    visit.save()
+    emit(
+        contracts.HOUSEHOLD_VISITED,
+        aggregate_type="household",
+        aggregate_id=household.code,
+        region=household.region,
+        actor=actor,
+        payload={
+            "visit": visit.pk,
+            "household": household.code,
+            "grid": household.grid.code if household.grid_id else None,
+            "visited_on": day.isoformat(),
+            "purpose": purpose,
+            "matter_raised": bool(matter),
+            "request": number or None,
+            "personal": {"member_id": member.pk},
+        },
+        public=False,
+    )
+    return visit
+
+
 # ----------------------------------------------------------------- grids
 
 
