@@ -300,12 +300,12 @@ def ranking_by_reports(reads: list[str], region: Region, start: dt.date, end: dt
 
 
 def latest_run(region: Region, end: dt.date):
-    """The latest assessment run covering ``region`` (run at it or above) that ended by ``end``."""
+    """The latest assessment run covering ``region`` (run at it or above) that began before ``end``."""
     from gongzhi.assessment.models import Run
 
     ancestors = [p for p in region.path.split("/") if p]
     return (
-        Run.objects.filter(region__code__in=ancestors, end__lte=end)
+        Run.objects.filter(region__code__in=ancestors, start__lt=end)
         .select_related("scheme")
         .order_by("-end", "-id")
         .first()

@@ -513,3 +513,43 @@ def data_as_of() -> dt.datetime | None:
         return None
     pending = rollups_current_until()
     return min(as_of, pending) if pending is not None else as_of
+
+
+def mechanisms_summary(region: Region, limit: int = 5) -> dict:
+    """The "885" mechanisms on a centre: sessions due in ``region``'s subtree, the latest held session of
+    each mechanism with its outcome and the first of its ranking, and the open follow-ups."""
+    from django.utils import timezone
+
+    from .models import FollowUp, MechanismSession
+
+    sessions = MechanismSession.objects.filter(region__path__startswith=region.path).select_related(
+        "mechanism", "region"
+    )
+    latest: dict[int, MechanismSession] = {}
+    for s in sessions.filter(status=MechanismSession.Status.HELD).order_by("-held_on", "-pk")[:200]:
+        latest.setdefault(s.mechanism_id, s)
+    today = timezone.localdate()
+    fus = FollowUp.objects.filter(region__path__startswith=region.path, closed_on__isnull=True)
+    return {
+        "due": sessions.filter(status=MechanismSession.Status.DUE).count(),
+        "missed": sessions.filter(status=MechanismSession.Status.MISSED).count(),
+        "due_sessions": list(
+            sessions.filter(status=MechanismSession.Status.DUE).order_by("scheduled_on", "pk")[:limit]
+        ),
+        "latest": [
+            {
+                "session": s,
+                "mechanism": s.mechanism.name,
+                "kind": s.mechanism.kind,
+                "region": s.region.name,
+                "period": s.period,
+                "held_on": s.held_on,
+                "outcome": s.outcome,
+                "top": [r for r in s.ranking if r.get("rank")][:3],
+                "decisions": s.decisions[:3],
+            }
+            for s in sorted(latest.values(), key=lambda s: s.mechanism.kind)
+        ],
+        "followups_open": fus.count(),
+        "followups_overdue": fus.filter(due_on__lt=today).count(),
+    }

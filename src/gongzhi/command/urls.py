@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import mechanism_views, views
 
 app_name = "command"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("<str:code>/desk/", views.desk_view, name="desk"),
     path("<str:code>/brief.pdf", views.brief_pdf, name="brief"),
     path("<str:code>/map/<str:name>.geojson", views.layer, name="layer"),
+    path("<str:code>/boards/", mechanism_views.boards_view, name="boards"),
+    path("<str:code>/mechanisms/", mechanism_views.mechanisms_view, name="mechanisms"),
+    path("<str:code>/mechanisms/<int:pk>/", mechanism_views.session_view, name="session"),
 ]

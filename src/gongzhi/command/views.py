@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _t
 from gongzhi.core import replica
 from gongzhi.core.errors import Forbidden, NotFound
 
-from . import brief, desk, mapdata, queries
+from . import boards, brief, desk, mapdata, queries
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -74,7 +74,10 @@ def _context(request, region):
 @replica.reads
 @with_region
 def centre(request, region):
-    return render(request, "command/centre.html", _context(request, region))
+    ctx = _context(request, region)
+    ctx["board_figures"] = boards.figures(region, ctx["start"], ctx["end"])  # "141": the four boards
+    ctx["mech"] = queries.mechanisms_summary(region)  # "885": the five mechanisms' outcomes
+    return render(request, "command/centre.html", ctx)
 
 
 @replica.reads
