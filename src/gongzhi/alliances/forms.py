@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.org.models import Unit
+from gongzhi.org.pickers import PickerField
 
 from .models import Activity, AllianceKind, FundEntry, ListItem
 
@@ -16,11 +17,11 @@ def _unit_codes(raw: str) -> list[Unit]:
 
 
 class ApplyForm(forms.Form):
-    lead_unit = forms.CharField(label=_("牵头单位编码"), max_length=40)
+    lead_unit = PickerField("unit", label=_("牵头单位"))
     name = forms.CharField(label=_("联合体名称"), max_length=120)
     kind = forms.ChoiceField(label=_("类型"), choices=AllianceKind.choices)
     purpose = forms.CharField(label=_("组建目的"), widget=forms.Textarea(attrs={"rows": 3}))
-    members = forms.CharField(label=_("拟加入单位编码（逗号分隔）"), widget=forms.Textarea(attrs={"rows": 2}))
+    members = PickerField("unit", multiple=True, label=_("拟加入单位"))
     initial_needs = forms.CharField(label=_("初步需求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     partner_province = forms.CharField(label=_("外省结对单位所在省份（跨地域必填）"), required=False)
     partner_unit_name = forms.CharField(label=_("外省结对单位名称（跨地域必填）"), required=False)
@@ -34,7 +35,9 @@ class ApplyForm(forms.Form):
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(label=_("审批结果"), choices=[("approve", _("批准")), ("reject", _("不予批准"))])
-    approver_unit = forms.CharField(label=_("审批党组织编码（默认：所在街道/乡镇党(工)委）"), required=False)
+    approver_unit = PickerField(
+        "unit", purpose="party", label=_("审批党组织（默认：所在街道/乡镇党(工)委）"), required=False
+    )
     reason = forms.CharField(label=_("审批意见（不予批准须写明理由）"), required=False)
 
     def clean_approver_unit(self):
@@ -43,7 +46,7 @@ class DecideForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    unit = forms.CharField(label=_("邀请单位编码"), max_length=40)
+    unit = PickerField("unit", label=_("邀请单位"))
 
     def clean_unit(self):
         return _unit_codes(self.cleaned_data["unit"])[0]

@@ -16,6 +16,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.formerrors import mark as _mark
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
+from gongzhi.org.pickers import PickerField
 
 from . import formula, records
 from . import services as A
@@ -32,7 +33,7 @@ class RunForm(forms.Form):
         label=_("考核方案"), queryset=Scheme.objects.filter(active=True), to_field_name="code"
     )
     period = forms.CharField(label=_("考核期"), max_length=10, help_text=_("例如 2026、2026-H1、2026-Q3、2026-07"))
-    region = forms.CharField(label=_("考核范围(区域代码)"), max_length=12, required=False)
+    region = PickerField("region", label=_("考核范围"), required=False)
 
 
 class IndicatorForm(forms.Form):

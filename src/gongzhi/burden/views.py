@@ -22,6 +22,7 @@ from gongzhi.core.formerrors import mark as mark_error
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Unit
+from gongzhi.org.pickers import PickerField
 
 from . import audit, export, meter, perms, services
 from .models import (
@@ -119,7 +120,7 @@ def complete(request, pk):
 
 
 class DemandForm(forms.Form):
-    issuer = forms.CharField(label=_("下达单位编码"), max_length=40)
+    issuer = PickerField("unit", purpose="issuer", label=_("下达单位"))
     title = forms.CharField(label=_("事项"), max_length=160)
     kind = forms.ChoiceField(label=_("类型"), choices=DemandKind.choices)
     minutes = forms.IntegerField(label=_("每次估计分钟"), required=False)
@@ -127,9 +128,7 @@ class DemandForm(forms.Form):
     issued_on = forms.DateField(label=_("下达日期"), widget=DATE)
     due_on = forms.DateField(label=_("首次截止日期"), required=False, widget=DATE)
     until = forms.DateField(label=_("周期截止"), required=False, widget=DATE)
-    units = forms.CharField(
-        label=_("下达对象（单位编码，逗号分隔）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    units = PickerField("unit", multiple=True, label=_("下达对象"), required=False)
     all_committees = forms.BooleanField(label=_("下达到我辖区内全部社区(村)居(村)委会"), required=False)
     definition = forms.ModelChoiceField(
         label=_("关联报表定义（报表类）"),
@@ -236,9 +235,9 @@ def demand(request, pk):
 
 
 class OrderForm(forms.Form):
-    issuer = forms.CharField(label=_("发文单位编码"), max_length=40)
+    issuer = PickerField("unit", purpose="issuer", label=_("发文单位"))
     title = forms.CharField(label=_("文件名称"), max_length=160)
-    region = forms.CharField(label=_("适用范围（区域代码）"), max_length=12)
+    region = PickerField("region", label=_("适用范围"))
     effective_on = forms.DateField(label=_("生效日期"), widget=DATE)
     target_cut_pct = forms.IntegerField(label=_("报表压减目标(%)"), min_value=0, max_value=100, initial=30)
     text = forms.CharField(label=_("要求"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -350,7 +349,7 @@ class DefinitionForm(forms.Form):
 
 class GenerateForm(forms.Form):
     definition = forms.CharField(label=_("报表"), max_length=40)
-    region = forms.CharField(label=_("区域代码"), max_length=12)
+    region = PickerField("region", label=_("区域"))
     period = forms.CharField(label=_("报表期(YYYY-MM)"), max_length=7)
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.org.models import MatterCategory
+from gongzhi.org.pickers import PickerField, PickerInput, may_pick
 
 from .models import MediationCase, Rating
 
@@ -21,20 +22,31 @@ class RequestForm(forms.Form):
     address = forms.CharField(label=_("地址"), required=False, max_length=200)
     lon = forms.FloatField(label=_("经度"), required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.HiddenInput)
-    grid = forms.CharField(label=_("网格编码"), required=False, max_length=24)
+    grid = PickerField("grid", label=_("网格"), required=False, widget=forms.TextInput)
     anonymous = forms.BooleanField(label=_("匿名反映"), required=False)
     reporter_name = forms.CharField(label=_("联系人"), required=False, max_length=40)
     reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
     idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=80)
 
-    def __init__(self, *args, **kw):
+    def __init__(self, *args, user=None, **kw):
         super().__init__(*args, **kw)
-        self.fields["category"].choices = category_choices()
+        if user is not None and may_pick(user):  # staff search grids by name; everyone clicks the map
+            self.fields["grid"].widget = PickerInput("grid")
+        if isinstance(self.fields["category"], forms.ChoiceField):
+            self.fields["category"].choices = category_choices()
         for name in ("lon", "lat"):
             self.fields[name].error_messages["invalid"] = _("请在地图上点选位置")
 
 
 class HotlineForm(RequestForm):
+    category = PickerField(
+        "category",
+        purpose="leaf",
+        label=_("事项类别"),
+        required=False,
+        widget=PickerInput("category", "leaf", attrs={"accesskey": "c"}),
+    )
+    grid = PickerField("grid", label=_("网格"), required=False)
     reporter_id_number = forms.CharField(label=_("身份证号"), required=False, max_length=18)
     lon = forms.FloatField(label=_("经度"), required=False)
     lat = forms.FloatField(label=_("纬度"), required=False)
@@ -43,8 +55,8 @@ class HotlineForm(RequestForm):
 class ActionForm(forms.Form):
     action = forms.CharField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("说明/原因"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    category = forms.ChoiceField(label=_("事项类别"), required=False)
-    unit = forms.CharField(label=_("指定承办单位编码"), required=False)
+    category = PickerField("category", purpose="leaf", label=_("事项类别"), required=False)
+    unit = PickerField("unit", purpose="handling", label=_("指定承办单位"), required=False)
     resolution = forms.CharField(label=_("办理结果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—")] + list(Rating.choices))
     fixed = forms.TypedChoiceField(
@@ -58,10 +70,6 @@ class ActionForm(forms.Form):
     into = forms.CharField(label=_("合并到诉求编号"), required=False)
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.fields["category"].choices = category_choices()
-
 
 class WhistleForm(forms.Form):
     departments = forms.MultipleChoiceField(label=_("召集部门"), widget=forms.CheckboxSelectMultiple)
@@ -73,21 +81,20 @@ class WhistleForm(forms.Form):
 
 
 class BypassForm(forms.Form):
-    category = forms.ChoiceField(label=_("事项类别"))
-    grid = forms.CharField(label=_("网格编码"))
+    category = PickerField("category", purpose="leaf", label=_("事项类别"))
+    grid = PickerField("grid", label=_("网格"))
     summary = forms.CharField(label=_("处置情况"), max_length=200)
-
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.fields["category"].choices = category_choices()[1:]
 
 
 class MediationForm(forms.Form):
     title = forms.CharField(label=_("纠纷事由"), max_length=120)
-    lead = forms.IntegerField(label=_("主调解员（人员编号）"))
-    volunteers = forms.CharField(label=_("志愿小马（人员编号，逗号分隔）"), required=False)
+    lead = PickerField("person", label=_("主调解员"))
+    volunteers = PickerField("person", multiple=True, label=_("志愿小马"), required=False)
     party_a = forms.CharField(label=_("当事人甲"), max_length=40)
     party_b = forms.CharField(label=_("当事人乙"), max_length=40)
+
+    def clean_lead(self):
+        return int(self.cleaned_data["lead"])
 
 
 class MediationCloseForm(forms.Form):

@@ -107,8 +107,9 @@ def _author_key(request, prefix: str, key: str | None) -> str | None:
 
 def new(request, simple: bool = False):
     template = "cases/simple.html" if simple else "cases/new.html"
+    picker_user = None if simple else request.user  # staff pick the grid by name on the full page
     if request.method == "POST":
-        form = RequestForm(request.POST)
+        form = RequestForm(request.POST, user=picker_user)
         files = request.FILES.getlist("attachments")
         if rate_limited(request):
             form.is_valid()
@@ -136,7 +137,7 @@ def new(request, simple: bool = False):
             except IdempotencyMismatch as e:
                 # The form was sent before with other content (e.g. edited after "back"): file nothing,
                 # say so, and give the form a fresh key so that sending it again files a new request.
-                form = RequestForm(_with_fresh_key(request.POST))
+                form = RequestForm(_with_fresh_key(request.POST), user=picker_user)
                 form.is_valid()
                 form.add_error(None, e.message)
                 return render(request, template, _intake_ctx(form), status=e.status)
@@ -149,7 +150,7 @@ def new(request, simple: bool = False):
                 _remember(request, req)
                 return redirect(reverse("cases:detail", args=[req.number]) + f"?token={req.token}")
         return render(request, template, _intake_ctx(form), status=400)
-    form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex})
+    form = RequestForm(initial={"idempotency_key": uuid.uuid4().hex}, user=picker_user)
     if not request.session.session_key:  # the form's key is bound to this browser's session
         request.session.save()
     classify.warm() if classify._model is None else None

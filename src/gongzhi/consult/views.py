@@ -21,6 +21,7 @@ from gongzhi.core.formerrors import mark as _mark
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Person, Unit
+from gongzhi.org.pickers import PickerField
 
 from . import permissions as cperm
 from . import services, votes
@@ -263,7 +264,7 @@ class VoteForm(forms.Form):
     title = forms.CharField(label=_("表决事项"), max_length=120)
     region = forms.ModelChoiceField(label=_("社区/村"), queryset=Region.objects.none())
     electorate = forms.ChoiceField(label=_("投票人"), choices=FormalVote.Electorate.choices)
-    unit = forms.CharField(label=_("党支部编码（党支部表决时填写）"), required=False)
+    unit = PickerField("unit", purpose="party", label=_("党支部（党支部表决时选择）"), required=False)
     method = forms.ChoiceField(label=_("表决方式"), choices=FormalVote.Method.choices)
     preset = forms.ChoiceField(label=_("规则"), choices=[(k, v["label"]) for k, v in votes.PRESETS.items()])
     options = forms.CharField(

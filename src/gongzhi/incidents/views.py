@@ -19,6 +19,7 @@ from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.formerrors import mark as _mark
 from gongzhi.org import permissions as perm
 from gongzhi.org.models import Grid, Unit
+from gongzhi.org.pickers import PickerField
 from gongzhi.resources.models import Kind as NeedKind
 
 from . import perms, report
@@ -30,16 +31,24 @@ class DeclareForm(forms.Form):
     name = forms.CharField(label=_("事件名称"), max_length=120)
     kind = forms.ChoiceField(label=_("事件类型"), choices=Kind.choices)
     severity = forms.TypedChoiceField(label=_("响应级别"), choices=Severity.choices, coerce=int, initial=Severity.IV)
-    grids = forms.CharField(
-        label=_("影响网格（编码，逗号或换行分隔；也可在地图上点选）"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    grids = PickerField("grid", multiple=True, label=_("影响网格（也可在地图上点选）"), required=False)
     polygon = forms.CharField(
         label=_("划定范围（GeoJSON，可选）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    desk_unit = forms.CharField(label=_("应急指挥席单位编码（留空为所在街道办事处）"), max_length=40, required=False)
+    desk_unit = PickerField(
+        "unit", purpose="responsible", label=_("应急指挥席单位（留空为所在街道办事处）"), required=False
+    )
     description = forms.CharField(label=_("情况说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_polygon(self):
+        """Parsed here, so that a bad GeoJSON is reported with every other field's error."""
+        raw = (self.cleaned_data.get("polygon") or "").strip()
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise forms.ValidationError(_("划定范围不是有效的GeoJSON")) from None
 
 
 class NeedForm(forms.Form):
@@ -88,17 +97,9 @@ def declare(request):
     form = DeclareForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        try:
-            polygon = json.loads(d["polygon"]) if d["polygon"].strip() else None
-        except ValueError:
-            form.add_error("polygon", _t("划定范围不是有效的GeoJSON"))
-            polygon = False
-        desk = None
-        if d["desk_unit"].strip():
-            desk = Unit.objects.filter(code=d["desk_unit"].strip()).first()
-            if desk is None:
-                form.add_error("desk_unit", _t("没有编码为%(code)s的单位") % {"code": d["desk_unit"]})
-        if polygon is not False and not form.errors:
+        polygon = d["polygon"]
+        desk = Unit.objects.filter(code=d["desk_unit"]).first() if d["desk_unit"] else None
+        if not form.errors:
             try:
                 inc = S.declare(
                     request.user,

@@ -158,28 +158,15 @@ HANDLING_KINDS = frozenset(
         UnitKind.OWNERS_COMMITTEE,
     }
 )
-#: Units that issue directives and demands: governments, departments, party committees above the community.
-ISSUER_KINDS = frozenset(
-    {
-        UnitKind.GOVERNMENT,
-        UnitKind.DEPARTMENT,
-        UnitKind.PARTY_CITY,
-        UnitKind.PARTY_DISTRICT,
-        UnitKind.PARTY_STREET,
-        UnitKind.PARTY_TOWNSHIP,
-        UnitKind.PARTY_COMMUNITY,
-        UnitKind.RESIDENTS_COMMITTEE,
-        UnitKind.VILLAGERS_COMMITTEE,
-    }
-)
 COMMITTEE_KINDS = frozenset({UnitKind.RESIDENTS_COMMITTEE, UnitKind.VILLAGERS_COMMITTEE})
 
 #: purpose → (kinds admitted or None for all, reach the regions above the user's scope too)
 UNIT_PURPOSES: dict[str, tuple[frozenset | None, bool]] = {
     "any": (None, False),
+    "responsible": (None, True),
     "handling": (HANDLING_KINDS, True),
     "department": (frozenset({UnitKind.DEPARTMENT}), True),
-    "issuer": (ISSUER_KINDS, True),
+    "issuer": (None, True),  # demands and directives come from any unit here or above
     "party": (PARTY_KINDS, False),
     "committee": (COMMITTEE_KINDS, False),
     "host": (frozenset(UnitKind.values) - PARTY_KINDS, False),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+import gongzhi.alliances.pickers  # noqa: F401 - registers the alliance-goal picker
 from gongzhi.org.models import Unit
+from gongzhi.org.pickers import PickerField
 
 from . import indicators
 from .models import Adjustment, Feedback, Link, SourceKind, SupervisionFlag
@@ -34,14 +36,20 @@ class GoalForm(forms.Form):
     title = forms.CharField(label=_("目标名称"), max_length=200, required=False)
     description = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     source_kind = forms.ChoiceField(label=_("来源"), choices=SourceKind.choices)
-    alliance_goal = forms.IntegerField(label=_("联合体目标编号（来源为党建联合体目标时）"), required=False)
+    alliance_goal = PickerField(
+        "goal", purpose="approved", label=_("联合体目标（来源为党建联合体目标时）"), required=False
+    )
     follow_up = forms.IntegerField(label=_("协商落实事项编号（来源为议事协商决定时）"), required=False)
     directive_ref = forms.CharField(label=_("文件文号（来源为上级部署时）"), max_length=80, required=False)
-    directive_issuer = forms.CharField(label=_("部署单位编码（来源为上级部署时）"), max_length=40, required=False)
-    region = forms.CharField(label=_("所在区域编码（默认取来源的区域）"), max_length=20, required=False)
-    lead_unit = forms.CharField(label=_("牵头单位编码"), max_length=40, required=False)
+    directive_issuer = PickerField("unit", purpose="issuer", label=_("部署单位（来源为上级部署时）"), required=False)
+    region = PickerField("region", label=_("所在区域（默认取来源的区域）"), required=False)
+    lead_unit = PickerField("unit", purpose="responsible", label=_("牵头单位"), required=False)
     starts_on = forms.DateField(label=_("开始日期"), required=False, widget=DATE)
     due_on = forms.DateField(label=_("完成时限"), required=False, widget=DATE)
+
+    def clean_alliance_goal(self):
+        v = self.cleaned_data.get("alliance_goal")
+        return int(v) if v else None
 
     def clean_directive_issuer(self):
         return unit_by_code(self.cleaned_data.get("directive_issuer"))
@@ -52,9 +60,7 @@ class GoalForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("任务名称"), max_length=200, required=False)
-    unit = forms.CharField(
-        label=_("责任单位编码"), max_length=40, required=False, widget=forms.TextInput(attrs={"list": "unit-codes"})
-    )
+    unit = PickerField("unit", purpose="responsible", label=_("责任单位"), required=False)
     deadline = forms.DateField(label=_("完成时限"), required=False, widget=DATE)
     quality_standard = forms.CharField(label=_("质量标准"), max_length=300, required=False)
     indicator_name = forms.CharField(label=_("指标名称"), max_length=100, required=False)
@@ -62,7 +68,7 @@ class TaskForm(forms.Form):
     baseline = forms.FloatField(label=_("基线值"), required=False, initial=0)
     target = forms.FloatField(label=_("目标值"), required=False)
     indicator_source = forms.ChoiceField(label=_("指标数据来源"), required=False, choices=())
-    category = forms.CharField(label=_("事项类别编码（诉求类指标可选）"), max_length=5, required=False)
+    category = PickerField("category", purpose="any", label=_("事项类别（诉求类指标可选）"), required=False)
     weight = forms.IntegerField(label=_("权重"), required=False, initial=1)
     parent = forms.TypedChoiceField(
         label=_("上级任务（可选）"), required=False, coerce=int, empty_value=None, choices=()
@@ -97,7 +103,7 @@ class AdjustForm(forms.Form):
     title = forms.CharField(label=_("新的任务名称"), max_length=200, required=False)
     quality_standard = forms.CharField(label=_("新的质量标准"), max_length=300, required=False)
     target = forms.FloatField(label=_("新的目标值"), required=False)
-    unit = forms.CharField(label=_("新的责任单位编码"), max_length=40, required=False)
+    unit = PickerField("unit", purpose="responsible", label=_("新的责任单位"), required=False)
     reason = forms.CharField(label=_("调整理由"), max_length=300, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -117,7 +123,7 @@ class AdjustForm(forms.Form):
 
 class FeedbackForm(forms.Form):
     source = forms.ChoiceField(label=_("反馈方"), choices=Feedback.Source.choices)
-    unit = forms.CharField(label=_("反馈单位编码（单位反馈时）"), max_length=40, required=False)
+    unit = PickerField("unit", label=_("反馈单位（单位反馈时）"), required=False)
     rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—")] + Feedback.Rating.choices)
     text = forms.CharField(
         label=_("反馈内容"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.core.errors import DomainError
 from gongzhi.core.formerrors import mark as _fail
 from gongzhi.org.models import Unit
+from gongzhi.org.pickers import PickerField
 
 from . import services as S
 from .models import Assignment, Kind, MatchRun, PoolResource, Priority, Source
@@ -37,7 +38,7 @@ class NeedForm(forms.Form):
 
 
 class ResourceForm(forms.Form):
-    owner = forms.CharField(label=_("所属单位编码"), max_length=40)
+    owner = PickerField("unit", label=_("所属单位"))
     name = forms.CharField(label=_("名称"), max_length=120)
     kind = forms.ChoiceField(label=_("类别"), choices=Kind.choices)
     quantity = forms.IntegerField(label=_("可用数量"), min_value=1)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.core.errors import DomainError
 from gongzhi.core.formerrors import mark as mark_error
 from gongzhi.org.models import Unit
+from gongzhi.org.pickers import PickerField
 
 from . import services as V
 from .models import CatalogueItem, ServiceRecord, TaskType, Volunteer
@@ -24,7 +25,7 @@ class ClaimForm(forms.Form):
     task_type = forms.ModelChoiceField(label=_("服务类型"), queryset=TaskType.objects.all(), to_field_name="code")
     task_ref = forms.CharField(label=_("活动编号"), max_length=60)
     title = forms.CharField(label=_("服务内容"), max_length=120)
-    organiser = forms.CharField(label=_("组织单位编码"), max_length=40)
+    organiser = PickerField("unit", purpose="responsible", label=_("组织单位"))
     date = forms.DateField(label=_("服务日期"), widget=forms.DateInput(attrs={"type": "date"}))
     hours = forms.DecimalField(label=_("时长(小时)"), max_digits=5, decimal_places=2)
 

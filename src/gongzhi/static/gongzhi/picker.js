@@ -167,7 +167,11 @@
       box.value = labels[input.value] || input.value;
     }
     input.gongzhiPicker = {
-      set: function (value, label) { pick({value: value, label: label || labels[value] || value}); }
+      set: function (value, label) { pick({value: value, label: label || labels[value] || value}); },
+      refresh: function (more) {  // the value was changed by other code (e.g. a map click)
+        Object.keys(more || {}).forEach(function (k) { labels[k] = more[k]; });
+        if (multiple) { drawChosen(); } else { box.value = labels[input.value] || input.value; }
+      }
     };
   }
 
@@ -175,10 +179,18 @@
     (root || document).querySelectorAll("input[data-picker]").forEach(enhance);
   }
 
+  function hiddenOf(input) {
+    return input && input.dataset && input.dataset.pickerBox ? input.parentNode.querySelector("input[data-picker]") : input;
+  }
+
   window.GongzhiPicker = {
     enhance: enhanceAll,
+    refresh: function (input, labels) {
+      input = hiddenOf(input);
+      if (input && input.gongzhiPicker) { input.gongzhiPicker.refresh(labels); }
+    },
     set: function (input, value, label) {
-      if (input && input.dataset && input.dataset.pickerBox) { input = input.parentNode.querySelector("input[data-picker]"); }
+      input = hiddenOf(input);
       if (input && input.gongzhiPicker) { input.gongzhiPicker.set(value, label); }
       else if (input) { input.value = value; }
     }
