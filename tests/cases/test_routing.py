@@ -32,8 +32,8 @@ def test_warm_resolve_runs_no_query_and_keeps_every_reason(world, grid_a, django
         d = responsibility.resolve("01005", grid=grid_a)
         p = responsibility.resolve("01005", lon=grid_a.centroid_lon, lat=grid_a.centroid_lat)
     assert d.unit.code == f"{world.district.code}-CGJ" and p.grid == grid_a and p.unit == d.unit
-    assert d.reasons[0].startswith(f"位置在网格{grid_a.code}") and "权责清单" in d.reasons[1]
-    assert d.reasons[-1].startswith("办理时限") and d.as_dict()["rule"]["region"] == d.rule.region.code
+    assert str(d.reasons[0]).startswith(f"位置在网格{grid_a.code}") and "权责清单" in str(d.reasons[1])
+    assert str(d.reasons[-1]).startswith("办理时限") and d.as_dict()["rule"]["region"] == d.rule.region.code
 
 
 def test_service_bulk_update_invalidates_through_the_org_event(world, grid_a):

@@ -36,7 +36,7 @@ def test_level_line_resolves_to_the_locations_unit(world, grid_a, grid_b):
     db_ = responsibility.resolve("05002", grid=grid_b, at=at("2026-03-01"))
     assert da.unit.region == world.comm_a and da.unit.kind == "residents_committee"
     assert db_.unit.region == world.comm_b and db_.unit.kind == "villagers_committee"
-    assert "按大类05" in da.explanation
+    assert "适用大类05" in da.explanation
 
 
 def test_more_specific_region_wins(world, grid_a, grid_b):

@@ -17,6 +17,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
+from gongzhi.core import phrases
 from gongzhi.core.models import Region
 from gongzhi.org import responsibility
 from gongzhi.org.kinds import UnitKind
@@ -127,10 +128,12 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         if skey in routes:
             return routes[skey]
         d = responsibility.resolve(code, grid=grid, at=timezone.now())
+        # The grid's reason is the first grid's: left out of a decision shared by the street.
+        shared = [r for r in d.reasons if getattr(r, "code", None) != responsibility.R_GRID]
         value = (
             d.unit,
-            d.explanation.replace(f"位置在网格{grid.code}“{grid.name}”（{grid.region.name}）；", ""),
-            d.as_dict(),
+            phrases.render_all(shared),
+            {**d.as_dict(), "reasons": [phrases.as_data(r) for r in shared]},
             d.sla,
         )
         community_level = d.rule is not None and d.rule.handler_level == "community"

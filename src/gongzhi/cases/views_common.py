@@ -11,7 +11,7 @@ from django.utils import timezone
 from gongzhi.core.errors import NotFound
 from gongzhi.org import permissions as perm
 
-from . import perms, sla
+from . import perms, sla, wording
 from .models import PushDown, ServiceRequest, State, Summons, Transition
 
 
@@ -153,7 +153,7 @@ def request_dict(user, req: ServiceRequest, *, timeline: bool = False) -> dict:
         "anonymous": req.anonymous,
         "handling_unit": req.handling_unit.code if req.handling_unit_id else None,
         "handling_unit_name": req.handling_unit.name if req.handling_unit_id else None,
-        "routing_reason": req.routing_reason,
+        "routing_reason": wording.routing_text(req),
         "sla": req.sla,
         "due_at": req.due_at.isoformat() if req.due_at else None,
         "overdue": f["overdue"],

@@ -14,10 +14,19 @@ import threading
 import time
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core import phrases
+from gongzhi.core.phrases import phrase
 from gongzhi.org.kinds import SlaClass
 
 TTL_S = 5.0
+
+# The override's reasons, stored as data and shown in the reader's language (core/phrases.py).
+R_OVERRIDE = phrases.register(
+    "incidents.reason.override", _("区域应急：%(incident)s（%(code)s，%(at)s宣布），直派应急指挥席%(desk)s")
+)
+R_EMERGENCY_SLA = phrases.register("incidents.reason.emergency_sla", _("按应急时限（2小时）办理"))
 
 _lock = threading.Lock()
 _state: dict = {"loaded": -1e18, "grids": {}}
@@ -81,7 +90,7 @@ def override(category, grid, at=None):
         sla=SlaClass.EMERGENCY,
         fallback=cases_routing.OVERRIDE,
         reasons=[
-            f"区域应急：{inc.name}（{inc.code}，{at_text}宣布），直派应急指挥席{inc.desk_unit.name}",
-            "按应急时限（2小时）办理",
+            phrase(R_OVERRIDE, incident=inc.name, code=inc.code, at=at_text, desk=inc.desk_unit.name),
+            phrase(R_EMERGENCY_SLA),
         ],
     )

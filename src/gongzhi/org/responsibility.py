@@ -34,10 +34,12 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core import generations
+from gongzhi.core import generations, phrases
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
+from gongzhi.core.phrases import Phrase, phrase
 
 from . import geo
 from .contracts import OrgError
@@ -59,6 +61,25 @@ HANDLER_KINDS = {
 # Other processes' changes are noticed within this many seconds.
 RECHECK_SECONDS = 5.0
 
+# The parts of a decision's reasons, stored as data (core/phrases.py) and shown in the reader's language.
+R_GRID = phrases.register("org.reason.grid", _("位置在网格%(grid)s“%(grid_name)s”（%(community)s）"))
+R_RULE = phrases.register(
+    "org.reason.rule",
+    _("权责清单（%(region)s第%(version)s版，%(since)s起）规定由%(handler)s承办"),
+    handler=lambda v: HandlerLevel(v).label if v in HandlerLevel.values else v,
+)
+R_MAJOR = phrases.register("org.reason.major_class", _("适用大类%(code)s %(name)s的条目"))
+R_BASIS = phrases.register("org.reason.basis", _("依据：%(basis)s"))
+R_MISSING = phrases.register("org.reason.unit_missing", _("清单指定的承办单位不存在或已撤销"))
+R_NO_RULE = phrases.register("org.reason.no_rule", _("权责清单中没有“%(code)s %(name)s”在此处生效的条目"))
+R_FIRST = phrases.register("org.reason.first_receiver", _("按首接负责制由首接单位%(unit)s牵头办理"))
+R_FALLBACK = phrases.register(
+    "org.reason.fallback",
+    _("转由%(unit)s牵头办理（%(level)s兜底）"),
+    level=lambda v: HandlerLevel(v).label,
+)
+R_SLA = phrases.register("org.reason.sla", _("办理时限：%(sla)s"), sla=lambda v: SlaClass(v).label)
+
 
 @dataclass
 class Decision:
@@ -69,11 +90,16 @@ class Decision:
     rule: ResponsibilityRule | None
     sla: str
     fallback: str | None = None  # None | "first_receiver" | "street" | "district"
-    reasons: list[str] = field(default_factory=list)
+    # Phrases (rendered by str() in the reader's language) or plain text.
+    reasons: list[Phrase | str] = field(default_factory=list)
 
     @property
     def explanation(self) -> str:
-        return "；".join(self.reasons)
+        """The reasons as one text, in the active language (store :meth:`reasons_data` instead)."""
+        return phrases.render_all(self.reasons)
+
+    def reasons_data(self) -> list[dict]:
+        return [phrases.as_data(r) for r in self.reasons]
 
     def as_dict(self) -> dict:
         return {
@@ -95,6 +121,7 @@ class Decision:
             "sla": self.sla,
             "fallback": self.fallback,
             "explanation": self.explanation,
+            "reasons": self.reasons_data(),
         }
 
 
@@ -284,7 +311,9 @@ def category(code: str) -> MatterCategory:
     """The category with ``code`` (its major class attached as ``parent``), or DomainError."""
     c = snapshot().categories.get(str(code).strip())
     if c is None:
-        raise DomainError(f"未知的事项类别：{code}", field="category", code=OrgError.UNKNOWN_CATEGORY)
+        raise DomainError(
+            _("未知的事项类别：%(code)s") % {"code": code}, field="category", code=OrgError.UNKNOWN_CATEGORY
+        )
     return c
 
 
@@ -301,7 +330,7 @@ def locate(lon: float, lat: float) -> Grid:
     gid = geo.grid_index().locate(lon, lat)
     if gid is None:
         raise DomainError(
-            f"位置({lon:.6f}, {lat:.6f})不在任何网格内，请检查坐标或选择网格",
+            _("位置(%(lon).6f, %(lat).6f)不在任何网格内，请检查坐标或选择网格") % {"lon": lon, "lat": lat},
             field="location",
             code=OrgError.OUTSIDE_GRIDS,
         )
@@ -346,59 +375,58 @@ def resolve(
     snap = snapshot()
     category = snap.categories.get(category_code)
     if category is None:
-        raise DomainError(f"未知的事项类别：{category_code}", field="category", code=OrgError.UNKNOWN_CATEGORY)
+        raise DomainError(
+            _("未知的事项类别：%(code)s") % {"code": category_code}, field="category", code=OrgError.UNKNOWN_CATEGORY
+        )
     if grid is None:
         if lon is None or lat is None:
-            raise DomainError("请提供位置（经纬度）或网格", field="location")
+            raise DomainError(_("请提供位置（经纬度）或网格"), field="location")
         grid = locate(lon, lat)
         snap = snapshot()
     community = snap.regions.get(grid.region_id) or grid.region
     day = timezone.localdate(at) if at else timezone.localdate()
-    reasons = [f"位置在网格{grid.code}“{grid.name}”（{community.name}）"]
+    reasons: list[Phrase | str] = [phrase(R_GRID, grid=grid.code, grid_name=grid.name, community=community.name)]
     rule = find_rule(category, community, day)
     unit = None
     sla = category.default_sla
     if rule is not None:
         sla = rule.sla
-        scope = "" if rule.category_id == category.pk else f"（按大类{rule.category.code}{rule.category.name}）"
-        basis = f"，依据：{rule.legal_basis}" if rule.legal_basis else ""
+        listed = {"region": rule.region.name, "version": rule.version, "since": str(rule.effective_from)}
         if rule.handler_level == HandlerLevel.DEPARTMENT:
             unit = rule.department if rule.department.status == Unit.Status.ESTABLISHED else None
-            reasons.append(
-                f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
-                f"规定由{rule.department.name}承办{basis}"
-            )
+            reasons.append(phrase(R_RULE, handler=rule.department.name, **listed))
         else:
             target = snap.ancestor_at(community, rule.handler_level)
             unit = snap.handlers.get(target.pk) if target else None
-            reasons.append(
-                f"权责清单（{rule.region.name}第{rule.version}版，{rule.effective_from}起）{scope}"
-                f"规定由{HandlerLevel(rule.handler_level).label}承办{basis}"
-            )
+            reasons.append(phrase(R_RULE, handler=str(rule.handler_level), **listed))
+        if rule.category_id != category.pk:
+            reasons.append(phrase(R_MAJOR, code=rule.category.code, name=rule.category.name))
+        if rule.legal_basis:
+            reasons.append(phrase(R_BASIS, basis=rule.legal_basis))
         if unit is None:
-            reasons.append("清单指定的承办单位不存在或已撤销")
+            reasons.append(phrase(R_MISSING))
     else:
-        reasons.append(f"权责清单中没有“{category.code} {category.name}”在此处生效的条目")
+        reasons.append(phrase(R_NO_RULE, code=category.code, name=category.name))
     fallback = None
     if unit is None:
         if first_receiver is not None:
             unit, fallback = first_receiver, "first_receiver"
-            reasons.append(f"按首接负责制由首接单位{unit.name}牵头办理")
+            reasons.append(phrase(R_FIRST, unit=unit.name))
         else:
             for level, label in ((Region.Level.STREET, "street"), (Region.Level.DISTRICT, "district")):
                 r = snap.ancestor_at(community, level)
                 unit = snap.handlers.get(r.pk) if r else None
                 if unit is not None:
                     fallback = label
-                    reasons.append(f"转由{unit.name}牵头办理（{'街道(乡镇)' if label == 'street' else '区(县)'}兜底）")
+                    reasons.append(phrase(R_FALLBACK, unit=unit.name, level=label))
                     break
     if unit is None:
         raise DomainError(
-            f"{community.name}及其上级没有可承办的单位，请先建立街道或区级单位",
+            _("%(community)s及其上级没有可承办的单位，请先建立街道或区级单位") % {"community": community.name},
             field="location",
             code=OrgError.NO_HANDLER,
         )
-    reasons.append(f"办理时限：{SlaClass(sla).label}")
+    reasons.append(phrase(R_SLA, sla=str(sla)))
     return Decision(
         unit=unit,
         category=category,

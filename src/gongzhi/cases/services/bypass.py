@@ -14,10 +14,11 @@ from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
+from gongzhi.core.phrases import phrase
 from gongzhi.org import responsibility
 from gongzhi.org.kinds import SlaClass
 
-from .. import contracts, perms, sla
+from .. import contracts, perms, sla, wording
 from ..contracts import CasesError
 from ..models import Bypass, Channel, ServiceRequest
 from .intake import submit
@@ -101,7 +102,8 @@ def file_bypass(actor, bypass_id: int, *, description: str, resolution: str) -> 
         unit=unit,
         reason="网格员紧急先行处置",
         handling_unit=unit,
-        routing_reason="紧急先行处置（事后备案）",
+        routing_reason=str(phrase(wording.BYPASS)),
+        routing={**(req.routing or {}), "reasons": wording.data([phrase(wording.BYPASS)])},
         sla=SlaClass.EMERGENCY,
         sla_started_at=b.acted_at,
         due_at=sla.due_at(SlaClass.EMERGENCY, b.acted_at),

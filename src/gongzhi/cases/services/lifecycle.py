@@ -10,15 +10,17 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from gongzhi.core import phrases
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.models import Region
+from gongzhi.core.phrases import phrase
 from gongzhi.org import responsibility
 from gongzhi.org.kinds import UnitKind
 from gongzhi.org.models import Unit
 
-from .. import perms, sla
+from .. import perms, sla, wording
 from ..contracts import CasesError
 from ..models import FollowUp, Rating, ServiceRequest, State
 from . import pushdown
@@ -96,19 +98,22 @@ def dispatch(
         if listed is not None and pushdown.is_pushdown(target, listed):
             req.pending_pushdown = pushdown.request_pushdown(actor, req, cat, listed, target, reason)
             return req
-        why = f"由{actor_label(actor)}人工指定{target.name}承办" + (f"：{reason}" if reason else "")
+        parts = [phrase(wording.MANUAL, actor=actor_label(actor), unit=target.name)]
         routing = {"unit": {"code": target.code, "name": target.name}, "manual": True}
         if listed is not None:
-            why = f"权责清单规定由{listed.name}承办；" + why
+            parts.insert(0, phrase(wording.LISTED, unit=listed.name))
             routing["listed_unit"] = {"code": listed.code, "name": listed.name}
-        _dispatch_to(actor, req, target, why, routing, cat.default_sla)
+        parts = wording.with_reason(parts, reason)
+        routing["reasons"] = wording.data(parts)
+        _dispatch_to(actor, req, target, phrases.render_all(parts), routing, cat.default_sla)
     else:
         d = responsibility.resolve(cat.code, grid=req.grid)
         pushdown.check_power(d.unit, cat, req.region)
         if req.state == State.SUBMITTED:
             _move(actor, req, "accept", reason="")
-        why = d.explanation + (f"；{reason}" if reason else "")
-        _dispatch_to(actor, req, d.unit, why, d.as_dict(), stricter(d.sla, cat.default_sla))
+        parts = wording.with_reason(d.reasons, reason)
+        routing = {**d.as_dict(), "reasons": wording.data(parts)}
+        _dispatch_to(actor, req, d.unit, phrases.render_all(parts), routing, stricter(d.sla, cat.default_sla))
     req.pending_pushdown = None
     return req
 
@@ -289,10 +294,14 @@ def escalate(actor, req, *, reason: str, expected_version=None, auto: bool = Fal
         target = level_above(base, req.region)
     if target is None:
         raise DomainError(f"诉求{req.number}已在最高层级，无法再升级", code=CasesError.TOP_LEVEL, field="action")
+    parts = wording.with_reason(
+        [phrase(wording.ESCALATED, base=base.name if base else "—", target=target.name)], reason
+    )
     fields = {
         "handling_unit": target,
         "escalation_level": req.escalation_level + 1,
-        "routing_reason": f"由{base.name if base else '—'}升级至{target.name}：{reason}",
+        "routing_reason": phrases.render_all(parts),
+        "routing": {**(req.routing or {}), "reasons": wording.data(parts)},
     }
     if auto:
         fields["overdue_escalated_at"] = now()

@@ -24,14 +24,16 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Q
 
+from gongzhi.core import phrases
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
 from gongzhi.core.models import Region
+from gongzhi.core.phrases import phrase
 from gongzhi.org import responsibility
 from gongzhi.org.models import MatterCategory, Unit
 
-from .. import contracts, perms
+from .. import contracts, perms, wording
 from ..contracts import CasesError
 from ..models import PushDown, ServiceRequest, State
 from .transitions import ACTIONS, actor_label, now
@@ -184,18 +186,25 @@ def _hand_over(actor: Any, pd: PushDown, decision: str) -> None:
         )
     # The power may have been withdrawn while the push-down waited.
     check_power(pd.to_unit, pd.category, pd.region)
-    how = "经承办单位同意" if decision == "consent" else "经上级批准"
-    why = (
-        f"权责清单规定由{pd.listed_unit.name}承办；{pd.requested_label}申请下派至{pd.to_unit.name}"
-        f"（理由：{pd.reason}），{how}（{pd.decided_label}）"
-    )
+    parts = [
+        phrase(wording.LISTED, unit=pd.listed_unit.name),
+        phrase(
+            wording.PUSHDOWN,
+            requester=pd.requested_label,
+            unit=pd.to_unit.name,
+            reason=pd.reason,
+            how="consent" if decision == "consent" else "approve",
+            decider=pd.decided_label,
+        ),
+    ]
     routing = {
         "unit": {"code": pd.to_unit.code, "name": pd.to_unit.name},
         "manual": True,
         "pushdown": pd.pk,
         "listed_unit": {"code": pd.listed_unit.code, "name": pd.listed_unit.name},
+        "reasons": wording.data(parts),
     }
-    _dispatch_to(actor, req, pd.to_unit, why, routing, pd.category.default_sla)
+    _dispatch_to(actor, req, pd.to_unit, phrases.render_all(parts), routing, pd.category.default_sla)
 
 
 @transaction.atomic
