@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "csp",
     "gongzhi.security",
     "gongzhi.privacy",
+    "gongzhi.opendata",
     "axes",
     "django_ratelimit",
     "django_otp",

@@ -344,6 +344,8 @@ _p("ledger/proof/inclusion", lambda o: {"?": "index=0&size=2"})
 _p("ledger/proof/consistency", lambda o: {"?": "from=1&to=2"})
 _p("ledger/proof/record", lambda o: {"?": f"record={o.event.event_id}"})
 _p("ledger/entries/<int:index>/", lambda o: {"index": 0})
+_p("data/<slug:slug>/meta.json|data/<slug:slug>/download|GET api/v1/data/datasets/<slug>", lambda o: {"slug": "grids"})
+_p("data/import/template/<str:kind>.xlsx", lambda o: {"kind": "households"})
 _p(
     "consult/topics/<int:pk>/|consult/topics/<int:pk>/card/|consult/topics/<int:pk>/moderate/"
     "|consult/topics/<int:pk>/results/",
@@ -539,6 +541,32 @@ TABLE: dict[str, E] = {
         post="login   405     405     405     405     405     405     405     405",
     ),
     "account/my-data/download/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   405     405     405     405     405     405     405     405",
+    ),
+    # --- open data (issue 23): the catalogue and downloads are public; publishing by hand is the district's
+    "data/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="403     403     redir   403     403     403     403     403     403",
+        note="the demo published every dataset: publishing again writes nothing",
+    ),
+    "data/figures/schema": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "data/<slug:slug>/meta.json": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "data/<slug:slug>/download": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="405     405     405     405     405     405     405     405     405",
+    ),
+    "data/import/": E(
+        get="login   403     ok      ok      ok      403     403     403     ok",
+        post="login   403     400     400     400     403     403     403     400",
+    ),
+    "data/import/template/<str:kind>.xlsx": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",
         post="login   405     405     405     405     405     405     405     405",
     ),
@@ -807,6 +835,8 @@ TABLE: dict[str, E] = {
         post="401     404     400     400     400     400     403     403     404"
     ),
     # --- api/v1/ledger
+    "GET api/v1/data/datasets": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/data/datasets/<slug>": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/ledger/checkpoint": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/ledger/proof/consistency": E(get="404     404     404     404     404     404     404     404     404"),
     "GET api/v1/ledger/proof/inclusion": E(get="404     404     404     404     404     404     404     404     404"),

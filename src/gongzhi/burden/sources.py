@@ -208,16 +208,19 @@ def _items(region, start, end):
 
 @field("burden.minutes", "基层工作要求总分钟", "minutes", "burden")
 def _burden_minutes(region, start, end):
+    """Estimated minutes of work that demands (from above and from the platform) ask of the region's grid workers and units in the period."""
     return int(_items(region, start, end).aggregate(m=Sum("minutes"))["m"] or 0)
 
 
 @field("burden.report_items", "上级报表填报次数", "count", "burden")
 def _burden_reports(region, start, end):
+    """Report and form items demanded from above in the period."""
     return _items(region, start, end).filter(demand__origin="higher", demand__kind__in=["report", "form"]).count()
 
 
 @field("burden.minutes_saved", "穿透审计节省分钟", "minutes", "burden")
 def _burden_saved(region, start, end):
+    """Minutes saved by the penetrating audit: full minutes minus the minutes left after merging or striking demands from above."""
     from django.db.models import ExpressionWrapper, IntegerField
 
     return int(
@@ -232,6 +235,7 @@ def _burden_saved(region, start, end):
 
 @field("burden.hidden_assessments", "疑似隐形考核", "count", "burden")
 def _burden_hidden(region, start, end):
+    """Demands issued in the period that the penetrating audit flags as hidden assessment (隐形考核)."""
     from .models import Demand
 
     return Demand.objects.filter(

@@ -358,21 +358,25 @@ for _name in RATES:
 
 @figure("cases.median_hours_to_dispatch", label="派单时长中位数(小时)", unit="hours")
 def median_hours_to_dispatch(region: Region, start: dt.date, end: dt.date) -> float | None:
+    """Median hours from submission to first dispatch, over requests submitted in the period and dispatched."""
     return median_hours(period_facts(region, start, end)["facts"], "dispatched")
 
 
 @figure("cases.median_hours_to_resolution", label="办结时长中位数(小时)", unit="hours")
 def median_hours_to_resolution(region: Region, start: dt.date, end: dt.date) -> float | None:
+    """Median hours from submission to first resolution, over requests submitted in the period and resolved."""
     return median_hours(period_facts(region, start, end)["facts"], "resolved")
 
 
 @figure("cases.mean_hours_to_dispatch", label="平均派单时长(小时)", unit="hours")
 def mean_hours_to_dispatch(region: Region, start: dt.date, end: dt.date) -> float | None:
+    """Mean hours from submission to first dispatch, over requests submitted in the period and dispatched."""
     return means(period_facts(region, start, end)["sums"])["mean_hours_to_dispatch"]
 
 
 @figure("cases.mean_hours_to_resolution", label="平均办结时长(小时)", unit="hours")
 def mean_hours_to_resolution(region: Region, start: dt.date, end: dt.date) -> float | None:
+    """Mean hours from submission to first resolution, over requests submitted in the period and resolved."""
     return means(period_facts(region, start, end)["sums"])["mean_hours_to_resolution"]
 
 
@@ -388,11 +392,13 @@ def overdue_qs(region: Region, end: dt.date) -> QuerySet[ServiceRequest]:
 
 @figure("cases.overdue_open", label="超期未办结诉求数", unit="count")
 def overdue_open(region: Region, start: dt.date, end: dt.date) -> int:
+    """Requests still open at the period's end whose due time has passed."""
     return overdue_qs(region, end).count()
 
 
 @figure("cases.bypasses", label="紧急先行处置次数", unit="count")
 def bypasses(region: Region, start: dt.date, end: dt.date) -> int:
+    """Emergency first actions (紧急先行处置) taken in the period before a request was filed."""
     return Bypass.objects.filter(
         region__path__startswith=region.path, acted_at__gte=aware(start), acted_at__lt=aware(end)
     ).count()
@@ -407,11 +413,13 @@ def unfiled_qs(region: Region, end: dt.date) -> QuerySet[Bypass]:
 
 @figure("cases.bypasses_unfiled", label="逾期未备案的紧急处置", unit="count")
 def bypasses_unfiled(region: Region, start: dt.date, end: dt.date) -> int:
+    """Emergency first actions whose after-the-fact filing is overdue at the period's end."""
     return unfiled_qs(region, end).count()
 
 
 @figure("cases.mediations", label="调解案件数", unit="count")
 def mediations(region: Region, start: dt.date, end: dt.date) -> int:
+    """Mediation cases opened in the period."""
     return MediationCase.objects.filter(
         region__path__startswith=region.path, opened_at__gte=aware(start), opened_at__lt=aware(end)
     ).count()
@@ -419,6 +427,7 @@ def mediations(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("cases.mediation_agreements", label="调解达成协议数", unit="count")
 def mediation_agreements(region: Region, start: dt.date, end: dt.date) -> int:
+    """Mediation cases opened in the period that ended in an agreement."""
     return MediationCase.objects.filter(
         region__path__startswith=region.path, closed_at__gte=aware(start), closed_at__lt=aware(end), outcome="agreement"
     ).count()

@@ -408,11 +408,15 @@ def next_statement(topic: Topic, voter) -> Statement | None:
     return Statement.objects.get(pk=best)
 
 
-def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
-    """``comments.csv`` and ``votes.csv`` in the pol.is openData format. Participants are numbered
+def export_polis(topic: Topic, *, mask: bool = False, public: bool = False) -> dict[str, str]:
+    """The topic in the pol.is openData format: ``comments.csv``, ``votes.csv``,
+    ``participants-votes.csv`` (each participant's latest vote per statement and the group the
+    platform's analysis puts them in, ``group-id``) and ``summary.csv``. Participants are numbered
     0, 1, … in order of first appearance (no user ids leave the platform). With ``mask`` the
     statements' text has phone-, ID- and account-like numbers masked (``permissions.mask_text``),
-    as for a viewer without ``view_personal`` (issue 17)."""
+    as for a viewer without ``view_personal`` (issue 17). With ``public`` (the open-data export)
+    only accepted statements keep their text: a statement nobody outside moderation saw is a row
+    without a body."""
     from gongzhi.org.permissions import mask_text
 
     numbers: dict[int, int] = {}
@@ -427,7 +431,7 @@ def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
     statements = list(topic.statements.order_by("created_at", "id"))
     moderated = {Statement.Status.ACCEPTED: 1, Statement.Status.PENDING: 0, Statement.Status.REJECTED: -1}
     p, s, v, t = topic_votes(topic)
-    _, ls, lv, _ = latest_votes(p, s, v, t)
+    lp, ls, lv, _ = latest_votes(p, s, v, t)
     agrees = {sid: int(((ls == sid) & (lv > 0)).sum()) for sid in (st.id for st in statements)}
     disagrees = {sid: int(((ls == sid) & (lv < 0)).sum()) for sid in (st.id for st in statements)}
 
@@ -456,7 +460,7 @@ def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
                 agrees[st.id],
                 disagrees[st.id],
                 moderated[st.status],
-                mask_text(st.text) if mask else st.text,
+                "" if public and st.status != Statement.Status.ACCEPTED else (mask_text(st.text) if mask else st.text),
             ]
         )
     votes = io.StringIO()
@@ -464,7 +468,69 @@ def export_polis(topic: Topic, *, mask: bool = False) -> dict[str, str]:
     w.writerow(["timestamp", "datetime", "comment-id", "voter-id", "vote"])
     for ts, _, voter, sid, val in vote_rows:
         w.writerow([ts, stamp(ts), sid, number(voter), val])
-    return {"comments.csv": comments.getvalue(), "votes.csv": votes.getvalue()}
+    an = analyse_topic(topic)
+    return {
+        "comments.csv": comments.getvalue(),
+        "votes.csv": votes.getvalue(),
+        "participants-votes.csv": _participants_votes(an, statements, number, (ls, lv, lp)),
+        "summary.csv": _polis_summary(topic, an, statements, numbers),
+    }
+
+
+def _participants_votes(an: cm.Analysis, statements: list, number, latest) -> str:
+    """pol.is's ``participants-votes.csv``: one row per participant (by export number) with their
+    group in the platform's analysis (empty when not grouped), their counts and their latest vote
+    on each statement (empty when they did not vote on it)."""
+    ls, lv, lp = latest
+    group = an.group_of()
+    sids = [st.id for st in statements]
+    authored: dict[int, int] = {}
+    for st in statements:
+        if st.author_id is not None:
+            authored[number(st.author_id)] = authored.get(number(st.author_id), 0) + 1
+    votes: dict[int, dict[int, int]] = {}
+    for who, sid, val in zip(lp.tolist(), ls.tolist(), lv.tolist()):
+        votes.setdefault(number(who), {})[sid] = int(val)
+    people = {number(pid) for pid in an.participants.tolist()} | set(votes) | set(authored)
+    by_number = {number(pid): g for pid, g in group.items()}
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree", *sids])
+    for n in sorted(people):
+        mine = votes.get(n, {})
+        g = by_number.get(n)
+        w.writerow(
+            [
+                n,
+                "" if g is None else g,
+                authored.get(n, 0),
+                len(mine),
+                sum(1 for x in mine.values() if x > 0),
+                sum(1 for x in mine.values() if x < 0),
+                *["" if sid not in mine else mine[sid] for sid in sids],
+            ]
+        )
+    return out.getvalue()
+
+
+def _polis_summary(topic: Topic, an: cm.Analysis, statements: list, numbers: dict) -> str:
+    """pol.is's ``summary.csv``: key, value rows."""
+    voters = len(an.participants)
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    for row in (
+        ("topic", topic.title),
+        ("url", f"/consult/{topic.pk}/"),
+        ("views", voters),
+        ("voters", voters),
+        ("voters-in-conv", int(an.in_analysis.sum())),
+        ("commenters", len({st.author_id for st in statements if st.author_id is not None})),
+        ("comments", len(statements)),
+        ("groups", an.n_groups),
+        ("conversation-description", ""),
+    ):
+        w.writerow(row)
+    return out.getvalue()
 
 
 def results_data(topic: Topic, *, seed: int = 0, limit: int = 10) -> dict:

@@ -36,6 +36,7 @@ def idle_qs(region: Region, end: dt.date) -> QuerySet[PoolResource]:
 
 @figure("resources.resources_active", label="公共池可用资源", unit="count")
 def resources_active(region: Region, start: dt.date, end: dt.date) -> int:
+    """Active resources in the common pool of the region, registered before the period's end."""
     return PoolResource.objects.filter(
         region__path__startswith=region.path, status="active", created_at__lt=_aware(end)
     ).count()
@@ -43,11 +44,13 @@ def resources_active(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("resources.resources_idle", label="闲置资源(90天未调用)", unit="count")
 def resources_idle(region: Region, start: dt.date, end: dt.date) -> int:
+    """Active resources not allocated in the 90 days before the period's end."""
     return idle_qs(region, end).count()
 
 
 @figure("resources.needs_open", label="待满足的需求", unit="count")
 def needs_open(region: Region, start: dt.date, end: dt.date) -> int:
+    """Pool needs of the region still open, raised before the period's end."""
     return PoolNeed.objects.filter(
         region__path__startswith=region.path, status="open", created_at__lt=_aware(end)
     ).count()
@@ -55,6 +58,7 @@ def needs_open(region: Region, start: dt.date, end: dt.date) -> int:
 
 @figure("resources.needs_closed", label="本期闭环的需求", unit="count")
 def needs_closed(region: Region, start: dt.date, end: dt.date) -> int:
+    """Pool needs of the region closed (met) in the period."""
     return PoolNeed.objects.filter(
         region__path__startswith=region.path, status="closed", closed_at__gte=_aware(start), closed_at__lt=_aware(end)
     ).count()

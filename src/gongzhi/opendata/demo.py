@@ -1,0 +1,14 @@
+"""The open data module's part of ``gongzhi demo``: the first snapshot of every public dataset."""
+
+from __future__ import annotations
+
+from gongzhi.core.actors import SYSTEM
+
+from .services import publish_all
+
+
+def generate(*, seed: int, scale: str, progress=None) -> dict[str, int]:
+    if scale == "city":  # a city's first snapshots are published by the daily job, not by the demo
+        return {}
+    done = publish_all(SYSTEM)
+    return {"datasets": len(done)}
