@@ -111,6 +111,8 @@ LABELS = {
     "plans.feedback_received": _("目标反馈"),
     "plans.flag_raised": _("督办提醒"),
     "plans.flag_resolved": _("督办解除"),
+    "plans.review_scheduled": _("设定定期会商"),
+    "plans.review_held": _("会商研判"),
     "plans.goal_cancelled": _("目标取消"),
     "plans.goal_closed": _("目标完成"),
     "plans.goal_created": _("目标设立"),

@@ -197,6 +197,10 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "plans.feedback_received": frozenset({"source", "rating", "task", "unit"}),
     "plans.flag_raised": frozenset({"goal", "kind", "unit"}),
     "plans.flag_resolved": frozenset({"kind", "auto"}),
+    "plans.review_scheduled": frozenset({"goal", "cadence", "first_on"}),
+    "plans.review_held": frozenset(
+        {"goal", "meeting", "held_on", "participants", "judgements", "adjustments", "flags", "indicators"}
+    ),
     "plans.adjustment_requested": frozenset({"goal", "kind", "changes"}),
     "plans.adjustment_approved": frozenset({"goal", "kind", "changes"}),
     "plans.adjustment_rejected": frozenset({"goal", "kind", "changes"}),

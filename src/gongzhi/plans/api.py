@@ -438,3 +438,120 @@ def task_figures(request, region: str, start: dt.date, end: dt.date, unit: str =
             raise DomainError(f"未知的指标：{kind}，可选：{'、'.join(figures.KINDS)}", field="kind")
         out["records"] = list(figures.task_records(r, start, end, kind, unit=u).values_list("pk", flat=True)[:1000])
     return 200, out
+
+
+# ----------------------------------------------------------------- regular joint reviews (定期会商研判, seed 003)
+
+
+class ScheduleIn(Schema):
+    cadence: str = Field(..., description="monthly | bimonthly | quarterly")
+    first_on: dt.date | None = Field(None, description="the first review's day (default today)")
+
+
+class JudgementIn(Schema):
+    task: int
+    status: str = Field(..., description="on_track | at_risk | off_track")
+    reason: str = Field(
+        ..., description="as_planned | resources | coordination | external | scope | data_lag | residents"
+    )
+    note: str = ""
+
+
+class ReviewAdjustmentIn(Schema):
+    task: int
+    kind: str = Field(..., description="deadline | scope | unit | cancel (the adjustments service)")
+    reason: str
+    deadline: dt.date | None = None
+    title: str | None = None
+    quality_standard: str | None = None
+    target: float | None = None
+    unit: str | None = None
+
+
+class HoldIn(Schema):
+    participants: list[str] = Field(..., description="unit codes")
+    judgements: list[JudgementIn]
+    adjustments: list[ReviewAdjustmentIn] = Field(default_factory=list)
+    summary: str = ""
+    held_on: dt.date | None = None
+
+
+def review_out(m) -> dict:
+    return {
+        "id": m.pk,
+        "goal": m.goal_id,
+        "region": m.region.code,
+        "scheduled_on": m.scheduled_on.isoformat(),
+        "state": m.state,
+        "held_on": m.held_on.isoformat() if m.held_on else None,
+        "participants": sorted(u.code for u in m.participants.all()),
+        "indicators": m.indicators,
+        "judgements": [
+            {"task": j.task_id, "status": j.status, "reason": j.reason, "note": j.note, "flag": j.flag_id}
+            for j in m.judgements.all()
+        ],
+        "adjustments": [adjustment_out(a) for a in m.adjustments.select_related("task")],
+        "summary": m.summary,
+        "auto": m.auto,
+    }
+
+
+@router.get("/reviews", response={200: list[dict]})
+def list_reviews(request, due: bool = False, state: str = "", limit: Limit = 200):
+    from .models import ReviewMeeting
+
+    if due:
+        qs = PS.due_reviews(request.user)
+    else:
+        qs = P.scope(request.user, ReviewMeeting.objects.select_related("region")).order_by("-scheduled_on", "-id")
+        if state:
+            qs = qs.filter(state=state)
+    return 200, [review_out(m) for m in qs.select_related("region")[:limit]]
+
+
+def _review(user, rid: int):
+    from .models import ReviewMeeting
+
+    m = ReviewMeeting.objects.select_related("goal", "region").filter(pk=rid).first()
+    if m is None:
+        raise NotFound("会商不存在或不在您的管辖范围内", field="rid")
+    PS.get_goal(user, m.goal_id)
+    return m
+
+
+@router.get("/reviews/{rid}", response={200: dict, **ERRORS})
+def get_review(request, rid: int):
+    return 200, review_out(_review(request.user, rid))
+
+
+@router.post("/goals/{gid}/review-schedule", response={200: dict, **ERRORS})
+def review_schedule(request, gid: int, data: ScheduleIn):
+    s = PS.set_review_schedule(
+        request.user, PS.get_goal(request.user, gid), cadence=data.cadence, first_on=data.first_on
+    )
+    return 200, {"goal": gid, "cadence": s.cadence, "first_on": s.first_on.isoformat(), "active": s.active}
+
+
+@router.post("/reviews/{rid}/hold", response={200: dict, **ERRORS})
+def hold(request, rid: int, data: HoldIn):
+    m = _review(request.user, rid)
+    units = {u.code: u for u in Unit.objects.filter(code__in=data.participants)}
+    missing = [c for c in data.participants if c not in units]
+    if missing:
+        raise DomainError(f"没有编码为{'、'.join(missing)}的单位", field="participants")
+    adjustments = []
+    for a in data.adjustments:
+        d = a.dict()
+        d["task"] = str(a.task)
+        d["unit"] = _unit(a.unit, "adjustments") if a.unit else None
+        adjustments.append({k: v for k, v in d.items() if v is not None})
+    m = PS.hold_review(
+        request.user,
+        m,
+        participants=[units[c] for c in data.participants],
+        judgements=[{**j.dict(), "task": str(j.task)} for j in data.judgements],
+        adjustments=adjustments,
+        summary=data.summary,
+        held_on=data.held_on,
+    )
+    return 200, review_out(m)

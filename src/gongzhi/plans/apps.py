@@ -23,6 +23,12 @@ class PlansConfig(AppConfig):
                 "gongzhi.plans.tasks.daily_check",
                 "read computable indicators; flag overdue and off-track tasks",
             ),
+            Job(
+                "plans.reviews_due",
+                dt.timedelta(hours=24),
+                "gongzhi.plans.tasks.generate_reviews",
+                "schedule each goal's next joint review (定期会商研判) by its cadence",
+            ),
         ),
         permissions=Permissions("gongzhi.plans.perms:ROLE_ACTIONS", "gongzhi.plans.perms:LABELS"),
         figures=("gongzhi.plans.figures", "gongzhi.plans.indicators"),

@@ -116,6 +116,47 @@ ADJUSTMENT_REJECTED = EventType("plans.adjustment_rejected", AdjustmentDecided, 
 TASK_ADJUSTED = EventType("plans.task_adjusted", TaskAdjustment, "a planner adjusted a task, in force at once")
 
 
+class ReviewScheduled(TypedDict):
+    goal: int
+    cadence: str  # monthly / bimonthly / quarterly
+    first_on: str  # ISO date
+
+
+class ReviewJudgementOut(TypedDict):
+    task: int
+    status: str  # on_track / at_risk / off_track
+    reason: str  # a JudgementReason code
+
+
+class ReviewIndicator(TypedDict):
+    task: int
+    value: float | None
+    target: float
+    progress: float
+
+
+class ReviewHeld(TypedDict):
+    goal: int
+    meeting: int
+    held_on: str  # ISO date
+    participants: list[str]  # unit codes
+    judgements: list[ReviewJudgementOut]
+    adjustments: list[int]  # the adjustments decided (ids)
+    flags: int  # follow-up supervision flags raised
+    indicators: list[ReviewIndicator]  # the snapshot read at the meeting
+    summary: str  # the conclusion (free text: a commitment on the public record)
+
+
+REVIEW_SCHEDULED = EventType(
+    "plans.review_scheduled", ReviewScheduled, "a goal's regular joint review (定期会商研判) was scheduled"
+)
+REVIEW_HELD = EventType(
+    "plans.review_held",
+    ReviewHeld,
+    "a joint review meeting was held: indicators read, tasks judged, adjustments decided, supervision followed up",
+)
+
+
 class PlansError(ErrorCode):
     """The plans app has no codes of its own: a refused input is ``CoreError.INVALID`` on its field,
     a step the goal's or task's state does not allow ``CoreError.INVALID`` on ``state`` (as before),

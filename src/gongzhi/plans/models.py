@@ -281,8 +281,127 @@ class Adjustment(models.Model):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=300, blank=True)
+    # the joint review meeting that decided it (定期会商研判), if any
+    review = models.ForeignKey(
+        "ReviewMeeting",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="adjustments",
+        verbose_name=_("会商研判"),
+    )
 
     class Meta:
         ordering = ["requested_at", "id"]
         verbose_name = _("调整")
         verbose_name_plural = _("调整")
+
+
+# ----------------------------------------------------------------- regular joint reviews (定期会商研判, seed 003)
+
+
+class Cadence(models.TextChoices):
+    MONTHLY = "monthly", _("每月")
+    BIMONTHLY = "bimonthly", _("每两月")
+    QUARTERLY = "quarterly", _("每季度")
+
+
+CADENCE_MONTHS = {Cadence.MONTHLY: 1, Cadence.BIMONTHLY: 2, Cadence.QUARTERLY: 3}
+
+
+class ReviewSchedule(models.Model):
+    """How often a goal is reviewed jointly (定期会商研判): the periodic job keeps one review meeting
+    scheduled for each active goal with an active schedule."""
+
+    goal = models.OneToOneField(Goal, on_delete=models.CASCADE, related_name="review_schedule")
+    cadence = models.CharField(_("会商周期"), max_length=10, choices=Cadence.choices)
+    first_on = models.DateField(_("首次会商日期"))
+    active = models.BooleanField(_("启用"), default=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField(_("设定时间"))
+
+    class Meta:
+        verbose_name = _("会商计划")
+        verbose_name_plural = _("会商计划")
+
+    def __str__(self) -> str:
+        return f"{self.goal} · {self.get_cadence_display()}"
+
+
+class ReviewMeeting(models.Model):
+    """A joint review meeting of a goal (会商研判): scheduled, then held — reading the computed indicators
+    (stored as a snapshot at the time), judging each task, deciding adjustments (through the adjustments
+    service) and following up with supervision."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("待召开")
+        HELD = "held", _("已召开")
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="reviews")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", help_text="the goal's region")
+    scheduled_on = models.DateField(_("计划日期"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.SCHEDULED)
+    held_on = models.DateField(_("召开日期"), null=True, blank=True)
+    participants = models.ManyToManyField(Unit, blank=True, related_name="plan_reviews", verbose_name=_("参会单位"))
+    indicators = models.JSONField(
+        _("指标快照"), default=list, blank=True, help_text="the tasks' indicators read at the meeting"
+    )
+    summary = models.CharField(_("会商结论"), max_length=500, blank=True)
+    auto = models.BooleanField(_("定期生成"), default=False)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    held_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["scheduled_on", "id"]
+        indexes = [models.Index(fields=["region", "state", "scheduled_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["goal"], condition=models.Q(state="scheduled"), name="plans_one_scheduled_review_per_goal"
+            )
+        ]
+        verbose_name = _("会商研判")
+        verbose_name_plural = _("会商研判")
+
+    def __str__(self) -> str:
+        return f"{self.goal} · {self.held_on or self.scheduled_on}"
+
+
+class Judgement(models.TextChoices):
+    ON_TRACK = "on_track", _("正常推进")
+    AT_RISK = "at_risk", _("存在风险")
+    OFF_TRACK = "off_track", _("偏离目标")
+
+
+class JudgementReason(models.TextChoices):
+    AS_PLANNED = "as_planned", _("按计划推进")
+    RESOURCES = "resources", _("资源不足")
+    COORDINATION = "coordination", _("协调不畅")
+    EXTERNAL = "external", _("外部因素")
+    SCOPE = "scope", _("任务设定不合理")
+    DATA_LAG = "data_lag", _("指标数据滞后")
+    RESIDENTS = "residents", _("群众意见分歧")
+
+
+class ReviewJudgement(models.Model):
+    """The meeting's judgement of one task: on track / at risk / off track, with a reason code."""
+
+    meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="judgements")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="judgements")
+    status = models.CharField(_("研判结论"), max_length=10, choices=Judgement.choices)
+    reason = models.CharField(_("原因"), max_length=14, choices=JudgementReason.choices)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    flag = models.ForeignKey(
+        SupervisionFlag, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("跟进督办")
+    )
+
+    class Meta:
+        ordering = ["meeting", "id"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "task"], name="plans_one_judgement_per_task")]
+        verbose_name = _("研判结论")
+        verbose_name_plural = _("研判结论")

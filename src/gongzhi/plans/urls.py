@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import review_views, views
 
 app_name = "plans"
 urlpatterns = [
@@ -11,4 +11,9 @@ urlpatterns = [
     path("goals/<int:pk>/", views.goal_detail, name="goal"),
     path("goals/<int:pk>/tasks/new/", views.task_new, name="task_new"),
     path("tasks/<int:pk>/", views.task_detail, name="task"),
+    # regular joint reviews (定期会商研判, seed 003)
+    path("reviews/", review_views.reviews, name="reviews"),
+    path("reviews/generate/", review_views.generate, name="reviews_generate"),
+    path("reviews/<int:pk>/", review_views.review, name="review"),
+    path("goals/<int:pk>/reviews/", review_views.goal_reviews, name="goal_reviews"),
 ]

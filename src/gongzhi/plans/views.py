@@ -24,7 +24,8 @@ from . import forms as F
 from . import perms as P
 from . import services as PS
 from . import status as S
-from .models import Adjustment, Goal, Link, SourceKind, SupervisionFlag, Task
+from .models import Adjustment, Cadence, Goal, Link, ReviewSchedule, SourceKind, SupervisionFlag, Task
+from .services.reading import loop
 
 
 def _fail(form, e: DomainError) -> None:
@@ -227,6 +228,7 @@ def goal_detail(request, pk):
     summary = S.goal_summary(goal, tasks)
     tree = _tree([t for t in tasks if t.state != "cancelled"], summary["task_progress"])
     links = list(goal.links.select_related("task"))
+    timeline = PS.timeline(goal)
     by_kind = defaultdict(list)
     for ln in links:
         rec_url = None
@@ -243,7 +245,11 @@ def goal_detail(request, pk):
             "summary": summary,
             "tree": tree,
             "cancelled": [t for t in tasks if t.state == "cancelled"],
-            "timeline": PS.timeline(goal)[::-1],
+            "timeline": timeline[::-1],
+            "loop": loop(timeline),
+            "reviews": goal.reviews.order_by("-scheduled_on", "-id")[:12],
+            "review_schedule": ReviewSchedule.objects.filter(goal=goal).first(),
+            "cadences": Cadence.choices,
             "links": dict(by_kind),
             "manage": manage,
             "supervise": supervise,

@@ -9,7 +9,7 @@ a refused request writes nothing.  Updates of a task or goal use its ``version``
 
 One module per sub-domain: :mod:`.goals` (goals and their feedback), :mod:`.tasks` (decomposition,
 progress, completion), :mod:`.records` (links to operational records), :mod:`.supervision` (flags),
-:mod:`.periodic` (the daily check), :mod:`.adjustments`, :mod:`.reading` (scoped reads, inbox,
+:mod:`.periodic` (the daily check), :mod:`.adjustments`, :mod:`.reviews` (regular joint reviews, 定期会商研判), :mod:`.reading` (scoped reads, inbox,
 timeline); :mod:`.common` holds the shared checks. Callers use this package
 (``from gongzhi.plans import services as PS``).
 """
@@ -22,6 +22,7 @@ from .goals import add_feedback, close_goal, create_goal
 from .periodic import check
 from .reading import can_act, can_manage, get_goal, get_task, inbox, timeline, visible_goals, visible_tasks
 from .records import link_record, record_id, resolve_record
+from .reviews import due_reviews, generate_due_reviews, hold_review, schedule_review, set_review_schedule
 from .supervision import raise_flag, resolve_flag
 from .tasks import add_task, complete_task, report_progress
 
@@ -38,8 +39,11 @@ __all__ = [
     "complete_task",
     "create_goal",
     "decide_adjustment",
+    "due_reviews",
+    "generate_due_reviews",
     "get_goal",
     "get_task",
+    "hold_review",
     "inbox",
     "link_record",
     "raise_flag",
@@ -48,6 +52,8 @@ __all__ = [
     "request_adjustment",
     "resolve_flag",
     "resolve_record",
+    "schedule_review",
+    "set_review_schedule",
     "timeline",
     "visible_goals",
     "visible_tasks",

@@ -142,5 +142,58 @@ def timeline(goal: Goal) -> list[dict]:
                 "task": a.task,
             }
         )
+    from ..models import ReviewMeeting
+
+    for m in ReviewMeeting.objects.filter(goal=goal, state=ReviewMeeting.State.HELD).prefetch_related(
+        "judgements__task", "adjustments"
+    ):
+        counts: dict[str, int] = {}
+        for j in m.judgements.all():
+            label = j.get_status_display()
+            counts[label] = counts.get(label, 0) + 1
+        judged = "、".join(f"{k}{v}项" for k, v in counts.items())
+        items.append(
+            {
+                "at": m.held_at or m.created_at,
+                "kind": "review",
+                "label": "会商研判",
+                "text": f"{m.held_on}：研判{judged}；决定调整{len(m.adjustments.all())}项。{m.summary}",
+                "task": None,
+            }
+        )
+    labels = dict(LOOP)
+    for i in items:
+        i["stage"] = LOOP_STAGE.get(i["kind"], "decision")
+        i["stage_label"] = labels[i["stage"]]
     items.sort(key=lambda i: i["at"])
     return items
+
+
+# The closed loop decision → execution → feedback → supervision → adjustment (决策—执行—反馈—监督—调整,
+# seed 001; seed 003's 定期会商研判 reads and judges, its adjustments are the loop's last step).
+LOOP = (
+    ("decision", "决策"),
+    ("execution", "执行"),
+    ("feedback", "反馈"),
+    ("supervision", "监督"),
+    ("adjustment", "调整"),
+)
+LOOP_STAGE = {
+    "goal": "decision",
+    "task": "decision",
+    "progress": "execution",
+    "feedback": "feedback",
+    "flag": "supervision",
+    "flag_resolved": "supervision",
+    "review": "supervision",
+    "adjustment": "adjustment",
+}
+
+
+def loop(items: list[dict]) -> list[dict]:
+    """The loop's stages with how many records of the goal's timeline each holds and the latest one."""
+    out = []
+    for key, label in LOOP:
+        mine = [i for i in items if i["stage"] == key]
+        out.append({"key": key, "label": label, "count": len(mine), "last": max((i["at"] for i in mine), default=None)})
+    return out

@@ -18,11 +18,19 @@ from gongzhi.core.models import Region
 
 
 class Command(BaseCommand):
-    help = "Goal/task supervision: 'check' raises overdue and off-track flags; 'figures' prints task figures."
+    help = (
+        "Goal/task supervision: 'check' raises overdue and off-track flags; 'figures' prints task figures; "
+        "'reviews due|generate' lists or schedules the regular joint reviews (定期会商研判)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["check", "figures"])
-        parser.add_argument("params", nargs="*", help="figures: REGION_CODE START END (YYYY-MM-DD)")
+        parser.add_argument("action", choices=["check", "figures", "reviews"])
+        parser.add_argument(
+            "params",
+            nargs="*",
+            help="figures: REGION_CODE START END (YYYY-MM-DD); reviews: due (list the joint reviews due) | "
+            "generate (schedule each goal's next review by its cadence, as the daily job does)",
+        )
         parser.add_argument("--date", help="check as of this date (default today)")
         parser.add_argument("--region", help="only goals in this region's subtree (region code)")
 
@@ -47,6 +55,28 @@ class Command(BaseCommand):
                 f"{out['overdue']} new overdue flags, {out['off_track']} new off-track flags, "
                 f"{out['back_on_track']} back on track"
             )
+            return
+        if action == "reviews":
+            sub = args[0] if args else "due"
+            try:
+                on = dt.date.fromisoformat(opts["date"]) if opts.get("date") else None
+                within = region(opts["region"]) if opts.get("region") else None
+                if sub == "generate":
+                    out = services.generate_due_reviews(SYSTEM, on=on, region=within)
+                    self.stdout.write(
+                        f"{out['goals']} goals with a review cadence: {out['scheduled']} reviews scheduled"
+                    )
+                    return
+                if sub != "due":
+                    raise CommandError("用法：gongzhi plans reviews due|generate [--region 区域编码] [--date 日期]")
+                due = services.due_reviews(SYSTEM, on=on)
+                if within is not None:
+                    due = due.filter(region__path__startswith=within.path)
+            except (ValueError, DomainError) as e:
+                raise CommandError(str(e)) from None
+            for m in due:
+                self.stdout.write(f"#{m.pk} {m.scheduled_on} {m.region.name} 目标#{m.goal_id} {m.goal.title}")
+            self.stdout.write(f"{due.count()} joint reviews due")
             return
         if len(args) != 3:
             raise CommandError("用法：gongzhi plans figures 区域编码 开始日期 结束日期")
