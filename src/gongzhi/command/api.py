@@ -1,7 +1,5 @@
 """Command centre endpoints of the JSON API (mounted at /api/v1/command/)."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Field, Router, Schema
