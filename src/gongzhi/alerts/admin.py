@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from gongzhi.org.admin_base import ReadOnlyAdmin
 
-from .models import Alert, ScanRun
+from .models import AgendaProposal, Alert, ScanRun
 
 
 @admin.register(Alert)
@@ -41,3 +41,13 @@ class ScanRunAdmin(ReadOnlyAdmin):
         "seconds",
         "started_at",
     )
+
+
+@admin.register(AgendaProposal)
+class AgendaProposalAdmin(ReadOnlyAdmin):
+    """Proposals are made by the agenda scan and decided through the services (the pages/API); read-only here."""
+
+    list_display = ("id", "period", "region", "label", "kind", "request_count", "status", "decided_at")
+    list_filter = ("kind", "status", "period")
+    search_fields = ("label", "signature")
+    raw_id_fields = ("requests", "alerts")

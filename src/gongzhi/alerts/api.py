@@ -10,7 +10,9 @@ from gongzhi.core.errors import NotFound
 from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
 from gongzhi.core.validation import Limit
+from gongzhi.org import permissions as perm
 
+from . import agenda_services as A
 from . import services as S
 from .models import Alert
 
@@ -112,3 +114,101 @@ def dismiss(request, aid: int, data: StatusIn):
 def resolve(request, aid: int, data: StatusIn):
     a = S.resolve(request.user, S.get_alert(request.user, aid), version=data.version, note=data.reason)
     return alert_out(a)
+
+
+# ----------------------------------------------------------------- agenda proposals (议题建议)
+
+
+class AgendaScanIn(Schema):
+    region: str | None = Field(None, description="region code (default: the caller's widest region)")
+    period: str | None = Field(None, description="YYYY-MM (default: this month in the district's time)")
+
+
+class AcceptIn(Schema):
+    version: int | None = None
+    title: str = Field("", description="the topic's or goal's title (default: one made from the matter)")
+    note: str = ""
+
+
+class DismissIn(Schema):
+    version: int | None = None
+    reason: str = ""
+
+
+def proposal_out(p, *, full: bool = False) -> dict:
+    d = {
+        "id": p.pk,
+        "kind": p.kind,
+        "status": p.status,
+        "region": p.region.code,
+        "period": p.period,
+        "label": p.label,
+        "terms": p.terms,
+        "places": p.places,
+        "categories": p.categories,
+        "requests_count": p.request_count,
+        "closed_count": p.closed_count,
+        "cohesion": p.cohesion,
+        "reason_code": p.reason_code,
+        "reason_params": p.reason_params,
+        "reason": A.reason_text(p),
+        "decided_at": p.decided_at,
+        "decision_reason": p.decision_reason,
+        "topic": p.topic_id,
+        "goal_title": p.goal_title,
+        "version": p.version,
+        "url": p.get_absolute_url(),
+    }
+    if full:
+        d.update(
+            requests=list(p.requests.order_by("created_at").values_list("number", flat=True)),
+            alerts=list(p.alerts.order_by("pk").values_list("pk", flat=True)),
+        )
+    return d
+
+
+def _region(code: str | None):
+    if not code:
+        return None
+    reg = Region.objects.filter(code=code).first()
+    if reg is None:
+        raise NotFound(f"没有代码为{code}的区域")
+    return reg
+
+
+@router.get("/agenda/", response={200: list[dict], **ERRORS})
+def list_proposals(request, status: str = "", kind: str = "", period: str = "", region: str = "", limit: Limit = 100):
+    qs = A.filter_proposals(A.visible(request.user), status=status, kind=kind, period=period, region=_region(region))
+    return [proposal_out(p) for p in qs.order_by("-period", "-request_count", "-id")[: max(1, min(limit, 1000))]]
+
+
+@router.post("/agenda/scan", response={201: dict, **ERRORS})
+@idempotent
+def agenda_scan(request, data: AgendaScanIn):
+    r = A.scan(request.user, _region(data.region) or perm.home_region(request.user), data.period)
+    return 201, {
+        "region": r.region.code,
+        "period": r.period,
+        "matters": r.matters,
+        "proposed": [p.pk for p in r.proposed],
+        "refreshed": [p.pk for p in r.refreshed],
+    }
+
+
+@router.get("/agenda/{pid}", response={200: dict, **ERRORS})
+def get_proposal(request, pid: int):
+    return proposal_out(A.get_proposal(request.user, pid), full=True)
+
+
+@router.post("/agenda/{pid}/accept", response={200: dict, **ERRORS})
+def accept_proposal(request, pid: int, data: AcceptIn):
+    p = A.accept(
+        request.user, A.get_proposal(request.user, pid), title=data.title, note=data.note, version=data.version
+    )
+    return proposal_out(p, full=True)
+
+
+@router.post("/agenda/{pid}/dismiss", response={200: dict, **ERRORS})
+def dismiss_proposal(request, pid: int, data: DismissIn):
+    p = A.dismiss(request.user, A.get_proposal(request.user, pid), reason=data.reason, version=data.version)
+    return proposal_out(p, full=True)

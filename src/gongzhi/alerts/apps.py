@@ -23,7 +23,13 @@ class AlertsConfig(AppConfig):
                 "gongzhi.alerts.tasks.daily_scan",
                 "run the early-warning detectors over yesterday",
             ),
+            Job(
+                "alerts.agenda_scan",
+                dt.timedelta(hours=24),
+                "gongzhi.alerts.tasks.agenda_scan",
+                "propose this month's recurring matters as consultation topics or plan goals",
+            ),
         ),
         permissions=Permissions("gongzhi.alerts.perms:ALERT_ACTIONS", "gongzhi.alerts.perms:LABELS"),
-        nav=(Nav(_("预警"), "alerts:index", 60, action="view"),),
+        nav=(Nav(_("预警"), "alerts:index", 60, action="view"), Nav(_("议题建议"), "alerts:agenda", 61, action="view")),
     )

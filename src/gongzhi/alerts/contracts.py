@@ -49,6 +49,45 @@ RAISED = EventType("alerts.raised", Raised, "a scan raised a new alert")
 UPDATED = EventType("alerts.updated", Updated, "a scan found an active alert's anomaly again and extended it")
 SCANNED = EventType("alerts.scanned", Scanned, "a scan ran over a region")
 
+
+class AgendaScanned(TypedDict):
+    period: str  # YYYY-MM
+    proposed: int  # new proposals
+    refreshed: int  # proposals still undecided whose evidence the scan renewed
+
+
+class AgendaProposed(TypedDict):
+    kind: str  # topic | goal
+    period: str
+    signature: str
+    label: str
+    requests: int
+
+
+class AgendaDecided(TypedDict):
+    kind: str
+    period: str
+    signature: str
+    label: str
+    requests: list[int]  # the evidence (request ids)
+    reason: str  # the cadre's note (accept) or reason (dismiss, required)
+    topic: int | None  # the consultation topic drafted on acceptance
+    goal_title: str  # the plan goal's title proposed on acceptance
+
+
+AGENDA_SCANNED = EventType("alerts.agenda.scanned", AgendaScanned, "an agenda scan ran over a region and period")
+AGENDA_PROPOSED = EventType(
+    "alerts.agenda.proposed", AgendaProposed, "a recurring matter was proposed as a consultation topic or plan goal"
+)
+AGENDA_ACCEPTED = EventType(
+    "alerts.agenda.accepted",
+    AgendaDecided,
+    "a cadre accepted an agenda proposal (a consultation topic was drafted, or the plan goal is to be set)",
+)
+AGENDA_DISMISSED = EventType(
+    "alerts.agenda.dismissed", AgendaDecided, "a cadre dismissed an agenda proposal (with the reason)"
+)
+
 #: The event of each status an alert can be moved to (``models.Status`` values).
 STATUS_EVENTS: dict[str, EventType] = {str(t).removeprefix("alerts."): t for t in (ACKNOWLEDGED, DISMISSED, RESOLVED)}
 

@@ -112,3 +112,70 @@ class ScanRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+
+class AgendaProposal(models.Model):
+    """A recurring matter found in a community's requests of a period (:mod:`.agenda`), proposed as a
+    consultation topic or a plan goal with its requests as evidence (数据识别需求、优化议题设置, seed 003).
+    A cadre accepts it (a consultation topic is drafted) or dismisses it with a reason; the decision is
+    recorded here and as an event."""
+
+    class Kind(models.TextChoices):
+        TOPIC = "topic", _("协商议题")
+        GOAL = "goal", _("计划目标")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("待决定")
+        ACCEPTED = "accepted", _("已采纳")
+        DISMISSED = "dismissed", _("未采纳")
+
+    kind = models.CharField(_("建议类型"), max_length=8, choices=Kind.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+", verbose_name=_("社区/村"))
+    period = models.CharField(_("期间"), max_length=7, help_text="YYYY-MM: the month whose scan found it")
+    signature = models.CharField(max_length=32, help_text="the matter's identity: a hash of its sorted top terms")
+    label = models.CharField(_("事项"), max_length=200)
+    terms = models.JSONField(_("关键词"), default=list)
+    places = models.JSONField(_("地点"), default=list, help_text="[[place, requests], ...], most first")
+    categories = models.JSONField(default=list, help_text="[[category code, requests], ...], most first")
+    request_count = models.PositiveIntegerField(_("诉求数"), default=0)
+    closed_count = models.PositiveIntegerField(_("已办结诉求数"), default=0)
+    cohesion = models.FloatField(_("相似度"), default=0)
+    first_at = models.DateTimeField(_("最早诉求"), null=True, blank=True)
+    last_at = models.DateTimeField(_("最近诉求"), null=True, blank=True)
+    requests = models.ManyToManyField(ServiceRequest, related_name="+", blank=True, verbose_name=_("依据诉求"))
+    alerts = models.ManyToManyField(Alert, related_name="+", blank=True, verbose_name=_("相关预警"))
+    reason_code = models.CharField(max_length=40, help_text="why this kind: a code of services.AGENDA_REASONS")
+    reason_params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("决定时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("决定说明"), blank=True)
+    topic = models.ForeignKey(
+        "consult.Topic",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("协商议题"),
+    )
+    goal_title = models.CharField(_("目标名称"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("提出时间"))
+    updated_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["-period", "-request_count", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "period", "signature"], name="alerts_agenda_one_per_matter")
+        ]
+        indexes = [models.Index(fields=["status", "-period"])]
+        verbose_name = _("议题建议")
+        verbose_name_plural = _("议题建议")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return reverse("alerts:agenda_detail", args=[self.pk])
