@@ -40,3 +40,57 @@ function labelCells(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { labelCells(document); });
 document.addEventListener("htmx:afterSwap", function (ev) { labelCells(ev.target); });
+
+// Accessibility (docs/accessibility.md). Maps and charts get an accessible name: a Leaflet map is a
+// named region; an ECharts chart is an image whose label ECharts writes from its data (aria option).
+// The names come from data attributes on <main> (translated in base.html). Charts and maps are often
+// drawn after the page loads (after a fetch, or in content htmx swaps in), so a watcher names them.
+(function () {
+  var pending = false;
+  function name() {
+    pending = false;
+    var labels = (document.getElementById("main") || document.body).dataset;
+    document.querySelectorAll(".leaflet-container:not([aria-label])").forEach(function (el) {
+      el.setAttribute("role", "region");
+      el.setAttribute("aria-label", labels.labelMap || "Map");
+    });
+    if (!window.echarts) return;
+    document.querySelectorAll("[_echarts_instance_]:not([data-aria])").forEach(function (el) {
+      var chart = window.echarts.getInstanceByDom(el);
+      if (!chart) return;
+      el.setAttribute("data-aria", "on");
+      if (!el.hasAttribute("role")) el.setAttribute("role", "img");
+      if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", labels.labelChart || "Chart");
+      chart.setOption({aria: {enabled: true}});
+    });
+  }
+  function later() { if (!pending) { pending = true; window.requestAnimationFrame(name); } }
+  document.addEventListener("DOMContentLoaded", function () {
+    name();
+    new MutationObserver(later).observe(document.body, {
+      subtree: true, childList: true, attributes: true, attributeFilter: ["class", "_echarts_instance_"],
+    });
+  });
+})();
+
+// Large text (simple mode, for elderly residents): a button[data-large-text] switches it on and off.
+// Remembered in a cookie that base.html reads, so the next page opens large at once; applied here too
+// for a page the service worker kept from before the switch.
+(function () {
+  function apply(on) {
+    document.documentElement.classList.toggle("large-text", on);
+    document.querySelectorAll("button[data-large-text]").forEach(function (b) {
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+  }
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest && ev.target.closest("button[data-large-text]");
+    if (!btn) return;
+    var on = !document.documentElement.classList.contains("large-text");
+    document.cookie = "gz_text=" + (on ? "large" : "normal") + "; path=/; max-age=31536000; SameSite=Lax";
+    apply(on);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    apply(/(?:^|;\s*)gz_text=large(?:;|$)/.test(document.cookie));
+  });
+})();
