@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "csp",
     "gongzhi.security",
     "gongzhi.privacy",
+    "gongzhi.notify",
     "gongzhi.opendata",
     "axes",
     "django_ratelimit",

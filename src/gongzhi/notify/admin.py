@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from .models import Message, Preference, RatingLink
+from .views import mask_address
+
+
+@admin.register(Preference)
+class PreferenceAdmin(admin.ModelAdmin):
+    list_display = ("user", "channels", "quiet_start", "quiet_end", "digest", "opted_out", "language")
+    list_filter = ("digest", "opted_out", "language")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """Read only: messages are written by the services; the address is masked."""
+
+    list_display = ("id", "created_at", "masked_address", "channel", "template", "status", "attempts", "sent_at")
+    list_filter = ("status", "channel", "template", "emergency")
+    exclude = ("address", "params")
+    readonly_fields = [f.name for f in Message._meta.fields if f.name not in ("address", "params")] + ["masked_address"]
+
+    @admin.display(description="收件地址")
+    def masked_address(self, obj):
+        return mask_address(obj, False)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RatingLink)
+class RatingLinkAdmin(admin.ModelAdmin):
+    list_display = ("id", "request", "created_at", "expires_at", "used_at")
+    exclude = ("token_hash",)
+    readonly_fields = ("request", "event_id", "created_at", "expires_at", "used_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
