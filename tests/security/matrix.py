@@ -61,6 +61,7 @@ DOMAIN_APPS = {
     "ledger",
     "command",
     "ops",
+    "notify",
 }
 
 #: The admin, as a group: its index and one change list per kind of record a role might open.
@@ -83,6 +84,12 @@ class E:
 
 
 # ------------------------------------------------------------------ objects the URLs are filled with
+
+
+def _rating_token(req) -> str:
+    from gongzhi.notify import services
+
+    return services.rating_link(req, None)[1]
 
 
 def build_objects(w):
@@ -138,6 +145,7 @@ def build_objects(w):
         o.rectification.tasks.order_by("pk").first()
     )
     o.volunteer = pick("volunteers.Volunteer")
+    o.rating_token = _rating_token(o.request)  # a rating link (notify) for street A's request
     o.record = pick("volunteers.ServiceRecord")
     o.goal = pick("plans.Goal")
     o.task = pick("plans.Task")
@@ -158,6 +166,9 @@ def build_objects(w):
     o.alert = _alert(w, o)
     o.incident = pick("incidents.Incident")
     o.mobilisation = pick("incidents.Mobilisation", "incident__region", incident=o.incident)
+    # "885" mechanisms (issue 21): a session of street A still due, and a follow-up still open
+    o.session = pick("command.MechanismSession", status="due")
+    o.followup = pick("command.FollowUp", closed_on__isnull=True)
     return o
 
 
@@ -324,6 +335,13 @@ _p("GET api/v1/burden/reports/<rid>|GET api/v1/burden/reports/<rid>/export", lam
 _p("GET api/v1/command/<code>/figures", lambda o: {"code": o.region.code})
 _p("GET api/v1/command/<code>/map/<layer>", lambda o: {"code": o.region.code, "layer": "grids"})
 _p(
+    "GET api/v1/command/<code>/boards|POST api/v1/command/<code>/board-rules|GET api/v1/command/<code>/mechanisms"
+    "|POST api/v1/command/<code>/mechanisms",
+    lambda o: {"code": o.region.code},
+)
+_p("GET api/v1/command/sessions/<pk>|POST api/v1/command/sessions/<pk>/hold", lambda o: {"pk": o.session.pk})
+_p("POST api/v1/command/followups/<pk>/close", lambda o: {"pk": o.followup.pk})
+_p(
     "GET api/v1/alerts/<aid>|POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss"
     "|POST api/v1/alerts/<aid>/resolve",
     lambda o: {"aid": o.alert.pk},
@@ -417,6 +435,8 @@ _p(
     lambda o: {"code": o.region.code},
 )
 _p("command/<str:code>/map/<str:name>.geojson", lambda o: {"code": o.region.code, "name": "grids"})
+_p("command/<str:code>/boards/|command/<str:code>/mechanisms/", lambda o: {"code": o.region.code})
+_p("command/<str:code>/mechanisms/<int:pk>/", lambda o: {"code": o.region.code, "pk": o.session.pk})
 _p("alerts/<int:pk>/|alerts/<int:pk>/act/", lambda o: {"pk": o.alert.pk})
 _p(
     "incidents/<int:pk>/|incidents/<int:pk>/stand-down/|incidents/<int:pk>/needs/|incidents/<int:pk>/log/"
@@ -428,6 +448,7 @@ _p("org/unit/<str:code>/|org/unit/<str:code>/children/", lambda o: {"code": o.un
 _p("org/person/<int:pk>/", lambda o: {"pk": o.person.pk})
 _p("grid/<str:code>/", lambda o: {"code": o.grid.code})
 _p("pick/<slug:kind>/", lambda o: {"kind": "person", "?": "q=" + quote(o.person.name[:1])})
+_p("notify/rate/<str:token>/", lambda o: {"token": o.rating_token})
 _p("privacy/person/<int:pk>/export/|POST api/v1/privacy/people/<pk>/export", lambda o: {"pk": o.person.pk})
 
 
@@ -444,6 +465,12 @@ def _b(keys: str, fn):
 
 
 _b("POST api/v1/consult/statements/<pk>/votes", lambda o: {"value": 1})
+_b("POST api/v1/command/sessions/<pk>/hold", lambda o: {"outcome": "通报问题清单"})
+_b("POST api/v1/command/<code>/board-rules", lambda o: {"key": "09", "board": "livelihood"})
+_b(
+    "POST api/v1/command/<code>/mechanisms",
+    lambda o: {"code": "m-test", "name": "月度通报", "kind": "ranking", "cadence": "monthly", "reads": ["885-L1"]},
+)
 _b("POST api/v1/consult/statements/<pk>/moderation", lambda o: {"accept": True, "reason": "符合规则"})
 _b("POST api/v1/consult/topics/<pk>/statements", lambda o: {"text": "建议在小区门口增设休息座椅"})
 _b("POST api/v1/consult/votes/<pk>/ballots", lambda o: {"choices": [o.option.pk] if o.option else []})
@@ -780,6 +807,21 @@ TABLE: dict[str, E] = {
     "GET api/v1/command/<code>/map/<layer>": E(
         get="401     403     ok      ok      403     403     403     ok      403"
     ),
+    "GET api/v1/command/<code>/boards": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "POST api/v1/command/<code>/board-rules": E(
+        post="401     403     ok*     403     403     403     403     403     403"
+    ),
+    "GET api/v1/command/<code>/mechanisms": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "POST api/v1/command/<code>/mechanisms": E(
+        post="401     403     ok*     403     403     403     403     403     403"
+    ),
+    "GET api/v1/command/sessions/<pk>": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "POST api/v1/command/sessions/<pk>/hold": E(
+        post="401     403     ok*     ok*     403     403     403     403     403"
+    ),
+    "POST api/v1/command/followups/<pk>/close": E(
+        post="401     404     ok*     ok*     404     404     404     403     404"
+    ),
     # --- api/v1/consult
     "GET api/v1/consult/ballots/<receipt>": E(
         get="404     404     404     404     404     404     404     404     404",
@@ -914,6 +956,12 @@ TABLE: dict[str, E] = {
     "POST api/v1/resources/resources/<rid>/withdraw": E(
         post="401     403     ok*     ok*     ok*     403     403     403     403"
     ),
+    # --- api/v1/notify
+    "GET api/v1/notify/preferences": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "PUT api/v1/notify/preferences": E(
+        post="401     ok      ok      ok      ok      ok      ok      ok      ok", note="an empty body changes nothing"
+    ),
+    "GET api/v1/notify/messages": E(get="401     403     ok      ok      403     403     403     ok      ok"),
     # --- api/v1/privacy
     "GET api/v1/privacy/my-data": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "POST api/v1/privacy/people/<pk>/export": E(
@@ -1039,6 +1087,19 @@ TABLE: dict[str, E] = {
     "command/<str:code>/wall/panel/": E(
         get="login   403     ok      ok      403     403     403     ok      403",
         post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/boards/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/mechanisms/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     ok      ok      403     403     403     ok      403",
+    ),
+    "command/<str:code>/mechanisms/<int:pk>/": E(
+        get="login   403     ok      ok      403     403     403     ok      403",
+        post="login   403     400     400     403     403     403     403     403",
+        note="an empty form is refused (no outcome); the auditor reads but does not hold",
     ),
     # --- consult
     "consult/receipt/": E(
@@ -1309,6 +1370,21 @@ TABLE: dict[str, E] = {
     "resources/run/": E(
         get="login   405     405     405     405     405     405     405     405",
         post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*",
+    ),
+    # --- notify
+    "account/notifications/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   400     400     400     400     400     400     400     400",
+    ),
+    "notify/messages/": E(
+        get="login   403     ok      ok      403     403     403     ok      ok",
+        post="login   405     405     405     405     405     405     405     405",
+        note="street B's cadre sees only street B's messages",
+    ),
+    "notify/rate/<str:token>/": E(
+        get="ok      ok      ok      ok      ok      ok      ok      ok      ok",
+        post="400     400     400     400     400     400     400     400     400",
+        note="the link is the right: no log-in; an empty form rates nothing",
     ),
     # --- privacy
     "privacy/person/<int:pk>/export/": E(
