@@ -210,3 +210,19 @@ def test_masking_of_members_outside_personal_scope(cov, users):
     assert Membership.objects.filter(person=cov.m3).exists()
     out = person_out(users["department_staff"], cov.m3)
     assert out["masked"]
+
+
+def test_demo_visits_feed_the_burden_meter(world):
+    import gongzhi.cases.demo
+    from gongzhi.burden.models import DemandItem
+    from gongzhi.org import demo_visits
+
+    def quiet(*a, **k):
+        return None
+
+    gongzhi.cases.demo.generate(seed=1, scale="tiny", progress=quiet)
+    out = demo_visits.generate(seed=1, scale="tiny", progress=quiet)
+    assert out["household_visits"] == HouseholdVisit.objects.count() > 0
+    assert out["visit_matters"] == HouseholdVisit.objects.exclude(request_number="").count() >= 1
+    dispatch_pending()
+    assert DemandItem.objects.filter(source_ref__startswith="visit:").count() == HouseholdVisit.objects.count()

@@ -191,3 +191,23 @@ def test_pages_api_and_command(rw, users, capsys):
     assert f"#{nxt.pk}" in capsys.readouterr().out
     call_command("plans", "reviews", "generate")
     assert "0 reviews scheduled" in capsys.readouterr().out
+
+
+def test_demo_holds_reviews_with_an_adjustment_and_leaves_one_due(world):
+    import gongzhi.alliances.demo
+    import gongzhi.cases.demo
+    import gongzhi.consult.demo
+    import gongzhi.plans.demo
+
+    def quiet(*a, **k):
+        return None
+
+    for mod in (gongzhi.cases.demo, gongzhi.alliances.demo, gongzhi.consult.demo):
+        mod.generate(seed=1, scale="tiny", progress=quiet)
+    out = gongzhi.plans.demo.generate(seed=1, scale="tiny", progress=quiet)
+    held = ReviewMeeting.objects.filter(state="held")
+    assert out["plan_reviews"] == held.count() >= 2
+    assert all(m.indicators and m.judgements.exists() for m in held)
+    assert Adjustment.objects.filter(review__isnull=False, status="approved").exists()
+    assert PS.due_reviews(SYSTEM).exists()
+    assert PS.generate_due_reviews(SYSTEM)["scheduled"] == 0  # every scheduled goal already has one waiting

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.manifest import Manifest, Nav, Urls
+from gongzhi.core.manifest import DemoStep, Manifest, Nav, Urls
 
 
 class OrgConfig(AppConfig):
@@ -20,6 +20,7 @@ class OrgConfig(AppConfig):
             Nav(_("包片联户"), "coverage", 26, action="view"),  # party members' household coverage (seed 002)
         ),
         figures="gongzhi.org.figures",
+        demo=DemoStep("gongzhi.org.demo_visits:generate", 15),  # household visits (after the cases demo)
     )
 
     def ready(self) -> None:

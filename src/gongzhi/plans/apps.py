@@ -32,5 +32,8 @@ class PlansConfig(AppConfig):
         ),
         permissions=Permissions("gongzhi.plans.perms:ROLE_ACTIONS", "gongzhi.plans.perms:LABELS"),
         figures=("gongzhi.plans.figures", "gongzhi.plans.indicators"),
-        nav=(Nav(_("目标任务"), "plans:index", 110, action="plans_view"),),
+        nav=(
+            Nav(_("目标任务"), "plans:index", 110, action="plans_view"),
+            Nav(_("定期会商"), "plans:reviews", 111, action="plans_view"),  # 定期会商研判 (seed 003)
+        ),
     )

@@ -459,9 +459,73 @@ class _Demo:
             Goal.objects.filter(pk=goal.pk).update(created_at=_aware(goal.starts_on, 9))
         self.progress("目标任务", 3, 4)
         out = PS.check(SYSTEM, on=self.today)
+        n_reviews = self.reviews()
         self.progress("目标任务", 4, 4)
         return {
             "plan_goals": n_goals,
             "plan_tasks": Task.objects.count(),
             "plan_flags": out["overdue"] + out["off_track"],
+            "plan_reviews": n_reviews,
         }
+
+    # ------------------------------------------------------------ regular joint reviews (定期会商研判, seed 003)
+    def reviews(self) -> int:
+        """A monthly review for a few goals (those of a street first): meetings held in the past, reading the
+        indicators, judging every open task by its progress against the time gone, one deciding a deadline
+        extension; the next meeting of each goal is then waiting (one already due)."""
+        from .models import ReviewMeeting
+
+        goals = [g for g in Goal.objects.filter(state="active").order_by("id") if g.tasks.filter(state="open").exists()]
+        local = [g for g in goals if g.region.level in ("street", "community")]
+        chosen = local[:2] + [g for g in goals if g not in local][:1]
+        held = 0
+        for n, goal in enumerate(chosen):
+            first = max(goal.starts_on, self.day(75))
+            if first > goal.due_on:
+                continue
+            PS.set_review_schedule(SYSTEM, goal, cadence="monthly", first_on=first)
+            for k in range(2 if n == 0 else 1):
+                m = ReviewMeeting.objects.filter(goal=goal, state="scheduled").first()
+                if m is None or m.scheduled_on > self.day(20):
+                    break
+                on = m.scheduled_on
+                tasks = list(goal.tasks.filter(state="open").select_related("unit").order_by("id"))
+                judged = []
+                for t in tasks:
+                    gap = S.expected_progress(goal.starts_on, t.deadline, on) - t.progress
+                    if gap <= 10:
+                        judged.append({"task": str(t.pk), "status": "on_track", "reason": "as_planned"})
+                    elif gap <= S.OFF_TRACK_TOLERANCE:
+                        judged.append({"task": str(t.pk), "status": "at_risk", "reason": "resources"})
+                    else:
+                        judged.append({"task": str(t.pk), "status": "off_track", "reason": "coordination"})
+                adjust = []
+                if k == 0 and n == 0:
+                    late = [t for t in tasks if t.deadline < goal.due_on]
+                    if late:
+                        t = late[0]
+                        adjust.append(
+                            {
+                                "task": str(t.pk),
+                                "kind": "deadline",
+                                "deadline": min(goal.due_on, t.deadline + dt.timedelta(days=21)),
+                                "reason": "会商研判：责任单位人手不足，经协调延期三周并增派力量",
+                            }
+                        )
+                units = [goal.lead_unit] + [t.unit for t in tasks if t.unit_id != goal.lead_unit_id][:3]
+                m = PS.hold_review(
+                    SYSTEM,
+                    m,
+                    participants=list({u.pk: u for u in units}.values()),
+                    judgements=judged,
+                    adjustments=adjust,
+                    summary="逐项读取指标研判进度，偏离的任务已发起督办，下次会商跟进整改情况",
+                    held_on=on,
+                )
+                ReviewMeeting.objects.filter(pk=m.pk).update(held_at=_aware(on, 15))
+                Adjustment.objects.filter(review=m).update(requested_at=_aware(on, 16), decided_at=_aware(on, 16))
+                held += 1
+            # The goal's next meeting is waiting; the first goal's is due (its day has come).
+            if n == 0:
+                ReviewMeeting.objects.filter(goal=goal, state="scheduled").update(scheduled_on=self.day(2))
+        return held

@@ -108,6 +108,7 @@ def review(request, pk):
         else:
             messages.success(request, _t("会商研判已记录"))
             return redirect("plans:review", pk=m.pk)
+    titles = {t.pk: t.title for t in goal.tasks.all()}
     return render(
         request,
         "plans/review.html",
@@ -116,8 +117,7 @@ def review(request, pk):
             "goal": goal,
             "manage": manage and m.state == ReviewMeeting.State.SCHEDULED and goal.state == "active",
             "tasks": [t for t in tasks if t.state == Task.State.OPEN] or tasks,
-            "snapshot": m.indicators,
-            "titles": {t.pk: t.title for t in goal.tasks.all()},
+            "snapshot": [{**i, "title": titles.get(i["task"], "")} for i in m.indicators],
             "judgements": m.judgements.select_related("task", "flag"),
             "adjustments": m.adjustments.select_related("task"),
             "statuses": Judgement.choices,
