@@ -237,6 +237,18 @@ STRUCTURED_FIELDS: dict[str, frozenset[str]] = {
     "incidents.note": _INCIDENT,
     "incidents.desk_counts": _INCIDENT | {"received", "resolved", "by_state"},
     "incidents.stood_down": _INCIDENT | {"stood_down_at", "requests", "mobilised", "checked_in", "assigned", "needs"},
+    # councils (titles, minutes and notes only as commitments)
+    "councils.established": frozenset({"council", "level", "region", "host"}),
+    "councils.member_added": frozenset({"council", "role", "unit"}),
+    "councils.meeting_held": frozenset({"council", "meeting", "held_on", "members", "present", "quorum", "agenda"}),
+    "councils.decision_recorded": frozenset(
+        {"council", "meeting", "decision", "votes_for", "votes_against", "votes_abstain", "outcome", "effect"}
+        | {"effect_type", "effect_ref"}
+    ),
+    "councils.matter_step": frozenset(
+        {"matter", "kind", "step", "status", "council", "subject_type", "subject_ref", "amount", "decision"}
+    ),
+    "councils.matter_used": frozenset({"matter", "subject_type", "subject_ref", "effect_ref", "amount", "remaining"}),
 }
 
 _EXTRA: dict[str, frozenset[str]] = {}

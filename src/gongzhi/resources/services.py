@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from gongzhi.core import approvals
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.events import emit
@@ -742,6 +743,15 @@ def respond(actor, assignment: Assignment, *, accept: bool, reason: str = "") ->
         raise Forbidden("只有资源所属单位可以答复该分配")
     user = actor if getattr(actor, "is_authenticated", False) else None
     if accept:
+        if a.resource.kind == Kind.FUNDS:  # 三重一大: a large allocation of pooled funds needs an approved matter
+            approvals.require_approved(
+                "large_spending",
+                ("pool_need", a.need_id),
+                a.quantity,
+                actor=actor,
+                region=a.need.region,
+                effect_ref=a.pk,
+            )
         _bump(Assignment, a, None, status=Assignment.Status.ACCEPTED, responded_by=user, responded_at=_now())
     else:
         if not reason.strip():

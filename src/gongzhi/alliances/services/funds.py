@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Sum
 
+from gongzhi.core import approvals
 from gongzhi.core.errors import DomainError
 from gongzhi.core.events import emit
 from gongzhi.org.models import Unit
@@ -89,6 +90,10 @@ def record_spending(
             field="amount",
             code=AllianceError.INSUFFICIENT_FUNDS,
         )
+    # 三重一大: a spending above the threshold needs an approved large-spending matter (gongzhi.councils)
+    approvals.require_approved(
+        "large_spending", ("alliance_fund", alliance.code), amount, actor=actor, region=alliance.region
+    )
     entry = FundEntry.objects.create(
         alliance=alliance,
         direction=FundEntry.Direction.SPENDING,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import F
 
+from gongzhi.core import approvals
 from gongzhi.core.errors import DomainError, Forbidden
 from gongzhi.core.events import emit
 from gongzhi.org.models import Unit
@@ -44,6 +45,7 @@ def create_goal(
     follow_up=None,
     directive_ref: str = "",
     directive_issuer: Unit | None = None,
+    budget=None,
 ) -> Goal:
     """A goal from its source: an approved alliance goal, a consultation decision (a passed vote's
     follow-up) or a directive from above (document number and issuing unit)."""
@@ -95,6 +97,16 @@ def create_goal(
         starts_on=starts_on,
         due_on=due_on,
         created_by=_user(actor),
+    )
+    # 三重一大: a goal whose budget is above the threshold needs an approved major-project matter
+    approvals.require_approved(
+        "major_project",
+        ("plan_goal", region.code),
+        budget,
+        actor=actor,
+        region=region,
+        effect_ref=goal.pk,
+        field="budget",
     )
     if follow_up is not None:
         _link(actor, goal, None, Link.Kind.FOLLOW_UP, follow_up.pk)
