@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org.kinds import StaffRoleKind as R
 
 SCAN = "alert_scan"
@@ -22,6 +24,6 @@ ALERT_ACTIONS: dict[str, frozenset[str]] = {
     R.DEPARTMENT_STAFF: frozenset(),
     R.AUDITOR: frozenset(),
 }
-LABELS = {SCAN: "运行预警扫描", HANDLE: "处理预警"}
+LABELS = {SCAN: _("运行预警扫描"), HANDLE: _("处理预警")}
 
 # registered in the one permission table from the app's manifest (apps.py)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
@@ -24,11 +26,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 LABELS = {
-    VIEW: "查看党建联合体",
-    APPLY: "以成员单位身份办理",
-    MANAGE: "管理党建联合体",
-    APPROVE: "审批党建联合体事项",
-    RATE: "组织星级评定",
+    VIEW: _("查看党建联合体"),
+    APPLY: _("以成员单位身份办理"),
+    MANAGE: _("管理党建联合体"),
+    APPROVE: _("审批党建联合体事项"),
+    RATE: _("组织星级评定"),
 }
 
 

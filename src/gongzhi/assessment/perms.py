@@ -1,5 +1,7 @@
 """Assessment actions by role, registered in gongzhi.org.permissions (the one place that decides)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org.kinds import StaffRoleKind as R
 
 VIEW = "assess_view"  # see results and drill-downs in the role's subtree
@@ -14,6 +16,6 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.DEPARTMENT_STAFF: frozenset({VIEW}),
     R.AUDITOR: frozenset({VIEW}),
 }
-LABELS = {VIEW: "查看考核结果", RUN: "开展考核", MANAGE: "管理考核指标和方案"}
+LABELS = {VIEW: _("查看考核结果"), RUN: _("开展考核"), MANAGE: _("管理考核指标和方案")}
 
 # registered in the one permission table from the app's manifest (apps.py)

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
@@ -34,13 +36,13 @@ BURDEN_ACTIONS: dict[str, frozenset[str]] = {
     R.AUDITOR: frozenset({VIEW, AUDIT, GENERATE}),
 }
 LABELS = {
-    VIEW: "查看工作负担",
-    ISSUE: "下达工作要求",
-    COMPLETE: "办结工作要求",
-    ORDER: "发布减负令",
-    AUDIT: "查看穿透式审计",
-    DEFINE: "定义报表",
-    GENERATE: "生成报表",
+    VIEW: _("查看工作负担"),
+    ISSUE: _("下达工作要求"),
+    COMPLETE: _("办结工作要求"),
+    ORDER: _("发布减负令"),
+    AUDIT: _("查看穿透式审计"),
+    DEFINE: _("定义报表"),
+    GENERATE: _("生成报表"),
 }
 
 # registered in the one permission table from the app's manifest (apps.py)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
     from .models import PushDown
 
@@ -40,7 +42,13 @@ CASE_ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.AUDITOR: frozenset(),
 }
 
-LABELS = {INTAKE: "代为登记诉求", DISPATCH: "受理派单", WHISTLE: "吹哨", HANDLE: "办理", BYPASS: "紧急先行处置"}
+LABELS = {
+    INTAKE: _("代为登记诉求"),
+    DISPATCH: _("受理派单"),
+    WHISTLE: _("吹哨"),
+    HANDLE: _("办理"),
+    BYPASS: _("紧急先行处置"),
+}
 
 # registered in the one permission table from the app's manifest (apps.py)
 

@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org.kinds import StaffRoleKind as R
 
 VIEW = "command_view"
@@ -27,10 +29,10 @@ COMMAND_ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 LABELS = {
-    VIEW: "查看指挥中心",
-    MANAGE: "重算指挥中心汇总",
-    HOLD: "召开机制会议(五项机制)",
-    DEFINE: "设置工作机制和板块归类",
+    VIEW: _("查看指挥中心"),
+    MANAGE: _("重算指挥中心汇总"),
+    HOLD: _("召开机制会议(五项机制)"),
+    DEFINE: _("设置工作机制和板块归类"),
 }
 
 # registered in the one permission table from the app's manifest (apps.py)

@@ -15,6 +15,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import Forbidden
 from gongzhi.org import permissions as perm
@@ -31,7 +32,7 @@ ROLE_ACTIONS = {
     R.COMMUNITY_CADRE: frozenset({MANAGE, OFFICER}),
     R.GRID_WORKER: frozenset({OFFICER}),
 }
-LABELS = {MANAGE: "管理议题与表决", OFFICER: "录入现场选票"}
+LABELS = {MANAGE: _("管理议题与表决"), OFFICER: _("录入现场选票")}
 
 # registered in the one permission table from the app's manifest (apps.py)
 

@@ -6,6 +6,8 @@ cadres; grid workers may also check people in; everyone else with a view role vi
 person may check themselves in.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
 
@@ -21,7 +23,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.DEPARTMENT_STAFF: frozenset(),
     R.AUDITOR: frozenset(),
 }
-ACTION_LABELS = {DECLARE: "宣布/终止应急", OPERATE: "应急指挥席操作", CHECK_IN: "登记应急报到"}
+ACTION_LABELS = {DECLARE: _("宣布/终止应急"), OPERATE: _("应急指挥席操作"), CHECK_IN: _("登记应急报到")}
 
 # registered in the one permission table from the app's manifest (apps.py)
 

@@ -7,6 +7,8 @@ and community cadres): each row is still checked against the actor's area by the
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org.kinds import StaffRoleKind as R
 
 from .services import IMPORT, PUBLISH
@@ -16,4 +18,4 @@ ROLE_ACTIONS = {
     R.STREET_CADRE: frozenset({IMPORT}),
     R.COMMUNITY_CADRE: frozenset({IMPORT}),
 }
-LABELS = {PUBLISH: "发布开放数据", IMPORT: "从表格导入单位、人员和户"}
+LABELS = {PUBLISH: _("发布开放数据"), IMPORT: _("从表格导入单位、人员和户")}

@@ -14,6 +14,7 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import actors
 from gongzhi.core.errors import Forbidden
@@ -58,16 +59,16 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 ACTION_LABELS = {
-    VIEW: "查看",
-    VIEW_PERSONAL: "查看个人信息",
-    EDIT_UNIT: "编辑单位",
-    ESTABLISH: "成立党组织",
-    EDIT_PERSON: "编辑人员",
-    MANAGE_GRIDS: "管理网格",
-    MANAGE_LISTS: "管理权责清单",
-    MANAGE_ROLES: "分配角色",
-    VIEW_ID_NUMBER: "查看完整身份证号",
-    VIEW_AUDIT_LOG: "查看安全审计日志",
+    VIEW: _("查看"),
+    VIEW_PERSONAL: _("查看个人信息"),
+    EDIT_UNIT: _("编辑单位"),
+    ESTABLISH: _("成立党组织"),
+    EDIT_PERSON: _("编辑人员"),
+    MANAGE_GRIDS: _("管理网格"),
+    MANAGE_LISTS: _("管理权责清单"),
+    MANAGE_ROLES: _("分配角色"),
+    VIEW_ID_NUMBER: _("查看完整身份证号"),
+    VIEW_AUDIT_LOG: _("查看安全审计日志"),
 }
 
 
@@ -120,9 +121,11 @@ def allowed(user, action: str, target=None) -> bool:
 def require(user, action: str, target=None) -> None:
     if not allowed(user, action, target):
         where = region_of(target)
+        what = ACTION_LABELS.get(action, action)
         raise Forbidden(
-            f"无权{ACTION_LABELS.get(action, action)}"
-            + (f"：{where.name}不在您的管辖范围内" if where is not None else ""),
+            _("无权%(action)s：%(place)s不在您的管辖范围内") % {"action": what, "place": where.name}
+            if where is not None
+            else _("无权%(action)s") % {"action": what},
             action=action,
         )
 

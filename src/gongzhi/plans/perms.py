@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
@@ -32,7 +33,12 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.DEPARTMENT_STAFF: frozenset({VIEW, REPORT}),
     R.AUDITOR: frozenset({VIEW, SUPERVISE}),
 }
-LABELS = {VIEW: "查看目标任务", MANAGE: "管理目标任务", SUPERVISE: "督办目标任务", REPORT: "以责任单位身份办理任务"}
+LABELS = {
+    VIEW: _("查看目标任务"),
+    MANAGE: _("管理目标任务"),
+    SUPERVISE: _("督办目标任务"),
+    REPORT: _("以责任单位身份办理任务"),
+}
 
 # registered in the one permission table from the app's manifest (apps.py)
 allowed = perm.allowed

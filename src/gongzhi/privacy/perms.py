@@ -7,10 +7,12 @@ department staff and auditors may not.  A resident needs no role to export their
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gongzhi.org.kinds import StaffRoleKind as R
 
 EXPORT_PERSON = "export_person_data"
 
 # Registered in the one table from the app's manifest (privacy/apps.py).
 ROLE_ACTIONS = {R.DISTRICT_ADMIN: frozenset({EXPORT_PERSON}), R.COMMUNITY_CADRE: frozenset({EXPORT_PERSON})}
-LABELS = {EXPORT_PERSON: "导出个人信息副本"}
+LABELS = {EXPORT_PERSON: _("导出个人信息副本")}

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import actors
 from gongzhi.core.contracts import CoreError
@@ -59,7 +60,7 @@ VOL_ACTIONS: dict[str, frozenset[str]] = {
 }
 # Roles that confirm the service records of activities their own unit organised.
 CONFIRM_OWN_UNIT = frozenset({R.DISTRICT_ADMIN, R.STREET_CADRE, R.COMMUNITY_CADRE, R.DEPARTMENT_STAFF})
-ACTION_LABELS = {MANAGE: "管理志愿者", CONFIRM: "确认服务记录", ACT_FOR: "代志愿者办理"}
+ACTION_LABELS = {MANAGE: _("管理志愿者"), CONFIRM: _("确认服务记录"), ACT_FOR: _("代志愿者办理")}
 
 
 # registered in the one permission table from the app's manifest (apps.py)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, NotFound
@@ -43,24 +44,25 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
+# Each action's label (the request page's buttons, the timeline), in the reader's language.
 ACTION_LABELS = {
-    "submit": "提交",
-    "accept": "受理",
-    "dispatch": "派单",
-    "start": "开始办理",
-    "return": "回退",
-    "resolve": "办结",
-    "confirm": "评价",
-    "close": "关闭",
-    "reopen": "重办",
-    "escalate": "升级",
-    "merge": "合并",
-    "not_ours": "非本级职责",
-    "cancel": "撤销",
-    "whistle": "吹哨",
-    "report": "报到",
-    "followup": "回访",
-    "file_bypass": "事后备案",
+    "submit": _("提交"),
+    "accept": _("受理"),
+    "dispatch": _("派单"),
+    "start": _("开始办理"),
+    "return": _("回退"),
+    "resolve": _("办结"),
+    "confirm": _("评价"),
+    "close": _("关闭"),
+    "reopen": _("重办"),
+    "escalate": _("升级"),
+    "merge": _("合并"),
+    "not_ours": _("非本级职责"),
+    "cancel": _("撤销"),
+    "whistle": _("吹哨"),
+    "report": _("报到"),
+    "followup": _("回访"),
+    "file_bypass": _("事后备案"),
 }
 
 
@@ -109,7 +111,7 @@ def get_request(number: str) -> ServiceRequest:
         .first()
     )
     if req is None:
-        raise NotFound(f"诉求{number}不存在", field="number")
+        raise NotFound(_("诉求%(number)s不存在") % {"number": number}, field="number")
     return req
 
 
@@ -195,21 +197,21 @@ def _move(
     if req.state not in allowed_from:
         ok = "、".join(str(State(s).label) for s in sorted(allowed_from))
         raise DomainError(
-            f"诉求{req.number}当前为“{State(req.state).label}”，不能{ACTION_LABELS[action]}"
-            f"（只能在以下状态{ACTION_LABELS[action]}：{ok}）",
+            _("诉求%(number)s当前为“%(state)s”，不能%(action)s（只能在以下状态%(action)s：%(states)s）")
+            % {"number": req.number, "state": State(req.state).label, "action": ACTION_LABELS[action], "states": ok},
             code=CoreError.INVALID_STATE,
             field="action",
         )
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
-        raise DomainError(f"{ACTION_LABELS[action]}须说明原因", field="reason")
+        raise DomainError(_("%(action)s须说明原因") % {"action": ACTION_LABELS[action]}, field="reason")
     version = req.version if expected_version is None else expected_version
     at = at or now()
     n = ServiceRequest.objects.filter(pk=req.pk, version=version, state=req.state).update(
         state=to_state, version=F("version") + 1, updated_at=at, **fields
     )
     if n == 0:
-        raise Conflict(f"诉求{req.number}已被他人处理，请刷新后重试")
+        raise Conflict(_("诉求%(number)s已被他人处理，请刷新后重试") % {"number": req.number})
     from_state = req.state
     req.state, req.version, req.updated_at = to_state, version + 1, at
     for k, v in fields.items():
@@ -223,16 +225,16 @@ def _locate(lon, lat, grid_code):
     if grid_code:
         grid = responsibility.grid_by_code(grid_code)
         if grid is None:
-            raise DomainError(f"网格{grid_code}不存在", field="grid", code=CoreError.INVALID)
+            raise DomainError(_("网格%(code)s不存在") % {"code": grid_code}, field="grid", code=CoreError.INVALID)
         if lon is None or lat is None:
             lon, lat = grid.centroid_lon, grid.centroid_lat
         return grid, lon, lat
     if lon is None or lat is None:
-        raise DomainError("请在地图上点选位置、填写经纬度或选择网格", field="location")
+        raise DomainError(_("请在地图上点选位置、填写经纬度或选择网格"), field="location")
     try:
         lon, lat = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise DomainError("经纬度须为数字", field="location") from None
+        raise DomainError(_("经纬度须为数字"), field="location") from None
     return responsibility.locate(lon, lat), lon, lat
 
 
