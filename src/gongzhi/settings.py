@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "gongzhi.command",
     "gongzhi.alerts",
     "gongzhi.incidents",
+    "gongzhi.councils",
     "gongzhi.ops",
     "csp",
     "gongzhi.security",
