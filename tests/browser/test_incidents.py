@@ -79,7 +79,7 @@ def test_declare_on_the_map_route_check_in_stand_down(page, server_url):
         xy,
     )
     page.locator("#map").click(position={"x": pt[0], "y": pt[1]})
-    assert xy in page.locator("#id_grids").input_value()
+    assert xy in page.locator("#id_grids-value").input_value()  # the picker's submitted codes
     page.fill("#id_name", "浏览器测试：燃气泄漏")
     page.click("#declare-form button.primary")
     page.wait_for_url(re.compile(r"/incidents/\d+/$"))

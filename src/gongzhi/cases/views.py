@@ -579,13 +579,7 @@ def hotline(request):
                 return render(
                     request,
                     "cases/hotline.html",
-                    {
-                        "form": form,
-                        "created": None,
-                        "grids": perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[
-                            :2000
-                        ],
-                    },
+                    {"form": form, "created": None},
                     status=e.status,
                 )
             except DomainError as e:
@@ -594,8 +588,7 @@ def hotline(request):
     else:
         form = HotlineForm(initial={"idempotency_key": uuid.uuid4().hex})
         status = 200
-    grids = perm.scope(request.user, Grid.objects.select_related("region")).order_by("code")[:2000]
-    return render(request, "cases/hotline.html", {"form": form, "created": created, "grids": grids}, status=status)
+    return render(request, "cases/hotline.html", {"form": form, "created": created}, status=status)
 
 
 @replica.reads  # a dashboard: from the read replica when one is configured

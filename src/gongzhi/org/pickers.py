@@ -382,10 +382,13 @@ class PickerField(forms.CharField):
     with every other field's error; the cleaned value is the code (or the codes joined by commas),
     which the form's ``clean_<field>`` may turn into records."""
 
-    def __init__(self, kind: str, *, purpose: str = "any", multiple: bool = False, **kw):
+    def __init__(self, kind: str, *, purpose: str = "any", multiple: bool = False, admit: str | None = None, **kw):
         src = SOURCES[kind]
-        assert purpose in src.purposes, f"{kind} has no purpose {purpose}"
+        assert purpose in src.purposes and (admit is None or admit in src.purposes), f"{kind}: no such purpose"
         self.kind, self.purpose, self.multiple = kind, purpose, multiple
+        # what the form accepts, when wider than what the picker offers (the service then says why a
+        # value does not qualify, e.g. founders who are not full party members)
+        self.admit = admit or purpose
         self.user = None
         kw.setdefault("widget", PickerInput(kind, purpose, multiple))
         kw.setdefault("max_length", 2000 if multiple else 40)
@@ -396,8 +399,9 @@ class PickerField(forms.CharField):
         if not value:
             return value
         values = split(value) if self.multiple else [value.strip()]
-        _found, missing = resolve(self.kind, values, self.purpose, self.user)
+        _found, missing = resolve(self.kind, values, self.admit, self.user)
         if missing:
+            self.widget.attrs["aria-invalid"] = "true"  # this form's own copy of the field
             raise forms.ValidationError(
                 _("没有可选的%(what)s：%(values)s（请输入名称并从列表中选择）"),
                 code="not_pickable",

@@ -13,6 +13,7 @@ class UnitForm(forms.Form):
     founding_members = PickerField(
         "person",
         purpose="party_member",
+        admit="any",  # the service names founders who are not full members, with the rule
         multiple=True,
         label=_("创始正式党员"),
         required=False,
@@ -47,5 +48,5 @@ class LookupForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not data.get("grid") and (data.get("lon") is None or data.get("lat") is None) and "grid" not in self.errors:
-            raise forms.ValidationError(_("请选择网格，或填写经纬度"))
+            raise forms.ValidationError(_("请填写网格编码，或经纬度"))
         return data

@@ -154,6 +154,15 @@
       if (li) { pick(results[parseInt(li.dataset.index, 10)]); box.focus(); }
     });
     box.addEventListener("blur", function () { setTimeout(close, 150); });
+    if (multiple && input.form) {  // codes typed by hand and not picked are still submitted
+      input.form.addEventListener("submit", function () {
+        var typed = split(box.value);
+        if (!typed.length) { return; }
+        input.value = values().concat(typed.filter(function (v) { return values().indexOf(v) < 0; })).join(",");
+        box.value = "";
+        drawChosen();
+      });
+    }
     if (chosen) {
       chosen.addEventListener("click", function (e) {
         var b = e.target.closest(".picker-remove");
