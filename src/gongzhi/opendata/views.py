@@ -83,7 +83,7 @@ class ImportForm(forms.Form):
 def import_page(request: HttpRequest) -> HttpResponse:
     perm.require(request.user, services.IMPORT)
     run = None
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
     if request.method == "POST" and form.is_valid():
         f = form.cleaned_data["file"]
         try:
