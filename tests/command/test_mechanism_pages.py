@@ -176,3 +176,16 @@ def test_cli(demoed, capsys):
         call_command("mechanisms", "hold", str(s.pk), "--outcome", "again")
     with pytest.raises(CommandError):
         call_command("mechanisms", "seed", "--region", "000000")
+
+
+def test_desk_board_filter(cased, users):
+    from gongzhi.command import boards, desk
+
+    everything = desk.desk(SYSTEM, cased.street_a)
+    per_board = {b: desk.desk(SYSTEM, cased.street_a, board=b) for b in boards.BOARDS}
+    for b, d in per_board.items():
+        assert all(boards.board_of(r) == b for r in d["overdue"] + d["due_soon"] + d["bypasses"])
+    if len(everything["overdue"]) < desk.LIMIT:  # the four boards split the overdue requests
+        assert sum(len(d["overdue"]) for d in per_board.values()) == len(everything["overdue"])
+    r = client_for(users["street_cadre"]).get(f"/command/{cased.street_a.code}/desk/?board=safety")
+    assert r.status_code == 200 and 'id="board-filter"' in r.content.decode()

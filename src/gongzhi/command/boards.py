@@ -19,7 +19,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gongzhi.core.models import Region
+from gongzhi.org.models import MatterCategory
 
+from . import queries
 from .models import Board, BoardRule, RequestFact
 from .rollups import _area_q
 
@@ -105,8 +107,6 @@ class Resolver:
 
     def boards_of_categories(self) -> dict[int, str]:
         """Every matter category's board, by id."""
-        from gongzhi.org.models import MatterCategory
-
         return {pk: self.category(code) for pk, code in MatterCategory.objects.values_list("pk", "code")}
 
 
@@ -152,7 +152,8 @@ def _empty() -> dict[str, dict[str, Any]]:
 
 
 def figures(region: Region, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
-    """Per board: requests submitted in [start, end] and open / overdue now (from the request facts), plan
+    """Per board: requests submitted in [start, end] (category rollups) and open / overdue now (the open
+    requests' facts), plan
     tasks open and past their deadline, active alerts and open pool needs, all in ``region``'s subtree."""
     from gongzhi.alerts.models import ACTIVE, Alert
     from gongzhi.plans.models import Task
@@ -162,18 +163,18 @@ def figures(region: Region, start: dt.date, end: dt.date) -> list[dict[str, Any]
     out = _empty()
     now = timezone.now()
     today = timezone.localdate()
+    codes = dict(MatterCategory.objects.values_list("pk", "code"))
+    # requests of the period from the category rollups (as the centre's top categories); open and overdue
+    # now from the facts of the open requests only (the open set, not history)
+    for cat_id, sums in queries.category_sums(region, start, end, "category_id", ("arrived",)).items():
+        out[resolver.category(codes.get(cat_id))]["requests"] += sums.get("arrived") or 0
     facts = (
-        RequestFact.objects.filter(_area_q(region))
-        .values("category__code")
-        .annotate(
-            n=Count("request_id", filter=Q(day__gte=start, day__lte=end, arrived=1)),
-            open=Count("request_id", filter=Q(is_open=True)),
-            overdue=Count("request_id", filter=Q(is_open=True, due_at__lt=now)),
-        )
+        RequestFact.objects.filter(_area_q(region), is_open=True)
+        .values("category_id")
+        .annotate(open=Count("request_id"), overdue=Count("request_id", filter=Q(due_at__lt=now)))
     )
     for row in facts:
-        b = out[resolver.category(row["category__code"])]
-        b["requests"] += row["n"]
+        b = out[resolver.category(codes.get(row["category_id"]))]
         b["open"] += row["open"]
         b["overdue"] += row["overdue"]
     for task in Task.objects.filter(region__path__startswith=region.path, state=Task.State.OPEN).select_related("goal"):

@@ -119,7 +119,11 @@ def desk_view(request, region):
         "command/desk.html",
         {
             "region": region,
-            "d": desk.desk(request.user, region),
+            "d": desk.desk(
+                request.user,
+                region,
+                board=request.GET.get("board") if request.GET.get("board") in boards.BOARDS else None,
+            ),
             "now_state": queries.open_now(region),
             "crumbs": queries.breadcrumbs(region, queries.centre_for(request.user)),
         },
