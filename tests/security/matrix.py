@@ -1064,6 +1064,10 @@ TABLE: dict[str, E] = {
         get="login   403     redir   redir   redir   403     403     redir   redir",
         post="login   403     redir   redir   redir   403     403     redir   redir",
     ),
+    "command/mechanisms/": E(
+        get="login   403     redir   redir   redir   403     403     redir   redir",
+        post="login   403     redir   redir   redir   403     403     redir   redir",
+    ),
     "command/<str:code>/": E(
         get="login   403     ok      ok      403     403     403     ok      403",
         post="login   403     ok      ok      403     403     403     ok      403",

@@ -27,5 +27,8 @@ class CommandConfig(AppConfig):
                 'the sessions of the "885" mechanisms whose period has ended fall due (once per period)',
             ),
         ),
-        nav=(Nav(_("指挥中心"), "command:index", 140, action="command_view"),),
+        nav=(
+            Nav(_("指挥中心"), "command:index", 140, action="command_view"),
+            Nav(_("五项机制"), "command:mechanisms_index", 141, action="command_view"),  # "885" (seed 004)
+        ),
     )

@@ -5,6 +5,7 @@ records, and the form that holds it). Thin: check scope, read, call a service, r
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -16,6 +17,15 @@ from gongzhi.org import permissions
 from . import boards, mechanisms, perms, queries, services
 from .models import Board, FollowUp, MechanismSession
 from .views import _date, with_region
+
+
+@login_required
+def mechanisms_index(request):
+    """The menu's entry: the mechanisms of the user's own centre."""
+    region = queries.centre_for(request.user)
+    if region is None:
+        raise PermissionDenied(_t("您没有可查看的指挥中心"))
+    return redirect("command:mechanisms", code=region.code)
 
 
 @with_region

@@ -5,6 +5,7 @@ from . import mechanism_views, views
 app_name = "command"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("mechanisms/", mechanism_views.mechanisms_index, name="mechanisms_index"),
     path("<str:code>/", views.centre, name="centre"),
     path("<str:code>/wall/", views.wall, name="wall"),
     path("<str:code>/wall/panel/", views.wall_panel, name="wall_panel"),
