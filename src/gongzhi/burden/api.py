@@ -12,7 +12,7 @@ from gongzhi.core.idempotency import idempotent
 from gongzhi.core.models import Region
 from gongzhi.core.validation import Limit
 from gongzhi.org import permissions as perm
-from gongzhi.org.models import Person, Unit
+from gongzhi.org.models import Grid, Person, Unit
 
 from . import audit, export, meter, perms, services
 from .models import BurdenReductionOrder, DemandItem, ReportDefinition
@@ -24,7 +24,7 @@ router = Router(tags=["burden"])
 class DemandIn(Schema):
     issuer: str = Field(..., description="issuing unit code")
     title: str
-    kind: str = Field(..., description="form, report, checkin, photo, meeting or other")
+    kind: str = Field(..., description="form, report, checkin, photo, meeting, pledge, research or other")
     minutes: int | None = Field(
         None,
         description="estimated minutes per occurrence (from the definition's manual fields when a definition is given)",
@@ -37,6 +37,11 @@ class DemandIn(Schema):
     workers: list[int] = Field(default_factory=list, description="target person ids")
     definition: str | None = Field(None, description="report definition code (penetrating audit)")
     period: str = ""
+    has_targets: bool = Field(False, description="a pledge (责任状/承诺书) carries targets or indicators")
+    has_penalties: bool = Field(False, description="a pledge carries accountability or penalty clauses")
+    asks_materials: bool = Field(False, description="a research visit (调研) asks for materials or figures")
+    scores: bool = Field(False, description="a research visit scores or ranks")
+    grid: str | None = Field(None, description="a research visit's grid code")
 
 
 class OrderIn(Schema):
@@ -91,6 +96,13 @@ def _unit(code: str, field: str) -> Unit:
     return u
 
 
+def _grid(code: str) -> Grid:
+    g = Grid.objects.filter(code=code).first()
+    if g is None:
+        raise DomainError(f"没有编码为{code}的网格", field="grid")
+    return g
+
+
 def _region(code: str, field: str = "region") -> Region:
     r = Region.objects.filter(code=code).first()
     if r is None:
@@ -116,12 +128,19 @@ def demand_out(d) -> dict:
         "period": d.period,
         "prefilled": d.prefilled,
         "hidden_assessment": d.hidden_assessment,
+        "has_targets": d.has_targets,
+        "has_penalties": d.has_penalties,
+        "asks_materials": d.asks_materials,
+        "scores": d.scores,
+        "grid": d.grid.code if d.grid_id else None,
         "items": d.items.count(),
         "flags": [
             {
                 "kind": f.kind,
                 "field": f.field_code,
-                "reason": f.reason,
+                "reason": f.reason_text,
+                "code": f.code,
+                "params": f.params,
                 "minutes_saved": f.minutes_saved,
                 "order": f.order_id,
             }
@@ -236,6 +255,11 @@ def create_demand(request, data: DemandIn):
         workers=workers,
         definition=definition,
         period=data.period,
+        has_targets=data.has_targets,
+        has_penalties=data.has_penalties,
+        asks_materials=data.asks_materials,
+        scores=data.scores,
+        grid=_grid(data.grid) if data.grid else None,
     )
     return 201, demand_out(d)
 
@@ -287,8 +311,17 @@ def audit_view(request, region: str, order: int | None = None):
         "verdict": v["verdict"],
         "fell": v["fell"],
         "years": v["years"],
+        "hidden_by_kind": v["hidden_by_kind"],
         "flags": [
-            {"kind": f.kind, "demand": f.demand_id, "field": f.field_code, "reason": f.reason, "order": f.order_id}
+            {
+                "kind": f.kind,
+                "demand": f.demand_id,
+                "field": f.field_code,
+                "reason": f.reason_text,
+                "code": f.code,
+                "params": f.params,
+                "order": f.order_id,
+            }
             for f in flags.distinct()[:500]
         ],
     }

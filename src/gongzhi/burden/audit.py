@@ -88,9 +88,12 @@ def yearly_view(region, order: BurdenReductionOrder | None = None, *, today: dt.
         {"year": y, "reports": len(b["demands"]), "items": b["items"], "minutes": b["minutes"]}
         for y, b in sorted(years_data.items())
     ]
-    hidden = AuditFlag.objects.filter(kind=AuditFlag.Kind.HIDDEN, region__path__startswith=region.path)
+    hidden = AuditFlag.objects.filter(kind__in=AuditFlag.HIDDEN_KINDS, region__path__startswith=region.path)
     if order is not None:
         hidden = hidden.filter(order=order)
+    by_kind = dict.fromkeys(AuditFlag.HIDDEN_KINDS, 0)
+    for k in hidden.values_list("kind", flat=True):
+        by_kind[k] += 1
     return {
         "region": region,
         "order": order,
@@ -99,5 +102,6 @@ def yearly_view(region, order: BurdenReductionOrder | None = None, *, today: dt.
         "verdict": verdict,
         "fell": fell,
         "years": years,
-        "hidden": hidden.count(),
+        "hidden": sum(by_kind.values()),
+        "hidden_by_kind": by_kind,  # hidden (new recurring reports/traces), pledge (变相责任状), research (以调研代替检查)
     }

@@ -22,6 +22,8 @@ class DemandKind(models.TextChoices):
     CHECKIN = "checkin", _("打卡")
     PHOTO = "photo", _("拍照留痕")
     MEETING = "meeting", _("会议")
+    PLEDGE = "pledge", _("责任状/承诺书")
+    RESEARCH = "research", _("调研")
     OTHER = "other", _("其他")
 
 
@@ -141,6 +143,14 @@ class Demand(models.Model):
     period = models.CharField(_("报表期"), max_length=7, blank=True)
     prefilled = models.JSONField(_("平台自动填报"), default=dict, blank=True)
     hidden_assessment = models.BooleanField(_("疑似隐形考核"), default=False)
+    # what a responsibility pledge (责任状/承诺书) or a research visit (调研) asks (the audit reads them)
+    has_targets = models.BooleanField(_("载有目标/指标"), default=False)
+    has_penalties = models.BooleanField(_("载有问责/扣分条款"), default=False)
+    asks_materials = models.BooleanField(_("要求提供材料/数据"), default=False)
+    scores = models.BooleanField(_("打分/排名"), default=False)
+    grid = models.ForeignKey(
+        "org.Grid", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("调研网格")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -192,6 +202,8 @@ class AuditFlag(models.Model):
     class Kind(models.TextChoices):
         DUPLICATE = "duplicate", _("重复填报(平台已有数据)")
         HIDDEN = "hidden", _("疑似隐形考核")
+        PLEDGE = "pledge", _("变相责任状")
+        RESEARCH = "research", _("以调研代替检查")
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="flags")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
@@ -205,9 +217,22 @@ class AuditFlag(models.Model):
         verbose_name=_("减负令"),
     )
     minutes_saved = models.PositiveIntegerField(_("节省分钟/次"), default=0)
-    reason = models.CharField(_("原因"), max_length=400)
+    reason = models.CharField(_("原因"), max_length=400, blank=True)
+    # the reason as data, rendered in the viewer's language (burden/flagtext.py); ``reason`` is the older
+    # composed text, shown when there is no code
+    code = models.CharField(_("原因代码"), max_length=40, blank=True)
+    params = models.JSONField(_("原因参数"), default=dict, blank=True)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    #: the kinds that are a hidden assessment (隐形考核) in one of its guises
+    HIDDEN_KINDS = ("hidden", "pledge", "research")
+
+    @property
+    def reason_text(self) -> str:
+        from .flagtext import render
+
+        return render(self)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -28,7 +28,7 @@ from gongzhi.org import permissions as perm
 from gongzhi.org import responsibility
 from gongzhi.org.models import GridAssignment, Membership, Person, StaffRole, Unit
 
-from . import contracts, perms, sources
+from . import contracts, disguise, perms, sources
 from .contracts import BurdenError
 from .meter import add_months, parse_period
 from .models import (
@@ -264,6 +264,15 @@ def _insert_items(demand_id: int, minutes: int, auto_filled: bool, completed_at,
             cur.executemany(sql, params[k : k + 5000])
 
 
+def _check_disguise_fields(actor, kind, has_targets, has_penalties, asks_materials, scores, grid) -> None:
+    if (has_targets or has_penalties) and kind != DemandKind.PLEDGE:
+        raise DomainError("只有责任状/承诺书类要求可以注明目标/指标或问责条款", field="kind")
+    if (asks_materials or scores or grid is not None) and kind != DemandKind.RESEARCH:
+        raise DomainError("只有调研类要求可以注明索要材料、打分或调研网格", field="kind")
+    if grid is not None:
+        perms.require(actor, perms.ISSUE, grid)
+
+
 @transaction.atomic
 def issue_demand(
     actor,
@@ -280,6 +289,11 @@ def issue_demand(
     workers=(),
     definition: ReportDefinition | None = None,
     period: str = "",
+    has_targets: bool = False,
+    has_penalties: bool = False,
+    asks_materials: bool = False,
+    scores: bool = False,
+    grid=None,
 ) -> Demand:
     """Record a demand made by a higher level of units and/or workers below it.
 
@@ -309,6 +323,7 @@ def issue_demand(
     for unit in {u.pk: u for _w, u in targets}.values():
         perms.require(actor, perms.ISSUE, unit)
     regions = [u.region for _w, u in targets]
+    _check_disguise_fields(actor, kind, has_targets, has_penalties, asks_materials, scores, grid)
     full_minutes = None
     fields = []
     if definition is not None:
@@ -354,6 +369,11 @@ def issue_demand(
         until=until if recurrence != Recurrence.ONCE else None,
         definition=definition,
         period=period if definition else "",
+        has_targets=bool(has_targets),
+        has_penalties=bool(has_penalties),
+        asks_materials=bool(asks_materials),
+        scores=bool(scores),
+        grid=grid,
         created_by=_user(actor),
     )
     flags = []
@@ -391,6 +411,16 @@ def issue_demand(
             )
             demand.hidden_assessment = True
             demand.save(update_fields=["hidden_assessment"])
+    # hidden assessment in disguise: pledges with targets/penalties, research visits acting as inspections
+    target_units = list({u.pk: u for _w, u in targets}.values())
+    orders = _orders_over(regions, issued_on)
+    disguised = disguise.pledge_flags(demand, target_units, orders) + disguise.research_flags(
+        demand, target_units, orders
+    )
+    if disguised:
+        flags += disguised
+        demand.hidden_assessment = True
+        demand.save(update_fields=["hidden_assessment"])
     AuditFlag.objects.bulk_create(flags)
     _insert_items(
         demand.pk,

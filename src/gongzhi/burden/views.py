@@ -21,7 +21,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.formerrors import mark as mark_error
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
-from gongzhi.org.models import Unit
+from gongzhi.org.models import Grid, Unit
 from gongzhi.org.pickers import PickerField
 
 from . import audit, export, meter, perms, services
@@ -137,6 +137,11 @@ class DemandForm(forms.Form):
         to_field_name="code",
     )
     period = forms.CharField(label=_("报表期(YYYY-MM)"), max_length=7, required=False)
+    has_targets = forms.BooleanField(label=_("载有目标/指标（责任状/承诺书）"), required=False)
+    has_penalties = forms.BooleanField(label=_("载有问责/扣分条款（责任状/承诺书）"), required=False)
+    asks_materials = forms.BooleanField(label=_("要求提供材料/数据（调研）"), required=False)
+    scores = forms.BooleanField(label=_("打分/排名（调研）"), required=False)
+    grid = PickerField("grid", label=_("调研网格（调研）"), required=False)
 
 
 def visible_demands(user):
@@ -195,6 +200,11 @@ def demands(request):
                         units=units,
                         definition=d["definition"],
                         period=d["period"] or "",
+                        has_targets=d["has_targets"],
+                        has_penalties=d["has_penalties"],
+                        asks_materials=d["asks_materials"],
+                        scores=d["scores"],
+                        grid=Grid.objects.filter(code=d["grid"]).first() if d["grid"] else None,
                     )
                 except DomainError as e:
                     field = {"targets": "units"}.get(e.field, e.field)
