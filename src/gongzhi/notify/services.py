@@ -116,6 +116,9 @@ def set_preference(
     """A user's own notification preferences (only the user themselves, or the system)."""
     if not (perm.is_system(actor) or (getattr(actor, "is_authenticated", False) and actor.pk == user.pk)):
         raise Forbidden("只能修改自己的通知偏好")
+    given = (channels, quiet_start, quiet_end, digest, opted_out, language, wechat_openid)
+    if all(v is None for v in given):  # nothing to change: nothing written
+        return Preference.objects.filter(user=user).first() or Preference(user=user)
     pref, _ = Preference.objects.select_for_update().get_or_create(user=user)
     if channels is not None:
         chosen = [c for c in dict.fromkeys(channels)]
