@@ -69,6 +69,9 @@ def test_kind_from_closed_share():
     assert agenda.kind_of(c) == ("goal", "recurs_after_closing", {"closed": 2, "total": 4})
     c = agenda.clusters(_docs(LIGHTS))[0]
     assert agenda.kind_of(c) == ("topic", "shared_open_matter", {"open": 4, "total": 4})
+    noise = [agenda.Doc(i, t, 1, category="05001", closed=True) for i, t in enumerate(LIGHTS)]
+    c = agenda.clusters(noise)[0]  # a neighbours' matter: residents settle it, closed or not
+    assert agenda.kind_of(c) == ("topic", "residents_decide", {"category": "05001", "total": 4})
 
 
 def test_bad_input():
@@ -276,3 +279,18 @@ def test_the_demo_texts_cluster_by_matter():
     mixed = [[truth[i] for i in c.ids] for c in found if len({truth[i][0] for i in c.ids}) > 1]
     assert mixed == []
     assert {truth[i][1] for c in found for i in c.ids} == {t for _w, ts in TEXTS.values() for t in ts}
+
+
+def test_the_demo_scan_yields_proposals_and_decisions(world):
+    from gongzhi.alerts import demo
+    from gongzhi.cases import demo as cases_demo
+
+    cases_demo.generate(seed=3, scale="tiny", progress=lambda *a: None)
+    counts = demo._agenda(lambda *a: None)
+    assert counts["agenda_proposals"] > 0
+    assert AgendaProposal.objects.filter(kind="topic").exists()
+    accepted = AgendaProposal.objects.get(status="accepted")
+    assert accepted.topic is not None and accepted.topic.source == "data"
+    assert AgendaProposal.objects.filter(status="dismissed").count() == 1
+    for p in AgendaProposal.objects.all()[:20]:
+        assert p.request_count == p.requests.count() >= agenda.MIN_SIZE

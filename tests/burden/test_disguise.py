@@ -215,3 +215,19 @@ def test_issue_a_research_visit_by_form_and_api(bworld, client):
     assert r.status_code == 400 and r.json()["field"] == "grid"
     audit = client.get(f"/api/v1/burden/audit?region={w.district.code}").json()
     assert audit["hidden_by_kind"]["pledge"] == 1 and audit["hidden_by_kind"]["research"] == 2
+
+
+def test_the_demo_shows_each_guise(world):
+    from gongzhi.burden.models import Demand
+
+    from .test_demo import _run
+
+    _run(world)
+    pledge = AuditFlag.objects.filter(kind="pledge")
+    assert [f.demand.title for f in pledge] == ["社区安全生产和信访稳定目标责任书"]
+    assert pledge[0].code == "pledge_targets_penalties"
+    research = AuditFlag.objects.filter(kind="research")
+    assert sorted({f.demand.title for f in research}) == ["“减负增效”落实情况调研", "网格化管理工作调研"]
+    assert sorted(f.params["target_kind"] for f in research) == ["grid", "grid", "unit", "unit"]
+    for title in ("文明城市创建倡议承诺书", "听取居民意见座谈调研", "基层治理现代化专题调研"):
+        assert not Demand.objects.get(title=title).flags.exists()

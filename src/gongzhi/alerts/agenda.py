@@ -25,7 +25,10 @@ THRESHOLD = 0.2  # least mean cosine similarity within a cluster
 MIN_SIZE = 3  # fewest requests that make a recurring matter
 TOP_TERMS = 3  # terms in the label and the signature
 CROSS_CATEGORY = 0.5  # similarity factor between requests filed under different categories
-PRIOR_DOCS = 50  # empty documents added to the IDF fit (see _vectorise)
+PRIOR_DOCS = 50
+# Major classes of matter categories that residents settle among themselves (物业管理, 邻里纠纷, 农村事务):
+# a recurring matter of these is proposed for consultation whatever its requests' state.
+CONSULT_CLASSES = frozenset({"04", "05", "10"})  # empty documents added to the IDF fit (see _vectorise)
 
 # Function words and request boilerplate that say nothing about the matter.
 STOP = frozenset(
@@ -188,10 +191,15 @@ def clusters(docs: list[Doc], *, threshold: float = THRESHOLD, min_size: int = M
 def kind_of(cluster: Cluster) -> tuple[str, str, dict]:
     """What to propose for a matter, with the reason as a code and its parameters.
 
-    A matter that keeps coming back although its requests were handled and closed one by one
-    (at least a third of them closed) is not fixed case by case: propose a *plan goal* (a root-cause
-    fix decomposed into tasks). A matter still open across several requests is a shared public
-    matter: propose a *consultation topic* (residents deliberate on it)."""
+    * A matter filed mostly under a category of a class residents settle among themselves (property
+      management, neighbours, village affairs: ``CONSULT_CLASSES``) is a *consultation topic*.
+    * Else a matter that keeps coming back although its requests were handled and closed one by one
+      (at least a third of them closed) is not fixed case by case: a *plan goal* (a root-cause fix
+      decomposed into tasks).
+    * Else (still open across several requests) a shared public matter: a *consultation topic*."""
+    top = cluster.categories[0][0] if cluster.categories else None
+    if top and str(top)[:2] in CONSULT_CLASSES and cluster.categories[0][1] * 2 > cluster.size:
+        return "topic", "residents_decide", {"category": str(top), "total": cluster.size}
     if cluster.closed * 3 >= cluster.size:
         return "goal", "recurs_after_closing", {"closed": cluster.closed, "total": cluster.size}
     return "topic", "shared_open_matter", {"open": cluster.size - cluster.closed, "total": cluster.size}

@@ -43,6 +43,7 @@ AGENDA_REASONS = {
     "recurs_after_closing": _(
         "%(total)d件诉求中已有%(closed)d件逐件办结，同类问题仍反复出现，建议立项为计划目标，从根源上解决"
     ),
+    "residents_decide": _("%(total)d件诉求反映同一事项，属物业、邻里或村务等需要居民共同商议的事务，建议提交议事协商"),
     "shared_open_matter": _(
         "%(total)d件诉求反映同一事项，其中%(open)d件尚未办结，属居民共同关心的公共事务，建议提交议事协商"
     ),

@@ -49,4 +49,30 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         for a in old:
             services.resolve(SYSTEM, a, note="演示数据：历史预警，已处置")
     progress("预警：回溯扫描", 1, 1)
-    return {"alerts": len(alerts), "alerts_open": len(alerts) - len(old)}
+    return {"alerts": len(alerts), "alerts_open": len(alerts) - len(old), **_agenda(progress)}
+
+
+def _agenda(progress) -> dict[str, int]:
+    """Agenda proposals (seed 003): last month's and this month's scan over the demo requests (their
+    texts repeat per category, so every community has recurring matters); of last month's, one
+    consultation topic is accepted (drafting the topic) and one proposal dismissed, so that the page
+    shows each kind of decision."""
+    from . import agenda_services
+    from .models import AgendaProposal
+
+    progress("议题建议：扫描诉求", 0, 1)
+    this = timezone.localdate().replace(day=1)
+    last = (this - dt.timedelta(days=1)).replace(day=1)
+    made = 0
+    for day in (last, this):
+        with transaction.atomic():
+            made += len(agenda_services.scan(SYSTEM, None, f"{day:%Y-%m}").proposed)
+    earlier = AgendaProposal.objects.filter(period=f"{last:%Y-%m}").order_by("-request_count", "id")
+    topic = earlier.filter(kind=AgendaProposal.Kind.TOPIC).first()
+    if topic is not None:
+        agenda_services.accept(SYSTEM, topic, note="演示数据：提交下月居民议事会")
+    other = earlier.exclude(pk=topic.pk if topic else None).first()
+    if other is not None:
+        agenda_services.dismiss(SYSTEM, other, reason="演示数据：已列入街道年度整治计划，不再单列")
+    progress("议题建议：扫描诉求", 1, 1)
+    return {"agenda_proposals": made}

@@ -22,7 +22,7 @@ from django.utils import timezone
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.models import Region
 from gongzhi.org import responsibility
-from gongzhi.org.models import GridAssignment, Unit
+from gongzhi.org.models import Grid, GridAssignment, Unit
 
 from . import platform, services
 from .meter import add_months
@@ -195,6 +195,7 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         units=committees,
     )
     demands += 1
+    demands += _disguised(gov, committees, order_day, today)
     progress("减负监测", 4, 4)
     return {
         "burden_platform_items": platform_items,
@@ -202,3 +203,65 @@ def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
         "burden_demands": demands,
         "burden_orders": 1 if order else 0,
     }
+
+
+def _disguised(gov: Unit, committees: list[Unit], order_day: dt.date, today: dt.date) -> int:
+    """Hidden assessment in disguise after the order (seed 001): a safety target pledge with penalty
+    clauses demanded of every committee (变相责任状), a plain commitment that is not flagged, and three
+    research visits to the first committee within a month asking for figures and scoring (the second
+    and third are 以调研代替检查), beside a listening visit that is not flagged."""
+    first = committees[0]
+    street_gov = Unit.objects.filter(code=f"{first.region.parent.code}-GOV").first() or gov
+    grid = Grid.objects.filter(region=first.region).order_by("code").first()
+    pledge_day = order_day + dt.timedelta(days=35)
+    services.issue_demand(
+        SYSTEM,
+        issuer=gov,
+        title="社区安全生产和信访稳定目标责任书",
+        kind="pledge",
+        minutes=90,
+        issued_on=pledge_day,
+        due_on=pledge_day + dt.timedelta(days=10),
+        units=committees,
+        has_targets=True,
+        has_penalties=True,
+    )
+    services.issue_demand(
+        SYSTEM,
+        issuer=gov,
+        title="文明城市创建倡议承诺书",
+        kind="pledge",
+        minutes=15,
+        issued_on=pledge_day,
+        units=committees,
+    )
+    visit = max(order_day + dt.timedelta(days=40), today - dt.timedelta(days=40))
+    for k, (issuer, title, materials, scores) in enumerate(
+        (
+            (gov, "基层治理现代化专题调研", True, False),
+            (street_gov, "网格化管理工作调研", True, True),
+            (gov, "“减负增效”落实情况调研", False, True),
+        )
+    ):
+        services.issue_demand(
+            SYSTEM,
+            issuer=issuer,
+            title=title,
+            kind="research",
+            minutes=120,
+            issued_on=visit + dt.timedelta(days=9 * k),
+            units=[first],
+            asks_materials=materials,
+            scores=scores,
+            grid=grid,
+        )
+    services.issue_demand(
+        SYSTEM,
+        issuer=gov,
+        title="听取居民意见座谈调研",
+        kind="research",
+        minutes=90,
+        issued_on=visit + dt.timedelta(days=30),
+        units=[first],
+    )
+    return 6
