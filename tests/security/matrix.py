@@ -151,6 +151,8 @@ def build_objects(w):
     o.task = pick("plans.Task")
     o.adjustment = pick("plans.Adjustment", "task__region")
     o.flag = pick("plans.SupervisionFlag", "task__region")
+    o.review = _review(w)  # a joint review waiting to be held (定期会商研判)
+    o.link = pick("org.HouseholdLink", "region", end_date__isnull=True)  # a party member's linked household
     o.option = o.vote.options.order_by("pk").first() if hasattr(o.vote, "options") else None
     o.dept = apps.get_model("org.Unit").objects.get(code=f"{w.district.code}-CGJ")
     o.task_type = apps.get_model("volunteers.TaskType").objects.order_by("pk").first()
@@ -190,6 +192,20 @@ def _withdrawable_resource(w, o):
     return found or services.offer_resource(
         SYSTEM, owner=rc, name="社区活动室", kind="venue", quantity=1, lon=o.lon, lat=o.lat
     )
+
+
+def _review(w):
+    """A joint review meeting of street A waiting to be held (scheduled for an active goal when the demo has none)."""
+    from gongzhi.plans import services
+    from gongzhi.plans.models import Goal, ReviewMeeting
+
+    a = w.street_a.path
+    found = ReviewMeeting.objects.filter(region__path__startswith=a, state="scheduled").order_by("pk").first()
+    if found is None:
+        goal = Goal.objects.filter(region__path__startswith=a, state="active").order_by("pk").first()
+        services.set_review_schedule(SYSTEM, goal, cadence="monthly")
+        found = ReviewMeeting.objects.get(goal=goal, state="scheduled")
+    return found
 
 
 def _report(w):
@@ -422,6 +438,12 @@ _p("volunteers/<int:pk>/", lambda o: {"pk": o.volunteer.pk})
 _p("volunteers/records/<int:pk>/confirm/", lambda o: {"pk": o.record.pk})
 _p("plans/goals/<int:pk>/|plans/goals/<int:pk>/tasks/new/", lambda o: {"pk": o.goal.pk})
 _p("plans/tasks/<int:pk>/", lambda o: {"pk": o.task.pk})
+_p("plans/reviews/<int:pk>/", lambda o: {"pk": o.review.pk})
+_p("plans/goals/<int:pk>/reviews/", lambda o: {"pk": o.review.goal_id})
+_p("party/coverage/members/<int:pk>/", lambda o: {"pk": o.link.member_id})
+_p("GET api/v1/coverage/members/<pid>", lambda o: {"pid": o.link.member_id})
+_p("GET api/v1/plans/reviews/<rid>|POST api/v1/plans/reviews/<rid>/hold", lambda o: {"rid": o.review.pk})
+_p("POST api/v1/plans/goals/<gid>/review-schedule", lambda o: {"gid": o.review.goal_id})
 _p("assessment/results/<int:pk>/", lambda o: {"pk": o.result.pk})
 _p("assessment/results/<int:pk>/records/<str:name>/", lambda o: {"pk": o.result.pk, "name": "requests"})
 _p("burden/items/<int:pk>/complete/", lambda o: {"pk": o.item.pk})
@@ -507,6 +529,21 @@ _b(
 )
 _b("POST api/v1/volunteers/<vid>/redemptions", lambda o: {"item": o.catalogue_item.code})
 _b("POST api/v1/volunteers/records/<rid>/confirm", lambda o: {"accept": True})
+_b(
+    "POST api/v1/coverage/visits",
+    lambda o: {"member": o.link.member_id, "household": o.link.household.code, "purpose": "routine"},
+)
+_b("POST api/v1/plans/goals/<gid>/review-schedule", lambda o: {"cadence": "monthly"})
+_b(
+    "POST api/v1/plans/reviews/<rid>/hold",
+    lambda o: {
+        "participants": [o.review.goal.lead_unit.code],
+        "judgements": [
+            {"task": t.pk, "status": "on_track", "reason": "as_planned"}
+            for t in o.review.goal.tasks.filter(state="open").order_by("pk")[:1]
+        ],
+    },
+)
 _b("POST api/v1/plans/goals/<gid>/tasks", lambda o: {"title": "增设路灯", "unit": o.unit.code})
 _b("POST api/v1/plans/goals/<gid>/feedback", lambda o: {"source": "resident", "text": "进度很好"})
 _b("POST api/v1/plans/goals/<gid>/close", lambda o: {"cancel": True, "reason": "目标调整"})
@@ -890,6 +927,18 @@ TABLE: dict[str, E] = {
     ),
     # --- api/v1/party
     "GET api/v1/party/gaps": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/coverage": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/coverage/gaps": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/coverage/members/<pid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/coverage/visits": E(post="401     404     ok*     ok*     ok*     ok*     403     403     404"),
+    "GET api/v1/plans/reviews": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/plans/reviews/<rid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/plans/reviews/<rid>/hold": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "POST api/v1/plans/goals/<gid>/review-schedule": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
     # --- api/v1/people
     "GET api/v1/people": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/people/<pid>": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
@@ -1294,6 +1343,15 @@ TABLE: dict[str, E] = {
         get="login   404     ok      ok      404     404     ok      ok      404",
         post="login   404     ok      ok      404     404     ok      ok      404",
     ),
+    # --- party: 包片联户 (household coverage; each sees their own scope's communities)
+    "party/coverage/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      ok",
+        post="login   404     ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "party/coverage/members/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      404     404     404",
+    ),
     # --- party (应建未建: each sees the gaps of their own scope; none is an empty list)
     "party/gaps/": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",
@@ -1328,6 +1386,23 @@ TABLE: dict[str, E] = {
     "plans/tasks/<int:pk>/": E(
         get="login   404     ok      ok      ok      ok      ok      ok      404",
         post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    # --- plans: regular joint reviews (定期会商研判); an empty form is refused, nothing written
+    "plans/reviews/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "plans/reviews/generate/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir   redir   redir   redir   redir   redir   redir",
+    ),
+    "plans/reviews/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      404     404     404     404",
+    ),
+    "plans/goals/<int:pk>/reviews/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
     ),
     # --- pool: the old /pool/ links (permanent redirects to /resources/, issue 22)
     "pool/": E(
