@@ -279,3 +279,30 @@ def test_request_action_reports_unit_and_category_at_once(world, users):
     f = ActionForm({"action": "dispatch", "unit": "NO-UNIT", "category": "99999"})
     assert not f.is_valid()
     assert set(f.errors) >= {"unit", "category"}
+
+
+def _volunteer(world):
+    """A volunteer of community A with a time bank and one catalogue item (rows only: the tiny world has none)."""
+    import datetime as dt
+
+    from gongzhi.volunteers.models import CatalogueItem, TimeBank, Volunteer
+
+    bank = TimeBank.objects.create(code="TB-PICK", name="拾取时间银行", region=world.street_a)
+    CatalogueItem.objects.create(bank=bank, code="PICK-1", name="理发券", points=5, stock=3)
+    person = Person.objects.filter(region=world.comm_a).first()
+    return Volunteer.objects.create(person=person, region=world.comm_a, bank=bank, joined_on=dt.date(2026, 1, 1))
+
+
+def test_volunteers_are_scoped_and_masked(world, users):
+    va = _volunteer(world)
+    assert [v["value"] for v in _pick(_client(users["street_cadre"]), "volunteer", str(va.pk))] == [str(va.pk)]
+    assert _pick(_client(users["other_street_cadre"]), "volunteer", str(va.pk)) == []
+    got = _pick(_client(users["department_staff"]), "volunteer", str(va.pk))
+    assert [v["label"] for v in got] == [va.person.name[:1] + "*"]
+
+
+def test_the_catalogue_offers_a_volunteer_picker(world, users):
+    _volunteer(world)
+    html = _client(users["street_cadre"]).get("/volunteers/catalogue/").content.decode()
+    assert 'data-code="PICK-1"' in html
+    assert 'data-picker="volunteer"' in html and 'type="number" min="1" placeholder' not in html

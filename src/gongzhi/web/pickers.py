@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 import gongzhi.alliances.pickers  # noqa: F401 - registers the alliance-goal source
+import gongzhi.volunteers.pickers  # noqa: F401 - registers the volunteer source
 from gongzhi.org import pickers
 
 

@@ -35,7 +35,7 @@
       "aria-controls": listId, autocomplete: "off", spellcheck: "false", "class": "picker-input",
       "data-picker-box": input.dataset.picker
     });
-    ["aria-invalid", "aria-describedby", "required", "placeholder", "accesskey", "autofocus", "size"].forEach(function (a) {
+    ["aria-invalid", "aria-describedby", "aria-label", "required", "placeholder", "accesskey", "autofocus", "size"].forEach(function (a) {
       if (input.hasAttribute(a)) { box.setAttribute(a, input.getAttribute(a)); }
     });
     box.setAttribute("aria-describedby", ((box.getAttribute("aria-describedby") || "") + " " + hintId).trim());
