@@ -33,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "GONGZHI_NOTIFY_TENCENT_SDK_APP_ID": "",
     "GONGZHI_NOTIFY_TENCENT_SIGN_NAME": "",
     "GONGZHI_NOTIFY_TENCENT_REGION": "ap-guangzhou",
+    "GONGZHI_NOTIFY_SMTP_HOST": "",  # with GONGZHI_NOTIFY_EMAIL=django: the SMTP server (else Django's EMAIL_* settings)
+    "GONGZHI_NOTIFY_SMTP_PORT": 587,
+    "GONGZHI_NOTIFY_SMTP_USER": "",
+    "GONGZHI_NOTIFY_SMTP_PASSWORD": "",
+    "GONGZHI_NOTIFY_SMTP_TLS": "1",
+    "GONGZHI_NOTIFY_EMAIL_FROM": "",  # the sender address (else Django's DEFAULT_FROM_EMAIL)
     "GONGZHI_NOTIFY_WECHAT_ENDPOINT": "https://api.weixin.qq.com",
     "GONGZHI_NOTIFY_WECHAT_APP_ID": "",
     "GONGZHI_NOTIFY_WECHAT_APP_SECRET": "",

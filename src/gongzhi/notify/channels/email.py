@@ -6,9 +6,26 @@ from __future__ import annotations
 import smtplib
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 
+from .. import conf
 from .base import Backend, Outgoing, SendError
+
+
+def connection():
+    """The SMTP connection of ``GONGZHI_NOTIFY_SMTP_*`` when a host is set, else Django's mail settings."""
+    host = conf.get("GONGZHI_NOTIFY_SMTP_HOST")
+    if not host:
+        return get_connection()
+    return get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        host=host,
+        port=conf.get("GONGZHI_NOTIFY_SMTP_PORT"),
+        username=conf.get("GONGZHI_NOTIFY_SMTP_USER") or None,
+        password=conf.get("GONGZHI_NOTIFY_SMTP_PASSWORD") or None,
+        use_tls=str(conf.get("GONGZHI_NOTIFY_SMTP_TLS")) == "1",
+        timeout=conf.get("GONGZHI_NOTIFY_TIMEOUT"),
+    )
 
 
 class DjangoEmail(Backend):
@@ -17,8 +34,15 @@ class DjangoEmail(Backend):
     def send(self, out: Outgoing) -> str:
         domain = getattr(settings, "GONGZHI_NOTIFY_EMAIL_DOMAIN", "gongzhi.local")
         msgid = f"<{out.key.replace(':', '.')}@{domain}>"
-        body = out.text + (f"\n\n{out.url}" if out.url else "")
-        mail = EmailMessage(subject=out.subject, body=body, to=[out.address], headers={"Message-ID": msgid})
+        body = out.text
+        mail = EmailMessage(
+            subject=out.subject,
+            body=body,
+            from_email=conf.get("GONGZHI_NOTIFY_EMAIL_FROM") or None,
+            to=[out.address],
+            headers={"Message-ID": msgid},
+            connection=connection(),
+        )
         try:
             mail.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
