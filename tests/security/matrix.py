@@ -58,6 +58,7 @@ DOMAIN_APPS = {
     "burden",
     "alerts",
     "incidents",
+    "councils",
     "ledger",
     "command",
     "ops",
@@ -168,6 +169,9 @@ def build_objects(w):
     o.alert = _alert(w, o)
     o.incident = pick("incidents.Incident")
     o.mobilisation = pick("incidents.Mobilisation", "incident__region", incident=o.incident)
+    o.council = pick("councils.Council", level="street_joint")
+    o.meeting = pick("councils.Meeting", "council__region", council=o.council)
+    o.matter = pick("councils.Matter", status="consulted")  # the demo's matter waiting for its decision
     # "885" mechanisms (issue 21): a session of street A still due, and a follow-up still open
     o.session = pick("command.MechanismSession", status="due")
     o.followup = pick("command.FollowUp", closed_on__isnull=True)
@@ -466,6 +470,19 @@ _p(
     lambda o: {"pk": o.incident.pk},
 )
 _p("incidents/mobilisations/<int:pk>/", lambda o: {"pk": o.mobilisation.pk})
+_p("councils/<int:pk>/|councils/<int:pk>/meetings/new/", lambda o: {"pk": o.council.pk})
+_p("councils/meetings/<int:pk>/|councils/meetings/<int:pk>/decisions/", lambda o: {"pk": o.meeting.pk})
+_p("councils/matters/<int:pk>/|councils/matters/<int:pk>/step/", lambda o: {"pk": o.matter.pk})
+_p(
+    "GET api/v1/councils/<code>|GET api/v1/councils/<code>/agenda|POST api/v1/councils/<code>/meetings",
+    lambda o: {"code": o.council.code},
+)
+_p("GET api/v1/councils/meetings/<mid>|POST api/v1/councils/meetings/<mid>/decisions", lambda o: {"mid": o.meeting.pk})
+_p(
+    "GET api/v1/councils/matters/<code>|POST api/v1/councils/matters/<code>/consultation"
+    "|POST api/v1/councils/matters/<code>/decision|POST api/v1/councils/matters/<code>/publication",
+    lambda o: {"code": o.matter.code},
+)
 _p("org/unit/<str:code>/|org/unit/<str:code>/children/", lambda o: {"code": o.unit.code})
 _p("org/person/<int:pk>/", lambda o: {"pk": o.person.pk})
 _p("grid/<str:code>/", lambda o: {"code": o.grid.code})
@@ -557,6 +574,12 @@ _b("POST api/v1/plans/adjustments/<aid>/decide", lambda o: {"approve": True, "no
 _b("POST api/v1/plans/flags/<fid>/resolve", lambda o: {"resolution": "已整改"})
 _b("POST api/v1/incidents/<iid>/needs", lambda o: {"title": "沙袋", "kind": "material", "quantity": 10})
 _b("POST api/v1/incidents/<iid>/stand-down", lambda o: {"note": "险情解除"})
+_b(
+    "POST api/v1/councils/<code>/meetings",
+    lambda o: {"title": "联席会议", "held_on": "2026-11-20", "present": [], "topics": ["议题"], "minutes": "纪要"},
+)
+_b("POST api/v1/councils/meetings/<mid>/decisions", lambda o: {"title": "决定", "votes_for": 0})
+_b("POST api/v1/councils/matters/<code>/publication", lambda o: {"note": "公示"})
 _b("POST api/v1/incidents/mobilisations/<mid>/assign", lambda o: {"task": "巡查堤坝"})
 _b(
     "POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss|POST api/v1/alerts/<aid>/resolve",
@@ -896,6 +919,19 @@ TABLE: dict[str, E] = {
     "POST api/v1/grids/import": E(post="401     422     422     422     422     422     422     422     422"),
     "GET api/v1/grids/locate": E(get="401     403     ok      ok      ok      ok      ok      ok      403"),
     # --- api/v1/incidents
+    # --- api/v1/councils (community A's cadre and grid worker do not see street A's joint meeting)
+    "GET api/v1/councils/": E(get="401 ok ok ok ok ok ok ok ok"),
+    "GET api/v1/councils/<code>": E(get="401 404 ok ok 404 404 ok ok 404"),
+    "GET api/v1/councils/<code>/agenda": E(get="401 404 ok ok 404 404 ok ok 404"),
+    "POST api/v1/councils/<code>/meetings": E(post="401 404 ok* ok* 404 404 403 403 404"),
+    "GET api/v1/councils/meetings/<mid>": E(get="401 404 ok ok 404 404 ok ok 404"),
+    "POST api/v1/councils/meetings/<mid>/decisions": E(post="401 404 ok* ok* 404 404 403 403 404"),
+    "GET api/v1/councils/matters": E(get="401 ok ok ok ok ok ok ok ok"),
+    "POST api/v1/councils/matters": E(post="401 422 422 422 422 422 422 422 422"),
+    "GET api/v1/councils/matters/<code>": E(get="401 404 ok ok 404 404 ok ok 404"),
+    "POST api/v1/councils/matters/<code>/consultation": E(post="401 422 422 422 422 422 422 422 422"),
+    "POST api/v1/councils/matters/<code>/decision": E(post="401 422 422 422 422 422 422 422 422"),
+    "POST api/v1/councils/matters/<code>/publication": E(post="401 404 400 400 404 404 403 403 404"),
     "GET api/v1/incidents/": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "POST api/v1/incidents/": E(post="401     422     422     422     422     422     422     422     422"),
     "GET api/v1/incidents/<iid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
@@ -1243,6 +1279,23 @@ TABLE: dict[str, E] = {
     "incidents/<int:pk>/stand-down/": E(
         get="login   405     405     405     405     405     405     405     405",
         post="login   404     redir   redir   redir   redir   redir   redir   404",
+    ),
+    # --- councils
+    "councils/": E(get="login ok ok ok ok ok ok ok ok", post="login ok ok ok ok ok ok ok ok"),
+    "councils/<int:pk>/": E(get="login 404 ok ok 404 404 ok ok 404", post="login 404 ok ok 404 404 ok ok 404"),
+    "councils/<int:pk>/meetings/new/": E(
+        get="login 405 405 405 405 405 405 405 405", post="login 404 redir redir 404 404 403 403 404"
+    ),
+    "councils/meetings/<int:pk>/": E(get="login 404 ok ok 404 404 ok ok 404", post="login 404 ok ok 404 404 ok ok 404"),
+    "councils/meetings/<int:pk>/decisions/": E(
+        get="login 405 405 405 405 405 405 405 405", post="login 404 redir redir 404 404 403 403 404"
+    ),
+    "councils/matters/new/": E(
+        get="login redir ok ok ok redir redir redir ok", post="login redir ok ok ok redir redir redir ok"
+    ),
+    "councils/matters/<int:pk>/": E(get="login 404 ok ok 404 404 ok ok 404", post="login 404 ok ok 404 404 ok ok 404"),
+    "councils/matters/<int:pk>/step/": E(
+        get="login 405 405 405 405 405 405 405 405", post="login 404 redir redir 404 404 403 403 404"
     ),
     "incidents/declare/": E(
         get="login   redir   ok      ok      redir   redir   redir   redir   ok",

@@ -1,8 +1,6 @@
 """Council endpoints of the JSON API (mounted at /api/v1/councils/): platforms, meetings, decisions
 and 三重一大 matters. POSTs that create take an ``Idempotency-Key``."""
 
-from __future__ import annotations
-
 from ninja import Field, Router, Schema
 
 from gongzhi.core.apischema import ERRORS

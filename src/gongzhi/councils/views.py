@@ -211,6 +211,7 @@ def matter(request, pk):
 @require_POST
 def matter_step(request, pk):
     m = _get(S.get_matter, request.user, pk)
+    perms.require(request.user, perms.MANAGE, m.region)
     step = request.POST.get("step", "")
     version = _int(request.POST.get("version"), 0) or None
     try:
