@@ -340,3 +340,117 @@ def test_threshold_as_data(world, joint):
     assert P.threshold("alliance_fund", world.comm_a) == Decimal("20000")
     assert P.threshold("alliance_fund", world.street_b) == Decimal("50000")
     _ = Council, Member
+
+
+def test_command(world, joint, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    call_command("councils", "threshold", world.street_a.code, "--subject", "plan_goal", "--amount", "300000")
+    assert P.threshold("plan_goal", world.comm_a) == Decimal("300000")
+    call_command("councils", "list")
+    assert joint.code in capsys.readouterr().out
+    m = P.propose(SYSTEM, joint, kind="major_decision", title="事项", subject_type="other")
+    with pytest.raises(CommandError):  # not decided yet
+        call_command("councils", "publish", m.code)
+    call_command("councils", "matters")
+    assert m.code in capsys.readouterr().out
+
+
+def test_api_idempotent_and_errors(users, joint):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(users["street_cadre"])
+    body = {
+        "title": "会议",
+        "held_on": timezone.localdate().isoformat(),
+        "present": _ids(joint),
+        "topics": ["t"],
+        "minutes": "m",
+    }
+    url = f"/api/v1/councils/{joint.code}/meetings"
+    r1 = c.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    r2 = c.post(url, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert r1.status_code == r2.status_code == 201 and r1.json()["id"] == r2.json()["id"]
+    assert Meeting.objects.count() == 1
+    bad = c.post(url, {**body, "held_on": "2099-01-01"}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["field"] == "held_on" and Meeting.objects.count() == 1
+    mid = r1.json()["id"]
+    d = c.post(
+        f"/api/v1/councils/meetings/{mid}/decisions",
+        {"title": "决定", "votes_for": 5},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    d2 = c.post(
+        f"/api/v1/councils/meetings/{mid}/decisions",
+        {"title": "决定", "votes_for": 5},
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    assert d.status_code == 201 and d.json()["outcome"] == "passed" and d2.json()["code"] == d.json()["code"]
+    assert Decision.objects.count() == 1
+    pm = c.post(
+        "/api/v1/councils/matters",
+        {
+            "council": joint.code,
+            "kind": "large_spending",
+            "title": "x",
+            "subject_type": "plan_goal",
+            "subject_ref": joint.region.code,
+            "amount": "900000",
+        },
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert pm.status_code == 201
+    code = pm.json()["code"]
+    out = c.post(f"/api/v1/councils/matters/{code}/publication", {}, content_type="application/json")
+    assert out.status_code == 400 and out.json()["code"] == "out_of_order"
+    other = Client()
+    other.force_login(users["other_street_cadre"])
+    assert other.get(f"/api/v1/councils/{joint.code}").status_code == 404
+
+
+def test_pages(users, joint):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(users["street_cadre"])
+    assert c.get("/councils/").status_code == 200
+    assert c.get(f"/councils/{joint.pk}/").status_code == 200
+    r = c.post(
+        f"/councils/{joint.pk}/meetings/new/",
+        {
+            "title": "会议",
+            "held_on": timezone.localdate().isoformat(),
+            "present": [str(i) for i in _ids(joint)],
+            "topics": "议题",
+            "minutes": "纪要",
+        },
+    )
+    mt = Meeting.objects.get()
+    assert r.status_code == 302 and r["Location"].endswith(f"/councils/meetings/{mt.pk}/")
+    c.post(
+        f"/councils/meetings/{mt.pk}/decisions/",
+        {"title": "决定", "votes_for": "5", "votes_against": "0", "votes_abstain": "0", "effect": "none"},
+    )
+    assert mt.decisions.count() == 1
+    assert c.get(f"/councils/meetings/{mt.pk}/").status_code == 200
+    r = c.post(
+        "/councils/matters/new/",
+        {"council": joint.pk, "kind": "major_decision", "title": "事项", "subject_type": "other"},
+    )
+    m = Matter.objects.get()
+    assert r.status_code == 302
+    page = c.get(f"/councils/matters/{m.pk}/")
+    assert page.status_code == 200 and "征求意见" in page.content.decode()
+    c.post(f"/councils/matters/{m.pk}/step/", {"step": "consultation", "consulted": "3", "note": "意见"})
+    c.post(
+        f"/councils/matters/{m.pk}/step/",
+        {"step": "decision", "meeting": mt.pk, "votes_for": "5", "votes_against": "0", "votes_abstain": "0"},
+    )
+    c.post(f"/councils/matters/{m.pk}/step/", {"step": "publication", "note": "公示"})
+    m.refresh_from_db()
+    assert m.approved
