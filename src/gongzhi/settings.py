@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "gongzhi.privacy",
     "gongzhi.notify",
     "gongzhi.opendata",
+    "gongzhi.patrols",
     "axes",
     "django_ratelimit",
     "django_otp",

@@ -114,6 +114,7 @@ def build_objects(w):
     o.unit = apps.get_model("org.Unit").objects.get(code=f"{w.street_a.code}-GOV")
     o.person = pick("org.Person", "region", region=w.comm_a)
     o.grid = pick("org.Grid", "region", region=w.comm_a)
+    o.patrol = pick("patrols.Patrol", "region", region=w.comm_a)
     o.lon, o.lat = o.grid.centroid_lon, o.grid.centroid_lat
     # an open request (one that can still be escalated), so that the actions are refused only by right
     o.request = pick(
@@ -384,6 +385,8 @@ _p("ledger/proof/record", lambda o: {"?": f"record={o.event.event_id}"})
 _p("ledger/entries/<int:index>/", lambda o: {"index": 0})
 _p("data/<slug:slug>/meta.json|data/<slug:slug>/download|GET api/v1/data/datasets/<slug>", lambda o: {"slug": "grids"})
 _p("data/import/template/<str:kind>.xlsx", lambda o: {"kind": "households"})
+_p("patrols/<int:pk>/", lambda o: {"pk": o.patrol.pk})
+_p("patrols/cadence/<str:code>/", lambda o: {"code": o.comm.code})
 _p(
     "consult/topics/<int:pk>/|consult/topics/<int:pk>/card/|consult/topics/<int:pk>/moderate/"
     "|consult/topics/<int:pk>/results/",
@@ -656,6 +659,23 @@ TABLE: dict[str, E] = {
     "data/import/template/<str:kind>.xlsx": E(
         get="login   ok      ok      ok      ok      ok      ok      ok      ok",
         post="login   405     405     405     405     405     405     405     405",
+    ),
+    # --- patrols (issue 19): a grid worker's own grids; cadres within their area
+    "patrols/": E(
+        get="login   403     ok      ok      ok      ok      403     403     ok",
+        post="login   405     405     405     405     405     405     405     405",
+    ),
+    "patrols/new/": E(
+        get="login   403     ok      ok      ok      ok      403     403     ok",
+        post="login   403     400     400     400     400     403     403     400",
+    ),
+    "patrols/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   405     405     405     405     405     405     405     405",
+    ),
+    "patrols/cadence/<str:code>/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   403     redir   redir   redir   403     403     403     403",
     ),
     # --- admin
     "admin/": E(get="redir   redir   ok      ok      ok      ok      ok      ok      ok"),
@@ -952,6 +972,9 @@ TABLE: dict[str, E] = {
     # --- api/v1/ledger
     "GET api/v1/data/datasets": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/data/datasets/<slug>": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/patrols/due": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/patrols": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "POST api/v1/patrols": E(post="401     422     422     422     422     422     422     422     422"),
     "GET api/v1/ledger/checkpoint": E(get="ok      ok      ok      ok      ok      ok      ok      ok      ok"),
     "GET api/v1/ledger/proof/consistency": E(get="404     404     404     404     404     404     404     404     404"),
     "GET api/v1/ledger/proof/inclusion": E(get="404     404     404     404     404     404     404     404     404"),

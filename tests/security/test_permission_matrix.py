@@ -408,7 +408,16 @@ def test_route(world_m, key):
 
 
 #: Entries of the menu that are a resident's pages (a log-in with no platform role sees only these).
-RESIDENT_MENU = {"home", "map", "cases:index", "volunteers:index", "consult:index", "/ledger/", "/api/v1/docs"}
+RESIDENT_MENU = {
+    "home",
+    "map",
+    "cases:index",
+    "volunteers:index",
+    "consult:index",
+    "/ledger/",
+    "/api/v1/docs",
+    "opendata:catalogue",
+}
 
 
 def test_menu_links_never_refuse(world_m):

@@ -86,6 +86,7 @@ def grid_worker(user: Any, now: dt.datetime) -> list[Section]:
             _requests_rows(open_, now),
             _("网格内没有待办诉求。"),
         ),
+        _patrols_due(user),
         Section(
             "grid_follow", _("待回访"), follow.count(), inbox, _requests_rows(follow, now), _("没有待回访的诉求。")
         ),
@@ -98,6 +99,24 @@ def grid_worker(user: Any, now: dt.datetime) -> list[Section]:
             _("没有待补录的先行处置。"),
         ),
     ]
+
+
+def _patrols_due(user: Any) -> Section:
+    """The grid worker's grids due for a patrol today or overdue (``patrols.services.due_for``)."""
+    from gongzhi.patrols import services as patrols
+
+    due = patrols.due_for(user)
+    url = reverse("patrols:index")
+    rows = [
+        Row(
+            f"{d.grid.name}（{d.grid.code}）",
+            reverse("patrols:new") + f"?grid={d.grid.code}",
+            _("超期%(n)d天") % {"n": d.overdue_days} if d.overdue_days > 0 else _("今天"),
+            d.overdue_days > 0,
+        )
+        for d in due[:FIRST]
+    ]
+    return Section("grid_patrol", _("该巡查的网格"), len(due), url, rows, _("今天没有该巡查的网格。"))
 
 
 def cadre(user: Any, now: dt.datetime) -> list[Section]:
