@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from gongzhi.org.admin_base import PersonalDataAdmin
 
@@ -51,10 +54,10 @@ class BoardRuleAdmin(PersonalDataAdmin):
     raw_id_fields = ("region",)
     date_hierarchy = None
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -66,10 +69,10 @@ class MechanismAdmin(PersonalDataAdmin):
     raw_id_fields = ("region",)
     date_hierarchy = None
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -80,7 +83,7 @@ class FollowUpInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:  # type: ignore[override]
         return False
 
 
@@ -93,10 +96,10 @@ class MechanismSessionAdmin(PersonalDataAdmin):
     date_hierarchy = "scheduled_on"
     inlines = [FollowUpInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -108,8 +111,8 @@ class FollowUpAdmin(PersonalDataAdmin):
     raw_id_fields = ("session", "region", "unit")
     date_hierarchy = None
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

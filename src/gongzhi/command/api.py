@@ -1,7 +1,9 @@
 """Command centre endpoints of the JSON API (mounted at /api/v1/command/)."""
 
 import datetime as dt
+from typing import Any
 
+from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from gongzhi.core.apischema import ErrorOut
@@ -40,7 +42,7 @@ def map_layer(request, code: str, layer: str):
 # ---------------------------------------------------------------- "141" boards and "885" mechanisms
 
 
-def _session_out(s, preview: dict | None = None) -> dict:
+def _session_out(s: Any, preview: dict | None = None) -> dict:
     data = preview or {"figures": s.figures, "ranking": s.ranking}
     return {
         "id": s.pk,
@@ -64,7 +66,7 @@ def _session_out(s, preview: dict | None = None) -> dict:
     }
 
 
-def _followup_out(f) -> dict:
+def _followup_out(f: Any) -> dict:
     return {
         "id": f.pk,
         "session": f.session_id,
@@ -76,7 +78,7 @@ def _followup_out(f) -> dict:
     }
 
 
-def _mechanism_out(m) -> dict:
+def _mechanism_out(m: Any) -> dict:
     return {
         "code": m.code,
         "region": m.region.code,
@@ -127,7 +129,7 @@ class MechanismIn(Schema):
 
 
 @router.get("/sessions/{pk}", response={200: dict, **ERRORS})
-def get_session(request, pk: int):
+def get_session(request: HttpRequest, pk: int) -> Any:
     """One session of a mechanism: what it read (held) or reads now (due: a preview), attendance, outcome."""
     s = services.get_session(request.user, pk)
     preview = None if s.status == s.Status.HELD else mechanisms.compute(s.mechanism, s.region, s.start, s.end)
@@ -136,7 +138,7 @@ def get_session(request, pk: int):
 
 @router.post("/sessions/{pk}/hold", response={200: dict, **ERRORS})
 @idempotent
-def hold_session(request, pk: int, data: HoldIn):
+def hold_session(request: HttpRequest, pk: int, data: HoldIn) -> Any:
     """Hold a due session: record attendance, statements, decisions, follow-ups, and the figures read now."""
     s = services.get_session(request.user, pk)
     s = services.hold_session(
@@ -155,7 +157,7 @@ def hold_session(request, pk: int, data: HoldIn):
 
 
 @router.post("/followups/{pk}/close", response={200: dict, **ERRORS})
-def close_followup(request, pk: int, data: CloseIn):
+def close_followup(request: HttpRequest, pk: int, data: CloseIn) -> Any:
     """Close a follow-up a session assigned (整改销号)."""
     f = FollowUp.objects.select_related("region", "unit").filter(pk=pk).first()
     if f is None or not permissions.allowed(request.user, perms.VIEW, f.region):
@@ -164,7 +166,9 @@ def close_followup(request, pk: int, data: CloseIn):
 
 
 @router.get("/{code}/boards", response={200: dict, **ERRORS})
-def board_figures(request, code: str, start: dt.date | None = None, end: dt.date | None = None, board: str = ""):
+def board_figures(
+    request: HttpRequest, code: str, start: dt.date | None = None, end: dt.date | None = None, board: str = ""
+) -> Any:
     """The four boards ("141"): per board, requests, open and overdue, plan tasks, alerts and open needs; with
     ``board``, that board's open records (ids)."""
     region = queries.region_for(request.user, code)
@@ -184,7 +188,7 @@ def board_figures(request, code: str, start: dt.date | None = None, end: dt.date
 
 
 @router.post("/{code}/board-rules", response={200: dict, **ERRORS})
-def set_board_rule(request, code: str, data: RuleIn):
+def set_board_rule(request: HttpRequest, code: str, data: RuleIn) -> Any:
     """Set the board of a category or record key for the region's subtree."""
     region = services.region_by_code(code)
     rule = services.set_board_rule(request.user, region, key=data.key, board=data.board)
@@ -192,7 +196,7 @@ def set_board_rule(request, code: str, data: RuleIn):
 
 
 @router.get("/{code}/mechanisms", response={200: dict, **ERRORS})
-def list_mechanisms(request, code: str, status: str = "", limit: Limit = 100):
+def list_mechanisms(request: HttpRequest, code: str, status: str = "", limit: Limit = 100) -> Any:
     """The mechanisms in force for the region and its sessions (newest first), with the centre's summary."""
     region = queries.region_for(request.user, code)
     ancestors = [p for p in region.path.split("/") if p]
@@ -226,7 +230,7 @@ def list_mechanisms(request, code: str, status: str = "", limit: Limit = 100):
 
 @router.post("/{code}/mechanisms", response={201: dict, **ERRORS})
 @idempotent
-def define_mechanism(request, code: str, data: MechanismIn):
+def define_mechanism(request: HttpRequest, code: str, data: MechanismIn) -> Any:
     """Define a mechanism for the region's subtree (what it reads, who takes part, what it records)."""
     region = services.region_by_code(code)
     m = services.define_mechanism(request.user, region, **data.dict())

@@ -85,19 +85,19 @@ class Resolver:
 
     # --- the records
 
-    def request(self, req) -> str:
+    def request(self, req: Any) -> str:
         return self.category(req.category.code if req.category_id else None)
 
-    def task(self, task) -> str:
+    def task(self, task: Any) -> str:
         code = (task.indicator_params or {}).get("category") if isinstance(task.indicator_params, dict) else None
         if code:
             return self.category(str(code))
         return self.key(f"task.{task.goal.source_kind}")
 
-    def alert(self, alert) -> str:
+    def alert(self, alert: Any) -> str:
         return self.category(alert.category.code if alert.category_id else None, f"alert.{alert.kind}")
 
-    def need(self, need, request_categories: dict[str, str | None] | None = None) -> str:
+    def need(self, need: Any, request_categories: dict[str, str | None] | None = None) -> str:
         if need.source == "request" and need.source_ref.startswith("request:"):
             number = need.source_ref.split(":", 1)[1]
             if request_categories is None:
@@ -181,12 +181,13 @@ def figures(region: Region, start: dt.date, end: dt.date) -> list[dict[str, Any]
         b = out[resolver.task(task)]
         b["tasks_open"] += 1
         b["tasks_overdue"] += task.deadline < today
-    for row in (
+    for kind, code, n in (
         Alert.objects.filter(region__path__startswith=region.path, status__in=ACTIVE)
         .values("kind", "category__code")
         .annotate(n=Count("id"))
+        .values_list("kind", "category__code", "n")
     ):
-        out[resolver.category(row["category__code"], f"alert.{row['kind']}")]["alerts"] += row["n"]
+        out[resolver.category(code, f"alert.{kind}")]["alerts"] += n
     needs = list(PoolNeed.objects.filter(region__path__startswith=region.path, status=PoolNeed.Status.OPEN))
     cats = _request_categories(
         n.source_ref.split(":", 1)[1] for n in needs if n.source == "request" and n.source_ref.startswith("request:")

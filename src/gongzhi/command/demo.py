@@ -7,6 +7,8 @@ demo makes after this step)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.utils import timezone
 
@@ -30,7 +32,7 @@ OUTCOMES = {
 }
 
 
-def _hold_past(session, units) -> None:
+def _hold_past(session: Any, units: list[Any]) -> None:
     from . import services
 
     text, decisions = OUTCOMES[session.mechanism.kind]
@@ -59,7 +61,7 @@ def _hold_past(session, units) -> None:
     )
 
 
-def mechanisms_demo(progress) -> dict[str, int]:
+def mechanisms_demo(progress: Callable[..., Any]) -> dict[str, int]:
     from . import mechanisms, services
     from .models import FollowUp, MechanismSession
 
@@ -86,7 +88,7 @@ def mechanisms_demo(progress) -> dict[str, int]:
     }
 
 
-def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
+def generate(*, seed: int, scale: str, progress: Callable[..., Any]) -> dict[str, int]:
     progress("rollups", 0, 1)
     counts = rollups.rebuild(None)
     progress("rollups", 1, 1)

@@ -6,6 +6,7 @@ Reads the open requests through the (state, due_at) index with a limit: the open
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -30,7 +31,7 @@ def _board_q(region: Region, board: str | None) -> Q:
     return q
 
 
-def _open(region: Region, board: str | None = None):
+def _open(region: Region, board: str | None = None) -> Any:
     return (
         ServiceRequest.objects.filter(state__in=OPEN_STATES, region__path__startswith=region.path, due_at__isnull=False)
         .filter(_board_q(region, board))
@@ -68,7 +69,7 @@ def unfiled_bypasses(
     )
 
 
-def desk(user, region: Region, now: dt.datetime | None = None, board: str | None = None) -> dict:
+def desk(user: Any, region: Region, now: dt.datetime | None = None, board: str | None = None) -> dict:
     """What needs action now; with ``board`` ("141"), only that board's requests, alerts and bypasses."""
     now = now or timezone.now()
     alerts = queries.alerts(user, region)

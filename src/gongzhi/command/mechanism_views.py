@@ -7,11 +7,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _t
 
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.models import Region
 from gongzhi.org import permissions
 
 from . import boards, mechanisms, perms, queries, services
@@ -20,7 +21,7 @@ from .views import _date, with_region
 
 
 @login_required
-def mechanisms_index(request):
+def mechanisms_index(request: HttpRequest) -> HttpResponse:
     """The menu's entry: the mechanisms of the user's own centre."""
     region = queries.centre_for(request.user)
     if region is None:
@@ -29,7 +30,7 @@ def mechanisms_index(request):
 
 
 @with_region
-def boards_view(request, region):
+def boards_view(request: HttpRequest, region: Region) -> HttpResponse:
     start, end = queries.period(_date(request.GET.get("start")), _date(request.GET.get("end")))
     board = request.GET.get("board") or ""
     if board and board not in boards.BOARDS:
@@ -51,7 +52,7 @@ def boards_view(request, region):
 
 
 @with_region
-def mechanisms_view(request, region):
+def mechanisms_view(request: HttpRequest, region: Region) -> HttpResponse:
     from .models import Mechanism
 
     sessions = (
@@ -93,7 +94,7 @@ def _followups(text: str) -> list[dict]:
 
 
 @with_region
-def session_view(request, region, pk):
+def session_view(request: HttpRequest, region: Region, pk: int) -> HttpResponse:
     s = MechanismSession.objects.select_related("mechanism", "region", "held_by").filter(pk=pk).first()
     if s is None or not s.region.path.startswith(region.path):
         raise Http404(_t("没有这次机制会议"))

@@ -299,7 +299,7 @@ def ranking_by_reports(reads: list[str], region: Region, start: dt.date, end: dt
     return _rank(rows, "score", reverse=True)
 
 
-def latest_run(region: Region, end: dt.date):
+def latest_run(region: Region, end: dt.date) -> Any:
     """The latest assessment run covering ``region`` (run at it or above) that began before ``end``."""
     from gongzhi.assessment.models import Run
 
@@ -334,7 +334,7 @@ def open_followups(region: Region, today: dt.date) -> list[dict]:
         {
             "id": f.pk,
             "title": f.title,
-            "unit": f.unit.name if f.unit_id else "",
+            "unit": f.unit.name if f.unit is not None else "",
             "due_on": f.due_on.isoformat(),
             "overdue": f.due_on < today,
             "session": f.session_id,
@@ -345,7 +345,7 @@ def open_followups(region: Region, today: dt.date) -> list[dict]:
     ]
 
 
-def compute(mechanism, region: Region, start: dt.date, end: dt.date) -> dict[str, Any]:
+def compute(mechanism: Any, region: Region, start: dt.date, end: dt.date) -> dict[str, Any]:
     """What a session of ``mechanism`` in ``region`` for [start, end) reads from the records now:
     ``{"figures": {...}, "ranking": [...]}`` (see the module's doc)."""
     reads = list(mechanism.reads or [])
@@ -373,7 +373,7 @@ def compute(mechanism, region: Region, start: dt.date, end: dt.date) -> dict[str
     return {"figures": figures, "ranking": ranking}
 
 
-def participants(mechanism, region: Region):
+def participants(mechanism: Any, region: Region) -> Any:
     """The units that take part in a session of ``mechanism`` in ``region``: those of its kinds in the
     region's subtree (the region's own and its communities' or streets' units)."""
     from gongzhi.org.models import Unit

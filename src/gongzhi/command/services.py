@@ -7,6 +7,7 @@ The rollups are otherwise kept by the ``command.rollups`` subscriber
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -50,7 +51,7 @@ def rebuild_rollups(actor, region: Region | None = None, progress=None) -> dict[
 # ---------------------------------------------------------------- "141" board rules, "885" mechanisms
 
 
-def _user(actor):
+def _user(actor: Any) -> Any:
     return actor if getattr(actor, "pk", None) and hasattr(actor, "is_authenticated") else None
 
 
@@ -58,7 +59,7 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _text(value, field: str, label: str, max_len: int, required: bool = True) -> str:
+def _text(value: Any, field: str, label: str, max_len: int, required: bool = True) -> str:
     if value is not None and not isinstance(value, str):
         raise DomainError(f"{label}应为文字", field=field, code=CoreError.INVALID)
     text = (value or "").strip()
@@ -69,7 +70,7 @@ def _text(value, field: str, label: str, max_len: int, required: bool = True) ->
     return text
 
 
-def _str_list(value, field: str, label: str, allowed=None) -> list[str]:
+def _str_list(value: Any, field: str, label: str, allowed: Any = None) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
@@ -85,7 +86,7 @@ def _str_list(value, field: str, label: str, allowed=None) -> list[str]:
 
 
 @transaction.atomic
-def set_board_rule(actor, region: Region, *, key: str, board: str) -> BoardRule:
+def set_board_rule(actor: Any, region: Region, *, key: str, board: str) -> BoardRule:
     """Set the board of a category code or record key for ``region``'s subtree ("141")."""
     permissions.require(actor, perms.DEFINE, region)
     key = _text(key, "key", "事项编码或记录类型", 40)
@@ -113,7 +114,7 @@ def set_board_rule(actor, region: Region, *, key: str, board: str) -> BoardRule:
 
 @transaction.atomic
 def define_mechanism(
-    actor,
+    actor: Any,
     region: Region,
     *,
     code: str,
@@ -121,10 +122,10 @@ def define_mechanism(
     kind: str,
     cadence: str,
     level: str = "street",
-    participant_roles=(),
-    participant_unit_kinds=(),
-    reads=(),
-    records=(),
+    participant_roles: Any = (),
+    participant_unit_kinds: Any = (),
+    reads: Any = (),
+    records: Any = (),
     description: str = "",
     seeded: bool = False,
 ) -> Mechanism:
@@ -185,7 +186,7 @@ def define_mechanism(
 
 
 @transaction.atomic
-def seed_mechanisms(actor, region: Region) -> int:
+def seed_mechanisms(actor: Any, region: Region) -> int:
     """Define the five mechanisms of Chongqing's practice for ``region`` where missing (idempotent)."""
     permissions.require(actor, perms.DEFINE, region)
     have = set(Mechanism.objects.filter(region=region).values_list("code", flat=True))
@@ -216,7 +217,7 @@ def _session_regions(m: Mechanism) -> list[Region]:
 
 
 @transaction.atomic
-def schedule_due(actor, today: dt.date | None = None) -> list[MechanismSession]:
+def schedule_due(actor: Any, today: dt.date | None = None) -> list[MechanismSession]:
     """Make the session of every active mechanism, in every region at its level, for the latest period that
     has ended by ``today`` (the district's day), where missing; an earlier session still due is marked
     missed. Returns the sessions made. Run by the periodic job and ``gongzhi mechanisms due``."""
@@ -250,13 +251,13 @@ def schedule_due(actor, today: dt.date | None = None) -> list[MechanismSession]:
     return made
 
 
-def visible_sessions(user):
+def visible_sessions(user: Any) -> Any:
     return permissions.scope(
         user, MechanismSession.objects.select_related("mechanism", "region", "held_by"), perms.VIEW
     )
 
 
-def get_session(user, pk) -> MechanismSession:
+def get_session(user: Any, pk: Any) -> MechanismSession:
     s = MechanismSession.objects.select_related("mechanism", "region").filter(pk=pk).first()
     if s is None:
         raise NotFound(f"没有编号为{pk}的机制会议", field="session")
@@ -265,7 +266,7 @@ def get_session(user, pk) -> MechanismSession:
     return s
 
 
-def _date(value, field: str, label: str) -> dt.date:
+def _date(value: Any, field: str, label: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     try:
@@ -276,15 +277,15 @@ def _date(value, field: str, label: str) -> dt.date:
 
 @transaction.atomic
 def hold_session(
-    actor,
+    actor: Any,
     session: MechanismSession,
     *,
     outcome: str,
-    present=(),
-    decisions=(),
-    statements=(),
-    followups=(),
-    close_followups=(),
+    present: Any = (),
+    decisions: Any = (),
+    statements: Any = (),
+    followups: Any = (),
+    close_followups: Any = (),
     held_on: dt.date | str | None = None,
     expected_version: int | None = None,
 ) -> MechanismSession:
@@ -327,7 +328,7 @@ def hold_session(
         if not isinstance(s, dict):
             raise DomainError("述职应为{unit, text}", field="statements", code=CoreError.INVALID)
         try:
-            uid = int(s.get("unit"))
+            uid = int(s.get("unit") or -1)
         except (TypeError, ValueError):
             uid = -1
         if uid not in eligible:
@@ -420,7 +421,7 @@ def hold_session(
 
 
 @transaction.atomic
-def close_followup(actor, followup: FollowUp, *, note: str = "") -> FollowUp:
+def close_followup(actor: Any, followup: FollowUp, *, note: str = "") -> FollowUp:
     """Close a follow-up a session assigned (整改销号)."""
     permissions.require(actor, perms.HOLD, followup.region)
     if followup.closed_on is not None:

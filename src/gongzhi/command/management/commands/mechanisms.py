@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,7 +23,7 @@ from ...models import MechanismSession
 class Command(BaseCommand):
     help = 'The "885" mechanisms: seed the five defaults, make due sessions, list sessions, hold one.'
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         seed = sub.add_parser("seed", help="define the five default mechanisms for a region")
         seed.add_argument("--region", required=True, help="region code (a district)")
@@ -37,18 +38,18 @@ class Command(BaseCommand):
         hold.add_argument("--present", type=int, nargs="*", default=[])
         hold.add_argument("--decision", action="append", default=[])
 
-    def handle(self, *args, action, **o):
+    def handle(self, *args: Any, action: str, **o: Any) -> None:
         try:
             getattr(self, f"_{action}")(**o)
         except DomainError as e:
             raise CommandError(e.message) from None
 
-    def _seed(self, region, **o):
+    def _seed(self, region: str, **o: Any) -> None:
         reg = services.region_by_code(region)
         n = services.seed_mechanisms(SYSTEM, reg)
         self.stdout.write(f"{n} mechanism(s) defined for {reg.name}")
 
-    def _due(self, date=None, **o):
+    def _due(self, date: str | None = None, **o: Any) -> None:
         try:
             day = dt.date.fromisoformat(date) if date else None
         except ValueError:
@@ -58,7 +59,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{s.pk}\t{s.mechanism.name}\t{s.region.name}\t{s.period}\tdue {s.scheduled_on}")
         self.stdout.write(f"{len(made)} session(s) due")
 
-    def _list(self, region=None, status=None, **o):
+    def _list(self, region: str | None = None, status: str | None = None, **o: Any) -> None:
         qs = MechanismSession.objects.select_related("mechanism", "region").order_by("-scheduled_on", "pk")
         if region:
             qs = qs.filter(region__path__startswith=services.region_by_code(region).path)
@@ -69,7 +70,7 @@ class Command(BaseCommand):
                 f"{s.pk}\t{s.mechanism.name}\t{s.region.name}\t{s.period}\t{s.status}\t{s.held_on or ''}\t{s.outcome[:40]}"
             )
 
-    def _hold(self, session, outcome, present, decision, **o):
+    def _hold(self, session: int, outcome: str, present: list[int], decision: list[str], **o: Any) -> None:
         s = MechanismSession.objects.select_related("mechanism", "region").filter(pk=session).first()
         if s is None:
             raise CommandError(f"没有编号为{session}的机制会议")
