@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Message, Preference, RatingLink
 from .views import mask_address
@@ -21,13 +22,13 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Message._meta.fields if f.name not in ("address", "params")] + ["masked_address"]
 
     @admin.display(description="收件地址")
-    def masked_address(self, obj):
+    def masked_address(self, obj: Message) -> str:
         return mask_address(obj, False)
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
@@ -37,8 +38,8 @@ class RatingLinkAdmin(admin.ModelAdmin):
     exclude = ("token_hash",)
     readonly_fields = ("request", "event_id", "created_at", "expires_at", "used_at")
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

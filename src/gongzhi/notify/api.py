@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from django.http import HttpRequest
 from ninja import Router, Schema
 
 from gongzhi.core.apischema import ErrorOut
@@ -17,6 +19,11 @@ PREFIX = "notify"
 router = Router(tags=["notify"])
 
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _me(request: HttpRequest) -> Any:
+    """The logged-in user (login_required / the API's auth have checked it)."""
+    return request.user
 
 
 class PreferenceOut(Schema):
@@ -52,13 +59,13 @@ def _pref_out(pref: Preference | None) -> dict:
 
 
 @router.get("/preferences", response={200: PreferenceOut, **ERRORS})
-def get_preferences(request):
+def get_preferences(request: HttpRequest) -> dict:
     """The caller's own notification preferences (the defaults when never set)."""
-    return _pref_out(Preference.objects.filter(user=request.user).first())
+    return _pref_out(Preference.objects.filter(user=_me(request)).first())
 
 
 @router.put("/preferences", response={200: PreferenceOut, **ERRORS})
-def put_preferences(request, data: PreferenceIn):
+def put_preferences(request: HttpRequest, data: PreferenceIn) -> dict:
     """Change the caller's own preferences; fields left out keep their value."""
     pref = services.set_preference(request.user, request.user, **data.dict())
     return _pref_out(pref)
@@ -79,7 +86,7 @@ class MessageOut(Schema):
 
 
 @router.get("/messages", response={200: list[MessageOut], **ERRORS})
-def list_messages(request, status: str = "", offset: Offset = 0, limit: Limit = 100):
+def list_messages(request: HttpRequest, status: str = "", offset: Offset = 0, limit: Limit = 100) -> list[dict]:
     """Messages sent in the caller's area (district administrators, street cadres, auditors); the
     recipient's address masked."""
     from .views import mask_address

@@ -35,7 +35,7 @@ class NotifyConfig(AppConfig):
         nav=(Nav(_("通知记录"), "notify:messages", 170, action="notify_view_messages"),),
     )
 
-    def ready(self):
+    def ready(self) -> None:
         # The burden meter counts each message that asks a worker to act (a dispatch, a reopening, an
         # overdue escalation, an alert) as one of the platform's own demands (burden.platform.STANDARD).
         from gongzhi.burden.models import DemandKind

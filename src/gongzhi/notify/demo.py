@@ -4,13 +4,15 @@ the resident SMS with the default quiet hours."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 
 from gongzhi.core.actors import SYSTEM
 
 from . import services
 
-DEMO_PREFERENCES = {
+DEMO_PREFERENCES: dict[str, dict[str, Any]] = {
     "grid": {"channels": ["sms"], "digest": True},
     "dept": {"channels": ["email", "sms"]},
     "resident": {"channels": ["sms", "email"]},
@@ -18,7 +20,7 @@ DEMO_PREFERENCES = {
 }
 
 
-def generate(gen=None, **_kw) -> dict:
+def generate(**_kw: Any) -> dict[str, int]:
     User = get_user_model()
     made = 0
     for username, prefs in DEMO_PREFERENCES.items():

@@ -102,8 +102,8 @@ def channels_for(rcpt: recipients.Recipient) -> list[str]:
 
 @transaction.atomic
 def set_preference(
-    actor,
-    user,
+    actor: Any,
+    user: Any,
     *,
     channels: Iterable[str] | None = None,
     quiet_start: dt.time | None = None,
@@ -162,7 +162,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def rating_link(req, event_id: Any, *, at: dt.datetime | None = None) -> tuple[RatingLink, str]:
+def rating_link(req: Any, event_id: Any, *, at: dt.datetime | None = None) -> tuple[RatingLink, str]:
     """The request's rating link for this event (one per event: a redelivery finds the same one)."""
     at = at or timezone.now()
     link = RatingLink.objects.filter(request=req, event_id=event_id).first()
@@ -181,7 +181,7 @@ def rating_link(req, event_id: Any, *, at: dt.datetime | None = None) -> tuple[R
     return link, token
 
 
-def _request_rules(event) -> list[tuple[str, list, dict, bool, Any]]:
+def _request_rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
     from gongzhi.cases.models import ServiceRequest, SlaClass, Transition
 
     p = event.payload or {}
@@ -227,7 +227,7 @@ def _request_rules(event) -> list[tuple[str, list, dict, bool, Any]]:
     return []
 
 
-def rules(event) -> list[tuple[str, list, dict, bool, Any]]:
+def rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
     """(template, recipients, params, emergency, unit) for each message group ``event`` calls for."""
     if event.type.startswith("cases.request."):
         return _request_rules(event)
@@ -246,7 +246,7 @@ def rules(event) -> list[tuple[str, list, dict, bool, Any]]:
     return []
 
 
-def plan_for_events(actor, events: Iterable[Any], *, now: dt.datetime | None = None) -> int:
+def plan_for_events(actor: Any, events: Iterable[Any], *, now: dt.datetime | None = None) -> int:
     """The messages ``events`` call for (idempotent by key). Returns how many were planned."""
     if not perm.is_system(actor):
         raise Forbidden("只有系统可以按事件生成通知")
@@ -379,14 +379,14 @@ def deliver(m: Message, *, now: dt.datetime | None = None) -> str:
     return Message.Status.SENT
 
 
-def due(now: dt.datetime, limit: int = 200):
+def due(now: dt.datetime, limit: int = 200) -> Any:
     return Message.objects.filter(
         Q(status=Message.Status.QUEUED, next_attempt_at__isnull=True)
         | Q(status__in=[Message.Status.QUEUED, Message.Status.SENDING], next_attempt_at__lte=now)
     ).order_by("next_attempt_at", "id")[:limit]
 
 
-def send_due(actor, *, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
+def send_due(actor: Any, *, now: dt.datetime | None = None, limit: int = 200) -> dict[str, int]:
     """Send every message that is due (queued and past its quiet hours or backoff). Provider calls happen
     outside any transaction; each outcome is one conditional update."""
     if not perm.is_system(actor):
@@ -399,7 +399,7 @@ def send_due(actor, *, now: dt.datetime | None = None, limit: int = 200) -> dict
 
 
 @transaction.atomic
-def send_digests(actor, *, now: dt.datetime | None = None) -> int:
+def send_digests(actor: Any, *, now: dt.datetime | None = None) -> int:
     """One digest per recipient and channel for the messages held for it; returns how many were made."""
     if not perm.is_system(actor):
         raise Forbidden("只有系统可以汇总通知")
@@ -433,7 +433,7 @@ def send_digests(actor, *, now: dt.datetime | None = None) -> int:
     return made
 
 
-def send_test(actor, channel: str, address: str) -> Message:
+def send_test(actor: Any, channel: str, address: str) -> Message:
     """A test message through ``channel``'s configured transport (operators: ``gongzhi notify test``)."""
     if not perm.is_system(actor):
         raise Forbidden("只有系统可以发送测试通知")
@@ -479,7 +479,7 @@ def link_for_token(token: str, *, now: dt.datetime | None = None, for_update: bo
 
 
 @transaction.atomic
-def rate_by_link(actor, token: str, *, rating: str, fixed: bool, comment: str = "") -> Any:
+def rate_by_link(actor: Any, token: str, *, rating: str, fixed: bool, comment: str = "") -> Any:
     """The resident rates through the link (no log-in): recorded as the reporter's rating by cases'
     own service (the request's receipt token speaks for them); the link is then used up."""
     from django.contrib.auth.models import AnonymousUser

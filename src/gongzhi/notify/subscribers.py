@@ -29,6 +29,6 @@ def _wake_sender() -> None:
 
 
 @events.subscriber(NAME, types=services.EVENT_TYPES, batch=True)
-def on_events(batch) -> None:
+def on_events(batch: list) -> None:
     if services.plan_for_events(SYSTEM, batch):
         transaction.on_commit(_wake_sender)

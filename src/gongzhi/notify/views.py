@@ -3,8 +3,11 @@ staff, recipients masked) and the rating link (/notify/rate/<token>/, no log-in)
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,10 +23,15 @@ from .forms import PreferenceForm, RateForm
 from .models import Message, Preference
 
 
+def _me(request: HttpRequest) -> Any:
+    """The logged-in user (login_required / the API's auth have checked it)."""
+    return request.user
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request):
-    pref = Preference.objects.filter(user=request.user).first()
+def preferences(request: HttpRequest) -> HttpResponse:
+    pref = Preference.objects.filter(user=_me(request)).first()
     initial = {
         "channels": pref.channels if pref else [],
         "quiet_start": pref.quiet_start if pref else None,
@@ -56,7 +64,7 @@ def preferences(request):
     else:
         form = PreferenceForm(initial=initial)
         status = 200
-    mine = Message.objects.filter(user=request.user).order_by("-id")[:20]
+    mine = Message.objects.filter(user=_me(request)).order_by("-id")[:20]
     return render(
         request,
         "notify/preferences.html",
@@ -78,7 +86,7 @@ def mask_address(m: Message, sees: bool) -> str:
 
 @login_required
 @require_GET
-def messages_page(request):
+def messages_page(request: HttpRequest) -> HttpResponse:
     permissions.require(request.user, perms.VIEW_MESSAGES)
     qs = permissions.scope(request.user, Message.objects.all(), perms.VIEW_MESSAGES).order_by("-id")
     status = request.GET.get("status", "")
@@ -95,7 +103,7 @@ def messages_page(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def rate(request, token: str):
+def rate(request: HttpRequest, token: str) -> HttpResponse:
     """The rating link: no log-in; once; until it expires. The rating is the reporter's."""
     try:
         link = services.link_for_token(token)

@@ -4,6 +4,7 @@ so a mail server or client that sees the same message twice can tell."""
 from __future__ import annotations
 
 import smtplib
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -12,7 +13,7 @@ from .. import conf
 from .base import Backend, Outgoing, SendError
 
 
-def connection():
+def connection() -> Any:
     """The SMTP connection of ``GONGZHI_NOTIFY_SMTP_*`` when a host is set, else Django's mail settings."""
     host = conf.get("GONGZHI_NOTIFY_SMTP_HOST")
     if not host:

@@ -7,6 +7,8 @@ gongzhi notify status
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
@@ -20,7 +22,7 @@ from ...models import Channel, Message
 class Command(BaseCommand):
     help = "Notifications: send due messages (retries, ends of quiet hours), digests, a test message."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         p = sub.add_parser("send-due", help="send every message that is due now")
         p.add_argument("--digests", action="store_true", help="make the digests of held messages first")
@@ -29,7 +31,7 @@ class Command(BaseCommand):
         t.add_argument("address", help="a phone number, an e-mail address or a WeChat OpenID")
         sub.add_parser("status", help="messages by status")
 
-    def handle(self, *args, action, **opts):
+    def handle(self, *args: Any, action: str, **opts: Any) -> None:
         try:
             if action == "send-due":
                 if opts["digests"]:
