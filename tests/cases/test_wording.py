@@ -106,3 +106,24 @@ def test_every_phrase_has_a_glossary_line():
     assert not missing, missing
     for t in templates:  # the English keeps every placeholder
         assert sorted(re.findall(r"%\(\w+\)s", t)) == sorted(re.findall(r"%\(\w+\)s", glossary[t])), t
+
+
+def test_api_errors_answer_in_the_requests_language(users, place):
+    """A refusal's detail is the gettext message in the language the request asks for (Accept-Language)."""
+    from django.test import Client
+    from django.utils.translation import gettext
+
+    c = Client()
+    c.force_login(users["street_cadre"])
+    url = f"/api/v1/cases/route?category=99999&lon={place.lon}&lat={place.lat}"
+    details = {}
+    for lang in ("en", "zh-hans"):
+        r = c.get(url, headers={"Accept-Language": lang})
+        assert r.status_code == 400 and r.json()["field"] == "category"
+        with translation.override(lang):
+            assert r.json()["detail"] == gettext("未知的事项类别：%(code)s") % {"code": "99999"}
+        details[lang] = r.json()["detail"]
+    assert details["zh-hans"] == "未知的事项类别：99999"
+    with translation.override("en"):
+        translated = gettext("未知的事项类别：%(code)s") != "未知的事项类别：%(code)s"
+    assert (details["en"] != details["zh-hans"]) == translated
