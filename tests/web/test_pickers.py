@@ -251,6 +251,13 @@ def test_plans_goal_form_reports_region_units_and_alliance_goal_at_once(world, u
         assert bad in html, bad
     assert _errors(html) >= 4
     assert Goal.objects.count() == n
+    r = _client(users["district_admin"]).post(
+        "/plans/goals/new/",
+        {"title": "协商目标", "source_kind": "consultation", "follow_up": "999999", "region": "000000000"},
+    )
+    html = r.content.decode()
+    assert "没有这个协商落实事项" in html and "000000000" in html
+    assert Goal.objects.count() == n
 
 
 def test_incident_declaration_reports_grids_polygon_and_desk_at_once(world, users):

@@ -47,6 +47,15 @@ class GoalForm(forms.Form):
     starts_on = forms.DateField(label=_("开始日期"), required=False, widget=DATE)
     due_on = forms.DateField(label=_("完成时限"), required=False, widget=DATE)
 
+    def clean_follow_up(self):
+        """Checked here, with every other field, rather than in the view after the form is valid."""
+        from gongzhi.consult.models import FollowUp
+
+        v = self.cleaned_data.get("follow_up")
+        if v is not None and not FollowUp.objects.filter(pk=v).exists():
+            raise forms.ValidationError(_("没有这个协商落实事项"))
+        return v
+
     def clean_alliance_goal(self):
         v = self.cleaned_data.get("alliance_goal")
         return int(v) if v else None
