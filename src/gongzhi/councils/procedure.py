@@ -134,7 +134,7 @@ def require_approved(
     limit = threshold(subject_type, region)
     if limit is None or value <= limit:
         return None
-    qs = Matter.objects.select_for_update().filter(
+    qs = Matter.objects.select_for_update(of=("self",)).filter(
         kind=kind, subject_type=subject_type, subject_ref=subject_ref, status=Matter.Status.PUBLISHED
     )
     if matter:
@@ -219,7 +219,7 @@ def _step(m: Matter, kind: str, actor, note: str = "", data: dict | None = None)
 
 
 def _lock(m: Matter, version: int | None) -> Matter:
-    fresh = Matter.objects.select_for_update().select_related("council", "region", "decision").get(pk=m.pk)
+    fresh = Matter.objects.select_for_update(of=("self",)).select_related("council", "region", "decision").get(pk=m.pk)
     if version is not None and fresh.version != version:
         raise Conflict("该事项已被他人更新，请刷新后重试", field="version")
     return fresh

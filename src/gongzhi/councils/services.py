@@ -363,6 +363,7 @@ def hold_meeting(
     if held_on > timezone.localdate():
         raise DomainError("召开日期不能晚于今天（请在会后记录）", field="held_on")
     minutes = _text(minutes, "minutes", "请填写会议纪要", 20000)
+    Council.objects.select_for_update(of=("self",), no_key=True).filter(pk=council.pk).first()  # one code at a time
     members = list(voting_members(council))
     if not members:
         raise DomainError("本平台还没有成员", field="present", code=CoreError.INVALID_STATE)
@@ -491,6 +492,7 @@ def record_decision(
     (``effect="pool_need"``, params ``kind``, ``quantity``, optional ``priority``, ``grid``)."""
     council = meeting.council
     perms.require(actor, perms.MANAGE, council.region)
+    Meeting.objects.select_for_update(of=("self",), no_key=True).filter(pk=meeting.pk).first()  # one code at a time
     if not meeting.quorum_met:
         raise DomainError(
             f"本次会议实到{meeting.present}人，未达到法定人数（应到{meeting.members_total}人的"
