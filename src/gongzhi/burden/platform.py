@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.utils import timezone
@@ -215,7 +217,7 @@ def _meeting_rows(meetings) -> list[dict]:
     return rows
 
 
-def _visit_rows(visits, w: _Workers) -> list[dict]:
+def _visit_rows(visits: Iterable[Any], w: _Workers) -> list[dict]:
     """Household visits (包片联户): the member who visited, their unit (else the community's), that day."""
     visits = list(visits)
     w.load_units([v.member for v in visits])
@@ -229,7 +231,7 @@ def _visit_rows(visits, w: _Workers) -> list[dict]:
     return rows
 
 
-def _visits():
+def _visits() -> Any:
     from gongzhi.org.models import HouseholdVisit
 
     return HouseholdVisit.objects.select_related("member", "region").order_by("id")

@@ -8,10 +8,12 @@ intake), at the household's grid and address, in the visit's transaction.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .models import Channel
 
 
-def file_visit_matter(actor, visit, description: str, category: str | None) -> str:
+def file_visit_matter(actor: Any, visit: Any, description: str, category: str | None) -> str:
     from . import services
 
     household = visit.household

@@ -1,6 +1,7 @@
 """Org endpoints of the JSON API (mounted at /api/v1/ by gongzhi.api.api)."""
 
 import datetime as dt
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -540,7 +541,7 @@ class MemberCoverageOut(Schema):
     visits: list[VisitOut]
 
 
-def visit_out(v, note_visible: bool = True) -> dict:
+def visit_out(v: Any, note_visible: bool = True) -> dict:
     return {
         "id": v.pk,
         "member": v.member_id,
@@ -594,7 +595,7 @@ def household_coverage(request: HttpRequest, region: str | None = None) -> tuple
     }
 
 
-def _member_row(user, p: Person, out: dict) -> dict:
+def _member_row(user: Any, p: Person, out: dict) -> dict:
     return {"id": p.pk, "name": p.name, "region": p.region.code, "phone": out["phone"], "masked": out["masked"]}
 
 
@@ -611,7 +612,7 @@ def coverage_gaps(request: HttpRequest, region: str | None = None, limit: Limit 
             {
                 "code": h.code,
                 "region": h.region.code,
-                "grid": h.grid.code if h.grid_id else None,
+                "grid": h.grid.code if h.grid is not None else None,
                 "building": h.building,
             }
             for h in found.households

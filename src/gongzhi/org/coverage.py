@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 
 from gongzhi.core.models import Region
 
@@ -62,18 +62,18 @@ class CommunityRow:
         return rate(self.linked, self.households)
 
 
-def _communities(viewer: Any, region: Region | None):
+def _communities(viewer: Any, region: Region | None) -> QuerySet[Region]:
     qs = perm.scope(viewer, Region.objects.filter(level=Region.Level.COMMUNITY), region_field="")
     if region is not None:
         qs = qs.filter(path__startswith=region.path)
     return qs.order_by("path")
 
 
-def _active_links():
+def _active_links() -> QuerySet[HouseholdLink]:
     return HouseholdLink.objects.filter(end_date__isnull=True)
 
 
-def party_members(regions) -> Any:
+def party_members(regions: Any) -> QuerySet[Person]:
     """Party members living in ``regions`` (a queryset of communities)."""
     ids = Membership.objects.filter(end_date__isnull=True, role__in=PARTY_ROLES).values("person_id")
     return Person.objects.filter(pk__in=ids, region__in=regions)
@@ -182,7 +182,9 @@ def member_links(member: Person) -> list[dict]:
     ]
 
 
-def visits(viewer: Any, region: Region | None = None, start: dt.date | None = None, end: dt.date | None = None):
+def visits(
+    viewer: Any, region: Region | None = None, start: dt.date | None = None, end: dt.date | None = None
+) -> QuerySet[HouseholdVisit]:
     """Visits in the viewer's scope (within ``region``), days [start, end), newest first."""
     qs = perm.scope(viewer, HouseholdVisit.objects.select_related("member", "household", "grid", "region"))
     if region is not None:
@@ -194,7 +196,7 @@ def visits(viewer: Any, region: Region | None = None, start: dt.date | None = No
     return qs
 
 
-def visits_by_purpose(qs) -> dict[str, int]:
+def visits_by_purpose(qs: QuerySet[HouseholdVisit]) -> dict[str, int]:
     out: dict[str, int] = defaultdict(int)
     for purpose, n in qs.values("purpose").annotate(n=Count("id")).values_list("purpose", "n"):
         out[purpose] = n

@@ -5,6 +5,7 @@ Thin: read :mod:`.coverage`, call ``services.record_visit``, render."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.contrib import messages
@@ -78,9 +79,11 @@ class VisitForm(forms.Form):
     )
     category = forms.CharField(label=_l("诉求类别编码（可不填）"), max_length=5, required=False)
 
-    def __init__(self, *args, households=(), **kwargs):
+    def __init__(self, *args: Any, households: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["household"].choices = [(h.pk, f"{h.code} {h.building or ''}") for h in households]
+        field = self.fields["household"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(h.pk, f"{h.code} {h.building or ''}") for h in households]
 
 
 @login_required

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ PER_COMMUNITY = 24  # visits at most per community
 MATTERS = ("楼道声控灯不亮，老人晚上上下楼不方便", "小区门口路面破损积水，出行不便", "邻居装修噪音扰民，希望协调")
 
 
-def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
+def generate(*, seed: int, scale: str, progress: Callable[..., object]) -> dict[str, int]:
     rng = random.Random(seed * 31 + 6)
     today = timezone.localdate()
     purposes = [p for p in VisitPurpose.values if p != VisitPurpose.MATTER]

@@ -551,11 +551,11 @@ def link_household(actor, member: Person, household: Household) -> HouseholdLink
 _MATTER_INTAKE: list = []
 
 
-def register_matter_intake(fn) -> None:
+def register_matter_intake(fn: Any) -> None:
     _MATTER_INTAKE[:] = [fn]
 
 
-def _visit_day(value) -> dt.date:
+def _visit_day(value: Any) -> dt.date:
     if value in (None, ""):
         return _today()
     if isinstance(value, dt.datetime):
@@ -570,16 +570,16 @@ def _visit_day(value) -> dt.date:
 
 @transaction.atomic
 def record_visit(
-    actor,
+    actor: Any,
     member: Person,
     household: Household,
     *,
     purpose: str,
-    visited_on=None,
+    visited_on: Any = None,
     note: str = "",
     matter: str = "",
     category: str | None = None,
-):
+) -> Any:
     """A party member's visit to a household they link: a record of work done (no photo, no check-in).
     A matter the household raised (``matter``) is filed as a request through the cases app's intake in
     the same transaction; the visit keeps the request's number."""

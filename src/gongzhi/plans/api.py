@@ -2,7 +2,9 @@
 (progress, completion, feedback, supervision, adjustment) and the figures for other modules."""
 
 import datetime as dt
+from typing import Any
 
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
 
@@ -476,7 +478,7 @@ class HoldIn(Schema):
     held_on: dt.date | None = None
 
 
-def review_out(m) -> dict:
+def review_out(m: Any) -> dict:
     return {
         "id": m.pk,
         "goal": m.goal_id,
@@ -497,7 +499,7 @@ def review_out(m) -> dict:
 
 
 @router.get("/reviews", response={200: list[dict]})
-def list_reviews(request, due: bool = False, state: str = "", limit: Limit = 200):
+def list_reviews(request: HttpRequest, due: bool = False, state: str = "", limit: Limit = 200) -> tuple[int, list]:
     from .models import ReviewMeeting
 
     if due:
@@ -509,7 +511,7 @@ def list_reviews(request, due: bool = False, state: str = "", limit: Limit = 200
     return 200, [review_out(m) for m in qs.select_related("region")[:limit]]
 
 
-def _review(user, rid: int):
+def _review(user: Any, rid: int) -> Any:
     from .models import ReviewMeeting
 
     m = ReviewMeeting.objects.select_related("goal", "region").filter(pk=rid).first()
@@ -520,12 +522,12 @@ def _review(user, rid: int):
 
 
 @router.get("/reviews/{rid}", response={200: dict, **ERRORS})
-def get_review(request, rid: int):
+def get_review(request: HttpRequest, rid: int) -> tuple[int, dict]:
     return 200, review_out(_review(request.user, rid))
 
 
 @router.post("/goals/{gid}/review-schedule", response={200: dict, **ERRORS})
-def review_schedule(request, gid: int, data: ScheduleIn):
+def review_schedule(request: HttpRequest, gid: int, data: ScheduleIn) -> tuple[int, dict]:
     s = PS.set_review_schedule(
         request.user, PS.get_goal(request.user, gid), cadence=data.cadence, first_on=data.first_on
     )
@@ -533,7 +535,7 @@ def review_schedule(request, gid: int, data: ScheduleIn):
 
 
 @router.post("/reviews/{rid}/hold", response={200: dict, **ERRORS})
-def hold(request, rid: int, data: HoldIn):
+def hold(request: HttpRequest, rid: int, data: HoldIn) -> tuple[int, dict]:
     m = _review(request.user, rid)
     units = {u.code: u for u in Unit.objects.filter(code__in=data.participants)}
     missing = [c for c in data.participants if c not in units]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_POST
@@ -21,7 +21,7 @@ from .models import Adjustment, Cadence, Judgement, JudgementReason, ReviewMeeti
 
 
 @login_required
-def reviews(request):
+def reviews(request: HttpRequest) -> HttpResponse:
     qs = P.scope(request.user, ReviewMeeting.objects.select_related("goal", "region"))
     today = S.today()
     waiting = list(qs.filter(state=ReviewMeeting.State.SCHEDULED).order_by("scheduled_on", "id")[:200])
@@ -39,7 +39,7 @@ def reviews(request):
 
 @login_required
 @require_POST
-def generate(request):
+def generate(request: HttpRequest) -> HttpResponse:
     try:
         out = PS.generate_due_reviews(request.user)
     except DomainError as e:
@@ -59,7 +59,7 @@ def _units(raw: str) -> list[Unit]:
 
 
 @login_required
-def review(request, pk):
+def review(request: HttpRequest, pk: int) -> HttpResponse:
     m = get_object_or_404(ReviewMeeting.objects.select_related("goal", "region"), pk=pk)
     try:
         goal = PS.get_goal(request.user, m.goal_id)
@@ -132,7 +132,7 @@ def review(request, pk):
 
 @login_required
 @require_POST
-def goal_reviews(request, pk):
+def goal_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         goal = PS.get_goal(request.user, pk)
     except DomainError:

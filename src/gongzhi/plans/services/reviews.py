@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
 from gongzhi.core.events import emit
@@ -64,7 +67,7 @@ def _create_meeting(goal: Goal, on: dt.date, *, auto: bool) -> ReviewMeeting | N
 
 
 @transaction.atomic
-def set_review_schedule(actor, goal: Goal, *, cadence: str, first_on=None) -> ReviewSchedule:
+def set_review_schedule(actor: Any, goal: Goal, *, cadence: str, first_on: Any = None) -> ReviewSchedule:
     """Review ``goal`` every month / two months / quarter from ``first_on`` (default today); the first
     meeting is scheduled at once when none is waiting."""
     P.require(actor, P.MANAGE, goal)
@@ -91,7 +94,7 @@ def set_review_schedule(actor, goal: Goal, *, cadence: str, first_on=None) -> Re
 
 
 @transaction.atomic
-def schedule_review(actor, goal: Goal, *, on) -> ReviewMeeting:
+def schedule_review(actor: Any, goal: Goal, *, on: Any) -> ReviewMeeting:
     """An extra review meeting on a given day (when none is waiting)."""
     P.require(actor, P.MANAGE, goal)
     _require_active(goal)
@@ -107,10 +110,12 @@ def next_review_day(goal: Goal, sched: ReviewSchedule) -> dt.date:
     last = goal.reviews.order_by("-scheduled_on").values_list("held_on", "scheduled_on").first()
     if last is None:
         return sched.first_on
-    return add_months(last[0] or last[1], CADENCE_MONTHS[sched.cadence])
+    return add_months(last[0] or last[1], CADENCE_MONTHS[Cadence(sched.cadence)])
 
 
-def generate_due_reviews(actor, *, on: dt.date | None = None, region=None, lead_days: int = 7) -> dict[str, int]:
+def generate_due_reviews(
+    actor: Any, *, on: dt.date | None = None, region: Any = None, lead_days: int = 7
+) -> dict[str, int]:
     """The periodic job (``gongzhi plans reviews generate``, daily): for every active goal with an active
     schedule and no meeting waiting, schedule the next one when it falls within ``lead_days``.
     Idempotent: a second run the same day schedules nothing (one waiting meeting per goal)."""
@@ -136,7 +141,7 @@ def generate_due_reviews(actor, *, on: dt.date | None = None, region=None, lead_
     return out
 
 
-def due_reviews(user, *, on: dt.date | None = None):
+def due_reviews(user: Any, *, on: dt.date | None = None) -> QuerySet[ReviewMeeting]:
     """Meetings waiting to be held whose day has come, in the user's scope, oldest first."""
     on = on or _today()
     return P.scope(
@@ -147,7 +152,7 @@ def due_reviews(user, *, on: dt.date | None = None):
     ).order_by("scheduled_on", "id")
 
 
-def indicator_snapshot(goal: Goal, on: dt.date, actor) -> list[dict]:
+def indicator_snapshot(goal: Goal, on: dt.date, actor: Any) -> list[dict]:
     """Every open or done task's indicator as the meeting reads it: a computable one is read from the
     records now (``plans.indicators``), a manual one is its last report."""
     tasks = list(goal.tasks.exclude(state=Task.State.CANCELLED).select_related("unit", "goal").order_by("id"))
@@ -175,14 +180,14 @@ def indicator_snapshot(goal: Goal, on: dt.date, actor) -> list[dict]:
 
 @transaction.atomic
 def hold_review(
-    actor,
+    actor: Any,
     meeting: ReviewMeeting,
     *,
     participants: list[Unit],
     judgements: list[dict],
-    adjustments: list[dict] = (),
+    adjustments: Sequence[dict] = (),
     summary: str = "",
-    held_on=None,
+    held_on: Any = None,
 ) -> ReviewMeeting:
     """Hold a scheduled meeting: snapshot the indicators, record a judgement per task (``task``, ``status``,
     ``reason``, ``note``), decide adjustments (``task``, ``kind``, ``reason`` and the new values, passed to
@@ -264,7 +269,7 @@ def hold_review(
         adjusted.append(adj)
     sched = ReviewSchedule.objects.filter(goal=goal, active=True).first()
     if sched is not None:
-        nxt = add_months(day, CADENCE_MONTHS[sched.cadence])
+        nxt = add_months(day, CADENCE_MONTHS[Cadence(sched.cadence)])
         if nxt <= goal.due_on:
             _create_meeting(goal, nxt, auto=True)
     emit(
