@@ -168,6 +168,7 @@ def build_objects(w):
     o.item = pick("burden.DemandItem")
     o.report = _report(w)
     o.alert = _alert(w, o)
+    o.proposal = _proposal(w, o)
     o.incident = pick("incidents.Incident")
     o.mobilisation = pick("incidents.Mobilisation", "incident__region", incident=o.incident)
     o.council = pick("councils.Council", level="street_joint")
@@ -220,6 +221,30 @@ def _report(w):
 
     definition = ReportDefinition.objects.order_by("pk").first()
     return services.generate_report(SYSTEM, definition, w.street_a, "2026-11")
+
+
+def _proposal(w, o):
+    """An undecided agenda proposal of community A (a consultation topic, with the request as evidence)."""
+    from django.utils import timezone
+
+    from gongzhi.alerts.models import AgendaProposal
+
+    now = timezone.now()
+    p = AgendaProposal.objects.create(
+        kind="topic",
+        region=w.comm_a,
+        period="2026-11",
+        signature="matrix-a",
+        label="路灯、不亮",
+        terms=["路灯", "不亮"],
+        request_count=1,
+        reason_code="shared_open_matter",
+        reason_params={"open": 1, "total": 1},
+        created_at=now,
+        updated_at=now,
+    )
+    p.requests.add(o.request)
+    return p
 
 
 def _alert(w, o):
@@ -467,6 +492,11 @@ _p("command/<str:code>/map/<str:name>.geojson", lambda o: {"code": o.region.code
 _p("command/<str:code>/boards/|command/<str:code>/mechanisms/", lambda o: {"code": o.region.code})
 _p("command/<str:code>/mechanisms/<int:pk>/", lambda o: {"code": o.region.code, "pk": o.session.pk})
 _p("alerts/<int:pk>/|alerts/<int:pk>/act/", lambda o: {"pk": o.alert.pk})
+_p("alerts/agenda/<int:pk>/|alerts/agenda/<int:pk>/decide/", lambda o: {"pk": o.proposal.pk})
+_p(
+    "GET api/v1/alerts/agenda/<pid>|POST api/v1/alerts/agenda/<pid>/accept|POST api/v1/alerts/agenda/<pid>/dismiss",
+    lambda o: {"pid": o.proposal.pk},
+)
 _p(
     "incidents/<int:pk>/|incidents/<int:pk>/stand-down/|incidents/<int:pk>/needs/|incidents/<int:pk>/log/"
     "|incidents/<int:pk>/report/|incidents/<int:pk>/report.pdf",
@@ -588,6 +618,7 @@ _b(
     "POST api/v1/alerts/<aid>/acknowledge|POST api/v1/alerts/<aid>/dismiss|POST api/v1/alerts/<aid>/resolve",
     lambda o: {"reason": "已核实"},
 )
+_b("POST api/v1/alerts/agenda/<pid>/dismiss", lambda o: {"reason": "已在处理"})
 _b(
     "POST api/v1/burden/reports",
     lambda o: {"definition": o.definition.code, "region": o.region.code, "period": "2026-11"},
@@ -699,6 +730,24 @@ TABLE: dict[str, E] = {
         get="login   405     405     405     405     405     405     405     405",
         post="login   404     redir   redir   redir   redir   redir   redir   404",
     ),
+    "alerts/agenda/": E(
+        get="login   ok      ok      ok      ok      ok      ok      ok      ok",
+        post="login   ok      ok      ok      ok      ok      ok      ok      ok",
+    ),
+    "alerts/agenda/<int:pk>/": E(
+        get="login   404     ok      ok      ok      ok      ok      ok      404",
+        post="login   404     ok      ok      ok      ok      ok      ok      404",
+    ),
+    "alerts/agenda/<int:pk>/decide/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   404     redir   redir   redir   redir   redir   redir   404",
+        note="an empty form names no decision: redirected with a message, nothing written",
+    ),
+    "alerts/agenda/scan/": E(
+        get="login   405     405     405     405     405     405     405     405",
+        post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*",
+        note="a scan of the user's own region, this month; refused roles are redirected with a message",
+    ),
     "alerts/scan/": E(
         get="login   405     405     405     405     405     405     405     405",
         post="login   redir   redir*  redir*  redir   redir   redir   redir   redir*",
@@ -775,6 +824,19 @@ TABLE: dict[str, E] = {
     "POST api/v1/alerts/<aid>/dismiss": E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
     "POST api/v1/alerts/<aid>/resolve": E(post="401     404     ok*     ok*     ok*     403     403     403     404"),
     "POST api/v1/alerts/scan": E(post="401     403     403     403     403     403     403     403     403"),
+    "GET api/v1/alerts/agenda/": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
+    "GET api/v1/alerts/agenda/<pid>": E(get="401     404     ok      ok      ok      ok      ok      ok      404"),
+    "POST api/v1/alerts/agenda/<pid>/accept": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404",
+        note="accepting a topic proposal drafts the consultation topic",
+    ),
+    "POST api/v1/alerts/agenda/<pid>/dismiss": E(
+        post="401     404     ok*     ok*     ok*     403     403     403     404"
+    ),
+    "POST api/v1/alerts/agenda/scan": E(
+        post="401     403     ok*     ok*     403     403     403     403     ok*",
+        note="a scan of the caller's own region, this month (writes the scan's event)",
+    ),
     # --- api/v1/alliances
     "GET api/v1/alliances": E(get="401     ok      ok      ok      ok      ok      ok      ok      ok"),
     "POST api/v1/alliances": E(post="401     422     422     422     422     422     422     422     422"),
