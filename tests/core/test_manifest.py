@@ -86,6 +86,7 @@ def test_the_navigation_is_read_from_the_manifests(db, users, client):
         "/resources/",
         "/volunteers/",
         "/consult/",
+        "/councils/",
         "/plans/",
         "/assessment/",
         "/burden/",
