@@ -15,7 +15,16 @@ PHONE = {"width": 390, "height": 844}
 
 #: The pages a grid worker uses in the field: the to-do home, the inbox, intake, own requests,
 #: emergency action (先行处置), the map; a request detail is added from the inbox.
-FIELD_PAGES = ["/", "/requests/inbox/grid/", "/requests/new/", "/requests/mine/", "/requests/bypass/", "/map/"]
+FIELD_PAGES = [
+    "/",
+    "/requests/inbox/grid/",
+    "/requests/new/",
+    "/requests/mine/",
+    "/requests/bypass/",
+    "/patrols/",
+    "/patrols/new/",
+    "/map/",
+]
 
 
 def _no_sideways(page) -> tuple[int, int]:

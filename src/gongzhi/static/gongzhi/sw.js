@@ -4,14 +4,14 @@
 // - Static files: from the cache, refreshed from the network in the background.
 // - POSTs are never touched here: the page queues them itself (offline.js) while offline.
 "use strict";
-var CACHE = "gongzhi-field-v1";
+var CACHE = "gongzhi-field-v2";
 // The pages a grid worker needs in the field, fetched once the worker is installed.
 var FIELD_PAGES = ["/", "/requests/new/", "/requests/inbox/grid/", "/requests/mine/", "/requests/bypass/",
-  "/map/communities.geojson", "/requests/grids.geojson"];
+  "/patrols/", "/patrols/new/", "/map/communities.geojson", "/requests/grids.geojson"];
 // Public data the maps draw their base layer from (kept like the pages, so that maps draw offline).
 var DATA = /^\/(map\/communities|requests\/grids)\.geojson$/;
 // Only these paths are ever stored (personal pages of other kinds stay out of the cache).
-var KEEP = /^\/(|requests\/(new|simple|mine|bypass|inbox\/grid)\/|requests\/r\/[^/]+\/|static\/.*|manifest\.webmanifest|map\/communities\.geojson|requests\/grids\.geojson)$/;
+var KEEP = /^\/(|requests\/(new|simple|mine|bypass|inbox\/grid)\/|patrols\/(new\/)?|requests\/r\/[^/]+\/|static\/.*|manifest\.webmanifest|map\/communities\.geojson|requests\/grids\.geojson)$/;
 
 self.addEventListener("install", function (ev) {
   ev.waitUntil(
