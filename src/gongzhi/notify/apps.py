@@ -29,6 +29,12 @@ class NotifyConfig(AppConfig):
                 "gongzhi.notify.tasks.send_digests",
                 "one digest per recipient and channel for the messages held for it",
             ),
+            Job(
+                "notify.meetings_due",
+                dt.timedelta(hours=24),
+                "gongzhi.notify.tasks.meetings_due",
+                "remind lead units of required alliance meetings due within three days and not yet held",
+            ),
         ),
         permissions=Permissions("gongzhi.notify.perms:ROLE_ACTIONS", "gongzhi.notify.perms:LABELS"),
         subscribers=("gongzhi.notify.subscribers",),  # events that call for a message become messages

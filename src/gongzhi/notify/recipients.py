@@ -62,6 +62,16 @@ def reporter(req: Any) -> list[Recipient]:
     return []
 
 
+def people(persons: Iterable[Any]) -> list[Recipient]:
+    """People: by their log-in when they have one (preferences apply), else at their phone (``p:<id>``)."""
+    persons = [p for p in persons if p is not None]
+    out = _user_recipients([p.user for p in persons if p.user_id])
+    for r in out:
+        r.person = next((p for p in persons if p.user_id == r.user.pk), r.person)
+    out += [Recipient(f"p:{p.pk}", person=p, addresses={"sms": p.phone}) for p in persons if not p.user_id and p.phone]
+    return out
+
+
 def unit_staff(units: Iterable[Any]) -> list[Recipient]:
     """Everyone holding a platform role at one of ``units`` (each once, heard as the first unit)."""
     out: list[Recipient] = []

@@ -51,6 +51,7 @@ EVENT_TYPES = frozenset(
         "cases.request.escalate",
         "consult.topic_created",
         "alerts.raised",
+        "resources.need_raised",
     }
 )
 
@@ -227,6 +228,38 @@ def _request_rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
     return []
 
 
+def _need_rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
+    """A pool need asking for certificates: the active volunteers of its street whose valid certificates
+    meet every requirement (field → minimum level)."""
+    from gongzhi.resources.models import PoolNeed
+    from gongzhi.volunteers.models import Certificate, Field, Volunteer
+
+    need = PoolNeed.objects.filter(pk=event.aggregate_id).select_related("region").first()
+    if need is None or not need.certificates:
+        return []
+    region = need.region
+    area = region.ancestor_at(Region.Level.STREET) or region
+    day = timezone.localdate()
+    vols = list(
+        Volunteer.objects.filter(region__path__startswith=area.path, status=Volunteer.Status.ACTIVE)
+        .select_related("person", "person__user")
+        .order_by("id")
+    )
+    certs: dict[int, list] = defaultdict(list)
+    for c in Certificate.objects.filter(volunteer__in=vols, revoked=False, expires_on__gte=day):
+        certs[c.volunteer_id].append(c)
+    wanted = {str(f): int(lv) for f, lv in need.certificates.items()}
+    fit = [
+        v.person
+        for v in vols
+        if all(any(c.field == f and c.level >= lv and c.valid_on(day) for c in certs[v.pk]) for f, lv in wanted.items())
+    ]
+    labels = dict(Field.choices)
+    fields = "、".join(str(labels.get(f, f)) for f in wanted)
+    params = {"title": need.title, "field": fields}
+    return [("volunteer_task", recipients.people(fit), params, need.priority == 0, None)]  # priority 0: 应急
+
+
 def rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
     """(template, recipients, params, emergency, unit) for each message group ``event`` calls for."""
     if event.type.startswith("cases.request."):
@@ -235,6 +268,8 @@ def rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
     p = event.payload or {}
     if event.type == "consult.topic_created":
         return [("consult_opened", recipients.residents(region), {"title": p.get("title", "")}, False, None)]
+    if event.type == "resources.need_raised":
+        return _need_rules(event)
     if event.type == "alerts.raised":
         params = {
             "region": region.name if region else "—",
@@ -246,6 +281,63 @@ def rules(event: Any) -> list[tuple[str, list, dict, bool, Any]]:
     return []
 
 
+def _messages(
+    base: str, groups: list[tuple[str, list, dict, bool, Any]], *, event_id: Any, region_id: Any, now: dt.datetime
+) -> tuple[list[Message], list[dict]]:
+    """The messages (keys ``<base>:<recipient>:<channel>``) and burden rows for ``groups`` as
+    preferences say: opted out (emergencies excepted), held for a digest, deferred past quiet hours."""
+    objs: list[Message] = []
+    burden_rows: list[dict] = []
+    for code, rcpts, params, emergency_flag, unit in groups:
+        tpl = texts.TEMPLATES[code]
+        emergency = emergency_flag or tpl.emergency
+        for r in rcpts:
+            pref = r.preference
+            if pref is not None and pref.opted_out and not emergency:
+                continue
+            chans = channels_for(r)
+            for ch in chans:
+                held = pref is not None and pref.digest and not emergency
+                objs.append(
+                    Message(
+                        key=f"{base}:{r.key}:{ch}",
+                        event_id=event_id,
+                        recipient=r.key,
+                        user=r.user,
+                        channel=ch,
+                        address=r.addresses[ch],
+                        template=code,
+                        params=params,
+                        language=(pref.language if pref is not None else "zh-hans"),
+                        emergency=emergency,
+                        asks_action=tpl.asks_action,
+                        status=Message.Status.HELD if held else Message.Status.QUEUED,
+                        next_attempt_at=None if emergency else quiet_until(pref, now),
+                        created_at=now,
+                        region_id=region_id,
+                    )
+                )
+            if chans and tpl.asks_action and r.person is not None and (r.unit or unit) is not None:
+                burden_rows.append(
+                    {
+                        "key": "notify_action",
+                        "ref": f"notify:{base}:{r.key}",
+                        "unit": r.unit or unit,
+                        "worker": r.person,
+                        "on": timezone.localtime(now).date(),
+                        "at": None,
+                    }
+                )
+    return objs, burden_rows
+
+
+def _save(objs: list[Message]) -> int:
+    have = set(Message.objects.filter(key__in=[m.key for m in objs]).values_list("key", flat=True))
+    new = [m for m in objs if m.key not in have]
+    Message.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
 def plan_for_events(actor: Any, events: Iterable[Any], *, now: dt.datetime | None = None) -> int:
     """The messages ``events`` call for (idempotent by key). Returns how many were planned."""
     if not perm.is_system(actor):
@@ -255,51 +347,48 @@ def plan_for_events(actor: Any, events: Iterable[Any], *, now: dt.datetime | Non
     burden_rows: list[dict] = []
     for event in events:
         with transaction.atomic():
-            objs: list[Message] = []
-            for code, rcpts, params, emergency_flag, unit in rules(event):
-                tpl = texts.TEMPLATES[code]
-                emergency = emergency_flag or tpl.emergency
-                for r in rcpts:
-                    pref = r.preference
-                    if pref is not None and pref.opted_out and not emergency:
-                        continue
-                    chans = channels_for(r)
-                    for ch in chans:
-                        held = pref is not None and pref.digest and not emergency
-                        objs.append(
-                            Message(
-                                key=f"{event.event_id.hex}:{r.key}:{ch}",
-                                event_id=event.event_id,
-                                recipient=r.key,
-                                user=r.user,
-                                channel=ch,
-                                address=r.addresses[ch],
-                                template=code,
-                                params=params,
-                                language=(pref.language if pref is not None else "zh-hans"),
-                                emergency=emergency,
-                                asks_action=tpl.asks_action,
-                                status=Message.Status.HELD if held else Message.Status.QUEUED,
-                                next_attempt_at=None if emergency else quiet_until(pref, now),
-                                created_at=now,
-                                region_id=event.region_id,
-                            )
-                        )
-                    if chans and tpl.asks_action and r.person is not None and (r.unit or unit) is not None:
-                        burden_rows.append(
-                            {
-                                "key": "notify_action",
-                                "ref": f"notify:{event.event_id.hex}:{r.key}",
-                                "unit": r.unit or unit,
-                                "worker": r.person,
-                                "on": timezone.localtime(now).date(),
-                                "at": None,
-                            }
-                        )
-            have = set(Message.objects.filter(key__in=[m.key for m in objs]).values_list("key", flat=True))
-            new = [m for m in objs if m.key not in have]
-            Message.objects.bulk_create(new, ignore_conflicts=True)
-            made += len(new)
+            objs, rows = _messages(
+                event.event_id.hex, rules(event), event_id=event.event_id, region_id=event.region_id, now=now
+            )
+            made += _save(objs)
+            burden_rows += rows
+    if burden_rows:
+        _count_burden(burden_rows)
+    return made
+
+
+def plan_meetings_due(actor: Any, *, today: dt.date | None = None, days: int = 3) -> int:
+    """Required alliance meetings (1142) not yet held whose due date is within ``days``: a reminder to the
+    lead unit's staff, once per meeting and due date (the key). Daily job ``notify.meetings_due``."""
+    from gongzhi.alliances.models import Meeting
+
+    if not perm.is_system(actor):
+        raise Forbidden("只有系统可以生成会议提醒")
+    today = today or timezone.localdate()
+    now = timezone.now()
+    made = 0
+    burden_rows: list[dict] = []
+    due_meetings = (
+        Meeting.objects.filter(
+            required=True, held_on__isnull=True, due_on__gte=today, due_on__lte=today + dt.timedelta(days=days)
+        )
+        .select_related("alliance__lead_unit", "alliance__region")
+        .order_by("due_on", "id")
+    )
+    for m in due_meetings:
+        lead = m.alliance.lead_unit
+        if lead is None or m.due_on is None:
+            continue
+        params = {"alliance": m.alliance.name, "kind": str(m.get_kind_display()), "due": m.due_on.isoformat()}
+        groups: list[tuple[str, list, dict, bool, Any]] = [
+            ("meeting_due", recipients.unit_staff([lead]), params, False, lead)
+        ]
+        with transaction.atomic():
+            objs, rows = _messages(
+                f"m{m.pk}-{m.due_on:%Y%m%d}", groups, event_id=None, region_id=m.alliance.region_id, now=now
+            )
+            made += _save(objs)
+            burden_rows += rows
     if burden_rows:
         _count_burden(burden_rows)
     return made

@@ -24,3 +24,14 @@ def send_digests() -> int:
     made = services.send_digests(SYSTEM)
     services.send_due(SYSTEM)
     return made
+
+
+@task()
+def meetings_due() -> int:
+    from gongzhi.core.actors import SYSTEM
+
+    from . import services
+
+    made = services.plan_meetings_due(SYSTEM)
+    services.send_due(SYSTEM)
+    return made

@@ -55,6 +55,17 @@ TEMPLATES: dict[str, Template] = {
             asks_action=True,
             emergency=True,
         ),
+        Template(
+            "volunteer_task",
+            _("志愿服务任务"),
+            _("“%(title)s”需要%(field)s资质的志愿者，您的证书符合要求，欢迎认领。"),
+        ),
+        Template(
+            "meeting_due",
+            _("会议提醒"),
+            _("联合体“%(alliance)s”的%(kind)s应于 %(due)s 前召开，请按时召开并记录。"),
+            asks_action=True,
+        ),
         Template("digest", _("通知汇总"), _("您有 %(count)s 条新通知：%(lines)s")),
         Template("test", _("测试通知"), _("这是一条测试通知（%(channel)s）。")),
     )

@@ -1,6 +1,6 @@
 """``gongzhi notify``: send what is due, make the digests, or send a test message through a channel.
 
-gongzhi notify send-due [--digests]
+gongzhi notify send-due [--meetings] [--digests]
 gongzhi notify test CHANNEL ADDRESS
 gongzhi notify status
 """
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         p = sub.add_parser("send-due", help="send every message that is due now")
         p.add_argument("--digests", action="store_true", help="make the digests of held messages first")
+        p.add_argument("--meetings", action="store_true", help="plan the reminders of meetings due first")
         t = sub.add_parser("test", help="send a test message through a channel's configured transport")
         t.add_argument("channel", choices=Channel.values)
         t.add_argument("address", help="a phone number, an e-mail address or a WeChat OpenID")
@@ -34,6 +35,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, action: str, **opts: Any) -> None:
         try:
             if action == "send-due":
+                if opts["meetings"]:
+                    self.stdout.write(f"meeting reminders: {services.plan_meetings_due(SYSTEM)}")
                 if opts["digests"]:
                     self.stdout.write(f"digests: {services.send_digests(SYSTEM)}")
                 counts = services.send_due(SYSTEM)
