@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,7 @@ def signature(terms: list[str]) -> str:
     return hashlib.sha256("|".join(sorted(terms)).encode()).hexdigest()[:32]
 
 
-def _vectorise(docs: list[Doc]):
+def _vectorise(docs: list[Doc]) -> tuple[Any, list[str]]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(analyzer=tokenise, sublinear_tf=True, norm="l2", min_df=1)

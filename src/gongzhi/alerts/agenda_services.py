@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -62,26 +64,33 @@ def reason_text(p: AgendaProposal) -> str:
         return str(template)
 
 
-def _user(actor):
+def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def visible(user):
+def visible(user: Any) -> QuerySet[AgendaProposal]:
     return perm.scope(user, AgendaProposal.objects.select_related("region", "topic", "decided_by"))
 
 
-def get_proposal(user, pk) -> AgendaProposal:
+def get_proposal(user: Any, pk: Any) -> AgendaProposal:
     p = visible(user).filter(pk=pk).first()
     if p is None:
         raise NotFound(gettext("议题建议不存在或不在您的管辖范围内"))
     return p
 
 
-def can_decide(user, p: AgendaProposal) -> bool:
+def can_decide(user: Any, p: AgendaProposal) -> bool:
     return p.status == Status.PROPOSED and perm.allowed(user, HANDLE, p.region)
 
 
-def filter_proposals(qs, *, status: str = "", kind: str = "", period: str = "", region: Region | None = None):
+def filter_proposals(
+    qs: QuerySet[AgendaProposal],
+    *,
+    status: str = "",
+    kind: str = "",
+    period: str = "",
+    region: Region | None = None,
+) -> QuerySet[AgendaProposal]:
     if status:
         if status not in Status.values:
             raise DomainError(gettext("未知的状态：%(s)s") % {"s": status}, field="status")
@@ -137,7 +146,7 @@ class AgendaScan:
     matters: int  # recurring matters found (before the per-community cut)
 
 
-def _docs(region: Region, start: dt.date, end: dt.date):
+def _docs(region: Region, start: dt.date, end: dt.date) -> tuple[list[agenda.Doc], dict[int, dt.datetime]]:
     rows = (
         ServiceRequest.objects.filter(
             region__path__startswith=region.path,
@@ -164,7 +173,7 @@ def _docs(region: Region, start: dt.date, end: dt.date):
 
 
 @transaction.atomic
-def scan(actor, region: Region | None = None, period: str | None = None) -> AgendaScan:
+def scan(actor: Any, region: Region | None = None, period: str | None = None) -> AgendaScan:
     """Find the recurring matters of ``region``'s communities in ``period`` (default: this month) and
     propose the largest ``MAX_PER_COMMUNITY`` of each community."""
     if region is None:
@@ -287,7 +296,9 @@ def _evidence_text(p: AgendaProposal) -> str:
     )
 
 
-def _decide(actor, p: AgendaProposal, *, to: str, reason: str, version, topic=None, goal_title: str = ""):
+def _decide(
+    actor: Any, p: AgendaProposal, *, to: str, reason: str, version: Any, topic: Any = None, goal_title: str = ""
+) -> AgendaProposal:
     expected = p.version if version in (None, "") else int(version)
     now = timezone.now()
     n = AgendaProposal.objects.filter(pk=p.pk, version=expected, status=Status.PROPOSED).update(
@@ -324,7 +335,7 @@ def _decide(actor, p: AgendaProposal, *, to: str, reason: str, version, topic=No
     return p
 
 
-def _check_open(actor, p: AgendaProposal) -> None:
+def _check_open(actor: Any, p: AgendaProposal) -> None:
     perm.require(actor, HANDLE, p.region)
     if p.status != Status.PROPOSED:
         raise DomainError(
@@ -335,7 +346,7 @@ def _check_open(actor, p: AgendaProposal) -> None:
 
 
 @transaction.atomic
-def accept(actor, p: AgendaProposal, *, title: str = "", note: str = "", version=None) -> AgendaProposal:
+def accept(actor: Any, p: AgendaProposal, *, title: str = "", note: str = "", version: Any = None) -> AgendaProposal:
     """Accept: a consultation topic proposal drafts the topic (source 数据发现, a collection phase from
     tomorrow for ``TOPIC_COLLECT_DAYS`` days, the evidence in its description); a plan goal proposal
     records the goal's title for the plans desk, which sets the goal with its lead unit and dates."""
@@ -370,7 +381,7 @@ def accept(actor, p: AgendaProposal, *, title: str = "", note: str = "", version
 
 
 @transaction.atomic
-def dismiss(actor, p: AgendaProposal, *, reason: str, version=None) -> AgendaProposal:
+def dismiss(actor: Any, p: AgendaProposal, *, reason: str, version: Any = None) -> AgendaProposal:
     p = AgendaProposal.objects.select_for_update(of=("self",)).select_related("region").filter(pk=p.pk).first() or p
     _check_open(actor, p)
     reason = (reason or "").strip()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_POST
@@ -21,7 +21,7 @@ from .models import AgendaProposal
 
 
 @login_required
-def index(request):
+def index(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "proposed")
     kind = request.GET.get("kind", "")
     period = request.GET.get("period", "")
@@ -48,7 +48,7 @@ def index(request):
 
 
 @login_required
-def detail(request, pk):
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         p = S.get_proposal(request.user, pk)
     except DomainError:
@@ -69,7 +69,7 @@ def detail(request, pk):
 
 @login_required
 @require_POST
-def decide(request, pk):
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         p = S.get_proposal(request.user, pk)
     except DomainError:
@@ -94,7 +94,7 @@ def decide(request, pk):
 
 @login_required
 @require_POST
-def scan(request):
+def scan(request: HttpRequest) -> HttpResponse:
     region = perm.home_region(request.user)
     try:
         result = S.scan(request.user, region, request.POST.get("period") or None)

@@ -21,6 +21,8 @@ import datetime as dt
 
 from django.db.models import Q
 
+from gongzhi.org.models import Unit
+
 from .models import AuditFlag, BurdenReductionOrder, Demand, DemandItem, DemandKind, Origin
 
 RESEARCH_WINDOW_DAYS = 30
@@ -31,7 +33,7 @@ def _suffix(a: bool, b: bool, first: str, second: str) -> str:
     return f"{first}_{second}" if a and b else (first if a else second)
 
 
-def pledge_flags(demand: Demand, units, orders: list[BurdenReductionOrder]) -> list[AuditFlag]:
+def pledge_flags(demand: Demand, units: list[Unit], orders: list[BurdenReductionOrder]) -> list[AuditFlag]:
     """A pledge carrying targets or penalties on units an order in force protects: one flag (the most
     recent order)."""
     if demand.kind != DemandKind.PLEDGE or not (demand.has_targets or demand.has_penalties) or not orders:
@@ -61,7 +63,7 @@ def pledge_flags(demand: Demand, units, orders: list[BurdenReductionOrder]) -> l
     ]
 
 
-def research_flags(demand: Demand, units, orders: list[BurdenReductionOrder]) -> list[AuditFlag]:
+def research_flags(demand: Demand, units: list[Unit], orders: list[BurdenReductionOrder]) -> list[AuditFlag]:
     """Repeated research visits asking for materials/figures or scoring, per visited unit and grid."""
     if demand.kind != DemandKind.RESEARCH or not (demand.asks_materials or demand.scores):
         return []
@@ -81,8 +83,8 @@ def research_flags(demand: Demand, units, orders: list[BurdenReductionOrder]) ->
     for u in units:
         visits = sorted(on for _d, on in by_unit.get(u.pk, ()))
         targets.append(("unit", u.name, visits))
-    if demand.grid_id is not None:
-        visits = sorted(earlier.filter(grid_id=demand.grid_id).values_list("issued_on", flat=True))
+    if demand.grid is not None:
+        visits = sorted(earlier.filter(grid=demand.grid).values_list("issued_on", flat=True))
         targets.append(("grid", demand.grid.name, visits))
     flags = []
     code = "research_" + _suffix(demand.asks_materials, demand.scores, "materials", "scores")

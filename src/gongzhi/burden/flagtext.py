@@ -7,6 +7,8 @@ Params are plain JSON (names and titles as recorded, dates as ISO text, counts a
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 REASONS = {
@@ -37,7 +39,7 @@ REASONS = {
 }
 
 
-def render(flag) -> str:
+def render(flag: Any) -> str:
     """The flag's reason in the active language: its code's text with its params, else its stored text."""
     template = REASONS.get(flag.code or "")
     if template is None:

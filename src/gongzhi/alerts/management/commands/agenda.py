@@ -4,6 +4,8 @@ and propose them as consultation topics or plan goals (docs/alerts.md, "Agenda s
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from gongzhi.core.actors import SYSTEM
@@ -16,7 +18,7 @@ from ... import agenda_services as A
 class Command(BaseCommand):
     help = "Agenda setting: 'scan' proposes recurring matters of a period; 'list' shows the proposals."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         for name, text in (("scan", "scan the requests of a period"), ("list", "list the proposals")):
             s = sub.add_parser(name, help=text)
@@ -25,7 +27,7 @@ class Command(BaseCommand):
             if name == "list":
                 s.add_argument("--status", default="", help="proposed | accepted | dismissed")
 
-    def handle(self, *args, **opts):
+    def handle(self, *args: Any, **opts: Any) -> None:
         region = None
         if opts.get("region"):
             region = Region.objects.filter(code=opts["region"]).first()
