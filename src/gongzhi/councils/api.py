@@ -1,6 +1,9 @@
 """Council endpoints of the JSON API (mounted at /api/v1/councils/): platforms, meetings, decisions
 and 三重一大 matters. POSTs that create take an ``Idempotency-Key``."""
 
+from typing import Any
+
+from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from gongzhi.core.apischema import ERRORS
@@ -83,8 +86,8 @@ def council_out(c: Council, full: bool = False) -> dict:
             {
                 "id": m.pk,
                 "role": m.role,
-                "unit": m.unit.code if m.unit_id else None,
-                "name": m.unit.name if m.unit_id else m.person.name,
+                "unit": m.unit.code if m.unit else None,
+                "name": m.unit.name if m.unit else (m.person.name if m.person else ""),
                 "active": m.active,
             }
             for m in c.members.select_related("unit", "person").order_by("id")
@@ -143,7 +146,7 @@ def matter_out(m: Matter) -> dict:
         "consultation_required": m.consultation_required,
         "status": m.status,
         "approved": m.approved,
-        "decision": m.decision.code if m.decision_id else None,
+        "decision": m.decision.code if m.decision else None,
         "steps": [{"kind": s.kind, "at": s.at, "note": s.note, "data": s.data} for s in m.steps.all()],
         "version": m.version,
         "url": m.get_absolute_url(),
@@ -151,7 +154,7 @@ def matter_out(m: Matter) -> dict:
 
 
 @router.get("/", response={200: list[dict]})
-def list_councils(request, level: str | None = None, limit: Limit = 100):
+def list_councils(request: HttpRequest, level: str | None = None, limit: Limit = 100) -> list[dict]:
     qs = S.visible_councils(request.user)
     if level:
         qs = qs.filter(level=level)
@@ -159,7 +162,7 @@ def list_councils(request, level: str | None = None, limit: Limit = 100):
 
 
 @router.get("/matters", response={200: list[dict]})
-def list_matters(request, status: str | None = None, limit: Limit = 100):
+def list_matters(request: HttpRequest, status: str | None = None, limit: Limit = 100) -> list[dict]:
     qs = S.visible_matters(request.user)
     if status:
         qs = qs.filter(status=status)
@@ -168,7 +171,7 @@ def list_matters(request, status: str | None = None, limit: Limit = 100):
 
 @router.post("/matters", response={201: dict, **ERRORS})
 @idempotent
-def propose(request, data: MatterIn):
+def propose(request: HttpRequest, data: MatterIn) -> tuple[int, Any]:
     council = S.get_council_by_code(request.user, data.council)
     m = P.propose(
         request.user,
@@ -184,12 +187,12 @@ def propose(request, data: MatterIn):
 
 
 @router.get("/matters/{code}", response={200: dict, **ERRORS})
-def get_matter(request, code: str):
+def get_matter(request: HttpRequest, code: str) -> tuple[int, Any]:
     return 200, matter_out(S.get_matter(request.user, code=code))
 
 
 @router.post("/matters/{code}/consultation", response={200: dict, **ERRORS})
-def consult(request, code: str, data: ConsultIn):
+def consult(request: HttpRequest, code: str, data: ConsultIn) -> tuple[int, Any]:
     m = P.consult(
         request.user,
         S.get_matter(request.user, code=code),
@@ -201,7 +204,7 @@ def consult(request, code: str, data: ConsultIn):
 
 
 @router.post("/matters/{code}/decision", response={200: dict, **ERRORS})
-def decide(request, code: str, data: DecideIn):
+def decide(request: HttpRequest, code: str, data: DecideIn) -> tuple[int, Any]:
     matter = S.get_matter(request.user, code=code)
     meeting = S.visible_meetings(request.user).filter(code=data.meeting).first()
     if meeting is None:
@@ -221,19 +224,19 @@ def decide(request, code: str, data: DecideIn):
 
 
 @router.post("/matters/{code}/publication", response={200: dict, **ERRORS})
-def publish(request, code: str, data: PublishIn):
+def publish(request: HttpRequest, code: str, data: PublishIn) -> tuple[int, Any]:
     m = P.publish(request.user, S.get_matter(request.user, code=code), note=data.note, version=data.version)
     return 200, matter_out(m)
 
 
 @router.get("/meetings/{mid}", response={200: dict, **ERRORS})
-def get_meeting(request, mid: int):
+def get_meeting(request: HttpRequest, mid: int) -> tuple[int, Any]:
     return 200, meeting_out(S.get_meeting(request.user, mid))
 
 
 @router.post("/meetings/{mid}/decisions", response={201: dict, **ERRORS})
 @idempotent
-def record_decision(request, mid: int, data: DecisionIn):
+def record_decision(request: HttpRequest, mid: int, data: DecisionIn) -> tuple[int, Any]:
     meeting = S.get_meeting(request.user, mid)
     item = meeting.agenda.filter(pk=data.agenda_item).first() if data.agenda_item else None
     d = S.record_decision(
@@ -251,18 +254,18 @@ def record_decision(request, mid: int, data: DecisionIn):
 
 
 @router.get("/{code}", response={200: dict, **ERRORS})
-def get_council(request, code: str):
+def get_council(request: HttpRequest, code: str) -> tuple[int, Any]:
     return 200, council_out(S.get_council_by_code(request.user, code), full=True)
 
 
 @router.get("/{code}/agenda", response={200: list[dict], **ERRORS})
-def agenda(request, code: str):
+def agenda(request: HttpRequest, code: str) -> tuple[int, Any]:
     return 200, S.agenda_candidates(S.get_council_by_code(request.user, code))
 
 
 @router.post("/{code}/meetings", response={201: dict, **ERRORS})
 @idempotent
-def hold_meeting(request, code: str, data: MeetingIn):
+def hold_meeting(request: HttpRequest, code: str, data: MeetingIn) -> tuple[int, Any]:
     council = S.get_council_by_code(request.user, code)
     m = S.hold_meeting(
         request.user,

@@ -10,6 +10,8 @@ one is left waiting for its decision, so that the spending it is for stays refus
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +33,7 @@ STREET_MEMBER_KINDS = (
 )
 
 
-def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
+def generate(*, seed: int, scale: str, progress: Any) -> dict[str, int]:
     with transaction.atomic():
         return _generate(seed=seed)
 
@@ -127,7 +129,7 @@ def _street(street: Region, today: dt.date, counts: dict, *, with_matters: bool)
         return
     from gongzhi.alliances import services as A
 
-    big = P.threshold("alliance_fund", a.region) + 10000
+    big = (P.threshold("alliance_fund", a.region) or Decimal("50000")) + 10000
     matter = P.propose(
         SYSTEM,
         c,

@@ -89,7 +89,7 @@ class Member(models.Model):
         verbose_name_plural = _("平台成员")
 
     def __str__(self) -> str:
-        who = self.unit.name if self.unit_id else (self.person.name if self.person_id else "")
+        who = self.unit.name if self.unit else (self.person.name if self.person else "")
         return f"{who}（{self.get_role_display()}）"
 
     @property

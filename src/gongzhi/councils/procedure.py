@@ -16,6 +16,7 @@ the most specific wins) with defaults in ``settings.GONGZHI_MAJOR_MATTER_THRESHO
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -48,11 +49,11 @@ SUBJECT_KIND = {  # the kind of matter each guarded effect needs
 ORDER = [MatterStep.Kind.PROPOSAL, MatterStep.Kind.CONSULTATION, MatterStep.Kind.DECISION, MatterStep.Kind.PUBLICATION]
 
 
-def _user(actor):
+def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def money(value, field: str = "amount", *, required: bool = True) -> Decimal | None:
+def money(value: Any, field: str = "amount", *, required: bool = True) -> Decimal | None:
     if value in (None, ""):
         if required:
             raise DomainError("请填写金额（元）", field=field, code=CoreError.INVALID)
@@ -90,12 +91,13 @@ def threshold(subject_type: str, region: Region | None) -> Decimal | None:
 
 
 @transaction.atomic
-def set_threshold(actor, *, region: Region, subject_type: str, amount) -> Threshold:
+def set_threshold(actor: Any, *, region: Region, subject_type: str, amount: Any) -> Threshold:
     """Set the threshold of ``subject_type`` for ``region`` and below (a district admin or street cadre)."""
     perms.require(actor, perms.MANAGE, region)
     if subject_type not in DEFAULT_THRESHOLDS:
         raise DomainError(f"未知的事项对象：{subject_type}；可选 {', '.join(DEFAULT_THRESHOLDS)}", field="subject_type")
     value = money(amount)
+    assert value is not None
     row, _created = Threshold.objects.update_or_create(
         region=region, subject_type=subject_type, defaults={"amount": value}
     )
@@ -115,9 +117,9 @@ def remaining(matter: Matter) -> Decimal | None:
 def require_approved(
     kind: str,
     subject: tuple[str, object],
-    amount,
+    amount: Any,
     *,
-    actor,
+    actor: Any,
     region: Region | None = None,
     effect_ref: str = "",
     field: str = "amount",
@@ -187,7 +189,7 @@ def require_approved(
 # ----------------------------------------------------------------- the procedure
 
 
-def _emit_step(m: Matter, step: MatterStep, actor) -> None:
+def _emit_step(m: Matter, step: MatterStep, actor: Any) -> None:
     emit(
         C.MATTER_STEP,
         aggregate_type="matter",
@@ -203,14 +205,14 @@ def _emit_step(m: Matter, step: MatterStep, actor) -> None:
             "subject_type": m.subject_type,
             "subject_ref": m.subject_ref,
             "amount": str(m.amount) if m.amount is not None else None,
-            "decision": m.decision.code if m.decision_id else None,
+            "decision": m.decision.code if m.decision else None,
             "title": m.title,
             "note": step.note,
         },
     )
 
 
-def _step(m: Matter, kind: str, actor, note: str = "", data: dict | None = None) -> MatterStep:
+def _step(m: Matter, kind: str, actor: Any, note: str = "", data: dict | None = None) -> MatterStep:
     step = MatterStep.objects.create(
         matter=m, kind=kind, at=timezone.now(), actor=_user(actor), note=(note or "").strip()[:2000], data=data or {}
     )
@@ -266,14 +268,14 @@ def _check_subject(council: Council, subject_type: str, subject_ref: str) -> str
 
 @transaction.atomic
 def propose(
-    actor,
+    actor: Any,
     council: Council,
     *,
     kind: str,
     title: str,
     subject_type: str,
     subject_ref: str = "",
-    amount=None,
+    amount: Any = None,
     description: str = "",
     consultation_required: bool | None = None,
 ) -> Matter:
@@ -311,7 +313,7 @@ def propose(
 
 
 @transaction.atomic
-def consult(actor, matter: Matter, *, note: str, consulted: int, version: int | None = None) -> Matter:
+def consult(actor: Any, matter: Matter, *, note: str, consulted: int, version: int | None = None) -> Matter:
     """Step 2: the consultation (征求意见): whom and how many were asked, what they said."""
     m = _lock(matter, version)
     perms.require(actor, perms.MANAGE, m.region)
@@ -332,7 +334,7 @@ def consult(actor, matter: Matter, *, note: str, consulted: int, version: int | 
 
 @transaction.atomic
 def decide(
-    actor,
+    actor: Any,
     matter: Matter,
     *,
     meeting: Meeting,
@@ -392,7 +394,7 @@ def decide(
 
 
 @transaction.atomic
-def publish(actor, matter: Matter, *, note: str = "", version: int | None = None) -> Matter:
+def publish(actor: Any, matter: Matter, *, note: str = "", version: int | None = None) -> Matter:
     """Step 4: publication (结果公开); from now on the matter is approved and allows its effect."""
     m = _lock(matter, version)
     perms.require(actor, perms.MANAGE, m.region)

@@ -8,6 +8,7 @@ validates, writes and emits a public event. The 三重一大 procedure is in :mo
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
@@ -29,11 +30,11 @@ MAX_AGENDA = 30
 CANDIDATES_DAYS = 90
 
 
-def _user(actor):
+def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _text(value, field: str, message: str, max_length: int, required: bool = True) -> str:
+def _text(value: Any, field: str, message: str, max_length: int, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
         raise DomainError(message, field=field)
@@ -42,7 +43,7 @@ def _text(value, field: str, message: str, max_length: int, required: bool = Tru
     return value
 
 
-def _date(value, field: str) -> dt.date:
+def _date(value: Any, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
     if not isinstance(value, dt.date):
@@ -53,7 +54,7 @@ def _date(value, field: str) -> dt.date:
     return value
 
 
-def _count(value, field: str) -> int:
+def _count(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 10000:
         raise DomainError("票数须为0–10000的整数", field=field)
     return value
@@ -62,40 +63,40 @@ def _count(value, field: str) -> int:
 # ----------------------------------------------------------------- reading
 
 
-def visible_councils(user):
+def visible_councils(user: Any) -> Any:
     return perm.scope(user, Council.objects.select_related("region", "host"), perm.VIEW)
 
 
-def get_council(user, pk) -> Council:
+def get_council(user: Any, pk: Any) -> Council:
     c = visible_councils(user).filter(pk=pk).first()
     if c is None:
         raise NotFound("议事平台不存在或不在您的管辖范围内", field="council")
     return c
 
 
-def get_council_by_code(user, code: str) -> Council:
+def get_council_by_code(user: Any, code: str) -> Council:
     c = visible_councils(user).filter(code=code).first()
     if c is None:
         raise NotFound(f"议事平台{code}不存在或不在您的管辖范围内", field="council")
     return c
 
 
-def visible_meetings(user):
+def visible_meetings(user: Any) -> Any:
     return perm.scope(user, Meeting.objects.select_related("council", "council__region"), perm.VIEW, "council__region")
 
 
-def get_meeting(user, pk) -> Meeting:
+def get_meeting(user: Any, pk: Any) -> Meeting:
     m = visible_meetings(user).filter(pk=pk).first()
     if m is None:
         raise NotFound("会议不存在或不在您的管辖范围内", field="meeting")
     return m
 
 
-def visible_matters(user):
+def visible_matters(user: Any) -> Any:
     return perm.scope(user, Matter.objects.select_related("council", "region", "decision"), perm.VIEW)
 
 
-def get_matter(user, pk=None, code: str | None = None) -> Matter:
+def get_matter(user: Any, pk: Any = None, code: str | None = None) -> Matter:
     qs = visible_matters(user)
     m = qs.filter(code=code).first() if code is not None else qs.filter(pk=pk).first()
     if m is None:
@@ -103,7 +104,7 @@ def get_matter(user, pk=None, code: str | None = None) -> Matter:
     return m
 
 
-def voting_members(council: Council):
+def voting_members(council: Council) -> Any:
     return council.members.filter(active=True).exclude(role=Member.Role.OBSERVER)
 
 
@@ -133,7 +134,9 @@ def _council_code(level: str, region: Region) -> str:
 
 
 @transaction.atomic
-def establish(actor, *, name: str, level: str, region: Region, host: Unit, quorum: tuple[int, int] = (2, 3)) -> Council:
+def establish(
+    actor: Any, *, name: str, level: str, region: Region, host: Unit, quorum: tuple[int, int] = (2, 3)
+) -> Council:
     """Set up a platform: the street joint meeting at a street or township, the others at a community."""
     perms.require(actor, perms.MANAGE, region)
     name = _text(name, "name", "请填写平台名称", 120)
@@ -172,13 +175,13 @@ def establish(actor, *, name: str, level: str, region: Region, host: Unit, quoru
 
 @transaction.atomic
 def add_member(
-    actor,
+    actor: Any,
     council: Council,
     *,
     unit: Unit | None = None,
     person: Person | None = None,
     role: str = Member.Role.MEMBER,
-    joined_on=None,
+    joined_on: Any = None,
 ) -> Member:
     """A unit of the area (or a unit above it, e.g. a district department stationed there), or a person
     of the area (the property company's party-building instructor: role ``instructor``)."""
@@ -341,14 +344,14 @@ def _meeting_code(council: Council, held_on: dt.date) -> str:
 
 @transaction.atomic
 def hold_meeting(
-    actor,
+    actor: Any,
     council: Council,
     *,
     title: str,
-    held_on,
-    present,
-    agenda=(),
-    topics=(),
+    held_on: Any,
+    present: Any,
+    agenda: Any = (),
+    topics: Any = (),
     minutes: str,
 ) -> Meeting:
     """Record a held meeting: attendance of each voting member (``present``: member ids), the quorum
@@ -430,7 +433,7 @@ def hold_meeting(
 # ----------------------------------------------------------------- decisions and their effects
 
 
-def _unit(code, field: str) -> Unit:
+def _unit(code: Any, field: str) -> Unit:
     if isinstance(code, Unit):
         return code
     u = Unit.objects.filter(code=str(code or "").strip()).select_related("region").first()
@@ -475,7 +478,7 @@ def _need_params(council: Council, params: dict) -> dict:
 
 @transaction.atomic
 def record_decision(
-    actor,
+    actor: Any,
     meeting: Meeting,
     *,
     title: str,

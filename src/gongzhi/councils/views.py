@@ -4,9 +4,11 @@ drawn from the records), a meeting (attendance, quorum, agenda, record a vote), 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _t
@@ -20,21 +22,21 @@ from . import services as S
 from .models import Decision, Level, Matter, MatterKind, SubjectType
 
 
-def _int(value, default=0) -> int:
+def _int(value: Any, default: int = 0) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
         return default
 
 
-def _fail(request, e: DomainError) -> None:
+def _fail(request: HttpRequest, e: DomainError) -> None:
     if isinstance(e, Forbidden):
         raise e  # the 403 page (ops.errors), never a message on the page it was refused from
     field = getattr(e, "field", None)
     messages.error(request, f"{e}" + (f"（{field}）" if field else ""))
 
 
-def _get(fn, *args, **kwargs):
+def _get(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except NotFound:
@@ -42,7 +44,7 @@ def _get(fn, *args, **kwargs):
 
 
 @login_required
-def index(request):
+def index(request: HttpRequest) -> HttpResponse:
     councils = S.visible_councils(request.user)
     level = request.GET.get("level") or ""
     if level in Level.values:
@@ -61,7 +63,7 @@ def index(request):
 
 
 @login_required
-def detail(request, pk):
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
     c = _get(S.get_council, request.user, pk)
     can = perms.can(request.user, perms.MANAGE, c.region)
     return render(
@@ -83,7 +85,7 @@ def detail(request, pk):
 
 @login_required
 @require_POST
-def hold_meeting(request, pk):
+def hold_meeting(request: HttpRequest, pk: int) -> HttpResponse:
     c = _get(S.get_council, request.user, pk)
     try:
         m = S.hold_meeting(
@@ -104,7 +106,7 @@ def hold_meeting(request, pk):
 
 
 @login_required
-def meeting(request, pk):
+def meeting(request: HttpRequest, pk: int) -> HttpResponse:
     m = _get(S.get_meeting, request.user, pk)
     return render(
         request,
@@ -123,7 +125,7 @@ def meeting(request, pk):
 
 @login_required
 @require_POST
-def record_decision(request, pk):
+def record_decision(request: HttpRequest, pk: int) -> HttpResponse:
     m = _get(S.get_meeting, request.user, pk)
     post = request.POST
     effect = post.get("effect", "none")
@@ -158,7 +160,7 @@ def record_decision(request, pk):
 
 
 @login_required
-def propose(request):
+def propose(request: HttpRequest) -> HttpResponse:
     if not perms.can(request.user, perms.MANAGE):
         messages.error(request, _t("无权提出三重一大事项"))
         return redirect("councils:index")
@@ -191,7 +193,7 @@ def propose(request):
 
 
 @login_required
-def matter(request, pk):
+def matter(request: HttpRequest, pk: int) -> HttpResponse:
     m = _get(S.get_matter, request.user, pk)
     return render(
         request,
@@ -209,7 +211,7 @@ def matter(request, pk):
 
 @login_required
 @require_POST
-def matter_step(request, pk):
+def matter_step(request: HttpRequest, pk: int) -> HttpResponse:
     m = _get(S.get_matter, request.user, pk)
     perms.require(request.user, perms.MANAGE, m.region)
     step = request.POST.get("step", "")

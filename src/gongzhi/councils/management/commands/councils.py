@@ -4,6 +4,8 @@ checked)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
@@ -18,7 +20,7 @@ from ...models import Council, Matter, SubjectType
 class Command(BaseCommand):
     help = "List platforms and 三重一大 matters, publish a decided matter, set a threshold."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="list the platforms")
         m = sub.add_parser("matters", help="list the 三重一大 matters with their status and what is left")
@@ -33,7 +35,7 @@ class Command(BaseCommand):
         t.add_argument("--amount")
         t.add_argument("--user")
 
-    def _actor(self, name):
+    def _actor(self, name: str | None) -> Any:
         if not name:
             return SYSTEM
         user = get_user_model().objects.filter(username=name).first()
@@ -41,18 +43,18 @@ class Command(BaseCommand):
             raise CommandError(f"no user {name}")
         return user
 
-    def handle(self, *args, **o):
+    def handle(self, *args: Any, **o: Any) -> None:
         try:
             getattr(self, "do_" + o["action"])(o)
         except DomainError as e:
             raise CommandError(f"{e} ({e.field})" if getattr(e, "field", None) else str(e)) from None
 
-    def do_list(self, o):
+    def do_list(self, o: dict) -> None:
         for c in Council.objects.select_related("region", "host").order_by("region__path", "code"):
             n = c.members.filter(active=True).count()
             self.stdout.write(f"{c.code}\t{c.get_level_display()}\t{c.region.name}\t{c.name}\t{n} members")
 
-    def do_matters(self, o):
+    def do_matters(self, o: dict) -> None:
         qs = Matter.objects.select_related("council").order_by("proposed_at")
         if o["status"]:
             qs = qs.filter(status=o["status"])
@@ -63,14 +65,14 @@ class Command(BaseCommand):
                 f"{m.amount if m.amount is not None else '-'}\t{left if left is not None else '-'}\t{m.title}"
             )
 
-    def do_publish(self, o):
+    def do_publish(self, o: dict) -> None:
         m = Matter.objects.filter(code=o["code"]).first()
         if m is None:
             raise CommandError(f"no matter {o['code']}")
         m = P.publish(self._actor(o["user"]), m, note=o["note"])
         self.stdout.write(f"{m.code} {m.status}")
 
-    def do_threshold(self, o):
+    def do_threshold(self, o: dict) -> None:
         region = Region.objects.filter(code=o["region"]).first()
         if region is None:
             raise CommandError(f"no region {o['region']}")
