@@ -45,7 +45,15 @@ def test_the_core_lists_come_from_the_manifests():
     mounted = {router for _prefix, router in api._routers}
     assert all(router in mounted for _label, _prefix, router in loaded.routers)
     # the jobs: each app's own
-    assert {j.name.split(".")[0] for j in schedule.JOBS} == {"core", "cases", "consult", "alerts", "plans", "privacy"}
+    assert {j.name.split(".")[0] for j in schedule.JOBS} == {
+        "core",
+        "cases",
+        "consult",
+        "alerts",
+        "plans",
+        "privacy",
+        "notify",
+    }
     assert tuple(schedule.JOBS) == tuple(loaded.jobs)
     # the demo steps, in their order (an app's demo may need another's data)
     steps = [label for label, _step, _fn in loaded.demos]
@@ -93,6 +101,7 @@ def test_the_navigation_is_read_from_the_manifests(db, users, client):
         "/command/",
         "/incidents/",
         "/ledger/",
+        "/notify/messages/",
         "/api/v1/docs",
         "/admin/",
     ]  # the street cadre is staff

@@ -26,7 +26,12 @@ def test_each_job_is_enqueued_once_per_period(db, queue):
     assert set(schedule.run_due(t0)) == {j.name for j in schedule.JOBS}  # never run: all due
     assert queue.count() == len(schedule.JOBS)
     assert schedule.run_due(t0 + dt.timedelta(seconds=30)) == []
-    every_minute = {"core.dispatch_events", "consult.close_due_votes", "consult.update_live_analyses"}
+    every_minute = {
+        "core.dispatch_events",
+        "consult.close_due_votes",
+        "consult.update_live_analyses",
+        "notify.send_due",
+    }
     assert set(schedule.run_due(t0 + dt.timedelta(minutes=1))) == every_minute
     assert set(schedule.run_due(t0 + dt.timedelta(minutes=5))) == {"cases.escalate_overdue", *every_minute}
     assert set(schedule.run_due(t0 + dt.timedelta(hours=24))) == {j.name for j in schedule.JOBS}
