@@ -346,12 +346,15 @@ def plan_for_events(actor: Any, events: Iterable[Any], *, now: dt.datetime | Non
     made = 0
     burden_rows: list[dict] = []
     for event in events:
-        with transaction.atomic():
-            objs, rows = _messages(
-                event.event_id.hex, rules(event), event_id=event.event_id, region_id=event.region_id, now=now
-            )
-            made += _save(objs)
-            burden_rows += rows
+        try:
+            with transaction.atomic():
+                objs, rows = _messages(
+                    event.event_id.hex, rules(event), event_id=event.event_id, region_id=event.region_id, now=now
+                )
+                made += _save(objs)
+                burden_rows += rows
+        except Exception:  # one event's bad data never stalls the others' messages (nor the outbox)
+            log.exception("notify: no messages planned for event %s (%s)", event.event_id, event.type)
     if burden_rows:
         _count_burden(burden_rows)
     return made
