@@ -12,6 +12,9 @@ from .models import (
     Goal,
     Link,
     ProgressUpdate,
+    ReviewJudgement,
+    ReviewMeeting,
+    ReviewSchedule,
     SupervisionFlag,
     Task,
 )
@@ -82,3 +85,31 @@ class FeedbackAdmin(ReadOnly):
 class LinkAdmin(ReadOnly):
     list_display = ("id", "goal", "task", "kind", "object_id", "label", "purpose")
     list_filter = ("kind", "purpose")
+
+
+# ----------------------------------------------------------------- regular joint reviews (定期会商研判, seed 003)
+
+
+@admin.register(ReviewSchedule)
+class ReviewScheduleAdmin(ReadOnly):
+    list_display = ("goal", "cadence", "first_on", "active", "set_at")
+    list_filter = ("cadence", "active")
+
+
+class JudgementInline(MaskedTabularInline):
+    model = ReviewJudgement
+    extra = 0
+    can_delete = False
+    readonly_fields = ("task", "status", "reason", "note", "flag")
+    fields = readonly_fields
+
+
+@admin.register(ReviewMeeting)
+class ReviewMeetingAdmin(ReadOnly):
+    """Joint review meetings: held through ``services.hold_review`` (the indicator snapshot is shown as stored)."""
+
+    list_display = ("id", "goal", "region", "scheduled_on", "state", "held_on", "auto")
+    list_filter = ("state", "auto")
+    search_fields = ("goal__title", "summary")
+    readonly_fields = ("indicators",)
+    inlines = [JudgementInline]
