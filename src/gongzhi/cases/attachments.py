@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
+from django.utils.translation import gettext
 
 from gongzhi.core.errors import DomainError
 
@@ -114,7 +115,11 @@ def check(files) -> list[Checked]:
                 f"附件“{name}”大小为{_human(size)}，超过每个{_human(limit)}的上限，请压缩后再上传", field="attachments"
             )
         if size == 0:
-            raise DomainError(f"附件“{name}”是空文件", field="attachments", code=CasesError.EMPTY_ATTACHMENT)
+            raise DomainError(
+                gettext("附件“%(name)s”是空文件") % {"name": name},
+                field="attachments",
+                code=CasesError.EMPTY_ATTACHMENT,
+            )
         if data is None:
             f.seek(0)
             data = f.read(limit + 1)
@@ -138,7 +143,7 @@ def check_url(url: str | None) -> str:
     if not url:
         return ""
     if len(url) > MAX_URL or not url.lower().startswith(("http://", "https://")):
-        raise DomainError("media_url 须为 http(s) 地址（最多500个字符）", field="media_url")
+        raise DomainError(gettext("media_url 须为 http(s) 地址（最多500个字符）"), field="media_url")
     return url
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from gongzhi.core.actors import SYSTEM
 from gongzhi.core.contracts import CoreError
@@ -34,16 +35,16 @@ def start_bypass(actor, *, category: str, summary: str, lon=None, lat=None, grid
     """A grid worker acts at once in an emergency or basic-livelihood matter; the record is filed later."""
     cat = _category(category)
     if cat is None:
-        raise DomainError("请选择事项类别", field="category")
+        raise DomainError(gettext("请选择事项类别"), field="category")
     if not (cat.default_sla in (SlaClass.EMERGENCY, SlaClass.UTILITIES) or cat.code[:2] in BYPASS_MAJOR_CLASSES):
         raise DomainError(
             f"“{cat.name}”不是紧急或基本民生事项，请按正常程序上报", field="category", code=CasesError.NOT_EMERGENCY
         )
     g, lon, lat = _locate(lon, lat, grid)
     if not perms.can(actor, perms.BYPASS, region=g.region) or not getattr(actor, "is_authenticated", False):
-        raise Forbidden("只有本网格的网格员或社区干部可以紧急先行处置")
+        raise Forbidden(gettext("只有本网格的网格员或社区干部可以紧急先行处置"))
     if not (summary or "").strip():
-        raise DomainError("请简要说明处置情况", field="summary")
+        raise DomainError(gettext("请简要说明处置情况"), field="summary")
     at = now()
     b = Bypass.objects.create(
         worker=actor,
@@ -75,13 +76,13 @@ def file_bypass(actor, bypass_id: int, *, description: str, resolution: str) -> 
         .first()
     )
     if b is None:
-        raise NotFound(f"紧急处置记录{bypass_id}不存在")
+        raise NotFound(gettext("紧急处置记录%(bypass_id)s不存在") % {"bypass_id": bypass_id})
     if not getattr(actor, "is_authenticated", False) or b.worker_id != actor.pk:
-        raise Forbidden("只有当时处置的网格员可以备案")
+        raise Forbidden(gettext("只有当时处置的网格员可以备案"))
     if b.filed_at:
-        raise DomainError("该紧急处置已备案", code=CoreError.INVALID_STATE)
+        raise DomainError(gettext("该紧急处置已备案"), code=CoreError.INVALID_STATE)
     if not (resolution or "").strip():
-        raise DomainError("请填写处置结果", field="resolution")
+        raise DomainError(gettext("请填写处置结果"), field="resolution")
     req, _ = submit(
         SYSTEM,
         description=description or b.summary,

@@ -13,6 +13,7 @@ import re
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gongzhi.core.errors import DomainError, Forbidden, IdempotencyMismatch
 from gongzhi.core.events import build_many, dispatch_after_commit
@@ -38,9 +39,9 @@ ID_RE = re.compile(r"^\d{17}[\dXx]$")
 
 def _validate_contact(phone: str, id_number: str) -> None:
     if phone and not PHONE_RE.match(phone):
-        raise DomainError("联系电话格式不正确（手机11位，或带区号的固定电话）", field="reporter_phone")
+        raise DomainError(gettext("联系电话格式不正确（手机11位，或带区号的固定电话）"), field="reporter_phone")
     if id_number and not ID_RE.match(id_number):
-        raise DomainError("身份证号应为18位（最后一位可为X）", field="reporter_id_number")
+        raise DomainError(gettext("身份证号应为18位（最后一位可为X）"), field="reporter_id_number")
 
 
 def _request_number(at: dt.datetime, pk: int) -> str:
@@ -92,14 +93,17 @@ def submit(
     # No pre-select for the idempotency key: the unique constraint on it decides (see the end).
     description = (description or "").strip()
     if not description:
-        raise DomainError("请描述您的诉求", field="description")
+        raise DomainError(gettext("请描述您的诉求"), field="description")
     if len(description) > MAX_DESCRIPTION:
-        raise DomainError(f"诉求内容过长（最多{MAX_DESCRIPTION}字）", field="description")
+        raise DomainError(
+            gettext("诉求内容过长（最多%(MAX_DESCRIPTION)s字）") % {"MAX_DESCRIPTION": MAX_DESCRIPTION},
+            field="description",
+        )
     if channel not in Channel.values:
-        raise DomainError(f"未知的渠道：{channel}", field="channel")
+        raise DomainError(gettext("未知的渠道：%(channel)s") % {"channel": channel}, field="channel")
     if channel in (Channel.HOTLINE, Channel.GRID):
         if not perms.can(actor, perms.INTAKE):
-            raise Forbidden("无权代为登记诉求")
+            raise Forbidden(gettext("无权代为登记诉求"))
     reporter_phone = (reporter_phone or "").strip().replace(" ", "")
     reporter_id_number = (reporter_id_number or "").strip().upper()
     if anonymous:

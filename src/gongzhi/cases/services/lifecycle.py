@@ -9,6 +9,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gongzhi.core import phrases
 from gongzhi.core.actors import SYSTEM
@@ -39,7 +40,7 @@ def route(req: ServiceRequest, category: str | None = None):
     """The responsibility-list decision for a request (without changing it)."""
     cat = _category(category) if category else req.category
     if cat is None:
-        raise DomainError("请先选择事项类别", field="category")
+        raise DomainError(gettext("请先选择事项类别"), field="category")
     return responsibility.resolve(cat.code, grid=req.grid)
 
 
@@ -64,7 +65,7 @@ def dispatch(
     req = _load(req)
     perms.require(actor, perms.DISPATCH, req)
     if expected_version is not None and req.version != expected_version:
-        raise Conflict(f"诉求{req.number}已被他人处理，请刷新后重试")
+        raise Conflict(gettext("诉求%(number)s已被他人处理，请刷新后重试") % {"number": req.number})
     waiting = pushdown.pending(req)
     if waiting is not None:
         raise DomainError(
@@ -74,7 +75,7 @@ def dispatch(
         )
     cat = _category(category) if category else req.category
     if cat is None:
-        raise DomainError("请先选择事项类别再派单", field="category")
+        raise DomainError(gettext("请先选择事项类别再派单"), field="category")
     if cat.pk != req.category_id:
         ServiceRequest.objects.filter(pk=req.pk).update(category=cat)
         req.category = cat
@@ -82,7 +83,7 @@ def dispatch(
     if unit:
         target = Unit.objects.select_related("region").filter(code=unit, status=Unit.Status.ESTABLISHED).first()
         if target is None:
-            raise DomainError(f"承办单位{unit}不存在或已撤销", field="unit")
+            raise DomainError(gettext("承办单位%(unit)s不存在或已撤销") % {"unit": unit}, field="unit")
         d = pushdown.list_decision(req, cat)
         # the unit the list names, when the hand-picked one is another
         listed = d.unit if d is not None and d.unit.pk != target.pk else None
@@ -148,7 +149,7 @@ def resolve(actor, req, *, resolution: str, expected_version=None) -> ServiceReq
     perms.require(actor, perms.HANDLE, req)
     resolution = (resolution or "").strip()
     if not resolution:
-        raise DomainError("请填写办理结果", field="resolution")
+        raise DomainError(gettext("请填写办理结果"), field="resolution")
     at = now()
     _move(
         actor,
@@ -180,10 +181,10 @@ def confirm(
     """The resident rates the outcome; "not really fixed" reopens the request."""
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
-        raise Forbidden("只有诉求人（或代为回访的工作人员）可以评价")
+        raise Forbidden(gettext("只有诉求人（或代为回访的工作人员）可以评价"))
     actor = as_reporter(actor, req, token)
     if rating not in Rating.values:
-        raise DomainError("请选择满意、基本满意或不满意", field="rating")
+        raise DomainError(gettext("请选择满意、基本满意或不满意"), field="rating")
     _move(
         actor,
         req,
@@ -204,11 +205,11 @@ def record_followup(actor, req, *, fixed: bool, rating: str = "", note: str = ""
     """A follow-up visit (回访). "Not really fixed" reopens the request."""
     req = _load(req)
     if not (perms.can(actor, perms.DISPATCH, req) or perms.can(actor, perms.HANDLE, req)):
-        raise Forbidden("无权回访此诉求")
+        raise Forbidden(gettext("无权回访此诉求"))
     if req.state not in (State.RESOLVED, State.CONFIRMED, State.CLOSED):
-        raise DomainError("只能回访已办结的诉求", code=CoreError.INVALID_STATE, field="action")
+        raise DomainError(gettext("只能回访已办结的诉求"), code=CoreError.INVALID_STATE, field="action")
     if rating and rating not in Rating.values:
-        raise DomainError("请选择满意、基本满意或不满意", field="rating")
+        raise DomainError(gettext("请选择满意、基本满意或不满意"), field="rating")
     f = FollowUp.objects.create(
         request=req,
         by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -231,7 +232,7 @@ def reopen(actor, req, *, reason: str, token: str | None = None, expected_versio
     """重办: back to the dispatcher with a fresh time limit."""
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
-        raise Forbidden("无权重办此诉求")
+        raise Forbidden(gettext("无权重办此诉求"))
     actor = as_reporter(actor, req, token)
     _move(actor, req, "reopen", reason=reason, expected_version=expected_version, overdue_escalated_at=None)
     return req
@@ -249,7 +250,7 @@ def close(actor, req, *, reason: str = "", expected_version=None) -> ServiceRequ
 def cancel(actor, req, *, reason: str = "", token: str | None = None, expected_version=None) -> ServiceRequest:
     req = _load(req)
     if not _may_speak_for_reporter(actor, req, token):
-        raise Forbidden("无权撤销此诉求")
+        raise Forbidden(gettext("无权撤销此诉求"))
     actor = as_reporter(actor, req, token)
     _move(actor, req, "cancel", reason=reason, expected_version=expected_version)
     return req
@@ -293,7 +294,11 @@ def escalate(actor, req, *, reason: str, expected_version=None, auto: bool = Fal
     else:
         target = level_above(base, req.region)
     if target is None:
-        raise DomainError(f"诉求{req.number}已在最高层级，无法再升级", code=CasesError.TOP_LEVEL, field="action")
+        raise DomainError(
+            gettext("诉求%(number)s已在最高层级，无法再升级") % {"number": req.number},
+            code=CasesError.TOP_LEVEL,
+            field="action",
+        )
     parts = wording.with_reason(
         [phrase(wording.ESCALATED, base=base.name if base else "—", target=target.name)], reason
     )
@@ -325,7 +330,7 @@ def merge(actor, dup, primary, *, reason: str = "", expected_version=None) -> Se
     perms.require(actor, perms.DISPATCH, dup)
     perms.require(actor, perms.DISPATCH, primary)
     if dup.pk == primary.pk:
-        raise DomainError("不能把诉求合并到它自己", field="primary")
+        raise DomainError(gettext("不能把诉求合并到它自己"), field="primary")
     if primary.state in (State.MERGED, State.CANCELLED, State.NOT_OURS):
         raise DomainError(f"诉求{primary.number}为“{State(primary.state).label}”，不能作为合并目标", field="primary")
     if ServiceRequest.objects.filter(merged_into=dup).exists():

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext
 
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden
@@ -21,7 +22,7 @@ from .transitions import now
 def _person(pid) -> Person:
     p = Person.objects.filter(pk=pid).first()
     if p is None:
-        raise DomainError(f"人员{pid}不存在", field="lead")
+        raise DomainError(gettext("人员%(pid)s不存在") % {"pid": pid}, field="lead")
     return p
 
 
@@ -37,11 +38,11 @@ def open_mediation(
     request: ServiceRequest | None = None,
 ) -> MediationCase:
     if not perms.can(actor, perms.DISPATCH, region=region) and not perms.can(actor, perms.HANDLE, region=region):
-        raise Forbidden(f"无权在{region.name}登记调解案件")
+        raise Forbidden(gettext("无权在%(name)s登记调解案件") % {"name": region.name})
     if not (title or "").strip():
-        raise DomainError("请填写纠纷事由", field="title")
+        raise DomainError(gettext("请填写纠纷事由"), field="title")
     if len([p for p in parties if (p.get("name") or "").strip()]) < 2:
-        raise DomainError("调解案件至少需要两方当事人", field="parties")
+        raise DomainError(gettext("调解案件至少需要两方当事人"), field="parties")
     case = MediationCase.objects.create(
         request=request, region=region, title=title.strip()[:120], lead=_person(lead), opened_at=now()
     )
@@ -66,9 +67,9 @@ def open_mediation(
 @transaction.atomic
 def add_session(actor, case: MediationCase, *, at: dt.datetime, place: str = "", notes: str = "") -> MediationSession:
     if not perms.can(actor, perms.HANDLE, region=case.region):
-        raise Forbidden("无权记录调解")
+        raise Forbidden(gettext("无权记录调解"))
     if case.closed_at:
-        raise DomainError("调解案件已结案", code=CoreError.INVALID_STATE)
+        raise DomainError(gettext("调解案件已结案"), code=CoreError.INVALID_STATE)
     return MediationSession.objects.create(case=case, at=at, place=place, notes=notes)
 
 
@@ -77,11 +78,11 @@ def close_mediation(
     actor, case: MediationCase, *, outcome: str, agreement: str = "", expected_version=None
 ) -> MediationCase:
     if not perms.can(actor, perms.HANDLE, region=case.region):
-        raise Forbidden("无权结案")
+        raise Forbidden(gettext("无权结案"))
     if outcome not in (MediationCase.Outcome.AGREEMENT, MediationCase.Outcome.PARTIAL, MediationCase.Outcome.FAILED):
-        raise DomainError("调解结果须为达成协议、部分达成或调解不成", field="outcome")
+        raise DomainError(gettext("调解结果须为达成协议、部分达成或调解不成"), field="outcome")
     if outcome != MediationCase.Outcome.FAILED and not (agreement or "").strip():
-        raise DomainError("达成协议时须填写协议内容", field="agreement")
+        raise DomainError(gettext("达成协议时须填写协议内容"), field="agreement")
     version = case.version if expected_version is None else expected_version
     if (
         MediationCase.objects.filter(pk=case.pk, version=version, closed_at__isnull=True).update(
@@ -89,7 +90,7 @@ def close_mediation(
         )
         == 0
     ):
-        raise Conflict("调解案件已被他人更新或已结案，请刷新后重试")
+        raise Conflict(gettext("调解案件已被他人更新或已结案，请刷新后重试"))
     case.refresh_from_db()
     emit(
         contracts.MEDIATION_CLOSED,

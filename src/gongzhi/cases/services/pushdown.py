@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext
 
 from gongzhi.core import phrases
 from gongzhi.core.contracts import CoreError
@@ -136,13 +137,13 @@ def _load(pd: PushDown | int) -> PushDown:
         .first()
     )
     if found is None:
-        raise NotFound(f"下派记录{pk}不存在", field="pushdown")
+        raise NotFound(gettext("下派记录%(pk)s不存在") % {"pk": pk}, field="pushdown")
     return found
 
 
 def _decide(actor: Any, pd: PushDown, status: str, decision: str, note: str, expected_version: int | None) -> PushDown:
     if expected_version is not None and pd.version != expected_version:
-        raise Conflict("此下派已被他人处理，请刷新后重试")
+        raise Conflict(gettext("此下派已被他人处理，请刷新后重试"))
     if pd.status != PushDown.Status.PENDING:
         raise DomainError(
             f"此下派已是“{PushDown.Status(pd.status).label}”，不能再处理", field="action", code=CoreError.INVALID_STATE
@@ -158,7 +159,7 @@ def _decide(actor: Any, pd: PushDown, status: str, decision: str, note: str, exp
         version=F("version") + 1,
     )
     if n == 0:
-        raise Conflict("此下派已被他人处理，请刷新后重试")
+        raise Conflict(gettext("此下派已被他人处理，请刷新后重试"))
     pd.status, pd.decided_at, pd.decision_note, pd.version = status, at, note, version + 1
     pd.decided_label = actor_label(actor)
     emit(
@@ -214,10 +215,12 @@ def consent(
     """The receiving unit's own staff agree (the request is dispatched to it) or decline (it stays)."""
     pd = _load(pd)
     if not perms.may_consent(actor, pd):
-        raise Forbidden(f"只有{pd.to_unit.name}本单位的工作人员可以表示是否同意接收", action=perms.HANDLE)
+        raise Forbidden(
+            gettext("只有%(name)s本单位的工作人员可以表示是否同意接收") % {"name": pd.to_unit.name}, action=perms.HANDLE
+        )
     note = (note or "").strip()
     if not agree and not note:
-        raise DomainError("不同意接收须说明原因", field="note")
+        raise DomainError(gettext("不同意接收须说明原因"), field="note")
     status = PushDown.Status.CONSENTED if agree else PushDown.Status.DECLINED
     return _decide(actor, pd, status, "consent", note, expected_version)
 
@@ -234,7 +237,7 @@ def approve(
         )
     note = (note or "").strip()
     if not approve and not note:
-        raise DomainError("不批准须说明原因", field="note")
+        raise DomainError(gettext("不批准须说明原因"), field="note")
     status = PushDown.Status.APPROVED if approve else PushDown.Status.REFUSED
     return _decide(actor, pd, status, "approval", note, expected_version)
 
@@ -244,7 +247,7 @@ def withdraw(actor: Any, pd: PushDown | int, *, note: str = "", expected_version
     """The dispatcher takes a pending push-down back (the request stays with them, to dispatch by the list)."""
     pd = _load(pd)
     if not perms.may_withdraw(actor, pd):
-        raise Forbidden("只有提出下派的人员或所在街道（及以上）的派单人员可以撤回", action=perms.DISPATCH)
+        raise Forbidden(gettext("只有提出下派的人员或所在街道（及以上）的派单人员可以撤回"), action=perms.DISPATCH)
     return _decide(actor, pd, PushDown.Status.WITHDRAWN, "withdrawal", (note or "").strip(), expected_version)
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gongzhi.core.contracts import CoreError
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -35,10 +36,10 @@ def blow_whistle(actor, req, *, departments: list[str], reason: str) -> Whistle:
         )
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("吹哨须说明事由", field="reason")
+        raise DomainError(gettext("吹哨须说明事由"), field="reason")
     codes = [c for c in dict.fromkeys(departments or []) if c]
     if not codes:
-        raise DomainError("请选择至少一个需要报到的部门", field="departments")
+        raise DomainError(gettext("请选择至少一个需要报到的部门"), field="departments")
     units = {u.code: u for u in Unit.objects.filter(code__in=codes)}
     missing = [c for c in codes if c not in units]
     if missing:
@@ -77,9 +78,9 @@ def report(actor, summons_id: int, *, step: str, note: str = "", expected_versio
     """报到: a summoned department acknowledges (``step="acknowledge"``), then acts (``step="act"``)."""
     s = Summons.objects.select_related("whistle__request__region", "department").filter(pk=summons_id).first()
     if s is None:
-        raise NotFound(f"召集记录{summons_id}不存在")
+        raise NotFound(gettext("召集记录%(summons_id)s不存在") % {"summons_id": summons_id})
     if not perms.can(actor, perms.HANDLE, unit=s.department, region=s.department.region):
-        raise Forbidden(f"只有{s.department.name}的工作人员可以报到")
+        raise Forbidden(gettext("只有%(name)s的工作人员可以报到") % {"name": s.department.name})
     at = now()
     if step == "acknowledge":
         if s.acknowledged_at:
@@ -91,17 +92,19 @@ def report(actor, summons_id: int, *, step: str, note: str = "", expected_versio
         fields = {"acknowledged_at": at}
     elif step == "act":
         if not s.acknowledged_at:
-            raise DomainError("请先报到（确认接收），再反馈处置情况", code=CoreError.INVALID_STATE, field="step")
+            raise DomainError(
+                gettext("请先报到（确认接收），再反馈处置情况"), code=CoreError.INVALID_STATE, field="step"
+            )
         if s.acted_at:
-            raise DomainError("已反馈过处置情况", code=CoreError.INVALID_STATE, field="step")
+            raise DomainError(gettext("已反馈过处置情况"), code=CoreError.INVALID_STATE, field="step")
         if not (note or "").strip():
-            raise DomainError("请填写处置情况", field="note")
+            raise DomainError(gettext("请填写处置情况"), field="note")
         fields = {"acted_at": at, "note": note.strip()}
     else:
-        raise DomainError("step 须为 acknowledge 或 act", field="step")
+        raise DomainError(gettext("step 须为 acknowledge 或 act"), field="step")
     version = s.version if expected_version is None else expected_version
     if Summons.objects.filter(pk=s.pk, version=version).update(version=F("version") + 1, **fields) == 0:
-        raise Conflict("报到记录已被他人更新，请刷新后重试")
+        raise Conflict(gettext("报到记录已被他人更新，请刷新后重试"))
     s.refresh_from_db()
     req = s.whistle.request
     late = at > (s.ack_due if step == "acknowledge" else s.act_due)
