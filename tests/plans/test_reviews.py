@@ -168,6 +168,8 @@ def test_pages_api_and_command(rw, users, capsys):
         },
     )
     assert r.status_code == 302
+    held = c.get(f"/plans/reviews/{rw.meeting.pk}/").content.decode()
+    assert 'id="snapshot"' in held and rw.gov_a.name in held and rw.t_street.title in held
     page = c.get(f"/plans/goals/{rw.goal.pk}/").content.decode()
     assert 'id="loop"' in page and "会商研判" in page
     r = c.post(f"/plans/goals/{rw.goal.pk}/reviews/", {"cadence": "quarterly"})

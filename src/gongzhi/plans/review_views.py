@@ -109,6 +109,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _t("会商研判已记录"))
             return redirect("plans:review", pk=m.pk)
     titles = {t.pk: t.title for t in goal.tasks.all()}
+    unit_names = dict(Unit.objects.filter(code__in={i["unit"] for i in m.indicators}).values_list("code", "name"))
     return render(
         request,
         "plans/review.html",
@@ -117,7 +118,10 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "goal": goal,
             "manage": manage and m.state == ReviewMeeting.State.SCHEDULED and goal.state == "active",
             "tasks": [t for t in tasks if t.state == Task.State.OPEN] or tasks,
-            "snapshot": [{**i, "title": titles.get(i["task"], "")} for i in m.indicators],
+            "snapshot": [
+                {**i, "title": titles.get(i["task"], ""), "unit_name": unit_names.get(i["unit"], i["unit"])}
+                for i in m.indicators
+            ],
             "judgements": m.judgements.select_related("task", "flag"),
             "adjustments": m.adjustments.select_related("task"),
             "statuses": Judgement.choices,
