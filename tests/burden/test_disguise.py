@@ -231,3 +231,15 @@ def test_the_demo_shows_each_guise(world):
     assert sorted(f.params["target_kind"] for f in research) == ["grid", "grid", "unit", "unit"]
     for title in ("文明城市创建倡议承诺书", "听取居民意见座谈调研", "基层治理现代化专题调研"):
         assert not Demand.objects.get(title=title).flags.exists()
+
+
+def test_admin_shows_the_rendered_reason(bworld, client):
+    from django.contrib.auth import get_user_model
+
+    w = bworld
+    _order(w)
+    _pledge(w, has_targets=True)
+    admin = get_user_model().objects.create_superuser("t_super", password="pw-super-123")
+    client.force_login(admin)
+    page = client.get("/admin/burden/auditflag/").content.decode()
+    assert "pledge_targets" in page and "变相责任状" in page

@@ -18,7 +18,7 @@ class FlagInline(MaskedTabularInline):
     model = AuditFlag
     extra = 0
     can_delete = False
-    readonly_fields = ("kind", "field_code", "order", "minutes_saved", "reason")
+    readonly_fields = ("kind", "field_code", "order", "minutes_saved", "code", "reason_text")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -52,7 +52,7 @@ class DemandItemAdmin(ReadOnly):
 
 @admin.register(AuditFlag)
 class AuditFlagAdmin(ReadOnly):
-    list_display = ("id", "kind", "demand", "field_code", "order", "reason")
+    list_display = ("id", "kind", "demand", "field_code", "order", "code", "reason_text")
     list_filter = ("kind",)
 
 
