@@ -66,7 +66,9 @@ MENU = """() => Array.from(document.querySelectorAll('#site-nav a[href]')).map(a
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 RAW_KEY = re.compile(r"\b[a-z_]+\.[a-z_]+(?:\.[a-z_]+)*\b")
 DOC_PATH = re.compile(r"\bdocs/[\w/.-]+\.md\b")
-BARE_CODES = re.compile(r"\b(?:grid|community|street|district|department|city)(?:\s+(?:grid|community|street|district|department|city)){1,}\b")
+BARE_CODES = re.compile(
+    r"\b(?:grid|community|street|district|department|city)(?:\s+(?:grid|community|street|district|department|city)){1,}\b"
+)
 # Things that look like keys but are interface text in both languages: file names, host names.
 KEY_ALLOWED = re.compile(
     r"^(?:[\w-]+\.(?:csv|xlsx|pdf|json|geojson|png|jpg|md|txt|zip|webmanifest|js)|e\.g|i\.e|pol\.is)$"
@@ -121,7 +123,7 @@ def _problems(lang: str, items: list[list[str]]) -> list[str]:
 
 def _crawl(browser, server_url: str, lang: str, deadline: float) -> dict[str, list[str]]:
     """Every page the roles' menus reach (and one detail page of each kind): {url: problems}."""
-    from .conftest import CHROMIUM  # noqa: F401 (the browser fixture launched it)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     found: dict[str, list[str]] = {}
     seen_kinds: set[str] = set()
@@ -133,7 +135,7 @@ def _crawl(browser, server_url: str, lang: str, deadline: float) -> dict[str, li
         # Maps' tiles and images tell nothing about the text: not fetched.
         ctx.route(re.compile(r".*\.(?:png|jpg|jpeg|svg|woff2?)(\?.*)?$"), lambda r: r.abort())
         page = ctx.new_page()
-        page.set_default_timeout(30000)
+        page.set_default_timeout(60000)
         page.goto(server_url + "/login/")
         page.fill("#id_username", role)
         page.fill("#id_password", DEMO_PASSWORD)
@@ -141,7 +143,11 @@ def _crawl(browser, server_url: str, lang: str, deadline: float) -> dict[str, li
         page.wait_for_url(lambda u: "/login/" not in u)
 
         def visit(path: str, role=role, page=page) -> list[str]:
-            resp = page.goto(server_url + path, wait_until="domcontentloaded")
+            try:
+                resp = page.goto(server_url + path, wait_until="domcontentloaded")
+            except PlaywrightTimeout:
+                found[f"{role} {path}"] = ["did not load in time"]
+                return found[f"{role} {path}"]
             status = resp.status if resp else 0
             problems = _problems(lang, page.evaluate(READ_INTERFACE, lang != "en"))
             if status >= 400:

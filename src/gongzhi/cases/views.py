@@ -479,7 +479,10 @@ def ledger_receipts(req) -> list[dict] | None:
     for leaf in Leaf.objects.filter(record=f"service_request:{req.number}").exclude(event_id__in=seen):
         events.append(Event(event_id=leaf.event_id, type=leaf.event_type, occurred_at=leaf.occurred_at, seq=None))
     events.sort(key=lambda e: (e.occurred_at, e.seq or 0))
-    return [{"event": e, "receipt": ledger.receipt(e.event_id)} for e in events]
+    from gongzhi.ledger.labels import label
+
+    # An event type is shown by its label (in the reader's language), never as its code.
+    return [{"event": e, "label": label(e.type), "receipt": ledger.receipt(e.event_id)} for e in events]
 
 
 def _open(qs):
