@@ -480,7 +480,7 @@ class _Demo:
         chosen = local[:2] + [g for g in goals if g not in local][:1]
         held = 0
         for n, goal in enumerate(chosen):
-            first = max(goal.starts_on, self.day(75))
+            first = max(goal.starts_on, self.day(75 if n == 0 else 40))
             if first > goal.due_on:
                 continue
             PS.set_review_schedule(SYSTEM, goal, cadence="monthly", first_on=first)
