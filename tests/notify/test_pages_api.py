@@ -66,3 +66,15 @@ def test_other_street_sees_none_of_street_a(client, request_flow, users, console
     events.dispatch_pending([NAME])
     client.force_login(users["other_street_cadre"])
     assert client.get("/api/v1/notify/messages").json() == []
+
+
+def test_admin_lists_messages_masked(client, request_flow, console_file, django_user_model):
+    request_flow.make()
+    events.dispatch_pending([NAME])
+    root = django_user_model.objects.create_superuser("root_n", password="pw-root-n")
+    client.force_login(root)
+    html = client.get("/admin/notify/message/").content.decode()
+    assert "138****5678" in html and "13812345678" not in html
+    m = Message.objects.filter(address="13812345678").first()
+    page = client.get(f"/admin/notify/message/{m.pk}/change/").content.decode()
+    assert "13812345678" not in page and "/notify/rate/" not in page
