@@ -19,10 +19,13 @@ def _choose(page, box: str, text: str) -> str:
     page.focus(box)
     page.fill(box, "")
     page.keyboard.type(text)
+    # wait for the options answering the typed text (not those offered on focus)
     _poll(
         page,
-        f"document.querySelector('{box}').getAttribute('aria-expanded') === 'true' && "
-        f"document.querySelectorAll('#' + document.querySelector('{box}').getAttribute('aria-controls') + ' [role=option]').length > 0",
+        "([b, t]) => { var e = document.querySelector(b); return e.parentNode.dataset.query === t && "
+        "e.getAttribute('aria-expanded') === 'true' && "
+        "document.querySelectorAll('#' + e.getAttribute('aria-controls') + ' [role=option]').length > 0; }",
+        [box, text],
     )
     page.keyboard.press("ArrowDown")
     active = page.locator(box).get_attribute("aria-activedescendant")
@@ -48,7 +51,12 @@ def test_hotline_category_and_grid_picked_with_the_keyboard(page, server_url):
     # Escape closes the list without choosing
     page.focus("#id_grid")
     page.keyboard.type(name[:2])
-    _poll(page, "document.getElementById('id_grid').getAttribute('aria-expanded') === 'true'")
+    _poll(
+        page,
+        "(t) => { var e = document.getElementById('id_grid'); "
+        "return e.parentNode.dataset.query === t && e.getAttribute('aria-expanded') === 'true'; }",
+        name[:2],
+    )
     page.keyboard.press("Escape")
     assert box.get_attribute("aria-expanded") == "false"
     page.fill("#id_description", "浏览器测试：小区路灯不亮（选择器）")

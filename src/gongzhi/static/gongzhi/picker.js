@@ -67,6 +67,7 @@
     }
 
     function close() {
+      asked++;  // an answer still on its way must not reopen the list
       list.hidden = true; box.setAttribute("aria-expanded", "false"); box.removeAttribute("aria-activedescendant");
       active = -1;
     }
@@ -107,6 +108,7 @@
           results = d.results || [];
           draw();
           wrap.dataset.loaded = String(mine);
+          wrap.dataset.query = q;  // the text these options answer (tests wait for it)
         })
         .catch(function () { /* offline or refused: the field keeps what was typed */ });
     }
