@@ -264,12 +264,16 @@ def figures_csv(now: dt.datetime) -> tuple[bytes, int]:
 
 
 def finished_consultations(now: dt.datetime):
-    """Public consultations (of a community or village) whose every phase has ended, with statements."""
-    from gongzhi.consult.models import Topic
+    """Public consultations (of a community or village) with statements whose discussion is over: every
+    collect, deliberate and vote phase has ended (the results may still be in their publication phase)."""
+    from django.db.models import Q
 
+    from gongzhi.consult.models import Phase, Topic
+
+    open_phases = Q(phases__kind__in=[Phase.Kind.COLLECT, Phase.Kind.DELIBERATE, Phase.Kind.VOTE])
     return (
         Topic.objects.filter(scope__in=[Topic.Scope.COMMUNITY, Topic.Scope.VILLAGE], statements__isnull=False)
-        .annotate(last_end=Max("phases__ends_at"))
+        .annotate(last_end=Max("phases__ends_at", filter=open_phases))
         .filter(last_end__lte=now)
         .distinct()
         .order_by("id")
