@@ -97,7 +97,7 @@ def check(files) -> list[Checked]:
     files = [f for f in (files or []) if f is not None]
     if len(files) > max_count():
         raise DomainError(
-            f"最多上传{max_count()}个附件（照片或文件），您选择了{len(files)}个",
+            gettext("最多上传%(max)s个附件（照片或文件），您选择了%(n)s个") % {"max": max_count(), "n": len(files)},
             field="attachments",
             code=CasesError.TOO_MANY_ATTACHMENTS,
         )
@@ -130,7 +130,7 @@ def check(files) -> list[Checked]:
         kind = sniff(data[:16])
         if kind is None:
             raise DomainError(
-                f"附件“{name}”不是{ALLOWED_LABEL}文件（按文件内容判断）",
+                gettext("附件“%(name)s”不是%(kinds)s文件（按文件内容判断）") % {"name": name, "kinds": ALLOWED_LABEL},
                 field="attachments",
                 code=CasesError.ATTACHMENT_TYPE,
             )

@@ -38,7 +38,9 @@ def start_bypass(actor, *, category: str, summary: str, lon=None, lat=None, grid
         raise DomainError(gettext("请选择事项类别"), field="category")
     if not (cat.default_sla in (SlaClass.EMERGENCY, SlaClass.UTILITIES) or cat.code[:2] in BYPASS_MAJOR_CLASSES):
         raise DomainError(
-            f"“{cat.name}”不是紧急或基本民生事项，请按正常程序上报", field="category", code=CasesError.NOT_EMERGENCY
+            gettext("“%(name)s”不是紧急或基本民生事项，请按正常程序上报") % {"name": cat.name},
+            field="category",
+            code=CasesError.NOT_EMERGENCY,
         )
     g, lon, lat = _locate(lon, lat, grid)
     if not perms.can(actor, perms.BYPASS, region=g.region) or not getattr(actor, "is_authenticated", False):

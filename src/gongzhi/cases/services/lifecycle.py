@@ -69,7 +69,8 @@ def dispatch(
     waiting = pushdown.pending(req)
     if waiting is not None:
         raise DomainError(
-            f"诉求{req.number}正等待{waiting.to_unit.name}同意或上级审批下派，请先撤回该下派申请",
+            gettext("诉求%(number)s正等待%(unit)s同意或上级审批下派，请先撤回该下派申请")
+            % {"number": req.number, "unit": waiting.to_unit.name},
             field="action",
             code=CasesError.PUSHDOWN_PENDING,
         )
@@ -89,7 +90,8 @@ def dispatch(
         listed = d.unit if d is not None and d.unit.pk != target.pk else None
         if listed is not None and not reason:
             raise DomainError(
-                f"权责清单规定由{listed.name}承办，改派{target.name}须说明理由",
+                gettext("权责清单规定由%(listed)s承办，改派%(target)s须说明理由")
+                % {"listed": listed.name, "target": target.name},
                 field="reason",
                 code=CasesError.REASON_REQUIRED,
             )
@@ -332,7 +334,11 @@ def merge(actor, dup, primary, *, reason: str = "", expected_version=None) -> Se
     if dup.pk == primary.pk:
         raise DomainError(gettext("不能把诉求合并到它自己"), field="primary")
     if primary.state in (State.MERGED, State.CANCELLED, State.NOT_OURS):
-        raise DomainError(f"诉求{primary.number}为“{State(primary.state).label}”，不能作为合并目标", field="primary")
+        raise DomainError(
+            gettext("诉求%(number)s为“%(state)s”，不能作为合并目标")
+            % {"number": primary.number, "state": State(primary.state).label},
+            field="primary",
+        )
     if ServiceRequest.objects.filter(merged_into=dup).exists():
         ServiceRequest.objects.filter(merged_into=dup).update(merged_into=primary)
     _move(

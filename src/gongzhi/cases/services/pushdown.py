@@ -46,8 +46,11 @@ def check_power(unit: Unit, category: MatterCategory, region: Region) -> None:
     if missing:
         names = "、".join(p.name for p in missing)
         raise DomainError(
-            f"{unit.name}在{region.name}不具有“{category.name}”所需的{names}权力（权力清单），不能承办此事项；"
-            "权小责大的事项不得派给无权处置的单位，即使其同意",
+            gettext(
+                "%(unit)s在%(region)s不具有“%(category)s”所需的%(powers)s权力（权力清单），不能承办此事项；"
+                "权小责大的事项不得派给无权处置的单位，即使其同意"
+            )
+            % {"unit": unit.name, "region": region.name, "category": category.name, "powers": names},
             field="unit",
             code=CasesError.LACKS_POWER,
         )
@@ -89,7 +92,8 @@ def request_pushdown(
     """Record a push-down waiting for consent or approval (inside the dispatch's transaction)."""
     if not reason:
         raise DomainError(
-            f"权责清单规定由{listed.name}承办，向下派至{target.name}须说明理由",
+            gettext("权责清单规定由%(listed)s承办，向下派至%(target)s须说明理由")
+            % {"listed": listed.name, "target": target.name},
             field="reason",
             code=CasesError.REASON_REQUIRED,
         )
@@ -146,7 +150,9 @@ def _decide(actor: Any, pd: PushDown, status: str, decision: str, note: str, exp
         raise Conflict(gettext("此下派已被他人处理，请刷新后重试"))
     if pd.status != PushDown.Status.PENDING:
         raise DomainError(
-            f"此下派已是“{PushDown.Status(pd.status).label}”，不能再处理", field="action", code=CoreError.INVALID_STATE
+            gettext("此下派已是“%(status)s”，不能再处理") % {"status": PushDown.Status(pd.status).label},
+            field="action",
+            code=CoreError.INVALID_STATE,
         )
     version = pd.version if expected_version is None else expected_version
     at = now()
@@ -181,7 +187,8 @@ def _hand_over(actor: Any, pd: PushDown, decision: str) -> None:
     req = ServiceRequest.objects.select_related("category", "region", "grid", "handling_unit").get(pk=pd.request_id)
     if req.state not in ACTIONS["dispatch"][0]:
         raise DomainError(
-            f"诉求{req.number}当前为“{State(req.state).label}”，不能再派单",
+            gettext("诉求%(number)s当前为“%(state)s”，不能再派单")
+            % {"number": req.number, "state": State(req.state).label},
             field="action",
             code=CoreError.INVALID_STATE,
         )
@@ -233,7 +240,8 @@ def approve(
     pd = _load(pd)
     if not perms.may_approve(actor, pd):
         raise Forbidden(
-            "只有街道以上（区、市）的派单人员可以审批向基层下派，且不能审批自己的申请", action=perms.DISPATCH
+            gettext("只有街道以上（区、市）的派单人员可以审批向基层下派，且不能审批自己的申请"),
+            action=perms.DISPATCH,
         )
     note = (note or "").strip()
     if not approve and not note:

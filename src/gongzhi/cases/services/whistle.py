@@ -32,7 +32,10 @@ def blow_whistle(actor, req, *, departments: list[str], reason: str) -> Whistle:
     perms.require(actor, perms.WHISTLE, req)
     if req.state not in OPEN_STATES:
         raise DomainError(
-            f"诉求{req.number}当前为“{State(req.state).label}”，不能吹哨", code=CoreError.INVALID_STATE, field="action"
+            gettext("诉求%(number)s当前为“%(state)s”，不能吹哨")
+            % {"number": req.number, "state": State(req.state).label},
+            code=CoreError.INVALID_STATE,
+            field="action",
         )
     reason = (reason or "").strip()
     if not reason:
@@ -43,10 +46,12 @@ def blow_whistle(actor, req, *, departments: list[str], reason: str) -> Whistle:
     units = {u.code: u for u in Unit.objects.filter(code__in=codes)}
     missing = [c for c in codes if c not in units]
     if missing:
-        raise DomainError(f"部门不存在：{'、'.join(missing)}", field="departments")
+        raise DomainError(gettext("部门不存在：%(codes)s") % {"codes": "、".join(missing)}, field="departments")
     not_dept = [u.name for u in units.values() if u.kind != UnitKind.DEPARTMENT]
     if not_dept:
-        raise DomainError(f"只能召集政府部门报到：{'、'.join(not_dept)}不是部门", field="departments")
+        raise DomainError(
+            gettext("只能召集政府部门报到：%(names)s不是部门") % {"names": "、".join(not_dept)}, field="departments"
+        )
     street = req.region.ancestor_at(Region.Level.STREET)
     at = now()
     w = Whistle.objects.create(
@@ -85,7 +90,8 @@ def report(actor, summons_id: int, *, step: str, note: str = "", expected_versio
     if step == "acknowledge":
         if s.acknowledged_at:
             raise DomainError(
-                f"{s.department.name}已于{timezone.localtime(s.acknowledged_at):%m-%d %H:%M}报到",
+                gettext("%(unit)s已于%(at)s报到")
+                % {"unit": s.department.name, "at": f"{timezone.localtime(s.acknowledged_at):%m-%d %H:%M}"},
                 code=CoreError.INVALID_STATE,
                 field="step",
             )
