@@ -154,3 +154,17 @@ def test_api(setup):
     assert missing.status_code == 404 and missing.json()["field"] == "grid"
     listing = c.get("/api/v1/patrols").json()
     assert [p["grid"] for p in listing] == [setup.mine[1].code]
+
+
+def test_burden_meter_counts_the_record(setup):
+    """Recording a patrol is a platform demand of a few minutes (burden.platform's patrol_record), once."""
+    from gongzhi.burden.models import DemandItem
+    from gongzhi.burden.platform import STANDARD
+    from gongzhi.core import events
+
+    p, _ = services.record_patrol(setup.users["grid_worker"], grid=setup.mine[0])
+    events.dispatch_pending()
+    items = DemandItem.objects.filter(source_ref=f"patrol:{p.pk}")
+    assert items.count() == 1 and items.get().minutes == STANDARD["patrol_record"].minutes
+    events.dispatch_pending(rescan=True)
+    assert DemandItem.objects.filter(source_ref=f"patrol:{p.pk}").count() == 1

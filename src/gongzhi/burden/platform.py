@@ -12,10 +12,11 @@ bypass_filing          filing an emergency bypass afterwards        form       2
 meeting_attendance     a member unit attends an alliance meeting   meeting    90
 meeting_record         the lead unit records the meeting once      form       30
 household_visit        a party member's household visit record     form        5
+patrol_record          a grid worker's patrol record (网格巡查)     form        3
 =====================  ==========================================  ====  =======
 
 Each item carries a ``source_ref`` (``intake:<number>``, ``followup:<transition id>``,
-``bypass:<id>``, ``meeting:<id>:<unit id>``, ``meeting-record:<id>``, ``visit:<id>``), so the subscriber and the
+``bypass:<id>``, ``meeting:<id>:<unit id>``, ``meeting-record:<id>``, ``visit:<id>``, ``patrol:<id>``), so the subscriber and the
 backfill (:func:`backfill`) can both run, any number of times, and count each step once.
 """
 
@@ -55,6 +56,8 @@ STANDARD: dict[str, Standard] = {
     "meeting_attendance": Standard("出席联合体会议（平台）", DemandKind.MEETING, 90),
     "meeting_record": Standard("记录联合体会议（平台）", DemandKind.FORM, 30),
     "household_visit": Standard("党员入户走访记录（平台）", DemandKind.FORM, 5),  # org.HouseholdVisit (seed 002)
+    # patrols.Patrol: the record only (grid, day, findings); the walk itself is the worker's own job
+    "patrol_record": Standard("网格巡查记录（平台）", DemandKind.FORM, 3),
 }
 
 SUBSCRIBER = "burden.platform_demands"
@@ -67,6 +70,7 @@ EVENT_TYPES = {
     "cases.request.file_bypass",
     "alliances.meeting.recorded",
     "org.household_visited",
+    "patrols.recorded",
 }
 
 
@@ -237,6 +241,34 @@ def _visits() -> Any:
     return HouseholdVisit.objects.select_related("member", "region").order_by("id")
 
 
+def _patrol_rows(patrols: Iterable[Any], w: _Workers) -> list[dict]:
+    """Patrol records: the grid worker who recorded it (else the grid's), their unit, that day."""
+    patrols = list(patrols)
+    w.load_users(p.worker_id for p in patrols)
+    rows = []
+    for p in patrols:
+        person = w.of_user(p.worker_id) or w.of_grid(p.grid_id)
+        unit = w.unit_of(person, p.region)
+        if unit is not None:
+            rows.append(
+                {
+                    "key": "patrol_record",
+                    "ref": f"patrol:{p.pk}",
+                    "unit": unit,
+                    "worker": person,
+                    "on": p.on,
+                    "at": _day_end(p.on),
+                }
+            )
+    return rows
+
+
+def _patrols() -> Any:
+    from gongzhi.patrols.models import Patrol
+
+    return Patrol.objects.select_related("region").order_by("id")
+
+
 def items_for_events(actor, events) -> int:
     """Record the platform items the given events stand for (idempotent by source_ref)."""
     from .services import record_platform_items
@@ -252,6 +284,9 @@ def items_for_events(actor, events) -> int:
             meeting_keys.append(p)
     visit_ids = [e.payload["visit"] for e in events if e.type == "org.household_visited"]
     rows: list[dict] = _visit_rows(_visits().filter(pk__in=visit_ids), w) if visit_ids else []
+    patrol_ids = [e.payload["patrol"] for e in events if e.type == "patrols.recorded"]
+    if patrol_ids and apps.is_installed("gongzhi.patrols"):
+        rows += _patrol_rows(_patrols().filter(pk__in=patrol_ids), w)
     if numbers and _cases():
         from gongzhi.cases.models import Transition
 
@@ -312,4 +347,11 @@ def backfill(actor, region=None, *, since: dt.date | None = None) -> int:
     if since is not None:
         vs = vs.filter(visited_on__gte=since)
     made += record_platform_items(actor, _visit_rows(vs, w))
+    if apps.is_installed("gongzhi.patrols"):
+        ps = _patrols()
+        if region is not None:
+            ps = ps.filter(region__path__startswith=region.path)
+        if since is not None:
+            ps = ps.filter(on__gte=since)
+        made += record_platform_items(actor, _patrol_rows(ps, w))
     return made
