@@ -53,6 +53,7 @@ def test_the_core_lists_come_from_the_manifests():
         "plans",
         "privacy",
         "notify",
+        "opendata",
     }
     assert tuple(schedule.JOBS) == tuple(loaded.jobs)
     # the demo steps, in their order (an app's demo may need another's data)
@@ -90,6 +91,7 @@ def test_the_navigation_is_read_from_the_manifests(db, users, client):
         "/map/",
         "/lists/",
         "/requests/",
+        "/patrols/",
         "/alerts/",
         "/alliances/",
         "/resources/",
