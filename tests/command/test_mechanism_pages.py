@@ -89,6 +89,9 @@ def test_hold_on_the_page(demoed, users):
     s.refresh_from_db()
     assert s.status == "held" and s.decisions == ["公开排名", "末位表态"] and s.ranking
     assert "晾晒结果公布" in c.get(f"/command/{demoed.street_a.code}/").content.decode()
+    held = c.get(url).content.decode()
+    assert 'id="outcome"' in held and "末位表态" in held and 'id="hold"' not in held
+    assert client_for(users["auditor"]).post(url, {"outcome": "x"}).status_code == 403  # reads, does not hold
 
 
 def test_api(demoed, users):
