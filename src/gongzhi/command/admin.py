@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from gongzhi.org.admin_base import PersonalDataAdmin
+from gongzhi.org.admin_base import MaskedTabularInline, PersonalDataAdmin
 
 from .models import AreaDay, BoardRule, DailyRollup, FollowUp, GridState, Mechanism, MechanismSession
 
@@ -76,7 +76,7 @@ class MechanismAdmin(PersonalDataAdmin):
         return False
 
 
-class FollowUpInline(admin.TabularInline):
+class FollowUpInline(MaskedTabularInline):
     model = FollowUp
     extra = 0
     fields = ("title", "unit", "due_on", "closed_on", "note")
