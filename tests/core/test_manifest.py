@@ -54,6 +54,7 @@ def test_the_core_lists_come_from_the_manifests():
         "privacy",
         "notify",
         "opendata",
+        "command",
     }
     assert tuple(schedule.JOBS) == tuple(loaded.jobs)
     # the demo steps, in their order (an app's demo may need another's data)
@@ -103,6 +104,7 @@ def test_the_navigation_is_read_from_the_manifests(db, users, client):
         "/assessment/",
         "/burden/",
         "/command/",
+        "/command/mechanisms/",
         "/incidents/",
         "/ledger/",
         "/notify/messages/",
