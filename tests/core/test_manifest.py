@@ -94,6 +94,7 @@ def test_the_navigation_is_read_from_the_manifests(db, users, client):
         "/requests/",
         "/patrols/",
         "/alerts/",
+        "/alerts/agenda/",
         "/alliances/",
         "/resources/",
         "/volunteers/",
