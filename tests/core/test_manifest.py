@@ -108,6 +108,7 @@ def test_the_navigation_is_read_from_the_manifests(db, users, client):
         "/command/mechanisms/",
         "/incidents/",
         "/ledger/",
+        "/data/",
         "/notify/messages/",
         "/api/v1/docs",
         "/admin/",

@@ -22,6 +22,8 @@ ALLOWED_FUNCTIONS = {
     ("consult/votes.py", "close_due"),
     # the outbox subscriber's handler (burden counts the platform's own demands)
     ("burden/platform.py", "on_events"),
+    # notify's subscriber and meeting reminder count the messages that ask a worker to act (burden meter)
+    ("notify/services.py", "_count_burden"),
     # the audit log's signal handlers: outside any request (a management command) the platform acted
     ("core/audit.py", "current_actor"),
     # the daily pruning jobs (core.prune_outbox, core.prune_idempotency_keys), beside their services

@@ -172,7 +172,7 @@ def build_objects(w):
     o.incident = pick("incidents.Incident")
     o.mobilisation = pick("incidents.Mobilisation", "incident__region", incident=o.incident)
     o.council = pick("councils.Council", level="street_joint")
-    o.meeting = pick("councils.Meeting", "council__region", council=o.council)
+    o.council_meeting = pick("councils.Meeting", "council__region", council=o.council)
     o.matter = pick("councils.Matter", status="consulted")  # the demo's matter waiting for its decision
     # "885" mechanisms (issue 21): a session of street A still due, and a follow-up still open
     o.session = pick("command.MechanismSession", status="due")
@@ -504,13 +504,13 @@ _p(
 )
 _p("incidents/mobilisations/<int:pk>/", lambda o: {"pk": o.mobilisation.pk})
 _p("councils/<int:pk>/|councils/<int:pk>/meetings/new/", lambda o: {"pk": o.council.pk})
-_p("councils/meetings/<int:pk>/|councils/meetings/<int:pk>/decisions/", lambda o: {"pk": o.meeting.pk})
+_p("councils/meetings/<int:pk>/|councils/meetings/<int:pk>/decisions/", lambda o: {"pk": o.council_meeting.pk})
 _p("councils/matters/<int:pk>/|councils/matters/<int:pk>/step/", lambda o: {"pk": o.matter.pk})
 _p(
     "GET api/v1/councils/<code>|GET api/v1/councils/<code>/agenda|POST api/v1/councils/<code>/meetings",
     lambda o: {"code": o.council.code},
 )
-_p("GET api/v1/councils/meetings/<mid>|POST api/v1/councils/meetings/<mid>/decisions", lambda o: {"mid": o.meeting.pk})
+_p("GET api/v1/councils/meetings/<mid>|POST api/v1/councils/meetings/<mid>/decisions", lambda o: {"mid": o.council_meeting.pk})
 _p(
     "GET api/v1/councils/matters/<code>|POST api/v1/councils/matters/<code>/consultation"
     "|POST api/v1/councils/matters/<code>/decision|POST api/v1/councils/matters/<code>/publication",
@@ -693,12 +693,14 @@ TABLE: dict[str, E] = {
     ),
     # --- patrols (issue 19): a grid worker's own grids; cadres within their area
     "patrols/": E(
-        get="login   403     ok      ok      ok      ok      403     403     ok",
+        get="login   403     ok      ok      ok      ok      ok      ok      ok",
         post="login   405     405     405     405     405     405     405     405",
+        note="viewers see recent patrols; only recorders see their grids",
     ),
     "patrols/new/": E(
-        get="login   403     ok      ok      ok      ok      403     403     ok",
-        post="login   403     400     400     400     400     403     403     400",
+        get="login   403     ok      ok      ok      403     403     403     ok",
+        post="login   403     400     400     400     403     403     403     400",
+        note="the matrix's grid worker works no grid: nothing to record",
     ),
     "patrols/<int:pk>/": E(
         get="login   404     ok      ok      ok      ok      ok      ok      404",
@@ -1502,8 +1504,8 @@ TABLE: dict[str, E] = {
     ),
     "plans/check/": E(
         get="login   405     405     405     405     405     405     405     405",
-        post="login   redir   redir*  redir   redir   redir   redir   redir*  redir",
-        note="the supervision check: district admin and auditor (supervise)",
+        post="login   redir   redir*  redir*  redir   redir   redir   redir*  redir*",
+        note="the supervision check: district admin, auditor and street cadres (supervise); the street joint meetings' goals give street cadres tasks to read",
     ),
     "plans/goals/<int:pk>/": E(
         get="login   404     ok      ok      ok      ok      ok      ok      404",

@@ -24,7 +24,7 @@ class OpendataConfig(AppConfig):
             ),
         ),
         permissions=Permissions("gongzhi.opendata.perms:ROLE_ACTIONS", "gongzhi.opendata.perms:LABELS"),
-        nav=(Nav(_("开放数据"), "opendata:catalogue", 96),),
+        nav=(Nav(_("开放数据"), "opendata:catalogue", 165),),
     )
 
     def ready(self):

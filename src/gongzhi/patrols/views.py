@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import Region
@@ -50,6 +50,7 @@ def _cadence_regions(user) -> list[Region]:
 
 
 @login_required
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     if not perm.allowed(request.user, services.RECORD) and not perm.allowed(request.user, perm.VIEW):
         raise PermissionDenied
@@ -115,6 +116,7 @@ def new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     patrol = get_object_or_404(Patrol.objects.select_related("grid", "region", "worker"), pk=pk)
     if not perm.allowed(request.user, perm.VIEW, patrol.region):
