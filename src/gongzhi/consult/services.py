@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import io
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -477,7 +479,7 @@ def export_polis(topic: Topic, *, mask: bool = False, public: bool = False) -> d
     }
 
 
-def _participants_votes(an: cm.Analysis, statements: list, number, latest) -> str:
+def _participants_votes(an: cm.Analysis, statements: list, number: Callable[[Any], Any], latest: tuple) -> str:
     """pol.is's ``participants-votes.csv``: one row per participant (by export number) with their
     group in the platform's analysis (empty when not grouped), their counts and their latest vote
     on each statement (empty when they did not vote on it)."""

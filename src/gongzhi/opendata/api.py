@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
@@ -15,7 +16,7 @@ router = Router(tags=["data"])
 
 
 @router.get("/datasets", response={200: list[dict]}, auth=None)
-def datasets_list(request):
+def datasets_list(request: HttpRequest) -> list[dict]:
     """Every public dataset: slug, title, format, licence, schema and its latest snapshot's digest,
     row count, time and ledger checkpoint (null when not yet published)."""
     out = []
@@ -35,7 +36,7 @@ def datasets_list(request):
 
 
 @router.get("/datasets/{slug}", response={200: dict, 404: ErrorOut}, auth=None)
-def dataset_meta(request, slug: str):
+def dataset_meta(request: HttpRequest, slug: str) -> dict:
     """One dataset's latest snapshot: digest, checkpoint, ledger entry and how to verify it."""
     snap = services.latest(slug)
     if snap is None:

@@ -27,7 +27,7 @@ class OpendataConfig(AppConfig):
         nav=(Nav(_("开放数据"), "opendata:catalogue", 165),),
     )
 
-    def ready(self):
+    def ready(self) -> None:
         from gongzhi.ledger import public_fields
 
         # A published snapshot is on the public record: its dataset, digest and counts.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -37,7 +39,7 @@ def _ledger(snap: Snapshot) -> dict | None:
     }
 
 
-def meta(snap: Snapshot, request=None) -> dict:
+def meta(snap: Snapshot, request: Any = None) -> dict:
     ds = datasets.get(snap.dataset)
     absolute = request.build_absolute_uri if request is not None else (lambda u: u)
     return {
@@ -61,14 +63,14 @@ def meta(snap: Snapshot, request=None) -> dict:
     }
 
 
-def entries(request=None) -> list[dict]:
+def entries(request: Any = None) -> list[dict]:
     """One row per dataset (published or not), for the catalogue."""
     latest: dict[str, Snapshot] = {}
     for snap in Snapshot.objects.defer("content").order_by("dataset", "-created_at", "-id"):
         latest.setdefault(snap.dataset, snap)
     rows = []
     for ds in datasets.all_datasets():
-        snap = latest.get(ds.slug)
+        found = latest.get(ds.slug)
         rows.append(
             {
                 "slug": ds.slug,
@@ -77,8 +79,8 @@ def entries(request=None) -> list[dict]:
                 "format": ds.fmt,
                 "licence": ds.licence,
                 "schema": ds.schema,
-                "snapshot": snap,
-                "ledger": _ledger(snap) if snap else None,
+                "snapshot": found,
+                "ledger": _ledger(found) if found else None,
             }
         )
     return rows

@@ -26,6 +26,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Max
@@ -68,7 +69,7 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _json(data) -> bytes:
+def _json(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
@@ -98,7 +99,7 @@ def popolo(now: dt.datetime) -> tuple[bytes, int]:
             "identifier": r.code,
             "name": r.name,
             "classification": r.level,
-            "parent_id": f"area/{r.parent.code}" if r.parent_id else None,
+            "parent_id": f"area/{r.parent.code}" if r.parent is not None else None,
         }
         for r in Region.objects.select_related("parent").order_by("path")
     ]
@@ -110,7 +111,7 @@ def popolo(now: dt.datetime) -> tuple[bytes, int]:
             "name": u.name,
             "classification": u.kind,
             "identifiers": [{"scheme": "gongzhi-unit", "identifier": u.code}],
-            "parent_id": f"unit/{u.parent.code}" if u.parent_id else None,
+            "parent_id": f"unit/{u.parent.code}" if u.parent is not None else None,
             "area_id": f"area/{u.region.code}",
         }
         if u.established_on:
@@ -263,7 +264,7 @@ def figures_csv(now: dt.datetime) -> tuple[bytes, int]:
 # ------------------------------------------------------------------------------------------ pol.is
 
 
-def finished_consultations(now: dt.datetime):
+def finished_consultations(now: dt.datetime) -> Any:
     """Public consultations (of a community or village) with statements whose discussion is over: every
     collect, deliberate and vote phase has ended (the results may still be in their publication phase)."""
     from django.db.models import Q

@@ -127,7 +127,7 @@ def parse(kind: str, data: bytes) -> Sheet:
     return sheet
 
 
-def _text(v) -> str:
+def _text(v: Any) -> str:
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -135,7 +135,7 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _region(v) -> Region:
+def _region(v: Any) -> Region:
     code = _text(v)
     r = Region.objects.filter(code=code).first() if code else None
     if r is None:
@@ -143,7 +143,7 @@ def _region(v) -> Region:
     return r
 
 
-def _date(v, column: str) -> dt.date | None:
+def _date(v: Any, column: str) -> dt.date | None:
     if v is None or _text(v) == "":
         return None
     if isinstance(v, dt.datetime):
@@ -156,7 +156,7 @@ def _date(v, column: str) -> dt.date | None:
         raise RowError(_("日期须写成 YYYY-MM-DD，而不是“%(v)s”") % {"v": _text(v)}, field=column) from None
 
 
-def _float(v, column: str) -> float | None:
+def _float(v: Any, column: str) -> float | None:
     if v is None or _text(v) == "":
         return None
     try:
@@ -165,7 +165,7 @@ def _float(v, column: str) -> float | None:
         raise RowError(_("“%(v)s”不是数字") % {"v": _text(v)}, field=column) from None
 
 
-def _kind(v) -> str:
+def _kind(v: Any) -> str:
     text = _text(v)
     by_label = {str(label): value for value, label in UnitKind.choices}
     kind = text if text in UnitKind.values else by_label.get(text, "")
@@ -176,7 +176,7 @@ def _kind(v) -> str:
     return kind
 
 
-def _bool(v, column: str) -> bool:
+def _bool(v: Any, column: str) -> bool:
     text = _text(v).lower()
     if text in ("", "否", "no", "false", "0", "n"):
         return False
@@ -185,7 +185,7 @@ def _bool(v, column: str) -> bool:
     raise RowError(_("请填写“是”或“否”，而不是“%(v)s”") % {"v": _text(v)}, field=column)
 
 
-def _gender(v) -> str:
+def _gender(v: Any) -> str:
     text = _text(v).lower()
     found = {"": "", "男": "m", "女": "f", "m": "m", "f": "f", "male": "m", "female": "f"}.get(text)
     if found is None:
@@ -193,7 +193,7 @@ def _gender(v) -> str:
     return found
 
 
-def _create(kind: str, row: dict, actor) -> None:
+def _create(kind: str, row: dict, actor: Any) -> None:
     if kind == "units":
         parent_code = _text(row.get("parent"))
         parent = Unit.objects.filter(code=parent_code).first() if parent_code else None
@@ -249,7 +249,7 @@ def _create(kind: str, row: dict, actor) -> None:
         )
 
 
-def execute(kind: str, sheet: Sheet, actor) -> list[Refusal]:
+def execute(kind: str, sheet: Sheet, actor: Any) -> list[Refusal]:
     """Create every row in its own savepoint; the refusals, in row order. Must run inside the caller's
     transaction (which decides whether anything is kept)."""
     refused = []

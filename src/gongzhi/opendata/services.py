@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -48,7 +49,7 @@ def _checkpoint() -> tuple[int | None, str, str]:
     return cp.size, bytes(cp.root).hex(), cp.note
 
 
-def publish(actor, slug: str, *, now: dt.datetime | None = None) -> Published:
+def publish(actor: Any, slug: str, *, now: dt.datetime | None = None) -> Published:
     """Build dataset ``slug`` from the records now and publish it if it changed."""
     perm.require(actor, PUBLISH, None)
     now = now or timezone.now()
@@ -91,7 +92,7 @@ def publish(actor, slug: str, *, now: dt.datetime | None = None) -> Published:
     return Published(snap, True)
 
 
-def publish_all(actor, *, now: dt.datetime | None = None, progress=None) -> list[Published]:
+def publish_all(actor: Any, *, now: dt.datetime | None = None, progress: Any = None) -> list[Published]:
     """Publish every dataset that changed (the daily job, ``gongzhi opendata publish``)."""
     perm.require(actor, PUBLISH, None)
     now = now or timezone.now()
@@ -104,7 +105,7 @@ def publish_all(actor, *, now: dt.datetime | None = None, progress=None) -> list
     return out
 
 
-def run_import(actor, kind: str, filename: str, data: bytes, *, dry_run: bool = True) -> ImportRun:
+def run_import(actor: Any, kind: str, filename: str, data: bytes, *, dry_run: bool = True) -> ImportRun:
     """Read a spreadsheet of units, people or households (:mod:`gongzhi.opendata.imports`). Every row
     goes through the org app's own service in a savepoint. A dry run records which rows it would refuse
     and why, and keeps nothing else. Without ``dry_run`` the rows are kept only when none is refused

@@ -19,7 +19,7 @@ from gongzhi.org import permissions as perm
 
 from . import catalogue as cat
 from . import imports, services
-from .models import ImportRun
+from .models import ImportRun, Snapshot
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,7 +39,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     return render(request, "opendata/catalogue.html", {"rows": rows, "may_publish": may_publish})
 
 
-def _snapshot(slug: str):
+def _snapshot(slug: str) -> Snapshot:
     snap = services.latest(slug)
     if snap is None:
         raise Http404(_("数据集“%(slug)s”尚未发布") % {"slug": slug})
@@ -98,11 +98,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
     labels = {kind: {key: aliases[0] for key, aliases in cols.items()} for kind, cols in imports.COLUMNS.items()}
-    refused = [
-        {**r, "column_label": labels.get(run.kind, {}).get(r["column"], r["column"])}
-        for r in (run.refused if run else [])
-    ]
-    recent = ImportRun.objects.filter(actor=request.user)[:10]
+    kind_labels = labels.get(run.kind, {}) if run is not None else {}
+    refused = [{**r, "column_label": kind_labels.get(r["column"], r["column"])} for r in (run.refused if run else [])]
+    recent = ImportRun.objects.filter(actor_id=request.user.pk)[:10]
     return render(
         request,
         "opendata/import.html",

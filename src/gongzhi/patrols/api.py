@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from gongzhi.core.apischema import ErrorOut
@@ -31,7 +32,7 @@ def _patrol(p: Patrol) -> dict:
 
 
 @router.get("/due", response={200: list[dict], **ERRORS})
-def due(request):
+def due(request: HttpRequest) -> list[dict]:
     """The caller's grids (as a grid worker) due for a patrol today or overdue, most overdue first."""
     return [
         {
@@ -47,7 +48,7 @@ def due(request):
 
 
 @router.get("", response={200: list[dict], **ERRORS})
-def patrols(request, grid: str | None = None, limit: Limit = 50):
+def patrols(request: HttpRequest, grid: str | None = None, limit: Limit = 50) -> list[dict]:
     """Recent patrols in the caller's area (of one grid with ``grid``)."""
     qs = perm.scope(request.user, Patrol.objects.select_related("grid").prefetch_related("findings"))
     if grid:
@@ -70,14 +71,14 @@ class PatrolIn(Schema):
     findings: list[FindingIn] = Field(default_factory=list)
 
 
-def _key(request) -> str | None:
+def _key(request: HttpRequest) -> str | None:
     key = request.headers.get("Idempotency-Key")
     return f"u{request.user.pk}:{key}"[:80] if key else None
 
 
 @router.post("", response={200: dict, 201: dict, **ERRORS})
 @idempotent
-def record(request, data: PatrolIn):
+def record(request: HttpRequest, data: PatrolIn) -> tuple[int, dict]:
     """Record a patrol of a grid; each finding is filed as a request (channel grid). Send an
     ``Idempotency-Key`` header: a retry returns the first record and files nothing twice."""
     grid = Grid.objects.select_related("region").filter(code=data.grid).first()

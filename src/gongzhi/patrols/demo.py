@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from .models import Patrol
 FINDINGS = ("楼道堆放杂物，存在消防隐患", "路灯不亮", "井盖松动", "绿化带垃圾堆积")
 
 
-def generate(*, seed: int, scale: str, progress=None) -> dict[str, int]:
+def generate(*, seed: int, scale: str, progress: Any = None) -> dict[str, int]:
     if scale == "city":
         return {}
     rng = random.Random(seed + 15)

@@ -3,6 +3,8 @@ short description with an optional category. Every bad field is reported at once
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,9 +20,11 @@ class PatrolForm(forms.Form):
     minutes = forms.IntegerField(label=_("用时（分钟，可不填）"), required=False, min_value=1, max_value=24 * 60)
     note = forms.CharField(label=_("备注（可不填）"), required=False, max_length=200)
 
-    def __init__(self, *args, grids=(), **kw):
+    def __init__(self, *args: Any, grids: Any = (), **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["grid"].choices = [(g.code, f"{g.name}（{g.code}）") for g in grids]
+        grid = self.fields["grid"]
+        assert isinstance(grid, forms.ChoiceField)
+        grid.choices = [(g.code, f"{g.name}（{g.code}）") for g in grids]
         self.fields["on"].initial = timezone.localdate()
         for i in range(FINDING_ROWS):
             self.fields[f"finding_{i}"] = forms.CharField(
@@ -41,8 +45,8 @@ class PatrolForm(forms.Form):
                 out.append((text, self.cleaned_data.get(f"category_{i}") or None))
         return out
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         for i in range(FINDING_ROWS):
             if data.get(f"category_{i}") and not (data.get(f"finding_{i}") or "").strip():
                 self.add_error(f"finding_{i}", _("选了类别，请描述发现的问题"))

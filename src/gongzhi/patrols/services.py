@@ -171,6 +171,7 @@ def set_cadence(actor: Any, *, every_days: int, grid: Grid | None = None, region
         cadence, _c = Cadence.objects.update_or_create(
             region=region, grid=None, defaults={"every_days": every_days, "set_by": who}
         )
+        assert region is not None  # one of grid and region is given (checked above)
         target = f"region:{region.code}"
     emit(
         contracts.CADENCE_SET,

@@ -4,6 +4,7 @@ one patrol, and setting how often a community's grids are patrolled. Thin: the s
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,7 +28,7 @@ from .models import Patrol
 LIST_LIMIT = 300
 
 
-def _grids_for(user) -> list[Grid]:
+def _grids_for(user: Any) -> list[Grid]:
     """The grids the user records patrols of: a grid worker's own; a cadre's in scope."""
     if services._only_own_grids(user):
         return services.worker_grids(user)
@@ -35,7 +36,7 @@ def _grids_for(user) -> list[Grid]:
     return list(qs.order_by("code")[:LIST_LIMIT])
 
 
-def _cadence_regions(user) -> list[Region]:
+def _cadence_regions(user: Any) -> list[Region]:
     """The communities whose patrol cadence ``user`` may set (at most 50 on the page)."""
     paths = perm.scope_paths(user, services.SET_CADENCE)
     qs = Region.objects.filter(level="community")
@@ -131,7 +132,7 @@ def cadence(request: HttpRequest, code: str) -> HttpResponse:
     form = CadenceForm(request.POST)
     if not form.is_valid():
         perm.require(request.user, services.SET_CADENCE, region)
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, "; ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect("patrols:index")
     services.set_cadence(request.user, region=region, every_days=form.cleaned_data["every_days"])
     messages.success(

@@ -111,7 +111,7 @@ def _patrols_due(user: Any) -> Section:
         Row(
             f"{d.grid.name}（{d.grid.code}）",
             reverse("patrols:new") + f"?grid={d.grid.code}",
-            _("超期%(n)d天") % {"n": d.overdue_days} if d.overdue_days > 0 else _("今天"),
+            str(_("超期%(n)d天") % {"n": d.overdue_days} if d.overdue_days > 0 else _("今天")),
             d.overdue_days > 0,
         )
         for d in due[:FIRST]

@@ -10,6 +10,7 @@ gongzhi opendata template units|people|households -o FILE.xlsx
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -25,7 +26,7 @@ from ... import catalogue, imports, services
 class Command(BaseCommand):
     help = "Public datasets (list, publish, export) and spreadsheet imports of units, people and households."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("list", help="every dataset and its latest snapshot")
         p = sub.add_parser("publish", help="publish every dataset that changed (or one)")
@@ -42,19 +43,19 @@ class Command(BaseCommand):
         p.add_argument("kind", choices=list(imports.COLUMNS))
         p.add_argument("-o", "--output", required=True)
 
-    def handle(self, *args, action, **opts):
+    def handle(self, *args: Any, action: str, **opts: Any) -> None:
         try:
             getattr(self, f"_{action}")(**opts)
         except DomainError as exc:
             raise CommandError(exc.message) from None
 
-    def _list(self, **opts):
+    def _list(self, **opts: Any) -> None:
         for row in catalogue.entries():
             snap = row["snapshot"]
             state = f"{snap.created_at:%Y-%m-%d %H:%M} rows={snap.rows} sha256={snap.sha256}" if snap else "-"
             self.stdout.write(f"{row['slug']}\t{row['format']}\t{state}")
 
-    def _publish(self, dataset=None, **opts):
+    def _publish(self, dataset: str | None = None, **opts: Any) -> None:
         if dataset:
             done = [services.publish(SYSTEM, dataset)]
         else:
@@ -72,15 +73,15 @@ class Command(BaseCommand):
             s = p.snapshot
             self.stdout.write(f"{'new' if p.new else 'same'}\t{s.dataset}\trows={s.rows}\tsha256={s.sha256}")
 
-    def _export(self, slug, output, **opts):
+    def _export(self, slug: str, output: str, **opts: Any) -> None:
         snap = services.latest(slug)
         if snap is None:
             raise CommandError(f"dataset {slug!r} has not been published (gongzhi opendata publish)")
         Path(output).write_bytes(bytes(snap.content))
         self.stdout.write(f"{output}\tsha256={snap.sha256}")
 
-    def _import(self, kind, file, apply=False, user=None, **opts):
-        actor = SYSTEM
+    def _import(self, kind: str, file: str, apply: bool = False, user: str | None = None, **opts: Any) -> None:
+        actor: Any = SYSTEM
         if user:
             actor = get_user_model().objects.filter(username=user).first()
             if actor is None:
@@ -97,7 +98,7 @@ class Command(BaseCommand):
         if run.refused:
             raise CommandError(f"{len(run.refused)} rows would be refused; fix them and run again")
 
-    def _report(self, run):
+    def _report(self, run: Any) -> None:
         w = self.stdout.write
         verb = "imported" if run.applied else "dry run"
         w(f"{verb}: {run.rows} rows, {run.accepted} accepted, {len(run.refused)} refused")
@@ -105,6 +106,6 @@ class Command(BaseCommand):
             label = imports.COLUMNS[run.kind].get(r["column"], (r["column"],))[0] if r["column"] else ""
             w(f"row {r['row']}\t{label}\t{r['code']}\t{r['message']}")
 
-    def _template(self, kind, output, **opts):
+    def _template(self, kind: str, output: str, **opts: Any) -> None:
         Path(output).write_bytes(imports.template(kind))
         self.stdout.write(output)
