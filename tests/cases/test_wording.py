@@ -38,7 +38,9 @@ def test_the_dispatch_basis_is_stored_as_codes_and_parameters(submit):
     assert sla["params"] == {"sla": req.routing["sla"]}
     with translation.override("zh-hans"):
         zh = wording.routing_text(req)
-    assert zh.startswith(f"位置在网格{req.grid.code}") and "城市管理综合执法局承办" in zh and "办理时限：一般(7天)" in zh
+    assert (
+        zh.startswith(f"位置在网格{req.grid.code}") and "城市管理综合执法局承办" in zh and "办理时限：一般(7天)" in zh
+    )
 
 
 def test_the_basis_follows_the_readers_language(submit):

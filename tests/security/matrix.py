@@ -510,7 +510,10 @@ _p(
     "GET api/v1/councils/<code>|GET api/v1/councils/<code>/agenda|POST api/v1/councils/<code>/meetings",
     lambda o: {"code": o.council.code},
 )
-_p("GET api/v1/councils/meetings/<mid>|POST api/v1/councils/meetings/<mid>/decisions", lambda o: {"mid": o.council_meeting.pk})
+_p(
+    "GET api/v1/councils/meetings/<mid>|POST api/v1/councils/meetings/<mid>/decisions",
+    lambda o: {"mid": o.council_meeting.pk},
+)
 _p(
     "GET api/v1/councils/matters/<code>|POST api/v1/councils/matters/<code>/consultation"
     "|POST api/v1/councils/matters/<code>/decision|POST api/v1/councils/matters/<code>/publication",
@@ -955,7 +958,9 @@ TABLE: dict[str, E] = {
     "POST api/v1/command/<code>/board-rules": E(
         post="401     403     ok*     403     403     403     403     403     403"
     ),
-    "GET api/v1/command/<code>/mechanisms": E(get="401     403     ok      ok      403     403     403     ok      403"),
+    "GET api/v1/command/<code>/mechanisms": E(
+        get="401     403     ok      ok      403     403     403     ok      403"
+    ),
     "POST api/v1/command/<code>/mechanisms": E(
         post="401     403     ok*     403     403     403     403     403     403"
     ),
