@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
@@ -14,7 +15,7 @@ from gongzhi.org import permissions as perm
 
 from . import agenda_services as A
 from . import services as S
-from .models import Alert
+from .models import AgendaProposal, Alert
 
 PREFIX = "alerts"
 router = Router(tags=["alerts"])
@@ -39,9 +40,9 @@ def alert_out(a: Alert, *, full: bool = False) -> dict:
         "title": a.title,
         "status": a.status,
         "region": a.region.code,
-        "grid": a.grid.code if a.grid_id else None,
-        "category": a.category.code if a.category_id else None,
-        "unit": a.unit.code if a.unit_id else None,
+        "grid": a.grid.code if a.grid_id and a.grid is not None else None,
+        "category": a.category.code if a.category_id and a.category is not None else None,
+        "unit": a.unit.code if a.unit_id and a.unit is not None else None,
         "window": [a.window_start, a.window_end],
         "baseline": [a.baseline_start, a.baseline_end],
         "expected": a.expected,
@@ -64,7 +65,9 @@ def alert_out(a: Alert, *, full: bool = False) -> dict:
 
 
 @router.get("/", response={200: list[dict], **ERRORS})
-def list_alerts(request, kind: str = "", status: str = "active", region: str = "", limit: Limit = 100):
+def list_alerts(
+    request: HttpRequest, kind: str = "", status: str = "active", region: str = "", limit: Limit = 100
+) -> list[dict]:
     reg = None
     if region:
         reg = Region.objects.filter(code=region).first()
@@ -76,7 +79,7 @@ def list_alerts(request, kind: str = "", status: str = "active", region: str = "
 
 @router.post("/scan", response={201: dict, **ERRORS})
 @idempotent
-def scan(request, data: ScanIn):
+def scan(request: HttpRequest, data: ScanIn) -> tuple[int, dict]:
     reg = None
     if data.region:
         reg = Region.objects.filter(code=data.region).first()
@@ -94,24 +97,24 @@ def scan(request, data: ScanIn):
 
 
 @router.get("/{aid}", response={200: dict, **ERRORS})
-def get_alert(request, aid: int):
+def get_alert(request: HttpRequest, aid: int) -> dict:
     return alert_out(S.get_alert(request.user, aid), full=True)
 
 
 @router.post("/{aid}/acknowledge", response={200: dict, **ERRORS})
-def acknowledge(request, aid: int, data: StatusIn):
+def acknowledge(request: HttpRequest, aid: int, data: StatusIn) -> dict:
     a = S.acknowledge(request.user, S.get_alert(request.user, aid), version=data.version, note=data.reason)
     return alert_out(a)
 
 
 @router.post("/{aid}/dismiss", response={200: dict, **ERRORS})
-def dismiss(request, aid: int, data: StatusIn):
+def dismiss(request: HttpRequest, aid: int, data: StatusIn) -> dict:
     a = S.dismiss(request.user, S.get_alert(request.user, aid), reason=data.reason, version=data.version)
     return alert_out(a)
 
 
 @router.post("/{aid}/resolve", response={200: dict, **ERRORS})
-def resolve(request, aid: int, data: StatusIn):
+def resolve(request: HttpRequest, aid: int, data: StatusIn) -> dict:
     a = S.resolve(request.user, S.get_alert(request.user, aid), version=data.version, note=data.reason)
     return alert_out(a)
 
@@ -135,7 +138,7 @@ class DismissIn(Schema):
     reason: str = ""
 
 
-def proposal_out(p, *, full: bool = False) -> dict:
+def proposal_out(p: AgendaProposal, *, full: bool = False) -> dict:
     d = {
         "id": p.pk,
         "kind": p.kind,
@@ -167,7 +170,7 @@ def proposal_out(p, *, full: bool = False) -> dict:
     return d
 
 
-def _region(code: str | None):
+def _region(code: str | None) -> Region | None:
     if not code:
         return None
     reg = Region.objects.filter(code=code).first()
@@ -177,14 +180,16 @@ def _region(code: str | None):
 
 
 @router.get("/agenda/", response={200: list[dict], **ERRORS})
-def list_proposals(request, status: str = "", kind: str = "", period: str = "", region: str = "", limit: Limit = 100):
+def list_proposals(
+    request: HttpRequest, status: str = "", kind: str = "", period: str = "", region: str = "", limit: Limit = 100
+) -> list[dict]:
     qs = A.filter_proposals(A.visible(request.user), status=status, kind=kind, period=period, region=_region(region))
     return [proposal_out(p) for p in qs.order_by("-period", "-request_count", "-id")[: max(1, min(limit, 1000))]]
 
 
 @router.post("/agenda/scan", response={201: dict, **ERRORS})
 @idempotent
-def agenda_scan(request, data: AgendaScanIn):
+def agenda_scan(request: HttpRequest, data: AgendaScanIn) -> tuple[int, dict]:
     r = A.scan(request.user, _region(data.region) or perm.home_region(request.user), data.period)
     return 201, {
         "region": r.region.code,
@@ -196,12 +201,12 @@ def agenda_scan(request, data: AgendaScanIn):
 
 
 @router.get("/agenda/{pid}", response={200: dict, **ERRORS})
-def get_proposal(request, pid: int):
+def get_proposal(request: HttpRequest, pid: int) -> dict:
     return proposal_out(A.get_proposal(request.user, pid), full=True)
 
 
 @router.post("/agenda/{pid}/accept", response={200: dict, **ERRORS})
-def accept_proposal(request, pid: int, data: AcceptIn):
+def accept_proposal(request: HttpRequest, pid: int, data: AcceptIn) -> dict:
     p = A.accept(
         request.user, A.get_proposal(request.user, pid), title=data.title, note=data.note, version=data.version
     )
@@ -209,6 +214,6 @@ def accept_proposal(request, pid: int, data: AcceptIn):
 
 
 @router.post("/agenda/{pid}/dismiss", response={200: dict, **ERRORS})
-def dismiss_proposal(request, pid: int, data: DismissIn):
+def dismiss_proposal(request: HttpRequest, pid: int, data: DismissIn) -> dict:
     p = A.dismiss(request.user, A.get_proposal(request.user, pid), reason=data.reason, version=data.version)
     return proposal_out(p, full=True)

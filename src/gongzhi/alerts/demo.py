@@ -7,6 +7,8 @@ kind) stay open."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +22,7 @@ from .models import Alert
 HISTORY_DAYS = 30
 
 
-def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
+def generate(*, seed: int, scale: str, progress: Callable[..., Any]) -> dict[str, int]:
     first = ServiceRequest.objects.order_by("created_at").values_list("created_at", flat=True).first()
     if first is None:
         return {}
@@ -52,7 +54,7 @@ def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
     return {"alerts": len(alerts), "alerts_open": len(alerts) - len(old), **_agenda(progress)}
 
 
-def _agenda(progress) -> dict[str, int]:
+def _agenda(progress: Callable[..., Any]) -> dict[str, int]:
     """Agenda proposals (seed 003): last month's and this month's scan over the demo requests (their
     texts repeat per category, so every community has recurring matters); of last month's, one
     consultation topic is accepted (drafting the topic) and one proposal dismissed, so that the page
@@ -71,7 +73,7 @@ def _agenda(progress) -> dict[str, int]:
     topic = earlier.filter(kind=AgendaProposal.Kind.TOPIC).first()
     if topic is not None:
         agenda_services.accept(SYSTEM, topic, note="演示数据：提交下月居民议事会")
-    other = earlier.exclude(pk=topic.pk if topic else None).first()
+    other = (earlier.exclude(pk=topic.pk) if topic is not None else earlier).first()  # exclude(pk=None) kept all
     if other is not None:
         agenda_services.dismiss(SYSTEM, other, reason="演示数据：已列入街道年度整治计划，不再单列")
     progress("议题建议：扫描诉求", 1, 1)

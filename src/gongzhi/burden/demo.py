@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,12 +42,12 @@ FROM_ABOVE = [
 ]
 
 
-def generate(*, seed: int, scale: str, progress) -> dict[str, int]:
+def generate(*, seed: int, scale: str, progress: Callable[..., Any]) -> dict[str, int]:
     with transaction.atomic():  # one commit: the outbox is dispatched once, not per event
         return _generate(seed=seed, scale=scale, progress=progress)
 
 
-def _generate(*, seed: int, scale: str, progress) -> dict[str, int]:
+def _generate(*, seed: int, scale: str, progress: Callable[..., Any]) -> dict[str, int]:
     rng = random.Random(seed * 31 + 8)
     district = Region.objects.filter(level=Region.Level.DISTRICT).order_by("code").first()
     if district is None:
@@ -211,7 +213,9 @@ def _disguised(gov: Unit, committees: list[Unit], order_day: dt.date, today: dt.
     research visits to the first committee within a month asking for figures and scoring (the second
     and third are 以调研代替检查), beside a listening visit that is not flagged."""
     first = committees[0]
-    street_gov = Unit.objects.filter(code=f"{first.region.parent.code}-GOV").first() or gov
+    street = first.region.parent
+    assert street is not None  # a committee's community always has a street above it
+    street_gov = Unit.objects.filter(code=f"{street.code}-GOV").first() or gov
     grid = Grid.objects.filter(region=first.region).order_by("code").first()
     pledge_day = order_day + dt.timedelta(days=35)
     services.issue_demand(

@@ -16,8 +16,10 @@ Penetrating audit (穿透式审计, seed 001, domain.md system 2):
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from gongzhi.core.contracts import CoreError
@@ -56,11 +58,11 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _user(actor):
+def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-def _text(value, field: str, label: str, max_len: int, required: bool = True) -> str:
+def _text(value: Any, field: str, label: str, max_len: int, required: bool = True) -> str:
     value = (value or "").strip()
     if required and not value:
         raise DomainError(f"请填写{label}", field=field)
@@ -69,7 +71,7 @@ def _text(value, field: str, label: str, max_len: int, required: bool = True) ->
     return value
 
 
-def _int(value, field: str, label: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+def _int(value: Any, field: str, label: str, *, minimum: int = 0, maximum: int | None = None) -> int:
     if isinstance(value, bool):
         raise DomainError(f"{label}须为整数", field=field)
     try:
@@ -87,13 +89,13 @@ def _int(value, field: str, label: str, *, minimum: int = 0, maximum: int | None
 # ------------------------------------------------------------------ who is who
 
 
-def person_of(user) -> Person | None:
+def person_of(user: Any) -> Person | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return Person.objects.filter(user=user).select_related("region").first()
 
 
-def handling_units(regions) -> dict[int, Unit]:
+def handling_units(regions: Any) -> dict[int, Unit]:
     """The handling unit of each region (as :func:`gongzhi.org.responsibility.handling_unit`), in one query."""
     regions = {r.pk: r for r in regions}
     kinds = {k for r in regions.values() for k in responsibility.HANDLER_KINDS.get(r.level, [])}
@@ -113,7 +115,7 @@ def handling_units(regions) -> dict[int, Unit]:
     return out
 
 
-def worker_units(persons) -> dict[int, Unit]:
+def worker_units(persons: Any) -> dict[int, Unit]:
     """The unit each worker works for: where their platform role is held, else the committee of the
     community of their grid, else a unit they are a member of. A few queries for any number."""
     persons = list(persons)
@@ -154,7 +156,7 @@ def worker_unit(person: Person) -> Unit | None:
     return worker_units([person]).get(person.pk)
 
 
-def is_self(user, item: DemandItem) -> bool:
+def is_self(user: Any, item: DemandItem) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and item.worker_id
@@ -162,14 +164,14 @@ def is_self(user, item: DemandItem) -> bool:
     )
 
 
-def can_view_worker(user, person: Person) -> bool:
+def can_view_worker(user: Any, person: Person) -> bool:
     if getattr(user, "is_authenticated", False) and person.user_id == user.pk:
         return True
     unit = worker_unit(person)
     return perms.allowed(user, perms.VIEW, unit.region if unit else person.region)
 
 
-def visible_items(user):
+def visible_items(user: Any) -> QuerySet[DemandItem]:
     """The demand items ``user`` may see: their own, and every item in their burden_view scope."""
     from django.db.models import Q
 
@@ -183,7 +185,7 @@ def visible_items(user):
     return qs.filter(cond)
 
 
-def _acts_for(actor, unit: Unit) -> bool:
+def _acts_for(actor: Any, unit: Unit) -> bool:
     return any(r.unit_id == unit.pk for r in perm._roles(actor))
 
 
@@ -194,14 +196,16 @@ def occurrences(first: dt.date, recurrence: str, until: dt.date | None) -> list[
     """The dates on which a demand falls due: ``first`` and every period after it up to ``until``."""
     if recurrence == Recurrence.ONCE or until is None:
         return [first]
-    out, k = [], 0
+    out: list[dt.date] = []
+    k = 0
     while len(out) < MAX_OCCURRENCES:
         if recurrence == Recurrence.DAILY:
             d = first + dt.timedelta(days=k)
         elif recurrence == Recurrence.WEEKLY:
             d = first + dt.timedelta(weeks=k)
         else:
-            step = {Recurrence.MONTHLY: 1, Recurrence.QUARTERLY: 3, Recurrence.YEARLY: 12}[recurrence]
+            steps: dict[str, int] = {Recurrence.MONTHLY: 1, Recurrence.QUARTERLY: 3, Recurrence.YEARLY: 12}
+            step = steps[recurrence]
             base = add_months(first.replace(day=1), step * k)
             last_day = (add_months(base, 1) - dt.timedelta(days=1)).day
             d = base.replace(day=min(first.day, last_day))
@@ -247,7 +251,7 @@ def _orders_over(regions: list[Region], day: dt.date) -> list[BurdenReductionOrd
     return found
 
 
-def _insert_items(demand_id: int, minutes: int, auto_filled: bool, completed_at, rows) -> None:
+def _insert_items(demand_id: int, minutes: int, auto_filled: bool, completed_at: Any, rows: Any) -> None:
     """Insert a demand's items (one per target and occurrence) with one executemany: a year of weekly
     check-ins for every grid worker of a district is tens of thousands of rows."""
     ops = connection.ops
@@ -264,7 +268,9 @@ def _insert_items(demand_id: int, minutes: int, auto_filled: bool, completed_at,
             cur.executemany(sql, params[k : k + 5000])
 
 
-def _check_disguise_fields(actor, kind, has_targets, has_penalties, asks_materials, scores, grid) -> None:
+def _check_disguise_fields(
+    actor: Any, kind: Any, has_targets: Any, has_penalties: Any, asks_materials: Any, scores: Any, grid: Any
+) -> None:
     if (has_targets or has_penalties) and kind != DemandKind.PLEDGE:
         raise DomainError("只有责任状/承诺书类要求可以注明目标/指标或问责条款", field="kind")
     if (asks_materials or scores or grid is not None) and kind != DemandKind.RESEARCH:
@@ -275,25 +281,25 @@ def _check_disguise_fields(actor, kind, has_targets, has_penalties, asks_materia
 
 @transaction.atomic
 def issue_demand(
-    actor,
+    actor: Any,
     *,
     issuer: Unit,
     title: str,
     kind: str,
-    minutes=None,
+    minutes: Any = None,
     recurrence: str = Recurrence.ONCE,
     issued_on: dt.date | None = None,
     due_on: dt.date | None = None,
     until: dt.date | None = None,
-    units=(),
-    workers=(),
+    units: Any = (),
+    workers: Any = (),
     definition: ReportDefinition | None = None,
     period: str = "",
     has_targets: bool = False,
     has_penalties: bool = False,
     asks_materials: bool = False,
     scores: bool = False,
-    grid=None,
+    grid: Any = None,
 ) -> Demand:
     """Record a demand made by a higher level of units and/or workers below it.
 
@@ -452,11 +458,12 @@ def issue_demand(
 
 
 @transaction.atomic
-def complete_item(actor, item: DemandItem) -> DemandItem:
+def complete_item(actor: Any, item: DemandItem) -> DemandItem:
     """Mark one demand item done: the worker themself, or someone with burden_complete over its unit."""
-    item = DemandItem.objects.select_related("region", "unit", "demand").filter(pk=item.pk).first()
-    if item is None:
+    found = DemandItem.objects.select_related("region", "unit", "demand").filter(pk=item.pk).first()
+    if found is None:
         raise NotFound("工作要求明细不存在")
+    item = found
     if not is_self(actor, item):
         perms.require(actor, perms.COMPLETE, item.region)
     if not DemandItem.objects.filter(pk=item.pk, completed_at__isnull=True).update(completed_at=timezone.now()):
@@ -478,7 +485,14 @@ def complete_item(actor, item: DemandItem) -> DemandItem:
 
 @transaction.atomic
 def issue_order(
-    actor, *, issuer: Unit, title: str, region: Region, effective_on: dt.date, target_cut_pct=0, text: str = ""
+    actor: Any,
+    *,
+    issuer: Unit,
+    title: str,
+    region: Region,
+    effective_on: dt.date,
+    target_cut_pct: Any = 0,
+    text: str = "",
 ) -> BurdenReductionOrder:
     title = _text(title, "title", "文件名称", 160)
     if region is None:
@@ -521,12 +535,12 @@ def issue_order(
 
 @transaction.atomic
 def define_report(
-    actor,
+    actor: Any,
     *,
     code: str,
     name: str,
     kind: str = ReportDefinition.Kind.REPORT,
-    fields=(),
+    fields: Any = (),
     list_source: str = "",
     description: str = "",
     seeded: bool = False,
@@ -637,7 +651,7 @@ def compute_report(definition: ReportDefinition, region: Region, period: str) ->
 
 
 @transaction.atomic
-def generate_report(actor, definition: ReportDefinition, region: Region, period: str) -> GeneratedReport:
+def generate_report(actor: Any, definition: ReportDefinition, region: Region, period: str) -> GeneratedReport:
     perms.require(actor, perms.GENERATE, region)
     sources.clear_cache()
     data = compute_report(definition, region, (period or "").strip())
@@ -661,11 +675,11 @@ def generate_report(actor, definition: ReportDefinition, region: Region, period:
     return rep
 
 
-def visible_reports(user):
+def visible_reports(user: Any) -> Any:
     return perm.scope(user, GeneratedReport.objects.select_related("definition", "region"), perms.GENERATE)
 
 
-def get_report(user, pk) -> GeneratedReport:
+def get_report(user: Any, pk: Any) -> GeneratedReport:
     rep = visible_reports(user).filter(pk=pk).first()
     if rep is None:
         raise NotFound("报表不存在或不在您的管辖范围内")
@@ -700,7 +714,7 @@ def platform_demand(key: str, region: Region) -> Demand:
     return d
 
 
-def record_platform_items(actor, rows: list[dict]) -> int:
+def record_platform_items(actor: Any, rows: list[dict]) -> int:
     """Write platform demand items (``key, ref, unit, worker, on``), once per ``ref`` (idempotent). Only the
     system (the subscriber, the backfill) records what the platform itself asked of the grassroots."""
     from .platform import STANDARD
