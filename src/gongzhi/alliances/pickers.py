@@ -3,7 +3,9 @@ a party-building alliance in the user's scope, picked by the alliance's or the g
 
 from __future__ import annotations
 
-from django.db.models import Q
+from typing import Any
+
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.org import pickers
@@ -13,19 +15,19 @@ from .models import Goal
 GOAL_PURPOSES = {"approved": Q(status=Goal.Status.APPROVED), "any": Q()}
 
 
-def _rows(user, purpose):
+def _rows(user: Any, purpose: str) -> QuerySet:
     qs = Goal.objects.filter(GOAL_PURPOSES[purpose]).select_related("alliance", "alliance__region")
     return pickers.scoped(user, qs, region_field="alliance__region")
 
 
-def _match(qs, q, user):
+def _match(qs: QuerySet, q: str, user: Any) -> QuerySet:
     cond = Q(title__icontains=q) | Q(alliance__name__icontains=q)
     if q.isdigit() and len(q) < 12:
         cond |= Q(pk=int(q))
     return qs.filter(cond)
 
 
-def _choice(g, user) -> pickers.Choice:
+def _choice(g: Any, user: Any) -> pickers.Choice:
     return pickers.Choice(str(g.pk), f"{g.alliance.name}：{g.title}", f"{g.get_status_display()} · {g.pk}")
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,16 +11,15 @@ from gongzhi.org.pickers import PickerField, PickerInput, may_pick
 from .models import MediationCase, Rating
 
 
-def category_choices():
+def category_choices() -> list[tuple[str, Any]]:
     cats = MatterCategory.objects.filter(code__regex=r"^\d{5}$").select_related("parent").order_by("code")
-    return [("", _("不确定（由系统建议）"))] + [
-        (c.code, f"{c.parent.name if c.parent_id else ''}·{c.name}") for c in cats
-    ]
+    choices: list[tuple[str, Any]] = [("", _("不确定（由系统建议）"))]
+    return choices + [(c.code, f"{c.parent.name if c.parent is not None else ''}·{c.name}") for c in cats]
 
 
 class RequestForm(forms.Form):
     description = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
-    category = forms.ChoiceField(label=_("事项类别"), required=False)
+    category: forms.Field = forms.ChoiceField(label=_("事项类别"), required=False)  # a picker on the hotline
     address = forms.CharField(label=_("地址"), required=False, max_length=200)
     lon = forms.FloatField(label=_("经度"), required=False, widget=forms.HiddenInput)
     lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.HiddenInput)
@@ -28,7 +29,7 @@ class RequestForm(forms.Form):
     reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
     idempotency_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=80)
 
-    def __init__(self, *args, user=None, **kw):
+    def __init__(self, *args: Any, user: Any = None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         if user is not None and may_pick(user):  # staff search grids by name; everyone clicks the map
             self.fields["grid"].widget = PickerInput("grid")
@@ -65,7 +66,7 @@ class ActionForm(forms.Form):
         coerce=lambda v: v == "1",
         choices=[("1", _("已解决")), ("0", _("没有真正解决"))],
         initial="1",
-        empty_value=True,
+        empty_value=True,  # type: ignore[arg-type]  # Django takes any empty value; the stubs say str
     )
     into = forms.CharField(label=_("合并到诉求编号"), required=False)
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -75,9 +76,9 @@ class WhistleForm(forms.Form):
     departments = forms.MultipleChoiceField(label=_("召集部门"), widget=forms.CheckboxSelectMultiple)
     reason = forms.CharField(label=_("吹哨事由"), widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, departments=(), **kw):
+    def __init__(self, *args: Any, departments: Any = (), **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["departments"].choices = [(u.code, u.name) for u in departments]
+        cast(forms.MultipleChoiceField, self.fields["departments"]).choices = [(u.code, u.name) for u in departments]
 
 
 class BypassForm(forms.Form):
@@ -93,7 +94,7 @@ class MediationForm(forms.Form):
     party_a = forms.CharField(label=_("当事人甲"), max_length=40)
     party_b = forms.CharField(label=_("当事人乙"), max_length=40)
 
-    def clean_lead(self):
+    def clean_lead(self) -> int:
         return int(self.cleaned_data["lead"])
 
 

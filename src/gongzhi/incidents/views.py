@@ -4,12 +4,13 @@ after-action report (page and PDF). Thin: parse, call a service, render."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max, Min
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +41,7 @@ class DeclareForm(forms.Form):
     )
     description = forms.CharField(label=_("情况说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def clean_polygon(self):
+    def clean_polygon(self) -> Any:
         """Parsed here, so that a bad GeoJSON is reported with every other field's error."""
         raw = (self.cleaned_data.get("polygon") or "").strip()
         if not raw:
@@ -60,7 +61,7 @@ class NeedForm(forms.Form):
     lat = forms.FloatField(label=_("纬度"), required=False)
 
 
-def _get(request, pk) -> Incident:
+def _get(request: HttpRequest, pk: int) -> Incident:
     try:
         return S.get_incident(request.user, pk)
     except NotFound:
@@ -68,7 +69,7 @@ def _get(request, pk) -> Incident:
 
 
 @login_required
-def index(request):
+def index(request: HttpRequest) -> HttpResponse:
     incs = S.visible_incidents(request.user)
     status = request.GET.get("status") or ""
     if status in Incident.Status.values:
@@ -90,7 +91,7 @@ def _split_codes(text: str) -> list[str]:
 
 
 @login_required
-def declare(request):
+def declare(request: HttpRequest) -> HttpResponse:
     if not perms.can(request.user, perms.DECLARE):
         messages.error(request, _t("无权宣布应急：需要街道(乡镇)干部或区级管理员角色"))
         return redirect("incidents:index")
@@ -126,7 +127,7 @@ def declare(request):
 
 
 @login_required
-def detail(request, pk):
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
     inc = _get(request, pk)
     reqs = S.desk_requests(inc).select_related("category", "grid", "handling_unit").order_by("-created_at")
     mobs = (
@@ -164,7 +165,7 @@ def detail(request, pk):
 
 @login_required
 @require_POST
-def stand_down(request, pk):
+def stand_down(request: HttpRequest, pk: int) -> HttpResponse:
     inc = _get(request, pk)
     try:
         S.stand_down(
@@ -179,7 +180,7 @@ def stand_down(request, pk):
 
 @login_required
 @require_POST
-def mobilisation_action(request, pk):
+def mobilisation_action(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         m = S.get_mobilisation(request.user, pk)
     except NotFound:
@@ -192,7 +193,7 @@ def mobilisation_action(request, pk):
         elif action == "assign":
             need = None
             if request.POST.get("need"):
-                link = IncidentNeed.objects.filter(incident=m.incident, need_id=request.POST["need"]).first()
+                link = IncidentNeed.objects.filter(incident=m.incident, need_id=int(request.POST["need"])).first()
                 need = link.need if link else None
             S.assign(
                 request.user,
@@ -211,7 +212,7 @@ def mobilisation_action(request, pk):
 
 @login_required
 @require_POST
-def raise_need(request, pk):
+def raise_need(request: HttpRequest, pk: int) -> HttpResponse:
     inc = _get(request, pk)
     form = NeedForm(request.POST)
     if form.is_valid():
@@ -239,7 +240,7 @@ def raise_need(request, pk):
 
 @login_required
 @require_POST
-def note(request, pk):
+def note(request: HttpRequest, pk: int) -> HttpResponse:
     inc = _get(request, pk)
     try:
         if request.POST.get("action") == "counts":
@@ -254,13 +255,13 @@ def note(request, pk):
 
 
 @login_required
-def report_page(request, pk):
+def report_page(request: HttpRequest, pk: int) -> HttpResponse:
     inc = _get(request, pk)
     return render(request, "incidents/report.html", {"r": report.build(inc), "inc": inc})
 
 
 @login_required
-def report_pdf(request, pk):
+def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     inc = _get(request, pk)
     resp = HttpResponse(report.pdf(inc), content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="after-action-{inc.code}.pdf"'

@@ -10,10 +10,13 @@ scheduled jobs, subscribers, operator commands) and is always allowed; ``None`` 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import reduce
 from operator import or_
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import actors
@@ -21,6 +24,9 @@ from gongzhi.core.errors import Forbidden
 from gongzhi.core.models import Region
 
 from .kinds import StaffRoleKind as R
+
+if TYPE_CHECKING:
+    from .models import StaffRole
 
 VIEW = "view"
 VIEW_PERSONAL = "view_personal"
@@ -58,7 +64,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     R.AUDITOR: frozenset({VIEW, VIEW_AUDIT_LOG}),
 }
 
-ACTION_LABELS = {
+ACTION_LABELS: dict[str, str | Promise] = {
     VIEW: _("查看"),
     VIEW_PERSONAL: _("查看个人信息"),
     EDIT_UNIT: _("编辑单位"),
@@ -72,14 +78,14 @@ ACTION_LABELS = {
 }
 
 
-def register(role_actions: dict[str, frozenset[str]], labels: dict[str, str]) -> None:
+def register(role_actions: dict[str, frozenset[str]], labels: Mapping[str, str | Promise]) -> None:
     """An app adds its own actions, by role, to the one permission table (called at import)."""
     for role, actions in role_actions.items():
         ROLE_ACTIONS[role] = ROLE_ACTIONS.get(role, frozenset()) | frozenset(actions)
     ACTION_LABELS.update(labels)
 
 
-def _roles(user):
+def _roles(user: Any) -> list[StaffRole]:
     if user is None or not getattr(user, "is_authenticated", False):
         return []
     cached = getattr(user, "_gz_roles", None)
@@ -91,24 +97,24 @@ def _roles(user):
     return cached
 
 
-def is_system(user) -> bool:
+def is_system(user: Any) -> bool:
     return actors.is_system(user) or getattr(user, "is_superuser", False)
 
 
-def scope_paths(user, action: str) -> list[str] | None:
+def scope_paths(user: Any, action: str) -> list[str] | None:
     """Region path prefixes within which ``user`` may do ``action``; None means everywhere."""
     if is_system(user):
         return None
     return [r.region.path for r in _roles(user) if action in ROLE_ACTIONS.get(r.role, ())]
 
 
-def region_of(target) -> Region | None:
+def region_of(target: Any) -> Region | None:
     if isinstance(target, Region):
         return target
     return getattr(target, "region", None)
 
 
-def allowed(user, action: str, target=None) -> bool:
+def allowed(user: Any, action: str, target: Any = None) -> bool:
     paths = scope_paths(user, action)
     if paths is None:
         return True
@@ -118,7 +124,7 @@ def allowed(user, action: str, target=None) -> bool:
     return region is not None and any(region.path.startswith(p) for p in paths)
 
 
-def require(user, action: str, target=None) -> None:
+def require(user: Any, action: str, target: Any = None) -> None:
     if not allowed(user, action, target):
         where = region_of(target)
         what = ACTION_LABELS.get(action, action)
@@ -130,7 +136,9 @@ def require(user, action: str, target=None) -> None:
         )
 
 
-def scope(user, queryset, action: str = VIEW, region_field: str | tuple[str, ...] = "region"):
+def scope(
+    user: Any, queryset: QuerySet, action: str = VIEW, region_field: str | tuple[str, ...] = "region"
+) -> QuerySet:
     """Filter ``queryset`` to the rows whose region lies in the user's scope for ``action``.
 
     ``region_field`` may name several region paths (a row is in scope when any of them is, e.g. an
@@ -148,7 +156,7 @@ def scope(user, queryset, action: str = VIEW, region_field: str | tuple[str, ...
     return queryset.filter(pk__in=queryset.model.objects.filter(cond).values("pk"))
 
 
-def home_region(user) -> Region | None:
+def home_region(user: Any) -> Region | None:
     """The widest region the user can see (for a start page)."""
     if is_system(user):
         return Region.objects.filter(parent__isnull=True).order_by("code").first()

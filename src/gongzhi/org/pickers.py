@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from django import forms
 from django.db.models import Q, QuerySet
@@ -29,6 +30,8 @@ from . import permissions as perm
 from .admin_base import mask_name
 from .kinds import PARTY_KINDS, UnitKind
 from .models import Grid, MatterCategory, Person, Unit
+
+_F = TypeVar("_F", bound=forms.BaseForm)
 
 #: At most this many choices per answer.
 LIMIT = 20
@@ -74,12 +77,12 @@ def get(kind: str) -> Source | None:
     return SOURCES.get(kind)
 
 
-def may_pick(user) -> bool:
+def may_pick(user: Any) -> bool:
     """A picker answers only to platform staff (a role somewhere) and the platform itself."""
     return perm.is_system(user) or perm.home_region(user) is not None
 
 
-def search(kind: str, user, q: str, purpose: str = "any", limit: int = LIMIT) -> list[Choice]:
+def search(kind: str, user: Any, q: str, purpose: str = "any", limit: int = LIMIT) -> list[Choice]:
     src = SOURCES[kind]
     qs = src.rows(user, purpose)
     q = (q or "").strip()
@@ -88,7 +91,9 @@ def search(kind: str, user, q: str, purpose: str = "any", limit: int = LIMIT) ->
     return [src.choice(o, user) for o in qs.order_by(*src.order)[:limit]]
 
 
-def resolve(kind: str, values: Iterable[str], purpose: str = "any", user=None) -> tuple[dict[str, object], list[str]]:
+def resolve(
+    kind: str, values: Iterable[str], purpose: str = "any", user: Any = None
+) -> tuple[dict[str, object], list[str]]:
     """The rows the values name among those the purpose (and the user, when given) admits: (found by
     value, values not found, in the order given)."""
     src = SOURCES[kind]
@@ -101,7 +106,7 @@ def resolve(kind: str, values: Iterable[str], purpose: str = "any", user=None) -
     return found, [v for v in values if v not in found]
 
 
-def labels(kind: str, values: Iterable[str], purpose: str = "any", user=None) -> dict[str, str]:
+def labels(kind: str, values: Iterable[str], purpose: str = "any", user: Any = None) -> dict[str, str]:
     src = SOURCES.get(kind)
     if src is None:
         return {}
@@ -123,7 +128,9 @@ def _ancestor_paths(paths: list[str]) -> list[str]:
     return sorted(out)
 
 
-def scoped(user, qs: QuerySet, region_field: str = "region", *, above: bool = False, action: str = perm.VIEW):
+def scoped(
+    user: Any, qs: QuerySet, region_field: str = "region", *, above: bool = False, action: str = perm.VIEW
+) -> QuerySet:
     """``qs`` within the user's scope for ``action``; ``above``: also rows at the regions above it."""
     if user is None:
         return qs
@@ -173,7 +180,7 @@ UNIT_PURPOSES: dict[str, tuple[frozenset | None, bool]] = {
 }
 
 
-def _unit_rows(user, purpose: str) -> QuerySet:
+def _unit_rows(user: Any, purpose: str) -> QuerySet:
     kinds, above = UNIT_PURPOSES[purpose]
     qs = Unit.objects.filter(status=Unit.Status.ESTABLISHED).select_related("region")
     if kinds is not None:
@@ -181,11 +188,11 @@ def _unit_rows(user, purpose: str) -> QuerySet:
     return scoped(user, qs, above=above)
 
 
-def _unit_match(qs, q, user):
+def _unit_match(qs: QuerySet, q: str, user: Any) -> QuerySet:
     return qs.filter(Q(name__icontains=q) | Q(code__istartswith=q))
 
 
-def _unit_choice(u, user) -> Choice:
+def _unit_choice(u: Any, user: Any) -> Choice:
     return Choice(u.code, u.name, f"{u.get_kind_display()} · {u.region.name} · {u.code}")
 
 
@@ -206,7 +213,7 @@ register(
 REGION_PURPOSES = {"any": None, "community": ("community",), "street": ("street",), "area": ("street", "community")}
 
 
-def _region_rows(user, purpose: str) -> QuerySet:
+def _region_rows(user: Any, purpose: str) -> QuerySet:
     levels = REGION_PURPOSES[purpose]
     qs = Region.objects.all()
     if levels:
@@ -214,7 +221,7 @@ def _region_rows(user, purpose: str) -> QuerySet:
     return scoped(user, qs, region_field="")
 
 
-def _region_choice(r, user) -> Choice:
+def _region_choice(r: Any, user: Any) -> Choice:
     return Choice(r.code, r.name, f"{r.level_label()} · {r.code}")
 
 
@@ -233,11 +240,11 @@ register(
 # ------------------------------------------------------------------ grids
 
 
-def _grid_rows(user, purpose: str) -> QuerySet:
+def _grid_rows(user: Any, purpose: str) -> QuerySet:
     return scoped(user, Grid.objects.select_related("region"))
 
 
-def _grid_choice(g, user) -> Choice:
+def _grid_choice(g: Any, user: Any) -> Choice:
     return Choice(g.code, f"{g.region.name} · {g.name}", g.code)
 
 
@@ -257,11 +264,11 @@ register(
 PERSON_PURPOSES = {"any": Q(), "party_member": Q(party_status="full")}
 
 
-def _person_rows(user, purpose: str) -> QuerySet:
+def _person_rows(user: Any, purpose: str) -> QuerySet:
     return scoped(user, Person.objects.filter(PERSON_PURPOSES[purpose]).select_related("region"))
 
 
-def _person_match(qs, q, user):
+def _person_match(qs: QuerySet, q: str, user: Any) -> QuerySet:
     """By number among everyone the user may pick; by name only among those whose name the user may
     read (a name typed in must not confirm who lives where to someone who may not see it)."""
     cond = Q(pk=int(q)) if q.isdigit() and len(q) < 12 else Q(pk__in=[])
@@ -269,7 +276,7 @@ def _person_match(qs, q, user):
     return qs.filter(cond | Q(pk__in=by_name.values("pk")))
 
 
-def _person_choice(p, user) -> Choice:
+def _person_choice(p: Any, user: Any) -> Choice:
     """The usual rule: the name in clear only to who may see the person's details (``view_personal`` in
     the person's region); never an ID number or a full phone number in a picker."""
     clear = user is not None and perm.allowed(user, perm.VIEW_PERSONAL, p)
@@ -299,11 +306,11 @@ register(
 CATEGORY_PURPOSES = {"leaf": r"^\d{5}$", "major": r"^\d{2}$", "any": r"^\d+$"}
 
 
-def _category_rows(user, purpose: str) -> QuerySet:
+def _category_rows(user: Any, purpose: str) -> QuerySet:
     return MatterCategory.objects.filter(code__regex=CATEGORY_PURPOSES[purpose]).select_related("parent")
 
 
-def _category_choice(c, user) -> Choice:
+def _category_choice(c: Any, user: Any) -> Choice:
     label = f"{c.parent.name}·{c.name}" if c.parent_id else c.name
     return Choice(c.code, label, c.code)
 
@@ -337,11 +344,13 @@ class PickerInput(forms.TextInput):
     the person reads and types names, the form submits the code. Without JavaScript it stays a text
     input for the code. ``data-picker-labels`` carries the current value's labels for redisplay."""
 
-    def __init__(self, kind: str, purpose: str = "any", multiple: bool = False, attrs=None):
+    def __init__(
+        self, kind: str, purpose: str = "any", multiple: bool = False, attrs: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(attrs)
         self.kind, self.purpose, self.multiple = kind, purpose, multiple
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         ctx = super().get_context(name, value, attrs)
         a = ctx["widget"]["attrs"]
         try:
@@ -382,19 +391,21 @@ class PickerField(forms.CharField):
     with every other field's error; the cleaned value is the code (or the codes joined by commas),
     which the form's ``clean_<field>`` may turn into records."""
 
-    def __init__(self, kind: str, *, purpose: str = "any", multiple: bool = False, admit: str | None = None, **kw):
+    def __init__(
+        self, kind: str, *, purpose: str = "any", multiple: bool = False, admit: str | None = None, **kw: Any
+    ) -> None:
         src = SOURCES[kind]
         assert purpose in src.purposes and (admit is None or admit in src.purposes), f"{kind}: no such purpose"
         self.kind, self.purpose, self.multiple = kind, purpose, multiple
         # what the form accepts, when wider than what the picker offers (the service then says why a
         # value does not qualify, e.g. founders who are not full party members)
         self.admit = admit or purpose
-        self.user = None
+        self.user: Any = None
         kw.setdefault("widget", PickerInput(kind, purpose, multiple))
         kw.setdefault("max_length", 2000 if multiple else 40)
         super().__init__(**kw)
 
-    def clean(self, value):
+    def clean(self, value: Any) -> Any:
         value = super().clean(value)
         if not value:
             return value
@@ -410,7 +421,7 @@ class PickerField(forms.CharField):
         return ",".join(dict.fromkeys(values)) if self.multiple else values[0]
 
 
-def bind(form, user):
+def bind(form: _F, user: Any) -> _F:
     """Check the form's picker fields against what ``user`` may pick (their scope), not only what exists."""
     for f in form.fields.values():
         if isinstance(f, PickerField):
@@ -418,7 +429,7 @@ def bind(form, user):
     return form
 
 
-def mark_all(form) -> None:
+def mark_all(form: forms.BaseForm) -> None:
     """Mark every field with an error for assistive technology (``aria-invalid``)."""
     for name in form.errors:
         if name in form.fields:

@@ -30,6 +30,7 @@ import datetime as dt
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -180,7 +181,7 @@ def _watermark() -> tuple:
         return tuple(str(v) for v in cur.fetchone()) + gens
 
 
-def _build(mark: tuple, index) -> Snapshot:
+def _build(mark: tuple, index: Any) -> Snapshot:
     regions = {r.pk: r for r in Region.objects.all()}
     categories = {}
     cat_by_id = {c.pk: c for c in MatterCategory.objects.all()}
@@ -242,7 +243,7 @@ def snapshot(force_check: bool = False) -> Snapshot:
             snap = _snapshot = _build(mark, index)
             if dirty:
 
-                def token():
+                def token() -> None:
                     _drop()
 
                 transaction.on_commit(token)
@@ -250,7 +251,7 @@ def snapshot(force_check: bool = False) -> Snapshot:
         return snap
 
 
-def _pending(func) -> bool:
+def _pending(func: Any) -> bool:
     conn = transaction.get_connection()
     return conn.in_atomic_block and any(f is func for _sids, f, _robust in conn.run_on_commit)
 
@@ -262,7 +263,7 @@ def _dirty() -> bool:
     return conn.in_atomic_block and any(func is _drop for _sids, func, _robust in conn.run_on_commit)
 
 
-def invalidate(*_args, **_kwargs) -> None:
+def invalidate(*_args: Any, **_kwargs: Any) -> None:
     """Drop the snapshot now and again when the current transaction commits (so a rebuild inside the
     transaction cannot outlive a rollback, nor keep pre-commit data)."""
     global _snapshot
@@ -281,7 +282,7 @@ def _drop() -> None:
         _snapshot = None
 
 
-def _on_event(sender, instance, created=False, **_kwargs) -> None:
+def _on_event(sender: Any, instance: Any, created: bool = False, **_kwargs: Any) -> None:
     if created and instance.type.startswith("org."):
         invalidate()
 
@@ -380,7 +381,7 @@ def resolve(
         )
     if grid is None:
         if lon is None or lat is None:
-            raise DomainError(_("请提供位置（经纬度）或网格"), field="location")
+            raise DomainError(str(_("请提供位置（经纬度）或网格")), field="location")
         grid = locate(lon, lat)
         snap = snapshot()
     community = snap.regions.get(grid.region_id) or grid.region

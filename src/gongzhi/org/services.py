@@ -631,7 +631,7 @@ def record_visit(
         payload={
             "visit": visit.pk,
             "household": household.code,
-            "grid": household.grid.code if household.grid_id else None,
+            "grid": household.grid.code if household.grid is not None else None,
             "visited_on": day.isoformat(),
             "purpose": purpose,
             "matter_raised": bool(matter),

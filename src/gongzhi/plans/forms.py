@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +17,7 @@ from .models import Adjustment, Feedback, Link, SourceKind, SupervisionFlag
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-def unit_by_code(raw: str | None):
+def unit_by_code(raw: str | None) -> Unit | None:
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -25,7 +27,7 @@ def unit_by_code(raw: str | None):
     return u
 
 
-def mark_invalid(form) -> None:
+def mark_invalid(form: forms.BaseForm) -> None:
     """Mark the fields with errors for assistive technology (aria-invalid)."""
     for name in form.errors:
         if name in form.fields:
@@ -47,7 +49,7 @@ class GoalForm(forms.Form):
     starts_on = forms.DateField(label=_("开始日期"), required=False, widget=DATE)
     due_on = forms.DateField(label=_("完成时限"), required=False, widget=DATE)
 
-    def clean_follow_up(self):
+    def clean_follow_up(self) -> int | None:
         """Checked here, with every other field, rather than in the view after the form is valid."""
         from gongzhi.consult.models import FollowUp
 
@@ -56,14 +58,14 @@ class GoalForm(forms.Form):
             raise forms.ValidationError(_("没有这个协商落实事项"))
         return v
 
-    def clean_alliance_goal(self):
+    def clean_alliance_goal(self) -> int | None:
         v = self.cleaned_data.get("alliance_goal")
         return int(v) if v else None
 
-    def clean_directive_issuer(self):
+    def clean_directive_issuer(self) -> Unit | None:
         return unit_by_code(self.cleaned_data.get("directive_issuer"))
 
-    def clean_lead_unit(self):
+    def clean_lead_unit(self) -> Unit | None:
         return unit_by_code(self.cleaned_data.get("lead_unit"))
 
 
@@ -83,12 +85,12 @@ class TaskForm(forms.Form):
         label=_("上级任务（可选）"), required=False, coerce=int, empty_value=None, choices=()
     )
 
-    def __init__(self, *args, parents=(), **kw):
+    def __init__(self, *args: Any, parents: Any = (), **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["indicator_source"].choices = indicators.choices()
-        self.fields["parent"].choices = [("", "—")] + [(t.pk, t.title) for t in parents]
+        cast(forms.ChoiceField, self.fields["indicator_source"]).choices = indicators.choices()
+        cast(forms.ChoiceField, self.fields["parent"]).choices = [("", "—")] + [(t.pk, t.title) for t in parents]
 
-    def clean_unit(self):
+    def clean_unit(self) -> Unit | None:
         return unit_by_code(self.cleaned_data.get("unit"))
 
 
@@ -116,7 +118,7 @@ class AdjustForm(forms.Form):
     reason = forms.CharField(label=_("调整理由"), max_length=300, required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def clean_unit(self):
+    def clean_unit(self) -> Unit | None:
         return unit_by_code(self.cleaned_data.get("unit"))
 
     def changes(self) -> dict:
@@ -133,12 +135,12 @@ class AdjustForm(forms.Form):
 class FeedbackForm(forms.Form):
     source = forms.ChoiceField(label=_("反馈方"), choices=Feedback.Source.choices)
     unit = PickerField("unit", label=_("反馈单位（单位反馈时）"), required=False)
-    rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—")] + Feedback.Rating.choices)
+    rating = forms.ChoiceField(label=_("评价"), required=False, choices=[("", "—"), *Feedback.Rating.choices])
     text = forms.CharField(
         label=_("反馈内容"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def clean_unit(self):
+    def clean_unit(self) -> Unit | None:
         return unit_by_code(self.cleaned_data.get("unit"))
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +29,7 @@ class UnitForm(forms.Form):
         help_text=_("在企业、社会组织等单位中建立党组织时选择该单位"),
     )
 
-    def clean_founding_members(self):
+    def clean_founding_members(self) -> list[int]:
         raw = self.cleaned_data.get("founding_members", "")
         try:
             return [int(x) for x in raw.split(",") if x.strip()]
@@ -42,11 +44,16 @@ class LookupForm(forms.Form):
     lat = forms.FloatField(label=_("纬度"), required=False)
     at = forms.DateField(label=_("日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean_category(self):
+    def clean_category(self) -> MatterCategory:
         return MatterCategory.objects.get(code=self.cleaned_data["category"])
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
-        if not data.get("grid") and (data.get("lon") is None or data.get("lat") is None) and "grid" not in self.errors:
+        if (
+            data is not None
+            and not data.get("grid")
+            and (data.get("lon") is None or data.get("lat") is None)
+            and "grid" not in self.errors
+        ):
             raise forms.ValidationError(_("请填写网格编码，或经纬度"))
         return data

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -19,7 +19,7 @@ from gongzhi.org import pickers
 
 @require_GET
 @login_required
-def pick(request, kind: str):
+def pick(request: HttpRequest, kind: str) -> JsonResponse:
     if not pickers.may_pick(request.user):
         raise PermissionDenied(_("选择器仅供平台工作人员使用"))
     src = pickers.get(kind)
