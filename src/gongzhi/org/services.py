@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -54,7 +55,7 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _bump(model, obj, expected_version: int | None, **fields) -> None:
+def _bump(model: Any, obj: Any, expected_version: int | None, **fields: Any) -> None:
     """Optimistic concurrency: update only if nobody changed the row since ``expected_version``."""
     qs = model.objects.filter(pk=obj.pk)
     if expected_version is not None:
@@ -161,7 +162,7 @@ def _not_in_branch(branch: Unit, people: list[Person]) -> list[Person]:
 
 @transaction.atomic
 def create_unit(
-    actor,
+    actor: Any,
     *,
     code: str,
     name: str,
@@ -171,8 +172,8 @@ def create_unit(
     founding_members: list[Person] | None = None,
     host: Unit | None = None,
     address: str = "",
-    lon=None,
-    lat=None,
+    lon: Any = None,
+    lat: Any = None,
     established_on: dt.date | None = None,
 ) -> Unit:
     """Create a unit. A primary party organisation is established only when ``founding_members``
@@ -200,6 +201,7 @@ def create_unit(
     # Fresh rows: the standing is read as recorded, never as the caller's copy says.
     members = list(Person.objects.filter(pk__in={p.pk for p in founding_members or []}).order_by("pk"))
     roles = _founding_roles(kind, parent, members)
+    established_on = established_on or _today()
     unit = Unit(
         code=code,
         name=name,
@@ -211,7 +213,7 @@ def create_unit(
         lat=lat,
         host=host,
         status=Unit.Status.ESTABLISHED,
-        established_on=established_on or _today(),
+        established_on=established_on,
         depth=(parent.depth + 1) if parent else 0,
         path="",
     )
@@ -223,7 +225,7 @@ def create_unit(
     unit.path = (parent.path if parent else "/") + f"{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     for p in members:
-        Membership.objects.create(person=p, unit=unit, role=roles[p.pk], region=region, start_date=unit.established_on)
+        Membership.objects.create(person=p, unit=unit, role=roles[p.pk], region=region, start_date=established_on)
     emit(
         contracts.UNIT_ESTABLISHED,
         aggregate_type="unit",
@@ -242,7 +244,7 @@ def create_unit(
 
 
 @transaction.atomic
-def move_unit(actor, unit: Unit, new_parent: Unit | None, *, expected_version: int | None = None) -> Unit:
+def move_unit(actor: Any, unit: Unit, new_parent: Unit | None, *, expected_version: int | None = None) -> Unit:
     """Move a unit (and its subtree) under another parent. Cycles are refused."""
     perm.require(actor, perm.EDIT_UNIT, unit)
     if new_parent is not None:
@@ -274,7 +276,7 @@ def move_unit(actor, unit: Unit, new_parent: Unit | None, *, expected_version: i
 
 
 @transaction.atomic
-def update_unit(actor, unit: Unit, *, expected_version: int | None = None, **fields) -> Unit:
+def update_unit(actor: Any, unit: Unit, *, expected_version: int | None = None, **fields: Any) -> Unit:
     perm.require(actor, perm.EDIT_UNIT, unit)
     allowed_fields = {"name", "address", "lon", "lat"}
     bad = set(fields) - allowed_fields
@@ -323,7 +325,7 @@ def _recheck_rectification(unit: Unit) -> None:
 
 
 @transaction.atomic
-def add_member(actor, unit: Unit, person: Person, role: str, *, start_date: dt.date | None = None) -> Membership:
+def add_member(actor: Any, unit: Unit, person: Person, role: str, *, start_date: dt.date | None = None) -> Membership:
     perm.require(actor, perm.EDIT_UNIT, unit)
     if role not in MemberRole.values:
         raise DomainError(f"未知的角色：{role}", field="role")
@@ -368,7 +370,9 @@ def add_member(actor, unit: Unit, person: Person, role: str, *, start_date: dt.d
 
 
 @transaction.atomic
-def end_membership(actor, membership: Membership, *, end_date: dt.date | None = None, reason: str = "") -> Membership:
+def end_membership(
+    actor: Any, membership: Membership, *, end_date: dt.date | None = None, reason: str = ""
+) -> Membership:
     perm.require(actor, perm.EDIT_UNIT, membership.unit)
     m = Membership.objects.select_for_update().get(pk=membership.pk)
     if m.end_date is not None:
@@ -433,12 +437,12 @@ def id_number_valid(idn: str) -> bool:
 
 @transaction.atomic
 def create_person(
-    actor,
+    actor: Any,
     *,
     name: str,
     region: Region,
     gender: str = "",
-    birth_date=None,
+    birth_date: Any = None,
     id_number: str = "",
     phone: str = "",
     household: Household | None = None,
@@ -476,7 +480,7 @@ def create_person(
 
 
 @transaction.atomic
-def update_person(actor, person: Person, *, expected_version: int | None = None, **fields) -> Person:
+def update_person(actor: Any, person: Person, *, expected_version: int | None = None, **fields: Any) -> Person:
     perm.require(actor, perm.EDIT_PERSON, person)
     allowed_fields = {"name", "phone", "household", "is_mobile", "gender", "birth_date"}
     bad = set(fields) - allowed_fields
@@ -499,7 +503,7 @@ def update_person(actor, person: Person, *, expected_version: int | None = None,
 
 @transaction.atomic
 def create_household(
-    actor, *, code: str, address: str, region: Region, building: str = "", grid: Grid | None = None
+    actor: Any, *, code: str, address: str, region: Region, building: str = "", grid: Grid | None = None
 ) -> Household:
     perm.require(actor, perm.EDIT_PERSON, region)
     if Household.objects.filter(code=code).exists():
@@ -520,7 +524,7 @@ def create_household(
 
 
 @transaction.atomic
-def link_household(actor, member: Person, household: Household) -> HouseholdLink:
+def link_household(actor: Any, member: Person, household: Household) -> HouseholdLink:
     """A party member links a household (包片联户)."""
     perm.require(actor, perm.EDIT_PERSON, household)
     if not Membership.objects.filter(
@@ -669,7 +673,7 @@ def _check_grid_code(code: str, region: Region) -> None:
         )
 
 
-def _check_overlaps(geom, *, exclude_ids=()) -> None:
+def _check_overlaps(geom: Any, *, exclude_ids: Any = ()) -> None:
     index = geo.grid_index(force_check=True)
     cand = [gid for gid in index.candidates(geom) if gid not in set(exclude_ids)]
     for grid in Grid.objects.filter(pk__in=cand):
@@ -681,7 +685,7 @@ def _check_overlaps(geom, *, exclude_ids=()) -> None:
 
 
 @transaction.atomic
-def create_grid(actor, *, region: Region, geometry, name: str, code: str | None = None) -> Grid:
+def create_grid(actor: Any, *, region: Region, geometry: Any, name: str, code: str | None = None) -> Grid:
     perm.require(actor, perm.MANAGE_GRIDS, region)
     if region.level != Region.Level.COMMUNITY:
         raise DomainError("网格须属于一个社区或村", field="region")
@@ -706,7 +710,7 @@ def create_grid(actor, *, region: Region, geometry, name: str, code: str | None 
 
 
 @transaction.atomic
-def update_grid_geometry(actor, grid: Grid, geometry, *, expected_version: int | None = None) -> Grid:
+def update_grid_geometry(actor: Any, grid: Grid, geometry: Any, *, expected_version: int | None = None) -> Grid:
     perm.require(actor, perm.MANAGE_GRIDS, grid)
     geom = geo.parse_polygon(geometry)
     _check_overlaps(geom, exclude_ids=[grid.pk])
@@ -724,7 +728,7 @@ def update_grid_geometry(actor, grid: Grid, geometry, *, expected_version: int |
 
 
 @transaction.atomic
-def import_grids(actor, feature_collection) -> list[Grid]:
+def import_grids(actor: Any, feature_collection: Any) -> list[Grid]:
     """Import a GeoJSON FeatureCollection; each feature's properties give
     ``community`` (12-digit region code), ``name`` and optionally ``code``.
     All or nothing: any bad feature refuses the whole import."""
@@ -754,7 +758,7 @@ def import_grids(actor, feature_collection) -> list[Grid]:
     return created
 
 
-def export_grids(grids) -> dict:
+def export_grids(grids: Any) -> dict:
     return {
         "type": "FeatureCollection",
         "features": [
@@ -776,7 +780,9 @@ def export_grids(grids) -> dict:
 
 
 @transaction.atomic
-def assign_to_grid(actor, grid: Grid, person: Person, kind: str = GridAssignment.Kind.GRID_WORKER) -> GridAssignment:
+def assign_to_grid(
+    actor: Any, grid: Grid, person: Person, kind: str = GridAssignment.Kind.GRID_WORKER
+) -> GridAssignment:
     """Assign a grid worker, or a party member covering the area (包片)."""
     perm.require(actor, perm.MANAGE_GRIDS if kind == GridAssignment.Kind.GRID_WORKER else perm.EDIT_PERSON, grid)
     if GridAssignment.objects.filter(grid=grid, person=person, kind=kind, end_date__isnull=True).exists():
@@ -801,7 +807,7 @@ def assign_to_grid(actor, grid: Grid, person: Person, kind: str = GridAssignment
 
 
 @transaction.atomic
-def set_grid_party_org(actor, grid: Grid, party_org: Unit, co_builders: list[Unit] = ()) -> Grid:
+def set_grid_party_org(actor: Any, grid: Grid, party_org: Unit, co_builders: Sequence[Unit] = ()) -> Grid:
     """A functional grid party organisation co-built with units located in the grid."""
     perm.require(actor, perm.MANAGE_GRIDS, grid)
     if party_org.kind != UnitKind.PARTY_GRID:
@@ -829,7 +835,7 @@ def set_grid_party_org(actor, grid: Grid, party_org: Unit, co_builders: list[Uni
 
 @transaction.atomic
 def create_category(
-    actor, *, code: str, name: str, default_sla: str = SlaClass.GENERAL, keywords: str = ""
+    actor: Any, *, code: str, name: str, default_sla: str = SlaClass.GENERAL, keywords: str = ""
 ) -> MatterCategory:
     perm.require(actor, perm.MANAGE_LISTS)
     if not re.fullmatch(r"\d{2}|\d{5}", code or ""):
@@ -855,7 +861,7 @@ def create_category(
 
 @transaction.atomic
 def add_responsibility_rule(
-    actor,
+    actor: Any,
     *,
     category: MatterCategory,
     region: Region,
@@ -1015,7 +1021,7 @@ def end_power_grant(actor: Any, grant: PowerGrant, *, effective_to: dt.date | No
 
 
 @transaction.atomic
-def grant_role(actor, user, unit: Unit, role: str) -> StaffRole:
+def grant_role(actor: Any, user: Any, unit: Unit, role: str) -> StaffRole:
     perm.require(actor, perm.MANAGE_ROLES, unit)
     if role not in StaffRoleKind.values:
         raise DomainError(f"未知的平台角色：{role}", field="role")
