@@ -48,7 +48,7 @@ from .kinds import HandlerLevel, SlaClass, UnitKind
 from .models import Grid, MatterCategory, Power, PowerGrant, ResponsibilityRule, Unit
 
 # The unit that handles matters for a region at each level, in order of preference.
-HANDLER_KINDS = {
+HANDLER_KINDS: dict[str, list[UnitKind]] = {
     Region.Level.COMMUNITY: [
         UnitKind.RESIDENTS_COMMITTEE,
         UnitKind.VILLAGERS_COMMITTEE,
@@ -203,10 +203,10 @@ def _build(mark: tuple, index: Any) -> Snapshot:
         region = regions.get(rid)
         if region is None:
             continue
-        u = next((by_kind[k] for k in HANDLER_KINDS.get(region.level, []) if k in by_kind), None)
-        if u is not None:
-            u.region = region
-            handlers[rid] = u
+        handler = next((by_kind[k] for k in HANDLER_KINDS.get(region.level, []) if k in by_kind), None)
+        if handler is not None:
+            handler.region = region
+            handlers[rid] = handler
     grids = {}
     for g in Grid.objects.defer("geometry"):
         g.region = regions[g.region_id]
@@ -394,8 +394,10 @@ def resolve(
         sla = rule.sla
         listed = {"region": rule.region.name, "version": rule.version, "since": str(rule.effective_from)}
         if rule.handler_level == HandlerLevel.DEPARTMENT:
-            unit = rule.department if rule.department.status == Unit.Status.ESTABLISHED else None
-            reasons.append(phrase(R_RULE, handler=rule.department.name, **listed))
+            department = rule.department
+            assert department is not None  # a department-level rule names its department (add_responsibility_rule)
+            unit = department if department.status == Unit.Status.ESTABLISHED else None
+            reasons.append(phrase(R_RULE, handler=department.name, **listed))
         else:
             target = snap.ancestor_at(community, rule.handler_level)
             unit = snap.handlers.get(target.pk) if target else None
