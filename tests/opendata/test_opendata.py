@@ -356,3 +356,16 @@ def test_import_cli_and_page(world, users, client, tmp_path):
     assert page.status_code == 400 and "errorlist" in page.content.decode()
     client.force_login(users["auditor"])
     assert client.get("/data/import/").status_code == 403
+
+
+def test_import_runs_and_messages_have_a_retention_period(world, users):
+    """Both hold personal data (a file name and quoted values; a phone or e-mail address): deleted after
+    their period by the privacy purge, recent ones kept."""
+    from gongzhi.privacy import services as privacy
+
+    run = services.run_import(users["district_admin"], "households", "张三家.xlsx", _households(world, users))
+    ImportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(days=400))
+    fresh = services.run_import(users["district_admin"], "households", "h.xlsx", _households(world, users))
+    out = privacy.purge(SYSTEM, kinds=["opendata.import_run", "notify.message"])
+    assert out["opendata.import_run"]["rows"] == 1
+    assert list(ImportRun.objects.values_list("pk", flat=True)) == [fresh.pk]

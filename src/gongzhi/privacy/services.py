@@ -209,6 +209,8 @@ HANDLERS: dict[str, Handler] = {
     "cases.mediation": Handler(_mediations_due, _anonymise_mediations),
     "core.idempotency": _deleter("core.IdempotencyKey", "created_at"),
     "incidents.notification": _deleter("incidents.Notification", "created_at"),
+    "notify.message": _deleter("notify.Message", "created_at"),
+    "opendata.import_run": _deleter("opendata.ImportRun", "created_at"),
     "consult.statement_author": Handler(_statements_due, _unlink_authors),
     "security.login_records": _login_records(),
 }
