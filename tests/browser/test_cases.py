@@ -124,16 +124,18 @@ def test_street_desk_blows_the_whistle_and_department_reports(page, server_url, 
 
 
 def test_hotline_console_keyboard_only(page, server_url):
+    from .test_pickers import _choose
+
     login(page, server_url, "street")
     page.goto(server_url + "/requests/hotline/")
-    grid = page.locator("#grid-list option").first.get_attribute("value")
     assert page.evaluate("document.activeElement.id") == "id_description"  # focus starts in the text
     page.keyboard.type("井盖丢了，很危险")
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "category-search"
-    page.keyboard.type("02002")
-    page.keyboard.press("Tab")
-    page.keyboard.type(grid)
+    assert page.evaluate("document.activeElement.id") == "id_category"  # the category picker is next
+    _choose(page, "#id_category", "02002")
+    grids = page.request.get(server_url + "/pick/grid/?q=").json()["results"]
+    _choose(page, "#id_grid", grids[0]["label"].split(" · ")[-1])
+    page.focus("#hotline-form button[type=submit]")
     page.keyboard.press("Enter")
     page.locator("#created").wait_for()
     assert "已派单" in page.locator("#created").inner_text()

@@ -103,7 +103,8 @@ def test_catalogue_redemption(page, server_url):
     page.goto(server_url + "/volunteers/catalogue/")
     row = page.locator(f"#catalogue tr[data-code='{it['code']}']")
     stock = int(row.locator(".stock").inner_text())
-    row.locator("input[name=volunteer]").fill(str(v["id"]))
+    # the volunteer field is a picker: the code goes in its hidden input (the picker's own test types names)
+    row.locator("input[name=volunteer]").evaluate("(el, v) => { el.value = v; }", str(v["id"]))
     row.locator("button").click()
     assert "兑换成功" in page.locator(".messages").inner_text()
     assert int(page.locator(f"#catalogue tr[data-code='{it['code']}'] .stock").inner_text()) == stock - 1
