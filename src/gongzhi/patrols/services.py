@@ -18,7 +18,7 @@ from gongzhi.core.events import emit
 from gongzhi.core.models import Region
 from gongzhi.org import permissions as perm
 from gongzhi.org.kinds import StaffRoleKind as R
-from gongzhi.org.models import Grid, GridAssignment, Person
+from gongzhi.org.models import Grid
 
 from . import contracts
 from .contracts import PatrolError
@@ -36,14 +36,10 @@ def default_every_days() -> int:
 
 
 def worker_grids(user: Any) -> list[Grid]:
-    """The grids ``user`` works as a grid worker now."""
-    person = Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
-    if person is None:
-        return []
-    ids = GridAssignment.objects.filter(
-        person=person, kind=GridAssignment.Kind.GRID_WORKER, end_date__isnull=True
-    ).values_list("grid_id", flat=True)
-    return list(Grid.objects.filter(pk__in=ids).select_related("region").order_by("code"))
+    """The grids ``user`` works as a grid worker now (the grid inbox's own list, ``worker_grid_ids``)."""
+    from gongzhi.cases.views_common import worker_grid_ids
+
+    return list(Grid.objects.filter(pk__in=worker_grid_ids(user)).select_related("region").order_by("code"))
 
 
 def _only_own_grids(user: Any) -> bool:
